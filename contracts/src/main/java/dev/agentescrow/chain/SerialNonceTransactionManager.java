@@ -1,0 +1,148 @@
+package dev.agentescrow.chain;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.Response;
+import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.EthCall;
+import org.web3j.protocol.core.methods.response.EthSendTransaction;
+import org.web3j.tx.RawTransactionManager;
+import org.web3j.tx.response.TransactionReceiptProcessor;
+
+/**
+ * A transaction manager for one key that many threads may share. Nonces come from a local
+ * counter, and signing plus sending happen under one lock, so that concurrent sends never reuse
+ * a nonce nor reach the node out of order (Hardhat's automine rejects nonce gaps). Waiting for
+ * receipts happens outside the lock. After any rejected send the counter is read again from the
+ * node's pending count, so that a failed send never leaves a gap.
+ *
+ * <p>A send that the node rejects because the contract reverts raises a
+ * {@link ContractRevertedException} with the decoded custom error; so does a reverting call.
+ */
+public final class SerialNonceTransactionManager extends RawTransactionManager {
+    private final Web3j web3j;
+    private final RevertDecoder revertDecoder;
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private BigInteger nextNonce;
+
+    public SerialNonceTransactionManager(Web3j web3j, Credentials credentials, long chainId,
+                                         TransactionReceiptProcessor receiptProcessor, RevertDecoder revertDecoder) {
+        super(web3j, credentials, chainId, receiptProcessor);
+        this.web3j = web3j;
+        this.revertDecoder = revertDecoder;
+    }
+
+    @Override
+    protected BigInteger getNonce() throws IOException {
+        if (!sendLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("nonces are handed out only while sending");
+        }
+        if (nextNonce == null) {
+            nextNonce = web3j.ethGetTransactionCount(getFromAddress(), DefaultBlockParameterName.PENDING)
+                    .send().getTransactionCount();
+        }
+        BigInteger nonce = nextNonce;
+        nextNonce = nextNonce.add(BigInteger.ONE);
+        return nonce;
+    }
+
+    @Override
+    public EthSendTransaction sendTransaction(BigInteger gasPrice, BigInteger gasLimit, String to, String data,
+                                              BigInteger value, boolean constructor) throws IOException {
+        sendLock.lock();
+        try {
+            return checked(super.sendTransaction(gasPrice, gasLimit, to, data, value, constructor));
+        } catch (IOException | RuntimeException e) {
+            nextNonce = null;
+            throw e;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public EthSendTransaction sendEIP1559Transaction(long chainId, BigInteger maxPriorityFeePerGas,
+                                                     BigInteger maxFeePerGas, BigInteger gasLimit, String to,
+                                                     String data, BigInteger value, boolean constructor)
+            throws IOException {
+        sendLock.lock();
+        try {
+            return checked(super.sendEIP1559Transaction(chainId, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to,
+                    data, value, constructor));
+        } catch (IOException | RuntimeException e) {
+            nextNonce = null;
+            throw e;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public String sendCall(String to, String data, DefaultBlockParameter block) throws IOException {
+        return call(web3j, revertDecoder, getFromAddress(), to, data, block);
+    }
+
+    /** {@code eth_call}; a revert raises {@link ContractRevertedException} with the decoded error. */
+    static String call(Web3j web3j, RevertDecoder decoder, String from, String to, String data,
+                       DefaultBlockParameter block) throws IOException {
+        EthCall call = web3j.ethCall(Transaction.createEthCallTransaction(from, to, data), block).send();
+        if (call.hasError()) {
+            throw revertException(decoder, "call to " + to, call.getError());
+        }
+        return call.getValue();
+    }
+
+    private EthSendTransaction checked(EthSendTransaction sent) {
+        if (sent.hasError()) {
+            throw reverted("transaction from " + getFromAddress(), sent.getError());
+        }
+        return sent;
+    }
+
+    private ChainException reverted(String what, Response.Error error) {
+        return revertException(revertDecoder, what, error);
+    }
+
+    /** Maps a JSON-RPC error to a {@link ContractRevertedException} when it carries revert data. */
+    static ChainException revertException(RevertDecoder decoder, String what, Response.Error error) {
+        String data = revertData(error.getData());
+        if (data == null && !error.getMessage().contains("revert")) {
+            return new ChainException(what + " failed: " + error.getMessage());
+        }
+        var decoded = decoder.decode(data);
+        String name = decoded.map(RevertDecoder.DecodedError::name).orElse(null);
+        String detail = decoded.map(Object::toString).orElse(error.getMessage());
+        return new ContractRevertedException(what + " reverted: " + detail, name, data);
+    }
+
+    private static String revertData(String data) {
+        if (data == null) {
+            return null;
+        }
+        String trimmed = data.trim();
+        if (trimmed.startsWith("\"")) {
+            trimmed = trimmed.substring(1, trimmed.length() - 1);
+        }
+        if (trimmed.startsWith("0x")) {
+            return trimmed;
+        }
+        // Some nodes wrap the data in an object: {"message": ..., "data": "0x..."}.
+        int at = trimmed.indexOf("\"data\"");
+        if (at >= 0) {
+            int start = trimmed.indexOf("0x", at);
+            if (start >= 0) {
+                int end = start + 2;
+                while (end < trimmed.length() && Character.digit(trimmed.charAt(end), 16) >= 0) {
+                    end++;
+                }
+                return trimmed.substring(start, end);
+            }
+        }
+        return null;
+    }
+}
