@@ -741,6 +741,24 @@ describe("PaymentChannels", function () {
       );
     });
 
+    it("accepts ERC-1271 signatures of a contract wallet participant", async function () {
+      const { token, channels, alice, bob, carol, relayer } = await loadFixture(deployFixture);
+      const wallet = await ethers.deployContract("ChannelSmartWallet", [bob.address]);
+      const walletAddress = await wallet.getAddress();
+      const id = await openChannel(channels, token, alice, { address: walletAddress }, 1_000n);
+      const byCarol = await signProof(carol, channels, id, 1n, 900n, 100n);
+      await expect(channels.connect(alice).closeUnilaterally(id, 1n, 900n, 100n, byCarol))
+        .to.be.revertedWithCustomError(channels, "ChannelInvalidSignature")
+        .withArgs(id, walletAddress);
+      const sigA = await signClose(alice, channels, id, 1n, 900n, 100n);
+      const byOwner = await signClose(bob, channels, id, 1n, 900n, 100n);
+      await expect(channels.connect(relayer).cooperativeClose(id, 1n, 900n, 100n, sigA, byOwner)).to.changeTokenBalances(
+        token,
+        [alice, walletAddress],
+        [900n, 100n],
+      );
+    });
+
     it("handles amounts and nonces at and beyond the uint256 bounds", async function () {
       const { channels, alice, bob, deployer } = await loadFixture(deployFixture);
       const big = await ethers.deployContract("TestToken", ["Big", "BIG", 18]);
