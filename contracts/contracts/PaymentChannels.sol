@@ -28,7 +28,8 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
     /// @notice keccak256("CooperativeClose(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)")
     bytes32 public constant COOPERATIVE_CLOSE_TYPEHASH =
         keccak256("CooperativeClose(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)");
-    /// @notice keccak256("Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)")
+    /// @notice keccak256 of the Withdrawal type string
+    /// "Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)"
     bytes32 public constant WITHDRAWAL_TYPEHASH =
         keccak256("Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)");
 
@@ -348,10 +349,13 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
     }
 
     /// @dev A proof or close is usable if its nonce is above the floor and its balances add up.
-    function _requireUsable(bytes32 channelId, Channel storage channel, uint256 nonce, uint256 balanceA, uint256 balanceB)
-        private
-        view
-    {
+    function _requireUsable(
+        bytes32 channelId,
+        Channel storage channel,
+        uint256 nonce,
+        uint256 balanceA,
+        uint256 balanceB
+    ) private view {
         uint256 floor = channel.nonceFloor;
         if (nonce <= floor) {
             revert ChannelStaleNonce(channelId, nonce, floor);

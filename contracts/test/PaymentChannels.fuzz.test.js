@@ -31,15 +31,26 @@ const TYPES = {
 const amount = fc.bigInt({ min: 0n, max: 5_000n });
 const pick = fc.nat({ max: 1_000 });
 const op = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("open"), who: fc.nat({ max: 2 }), off: fc.integer({ min: 1, max: 2 }), amount }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("open"),
+      who: fc.nat({ max: 2 }),
+      off: fc.integer({ min: 1, max: 2 }),
+      amount,
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("deposit"), ch: pick, sideA: fc.boolean(), amount }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("pay"), ch: pick, sideA: fc.boolean(), amount }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("withdraw"), ch: pick, sideA: fc.boolean(), amount }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("cooperativeClose"), ch: pick }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("close"), ch: pick, sideA: fc.boolean(), proof: pick }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("challenge"), ch: pick }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance"), seconds: fc.bigInt({ min: 1n, max: 2n * PERIOD }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("settle"), ch: pick }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("advance"), seconds: fc.bigInt({ min: 1n, max: 2n * PERIOD }) }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("settle"), ch: pick }) }
 );
 
 describe("PaymentChannels (randomized sequences)", function () {
@@ -62,7 +73,7 @@ describe("PaymentChannels (randomized sequences)", function () {
           const f = await loadFixture(fixture);
           await runSequence(f, ops);
         }),
-        { seed: SEED, numRuns: RUNS },
+        { seed: SEED, numRuns: RUNS }
       );
     } catch (e) {
       console.error(`PaymentChannels fuzz failed; replay with FC_SEED=${SEED}`);
@@ -105,8 +116,8 @@ async function runSequence({ token, channels, people, relayer }, ops) {
         const id = ethers.keccak256(
           ethers.AbiCoder.defaultAbiCoder().encode(
             ["uint256", "address", "address", "address", "address", "uint256"],
-            [31337n, address, people[a].address, people[b].address, tokenAddress, pairNonce],
-          ),
+            [31337n, address, people[a].address, people[b].address, tokenAddress, pairNonce]
+          )
         );
         await expect(channels.connect(people[a]).open(people[b].address, tokenAddress, o.amount, PERIOD))
           .to.emit(channels, "ChannelOpened")
@@ -114,9 +125,19 @@ async function runSequence({ token, channels, people, relayer }, ops) {
         pairNonces.set(key, pairNonce + 1n);
         wallets[a] -= o.amount;
         model.push({
-          id, a, b, state: State.Open, depositA: o.amount, depositB: 0n, withdrawn: 0n, floor: 0n,
+          id,
+          a,
+          b,
+          state: State.Open,
+          depositA: o.amount,
+          depositB: 0n,
+          withdrawn: 0n,
+          floor: 0n,
           history: [{ nonce: 0n, balA: o.amount, balB: 0n }],
-          closingNonce: 0n, closingBalA: 0n, closedByA: false, closesAt: 0n,
+          closingNonce: 0n,
+          closingBalA: 0n,
+          closedByA: false,
+          closesAt: 0n,
         });
         break;
       }
@@ -133,7 +154,11 @@ async function runSequence({ token, channels, people, relayer }, ops) {
         wallets[who] -= value;
         if (o.sideA) c.depositA += value;
         else c.depositB += value;
-        c.history.push({ nonce: l.nonce + 1n, balA: l.balA + (o.sideA ? value : 0n), balB: l.balB + (o.sideA ? 0n : value) });
+        c.history.push({
+          nonce: l.nonce + 1n,
+          balA: l.balA + (o.sideA ? value : 0n),
+          balB: l.balB + (o.sideA ? 0n : value),
+        });
         break;
       }
       case "pay": {
@@ -149,14 +174,24 @@ async function runSequence({ token, channels, people, relayer }, ops) {
         const l = latest(c);
         const value = o.amount % ((o.sideA ? l.balA : l.balB) + 1n);
         const w = {
-          channelId: c.id, participant: people[who].address, amount: value, nonce: l.nonce + 1n,
+          channelId: c.id,
+          participant: people[who].address,
+          amount: value,
+          nonce: l.nonce + 1n,
           expiry: BigInt(await time.latest()) + 100n,
         };
         const send = async () =>
-          channels.connect(relayer).withdraw(
-            w.channelId, w.participant, w.amount, w.nonce, w.expiry,
-            await sign(people[c.a], "Withdrawal", w), await sign(people[c.b], "Withdrawal", w),
-          );
+          channels
+            .connect(relayer)
+            .withdraw(
+              w.channelId,
+              w.participant,
+              w.amount,
+              w.nonce,
+              w.expiry,
+              await sign(people[c.a], "Withdrawal", w),
+              await sign(people[c.b], "Withdrawal", w)
+            );
         if (c.state !== State.Open) {
           await expectState(send(), c);
         } else if (value === 0n) {
@@ -167,17 +202,27 @@ async function runSequence({ token, channels, people, relayer }, ops) {
           wallets[who] += value;
           c.withdrawn += value;
           c.floor = w.nonce;
-          c.history.push({ nonce: w.nonce + 1n, balA: l.balA - (o.sideA ? value : 0n), balB: l.balB - (o.sideA ? 0n : value) });
+          c.history.push({
+            nonce: w.nonce + 1n,
+            balA: l.balA - (o.sideA ? value : 0n),
+            balB: l.balB - (o.sideA ? 0n : value),
+          });
         }
         break;
       }
       case "cooperativeClose": {
         const l = latest(c);
         const v = { channelId: c.id, nonce: l.nonce + 1n, balanceA: l.balA, balanceB: l.balB };
-        const tx = channels.connect(relayer).cooperativeClose(
-          c.id, v.nonce, v.balanceA, v.balanceB,
-          await sign(people[c.a], "CooperativeClose", v), await sign(people[c.b], "CooperativeClose", v),
-        );
+        const tx = channels
+          .connect(relayer)
+          .cooperativeClose(
+            c.id,
+            v.nonce,
+            v.balanceA,
+            v.balanceB,
+            await sign(people[c.a], "CooperativeClose", v),
+            await sign(people[c.b], "CooperativeClose", v)
+          );
         if (c.state !== State.Open) {
           await expectState(tx, c);
           break;
@@ -204,7 +249,13 @@ async function runSequence({ token, channels, people, relayer }, ops) {
             await expect(tx)
               .to.emit(channels, "ChannelClosed")
               .withArgs(c.id, closer.address, 0n, c.depositA, c.depositB, now + PERIOD);
-            Object.assign(c, { state: State.Closing, closingNonce: 0n, closingBalA: c.depositA, closedByA: o.sideA, closesAt: now + PERIOD });
+            Object.assign(c, {
+              state: State.Closing,
+              closingNonce: 0n,
+              closingBalA: c.depositA,
+              closedByA: o.sideA,
+              closesAt: now + PERIOD,
+            });
           }
           break;
         }
@@ -225,7 +276,13 @@ async function runSequence({ token, channels, people, relayer }, ops) {
           await expect(channels.connect(closer).closeUnilaterally(c.id, v.nonce, v.balanceA, v.balanceB, sig))
             .to.emit(channels, "ChannelClosed")
             .withArgs(c.id, closer.address, entry.nonce, entry.balA, entry.balB, now + PERIOD);
-          Object.assign(c, { state: State.Closing, closingNonce: entry.nonce, closingBalA: entry.balA, closedByA: o.sideA, closesAt: now + PERIOD });
+          Object.assign(c, {
+            state: State.Closing,
+            closingNonce: entry.nonce,
+            closingBalA: entry.balA,
+            closedByA: o.sideA,
+            closesAt: now + PERIOD,
+          });
         }
         break;
       }
@@ -240,11 +297,17 @@ async function runSequence({ token, channels, people, relayer }, ops) {
         if (c.state !== State.Closing) {
           await expectState(tx, c);
         } else if (now >= c.closesAt) {
-          await expect(tx).to.be.revertedWithCustomError(channels, "ChannelChallengePeriodOver").withArgs(c.id, c.closesAt);
+          await expect(tx)
+            .to.be.revertedWithCustomError(channels, "ChannelChallengePeriodOver")
+            .withArgs(c.id, c.closesAt);
         } else if (l.nonce <= c.closingNonce) {
-          await expect(tx).to.be.revertedWithCustomError(channels, "ChannelStaleNonce").withArgs(c.id, l.nonce, c.closingNonce);
+          await expect(tx)
+            .to.be.revertedWithCustomError(channels, "ChannelStaleNonce")
+            .withArgs(c.id, l.nonce, c.closingNonce);
         } else {
-          await expect(tx).to.emit(channels, "ChannelChallenged").withArgs(c.id, challenger.address, l.nonce, l.balA, l.balB);
+          await expect(tx)
+            .to.emit(channels, "ChannelChallenged")
+            .withArgs(c.id, challenger.address, l.nonce, l.balA, l.balB);
           c.closingNonce = l.nonce;
           c.closingBalA = l.balA;
         }
@@ -259,7 +322,9 @@ async function runSequence({ token, channels, people, relayer }, ops) {
         if (c.state !== State.Closing) {
           await expectState(tx, c);
         } else if (now < c.closesAt) {
-          await expect(tx).to.be.revertedWithCustomError(channels, "ChannelChallengePeriodActive").withArgs(c.id, c.closesAt);
+          await expect(tx)
+            .to.be.revertedWithCustomError(channels, "ChannelChallengePeriodActive")
+            .withArgs(c.id, c.closesAt);
         } else {
           const payoutB = funds(c) - c.closingBalA;
           await expect(tx).to.emit(channels, "ChannelSettled").withArgs(c.id, c.closingBalA, payoutB, false);
@@ -283,11 +348,17 @@ async function checkInvariants(token, channels, people, wallets, model, funds) {
     const onChain = await channels.getChannel(c.id);
     expect(onChain.state).to.equal(c.state);
     expect([onChain.depositA, onChain.depositB, onChain.withdrawn, onChain.nonceFloor]).to.deep.equal([
-      c.depositA, c.depositB, c.withdrawn, c.floor,
+      c.depositA,
+      c.depositB,
+      c.withdrawn,
+      c.floor,
     ]);
     if (c.state === State.Closing) {
       expect([onChain.closingNonce, onChain.closingBalanceA, onChain.closesAt, onChain.closedByA]).to.deep.equal([
-        c.closingNonce, c.closingBalA, c.closesAt, c.closedByA,
+        c.closingNonce,
+        c.closingBalA,
+        c.closesAt,
+        c.closedByA,
       ]);
     }
     if (c.state === State.Settled) {

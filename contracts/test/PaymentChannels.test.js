@@ -98,8 +98,8 @@ describe("PaymentChannels", function () {
       const expected = ethers.keccak256(
         ethers.AbiCoder.defaultAbiCoder().encode(
           ["uint256", "address", "address", "address", "address", "uint256"],
-          [31337n, channelsAddress, alice.address, bob.address, tokenAddress, 0n],
-        ),
+          [31337n, channelsAddress, alice.address, bob.address, tokenAddress, 0n]
+        )
       );
       expect(await channels.nextChannelId(alice.address, bob.address, tokenAddress)).to.equal(expected);
       const tx = channels.connect(alice).open(bob.address, tokenAddress, 1_000n, PERIOD);
@@ -186,7 +186,7 @@ describe("PaymentChannels", function () {
       };
       const nonce = await token.nonces(owner.address);
       return ethers.Signature.from(
-        await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }),
+        await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline })
       );
     }
 
@@ -210,7 +210,7 @@ describe("PaymentChannels", function () {
       await token.permit(relayer.address, channelsAddress, 100n, deadline, sig.v, sig.r, sig.s);
       const t = await token.getAddress();
       await expect(
-        channels.connect(relayer).openWithPermit(bob.address, t, 100n, PERIOD, deadline, sig.v, sig.r, sig.s),
+        channels.connect(relayer).openWithPermit(bob.address, t, 100n, PERIOD, deadline, sig.v, sig.r, sig.s)
       ).to.changeTokenBalance(token, channels, 100n);
     });
 
@@ -221,12 +221,12 @@ describe("PaymentChannels", function () {
       const sig = await permit(token, bob, channelsAddress, 100n, deadline);
       const t = await token.getAddress();
       await expect(
-        channels.connect(relayer).openWithPermit(bob.address, t, 100n, PERIOD, deadline, sig.v, sig.r, sig.s),
+        channels.connect(relayer).openWithPermit(bob.address, t, 100n, PERIOD, deadline, sig.v, sig.r, sig.s)
       )
         .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance")
         .withArgs(channelsAddress, 0n, 100n);
       await expect(
-        channels.connect(relayer).openWithPermit(relayer.address, t, 100n, PERIOD, deadline, sig.v, sig.r, sig.s),
+        channels.connect(relayer).openWithPermit(relayer.address, t, 100n, PERIOD, deadline, sig.v, sig.r, sig.s)
       )
         .to.be.revertedWithCustomError(channels, "ChannelInvalidParticipant")
         .withArgs(relayer.address);
@@ -306,7 +306,7 @@ describe("PaymentChannels", function () {
       const fresh = await signProof(f.bob, f.channels, f.id, 5n, 1_000n, 200n);
       await expect(f.channels.connect(f.alice).closeUnilaterally(f.id, 5n, 1_000n, 200n, fresh)).to.emit(
         f.channels,
-        "ChannelClosed",
+        "ChannelClosed"
       );
     });
 
@@ -392,7 +392,7 @@ describe("PaymentChannels", function () {
       await expect(channels.cooperativeClose(id, 1n, 0n, 1_500n, sigA, sigB)).to.changeTokenBalances(
         token,
         [alice, bob],
-        [0n, 1_500n],
+        [0n, 1_500n]
       );
     });
 
@@ -450,7 +450,7 @@ describe("PaymentChannels", function () {
       const sig = await signProof(alice, channels, id, 2n, 100n, 1_400n);
       await expect(channels.connect(bob).closeUnilaterally(id, 2n, 100n, 1_400n, sig)).to.emit(
         channels,
-        "ChannelClosed",
+        "ChannelClosed"
       );
       expect((await channels.getChannel(id)).closedByA).to.equal(false);
     });
@@ -623,13 +623,13 @@ describe("PaymentChannels", function () {
       const [, name, version, chainId, verifyingContract] = await channels.eip712Domain();
       expect({ name, version, chainId, verifyingContract }).to.deep.equal(domain);
       expect(await channels.BALANCE_PROOF_TYPEHASH()).to.equal(
-        ethers.id("BalanceProof(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)"),
+        ethers.id("BalanceProof(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)")
       );
       expect(await channels.COOPERATIVE_CLOSE_TYPEHASH()).to.equal(
-        ethers.id("CooperativeClose(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)"),
+        ethers.id("CooperativeClose(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)")
       );
       expect(await channels.WITHDRAWAL_TYPEHASH()).to.equal(
-        ethers.id("Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)"),
+        ethers.id("Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)")
       );
     });
 
@@ -737,7 +737,7 @@ describe("PaymentChannels", function () {
       }
       await expect(channels.connect(alice).closeUnilaterally(id, 3n, 1_500n, 0n, good.serialized)).to.emit(
         channels,
-        "ChannelClosed",
+        "ChannelClosed"
       );
     });
 
@@ -752,11 +752,9 @@ describe("PaymentChannels", function () {
         .withArgs(id, walletAddress);
       const sigA = await signClose(alice, channels, id, 1n, 900n, 100n);
       const byOwner = await signClose(bob, channels, id, 1n, 900n, 100n);
-      await expect(channels.connect(relayer).cooperativeClose(id, 1n, 900n, 100n, sigA, byOwner)).to.changeTokenBalances(
-        token,
-        [alice, walletAddress],
-        [900n, 100n],
-      );
+      await expect(
+        channels.connect(relayer).cooperativeClose(id, 1n, 900n, 100n, sigA, byOwner)
+      ).to.changeTokenBalances(token, [alice, walletAddress], [900n, 100n]);
     });
 
     it("handles amounts and nonces at and beyond the uint256 bounds", async function () {
@@ -818,21 +816,20 @@ describe("PaymentChannels", function () {
         await evil.arm(await channels.getAddress(), data);
         await expect(channels.connect(bob).deposit(id, 10n)).to.be.revertedWithCustomError(
           channels,
-          "ReentrancyGuardReentrantCall",
+          "ReentrancyGuardReentrantCall"
         );
       }
       await evil.arm(await channels.getAddress(), reenter[0]);
       const sigA = await signClose(alice, channels, id, 1n, 600n, 400n);
       const sigB = await signClose(bob, channels, id, 1n, 600n, 400n);
-      await expect(channels.connect(relayer).cooperativeClose(id, 1n, 600n, 400n, sigA, sigB)).to.be.revertedWithCustomError(
-        channels,
-        "ReentrancyGuardReentrantCall",
-      );
+      await expect(
+        channels.connect(relayer).cooperativeClose(id, 1n, 600n, 400n, sigA, sigB)
+      ).to.be.revertedWithCustomError(channels, "ReentrancyGuardReentrantCall");
       await evil.arm(ethers.ZeroAddress, "0x");
       await expect(channels.connect(relayer).cooperativeClose(id, 1n, 600n, 400n, sigA, sigB)).to.changeTokenBalances(
         evil,
         [alice, bob],
-        [600n, 400n],
+        [600n, 400n]
       );
     });
   });

@@ -63,7 +63,12 @@ interface IPaymentChannels {
     );
 
     /// @notice Emitted when `participant` topped up `channelId` by `amount`; `totalDeposit` is its new total.
-    event ChannelDeposited(bytes32 indexed channelId, address indexed participant, uint256 amount, uint256 totalDeposit);
+    event ChannelDeposited(
+        bytes32 indexed channelId,
+        address indexed participant,
+        uint256 amount,
+        uint256 totalDeposit
+    );
 
     /// @notice Emitted when `amount` was withdrawn from open channel `channelId` to `participant`
     /// under the withdrawal authorization with nonce `nonce`.

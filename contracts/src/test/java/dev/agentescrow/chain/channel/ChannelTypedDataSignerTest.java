@@ -8,7 +8,9 @@ import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.local.DevAccounts;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.web3j.crypto.Credentials;
@@ -18,7 +20,7 @@ import org.web3j.crypto.StructuredDataEncoder;
 class ChannelTypedDataSignerTest {
     private static final Address CONTRACT = Address.of("0x5FbDB2315678afecb367f032d93F642f64180aa3");
     private static final ChannelTypedDataSigner SIGNER = new ChannelTypedDataSigner(ChannelDomain.of(31337, CONTRACT));
-    private static final Bytes32 CHANNEL = new Bytes32(Hash.sha3("channel".getBytes()));
+    private static final Bytes32 CHANNEL = new Bytes32(Hash.sha3("channel".getBytes(StandardCharsets.UTF_8)));
     private static final BigInteger CURVE_ORDER =
             new BigInteger("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16);
 
@@ -69,7 +71,7 @@ class ChannelTypedDataSignerTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("v must be 27 or 28");
 
         byte[] highS = good.clone();
-        byte[] s = CURVE_ORDER.subtract(new BigInteger(1, java.util.Arrays.copyOfRange(good, 32, 64))).toByteArray();
+        byte[] s = CURVE_ORDER.subtract(new BigInteger(1, Arrays.copyOfRange(good, 32, 64))).toByteArray();
         byte[] s32 = new byte[32];
         System.arraycopy(s, Math.max(0, s.length - 32), s32, Math.max(0, 32 - s.length), Math.min(32, s.length));
         System.arraycopy(s32, 0, highS, 32, 32);
@@ -79,7 +81,8 @@ class ChannelTypedDataSignerTest {
         assertThat(SIGNER.verify(proof, new ChannelSignature(highS), Address.of(alice.getAddress()))).isFalse();
 
         assertThatThrownBy(() -> ChannelSignature.fromHex("0x1234")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new ChannelNonce(BigInteger.ONE.negate())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new ChannelNonce(BigInteger.ONE.negate()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     /** The message as eth_signTypedData_v4 JSON, for web3j's independent encoder. */
