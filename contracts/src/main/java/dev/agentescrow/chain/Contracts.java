@@ -6,7 +6,7 @@ import java.util.List;
 
 /** The generated wrappers whose custom errors the gateway decodes. */
 final class Contracts {
-    static final List<Class<?>> WRAPPERS = List.of(IERC20.class, TestToken.class);
+    static final List<Class<?>> WRAPPERS = List.of(IERC20.class, TestToken.class, dev.agentescrow.chain.wrappers.TaskEscrow.class);
 
     private Contracts() {
     }
