@@ -615,6 +615,52 @@ describe("TaskEscrow", function () {
     });
   });
 
+  describe("gas of the hot paths", function () {
+    // Upper bounds guard against regressions; the measured figures are printed and go to docs/escrow.md.
+    const BOUNDS = {
+      "create, 1 payee": 275_000n,
+      "create, 2 payees": 305_000n,
+      "create, 16 payees": 1_000_000n,
+      "createWithPermit, 2 payees": 335_000n,
+      "release, partial": 135_000n,
+      "releaseAll, 2 payees": 140_000n,
+      "dispute": 40_000n,
+      "resolve, 2 payees + payer": 155_000n,
+      "refund": 72_000n,
+    };
+
+    it("stays within its bounds", async function () {
+      const { escrow, token, payer, payee1, payee2, arbiter, stranger, terms, deadline } = await loadFixture(deployEscrowFixture);
+      const gas = {};
+      const measure = async (name, txPromise) => {
+        gas[name] = (await (await txPromise).wait()).gasUsed;
+      };
+      const signers = await ethers.getSigners();
+      await measure("create, 1 payee", escrow.connect(payer).create(escrowId("g1"), terms({ payees: [payee1.address], shares: [1_000n] })));
+      await measure("create, 2 payees", escrow.connect(payer).create(escrowId("g2"), terms()));
+      await measure("create, 16 payees", escrow.connect(payer).create(escrowId("g16"), terms({
+        payees: signers.slice(0, 16).map((s) => s.address), shares: signers.slice(0, 16).map(() => 1_000n),
+      })));
+      await token.mint(stranger.address, 1_000_000n);
+      const permitDeadline = BigInt(await time.latest()) + 3_600n;
+      const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
+      await measure("createWithPermit, 2 payees",
+        escrow.connect(stranger).createWithPermit(escrowId("gp"), terms(), permitDeadline, sig.v, sig.r, sig.s));
+      await measure("release, partial", escrow.connect(payer).release(escrowId("g2"), 0, 100_000n));
+      await measure("releaseAll, 2 payees", escrow.connect(payer).releaseAll(escrowId("g2")));
+      await escrow.connect(payer).create(escrowId("gd"), terms());
+      await measure("dispute", escrow.connect(payee2).dispute(escrowId("gd")));
+      await measure("resolve, 2 payees + payer",
+        escrow.connect(arbiter).resolve(escrowId("gd"), [300_000n, 200_000n], 500_000n));
+      await time.increaseTo(deadline + 1n);
+      await measure("refund", escrow.connect(stranger).refund(escrowId("gp")));
+      console.log("      TaskEscrow gas used:", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)])));
+      for (const [name, bound] of Object.entries(BOUNDS)) {
+        expect(gas[name], name).to.be.lessThanOrEqual(bound);
+      }
+    });
+  });
+
   describe("attacks", function () {
     async function reentrantFixture() {
       const f = await deployEscrowFixture();
