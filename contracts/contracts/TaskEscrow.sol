@@ -83,10 +83,12 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
         bytes32 s
     ) external nonReentrant {
         uint256 amount = _create(id, terms);
-        // A permit submitted by someone else first (front-running) makes this call revert; the
-        // allowance it set is still there, so go on and let the transfer decide.
-        try IERC20Permit(terms.token).permit(msg.sender, address(this), amount, permitDeadline, v, r, s) {}
-        catch {} // solhint-disable-line no-empty-blocks
+        try IERC20Permit(terms.token).permit(msg.sender, address(this), amount, permitDeadline, v, r, s) {
+            // The allowance is set.
+        } catch {
+            // A permit submitted by someone else first (front-running) makes this call revert;
+            // the allowance it set is still there, so go on and let the transfer decide.
+        }
         _pull(id, IERC20(terms.token), amount);
     }
 
@@ -132,15 +134,18 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
         uint256[] memory payouts = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
             Payee storage p = e.payees[i];
+            uint256 share = p.share;
             // released <= share always holds.
             unchecked {
-                payouts[i] = p.share - p.released;
+                payouts[i] = share - p.released;
             }
-            p.released = p.share;
+            if (payouts[i] != 0) p.released = share;
         }
         e.held = 0;
         e.state = State.Released;
-        _payPayees(id, e, payouts);
+        (address[] memory accounts, uint256[] memory nets, uint256 fees) = _recordPayouts(id, e, payouts);
+
+        _transferPayouts(IERC20(e.token), accounts, nets, fees);
     }
 
     /// @inheritdoc ITaskEscrow
@@ -194,9 +199,12 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
 
         e.held = 0;
         e.state = State.Resolved;
-        _payPayees(id, e, payeeAmounts);
+        (address[] memory accounts, uint256[] memory nets, uint256 fees) = _recordPayouts(id, e, payeeAmounts);
         emit Resolved(id, msg.sender, payerAmount);
-        if (payerAmount > 0) IERC20(e.token).safeTransfer(e.payer, payerAmount);
+
+        IERC20 token = IERC20(e.token);
+        _transferPayouts(token, accounts, nets, fees);
+        if (payerAmount > 0) token.safeTransfer(e.payer, payerAmount);
     }
 
     /// @inheritdoc ITaskEscrow
@@ -277,7 +285,7 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
         for (uint256 i = 0; i < count; ++i) {
             address account = terms.payees[i];
             uint256 share = terms.shares[i];
-            if (account == address(0)) revert EscrowInvalidPayee(id, i);
+            if (account == address(0) || account == address(this)) revert EscrowInvalidPayee(id, i);
             if (share == 0) revert EscrowZeroShare(id, i);
             if (share > type(uint256).max - amount) revert EscrowAmountOverflow(id, i);
             // share <= max - amount (checked above).
@@ -315,14 +323,17 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
         if (received != amount) revert EscrowTransferMismatch(id, amount, received);
     }
 
-    /// @dev Emits `Released` for every non-zero `gross[i]`, then pays each payee `gross[i]`
-    /// minus the fee and the fee recipient the sum of the fees. Storage is already final.
-    function _payPayees(bytes32 id, Escrow storage e, uint256[] memory gross) private {
+    /// @dev Splits each non-zero `gross[i]` into the payee's net amount and the fee (at the
+    /// escrow's fee rate) and emits `Released` for it. Storage is already final; tokens move
+    /// afterwards, in `_transferPayouts`.
+    function _recordPayouts(bytes32 id, Escrow storage e, uint256[] memory gross)
+        private
+        returns (address[] memory accounts, uint256[] memory nets, uint256 fees)
+    {
         uint256 count = gross.length;
         uint16 bps = e.feeBps;
-        address[] memory accounts = new address[](count);
-        uint256[] memory nets = new uint256[](count);
-        uint256 fees = 0;
+        accounts = new address[](count);
+        nets = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
             uint256 amount = gross[i];
             if (amount == 0) continue;
@@ -337,8 +348,11 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
             accounts[i] = account;
             emit Released(id, account, nets[i], fee);
         }
+    }
 
-        IERC20 token = IERC20(e.token);
+    /// @dev Pays `nets[i]` to `accounts[i]` and `fees` to the fee recipient.
+    function _transferPayouts(IERC20 token, address[] memory accounts, uint256[] memory nets, uint256 fees) private {
+        uint256 count = accounts.length;
         for (uint256 i = 0; i < count; ++i) {
             if (nets[i] > 0) token.safeTransfer(accounts[i], nets[i]);
         }
@@ -369,7 +383,9 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
     }
 
     function _setFeeRecipient(address newFeeRecipient) private {
-        if (newFeeRecipient == address(0)) revert EscrowInvalidFeeRecipient(newFeeRecipient);
+        if (newFeeRecipient == address(0) || newFeeRecipient == address(this)) {
+            revert EscrowInvalidFeeRecipient(newFeeRecipient);
+        }
         _feeRecipient = newFeeRecipient;
         emit FeeRecipientSet(newFeeRecipient);
     }

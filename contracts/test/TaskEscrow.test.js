@@ -119,13 +119,15 @@ describe("TaskEscrow", function () {
         .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount").withArgs(stranger.address, role);
     });
 
-    it("lets the fee manager change the fee recipient, never to zero", async function () {
+    it("lets the fee manager change the fee recipient, never to zero or the escrow itself", async function () {
       const { escrow, admin, stranger } = await loadFixture(deployEscrowFixture);
       await expect(escrow.connect(admin).setFeeRecipient(stranger.address))
         .to.emit(escrow, "FeeRecipientSet").withArgs(stranger.address);
       expect(await escrow.feeRecipient()).to.equal(stranger.address);
       await expect(escrow.connect(admin).setFeeRecipient(ethers.ZeroAddress))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(ethers.ZeroAddress);
+      await expect(escrow.connect(admin).setFeeRecipient(escrow.target))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(escrow.target);
     });
 
     it("keeps the fee an escrow was created with when the fee changes later", async function () {
@@ -212,6 +214,8 @@ describe("TaskEscrow", function () {
         .to.be.revertedWithCustomError(escrow, "EscrowLengthMismatch").withArgs(ID, 2n, 1n);
       await expect(create({ payees: [payee1.address, ethers.ZeroAddress] }))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayee").withArgs(ID, 1n);
+      await expect(create({ payees: [escrow.target, payee1.address] }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayee").withArgs(ID, 0n);
       await expect(create({ shares: [0n, 1n] }))
         .to.be.revertedWithCustomError(escrow, "EscrowZeroShare").withArgs(ID, 0n);
       await expect(create({ arbiter: ethers.ZeroAddress }))

@@ -30,7 +30,8 @@ interface ITaskEscrow {
 
     /// @notice What a payer agrees to when creating an escrow.
     /// @param token ERC-20 token escrowed (no fee-on-transfer or rebasing tokens).
-    /// @param payees Payee accounts, 1 to `MAX_PAYEES`, non-zero; addressed by index afterwards.
+    /// @param payees Payee accounts, 1 to `MAX_PAYEES`, neither zero nor this contract; addressed
+    /// by index afterwards (the same account may appear more than once).
     /// @param shares Amount per payee (gross, before the platform fee), same length as `payees`.
     /// @param arbiter Resolves disputes; must be non-zero.
     /// @param evaluator May release, like the payer (e.g. who confirms completion); may be zero.
@@ -117,7 +118,7 @@ interface ITaskEscrow {
     /// @notice Two arrays that must have the same length do not.
     error EscrowLengthMismatch(bytes32 id, uint256 expected, uint256 actual);
 
-    /// @notice Payee `index` is the zero address, or no such payee exists.
+    /// @notice Payee `index` is the zero address or this contract, or no such payee exists.
     error EscrowInvalidPayee(bytes32 id, uint256 index);
 
     /// @notice The share of payee `index` is zero.
@@ -154,7 +155,7 @@ interface ITaskEscrow {
     /// @notice `feeBps` exceeds the maximum `maxFeeBps`.
     error EscrowFeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
 
-    /// @notice The fee recipient would be the zero address.
+    /// @notice The fee recipient would be the zero address or this contract.
     error EscrowInvalidFeeRecipient(address feeRecipient);
 
     /// @notice Creates escrow `id` from `terms` and pulls the sum of the shares from the caller
@@ -201,7 +202,8 @@ interface ITaskEscrow {
     /// `MAX_FEE_BPS`). Fee manager role only. Emits `FeeBpsSet`.
     function setFeeBps(uint16 newFeeBps) external;
 
-    /// @notice Sets who receives fees from now on (non-zero). Fee manager role only.
+    /// @notice Sets who receives fees from now on (neither zero nor this contract). Fee manager
+    /// role only.
     /// Emits `FeeRecipientSet`.
     function setFeeRecipient(address newFeeRecipient) external;
 
