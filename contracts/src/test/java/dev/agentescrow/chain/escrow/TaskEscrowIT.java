@@ -12,6 +12,7 @@ import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -58,8 +59,8 @@ class TaskEscrowIT {
     }
 
     private static Amount fee(Amount gross) {
-        return Amount.of(gross.baseUnits().multiply(java.math.BigInteger.valueOf(FEE.value()))
-                .divide(java.math.BigInteger.valueOf(BasisPoints.ONE_HUNDRED_PERCENT)));
+        return Amount.of(gross.baseUnits().multiply(BigInteger.valueOf(FEE.value()))
+                .divide(BigInteger.valueOf(BasisPoints.ONE_HUNDRED_PERCENT)));
     }
 
     @Test
