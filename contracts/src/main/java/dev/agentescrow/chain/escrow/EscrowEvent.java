@@ -1,0 +1,38 @@
+package dev.agentescrow.chain.escrow;
+
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import java.time.Instant;
+
+/** An event of the TaskEscrow contract about one escrow. */
+public sealed interface EscrowEvent {
+    Bytes32 id();
+
+    LogPosition position();
+
+    /** The escrow was created and funded with {@code amount} by {@code payer}. */
+    record Created(Bytes32 id, Address payer, Address token, Amount amount, BasisPoints fee, Instant deadline,
+                   ReleaseMode mode, Bytes32 termsHash, LogPosition position) implements EscrowEvent {
+    }
+
+    /** {@code payee} received {@code amount}; {@code fee} more went to the fee recipient. */
+    record Released(Bytes32 id, Address payee, Amount amount, Amount fee, LogPosition position) implements EscrowEvent {
+        /** How much of the payee's share this consumed. */
+        public Amount gross() {
+            return amount.plus(fee);
+        }
+    }
+
+    /** What the escrow held went back to the payer after the deadline. */
+    record Refunded(Bytes32 id, Address payer, Amount amount, LogPosition position) implements EscrowEvent {
+    }
+
+    /** The payer or a payee froze the escrow. */
+    record Disputed(Bytes32 id, Address by, LogPosition position) implements EscrowEvent {
+    }
+
+    /** The arbiter resolved the dispute; {@code toPayer} went back to the payer. */
+    record Resolved(Bytes32 id, Address arbiter, Amount toPayer, LogPosition position) implements EscrowEvent {
+    }
+}

@@ -1,0 +1,287 @@
+package dev.agentescrow.chain.escrow;
+
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.Calls;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.ChainException;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.Receipt;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.TxHash;
+import dev.agentescrow.chain.wrappers.TaskEscrow;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import org.web3j.abi.EventEncoder;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.tuples.generated.Tuple3;
+
+/**
+ * The TaskEscrow contract seen through the gateway: per-task ERC-20 escrows with release,
+ * refund after the deadline, disputes and arbiter splits. Reads need no key; writes name the
+ * signer. Reverts surface as {@link dev.agentescrow.chain.ContractRevertedException} whose
+ * {@code errorName()} is the contract's custom error (e.g. {@code EscrowDeadlineNotReached}).
+ */
+public final class TaskEscrowGateway {
+    private static final Map<String, Function<Log, EscrowEvent>> EVENT_PARSERS = Map.of(
+            EventEncoder.encode(TaskEscrow.CREATED_EVENT), TaskEscrowGateway::created,
+            EventEncoder.encode(TaskEscrow.RELEASED_EVENT), TaskEscrowGateway::released,
+            EventEncoder.encode(TaskEscrow.REFUNDED_EVENT), TaskEscrowGateway::refunded,
+            EventEncoder.encode(TaskEscrow.DISPUTED_EVENT), TaskEscrowGateway::disputed,
+            EventEncoder.encode(TaskEscrow.RESOLVED_EVENT), TaskEscrowGateway::resolved);
+
+    private final ChainClient client;
+    private final Address address;
+
+    public TaskEscrowGateway(ChainClient client, Address address) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.address = Objects.requireNonNull(address, "address");
+    }
+
+    /**
+     * Deploys a TaskEscrow. {@code admin} gets the admin and fee manager roles; {@code fee}
+     * (at most 1,000 bp) applies to escrows created from then on and is paid to {@code feeRecipient}.
+     */
+    public static TaskEscrowGateway deploy(ChainClient client, Signer deployer, Address admin, Address feeRecipient,
+                                           BasisPoints fee) {
+        TaskEscrow contract = Calls.send(() -> TaskEscrow.deploy(client.web3j(), deployer.transactionManager(),
+                deployer.gasProvider(), admin.hex(), feeRecipient.hex(), fee.toBigInteger()).send());
+        return new TaskEscrowGateway(client, Address.of(contract.getContractAddress()));
+    }
+
+    public Address address() {
+        return address;
+    }
+
+    /**
+     * Approves the escrow for the total of the shares (unless the allowance already covers it),
+     * then creates and funds escrow {@code id}. Returns the receipt of the create transaction.
+     * An id used before fails with {@code EscrowAlreadyExists}: a retried create never funds twice.
+     */
+    public Receipt create(Signer payer, Bytes32 id, EscrowTerms terms) {
+        Erc20Token token = new Erc20Token(client, terms.token());
+        Amount total = terms.total();
+        if (token.allowance(payer.address(), address).compareTo(total) < 0) {
+            token.approve(payer, address, total);
+        }
+        return Calls.send(() -> Receipt.of(as(payer).create(id.bytes(), struct(terms)).send()));
+    }
+
+    /**
+     * Creates and funds escrow {@code id} in one transaction, with an EIP-2612 permit for the
+     * total signed here with the payer's key and valid until {@code permitDeadline}.
+     */
+    public Receipt createWithPermit(Signer payer, Bytes32 id, EscrowTerms terms, Instant permitDeadline) {
+        Erc20Permit permit = new Erc20PermitSigner(client).sign(payer, terms.token(), address, terms.total(),
+                permitDeadline);
+        return createWithPermit(payer, id, terms, permit);
+    }
+
+    /** Creates and funds escrow {@code id} with a permit the payer signed beforehand. */
+    public Receipt createWithPermit(Signer payer, Bytes32 id, EscrowTerms terms, Erc20Permit permit) {
+        return Calls.send(() -> Receipt.of(as(payer).createWithPermit(id.bytes(), struct(terms),
+                BigInteger.valueOf(permit.deadline().getEpochSecond()), BigInteger.valueOf(permit.v()),
+                permit.r().bytes(), permit.s().bytes()).send()));
+    }
+
+    /** Releases {@code amount} of the share of payee {@code payeeIndex} (payer or evaluator; per-payee escrows). */
+    public Receipt release(Signer caller, Bytes32 id, int payeeIndex, Amount amount) {
+        return Calls.send(() -> Receipt.of(as(caller).release(id.bytes(), BigInteger.valueOf(payeeIndex),
+                amount.baseUnits()).send()));
+    }
+
+    /** Releases every payee's whole remaining share and closes the escrow (payer or evaluator). */
+    public Receipt releaseAll(Signer caller, Bytes32 id) {
+        return Calls.send(() -> Receipt.of(as(caller).releaseAll(id.bytes()).send()));
+    }
+
+    /** After the deadline, sends what the escrow holds back to its payer; anyone may call. */
+    public Receipt refund(Signer caller, Bytes32 id) {
+        return Calls.send(() -> Receipt.of(as(caller).refund(id.bytes()).send()));
+    }
+
+    /** Freezes the escrow until the arbiter resolves it (payer or a payee). */
+    public Receipt dispute(Signer caller, Bytes32 id) {
+        return Calls.send(() -> Receipt.of(as(caller).dispute(id.bytes()).send()));
+    }
+
+    /**
+     * Resolves a disputed escrow (arbiter only): payee {@code i} gets {@code payeeAmounts.get(i)}
+     * of its remaining share minus the fee, the payer {@code payerAmount}; the amounts must add
+     * up exactly to what the escrow holds.
+     */
+    public Receipt resolve(Signer arbiter, Bytes32 id, List<Amount> payeeAmounts, Amount payerAmount) {
+        List<BigInteger> amounts = payeeAmounts.stream().map(Amount::baseUnits).toList();
+        return Calls.send(() -> Receipt.of(as(arbiter).resolve(id.bytes(), amounts, payerAmount.baseUnits()).send()));
+    }
+
+    /** Sets the fee for escrows created from now on (fee manager only; at most 1,000 bp). */
+    public Receipt setFee(Signer feeManager, BasisPoints fee) {
+        return Calls.send(() -> Receipt.of(as(feeManager).setFeeBps(fee.toBigInteger()).send()));
+    }
+
+    /** Sets who receives fees from now on (fee manager only). */
+    public Receipt setFeeRecipient(Signer feeManager, Address feeRecipient) {
+        return Calls.send(() -> Receipt.of(as(feeManager).setFeeRecipient(feeRecipient.hex()).send()));
+    }
+
+    /** The fee an escrow created now would carry. */
+    public BasisPoints fee() {
+        return BasisPoints.of(Calls.call(() -> reader().feeBps().send()).intValueExact());
+    }
+
+    public Address feeRecipient() {
+        return Address.of(Calls.call(() -> reader().feeRecipient().send()));
+    }
+
+    /** Escrow {@code id} with its payees, read at one block; empty if no escrow has this id. */
+    public Optional<Escrow> escrow(Bytes32 id) {
+        TaskEscrow reader = reader(DefaultBlockParameter.valueOf(BigInteger.valueOf(client.blockNumber())));
+        TaskEscrow.EscrowInfo info = Calls.call(() -> reader.getEscrow(id.bytes()).send());
+        EscrowState state = EscrowState.ofOrdinal(info.state.intValueExact());
+        if (state == EscrowState.NONE) {
+            return Optional.empty();
+        }
+        Tuple3<List<String>, List<BigInteger>, List<BigInteger>> payees =
+                Calls.call(() -> reader.getPayees(id.bytes()).send());
+        List<PayeePosition> positions = new ArrayList<>();
+        for (int i = 0; i < payees.component1().size(); i++) {
+            positions.add(new PayeePosition(Address.of(payees.component1().get(i)),
+                    Amount.of(payees.component2().get(i)), Amount.of(payees.component3().get(i))));
+        }
+        return Optional.of(new Escrow(id, state, Address.of(info.token), Address.of(info.payer),
+                Address.of(info.arbiter), Address.of(info.evaluator), Instant.ofEpochSecond(info.deadline.longValueExact()),
+                BasisPoints.of(info.feeBps.intValueExact()), ReleaseMode.of(info.atomic), new Bytes32(info.termsHash),
+                Amount.of(info.amount), Amount.of(info.held), positions));
+    }
+
+    /** The escrow events logged by this contract in the transaction of {@code receipt}, in log order. */
+    public List<EscrowEvent> events(Receipt receipt) {
+        TransactionReceipt full;
+        try {
+            full = client.web3j().ethGetTransactionReceipt(receipt.txHash().value()).send().getTransactionReceipt()
+                    .orElseThrow(() -> new ChainException("no receipt for " + receipt.txHash()));
+        } catch (IOException e) {
+            throw new ChainException("eth_getTransactionReceipt failed for " + receipt.txHash(), e);
+        }
+        return parse(full.getLogs());
+    }
+
+    /** The escrow events of every escrow in blocks {@code fromBlock..toBlock} (inclusive), in log order. */
+    public List<EscrowEvent> events(long fromBlock, long toBlock) {
+        return logs(new EthFilter(block(fromBlock), block(toBlock), address.hex()));
+    }
+
+    /** The events of escrow {@code id} in blocks {@code fromBlock..toBlock} (inclusive), in log order. */
+    public List<EscrowEvent> events(Bytes32 id, long fromBlock, long toBlock) {
+        EthFilter filter = new EthFilter(block(fromBlock), block(toBlock), address.hex());
+        filter.addNullTopic();
+        filter.addSingleTopic(id.hex());
+        return logs(filter);
+    }
+
+    private List<EscrowEvent> logs(EthFilter filter) {
+        EthLog response;
+        try {
+            response = client.web3j().ethGetLogs(filter).send();
+        } catch (IOException e) {
+            throw new ChainException("eth_getLogs failed", e);
+        }
+        if (response.hasError()) {
+            throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
+        }
+        List<Log> logs = new ArrayList<>();
+        for (EthLog.LogResult<?> result : response.getLogs()) {
+            if (result.get() instanceof Log log) {
+                logs.add(log);
+            }
+        }
+        return parse(logs);
+    }
+
+    private List<EscrowEvent> parse(List<Log> logs) {
+        List<EscrowEvent> events = new ArrayList<>();
+        for (Log log : logs) {
+            if (!address.equals(Address.of(log.getAddress())) || log.getTopics().isEmpty()) {
+                continue;
+            }
+            Function<Log, EscrowEvent> parser = EVENT_PARSERS.get(log.getTopics().getFirst());
+            if (parser != null) {
+                events.add(parser.apply(log));
+            }
+        }
+        return List.copyOf(events);
+    }
+
+    private static EscrowEvent created(Log log) {
+        TaskEscrow.CreatedEventResponse e = TaskEscrow.getCreatedEventFromLog(log);
+        return new EscrowEvent.Created(new Bytes32(e.id), Address.of(e.payer), Address.of(e.token), Amount.of(e.amount),
+                BasisPoints.of(e.feeBps.intValueExact()), Instant.ofEpochSecond(e.deadline.longValueExact()),
+                ReleaseMode.of(e.atomic), new Bytes32(e.termsHash), position(log));
+    }
+
+    private static EscrowEvent released(Log log) {
+        TaskEscrow.ReleasedEventResponse e = TaskEscrow.getReleasedEventFromLog(log);
+        return new EscrowEvent.Released(new Bytes32(e.id), Address.of(e.payee), Amount.of(e.amount), Amount.of(e.fee),
+                position(log));
+    }
+
+    private static EscrowEvent refunded(Log log) {
+        TaskEscrow.RefundedEventResponse e = TaskEscrow.getRefundedEventFromLog(log);
+        return new EscrowEvent.Refunded(new Bytes32(e.id), Address.of(e.payer), Amount.of(e.amount), position(log));
+    }
+
+    private static EscrowEvent disputed(Log log) {
+        TaskEscrow.DisputedEventResponse e = TaskEscrow.getDisputedEventFromLog(log);
+        return new EscrowEvent.Disputed(new Bytes32(e.id), Address.of(e.by), position(log));
+    }
+
+    private static EscrowEvent resolved(Log log) {
+        TaskEscrow.ResolvedEventResponse e = TaskEscrow.getResolvedEventFromLog(log);
+        return new EscrowEvent.Resolved(new Bytes32(e.id), Address.of(e.arbiter), Amount.of(e.toPayer), position(log));
+    }
+
+    private static LogPosition position(Log log) {
+        return new LogPosition(new TxHash(log.getTransactionHash()), log.getBlockNumber().longValueExact(),
+                log.getLogIndex().longValueExact());
+    }
+
+    private static DefaultBlockParameter block(long number) {
+        return DefaultBlockParameter.valueOf(BigInteger.valueOf(number));
+    }
+
+    private static TaskEscrow.Terms struct(EscrowTerms terms) {
+        return new TaskEscrow.Terms(terms.token().hex(),
+                terms.payees().stream().map(p -> p.account().hex()).toList(),
+                terms.payees().stream().map(p -> p.share().baseUnits()).toList(),
+                terms.arbiter().hex(), terms.evaluator().hex(), BigInteger.valueOf(terms.deadline().getEpochSecond()),
+                terms.mode().atomic(), terms.termsHash().bytes());
+    }
+
+    private TaskEscrow as(Signer signer) {
+        return TaskEscrow.load(address.hex(), client.web3j(), signer.transactionManager(), signer.gasProvider());
+    }
+
+    private TaskEscrow reader() {
+        return TaskEscrow.load(address.hex(), client.web3j(), client.readOnly(), client.readGasProvider());
+    }
+
+    /** A read-only view of the state at {@code block}. */
+    private TaskEscrow reader(DefaultBlockParameter block) {
+        TaskEscrow reader = reader();
+        reader.setDefaultBlockParameter(block);
+        return reader;
+    }
+}

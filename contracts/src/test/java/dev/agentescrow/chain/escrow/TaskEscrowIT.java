@@ -1,0 +1,240 @@
+package dev.agentescrow.chain.escrow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.ContractRevertedException;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.Receipt;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.testing.LocalChain;
+import dev.agentescrow.chain.testing.LocalChainExtension;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.web3j.crypto.Hash;
+
+@ExtendWith(LocalChainExtension.class)
+class TaskEscrowIT {
+    private static final BasisPoints FEE = BasisPoints.of(250);
+    private static final Amount SHARE_1 = Amount.of(600_000);
+    private static final Amount SHARE_2 = Amount.of(400_000);
+    private static final Amount FUNDED = SHARE_1.plus(SHARE_2);
+    private static final long ONE_HOUR_SECONDS = 3_600;
+
+    /** The parties, a fresh token and a fresh escrow contract for one test. */
+    private record Setup(LocalChain chain, Erc20Token token, TaskEscrowGateway escrow, Signer payer, Signer payee1,
+                         Signer payee2, Signer arbiter, Signer evaluator, Address feeRecipient, Signer stranger) {
+        static Setup deploy(LocalChain chain) {
+            Signer admin = chain.account(0);
+            Erc20Token token = Erc20Token.deployTestToken(chain.client(), admin, "Test USD", "TUSD", 6);
+            Address feeRecipient = chain.account(6).address();
+            TaskEscrowGateway escrow = TaskEscrowGateway.deploy(chain.client(), admin, admin.address(), feeRecipient, FEE);
+            Signer payer = chain.account(1);
+            token.mint(admin, payer.address(), Amount.of(10_000_000));
+            return new Setup(chain, token, escrow, payer, chain.account(2), chain.account(3), chain.account(4),
+                    chain.account(5), feeRecipient, chain.account(7));
+        }
+
+        EscrowTerms terms(ReleaseMode mode) {
+            return new EscrowTerms(token.address(),
+                    List.of(new Payee(payee1.address(), SHARE_1), new Payee(payee2.address(), SHARE_2)),
+                    arbiter.address(), evaluator.address(),
+                    Instant.ofEpochSecond(chain.latestTimestamp() + ONE_HOUR_SECONDS), mode, id("terms"));
+        }
+
+        Amount balance(Address holder) {
+            return token.balanceOf(holder);
+        }
+    }
+
+    private static Bytes32 id(String label) {
+        return new Bytes32(Hash.sha3(label.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static Amount fee(Amount gross) {
+        return Amount.of(gross.baseUnits().multiply(BigInteger.valueOf(FEE.value()))
+                .divide(BigInteger.valueOf(BasisPoints.ONE_HUNDRED_PERCENT)));
+    }
+
+    @Test
+    void createsAnEscrowAndReleasesWithTheFee(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        Bytes32 id = id("task-release");
+        EscrowTerms terms = s.terms(ReleaseMode.PER_PAYEE);
+        assertThat(s.escrow.escrow(id)).isEmpty();
+
+        Receipt created = s.escrow.create(s.payer, id, terms);
+
+        assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED);
+        assertThat(s.balance(s.payer.address())).isEqualTo(Amount.of(10_000_000).minus(FUNDED));
+        Escrow escrow = s.escrow.escrow(id).orElseThrow();
+        assertThat(escrow.state()).isEqualTo(EscrowState.FUNDED);
+        assertThat(escrow.payer()).isEqualTo(s.payer.address());
+        assertThat(escrow.arbiter()).isEqualTo(s.arbiter.address());
+        assertThat(escrow.evaluator()).isEqualTo(s.evaluator.address());
+        assertThat(escrow.deadline()).isEqualTo(terms.deadline());
+        assertThat(escrow.fee()).isEqualTo(FEE);
+        assertThat(escrow.mode()).isEqualTo(ReleaseMode.PER_PAYEE);
+        assertThat(escrow.termsHash()).isEqualTo(id("terms"));
+        assertThat(escrow.amount()).isEqualTo(FUNDED);
+        assertThat(escrow.held()).isEqualTo(FUNDED);
+        assertThat(escrow.payees()).containsExactly(
+                new PayeePosition(s.payee1.address(), SHARE_1, Amount.ZERO),
+                new PayeePosition(s.payee2.address(), SHARE_2, Amount.ZERO));
+        assertThat(s.escrow.events(created)).singleElement().isInstanceOfSatisfying(EscrowEvent.Created.class, e -> {
+            assertThat(e.id()).isEqualTo(id);
+            assertThat(e.payer()).isEqualTo(s.payer.address());
+            assertThat(e.amount()).isEqualTo(FUNDED);
+            assertThat(e.fee()).isEqualTo(FEE);
+            assertThat(e.mode()).isEqualTo(ReleaseMode.PER_PAYEE);
+        });
+
+        Amount part = Amount.of(100_000);
+        Receipt released = s.escrow.release(s.evaluator, id, 0, part);
+
+        assertThat(s.balance(s.payee1.address())).isEqualTo(part.minus(fee(part)));
+        assertThat(s.balance(s.feeRecipient)).isEqualTo(fee(part));
+        assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED.minus(part));
+        assertThat(s.escrow.events(released)).singleElement().isInstanceOfSatisfying(EscrowEvent.Released.class, e -> {
+            assertThat(e.payee()).isEqualTo(s.payee1.address());
+            assertThat(e.amount()).isEqualTo(part.minus(fee(part)));
+            assertThat(e.fee()).isEqualTo(fee(part));
+            assertThat(e.gross()).isEqualTo(part);
+        });
+        assertThatThrownBy(() -> s.escrow.release(s.payee1, id, 0, part))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowUnauthorized"));
+        assertThatThrownBy(() -> s.escrow.release(s.payer, id, 1, SHARE_2.plus(Amount.of(1))))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowExceedsShare"));
+
+        s.escrow.releaseAll(s.payer, id);
+
+        assertThat(s.balance(s.payee1.address())).isEqualTo(SHARE_1.minus(fee(part)).minus(fee(SHARE_1.minus(part))));
+        assertThat(s.balance(s.payee2.address())).isEqualTo(SHARE_2.minus(fee(SHARE_2)));
+        assertThat(s.balance(s.feeRecipient)).isEqualTo(fee(part).plus(fee(SHARE_1.minus(part))).plus(fee(SHARE_2)));
+        assertThat(s.balance(s.escrow.address())).isEqualTo(Amount.ZERO);
+        Escrow closed = s.escrow.escrow(id).orElseThrow();
+        assertThat(closed.state()).isEqualTo(EscrowState.RELEASED);
+        assertThat(closed.held()).isEqualTo(Amount.ZERO);
+        assertThat(closed.payees()).allSatisfy(p -> assertThat(p.remaining()).isEqualTo(Amount.ZERO));
+
+        assertThatThrownBy(() -> s.escrow.create(s.payer, id, s.terms(ReleaseMode.PER_PAYEE)))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowAlreadyExists"));
+    }
+
+    @Test
+    void disputeFreezesTheEscrowUntilTheArbiterSplitsIt(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        Bytes32 id = id("task-dispute");
+        Receipt created = s.escrow.create(s.payer, id, s.terms(ReleaseMode.ATOMIC));
+        Amount payerBefore = s.balance(s.payer.address());
+
+        Receipt disputed = s.escrow.dispute(s.payee2, id);
+
+        assertThat(s.escrow.events(disputed)).singleElement().isEqualTo(
+                new EscrowEvent.Disputed(id, s.payee2.address(), s.escrow.events(disputed).getFirst().position()));
+        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.DISPUTED);
+        assertThatThrownBy(() -> s.escrow.releaseAll(s.payer, id))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowInvalidState"));
+        assertThatThrownBy(() -> s.escrow.resolve(s.payer, id, List.of(Amount.ZERO, Amount.ZERO), FUNDED))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowUnauthorized"));
+        assertThatThrownBy(() -> s.escrow.resolve(s.arbiter, id, List.of(Amount.ZERO, Amount.ZERO), Amount.ZERO))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowInvalidSplit"));
+
+        Amount toPayee1 = Amount.of(300_000);
+        Amount toPayee2 = Amount.of(100_000);
+        Amount toPayer = Amount.of(600_000);
+        Receipt resolved = s.escrow.resolve(s.arbiter, id, List.of(toPayee1, toPayee2), toPayer);
+
+        assertThat(s.balance(s.payee1.address())).isEqualTo(toPayee1.minus(fee(toPayee1)));
+        assertThat(s.balance(s.payee2.address())).isEqualTo(toPayee2.minus(fee(toPayee2)));
+        assertThat(s.balance(s.feeRecipient)).isEqualTo(fee(toPayee1).plus(fee(toPayee2)));
+        assertThat(s.balance(s.payer.address())).isEqualTo(payerBefore.plus(toPayer));
+        assertThat(s.balance(s.escrow.address())).isEqualTo(Amount.ZERO);
+        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.RESOLVED);
+        assertThat(s.escrow.events(resolved)).hasSize(3).last().isInstanceOfSatisfying(EscrowEvent.Resolved.class,
+                e -> assertThat(e.toPayer()).isEqualTo(toPayer));
+
+        List<EscrowEvent> history = s.escrow.events(id, created.blockNumber(), resolved.blockNumber());
+        assertThat(history).extracting(e -> e.getClass().getSimpleName())
+                .containsExactly("Created", "Disputed", "Released", "Released", "Resolved");
+    }
+
+    @Test
+    void refundsThePayerOnlyAfterTheDeadline(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        Bytes32 id = id("task-refund");
+        s.escrow.create(s.payer, id, s.terms(ReleaseMode.PER_PAYEE));
+        s.escrow.release(s.payer, id, 1, SHARE_2);
+        Amount payerBefore = s.balance(s.payer.address());
+
+        assertThatThrownBy(() -> s.escrow.refund(s.stranger, id))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowDeadlineNotReached"));
+
+        chain.increaseTime(ONE_HOUR_SECONDS + 1);
+        Receipt refunded = s.escrow.refund(s.stranger, id);
+
+        assertThat(s.balance(s.payer.address())).isEqualTo(payerBefore.plus(SHARE_1));
+        assertThat(s.balance(s.escrow.address())).isEqualTo(Amount.ZERO);
+        assertThat(s.balance(s.stranger.address())).isEqualTo(Amount.ZERO);
+        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.REFUNDED);
+        assertThat(s.escrow.events(refunded)).singleElement().isInstanceOfSatisfying(EscrowEvent.Refunded.class, e -> {
+            assertThat(e.payer()).isEqualTo(s.payer.address());
+            assertThat(e.amount()).isEqualTo(SHARE_1);
+        });
+    }
+
+    @Test
+    void createsWithAPermitSignedInJava(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        Signer payer = chain.account(8);
+        s.token.mint(chain.account(0), payer.address(), FUNDED);
+        Bytes32 id = id("task-permit");
+        assertThat(s.token.allowance(payer.address(), s.escrow.address())).isEqualTo(Amount.ZERO);
+
+        s.escrow.createWithPermit(payer, id, s.terms(ReleaseMode.ATOMIC),
+                Instant.ofEpochSecond(chain.latestTimestamp() + ONE_HOUR_SECONDS));
+
+        assertThat(s.balance(payer.address())).isEqualTo(Amount.ZERO);
+        assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED);
+        assertThat(s.token.allowance(payer.address(), s.escrow.address())).isEqualTo(Amount.ZERO);
+        Escrow escrow = s.escrow.escrow(id).orElseThrow();
+        assertThat(escrow.payer()).isEqualTo(payer.address());
+        assertThat(escrow.mode()).isEqualTo(ReleaseMode.ATOMIC);
+        assertThat(escrow.held()).isEqualTo(FUNDED);
+    }
+
+    @Test
+    void feeChangesApplyOnlyToEscrowsCreatedAfterwards(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        Signer admin = chain.account(0);
+        s.escrow.create(s.payer, id("before"), s.terms(ReleaseMode.PER_PAYEE));
+
+        s.escrow.setFee(admin, BasisPoints.of(1_000));
+        s.escrow.create(s.payer, id("after"), s.terms(ReleaseMode.PER_PAYEE));
+
+        assertThat(s.escrow.fee()).isEqualTo(BasisPoints.of(1_000));
+        assertThat(s.escrow.feeRecipient()).isEqualTo(s.feeRecipient);
+        assertThat(s.escrow.escrow(id("before")).orElseThrow().fee()).isEqualTo(FEE);
+        assertThat(s.escrow.escrow(id("after")).orElseThrow().fee()).isEqualTo(BasisPoints.of(1_000));
+        assertThatThrownBy(() -> s.escrow.setFee(admin, BasisPoints.of(1_001)))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowFeeTooHigh"));
+        assertThatThrownBy(() -> s.escrow.setFee(s.stranger, BasisPoints.of(10)))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("AccessControlUnauthorizedAccount"));
+    }
+}

@@ -1,0 +1,716 @@
+const { loadFixture, time } = require("@nomicfoundation/hardhat-toolbox/network-helpers");
+const { anyValue } = require("@nomicfoundation/hardhat-chai-matchers/withArgs");
+const { expect } = require("chai");
+const { ethers } = require("hardhat");
+
+const FEE_BPS = 250n; // 2.5%
+const BPS = 10_000n;
+const DAY = 24n * 60n * 60n;
+const MAX_UINT256 = ethers.MaxUint256;
+
+const State = { None: 0n, Funded: 1n, Disputed: 2n, Released: 3n, Refunded: 4n, Resolved: 5n };
+
+function escrowId(label) {
+  return ethers.id(`task:${label}`);
+}
+
+function feeOf(amount, bps = FEE_BPS) {
+  return (amount * bps) / BPS;
+}
+
+async function deployEscrowFixture() {
+  const [admin, payer, payee1, payee2, payee3, arbiter, evaluator, feeRecipient, stranger] =
+    await ethers.getSigners();
+  const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
+  const escrow = await ethers.deployContract("TaskEscrow", [admin.address, feeRecipient.address, FEE_BPS]);
+  await token.mint(payer.address, 1_000_000_000n);
+  await token.connect(payer).approve(await escrow.getAddress(), MAX_UINT256);
+  const now = BigInt(await time.latest());
+  const deadline = now + DAY;
+
+  function terms(overrides = {}) {
+    return {
+      token: token.target,
+      payees: [payee1.address, payee2.address],
+      shares: [600_000n, 400_000n],
+      arbiter: arbiter.address,
+      evaluator: evaluator.address,
+      deadline,
+      atomic: false,
+      termsHash: ethers.id("terms v1"),
+      ...overrides,
+    };
+  }
+
+  return { admin, payer, payee1, payee2, payee3, arbiter, evaluator, feeRecipient, stranger, token, escrow, deadline, terms };
+}
+
+/** The fixture plus one funded per-payee escrow `ID` (600,000 + 400,000) and one atomic escrow `ATOMIC_ID`. */
+async function fundedEscrowFixture() {
+  const f = await deployEscrowFixture();
+  await f.escrow.connect(f.payer).create(ID, f.terms());
+  await f.escrow.connect(f.payer).create(ATOMIC_ID, f.terms({ atomic: true }));
+  return f;
+}
+
+const ID = escrowId("1");
+const ATOMIC_ID = escrowId("atomic");
+
+async function signPermit(token, owner, spender, value, deadline) {
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = {
+    name: await token.name(),
+    version: "1",
+    chainId,
+    verifyingContract: await token.getAddress(),
+  };
+  const types = {
+    Permit: [
+      { name: "owner", type: "address" },
+      { name: "spender", type: "address" },
+      { name: "value", type: "uint256" },
+      { name: "nonce", type: "uint256" },
+      { name: "deadline", type: "uint256" },
+    ],
+  };
+  const message = { owner: owner.address, spender, value, nonce: await token.nonces(owner.address), deadline };
+  return ethers.Signature.from(await owner.signTypedData(domain, types, message));
+}
+
+describe("TaskEscrow", function () {
+  describe("deployment and fee administration", function () {
+    it("grants the roles and sets fee and recipient, emitting both", async function () {
+      const { escrow, admin, feeRecipient } = await loadFixture(deployEscrowFixture);
+      expect(await escrow.hasRole(await escrow.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
+      expect(await escrow.hasRole(await escrow.FEE_MANAGER_ROLE(), admin.address)).to.equal(true);
+      expect(await escrow.feeBps()).to.equal(FEE_BPS);
+      expect(await escrow.feeRecipient()).to.equal(feeRecipient.address);
+      expect(await escrow.MAX_PAYEES()).to.equal(16n);
+      expect(await escrow.MAX_FEE_BPS()).to.equal(1_000n);
+      const deployment = escrow.deploymentTransaction();
+      await expect(deployment).to.emit(escrow, "FeeBpsSet").withArgs(FEE_BPS);
+      await expect(deployment).to.emit(escrow, "FeeRecipientSet").withArgs(feeRecipient.address);
+    });
+
+    it("rejects a fee above the maximum or a zero recipient at deployment", async function () {
+      const { escrow, admin, feeRecipient } = await loadFixture(deployEscrowFixture);
+      const factory = await ethers.getContractFactory("TaskEscrow");
+      await expect(factory.deploy(admin.address, feeRecipient.address, 1_001))
+        .to.be.revertedWithCustomError(escrow, "EscrowFeeTooHigh").withArgs(1_001n, 1_000n);
+      await expect(factory.deploy(admin.address, ethers.ZeroAddress, 0))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(ethers.ZeroAddress);
+    });
+
+    it("lets the fee manager set the fee up to the maximum", async function () {
+      const { escrow, admin } = await loadFixture(deployEscrowFixture);
+      await expect(escrow.connect(admin).setFeeBps(1_000)).to.emit(escrow, "FeeBpsSet").withArgs(1_000n);
+      expect(await escrow.feeBps()).to.equal(1_000n);
+      await expect(escrow.connect(admin).setFeeBps(0)).to.emit(escrow, "FeeBpsSet").withArgs(0n);
+      await expect(escrow.connect(admin).setFeeBps(1_001))
+        .to.be.revertedWithCustomError(escrow, "EscrowFeeTooHigh").withArgs(1_001n, 1_000n);
+    });
+
+    it("rejects fee changes from anyone without the fee manager role", async function () {
+      const { escrow, stranger } = await loadFixture(deployEscrowFixture);
+      const role = await escrow.FEE_MANAGER_ROLE();
+      await expect(escrow.connect(stranger).setFeeBps(10))
+        .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount").withArgs(stranger.address, role);
+      await expect(escrow.connect(stranger).setFeeRecipient(stranger.address))
+        .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount").withArgs(stranger.address, role);
+    });
+
+    it("lets the fee manager change the fee recipient, never to zero or the escrow itself", async function () {
+      const { escrow, admin, stranger } = await loadFixture(deployEscrowFixture);
+      await expect(escrow.connect(admin).setFeeRecipient(stranger.address))
+        .to.emit(escrow, "FeeRecipientSet").withArgs(stranger.address);
+      expect(await escrow.feeRecipient()).to.equal(stranger.address);
+      await expect(escrow.connect(admin).setFeeRecipient(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(ethers.ZeroAddress);
+      await expect(escrow.connect(admin).setFeeRecipient(escrow.target))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(escrow.target);
+    });
+
+    it("keeps the fee an escrow was created with when the fee changes later", async function () {
+      const { escrow, admin, payer, payee1, feeRecipient, token, terms } = await loadFixture(deployEscrowFixture);
+      await escrow.connect(payer).create(ID, terms());
+      await escrow.connect(admin).setFeeBps(1_000);
+      expect((await escrow.getEscrow(ID)).feeBps).to.equal(FEE_BPS);
+      await expect(escrow.connect(payer).release(ID, 0, 100_000n)).to.changeTokenBalances(
+        token, [payee1, feeRecipient], [100_000n - feeOf(100_000n), feeOf(100_000n)]);
+      await escrow.connect(payer).create(escrowId("later"), terms());
+      expect((await escrow.getEscrow(escrowId("later"))).feeBps).to.equal(1_000n);
+    });
+  });
+
+  describe("create", function () {
+    it("funds the escrow from the payer and records the terms", async function () {
+      const { escrow, payer, payee1, payee2, arbiter, evaluator, token, terms, deadline } =
+        await loadFixture(deployEscrowFixture);
+      const tx = escrow.connect(payer).create(ID, terms());
+      await expect(tx).to.emit(escrow, "Created")
+        .withArgs(ID, payer.address, token.target, 1_000_000n, FEE_BPS, deadline, false, ethers.id("terms v1"));
+      await expect(tx).to.changeTokenBalances(token, [payer, escrow], [-1_000_000n, 1_000_000n]);
+
+      const info = await escrow.getEscrow(ID);
+      expect(info.state).to.equal(State.Funded);
+      expect(info.token).to.equal(token.target);
+      expect(info.payer).to.equal(payer.address);
+      expect(info.arbiter).to.equal(arbiter.address);
+      expect(info.evaluator).to.equal(evaluator.address);
+      expect(info.deadline).to.equal(deadline);
+      expect(info.feeBps).to.equal(FEE_BPS);
+      expect(info.atomic).to.equal(false);
+      expect(info.termsHash).to.equal(ethers.id("terms v1"));
+      expect(info.amount).to.equal(1_000_000n);
+      expect(info.held).to.equal(1_000_000n);
+      expect(info.payeeCount).to.equal(2n);
+      const [accounts, shares, released] = await escrow.getPayees(ID);
+      expect(accounts).to.deep.equal([payee1.address, payee2.address]);
+      expect(shares).to.deep.equal([600_000n, 400_000n]);
+      expect(released).to.deep.equal([0n, 0n]);
+    });
+
+    it("reports an unknown id as all zero in state None", async function () {
+      const { escrow } = await loadFixture(deployEscrowFixture);
+      const info = await escrow.getEscrow(ID);
+      expect(info.state).to.equal(State.None);
+      expect(info.payer).to.equal(ethers.ZeroAddress);
+      expect(info.amount).to.equal(0n);
+      const [accounts] = await escrow.getPayees(ID);
+      expect(accounts).to.deep.equal([]);
+    });
+
+    it("accepts exactly MAX_PAYEES payees and no more", async function () {
+      const { escrow, payer, terms } = await loadFixture(deployEscrowFixture);
+      const signers = await ethers.getSigners();
+      const payees = signers.slice(0, 17).map((s) => s.address);
+      const shares = payees.map(() => 10n);
+      await expect(escrow.connect(payer).create(escrowId("17"), terms({ payees, shares })))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayeeCount").withArgs(escrowId("17"), 17n);
+      await expect(escrow.connect(payer).create(ID, terms({ payees: payees.slice(0, 16), shares: shares.slice(0, 16) })))
+        .to.emit(escrow, "Created");
+      expect((await escrow.getEscrow(ID)).payeeCount).to.equal(16n);
+    });
+
+    it("rejects an id used before, in any state, so a retry never funds twice", async function () {
+      const { escrow, payer, token, terms } = await loadFixture(deployEscrowFixture);
+      await escrow.connect(payer).create(ID, terms());
+      await expect(escrow.connect(payer).create(ID, terms()))
+        .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
+      await escrow.connect(payer).releaseAll(ID);
+      await expect(escrow.connect(payer).create(ID, terms()))
+        .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
+      expect(await token.balanceOf(escrow.target)).to.equal(0n);
+    });
+
+    it("rejects invalid terms with the matching error", async function () {
+      const { escrow, payer, payee1, terms, deadline } = await loadFixture(deployEscrowFixture);
+      const create = (t) => escrow.connect(payer).create(ID, terms(t));
+      await expect(create({ token: ethers.ZeroAddress }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidToken").withArgs(ID, ethers.ZeroAddress);
+      await expect(create({ payees: [], shares: [] }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayeeCount").withArgs(ID, 0n);
+      await expect(create({ shares: [1n] }))
+        .to.be.revertedWithCustomError(escrow, "EscrowLengthMismatch").withArgs(ID, 2n, 1n);
+      await expect(create({ payees: [payee1.address, ethers.ZeroAddress] }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayee").withArgs(ID, 1n);
+      await expect(create({ payees: [escrow.target, payee1.address] }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayee").withArgs(ID, 0n);
+      await expect(create({ shares: [0n, 1n] }))
+        .to.be.revertedWithCustomError(escrow, "EscrowZeroShare").withArgs(ID, 0n);
+      await expect(create({ arbiter: ethers.ZeroAddress }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidArbiter").withArgs(ID, ethers.ZeroAddress);
+      const now = BigInt(await time.latest());
+      await time.setNextBlockTimestamp(now + 10n);
+      await expect(create({ deadline: now + 10n }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidDeadline").withArgs(ID, now + 10n);
+      await expect(create({ deadline: 0n }))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidDeadline").withArgs(ID, 0n);
+      expect(deadline).to.be.greaterThan(now);
+    });
+
+    it("rejects shares whose sum exceeds uint256 with a clear error, not a panic", async function () {
+      const { escrow, payer, payee1, payee2, payee3, terms } = await loadFixture(deployEscrowFixture);
+      await expect(escrow.connect(payer).create(ID, terms({ shares: [MAX_UINT256, 1n] })))
+        .to.be.revertedWithCustomError(escrow, "EscrowAmountOverflow").withArgs(ID, 1n);
+      await expect(escrow.connect(payer).create(ID, terms({
+        payees: [payee1.address, payee2.address, payee3.address],
+        shares: [MAX_UINT256 / 2n, MAX_UINT256 / 2n, 2n],
+      }))).to.be.revertedWithCustomError(escrow, "EscrowAmountOverflow").withArgs(ID, 2n);
+    });
+
+    it("holds and releases the largest amount, uint256 max, without overflow in the fee", async function () {
+      const { escrow, admin, payer, payee1, feeRecipient, terms } = await loadFixture(deployEscrowFixture);
+      const big = await ethers.deployContract("TestToken", ["Big", "BIG", 18]);
+      await big.mint(payer.address, MAX_UINT256);
+      await big.connect(payer).approve(escrow.target, MAX_UINT256);
+      await escrow.connect(admin).setFeeBps(1_000);
+      await escrow.connect(payer).create(ID, terms({ token: big.target, payees: [payee1.address], shares: [MAX_UINT256] }));
+      expect((await escrow.getEscrow(ID)).amount).to.equal(MAX_UINT256);
+      const fee = (MAX_UINT256 * 1_000n) / BPS;
+      await expect(escrow.connect(payer).releaseAll(ID))
+        .to.emit(escrow, "Released").withArgs(ID, payee1.address, MAX_UINT256 - fee, fee);
+      expect(await big.balanceOf(payee1.address)).to.equal(MAX_UINT256 - fee);
+      expect(await big.balanceOf(feeRecipient.address)).to.equal(fee);
+    });
+
+    it("rejects a fee-on-transfer token: what arrived differs from the amount", async function () {
+      const { escrow, payer, terms } = await loadFixture(deployEscrowFixture);
+      const fot = await ethers.deployContract("FeeOnTransferEscrowToken");
+      await fot.mint(payer.address, 1_000_000n);
+      await fot.connect(payer).approve(escrow.target, MAX_UINT256);
+      await expect(escrow.connect(payer).create(ID, terms({ token: fot.target, shares: [600n, 400n] })))
+        .to.be.revertedWithCustomError(escrow, "EscrowTransferMismatch").withArgs(ID, 1_000n, 990n);
+    });
+
+    it("fails without allowance and leaves no escrow behind", async function () {
+      const { escrow, token, stranger, terms } = await loadFixture(deployEscrowFixture);
+      await token.mint(stranger.address, 1_000_000n);
+      await expect(escrow.connect(stranger).create(ID, terms()))
+        .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance").withArgs(escrow.target, 0n, 1_000_000n);
+      expect((await escrow.getEscrow(ID)).state).to.equal(State.None);
+    });
+  });
+
+  describe("createWithPermit", function () {
+    async function permitFixture() {
+      const f = await deployEscrowFixture();
+      await f.token.mint(f.stranger.address, 1_000_000n);
+      return f;
+    }
+
+    it("funds the escrow with a signed EIP-2612 permit and no prior approval", async function () {
+      const { escrow, token, stranger, terms } = await loadFixture(permitFixture);
+      const permitDeadline = BigInt(await time.latest()) + 3_600n;
+      const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
+      const tx = escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s);
+      await expect(tx).to.emit(escrow, "Created").withArgs(ID, stranger.address, token.target, 1_000_000n,
+        FEE_BPS, anyValue, false, anyValue);
+      await expect(tx).to.changeTokenBalances(token, [stranger, escrow], [-1_000_000n, 1_000_000n]);
+      expect(await token.nonces(stranger.address)).to.equal(1n);
+      expect(await token.allowance(stranger.address, escrow.target)).to.equal(0n);
+    });
+
+    it("still creates when someone submitted the permit first", async function () {
+      const { escrow, token, stranger, payee3, terms } = await loadFixture(permitFixture);
+      const permitDeadline = BigInt(await time.latest()) + 3_600n;
+      const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
+      await token.connect(payee3).permit(stranger.address, escrow.target, 1_000_000n, permitDeadline, sig.v, sig.r, sig.s);
+      await expect(escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s))
+        .to.changeTokenBalances(token, [stranger, escrow], [-1_000_000n, 1_000_000n]);
+    });
+
+    it("fails with a bad permit and no allowance", async function () {
+      const { escrow, token, stranger, payee3, terms } = await loadFixture(permitFixture);
+      const permitDeadline = BigInt(await time.latest()) + 3_600n;
+      const sig = await signPermit(token, payee3, escrow.target, 1_000_000n, permitDeadline);
+      await expect(escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s))
+        .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance").withArgs(escrow.target, 0n, 1_000_000n);
+    });
+
+    it("rejects an existing id before touching the permit", async function () {
+      const { escrow, token, payer, stranger, terms } = await loadFixture(permitFixture);
+      await escrow.connect(payer).create(ID, terms());
+      const permitDeadline = BigInt(await time.latest()) + 3_600n;
+      const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
+      await expect(escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s))
+        .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
+      expect(await token.nonces(stranger.address)).to.equal(0n);
+    });
+  });
+
+  describe("release", function () {
+    it("pays part of a share to the payee and the fee to the fee recipient", async function () {
+      const { escrow, payer, payee1, feeRecipient, token } = await loadFixture(fundedEscrowFixture);
+      const fee = feeOf(100_000n);
+      const tx = escrow.connect(payer).release(ID, 0, 100_000n);
+      await expect(tx).to.emit(escrow, "Released").withArgs(ID, payee1.address, 100_000n - fee, fee);
+      await expect(tx).to.changeTokenBalances(token, [payee1, feeRecipient, escrow], [100_000n - fee, fee, -100_000n]);
+      const info = await escrow.getEscrow(ID);
+      expect(info.state).to.equal(State.Funded);
+      expect(info.held).to.equal(900_000n);
+      const [, , released] = await escrow.getPayees(ID);
+      expect(released).to.deep.equal([100_000n, 0n]);
+    });
+
+    it("lets the evaluator release and closes the escrow when every share is released", async function () {
+      const { escrow, payer, evaluator, payee2 } = await loadFixture(fundedEscrowFixture);
+      await escrow.connect(evaluator).release(ID, 0, 600_000n);
+      await expect(escrow.connect(payer).release(ID, 1, 399_999n)).to.emit(escrow, "Released");
+      expect((await escrow.getEscrow(ID)).state).to.equal(State.Funded);
+      await expect(escrow.connect(evaluator).release(ID, 1, 1n))
+        .to.emit(escrow, "Released").withArgs(ID, payee2.address, 1n, 0n);
+      const info = await escrow.getEscrow(ID);
+      expect(info.state).to.equal(State.Released);
+      expect(info.held).to.equal(0n);
+    });
+
+    it("rounds the fee down: tiny releases pay no fee", async function () {
+      const { escrow, payer, payee1, feeRecipient, token } = await loadFixture(fundedEscrowFixture);
+      await expect(escrow.connect(payer).release(ID, 0, 39n)).to.changeTokenBalances(token, [payee1, feeRecipient], [39n, 0n]);
+      await expect(escrow.connect(payer).release(ID, 0, 40n)).to.changeTokenBalances(token, [payee1, feeRecipient], [39n, 1n]);
+    });
+
+    it("rejects callers other than payer and evaluator", async function () {
+      const { escrow, payee1, arbiter, stranger } = await loadFixture(fundedEscrowFixture);
+      for (const caller of [payee1, arbiter, stranger]) {
+        await expect(escrow.connect(caller).release(ID, 0, 1n))
+          .to.be.revertedWithCustomError(escrow, "EscrowUnauthorized").withArgs(ID, caller.address);
+      }
+    });
+
+    it("rejects a partial release on an atomic escrow", async function () {
+      const { escrow, payer } = await loadFixture(fundedEscrowFixture);
+      await expect(escrow.connect(payer).release(ATOMIC_ID, 0, 1n))
+        .to.be.revertedWithCustomError(escrow, "EscrowAtomicOnly").withArgs(ATOMIC_ID);
+    });
+
+    it("rejects an unknown payee index and a zero amount", async function () {
+      const { escrow, payer } = await loadFixture(fundedEscrowFixture);
+      await expect(escrow.connect(payer).release(ID, 2, 1n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayee").withArgs(ID, 2n);
+      await expect(escrow.connect(payer).release(ID, MAX_UINT256, 1n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayee").withArgs(ID, MAX_UINT256);
+      await expect(escrow.connect(payer).release(ID, 0, 0n))
+        .to.be.revertedWithCustomError(escrow, "EscrowZeroAmount").withArgs(ID);
+    });
+
+    it("rejects a release beyond the remaining share, up to uint256 max", async function () {
+      const { escrow, payer } = await loadFixture(fundedEscrowFixture);
+      await expect(escrow.connect(payer).release(ID, 0, 600_001n))
+        .to.be.revertedWithCustomError(escrow, "EscrowExceedsShare").withArgs(ID, 0n, 600_001n, 600_000n);
+      await escrow.connect(payer).release(ID, 0, 500_000n);
+      await expect(escrow.connect(payer).release(ID, 0, 100_001n))
+        .to.be.revertedWithCustomError(escrow, "EscrowExceedsShare").withArgs(ID, 0n, 100_001n, 100_000n);
+      await expect(escrow.connect(payer).release(ID, 1, MAX_UINT256))
+        .to.be.revertedWithCustomError(escrow, "EscrowExceedsShare").withArgs(ID, 1n, MAX_UINT256, 400_000n);
+    });
+
+    it("rejects releases on unknown, disputed and closed escrows", async function () {
+      const { escrow, payer } = await loadFixture(fundedEscrowFixture);
+      const unknown = escrowId("unknown");
+      await expect(escrow.connect(payer).release(unknown, 0, 1n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
+      await escrow.connect(payer).dispute(ID);
+      await expect(escrow.connect(payer).release(ID, 0, 1n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Disputed);
+      await escrow.connect(payer).releaseAll(ATOMIC_ID);
+      await expect(escrow.connect(payer).release(ATOMIC_ID, 0, 1n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Released);
+    });
+  });
+
+  describe("releaseAll", function () {
+    it("pays every payee its whole share at once on an atomic escrow", async function () {
+      const { escrow, evaluator, payee1, payee2, feeRecipient, token } = await loadFixture(fundedEscrowFixture);
+      const tx = escrow.connect(evaluator).releaseAll(ATOMIC_ID);
+      await expect(tx).to.emit(escrow, "Released").withArgs(ATOMIC_ID, payee1.address, 600_000n - feeOf(600_000n), feeOf(600_000n));
+      await expect(tx).to.emit(escrow, "Released").withArgs(ATOMIC_ID, payee2.address, 400_000n - feeOf(400_000n), feeOf(400_000n));
+      await expect(tx).to.changeTokenBalances(token, [payee1, payee2, feeRecipient, escrow],
+        [600_000n - feeOf(600_000n), 400_000n - feeOf(400_000n), feeOf(1_000_000n), -1_000_000n]);
+      const info = await escrow.getEscrow(ATOMIC_ID);
+      expect(info.state).to.equal(State.Released);
+      expect(info.held).to.equal(0n);
+      const [, , released] = await escrow.getPayees(ATOMIC_ID);
+      expect(released).to.deep.equal([600_000n, 400_000n]);
+    });
+
+    it("pays only what remains after partial releases, skipping paid-out payees", async function () {
+      const { escrow, payer, payee1, payee2, token } = await loadFixture(fundedEscrowFixture);
+      await escrow.connect(payer).release(ID, 0, 600_000n);
+      await escrow.connect(payer).release(ID, 1, 100_000n);
+      const tx = escrow.connect(payer).releaseAll(ID);
+      await expect(tx).to.emit(escrow, "Released").withArgs(ID, payee2.address, 300_000n - feeOf(300_000n), feeOf(300_000n));
+      await expect(tx).to.changeTokenBalances(token, [payee1, escrow], [0n, -300_000n]);
+      const receipt = await (await tx).wait();
+      const released = receipt.logs.map((log) => escrow.interface.parseLog(log)).filter((e) => e?.name === "Released");
+      expect(released.map((e) => e.args.payee)).to.deep.equal([payee2.address]);
+    });
+
+    it("rejects callers other than payer and evaluator", async function () {
+      const { escrow, payee2, arbiter, stranger } = await loadFixture(fundedEscrowFixture);
+      for (const caller of [payee2, arbiter, stranger]) {
+        await expect(escrow.connect(caller).releaseAll(ATOMIC_ID))
+          .to.be.revertedWithCustomError(escrow, "EscrowUnauthorized").withArgs(ATOMIC_ID, caller.address);
+      }
+    });
+
+    it("rejects unknown, disputed, refunded and released escrows", async function () {
+      const { escrow, payer, payee1, stranger, deadline, terms } = await loadFixture(fundedEscrowFixture);
+      const unknown = escrowId("unknown");
+      await expect(escrow.connect(payer).releaseAll(unknown))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
+      await escrow.connect(payee1).dispute(ATOMIC_ID);
+      await expect(escrow.connect(payer).releaseAll(ATOMIC_ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Disputed);
+      await time.increaseTo(deadline + 1n);
+      await escrow.connect(stranger).refund(ID);
+      await expect(escrow.connect(payer).releaseAll(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Refunded);
+      await escrow.connect(payer).create(escrowId("2"), terms({ deadline: deadline + DAY }));
+      await escrow.connect(payer).releaseAll(escrowId("2"));
+      await expect(escrow.connect(payer).releaseAll(escrowId("2")))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(escrowId("2"), State.Released);
+    });
+  });
+
+  describe("refund", function () {
+    it("rejects a refund up to and at the deadline", async function () {
+      const { escrow, stranger, deadline } = await loadFixture(fundedEscrowFixture);
+      const now = BigInt(await time.latest());
+      await time.setNextBlockTimestamp(now + 1n);
+      await expect(escrow.connect(stranger).refund(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowDeadlineNotReached").withArgs(ID, deadline, now + 1n);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(escrow.connect(stranger).refund(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowDeadlineNotReached").withArgs(ID, deadline, deadline);
+    });
+
+    it("returns what is held to the payer after the deadline, whoever triggers it", async function () {
+      const { escrow, payer, stranger, feeRecipient, token, deadline } = await loadFixture(fundedEscrowFixture);
+      await escrow.connect(payer).release(ID, 1, 400_000n);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      const tx = escrow.connect(stranger).refund(ID);
+      await expect(tx).to.emit(escrow, "Refunded").withArgs(ID, payer.address, 600_000n);
+      await expect(tx).to.changeTokenBalances(token, [payer, stranger, feeRecipient, escrow], [600_000n, 0n, 0n, -600_000n]);
+      const info = await escrow.getEscrow(ID);
+      expect(info.state).to.equal(State.Refunded);
+      expect(info.held).to.equal(0n);
+    });
+
+    it("rejects refunds of unknown, disputed, refunded and released escrows", async function () {
+      const { escrow, payer, payee2, stranger, deadline, terms } = await loadFixture(fundedEscrowFixture);
+      await escrow.connect(payee2).dispute(ATOMIC_ID);
+      await time.increaseTo(deadline + 1n);
+      const unknown = escrowId("unknown");
+      await expect(escrow.connect(stranger).refund(unknown))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
+      await expect(escrow.connect(stranger).refund(ATOMIC_ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Disputed);
+      await escrow.connect(stranger).refund(ID);
+      await expect(escrow.connect(stranger).refund(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Refunded);
+      const later = escrowId("later");
+      await escrow.connect(payer).create(later, terms({ deadline: deadline + DAY }));
+      await escrow.connect(payer).releaseAll(later);
+      await time.increase(2n * DAY);
+      await expect(escrow.connect(stranger).refund(later))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(later, State.Released);
+    });
+  });
+
+  describe("dispute", function () {
+    it("lets the payer or any payee freeze a funded escrow", async function () {
+      const { escrow, payer, payee2 } = await loadFixture(fundedEscrowFixture);
+      await expect(escrow.connect(payer).dispute(ID)).to.emit(escrow, "Disputed").withArgs(ID, payer.address);
+      expect((await escrow.getEscrow(ID)).state).to.equal(State.Disputed);
+      await expect(escrow.connect(payee2).dispute(ATOMIC_ID)).to.emit(escrow, "Disputed").withArgs(ATOMIC_ID, payee2.address);
+    });
+
+    it("lets a payee dispute after the deadline, which blocks the refund", async function () {
+      const { escrow, payee1, stranger, deadline } = await loadFixture(fundedEscrowFixture);
+      await time.increaseTo(deadline + 1n);
+      await escrow.connect(payee1).dispute(ID);
+      await expect(escrow.connect(stranger).refund(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Disputed);
+    });
+
+    it("rejects the evaluator, the arbiter and strangers", async function () {
+      const { escrow, evaluator, arbiter, stranger } = await loadFixture(fundedEscrowFixture);
+      for (const caller of [evaluator, arbiter, stranger]) {
+        await expect(escrow.connect(caller).dispute(ID))
+          .to.be.revertedWithCustomError(escrow, "EscrowUnauthorized").withArgs(ID, caller.address);
+      }
+    });
+
+    it("rejects disputes on unknown, disputed and closed escrows", async function () {
+      const { escrow, payer, payee1 } = await loadFixture(fundedEscrowFixture);
+      const unknown = escrowId("unknown");
+      await expect(escrow.connect(payer).dispute(unknown))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
+      await escrow.connect(payer).dispute(ID);
+      await expect(escrow.connect(payee1).dispute(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Disputed);
+      await escrow.connect(payer).releaseAll(ATOMIC_ID);
+      await expect(escrow.connect(payee1).dispute(ATOMIC_ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Released);
+    });
+  });
+
+  describe("resolve", function () {
+    async function disputedFixture() {
+      const f = await fundedEscrowFixture();
+      await f.escrow.connect(f.payer).release(ID, 0, 100_000n);
+      await f.escrow.connect(f.payee1).dispute(ID);
+      return f;
+    }
+
+    it("splits what is held among payees (minus fees) and the payer", async function () {
+      const { escrow, arbiter, payer, payee1, payee2, feeRecipient, token } = await loadFixture(disputedFixture);
+      // held 900,000: payee1 may still get 500,000, payee2 400,000
+      const tx = escrow.connect(arbiter).resolve(ID, [300_000n, 200_000n], 400_000n);
+      await expect(tx).to.emit(escrow, "Released").withArgs(ID, payee1.address, 300_000n - feeOf(300_000n), feeOf(300_000n));
+      await expect(tx).to.emit(escrow, "Released").withArgs(ID, payee2.address, 200_000n - feeOf(200_000n), feeOf(200_000n));
+      await expect(tx).to.emit(escrow, "Resolved").withArgs(ID, arbiter.address, 400_000n);
+      await expect(tx).to.changeTokenBalances(token, [payee1, payee2, payer, feeRecipient, escrow],
+        [300_000n - feeOf(300_000n), 200_000n - feeOf(200_000n), 400_000n, feeOf(500_000n), -900_000n]);
+      const info = await escrow.getEscrow(ID);
+      expect(info.state).to.equal(State.Resolved);
+      expect(info.held).to.equal(0n);
+      const [, , released] = await escrow.getPayees(ID);
+      expect(released).to.deep.equal([400_000n, 200_000n]);
+    });
+
+    it("may give everything back to the payer, with no fee", async function () {
+      const { escrow, arbiter, payer, feeRecipient, token } = await loadFixture(disputedFixture);
+      const tx = escrow.connect(arbiter).resolve(ID, [0n, 0n], 900_000n);
+      await expect(tx).not.to.emit(escrow, "Released");
+      await expect(tx).to.changeTokenBalances(token, [payer, feeRecipient], [900_000n, 0n]);
+    });
+
+    it("may give every payee its whole remaining share", async function () {
+      const { escrow, arbiter, payer, payee1, token } = await loadFixture(disputedFixture);
+      await expect(escrow.connect(arbiter).resolve(ID, [500_000n, 400_000n], 0n))
+        .to.changeTokenBalances(token, [payee1, payer], [500_000n - feeOf(500_000n), 0n]);
+    });
+
+    it("rejects anyone but the arbiter", async function () {
+      const { escrow, payer, payee1, evaluator } = await loadFixture(disputedFixture);
+      for (const caller of [payer, payee1, evaluator]) {
+        await expect(escrow.connect(caller).resolve(ID, [0n, 0n], 900_000n))
+          .to.be.revertedWithCustomError(escrow, "EscrowUnauthorized").withArgs(ID, caller.address);
+      }
+    });
+
+    it("rejects escrows that are not disputed", async function () {
+      const { escrow, arbiter } = await loadFixture(disputedFixture);
+      await expect(escrow.connect(arbiter).resolve(ATOMIC_ID, [0n, 0n], 1_000_000n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Funded);
+      await escrow.connect(arbiter).resolve(ID, [0n, 0n], 900_000n);
+      await expect(escrow.connect(arbiter).resolve(ID, [0n, 0n], 0n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Resolved);
+      const unknown = escrowId("unknown");
+      await expect(escrow.connect(arbiter).resolve(unknown, [], 0n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
+    });
+
+    it("rejects a split with the wrong number of payees", async function () {
+      const { escrow, arbiter } = await loadFixture(disputedFixture);
+      await expect(escrow.connect(arbiter).resolve(ID, [900_000n], 0n))
+        .to.be.revertedWithCustomError(escrow, "EscrowLengthMismatch").withArgs(ID, 2n, 1n);
+    });
+
+    it("rejects splits that do not sum exactly to what is held, including at uint256 bounds", async function () {
+      const { escrow, arbiter } = await loadFixture(disputedFixture);
+      await expect(escrow.connect(arbiter).resolve(ID, [300_000n, 200_000n], 399_999n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidSplit").withArgs(ID, 900_000n);
+      await expect(escrow.connect(arbiter).resolve(ID, [300_000n, 200_000n], 400_001n))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidSplit").withArgs(ID, 900_000n);
+      await expect(escrow.connect(arbiter).resolve(ID, [500_000n, 400_000n], MAX_UINT256))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidSplit").withArgs(ID, 900_000n);
+    });
+
+    it("rejects a payee amount beyond its remaining share", async function () {
+      const { escrow, arbiter } = await loadFixture(disputedFixture);
+      await expect(escrow.connect(arbiter).resolve(ID, [500_001n, 0n], 399_999n))
+        .to.be.revertedWithCustomError(escrow, "EscrowExceedsShare").withArgs(ID, 0n, 500_001n, 500_000n);
+      await expect(escrow.connect(arbiter).resolve(ID, [0n, MAX_UINT256], 0n))
+        .to.be.revertedWithCustomError(escrow, "EscrowExceedsShare").withArgs(ID, 1n, MAX_UINT256, 400_000n);
+    });
+  });
+
+  describe("gas of the hot paths", function () {
+    // Upper bounds guard against regressions; the measured figures are printed and go to docs/escrow.md.
+    const BOUNDS = {
+      "create, 1 payee": 275_000n,
+      "create, 2 payees": 305_000n,
+      "create, 16 payees": 1_000_000n,
+      "createWithPermit, 2 payees": 335_000n,
+      "release, partial": 135_000n,
+      "releaseAll, 2 payees": 140_000n,
+      "dispute": 40_000n,
+      "resolve, 2 payees + payer": 155_000n,
+      "refund": 72_000n,
+    };
+
+    it("stays within its bounds", async function () {
+      const { escrow, token, payer, payee1, payee2, arbiter, stranger, terms, deadline } = await loadFixture(deployEscrowFixture);
+      const gas = {};
+      const measure = async (name, txPromise) => {
+        gas[name] = (await (await txPromise).wait()).gasUsed;
+      };
+      const signers = await ethers.getSigners();
+      await measure("create, 1 payee", escrow.connect(payer).create(escrowId("g1"), terms({ payees: [payee1.address], shares: [1_000n] })));
+      await measure("create, 2 payees", escrow.connect(payer).create(escrowId("g2"), terms()));
+      await measure("create, 16 payees", escrow.connect(payer).create(escrowId("g16"), terms({
+        payees: signers.slice(0, 16).map((s) => s.address), shares: signers.slice(0, 16).map(() => 1_000n),
+      })));
+      await token.mint(stranger.address, 1_000_000n);
+      const permitDeadline = BigInt(await time.latest()) + 3_600n;
+      const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
+      await measure("createWithPermit, 2 payees",
+        escrow.connect(stranger).createWithPermit(escrowId("gp"), terms(), permitDeadline, sig.v, sig.r, sig.s));
+      await measure("release, partial", escrow.connect(payer).release(escrowId("g2"), 0, 100_000n));
+      await measure("releaseAll, 2 payees", escrow.connect(payer).releaseAll(escrowId("g2")));
+      await escrow.connect(payer).create(escrowId("gd"), terms());
+      await measure("dispute", escrow.connect(payee2).dispute(escrowId("gd")));
+      await measure("resolve, 2 payees + payer",
+        escrow.connect(arbiter).resolve(escrowId("gd"), [300_000n, 200_000n], 500_000n));
+      await time.increaseTo(deadline + 1n);
+      await measure("refund", escrow.connect(stranger).refund(escrowId("gp")));
+      console.log("      TaskEscrow gas used:", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)])));
+      for (const [name, bound] of Object.entries(BOUNDS)) {
+        expect(gas[name], name).to.be.lessThanOrEqual(bound);
+      }
+    });
+  });
+
+  describe("attacks", function () {
+    async function reentrantFixture() {
+      const f = await deployEscrowFixture();
+      const evil = await ethers.deployContract("ReentrantEscrowToken");
+      await evil.mint(f.payer.address, 10_000_000n);
+      await evil.connect(f.payer).approve(f.escrow.target, MAX_UINT256);
+      await f.escrow.connect(f.payer).create(ID, f.terms({ token: evil.target }));
+      return { ...f, evil };
+    }
+
+    it("blocks a token that reenters release from its transfer", async function () {
+      const { escrow, evil, payer } = await loadFixture(reentrantFixture);
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("release", [ID, 0, 1n]), false);
+      await expect(escrow.connect(payer).release(ID, 0, 100_000n))
+        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+      expect((await escrow.getEscrow(ID)).held).to.equal(1_000_000n);
+    });
+
+    it("pays exactly once when the token swallows its failed reentry", async function () {
+      const { escrow, evil, payer, payee1, feeRecipient } = await loadFixture(reentrantFixture);
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("releaseAll", [ID]), true);
+      await escrow.connect(payer).releaseAll(ID);
+      expect(await evil.lastReentryFailed()).to.equal(true);
+      expect(await evil.lastRevertData()).to.equal(escrow.interface.getError("ReentrancyGuardReentrantCall").selector);
+      expect(await evil.balanceOf(payee1.address)).to.equal(600_000n - feeOf(600_000n));
+      expect(await evil.balanceOf(feeRecipient.address)).to.equal(feeOf(1_000_000n));
+      expect(await evil.balanceOf(escrow.target)).to.equal(0n);
+    });
+
+    it("blocks reentry into refund, resolve and create", async function () {
+      const { escrow, evil, payer, payee1, arbiter, stranger, deadline, terms } = await loadFixture(reentrantFixture);
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("refund", [ID]), false);
+      await time.increaseTo(deadline + 1n);
+      await expect(escrow.connect(stranger).refund(ID))
+        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+
+      await escrow.connect(payee1).dispute(ID);
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("resolve", [ID, [0n, 0n], 1_000_000n]), false);
+      await expect(escrow.connect(arbiter).resolve(ID, [0n, 0n], 1_000_000n))
+        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+
+      const other = escrowId("other");
+      const otherTerms = terms({ token: evil.target, deadline: deadline + DAY });
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("create", [escrowId("nested"), otherTerms]), false);
+      await expect(escrow.connect(payer).create(other, otherTerms))
+        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+    });
+  });
+});
