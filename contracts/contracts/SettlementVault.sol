@@ -42,6 +42,8 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
     uint256 public constant MAX_BALANCE = (1 << 85) - 1;
     uint256 private constant AMOUNT_MASK = type(uint128).max;
     uint256 private constant DEBIT_FLAG = 1 << 31;
+    /// @dev No balance slot has this key (keys are below 2^64).
+    uint256 private constant NO_KEY = type(uint256).max;
     uint256 private constant ACCOUNT_MASK = DEBIT_FLAG - 1;
     uint256 private constant SECTION_HEADER_BYTES = 8;
     uint256 private constant DELTA_BYTES = 20;
@@ -196,6 +198,8 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
 
     /// @dev Applies `count` deltas of token `tokenId` read from calldata at `base + offset`;
     /// reverts unless their credits equal their debits. Returns the offset after them.
+    /// Consecutive deltas of accounts that share a storage slot (the batcher sorts by account id)
+    /// update one cached copy of the slot, written back once when the slot changes.
     function _applyDeltas(uint256 base, uint256 offset, uint256 count, uint256 tokenId, uint256 accountCount)
         private
         returns (uint256)
@@ -203,8 +207,11 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
         uint256 tokenKey = tokenId << 32;
         uint256 credits;
         uint256 debits;
+        uint256 cachedKey = NO_KEY;
+        uint256 cached;
         // unchecked: the caller checked that count deltas lie inside the batch and count <= 1,024;
-        // credits and debits add at most 1,024 values below 2^128; accountId >= 1 is checked.
+        // credits and debits add at most 1,024 values below 2^128; accountId >= 1 is checked; a
+        // balance changes only after the check that it stays within [0, 2^85 - 1].
         unchecked {
             for (uint256 i; i < count; ++i) {
                 uint256 entry;
@@ -212,24 +219,29 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
                     entry := shr(96, calldataload(add(base, offset)))
                 }
                 offset += DELTA_BYTES;
-                uint256 amount = entry & AMOUNT_MASK;
                 uint256 accountId = (entry >> 128) & ACCOUNT_MASK;
                 if (accountId == 0 || accountId > accountCount) revert VaultUnknownAccount(accountId);
                 uint256 key = tokenKey | ((accountId - 1) / 3);
+                if (key != cachedKey) {
+                    if (cachedKey != NO_KEY) _balanceSlots[cachedKey] = cached;
+                    cachedKey = key;
+                    cached = _balanceSlots[key];
+                }
                 uint256 shift = ((accountId - 1) % 3) * 85;
-                uint256 pair = _balanceSlots[key];
-                uint256 balance = (pair >> shift) & MAX_BALANCE;
+                uint256 balance = (cached >> shift) & MAX_BALANCE;
+                uint256 amount = entry & AMOUNT_MASK;
                 if (entry & (DEBIT_FLAG << 128) != 0) {
                     if (amount > balance) _revertInsufficient(tokenId, accountId, balance, amount);
-                    _balanceSlots[key] = pair - (amount << shift);
+                    cached -= amount << shift;
                     debits += amount;
                 } else {
                     if (amount > MAX_BALANCE - balance) _revertOverflow(tokenId, accountId, balance, amount);
-                    _balanceSlots[key] = pair + (amount << shift);
+                    cached += amount << shift;
                     credits += amount;
                 }
             }
         }
+        if (cachedKey != NO_KEY) _balanceSlots[cachedKey] = cached;
         if (credits != debits) revert VaultBatchNotBalanced(_tokens[uint32(tokenId)], credits, debits);
         return offset;
     }

@@ -260,6 +260,20 @@ describe("SettlementVault", function () {
       expect(await vault.verifyTransfer(ROOT, tree.getProof(index), ...values)).to.equal(false);
     });
 
+    it("applies unsorted and repeated accounts across balance slots", async function () {
+      const f = await loadFixture(fundedFixture);
+      const { vault, token, alice, bob, carol, dave } = f;
+      await vault.connect(dave).deposit(token, 10n);
+      await settle(f, 1n, [{ tokenId: 1, deltas: [
+        { accountId: 1, delta: 5n }, { accountId: 4, delta: -3n }, { accountId: 2, delta: -4n },
+        { accountId: 4, delta: 1n }, { accountId: 3, delta: 1n },
+      ] }]);
+      expect(await vault.settledBalance(token, alice.address)).to.equal(1_000n * UNITS + 5n);
+      expect(await vault.settledBalance(token, bob.address)).to.equal(1_000n * UNITS - 4n);
+      expect(await vault.settledBalance(token, carol.address)).to.equal(1_000n * UNITS + 1n);
+      expect(await vault.settledBalance(token, dave.address)).to.equal(8n);
+    });
+
     it("accepts an empty batch as a heartbeat", async function () {
       const f = await loadFixture(fundedFixture);
       await expect(f.vault.connect(f.operator).settleBatch(1n, ROOT, "0x"))

@@ -3,6 +3,7 @@ package dev.agentescrow.chain.vault;
 import dev.agentescrow.chain.Address;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.function.Function;
 
@@ -10,7 +11,9 @@ import java.util.function.Function;
  * Packs a {@link SettlementBatch} into the vault's compact {@code settleBatch} calldata (see
  * ISettlementVault): per token section {@code tokenId:uint32 deltaCount:uint16 payoutCount:uint16},
  * then 20-byte deltas {@code account:uint32 (bit 31 = debit) amount:uint128} and 40-byte payouts
- * {@code account:uint32 amount:uint128 recipient:address}. Zero deltas are left out.
+ * {@code account:uint32 amount:uint128 recipient:address}. Zero deltas are left out; the others are
+ * sorted by account id, so that accounts sharing a balance slot in the vault come one after the
+ * other (the vault then writes that slot once).
  */
 final class BatchEncoder {
     static final int MAX_ACCOUNT_ID = (1 << 31) - 1;
@@ -27,7 +30,8 @@ final class BatchEncoder {
     static byte[] encode(SettlementBatch batch, Function<Address, Long> tokenIds, Function<Address, Long> accountIds) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (SettlementBatch.TokenSettlement token : batch.tokens()) {
-            var deltas = token.deltas().stream().filter(d -> d.signedDelta().signum() != 0).toList();
+            var deltas = token.deltas().stream().filter(d -> d.signedDelta().signum() != 0)
+                    .sorted(Comparator.comparingLong(d -> accountId(accountIds, d.account()))).toList();
             if (deltas.size() > MAX_COUNT || token.payouts().size() > MAX_COUNT) {
                 throw new IllegalArgumentException("too many entries for token " + token.token());
             }

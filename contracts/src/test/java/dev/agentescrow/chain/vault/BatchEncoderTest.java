@@ -20,11 +20,11 @@ class BatchEncoderTest {
     private static final Map<Address, Long> IDS = Map.of(TOKEN, 1L, ALICE, 1L, BOB, 2L, CAROL, 3L);
 
     @Test
-    void packsSectionsDeltasAndPayoutsAsTheVaultReadsThem() {
+    void packsSectionsDeltasSortedByAccountIdAndPayouts() {
         SettlementBatch batch = new SettlementBatch(7, Bytes32.ZERO, List.of(new SettlementBatch.TokenSettlement(TOKEN,
-                List.of(new SettlementBatch.Delta(ALICE, BigInteger.valueOf(-300)),
+                List.of(new SettlementBatch.Delta(BOB, BigInteger.valueOf(300)),
                         new SettlementBatch.Delta(CAROL, BigInteger.ZERO),
-                        new SettlementBatch.Delta(BOB, BigInteger.valueOf(300))),
+                        new SettlementBatch.Delta(ALICE, BigInteger.valueOf(-300))),
                 List.of(new SettlementBatch.Payout(BOB, CAROL, Amount.of(200))))));
 
         byte[] packed = BatchEncoder.encode(batch, IDS::get, IDS::get);
