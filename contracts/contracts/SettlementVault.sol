@@ -268,7 +268,7 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
                 uint256 accountId = entry >> 128;
                 if (accountId == 0 || accountId > accountCount) revert VaultUnknownAccount(accountId);
                 if (amount == 0) revert VaultZeroAmount();
-                if (recipient == address(0)) revert VaultInvalidRecipient(recipient);
+                if (recipient == address(0) || recipient == address(this)) revert VaultInvalidRecipient(recipient);
                 uint256 key = tokenKey | ((accountId - 1) / 3);
                 uint256 shift = ((accountId - 1) % 3) * 85;
                 uint256 pair = _balanceSlots[key];
@@ -358,7 +358,7 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ISettlementVault
     function claimPayout(address token, address to) external nonReentrant {
-        if (to == address(0)) revert VaultInvalidRecipient(to);
+        if (to == address(0) || to == address(this)) revert VaultInvalidRecipient(to);
         uint256 amount = _pendingPayouts[token][msg.sender];
         if (amount == 0) revert VaultNoPendingPayout(token, msg.sender);
         _pendingPayouts[token][msg.sender] = 0;

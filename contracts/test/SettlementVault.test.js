@@ -405,12 +405,15 @@ describe("SettlementVault", function () {
         .to.emit(f.vault, "BatchSettled");
     });
 
-    it("rejects zero payouts and zero recipients", async function () {
+    it("rejects zero payouts and recipients that are zero or the vault", async function () {
       const f = await loadFixture(fundedFixture);
       await expect(settle(f, 1n, [{ tokenId: 1, payouts: [{ accountId: 1, amount: 0n, recipient: f.dave.address }] }]))
         .to.be.revertedWithCustomError(f.vault, "VaultZeroAmount");
       await expect(settle(f, 1n, [{ tokenId: 1, payouts: [{ accountId: 1, amount: 1n, recipient: ethers.ZeroAddress }] }]))
         .to.be.revertedWithCustomError(f.vault, "VaultInvalidRecipient").withArgs(ethers.ZeroAddress);
+      const self = await f.vault.getAddress();
+      await expect(settle(f, 1n, [{ tokenId: 1, payouts: [{ accountId: 1, amount: 1n, recipient: self }] }]))
+        .to.be.revertedWithCustomError(f.vault, "VaultInvalidRecipient").withArgs(self);
     });
 
     for (const [mode, name] of [[1, "reverts"], [2, "returns false"]]) {
@@ -449,13 +452,15 @@ describe("SettlementVault", function () {
   });
 
   describe("claimPayout", function () {
-    it("rejects a claim with nothing pending and a zero destination", async function () {
+    it("rejects a claim with nothing pending or to the zero address or the vault", async function () {
       const f = await loadFixture(hostileFixture);
       await expect(f.vault.connect(f.dave).claimPayout(f.hostile, f.dave.address))
         .to.be.revertedWithCustomError(f.vault, "VaultNoPendingPayout")
         .withArgs(await f.hostile.getAddress(), f.dave.address);
       await expect(f.vault.connect(f.dave).claimPayout(f.hostile, ethers.ZeroAddress))
         .to.be.revertedWithCustomError(f.vault, "VaultInvalidRecipient").withArgs(ethers.ZeroAddress);
+      await expect(f.vault.connect(f.dave).claimPayout(f.hostile, f.vault))
+        .to.be.revertedWithCustomError(f.vault, "VaultInvalidRecipient").withArgs(await f.vault.getAddress());
     });
 
     it("works while paused", async function () {

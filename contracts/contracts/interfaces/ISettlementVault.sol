@@ -77,7 +77,7 @@ interface ISettlementVault {
     /// @notice The constructor got the zero address for a role holder.
     error VaultInvalidRoleHolder(address holder);
 
-    /// @notice Payouts and claims must name a non-zero recipient.
+    /// @notice Payouts and claims must name a recipient other than the zero address and the vault.
     error VaultInvalidRecipient(address recipient);
 
     /// @notice No more account ids (2^31 - 1) or token ids (2^32 - 1) are left.
