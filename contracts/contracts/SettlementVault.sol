@@ -128,11 +128,11 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
         if (registered) _state = state;
 
         (uint256 key, uint256 shift) = _balanceSlot(tokenId, accountId);
-        uint256 pair = _balanceSlots[key];
-        uint256 balance = (pair >> shift) & MAX_BALANCE;
+        uint256 packed = _balanceSlots[key];
+        uint256 balance = (packed >> shift) & MAX_BALANCE;
         if (amount > MAX_BALANCE - balance) revert VaultBalanceOverflow(token, account, balance, amount);
         // balance + amount <= 2^85 - 1, so the sum stays inside its third of the slot
-        _balanceSlots[key] = pair + (amount << shift);
+        _balanceSlots[key] = packed + (amount << shift);
         emit Deposited(token, account, accountId, tokenId, amount, balance + amount);
 
         IERC20(token).safeTransferFrom(account, address(this), amount);
@@ -271,10 +271,10 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
                 if (recipient == address(0) || recipient == address(this)) revert VaultInvalidRecipient(recipient);
                 uint256 key = tokenKey | ((accountId - 1) / 3);
                 uint256 shift = ((accountId - 1) % 3) * 85;
-                uint256 pair = _balanceSlots[key];
-                uint256 balance = (pair >> shift) & MAX_BALANCE;
+                uint256 packed = _balanceSlots[key];
+                uint256 balance = (packed >> shift) & MAX_BALANCE;
                 if (amount > balance) _revertInsufficient(tokenId, accountId, balance, amount);
-                _balanceSlots[key] = pair - (amount << shift);
+                _balanceSlots[key] = packed - (amount << shift);
             }
         }
         return offset;
@@ -374,10 +374,10 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
         uint32 accountId = _accountIds[msg.sender];
         if (tokenId == 0 || accountId == 0) revert VaultNothingToWithdraw(token, msg.sender);
         (uint256 key, uint256 shift) = _balanceSlot(tokenId, accountId);
-        uint256 pair = _balanceSlots[key];
-        uint256 amount = (pair >> shift) & MAX_BALANCE;
+        uint256 packed = _balanceSlots[key];
+        uint256 amount = (packed >> shift) & MAX_BALANCE;
         if (amount == 0) revert VaultNothingToWithdraw(token, msg.sender);
-        _balanceSlots[key] = pair - (amount << shift);
+        _balanceSlots[key] = packed - (amount << shift);
         emit EscapeWithdrawn(token, msg.sender, amount);
         IERC20(token).safeTransfer(msg.sender, amount);
     }

@@ -463,12 +463,33 @@ describe("SettlementVault", function () {
         .to.be.revertedWithCustomError(f.vault, "VaultInvalidRecipient").withArgs(await f.vault.getAddress());
     });
 
+    it("keeps the payout pending when the token refuses the destination too", async function () {
+      const f = await loadFixture(hostileFixture);
+      await f.hostile.setFailMode(f.dave.address, 1);
+      await settle(f, 1n, [{ tokenId: 2, payouts: [{ accountId: 1, amount: 5n, recipient: f.dave.address }] }]);
+      await expect(f.vault.connect(f.dave).claimPayout(f.hostile, f.dave.address))
+        .to.be.revertedWithCustomError(f.hostile, "HostileTokenBlocked").withArgs(f.dave.address);
+      expect(await f.vault.pendingPayout(f.hostile, f.dave.address)).to.equal(5n);
+    });
+
     it("works while paused", async function () {
       const f = await loadFixture(hostileFixture);
       await f.hostile.setFailMode(f.dave.address, 1);
       await settle(f, 1n, [{ tokenId: 2, payouts: [{ accountId: 1, amount: 5n, recipient: f.dave.address }] }]);
       await f.vault.connect(f.admin).pause();
       await expect(f.vault.connect(f.dave).claimPayout(f.hostile, f.stranger.address)).to.emit(f.vault, "PayoutClaimed");
+    });
+  });
+
+  describe("roles", function () {
+    it("lets the admin hand the operator role to another key", async function () {
+      const f = await loadFixture(fundedFixture);
+      await f.vault.connect(f.admin).grantRole(OPERATOR_ROLE, f.stranger.address);
+      await f.vault.connect(f.admin).revokeRole(OPERATOR_ROLE, f.operator.address);
+      await expect(f.vault.connect(f.stranger).settleBatch(1n, ROOT, "0x")).to.emit(f.vault, "BatchSettled");
+      await expect(f.vault.connect(f.operator).settleBatch(2n, ROOT, "0x"))
+        .to.be.revertedWithCustomError(f.vault, "AccessControlUnauthorizedAccount")
+        .withArgs(f.operator.address, OPERATOR_ROLE);
     });
   });
 
@@ -508,6 +529,15 @@ describe("SettlementVault", function () {
         .to.be.revertedWithCustomError(f.vault, "VaultNothingToWithdraw").withArgs(await f.token.getAddress(), f.dave.address);
       await expect(f.vault.connect(f.alice).escapeWithdraw(f.stranger.address))
         .to.be.revertedWithCustomError(f.vault, "VaultNothingToWithdraw").withArgs(f.stranger.address, f.alice.address);
+    });
+
+    it("reverts when the token refuses the transfer, keeping the balance", async function () {
+      const f = await loadFixture(hostileFixture);
+      await time.increaseTo(await f.vault.escapeOpensAt());
+      await f.hostile.setFailMode(f.alice.address, 2);
+      await expect(f.vault.connect(f.alice).escapeWithdraw(f.hostile))
+        .to.be.revertedWithCustomError(f.vault, "SafeERC20FailedOperation").withArgs(await f.hostile.getAddress());
+      expect(await f.vault.settledBalance(f.hostile, f.alice.address)).to.equal(100n * UNITS);
     });
 
     it("rejects a token reentering escapeWithdraw", async function () {
