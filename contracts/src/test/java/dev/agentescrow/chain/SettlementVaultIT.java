@@ -2,16 +2,20 @@ package dev.agentescrow.chain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
+import dev.agentescrow.chain.vault.EscapeWithdrawal;
 import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.SettlementBatch.Delta;
 import dev.agentescrow.chain.vault.SettlementBatch.Payout;
 import dev.agentescrow.chain.vault.SettlementBatch.TokenSettlement;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.vault.VaultDeposit;
+import dev.agentescrow.chain.vault.VaultPayout;
+import dev.agentescrow.chain.wrappers.HostileToken;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,11 +87,51 @@ class SettlementVaultIT {
                         s.vault().batchesSettledBetween(settled.blockNumber(), settled.blockNumber()).get(0).logIndex(),
                         settled.blockNumber()));
 
+        assertThat(s.vault().payoutsBetween(settled.blockNumber(), settled.blockNumber())).singleElement()
+                .satisfies(p -> {
+                    assertThat(p.batchId()).isEqualTo(1);
+                    assertThat(p.token()).isEqualTo(s.token().address());
+                    assertThat(p.recipient()).isEqualTo(carol);
+                    assertThat(p.accountId()).isEqualTo(2);
+                    assertThat(p.amount()).isEqualTo(Amount.tokens(200, 6));
+                    assertThat(p.outcome()).isEqualTo(VaultPayout.Outcome.SENT);
+                    assertThat(p.txHash()).isEqualTo(settled.txHash());
+                });
+
         assertThatThrownBy(() -> s.vault().settleBatch(s.operator(), batch))
                 .isInstanceOfSatisfying(ContractRevertedException.class,
                         e -> assertThat(e.errorName()).contains("VaultBatchIdMismatch"));
         assertThat(s.vault().lastBatchId()).isEqualTo(1);
         assertThat(s.vault().settledBalance(s.token().address(), s.bob().address())).isEqualTo(Amount.tokens(600, 6));
+    }
+
+    @Test
+    void aPayoutTheTokenRefusesStaysClaimable(LocalChain chain) {
+        Setup s = setup(chain);
+        Signer carol = chain.account(5);
+        Address dave = chain.account(6).address();
+        HostileToken hostile = Calls.send(() -> HostileToken.deploy(chain.client().web3j(),
+                s.admin().transactionManager(), s.admin().gasProvider()).send());
+        Address hostileAddress = Address.of(hostile.getContractAddress());
+        Calls.send(() -> hostile.mint(s.alice().address().hex(), BigInteger.valueOf(1_000)).send());
+        Calls.send(() -> hostile.setFailMode(carol.address().hex(), BigInteger.ONE).send());
+        s.vault().deposit(s.alice(), hostileAddress, Amount.of(1_000));
+
+        Receipt settled = s.vault().settleBatch(s.operator(), new SettlementBatch(1, ROOT, List.of(
+                new TokenSettlement(hostileAddress, List.of(),
+                        List.of(new Payout(s.alice().address(), carol.address(), Amount.of(400)))))));
+
+        assertThat(s.vault().payoutsBetween(settled.blockNumber(), settled.blockNumber()))
+                .extracting(VaultPayout::outcome).containsExactly(VaultPayout.Outcome.DEFERRED);
+        assertThat(s.vault().pendingPayout(hostileAddress, carol.address())).isEqualTo(Amount.of(400));
+        assertThat(s.vault().settledBalance(hostileAddress, s.alice().address())).isEqualTo(Amount.of(600));
+
+        s.vault().claimPayout(carol, hostileAddress, dave);
+
+        Erc20Token token = new Erc20Token(chain.client(), hostileAddress);
+        assertThat(token.balanceOf(dave)).isEqualTo(Amount.of(400));
+        assertThat(s.vault().pendingPayout(hostileAddress, carol.address())).isEqualTo(Amount.ZERO);
+        assertThat(token.balanceOf(s.vault().address())).isEqualTo(Amount.of(600));
     }
 
     @Test
@@ -118,6 +162,10 @@ class SettlementVaultIT {
 
         assertThat(receipt.gasUsed()).isPositive();
         assertThat(s.vault().paused()).isTrue();
+        assertThat(s.vault().escapeWithdrawalsBetween(receipt.blockNumber(), receipt.blockNumber()))
+                .extracting(EscapeWithdrawal::account, EscapeWithdrawal::amount, EscapeWithdrawal::txHash)
+                .containsExactly(tuple(s.alice().address(), Amount.tokens(1_000, 6),
+                        receipt.txHash()));
         assertThat(s.vault().settledBalance(s.token().address(), s.alice().address())).isEqualTo(Amount.ZERO);
         assertThat(s.token().balanceOf(s.alice().address())).isEqualTo(Amount.tokens(1_000, 6));
         assertThat(s.token().balanceOf(s.vault().address())).isEqualTo(Amount.ZERO);

@@ -16,6 +16,7 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,6 +143,39 @@ public final class SettlementVaultGateway {
                     event.entries.longValueExact(), new TxHash(log.getTransactionHash()),
                     log.getLogIndex().longValueExact(), log.getBlockNumber().longValueExact());
         });
+    }
+
+    /** {@code PayoutSent} and {@code PayoutDeferred} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<VaultPayout> payoutsBetween(long fromBlock, long toBlock) {
+        List<VaultPayout> payouts = new ArrayList<>(logs(SettlementVault.PAYOUTSENT_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.PayoutSentEventResponse event = SettlementVault.getPayoutSentEventFromLog(log);
+            return payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
+                    VaultPayout.Outcome.SENT);
+        }));
+        payouts.addAll(logs(SettlementVault.PAYOUTDEFERRED_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.PayoutDeferredEventResponse event = SettlementVault.getPayoutDeferredEventFromLog(log);
+            return payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
+                    VaultPayout.Outcome.DEFERRED);
+        }));
+        payouts.sort(Comparator.comparingLong(VaultPayout::blockNumber).thenComparingLong(VaultPayout::logIndex));
+        return payouts;
+    }
+
+    /** {@code EscapeWithdrawn} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<EscapeWithdrawal> escapeWithdrawalsBetween(long fromBlock, long toBlock) {
+        return logs(SettlementVault.ESCAPEWITHDRAWN_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.EscapeWithdrawnEventResponse event = SettlementVault.getEscapeWithdrawnEventFromLog(log);
+            return new EscapeWithdrawal(Address.of(event.token), Address.of(event.account), Amount.of(event.amount),
+                    new TxHash(log.getTransactionHash()), log.getLogIndex().longValueExact(),
+                    log.getBlockNumber().longValueExact());
+        });
+    }
+
+    private static VaultPayout payout(Log log, BigInteger batchId, String token, String recipient, BigInteger accountId,
+                                      BigInteger amount, VaultPayout.Outcome outcome) {
+        return new VaultPayout(batchId.longValueExact(), Address.of(token), Address.of(recipient),
+                accountId.longValueExact(), Amount.of(amount), outcome, new TxHash(log.getTransactionHash()),
+                log.getLogIndex().longValueExact(), log.getBlockNumber().longValueExact());
     }
 
     private <T> List<T> logs(Event event, long fromBlock, long toBlock, Function<Log, T> mapper) {
