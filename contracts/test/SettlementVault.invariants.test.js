@@ -66,6 +66,7 @@ describe("SettlementVault invariants", function () {
     fc.record({
       kind: fc.constant("settle"),
       token: fc.nat(1),
+      bothTokens: fc.boolean(),
       transfers: fc.array(fc.record({ from: fc.nat(USERS - 1), to: fc.nat(USERS - 1), permille: fc.integer({ min: 0, max: 1000 }) }), { maxLength: 8 }),
       payouts: fc.array(fc.record({ user: fc.nat(USERS - 1), recipient: fc.oneof(fc.constant(USERS), fc.nat(USERS - 1)), permille: fc.integer({ min: 1, max: 1000 }) }), { maxLength: 3 }),
     }),
@@ -89,32 +90,42 @@ describe("SettlementVault invariants", function () {
         break;
       }
       case "settle": {
-        if (!model.tokenIds.has(tokenAddress)) return;
-        const working = new Map(f.users.map((u) => [u.address, model.settledOf(tokenAddress, u.address)]));
-        const transfers = [];
-        for (const t of op.transfers) {
-          const from = f.users[t.from].address;
-          const to = f.users[t.to].address;
-          if (from === to || !model.accountIds.has(from) || !model.accountIds.has(to)) continue;
-          const amount = (working.get(from) * BigInt(t.permille)) / 1000n;
-          working.set(from, working.get(from) - amount);
-          working.set(to, working.get(to) + amount);
-          transfers.push({ from: model.accountIds.get(from), to: model.accountIds.get(to), amount });
+        // one section for the chosen token, or one per token
+        const chosen = op.bothTokens ? [0, 1] : [op.token];
+        const sections = [];
+        const updates = [];
+        for (const index of chosen) {
+          const address = await f.tokens[index].getAddress();
+          const working = new Map(f.users.map((u) => [u.address, model.settledOf(address, u.address)]));
+          const transfers = [];
+          for (const t of op.transfers) {
+            const from = f.users[t.from].address;
+            const to = f.users[t.to].address;
+            if (from === to || !model.accountIds.has(from) || !model.accountIds.has(to)) continue;
+            const amount = (working.get(from) * BigInt(t.permille)) / 1000n;
+            working.set(from, working.get(from) - amount);
+            working.set(to, working.get(to) + amount);
+            transfers.push({ from: model.accountIds.get(from), to: model.accountIds.get(to), amount });
+          }
+          const payouts = [];
+          for (const p of op.payouts) {
+            const user = f.users[p.user].address;
+            const amount = (working.get(user) * BigInt(p.permille)) / 1000n;
+            if (!model.accountIds.has(user) || amount === 0n) continue;
+            working.set(user, working.get(user) - amount);
+            payouts.push({ accountId: model.accountIds.get(user), amount, recipient: f.recipients[p.recipient].address });
+          }
+          sections.push({ tokenId: model.tokenIds.get(address), deltas: netTransfers(transfers), payouts });
+          updates.push({ index, address, working, payouts });
         }
-        const payouts = [];
-        for (const p of op.payouts) {
-          const user = f.users[p.user].address;
-          const amount = ((working.get(user) || 0n) * BigInt(p.permille)) / 1000n;
-          if (!model.accountIds.has(user) || amount === 0n) continue;
-          working.set(user, working.get(user) - amount);
-          payouts.push({ accountId: model.accountIds.get(user), amount, recipient: f.recipients[p.recipient].address });
-        }
-        const tokenId = model.tokenIds.get(tokenAddress);
         model.batchId += 1n;
-        await vault.connect(operator).settleBatch(model.batchId, ROOT, encodeBatch([{ tokenId, deltas: netTransfers(transfers), payouts }]));
-        for (const [account, balance] of working) model.settled.set(model.key(tokenAddress, account), balance);
-        for (const { amount, recipient } of payouts) {
-          if (recipient === f.recipients[USERS].address && op.token === 1) model.add(model.pending, tokenAddress, recipient, amount);
+        await vault.connect(operator).settleBatch(model.batchId, ROOT, encodeBatch(sections));
+        for (const { index, address, working, payouts } of updates) {
+          for (const [account, balance] of working) model.settled.set(model.key(address, account), balance);
+          for (const { amount, recipient } of payouts) {
+            // the hostile token (index 1) refuses the blocked recipient: the payout stays pending
+            if (recipient === f.recipients[USERS].address && index === 1) model.add(model.pending, address, recipient, amount);
+          }
         }
         break;
       }
