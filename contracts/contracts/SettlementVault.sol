@@ -311,7 +311,8 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
         private
         returns (uint256)
     {
-        // unchecked: the batch was validated, the payouts lie inside it and count <= 64.
+        // unchecked: the batch was validated, the payouts lie inside it and count <= 64; a pending
+        // payout total never exceeds the vault's balance of the token, itself below 2^256.
         unchecked {
             for (uint256 i; i < count && i < MAX_BATCH_PAYOUTS; ++i) {
                 uint256 entry;

@@ -22,6 +22,12 @@ import java.util.Set;
 public record SettlementBatch(long batchId, Bytes32 merkleRoot, List<TokenSettlement> tokens) {
     /** Upper bound of one delta or payout amount in the packed encoding: 2^128 - 1. */
     public static final BigInteger MAX_ENTRY_AMOUNT = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+    /** The vault's {@code MAX_BATCH_ENTRIES}: deltas plus payouts per batch. */
+    public static final int MAX_ENTRIES = 1_024;
+    /** The vault's {@code MAX_BATCH_PAYOUTS}. */
+    public static final int MAX_PAYOUTS = 64;
+    /** The vault's {@code MAX_BATCH_TOKENS}. */
+    public static final int MAX_TOKENS = 32;
 
     public SettlementBatch {
         if (batchId <= 0) {
@@ -29,6 +35,15 @@ public record SettlementBatch(long batchId, Bytes32 merkleRoot, List<TokenSettle
         }
         Objects.requireNonNull(merkleRoot, "merkleRoot");
         tokens = List.copyOf(tokens);
+        if (tokens.size() > MAX_TOKENS) {
+            throw new IllegalArgumentException("batch " + batchId + " has " + tokens.size() + " tokens, max " + MAX_TOKENS);
+        }
+        int entries = tokens.stream().mapToInt(t -> t.deltas().size() + t.payouts().size()).sum();
+        int payouts = tokens.stream().mapToInt(t -> t.payouts().size()).sum();
+        if (entries > MAX_ENTRIES || payouts > MAX_PAYOUTS) {
+            throw new IllegalArgumentException("batch " + batchId + " has " + entries + " entries and " + payouts
+                    + " payouts, max " + MAX_ENTRIES + " and " + MAX_PAYOUTS);
+        }
         Set<Address> seen = new HashSet<>();
         for (TokenSettlement token : tokens) {
             if (!seen.add(token.token())) {

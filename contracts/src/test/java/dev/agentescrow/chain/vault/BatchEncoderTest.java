@@ -7,6 +7,7 @@ import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
 import java.math.BigInteger;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +51,11 @@ class BatchEncoderTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new SettlementBatch.Payout(ALICE, BOB, Amount.ZERO))
                 .isInstanceOf(IllegalArgumentException.class);
+        List<SettlementBatch.Payout> tooManyPayouts = Collections.nCopies(SettlementBatch.MAX_PAYOUTS + 1,
+                new SettlementBatch.Payout(ALICE, BOB, Amount.of(1)));
+        assertThatThrownBy(() -> new SettlementBatch(1, Bytes32.ZERO,
+                List.of(new SettlementBatch.TokenSettlement(TOKEN, List.of(), tooManyPayouts))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("65 payouts");
         SettlementBatch.TokenSettlement empty = new SettlementBatch.TokenSettlement(TOKEN, List.of(), List.of());
         assertThatThrownBy(() -> new SettlementBatch(1, Bytes32.ZERO, List.of(empty, empty)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
