@@ -1,0 +1,9 @@
+package dev.agentescrow.chain.vault;
+
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.TxHash;
+
+/** A {@code BatchSettled} event: batch {@code batchId} with {@code entries} deltas and payouts settled. */
+public record BatchSettled(long batchId, Bytes32 merkleRoot, long entries, TxHash txHash, long logIndex,
+                           long blockNumber) {
+}

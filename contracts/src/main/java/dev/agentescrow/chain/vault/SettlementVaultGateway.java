@@ -1,0 +1,228 @@
+package dev.agentescrow.chain.vault;
+
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.Calls;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.ChainException;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.Receipt;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.TxHash;
+import dev.agentescrow.chain.wrappers.SettlementVault;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.web3j.abi.EventEncoder;
+import org.web3j.abi.datatypes.Event;
+import org.web3j.protocol.core.DefaultBlockParameterNumber;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
+
+/**
+ * The SettlementVault seen through the gateway: deposits (approve + deposit, or one EIP-2612
+ * permit call), netted batch settlement from a {@link SettlementBatch} (the gateway resolves
+ * addresses to the vault's compact ids and packs the calldata), payout claims, the escape hatch,
+ * pause, and the events the off-chain indexer reads. Reads need no key; writes name the signer.
+ */
+public final class SettlementVaultGateway {
+    private final ChainClient client;
+    private final Address address;
+    private final PermitSigner permits;
+
+    public SettlementVaultGateway(ChainClient client, Address address) {
+        this.client = client;
+        this.address = address;
+        this.permits = new PermitSigner(client);
+    }
+
+    /** Deploys a vault: {@code admin} may pause, {@code operator} settles batches. */
+    public static SettlementVaultGateway deploy(ChainClient client, Signer deployer, Address admin, Address operator,
+                                                Duration escapeDelay) {
+        SettlementVault vault = Calls.send(() -> SettlementVault.deploy(client.web3j(), deployer.transactionManager(),
+                deployer.gasProvider(), admin.hex(), operator.hex(), BigInteger.valueOf(escapeDelay.toSeconds())).send());
+        return new SettlementVaultGateway(client, Address.of(vault.getContractAddress()));
+    }
+
+    public Address address() {
+        return address;
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /** Approves the vault for {@code amount} of {@code token}, then deposits it: two transactions. */
+    public Receipt deposit(Signer account, Address token, Amount amount) {
+        new Erc20Token(client, token).approve(account, address, amount);
+        return Calls.send(() -> Receipt.of(as(account).deposit(token.hex(), amount.baseUnits()).send()));
+    }
+
+    /** Deposits with an EIP-2612 permit signed here: one transaction, no prior approval. */
+    public Receipt depositWithPermit(Signer account, Address token, Amount amount, Instant deadline) {
+        PermitSigner.PermitSignature signature = permits.sign(account, token, address, amount, deadline);
+        return Calls.send(() -> Receipt.of(as(account).depositWithPermit(token.hex(), amount.baseUnits(),
+                BigInteger.valueOf(deadline.getEpochSecond()), signature.v(), signature.r(), signature.s()).send()));
+    }
+
+    /**
+     * Settles {@code batch}: resolves every token and account to the vault's id, packs the deltas
+     * and payouts and sends {@code settleBatch}. Throws {@link IllegalArgumentException} for a
+     * token or account that never deposited (the vault has no id for it).
+     */
+    public Receipt settleBatch(Signer operator, SettlementBatch batch) {
+        byte[] packed = BatchEncoder.encode(batch, memoized(this::tokenId), memoized(this::accountId));
+        return Calls.send(() -> Receipt.of(as(operator).settleBatch(BigInteger.valueOf(batch.batchId()),
+                batch.merkleRoot().bytes(), packed).send()));
+    }
+
+    /** Sends the caller's pending payouts of {@code token} to {@code to}. */
+    public Receipt claimPayout(Signer recipient, Address token, Address to) {
+        return Calls.send(() -> Receipt.of(as(recipient).claimPayout(token.hex(), to.hex()).send()));
+    }
+
+    /** Takes the caller's whole settled balance of {@code token} out; only once the hatch is open. */
+    public Receipt escapeWithdraw(Signer account, Address token) {
+        return Calls.send(() -> Receipt.of(as(account).escapeWithdraw(token.hex()).send()));
+    }
+
+    public Receipt pause(Signer admin) {
+        return Calls.send(() -> Receipt.of(as(admin).pause().send()));
+    }
+
+    public Receipt unpause(Signer admin) {
+        return Calls.send(() -> Receipt.of(as(admin).unpause().send()));
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    public Amount settledBalance(Address token, Address account) {
+        return Amount.of(Calls.call(() -> reader().settledBalance(token.hex(), account.hex()).send()));
+    }
+
+    public Amount pendingPayout(Address token, Address recipient) {
+        return Amount.of(Calls.call(() -> reader().pendingPayout(token.hex(), recipient.hex()).send()));
+    }
+
+    /** The id of the last settled batch, 0 before the first; the next batch must be this + 1. */
+    public long lastBatchId() {
+        return Calls.call(() -> reader().lastBatchId().send()).longValueExact();
+    }
+
+    /** When the escape hatch opens if no further batch settles. */
+    public Instant escapeOpensAt() {
+        return Instant.ofEpochSecond(Calls.call(() -> reader().escapeOpensAt().send()).longValueExact());
+    }
+
+    public boolean paused() {
+        return Calls.call(() -> reader().paused().send());
+    }
+
+    /** {@code Deposited} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<VaultDeposit> depositsBetween(long fromBlock, long toBlock) {
+        return logs(SettlementVault.DEPOSITED_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.DepositedEventResponse event = SettlementVault.getDepositedEventFromLog(log);
+            return new VaultDeposit(Address.of(event.token), Address.of(event.account), event.accountId.longValueExact(),
+                    Amount.of(event.amount), new TxHash(log.getTransactionHash()), log.getLogIndex().longValueExact(),
+                    log.getBlockNumber().longValueExact());
+        });
+    }
+
+    /** {@code BatchSettled} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<BatchSettled> batchesSettledBetween(long fromBlock, long toBlock) {
+        return logs(SettlementVault.BATCHSETTLED_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.BatchSettledEventResponse event = SettlementVault.getBatchSettledEventFromLog(log);
+            return new BatchSettled(event.batchId.longValueExact(), new Bytes32(event.merkleRoot),
+                    event.entries.longValueExact(), new TxHash(log.getTransactionHash()),
+                    log.getLogIndex().longValueExact(), log.getBlockNumber().longValueExact());
+        });
+    }
+
+    /** {@code PayoutSent} and {@code PayoutDeferred} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<VaultPayout> payoutsBetween(long fromBlock, long toBlock) {
+        List<VaultPayout> payouts = new ArrayList<>(logs(SettlementVault.PAYOUTSENT_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.PayoutSentEventResponse event = SettlementVault.getPayoutSentEventFromLog(log);
+            return payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
+                    VaultPayout.Outcome.SENT);
+        }));
+        payouts.addAll(logs(SettlementVault.PAYOUTDEFERRED_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.PayoutDeferredEventResponse event = SettlementVault.getPayoutDeferredEventFromLog(log);
+            return payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
+                    VaultPayout.Outcome.DEFERRED);
+        }));
+        payouts.sort(Comparator.comparingLong(VaultPayout::blockNumber).thenComparingLong(VaultPayout::logIndex));
+        return payouts;
+    }
+
+    /** {@code EscapeWithdrawn} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<EscapeWithdrawal> escapeWithdrawalsBetween(long fromBlock, long toBlock) {
+        return logs(SettlementVault.ESCAPEWITHDRAWN_EVENT, fromBlock, toBlock, log -> {
+            SettlementVault.EscapeWithdrawnEventResponse event = SettlementVault.getEscapeWithdrawnEventFromLog(log);
+            return new EscapeWithdrawal(Address.of(event.token), Address.of(event.account), Amount.of(event.amount),
+                    new TxHash(log.getTransactionHash()), log.getLogIndex().longValueExact(),
+                    log.getBlockNumber().longValueExact());
+        });
+    }
+
+    private static VaultPayout payout(Log log, BigInteger batchId, String token, String recipient, BigInteger accountId,
+                                      BigInteger amount, VaultPayout.Outcome outcome) {
+        return new VaultPayout(batchId.longValueExact(), Address.of(token), Address.of(recipient),
+                accountId.longValueExact(), Amount.of(amount), outcome, new TxHash(log.getTransactionHash()),
+                log.getLogIndex().longValueExact(), log.getBlockNumber().longValueExact());
+    }
+
+    private <T> List<T> logs(Event event, long fromBlock, long toBlock, Function<Log, T> mapper) {
+        EthFilter filter = new EthFilter(new DefaultBlockParameterNumber(fromBlock),
+                new DefaultBlockParameterNumber(toBlock), address.hex())
+                .addSingleTopic(EventEncoder.encode(event));
+        try {
+            EthLog response = client.web3j().ethGetLogs(filter).send();
+            if (response.hasError()) {
+                throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
+            }
+            List<T> out = new ArrayList<>();
+            for (EthLog.LogResult<?> result : response.getLogs()) {
+                out.add(mapper.apply((Log) result.get()));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new ChainException("eth_getLogs failed", e);
+        }
+    }
+
+    private long accountId(Address account) {
+        long id = Calls.call(() -> reader().accountIdOf(account.hex()).send()).longValueExact();
+        if (id == 0) {
+            throw new IllegalArgumentException("account " + account + " never deposited into vault " + address);
+        }
+        return id;
+    }
+
+    private long tokenId(Address token) {
+        long id = Calls.call(() -> reader().tokenIdOf(token.hex()).send()).longValueExact();
+        if (id == 0) {
+            throw new IllegalArgumentException("token " + token + " was never deposited into vault " + address);
+        }
+        return id;
+    }
+
+    private static Function<Address, Long> memoized(Function<Address, Long> lookup) {
+        Map<Address, Long> cache = new HashMap<>();
+        return key -> cache.computeIfAbsent(key, lookup);
+    }
+
+    private SettlementVault as(Signer signer) {
+        return SettlementVault.load(address.hex(), client.web3j(), signer.transactionManager(), signer.gasProvider());
+    }
+
+    private SettlementVault reader() {
+        return SettlementVault.load(address.hex(), client.web3j(), client.readOnly(), client.readGasProvider());
+    }
+}
