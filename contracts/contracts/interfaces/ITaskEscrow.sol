@@ -5,10 +5,11 @@ pragma solidity ^0.8.28;
 /// @notice Per-task ERC-20 escrows, many in one contract. The payer names each escrow with a
 /// `bytes32` task id of its own choosing; the escrow is stored under the id
 /// `keccak256(abi.encode(payer, taskId))` (see `escrowId`), so task ids are per payer and no
-/// other account can take a payer's id before it (front-running a pending create). The payer funds an escrow in the creating call; the payer or the evaluator
-/// releases shares to the payees (minus a platform fee fixed at creation); after the deadline
-/// anyone may refund the remainder to the payer; the payer or a payee may freeze the escrow with
-/// a dispute that only the arbiter resolves, with a split of what is held.
+/// other account can take a payer's id before it (front-running a pending create). The payer
+/// funds an escrow in the creating call; the payer or the evaluator releases shares to the
+/// payees (minus a platform fee fixed at creation); after the deadline anyone may refund the
+/// remainder to the payer; the payer or a payee may freeze the escrow with a dispute that only
+/// the arbiter resolves, with a split of what is held.
 ///
 /// Accounting, for every escrow at every moment:
 /// `sum(shares) == paid to payees + fees + refunded to the payer + held`, and the contract's
@@ -219,6 +220,8 @@ interface ITaskEscrow {
     /// @notice The id under which `payer`'s escrow for task `taskId` is (or would be) stored:
     /// `keccak256(abi.encode(payer, taskId))`, i.e. the hash of the two 32-byte words `payer`
     /// (left-padded with zeros) and `taskId`. Clients may compute it before sending the create.
+    /// Neither the chain id nor this contract's address is part of it: ids are unique within one
+    /// TaskEscrow deployment, so off-chain records key escrows by (chain id, contract, id).
     function escrowId(address payer, bytes32 taskId) external pure returns (bytes32);
 
     /// @notice The fee in basis points that an escrow created now would carry.
