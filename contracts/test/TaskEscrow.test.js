@@ -268,7 +268,8 @@ describe("TaskEscrow", function () {
       const payees = signers.slice(0, 17).map((s) => s.address);
       const shares = payees.map(() => 10n);
       await expect(escrow.connect(payer).create(taskId("17"), terms({ payees, shares })))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayeeCount").withArgs(idOf(payer.address, taskId("17")), 17n);
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayeeCount")
+        .withArgs(idOf(payer.address, taskId("17")), 17n);
       await expect(escrow.connect(payer).create(TASK, terms({ payees: payees.slice(0, 16), shares: shares.slice(0, 16) })))
         .to.emit(escrow, "Created");
       expect((await escrow.getEscrow(ID)).payeeCount).to.equal(16n);
@@ -407,7 +408,8 @@ describe("TaskEscrow", function () {
       const { escrow, token, stranger, terms } = await loadFixture(permitFixture);
       const permitDeadline = BigInt(await time.latest()) + 3_600n;
       const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
-      expect(await escrow.connect(stranger).createWithPermit.staticCall(TASK, terms(), permitDeadline, sig.v, sig.r, sig.s))
+      const create = escrow.connect(stranger).createWithPermit;
+      expect(await create.staticCall(TASK, terms(), permitDeadline, sig.v, sig.r, sig.s))
         .to.equal(idOf(stranger.address, TASK));
     });
   });
@@ -734,7 +736,9 @@ describe("TaskEscrow", function () {
         gas[name] = (await (await txPromise).wait()).gasUsed;
       };
       const signers = await ethers.getSigners();
-      const [g2, gd, gp] = [idOf(payer.address, taskId("g2")), idOf(payer.address, taskId("gd")), idOf(stranger.address, taskId("gp"))];
+      const g2 = idOf(payer.address, taskId("g2"));
+      const gd = idOf(payer.address, taskId("gd"));
+      const gp = idOf(stranger.address, taskId("gp"));
       await measure("create, 1 payee", escrow.connect(payer).create(taskId("g1"), terms({ payees: [payee1.address], shares: [1_000n] })));
       await measure("create, 2 payees", escrow.connect(payer).create(taskId("g2"), terms()));
       await measure("create, 16 payees", escrow.connect(payer).create(taskId("g16"), terms({

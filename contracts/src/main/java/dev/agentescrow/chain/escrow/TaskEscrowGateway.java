@@ -97,7 +97,7 @@ public final class TaskEscrowGateway {
             token.approve(payer, address, total);
         }
         TransactionReceipt receipt = Calls.send(() -> as(payer).create(taskId.value().bytes(), struct(terms)).send());
-        return created(payer, taskId, receipt);
+        return createdEscrow(payer, taskId, receipt);
     }
 
     /**
@@ -115,11 +115,11 @@ public final class TaskEscrowGateway {
         TransactionReceipt receipt = Calls.send(() -> as(payer).createWithPermit(taskId.value().bytes(),
                 struct(terms), BigInteger.valueOf(permit.deadline().getEpochSecond()),
                 BigInteger.valueOf(permit.v()), permit.r().bytes(), permit.s().bytes()).send());
-        return created(payer, taskId, receipt);
+        return createdEscrow(payer, taskId, receipt);
     }
 
     /** The id the create in {@code receipt} logged, checked against the one derived locally. */
-    private CreatedEscrow created(Signer payer, TaskId taskId, TransactionReceipt receipt) {
+    private CreatedEscrow createdEscrow(Signer payer, TaskId taskId, TransactionReceipt receipt) {
         Bytes32 id = escrowId(payer.address(), taskId);
         List<TaskEscrow.CreatedEventResponse> created = TaskEscrow.getCreatedEvents(receipt).stream()
                 .filter(e -> address.equals(Address.of(e.log.getAddress()))).toList();
