@@ -68,21 +68,23 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITaskEscrow
-    function create(bytes32 id, Terms calldata terms) external nonReentrant {
-        uint256 amount = _create(id, terms);
+    function create(bytes32 taskId, Terms calldata terms) external nonReentrant returns (bytes32 id) {
+        uint256 amount;
+        (id, amount) = _create(taskId, terms);
         _pull(id, IERC20(terms.token), amount);
     }
 
     /// @inheritdoc ITaskEscrow
     function createWithPermit(
-        bytes32 id,
+        bytes32 taskId,
         Terms calldata terms,
         uint256 permitDeadline,
         uint8 v,
         bytes32 r,
         bytes32 s
-    ) external nonReentrant {
-        uint256 amount = _create(id, terms);
+    ) external nonReentrant returns (bytes32 id) {
+        uint256 amount;
+        (id, amount) = _create(taskId, terms);
         try IERC20Permit(terms.token).permit(msg.sender, address(this), amount, permitDeadline, v, r, s) {
             // The allowance is set.
         } catch {
@@ -218,6 +220,11 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITaskEscrow
+    function escrowId(address payer, bytes32 taskId) public pure returns (bytes32) {
+        return keccak256(abi.encode(payer, taskId));
+    }
+
+    /// @inheritdoc ITaskEscrow
     function feeBps() external view returns (uint16) {
         return _feeBps;
     }
@@ -270,9 +277,11 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Validates `terms`, stores the escrow as `Funded` and emits `Created`; returns the
-    /// amount to pull. Tokens move afterwards, in `_pull`.
-    function _create(bytes32 id, Terms calldata terms) private returns (uint256 amount) {
+    /// @dev Derives the id of the caller's task `taskId`, validates `terms`, stores the escrow as
+    /// `Funded` and emits `Created`; returns the id and the amount to pull. Tokens move
+    /// afterwards, in `_pull`.
+    function _create(bytes32 taskId, Terms calldata terms) private returns (bytes32 id, uint256 amount) {
+        id = escrowId(msg.sender, taskId);
         Escrow storage e = _escrows[id];
         if (e.state != State.None) revert EscrowAlreadyExists(id);
         if (terms.token == address(0)) revert EscrowInvalidToken(id, terms.token);
@@ -310,7 +319,9 @@ contract TaskEscrow is ITaskEscrow, AccessControl, ReentrancyGuardTransient {
         e.evaluator = terms.evaluator;
         e.termsHash = terms.termsHash;
         e.held = amount;
-        emit Created(id, msg.sender, terms.token, amount, fee, terms.deadline, terms.atomic, terms.termsHash);
+        emit Created(
+            id, msg.sender, terms.token, taskId, amount, fee, terms.deadline, terms.atomic, terms.termsHash
+        );
     }
 
     /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.

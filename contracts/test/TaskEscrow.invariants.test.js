@@ -9,7 +9,7 @@ const fc = require("fast-check");
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20261122;
 const NUM_RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : 40;
 const MAX_OPS = 30;
-const SLOTS = 4; // escrow ids used by a sequence
+const SLOTS = 4; // escrows used by a sequence: two task ids, each used by both payers
 const PAYEE_POOL = 4;
 const INITIAL_FEE_BPS = 250n;
 const BPS = 10_000n;
@@ -66,7 +66,12 @@ class Model {
   }
 }
 
-const id = (slot) => ethers.id(`invariant-escrow:${slot}`);
+// Slot s is payer s % 2's escrow for task s >> 1: slots 0 and 1 (2 and 3) are two payers' escrows
+// under the same task id, which must not interfere.
+const payerOf = (f, slot) => f.payers[slot % 2];
+const taskOf = (slot) => ethers.id(`invariant-task:${slot >> 1}`);
+const id = (f, slot) => ethers.keccak256(
+  ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [payerOf(f, slot).address, taskOf(slot)]));
 
 const shareArb = fc.oneof(
   { weight: 6, arbitrary: fc.bigInt(1n, 1_000_000n) },
@@ -86,7 +91,6 @@ const disputerArb = fc.constantFrom("payer", "payee", "payee", "evaluator", "str
 const createArb = fc.record({
   kind: fc.constant("create"),
   slot: slotArb,
-  payer: fc.nat(1),
   payees: fc.array(fc.nat(PAYEE_POOL - 1), { minLength: 1, maxLength: 4 }),
   shares: fc.array(shareArb, { minLength: 4, maxLength: 4 }),
   atomic: fc.constantFrom(false, false, true),
@@ -170,11 +174,11 @@ function plan(model, op) {
   }
   const e = model.escrows.get(op.slot);
   const state = e ? e.state : State.None;
-  const escrowId = id(op.slot);
+  const escrowId = id(f, op.slot);
 
   if (op.kind === "create") {
     if (e) return { error: "EscrowAlreadyExists" };
-    const payer = f.payers[op.payer];
+    const payer = payerOf(f, op.slot);
     const payees = op.payees.map((p, i) => ({ signer: f.payees[p], account: f.payees[p].address, share: op.shares[i], released: 0n }));
     const funded = payees.reduce((sum, p) => sum + p.share, 0n);
     const deadline = model.now + BigInt(op.deadlineOffset);
@@ -189,7 +193,7 @@ function plan(model, op) {
       termsHash: ethers.id(`terms:${op.slot}`),
     };
     return {
-      send: () => escrow.connect(payer).create(escrowId, terms),
+      send: () => escrow.connect(payer).create(taskOf(op.slot), terms),
       apply: () => {
         model.debit(payer.address, funded);
         model.escrows.set(op.slot, {
@@ -289,11 +293,11 @@ function plan(model, op) {
 function failingCall(model, op, planned) {
   const f = model.f;
   const { escrow } = f;
+  if (op.kind === "setFee") return escrow.connect(f.admin).setFeeBps(op.bps);
   const e = model.escrows.get(op.slot);
-  const escrowId = id(op.slot);
+  const escrowId = id(f, op.slot);
   switch (op.kind) {
-    case "setFee": return escrow.connect(f.admin).setFeeBps(op.bps);
-    case "create": return escrow.connect(f.payers[op.payer]).create(escrowId, {
+    case "create": return escrow.connect(payerOf(f, op.slot)).create(taskOf(op.slot), {
       token: f.token.target, payees: [f.payees[0].address], shares: [1n], arbiter: f.arbiter.address,
       evaluator: f.evaluator.address, deadline: model.now + 100n, atomic: false, termsHash: ethers.ZeroHash,
     });
@@ -318,11 +322,12 @@ async function checkInvariants(model) {
   for (const [slot, e] of model.escrows) {
     expect(e.funded, `slot ${slot}: funded == paid + fees + refunded + held`)
       .to.equal(e.paidNet + e.fees + e.refunded + e.held);
-    const info = await escrow.getEscrow(id(slot));
+    const info = await escrow.getEscrow(id(model.f, slot));
     expect(info.state, `slot ${slot} state`).to.equal(e.state);
+    expect(info.payer, `slot ${slot} payer`).to.equal(e.payer.address);
     expect(info.held, `slot ${slot} held`).to.equal(e.held);
     expect(info.amount, `slot ${slot} amount`).to.equal(e.funded);
-    const [, , released] = await escrow.getPayees(id(slot));
+    const [, , released] = await escrow.getPayees(id(model.f, slot));
     expect(released, `slot ${slot} released`).to.deep.equal(e.payees.map((p) => p.released));
     heldTotal += e.held;
   }

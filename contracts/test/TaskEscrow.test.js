@@ -1,7 +1,8 @@
 const { loadFixture, time } = require("@nomicfoundation/hardhat-toolbox/network-helpers");
 const { anyValue } = require("@nomicfoundation/hardhat-chai-matchers/withArgs");
 const { expect } = require("chai");
-const { ethers } = require("hardhat");
+const { ethers, network } = require("hardhat");
+const fc = require("fast-check");
 
 const FEE_BPS = 250n; // 2.5%
 const BPS = 10_000n;
@@ -10,8 +11,14 @@ const MAX_UINT256 = ethers.MaxUint256;
 
 const State = { None: 0n, Funded: 1n, Disputed: 2n, Released: 3n, Refunded: 4n, Resolved: 5n };
 
-function escrowId(label) {
+/** A payer's task id (what the payer passes to create). */
+function taskId(label) {
   return ethers.id(`task:${label}`);
+}
+
+/** The escrow id the contract derives for `payer`'s task `task`: keccak256(abi.encode(payer, task)). */
+function idOf(payer, task) {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [payer, task]));
 }
 
 function feeOf(amount, bps = FEE_BPS) {
@@ -48,13 +55,17 @@ async function deployEscrowFixture() {
 /** The fixture plus one funded per-payee escrow `ID` (600,000 + 400,000) and one atomic escrow `ATOMIC_ID`. */
 async function fundedEscrowFixture() {
   const f = await deployEscrowFixture();
-  await f.escrow.connect(f.payer).create(ID, f.terms());
-  await f.escrow.connect(f.payer).create(ATOMIC_ID, f.terms({ atomic: true }));
+  await f.escrow.connect(f.payer).create(TASK, f.terms());
+  await f.escrow.connect(f.payer).create(ATOMIC_TASK, f.terms({ atomic: true }));
   return f;
 }
 
-const ID = escrowId("1");
-const ATOMIC_ID = escrowId("atomic");
+const TASK = taskId("1");
+const ATOMIC_TASK = taskId("atomic");
+const UNKNOWN_ID = ethers.id("no escrow has this id");
+// The payer's escrow ids for TASK and ATOMIC_TASK; set once the signers are known.
+let ID;
+let ATOMIC_ID;
 
 async function signPermit(token, owner, spender, value, deadline) {
   const { chainId } = await ethers.provider.getNetwork();
@@ -78,6 +89,12 @@ async function signPermit(token, owner, spender, value, deadline) {
 }
 
 describe("TaskEscrow", function () {
+  before(async function () {
+    const [, payer] = await ethers.getSigners();
+    ID = idOf(payer.address, TASK);
+    ATOMIC_ID = idOf(payer.address, ATOMIC_TASK);
+  });
+
   describe("deployment and fee administration", function () {
     it("grants the roles and sets fee and recipient, emitting both", async function () {
       const { escrow, admin, feeRecipient } = await loadFixture(deployEscrowFixture);
@@ -132,13 +149,13 @@ describe("TaskEscrow", function () {
 
     it("keeps the fee an escrow was created with when the fee changes later", async function () {
       const { escrow, admin, payer, payee1, feeRecipient, token, terms } = await loadFixture(deployEscrowFixture);
-      await escrow.connect(payer).create(ID, terms());
+      await escrow.connect(payer).create(TASK, terms());
       await escrow.connect(admin).setFeeBps(1_000);
       expect((await escrow.getEscrow(ID)).feeBps).to.equal(FEE_BPS);
       await expect(escrow.connect(payer).release(ID, 0, 100_000n)).to.changeTokenBalances(
         token, [payee1, feeRecipient], [100_000n - feeOf(100_000n), feeOf(100_000n)]);
-      await escrow.connect(payer).create(escrowId("later"), terms());
-      expect((await escrow.getEscrow(escrowId("later"))).feeBps).to.equal(1_000n);
+      await escrow.connect(payer).create(taskId("later"), terms());
+      expect((await escrow.getEscrow(idOf(payer.address, taskId("later")))).feeBps).to.equal(1_000n);
     });
   });
 
@@ -146,9 +163,9 @@ describe("TaskEscrow", function () {
     it("funds the escrow from the payer and records the terms", async function () {
       const { escrow, payer, payee1, payee2, arbiter, evaluator, token, terms, deadline } =
         await loadFixture(deployEscrowFixture);
-      const tx = escrow.connect(payer).create(ID, terms());
+      const tx = escrow.connect(payer).create(TASK, terms());
       await expect(tx).to.emit(escrow, "Created")
-        .withArgs(ID, payer.address, token.target, 1_000_000n, FEE_BPS, deadline, false, ethers.id("terms v1"));
+        .withArgs(ID, payer.address, token.target, TASK, 1_000_000n, FEE_BPS, deadline, false, ethers.id("terms v1"));
       await expect(tx).to.changeTokenBalances(token, [payer, escrow], [-1_000_000n, 1_000_000n]);
 
       const info = await escrow.getEscrow(ID);
@@ -170,6 +187,71 @@ describe("TaskEscrow", function () {
       expect(released).to.deep.equal([0n, 0n]);
     });
 
+    it("stores the escrow under keccak256(abi.encode(payer, taskId)) and returns that id", async function () {
+      const { escrow, payer, stranger, terms } = await loadFixture(deployEscrowFixture);
+      expect(await escrow.escrowId(payer.address, TASK)).to.equal(ID);
+      expect(await escrow.escrowId(stranger.address, TASK)).to.equal(idOf(stranger.address, TASK));
+      expect(await escrow.escrowId(ethers.ZeroAddress, ethers.ZeroHash))
+        .to.equal(idOf(ethers.ZeroAddress, ethers.ZeroHash));
+      expect(await escrow.connect(payer).create.staticCall(TASK, terms())).to.equal(ID);
+      await escrow.connect(payer).create(TASK, terms());
+      expect((await escrow.getEscrow(ID)).payer).to.equal(payer.address);
+      expect((await escrow.getEscrow(TASK)).state).to.equal(State.None);
+    });
+
+    it("computes escrowId like clients do, for random payers and task ids", async function () {
+      const { escrow } = await loadFixture(deployEscrowFixture);
+      const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20261122;
+      const property = fc.asyncProperty(fc.uint8Array({ minLength: 20, maxLength: 20 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }), async (payerBytes, taskBytes) => {
+          const payer = ethers.getAddress(ethers.hexlify(payerBytes));
+          const task = ethers.hexlify(taskBytes);
+          expect(await escrow.escrowId(payer, task)).to.equal(idOf(payer, task));
+        });
+      try {
+        await fc.assert(property, { seed, numRuns: 50 });
+      } catch (error) {
+        console.error(`escrowId property failed with FC_SEED=${seed}`);
+        throw error;
+      }
+    });
+
+    it("binds the id to the payer: another account using the same task id cannot block the payer", async function () {
+      const { escrow, token, payer, stranger, terms } = await loadFixture(deployEscrowFixture);
+      await token.mint(stranger.address, 2_000_000n);
+      await token.connect(stranger).approve(escrow.target, MAX_UINT256);
+      // The attacker sees the payer's pending create and races it with the same task id, and
+      // with the payer's escrow id as its own task id, both ordered first by a higher fee.
+      const attackerId = idOf(stranger.address, TASK);
+      expect(attackerId).to.not.equal(ID);
+      await network.provider.send("evm_setAutomine", [false]);
+      let sent;
+      try {
+        const payerTx = await escrow.connect(payer).create(TASK, terms(), { maxPriorityFeePerGas: 1n });
+        const attackTx = await escrow.connect(stranger).create(TASK, terms(), { maxPriorityFeePerGas: 10n ** 9n });
+        const attackWithId = await escrow.connect(stranger).create(ID, terms(), { maxPriorityFeePerGas: 10n ** 9n });
+        sent = [payerTx, attackTx, attackWithId];
+        await network.provider.send("evm_mine");
+      } finally {
+        await network.provider.send("evm_setAutomine", [true]);
+      }
+      const [payerReceipt, attackReceipt, attackWithIdReceipt] = await Promise.all(sent.map((tx) => tx.wait()));
+      expect(attackReceipt.blockNumber).to.equal(payerReceipt.blockNumber);
+      expect(attackReceipt.index).to.be.lessThan(payerReceipt.index);
+      expect(attackWithIdReceipt.index).to.be.lessThan(payerReceipt.index);
+
+      await expect(payerReceipt).to.emit(escrow, "Created")
+        .withArgs(ID, payer.address, token.target, TASK, 1_000_000n, FEE_BPS, anyValue, false, anyValue);
+      await expect(attackReceipt).to.emit(escrow, "Created")
+        .withArgs(attackerId, stranger.address, token.target, TASK, 1_000_000n, FEE_BPS, anyValue, false, anyValue);
+      expect((await escrow.getEscrow(ID)).payer).to.equal(payer.address);
+      expect((await escrow.getEscrow(attackerId)).payer).to.equal(stranger.address);
+      expect((await escrow.getEscrow(idOf(stranger.address, ID))).payer).to.equal(stranger.address);
+      expect(await token.balanceOf(escrow.target)).to.equal(3_000_000n);
+      await expect(escrow.connect(payer).create(TASK, terms()))
+        .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
+    });
+
     it("reports an unknown id as all zero in state None", async function () {
       const { escrow } = await loadFixture(deployEscrowFixture);
       const info = await escrow.getEscrow(ID);
@@ -185,27 +267,28 @@ describe("TaskEscrow", function () {
       const signers = await ethers.getSigners();
       const payees = signers.slice(0, 17).map((s) => s.address);
       const shares = payees.map(() => 10n);
-      await expect(escrow.connect(payer).create(escrowId("17"), terms({ payees, shares })))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayeeCount").withArgs(escrowId("17"), 17n);
-      await expect(escrow.connect(payer).create(ID, terms({ payees: payees.slice(0, 16), shares: shares.slice(0, 16) })))
+      await expect(escrow.connect(payer).create(taskId("17"), terms({ payees, shares })))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayeeCount")
+        .withArgs(idOf(payer.address, taskId("17")), 17n);
+      await expect(escrow.connect(payer).create(TASK, terms({ payees: payees.slice(0, 16), shares: shares.slice(0, 16) })))
         .to.emit(escrow, "Created");
       expect((await escrow.getEscrow(ID)).payeeCount).to.equal(16n);
     });
 
-    it("rejects an id used before, in any state, so a retry never funds twice", async function () {
+    it("rejects a task id the payer used before, in any state, so a retry never funds twice", async function () {
       const { escrow, payer, token, terms } = await loadFixture(deployEscrowFixture);
-      await escrow.connect(payer).create(ID, terms());
-      await expect(escrow.connect(payer).create(ID, terms()))
+      await escrow.connect(payer).create(TASK, terms());
+      await expect(escrow.connect(payer).create(TASK, terms()))
         .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
       await escrow.connect(payer).releaseAll(ID);
-      await expect(escrow.connect(payer).create(ID, terms()))
+      await expect(escrow.connect(payer).create(TASK, terms()))
         .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
       expect(await token.balanceOf(escrow.target)).to.equal(0n);
     });
 
     it("rejects invalid terms with the matching error", async function () {
       const { escrow, payer, payee1, terms, deadline } = await loadFixture(deployEscrowFixture);
-      const create = (t) => escrow.connect(payer).create(ID, terms(t));
+      const create = (t) => escrow.connect(payer).create(TASK, terms(t));
       await expect(create({ token: ethers.ZeroAddress }))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidToken").withArgs(ID, ethers.ZeroAddress);
       await expect(create({ payees: [], shares: [] }))
@@ -231,9 +314,9 @@ describe("TaskEscrow", function () {
 
     it("rejects shares whose sum exceeds uint256 with a clear error, not a panic", async function () {
       const { escrow, payer, payee1, payee2, payee3, terms } = await loadFixture(deployEscrowFixture);
-      await expect(escrow.connect(payer).create(ID, terms({ shares: [MAX_UINT256, 1n] })))
+      await expect(escrow.connect(payer).create(TASK, terms({ shares: [MAX_UINT256, 1n] })))
         .to.be.revertedWithCustomError(escrow, "EscrowAmountOverflow").withArgs(ID, 1n);
-      await expect(escrow.connect(payer).create(ID, terms({
+      await expect(escrow.connect(payer).create(TASK, terms({
         payees: [payee1.address, payee2.address, payee3.address],
         shares: [MAX_UINT256 / 2n, MAX_UINT256 / 2n, 2n],
       }))).to.be.revertedWithCustomError(escrow, "EscrowAmountOverflow").withArgs(ID, 2n);
@@ -245,7 +328,7 @@ describe("TaskEscrow", function () {
       await big.mint(payer.address, MAX_UINT256);
       await big.connect(payer).approve(escrow.target, MAX_UINT256);
       await escrow.connect(admin).setFeeBps(1_000);
-      await escrow.connect(payer).create(ID, terms({ token: big.target, payees: [payee1.address], shares: [MAX_UINT256] }));
+      await escrow.connect(payer).create(TASK, terms({ token: big.target, payees: [payee1.address], shares: [MAX_UINT256] }));
       expect((await escrow.getEscrow(ID)).amount).to.equal(MAX_UINT256);
       const fee = (MAX_UINT256 * 1_000n) / BPS;
       await expect(escrow.connect(payer).releaseAll(ID))
@@ -259,16 +342,16 @@ describe("TaskEscrow", function () {
       const fot = await ethers.deployContract("FeeOnTransferEscrowToken");
       await fot.mint(payer.address, 1_000_000n);
       await fot.connect(payer).approve(escrow.target, MAX_UINT256);
-      await expect(escrow.connect(payer).create(ID, terms({ token: fot.target, shares: [600n, 400n] })))
+      await expect(escrow.connect(payer).create(TASK, terms({ token: fot.target, shares: [600n, 400n] })))
         .to.be.revertedWithCustomError(escrow, "EscrowTransferMismatch").withArgs(ID, 1_000n, 990n);
     });
 
     it("fails without allowance and leaves no escrow behind", async function () {
       const { escrow, token, stranger, terms } = await loadFixture(deployEscrowFixture);
       await token.mint(stranger.address, 1_000_000n);
-      await expect(escrow.connect(stranger).create(ID, terms()))
+      await expect(escrow.connect(stranger).create(TASK, terms()))
         .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance").withArgs(escrow.target, 0n, 1_000_000n);
-      expect((await escrow.getEscrow(ID)).state).to.equal(State.None);
+      expect((await escrow.getEscrow(idOf(stranger.address, TASK))).state).to.equal(State.None);
     });
   });
 
@@ -283,9 +366,9 @@ describe("TaskEscrow", function () {
       const { escrow, token, stranger, terms } = await loadFixture(permitFixture);
       const permitDeadline = BigInt(await time.latest()) + 3_600n;
       const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
-      const tx = escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s);
-      await expect(tx).to.emit(escrow, "Created").withArgs(ID, stranger.address, token.target, 1_000_000n,
-        FEE_BPS, anyValue, false, anyValue);
+      const tx = escrow.connect(stranger).createWithPermit(TASK, terms(), permitDeadline, sig.v, sig.r, sig.s);
+      await expect(tx).to.emit(escrow, "Created").withArgs(idOf(stranger.address, TASK), stranger.address,
+        token.target, TASK, 1_000_000n, FEE_BPS, anyValue, false, anyValue);
       await expect(tx).to.changeTokenBalances(token, [stranger, escrow], [-1_000_000n, 1_000_000n]);
       expect(await token.nonces(stranger.address)).to.equal(1n);
       expect(await token.allowance(stranger.address, escrow.target)).to.equal(0n);
@@ -296,7 +379,7 @@ describe("TaskEscrow", function () {
       const permitDeadline = BigInt(await time.latest()) + 3_600n;
       const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
       await token.connect(payee3).permit(stranger.address, escrow.target, 1_000_000n, permitDeadline, sig.v, sig.r, sig.s);
-      await expect(escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s))
+      await expect(escrow.connect(stranger).createWithPermit(TASK, terms(), permitDeadline, sig.v, sig.r, sig.s))
         .to.changeTokenBalances(token, [stranger, escrow], [-1_000_000n, 1_000_000n]);
     });
 
@@ -304,18 +387,30 @@ describe("TaskEscrow", function () {
       const { escrow, token, stranger, payee3, terms } = await loadFixture(permitFixture);
       const permitDeadline = BigInt(await time.latest()) + 3_600n;
       const sig = await signPermit(token, payee3, escrow.target, 1_000_000n, permitDeadline);
-      await expect(escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s))
+      await expect(escrow.connect(stranger).createWithPermit(TASK, terms(), permitDeadline, sig.v, sig.r, sig.s))
         .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance").withArgs(escrow.target, 0n, 1_000_000n);
     });
 
-    it("rejects an existing id before touching the permit", async function () {
-      const { escrow, token, payer, stranger, terms } = await loadFixture(permitFixture);
-      await escrow.connect(payer).create(ID, terms());
+    it("rejects a task id the payer used before without touching the permit", async function () {
+      const { escrow, token, stranger, terms } = await loadFixture(permitFixture);
+      const permitDeadline = BigInt(await time.latest()) + 3_600n;
+      const first = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
+      await escrow.connect(stranger).createWithPermit(TASK, terms(), permitDeadline, first.v, first.r, first.s);
+      await token.mint(stranger.address, 1_000_000n);
+      const retry = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
+      await expect(escrow.connect(stranger).createWithPermit(TASK, terms(), permitDeadline, retry.v, retry.r, retry.s))
+        .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(idOf(stranger.address, TASK));
+      expect(await token.nonces(stranger.address)).to.equal(1n);
+      expect(await token.balanceOf(escrow.target)).to.equal(1_000_000n);
+    });
+
+    it("returns the id derived from the caller and the task id", async function () {
+      const { escrow, token, stranger, terms } = await loadFixture(permitFixture);
       const permitDeadline = BigInt(await time.latest()) + 3_600n;
       const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
-      await expect(escrow.connect(stranger).createWithPermit(ID, terms(), permitDeadline, sig.v, sig.r, sig.s))
-        .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
-      expect(await token.nonces(stranger.address)).to.equal(0n);
+      const create = escrow.connect(stranger).createWithPermit;
+      expect(await create.staticCall(TASK, terms(), permitDeadline, sig.v, sig.r, sig.s))
+        .to.equal(idOf(stranger.address, TASK));
     });
   });
 
@@ -388,7 +483,7 @@ describe("TaskEscrow", function () {
 
     it("rejects releases on unknown, disputed and closed escrows", async function () {
       const { escrow, payer } = await loadFixture(fundedEscrowFixture);
-      const unknown = escrowId("unknown");
+      const unknown = UNKNOWN_ID;
       await expect(escrow.connect(payer).release(unknown, 0, 1n))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
       await escrow.connect(payer).dispute(ID);
@@ -437,7 +532,7 @@ describe("TaskEscrow", function () {
 
     it("rejects unknown, disputed, refunded and released escrows", async function () {
       const { escrow, payer, payee1, stranger, deadline, terms } = await loadFixture(fundedEscrowFixture);
-      const unknown = escrowId("unknown");
+      const unknown = UNKNOWN_ID;
       await expect(escrow.connect(payer).releaseAll(unknown))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
       await escrow.connect(payee1).dispute(ATOMIC_ID);
@@ -447,10 +542,11 @@ describe("TaskEscrow", function () {
       await escrow.connect(stranger).refund(ID);
       await expect(escrow.connect(payer).releaseAll(ID))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Refunded);
-      await escrow.connect(payer).create(escrowId("2"), terms({ deadline: deadline + DAY }));
-      await escrow.connect(payer).releaseAll(escrowId("2"));
-      await expect(escrow.connect(payer).releaseAll(escrowId("2")))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(escrowId("2"), State.Released);
+      const second = idOf(payer.address, taskId("2"));
+      await escrow.connect(payer).create(taskId("2"), terms({ deadline: deadline + DAY }));
+      await escrow.connect(payer).releaseAll(second);
+      await expect(escrow.connect(payer).releaseAll(second))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(second, State.Released);
     });
   });
 
@@ -482,7 +578,7 @@ describe("TaskEscrow", function () {
       const { escrow, payer, payee2, stranger, deadline, terms } = await loadFixture(fundedEscrowFixture);
       await escrow.connect(payee2).dispute(ATOMIC_ID);
       await time.increaseTo(deadline + 1n);
-      const unknown = escrowId("unknown");
+      const unknown = UNKNOWN_ID;
       await expect(escrow.connect(stranger).refund(unknown))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
       await expect(escrow.connect(stranger).refund(ATOMIC_ID))
@@ -490,8 +586,8 @@ describe("TaskEscrow", function () {
       await escrow.connect(stranger).refund(ID);
       await expect(escrow.connect(stranger).refund(ID))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Refunded);
-      const later = escrowId("later");
-      await escrow.connect(payer).create(later, terms({ deadline: deadline + DAY }));
+      const later = idOf(payer.address, taskId("later"));
+      await escrow.connect(payer).create(taskId("later"), terms({ deadline: deadline + DAY }));
       await escrow.connect(payer).releaseAll(later);
       await time.increase(2n * DAY);
       await expect(escrow.connect(stranger).refund(later))
@@ -525,7 +621,7 @@ describe("TaskEscrow", function () {
 
     it("rejects disputes on unknown, disputed and closed escrows", async function () {
       const { escrow, payer, payee1 } = await loadFixture(fundedEscrowFixture);
-      const unknown = escrowId("unknown");
+      const unknown = UNKNOWN_ID;
       await expect(escrow.connect(payer).dispute(unknown))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
       await escrow.connect(payer).dispute(ID);
@@ -589,7 +685,7 @@ describe("TaskEscrow", function () {
       await escrow.connect(arbiter).resolve(ID, [0n, 0n], 900_000n);
       await expect(escrow.connect(arbiter).resolve(ID, [0n, 0n], 0n))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Resolved);
-      const unknown = escrowId("unknown");
+      const unknown = UNKNOWN_ID;
       await expect(escrow.connect(arbiter).resolve(unknown, [], 0n))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
     });
@@ -640,24 +736,27 @@ describe("TaskEscrow", function () {
         gas[name] = (await (await txPromise).wait()).gasUsed;
       };
       const signers = await ethers.getSigners();
-      await measure("create, 1 payee", escrow.connect(payer).create(escrowId("g1"), terms({ payees: [payee1.address], shares: [1_000n] })));
-      await measure("create, 2 payees", escrow.connect(payer).create(escrowId("g2"), terms()));
-      await measure("create, 16 payees", escrow.connect(payer).create(escrowId("g16"), terms({
+      const g2 = idOf(payer.address, taskId("g2"));
+      const gd = idOf(payer.address, taskId("gd"));
+      const gp = idOf(stranger.address, taskId("gp"));
+      await measure("create, 1 payee", escrow.connect(payer).create(taskId("g1"), terms({ payees: [payee1.address], shares: [1_000n] })));
+      await measure("create, 2 payees", escrow.connect(payer).create(taskId("g2"), terms()));
+      await measure("create, 16 payees", escrow.connect(payer).create(taskId("g16"), terms({
         payees: signers.slice(0, 16).map((s) => s.address), shares: signers.slice(0, 16).map(() => 1_000n),
       })));
       await token.mint(stranger.address, 1_000_000n);
       const permitDeadline = BigInt(await time.latest()) + 3_600n;
       const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
       await measure("createWithPermit, 2 payees",
-        escrow.connect(stranger).createWithPermit(escrowId("gp"), terms(), permitDeadline, sig.v, sig.r, sig.s));
-      await measure("release, partial", escrow.connect(payer).release(escrowId("g2"), 0, 100_000n));
-      await measure("releaseAll, 2 payees", escrow.connect(payer).releaseAll(escrowId("g2")));
-      await escrow.connect(payer).create(escrowId("gd"), terms());
-      await measure("dispute", escrow.connect(payee2).dispute(escrowId("gd")));
+        escrow.connect(stranger).createWithPermit(taskId("gp"), terms(), permitDeadline, sig.v, sig.r, sig.s));
+      await measure("release, partial", escrow.connect(payer).release(g2, 0, 100_000n));
+      await measure("releaseAll, 2 payees", escrow.connect(payer).releaseAll(g2));
+      await escrow.connect(payer).create(taskId("gd"), terms());
+      await measure("dispute", escrow.connect(payee2).dispute(gd));
       await measure("resolve, 2 payees + payer",
-        escrow.connect(arbiter).resolve(escrowId("gd"), [300_000n, 200_000n], 500_000n));
+        escrow.connect(arbiter).resolve(gd, [300_000n, 200_000n], 500_000n));
       await time.increaseTo(deadline + 1n);
-      await measure("refund", escrow.connect(stranger).refund(escrowId("gp")));
+      await measure("refund", escrow.connect(stranger).refund(gp));
       console.log("      TaskEscrow gas used:", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)])));
       for (const [name, bound] of Object.entries(BOUNDS)) {
         expect(gas[name], name).to.be.lessThanOrEqual(bound);
@@ -671,7 +770,7 @@ describe("TaskEscrow", function () {
       const evil = await ethers.deployContract("ReentrantEscrowToken");
       await evil.mint(f.payer.address, 10_000_000n);
       await evil.connect(f.payer).approve(f.escrow.target, MAX_UINT256);
-      await f.escrow.connect(f.payer).create(ID, f.terms({ token: evil.target }));
+      await f.escrow.connect(f.payer).create(TASK, f.terms({ token: evil.target }));
       return { ...f, evil };
     }
 
@@ -706,9 +805,9 @@ describe("TaskEscrow", function () {
       await expect(escrow.connect(arbiter).resolve(ID, [0n, 0n], 1_000_000n))
         .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
 
-      const other = escrowId("other");
+      const other = taskId("other");
       const otherTerms = terms({ token: evil.target, deadline: deadline + DAY });
-      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("create", [escrowId("nested"), otherTerms]), false);
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("create", [taskId("nested"), otherTerms]), false);
       await expect(escrow.connect(payer).create(other, otherTerms))
         .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
     });

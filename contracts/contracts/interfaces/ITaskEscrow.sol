@@ -2,11 +2,14 @@
 pragma solidity ^0.8.28;
 
 /// @title ITaskEscrow
-/// @notice Per-task ERC-20 escrows, many in one contract, each keyed by a `bytes32` id that the
-/// payer chooses. The payer funds an escrow in the creating call; the payer or the evaluator
-/// releases shares to the payees (minus a platform fee fixed at creation); after the deadline
-/// anyone may refund the remainder to the payer; the payer or a payee may freeze the escrow with
-/// a dispute that only the arbiter resolves, with a split of what is held.
+/// @notice Per-task ERC-20 escrows, many in one contract. The payer names each escrow with a
+/// `bytes32` task id of its own choosing; the escrow is stored under the id
+/// `keccak256(abi.encode(payer, taskId))` (see `escrowId`), so task ids are per payer and no
+/// other account can take a payer's id before it (front-running a pending create). The payer
+/// funds an escrow in the creating call; the payer or the evaluator releases shares to the
+/// payees (minus a platform fee fixed at creation); after the deadline anyone may refund the
+/// remainder to the payer; the payer or a payee may freeze the escrow with a dispute that only
+/// the arbiter resolves, with a split of what is held.
 ///
 /// Accounting, for every escrow at every moment:
 /// `sum(shares) == paid to payees + fees + refunded to the payer + held`, and the contract's
@@ -68,11 +71,13 @@ interface ITaskEscrow {
         uint256 payeeCount;
     }
 
-    /// @notice Escrow `id` was created and funded with `amount` of `token` by `payer`.
+    /// @notice Escrow `id` was created for task `taskId` of `payer` (so
+    /// `id == escrowId(payer, taskId)`) and funded with `amount` of `token` by `payer`.
     event Created(
         bytes32 indexed id,
         address indexed payer,
         address indexed token,
+        bytes32 taskId,
         uint256 amount,
         uint16 feeBps,
         uint64 deadline,
@@ -100,7 +105,8 @@ interface ITaskEscrow {
     /// @notice Fees are paid to `feeRecipient` from now on.
     event FeeRecipientSet(address indexed feeRecipient);
 
-    /// @notice An escrow already exists under `id` (whatever its state).
+    /// @notice An escrow already exists under `id` (whatever its state): the caller already used
+    /// this task id.
     error EscrowAlreadyExists(bytes32 id);
 
     /// @notice Escrow `id` is in `state`, in which this operation is not allowed.
@@ -158,23 +164,27 @@ interface ITaskEscrow {
     /// @notice The fee recipient would be the zero address or this contract.
     error EscrowInvalidFeeRecipient(address feeRecipient);
 
-    /// @notice Creates escrow `id` from `terms` and pulls the sum of the shares from the caller
-    /// (the payer), who must have approved this contract for it.
-    /// Reverts with `EscrowAlreadyExists` if `id` was ever used, so a retried create never
-    /// funds twice. Emits `Created`.
-    function create(bytes32 id, Terms calldata terms) external;
+    /// @notice Creates the escrow for the caller's (the payer's) task `taskId` from `terms` and
+    /// pulls the sum of the shares from the caller, who must have approved this contract for it.
+    /// The escrow is stored under `id = escrowId(msg.sender, taskId)`, which is returned; every
+    /// other function takes that id. Reverts with `EscrowAlreadyExists(id)` if the caller used
+    /// `taskId` before (in any state), so a retried create never funds twice; another account
+    /// using the same `taskId` gets a different id and cannot block the caller. Errors about the
+    /// terms carry `id`. Emits `Created`.
+    function create(bytes32 taskId, Terms calldata terms) external returns (bytes32 id);
 
     /// @notice Like `create`, but first applies the caller's EIP-2612 permit for the sum of the
     /// shares with `permitDeadline`, `v`, `r`, `s`. If the permit fails (e.g. someone already
-    /// submitted it), creation still succeeds when the allowance suffices.
+    /// submitted it), creation still succeeds when the allowance suffices. Returns the escrow id,
+    /// `escrowId(msg.sender, taskId)`.
     function createWithPermit(
-        bytes32 id,
+        bytes32 taskId,
         Terms calldata terms,
         uint256 permitDeadline,
         uint8 v,
         bytes32 r,
         bytes32 s
-    ) external;
+    ) external returns (bytes32 id);
 
     /// @notice Releases `amount` of the share of payee `index` of escrow `id`: the payee gets
     /// `amount - fee`, the fee recipient `fee`. Payer or evaluator only, per-payee escrows only.
@@ -206,6 +216,13 @@ interface ITaskEscrow {
     /// role only.
     /// Emits `FeeRecipientSet`.
     function setFeeRecipient(address newFeeRecipient) external;
+
+    /// @notice The id under which `payer`'s escrow for task `taskId` is (or would be) stored:
+    /// `keccak256(abi.encode(payer, taskId))`, i.e. the hash of the two 32-byte words `payer`
+    /// (left-padded with zeros) and `taskId`. Clients may compute it before sending the create.
+    /// Neither the chain id nor this contract's address is part of it: ids are unique within one
+    /// TaskEscrow deployment, so off-chain records key escrows by (chain id, contract, id).
+    function escrowId(address payer, bytes32 taskId) external pure returns (bytes32);
 
     /// @notice The fee in basis points that an escrow created now would carry.
     function feeBps() external view returns (uint16);

@@ -11,9 +11,13 @@ public sealed interface EscrowEvent {
 
     LogPosition position();
 
-    /** The escrow was created and funded with {@code amount} by {@code payer}. */
-    record Created(Bytes32 id, Address payer, Address token, Amount amount, BasisPoints fee, Instant deadline,
-                   ReleaseMode mode, Bytes32 termsHash, LogPosition position) implements EscrowEvent {
+    /**
+     * The escrow was created for {@code payer}'s task {@code taskId} (so {@code id} is
+     * {@code TaskEscrowGateway.escrowId(payer, taskId)}) and funded with {@code amount} by {@code payer}.
+     */
+    record Created(Bytes32 id, Address payer, Address token, TaskId taskId, Amount amount, BasisPoints fee,
+                   Instant deadline, ReleaseMode mode, Bytes32 termsHash, LogPosition position)
+            implements EscrowEvent {
     }
 
     /** {@code payee} received {@code amount}; {@code fee} more went to the fee recipient. */

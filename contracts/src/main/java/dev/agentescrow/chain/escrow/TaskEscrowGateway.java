@@ -15,12 +15,14 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.web3j.abi.EventEncoder;
+import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthLog;
@@ -41,6 +43,8 @@ public final class TaskEscrowGateway {
             EventEncoder.encode(TaskEscrow.REFUNDED_EVENT), TaskEscrowGateway::refunded,
             EventEncoder.encode(TaskEscrow.DISPUTED_EVENT), TaskEscrowGateway::disputed,
             EventEncoder.encode(TaskEscrow.RESOLVED_EVENT), TaskEscrowGateway::resolved);
+
+    private static final int ABI_WORD_BYTES = 32;
 
     private final ChainClient client;
     private final Address address;
@@ -66,34 +70,64 @@ public final class TaskEscrowGateway {
     }
 
     /**
-     * Approves the escrow for the total of the shares (unless the allowance already covers it),
-     * then creates and funds escrow {@code id}. Returns the receipt of the create transaction.
-     * An id used before fails with {@code EscrowAlreadyExists}: a retried create never funds twice.
+     * The id under which the contract stores {@code payer}'s escrow for {@code taskId}, computed
+     * here exactly as the contract's {@code escrowId} view does:
+     * {@code keccak256(abi.encode(payer, taskId))}, the hash of the payer address left-padded to
+     * 32 bytes followed by the 32 bytes of the task id. Known before the create is sent.
      */
-    public Receipt create(Signer payer, Bytes32 id, EscrowTerms terms) {
+    public static Bytes32 escrowId(Address payer, TaskId taskId) {
+        byte[] encoded = new byte[2 * ABI_WORD_BYTES];
+        byte[] account = HexFormat.of().parseHex(payer.hex().substring(2));
+        System.arraycopy(account, 0, encoded, ABI_WORD_BYTES - account.length, account.length);
+        System.arraycopy(taskId.value().bytes(), 0, encoded, ABI_WORD_BYTES, ABI_WORD_BYTES);
+        return new Bytes32(Hash.sha3(encoded));
+    }
+
+    /**
+     * Approves the escrow for the total of the shares (unless the allowance already covers it),
+     * then creates and funds the payer's escrow for {@code taskId}, stored under
+     * {@link #escrowId(Address, TaskId) escrowId(payer, taskId)}. Returns that id and the receipt.
+     * A task id the payer used before fails with {@code EscrowAlreadyExists}: a retried create
+     * never funds twice.
+     */
+    public CreatedEscrow create(Signer payer, TaskId taskId, EscrowTerms terms) {
         Erc20Token token = new Erc20Token(client, terms.token());
         Amount total = terms.total();
         if (token.allowance(payer.address(), address).compareTo(total) < 0) {
             token.approve(payer, address, total);
         }
-        return Calls.send(() -> Receipt.of(as(payer).create(id.bytes(), struct(terms)).send()));
+        TransactionReceipt receipt = Calls.send(() -> as(payer).create(taskId.value().bytes(), struct(terms)).send());
+        return createdEscrow(payer, taskId, receipt);
     }
 
     /**
-     * Creates and funds escrow {@code id} in one transaction, with an EIP-2612 permit for the
-     * total signed here with the payer's key and valid until {@code permitDeadline}.
+     * Creates and funds the payer's escrow for {@code taskId} in one transaction, with an EIP-2612
+     * permit for the total signed here with the payer's key and valid until {@code permitDeadline}.
      */
-    public Receipt createWithPermit(Signer payer, Bytes32 id, EscrowTerms terms, Instant permitDeadline) {
+    public CreatedEscrow createWithPermit(Signer payer, TaskId taskId, EscrowTerms terms, Instant permitDeadline) {
         Erc20Permit permit = new Erc20PermitSigner(client).sign(payer, terms.token(), address, terms.total(),
                 permitDeadline);
-        return createWithPermit(payer, id, terms, permit);
+        return createWithPermit(payer, taskId, terms, permit);
     }
 
-    /** Creates and funds escrow {@code id} with a permit the payer signed beforehand. */
-    public Receipt createWithPermit(Signer payer, Bytes32 id, EscrowTerms terms, Erc20Permit permit) {
-        return Calls.send(() -> Receipt.of(as(payer).createWithPermit(id.bytes(), struct(terms),
-                BigInteger.valueOf(permit.deadline().getEpochSecond()), BigInteger.valueOf(permit.v()),
-                permit.r().bytes(), permit.s().bytes()).send()));
+    /** Creates and funds the payer's escrow for {@code taskId} with a permit the payer signed beforehand. */
+    public CreatedEscrow createWithPermit(Signer payer, TaskId taskId, EscrowTerms terms, Erc20Permit permit) {
+        TransactionReceipt receipt = Calls.send(() -> as(payer).createWithPermit(taskId.value().bytes(),
+                struct(terms), BigInteger.valueOf(permit.deadline().getEpochSecond()),
+                BigInteger.valueOf(permit.v()), permit.r().bytes(), permit.s().bytes()).send());
+        return createdEscrow(payer, taskId, receipt);
+    }
+
+    /** The id the create in {@code receipt} logged, checked against the one derived locally. */
+    private CreatedEscrow createdEscrow(Signer payer, TaskId taskId, TransactionReceipt receipt) {
+        Bytes32 id = escrowId(payer.address(), taskId);
+        List<TaskEscrow.CreatedEventResponse> created = TaskEscrow.getCreatedEvents(receipt).stream()
+                .filter(e -> address.equals(Address.of(e.log.getAddress()))).toList();
+        if (created.size() != 1 || !id.equals(new Bytes32(created.getFirst().id))) {
+            throw new ChainException("create in " + receipt.getTransactionHash() + " did not log exactly one Created"
+                    + " event for escrow " + id);
+        }
+        return new CreatedEscrow(id, Receipt.of(receipt));
     }
 
     /** Releases {@code amount} of the share of payee {@code payeeIndex} (payer or evaluator; per-payee escrows). */
@@ -227,7 +261,8 @@ public final class TaskEscrowGateway {
 
     private static EscrowEvent created(Log log) {
         TaskEscrow.CreatedEventResponse e = TaskEscrow.getCreatedEventFromLog(log);
-        return new EscrowEvent.Created(new Bytes32(e.id), Address.of(e.payer), Address.of(e.token), Amount.of(e.amount),
+        return new EscrowEvent.Created(new Bytes32(e.id), Address.of(e.payer), Address.of(e.token),
+                TaskId.of(new Bytes32(e.taskId)), Amount.of(e.amount),
                 BasisPoints.of(e.feeBps.intValueExact()), Instant.ofEpochSecond(e.deadline.longValueExact()),
                 ReleaseMode.of(e.atomic), new Bytes32(e.termsHash), position(log));
     }

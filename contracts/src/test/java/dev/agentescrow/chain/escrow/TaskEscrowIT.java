@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.Calls;
 import dev.agentescrow.chain.ContractRevertedException;
 import dev.agentescrow.chain.Erc20Token;
 import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
+import dev.agentescrow.chain.wrappers.TaskEscrow;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -58,6 +60,10 @@ class TaskEscrowIT {
         return new Bytes32(Hash.sha3(label.getBytes(StandardCharsets.UTF_8)));
     }
 
+    private static TaskId task(String label) {
+        return TaskId.of(id(label));
+    }
+
     private static Amount fee(Amount gross) {
         return Amount.of(gross.baseUnits().multiply(BigInteger.valueOf(FEE.value()))
                 .divide(BigInteger.valueOf(BasisPoints.ONE_HUNDRED_PERCENT)));
@@ -66,12 +72,14 @@ class TaskEscrowIT {
     @Test
     void createsAnEscrowAndReleasesWithTheFee(LocalChain chain) {
         Setup s = Setup.deploy(chain);
-        Bytes32 id = id("task-release");
+        TaskId task = task("task-release");
+        Bytes32 id = TaskEscrowGateway.escrowId(s.payer.address(), task);
         EscrowTerms terms = s.terms(ReleaseMode.PER_PAYEE);
         assertThat(s.escrow.escrow(id)).isEmpty();
 
-        Receipt created = s.escrow.create(s.payer, id, terms);
+        CreatedEscrow created = s.escrow.create(s.payer, task, terms);
 
+        assertThat(created.id()).isEqualTo(id);
         assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED);
         assertThat(s.balance(s.payer.address())).isEqualTo(Amount.of(10_000_000).minus(FUNDED));
         Escrow escrow = s.escrow.escrow(id).orElseThrow();
@@ -88,13 +96,15 @@ class TaskEscrowIT {
         assertThat(escrow.payees()).containsExactly(
                 new PayeePosition(s.payee1.address(), SHARE_1, Amount.ZERO),
                 new PayeePosition(s.payee2.address(), SHARE_2, Amount.ZERO));
-        assertThat(s.escrow.events(created)).singleElement().isInstanceOfSatisfying(EscrowEvent.Created.class, e -> {
-            assertThat(e.id()).isEqualTo(id);
-            assertThat(e.payer()).isEqualTo(s.payer.address());
-            assertThat(e.amount()).isEqualTo(FUNDED);
-            assertThat(e.fee()).isEqualTo(FEE);
-            assertThat(e.mode()).isEqualTo(ReleaseMode.PER_PAYEE);
-        });
+        assertThat(s.escrow.events(created.receipt())).singleElement()
+                .isInstanceOfSatisfying(EscrowEvent.Created.class, e -> {
+                    assertThat(e.id()).isEqualTo(id);
+                    assertThat(e.taskId()).isEqualTo(task);
+                    assertThat(e.payer()).isEqualTo(s.payer.address());
+                    assertThat(e.amount()).isEqualTo(FUNDED);
+                    assertThat(e.fee()).isEqualTo(FEE);
+                    assertThat(e.mode()).isEqualTo(ReleaseMode.PER_PAYEE);
+                });
 
         Amount part = Amount.of(100_000);
         Receipt released = s.escrow.release(s.evaluator, id, 0, part);
@@ -126,7 +136,7 @@ class TaskEscrowIT {
         assertThat(closed.held()).isEqualTo(Amount.ZERO);
         assertThat(closed.payees()).allSatisfy(p -> assertThat(p.remaining()).isEqualTo(Amount.ZERO));
 
-        assertThatThrownBy(() -> s.escrow.create(s.payer, id, s.terms(ReleaseMode.PER_PAYEE)))
+        assertThatThrownBy(() -> s.escrow.create(s.payer, task, s.terms(ReleaseMode.PER_PAYEE)))
                 .isInstanceOfSatisfying(ContractRevertedException.class,
                         e -> assertThat(e.errorName()).contains("EscrowAlreadyExists"));
     }
@@ -134,8 +144,8 @@ class TaskEscrowIT {
     @Test
     void disputeFreezesTheEscrowUntilTheArbiterSplitsIt(LocalChain chain) {
         Setup s = Setup.deploy(chain);
-        Bytes32 id = id("task-dispute");
-        Receipt created = s.escrow.create(s.payer, id, s.terms(ReleaseMode.ATOMIC));
+        CreatedEscrow created = s.escrow.create(s.payer, task("task-dispute"), s.terms(ReleaseMode.ATOMIC));
+        Bytes32 id = created.id();
         Amount payerBefore = s.balance(s.payer.address());
 
         Receipt disputed = s.escrow.dispute(s.payee2, id);
@@ -167,7 +177,7 @@ class TaskEscrowIT {
         assertThat(s.escrow.events(resolved)).hasSize(3).last().isInstanceOfSatisfying(EscrowEvent.Resolved.class,
                 e -> assertThat(e.toPayer()).isEqualTo(toPayer));
 
-        List<EscrowEvent> history = s.escrow.events(id, created.blockNumber(), resolved.blockNumber());
+        List<EscrowEvent> history = s.escrow.events(id, created.receipt().blockNumber(), resolved.blockNumber());
         assertThat(history).extracting(e -> e.getClass().getSimpleName())
                 .containsExactly("Created", "Disputed", "Released", "Released", "Resolved");
     }
@@ -175,8 +185,7 @@ class TaskEscrowIT {
     @Test
     void refundsThePayerOnlyAfterTheDeadline(LocalChain chain) {
         Setup s = Setup.deploy(chain);
-        Bytes32 id = id("task-refund");
-        s.escrow.create(s.payer, id, s.terms(ReleaseMode.PER_PAYEE));
+        Bytes32 id = s.escrow.create(s.payer, task("task-refund"), s.terms(ReleaseMode.PER_PAYEE)).id();
         s.escrow.release(s.payer, id, 1, SHARE_2);
         Amount payerBefore = s.balance(s.payer.address());
 
@@ -202,12 +211,13 @@ class TaskEscrowIT {
         Setup s = Setup.deploy(chain);
         Signer payer = chain.account(8);
         s.token.mint(chain.account(0), payer.address(), FUNDED);
-        Bytes32 id = id("task-permit");
+        TaskId task = task("task-permit");
         assertThat(s.token.allowance(payer.address(), s.escrow.address())).isEqualTo(Amount.ZERO);
 
-        s.escrow.createWithPermit(payer, id, s.terms(ReleaseMode.ATOMIC),
-                Instant.ofEpochSecond(chain.latestTimestamp() + ONE_HOUR_SECONDS));
+        Bytes32 id = s.escrow.createWithPermit(payer, task, s.terms(ReleaseMode.ATOMIC),
+                Instant.ofEpochSecond(chain.latestTimestamp() + ONE_HOUR_SECONDS)).id();
 
+        assertThat(id).isEqualTo(TaskEscrowGateway.escrowId(payer.address(), task));
         assertThat(s.balance(payer.address())).isEqualTo(Amount.ZERO);
         assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED);
         assertThat(s.token.allowance(payer.address(), s.escrow.address())).isEqualTo(Amount.ZERO);
@@ -221,20 +231,68 @@ class TaskEscrowIT {
     void feeChangesApplyOnlyToEscrowsCreatedAfterwards(LocalChain chain) {
         Setup s = Setup.deploy(chain);
         Signer admin = chain.account(0);
-        s.escrow.create(s.payer, id("before"), s.terms(ReleaseMode.PER_PAYEE));
+        Bytes32 before = s.escrow.create(s.payer, task("before"), s.terms(ReleaseMode.PER_PAYEE)).id();
 
         s.escrow.setFee(admin, BasisPoints.of(1_000));
-        s.escrow.create(s.payer, id("after"), s.terms(ReleaseMode.PER_PAYEE));
+        Bytes32 after = s.escrow.create(s.payer, task("after"), s.terms(ReleaseMode.PER_PAYEE)).id();
 
         assertThat(s.escrow.fee()).isEqualTo(BasisPoints.of(1_000));
         assertThat(s.escrow.feeRecipient()).isEqualTo(s.feeRecipient);
-        assertThat(s.escrow.escrow(id("before")).orElseThrow().fee()).isEqualTo(FEE);
-        assertThat(s.escrow.escrow(id("after")).orElseThrow().fee()).isEqualTo(BasisPoints.of(1_000));
+        assertThat(s.escrow.escrow(before).orElseThrow().fee()).isEqualTo(FEE);
+        assertThat(s.escrow.escrow(after).orElseThrow().fee()).isEqualTo(BasisPoints.of(1_000));
         assertThatThrownBy(() -> s.escrow.setFee(admin, BasisPoints.of(1_001)))
                 .isInstanceOfSatisfying(ContractRevertedException.class,
                         e -> assertThat(e.errorName()).contains("EscrowFeeTooHigh"));
         assertThatThrownBy(() -> s.escrow.setFee(s.stranger, BasisPoints.of(10)))
                 .isInstanceOfSatisfying(ContractRevertedException.class,
                         e -> assertThat(e.errorName()).contains("AccessControlUnauthorizedAccount"));
+    }
+
+    @Test
+    void escrowIdComputedInJavaMatchesTheContractView(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        TaskEscrow view = TaskEscrow.load(s.escrow.address().hex(), chain.client().web3j(), chain.client().readOnly(),
+                chain.client().readGasProvider());
+        List<Address> payers = List.of(s.payer.address(), s.stranger.address(), Address.ZERO,
+                Address.of("0xffffffffffffffffffffffffffffffffffffffff"));
+        List<TaskId> tasks = List.of(task("a"), task("b"), TaskId.of(Bytes32.ZERO),
+                TaskId.of(Bytes32.fromHex("ff".repeat(32))));
+
+        for (Address payer : payers) {
+            for (TaskId task : tasks) {
+                byte[] onChain = Calls.call(() -> view.escrowId(payer.hex(), task.value().bytes()).send());
+                assertThat(TaskEscrowGateway.escrowId(payer, task)).as("%s / %s", payer, task)
+                        .isEqualTo(new Bytes32(onChain));
+            }
+        }
+    }
+
+    @Test
+    void anotherAccountUsingTheSameTaskIdCannotBlockThePayer(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        s.token.mint(chain.account(0), s.stranger.address(), FUNDED.plus(FUNDED));
+        TaskId task = task("task-contested");
+        Bytes32 payerId = TaskEscrowGateway.escrowId(s.payer.address(), task);
+
+        CreatedEscrow squatted = s.escrow.create(s.stranger, task, s.terms(ReleaseMode.PER_PAYEE));
+        CreatedEscrow squattedById = s.escrow.create(s.stranger, TaskId.of(payerId), s.terms(ReleaseMode.PER_PAYEE));
+        CreatedEscrow created = s.escrow.create(s.payer, task, s.terms(ReleaseMode.PER_PAYEE));
+
+        assertThat(created.id()).isEqualTo(payerId);
+        assertThat(squatted.id()).isNotEqualTo(payerId);
+        assertThat(squattedById.id()).isNotEqualTo(payerId);
+        assertThat(s.escrow.escrow(payerId).orElseThrow().payer()).isEqualTo(s.payer.address());
+        assertThat(s.escrow.escrow(squatted.id()).orElseThrow().payer()).isEqualTo(s.stranger.address());
+        assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED.plus(FUNDED).plus(FUNDED));
+        assertThat(s.escrow.events(created.receipt())).singleElement()
+                .isInstanceOfSatisfying(EscrowEvent.Created.class, e -> {
+                    assertThat(e.id()).isEqualTo(payerId);
+                    assertThat(e.taskId()).isEqualTo(task);
+                });
+        Amount payerBalance = s.balance(s.payer.address());
+        assertThatThrownBy(() -> s.escrow.create(s.payer, task, s.terms(ReleaseMode.PER_PAYEE)))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowAlreadyExists"));
+        assertThat(s.balance(s.payer.address())).isEqualTo(payerBalance);
     }
 }
