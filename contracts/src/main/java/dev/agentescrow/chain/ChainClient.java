@@ -7,9 +7,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.Request;
+import org.web3j.protocol.core.Response;
+import org.web3j.protocol.http.HttpService;
 import org.web3j.tx.TransactionManager;
 import org.web3j.tx.gas.ContractGasProvider;
-import org.web3j.protocol.http.HttpService;
 import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 
 /**
@@ -102,7 +105,7 @@ public final class ChainClient implements AutoCloseable {
     /** Native (gas) token balance of an account, in wei. */
     public BigInteger nativeBalance(Address account) {
         try {
-            return web3j.ethGetBalance(account.hex(), org.web3j.protocol.core.DefaultBlockParameterName.LATEST)
+            return web3j.ethGetBalance(account.hex(), DefaultBlockParameterName.LATEST)
                     .send().getBalance();
         } catch (IOException e) {
             throw new ChainException("eth_getBalance failed", e);
@@ -112,7 +115,7 @@ public final class ChainClient implements AutoCloseable {
     /** Sends a raw JSON-RPC request that web3j has no typed method for (e.g. {@code evm_snapshot}). */
     public String rawRequest(String method, List<?> params) {
         try {
-            var response = new org.web3j.protocol.core.Request<>(method, params,
+            var response = new Request<>(method, params,
                     http, RawResponse.class).send();
             if (response.hasError()) {
                 throw new ChainException(method + " failed: " + response.getError().getMessage());
@@ -124,7 +127,7 @@ public final class ChainClient implements AutoCloseable {
     }
 
     /** Untyped JSON-RPC response. */
-    public static final class RawResponse extends org.web3j.protocol.core.Response<Object> {
+    public static final class RawResponse extends Response<Object> {
     }
 
     @Override

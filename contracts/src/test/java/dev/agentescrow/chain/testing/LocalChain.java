@@ -2,22 +2,40 @@ package dev.agentescrow.chain.testing;
 
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.deploy.Deployment;
 import dev.agentescrow.chain.local.DevAccounts;
 import dev.agentescrow.chain.local.HardhatNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
+import org.web3j.protocol.core.DefaultBlockParameterName;
 
 /**
  * A running local Hardhat node and a client connected to it, as handed to tests by
- * {@link LocalChainExtension}. One node serves the whole test run; tests isolate themselves by
- * deploying their own contracts.
+ * {@link LocalChainExtension}. One node serves the whole test run, with the contract set deployed
+ * once at start ({@link #deployment()}); tests that need a pristine contract deploy their own.
  */
 public final class LocalChain {
+    /** Dev account that deployed the contract set and holds its admin roles. */
+    public static final int ADMIN = 0;
+    /** Dev account holding the vault's settlement operator role. */
+    public static final int OPERATOR = 1;
+    /** Dev account receiving escrow fees. */
+    public static final int FEE_RECIPIENT = 2;
+
     private final HardhatNode node;
     private final ChainClient client;
+    private final Deployment deployment;
 
-    LocalChain(HardhatNode node, ChainClient client) {
+    LocalChain(HardhatNode node, ChainClient client, Deployment deployment) {
         this.node = node;
         this.client = client;
+        this.deployment = deployment;
+    }
+
+    /** The contract set deployed when the node started (admin #0, operator #1, fee recipient #2). */
+    public Deployment deployment() {
+        return deployment;
     }
 
     public String rpcUrl() {
@@ -46,10 +64,10 @@ public final class LocalChain {
     /** Timestamp of the latest block, in seconds. */
     public long latestTimestamp() {
         try {
-            return client.web3j().ethGetBlockByNumber(org.web3j.protocol.core.DefaultBlockParameterName.LATEST, false)
+            return client.web3j().ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false)
                     .send().getBlock().getTimestamp().longValueExact();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }
