@@ -10,7 +10,8 @@ const fs = require("fs");
 const path = require("path");
 const hre = require("hardhat");
 
-async function main() {
+/** Deploys the contract set, writes deployments/<network>.json unless `write` is false, returns it. */
+async function deploy({ write = true } = {}) {
   const { ethers, network } = hre;
   const signers = await ethers.getSigners();
   const admin = process.env.ADMIN || signers[0].address;
@@ -46,19 +47,30 @@ async function main() {
       PaymentChannels: await channels.getAddress(),
     },
   };
-  const dir = path.join(__dirname, "..", "deployments");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${network.name}.json`), JSON.stringify(deployment, null, 2) + "\n");
+  if (write) {
+    const dir = path.join(__dirname, "..", "deployments");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${network.name}.json`), JSON.stringify(deployment, null, 2) + "\n");
+  }
+  return deployment;
+}
 
-  console.log(`Deployed to ${network.name} (chain id ${deployment.chainId}):`);
+async function main() {
+  const deployment = await deploy();
+  console.log(`Deployed to ${deployment.network} (chain id ${deployment.chainId}):`);
   for (const [name, address] of Object.entries(deployment.contracts)) {
     console.log(`  ${name.padEnd(16)} ${address}`);
   }
+  const { admin, operator, feeRecipient, feeBps } = deployment;
   console.log(`  admin ${admin}, operator ${operator}, fee recipient ${feeRecipient} (${feeBps} bps)`);
-  console.log(`Addresses written to deployments/${network.name}.json`);
+  console.log(`Addresses written to deployments/${deployment.network}.json`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { deploy };
