@@ -65,6 +65,8 @@ async function main() {
   // reference only: Disperse to 100 distinct existing holders (every recipient a cold slot)
   const distinctRecipients = wallets.slice(20, 120).map((w) => w.address);
   const disperseDistinctGas = await gasOf(disperse.disperseToken(tokenAddress, distinctRecipients, values));
+  // reference only: the other Disperse pattern, one transferFrom per transfer, same 20 holders
+  const disperseSimpleGas = await gasOf(disperse.disperseTokenSimple(tokenAddress, recipients, values));
 
   // 3. settleBatch of netted transfers
   let batchId = 0n;
@@ -129,7 +131,8 @@ async function main() {
   ];
   console.log(`seed ${SEED}, gas includes the 21,000 base of each transaction`);
   console.log(`reference: vault deposit (new account) ${depositNewGas}, vault deposit (known account) ${depositAgainGas}, `
-    + `Disperse N=100 to 100 distinct holders ${Math.round(Number(disperseDistinctGas) / 100)}/transfer`);
+    + `Disperse N=100 to 100 distinct holders ${Math.round(Number(disperseDistinctGas) / 100)}/transfer, `
+    + `Disperse one transferFrom each, N=100 to 20 holders ${Math.round(Number(disperseSimpleGas) / 100)}/transfer`);
   console.log(`${"case".padEnd(48)} ${"tx gas".padStart(10)} ${"N".padStart(5)} ${"gas/transfer".padStart(13)} ${"ERC-20 / this".padStart(14)}`);
   for (const [name, gas, n, per] of rows) {
     console.log(`${name.padEnd(48)} ${String(gas).padStart(10)} ${String(n).padStart(5)} ${String(per).padStart(13)} ${(erc20 / per).toFixed(1).padStart(13)}x`);
