@@ -54,15 +54,7 @@ public final class SerialNonceTransactionManager extends RawTransactionManager {
     @Override
     public EthSendTransaction sendTransaction(BigInteger gasPrice, BigInteger gasLimit, String to, String data,
                                               BigInteger value, boolean constructor) throws IOException {
-        sendLock.lock();
-        try {
-            return checked(super.sendTransaction(gasPrice, gasLimit, to, data, value, constructor));
-        } catch (IOException | RuntimeException e) {
-            nextNonce = null;
-            throw e;
-        } finally {
-            sendLock.unlock();
-        }
+        return serialized(() -> super.sendTransaction(gasPrice, gasLimit, to, data, value, constructor));
     }
 
     @Override
@@ -70,10 +62,21 @@ public final class SerialNonceTransactionManager extends RawTransactionManager {
                                                      BigInteger maxFeePerGas, BigInteger gasLimit, String to,
                                                      String data, BigInteger value, boolean constructor)
             throws IOException {
+        return serialized(() -> super.sendEIP1559Transaction(chainId, maxPriorityFeePerGas, maxFeePerGas, gasLimit,
+                to, data, value, constructor));
+    }
+
+    /** One signing and sending step of the superclass, run while holding the key's send lock. */
+    @FunctionalInterface
+    private interface SendStep {
+        EthSendTransaction send() throws IOException;
+    }
+
+    /** Runs {@code step} under the lock; after a rejected send the next nonce is read from the node again. */
+    private EthSendTransaction serialized(SendStep step) throws IOException {
         sendLock.lock();
         try {
-            return checked(super.sendEIP1559Transaction(chainId, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to,
-                    data, value, constructor));
+            return checked(step.send());
         } catch (IOException | RuntimeException e) {
             nextNonce = null;
             throw e;

@@ -62,12 +62,12 @@ class SettlementVaultIT {
             assertThat(d.account()).isEqualTo(s.alice().address());
             assertThat(d.accountId()).isEqualTo(1);
             assertThat(d.amount()).isEqualTo(Amount.tokens(1_000, 6));
-            assertThat(d.txHash()).isEqualTo(aliceDeposit.txHash());
-            assertThat(d.blockNumber()).isEqualTo(aliceDeposit.blockNumber());
-            assertThat(d.logIndex()).isNotNegative();
+            assertThat(d.position().txHash()).isEqualTo(aliceDeposit.txHash());
+            assertThat(d.position().blockNumber()).isEqualTo(aliceDeposit.blockNumber());
+            assertThat(d.position().logIndex()).isNotNegative();
         });
         assertThat(deposits.get(1).account()).isEqualTo(s.bob().address());
-        assertThat(deposits.get(1).txHash()).isEqualTo(bobDeposit.txHash());
+        assertThat(deposits.get(1).position().txHash()).isEqualTo(bobDeposit.txHash());
 
         // alice paid bob 300 net; bob withdraws 200 to carol
         SettlementBatch batch = new SettlementBatch(1, ROOT, List.of(new TokenSettlement(s.token().address(),
@@ -83,9 +83,9 @@ class SettlementVaultIT {
         assertThat(s.token().balanceOf(s.vault().address())).isEqualTo(Amount.tokens(1_300, 6));
         assertThat(s.vault().lastBatchId()).isEqualTo(1);
         assertThat(s.vault().batchesSettledBetween(fromBlock, chain.client().blockNumber()))
-                .containsExactly(new BatchSettled(1, ROOT, 3, settled.txHash(),
-                        s.vault().batchesSettledBetween(settled.blockNumber(), settled.blockNumber()).get(0).logIndex(),
-                        settled.blockNumber()));
+                .containsExactly(new BatchSettled(1, ROOT, 3, new LogPosition(settled.txHash(), settled.blockNumber(),
+                        s.vault().batchesSettledBetween(settled.blockNumber(), settled.blockNumber()).get(0).position()
+                                .logIndex())));
 
         assertThat(s.vault().payoutsBetween(settled.blockNumber(), settled.blockNumber())).singleElement()
                 .satisfies(p -> {
@@ -95,7 +95,7 @@ class SettlementVaultIT {
                     assertThat(p.accountId()).isEqualTo(2);
                     assertThat(p.amount()).isEqualTo(Amount.tokens(200, 6));
                     assertThat(p.outcome()).isEqualTo(VaultPayout.Outcome.SENT);
-                    assertThat(p.txHash()).isEqualTo(settled.txHash());
+                    assertThat(p.position().txHash()).isEqualTo(settled.txHash());
                 });
 
         assertThatThrownBy(() -> s.vault().settleBatch(s.operator(), batch))
@@ -163,7 +163,7 @@ class SettlementVaultIT {
         assertThat(receipt.gasUsed()).isPositive();
         assertThat(s.vault().paused()).isTrue();
         assertThat(s.vault().escapeWithdrawalsBetween(receipt.blockNumber(), receipt.blockNumber()))
-                .extracting(EscapeWithdrawal::account, EscapeWithdrawal::amount, EscapeWithdrawal::txHash)
+                .extracting(EscapeWithdrawal::account, EscapeWithdrawal::amount, w -> w.position().txHash())
                 .containsExactly(tuple(s.alice().address(), Amount.tokens(1_000, 6),
                         receipt.txHash()));
         assertThat(s.vault().settledBalance(s.token().address(), s.alice().address())).isEqualTo(Amount.ZERO);

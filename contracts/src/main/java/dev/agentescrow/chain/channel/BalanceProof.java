@@ -28,7 +28,6 @@ public record BalanceProof(Bytes32 channelId, ChannelNonce nonce, Amount balance
 
     @Override
     public Bytes32 structHash() {
-        return new Abi().word(Abi.keccak(TYPE)).word(channelId).uint256(nonce.value())
-                .uint256(balanceA.baseUnits()).uint256(balanceB.baseUnits()).keccak();
+        return Abi.balancesStructHash(TYPE, channelId, nonce, balanceA, balanceB);
     }
 }

@@ -3,7 +3,7 @@ package dev.agentescrow.chain.channel;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
-import dev.agentescrow.chain.TxHash;
+import dev.agentescrow.chain.LogPosition;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -12,10 +12,6 @@ public sealed interface ChannelEvent {
     Bytes32 channelId();
 
     LogPosition position();
-
-    /** Where a log sits on chain; (txHash, logIndex) identifies it exactly once. */
-    record LogPosition(long blockNumber, TxHash txHash, long logIndex) {
-    }
 
     record Opened(Bytes32 channelId, Address participantA, Address participantB, Address token, Amount depositA,
                   Duration challengePeriod, LogPosition position) implements ChannelEvent {

@@ -27,7 +27,6 @@ public record CooperativeClose(Bytes32 channelId, ChannelNonce nonce, Amount bal
 
     @Override
     public Bytes32 structHash() {
-        return new Abi().word(Abi.keccak(TYPE)).word(channelId).uint256(nonce.value())
-                .uint256(balanceA.baseUnits()).uint256(balanceB.baseUnits()).keccak();
+        return Abi.balancesStructHash(TYPE, channelId, nonce, balanceA, balanceB);
     }
 }

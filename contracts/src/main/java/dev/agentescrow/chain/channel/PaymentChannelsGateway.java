@@ -6,24 +6,21 @@ import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.Calls;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.ChainException;
+import dev.agentescrow.chain.ContractLogs;
+import dev.agentescrow.chain.Erc20Permit;
+import dev.agentescrow.chain.Erc20PermitSigner;
 import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.EventDecoder;
+import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
-import dev.agentescrow.chain.TxHash;
 import dev.agentescrow.chain.wrappers.PaymentChannels;
-import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
-import org.web3j.abi.EventEncoder;
-import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.methods.request.EthFilter;
-import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
@@ -33,22 +30,26 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * {@link #typedDataSigner()}.
  */
 public final class PaymentChannelsGateway {
-    private static final Map<String, Function<Log, ChannelEvent>> DECODERS = Map.of(
-            EventEncoder.encode(PaymentChannels.CHANNELOPENED_EVENT), PaymentChannelsGateway::opened,
-            EventEncoder.encode(PaymentChannels.CHANNELDEPOSITED_EVENT), PaymentChannelsGateway::deposited,
-            EventEncoder.encode(PaymentChannels.CHANNELWITHDRAWN_EVENT), PaymentChannelsGateway::withdrawn,
-            EventEncoder.encode(PaymentChannels.CHANNELCLOSED_EVENT), PaymentChannelsGateway::closed,
-            EventEncoder.encode(PaymentChannels.CHANNELCHALLENGED_EVENT), PaymentChannelsGateway::challenged,
-            EventEncoder.encode(PaymentChannels.CHANNELSETTLED_EVENT), PaymentChannelsGateway::settled);
+    private static final EventDecoder<ChannelEvent> EVENTS = EventDecoder.of(Map.of(
+            PaymentChannels.CHANNELOPENED_EVENT, PaymentChannelsGateway::opened,
+            PaymentChannels.CHANNELDEPOSITED_EVENT, PaymentChannelsGateway::deposited,
+            PaymentChannels.CHANNELWITHDRAWN_EVENT, PaymentChannelsGateway::withdrawn,
+            PaymentChannels.CHANNELCLOSED_EVENT, PaymentChannelsGateway::closed,
+            PaymentChannels.CHANNELCHALLENGED_EVENT, PaymentChannelsGateway::challenged,
+            PaymentChannels.CHANNELSETTLED_EVENT, PaymentChannelsGateway::settled));
 
     private final ChainClient client;
     private final Address address;
     private final ChannelTypedDataSigner typedDataSigner;
+    private final ContractLogs logs;
+    private final Erc20PermitSigner permits;
 
     public PaymentChannelsGateway(ChainClient client, Address address) {
         this.client = client;
         this.address = address;
         this.typedDataSigner = new ChannelTypedDataSigner(ChannelDomain.of(client.settings().chainId(), address));
+        this.logs = new ContractLogs(client, address);
+        this.permits = new Erc20PermitSigner(client);
     }
 
     /** Deploys a new PaymentChannels contract. */
@@ -78,7 +79,39 @@ public final class PaymentChannelsGateway {
         }
         TransactionReceipt receipt = Calls.send(() -> as(opener).open(counterparty.hex(), token.address().hex(),
                 deposit.baseUnits(), BigInteger.valueOf(challengePeriod.toSeconds())).send());
-        List<PaymentChannels.ChannelOpenedEventResponse> opened = PaymentChannels.getChannelOpenedEvents(receipt);
+        return openedChannel(receipt);
+    }
+
+    /**
+     * Opens a channel from {@code opener} to {@code counterparty} with {@code deposit} in one
+     * transaction, with an EIP-2612 permit for the deposit signed here with the opener's key and
+     * valid until {@code permitDeadline}: no prior approval.
+     */
+    public OpenedChannel openWithPermit(Signer opener, Address counterparty, Erc20Token token, Amount deposit,
+                                        Duration challengePeriod, Instant permitDeadline) {
+        Erc20Permit permit = permits.sign(opener, token.address(), address, deposit, permitDeadline);
+        return openWithPermit(opener, counterparty, token, challengePeriod, permit);
+    }
+
+    /**
+     * Opens a channel from {@code opener} to {@code counterparty} with a deposit of
+     * {@code permit.value()}, using a permit the opener signed beforehand for this contract. The
+     * contract ignores a permit that fails (e.g. one a front-runner already used) when the allowance
+     * covers the deposit anyway.
+     */
+    public OpenedChannel openWithPermit(Signer opener, Address counterparty, Erc20Token token,
+                                        Duration challengePeriod, Erc20Permit permit) {
+        TransactionReceipt receipt = Calls.send(() -> as(opener).openWithPermit(counterparty.hex(),
+                token.address().hex(), permit.value().baseUnits(), BigInteger.valueOf(challengePeriod.toSeconds()),
+                permit.deadlineSeconds(), BigInteger.valueOf(permit.v()), permit.r().bytes(), permit.s().bytes())
+                .send());
+        return openedChannel(receipt);
+    }
+
+    /** The id the open in {@code receipt} logged; exactly one {@code ChannelOpened} event is expected. */
+    private OpenedChannel openedChannel(TransactionReceipt receipt) {
+        List<PaymentChannels.ChannelOpenedEventResponse> opened = PaymentChannels.getChannelOpenedEvents(receipt)
+                .stream().filter(e -> address.equals(Address.of(e.log.getAddress()))).toList();
         if (opened.size() != 1) {
             throw new ChainException("open in " + receipt.getTransactionHash() + " logged " + opened.size()
                     + " ChannelOpened events");
@@ -159,70 +192,45 @@ public final class PaymentChannelsGateway {
 
     /** The contract's events in blocks {@code fromBlock..toBlock} (inclusive), in log order. */
     public List<ChannelEvent> events(long fromBlock, long toBlock) {
-        EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(fromBlock)),
-                DefaultBlockParameter.valueOf(BigInteger.valueOf(toBlock)), address.hex());
-        EthLog response;
-        try {
-            response = client.web3j().ethGetLogs(filter).send();
-        } catch (IOException e) {
-            throw new ChainException("eth_getLogs failed", e);
-        }
-        if (response.hasError()) {
-            throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
-        }
-        List<ChannelEvent> events = new ArrayList<>();
-        for (EthLog.LogResult<?> result : response.getLogs()) {
-            Log log = (Log) result.get();
-            Function<Log, ChannelEvent> decoder = log.getTopics().isEmpty() ? null
-                    : DECODERS.get(log.getTopics().getFirst());
-            if (decoder != null) {
-                events.add(decoder.apply(log));
-            }
-        }
-        return events;
-    }
-
-    private static ChannelEvent.LogPosition position(Log log) {
-        return new ChannelEvent.LogPosition(log.getBlockNumber().longValueExact(),
-                new TxHash(log.getTransactionHash()), log.getLogIndex().longValueExact());
+        return EVENTS.decode(logs.between(fromBlock, toBlock));
     }
 
     private static ChannelEvent opened(Log log) {
         var e = PaymentChannels.getChannelOpenedEventFromLog(log);
         return new ChannelEvent.Opened(new Bytes32(e.channelId), Address.of(e.participantA),
                 Address.of(e.participantB), Address.of(e.token), Amount.of(e.depositA),
-                Duration.ofSeconds(e.challengePeriod.longValueExact()), position(log));
+                Duration.ofSeconds(e.challengePeriod.longValueExact()), LogPosition.of(log));
     }
 
     private static ChannelEvent deposited(Log log) {
         var e = PaymentChannels.getChannelDepositedEventFromLog(log);
         return new ChannelEvent.Deposited(new Bytes32(e.channelId), Address.of(e.participant), Amount.of(e.amount),
-                Amount.of(e.totalDeposit), position(log));
+                Amount.of(e.totalDeposit), LogPosition.of(log));
     }
 
     private static ChannelEvent withdrawn(Log log) {
         var e = PaymentChannels.getChannelWithdrawnEventFromLog(log);
         return new ChannelEvent.Withdrawn(new Bytes32(e.channelId), Address.of(e.participant), Amount.of(e.amount),
-                new ChannelNonce(e.nonce), position(log));
+                new ChannelNonce(e.nonce), LogPosition.of(log));
     }
 
     private static ChannelEvent closed(Log log) {
         var e = PaymentChannels.getChannelClosedEventFromLog(log);
         return new ChannelEvent.Closed(new Bytes32(e.channelId), Address.of(e.closer), new ChannelNonce(e.nonce),
                 Amount.of(e.balanceA), Amount.of(e.balanceB), Instant.ofEpochSecond(e.closesAt.longValueExact()),
-                position(log));
+                LogPosition.of(log));
     }
 
     private static ChannelEvent challenged(Log log) {
         var e = PaymentChannels.getChannelChallengedEventFromLog(log);
         return new ChannelEvent.Challenged(new Bytes32(e.channelId), Address.of(e.challenger),
-                new ChannelNonce(e.nonce), Amount.of(e.balanceA), Amount.of(e.balanceB), position(log));
+                new ChannelNonce(e.nonce), Amount.of(e.balanceA), Amount.of(e.balanceB), LogPosition.of(log));
     }
 
     private static ChannelEvent settled(Log log) {
         var e = PaymentChannels.getChannelSettledEventFromLog(log);
         return new ChannelEvent.Settled(new Bytes32(e.channelId), Amount.of(e.payoutA), Amount.of(e.payoutB),
-                e.cooperative, position(log));
+                e.cooperative, LogPosition.of(log));
     }
 
     private PaymentChannels as(Signer signer) {

@@ -3,6 +3,7 @@ package dev.agentescrow.chain.escrow;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.LogPosition;
 import java.time.Instant;
 
 /** An event of the TaskEscrow contract about one escrow. */

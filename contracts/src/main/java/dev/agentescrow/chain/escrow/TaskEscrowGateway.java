@@ -6,12 +6,15 @@ import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.Calls;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.ChainException;
+import dev.agentescrow.chain.ContractLogs;
+import dev.agentescrow.chain.Erc20Permit;
+import dev.agentescrow.chain.Erc20PermitSigner;
 import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.EventDecoder;
+import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
-import dev.agentescrow.chain.TxHash;
 import dev.agentescrow.chain.wrappers.TaskEscrow;
-import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,12 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Function;
-import org.web3j.abi.EventEncoder;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.methods.request.EthFilter;
-import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.tuples.generated.Tuple3;
@@ -37,21 +36,25 @@ import org.web3j.tuples.generated.Tuple3;
  * {@code errorName()} is the contract's custom error (e.g. {@code EscrowDeadlineNotReached}).
  */
 public final class TaskEscrowGateway {
-    private static final Map<String, Function<Log, EscrowEvent>> EVENT_PARSERS = Map.of(
-            EventEncoder.encode(TaskEscrow.CREATED_EVENT), TaskEscrowGateway::created,
-            EventEncoder.encode(TaskEscrow.RELEASED_EVENT), TaskEscrowGateway::released,
-            EventEncoder.encode(TaskEscrow.REFUNDED_EVENT), TaskEscrowGateway::refunded,
-            EventEncoder.encode(TaskEscrow.DISPUTED_EVENT), TaskEscrowGateway::disputed,
-            EventEncoder.encode(TaskEscrow.RESOLVED_EVENT), TaskEscrowGateway::resolved);
+    private static final EventDecoder<EscrowEvent> EVENTS = EventDecoder.of(Map.of(
+            TaskEscrow.CREATED_EVENT, TaskEscrowGateway::created,
+            TaskEscrow.RELEASED_EVENT, TaskEscrowGateway::released,
+            TaskEscrow.REFUNDED_EVENT, TaskEscrowGateway::refunded,
+            TaskEscrow.DISPUTED_EVENT, TaskEscrowGateway::disputed,
+            TaskEscrow.RESOLVED_EVENT, TaskEscrowGateway::resolved));
 
     private static final int ABI_WORD_BYTES = 32;
 
     private final ChainClient client;
     private final Address address;
+    private final ContractLogs logs;
+    private final Erc20PermitSigner permits;
 
     public TaskEscrowGateway(ChainClient client, Address address) {
         this.client = Objects.requireNonNull(client, "client");
         this.address = Objects.requireNonNull(address, "address");
+        this.logs = new ContractLogs(client, address);
+        this.permits = new Erc20PermitSigner(client);
     }
 
     /**
@@ -105,15 +108,14 @@ public final class TaskEscrowGateway {
      * permit for the total signed here with the payer's key and valid until {@code permitDeadline}.
      */
     public CreatedEscrow createWithPermit(Signer payer, TaskId taskId, EscrowTerms terms, Instant permitDeadline) {
-        Erc20Permit permit = new Erc20PermitSigner(client).sign(payer, terms.token(), address, terms.total(),
-                permitDeadline);
+        Erc20Permit permit = permits.sign(payer, terms.token(), address, terms.total(), permitDeadline);
         return createWithPermit(payer, taskId, terms, permit);
     }
 
     /** Creates and funds the payer's escrow for {@code taskId} with a permit the payer signed beforehand. */
     public CreatedEscrow createWithPermit(Signer payer, TaskId taskId, EscrowTerms terms, Erc20Permit permit) {
         TransactionReceipt receipt = Calls.send(() -> as(payer).createWithPermit(taskId.value().bytes(),
-                struct(terms), BigInteger.valueOf(permit.deadline().getEpochSecond()),
+                struct(terms), permit.deadlineSeconds(),
                 BigInteger.valueOf(permit.v()), permit.r().bytes(), permit.s().bytes()).send());
         return createdEscrow(payer, taskId, receipt);
     }
@@ -203,60 +205,17 @@ public final class TaskEscrowGateway {
 
     /** The escrow events logged by this contract in the transaction of {@code receipt}, in log order. */
     public List<EscrowEvent> events(Receipt receipt) {
-        TransactionReceipt full;
-        try {
-            full = client.web3j().ethGetTransactionReceipt(receipt.txHash().value()).send().getTransactionReceipt()
-                    .orElseThrow(() -> new ChainException("no receipt for " + receipt.txHash()));
-        } catch (IOException e) {
-            throw new ChainException("eth_getTransactionReceipt failed for " + receipt.txHash(), e);
-        }
-        return parse(full.getLogs());
+        return EVENTS.decode(logs.inTransaction(receipt.txHash()));
     }
 
     /** The escrow events of every escrow in blocks {@code fromBlock..toBlock} (inclusive), in log order. */
     public List<EscrowEvent> events(long fromBlock, long toBlock) {
-        return logs(new EthFilter(block(fromBlock), block(toBlock), address.hex()));
+        return EVENTS.decode(logs.between(fromBlock, toBlock));
     }
 
     /** The events of escrow {@code id} in blocks {@code fromBlock..toBlock} (inclusive), in log order. */
     public List<EscrowEvent> events(Bytes32 id, long fromBlock, long toBlock) {
-        EthFilter filter = new EthFilter(block(fromBlock), block(toBlock), address.hex());
-        filter.addNullTopic();
-        filter.addSingleTopic(id.hex());
-        return logs(filter);
-    }
-
-    private List<EscrowEvent> logs(EthFilter filter) {
-        EthLog response;
-        try {
-            response = client.web3j().ethGetLogs(filter).send();
-        } catch (IOException e) {
-            throw new ChainException("eth_getLogs failed", e);
-        }
-        if (response.hasError()) {
-            throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
-        }
-        List<Log> logs = new ArrayList<>();
-        for (EthLog.LogResult<?> result : response.getLogs()) {
-            if (result.get() instanceof Log log) {
-                logs.add(log);
-            }
-        }
-        return parse(logs);
-    }
-
-    private List<EscrowEvent> parse(List<Log> logs) {
-        List<EscrowEvent> events = new ArrayList<>();
-        for (Log log : logs) {
-            if (!address.equals(Address.of(log.getAddress())) || log.getTopics().isEmpty()) {
-                continue;
-            }
-            Function<Log, EscrowEvent> parser = EVENT_PARSERS.get(log.getTopics().getFirst());
-            if (parser != null) {
-                events.add(parser.apply(log));
-            }
-        }
-        return List.copyOf(events);
+        return EVENTS.decode(logs.between(fromBlock, toBlock, null, id.hex()));
     }
 
     private static EscrowEvent created(Log log) {
@@ -264,37 +223,28 @@ public final class TaskEscrowGateway {
         return new EscrowEvent.Created(new Bytes32(e.id), Address.of(e.payer), Address.of(e.token),
                 TaskId.of(new Bytes32(e.taskId)), Amount.of(e.amount),
                 BasisPoints.of(e.feeBps.intValueExact()), Instant.ofEpochSecond(e.deadline.longValueExact()),
-                ReleaseMode.of(e.atomic), new Bytes32(e.termsHash), position(log));
+                ReleaseMode.of(e.atomic), new Bytes32(e.termsHash), LogPosition.of(log));
     }
 
     private static EscrowEvent released(Log log) {
         TaskEscrow.ReleasedEventResponse e = TaskEscrow.getReleasedEventFromLog(log);
         return new EscrowEvent.Released(new Bytes32(e.id), Address.of(e.payee), Amount.of(e.amount), Amount.of(e.fee),
-                position(log));
+                LogPosition.of(log));
     }
 
     private static EscrowEvent refunded(Log log) {
         TaskEscrow.RefundedEventResponse e = TaskEscrow.getRefundedEventFromLog(log);
-        return new EscrowEvent.Refunded(new Bytes32(e.id), Address.of(e.payer), Amount.of(e.amount), position(log));
+        return new EscrowEvent.Refunded(new Bytes32(e.id), Address.of(e.payer), Amount.of(e.amount), LogPosition.of(log));
     }
 
     private static EscrowEvent disputed(Log log) {
         TaskEscrow.DisputedEventResponse e = TaskEscrow.getDisputedEventFromLog(log);
-        return new EscrowEvent.Disputed(new Bytes32(e.id), Address.of(e.by), position(log));
+        return new EscrowEvent.Disputed(new Bytes32(e.id), Address.of(e.by), LogPosition.of(log));
     }
 
     private static EscrowEvent resolved(Log log) {
         TaskEscrow.ResolvedEventResponse e = TaskEscrow.getResolvedEventFromLog(log);
-        return new EscrowEvent.Resolved(new Bytes32(e.id), Address.of(e.arbiter), Amount.of(e.toPayer), position(log));
-    }
-
-    private static LogPosition position(Log log) {
-        return new LogPosition(new TxHash(log.getTransactionHash()), log.getBlockNumber().longValueExact(),
-                log.getLogIndex().longValueExact());
-    }
-
-    private static DefaultBlockParameter block(long number) {
-        return DefaultBlockParameter.valueOf(BigInteger.valueOf(number));
+        return new EscrowEvent.Resolved(new Bytes32(e.id), Address.of(e.arbiter), Amount.of(e.toPayer), LogPosition.of(log));
     }
 
     private static TaskEscrow.Terms struct(EscrowTerms terms) {

@@ -5,13 +5,14 @@ import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.Calls;
 import dev.agentescrow.chain.ChainClient;
-import dev.agentescrow.chain.ChainException;
+import dev.agentescrow.chain.ContractLogs;
+import dev.agentescrow.chain.Erc20Permit;
+import dev.agentescrow.chain.Erc20PermitSigner;
 import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
-import dev.agentescrow.chain.TxHash;
 import dev.agentescrow.chain.wrappers.SettlementVault;
-import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,11 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.web3j.abi.EventEncoder;
-import org.web3j.abi.datatypes.Event;
-import org.web3j.protocol.core.DefaultBlockParameterNumber;
-import org.web3j.protocol.core.methods.request.EthFilter;
-import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 
 /**
@@ -37,12 +33,14 @@ import org.web3j.protocol.core.methods.response.Log;
 public final class SettlementVaultGateway {
     private final ChainClient client;
     private final Address address;
-    private final PermitSigner permits;
+    private final ContractLogs logs;
+    private final Erc20PermitSigner permits;
 
     public SettlementVaultGateway(ChainClient client, Address address) {
         this.client = client;
         this.address = address;
-        this.permits = new PermitSigner(client);
+        this.logs = new ContractLogs(client, address);
+        this.permits = new Erc20PermitSigner(client);
     }
 
     /** Deploys a vault: {@code admin} may pause, {@code operator} settles batches. */
@@ -67,9 +65,14 @@ public final class SettlementVaultGateway {
 
     /** Deposits with an EIP-2612 permit signed here: one transaction, no prior approval. */
     public Receipt depositWithPermit(Signer account, Address token, Amount amount, Instant deadline) {
-        PermitSigner.PermitSignature signature = permits.sign(account, token, address, amount, deadline);
-        return Calls.send(() -> Receipt.of(as(account).depositWithPermit(token.hex(), amount.baseUnits(),
-                BigInteger.valueOf(deadline.getEpochSecond()), signature.v(), signature.r(), signature.s()).send()));
+        return depositWithPermit(account, token, permits.sign(account, token, address, amount, deadline));
+    }
+
+    /** Deposits {@code permit.value()} of {@code token} with a permit the account signed beforehand for the vault. */
+    public Receipt depositWithPermit(Signer account, Address token, Erc20Permit permit) {
+        return Calls.send(() -> Receipt.of(as(account).depositWithPermit(token.hex(), permit.value().baseUnits(),
+                permit.deadlineSeconds(), BigInteger.valueOf(permit.v()), permit.r().bytes(), permit.s().bytes())
+                .send()));
     }
 
     /**
@@ -127,74 +130,52 @@ public final class SettlementVaultGateway {
 
     /** {@code Deposited} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
     public List<VaultDeposit> depositsBetween(long fromBlock, long toBlock) {
-        return logs(SettlementVault.DEPOSITED_EVENT, fromBlock, toBlock, log -> {
+        return logs.between(fromBlock, toBlock, SettlementVault.DEPOSITED_EVENT).stream().map(log -> {
             SettlementVault.DepositedEventResponse event = SettlementVault.getDepositedEventFromLog(log);
             return new VaultDeposit(Address.of(event.token), Address.of(event.account), event.accountId.longValueExact(),
-                    Amount.of(event.amount), new TxHash(log.getTransactionHash()), log.getLogIndex().longValueExact(),
-                    log.getBlockNumber().longValueExact());
-        });
+                    Amount.of(event.amount), LogPosition.of(log));
+        }).toList();
     }
 
     /** {@code BatchSettled} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
     public List<BatchSettled> batchesSettledBetween(long fromBlock, long toBlock) {
-        return logs(SettlementVault.BATCHSETTLED_EVENT, fromBlock, toBlock, log -> {
+        return logs.between(fromBlock, toBlock, SettlementVault.BATCHSETTLED_EVENT).stream().map(log -> {
             SettlementVault.BatchSettledEventResponse event = SettlementVault.getBatchSettledEventFromLog(log);
             return new BatchSettled(event.batchId.longValueExact(), new Bytes32(event.merkleRoot),
-                    event.entries.longValueExact(), new TxHash(log.getTransactionHash()),
-                    log.getLogIndex().longValueExact(), log.getBlockNumber().longValueExact());
-        });
+                    event.entries.longValueExact(), LogPosition.of(log));
+        }).toList();
     }
 
     /** {@code PayoutSent} and {@code PayoutDeferred} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
     public List<VaultPayout> payoutsBetween(long fromBlock, long toBlock) {
-        List<VaultPayout> payouts = new ArrayList<>(logs(SettlementVault.PAYOUTSENT_EVENT, fromBlock, toBlock, log -> {
+        List<VaultPayout> payouts = new ArrayList<>();
+        for (Log log : logs.between(fromBlock, toBlock, SettlementVault.PAYOUTSENT_EVENT)) {
             SettlementVault.PayoutSentEventResponse event = SettlementVault.getPayoutSentEventFromLog(log);
-            return payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
-                    VaultPayout.Outcome.SENT);
-        }));
-        payouts.addAll(logs(SettlementVault.PAYOUTDEFERRED_EVENT, fromBlock, toBlock, log -> {
+            payouts.add(payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
+                    VaultPayout.Outcome.SENT));
+        }
+        for (Log log : logs.between(fromBlock, toBlock, SettlementVault.PAYOUTDEFERRED_EVENT)) {
             SettlementVault.PayoutDeferredEventResponse event = SettlementVault.getPayoutDeferredEventFromLog(log);
-            return payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
-                    VaultPayout.Outcome.DEFERRED);
-        }));
-        payouts.sort(Comparator.comparingLong(VaultPayout::blockNumber).thenComparingLong(VaultPayout::logIndex));
-        return payouts;
+            payouts.add(payout(log, event.batchId, event.token, event.recipient, event.accountId, event.amount,
+                    VaultPayout.Outcome.DEFERRED));
+        }
+        payouts.sort(Comparator.comparing(VaultPayout::position, LogPosition.CHAIN_ORDER));
+        return List.copyOf(payouts);
     }
 
     /** {@code EscapeWithdrawn} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
     public List<EscapeWithdrawal> escapeWithdrawalsBetween(long fromBlock, long toBlock) {
-        return logs(SettlementVault.ESCAPEWITHDRAWN_EVENT, fromBlock, toBlock, log -> {
+        return logs.between(fromBlock, toBlock, SettlementVault.ESCAPEWITHDRAWN_EVENT).stream().map(log -> {
             SettlementVault.EscapeWithdrawnEventResponse event = SettlementVault.getEscapeWithdrawnEventFromLog(log);
             return new EscapeWithdrawal(Address.of(event.token), Address.of(event.account), Amount.of(event.amount),
-                    new TxHash(log.getTransactionHash()), log.getLogIndex().longValueExact(),
-                    log.getBlockNumber().longValueExact());
-        });
+                    LogPosition.of(log));
+        }).toList();
     }
 
     private static VaultPayout payout(Log log, BigInteger batchId, String token, String recipient, BigInteger accountId,
                                       BigInteger amount, VaultPayout.Outcome outcome) {
         return new VaultPayout(batchId.longValueExact(), Address.of(token), Address.of(recipient),
-                accountId.longValueExact(), Amount.of(amount), outcome, new TxHash(log.getTransactionHash()),
-                log.getLogIndex().longValueExact(), log.getBlockNumber().longValueExact());
-    }
-
-    private <T> List<T> logs(Event event, long fromBlock, long toBlock, Function<Log, T> mapper) {
-        EthFilter filter = new EthFilter(new DefaultBlockParameterNumber(fromBlock),
-                new DefaultBlockParameterNumber(toBlock), address.hex())
-                .addSingleTopic(EventEncoder.encode(event));
-        try {
-            EthLog response = client.web3j().ethGetLogs(filter).send();
-            if (response.hasError()) {
-                throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
-            }
-            List<T> out = new ArrayList<>();
-            for (EthLog.LogResult<?> result : response.getLogs()) {
-                out.add(mapper.apply((Log) result.get()));
-            }
-            return out;
-        } catch (IOException e) {
-            throw new ChainException("eth_getLogs failed", e);
-        }
+                accountId.longValueExact(), Amount.of(amount), outcome, LogPosition.of(log));
     }
 
     private long accountId(Address account) {

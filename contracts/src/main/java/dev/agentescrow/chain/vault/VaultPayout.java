@@ -2,7 +2,7 @@ package dev.agentescrow.chain.vault;
 
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
-import dev.agentescrow.chain.TxHash;
+import dev.agentescrow.chain.LogPosition;
 
 /**
  * A payout of batch {@code batchId}: {@code amount} of {@code token} debited from account
@@ -10,7 +10,7 @@ import dev.agentescrow.chain.TxHash;
  * can claim.
  */
 public record VaultPayout(long batchId, Address token, Address recipient, long accountId, Amount amount,
-                          Outcome outcome, TxHash txHash, long logIndex, long blockNumber) {
+                          Outcome outcome, LogPosition position) {
     /** What happened to the tokens of a payout. */
     public enum Outcome {
         /** The token transfer to the recipient succeeded ({@code PayoutSent}). */

@@ -157,4 +157,41 @@ class PaymentChannelsIT {
         assertThat(s.channels().channel(Bytes32.ZERO).state()).isEqualTo(ChannelState.NONE);
         assertThat(s.channels().channel(Bytes32.ZERO).participantA()).isEqualTo(Address.ZERO);
     }
+
+    @Test
+    void opensWithAPermitSignedInJavaAndNoApproval(LocalChain chain) {
+        Signer owner = chain.account(0);
+        Signer alice = chain.account(1);
+        Address bob = chain.account(2).address();
+        Erc20Token token = Erc20Token.deployTestToken(chain.client(), owner, "Test USD", "TUSD", 6);
+        token.mint(owner, alice.address(), START);
+        PaymentChannelsGateway channels = PaymentChannelsGateway.deploy(chain.client(), owner);
+        Bytes32 expectedId = channels.nextChannelId(alice.address(), bob, token.address());
+        assertThat(token.allowance(alice.address(), channels.address())).isEqualTo(Amount.ZERO);
+
+        OpenedChannel opened = channels.openWithPermit(alice, bob, token, Amount.of(1_000), PERIOD,
+                Instant.ofEpochSecond(chain.latestTimestamp() + 3_600));
+
+        assertThat(opened.channelId()).isEqualTo(expectedId);
+        assertThat(token.balanceOf(alice.address())).isEqualTo(Amount.of(1_000_000 - 1_000));
+        assertThat(token.balanceOf(channels.address())).isEqualTo(Amount.of(1_000));
+        assertThat(token.allowance(alice.address(), channels.address())).isEqualTo(Amount.ZERO);
+        PaymentChannel channel = channels.channel(opened.channelId());
+        assertThat(channel.state()).isEqualTo(ChannelState.OPEN);
+        assertThat(channel.participantA()).isEqualTo(alice.address());
+        assertThat(channel.participantB()).isEqualTo(bob);
+        assertThat(channel.token()).isEqualTo(token.address());
+        assertThat(channel.challengePeriod()).isEqualTo(PERIOD);
+        assertThat(channel.depositA()).isEqualTo(Amount.of(1_000));
+        assertThat(channel.depositB()).isEqualTo(Amount.ZERO);
+        assertThat(channel.funds()).isEqualTo(Amount.of(1_000));
+        long block = opened.receipt().blockNumber();
+        assertThat(channels.events(block, block)).singleElement().isInstanceOfSatisfying(ChannelEvent.Opened.class,
+                e -> {
+                    assertThat(e).isEqualTo(new ChannelEvent.Opened(opened.channelId(), alice.address(), bob,
+                            token.address(), Amount.of(1_000), PERIOD, e.position()));
+                    assertThat(e.position().txHash()).isEqualTo(opened.receipt().txHash());
+                    assertThat(e.position().blockNumber()).isEqualTo(block);
+                });
+    }
 }

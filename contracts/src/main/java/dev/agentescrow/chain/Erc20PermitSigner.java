@@ -1,15 +1,8 @@
-package dev.agentescrow.chain.escrow;
+package dev.agentescrow.chain;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentescrow.chain.Address;
-import dev.agentescrow.chain.Amount;
-import dev.agentescrow.chain.Bytes32;
-import dev.agentescrow.chain.Calls;
-import dev.agentescrow.chain.ChainClient;
-import dev.agentescrow.chain.ChainException;
-import dev.agentescrow.chain.Signer;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Instant;
@@ -29,16 +22,20 @@ import org.web3j.crypto.StructuredDataEncoder;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 
 /**
- * Signs EIP-2612 permits for any ERC-20 that implements them. The EIP-712 domain comes from the
- * token's ERC-5267 {@code eip712Domain()} (or, for tokens without it, {@code name()}, version
- * "1", the client's chain id and the token address), and is checked against the token's
- * {@code DOMAIN_SEPARATOR()} before anything is signed, so a wrong guess fails loudly here rather
- * than as a failed transfer later.
+ * Signs EIP-2612 permits for any ERC-20 that implements them; the vault, escrow and channel
+ * gateways all sign through it. The EIP-712 domain comes from the token's ERC-5267
+ * {@code eip712Domain()} (or, for tokens without it, {@code name()}, version "1", the client's
+ * chain id and the token address), the nonce from {@code nonces(owner)}. The domain is checked
+ * against the token's {@code DOMAIN_SEPARATOR()} before anything is signed, so a wrong guess fails
+ * loudly here rather than as a failed transfer later.
  */
 public final class Erc20PermitSigner {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] DOMAIN_FIELDS = {"name", "version", "chainId", "verifyingContract", "salt"};
     private static final String[] DOMAIN_TYPES = {"string", "string", "uint256", "address", "bytes32"};
+    private static final String[][] PERMIT_FIELDS = {
+        {"owner", "address"}, {"spender", "address"}, {"value", "uint256"}, {"nonce", "uint256"},
+        {"deadline", "uint256"}};
 
     private final ChainClient client;
 
@@ -46,8 +43,15 @@ public final class Erc20PermitSigner {
         this.client = client;
     }
 
-    /** Signs a permit letting {@code spender} take {@code value} of {@code owner}'s {@code token} until {@code deadline}. */
+    /**
+     * Signs a permit letting {@code spender} take {@code value} of {@code owner}'s {@code token}
+     * until {@code deadline}. Throws {@link ChainException} for a token without EIP-2612 or whose
+     * domain cannot be reproduced.
+     */
     public Erc20Permit sign(Signer owner, Address token, Address spender, Amount value, Instant deadline) {
+        if (deadline.getEpochSecond() < 0) {
+            throw new IllegalArgumentException("permit deadline before 1970: " + deadline);
+        }
         ObjectNode domain = domain(token);
         BigInteger nonce = (BigInteger) call(token, new Function("nonces",
                 List.of(new org.web3j.abi.datatypes.Address(owner.address().hex())),
@@ -62,11 +66,9 @@ public final class Erc20PermitSigner {
             }
         }
         ArrayNode permitType = types.putArray("Permit");
-        permitType.addObject().put("name", "owner").put("type", "address");
-        permitType.addObject().put("name", "spender").put("type", "address");
-        permitType.addObject().put("name", "value").put("type", "uint256");
-        permitType.addObject().put("name", "nonce").put("type", "uint256");
-        permitType.addObject().put("name", "deadline").put("type", "uint256");
+        for (String[] field : PERMIT_FIELDS) {
+            permitType.addObject().put("name", field[0]).put("type", field[1]);
+        }
         typedData.put("primaryType", "Permit");
         typedData.set("domain", domain);
         typedData.putObject("message")
@@ -76,12 +78,7 @@ public final class Erc20PermitSigner {
                 .put("nonce", nonce.toString())
                 .put("deadline", Long.toString(deadline.getEpochSecond()));
 
-        StructuredDataEncoder encoder;
-        try {
-            encoder = new StructuredDataEncoder(JSON.writeValueAsString(typedData));
-        } catch (IOException e) {
-            throw new ChainException("cannot encode the permit of token " + token, e);
-        }
+        StructuredDataEncoder encoder = encoder(token, typedData);
         byte[] expectedSeparator = (byte[]) call(token, new Function("DOMAIN_SEPARATOR", List.of(),
                 List.of(new TypeReference<org.web3j.abi.datatypes.generated.Bytes32>() { }))).getFirst().getValue();
         if (!Arrays.equals(encoder.hashDomain(), expectedSeparator)) {
@@ -94,6 +91,15 @@ public final class Erc20PermitSigner {
                 new Bytes32(signature.getR()), new Bytes32(signature.getS()));
     }
 
+    private static StructuredDataEncoder encoder(Address token, ObjectNode typedData) {
+        try {
+            return new StructuredDataEncoder(JSON.writeValueAsString(typedData));
+        } catch (IOException e) {
+            throw new ChainException("cannot encode the permit of token " + token, e);
+        }
+    }
+
+    /** The token's EIP-712 domain as typed-data JSON, from ERC-5267 when the token implements it. */
     private ObjectNode domain(Address token) {
         ObjectNode domain = JSON.createObjectNode();
         List<Type> fields;
@@ -138,7 +144,8 @@ public final class Erc20PermitSigner {
         String result = Calls.call(() -> client.readOnly().sendCall(to.hex(), data, DefaultBlockParameterName.LATEST));
         List<Type> values = FunctionReturnDecoder.decode(result, (List) function.getOutputParameters());
         if (values.isEmpty()) {
-            throw new ChainException("token " + to + " returned nothing for " + function.getName() + "()");
+            throw new ChainException("token " + to + " returned nothing for " + function.getName()
+                    + "(): not an EIP-2612 token");
         }
         return values;
     }
