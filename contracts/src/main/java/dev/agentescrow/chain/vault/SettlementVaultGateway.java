@@ -128,6 +128,18 @@ public final class SettlementVaultGateway {
         return Calls.call(() -> reader().paused().send());
     }
 
+    /**
+     * Asks the vault ({@code verifyTransfer}, a pure call) whether {@code proof} shows the transfer
+     * leaf (transferId, token, from, to, amount) under {@code merkleRoot}, a root from a
+     * {@code BatchSettled} event. OpenZeppelin StandardMerkleTree leaf and sorted-pair hashing.
+     */
+    public boolean verifyTransfer(Bytes32 merkleRoot, List<Bytes32> proof, Bytes32 transferId, Address token,
+                                  Address from, Address to, Amount amount) {
+        List<byte[]> siblings = proof.stream().map(Bytes32::bytes).toList();
+        return Calls.call(() -> reader().verifyTransfer(merkleRoot.bytes(), siblings, transferId.bytes(), token.hex(),
+                from.hex(), to.hex(), amount.baseUnits()).send());
+    }
+
     /** {@code Deposited} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
     public List<VaultDeposit> depositsBetween(long fromBlock, long toBlock) {
         return logs.between(fromBlock, toBlock, SettlementVault.DEPOSITED_EVENT).stream().map(log -> {

@@ -1,0 +1,144 @@
+package dev.agentescrow.batcher.settlement;
+
+import static dev.agentescrow.batcher.settlement.Movements.account;
+import static dev.agentescrow.batcher.settlement.Movements.token;
+import static dev.agentescrow.batcher.settlement.Movements.transfer;
+import static dev.agentescrow.batcher.settlement.Movements.withdrawal;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentescrow.chain.vault.SettlementBatch;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class BatchPlannerTest {
+    private static final long SEED = Long.getLong("planner.seed", 20261122L);
+    private static final BigInteger SMALL = BigInteger.valueOf(1_000_000);
+    private static final BigInteger HUGE = SettlementBatch.MAX_ENTRY_AMOUNT.shiftRight(2);
+
+    /** Workloads that run into each bound: accounts (entries), withdrawals (payouts), tokens, amounts, size. */
+    private static final List<Movements.Shape> SHAPES = List.of(
+            new Movements.Shape(3_000, 2_000, 2, 2, SMALL),
+            new Movements.Shape(1_000, 30, 3, 60, SMALL),
+            new Movements.Shape(800, 10, 60, 5, SMALL),
+            new Movements.Shape(400, 4, 2, 5, HUGE),
+            new Movements.Shape(500, 50, 5, 10, SMALL));
+
+    @Test
+    void everyBatchFitsTheVaultAndClosesOnlyWhenTheNextMovementWouldNot() {
+        for (int run = 0; run < 15; run++) {
+            long seed = SEED + run;
+            try {
+                checkPlan(seed);
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("planner failed for seed " + seed + " (replay: -Dplanner.seed=" + seed + "): "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void checkPlan(long seed) {
+        Random random = new Random(seed);
+        Movements.Shape shape = SHAPES.get(random.nextInt(SHAPES.size()));
+        List<SettlementMovement> movements = Movements.random(random, shape);
+        BatchPlanner planner = random.nextBoolean() ? BatchPlanner.withDefaults()
+                : new BatchPlanner(1 + random.nextInt(400));
+
+        List<List<SettlementMovement>> groups = planner.split(movements);
+        List<NettedBatch> batches = planner.plan(11, movements);
+
+        List<SettlementMovement> concatenated = new ArrayList<>();
+        groups.forEach(concatenated::addAll);
+        assertThat(concatenated).as("groups in order, nothing lost or split").isEqualTo(movements);
+        assertThat(batches).hasSameSizeAs(groups);
+        for (int i = 0; i < batches.size(); i++) {
+            NettedBatch batch = batches.get(i);
+            SettlementBatch settlement = batch.settlementBatch();
+            assertThat(batch.batchId()).isEqualTo(11 + i);
+            assertThat(batch.movements()).isEqualTo(groups.get(i));
+            assertThat(batch.movementCount()).isBetween(1, planner.maxMovementsPerBatch());
+            assertThat(settlement.entryCount()).isLessThanOrEqualTo(SettlementBatch.MAX_ENTRIES);
+            assertThat(settlement.tokens().size()).isLessThanOrEqualTo(SettlementBatch.MAX_TOKENS);
+            assertThat(settlement.tokens().stream().mapToInt(t -> t.payouts().size()).sum())
+                    .isLessThanOrEqualTo(SettlementBatch.MAX_PAYOUTS);
+            settlement.tokens().forEach(t -> t.deltas().forEach(d ->
+                    assertThat(d.signedDelta().abs()).isLessThanOrEqualTo(SettlementBatch.MAX_ENTRY_AMOUNT)));
+            if (i + 1 < batches.size()) {
+                List<SettlementMovement> withNext = new ArrayList<>(groups.get(i));
+                withNext.add(groups.get(i + 1).get(0));
+                boolean atMovementLimit = groups.get(i).size() == planner.maxMovementsPerBatch();
+                if (!atMovementLimit) {
+                    assertThatThrownBy(() -> BatchNetting.net(1, withNext)).as("batch %d closed early", i)
+                            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bound");
+                }
+            }
+        }
+        assertThat(Movements.nettedDeltas(batches.stream().map(NettedBatch::settlementBatch).toList()))
+                .as("all batches together move what the movements move").isEqualTo(Movements.expectedNets(movements));
+        List<SettlementBatch.Payout> payouts = new ArrayList<>();
+        batches.forEach(b -> b.settlementBatch().tokens().forEach(t -> payouts.addAll(t.payouts())));
+        assertThat(payouts).containsExactlyInAnyOrderElementsOf(Movements.expectedPayouts(movements));
+        assertThat(planner.next(11, movements)).hasValueSatisfying(first -> {
+            assertThat(first.movements()).isEqualTo(groups.get(0));
+            assertThat(first.merkleRoot()).isEqualTo(batches.get(0).merkleRoot());
+        });
+    }
+
+    @Test
+    void eachBoundClosesABatch() {
+        List<SettlementMovement> payouts = new ArrayList<>();
+        for (int i = 0; i < 2 * SettlementBatch.MAX_PAYOUTS + 1; i++) {
+            payouts.add(withdrawal(i, token(0), account(0), account(1), 1));
+        }
+        assertThat(BatchPlanner.withDefaults().split(payouts)).extracting(List::size)
+                .containsExactly(SettlementBatch.MAX_PAYOUTS, SettlementBatch.MAX_PAYOUTS, 1);
+
+        List<SettlementMovement> tokens = new ArrayList<>();
+        for (int i = 0; i < SettlementBatch.MAX_TOKENS + 1; i++) {
+            tokens.add(transfer(i, token(i), account(0), account(1), 1));
+        }
+        assertThat(BatchPlanner.withDefaults().split(tokens)).extracting(List::size)
+                .containsExactly(SettlementBatch.MAX_TOKENS, 1);
+
+        // every transfer to a new account adds one entry; the first adds two
+        List<SettlementMovement> entries = new ArrayList<>();
+        for (int i = 0; i < SettlementBatch.MAX_ENTRIES; i++) {
+            entries.add(transfer(i, token(0), account(0), account(i + 1), 1));
+        }
+        assertThat(BatchPlanner.withDefaults().split(entries)).extracting(List::size)
+                .containsExactly(SettlementBatch.MAX_ENTRIES - 1, 1);
+
+        assertThat(new BatchPlanner(3).split(payouts.subList(0, 7))).extracting(List::size).containsExactly(3, 3, 1);
+    }
+
+    @Test
+    void aMovementThatCancelsAnEntryStillFits() {
+        // 1,023 transfers from account 0 fill all 1,024 entries; the next reverses one (1,023 entries
+        // left), so it joins the batch, and then one more new account fits again
+        List<SettlementMovement> movements = new ArrayList<>();
+        for (int i = 0; i < SettlementBatch.MAX_ENTRIES - 1; i++) {
+            movements.add(transfer(i, token(0), account(0), account(i + 1), 1));
+        }
+        movements.add(transfer(5_000, token(0), account(1), account(0), 1));
+        movements.add(transfer(5_001, token(0), account(0), account(5_000), 1));
+
+        List<List<SettlementMovement>> groups = BatchPlanner.withDefaults().split(movements);
+
+        assertThat(groups).extracting(List::size).containsExactly(SettlementBatch.MAX_ENTRIES + 1);
+        assertThat(BatchNetting.net(1, groups.get(0)).entryCount()).isEqualTo(SettlementBatch.MAX_ENTRIES);
+    }
+
+    @Test
+    void duplicateIdsAndBadLimitsAreRejected() {
+        List<SettlementMovement> movements = List.of(transfer(1, token(0), account(0), account(1), 1),
+                transfer(1, token(0), account(1), account(2), 1));
+        assertThatThrownBy(() -> new BatchPlanner(1).split(movements)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("twice");
+        assertThatThrownBy(() -> new BatchPlanner(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(BatchPlanner.withDefaults().split(List.of())).isEmpty();
+        assertThat(BatchPlanner.withDefaults().next(1, List.of())).isEmpty();
+    }
+}
