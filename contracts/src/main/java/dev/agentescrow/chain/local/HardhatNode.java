@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -28,6 +30,7 @@ public final class HardhatNode implements AutoCloseable {
     private final int port;
     private final Path logFile;
     private final Thread shutdownHook;
+    private volatile boolean suspended;
 
     private HardhatNode(Process process, int port, Path logFile) {
         this.process = process;
@@ -100,6 +103,40 @@ public final class HardhatNode implements AutoCloseable {
         return process.isAlive();
     }
 
+    /**
+     * Freezes the node (SIGSTOP to it and its children): it keeps its whole state but answers
+     * nothing, as a node that hangs or a network that drops. {@link #resume()} continues it.
+     */
+    public void suspend() {
+        signal("STOP");
+        suspended = true;
+    }
+
+    /** Continues a node frozen by {@link #suspend()} (SIGCONT). */
+    public void resume() {
+        signal("CONT");
+        suspended = false;
+    }
+
+    private void signal(String name) {
+        List<String> pids = new ArrayList<>();
+        pids.add(Long.toString(process.pid()));
+        process.descendants().forEach(child -> pids.add(Long.toString(child.pid())));
+        List<String> command = new ArrayList<>(List.of("kill", "-" + name));
+        command.addAll(pids);
+        try {
+            int exit = new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
+            if (exit != 0) {
+                throw new ChainException("kill -" + name + " " + pids + " exited with " + exit);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot signal the Hardhat node", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ChainException("interrupted while signalling the Hardhat node", e);
+        }
+    }
+
     @Override
     public void close() {
         stopProcessTree();
@@ -141,6 +178,9 @@ public final class HardhatNode implements AutoCloseable {
     }
 
     private void stopProcessTree() {
+        if (suspended && process.isAlive()) {
+            resume(); // a stopped process ignores SIGTERM until it is continued
+        }
         process.descendants().forEach(ProcessHandle::destroy);
         process.destroy();
         try {
