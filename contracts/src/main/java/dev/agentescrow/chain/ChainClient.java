@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.Request;
 import org.web3j.protocol.core.Response;
@@ -99,6 +100,20 @@ public final class ChainClient implements AutoCloseable {
             return web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
         } catch (IOException e) {
             throw new ChainException("eth_blockNumber failed", e);
+        }
+    }
+
+    /** Hash of block {@code number}; fails if the chain has no such block yet. */
+    public Bytes32 blockHash(long number) {
+        try {
+            var block = web3j.ethGetBlockByNumber(DefaultBlockParameter.valueOf(BigInteger.valueOf(number)), false)
+                    .send().getBlock();
+            if (block == null) {
+                throw new ChainException("no block " + number + " yet");
+            }
+            return Bytes32.fromHex(block.getHash());
+        } catch (IOException e) {
+            throw new ChainException("eth_getBlockByNumber failed", e);
         }
     }
 

@@ -1,0 +1,92 @@
+package dev.agentescrow.batcher.indexer;
+
+import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.LogPosition;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.VaultDeposit;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Follows the vault's {@code Deposited} events and hands each confirmed deposit to the ledger,
+ * exactly once per (tx hash, log index).
+ *
+ * <p>One {@link #poll()} scans from the block after the checkpoint up to the newest block with
+ * {@code confirmations} blocks after it (at most {@code maxBlocksPerPoll} blocks), credits the
+ * deposits in chain order, and only then moves the checkpoint. A crash in between makes the next
+ * poll scan the same blocks again; the sink's idempotency turns those replays into
+ * {@link DepositSink.Outcome#ALREADY_CREDITED}. Before scanning, the checkpointed block's hash is
+ * compared with the chain's: a mismatch is a reorganisation deeper than the confirmation depth,
+ * and the indexer throws {@link ReorgDetectedException} rather than continue on a forked history.
+ * A deposit the sink rejects (e.g. an unregistered token) is counted in the result and left to
+ * the reconciler, which reports the vault holding more than the ledger; the indexer moves on.
+ * Not thread-safe: one indexer per stream, driven by one scheduler thread.
+ */
+public final class DepositIndexer {
+    /** The checkpoint stream name of vault deposits. */
+    public static final String STREAM = "vault-deposits";
+
+    private final ChainClient client;
+    private final SettlementVaultGateway vault;
+    private final ResilientRpc rpc;
+    private final CheckpointStore checkpoints;
+    private final DepositSink sink;
+    private final IndexerSettings settings;
+
+    public DepositIndexer(ChainClient client, SettlementVaultGateway vault, ResilientRpc rpc,
+                          CheckpointStore checkpoints, DepositSink sink, IndexerSettings settings) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.vault = Objects.requireNonNull(vault, "vault");
+        this.rpc = Objects.requireNonNull(rpc, "rpc");
+        this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /** What one poll did. {@code toBlock < fromBlock} when no new confirmed block was there. */
+    public record PollResult(long fromBlock, long toBlock, int credited, int alreadyCredited, int rejected) {
+        public boolean scannedNothing() {
+            return toBlock < fromBlock;
+        }
+    }
+
+    /** Scans the next confirmed blocks once. */
+    public PollResult poll() {
+        Optional<IndexerCheckpoint> checkpoint = checkpoints.load(STREAM);
+        checkpoint.ifPresent(this::requireStillOnChain);
+        long fromBlock = checkpoint.map(c -> c.blockNumber() + 1).orElse(settings.startBlock());
+        long confirmedHead = rpc.call(client::blockNumber) - settings.confirmations();
+        long toBlock = Math.min(confirmedHead, fromBlock + settings.maxBlocksPerPoll() - 1);
+        if (toBlock < fromBlock) {
+            return new PollResult(fromBlock, toBlock, 0, 0, 0);
+        }
+        // The hash is read first: if toBlock is replaced after this, the next poll sees the mismatch.
+        Bytes32 toHash = rpc.call(() -> client.blockHash(toBlock));
+        List<VaultDeposit> deposits = rpc.call(() -> vault.depositsBetween(fromBlock, toBlock)).stream()
+                .sorted(Comparator.comparing(VaultDeposit::position, LogPosition.CHAIN_ORDER))
+                .toList();
+        int credited = 0;
+        int alreadyCredited = 0;
+        int rejected = 0;
+        for (VaultDeposit deposit : deposits) {
+            switch (sink.credit(deposit)) {
+                case CREDITED -> credited++;
+                case ALREADY_CREDITED -> alreadyCredited++;
+                case REJECTED -> rejected++;
+            }
+        }
+        checkpoints.save(STREAM, new IndexerCheckpoint(toBlock, toHash));
+        return new PollResult(fromBlock, toBlock, credited, alreadyCredited, rejected);
+    }
+
+    private void requireStillOnChain(IndexerCheckpoint checkpoint) {
+        Bytes32 onChain = rpc.call(() -> client.blockHash(checkpoint.blockNumber()));
+        if (!onChain.equals(checkpoint.blockHash())) {
+            throw new ReorgDetectedException(checkpoint.blockNumber(), checkpoint.blockHash(), onChain);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package dev.agentescrow.batcher.indexer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.chain.RpcResilienceConfig;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.ChainSettings;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.LogPosition;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.local.DevAccounts;
+import dev.agentescrow.chain.testing.LocalChain;
+import dev.agentescrow.chain.testing.LocalChainExtension;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.VaultDeposit;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The deposit indexer against a real Hardhat node, with restarts and reorganisations. */
+@ExtendWith(LocalChainExtension.class)
+class DepositIndexerIT {
+    private static final int CONFIRMATIONS = 2;
+
+    /** Credits each deposit once per position, as the ledger does with its idempotency key. */
+    static final class RecordingSink implements DepositSink {
+        final Map<LogPosition, VaultDeposit> credited = new ConcurrentHashMap<>();
+
+        @Override
+        public Outcome credit(VaultDeposit deposit) {
+            return credited.putIfAbsent(deposit.position(), deposit) == null ? Outcome.CREDITED : Outcome.ALREADY_CREDITED;
+        }
+
+        Map<Address, Amount> totals() {
+            return credited.values().stream().collect(Collectors.toMap(VaultDeposit::account, VaultDeposit::amount,
+                    Amount::plus));
+        }
+    }
+
+    static final class MemoryCheckpoints implements CheckpointStore {
+        final Map<String, IndexerCheckpoint> saved = new ConcurrentHashMap<>();
+
+        @Override
+        public Optional<IndexerCheckpoint> load(String stream) {
+            return Optional.ofNullable(saved.get(stream));
+        }
+
+        @Override
+        public void save(String stream, IndexerCheckpoint checkpoint) {
+            saved.put(stream, checkpoint);
+        }
+    }
+
+    private record Setup(SettlementVaultGateway vault, Erc20Token token, long startBlock) {
+    }
+
+    private static Setup freshVault(LocalChain chain, int... depositors) {
+        Signer admin = chain.account(LocalChain.ADMIN);
+        long startBlock = chain.client().blockNumber() + 1;
+        SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
+                chain.account(LocalChain.OPERATOR).address(), Duration.ofDays(1));
+        Erc20Token token = chain.deployment().token(chain.client());
+        for (int depositor : depositors) {
+            token.mint(admin, chain.account(depositor).address(), Amount.of(1_000_000));
+        }
+        return new Setup(vault, token, startBlock);
+    }
+
+    private static DepositIndexer indexer(ChainClient client, Setup setup, CheckpointStore checkpoints, DepositSink sink) {
+        return new DepositIndexer(client, new SettlementVaultGateway(client, setup.vault().address()),
+                new ResilientRpc("indexer", RpcResilienceConfig.defaults()), checkpoints, sink,
+                new IndexerSettings(CONFIRMATIONS, setup.startBlock(), 1_000));
+    }
+
+    private static void mine(LocalChain chain, int blocks) {
+        for (int i = 0; i < blocks; i++) {
+            chain.client().rawRequest("evm_mine", List.of());
+        }
+    }
+
+    @Test
+    void creditsEachConfirmedDepositExactlyOnceAcrossRestarts(LocalChain chain) {
+        Setup setup = freshVault(chain, 14, 15);
+        Signer alice = chain.account(14);
+        Signer bob = chain.account(15);
+        RecordingSink sink = new RecordingSink();
+        MemoryCheckpoints checkpoints = new MemoryCheckpoints();
+
+        setup.vault().deposit(alice, setup.token().address(), Amount.of(100));
+        setup.vault().deposit(bob, setup.token().address(), Amount.of(250));
+        setup.vault().deposit(alice, setup.token().address(), Amount.of(7));
+
+        // The last deposit has no confirmations yet: it waits.
+        var first = indexer(chain.client(), setup, checkpoints, sink).poll();
+        assertThat(first.credited()).isEqualTo(2);
+        assertThat(sink.totals()).containsEntry(alice.address(), Amount.of(100))
+                .containsEntry(bob.address(), Amount.of(250));
+
+        mine(chain, CONFIRMATIONS);
+        IndexerCheckpoint beforeCrash = checkpoints.saved.get(DepositIndexer.STREAM);
+        var second = indexer(chain.client(), setup, checkpoints, sink).poll();
+        assertThat(second.credited()).isEqualTo(1);
+
+        // A crash after crediting but before the checkpoint was saved: the blocks are scanned again.
+        checkpoints.save(DepositIndexer.STREAM, new IndexerCheckpoint(setup.startBlock() - 1,
+                chain.client().blockHash(setup.startBlock() - 1)));
+        var replay = indexer(chain.client(), setup, checkpoints, sink).poll();
+        assertThat(replay.credited()).isZero();
+        assertThat(replay.alreadyCredited()).isEqualTo(3);
+        assertThat(beforeCrash.blockNumber()).isLessThan(checkpoints.saved.get(DepositIndexer.STREAM).blockNumber());
+
+        assertThat(sink.credited).hasSize(3);
+        assertThat(sink.totals()).containsEntry(alice.address(), Amount.of(107))
+                .containsEntry(bob.address(), Amount.of(250));
+        assertThat(indexer(chain.client(), setup, checkpoints, sink).poll().scannedNothing()).isTrue();
+    }
+
+    @Test
+    void aReorganisationShallowerThanTheConfirmationsNeverReachesTheLedger(LocalChain chain) {
+        Setup setup = freshVault(chain, 16, 17);
+        RecordingSink sink = new RecordingSink();
+        MemoryCheckpoints checkpoints = new MemoryCheckpoints();
+        indexer(chain.client(), setup, checkpoints, sink).poll();
+        String snapshot = chain.client().rawRequest("evm_snapshot", List.of());
+
+        // On the branch that will be dropped: a deposit that gets one confirmation only.
+        try (ChainClient doomed = ChainClient.connect(ChainSettings.local(chain.rpcUrl()))) {
+            new SettlementVaultGateway(doomed, setup.vault().address())
+                    .deposit(doomed.signer(DevAccounts.account(16)), setup.token().address(), Amount.of(500));
+        }
+        var onDoomedBranch = indexer(chain.client(), setup, checkpoints, sink).poll();
+        assertThat(onDoomedBranch.credited()).isZero();
+
+        chain.client().rawRequest("evm_revert", List.of(snapshot));
+        try (ChainClient canonical = ChainClient.connect(ChainSettings.local(chain.rpcUrl()))) {
+            new SettlementVaultGateway(canonical, setup.vault().address())
+                    .deposit(canonical.signer(DevAccounts.account(17)), setup.token().address(), Amount.of(42));
+        }
+        mine(chain, CONFIRMATIONS + 1);
+        var afterReorg = indexer(chain.client(), setup, checkpoints, sink).poll();
+
+        assertThat(afterReorg.credited()).isEqualTo(1);
+        assertThat(sink.totals()).containsOnlyKeys(chain.account(17).address())
+                .containsEntry(chain.account(17).address(), Amount.of(42));
+        assertThat(setup.vault().settledBalance(setup.token().address(), chain.account(16).address()))
+                .isEqualTo(Amount.ZERO);
+    }
+
+    @Test
+    void aReorganisationDeeperThanTheConfirmationsStopsTheIndexer(LocalChain chain) {
+        Setup setup = freshVault(chain, 18);
+        RecordingSink sink = new RecordingSink();
+        MemoryCheckpoints checkpoints = new MemoryCheckpoints();
+        String snapshot = chain.client().rawRequest("evm_snapshot", List.of());
+        mine(chain, CONFIRMATIONS + 3);
+        indexer(chain.client(), setup, checkpoints, sink).poll();
+        IndexerCheckpoint checkpoint = checkpoints.saved.get(DepositIndexer.STREAM);
+
+        chain.client().rawRequest("evm_revert", List.of(snapshot));
+        // Other timestamps than the dropped branch had, so that the replacement blocks differ.
+        chain.increaseTime(3_600);
+        mine(chain, CONFIRMATIONS + 5);
+
+        assertThatThrownBy(() -> indexer(chain.client(), setup, checkpoints, sink).poll())
+                .isInstanceOfSatisfying(ReorgDetectedException.class,
+                        e -> assertThat(e.blockNumber()).isEqualTo(checkpoint.blockNumber()));
+        assertThat(checkpoints.saved.get(DepositIndexer.STREAM)).isEqualTo(checkpoint);
+    }
+}
