@@ -2,16 +2,28 @@ package dev.agentescrow.chain;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import okhttp3.OkHttpClient;
 import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Hash;
+import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.TransactionEncoder;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.Request;
 import org.web3j.protocol.core.Response;
+import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.EthEstimateGas;
+import org.web3j.protocol.core.methods.response.EthSendTransaction;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
 import org.web3j.tx.TransactionManager;
 import org.web3j.tx.gas.ContractGasProvider;
 import org.web3j.tx.response.PollingTransactionReceiptProcessor;
@@ -57,6 +69,35 @@ public final class ChainClient implements AutoCloseable {
         ChainClient client = new ChainClient(settings, new HttpService(settings.rpcUrl()),
                 RevertDecoder.forWrappers(Contracts.WRAPPERS));
         long actual = client.chainId();
+        if (actual != settings.chainId()) {
+            client.close();
+            throw new ChainException("node at " + settings.rpcUrl() + " has chain id " + actual
+                    + ", configured " + settings.chainId());
+        }
+        return client;
+    }
+
+    /**
+     * Connects over HTTP with {@code httpTimeout} as the connect, read, write and whole-call timeout,
+     * so that a node that stops answering fails a call quickly instead of after OkHttp's default
+     * (10 s per phase); checks the chain id like {@link #connect(ChainSettings)}.
+     */
+    public static ChainClient connect(ChainSettings settings, Duration httpTimeout) {
+        if (httpTimeout.isNegative() || httpTimeout.isZero()) {
+            throw new IllegalArgumentException("httpTimeout must be positive: " + httpTimeout);
+        }
+        OkHttpClient okHttp = HttpService.getOkHttpClientBuilder()
+                .connectTimeout(httpTimeout).readTimeout(httpTimeout).writeTimeout(httpTimeout).callTimeout(httpTimeout)
+                .build();
+        ChainClient client = new ChainClient(settings, new HttpService(settings.rpcUrl(), okHttp),
+                RevertDecoder.forWrappers(Contracts.WRAPPERS));
+        long actual;
+        try {
+            actual = client.chainId();
+        } catch (ChainException e) {
+            client.close();
+            throw e;
+        }
         if (actual != settings.chainId()) {
             client.close();
             throw new ChainException("node at " + settings.rpcUrl() + " has chain id " + actual
@@ -138,6 +179,118 @@ public final class ChainClient implements AutoCloseable {
             return String.valueOf(response.getResult());
         } catch (IOException e) {
             throw new ChainException(method + " failed", e);
+        }
+    }
+
+    /** The account's next nonce counting transactions the node holds but has not mined ({@code pending}). */
+    public long pendingNonce(Address account) {
+        try {
+            var response = web3j.ethGetTransactionCount(account.hex(), DefaultBlockParameterName.PENDING).send();
+            if (response.hasError()) {
+                throw new ChainException("eth_getTransactionCount failed: " + response.getError().getMessage());
+            }
+            return response.getTransactionCount().longValueExact();
+        } catch (IOException e) {
+            throw new ChainException("eth_getTransactionCount failed", e);
+        }
+    }
+
+    /**
+     * Signs a call of {@code to} with {@code data} from {@code credentials}'s key at {@code nonce},
+     * without sending it: gas limit from {@code eth_estimateGas} plus 20%, gas price from the node,
+     * EIP-155 legacy signature for this client's chain id. A call that would revert fails here with
+     * the decoded {@link ContractRevertedException}; nothing leaves the process.
+     */
+    public PreparedTransaction prepare(Credentials credentials, Address to, String data, long nonce) {
+        Address from = Address.of(credentials.getAddress());
+        try {
+            EthEstimateGas estimate = web3j.ethEstimateGas(
+                    Transaction.createEthCallTransaction(from.hex(), to.hex(), data)).send();
+            if (estimate.hasError()) {
+                throw SerialNonceTransactionManager.revertException(revertDecoder, "gas estimate of a call to " + to,
+                        estimate.getError());
+            }
+            BigInteger gasLimit = estimate.getAmountUsed().multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
+            var gasPriceResponse = web3j.ethGasPrice().send();
+            if (gasPriceResponse.hasError()) {
+                throw new ChainException("eth_gasPrice failed: " + gasPriceResponse.getError().getMessage());
+            }
+            RawTransaction raw = RawTransaction.createTransaction(BigInteger.valueOf(nonce),
+                    gasPriceResponse.getGasPrice(), gasLimit, to.hex(), BigInteger.ZERO, data);
+            String signed = Numeric.toHexString(TransactionEncoder.signMessage(raw, settings.chainId(), credentials));
+            return new PreparedTransaction(new TxHash(Hash.sha3(signed)), nonce, signed, from, to);
+        } catch (IOException e) {
+            throw new ChainException("preparing a call to " + to + " failed", e);
+        }
+    }
+
+    /** What the node said to a {@link #broadcast}. */
+    public enum BroadcastOutcome {
+        /** The node took the transaction now. */
+        ACCEPTED,
+        /** The node already had this very transaction (pending or mined): same hash, nothing new. */
+        ALREADY_KNOWN,
+        /** The nonce was consumed by another transaction of the sender; these bytes can never be mined. */
+        NONCE_CONSUMED
+    }
+
+    /**
+     * Sends the prepared bytes ({@code eth_sendRawTransaction}). Sending the same bytes again is
+     * harmless: a node that knows the hash (pending or mined) answers {@link BroadcastOutcome#ALREADY_KNOWN}.
+     * A "nonce too low" answer for a transaction the node does not know is
+     * {@link BroadcastOutcome#NONCE_CONSUMED}. A revert answer (Hardhat reports a transaction that
+     * reverted while automining this way; it is mined as failed) raises the decoded
+     * {@link ContractRevertedException}; any other error a {@link ChainException}.
+     */
+    public BroadcastOutcome broadcast(PreparedTransaction transaction) {
+        try {
+            EthSendTransaction sent = web3j.ethSendRawTransaction(transaction.rawTransactionHex()).send();
+            if (!sent.hasError()) {
+                TxHash answered = new TxHash(sent.getTransactionHash());
+                if (!answered.equals(transaction.txHash())) {
+                    throw new ChainException("node answered hash " + answered + " for " + transaction);
+                }
+                return BroadcastOutcome.ACCEPTED;
+            }
+            String message = String.valueOf(sent.getError().getMessage()).toLowerCase(Locale.ROOT);
+            if (message.contains("already known") || message.contains("known transaction")) {
+                return BroadcastOutcome.ALREADY_KNOWN;
+            }
+            if (message.contains("nonce too low")) {
+                return knows(transaction.txHash()) ? BroadcastOutcome.ALREADY_KNOWN : BroadcastOutcome.NONCE_CONSUMED;
+            }
+            throw SerialNonceTransactionManager.revertException(revertDecoder, "broadcast of " + transaction,
+                    sent.getError());
+        } catch (IOException e) {
+            throw new ChainException("eth_sendRawTransaction failed for " + transaction.txHash(), e);
+        }
+    }
+
+    /** The receipt of a mined transaction, or empty if the node has not mined (or does not know) it. */
+    public Optional<MinedReceipt> receipt(TxHash txHash) {
+        try {
+            var response = web3j.ethGetTransactionReceipt(txHash.value()).send();
+            if (response.hasError()) {
+                throw new ChainException("eth_getTransactionReceipt failed: " + response.getError().getMessage());
+            }
+            Optional<TransactionReceipt> receipt = response.getTransactionReceipt();
+            return receipt.map(r -> new MinedReceipt(txHash,
+                    r.isStatusOK() ? MinedReceipt.Status.SUCCEEDED : MinedReceipt.Status.FAILED,
+                    r.getBlockNumber().longValueExact(), r.getGasUsed().longValueExact()));
+        } catch (IOException e) {
+            throw new ChainException("eth_getTransactionReceipt failed", e);
+        }
+    }
+
+    private boolean knows(TxHash txHash) {
+        try {
+            var response = web3j.ethGetTransactionByHash(txHash.value()).send();
+            if (response.hasError()) {
+                throw new ChainException("eth_getTransactionByHash failed: " + response.getError().getMessage());
+            }
+            return response.getTransaction().isPresent();
+        } catch (IOException e) {
+            throw new ChainException("eth_getTransactionByHash failed", e);
         }
     }
 

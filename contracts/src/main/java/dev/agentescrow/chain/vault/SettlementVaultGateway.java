@@ -10,6 +10,7 @@ import dev.agentescrow.chain.Erc20Permit;
 import dev.agentescrow.chain.Erc20PermitSigner;
 import dev.agentescrow.chain.Erc20Token;
 import dev.agentescrow.chain.LogPosition;
+import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.wrappers.SettlementVault;
@@ -22,6 +23,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.datatypes.DynamicBytes;
+import org.web3j.abi.datatypes.generated.Uint64;
 import org.web3j.protocol.core.methods.response.Log;
 
 /**
@@ -84,6 +88,23 @@ public final class SettlementVaultGateway {
         byte[] packed = BatchEncoder.encode(batch, memoized(this::tokenId), memoized(this::accountId));
         return Calls.send(() -> Receipt.of(as(operator).settleBatch(BigInteger.valueOf(batch.batchId()),
                 batch.merkleRoot().bytes(), packed).send()));
+    }
+
+    /**
+     * Signs, without sending, the same {@code settleBatch} call as {@link #settleBatch} at the
+     * operator's {@code nonce} (see {@link ChainClient#prepare}), so that its hash can be stored
+     * before it is broadcast with {@link ChainClient#broadcast}. Gas is estimated against the
+     * current state: a batch the vault would refuse (e.g. {@code VaultBatchIdMismatch},
+     * {@code VaultInsufficientBalance}) raises the decoded {@link dev.agentescrow.chain.ContractRevertedException}
+     * here. Signs with the operator's key only; its transaction manager's nonce counter is not used.
+     */
+    public PreparedTransaction prepareSettleBatch(Signer operator, SettlementBatch batch, long nonce) {
+        byte[] packed = BatchEncoder.encode(batch, memoized(this::tokenId), memoized(this::accountId));
+        org.web3j.abi.datatypes.Function call = new org.web3j.abi.datatypes.Function(SettlementVault.FUNC_SETTLEBATCH, List.of(
+                new Uint64(BigInteger.valueOf(batch.batchId())),
+                new org.web3j.abi.datatypes.generated.Bytes32(batch.merkleRoot().bytes()),
+                new DynamicBytes(packed)), List.of());
+        return client.prepare(operator.credentials(), address, FunctionEncoder.encode(call), nonce);
     }
 
     /** Sends the caller's pending payouts of {@code token} to {@code to}. */

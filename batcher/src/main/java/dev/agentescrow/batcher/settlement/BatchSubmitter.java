@@ -1,0 +1,312 @@
+package dev.agentescrow.batcher.settlement;
+
+import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.ChainClient.BroadcastOutcome;
+import dev.agentescrow.chain.ContractRevertedException;
+import dev.agentescrow.chain.MinedReceipt;
+import dev.agentescrow.chain.PreparedTransaction;
+import dev.agentescrow.chain.vault.BatchSettled;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Posts netted batches to the vault, one at a time, so that a crash at any point resumes without
+ * losing a movement or applying a batch twice. A scheduler calls {@link #tick()}; each tick, holding
+ * the {@link SingleSubmitterLock}:
+ *
+ * <ol>
+ *   <li>reads the vault's last settled batch id;</li>
+ *   <li>if a batch is open, drives it one step further from what is stored and what the chain says
+ *       (recovery is the normal path: the same code runs after a restart);</li>
+ *   <li>otherwise, if the {@link BatchTrigger} says a batch is due, nets the oldest unsettled
+ *       movements into the next batch id, stores it as {@code BUILT} together with the claim of its
+ *       movements, and submits it.</li>
+ * </ol>
+ *
+ * A transaction is signed and stored ({@code SUBMITTED}, with hash, nonce and raw bytes) before it
+ * is broadcast; afterwards only those same bytes are broadcast again, so the node sees one
+ * transaction however often it is sent. The vault's strictly sequential batch ids make a second
+ * application impossible in any case. Every RPC call runs under {@link dev.agentescrow.batcher.chain.ResilientRpc};
+ * infrastructure failures that outlast it propagate as
+ * {@link dev.agentescrow.batcher.chain.ChainUnavailableException} and the next tick resumes.
+ */
+public final class BatchSubmitter {
+    private static final Logger log = LoggerFactory.getLogger(BatchSubmitter.class);
+    private static final String BATCH_ID_MISMATCH = "VaultBatchIdMismatch";
+
+    private final SettlementChain chain;
+    private final BatchStore store;
+    private final SettlementSource source;
+    private final SingleSubmitterLock lock;
+    private final BatchTrigger trigger;
+    private final BatchPlanner planner;
+
+    public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
+                          BatchTrigger trigger, BatchPlanner planner) {
+        this.chain = Objects.requireNonNull(chain, "chain");
+        this.store = Objects.requireNonNull(store, "store");
+        this.source = Objects.requireNonNull(source, "source");
+        this.lock = Objects.requireNonNull(lock, "lock");
+        this.trigger = Objects.requireNonNull(trigger, "trigger");
+        this.planner = Objects.requireNonNull(planner, "planner");
+    }
+
+    /** Most movements one batch takes: the trigger's count bound, capped by the planner's. */
+    public int maxMovementsPerBatch() {
+        return Math.min(trigger.maxTransfers(), planner.maxMovementsPerBatch());
+    }
+
+    /** One step of settlement; does nothing unless this submitter holds the lock. */
+    public TickResult tick() {
+        if (!lock.tryAcquire()) {
+            return TickResult.of(TickResult.Outcome.NOT_LEADER);
+        }
+        try {
+            return tickHoldingLock();
+        } finally {
+            lock.release();
+        }
+    }
+
+    /** The inclusion proof of a movement settled by a confirmed batch. */
+    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+        return store.proof(transferId);
+    }
+
+    private TickResult tickHoldingLock() {
+        long chainLast = lastBatchIdOnChain();
+        List<SettlementBatchRecord> open = store.openBatches();
+        if (open.size() > 1) {
+            throw new SettlementInconsistencyException("more than one open batch: " + open);
+        }
+        if (!open.isEmpty()) {
+            return advance(open.getFirst(), chainLast);
+        }
+        return buildNext(chainLast);
+    }
+
+    private TickResult buildNext(long chainLast) {
+        long storeLast = store.lastBatchId();
+        if (storeLast > chainLast) {
+            throw new SettlementInconsistencyException("batch " + storeLast + " is confirmed in the store but the vault's "
+                    + "last batch is " + chainLast);
+        }
+        UnsettledBacklog backlog = source.backlog();
+        BatchTrigger.Decision decision = trigger.check(backlog);
+        if (!decision.due()) {
+            return TickResult.of(backlog.isEmpty() ? TickResult.Outcome.IDLE : TickResult.Outcome.WAITING);
+        }
+        long batchId = Math.max(storeLast, chainLast) + 1;
+        Optional<NettedBatch> next = planner.next(batchId, source.unsettled(maxMovementsPerBatch()));
+        if (next.isEmpty()) {
+            return TickResult.of(TickResult.Outcome.IDLE);
+        }
+        NettedBatch batch = next.get();
+        long fromBlock = chain.rpc().call(chain.client()::blockNumber);
+        SettlementBatchRecord built = SettlementBatchRecord.built(batch, fromBlock);
+        store.saveBuilt(built, batch.movements().stream().map(SettlementMovement::transferId).toList());
+        log.info("built {} ({} due)", batch, decision.reason());
+        return submit(built, true);
+    }
+
+    private TickResult advance(SettlementBatchRecord record, long chainLast) {
+        if (record.batchId() <= chainLast) {
+            return confirmApplied(record);
+        }
+        if (record.batchId() > chainLast + 1) {
+            throw new SettlementInconsistencyException("open batch " + record.batchId() + " is ahead of the vault, whose "
+                    + "last batch is " + chainLast);
+        }
+        return switch (record.state()) {
+            case BUILT -> submit(record, true);
+            case SUBMITTED -> followUp(record);
+            case CONFIRMED, REVERTED -> throw new IllegalStateException("not open: " + record);
+        };
+    }
+
+    /** A stored transaction exists: find its receipt, or broadcast the same bytes again. */
+    private TickResult followUp(SettlementBatchRecord record) {
+        PreparedTransaction transaction = record.currentTransaction().orElseThrow();
+        Optional<MinedReceipt> mined = receipt(transaction);
+        if (mined.isPresent()) {
+            return settleOrRefuse(record, mined.get());
+        }
+        return broadcast(record, true);
+    }
+
+    /** Signs the batch at the operator's pending nonce, stores it, then broadcasts it. */
+    private TickResult submit(SettlementBatchRecord record, boolean mayPrepareAgain) {
+        long nonce = chain.rpc().call(() -> chain.client().pendingNonce(chain.operator().address()));
+        PreparedTransaction transaction;
+        try {
+            transaction = chain.rpc().call(() -> chain.vault().prepareSettleBatch(chain.operator(),
+                    record.batch().settlementBatch(), nonce));
+        } catch (ContractRevertedException e) {
+            if (e.errorName().filter(BATCH_ID_MISMATCH::equals).isPresent()) {
+                log.warn("batch {} no longer matches the vault's next id; recovering next tick", record.batchId());
+                return TickResult.of(TickResult.Outcome.RETRY, record);
+            }
+            return refuse(record, "refused at gas estimation: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return refuse(record, "cannot be encoded for the vault: " + e.getMessage());
+        }
+        SettlementBatchRecord submitted = store.markSubmitted(record.batchId(), transaction);
+        log.info("batch {} signed as {}", record.batchId(), transaction);
+        return broadcast(submitted, mayPrepareAgain);
+    }
+
+    private TickResult broadcast(SettlementBatchRecord record, boolean mayPrepareAgain) {
+        PreparedTransaction transaction = record.currentTransaction().orElseThrow();
+        BroadcastOutcome outcome;
+        try {
+            outcome = chain.rpc().call(() -> chain.client().broadcast(transaction));
+        } catch (ContractRevertedException e) {
+            // Hardhat mines a reverting transaction and answers with the revert; a batch id
+            // mismatch means some transaction applied this id already.
+            if (lastBatchIdOnChain() >= record.batchId()) {
+                return confirmApplied(record);
+            }
+            return refuse(record, "settleBatch " + transaction.txHash() + " reverted: " + e.getMessage());
+        }
+        if (outcome == BroadcastOutcome.NONCE_CONSUMED) {
+            if (lastBatchIdOnChain() >= record.batchId()) {
+                return confirmApplied(record);
+            }
+            if (!mayPrepareAgain) {
+                return TickResult.of(TickResult.Outcome.RETRY, record);
+            }
+            log.warn("nonce {} of {} was consumed by another transaction; signing batch {} again", transaction.nonce(),
+                    transaction.from(), record.batchId());
+            return submit(record, false);
+        }
+        Optional<MinedReceipt> mined = receipt(transaction);
+        if (mined.isEmpty()) {
+            return TickResult.of(outcome == BroadcastOutcome.ACCEPTED ? TickResult.Outcome.SUBMITTED
+                    : TickResult.Outcome.PENDING, record);
+        }
+        return settleOrRefuse(record, mined.get());
+    }
+
+    private TickResult settleOrRefuse(SettlementBatchRecord record, MinedReceipt mined) {
+        if (mined.succeeded()) {
+            return confirm(record, mined);
+        }
+        if (lastBatchIdOnChain() >= record.batchId()) {
+            return confirmApplied(record);
+        }
+        return refuse(record, "settleBatch " + mined.txHash() + " failed in block " + mined.blockNumber());
+    }
+
+    /**
+     * The vault's last batch id is at least this batch's: some transaction applied the id. It is
+     * ours if one of our stored transactions succeeded, or if the id's {@code BatchSettled} event
+     * carries our Merkle root; anything else is a loud inconsistency.
+     */
+    private TickResult confirmApplied(SettlementBatchRecord record) {
+        for (PreparedTransaction transaction : record.transactions().reversed()) {
+            Optional<MinedReceipt> mined = receipt(transaction);
+            if (mined.isPresent() && mined.get().succeeded()) {
+                return confirm(record, mined.get());
+            }
+        }
+        long toBlock = chain.rpc().call(chain.client()::blockNumber);
+        List<BatchSettled> events = chain.rpc().call(() -> chain.vault().batchesSettledBetween(record.searchFromBlock(),
+                toBlock)).stream().filter(event -> event.batchId() == record.batchId()).toList();
+        if (events.isEmpty()) {
+            throw new SettlementInconsistencyException("the vault applied batch " + record.batchId() + " but no "
+                    + "BatchSettled event for it exists in blocks " + record.searchFromBlock() + ".." + toBlock);
+        }
+        BatchSettled event = events.getFirst();
+        if (!event.merkleRoot().equals(record.batch().merkleRoot())) {
+            throw new SettlementInconsistencyException("the vault applied batch " + record.batchId() + " with root "
+                    + event.merkleRoot() + " in " + event.position().txHash() + ", but the stored batch has root "
+                    + record.batch().merkleRoot());
+        }
+        MinedReceipt mined = chain.rpc().call(() -> chain.client().receipt(event.position().txHash()))
+                .filter(MinedReceipt::succeeded)
+                .orElseThrow(() -> new SettlementInconsistencyException("no successful receipt for "
+                        + event.position().txHash() + " that emitted BatchSettled " + record.batchId()));
+        return confirm(record, mined);
+    }
+
+    private TickResult confirm(SettlementBatchRecord record, MinedReceipt mined) {
+        source.settled(record.batchId());
+        store.markConfirmed(record.batchId(), mined);
+        log.info("batch {} confirmed in block {} ({} gas)", record.batchId(), mined.blockNumber(), mined.gasUsed());
+        return TickResult.of(TickResult.Outcome.CONFIRMED, record);
+    }
+
+    /**
+     * The vault refuses the batch. Movements that would overdraw an account's settled balance on
+     * chain (replayed in commit order from the vault's balances) are quarantined; the rest are
+     * released to settle in a new batch.
+     */
+    private TickResult refuse(SettlementBatchRecord record, String reason) {
+        List<Quarantined> culprits = overdrafts(record.batch());
+        for (Quarantined culprit : culprits) {
+            source.quarantine(culprit.transferId(), culprit.reason());
+        }
+        source.release(record.batchId());
+        String detail = culprits.isEmpty() ? reason + "; no movement overdraws a settled balance"
+                : reason + "; quarantined " + culprits;
+        store.markReverted(record.batchId(), detail);
+        log.error("batch {} refused: {}", record.batchId(), detail);
+        return new TickResult(TickResult.Outcome.REVERTED, record.batchId(), record.batch().movementCount(),
+                culprits.size());
+    }
+
+    private List<Quarantined> overdrafts(NettedBatch batch) {
+        Map<BalanceKey, BigInteger> balances = new HashMap<>();
+        List<Quarantined> culprits = new ArrayList<>();
+        for (SettlementMovement movement : batch.movements()) {
+            Address debited = switch (movement) {
+                case SettlementMovement.Transfer t -> t.from();
+                case SettlementMovement.Withdrawal w -> w.account();
+            };
+            BalanceKey from = new BalanceKey(movement.token(), debited);
+            BigInteger balance = balances.computeIfAbsent(from, this::settledBalance);
+            BigInteger amount = movement.amount().baseUnits();
+            if (balance.compareTo(amount) < 0) {
+                culprits.add(new Quarantined(movement.transferId(), "spends " + amount + " of token " + movement.token()
+                        + " from " + debited + ", whose settled balance at that point is " + balance));
+                continue;
+            }
+            balances.put(from, balance.subtract(amount));
+            if (movement instanceof SettlementMovement.Transfer t) {
+                BalanceKey to = new BalanceKey(t.token(), t.to());
+                balances.put(to, balances.computeIfAbsent(to, this::settledBalance).add(amount));
+            }
+        }
+        return culprits;
+    }
+
+    private BigInteger settledBalance(BalanceKey key) {
+        return chain.rpc().call(() -> chain.vault().settledBalance(key.token(), key.account())).baseUnits();
+    }
+
+    private Optional<MinedReceipt> receipt(PreparedTransaction transaction) {
+        return chain.rpc().call(() -> chain.client().receipt(transaction.txHash()));
+    }
+
+    private long lastBatchIdOnChain() {
+        return chain.rpc().call(chain.vault()::lastBatchId);
+    }
+
+    private record BalanceKey(Address token, Address account) {
+    }
+
+    private record Quarantined(SettlementTransferId transferId, String reason) {
+        @Override
+        public String toString() {
+            return transferId + " (" + reason + ")";
+        }
+    }
+}

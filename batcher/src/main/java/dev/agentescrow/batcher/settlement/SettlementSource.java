@@ -1,0 +1,35 @@
+package dev.agentescrow.batcher.settlement;
+
+import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import java.util.List;
+
+/**
+ * The ledger seen by the submitter: committed movements waiting for settlement, and the ledger's
+ * side of a batch's outcome. Every method is atomic, and the outcome methods are idempotent, since
+ * after a crash the submitter may call them again for the same batch.
+ */
+public interface SettlementSource {
+
+    /** Up to {@code limit} committed movements not claimed by any batch nor quarantined, in commit order. */
+    List<SettlementMovement> unsettled(int limit);
+
+    /** How many movements {@link #unsettled} would return without a limit, and the oldest one's commit time. */
+    UnsettledBacklog backlog();
+
+    /** The open batch {@code batchId} was refused: its movements become unsettled again, in their commit order. */
+    void release(long batchId);
+
+    /**
+     * The batch {@code batchId} was applied on chain: its movements are settled for good; its
+     * withdrawals are paid out (the ledger books them from pending payouts to custody).
+     */
+    void settled(long batchId);
+
+    /**
+     * Takes a movement out of settlement: the vault refused a batch because of it (e.g. it spends
+     * more than the account's settled balance, so the off-chain ledger and the chain disagree). It is
+     * never returned by {@link #unsettled} again; the ledger must surface it for a person to resolve
+     * (a compensating transfer, or a fix of the ledger), never drop it silently.
+     */
+    void quarantine(SettlementTransferId transferId, String reason);
+}

@@ -1,0 +1,45 @@
+package dev.agentescrow.batcher.settlement;
+
+import java.util.Objects;
+
+/**
+ * What one {@link BatchSubmitter#tick()} did.
+ *
+ * @param outcome what happened
+ * @param batchId the batch it concerned, 0 if none
+ * @param movements movements of that batch (settled ones for {@link Outcome#CONFIRMED})
+ * @param quarantined movements taken out of settlement because the vault refused them
+ */
+public record TickResult(Outcome outcome, long batchId, int movements, int quarantined) {
+    /** What a tick did. */
+    public enum Outcome {
+        /** Another submitter holds the lock: nothing done. */
+        NOT_LEADER,
+        /** No batch open and nothing waits. */
+        IDLE,
+        /** No batch open; movements wait but no batch is due yet. */
+        WAITING,
+        /** The batch's transaction was broadcast; no receipt yet. */
+        SUBMITTED,
+        /** The batch's transaction is known to the node but not mined yet. */
+        PENDING,
+        /** The vault applied the batch. */
+        CONFIRMED,
+        /** The vault refused the batch; its movements were released (and culprits quarantined). */
+        REVERTED,
+        /** The chain moved while preparing (another sender took the batch id or the nonce): try again next tick. */
+        RETRY
+    }
+
+    public TickResult {
+        Objects.requireNonNull(outcome, "outcome");
+    }
+
+    static TickResult of(Outcome outcome) {
+        return new TickResult(outcome, 0, 0, 0);
+    }
+
+    static TickResult of(Outcome outcome, SettlementBatchRecord record) {
+        return new TickResult(outcome, record.batchId(), record.batch().movementCount(), 0);
+    }
+}
