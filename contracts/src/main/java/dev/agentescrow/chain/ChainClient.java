@@ -22,6 +22,7 @@ import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthEstimateGas;
 import org.web3j.protocol.core.methods.response.EthSendTransaction;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.protocol.exceptions.ClientConnectionException;
 import org.web3j.protocol.http.HttpService;
 import org.web3j.utils.Numeric;
 import org.web3j.tx.TransactionManager;
@@ -190,7 +191,7 @@ public final class ChainClient implements AutoCloseable {
                 throw new ChainException("eth_getTransactionCount failed: " + response.getError().getMessage());
             }
             return response.getTransactionCount().longValueExact();
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getTransactionCount failed", e);
         }
     }
@@ -219,7 +220,7 @@ public final class ChainClient implements AutoCloseable {
                     gasPriceResponse.getGasPrice(), gasLimit, to.hex(), BigInteger.ZERO, data);
             String signed = Numeric.toHexString(TransactionEncoder.signMessage(raw, settings.chainId(), credentials));
             return new PreparedTransaction(new TxHash(Hash.sha3(signed)), nonce, signed, from, to);
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("preparing a call to " + to + " failed", e);
         }
     }
@@ -261,7 +262,7 @@ public final class ChainClient implements AutoCloseable {
             }
             throw SerialNonceTransactionManager.revertException(revertDecoder, "broadcast of " + transaction,
                     sent.getError());
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_sendRawTransaction failed for " + transaction.txHash(), e);
         }
     }
@@ -277,7 +278,7 @@ public final class ChainClient implements AutoCloseable {
             return receipt.map(r -> new MinedReceipt(txHash,
                     r.isStatusOK() ? MinedReceipt.Status.SUCCEEDED : MinedReceipt.Status.FAILED,
                     r.getBlockNumber().longValueExact(), r.getGasUsed().longValueExact()));
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getTransactionReceipt failed", e);
         }
     }
@@ -289,7 +290,7 @@ public final class ChainClient implements AutoCloseable {
                 throw new ChainException("eth_getTransactionByHash failed: " + response.getError().getMessage());
             }
             return response.getTransaction().isPresent();
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getTransactionByHash failed", e);
         }
     }

@@ -2,6 +2,7 @@ package dev.agentescrow.batcher.settlement;
 
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.ChainException;
 import dev.agentescrow.chain.ChainClient.BroadcastOutcome;
 import dev.agentescrow.chain.ContractRevertedException;
 import dev.agentescrow.chain.MinedReceipt;
@@ -14,7 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
+import org.web3j.protocol.exceptions.ClientConnectionException;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -110,7 +113,7 @@ public final class BatchSubmitter {
             return TickResult.of(TickResult.Outcome.IDLE);
         }
         NettedBatch batch = next.get();
-        long fromBlock = chain.rpc().call(chain.client()::blockNumber);
+        long fromBlock = rpc(chain.client()::blockNumber);
         SettlementBatchRecord built = SettlementBatchRecord.built(batch, fromBlock);
         store.saveBuilt(built, batch.movements().stream().map(SettlementMovement::transferId).toList());
         log.info("built {} ({} due)", batch, decision.reason());
@@ -144,10 +147,10 @@ public final class BatchSubmitter {
 
     /** Signs the batch at the operator's pending nonce, stores it, then broadcasts it. */
     private TickResult submit(SettlementBatchRecord record, boolean mayPrepareAgain) {
-        long nonce = chain.rpc().call(() -> chain.client().pendingNonce(chain.operator().address()));
+        long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
         PreparedTransaction transaction;
         try {
-            transaction = chain.rpc().call(() -> chain.vault().prepareSettleBatch(chain.operator(),
+            transaction = rpc(() -> chain.vault().prepareSettleBatch(chain.operator(),
                     record.batch().settlementBatch(), nonce));
         } catch (ContractRevertedException e) {
             if (e.errorName().filter(BATCH_ID_MISMATCH::equals).isPresent()) {
@@ -167,7 +170,7 @@ public final class BatchSubmitter {
         PreparedTransaction transaction = record.currentTransaction().orElseThrow();
         BroadcastOutcome outcome;
         try {
-            outcome = chain.rpc().call(() -> chain.client().broadcast(transaction));
+            outcome = rpc(() -> chain.client().broadcast(transaction));
         } catch (ContractRevertedException e) {
             // Hardhat mines a reverting transaction and answers with the revert; a batch id
             // mismatch means some transaction applied this id already.
@@ -217,8 +220,8 @@ public final class BatchSubmitter {
                 return confirm(record, mined.get());
             }
         }
-        long toBlock = chain.rpc().call(chain.client()::blockNumber);
-        List<BatchSettled> events = chain.rpc().call(() -> chain.vault().batchesSettledBetween(record.searchFromBlock(),
+        long toBlock = rpc(chain.client()::blockNumber);
+        List<BatchSettled> events = rpc(() -> chain.vault().batchesSettledBetween(record.searchFromBlock(),
                 toBlock)).stream().filter(event -> event.batchId() == record.batchId()).toList();
         if (events.isEmpty()) {
             throw new SettlementInconsistencyException("the vault applied batch " + record.batchId() + " but no "
@@ -230,7 +233,7 @@ public final class BatchSubmitter {
                     + event.merkleRoot() + " in " + event.position().txHash() + ", but the stored batch has root "
                     + record.batch().merkleRoot());
         }
-        MinedReceipt mined = chain.rpc().call(() -> chain.client().receipt(event.position().txHash()))
+        MinedReceipt mined = rpc(() -> chain.client().receipt(event.position().txHash()))
                 .filter(MinedReceipt::succeeded)
                 .orElseThrow(() -> new SettlementInconsistencyException("no successful receipt for "
                         + event.position().txHash() + " that emitted BatchSettled " + record.batchId()));
@@ -289,15 +292,30 @@ public final class BatchSubmitter {
     }
 
     private BigInteger settledBalance(BalanceKey key) {
-        return chain.rpc().call(() -> chain.vault().settledBalance(key.token(), key.account())).baseUnits();
+        return rpc(() -> chain.vault().settledBalance(key.token(), key.account())).baseUnits();
     }
 
     private Optional<MinedReceipt> receipt(PreparedTransaction transaction) {
-        return chain.rpc().call(() -> chain.client().receipt(transaction.txHash()));
+        return rpc(() -> chain.client().receipt(transaction.txHash()));
     }
 
     private long lastBatchIdOnChain() {
-        return chain.rpc().call(chain.vault()::lastBatchId);
+        return rpc(chain.vault()::lastBatchId);
+    }
+
+    /**
+     * Runs {@code call} under the retry and circuit-breaker policy. web3j reports an HTTP error
+     * status as an unchecked {@link ClientConnectionException} from some calls; it is an
+     * infrastructure failure like any other, so it is mapped to {@link ChainException} and retried.
+     */
+    private <T> T rpc(Supplier<T> call) {
+        return chain.rpc().call(() -> {
+            try {
+                return call.get();
+            } catch (ClientConnectionException e) {
+                throw new ChainException("RPC failed: " + e.getMessage(), e);
+            }
+        });
     }
 
     private record BalanceKey(Address token, Address account) {

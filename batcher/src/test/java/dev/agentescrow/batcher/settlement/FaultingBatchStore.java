@@ -1,0 +1,93 @@
+package dev.agentescrow.batcher.settlement;
+
+import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.chain.MinedReceipt;
+import dev.agentescrow.chain.PreparedTransaction;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A {@link BatchStore} that runs a one-shot action at an armed point: to simulate a process that
+ * dies there ({@link Crash}), or to break the chain at exactly that moment.
+ */
+final class FaultingBatchStore implements BatchStore {
+    /** Where an action can be armed. */
+    enum Point {
+        BEFORE_SUBMITTED, AFTER_SUBMITTED, BEFORE_CONFIRMED
+    }
+
+    /** The simulated death of the submitter process. */
+    static final class Crash extends RuntimeException {
+        Crash(Point point) {
+            super("simulated crash at " + point);
+        }
+    }
+
+    private final BatchStore delegate;
+    private final Map<Point, Runnable> armed = new EnumMap<>(Point.class);
+
+    FaultingBatchStore(BatchStore delegate) {
+        this.delegate = delegate;
+    }
+
+    synchronized void arm(Point point, Runnable action) {
+        armed.put(point, action);
+    }
+
+    synchronized void crashAt(Point point) {
+        arm(point, () -> {
+            throw new Crash(point);
+        });
+    }
+
+    private void fire(Point point) {
+        Runnable action;
+        synchronized (this) {
+            action = armed.remove(point);
+        }
+        if (action != null) {
+            action.run();
+        }
+    }
+
+    @Override
+    public void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds) {
+        delegate.saveBuilt(record, movementIds);
+    }
+
+    @Override
+    public SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction) {
+        fire(Point.BEFORE_SUBMITTED);
+        SettlementBatchRecord record = delegate.markSubmitted(batchId, transaction);
+        fire(Point.AFTER_SUBMITTED);
+        return record;
+    }
+
+    @Override
+    public SettlementBatchRecord markConfirmed(long batchId, MinedReceipt receipt) {
+        fire(Point.BEFORE_CONFIRMED);
+        return delegate.markConfirmed(batchId, receipt);
+    }
+
+    @Override
+    public SettlementBatchRecord markReverted(long batchId, String reason) {
+        return delegate.markReverted(batchId, reason);
+    }
+
+    @Override
+    public List<SettlementBatchRecord> openBatches() {
+        return delegate.openBatches();
+    }
+
+    @Override
+    public long lastBatchId() {
+        return delegate.lastBatchId();
+    }
+
+    @Override
+    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+        return delegate.proof(transferId);
+    }
+}
