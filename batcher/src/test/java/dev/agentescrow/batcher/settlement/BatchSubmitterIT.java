@@ -15,6 +15,8 @@ import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.ChainSettings;
 import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.MinedReceipt;
+import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.local.DevAccounts;
 import dev.agentescrow.chain.testing.FaultyRpcProxy;
@@ -393,6 +395,73 @@ class BatchSubmitterIT {
         assertThat(ledger.rows().getFirst().failure()).hasValueSatisfying(failure -> assertThat(failure)
                 .contains("refused at gas estimation", "VaultInsufficientBalance", overdraft.transferId().toString()));
         assertThat(ledger.quarantined().get(overdraft.transferId())).contains("settled balance");
+        assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
+    }
+
+    @Test
+    void aStoredTransactionThatFailsWhenMinedIsRevertedAndItsMovementsSettleUnderTheSameId(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(workload(new Random(SEED + 50), fixture, 10, 10, SEED + 50), OVERDUE);
+        FaultingBatchStore store = new FaultingBatchStore(ledger);
+        Signer admin = chain.account(LocalChain.ADMIN);
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter first = submitter(client, fixture, store, ledger, 100, NOW, 4);
+            store.crashAt(FaultingBatchStore.Point.AFTER_SUBMITTED);
+            assertThatThrownBy(first::tick).isInstanceOf(FaultingBatchStore.Crash.class);
+            PreparedTransaction stored = ledger.openBatches().getFirst().currentTransaction().orElseThrow();
+            // signed while the vault accepted the batch; by the time it is sent, the vault is paused
+            fixture.vault().pause(admin);
+
+            BatchSubmitter restarted = submitter(client, fixture, ledger, ledger, 100, NOW, 4);
+            assertThat(restarted.tick()).isEqualTo(new TickResult(TickResult.Outcome.REVERTED, 1, 10, 0));
+            assertThat(client.receipt(stored.txHash())).hasValueSatisfying(
+                    mined -> assertThat(mined.status()).isEqualTo(MinedReceipt.Status.FAILED));
+            assertThat(ledger.backlog().count()).as("released").isEqualTo(10);
+
+            fixture.vault().unpause(admin);
+            assertThat(tickUntilIdle(restarted)).extracting(TickResult::outcome, TickResult::batchId)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 1L),
+                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.IDLE, 0L));
+        }
+        assertThat(ledger.rows()).extracting(SettlementBatchRecord::batchId, SettlementBatchRecord::state).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(1L, BatchState.REVERTED),
+                org.assertj.core.groups.Tuple.tuple(1L, BatchState.CONFIRMED));
+        assertThat(ledger.rows().getFirst().failure()).hasValueSatisfying(failure -> assertThat(failure)
+                .contains("VaultPaused", "no movement overdraws"));
+        assertThat(ledger.quarantined()).isEmpty();
+        assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
+    }
+
+    @Test
+    void aStoredTransactionWhoseNonceWasUsedByAnotherIsSignedAgainAndSettlesOnce(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(workload(new Random(SEED + 60), fixture, 10, 10, SEED + 60), OVERDUE);
+        FaultingBatchStore store = new FaultingBatchStore(ledger);
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter first = submitter(client, fixture, store, ledger, 100, NOW, 4);
+            store.crashAt(FaultingBatchStore.Point.AFTER_SUBMITTED);
+            assertThatThrownBy(first::tick).isInstanceOf(FaultingBatchStore.Crash.class);
+            PreparedTransaction stored = ledger.openBatches().getFirst().currentTransaction().orElseThrow();
+            // another transaction of the operator key takes the stored transaction's nonce
+            fixture.token().approve(client.signer(DevAccounts.account(OPERATOR)), fixture.vault().address(), Amount.of(1));
+            assertThat(client.pendingNonce(stored.from())).isEqualTo(stored.nonce() + 1);
+
+            BatchSubmitter restarted = submitter(client, fixture, ledger, ledger, 100, NOW, 4);
+            assertThat(tickUntilIdle(restarted)).extracting(TickResult::outcome, TickResult::batchId)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 1L),
+                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.IDLE, 0L));
+            assertThat(client.receipt(stored.txHash())).as("the first signature can never be mined").isEmpty();
+        }
+        assertThat(ledger.rows()).singleElement().satisfies(row -> {
+            assertThat(row.state()).isEqualTo(BatchState.CONFIRMED);
+            assertThat(row.transactions()).hasSize(2);
+            assertThat(row.transactions().get(1).nonce()).isEqualTo(row.transactions().get(0).nonce() + 1);
+            assertThat(row.confirmation()).map(MinedReceipt::txHash).contains(row.transactions().get(1).txHash());
+        });
         assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
     }
 
