@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.settlement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.agentescrow.batcher.chain.ChainUnavailableException;
 import dev.agentescrow.batcher.chain.ResilientRpc;
@@ -247,14 +248,14 @@ class BatchSubmitterIT {
             assertThat(tickUntilIdle(submitter)).extracting(TickResult::outcome, TickResult::movements)
                     .as("two full batches, then the rest waits for the delay (seed %d)", SEED)
                     .containsExactly(
-                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 100),
-                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 100),
-                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.WAITING, 0));
+                            tuple(TickResult.Outcome.CONFIRMED, 100),
+                            tuple(TickResult.Outcome.CONFIRMED, 100),
+                            tuple(TickResult.Outcome.WAITING, 0));
 
             BatchSubmitter later = submitter(client, fixture, ledger, ledger, 100, NOW.plus(MAX_DELAY), 4);
             assertThat(tickUntilIdle(later)).extracting(TickResult::outcome, TickResult::movements).containsExactly(
-                    org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 50),
-                    org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.IDLE, 0));
+                    tuple(TickResult.Outcome.CONFIRMED, 50),
+                    tuple(TickResult.Outcome.IDLE, 0));
 
             List<BatchSettled> events = assertSettledExactlyOnce(fixture, ledger);
             assertThat(events).hasSize(3);
@@ -386,12 +387,12 @@ class BatchSubmitterIT {
             assertThat(ledger.backlog().count()).as("the other movements are released").isEqualTo(9);
 
             assertThat(tickUntilIdle(submitter)).extracting(TickResult::outcome, TickResult::batchId, TickResult::movements)
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 1L, 9),
-                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.IDLE, 0L, 0));
+                    .containsExactly(tuple(TickResult.Outcome.CONFIRMED, 1L, 9),
+                            tuple(TickResult.Outcome.IDLE, 0L, 0));
         }
         assertThat(ledger.rows()).extracting(SettlementBatchRecord::batchId, SettlementBatchRecord::state).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(1L, BatchState.REVERTED),
-                org.assertj.core.groups.Tuple.tuple(1L, BatchState.CONFIRMED));
+                tuple(1L, BatchState.REVERTED),
+                tuple(1L, BatchState.CONFIRMED));
         assertThat(ledger.rows().getFirst().failure()).hasValueSatisfying(failure -> assertThat(failure)
                 .contains("refused at gas estimation", "VaultInsufficientBalance", overdraft.transferId().toString()));
         assertThat(ledger.quarantined().get(overdraft.transferId())).contains("settled balance");
@@ -422,12 +423,12 @@ class BatchSubmitterIT {
 
             fixture.vault().unpause(admin);
             assertThat(tickUntilIdle(restarted)).extracting(TickResult::outcome, TickResult::batchId)
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 1L),
-                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.IDLE, 0L));
+                    .containsExactly(tuple(TickResult.Outcome.CONFIRMED, 1L),
+                            tuple(TickResult.Outcome.IDLE, 0L));
         }
         assertThat(ledger.rows()).extracting(SettlementBatchRecord::batchId, SettlementBatchRecord::state).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(1L, BatchState.REVERTED),
-                org.assertj.core.groups.Tuple.tuple(1L, BatchState.CONFIRMED));
+                tuple(1L, BatchState.REVERTED),
+                tuple(1L, BatchState.CONFIRMED));
         assertThat(ledger.rows().getFirst().failure()).hasValueSatisfying(failure -> assertThat(failure)
                 .contains("VaultPaused", "no movement overdraws"));
         assertThat(ledger.quarantined()).isEmpty();
@@ -452,8 +453,8 @@ class BatchSubmitterIT {
 
             BatchSubmitter restarted = submitter(client, fixture, ledger, ledger, 100, NOW, 4);
             assertThat(tickUntilIdle(restarted)).extracting(TickResult::outcome, TickResult::batchId)
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.CONFIRMED, 1L),
-                            org.assertj.core.groups.Tuple.tuple(TickResult.Outcome.IDLE, 0L));
+                    .containsExactly(tuple(TickResult.Outcome.CONFIRMED, 1L),
+                            tuple(TickResult.Outcome.IDLE, 0L));
             assertThat(client.receipt(stored.txHash())).as("the first signature can never be mined").isEmpty();
         }
         assertThat(ledger.rows()).singleElement().satisfies(row -> {
