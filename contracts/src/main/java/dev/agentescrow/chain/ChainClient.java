@@ -132,7 +132,7 @@ public final class ChainClient implements AutoCloseable {
     public long chainId() {
         try {
             return web3j.ethChainId().send().getChainId().longValueExact();
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_chainId failed at " + settings.rpcUrl(), e);
         }
     }
@@ -140,7 +140,7 @@ public final class ChainClient implements AutoCloseable {
     public long blockNumber() {
         try {
             return web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_blockNumber failed", e);
         }
     }
@@ -154,7 +154,7 @@ public final class ChainClient implements AutoCloseable {
                 throw new ChainException("no block " + number + " yet");
             }
             return Bytes32.fromHex(block.getHash());
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getBlockByNumber failed", e);
         }
     }
@@ -164,7 +164,7 @@ public final class ChainClient implements AutoCloseable {
         try {
             return web3j.ethGetBalance(account.hex(), DefaultBlockParameterName.LATEST)
                     .send().getBalance();
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getBalance failed", e);
         }
     }
@@ -178,7 +178,7 @@ public final class ChainClient implements AutoCloseable {
                 throw new ChainException(method + " failed: " + response.getError().getMessage());
             }
             return String.valueOf(response.getResult());
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException(method + " failed", e);
         }
     }

@@ -12,6 +12,7 @@ import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.protocol.exceptions.ClientConnectionException;
 
 /**
  * Reads the event logs of one contract, by block range or by transaction, always in log order and
@@ -43,7 +44,7 @@ public final class ContractLogs {
         EthLog response;
         try {
             response = client.web3j().ethGetLogs(filter).send();
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getLogs failed", e);
         }
         if (response.hasError()) {
@@ -69,7 +70,7 @@ public final class ContractLogs {
         try {
             receipt = client.web3j().ethGetTransactionReceipt(txHash.value()).send().getTransactionReceipt()
                     .orElseThrow(() -> new ChainException("no receipt for " + txHash));
-        } catch (IOException e) {
+        } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getTransactionReceipt failed for " + txHash, e);
         }
         return fromContract(receipt.getLogs());
