@@ -51,15 +51,22 @@ public final class BatchSubmitter {
     private final SingleSubmitterLock lock;
     private final BatchTrigger trigger;
     private final BatchPlanner planner;
+    private final SettlementMetrics metrics;
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner) {
+        this(chain, store, source, lock, trigger, planner, SettlementMetrics.none());
+    }
+
+    public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
+                          BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics) {
         this.chain = Objects.requireNonNull(chain, "chain");
         this.store = Objects.requireNonNull(store, "store");
         this.source = Objects.requireNonNull(source, "source");
         this.lock = Objects.requireNonNull(lock, "lock");
         this.trigger = Objects.requireNonNull(trigger, "trigger");
         this.planner = Objects.requireNonNull(planner, "planner");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
     /** Most movements one batch takes: the trigger's count bound, capped by the planner's. */
@@ -116,6 +123,7 @@ public final class BatchSubmitter {
         long fromBlock = rpc(chain.client()::blockNumber);
         SettlementBatchRecord built = SettlementBatchRecord.built(batch, fromBlock);
         store.saveBuilt(built, batch.movements().stream().map(SettlementMovement::transferId).toList());
+        metrics.built(batch.batchId(), batch.movementCount());
         log.info("built {} ({} due)", batch, decision.reason());
         return submit(built, true);
     }
@@ -162,6 +170,7 @@ public final class BatchSubmitter {
             return refuse(record, "cannot be encoded for the vault: " + e.getMessage());
         }
         SettlementBatchRecord submitted = store.markSubmitted(record.batchId(), transaction);
+        metrics.submitted();
         log.info("batch {} signed as {}", record.batchId(), transaction);
         return broadcast(submitted, mayPrepareAgain);
     }
@@ -243,6 +252,7 @@ public final class BatchSubmitter {
     private TickResult confirm(SettlementBatchRecord record, MinedReceipt mined) {
         source.settled(record.batchId());
         store.markConfirmed(record.batchId(), mined);
+        metrics.confirmed(record.batchId(), record.batch().movementCount(), mined.gasUsed());
         log.info("batch {} confirmed in block {} ({} gas)", record.batchId(), mined.blockNumber(), mined.gasUsed());
         return TickResult.of(TickResult.Outcome.CONFIRMED, record);
     }
@@ -261,6 +271,7 @@ public final class BatchSubmitter {
         String detail = culprits.isEmpty() ? reason + "; no movement overdraws a settled balance"
                 : reason + "; quarantined " + culprits;
         store.markReverted(record.batchId(), detail);
+        metrics.reverted(record.batchId(), culprits.size());
         log.error("batch {} refused: {}", record.batchId(), detail);
         return new TickResult(TickResult.Outcome.REVERTED, record.batchId(), record.batch().movementCount(),
                 culprits.size());

@@ -1,0 +1,91 @@
+package dev.agentescrow.batcher.settlement;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Micrometer meters of batch settlement:
+ * <ul>
+ *   <li>{@code settlement.batches} (counter, tag {@code state}): batches entering each state;</li>
+ *   <li>{@code settlement.batch.movements}: movements per built batch;</li>
+ *   <li>{@code settlement.batch.gas} and {@code settlement.gas.per.transfer}: gas of confirmed batches;</li>
+ *   <li>{@code settlement.latency} (timer): from building a batch to seeing it confirmed, measured
+ *       in this process (a batch confirmed after a restart has no sample);</li>
+ *   <li>{@code settlement.movements.quarantined} (counter): movements taken out of settlement.</li>
+ * </ul>
+ */
+public final class SettlementMetrics {
+    private final MeterRegistry registry;
+    private final LongSupplier nanoTime;
+    private final Map<Long, Long> builtAtNanos = new ConcurrentHashMap<>();
+    private final DistributionSummary movements;
+    private final DistributionSummary gas;
+    private final DistributionSummary gasPerTransfer;
+    private final Timer latency;
+    private final Counter quarantined;
+
+    public SettlementMetrics(MeterRegistry registry) {
+        this(registry, System::nanoTime);
+    }
+
+    SettlementMetrics(MeterRegistry registry, LongSupplier nanoTime) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        this.movements = DistributionSummary.builder("settlement.batch.movements")
+                .description("movements per built batch").register(registry);
+        this.gas = DistributionSummary.builder("settlement.batch.gas").baseUnit("gas")
+                .description("gas used by a confirmed settleBatch").register(registry);
+        this.gasPerTransfer = DistributionSummary.builder("settlement.gas.per.transfer").baseUnit("gas")
+                .description("gas used by a confirmed batch divided by its movements").register(registry);
+        this.latency = Timer.builder("settlement.latency")
+                .description("from building a batch to its confirmation").register(registry);
+        this.quarantined = Counter.builder("settlement.movements.quarantined")
+                .description("movements the vault refused, held back for a person to resolve").register(registry);
+    }
+
+    /** Meters that go nowhere, for embedding without monitoring. */
+    public static SettlementMetrics none() {
+        return new SettlementMetrics(new CompositeMeterRegistry());
+    }
+
+    void built(long batchId, int movementCount) {
+        state(BatchState.BUILT);
+        movements.record(movementCount);
+        builtAtNanos.put(batchId, nanoTime.getAsLong());
+    }
+
+    void submitted() {
+        state(BatchState.SUBMITTED);
+    }
+
+    void confirmed(long batchId, int movementCount, long gasUsed) {
+        state(BatchState.CONFIRMED);
+        gas.record(gasUsed);
+        if (movementCount > 0) {
+            gasPerTransfer.record((double) gasUsed / movementCount);
+        }
+        Long builtAt = builtAtNanos.remove(batchId);
+        if (builtAt != null) {
+            latency.record(Duration.ofNanos(nanoTime.getAsLong() - builtAt));
+        }
+    }
+
+    void reverted(long batchId, int quarantinedCount) {
+        state(BatchState.REVERTED);
+        quarantined.increment(quarantinedCount);
+        builtAtNanos.remove(batchId);
+    }
+
+    private void state(BatchState state) {
+        registry.counter("settlement.batches", "state", state.name().toLowerCase(Locale.ROOT)).increment();
+    }
+}
