@@ -69,11 +69,21 @@ final class Group {
         return rows.size();
     }
 
-    GroupWrite toWrite() {
+    /** The accounts whose totals this group changed. */
+    Set<Account> touched() {
+        return touched;
+    }
+
+    /**
+     * The group's writes; with a checkpoint, the totals of {@code checkpointAccounts} as of the
+     * end of this group.
+     */
+    GroupWrite toWrite(Set<Account> checkpointAccounts, boolean checkpoint) {
         return new GroupWrite(at, List.copyOf(newTokens),
                 newAccounts.stream().map(Account::toRow).toList(),
                 List.copyOf(rows),
-                touched.stream().map(Account::toRow).toList(),
+                checkpoint ? checkpointAccounts.stream().map(Account::toRow).toList() : List.of(),
+                checkpoint ? state.nextSeq - 1 : null,
                 List.copyOf(audit));
     }
 

@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param maxTimeoutSeconds    longest hold a pending transfer may ask for
  * @param enqueueTimeout       how long a submitter waits for queue space before failing
  * @param advisoryLockKey      PostgreSQL advisory lock that makes the writer the only one
+ * @param checkpointEveryGroups  write the touched accounts' totals every this many groups
+ * @param checkpointMaxAccounts  or as soon as this many accounts were touched since the last one
  */
 public record LedgerConfig(
         DatabaseConfig database,
@@ -22,7 +24,9 @@ public record LedgerConfig(
         int maxSubmissionSize,
         long maxTimeoutSeconds,
         Duration enqueueTimeout,
-        long advisoryLockKey) {
+        long advisoryLockKey,
+        int checkpointEveryGroups,
+        int checkpointMaxAccounts) {
 
     public static final long DEFAULT_ADVISORY_LOCK_KEY = 0x4C45444745520001L;
 
@@ -32,6 +36,8 @@ public record LedgerConfig(
         positive(queueCapacity, "queueCapacity");
         positive(maxGroupSize, "maxGroupSize");
         positive(maxSubmissionSize, "maxSubmissionSize");
+        positive(checkpointEveryGroups, "checkpointEveryGroups");
+        positive(checkpointMaxAccounts, "checkpointMaxAccounts");
         if (maxSubmissionSize > maxGroupSize) {
             throw new IllegalArgumentException("maxSubmissionSize must not exceed maxGroupSize");
         }
@@ -40,15 +46,18 @@ public record LedgerConfig(
         }
     }
 
-    /** Defaults: 65,536 queued submissions, groups of at most 4,096, submissions of at most 1,024. */
+    /**
+     * Defaults: 65,536 queued submissions, groups of at most 4,096 transfers, submissions of at
+     * most 1,024, holds of at most 30 days, a checkpoint every 100 groups or 20,000 accounts.
+     */
     public static LedgerConfig defaults(DatabaseConfig database) {
         return new LedgerConfig(database, 65_536, 4_096, 1_024, 30L * 24 * 3600, Duration.ofSeconds(5),
-                DEFAULT_ADVISORY_LOCK_KEY);
+                DEFAULT_ADVISORY_LOCK_KEY, 100, 20_000);
     }
 
-    public LedgerConfig withMaxGroupSize(int size) {
-        return new LedgerConfig(database, queueCapacity, size, Math.min(maxSubmissionSize, size), maxTimeoutSeconds,
-                enqueueTimeout, advisoryLockKey);
+    public LedgerConfig withCheckpointEveryGroups(int groups) {
+        return new LedgerConfig(database, queueCapacity, maxGroupSize, maxSubmissionSize, maxTimeoutSeconds,
+                enqueueTimeout, advisoryLockKey, groups, checkpointMaxAccounts);
     }
 
     private static void positive(int value, String name) {

@@ -1,13 +1,15 @@
 package dev.agentescrow.batcher.ledger;
 
-import dev.agentescrow.batcher.ledger.db.AccountRow;
+import dev.agentescrow.batcher.ledger.db.LoadedAccount;
 import dev.agentescrow.batcher.ledger.db.LedgerStore;
 import dev.agentescrow.batcher.ledger.db.TransferRow;
 import dev.agentescrow.chain.Address;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -22,6 +24,9 @@ final class LedgerState {
     final Map<Long, Account> accountsById = new HashMap<>();
     final Map<TransferId, OpenPending> openPendings = new HashMap<>();
     final TreeSet<OpenPending> pendingsByExpiry = new TreeSet<>(OpenPending.BY_EXPIRY);
+    /** Accounts whose totals changed since the last checkpoint (their row in the table is behind). */
+    final Set<Account> sinceCheckpoint = new LinkedHashSet<>();
+    int groupsSinceCheckpoint;
     long nextAccountId;
     long nextSeq;
 
@@ -31,9 +36,13 @@ final class LedgerState {
             state.tokens.put(token.address(), token);
         }
         long maxId = 0;
-        for (AccountRow row : store.loadAccounts(c)) {
-            state.addAccount(new Account(row));
-            maxId = Math.max(maxId, row.id());
+        for (LoadedAccount loaded : store.loadAccounts(c)) {
+            Account account = new Account(loaded.row());
+            state.addAccount(account);
+            if (loaded.afterCheckpoint()) {
+                state.sinceCheckpoint.add(account);
+            }
+            maxId = Math.max(maxId, account.id);
         }
         state.nextAccountId = maxId + 1;
         for (TransferRow row : store.loadOpenPendings(c)) {

@@ -155,6 +155,7 @@ final class LedgerWriter implements Runnable {
                     case Command.RegisterToken ignored -> expiries.add(List.of());
                 }
             }
+            long t0 = System.nanoTime();
             Map<TransferId, ExistingTransfer> committed = store.findTransfers(connection, ids);
             Map<TransferId, TransferKind> resolutions = store.findResolutions(connection, closedPendings);
             Group group = new Group(state, at, config.maxTimeoutSeconds(), committed, resolutions);
@@ -177,11 +178,28 @@ final class LedgerWriter implements Runnable {
                     }
                 }
             }
-            if (!group.isEmpty()) {
-                store.write(connection, group.toWrite());
+            long t1 = System.nanoTime();
+            state.sinceCheckpoint.addAll(group.touched());
+            boolean checkpoint = state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
+                    || state.sinceCheckpoint.size() >= config.checkpointMaxAccounts();
+            if (checkpoint || !group.isEmpty()) {
+                store.write(connection, group.toWrite(state.sinceCheckpoint, checkpoint));
             }
+            long t2 = System.nanoTime();
             connection.commit();
+            long t3 = System.nanoTime();
+            if (checkpoint) {
+                state.sinceCheckpoint.clear();
+                state.groupsSinceCheckpoint = 0;
+            } else {
+                state.groupsSinceCheckpoint++;
+            }
             completions.forEach(Runnable::run);
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("group: {} commands, {} transfers; lookup+apply {} us, write {} us, commit {} us",
+                        commands.size(), group.transferCount(), (t1 - t0) / 1_000, (t2 - t1) / 1_000,
+                        (t3 - t2) / 1_000);
+            }
         } catch (SQLException | RuntimeException e) {
             LOG.error("ledger group of {} commands failed; reloading state from the database", commands.size(), e);
             LedgerException failure = new LedgerException("ledger commit failed", e);

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A seeded random workload of at least 10,000 operations (deposits, transfers, holds, posts,
  * voids, expiries, withdrawals, payouts, fees, replays, conflicts, bad input, linked groups),
- * checked by an independent model after every round: every result and every balance. Replay a
+ * checked by an independent model after every round: every result and every balance. The
+ * ledger checkpoints balances every few groups and is restarted now and then. Replay a
  * failure with {@code -Dledger.seed=<seed>}.
  */
 @ExtendWith(EmbeddedPostgresExtension.class)
@@ -37,6 +38,8 @@ class LedgerRandomWorkloadIT {
     private static final int OPERATIONS = 10_000;
     private static final int SUBMISSIONS_PER_ROUND = 8;
     private static final long MAX_TIMEOUT_SECONDS = 600;
+    /** Restarts recover from the last checkpoint plus the transfers after it. */
+    private static final int RESTART_EVERY_ROUNDS = 37;
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T12:00:00Z"));
     private final List<Address> users = new ArrayList<>();
@@ -52,9 +55,10 @@ class LedgerRandomWorkloadIT {
         }
         DataSource dataSource = databases.create();
         LedgerConfig config = new LedgerConfig(DatabaseConfig.embedded(Path.of("unused")), 1_024, 512, 64,
-                MAX_TIMEOUT_SECONDS, Duration.ofSeconds(5), LedgerConfig.DEFAULT_ADVISORY_LOCK_KEY);
+                MAX_TIMEOUT_SECONDS, Duration.ofSeconds(5), LedgerConfig.DEFAULT_ADVISORY_LOCK_KEY, 3, 40);
         LedgerModel model = new LedgerModel(Set.of(USDC, EURC), MAX_TIMEOUT_SECONDS);
-        try (Ledger ledger = Ledger.start(dataSource, config, clock)) {
+        Ledger ledger = Ledger.start(dataSource, config, clock);
+        try {
             LedgerFixtures.registerTokens(ledger);
             int operations = 0;
             int round = 0;
@@ -83,9 +87,15 @@ class LedgerRandomWorkloadIT {
                             submissions.get(s)).isEqualTo(expected);
                 }
                 assertBalances(ledger, model, seed, round);
+                if (round % RESTART_EVERY_ROUNDS == 0) {
+                    ledger.close();
+                    ledger = Ledger.start(dataSource, config, clock);
+                }
             }
             assertBalances(ledger, model, seed, round);
             LedgerFixtures.assertSumsToZero(ledger.balances());
+        } finally {
+            ledger.close();
         }
     }
 

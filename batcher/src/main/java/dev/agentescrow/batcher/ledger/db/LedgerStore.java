@@ -6,6 +6,8 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferKind;
 import dev.agentescrow.chain.Address;
+import java.io.IOException;
+import java.io.StringReader;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Array;
@@ -21,6 +23,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ledger's SQL. Every write of a group is set-based: one {@code unnest} INSERT for all its
@@ -28,6 +33,7 @@ import java.util.UUID;
  * Methods never commit; the writer owns the transaction.
  */
 public final class LedgerStore {
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerStore.class);
     private static final String ACCOUNT_COLUMNS =
             "id, kind, owner, token, debits_posted, credits_posted, debits_pending, credits_pending, created_at";
     private static final String TRANSFER_COLUMNS = "id, seq, kind, debit_account_id, credit_account_id, token, amount,"
@@ -55,12 +61,14 @@ public final class LedgerStore {
         return tokens;
     }
 
-    public List<AccountRow> loadAccounts(Connection c) throws SQLException {
-        List<AccountRow> accounts = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + ACCOUNT_COLUMNS + " FROM accounts ORDER BY id");
+    /** Every account with its exact committed totals (checkpoint plus later transfers). */
+    public List<LoadedAccount> loadAccounts(Connection c) throws SQLException {
+        List<LoadedAccount> accounts = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + ACCOUNT_COLUMNS + ", after_checkpoint FROM account_balances ORDER BY id");
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                accounts.add(account(rs));
+                accounts.add(new LoadedAccount(account(rs), rs.getBoolean(10)));
             }
         }
         return accounts;
@@ -133,8 +141,23 @@ public final class LedgerStore {
     public void write(Connection c, GroupWrite group) throws SQLException {
         insertTokens(c, group.newTokens(), group.at());
         insertAccounts(c, group.newAccounts());
+        long t0 = System.nanoTime();
         insertTransfers(c, group.transfers());
-        updateBalances(c, group.touchedAccounts());
+        long t1 = System.nanoTime();
+        if (group.checkpointSeq() != null) {
+            updateBalances(c, group.checkpointAccounts());
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE ledger_checkpoint SET seq = ?, updated_at = ?")) {
+                ps.setLong(1, group.checkpointSeq());
+                ps.setTimestamp(2, Timestamp.from(group.at()));
+                expectRows(ps.executeUpdate(), 1, "checkpoint updated");
+            }
+        }
+        long t2 = System.nanoTime();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("insert {} transfers {} us, checkpoint of {} accounts {} us", group.transfers().size(),
+                    (t1 - t0) / 1_000, group.checkpointAccounts().size(), (t2 - t1) / 1_000);
+        }
         insertAudit(c, group.audit());
     }
 
@@ -189,59 +212,47 @@ public final class LedgerStore {
         }
     }
 
+    /** COPY in CSV form: much cheaper per row than any INSERT, and one round trip. */
     private void insertTransfers(Connection c, List<TransferRow> transfers) throws SQLException {
         if (transfers.isEmpty()) {
             return;
         }
-        int n = transfers.size();
-        String[] ids = new String[n];
-        Long[] seqs = new Long[n];
-        String[] kinds = new String[n];
-        Long[] debits = new Long[n];
-        Long[] credits = new Long[n];
-        String[] tokens = new String[n];
-        String[] amounts = new String[n];
-        String[] pendingIds = new String[n];
-        Long[] timeouts = new Long[n];
-        String[] expiresAt = new String[n];
-        String[] linkGroups = new String[n];
-        String[] references = new String[n];
-        String[] createdAt = new String[n];
-        for (int i = 0; i < n; i++) {
-            TransferRow t = transfers.get(i);
-            ids[i] = t.id().toUuid().toString();
-            seqs[i] = t.seq();
-            kinds[i] = t.kind().name();
-            debits[i] = t.debitAccountId();
-            credits[i] = t.creditAccountId();
-            tokens[i] = t.token().hex();
-            amounts[i] = t.amount().toString();
-            pendingIds[i] = t.pendingId() == null ? null : t.pendingId().toUuid().toString();
-            timeouts[i] = t.timeoutSeconds();
-            expiresAt[i] = t.expiresAt() == null ? null : t.expiresAt().toString();
-            linkGroups[i] = t.linkGroup() == null ? null : t.linkGroup().toUuid().toString();
-            references[i] = t.reference();
-            createdAt[i] = t.createdAt().toString();
+        StringBuilder csv = new StringBuilder(transfers.size() * 220);
+        for (TransferRow t : transfers) {
+            csv.append(t.id().toUuid()).append(',')
+                    .append(t.seq()).append(',')
+                    .append(t.kind().name()).append(',')
+                    .append(t.debitAccountId()).append(',')
+                    .append(t.creditAccountId()).append(',')
+                    .append(t.token().hex()).append(',')
+                    .append(t.amount()).append(',');
+            if (t.pendingId() != null) {
+                csv.append(t.pendingId().toUuid());
+            }
+            csv.append(',');
+            if (t.timeoutSeconds() != null) {
+                csv.append(t.timeoutSeconds());
+            }
+            csv.append(',');
+            if (t.expiresAt() != null) {
+                csv.append(t.expiresAt());
+            }
+            csv.append(',');
+            if (t.linkGroup() != null) {
+                csv.append(t.linkGroup().toUuid());
+            }
+            csv.append(',');
+            if (t.reference() != null) {
+                csv.append('"').append(t.reference().replace("\"", "\"\"")).append('"');
+            }
+            csv.append(',').append(t.createdAt()).append('\n');
         }
-        String sql = "INSERT INTO transfers (" + TRANSFER_COLUMNS + ") SELECT * FROM unnest("
-                + "?::text[]::uuid[], ?::bigint[], ?::varchar[], ?::bigint[], ?::bigint[], ?::char(42)[],"
-                + " ?::text[]::numeric[], ?::text[]::uuid[], ?::bigint[]::int[], ?::text[]::timestamptz[],"
-                + " ?::text[]::uuid[], ?::varchar[], ?::text[]::timestamptz[])";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setArray(1, c.createArrayOf("text", ids));
-            ps.setArray(2, c.createArrayOf("bigint", seqs));
-            ps.setArray(3, c.createArrayOf("varchar", kinds));
-            ps.setArray(4, c.createArrayOf("bigint", debits));
-            ps.setArray(5, c.createArrayOf("bigint", credits));
-            ps.setArray(6, c.createArrayOf("varchar", tokens));
-            ps.setArray(7, c.createArrayOf("text", amounts));
-            ps.setArray(8, c.createArrayOf("text", pendingIds));
-            ps.setArray(9, c.createArrayOf("bigint", timeouts));
-            ps.setArray(10, c.createArrayOf("text", expiresAt));
-            ps.setArray(11, c.createArrayOf("text", linkGroups));
-            ps.setArray(12, c.createArrayOf("varchar", references));
-            ps.setArray(13, c.createArrayOf("text", createdAt));
-            expectRows(ps.executeUpdate(), n, "transfers inserted");
+        try {
+            long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                    "COPY transfers (" + TRANSFER_COLUMNS + ") FROM STDIN (FORMAT csv)", new StringReader(csv.toString()));
+            expectRows((int) rows, transfers.size(), "transfers copied");
+        } catch (IOException e) {
+            throw new SQLException("COPY of transfers failed", e);
         }
     }
 
@@ -306,7 +317,7 @@ public final class LedgerStore {
     }
 
     private static String prefixed(String alias) {
-        return alias + "." + TRANSFER_COLUMNS.replace(", ", ", " + alias + ".").replace(",\n", ",");
+        return alias + "." + TRANSFER_COLUMNS.replace(", ", ", " + alias + ".");
     }
 
     static AccountRow account(ResultSet rs) throws SQLException {
@@ -346,8 +357,8 @@ public final class LedgerStore {
                 rs.getTimestamp(13).toInstant());
     }
 
-    /** All accounts with their committed totals (read side; any connection). */
+    /** All accounts with their exact committed totals (read side; any connection). */
     public List<AccountRow> readAccounts(Connection c) throws SQLException {
-        return loadAccounts(c);
+        return loadAccounts(c).stream().map(LoadedAccount::row).toList();
     }
 }
