@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ final class Group {
     private final LedgerState state;
     private final Instant at;
     private final long maxTimeoutSeconds;
+    private final boolean lookedUp;
     private final Map<TransferId, ExistingTransfer> committed;
     private final Map<TransferId, TransferKind> committedResolutions;
 
@@ -42,14 +44,18 @@ final class Group {
     private final Set<Account> touched = new LinkedHashSet<>();
     private final List<AuditEntry> audit = new ArrayList<>();
     private final Deque<Runnable> undo = new ArrayDeque<>();
+    private final Set<TransferId> rejected = new HashSet<>();
 
     /**
+     * @param lookedUp             whether {@code committed} holds every committed id this group uses;
+     *                             if not, the writer checks ids at insert time instead
      * @param committed            committed transfers with ids this group uses (looked up first)
      * @param committedResolutions for referenced pending ids that are not open: how they were resolved
      */
-    Group(LedgerState state, Instant at, long maxTimeoutSeconds, Map<TransferId, ExistingTransfer> committed,
-            Map<TransferId, TransferKind> committedResolutions) {
+    Group(LedgerState state, Instant at, long maxTimeoutSeconds, boolean lookedUp,
+            Map<TransferId, ExistingTransfer> committed, Map<TransferId, TransferKind> committedResolutions) {
         this.state = state;
+        this.lookedUp = lookedUp;
         this.at = at;
         this.maxTimeoutSeconds = maxTimeoutSeconds;
         this.committed = committed;
@@ -131,7 +137,17 @@ final class Group {
             }
             start = end + 1;
         }
+        for (int k = 0; k < n; k++) {
+            if (!results[k].committed()) {
+                rejected.add(requests.get(k).id());
+            }
+        }
         return List.of(results);
+    }
+
+    /** Ids of the transfers this group rejected (to check that none of them was committed earlier). */
+    Set<TransferId> rejectedIds() {
+        return rejected;
     }
 
     private void applyLinked(List<TransferRequest> requests, int start, int end, TransferResult[] results) {
@@ -161,6 +177,11 @@ final class Group {
         }
     }
 
+    /** Undoes everything this group applied to the state (not token registrations). */
+    void undoAll() {
+        rollbackTo(0);
+    }
+
     private void rollbackTo(int mark) {
         while (undo.size() > mark) {
             undo.pop().run();
@@ -176,6 +197,10 @@ final class Group {
             return sameContent(request, previous)
                     ? TransferResult.EXISTS
                     : TransferResult.EXISTS_WITH_DIFFERENT_CONTENT;
+        }
+        if (!lookedUp && state.openPendings.containsKey(request.id())) {
+            // The id of an open (so committed) pending transfer: judge it against the stored one.
+            throw new DuplicateIdException();
         }
         if (request.reference() != null && request.reference().length() > TransferRequest.MAX_REFERENCE_LENGTH) {
             return TransferResult.INVALID_REFERENCE;

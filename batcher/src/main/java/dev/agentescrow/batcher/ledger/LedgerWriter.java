@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,6 +38,9 @@ final class LedgerWriter implements Runnable {
     private final DataSource dataSource;
     private final LedgerConfig config;
     private final Clock clock;
+    private static final String DUPLICATE_KEY = "23505";
+    private static final String PK = "transfers_pkey";
+
     private final LedgerStore store = new LedgerStore();
     private final BlockingQueue<Command> queue;
     private final Thread thread;
@@ -128,83 +132,132 @@ final class LedgerWriter implements Runnable {
     }
 
     private void process(List<Command> commands) {
-        List<Runnable> completions = new ArrayList<>(commands.size());
         try {
             if (state == null) {
                 connect();
             }
-            Instant at = clock.instant();
-            List<List<OpenPending>> expiries = new ArrayList<>();
-            Set<TransferId> ids = new HashSet<>();
-            Set<TransferId> closedPendings = new HashSet<>();
-            for (Command command : commands) {
-                switch (command) {
-                    case Command.Submit submit -> {
-                        for (TransferRequest request : submit.requests()) {
-                            ids.add(request.id());
-                            if (request.pendingId() != null && !state.openPendings.containsKey(request.pendingId())) {
-                                closedPendings.add(request.pendingId());
-                            }
-                        }
-                    }
-                    case Command.Expire expire -> {
-                        List<OpenPending> due = Group.expiryCandidates(state, at, expire.limit());
-                        expiries.add(due);
-                        due.forEach(hold -> ids.add(Group.expireId(hold.id())));
-                    }
-                    case Command.RegisterToken ignored -> expiries.add(List.of());
-                }
-            }
-            long t0 = System.nanoTime();
-            Map<TransferId, ExistingTransfer> committed = store.findTransfers(connection, ids);
-            Map<TransferId, TransferKind> resolutions = store.findResolutions(connection, closedPendings);
-            Group group = new Group(state, at, config.maxTimeoutSeconds(), committed, resolutions);
-            int expiryIndex = 0;
-            for (Command command : commands) {
-                switch (command) {
-                    case Command.Submit submit -> {
-                        List<TransferResult> results = group.submit(submit.requests());
-                        completions.add(() -> submit.future().complete(results));
-                    }
-                    case Command.Expire expire -> {
-                        int expired = group.expire(expiries.get(expiryIndex++));
-                        completions.add(() -> expire.future().complete(expired));
-                    }
-                    case Command.RegisterToken register -> {
-                        expiryIndex++;
-                        TokenRegistration outcome = group.registerToken(register.token(), register.actor(),
-                                register.reason());
-                        completions.add(() -> register.future().complete(outcome));
-                    }
-                }
-            }
-            long t1 = System.nanoTime();
-            state.sinceCheckpoint.addAll(group.touched());
-            boolean checkpoint = state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
-                    || state.sinceCheckpoint.size() >= config.checkpointMaxAccounts();
-            if (checkpoint || !group.isEmpty()) {
-                store.write(connection, group.toWrite(state.sinceCheckpoint, checkpoint));
-            }
-            long t2 = System.nanoTime();
-            connection.commit();
-            long t3 = System.nanoTime();
-            if (checkpoint) {
-                state.sinceCheckpoint.clear();
-                state.groupsSinceCheckpoint = 0;
-            } else {
-                state.groupsSinceCheckpoint++;
+            List<Runnable> completions;
+            try {
+                completions = attempt(commands, !optimistic(commands));
+            } catch (DuplicateIdException e) {
+                completions = attempt(commands, true);
             }
             completions.forEach(Runnable::run);
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("group: {} commands, {} transfers; lookup+apply {} us, write {} us, commit {} us",
-                        commands.size(), group.transferCount(), (t1 - t0) / 1_000, (t2 - t1) / 1_000,
-                        (t3 - t2) / 1_000);
-            }
         } catch (SQLException | RuntimeException e) {
             LOG.error("ledger group of {} commands failed; reloading state from the database", commands.size(), e);
             LedgerException failure = new LedgerException("ledger commit failed", e);
             commands.forEach(command -> command.future().completeExceptionally(failure));
             reload();
+        }
+    }
+
+    /**
+     * Whether to skip looking up the group's ids first. Fresh ids are the normal case: the
+     * primary key catches a reused id of an applied transfer at insert time, a lookup of just the
+     * rejected ones catches a reused id of a rejected transfer, and in both cases the group is
+     * undone in memory and redone with the full lookup. Token registrations have no undo, so
+     * groups with one always look up first.
+     */
+    private static boolean optimistic(List<Command> commands) {
+        return commands.stream().noneMatch(command -> command instanceof Command.RegisterToken);
+    }
+
+    /** Builds, writes and commits one group; returns the completions to run after the commit. */
+    private List<Runnable> attempt(List<Command> commands, boolean lookUp) throws SQLException {
+        List<Runnable> completions = new ArrayList<>(commands.size());
+        Instant at = clock.instant();
+        List<List<OpenPending>> expiries = new ArrayList<>();
+        Set<TransferId> ids = new HashSet<>();
+        Set<TransferId> closedPendings = new HashSet<>();
+        for (Command command : commands) {
+            switch (command) {
+                case Command.Submit submit -> {
+                    for (TransferRequest request : submit.requests()) {
+                        ids.add(request.id());
+                        if (request.pendingId() != null && !state.openPendings.containsKey(request.pendingId())) {
+                            closedPendings.add(request.pendingId());
+                        }
+                    }
+                }
+                case Command.Expire expire -> {
+                    List<OpenPending> due = Group.expiryCandidates(state, at, expire.limit());
+                    expiries.add(due);
+                    due.forEach(hold -> ids.add(Group.expireId(hold.id())));
+                }
+                case Command.RegisterToken ignored -> expiries.add(List.of());
+            }
+        }
+        long t0 = System.nanoTime();
+        Map<TransferId, ExistingTransfer> committed = lookUp ? store.findTransfers(connection, ids) : Map.of();
+        Map<TransferId, TransferKind> resolutions = store.findResolutions(connection, closedPendings);
+        Group group = new Group(state, at, config.maxTimeoutSeconds(), lookUp, committed, resolutions);
+        try {
+            apply(group, commands, expiries, completions);
+        } catch (DuplicateIdException e) {
+            group.undoAll();
+            throw e;
+        }
+        if (!lookUp && !group.rejectedIds().isEmpty()
+                && !store.findTransfers(connection, group.rejectedIds()).isEmpty()) {
+            // A rejected transfer may be a replay of a committed one (then EXISTS, not a rejection).
+            group.undoAll();
+            throw new DuplicateIdException();
+        }
+        long t1 = System.nanoTime();
+        Set<Account> sinceCheckpoint = new LinkedHashSet<>(state.sinceCheckpoint);
+        sinceCheckpoint.addAll(group.touched());
+        boolean checkpoint = state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
+                || sinceCheckpoint.size() >= config.checkpointMaxAccounts();
+        try {
+            if (checkpoint || !group.isEmpty()) {
+                store.write(connection, group.toWrite(sinceCheckpoint, checkpoint));
+            }
+        } catch (SQLException e) {
+            if (!lookUp && DUPLICATE_KEY.equals(e.getSQLState()) && String.valueOf(e.getMessage()).contains(PK)) {
+                connection.rollback();
+                group.undoAll();
+                throw new DuplicateIdException();
+            }
+            throw e;
+        }
+        long t2 = System.nanoTime();
+        connection.commit();
+        long t3 = System.nanoTime();
+        if (checkpoint) {
+            state.sinceCheckpoint.clear();
+            state.groupsSinceCheckpoint = 0;
+        } else {
+            state.sinceCheckpoint.addAll(group.touched());
+            state.groupsSinceCheckpoint++;
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("group: {} commands, {} transfers{}; build {} us, write {} us, commit {} us",
+                    commands.size(), group.transferCount(), checkpoint ? " + checkpoint" : "",
+                    (t1 - t0) / 1_000, (t2 - t1) / 1_000, (t3 - t2) / 1_000);
+        }
+        return completions;
+    }
+
+    private static void apply(Group group, List<Command> commands, List<List<OpenPending>> expiries,
+            List<Runnable> completions) {
+        int expiryIndex = 0;
+        for (Command command : commands) {
+            switch (command) {
+                case Command.Submit submit -> {
+                    List<TransferResult> results = group.submit(submit.requests());
+                    completions.add(() -> submit.future().complete(results));
+                }
+                case Command.Expire expire -> {
+                    int expired = group.expire(expiries.get(expiryIndex++));
+                    completions.add(() -> expire.future().complete(expired));
+                }
+                case Command.RegisterToken register -> {
+                    expiryIndex++;
+                    TokenRegistration outcome = group.registerToken(register.token(), register.actor(),
+                            register.reason());
+                    completions.add(() -> register.future().complete(outcome));
+                }
+            }
         }
     }
 
