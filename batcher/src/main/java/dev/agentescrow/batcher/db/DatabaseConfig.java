@@ -28,7 +28,7 @@ public record DatabaseConfig(
         return new DatabaseConfig(Optional.empty(), "postgres", "postgres", dataDir, 8);
     }
 
-    /** Any PostgreSQL (15 or newer) by JDBC URL. */
+    /** Any PostgreSQL (13 or newer) by JDBC URL. */
     public static DatabaseConfig external(String jdbcUrl, String user, String password) {
         return new DatabaseConfig(Optional.of(jdbcUrl), user, password, Path.of("unused"), 8);
     }

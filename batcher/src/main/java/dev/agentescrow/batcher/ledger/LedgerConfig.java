@@ -48,11 +48,11 @@ public record LedgerConfig(
 
     /**
      * Defaults: 65,536 queued submissions, groups of at most 4,096 transfers, submissions of at
-     * most 1,024, holds of at most 30 days, a checkpoint every 100 groups or 20,000 accounts.
+     * most 1,024, holds of at most 30 days, a checkpoint every 250 groups or 20,000 accounts.
      */
     public static LedgerConfig defaults(DatabaseConfig database) {
         return new LedgerConfig(database, 65_536, 4_096, 1_024, 30L * 24 * 3600, Duration.ofSeconds(5),
-                DEFAULT_ADVISORY_LOCK_KEY, 100, 20_000);
+                DEFAULT_ADVISORY_LOCK_KEY, 250, 20_000);
     }
 
     public LedgerConfig withCheckpointEveryGroups(int groups) {

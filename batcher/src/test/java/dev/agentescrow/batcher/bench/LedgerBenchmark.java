@@ -62,7 +62,7 @@ public final class LedgerBenchmark {
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args.length > 0 ? args[0] : "batcher/target/bench-pg");
         long ledgerTransfers = args.length > 1 ? Long.parseLong(args[1]) : 200_000;
-        int ledgerClients = args.length > 2 ? Integer.parseInt(args[2]) : 512;
+        int ledgerClients = args.length > 2 ? Integer.parseInt(args[2]) : 768;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 60;
 
         DatabaseConfig dbConfig = DatabaseConfig.embedded(dataDir).withPoolSize(4);

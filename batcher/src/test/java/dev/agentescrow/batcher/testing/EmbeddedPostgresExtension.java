@@ -37,8 +37,8 @@ public final class EmbeddedPostgresExtension implements ParameterResolver {
         }
     }
 
-    /** The running server; JUnit closes it after the last test of the JVM. */
-    private static final class Server implements ExtensionContext.Store.CloseableResource {
+    /** The running server; JUnit closes it (an AutoCloseable in the root store) after the last test. */
+    private static final class Server implements AutoCloseable {
         private final EmbeddedPostgres postgres;
         private final TestDatabases databases;
 
