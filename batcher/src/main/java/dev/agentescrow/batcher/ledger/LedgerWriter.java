@@ -204,10 +204,14 @@ final class LedgerWriter implements Runnable {
             throw new DuplicateIdException();
         }
         long t1 = System.nanoTime();
-        Set<Account> sinceCheckpoint = new LinkedHashSet<>(state.sinceCheckpoint);
-        sinceCheckpoint.addAll(group.touched());
+        // The size bound may count an account twice; that only brings a checkpoint forward.
         boolean checkpoint = state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
-                || sinceCheckpoint.size() >= config.checkpointMaxAccounts();
+                || state.sinceCheckpoint.size() + group.touched().size() >= config.checkpointMaxAccounts();
+        Set<Account> sinceCheckpoint = Set.of();
+        if (checkpoint) {
+            sinceCheckpoint = new LinkedHashSet<>(state.sinceCheckpoint);
+            sinceCheckpoint.addAll(group.touched());
+        }
         try {
             if (checkpoint || !group.isEmpty()) {
                 store.write(connection, group.toWrite(sinceCheckpoint, checkpoint));
