@@ -1,0 +1,120 @@
+package dev.agentescrow.batcher.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A pooled connection to the configured PostgreSQL; when no JDBC URL is configured it starts an
+ * embedded PostgreSQL (real server binaries) whose data directory survives restarts. Every
+ * connection runs with {@code synchronous_commit = on}: a commit returns only once it is on disk.
+ */
+public final class Database implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+    private final EmbeddedPostgres embedded;
+    private final HikariDataSource dataSource;
+    private final String jdbcUrl;
+
+    private Database(EmbeddedPostgres embedded, HikariDataSource dataSource, String jdbcUrl) {
+        this.embedded = embedded;
+        this.dataSource = dataSource;
+        this.jdbcUrl = jdbcUrl;
+    }
+
+    public static Database start(DatabaseConfig config) {
+        EmbeddedPostgres embedded = null;
+        String url;
+        if (config.jdbcUrl().isPresent()) {
+            url = config.jdbcUrl().get();
+        } else {
+            embedded = startEmbedded(config);
+            url = embedded.getJdbcUrl("postgres", "postgres");
+        }
+        HikariConfig hikari = new HikariConfig();
+        hikari.setJdbcUrl(url);
+        hikari.setUsername(config.user());
+        hikari.setPassword(config.password());
+        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setPoolName("agentescrow-db");
+        hikari.setConnectionInitSql("SET synchronous_commit = on");
+        try {
+            return new Database(embedded, new HikariDataSource(hikari), url);
+        } catch (RuntimeException e) {
+            closeEmbedded(embedded);
+            throw e;
+        }
+    }
+
+    private static EmbeddedPostgres startEmbedded(DatabaseConfig config) {
+        try {
+            Files.createDirectories(config.embeddedDataDir());
+            EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                    .setDataDirectory(config.embeddedDataDir())
+                    .setCleanDataDirectory(false)
+                    // zonky defaults to synchronous_commit=off for tests; the ledger needs durability.
+                    .setServerConfig("synchronous_commit", "on")
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("full_page_writes", "on")
+                    .setServerConfig("max_connections", "100")
+                    .setPGStartupWait(Duration.ofSeconds(60))
+                    .start();
+            LOG.info("embedded PostgreSQL on port {} with data in {}", pg.getPort(), config.embeddedDataDir());
+            return pg;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start embedded PostgreSQL in " + config.embeddedDataDir(), e);
+        }
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
+    /** Closes the pool and stops the embedded PostgreSQL, if any. */
+    @Override
+    public void close() {
+        if (embedded != null) {
+            checkpoint();
+        }
+        dataSource.close();
+        closeEmbedded(embedded);
+    }
+
+    /** Flushes dirty pages now: the embedded server's stop waits only a few seconds. */
+    private void checkpoint() {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+        } catch (SQLException e) {
+            LOG.warn("checkpoint before stopping embedded PostgreSQL failed", e);
+        }
+    }
+
+    private static void closeEmbedded(EmbeddedPostgres embedded) {
+        if (embedded == null) {
+            return;
+        }
+        try {
+            embedded.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not stop embedded PostgreSQL", e);
+        }
+    }
+}

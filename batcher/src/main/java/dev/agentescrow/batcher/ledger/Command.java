@@ -1,0 +1,35 @@
+package dev.agentescrow.batcher.ledger;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** A unit of work queued for the writer; its future completes only after the group commits. */
+sealed interface Command {
+    /** How many transfers (or writes) this command may add to a group. */
+    int size();
+
+    CompletableFuture<?> future();
+
+    record Submit(List<TransferRequest> requests, CompletableFuture<List<TransferResult>> future)
+            implements Command {
+        @Override
+        public int size() {
+            return requests.size();
+        }
+    }
+
+    record Expire(int limit, CompletableFuture<Integer> future) implements Command {
+        @Override
+        public int size() {
+            return limit;
+        }
+    }
+
+    record RegisterToken(Token token, String actor, String reason, CompletableFuture<TokenRegistration> future)
+            implements Command {
+        @Override
+        public int size() {
+            return 1;
+        }
+    }
+}

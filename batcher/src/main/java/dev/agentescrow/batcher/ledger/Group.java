@@ -1,0 +1,422 @@
+package dev.agentescrow.batcher.ledger;
+
+import dev.agentescrow.batcher.ledger.db.AuditEntry;
+import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
+import dev.agentescrow.batcher.ledger.db.GroupWrite;
+import dev.agentescrow.batcher.ledger.db.TransferRow;
+import dev.agentescrow.chain.Address;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * One group commit being built by the writer: it validates each transfer against the in-memory
+ * state, applies it there at once (so later transfers of the group see its effect), and
+ * collects the rows to write. Linked transfers are undone through an undo log when a member
+ * fails. If the commit fails, the writer reloads the state from the database instead.
+ */
+final class Group {
+    private static final String LEDGER_ACTOR = "ledger";
+
+    private final LedgerState state;
+    private final Instant at;
+    private final long maxTimeoutSeconds;
+    private final boolean lookedUp;
+    private final Map<TransferId, ExistingTransfer> committed;
+    private final Map<TransferId, TransferKind> committedResolutions;
+
+    private final List<Token> newTokens = new ArrayList<>();
+    private final List<Account> newAccounts = new ArrayList<>();
+    private final List<TransferRow> rows = new ArrayList<>();
+    private final Map<TransferId, ExistingTransfer> written = new HashMap<>();
+    private final Map<TransferId, TransferKind> resolvedHere = new HashMap<>();
+    private final Set<Account> touched = new LinkedHashSet<>();
+    private final List<AuditEntry> audit = new ArrayList<>();
+    private final Deque<Runnable> undo = new ArrayDeque<>();
+    private final Set<TransferId> rejected = new HashSet<>();
+
+    /**
+     * @param lookedUp             whether {@code committed} holds every committed id this group uses;
+     *                             if not, the writer checks ids at insert time instead
+     * @param committed            committed transfers with ids this group uses (looked up first)
+     * @param committedResolutions for referenced pending ids that are not open: how they were resolved
+     */
+    Group(LedgerState state, Instant at, long maxTimeoutSeconds, boolean lookedUp,
+            Map<TransferId, ExistingTransfer> committed, Map<TransferId, TransferKind> committedResolutions) {
+        this.state = state;
+        this.lookedUp = lookedUp;
+        this.at = at;
+        this.maxTimeoutSeconds = maxTimeoutSeconds;
+        this.committed = committed;
+        this.committedResolutions = committedResolutions;
+    }
+
+    /** The id of the EXPIRE transfer of a pending transfer: derived, so expiry is idempotent. */
+    static TransferId expireId(TransferId pendingId) {
+        return TransferId.of(UUID.nameUUIDFromBytes(("expire:" + pendingId.hex()).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    boolean isEmpty() {
+        return newTokens.isEmpty() && rows.isEmpty() && audit.isEmpty();
+    }
+
+    int transferCount() {
+        return rows.size();
+    }
+
+    /** The accounts whose totals this group changed. */
+    Set<Account> touched() {
+        return touched;
+    }
+
+    /**
+     * The group's writes; with a checkpoint, the totals of {@code checkpointAccounts} as of the
+     * end of this group.
+     */
+    GroupWrite toWrite(Set<Account> checkpointAccounts, boolean checkpoint) {
+        return new GroupWrite(at, List.copyOf(newTokens),
+                newAccounts.stream().map(Account::toRow).toList(),
+                List.copyOf(rows),
+                checkpoint ? checkpointAccounts.stream().map(Account::toRow).toList() : List.of(),
+                checkpoint ? state.nextSeq - 1 : null,
+                List.copyOf(audit));
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    TokenRegistration registerToken(Token token, String actor, String reason) {
+        Token existing = state.tokens.get(token.address());
+        if (existing != null) {
+            return existing.equals(token) ? TokenRegistration.ALREADY_REGISTERED : TokenRegistration.CONFLICT;
+        }
+        state.tokens.put(token.address(), token);
+        newTokens.add(token);
+        audit.add(new AuditEntry(at, actor, "REGISTER_TOKEN", token.address().hex(),
+                reason + " (" + token.symbol() + ", " + token.decimals() + " decimals)"));
+        for (AccountKind kind : AccountKind.values()) {
+            if (kind.isSystem()) {
+                openAccount(AccountKey.system(kind, token.address()), "system account of a new token");
+            }
+        }
+        return TokenRegistration.REGISTERED;
+    }
+
+    // ---------------------------------------------------------------- submissions
+
+    /** Applies one submission: each unlinked transfer alone, each linked group all or none. */
+    List<TransferResult> submit(List<TransferRequest> requests) {
+        int n = requests.size();
+        TransferResult[] results = new TransferResult[n];
+        int start = 0;
+        while (start < n) {
+            int end = start;
+            while (end < n && requests.get(end).linked()) {
+                end++;
+            }
+            if (end == n) {
+                for (int k = start; k < n; k++) {
+                    results[k] = TransferResult.LINKED_GROUP_OPEN;
+                }
+                break;
+            }
+            if (start == end) {
+                results[start] = apply(requests.get(start), null);
+            } else {
+                applyLinked(requests, start, end, results);
+            }
+            start = end + 1;
+        }
+        for (int k = 0; k < n; k++) {
+            if (!results[k].committed()) {
+                rejected.add(requests.get(k).id());
+            }
+        }
+        return List.of(results);
+    }
+
+    /** Ids of the transfers this group rejected (to check that none of them was committed earlier). */
+    Set<TransferId> rejectedIds() {
+        return rejected;
+    }
+
+    private void applyLinked(List<TransferRequest> requests, int start, int end, TransferResult[] results) {
+        int mark = undo.size();
+        TransferId linkGroup = requests.get(start).id();
+        boolean failed = false;
+        int ok = 0;
+        int exists = 0;
+        for (int k = start; k <= end && !failed; k++) {
+            results[k] = apply(requests.get(k), linkGroup);
+            switch (results[k]) {
+                case OK -> ok++;
+                case EXISTS -> exists++;
+                default -> failed = true;
+            }
+        }
+        if (!failed && ok > 0 && exists > 0) {
+            failed = true;
+        }
+        if (failed) {
+            rollbackTo(mark);
+            for (int k = start; k <= end; k++) {
+                if (results[k] == null || results[k] == TransferResult.OK) {
+                    results[k] = TransferResult.LINKED_TRANSFER_FAILED;
+                }
+            }
+        }
+    }
+
+    /** Undoes everything this group applied to the state (not token registrations). */
+    void undoAll() {
+        rollbackTo(0);
+    }
+
+    private void rollbackTo(int mark) {
+        while (undo.size() > mark) {
+            undo.pop().run();
+        }
+    }
+
+    private TransferResult apply(TransferRequest request, TransferId linkGroup) {
+        ExistingTransfer previous = written.get(request.id());
+        if (previous == null) {
+            previous = committed.get(request.id());
+        }
+        if (previous != null) {
+            return sameContent(request, previous)
+                    ? TransferResult.EXISTS
+                    : TransferResult.EXISTS_WITH_DIFFERENT_CONTENT;
+        }
+        if (!lookedUp && state.openPendings.containsKey(request.id())) {
+            // The id of an open (so committed) pending transfer: judge it against the stored one.
+            throw new DuplicateIdException();
+        }
+        if (request.reference() != null && request.reference().length() > TransferRequest.MAX_REFERENCE_LENGTH) {
+            return TransferResult.INVALID_REFERENCE;
+        }
+        return switch (request.kind()) {
+            case SINGLE, PENDING -> move(request, linkGroup);
+            case POST, VOID -> resolve(request, linkGroup);
+            case EXPIRE -> throw new IllegalStateException("clients cannot submit EXPIRE");
+        };
+    }
+
+    private TransferResult move(TransferRequest request, TransferId linkGroup) {
+        BigInteger amount = request.amount().baseUnits();
+        if (amount.signum() == 0) {
+            return TransferResult.INVALID_AMOUNT;
+        }
+        Address token = request.debit().token();
+        if (!token.equals(request.credit().token())) {
+            return TransferResult.ACCOUNT_TOKEN_MISMATCH;
+        }
+        if (request.debit().equals(request.credit())) {
+            return TransferResult.SAME_ACCOUNT;
+        }
+        if (!state.tokens.containsKey(token)) {
+            return TransferResult.UNKNOWN_TOKEN;
+        }
+        boolean pending = request.kind() == TransferKind.PENDING;
+        if (pending && (request.timeoutSeconds() == null || request.timeoutSeconds() <= 0
+                || request.timeoutSeconds() > maxTimeoutSeconds)) {
+            return TransferResult.INVALID_TIMEOUT;
+        }
+        Account debit = state.accounts.get(request.debit());
+        if (debit == null || !debit.canSpend(amount)) {
+            return TransferResult.INSUFFICIENT_FUNDS;
+        }
+        Account credit = state.accounts.get(request.credit());
+        if (credit == null) {
+            credit = openAccount(request.credit(), "first credit, transfer " + request.id());
+        }
+        touch(debit);
+        touch(credit);
+        Account.Totals debitBefore = debit.totals();
+        Account.Totals creditBefore = credit.totals();
+        Account payer = debit;
+        Account payee = credit;
+        undo.push(() -> {
+            payer.restore(debitBefore);
+            payee.restore(creditBefore);
+        });
+        Instant expiresAt = null;
+        if (pending) {
+            debit.debitsPending = debit.debitsPending.add(amount);
+            credit.creditsPending = credit.creditsPending.add(amount);
+            expiresAt = at.plusSeconds(request.timeoutSeconds());
+            OpenPending hold = new OpenPending(request.id(), debit, credit, amount, expiresAt);
+            state.addPending(hold);
+            undo.push(() -> state.removePending(hold));
+        } else {
+            debit.debitsPosted = debit.debitsPosted.add(amount);
+            credit.creditsPosted = credit.creditsPosted.add(amount);
+        }
+        addRow(new TransferRow(request.id(), 0, request.kind(), debit.id, credit.id, token, amount, null,
+                request.timeoutSeconds(), expiresAt, linkGroup, request.reference(), at), null);
+        return TransferResult.OK;
+    }
+
+    private TransferResult resolve(TransferRequest request, TransferId linkGroup) {
+        OpenPending hold = state.openPendings.get(request.pendingId());
+        if (hold == null) {
+            TransferKind resolution = resolvedHere.get(request.pendingId());
+            if (resolution == null) {
+                resolution = committedResolutions.get(request.pendingId());
+            }
+            if (resolution == null) {
+                return TransferResult.PENDING_NOT_FOUND;
+            }
+            return switch (resolution) {
+                case POST -> TransferResult.PENDING_ALREADY_POSTED;
+                case VOID -> TransferResult.PENDING_ALREADY_VOIDED;
+                default -> TransferResult.PENDING_EXPIRED;
+            };
+        }
+        if (!hold.expiresAt().isAfter(at)) {
+            return TransferResult.PENDING_EXPIRED;
+        }
+        BigInteger amount = hold.amount();
+        if (request.kind() == TransferKind.POST && request.amount() != null) {
+            amount = request.amount().baseUnits();
+            if (amount.signum() == 0) {
+                return TransferResult.INVALID_AMOUNT;
+            }
+            if (amount.compareTo(hold.amount()) > 0) {
+                return TransferResult.POST_AMOUNT_EXCEEDS_PENDING;
+            }
+        }
+        release(hold, request.kind(), amount);
+        addRow(new TransferRow(request.id(), 0, request.kind(), hold.debit().id, hold.credit().id,
+                hold.debit().key.token(), amount, hold.id(), null, null, linkGroup, request.reference(), at),
+                hold.amount());
+        return TransferResult.OK;
+    }
+
+    /** Ends a hold: the pending amounts go, and for POST {@code posted} is moved for good. */
+    private void release(OpenPending hold, TransferKind kind, BigInteger posted) {
+        Account debit = hold.debit();
+        Account credit = hold.credit();
+        touch(debit);
+        touch(credit);
+        Account.Totals debitBefore = debit.totals();
+        Account.Totals creditBefore = credit.totals();
+        undo.push(() -> {
+            debit.restore(debitBefore);
+            credit.restore(creditBefore);
+        });
+        debit.debitsPending = debit.debitsPending.subtract(hold.amount());
+        credit.creditsPending = credit.creditsPending.subtract(hold.amount());
+        if (kind == TransferKind.POST) {
+            debit.debitsPosted = debit.debitsPosted.add(posted);
+            credit.creditsPosted = credit.creditsPosted.add(posted);
+        }
+        state.removePending(hold);
+        resolvedHere.put(hold.id(), kind);
+        undo.push(() -> {
+            state.addPending(hold);
+            resolvedHere.remove(hold.id());
+        });
+    }
+
+    // ---------------------------------------------------------------- expiry
+
+    /** The open pending transfers past their timeout, earliest first, at most {@code limit}. */
+    static List<OpenPending> expiryCandidates(LedgerState state, Instant at, int limit) {
+        List<OpenPending> due = new ArrayList<>();
+        for (OpenPending hold : state.pendingsByExpiry) {
+            if (due.size() >= limit || hold.expiresAt().isAfter(at)) {
+                break;
+            }
+            due.add(hold);
+        }
+        return due;
+    }
+
+    /** Writes an EXPIRE transfer for each candidate still open; returns how many. */
+    int expire(List<OpenPending> candidates) {
+        int expired = 0;
+        for (OpenPending hold : candidates) {
+            TransferId id = expireId(hold.id());
+            if (!state.openPendings.containsKey(hold.id()) || written.containsKey(id) || committed.containsKey(id)) {
+                continue;
+            }
+            release(hold, TransferKind.EXPIRE, hold.amount());
+            addRow(new TransferRow(id, 0, TransferKind.EXPIRE, hold.debit().id, hold.credit().id,
+                    hold.debit().key.token(), hold.amount(), hold.id(), null, null, null, "timeout", at),
+                    hold.amount());
+            expired++;
+        }
+        return expired;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void addRow(TransferRow unsequenced, BigInteger pendingAmount) {
+        long seq = state.nextSeq++;
+        TransferRow row = new TransferRow(unsequenced.id(), seq, unsequenced.kind(), unsequenced.debitAccountId(),
+                unsequenced.creditAccountId(), unsequenced.token(), unsequenced.amount(), unsequenced.pendingId(),
+                unsequenced.timeoutSeconds(), unsequenced.expiresAt(), unsequenced.linkGroup(),
+                unsequenced.reference(), unsequenced.createdAt());
+        rows.add(row);
+        written.put(row.id(), new ExistingTransfer(row, pendingAmount));
+        undo.push(() -> {
+            rows.remove(rows.size() - 1);
+            written.remove(row.id());
+            state.nextSeq--;
+        });
+    }
+
+    private void touch(Account account) {
+        if (touched.add(account)) {
+            undo.push(() -> touched.remove(account));
+        }
+    }
+
+    private Account openAccount(AccountKey key, String reason) {
+        Account account = new Account(state.nextAccountId++, key, at);
+        state.addAccount(account);
+        newAccounts.add(account);
+        audit.add(new AuditEntry(at, LEDGER_ACTOR, "OPEN_ACCOUNT", key.toString(), reason));
+        undo.push(() -> {
+            state.removeAccount(account);
+            newAccounts.remove(newAccounts.size() - 1);
+            audit.remove(audit.size() - 1);
+            state.nextAccountId--;
+        });
+        return account;
+    }
+
+    private boolean sameContent(TransferRequest request, ExistingTransfer previous) {
+        TransferRow row = previous.row();
+        if (request.kind() != row.kind() || !Objects.equals(request.reference(), row.reference())) {
+            return false;
+        }
+        return switch (request.kind()) {
+            case SINGLE, PENDING -> {
+                Account debit = state.accounts.get(request.debit());
+                Account credit = state.accounts.get(request.credit());
+                yield debit != null && credit != null && debit.id == row.debitAccountId()
+                        && credit.id == row.creditAccountId()
+                        && request.amount().baseUnits().equals(row.amount())
+                        && Objects.equals(request.timeoutSeconds(), row.timeoutSeconds());
+            }
+            case POST -> request.pendingId().equals(row.pendingId())
+                    && (request.amount() == null
+                            ? row.amount().equals(previous.pendingAmount())
+                            : request.amount().baseUnits().equals(row.amount()));
+            case VOID -> request.pendingId().equals(row.pendingId());
+            case EXPIRE -> false;
+        };
+    }
+}

@@ -1,0 +1,201 @@
+package dev.agentescrow.batcher.ledger;
+
+import dev.agentescrow.batcher.db.Database;
+import dev.agentescrow.batcher.ledger.db.AccountRow;
+import dev.agentescrow.batcher.ledger.db.LedgerStore;
+import dev.agentescrow.batcher.ledger.db.Migrations;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import javax.sql.DataSource;
+
+/**
+ * The durable off-chain double-entry ledger. Submit one transfer or many; each gets a
+ * {@link TransferResult}. A future completes only once its transfers are durably committed.
+ * Expected outcomes (insufficient funds, bad input, conflicts) are results; only infrastructure
+ * failures throw {@link LedgerException}, and resubmitting with the same ids is then safe.
+ *
+ * <p>Thread-safe: any number of threads may submit. All writes go through one writer thread
+ * that commits them in groups (see {@link LedgerWriter} and docs/ledger.md).
+ */
+public final class Ledger implements AutoCloseable {
+    private final DataSource dataSource;
+    private final LedgerConfig config;
+    private final LedgerWriter writer;
+    private final LedgerStore store = new LedgerStore();
+    private final Database ownedDatabase;
+
+    private Ledger(DataSource dataSource, LedgerConfig config, Clock clock, Database ownedDatabase) {
+        this.dataSource = dataSource;
+        this.config = config;
+        this.ownedDatabase = ownedDatabase;
+        this.writer = new LedgerWriter(dataSource, config, clock);
+    }
+
+    /** Starts the database of {@code config} (embedded unless a JDBC URL is set) and a ledger on it. */
+    public static Ledger open(LedgerConfig config, Clock clock) {
+        Database database = Database.start(config.database());
+        try {
+            return start(database.dataSource(), config, clock, database);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+    }
+
+    /** Starts a ledger on an existing data source (the caller owns it). */
+    public static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock) {
+        return start(dataSource, config, clock, null);
+    }
+
+    private static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, Database owned) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(clock, "clock");
+        Migrations.migrate(dataSource);
+        Ledger ledger = new Ledger(dataSource, config, clock, owned);
+        ledger.writer.start();
+        return ledger;
+    }
+
+    public LedgerConfig config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** Submits transfers; the future holds one result per transfer, in order, once committed. */
+    public CompletableFuture<List<TransferResult>> submitAsync(List<TransferRequest> requests) {
+        List<TransferRequest> copy = List.copyOf(requests);
+        if (copy.size() > config.maxSubmissionSize()) {
+            throw new IllegalArgumentException("at most " + config.maxSubmissionSize() + " transfers per submission");
+        }
+        if (copy.isEmpty()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        CompletableFuture<List<TransferResult>> future = new CompletableFuture<>();
+        writer.enqueue(new Command.Submit(copy, future));
+        return future;
+    }
+
+    /** Submits transfers and waits until they are committed. */
+    public List<TransferResult> submit(List<TransferRequest> requests) {
+        return await(submitAsync(requests));
+    }
+
+    public TransferResult submit(TransferRequest request) {
+        return submit(List.of(request)).getFirst();
+    }
+
+    public CompletableFuture<TransferResult> submitAsync(TransferRequest request) {
+        return submitAsync(List.of(request)).thenApply(List::getFirst);
+    }
+
+    /**
+     * Submits transfers given as strings (as they come from JSON): malformed ids, addresses,
+     * amounts or kinds get their result code without reaching the writer; a linked group with
+     * a malformed member fails as a whole.
+     */
+    public List<TransferResult> submitInputs(List<TransferInput> inputs) {
+        int n = inputs.size();
+        TransferResult[] results = new TransferResult[n];
+        TransferInput.Parsed[] parsed = new TransferInput.Parsed[n];
+        for (int i = 0; i < n; i++) {
+            parsed[i] = inputs.get(i).parse();
+        }
+        List<TransferRequest> valid = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
+        int start = 0;
+        while (start < n) {
+            int end = start;
+            while (end < n - 1 && inputs.get(end).linked()) {
+                end++;
+            }
+            boolean groupOk = true;
+            for (int k = start; k <= end; k++) {
+                groupOk &= parsed[k].ok();
+            }
+            for (int k = start; k <= end; k++) {
+                if (groupOk) {
+                    valid.add(parsed[k].request());
+                    positions.add(k);
+                } else {
+                    results[k] = parsed[k].ok() ? TransferResult.LINKED_TRANSFER_FAILED : parsed[k].error();
+                }
+            }
+            start = end + 1;
+        }
+        List<TransferResult> submitted = submit(valid);
+        for (int i = 0; i < submitted.size(); i++) {
+            results[positions.get(i)] = submitted.get(i);
+        }
+        return Arrays.asList(results);
+    }
+
+    /**
+     * Expires pending transfers whose timeout has passed (by the ledger's clock), at most
+     * {@code maxGroupSize} per call; returns how many were expired. Call it on a schedule.
+     */
+    public int expirePending() {
+        CompletableFuture<Integer> future = new CompletableFuture<>();
+        writer.enqueue(new Command.Expire(config.maxGroupSize(), future));
+        return await(future);
+    }
+
+    /** Registers a token and creates its system accounts; recorded in the audit log. */
+    public TokenRegistration registerToken(Token token, String actor, String reason) {
+        CompletableFuture<TokenRegistration> future = new CompletableFuture<>();
+        writer.enqueue(new Command.RegisterToken(token, actor, reason, future));
+        return await(future);
+    }
+
+    // ---------------------------------------------------------------- reads (committed state)
+
+    /** Committed totals of one account, if it exists. */
+    public Optional<AccountBalance> balance(AccountKey key) {
+        return Optional.ofNullable(balances().get(key));
+    }
+
+    /** Committed totals of every account. */
+    public Map<AccountKey, AccountBalance> balances() {
+        try (Connection c = dataSource.getConnection()) {
+            Map<AccountKey, AccountBalance> balances = new LinkedHashMap<>();
+            for (AccountRow row : store.readAccounts(c)) {
+                balances.put(row.key(), new AccountBalance(row.key(), row.debitsPosted(), row.creditsPosted(),
+                        row.debitsPending(), row.creditsPending()));
+            }
+            return balances;
+        } catch (SQLException e) {
+            throw new LedgerException("could not read balances", e);
+        }
+    }
+
+    /** Stops the writer (queued submissions fail) and, if this ledger started it, the database. */
+    @Override
+    public void close() {
+        writer.stop();
+        if (ownedDatabase != null) {
+            ownedDatabase.close();
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof LedgerException failure) {
+                throw failure;
+            }
+            throw new LedgerException("ledger request failed", e.getCause());
+        }
+    }
+}

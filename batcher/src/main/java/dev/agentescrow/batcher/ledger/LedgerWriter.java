@@ -1,0 +1,332 @@
+package dev.agentescrow.batcher.ledger;
+
+import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
+import dev.agentescrow.batcher.ledger.db.LedgerStore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ledger's single writer. One thread drains the bounded queue into a group of at most
+ * {@code maxGroupSize} transfers, validates and applies the group against the in-memory state it
+ * owns, writes it in one database transaction with set-based statements, commits (synchronous
+ * commit on) and only then completes the callers' futures. While a group commits, new
+ * submissions pile up in the queue and form the next group: the busier the ledger, the larger
+ * the groups and the cheaper each transfer.
+ *
+ * <p>If a commit fails, every future of the group fails with {@link LedgerException} and the
+ * in-memory state is reloaded from the database, so nothing uncommitted survives in memory. A
+ * PostgreSQL session advisory lock on the writer connection makes this the only writer.
+ */
+final class LedgerWriter implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerWriter.class);
+
+    private final DataSource dataSource;
+    private final LedgerConfig config;
+    private final Clock clock;
+    private static final String DUPLICATE_KEY = "23505";
+    private static final String PK = "transfers_pkey";
+
+    private final LedgerStore store = new LedgerStore();
+    private final BlockingQueue<Command> queue;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private Command carried;
+    private Connection connection;
+    private LedgerState state;
+
+    LedgerWriter(DataSource dataSource, LedgerConfig config, Clock clock) {
+        this.dataSource = dataSource;
+        this.config = config;
+        this.clock = clock;
+        this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+        this.thread = Thread.ofPlatform().name("ledger-writer").daemon(true).unstarted(this);
+    }
+
+    /** Connects, takes the writer lock, loads the state and starts the writer thread. */
+    void start() {
+        try {
+            connect();
+        } catch (SQLException e) {
+            closeConnection();
+            throw new LedgerException("could not start the ledger writer", e);
+        }
+        thread.start();
+    }
+
+    void enqueue(Command command) {
+        if (!running) {
+            command.future().completeExceptionally(new LedgerException("ledger is closed"));
+            return;
+        }
+        try {
+            if (!queue.offer(command, config.enqueueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                command.future().completeExceptionally(new LedgerException(
+                        "ledger queue full (" + config.queueCapacity() + " submissions)"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            command.future().completeExceptionally(new LedgerException("interrupted while queueing", e));
+        }
+    }
+
+    /** Stops after the group in progress; queued commands fail. */
+    void stop() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failQueued(new LedgerException("ledger is closed"));
+        closeConnection();
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            List<Command> group;
+            try {
+                group = nextGroup();
+            } catch (InterruptedException e) {
+                break;
+            }
+            process(group);
+        }
+    }
+
+    private List<Command> nextGroup() throws InterruptedException {
+        List<Command> group = new ArrayList<>();
+        Command first = carried != null ? carried : queue.take();
+        carried = null;
+        group.add(first);
+        int size = first.size();
+        while (size < config.maxGroupSize()) {
+            Command next = queue.poll();
+            if (next == null) {
+                break;
+            }
+            if (size + next.size() > config.maxGroupSize()) {
+                carried = next;
+                break;
+            }
+            group.add(next);
+            size += next.size();
+        }
+        return group;
+    }
+
+    private void process(List<Command> commands) {
+        try {
+            if (state == null) {
+                connect();
+            }
+            List<Runnable> completions;
+            try {
+                completions = attempt(commands, !optimistic(commands));
+            } catch (DuplicateIdException e) {
+                completions = attempt(commands, true);
+            }
+            completions.forEach(Runnable::run);
+        } catch (SQLException | RuntimeException e) {
+            LOG.error("ledger group of {} commands failed; reloading state from the database", commands.size(), e);
+            LedgerException failure = new LedgerException("ledger commit failed", e);
+            commands.forEach(command -> command.future().completeExceptionally(failure));
+            reload();
+        }
+    }
+
+    /**
+     * Whether to skip looking up the group's ids first. Fresh ids are the normal case: the
+     * primary key catches a reused id of an applied transfer at insert time, a lookup of just the
+     * rejected ones catches a reused id of a rejected transfer, and in both cases the group is
+     * undone in memory and redone with the full lookup. Token registrations have no undo, so
+     * groups with one always look up first.
+     */
+    private static boolean optimistic(List<Command> commands) {
+        return commands.stream().noneMatch(command -> command instanceof Command.RegisterToken);
+    }
+
+    /** Builds, writes and commits one group; returns the completions to run after the commit. */
+    private List<Runnable> attempt(List<Command> commands, boolean lookUp) throws SQLException {
+        List<Runnable> completions = new ArrayList<>(commands.size());
+        Instant at = clock.instant();
+        List<List<OpenPending>> expiries = new ArrayList<>();
+        Set<TransferId> ids = new HashSet<>();
+        Set<TransferId> closedPendings = new HashSet<>();
+        for (Command command : commands) {
+            switch (command) {
+                case Command.Submit submit -> {
+                    for (TransferRequest request : submit.requests()) {
+                        ids.add(request.id());
+                        if (request.pendingId() != null && !state.openPendings.containsKey(request.pendingId())) {
+                            closedPendings.add(request.pendingId());
+                        }
+                    }
+                }
+                case Command.Expire expire -> {
+                    List<OpenPending> due = Group.expiryCandidates(state, at, expire.limit());
+                    expiries.add(due);
+                    due.forEach(hold -> ids.add(Group.expireId(hold.id())));
+                }
+                case Command.RegisterToken ignored -> expiries.add(List.of());
+            }
+        }
+        long t0 = System.nanoTime();
+        Map<TransferId, ExistingTransfer> committed = lookUp ? store.findTransfers(connection, ids) : Map.of();
+        Map<TransferId, TransferKind> resolutions = store.findResolutions(connection, closedPendings);
+        Group group = new Group(state, at, config.maxTimeoutSeconds(), lookUp, committed, resolutions);
+        try {
+            apply(group, commands, expiries, completions);
+        } catch (DuplicateIdException e) {
+            group.undoAll();
+            throw e;
+        }
+        if (!lookUp && !group.rejectedIds().isEmpty()
+                && !store.findTransfers(connection, group.rejectedIds()).isEmpty()) {
+            // A rejected transfer may be a replay of a committed one (then EXISTS, not a rejection).
+            group.undoAll();
+            throw new DuplicateIdException();
+        }
+        long t1 = System.nanoTime();
+        // The size bound may count an account twice; that only brings a checkpoint forward.
+        boolean checkpoint = state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
+                || state.sinceCheckpoint.size() + group.touched().size() >= config.checkpointMaxAccounts();
+        Set<Account> sinceCheckpoint = Set.of();
+        if (checkpoint) {
+            sinceCheckpoint = new LinkedHashSet<>(state.sinceCheckpoint);
+            sinceCheckpoint.addAll(group.touched());
+        }
+        try {
+            if (checkpoint || !group.isEmpty()) {
+                store.write(connection, group.toWrite(sinceCheckpoint, checkpoint));
+            }
+        } catch (SQLException e) {
+            if (!lookUp && DUPLICATE_KEY.equals(e.getSQLState()) && String.valueOf(e.getMessage()).contains(PK)) {
+                connection.rollback();
+                group.undoAll();
+                throw new DuplicateIdException();
+            }
+            throw e;
+        }
+        long t2 = System.nanoTime();
+        connection.commit();
+        long t3 = System.nanoTime();
+        if (checkpoint) {
+            state.sinceCheckpoint.clear();
+            state.groupsSinceCheckpoint = 0;
+        } else {
+            state.sinceCheckpoint.addAll(group.touched());
+            state.groupsSinceCheckpoint++;
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("group: {} commands, {} transfers{}; build {} us, write {} us, commit {} us",
+                    commands.size(), group.transferCount(), checkpoint ? " + checkpoint" : "",
+                    (t1 - t0) / 1_000, (t2 - t1) / 1_000, (t3 - t2) / 1_000);
+        }
+        return completions;
+    }
+
+    private static void apply(Group group, List<Command> commands, List<List<OpenPending>> expiries,
+            List<Runnable> completions) {
+        int expiryIndex = 0;
+        for (Command command : commands) {
+            switch (command) {
+                case Command.Submit submit -> {
+                    List<TransferResult> results = group.submit(submit.requests());
+                    completions.add(() -> submit.future().complete(results));
+                }
+                case Command.Expire expire -> {
+                    int expired = group.expire(expiries.get(expiryIndex++));
+                    completions.add(() -> expire.future().complete(expired));
+                }
+                case Command.RegisterToken register -> {
+                    expiryIndex++;
+                    TokenRegistration outcome = group.registerToken(register.token(), register.actor(),
+                            register.reason());
+                    completions.add(() -> register.future().complete(outcome));
+                }
+            }
+        }
+    }
+
+    private void connect() throws SQLException {
+        closeConnection();
+        connection = dataSource.getConnection();
+        connection.setAutoCommit(true);
+        try (var statement = connection.createStatement()) {
+            statement.execute("SET synchronous_commit = on");
+        }
+        if (!store.tryLock(connection, config.advisoryLockKey())) {
+            throw new SQLException("another process holds the ledger writer lock " + config.advisoryLockKey());
+        }
+        connection.setAutoCommit(false);
+        state = LedgerState.load(store, connection);
+        connection.commit();
+    }
+
+    /** After a failed commit: roll back, then reload (or reconnect and reload at the next group). */
+    private void reload() {
+        state = null;
+        try {
+            connection.rollback();
+            state = LedgerState.load(store, connection);
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            LOG.error("could not reload the ledger state; will reconnect at the next group", e);
+            state = null;
+            closeConnection();
+        }
+    }
+
+    private void closeConnection() {
+        if (connection == null) {
+            return;
+        }
+        try {
+            // A pooled connection outlives close(): release the session lock explicitly.
+            if (!connection.isClosed()) {
+                if (!connection.getAutoCommit()) {
+                    connection.rollback();
+                    connection.setAutoCommit(true);
+                }
+                try (var statement = connection.createStatement()) {
+                    statement.execute("SELECT pg_advisory_unlock_all()");
+                }
+            }
+        } catch (SQLException e) {
+            LOG.warn("releasing the writer lock failed (the session ends with the connection)", e);
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            LOG.warn("closing the writer connection failed", e);
+        }
+        connection = null;
+    }
+
+    private void failQueued(LedgerException failure) {
+        if (carried != null) {
+            carried.future().completeExceptionally(failure);
+            carried = null;
+        }
+        Command command;
+        while ((command = queue.poll()) != null) {
+            command.future().completeExceptionally(failure);
+        }
+    }
+}

@@ -1,0 +1,364 @@
+package dev.agentescrow.batcher.ledger.db;
+
+import dev.agentescrow.batcher.ledger.AccountKey;
+import dev.agentescrow.batcher.ledger.AccountKind;
+import dev.agentescrow.batcher.ledger.Token;
+import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferKind;
+import dev.agentescrow.chain.Address;
+import java.io.IOException;
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ledger's SQL. Every write of a group is set-based: one {@code unnest} INSERT for all its
+ * transfers and one {@code unnest} UPDATE for all touched balances, whatever the group size.
+ * Methods never commit; the writer owns the transaction.
+ */
+public final class LedgerStore {
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerStore.class);
+    private static final String ACCOUNT_COLUMNS =
+            "id, kind, owner, token, debits_posted, credits_posted, debits_pending, credits_pending, created_at";
+    private static final String TRANSFER_COLUMNS = "id, seq, kind, debit_account_id, credit_account_id, token, amount,"
+            + " pending_id, timeout_seconds, expires_at, link_group, reference, created_at";
+
+    /** Takes the session-level advisory lock that makes this connection the ledger's only writer. */
+    public boolean tryLock(Connection c, long key) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+            ps.setLong(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    public List<Token> loadTokens(Connection c) throws SQLException {
+        List<Token> tokens = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT address, symbol, decimals FROM tokens");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                tokens.add(new Token(Address.of(rs.getString(1)), rs.getString(2), rs.getInt(3)));
+            }
+        }
+        return tokens;
+    }
+
+    /** Every account with its exact committed totals (checkpoint plus later transfers). */
+    public List<LoadedAccount> loadAccounts(Connection c) throws SQLException {
+        List<LoadedAccount> accounts = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + ACCOUNT_COLUMNS + ", after_checkpoint FROM account_balances ORDER BY id");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                accounts.add(new LoadedAccount(account(rs), rs.getBoolean(10)));
+            }
+        }
+        return accounts;
+    }
+
+    /** Pending transfers not yet posted, voided or expired. */
+    public List<TransferRow> loadOpenPendings(Connection c) throws SQLException {
+        List<TransferRow> open = new ArrayList<>();
+        String sql = "SELECT " + prefixed("p") + " FROM transfers p WHERE p.kind = 'PENDING'"
+                + " AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.pending_id = p.id)";
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                open.add(transfer(rs));
+            }
+        }
+        return open;
+    }
+
+    public long maxSeq(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(seq), 0) FROM transfers");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Committed transfers with any of these ids, each with the amount of the pending one it resolves. */
+    public Map<TransferId, ExistingTransfer> findTransfers(Connection c, Collection<TransferId> ids)
+            throws SQLException {
+        Map<TransferId, ExistingTransfer> found = new HashMap<>();
+        if (ids.isEmpty()) {
+            return found;
+        }
+        String sql = "SELECT " + prefixed("t") + ", p.amount FROM transfers t"
+                + " LEFT JOIN transfers p ON p.id = t.pending_id WHERE t.id = ANY(?::uuid[])";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setArray(1, uuids(c, ids));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    TransferRow row = transfer(rs);
+                    BigDecimal pendingAmount = rs.getBigDecimal(14);
+                    found.put(row.id(), new ExistingTransfer(row,
+                            pendingAmount == null ? null : pendingAmount.toBigIntegerExact()));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** For each of these pending ids that was resolved: the kind of its resolution. */
+    public Map<TransferId, TransferKind> findResolutions(Connection c, Collection<TransferId> pendingIds)
+            throws SQLException {
+        Map<TransferId, TransferKind> found = new HashMap<>();
+        if (pendingIds.isEmpty()) {
+            return found;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT pending_id, kind FROM transfers WHERE pending_id = ANY(?::uuid[])")) {
+            ps.setArray(1, uuids(c, pendingIds));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.put(TransferId.of(rs.getObject(1, UUID.class)), TransferKind.valueOf(rs.getString(2)));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Writes one group; the caller commits. */
+    public void write(Connection c, GroupWrite group) throws SQLException {
+        insertTokens(c, group.newTokens(), group.at());
+        insertAccounts(c, group.newAccounts());
+        long t0 = System.nanoTime();
+        insertTransfers(c, group.transfers());
+        long t1 = System.nanoTime();
+        if (group.checkpointSeq() != null) {
+            updateBalances(c, group.checkpointAccounts());
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE ledger_checkpoint SET seq = ?, updated_at = ?")) {
+                ps.setLong(1, group.checkpointSeq());
+                ps.setTimestamp(2, Timestamp.from(group.at()));
+                expectRows(ps.executeUpdate(), 1, "checkpoint updated");
+            }
+        }
+        long t2 = System.nanoTime();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("insert {} transfers {} us, checkpoint of {} accounts {} us", group.transfers().size(),
+                    (t1 - t0) / 1_000, group.checkpointAccounts().size(), (t2 - t1) / 1_000);
+        }
+        insertAudit(c, group.audit());
+    }
+
+    private void insertTokens(Connection c, List<Token> tokens, Instant at) throws SQLException {
+        if (tokens.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO tokens (address, symbol, decimals, registered_at) VALUES (?, ?, ?, ?)")) {
+            for (Token token : tokens) {
+                ps.setString(1, token.address().hex());
+                ps.setString(2, token.symbol());
+                ps.setInt(3, token.decimals());
+                ps.setTimestamp(4, Timestamp.from(at));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private void insertAccounts(Connection c, List<AccountRow> accounts) throws SQLException {
+        if (accounts.isEmpty()) {
+            return;
+        }
+        int n = accounts.size();
+        Long[] ids = new Long[n];
+        String[] kinds = new String[n];
+        String[] owners = new String[n];
+        String[] tokens = new String[n];
+        Boolean[] negative = new Boolean[n];
+        String[] createdAt = new String[n];
+        for (int i = 0; i < n; i++) {
+            AccountRow a = accounts.get(i);
+            ids[i] = a.id();
+            kinds[i] = a.key().kind().name();
+            owners[i] = a.key().owner() == null ? null : a.key().owner().hex();
+            tokens[i] = a.key().token().hex();
+            negative[i] = a.key().kind().mayGoNegative();
+            createdAt[i] = a.createdAt().toString();
+        }
+        String sql = "INSERT INTO accounts (id, kind, owner, token, may_go_negative, created_at)"
+                + " SELECT * FROM unnest(?::bigint[], ?::varchar[], ?::char(42)[], ?::char(42)[], ?::boolean[],"
+                + " ?::text[]::timestamptz[])";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setArray(1, c.createArrayOf("bigint", ids));
+            ps.setArray(2, c.createArrayOf("varchar", kinds));
+            ps.setArray(3, c.createArrayOf("varchar", owners));
+            ps.setArray(4, c.createArrayOf("varchar", tokens));
+            ps.setArray(5, c.createArrayOf("boolean", negative));
+            ps.setArray(6, c.createArrayOf("text", createdAt));
+            expectRows(ps.executeUpdate(), n, "accounts inserted");
+        }
+    }
+
+    /** COPY in CSV form: much cheaper per row than any INSERT, and one round trip. */
+    private void insertTransfers(Connection c, List<TransferRow> transfers) throws SQLException {
+        if (transfers.isEmpty()) {
+            return;
+        }
+        StringBuilder csv = new StringBuilder(transfers.size() * 220);
+        for (TransferRow t : transfers) {
+            csv.append(t.id().toUuid()).append(',')
+                    .append(t.seq()).append(',')
+                    .append(t.kind().name()).append(',')
+                    .append(t.debitAccountId()).append(',')
+                    .append(t.creditAccountId()).append(',')
+                    .append(t.token().hex()).append(',')
+                    .append(t.amount()).append(',');
+            if (t.pendingId() != null) {
+                csv.append(t.pendingId().toUuid());
+            }
+            csv.append(',');
+            if (t.timeoutSeconds() != null) {
+                csv.append(t.timeoutSeconds());
+            }
+            csv.append(',');
+            if (t.expiresAt() != null) {
+                csv.append(t.expiresAt());
+            }
+            csv.append(',');
+            if (t.linkGroup() != null) {
+                csv.append(t.linkGroup().toUuid());
+            }
+            csv.append(',');
+            if (t.reference() != null) {
+                csv.append('"').append(t.reference().replace("\"", "\"\"")).append('"');
+            }
+            csv.append(',').append(t.createdAt()).append('\n');
+        }
+        try {
+            long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                    "COPY transfers (" + TRANSFER_COLUMNS + ") FROM STDIN (FORMAT csv)", new StringReader(csv.toString()));
+            expectRows((int) rows, transfers.size(), "transfers copied");
+        } catch (IOException e) {
+            throw new SQLException("COPY of transfers failed", e);
+        }
+    }
+
+    private void updateBalances(Connection c, List<AccountRow> accounts) throws SQLException {
+        if (accounts.isEmpty()) {
+            return;
+        }
+        int n = accounts.size();
+        Long[] ids = new Long[n];
+        String[] dp = new String[n];
+        String[] cp = new String[n];
+        String[] dpe = new String[n];
+        String[] cpe = new String[n];
+        for (int i = 0; i < n; i++) {
+            AccountRow a = accounts.get(i);
+            ids[i] = a.id();
+            dp[i] = a.debitsPosted().toString();
+            cp[i] = a.creditsPosted().toString();
+            dpe[i] = a.debitsPending().toString();
+            cpe[i] = a.creditsPending().toString();
+        }
+        String sql = "UPDATE accounts a SET debits_posted = v.dp, credits_posted = v.cp,"
+                + " debits_pending = v.dpe, credits_pending = v.cpe"
+                + " FROM unnest(?::bigint[], ?::text[]::numeric[], ?::text[]::numeric[], ?::text[]::numeric[],"
+                + " ?::text[]::numeric[]) AS v(id, dp, cp, dpe, cpe) WHERE a.id = v.id";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setArray(1, c.createArrayOf("bigint", ids));
+            ps.setArray(2, c.createArrayOf("text", dp));
+            ps.setArray(3, c.createArrayOf("text", cp));
+            ps.setArray(4, c.createArrayOf("text", dpe));
+            ps.setArray(5, c.createArrayOf("text", cpe));
+            expectRows(ps.executeUpdate(), n, "balances updated");
+        }
+    }
+
+    private void insertAudit(Connection c, List<AuditEntry> audit) throws SQLException {
+        if (audit.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO audit_log (occurred_at, actor, action, subject, reason) VALUES (?, ?, ?, ?, ?)")) {
+            for (AuditEntry e : audit) {
+                ps.setTimestamp(1, Timestamp.from(e.occurredAt()));
+                ps.setString(2, e.actor());
+                ps.setString(3, e.action());
+                ps.setString(4, e.subject());
+                ps.setString(5, e.reason());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private static void expectRows(int actual, int expected, String what) throws SQLException {
+        if (actual != expected) {
+            throw new SQLException(what + ": expected " + expected + " rows, got " + actual);
+        }
+    }
+
+    private static Array uuids(Connection c, Collection<TransferId> ids) throws SQLException {
+        return c.createArrayOf("uuid", ids.stream().map(TransferId::toUuid).toArray(UUID[]::new));
+    }
+
+    private static String prefixed(String alias) {
+        return alias + "." + TRANSFER_COLUMNS.replace(", ", ", " + alias + ".");
+    }
+
+    static AccountRow account(ResultSet rs) throws SQLException {
+        AccountKind kind = AccountKind.valueOf(rs.getString(2));
+        String owner = rs.getString(3);
+        Address token = Address.of(rs.getString(4));
+        AccountKey key = kind == AccountKind.USER
+                ? AccountKey.user(Address.of(owner), token)
+                : AccountKey.system(kind, token);
+        return new AccountRow(rs.getLong(1), key, integer(rs, 5), integer(rs, 6), integer(rs, 7), integer(rs, 8),
+                rs.getTimestamp(9).toInstant());
+    }
+
+    private static BigInteger integer(ResultSet rs, int column) throws SQLException {
+        return rs.getBigDecimal(column).toBigIntegerExact();
+    }
+
+    private static TransferRow transfer(ResultSet rs) throws SQLException {
+        String pendingId = rs.getString(8);
+        long timeout = rs.getLong(9);
+        Long timeoutSeconds = rs.wasNull() ? null : timeout;
+        Timestamp expiresAt = rs.getTimestamp(10);
+        String linkGroup = rs.getString(11);
+        return new TransferRow(
+                TransferId.of(UUID.fromString(rs.getString(1))),
+                rs.getLong(2),
+                TransferKind.valueOf(rs.getString(3)),
+                rs.getLong(4),
+                rs.getLong(5),
+                Address.of(rs.getString(6)),
+                rs.getBigDecimal(7).toBigIntegerExact(),
+                pendingId == null ? null : TransferId.of(UUID.fromString(pendingId)),
+                timeoutSeconds,
+                expiresAt == null ? null : expiresAt.toInstant(),
+                linkGroup == null ? null : TransferId.of(UUID.fromString(linkGroup)),
+                rs.getString(12),
+                rs.getTimestamp(13).toInstant());
+    }
+
+    /** All accounts with their exact committed totals (read side; any connection). */
+    public List<AccountRow> readAccounts(Connection c) throws SQLException {
+        return loadAccounts(c).stream().map(LoadedAccount::row).toList();
+    }
+}

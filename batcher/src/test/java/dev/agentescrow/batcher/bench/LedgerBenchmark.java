@@ -1,0 +1,250 @@
+package dev.agentescrow.batcher.bench;
+
+import dev.agentescrow.batcher.db.Database;
+import dev.agentescrow.batcher.db.DatabaseConfig;
+import dev.agentescrow.batcher.ledger.AccountKey;
+import dev.agentescrow.batcher.ledger.Ledger;
+import dev.agentescrow.batcher.ledger.LedgerConfig;
+import dev.agentescrow.batcher.ledger.Token;
+import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferRequest;
+import dev.agentescrow.batcher.ledger.TransferResult;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Durable transfers per second and acknowledgement latency of the ledger against a naive
+ * baseline (one database transaction per transfer: two balance UPDATEs and an INSERT) at its
+ * best concurrency, both on the same embedded PostgreSQL with synchronous commit on. The last
+ * line printed is a JSON object with {@code ledger_tps}, {@code naive_tps}, {@code ledger_p99_ms}.
+ *
+ * <p>Arguments: data directory, ledger transfers, ledger clients, seconds per run.
+ */
+public final class LedgerBenchmark {
+    private static final Address TOKEN = Address.of("0x00000000000000000000000000000000000000c1");
+    private static final int ACCOUNTS = 1_000;
+    private static final int[] NAIVE_CLIENTS = {1, 4, 16, 32};
+
+    private LedgerBenchmark() {
+    }
+
+    record Run(String name, int clients, long transfers, double seconds, long[] latenciesNanos) {
+        double tps() {
+            return transfers / seconds;
+        }
+
+        double percentileMs(double p) {
+            long[] sorted = latenciesNanos.clone();
+            Arrays.sort(sorted);
+            int index = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+            return sorted[Math.max(0, index)] / 1e6;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dataDir = Path.of(args.length > 0 ? args[0] : "batcher/target/bench-pg");
+        long ledgerTransfers = args.length > 1 ? Long.parseLong(args[1]) : 200_000;
+        int ledgerClients = args.length > 2 ? Integer.parseInt(args[2]) : 768;
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 60;
+
+        DatabaseConfig dbConfig = DatabaseConfig.embedded(dataDir).withPoolSize(4);
+        try (Database database = Database.start(dbConfig)) {
+            List<Run> runs = new ArrayList<>();
+            for (int clients : NAIVE_CLIENTS) {
+                Run run = naive(database.jdbcUrl(), clients, Math.min(seconds, 15));
+                System.err.printf(Locale.ROOT, "naive, %d clients: %.0f tps%n", clients, run.tps());
+                runs.add(run);
+            }
+            Run ledger = ledger(database, ledgerTransfers, ledgerClients, seconds);
+            runs.add(ledger);
+            Run bestNaive = runs.stream().filter(r -> r.name().equals("naive"))
+                    .max((a, b) -> Double.compare(a.tps(), b.tps())).orElseThrow();
+
+            System.out.printf(Locale.ROOT, "%-8s %8s %10s %10s %10s %10s%n",
+                    "system", "clients", "transfers", "tps", "p50_ms", "p99_ms");
+            for (Run r : runs) {
+                System.out.printf(Locale.ROOT, "%-8s %8d %10d %10.0f %10.2f %10.2f%n", r.name(), r.clients(),
+                        r.transfers(), r.tps(), r.percentileMs(0.50), r.percentileMs(0.99));
+            }
+            System.out.printf(Locale.ROOT, "ledger / best naive (%d clients): %.1fx%n", bestNaive.clients(),
+                    ledger.tps() / bestNaive.tps());
+            System.out.printf(Locale.ROOT,
+                    "{\"ledger_tps\": %.0f, \"naive_tps\": %.0f, \"ledger_p99_ms\": %.2f, \"ledger_p50_ms\": %.2f,"
+                            + " \"naive_best_clients\": %d, \"ratio\": %.1f}%n",
+                    ledger.tps(), bestNaive.tps(), ledger.percentileMs(0.99), ledger.percentileMs(0.50),
+                    bestNaive.clients(), ledger.tps() / bestNaive.tps());
+        }
+    }
+
+    // ------------------------------------------------------------------ ledger
+
+    private static Run ledger(Database database, long transfers, int clients, int seconds) throws Exception {
+        LedgerConfig config = LedgerConfig.defaults(DatabaseConfig.embedded(Path.of("unused")));
+        try (Ledger ledger = Ledger.start(database.dataSource(), config, Clock.systemUTC())) {
+            ledger.registerToken(new Token(TOKEN, "USDC", 6), "bench", "benchmark token");
+            List<AccountKey> users = new ArrayList<>();
+            long runId = System.nanoTime();
+            List<TransferRequest> deposits = new ArrayList<>();
+            for (int i = 0; i < ACCOUNTS; i++) {
+                AccountKey user = AccountKey.user(Address.of(String.format("0x%040x", 0xB000 + i)), TOKEN);
+                users.add(user);
+                deposits.add(TransferRequest.single(new TransferId(runId, i), AccountKey.custody(TOKEN), user,
+                        Amount.of(1_000_000_000_000L)));
+                if (deposits.size() == config.maxSubmissionSize()) {
+                    ledger.submit(deposits);
+                    deposits.clear();
+                }
+            }
+            ledger.submit(deposits);
+            drive(ledger, users, runId + 1, Math.min(20_000, transfers / 10), clients, seconds);
+            return drive(ledger, users, runId + 2, transfers, clients, seconds);
+        }
+    }
+
+    private static Run drive(Ledger ledger, List<AccountKey> users, long prefix, long transfers, int clients,
+            int seconds) throws Exception {
+        AtomicLong next = new AtomicLong();
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        long[] latencies = new long[(int) transfers];
+        AtomicLong done = new AtomicLong();
+        long start = System.nanoTime();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                futures.add(pool.submit(() -> {
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    long i;
+                    while ((i = next.getAndIncrement()) < transfers && System.nanoTime() < deadline) {
+                        int from = random.nextInt(users.size());
+                        int to = (from + 1 + random.nextInt(users.size() - 1)) % users.size();
+                        TransferRequest request = TransferRequest.single(new TransferId(prefix, i), users.get(from),
+                                users.get(to), Amount.of(1 + random.nextInt(1_000)));
+                        long t0 = System.nanoTime();
+                        TransferResult result = ledger.submit(request);
+                        latencies[(int) i] = System.nanoTime() - t0;
+                        if (result != TransferResult.OK) {
+                            throw new IllegalStateException("unexpected result " + result);
+                        }
+                        done.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long count = done.get();
+        return new Run("ledger", clients, count, elapsed, Arrays.copyOf(nonZero(latencies), (int) count));
+    }
+
+    private static long[] nonZero(long[] values) {
+        return Arrays.stream(values).filter(v -> v > 0).toArray();
+    }
+
+    // ------------------------------------------------------------------ naive baseline
+
+    private static Run naive(String jdbcUrl, int clients, int seconds) throws Exception {
+        try (Connection c = connect(jdbcUrl); Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS naive CASCADE");
+            s.execute("CREATE SCHEMA naive");
+            s.execute("CREATE TABLE naive.accounts (id BIGINT PRIMARY KEY,"
+                    + " balance NUMERIC(78,0) NOT NULL CHECK (balance >= 0))");
+            s.execute("CREATE TABLE naive.transfers (id UUID PRIMARY KEY, debit_account_id BIGINT NOT NULL,"
+                    + " credit_account_id BIGINT NOT NULL, amount NUMERIC(78,0) NOT NULL CHECK (amount > 0),"
+                    + " created_at TIMESTAMPTZ NOT NULL)");
+            s.execute("INSERT INTO naive.accounts SELECT g, 1000000000000 FROM generate_series(0, "
+                    + (ACCOUNTS - 1) + ") g");
+        }
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        List<long[]> perClient = new ArrayList<>();
+        long start = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            List<Future<long[]>> futures = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                futures.add(pool.submit(() -> naiveClient(jdbcUrl, deadline)));
+            }
+            for (Future<long[]> f : futures) {
+                perClient.add(f.get());
+            }
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long[] latencies = perClient.stream().flatMapToLong(Arrays::stream).toArray();
+        return new Run("naive", clients, latencies.length, elapsed, latencies);
+    }
+
+    /** One transaction per transfer: debit UPDATE (refusing overdraft), credit UPDATE, INSERT, COMMIT. */
+    private static long[] naiveClient(String jdbcUrl, long deadline) throws SQLException {
+        List<Long> latencies = new ArrayList<>();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        try (Connection c = connect(jdbcUrl);
+             PreparedStatement debit = c.prepareStatement(
+                     "UPDATE naive.accounts SET balance = balance - ? WHERE id = ? AND balance >= ?");
+             PreparedStatement credit = c.prepareStatement(
+                     "UPDATE naive.accounts SET balance = balance + ? WHERE id = ?");
+             PreparedStatement insert = c.prepareStatement("INSERT INTO naive.transfers"
+                     + " (id, debit_account_id, credit_account_id, amount, created_at) VALUES (?, ?, ?, ?, now())")) {
+            c.setAutoCommit(false);
+            while (System.nanoTime() < deadline) {
+                long from = random.nextInt(ACCOUNTS);
+                long to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+                BigDecimal amount = BigDecimal.valueOf(1 + random.nextInt(1_000));
+                long t0 = System.nanoTime();
+                // Lock the two rows in id order so concurrent clients cannot deadlock.
+                boolean debitFirst = from < to;
+                boolean ok = true;
+                for (int step = 0; step < 2; step++) {
+                    if ((step == 0) == debitFirst) {
+                        debit.setBigDecimal(1, amount);
+                        debit.setLong(2, from);
+                        debit.setBigDecimal(3, amount);
+                        ok &= debit.executeUpdate() == 1;
+                    } else {
+                        credit.setBigDecimal(1, amount);
+                        credit.setLong(2, to);
+                        credit.executeUpdate();
+                    }
+                }
+                if (!ok) {
+                    c.rollback();
+                    continue;
+                }
+                insert.setObject(1, UUID.randomUUID());
+                insert.setLong(2, from);
+                insert.setLong(3, to);
+                insert.setBigDecimal(4, amount);
+                insert.executeUpdate();
+                c.commit();
+                latencies.add(System.nanoTime() - t0);
+            }
+        }
+        return latencies.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static Connection connect(String jdbcUrl) throws SQLException {
+        Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+        try (Statement s = c.createStatement()) {
+            s.execute("SET synchronous_commit = on");
+        }
+        return c;
+    }
+}
