@@ -33,19 +33,28 @@ public final class Ledger implements AutoCloseable {
     private final LedgerWriter writer;
     private final LedgerStore store = new LedgerStore();
     private final Database ownedDatabase;
+    private final LedgerMetrics metrics;
 
-    private Ledger(DataSource dataSource, LedgerConfig config, Clock clock, Database ownedDatabase) {
+    private Ledger(DataSource dataSource, LedgerConfig config, Clock clock, Database ownedDatabase,
+                   LedgerMetrics metrics) {
         this.dataSource = dataSource;
         this.config = config;
         this.ownedDatabase = ownedDatabase;
+        this.metrics = metrics;
         this.writer = new LedgerWriter(dataSource, config, clock);
+        metrics.queueDepth(writer::queueDepth);
     }
 
     /** Starts the database of {@code config} (embedded unless a JDBC URL is set) and a ledger on it. */
     public static Ledger open(LedgerConfig config, Clock clock) {
+        return open(config, clock, LedgerMetrics.none());
+    }
+
+    /** As {@link #open(LedgerConfig, Clock)}, reporting to {@code metrics}. */
+    public static Ledger open(LedgerConfig config, Clock clock, LedgerMetrics metrics) {
         Database database = Database.start(config.database());
         try {
-            return start(database.dataSource(), config, clock, database);
+            return start(database.dataSource(), config, clock, database, metrics);
         } catch (RuntimeException e) {
             database.close();
             throw e;
@@ -54,15 +63,22 @@ public final class Ledger implements AutoCloseable {
 
     /** Starts a ledger on an existing data source (the caller owns it). */
     public static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock) {
-        return start(dataSource, config, clock, null);
+        return start(dataSource, config, clock, null, LedgerMetrics.none());
     }
 
-    private static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, Database owned) {
+    /** As {@link #start(DataSource, LedgerConfig, Clock)}, reporting to {@code metrics}. */
+    public static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, LedgerMetrics metrics) {
+        return start(dataSource, config, clock, null, metrics);
+    }
+
+    private static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, Database owned,
+                                LedgerMetrics metrics) {
         Objects.requireNonNull(dataSource, "dataSource");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(metrics, "metrics");
         Migrations.migrate(dataSource);
-        Ledger ledger = new Ledger(dataSource, config, clock, owned);
+        Ledger ledger = new Ledger(dataSource, config, clock, owned, metrics);
         ledger.writer.start();
         return ledger;
     }
@@ -83,6 +99,13 @@ public final class Ledger implements AutoCloseable {
             return CompletableFuture.completedFuture(List.of());
         }
         CompletableFuture<List<TransferResult>> future = new CompletableFuture<>();
+        future.whenComplete((results, failure) -> {
+            if (failure == null) {
+                metrics.recorded(results);
+            } else {
+                metrics.failed();
+            }
+        });
         writer.enqueue(new Command.Submit(copy, future));
         return future;
     }
@@ -130,6 +153,7 @@ public final class Ledger implements AutoCloseable {
                     positions.add(k);
                 } else {
                     results[k] = parsed[k].ok() ? TransferResult.LINKED_TRANSFER_FAILED : parsed[k].error();
+                    metrics.recorded(results[k]);
                 }
             }
             start = end + 1;

@@ -83,6 +83,11 @@ final class LedgerWriter implements Runnable {
         }
     }
 
+    /** Submissions waiting for the writer thread. */
+    int queueDepth() {
+        return queue.size();
+    }
+
     /** Stops after the group in progress; queued commands fail. */
     void stop() {
         running = false;
