@@ -22,6 +22,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.datatypes.DynamicBytes;
@@ -209,6 +210,18 @@ public final class SettlementVaultGateway {
                                       BigInteger amount, VaultPayout.Outcome outcome) {
         return new VaultPayout(batchId.longValueExact(), Address.of(token), Address.of(recipient),
                 accountId.longValueExact(), Amount.of(amount), outcome, LogPosition.of(log));
+    }
+
+    /**
+     * The account registered under {@code accountId} (ids count up from 1 in order of first
+     * deposit), or empty past the last registered id.
+     */
+    public Optional<Address> accountWithId(long accountId) {
+        if (accountId < 1 || accountId > BatchEncoder.MAX_ACCOUNT_ID) {
+            return Optional.empty();
+        }
+        Address account = Address.of(Calls.call(() -> reader().accountOf(BigInteger.valueOf(accountId)).send()));
+        return account.equals(Address.ZERO) ? Optional.empty() : Optional.of(account);
     }
 
     private long accountId(Address account) {

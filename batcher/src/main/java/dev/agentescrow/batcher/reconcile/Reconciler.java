@@ -1,0 +1,129 @@
+package dev.agentescrow.batcher.reconcile;
+
+import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.VaultPayout;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Compares the vault with itself and with the ledger, per token, and reports every disagreement
+ * (log, metric, result); it never corrects anything.
+ * <ol>
+ *   <li>Custody: the vault's token balance must equal the settled balances of all its registered
+ *       accounts plus the payouts it deferred and nobody claimed yet.</li>
+ *   <li>Accounts: every account's settled balance must equal what the ledger expects
+ *       ({@link ExpectedBalances}), for the union of the vault's accounts and the ledger's.</li>
+ * </ol>
+ * Meters: {@code reconciliation.runs} (counter, tag {@code result} = clean or mismatch) and
+ * {@code reconciliation.mismatches} (gauge: mismatches found by the last run). Run it when no batch
+ * is in flight, or expect the in-flight batch to show as mismatches until it confirms.
+ */
+public final class Reconciler {
+    private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+    /** Upper bound of accounts enumerated per run. */
+    public static final int MAX_ACCOUNTS = 1_000_000;
+
+    private final ChainClient client;
+    private final SettlementVaultGateway vault;
+    private final ResilientRpc rpc;
+    private final ExpectedBalances ledger;
+    private final long vaultDeploymentBlock;
+    private final Clock clock;
+    private final Counter cleanRuns;
+    private final Counter mismatchRuns;
+    private final AtomicInteger lastMismatches;
+
+    public Reconciler(ChainClient client, SettlementVaultGateway vault, ResilientRpc rpc, ExpectedBalances ledger,
+                      long vaultDeploymentBlock, Clock clock, MeterRegistry registry) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.vault = Objects.requireNonNull(vault, "vault");
+        this.rpc = Objects.requireNonNull(rpc, "rpc");
+        this.ledger = Objects.requireNonNull(ledger, "ledger");
+        this.vaultDeploymentBlock = vaultDeploymentBlock;
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.cleanRuns = registry.counter("reconciliation.runs", "result", "clean");
+        this.mismatchRuns = registry.counter("reconciliation.runs", "result", "mismatch");
+        this.lastMismatches = registry.gauge("reconciliation.mismatches", new AtomicInteger());
+    }
+
+    /** Reconciles {@code tokens} now. */
+    public ReconciliationReport reconcile(List<Address> tokens) {
+        List<Address> accounts = registeredAccounts();
+        List<VaultPayout> payouts = rpc.call(() -> vault.payoutsBetween(vaultDeploymentBlock, client.blockNumber()));
+        List<ReconciliationReport.TokenReport> reports = new ArrayList<>();
+        for (Address token : tokens) {
+            reports.add(reconcileToken(token, accounts, payouts));
+        }
+        ReconciliationReport report = new ReconciliationReport(clock.instant(), reports);
+        List<Mismatch> mismatches = report.mismatches();
+        lastMismatches.set(mismatches.size());
+        if (mismatches.isEmpty()) {
+            cleanRuns.increment();
+        } else {
+            mismatchRuns.increment();
+            mismatches.forEach(mismatch -> log.warn("reconciliation mismatch: {}", mismatch));
+        }
+        return report;
+    }
+
+    private ReconciliationReport.TokenReport reconcileToken(Address token, List<Address> accounts,
+                                                            List<VaultPayout> payouts) {
+        Map<Address, BigInteger> expected = ledger.expectedSettled(token);
+        Map<Address, BigInteger> onChain = new HashMap<>();
+        TreeSet<Address> checked = new TreeSet<>(accounts);
+        checked.addAll(expected.keySet());
+        for (Address account : checked) {
+            onChain.put(account, rpc.call(() -> vault.settledBalance(token, account)).baseUnits());
+        }
+        BigInteger settledSum = onChain.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
+        BigInteger pendingSum = payouts.stream()
+                .filter(p -> p.token().equals(token) && p.outcome() == VaultPayout.Outcome.DEFERRED)
+                .map(VaultPayout::recipient).distinct()
+                .map(recipient -> rpc.call(() -> vault.pendingPayout(token, recipient)).baseUnits())
+                .reduce(BigInteger.ZERO, BigInteger::add);
+        BigInteger vaultBalance = rpc.call(() -> new Erc20Token(client, token).balanceOf(vault.address())).baseUnits();
+
+        List<Mismatch> mismatches = new ArrayList<>();
+        if (!vaultBalance.equals(settledSum.add(pendingSum))) {
+            mismatches.add(new Mismatch.Custody(token, vaultBalance, settledSum.add(pendingSum)));
+        }
+        for (Address account : checked) {
+            BigInteger want = expected.getOrDefault(account, BigInteger.ZERO);
+            BigInteger have = onChain.get(account);
+            if (!want.equals(have)) {
+                mismatches.add(new Mismatch.Account(token, account, have, want));
+            }
+        }
+        return new ReconciliationReport.TokenReport(token, vaultBalance, settledSum, pendingSum, checked.size(),
+                mismatches);
+    }
+
+    private List<Address> registeredAccounts() {
+        List<Address> accounts = new ArrayList<>();
+        for (long id = 1; id <= MAX_ACCOUNTS; id++) {
+            long accountId = id;
+            Optional<Address> account = rpc.call(() -> vault.accountWithId(accountId));
+            if (account.isEmpty()) {
+                return accounts;
+            }
+            accounts.add(account.get());
+        }
+        throw new IllegalStateException("the vault has more than " + MAX_ACCOUNTS + " accounts; reconcile in parts");
+    }
+}

@@ -1,0 +1,34 @@
+package dev.agentescrow.batcher.reconcile;
+
+import dev.agentescrow.chain.Address;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.List;
+
+/** The result of one reconciliation run over some tokens. */
+public record ReconciliationReport(Instant at, List<TokenReport> tokens) {
+    public ReconciliationReport {
+        tokens = List.copyOf(tokens);
+    }
+
+    /**
+     * @param vaultTokenBalance the token's {@code balanceOf(vault)}
+     * @param settledSum the sum of every registered account's settled balance
+     * @param pendingPayoutSum the sum of payouts deferred and not yet claimed
+     * @param accountsChecked accounts compared with the ledger
+     */
+    public record TokenReport(Address token, BigInteger vaultTokenBalance, BigInteger settledSum,
+                              BigInteger pendingPayoutSum, int accountsChecked, List<Mismatch> mismatches) {
+        public TokenReport {
+            mismatches = List.copyOf(mismatches);
+        }
+    }
+
+    public List<Mismatch> mismatches() {
+        return tokens.stream().flatMap(t -> t.mismatches().stream()).toList();
+    }
+
+    public boolean clean() {
+        return mismatches().isEmpty();
+    }
+}

@@ -1,0 +1,82 @@
+package dev.agentescrow.batcher.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.chain.RpcResilienceConfig;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.testing.LocalChain;
+import dev.agentescrow.chain.testing.LocalChainExtension;
+import dev.agentescrow.chain.vault.SettlementBatch;
+import dev.agentescrow.chain.vault.SettlementBatch.Delta;
+import dev.agentescrow.chain.vault.SettlementBatch.Payout;
+import dev.agentescrow.chain.vault.SettlementBatch.TokenSettlement;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The reconciler against a real vault: clean books, a ledger that disagrees, and stray tokens. */
+@ExtendWith(LocalChainExtension.class)
+class ReconcilerIT {
+
+    @Test
+    void reportsCleanBooksAndEveryKindOfMismatchWithoutCorrectingAnything(LocalChain chain) {
+        Signer admin = chain.account(LocalChain.ADMIN);
+        Signer operator = chain.account(LocalChain.OPERATOR);
+        Signer alice = chain.account(3);
+        Signer bob = chain.account(4);
+        Address carol = chain.account(5).address();
+        long deployedAt = chain.client().blockNumber() + 1;
+        SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
+                operator.address(), Duration.ofDays(1));
+        Erc20Token token = chain.deployment().token(chain.client());
+        for (Signer agent : List.of(alice, bob)) {
+            token.mint(admin, agent.address(), Amount.of(1_000));
+            vault.deposit(agent, token.address(), Amount.of(1_000));
+        }
+        vault.settleBatch(operator, new SettlementBatch(1, Bytes32.ZERO, List.of(new TokenSettlement(token.address(),
+                List.of(new Delta(alice.address(), BigInteger.valueOf(-300)), new Delta(bob.address(),
+                        BigInteger.valueOf(300))),
+                List.of(new Payout(bob.address(), carol, Amount.of(100)))))));
+
+        Map<Address, BigInteger> books = new HashMap<>(Map.of(
+                alice.address(), BigInteger.valueOf(700), bob.address(), BigInteger.valueOf(1_200)));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Reconciler reconciler = new Reconciler(chain.client(), vault,
+                new ResilientRpc("reconcile", RpcResilienceConfig.defaults()), t -> Map.copyOf(books), deployedAt,
+                Clock.systemUTC(), registry);
+
+        ReconciliationReport clean = reconciler.reconcile(List.of(token.address()));
+        assertThat(clean.clean()).isTrue();
+        assertThat(clean.tokens()).singleElement().satisfies(report -> {
+            assertThat(report.vaultTokenBalance()).isEqualTo(BigInteger.valueOf(1_900));
+            assertThat(report.settledSum()).isEqualTo(BigInteger.valueOf(1_900));
+            assertThat(report.accountsChecked()).isEqualTo(2);
+        });
+
+        // The ledger believes bob holds one unit more; and tokens reach the vault outside any deposit.
+        books.put(bob.address(), BigInteger.valueOf(1_201));
+        token.mint(admin, vault.address(), Amount.of(5));
+        ReconciliationReport dirty = reconciler.reconcile(List.of(token.address()));
+
+        assertThat(dirty.mismatches()).containsExactlyInAnyOrder(
+                new Mismatch.Custody(token.address(), BigInteger.valueOf(1_905), BigInteger.valueOf(1_900)),
+                new Mismatch.Account(token.address(), bob.address(), BigInteger.valueOf(1_200),
+                        BigInteger.valueOf(1_201)));
+        assertThat(vault.settledBalance(token.address(), bob.address())).isEqualTo(Amount.of(1_200));
+        assertThat(registry.get("reconciliation.mismatches").gauge().value()).isEqualTo(2);
+        assertThat(registry.get("reconciliation.runs").tag("result", "clean").counter().count()).isEqualTo(1);
+        assertThat(registry.get("reconciliation.runs").tag("result", "mismatch").counter().count()).isEqualTo(1);
+    }
+}
