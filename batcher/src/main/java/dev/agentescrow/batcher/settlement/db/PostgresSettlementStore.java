@@ -24,6 +24,7 @@ import dev.agentescrow.chain.MinedReceipt;
 import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.TxHash;
 import dev.agentescrow.chain.vault.SettlementBatch;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -390,7 +391,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
                 s.setString(5, movement.token().hex());
                 s.setString(6, movement.leaf().from().hex());
                 s.setString(7, movement.leaf().to().hex());
-                s.setBigDecimal(8, new java.math.BigDecimal(movement.amount().baseUnits()));
+                s.setBigDecimal(8, new BigDecimal(movement.amount().baseUnits()));
                 s.addBatch();
             }
             s.executeBatch();
