@@ -20,6 +20,9 @@ import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
+import dev.agentescrow.batcher.reconcile.ReconciliationReport;
+import dev.agentescrow.batcher.reconcile.Reconciler;
+import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
 import dev.agentescrow.batcher.settlement.BatchPlanner;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.BatchStore;
@@ -34,6 +37,7 @@ import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
 import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
 import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
 import dev.agentescrow.batcher.testing.MutableClock;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.agentescrow.batcher.testing.TestDatabases;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -282,6 +286,17 @@ class LedgerSettlementIT {
             TransferLeaf leaf = proof.leaf();
             assertThat(vault.verifyTransfer(proof.merkleRoot(), proof.proof(), leaf.transferId().toBytes32(),
                     leaf.token(), leaf.from(), leaf.to(), leaf.amount())).isTrue();
+
+            // 7. The reconciler, reading the ledger's tables, finds the books clean.
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            ReconciliationReport report = new Reconciler(operatorClient, vault,
+                    new ResilientRpc("reconciler", RpcResilienceConfig.defaults()),
+                    new LedgerExpectedBalances(dataSource), startBlock, ledgerClock, registry).reconcile(List.of(usd));
+            assertThat(report.mismatches()).isEmpty();
+            assertThat(report.tokens()).hasSize(1);
+            assertThat(report.tokens().getFirst().accountsChecked()).isEqualTo(AGENTS + 2);
+            assertThat(report.tokens().getFirst().settledSum()).isEqualTo(settledTotal);
+            assertThat(registry.get("reconciliation.mismatches").gauge().value()).isZero();
         }
     }
 
