@@ -63,12 +63,14 @@ public final class ChainBenchmark {
      * @param sendTimeLimit time after which no further individual transfer starts
      * @param agents accounts (dev accounts 0, 1, ...) that deposit into the vault and pay each other
      * @param transfers micropayments per settlement run
-     * @param transfersPerBatch the batch trigger of the first settlement run
+     * @param transfersPerBatch the batch trigger of the first settlement run, the reported one
+     * @param otherTriggers batch triggers of further runs, to show how the rate grows with the batch
      * @param seed seed of the micropayments
      */
     public record Config(int senderKeys, int threadsPerKey, int maxSends, Duration sendTimeLimit, int agents,
-                         int transfers, int transfersPerBatch, long seed) {
+                         int transfers, int transfersPerBatch, List<Integer> otherTriggers, long seed) {
         public Config {
+            otherTriggers = List.copyOf(otherTriggers);
             if (senderKeys < 1 || FIRST_SENDER + senderKeys > DevAccounts.FUNDED_ACCOUNTS) {
                 throw new IllegalArgumentException("senderKeys must be in [1, " + (DevAccounts.FUNDED_ACCOUNTS
                         - FIRST_SENDER) + "]: " + senderKeys);
@@ -85,12 +87,12 @@ public final class ChainBenchmark {
 
         /** The scripted run: 8 keys x 2 threads, 400 sends or 60 s; 20 agents, 10,000 micropayments. */
         public static Config full() {
-            return new Config(8, 2, 400, Duration.ofSeconds(60), 20, 10_000, 100, 20261122L);
+            return new Config(8, 2, 400, Duration.ofSeconds(60), 20, 10_000, 100, List.of(1_000), 20261122L);
         }
 
         /** A smoke run of a few seconds. */
         public static Config quick() {
-            return new Config(4, 2, 40, Duration.ofSeconds(20), 20, 1_000, 100, 20261122L);
+            return new Config(4, 2, 40, Duration.ofSeconds(20), 20, 1_000, 100, List.of(), 20261122L);
         }
     }
 
@@ -109,8 +111,12 @@ public final class ChainBenchmark {
         }
     }
 
-    /** Both halves: individual sends, settlement with the default trigger and with the largest batches. */
-    public record Result(Sends sends, Settlement defaultTrigger, Settlement largestBatches) {
+    /**
+     * Individual sends, settlement with the default trigger, with the other triggers in their
+     * order, and with the largest batches the planner allows.
+     */
+    public record Result(Sends sends, Settlement defaultTrigger, List<Settlement> otherTriggers,
+                         Settlement largestBatches) {
         /** Batched settlement (default trigger) over individual sends. */
         public double ratio() {
             return defaultTrigger.tps() / sends.tps();
@@ -136,9 +142,15 @@ public final class ChainBenchmark {
             Map<Address, BigInteger> model = deposit(admin, token, vault, agents);
             Settlement perTrigger = settle(vault, operator, token, agents, model, config,
                     "N=" + config.transfersPerBatch(), new BatchPlanner(config.transfersPerBatch()), 1);
+            List<Settlement> others = new ArrayList<>();
+            int run = 2;
+            for (int trigger : config.otherTriggers()) {
+                others.add(settle(vault, operator, token, agents, model, config, "N=" + trigger,
+                        new BatchPlanner(trigger), run++));
+            }
             Settlement largest = settle(vault, operator, token, agents, model, config,
-                    "largest", BatchPlanner.withDefaults(), 2);
-            return new Result(sends, perTrigger, largest);
+                    "largest", BatchPlanner.withDefaults(), run);
+            return new Result(sends, perTrigger, others, largest);
         }
     }
 

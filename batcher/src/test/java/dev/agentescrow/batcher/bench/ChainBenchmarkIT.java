@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.chain.local.HardhatNode;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +18,7 @@ class ChainBenchmarkIT {
     @Test
     void chainHalfSettlesEveryTransferAndSendsWithoutNonceErrors() {
         ChainBenchmark.Config config = new ChainBenchmark.Config(2, 3, 20, Duration.ofSeconds(60), 20, 300, 100,
-                20261122L);
+                List.of(150), 20261122L);
 
         ChainBenchmark.Result result = ChainBenchmark.run(HardhatNode.locateContractsDir(), config);
 
@@ -29,6 +30,10 @@ class ChainBenchmarkIT {
         assertThat(result.defaultTrigger().batches()).isEqualTo(3);
         assertThat(result.defaultTrigger().tps()).isPositive();
         assertThat(result.defaultTrigger().gasUsed()).isPositive();
+        assertThat(result.otherTriggers()).singleElement().satisfies(run -> {
+            assertThat(run.transfers()).isEqualTo(300);
+            assertThat(run.batches()).isEqualTo(2);
+        });
         assertThat(result.largestBatches().transfers()).isEqualTo(300);
         assertThat(result.largestBatches().batches()).isEqualTo(1);
         assertThat(result.largestBatches().maxEntries()).isLessThanOrEqualTo(20);

@@ -110,7 +110,11 @@ public final class LedgerBenchmark {
         System.out.printf(Locale.ROOT, "%-22s %9d %8s %10.2f %10.1f %12s%n",
                 "individual " + sends.keys() + "x" + sends.threads() / sends.keys() + " thr", sends.confirmed(),
                 "-", sends.seconds(), sends.tps(), "-");
-        for (ChainBenchmark.Settlement s : List.of(chain.defaultTrigger(), chain.largestBatches())) {
+        List<ChainBenchmark.Settlement> settlements = new ArrayList<>();
+        settlements.add(chain.defaultTrigger());
+        settlements.addAll(chain.otherTriggers());
+        settlements.add(chain.largestBatches());
+        for (ChainBenchmark.Settlement s : settlements) {
             System.out.printf(Locale.ROOT, "%-22s %9d %8d %10.2f %10.1f %12d%n", "batched " + s.policy(),
                     s.transfers(), s.batches(), s.seconds(), s.tps(), s.gasUsed());
         }
