@@ -96,8 +96,8 @@ public final class ChainBenchmark {
         }
     }
 
-    /** Individual ERC-20 sends: {@code confirmed} mined transfers in {@code seconds}. */
-    public record Sends(int keys, int threads, long confirmed, long nonceErrors, double seconds) {
+    /** Individual ERC-20 sends: {@code confirmed} mined transfers in {@code seconds}, {@code gasUsed} in all. */
+    public record Sends(int keys, int threads, long confirmed, long nonceErrors, long gasUsed, double seconds) {
         public double tps() {
             return confirmed / seconds;
         }
@@ -171,6 +171,7 @@ public final class ChainBenchmark {
         AtomicInteger next = new AtomicInteger();
         AtomicLong confirmed = new AtomicLong();
         AtomicLong nonceErrors = new AtomicLong();
+        AtomicLong gas = new AtomicLong();
         long start = System.nanoTime();
         long deadline = start + config.sendTimeLimit().toNanos();
         try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
@@ -181,7 +182,8 @@ public final class ChainBenchmark {
                 futures.add(pool.submit(() -> {
                     while (next.getAndIncrement() < config.maxSends() && System.nanoTime() < deadline) {
                         try {
-                            token.transfer(sender, recipient, Amount.of(1));
+                            Receipt receipt = token.transfer(sender, recipient, Amount.of(1));
+                            gas.addAndGet(receipt.gasUsed());
                             confirmed.incrementAndGet();
                         } catch (ChainException e) {
                             if (!isNonceError(e)) {
@@ -204,7 +206,7 @@ public final class ChainBenchmark {
             throw new IllegalStateException("recipients hold " + received + " base units after " + confirmed.get()
                     + " confirmed transfers of 1");
         }
-        return new Sends(config.senderKeys(), threads, confirmed.get(), nonceErrors.get(), seconds);
+        return new Sends(config.senderKeys(), threads, confirmed.get(), nonceErrors.get(), gas.get(), seconds);
     }
 
     /** Whether a failed send was refused for its nonce (reused, skipped, or a replacement of a pending one). */
@@ -243,9 +245,9 @@ public final class ChainBenchmark {
         return model;
     }
 
-    private static Settlement settle(SettlementVaultGateway vault, Signer operator, Erc20Token token, List<Signer> agents,
-                                     Map<Address, BigInteger> model, Config config, String policy,
-                                     BatchPlanner planner, int run) {
+    private static Settlement settle(SettlementVaultGateway vault, Signer operator, Erc20Token token,
+                                     List<Signer> agents, Map<Address, BigInteger> model, Config config,
+                                     String policy, BatchPlanner planner, int run) {
         List<SettlementMovement> movements = micropayments(token.address(), agents, config.transfers(),
                 config.seed() + run, run);
         long firstBatchId = vault.lastBatchId() + 1;

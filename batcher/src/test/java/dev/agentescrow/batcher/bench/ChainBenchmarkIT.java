@@ -26,6 +26,7 @@ class ChainBenchmarkIT {
         assertThat(result.sends().threads()).isEqualTo(6);
         assertThat(result.sends().nonceErrors()).isZero();
         assertThat(result.sends().tps()).isPositive();
+        assertThat(result.sends().gasUsed()).isPositive();
         assertThat(result.defaultTrigger().transfers()).isEqualTo(300);
         assertThat(result.defaultTrigger().batches()).isEqualTo(3);
         assertThat(result.defaultTrigger().tps()).isPositive();

@@ -105,18 +105,18 @@ public final class LedgerBenchmark {
 
         ChainBenchmark.Result chain = ChainBenchmark.run(HardhatNode.locateContractsDir(), chainConfig);
         ChainBenchmark.Sends sends = chain.sends();
-        System.out.printf(Locale.ROOT, "%n%-22s %9s %8s %10s %10s %12s%n",
-                "chain", "transfers", "batches", "seconds", "tps", "gas");
-        System.out.printf(Locale.ROOT, "%-22s %9d %8s %10.2f %10.1f %12s%n",
+        System.out.printf(Locale.ROOT, "%n%-22s %9s %8s %10s %10s %12s %10s%n",
+                "chain", "transfers", "batches", "seconds", "tps", "gas", "gas/xfer");
+        System.out.printf(Locale.ROOT, "%-22s %9d %8s %10.2f %10.1f %12d %10d%n",
                 "individual " + sends.keys() + "x" + sends.threads() / sends.keys() + " thr", sends.confirmed(),
-                "-", sends.seconds(), sends.tps(), "-");
+                "-", sends.seconds(), sends.tps(), sends.gasUsed(), sends.gasUsed() / Math.max(1, sends.confirmed()));
         List<ChainBenchmark.Settlement> settlements = new ArrayList<>();
         settlements.add(chain.defaultTrigger());
         settlements.addAll(chain.otherTriggers());
         settlements.add(chain.largestBatches());
         for (ChainBenchmark.Settlement s : settlements) {
-            System.out.printf(Locale.ROOT, "%-22s %9d %8d %10.2f %10.1f %12d%n", "batched " + s.policy(),
-                    s.transfers(), s.batches(), s.seconds(), s.tps(), s.gasUsed());
+            System.out.printf(Locale.ROOT, "%-22s %9d %8d %10.2f %10.1f %12d %10d%n", "batched " + s.policy(),
+                    s.transfers(), s.batches(), s.seconds(), s.tps(), s.gasUsed(), s.gasUsed() / s.transfers());
         }
         double largestRatio = chain.largestBatches().tps() / sends.tps();
         System.out.printf(Locale.ROOT, "batched (%s) / individual: %.1fx (target >= 50x: %s); largest batches: %.1fx;"
