@@ -11,6 +11,7 @@ import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.local.HardhatNode;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,10 +34,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Durable transfers per second and acknowledgement latency of the ledger against a naive
  * baseline (one database transaction per transfer: two balance UPDATEs and an INSERT) at its
- * best concurrency, both on the same embedded PostgreSQL with synchronous commit on. The last
- * line printed is a JSON object with {@code ledger_tps}, {@code naive_tps}, {@code ledger_p99_ms}.
+ * best concurrency, both on the same embedded PostgreSQL with synchronous commit on; then the chain
+ * half ({@link ChainBenchmark}): settled transfers per second through netted batches against
+ * individual ERC-20 sends on a local Hardhat node, and nonce errors. The last line printed is a
+ * JSON object with {@code ledger_tps}, {@code naive_tps}, {@code ledger_p99_ms},
+ * {@code batched_settled_tps}, {@code individual_sends_tps} and {@code nonce_errors}.
  *
- * <p>Arguments: data directory, ledger transfers, ledger clients, seconds per run.
+ * <p>Arguments: data directory, ledger transfers, ledger clients, seconds per run, chain profile
+ * ({@code full} or {@code quick}, see {@link ChainBenchmark.Config}).
  */
 public final class LedgerBenchmark {
     private static final Address TOKEN = Address.of("0x00000000000000000000000000000000000000c1");
@@ -64,8 +69,11 @@ public final class LedgerBenchmark {
         long ledgerTransfers = args.length > 1 ? Long.parseLong(args[1]) : 200_000;
         int ledgerClients = args.length > 2 ? Integer.parseInt(args[2]) : 768;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 60;
+        ChainBenchmark.Config chainConfig = args.length > 4 && args[4].equals("quick")
+                ? ChainBenchmark.Config.quick() : ChainBenchmark.Config.full();
 
         DatabaseConfig dbConfig = DatabaseConfig.embedded(dataDir).withPoolSize(4);
+        String ledgerJson;
         try (Database database = Database.start(dbConfig)) {
             List<Run> runs = new ArrayList<>();
             for (int clients : NAIVE_CLIENTS) {
@@ -84,14 +92,44 @@ public final class LedgerBenchmark {
                 System.out.printf(Locale.ROOT, "%-8s %8d %10d %10.0f %10.2f %10.2f%n", r.name(), r.clients(),
                         r.transfers(), r.tps(), r.percentileMs(0.50), r.percentileMs(0.99));
             }
-            System.out.printf(Locale.ROOT, "ledger / best naive (%d clients): %.1fx%n", bestNaive.clients(),
-                    ledger.tps() / bestNaive.tps());
-            System.out.printf(Locale.ROOT,
-                    "{\"ledger_tps\": %.0f, \"naive_tps\": %.0f, \"ledger_p99_ms\": %.2f, \"ledger_p50_ms\": %.2f,"
-                            + " \"naive_best_clients\": %d, \"ratio\": %.1f}%n",
+            double ratio = ledger.tps() / bestNaive.tps();
+            System.out.printf(Locale.ROOT, "ledger / best naive (%d clients): %.1fx (target >= 10x: %s),"
+                            + " ledger p99 %.2f ms (target <= 50 ms: %s)%n", bestNaive.clients(), ratio,
+                    met(ratio >= 10), ledger.percentileMs(0.99), met(ledger.percentileMs(0.99) <= 50));
+            ledgerJson = String.format(Locale.ROOT,
+                    "\"ledger_tps\": %.0f, \"naive_tps\": %.0f, \"ledger_p99_ms\": %.2f, \"ledger_p50_ms\": %.2f,"
+                            + " \"naive_best_clients\": %d, \"ratio\": %.1f",
                     ledger.tps(), bestNaive.tps(), ledger.percentileMs(0.99), ledger.percentileMs(0.50),
-                    bestNaive.clients(), ledger.tps() / bestNaive.tps());
+                    bestNaive.clients(), ratio);
         }
+
+        ChainBenchmark.Result chain = ChainBenchmark.run(HardhatNode.locateContractsDir(), chainConfig);
+        ChainBenchmark.Sends sends = chain.sends();
+        System.out.printf(Locale.ROOT, "%n%-22s %9s %8s %10s %10s %12s %10s%n",
+                "chain", "transfers", "batches", "seconds", "tps", "gas", "gas/xfer");
+        System.out.printf(Locale.ROOT, "%-22s %9d %8s %10.2f %10.1f %12d %10d%n",
+                "individual " + sends.keys() + "x" + sends.threads() / sends.keys() + " thr", sends.confirmed(),
+                "-", sends.seconds(), sends.tps(), sends.gasUsed(), sends.gasUsed() / Math.max(1, sends.confirmed()));
+        List<ChainBenchmark.Settlement> settlements = new ArrayList<>();
+        settlements.add(chain.defaultTrigger());
+        settlements.addAll(chain.otherTriggers());
+        settlements.add(chain.largestBatches());
+        for (ChainBenchmark.Settlement s : settlements) {
+            System.out.printf(Locale.ROOT, "%-22s %9d %8d %10.2f %10.1f %12d %10d%n", "batched " + s.policy(),
+                    s.transfers(), s.batches(), s.seconds(), s.tps(), s.gasUsed(), s.gasUsed() / s.transfers());
+        }
+        double largestRatio = chain.largestBatches().tps() / sends.tps();
+        System.out.printf(Locale.ROOT, "batched (%s) / individual: %.1fx (target >= 50x: %s); largest batches: %.1fx;"
+                        + " nonce errors: %d (target 0: %s)%n", chain.defaultTrigger().policy(), chain.ratio(),
+                met(chain.ratio() >= 50), largestRatio, sends.nonceErrors(), met(sends.nonceErrors() == 0));
+        System.out.printf(Locale.ROOT, "{%s, \"batched_settled_tps\": %.1f, \"individual_sends_tps\": %.1f,"
+                        + " \"nonce_errors\": %d, \"batched_largest_tps\": %.1f, \"batched_ratio\": %.1f,"
+                        + " \"batched_largest_ratio\": %.1f}%n", ledgerJson, chain.defaultTrigger().tps(),
+                sends.tps(), sends.nonceErrors(), chain.largestBatches().tps(), chain.ratio(), largestRatio);
+    }
+
+    private static String met(boolean met) {
+        return met ? "met" : "NOT met";
     }
 
     // ------------------------------------------------------------------ ledger
