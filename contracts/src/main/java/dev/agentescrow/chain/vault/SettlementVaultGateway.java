@@ -19,11 +19,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
+import java.util.concurrent.ConcurrentHashMap;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.datatypes.DynamicBytes;
 import org.web3j.abi.datatypes.generated.Uint64;
@@ -40,6 +39,8 @@ public final class SettlementVaultGateway {
     private final Address address;
     private final ContractLogs logs;
     private final Erc20PermitSigner permits;
+    private final Map<Address, Long> accountIds = new ConcurrentHashMap<>();
+    private final Map<Address, Long> tokenIds = new ConcurrentHashMap<>();
 
     public SettlementVaultGateway(ChainClient client, Address address) {
         this.client = client;
@@ -86,7 +87,7 @@ public final class SettlementVaultGateway {
      * token or account that never deposited (the vault has no id for it).
      */
     public Receipt settleBatch(Signer operator, SettlementBatch batch) {
-        byte[] packed = BatchEncoder.encode(batch, memoized(this::tokenId), memoized(this::accountId));
+        byte[] packed = BatchEncoder.encode(batch, this::tokenId, this::accountId);
         return Calls.send(() -> Receipt.of(as(operator).settleBatch(BigInteger.valueOf(batch.batchId()),
                 batch.merkleRoot().bytes(), packed).send()));
     }
@@ -100,7 +101,7 @@ public final class SettlementVaultGateway {
      * here. Signs with the operator's key only; its transaction manager's nonce counter is not used.
      */
     public PreparedTransaction prepareSettleBatch(Signer operator, SettlementBatch batch, long nonce) {
-        byte[] packed = BatchEncoder.encode(batch, memoized(this::tokenId), memoized(this::accountId));
+        byte[] packed = BatchEncoder.encode(batch, this::tokenId, this::accountId);
         org.web3j.abi.datatypes.Function call = new org.web3j.abi.datatypes.Function(SettlementVault.FUNC_SETTLEBATCH, List.of(
                 new Uint64(BigInteger.valueOf(batch.batchId())),
                 new org.web3j.abi.datatypes.generated.Bytes32(batch.merkleRoot().bytes()),
@@ -224,26 +225,28 @@ public final class SettlementVaultGateway {
         return account.equals(Address.ZERO) ? Optional.empty() : Optional.of(account);
     }
 
+    /** The vault's id of {@code account}; an id never changes once assigned, so it is cached. */
     private long accountId(Address account) {
-        long id = Calls.call(() -> reader().accountIdOf(account.hex()).send()).longValueExact();
-        if (id == 0) {
-            throw new IllegalArgumentException("account " + account + " never deposited into vault " + address);
-        }
-        return id;
+        return accountIds.computeIfAbsent(account, a -> {
+            long id = Calls.call(() -> reader().accountIdOf(a.hex()).send()).longValueExact();
+            if (id == 0) {
+                throw new IllegalArgumentException("account " + a + " never deposited into vault " + address);
+            }
+            return id;
+        });
     }
 
+    /** The vault's id of {@code token}; cached like account ids. */
     private long tokenId(Address token) {
-        long id = Calls.call(() -> reader().tokenIdOf(token.hex()).send()).longValueExact();
-        if (id == 0) {
-            throw new IllegalArgumentException("token " + token + " was never deposited into vault " + address);
-        }
-        return id;
+        return tokenIds.computeIfAbsent(token, t -> {
+            long id = Calls.call(() -> reader().tokenIdOf(t.hex()).send()).longValueExact();
+            if (id == 0) {
+                throw new IllegalArgumentException("token " + t + " was never deposited into vault " + address);
+            }
+            return id;
+        });
     }
 
-    private static Function<Address, Long> memoized(Function<Address, Long> lookup) {
-        Map<Address, Long> cache = new HashMap<>();
-        return key -> cache.computeIfAbsent(key, lookup);
-    }
 
     private SettlementVault as(Signer signer) {
         return SettlementVault.load(address.hex(), client.web3j(), signer.transactionManager(), signer.gasProvider());
