@@ -25,8 +25,8 @@ import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
 import dev.agentescrow.batcher.settlement.BatchPlanner;
 import dev.agentescrow.batcher.settlement.BatchState;
-import dev.agentescrow.batcher.settlement.BatchStore;
 import dev.agentescrow.batcher.settlement.BatchSubmitter;
+import dev.agentescrow.batcher.settlement.FaultingBatchStore;
 import dev.agentescrow.batcher.settlement.BatchTrigger;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.SettlementBatchRecord;
@@ -44,8 +44,6 @@ import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.ChainSettings;
 import dev.agentescrow.chain.Erc20Token;
-import dev.agentescrow.chain.MinedReceipt;
-import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.local.DevAccounts;
 import dev.agentescrow.chain.testing.LocalChain;
@@ -67,7 +65,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -102,55 +99,6 @@ class LedgerSettlementIT {
     private static final Amount SYSTEM_DEPOSIT = Amount.of(1);
 
     private final AtomicLong ids = new AtomicLong(1);
-
-    /** Fails {@code markSubmitted} once: the process dies with its first batch BUILT. */
-    private static final class CrashAfterBuilt implements BatchStore {
-        private final BatchStore delegate;
-        private boolean crashed;
-
-        CrashAfterBuilt(BatchStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds) {
-            delegate.saveBuilt(record, movementIds);
-        }
-
-        @Override
-        public SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction) {
-            if (!crashed) {
-                crashed = true;
-                throw new IllegalStateException("process killed with batch " + batchId + " BUILT");
-            }
-            return delegate.markSubmitted(batchId, transaction);
-        }
-
-        @Override
-        public SettlementBatchRecord markConfirmed(long batchId, MinedReceipt receipt) {
-            return delegate.markConfirmed(batchId, receipt);
-        }
-
-        @Override
-        public SettlementBatchRecord markReverted(long batchId, String reason) {
-            return delegate.markReverted(batchId, reason);
-        }
-
-        @Override
-        public List<SettlementBatchRecord> openBatches() {
-            return delegate.openBatches();
-        }
-
-        @Override
-        public long lastBatchId() {
-            return delegate.lastBatchId();
-        }
-
-        @Override
-        public Optional<InclusionProof> proof(SettlementTransferId transferId) {
-            return delegate.proof(transferId);
-        }
-    }
 
     @Test
     void depositsTransfersAndWithdrawalsSettleOnChainExactlyAsTheLedgerBooksThem(LocalChain chain,
@@ -219,12 +167,14 @@ class LedgerSettlementIT {
                     new ResilientRpc("submitter", RpcResilienceConfig.defaults()));
             BatchTrigger trigger = new BatchTrigger(12, Duration.ofSeconds(60),
                     Clock.fixed(NOW.plus(Duration.ofHours(1)), ZoneOffset.UTC));
-            BatchSubmitter doomed = new BatchSubmitter(settlementChain, new CrashAfterBuilt(crashedStore),
+            FaultingBatchStore crashing = new FaultingBatchStore(crashedStore);
+            crashing.crashAt(FaultingBatchStore.Point.BEFORE_SUBMITTED);
+            BatchSubmitter doomed = new BatchSubmitter(settlementChain, crashing,
                     crashedStore, new PostgresAdvisoryLock(dataSource), trigger, BatchPlanner.withDefaults());
             assertThat(rival.tryAcquire()).isTrue();
             assertThat(doomed.tick().outcome()).isEqualTo(TickResult.Outcome.NOT_LEADER);
             rival.release();
-            assertThatThrownBy(doomed::tick).hasMessageContaining("BUILT");
+            assertThatThrownBy(doomed::tick).isInstanceOf(FaultingBatchStore.Crash.class);
             assertThat(crashedStore.openBatches()).singleElement()
                     .extracting(SettlementBatchRecord::state).isEqualTo(BatchState.BUILT);
 

@@ -12,14 +12,14 @@ import java.util.Optional;
  * A {@link BatchStore} that runs a one-shot action at an armed point: to simulate a process that
  * dies there ({@link Crash}), or to break the chain at exactly that moment.
  */
-final class FaultingBatchStore implements BatchStore {
+public final class FaultingBatchStore implements BatchStore {
     /** Where an action can be armed. */
-    enum Point {
+    public enum Point {
         BEFORE_SUBMITTED, AFTER_SUBMITTED, BEFORE_CONFIRMED
     }
 
     /** The simulated death of the submitter process. */
-    static final class Crash extends RuntimeException {
+    public static final class Crash extends RuntimeException {
         Crash(Point point) {
             super("simulated crash at " + point);
         }
@@ -28,15 +28,15 @@ final class FaultingBatchStore implements BatchStore {
     private final BatchStore delegate;
     private final Map<Point, Runnable> armed = new EnumMap<>(Point.class);
 
-    FaultingBatchStore(BatchStore delegate) {
+    public FaultingBatchStore(BatchStore delegate) {
         this.delegate = delegate;
     }
 
-    synchronized void arm(Point point, Runnable action) {
+    public synchronized void arm(Point point, Runnable action) {
         armed.put(point, action);
     }
 
-    synchronized void crashAt(Point point) {
+    public synchronized void crashAt(Point point) {
         arm(point, () -> {
             throw new Crash(point);
         });
