@@ -1,5 +1,6 @@
 package dev.agentescrow.batcher.ledger;
 
+import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
 import dev.agentescrow.batcher.ledger.db.LedgerStore;
 import java.sql.Connection;
@@ -146,6 +147,7 @@ final class LedgerWriter implements Runnable {
             } catch (DuplicateIdException e) {
                 completions = attempt(commands, true);
             }
+            FailPoints.reached("ledger.after-commit");
             completions.forEach(Runnable::run);
         } catch (SQLException | RuntimeException e) {
             LOG.error("ledger group of {} commands failed; reloading state from the database", commands.size(), e);
