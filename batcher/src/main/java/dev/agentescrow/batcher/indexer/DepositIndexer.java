@@ -1,7 +1,7 @@
 package dev.agentescrow.batcher.indexer;
 
-import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.LogPosition;

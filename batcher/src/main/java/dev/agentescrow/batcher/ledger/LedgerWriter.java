@@ -1,8 +1,8 @@
 package dev.agentescrow.batcher.ledger;
 
-import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
 import dev.agentescrow.batcher.ledger.db.LedgerStore;
+import dev.agentescrow.batcher.support.FailPoints;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;

@@ -1,7 +1,7 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainException;
 import dev.agentescrow.chain.ChainClient.BroadcastOutcome;
