@@ -1,6 +1,7 @@
 package dev.agentescrow.batcher.indexer;
 
 import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.LogPosition;
@@ -78,6 +79,7 @@ public final class DepositIndexer {
                 case ALREADY_CREDITED -> alreadyCredited++;
                 case REJECTED -> rejected++;
             }
+            FailPoints.reached("indexer.mid-poll");
         }
         checkpoints.save(STREAM, new IndexerCheckpoint(toBlock, toHash));
         return new PollResult(fromBlock, toBlock, credited, alreadyCredited, rejected);

@@ -2,6 +2,7 @@ package dev.agentescrow.batcher.ledger;
 
 import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
 import dev.agentescrow.batcher.ledger.db.LedgerStore;
+import dev.agentescrow.batcher.support.FailPoints;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -146,6 +147,7 @@ final class LedgerWriter implements Runnable {
             } catch (DuplicateIdException e) {
                 completions = attempt(commands, true);
             }
+            FailPoints.reached("ledger.after-commit");
             completions.forEach(Runnable::run);
         } catch (SQLException | RuntimeException e) {
             LOG.error("ledger group of {} commands failed; reloading state from the database", commands.size(), e);

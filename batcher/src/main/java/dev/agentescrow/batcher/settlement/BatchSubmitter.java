@@ -1,6 +1,7 @@
 package dev.agentescrow.batcher.settlement;
 
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainException;
 import dev.agentescrow.chain.ChainClient.BroadcastOutcome;
@@ -123,6 +124,7 @@ public final class BatchSubmitter {
         long fromBlock = rpc(chain.client()::blockNumber);
         SettlementBatchRecord built = SettlementBatchRecord.built(batch, fromBlock);
         store.saveBuilt(built, batch.movements().stream().map(SettlementMovement::transferId).toList());
+        FailPoints.reached("settlement.after-built");
         metrics.built(batch.batchId(), batch.movementCount());
         log.info("built {} ({} due)", batch, decision.reason());
         return submit(built, true);
@@ -199,6 +201,7 @@ public final class BatchSubmitter {
                     transaction.from(), record.batchId());
             return submit(record, false);
         }
+        FailPoints.reached("settlement.after-broadcast");
         Optional<MinedReceipt> mined = receipt(transaction);
         if (mined.isEmpty()) {
             return TickResult.of(outcome == BroadcastOutcome.ACCEPTED ? TickResult.Outcome.SUBMITTED
@@ -250,6 +253,7 @@ public final class BatchSubmitter {
     }
 
     private TickResult confirm(SettlementBatchRecord record, MinedReceipt mined) {
+        FailPoints.reached("settlement.before-confirm");
         source.settled(record.batchId());
         store.markConfirmed(record.batchId(), mined);
         metrics.confirmed(record.batchId(), record.batch().movementCount(), mined.gasUsed());

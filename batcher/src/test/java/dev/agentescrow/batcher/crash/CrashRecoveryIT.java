@@ -1,0 +1,351 @@
+package dev.agentescrow.batcher.crash;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.chain.RpcResilienceConfig;
+import dev.agentescrow.batcher.ledger.TransferRequest;
+import dev.agentescrow.batcher.reconcile.ReconciliationReport;
+import dev.agentescrow.batcher.reconcile.Reconciler;
+import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
+import dev.agentescrow.batcher.support.FailPoints;
+import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
+import dev.agentescrow.batcher.testing.TestDatabases;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.testing.LocalChain;
+import dev.agentescrow.chain.testing.LocalChainExtension;
+import dev.agentescrow.chain.vault.BatchSettled;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Crash recovery with real processes: the batcher runs in a child JVM ({@link BatcherProcess})
+ * that stops at a named fail point and is killed with SIGKILL; a fresh child then finishes the
+ * same phase. After every point the ledger holds every transfer once, every batch id has exactly
+ * one {@code BatchSettled} event, and the chain agrees with the ledger to the unit. Finally two
+ * children settle the same database at once and the advisory lock keeps their work apart.
+ */
+@ExtendWith({LocalChainExtension.class, EmbeddedPostgresExtension.class})
+class CrashRecoveryIT {
+    private static final Duration FAILPOINT_WAIT = Duration.ofSeconds(60);
+    private static final Duration EXIT_WAIT = Duration.ofSeconds(90);
+    private static final String EOF = "<end of output>";
+
+    private String jdbcUrl;
+    private String rpcUrl;
+    private Address vaultAddress;
+    private Address usd;
+    private long startBlock;
+
+    @Test
+    void everyTransferSettlesExactlyOnceAfterASigkillAtEachNamedPoint(LocalChain chain, TestDatabases databases)
+            throws Exception {
+        Signer admin = chain.account(LocalChain.ADMIN);
+        Erc20Token token = Erc20Token.deployTestToken(chain.client(), admin, "Crash USD", "CUSD", 6);
+        SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
+                CrashWorkload.address(CrashWorkload.OPERATOR), Duration.ofDays(7));
+        DataSource dataSource = databases.create();
+        String database;
+        try (Connection c = dataSource.getConnection()) {
+            database = c.getCatalog();
+        }
+        jdbcUrl = databases.server().getJdbcUrl("postgres", database);
+        rpcUrl = chain.rpcUrl();
+        vaultAddress = vault.address();
+        usd = token.address();
+        startBlock = chain.client().blockNumber() + 1;
+
+        // Deposits on chain: the agents and the two system holders (the vault knows only depositors).
+        SettlementVaultGateway vaultAsAgents = new SettlementVaultGateway(chain.client(), vault.address());
+        for (int account : CrashWorkload.AGENT_ACCOUNTS) {
+            deposit(chain, token, vaultAsAgents, admin, account, CrashWorkload.DEPOSIT);
+        }
+        for (int account : List.of(CrashWorkload.FEE_COLLECTOR, CrashWorkload.ESCROW_HOLDER)) {
+            deposit(chain, token, vaultAsAgents, admin, account, CrashWorkload.SYSTEM_DEPOSIT);
+        }
+        List<List<TransferRequest>> rounds = new ArrayList<>();
+
+        // 1. Killed while indexing, after the first deposit is credited and before the checkpoint moves.
+        crashThenRecover("deposit-index", 0, false, "indexer.mid-poll");
+        assertLedger(dataSource, rounds);
+
+        // 2. Killed after a transfer group commits and before its callers hear back.
+        rounds.add(CrashWorkload.round(0, usd, true));
+        crashThenRecover("transfers", 0, true, "ledger.after-commit");
+        assertLedger(dataSource, rounds);
+
+        // 3. Killed after a batch is built, after it is broadcast, and after its receipt is seen.
+        crashThenRecover("settle", 0, false, "settlement.after-built");
+        assertSettled(chain, dataSource, token, vault, rounds, 1);
+        for (String point : List.of("settlement.after-broadcast", "settlement.before-confirm")) {
+            int round = rounds.size();
+            rounds.add(CrashWorkload.round(round, usd, true));
+            runToCompletion("transfers", round, true);
+            assertLedger(dataSource, rounds);
+            crashThenRecover("settle", 0, false, point);
+            assertSettled(chain, dataSource, token, vault, rounds, round + 1);
+        }
+
+        // 4. Two submitters on one database at once: one holds the advisory lock at a time.
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + BatcherProcess.LOCK_TICKS_TABLE
+                    + " (pid BIGINT NOT NULL, outcome TEXT NOT NULL, acquired_at TIMESTAMP NOT NULL,"
+                    + " released_at TIMESTAMP NOT NULL)");
+        }
+        int lockRound = rounds.size();
+        rounds.add(CrashWorkload.round(lockRound, usd, false));
+        runToCompletion("transfers", lockRound, false);
+        long batchesBefore = vault.lastBatchId();
+        Set<Long> pids = new HashSet<>();
+        try (Child first = new Child("settle-loop-for-lock-test", lockRound, false, null);
+             Child second = new Child("settle-loop-for-lock-test", lockRound, false, null)) {
+            pids.add(first.process.pid());
+            pids.add(second.process.pid());
+            first.awaitSuccess();
+            second.awaitSuccess();
+        }
+        assertSettled(chain, dataSource, token, vault, rounds, rounds.size() - 1);
+        List<LockTick> ticks = lockTicks(dataSource);
+        assertThat(ticks).isNotEmpty().allSatisfy(tick -> assertThat(pids).contains(tick.pid()));
+        for (int i = 1; i < ticks.size(); i++) {
+            assertThat(ticks.get(i).acquiredAt()).as("tick %d starts after tick %d released the lock", i, i - 1)
+                    .isAfterOrEqualTo(ticks.get(i - 1).releasedAt());
+        }
+        assertThat(vault.lastBatchId() - batchesBefore).as("the lock round needs several batches").isGreaterThan(1);
+        assertThat(ticks.stream().filter(tick -> tick.outcome().equals("CONFIRMED")).count())
+                .as("each new batch confirmed by exactly one tick of one process")
+                .isEqualTo(vault.lastBatchId() - batchesBefore);
+    }
+
+    private static void deposit(LocalChain chain, Erc20Token token, SettlementVaultGateway vault, Signer admin,
+                                int account, Amount amount) {
+        Signer holder = chain.account(account);
+        token.mint(admin, holder.address(), amount);
+        vault.deposit(holder, token.address(), amount);
+    }
+
+    /** Runs the phase with the point armed, kills the child there, then finishes the phase in a fresh child. */
+    private void crashThenRecover(String phase, int round, boolean withdrawal, String point) throws Exception {
+        try (Child doomed = new Child(phase, round, withdrawal, point)) {
+            doomed.awaitLine("FAILPOINT " + point);
+            doomed.process.destroyForcibly();
+            assertThat(doomed.process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(doomed.process.isAlive()).isFalse();
+            assertThat(doomed.process.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
+        }
+        runToCompletion(phase, round, withdrawal);
+    }
+
+    private void runToCompletion(String phase, int round, boolean withdrawal) throws Exception {
+        try (Child child = new Child(phase, round, withdrawal, null)) {
+            child.awaitSuccess();
+        }
+    }
+
+    private void assertLedger(DataSource dataSource, List<List<TransferRequest>> rounds) throws SQLException {
+        assertThat(userBalances(dataSource)).isEqualTo(CrashWorkload.expectedUsers(rounds, usd));
+        List<UUID> ids = rounds.stream().flatMap(List::stream).map(request -> request.id().toUuid()).toList();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM transfers WHERE id = ANY(?)")) {
+            s.setArray(1, c.createArrayOf("uuid", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("every acknowledged or committed transfer once").isEqualTo(ids.size());
+            }
+        }
+    }
+
+    private void assertSettled(LocalChain chain, DataSource dataSource, Erc20Token token,
+                               SettlementVaultGateway vault, List<List<TransferRequest>> rounds, int withdrawals)
+            throws SQLException {
+        assertLedger(dataSource, rounds);
+        long lastBatchId = vault.lastBatchId();
+        assertThat(lastBatchId).isPositive();
+        List<BatchSettled> events = vault.batchesSettledBetween(startBlock, chain.client().blockNumber());
+        assertThat(events.stream().collect(Collectors.groupingBy(BatchSettled::batchId, Collectors.counting())))
+                .as("one BatchSettled event per batch id")
+                .isEqualTo(LongStream.rangeClosed(1, lastBatchId).boxed()
+                        .collect(Collectors.toMap(Function.identity(), id -> 1L)));
+        assertThat(batchStates(dataSource)).isEqualTo(Map.of("CONFIRMED", lastBatchId));
+        assertThat(count(dataSource, "SELECT count(*) FROM transfers WHERE reference LIKE 'payout:%'"))
+                .as("one payout per withdrawal").isEqualTo(withdrawals);
+
+        Map<Address, BigInteger> users = userBalances(dataSource);
+        BigInteger settledTotal = BigInteger.ZERO;
+        for (Map.Entry<Address, BigInteger> user : users.entrySet()) {
+            BigInteger onChain = vault.settledBalance(usd, user.getKey()).baseUnits();
+            assertThat(onChain).as("settled balance of %s", user.getKey()).isEqualTo(user.getValue());
+            settledTotal = settledTotal.add(onChain);
+        }
+        BigInteger paidOut = BigInteger.ZERO;
+        BigInteger pending = BigInteger.ZERO;
+        for (Address agent : CrashWorkload.agents()) {
+            BigInteger owed = vault.pendingPayout(usd, agent).baseUnits();
+            pending = pending.add(owed);
+            paidOut = paidOut.add(token.balanceOf(agent).baseUnits()).add(owed);
+        }
+        assertThat(paidOut).as("every withdrawal paid once")
+                .isEqualTo(CrashWorkload.WITHDRAWAL.baseUnits().multiply(BigInteger.valueOf(withdrawals)));
+        assertThat(token.balanceOf(vault.address()).baseUnits()).isEqualTo(settledTotal.add(pending));
+
+        ReconciliationReport report = new Reconciler(chain.client(), vault,
+                new ResilientRpc("reconciler", RpcResilienceConfig.defaults()), new LedgerExpectedBalances(dataSource),
+                startBlock, Clock.systemUTC(), new SimpleMeterRegistry()).reconcile(List.of(usd));
+        assertThat(report.mismatches()).isEmpty();
+        assertThat(report.tokens().getFirst().settledSum()).isEqualTo(settledTotal);
+    }
+
+    private Map<Address, BigInteger> userBalances(DataSource dataSource) throws SQLException {
+        Map<Address, BigInteger> out = new HashMap<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("""
+                     SELECT owner, credits_posted - debits_posted FROM account_balances
+                     WHERE kind = 'USER' AND token = ?""")) {
+            s.setString(1, usd.hex());
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.put(Address.of(rs.getString(1)), rs.getBigDecimal(2).toBigIntegerExact());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Long> batchStates(DataSource dataSource) throws SQLException {
+        Map<String, Long> out = new HashMap<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT state, count(*) FROM settlement_batches GROUP BY state");
+             ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    private static long count(DataSource dataSource, String sql) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement(sql);
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private record LockTick(long pid, String outcome, Timestamp acquiredAt, Timestamp releasedAt) {
+    }
+
+    private static List<LockTick> lockTicks(DataSource dataSource) throws SQLException {
+        List<LockTick> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT pid, outcome, acquired_at, released_at FROM "
+                     + BatcherProcess.LOCK_TICKS_TABLE + " ORDER BY acquired_at");
+             ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                out.add(new LockTick(rs.getLong(1), rs.getString(2), rs.getTimestamp(3), rs.getTimestamp(4)));
+            }
+        }
+        return out;
+    }
+
+    /** A child JVM running one phase; its output is read line by line on a daemon thread. */
+    private final class Child implements AutoCloseable {
+        private final Process process;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final StringBuffer output = new StringBuffer();
+
+        Child(String phase, int round, boolean withdrawal, String failPoint) throws IOException {
+            List<String> command = new ArrayList<>();
+            command.add(ProcessHandle.current().info().command().orElseThrow());
+            command.add("-XX:TieredStopAtLevel=1");
+            command.add("-Xmx256m");
+            if (failPoint != null) {
+                command.add("-D" + FailPoints.PROPERTY + "=" + failPoint);
+            }
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), BatcherProcess.class.getName(),
+                    jdbcUrl, rpcUrl, vaultAddress.hex(), usd.hex(), Long.toString(startBlock), phase,
+                    Integer.toString(round), Boolean.toString(withdrawal)));
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Thread reader = new Thread(this::read, "child-" + process.pid());
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        private void read() {
+            try (BufferedReader in = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    output.append(line).append('\n');
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                output.append("reading failed: ").append(e).append('\n');
+            } finally {
+                lines.add(EOF);
+            }
+        }
+
+        void awaitLine(String expected) throws InterruptedException {
+            long deadline = System.nanoTime() + FAILPOINT_WAIT.toNanos();
+            while (true) {
+                String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (line == null || line.equals(EOF)) {
+                    fail("child never printed '%s'; output:%n%s", expected, output);
+                }
+                if (line.equals(expected)) {
+                    return;
+                }
+            }
+        }
+
+        void awaitSuccess() throws InterruptedException {
+            if (!process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                fail("child did not finish in %s; output:%n%s", EXIT_WAIT, output);
+            }
+            assertThat(process.exitValue()).as("exit code; output:%n%s", output).isZero();
+            assertThat(output.toString()).contains("DONE ");
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+                process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS);
+            }
+        }
+    }
+}
