@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(EmbeddedPostgresExtension.class)
 class LedgerRandomWorkloadIT {
-    private static final int OPERATIONS = 10_000;
+    /** At least 10k in the suite; {@code -Dledger.operations=100000} (or more) for the long benchmark mode. */
+    private static final int OPERATIONS = Math.max(10_000, Integer.getInteger("ledger.operations", 10_000));
     private static final int SUBMISSIONS_PER_ROUND = 8;
     private static final long MAX_TIMEOUT_SECONDS = 600;
     /** Restarts recover from the last checkpoint plus the transfers after it. */
