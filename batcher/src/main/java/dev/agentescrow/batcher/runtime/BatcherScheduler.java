@@ -1,0 +1,79 @@
+package dev.agentescrow.batcher.runtime;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the batcher's periodic steps (index deposits, tick the submitter, expire holds, reconcile)
+ * each at its own fixed delay, on one thread, so that no two steps ever run at once. A step that
+ * throws is logged and counted, and runs again at its next turn: one failing RPC never stops the
+ * schedule. Meter: {@code batcher.steps} (counter, tags {@code step} and {@code result} = ok or
+ * failed).
+ */
+public final class BatcherScheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BatcherScheduler.class);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+    /** One periodic step: its name, the delay between the end of one run and the next, the work. */
+    public record Step(String name, Duration delay, Runnable work) {
+        public Step {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(work, "work");
+            if (delay == null || delay.isNegative() || delay.isZero()) {
+                throw new IllegalArgumentException("step " + name + " needs a positive delay");
+            }
+        }
+    }
+
+    private final ScheduledExecutorService executor;
+
+    private BatcherScheduler(ScheduledExecutorService executor) {
+        this.executor = executor;
+    }
+
+    /** Starts running {@code steps}, each first at once and then after its delay. */
+    public static BatcherScheduler start(List<Step> steps, MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(
+                runnable -> Thread.ofPlatform().name("batcher-scheduler").daemon(true).unstarted(runnable));
+        for (Step step : List.copyOf(steps)) {
+            Counter ok = registry.counter("batcher.steps", "step", step.name(), "result", "ok");
+            Counter failed = registry.counter("batcher.steps", "step", step.name(), "result", "failed");
+            executor.scheduleWithFixedDelay(() -> run(step, ok, failed), 0, step.delay().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+        return new BatcherScheduler(executor);
+    }
+
+    private static void run(Step step, Counter ok, Counter failed) {
+        try {
+            step.work().run();
+            ok.increment();
+        } catch (RuntimeException e) {
+            failed.increment();
+            log.error("batcher step {} failed; it runs again in its next turn", step.name(), e);
+        }
+    }
+
+    /** Lets the step in progress finish, then stops; no step starts after this returns. */
+    @Override
+    public void close() {
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
