@@ -11,6 +11,7 @@ import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
 import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
+import dev.agentescrow.batcher.testing.LedgerTables;
 import dev.agentescrow.batcher.testing.TestDatabases;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -176,7 +177,7 @@ class CrashRecoveryIT {
     }
 
     private void assertLedger(DataSource dataSource, List<List<TransferRequest>> rounds) throws SQLException {
-        assertThat(userBalances(dataSource)).isEqualTo(CrashWorkload.expectedUsers(rounds, usd));
+        assertThat(LedgerTables.userBalances(dataSource, usd)).isEqualTo(CrashWorkload.expectedUsers(rounds, usd));
         List<UUID> ids = rounds.stream().flatMap(List::stream).map(request -> request.id().toUuid()).toList();
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("SELECT count(*) FROM transfers WHERE id = ANY(?)")) {
@@ -203,7 +204,7 @@ class CrashRecoveryIT {
         assertThat(count(dataSource, "SELECT count(*) FROM transfers WHERE reference LIKE 'payout:%'"))
                 .as("one payout per withdrawal").isEqualTo(withdrawals);
 
-        Map<Address, BigInteger> users = userBalances(dataSource);
+        Map<Address, BigInteger> users = LedgerTables.userBalances(dataSource, usd);
         BigInteger settledTotal = BigInteger.ZERO;
         for (Map.Entry<Address, BigInteger> user : users.entrySet()) {
             BigInteger onChain = vault.settledBalance(usd, user.getKey()).baseUnits();
@@ -228,21 +229,6 @@ class CrashRecoveryIT {
         assertThat(report.tokens().getFirst().settledSum()).isEqualTo(settledTotal);
     }
 
-    private Map<Address, BigInteger> userBalances(DataSource dataSource) throws SQLException {
-        Map<Address, BigInteger> out = new HashMap<>();
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("""
-                     SELECT owner, credits_posted - debits_posted FROM account_balances
-                     WHERE kind = 'USER' AND token = ?""")) {
-            s.setString(1, usd.hex());
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    out.put(Address.of(rs.getString(1)), rs.getBigDecimal(2).toBigIntegerExact());
-                }
-            }
-        }
-        return out;
-    }
 
     private static Map<String, Long> batchStates(DataSource dataSource) throws SQLException {
         Map<String, Long> out = new HashMap<>();

@@ -36,6 +36,7 @@ import dev.agentescrow.batcher.settlement.db.PostgresAdvisoryLock;
 import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
 import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
 import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
+import dev.agentescrow.batcher.testing.LedgerTables;
 import dev.agentescrow.batcher.testing.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.agentescrow.batcher.testing.TestDatabases;
@@ -146,7 +147,7 @@ class LedgerSettlementIT {
             assertThat(replay.credited()).isZero();
             assertThat(replay.alreadyCredited()).isEqualTo(AGENTS + 2);
             for (Address agent : agents) {
-                assertThat(userBalances(dataSource, usd)).containsEntry(agent, DEPOSIT.baseUnits());
+                assertThat(LedgerTables.userBalances(dataSource, usd)).containsEntry(agent, DEPOSIT.baseUnits());
             }
 
             // 2. Off-chain business through the ledger API.
@@ -199,7 +200,7 @@ class LedgerSettlementIT {
             assertThat(store.quarantined()).isEmpty();
 
             // 5. Chain and ledger agree.
-            Map<Address, BigInteger> ledgerUsers = userBalances(dataSource, usd);
+            Map<Address, BigInteger> ledgerUsers = LedgerTables.userBalances(dataSource, usd);
             assertThat(ledgerUsers).hasSize(AGENTS + 2);
             BigInteger settledTotal = BigInteger.ZERO;
             Map<String, BigInteger> system = systemBalances(dataSource, usd);
@@ -297,21 +298,6 @@ class LedgerSettlementIT {
         return request.id();
     }
 
-    private static Map<Address, BigInteger> userBalances(DataSource dataSource, Address token) throws SQLException {
-        Map<Address, BigInteger> out = new HashMap<>();
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("""
-                     SELECT owner, credits_posted - debits_posted FROM account_balances
-                     WHERE kind = 'USER' AND token = ?""")) {
-            s.setString(1, token.hex());
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    out.put(Address.of(rs.getString(1)), rs.getBigDecimal(2).toBigIntegerExact());
-                }
-            }
-        }
-        return out;
-    }
 
     private static Map<String, BigInteger> systemBalances(DataSource dataSource, Address token) throws SQLException {
         Map<String, BigInteger> out = new HashMap<>();

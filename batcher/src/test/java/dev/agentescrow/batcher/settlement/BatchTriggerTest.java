@@ -5,43 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentescrow.batcher.settlement.BatchTrigger.Decision;
 import dev.agentescrow.batcher.settlement.BatchTrigger.Reason;
+import dev.agentescrow.batcher.testing.MutableClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class BatchTriggerTest {
     private static final Instant T0 = Instant.parse("2026-11-22T12:00:00Z");
-
-    /** A clock the test moves by hand. */
-    private static final class MutableClock extends Clock {
-        private Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration duration) {
-            now = now.plus(duration);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            throw new UnsupportedOperationException("fixed to UTC");
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @Test
     void defaultsAreAHundredMovementsOrFiveMinutes() {
