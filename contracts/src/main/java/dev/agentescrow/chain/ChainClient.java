@@ -3,6 +3,8 @@ package dev.agentescrow.chain;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -14,12 +16,15 @@ import org.web3j.crypto.Hash;
 import org.web3j.crypto.RawTransaction;
 import org.web3j.crypto.TransactionEncoder;
 import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.BatchRequest;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.Request;
 import org.web3j.protocol.core.Response;
 import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthEstimateGas;
+import org.web3j.protocol.core.methods.response.EthGasPrice;
+import org.web3j.protocol.core.methods.response.EthGetTransactionReceipt;
 import org.web3j.protocol.core.methods.response.EthSendTransaction;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.protocol.exceptions.ClientConnectionException;
@@ -199,30 +204,33 @@ public final class ChainClient implements AutoCloseable {
     /**
      * Signs a call of {@code to} with {@code data} from {@code credentials}'s key at {@code nonce},
      * without sending it: gas limit from {@code eth_estimateGas} plus 20%, gas price from the node,
-     * EIP-155 legacy signature for this client's chain id. A call that would revert fails here with
+     * EIP-155 legacy signature for this client's chain id. Both values are asked for in one
+     * JSON-RPC batch, so preparing costs one round trip. A call that would revert fails here with
      * the decoded {@link ContractRevertedException}; nothing leaves the process.
+     *
+     * <p>The caller owns {@code nonce}: the key's {@link Signer} does not learn of it, and its own
+     * counter resynchronises only after the node refuses one of its sends. A key is best used on
+     * one of the two paths only (the settlement operator's is used here alone).
      */
     public PreparedTransaction prepare(Credentials credentials, Address to, String data, long nonce) {
         Address from = Address.of(credentials.getAddress());
-        try {
-            EthEstimateGas estimate = web3j.ethEstimateGas(
-                    Transaction.createEthCallTransaction(from.hex(), to.hex(), data)).send();
-            if (estimate.hasError()) {
-                throw SerialNonceTransactionManager.revertException(revertDecoder, "gas estimate of a call to " + to,
-                        estimate.getError());
-            }
-            BigInteger gasLimit = estimate.getAmountUsed().multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
-            var gasPriceResponse = web3j.ethGasPrice().send();
-            if (gasPriceResponse.hasError()) {
-                throw new ChainException("eth_gasPrice failed: " + gasPriceResponse.getError().getMessage());
-            }
-            RawTransaction raw = RawTransaction.createTransaction(BigInteger.valueOf(nonce),
-                    gasPriceResponse.getGasPrice(), gasLimit, to.hex(), BigInteger.ZERO, data);
-            String signed = Numeric.toHexString(TransactionEncoder.signMessage(raw, settings.chainId(), credentials));
-            return new PreparedTransaction(new TxHash(Hash.sha3(signed)), nonce, signed, from, to);
-        } catch (IOException | ClientConnectionException e) {
-            throw new ChainException("preparing a call to " + to + " failed", e);
+        List<Response<?>> answers = batch("preparing a call to " + to,
+                web3j.ethEstimateGas(Transaction.createEthCallTransaction(from.hex(), to.hex(), data)),
+                web3j.ethGasPrice());
+        EthEstimateGas estimate = (EthEstimateGas) answers.get(0);
+        if (estimate.hasError()) {
+            throw SerialNonceTransactionManager.revertException(revertDecoder, "gas estimate of a call to " + to,
+                    estimate.getError());
         }
+        EthGasPrice gasPrice = (EthGasPrice) answers.get(1);
+        if (gasPrice.hasError()) {
+            throw new ChainException("eth_gasPrice failed: " + gasPrice.getError().getMessage());
+        }
+        BigInteger gasLimit = estimate.getAmountUsed().multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
+        RawTransaction raw = RawTransaction.createTransaction(BigInteger.valueOf(nonce), gasPrice.getGasPrice(),
+                gasLimit, to.hex(), BigInteger.ZERO, data);
+        String signed = Numeric.toHexString(TransactionEncoder.signMessage(raw, settings.chainId(), credentials));
+        return new PreparedTransaction(new TxHash(Hash.sha3(signed)), nonce, signed, from, to);
     }
 
     /** What the node said to a {@link #broadcast}. */
@@ -236,6 +244,22 @@ public final class ChainClient implements AutoCloseable {
     }
 
     /**
+     * What {@link #broadcastAndPoll} learned in its one round trip.
+     *
+     * @param outcome what the node said to the transaction
+     * @param receipt its receipt if the node had mined it by the time it answered (a node that
+     *                mines on arrival always has); empty otherwise, and always for
+     *                {@link BroadcastOutcome#NONCE_CONSUMED}
+     */
+    public record Broadcast(BroadcastOutcome outcome, Optional<MinedReceipt> receipt) {
+        public Broadcast {
+            if (outcome == BroadcastOutcome.NONCE_CONSUMED && receipt.isPresent()) {
+                throw new IllegalArgumentException("a transaction whose nonce was consumed has no receipt");
+            }
+        }
+    }
+
+    /**
      * Sends the prepared bytes ({@code eth_sendRawTransaction}). Sending the same bytes again is
      * harmless: a node that knows the hash (pending or mined) answers {@link BroadcastOutcome#ALREADY_KNOWN}.
      * A "nonce too low" answer for a transaction the node does not know is
@@ -244,43 +268,96 @@ public final class ChainClient implements AutoCloseable {
      * {@link ContractRevertedException}; any other error a {@link ChainException}.
      */
     public BroadcastOutcome broadcast(PreparedTransaction transaction) {
-        try {
-            EthSendTransaction sent = web3j.ethSendRawTransaction(transaction.rawTransactionHex()).send();
-            if (!sent.hasError()) {
-                TxHash answered = new TxHash(sent.getTransactionHash());
-                if (!answered.equals(transaction.txHash())) {
-                    throw new ChainException("node answered hash " + answered + " for " + transaction);
-                }
-                return BroadcastOutcome.ACCEPTED;
+        return broadcastAndPoll(transaction).outcome();
+    }
+
+    /**
+     * {@link #broadcast}, and in the same JSON-RPC batch the first poll for the receipt
+     * ({@code eth_getTransactionReceipt} right behind {@code eth_sendRawTransaction}): on a node
+     * that mines on arrival, one round trip sends the transaction and returns its receipt.
+     */
+    public Broadcast broadcastAndPoll(PreparedTransaction transaction) {
+        List<Response<?>> answers = batch("eth_sendRawTransaction of " + transaction.txHash(),
+                web3j.ethSendRawTransaction(transaction.rawTransactionHex()),
+                web3j.ethGetTransactionReceipt(transaction.txHash().value()));
+        EthSendTransaction sent = (EthSendTransaction) answers.get(0);
+        BroadcastOutcome outcome;
+        if (!sent.hasError()) {
+            TxHash answered = new TxHash(sent.getTransactionHash());
+            if (!answered.equals(transaction.txHash())) {
+                throw new ChainException("node answered hash " + answered + " for " + transaction);
             }
+            outcome = BroadcastOutcome.ACCEPTED;
+        } else {
             String message = String.valueOf(sent.getError().getMessage()).toLowerCase(Locale.ROOT);
             if (message.contains("already known") || message.contains("known transaction")) {
-                return BroadcastOutcome.ALREADY_KNOWN;
+                outcome = BroadcastOutcome.ALREADY_KNOWN;
+            } else if (message.contains("nonce too low")) {
+                outcome = knows(transaction.txHash()) ? BroadcastOutcome.ALREADY_KNOWN
+                        : BroadcastOutcome.NONCE_CONSUMED;
+            } else {
+                throw SerialNonceTransactionManager.revertException(revertDecoder, "broadcast of " + transaction,
+                        sent.getError());
             }
-            if (message.contains("nonce too low")) {
-                return knows(transaction.txHash()) ? BroadcastOutcome.ALREADY_KNOWN : BroadcastOutcome.NONCE_CONSUMED;
-            }
-            throw SerialNonceTransactionManager.revertException(revertDecoder, "broadcast of " + transaction,
-                    sent.getError());
-        } catch (IOException | ClientConnectionException e) {
-            throw new ChainException("eth_sendRawTransaction failed for " + transaction.txHash(), e);
         }
+        if (outcome == BroadcastOutcome.NONCE_CONSUMED) {
+            return new Broadcast(outcome, Optional.empty());
+        }
+        return new Broadcast(outcome, minedReceipt(transaction.txHash(), (EthGetTransactionReceipt) answers.get(1)));
     }
 
     /** The receipt of a mined transaction, or empty if the node has not mined (or does not know) it. */
     public Optional<MinedReceipt> receipt(TxHash txHash) {
         try {
-            var response = web3j.ethGetTransactionReceipt(txHash.value()).send();
-            if (response.hasError()) {
-                throw new ChainException("eth_getTransactionReceipt failed: " + response.getError().getMessage());
-            }
-            Optional<TransactionReceipt> receipt = response.getTransactionReceipt();
-            return receipt.map(r -> new MinedReceipt(txHash,
-                    r.isStatusOK() ? MinedReceipt.Status.SUCCEEDED : MinedReceipt.Status.FAILED,
-                    r.getBlockNumber().longValueExact(), r.getGasUsed().longValueExact()));
+            return minedReceipt(txHash, web3j.ethGetTransactionReceipt(txHash.value()).send());
         } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getTransactionReceipt failed", e);
         }
+    }
+
+    private static Optional<MinedReceipt> minedReceipt(TxHash txHash, EthGetTransactionReceipt response) {
+        if (response.hasError()) {
+            throw new ChainException("eth_getTransactionReceipt failed: " + response.getError().getMessage());
+        }
+        Optional<TransactionReceipt> receipt = response.getTransactionReceipt();
+        return receipt.map(r -> new MinedReceipt(txHash,
+                r.isStatusOK() ? MinedReceipt.Status.SUCCEEDED : MinedReceipt.Status.FAILED,
+                r.getBlockNumber().longValueExact(), r.getGasUsed().longValueExact()));
+    }
+
+    /**
+     * Sends {@code requests} as one JSON-RPC batch (one HTTP round trip; the node runs them in
+     * order) and returns their answers in request order. Answers are matched by id, so a node
+     * that reorders them is still read correctly; a missing answer is a {@link ChainException}.
+     */
+    @SafeVarargs
+    private List<Response<?>> batch(String what, Request<?, ? extends Response<?>>... requests) {
+        BatchRequest batch = web3j.newBatch();
+        for (Request<?, ? extends Response<?>> request : requests) {
+            batch.add(request);
+        }
+        List<? extends Response<?>> answers;
+        try {
+            answers = batch.send().getResponses();
+        } catch (IOException | ClientConnectionException e) {
+            throw new ChainException(what + " failed", e);
+        } catch (ClassCastException e) {
+            throw new ChainException(what + " failed: the node did not answer the batch with an array", e);
+        }
+        Map<Long, Response<?>> byId = new HashMap<>();
+        for (Response<?> answer : answers) {
+            byId.put(answer.getId(), answer);
+        }
+        List<Response<?>> ordered = new ArrayList<>(requests.length);
+        for (Request<?, ? extends Response<?>> request : requests) {
+            Response<?> answer = byId.get(request.getId());
+            if (answer == null) {
+                throw new ChainException(what + " failed: no answer to " + request.getMethod() + " (id "
+                        + request.getId() + ") in the batch");
+            }
+            ordered.add(answer);
+        }
+        return ordered;
     }
 
     private boolean knows(TxHash txHash) {

@@ -4,6 +4,7 @@ import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainException;
+import dev.agentescrow.chain.ChainClient.Broadcast;
 import dev.agentescrow.chain.ChainClient.BroadcastOutcome;
 import dev.agentescrow.chain.ContractRevertedException;
 import dev.agentescrow.chain.MinedReceipt;
@@ -179,9 +180,9 @@ public final class BatchSubmitter {
 
     private TickResult broadcast(SettlementBatchRecord record, boolean mayPrepareAgain) {
         PreparedTransaction transaction = record.currentTransaction().orElseThrow();
-        BroadcastOutcome outcome;
+        Broadcast sent;
         try {
-            outcome = rpc(() -> chain.client().broadcast(transaction));
+            sent = rpc(() -> chain.client().broadcastAndPoll(transaction));
         } catch (ContractRevertedException e) {
             // Hardhat mines a reverting transaction and answers with the revert; a batch id
             // mismatch means some transaction applied this id already.
@@ -190,6 +191,7 @@ public final class BatchSubmitter {
             }
             return refuse(record, "settleBatch " + transaction.txHash() + " reverted: " + e.getMessage());
         }
+        BroadcastOutcome outcome = sent.outcome();
         if (outcome == BroadcastOutcome.NONCE_CONSUMED) {
             if (lastBatchIdOnChain() >= record.batchId()) {
                 return confirmApplied(record);
@@ -202,7 +204,8 @@ public final class BatchSubmitter {
             return submit(record, false);
         }
         FailPoints.reached("settlement.after-broadcast");
-        Optional<MinedReceipt> mined = receipt(transaction);
+        // The first receipt poll travelled with the broadcast; a node that mines on arrival has it.
+        Optional<MinedReceipt> mined = sent.receipt().isPresent() ? sent.receipt() : receipt(transaction);
         if (mined.isEmpty()) {
             return TickResult.of(outcome == BroadcastOutcome.ACCEPTED ? TickResult.Outcome.SUBMITTED
                     : TickResult.Outcome.PENDING, record);

@@ -10,6 +10,8 @@ import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.ChainException;
 import dev.agentescrow.chain.ChainSettings;
 import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.MinedReceipt;
+import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.deploy.Deployer;
@@ -38,10 +40,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * Settled transfers per second on a local Hardhat node: individual web3j ERC-20 {@code transfer}s
  * (concurrent senders, several threads per key, every receipt awaited, nonce errors counted)
  * against micropayments settled through the vault in netted batches ({@link BatchPlanner},
- * {@link NettedBatch}, {@code SettlementVaultGateway.settleBatch}), once with the default trigger
- * of 100 transfers per batch and once with the largest batches the planner allows. After each
- * settlement run every agent's settled balance on chain must equal its deposit plus its nets, or
- * the benchmark fails.
+ * {@link NettedBatch}), once with the default trigger of 100 transfers per batch and once with the
+ * largest batches the planner allows.
+ *
+ * <p>Batches are sent the way the settlement submitter sends them: signed at a known nonce by
+ * {@code SettlementVaultGateway.prepareSettleBatch} (gas estimate and price in one JSON-RPC batch),
+ * then {@code ChainClient.broadcastAndPoll} (the send and the first receipt poll in one batch),
+ * one batch after the other. For comparison the default trigger also runs through the generated
+ * web3j wrapper's {@code send()}, the path of the individual transfers (estimate, gas price, send
+ * and receipt polls as four round trips). After each settlement run every agent's settled balance
+ * on chain must equal its deposit plus its nets, or the benchmark fails.
  */
 public final class ChainBenchmark {
     private static final int ADMIN = 0;
@@ -103,8 +111,16 @@ public final class ChainBenchmark {
         }
     }
 
+    /** How batches reach the node. */
+    public enum SendPath {
+        /** Prepared at a known nonce, then broadcast with the first receipt poll: two round trips. */
+        SUBMITTER,
+        /** The generated wrapper's {@code send()}, as the individual transfers: four round trips. */
+        WRAPPER
+    }
+
     /** One settlement run: {@code transfers} micropayments settled in {@code batches} batches. */
-    public record Settlement(String policy, long transfers, int batches, int maxEntries, long gasUsed,
+    public record Settlement(String policy, SendPath path, long transfers, int batches, int maxEntries, long gasUsed,
                              double planSeconds, double seconds) {
         public double tps() {
             return transfers / seconds;
@@ -115,8 +131,8 @@ public final class ChainBenchmark {
      * Individual sends, settlement with the default trigger, with the other triggers in their
      * order, and with the largest batches the planner allows.
      */
-    public record Result(Sends sends, Settlement defaultTrigger, List<Settlement> otherTriggers,
-                         Settlement largestBatches) {
+    public record Result(Sends sends, Settlement defaultTrigger, Settlement defaultTriggerViaWrapper,
+                         List<Settlement> otherTriggers, Settlement largestBatches) {
         /** Batched settlement (default trigger) over individual sends. */
         public double ratio() {
             return defaultTrigger.tps() / sends.tps();
@@ -140,17 +156,22 @@ public final class ChainBenchmark {
                 agents.add(client.signer(DevAccounts.account(i)));
             }
             Map<Address, BigInteger> model = deposit(admin, token, vault, agents);
-            Settlement perTrigger = settle(vault, operator, token, agents, model, config,
-                    "N=" + config.transfersPerBatch(), new BatchPlanner(config.transfersPerBatch()), 1);
+            String defaultPolicy = "N=" + config.transfersPerBatch();
+            // The wrapper's transaction manager counts the operator's nonces itself, so its run
+            // comes first; the submitter path reads the node's pending nonce at the start of each run.
+            Settlement viaWrapper = settle(client, vault, operator, token, agents, model, config, defaultPolicy,
+                    new BatchPlanner(config.transfersPerBatch()), SendPath.WRAPPER, 2);
+            Settlement perTrigger = settle(client, vault, operator, token, agents, model, config, defaultPolicy,
+                    new BatchPlanner(config.transfersPerBatch()), SendPath.SUBMITTER, 1);
             List<Settlement> others = new ArrayList<>();
-            int run = 2;
+            int run = 3;
             for (int trigger : config.otherTriggers()) {
-                others.add(settle(vault, operator, token, agents, model, config, "N=" + trigger,
-                        new BatchPlanner(trigger), run++));
+                others.add(settle(client, vault, operator, token, agents, model, config, "N=" + trigger,
+                        new BatchPlanner(trigger), SendPath.SUBMITTER, run++));
             }
-            Settlement largest = settle(vault, operator, token, agents, model, config,
-                    "largest", BatchPlanner.withDefaults(), run);
-            return new Result(sends, perTrigger, others, largest);
+            Settlement largest = settle(client, vault, operator, token, agents, model, config,
+                    "largest", BatchPlanner.withDefaults(), SendPath.SUBMITTER, run);
+            return new Result(sends, perTrigger, viaWrapper, others, largest);
         }
     }
 
@@ -245,9 +266,9 @@ public final class ChainBenchmark {
         return model;
     }
 
-    private static Settlement settle(SettlementVaultGateway vault, Signer operator, Erc20Token token,
-                                     List<Signer> agents, Map<Address, BigInteger> model, Config config,
-                                     String policy, BatchPlanner planner, int run) {
+    private static Settlement settle(ChainClient client, SettlementVaultGateway vault, Signer operator,
+                                     Erc20Token token, List<Signer> agents, Map<Address, BigInteger> model,
+                                     Config config, String policy, BatchPlanner planner, SendPath path, int run) {
         List<SettlementMovement> movements = micropayments(token.address(), agents, config.transfers(),
                 config.seed() + run, run);
         long firstBatchId = vault.lastBatchId() + 1;
@@ -256,9 +277,12 @@ public final class ChainBenchmark {
         List<NettedBatch> batches = planner.plan(firstBatchId, movements);
         long planned = System.nanoTime();
         long gas = 0;
+        long nonce = path == SendPath.SUBMITTER ? client.pendingNonce(operator.address()) : -1;
         for (NettedBatch batch : batches) {
-            Receipt receipt = vault.settleBatch(operator, batch.settlementBatch());
-            gas += receipt.gasUsed();
+            gas += switch (path) {
+                case SUBMITTER -> submit(client, vault, operator, batch, nonce++);
+                case WRAPPER -> vault.settleBatch(operator, batch.settlementBatch()).gasUsed();
+            };
         }
         double seconds = (System.nanoTime() - start) / 1e9;
 
@@ -274,8 +298,24 @@ public final class ChainBenchmark {
         }
         verify(vault, token, model, "after the " + policy + " run");
         int maxEntries = batches.stream().mapToInt(NettedBatch::entryCount).max().orElse(0);
-        return new Settlement(policy, movements.size(), batches.size(), maxEntries, gas, (planned - start) / 1e9,
+        return new Settlement(policy, path, movements.size(), batches.size(), maxEntries, gas, (planned - start) / 1e9,
                 seconds);
+    }
+
+    /** Signs {@code batch} at {@code nonce}, broadcasts it and returns the gas its successful receipt shows. */
+    private static long submit(ChainClient client, SettlementVaultGateway vault, Signer operator, NettedBatch batch,
+                               long nonce) {
+        PreparedTransaction prepared = vault.prepareSettleBatch(operator, batch.settlementBatch(), nonce);
+        ChainClient.Broadcast sent = client.broadcastAndPoll(prepared);
+        if (sent.outcome() != ChainClient.BroadcastOutcome.ACCEPTED) {
+            throw new IllegalStateException("batch " + batch.batchId() + ": " + sent.outcome());
+        }
+        MinedReceipt receipt = sent.receipt().or(() -> client.receipt(prepared.txHash()))
+                .orElseThrow(() -> new IllegalStateException("batch " + batch.batchId() + " was not mined"));
+        if (!receipt.succeeded()) {
+            throw new IllegalStateException("batch " + batch.batchId() + " failed: " + receipt);
+        }
+        return receipt.gasUsed();
     }
 
     /** {@code count} seeded micropayments of 1..{@link #MAX_MICROPAYMENT} base units between distinct agents. */

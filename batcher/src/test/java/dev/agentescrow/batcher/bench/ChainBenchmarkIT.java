@@ -31,6 +31,10 @@ class ChainBenchmarkIT {
         assertThat(result.defaultTrigger().batches()).isEqualTo(3);
         assertThat(result.defaultTrigger().tps()).isPositive();
         assertThat(result.defaultTrigger().gasUsed()).isPositive();
+        assertThat(result.defaultTrigger().path()).isEqualTo(ChainBenchmark.SendPath.SUBMITTER);
+        assertThat(result.defaultTriggerViaWrapper().path()).isEqualTo(ChainBenchmark.SendPath.WRAPPER);
+        assertThat(result.defaultTriggerViaWrapper().batches()).isEqualTo(3);
+        assertThat(result.defaultTriggerViaWrapper().gasUsed()).isPositive();
         assertThat(result.otherTriggers()).singleElement().satisfies(run -> {
             assertThat(run.transfers()).isEqualTo(300);
             assertThat(run.batches()).isEqualTo(2);

@@ -13,6 +13,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -29,7 +31,9 @@ import java.util.regex.Pattern;
  *   <li>{@link #loseResponseNext}: forward, let the node apply the request, then answer HTTP 502,
  *       as when a connection drops after a transaction was accepted.</li>
  * </ul>
- * It counts forwarded requests per method.
+ * A JSON-RPC batch (one HTTP request carrying several calls) is one request: a fault armed for
+ * any method in it hits the whole batch, as a dropped connection would. It counts forwarded
+ * requests per method, each call of a batch once.
  */
 public final class FaultyRpcProxy implements AutoCloseable {
     /** Matches every method when arming a fault. */
@@ -91,8 +95,8 @@ public final class FaultyRpcProxy implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             byte[] body = exchange.getRequestBody().readAllBytes();
-            String method = methodOf(new String(body, StandardCharsets.UTF_8));
-            if (take(failures, method)) {
+            List<String> methods = methodsOf(new String(body, StandardCharsets.UTF_8));
+            if (take(failures, methods)) {
                 respond(exchange, 503, "injected failure before the node");
                 return;
             }
@@ -111,8 +115,10 @@ public final class FaultyRpcProxy implements AutoCloseable {
                 respond(exchange, 503, "proxy interrupted");
                 return;
             }
-            forwarded.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
-            if (take(lostResponses, method)) {
+            for (String method : methods) {
+                forwarded.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
+            }
+            if (take(lostResponses, methods)) {
                 respond(exchange, 502, "injected loss of the node's answer");
                 return;
             }
@@ -124,8 +130,11 @@ public final class FaultyRpcProxy implements AutoCloseable {
         }
     }
 
-    private static boolean take(Map<String, AtomicInteger> armed, String method) {
-        for (String key : new String[] {method, ANY}) {
+    /** Takes one armed fault of the first of {@code methods} (or {@link #ANY}) that has one left. */
+    private static boolean take(Map<String, AtomicInteger> armed, List<String> methods) {
+        List<String> keys = new ArrayList<>(methods);
+        keys.add(ANY);
+        for (String key : keys) {
             AtomicInteger remaining = armed.get(key);
             if (remaining != null && remaining.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
                 return true;
@@ -134,9 +143,14 @@ public final class FaultyRpcProxy implements AutoCloseable {
         return false;
     }
 
-    private static String methodOf(String body) {
+    /** The methods called in a request body: one for a single call, each call's for a batch. */
+    private static List<String> methodsOf(String body) {
+        List<String> methods = new ArrayList<>();
         Matcher matcher = METHOD.matcher(body);
-        return matcher.find() ? matcher.group(1) : "unknown";
+        while (matcher.find()) {
+            methods.add(matcher.group(1));
+        }
+        return methods.isEmpty() ? List.of("unknown") : methods;
     }
 
     private static void respond(HttpExchange exchange, int status, String message) throws IOException {
