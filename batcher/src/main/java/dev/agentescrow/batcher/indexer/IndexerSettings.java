@@ -4,7 +4,7 @@ package dev.agentescrow.batcher.indexer;
  * @param confirmations blocks that must follow a block before its deposits count (0 on an
  *     instant-finality local chain); reorganisations shallower than this never reach the ledger
  * @param startBlock first block to scan when there is no checkpoint yet (the vault's deployment block)
- * @param maxBlocksPerPoll upper bound of blocks scanned by one {@link DepositIndexer#poll()}
+ * @param maxBlocksPerPoll upper bound of blocks scanned by one {@link VaultIndexer#poll()}
  */
 public record IndexerSettings(int confirmations, long startBlock, int maxBlocksPerPoll) {
     public IndexerSettings {

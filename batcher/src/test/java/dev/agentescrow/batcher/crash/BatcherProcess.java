@@ -5,9 +5,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
 import dev.agentescrow.batcher.db.DatabaseConfig;
-import dev.agentescrow.batcher.indexer.DepositIndexer;
+import dev.agentescrow.batcher.indexer.VaultIndexer;
 import dev.agentescrow.batcher.indexer.IndexerSettings;
-import dev.agentescrow.batcher.indexer.db.LedgerDepositSink;
+import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
 import dev.agentescrow.batcher.indexer.db.PostgresCheckpointStore;
 import dev.agentescrow.batcher.ledger.Ledger;
 import dev.agentescrow.batcher.ledger.LedgerConfig;
@@ -106,12 +106,12 @@ public final class BatcherProcess {
 
     private static void indexDeposits(ChainClient client, SettlementVaultGateway vault, DataSource dataSource,
                                       Ledger ledger, Clock clock, long startBlock) {
-        DepositIndexer indexer = new DepositIndexer(client, vault,
+        VaultIndexer indexer = new VaultIndexer(client, vault,
                 new ResilientRpc("indexer", RpcResilienceConfig.defaults()),
-                new PostgresCheckpointStore(dataSource, clock), new LedgerDepositSink(ledger),
+                new PostgresCheckpointStore(dataSource, clock), new LedgerVaultEventSink(ledger),
                 new IndexerSettings(0, startBlock, 1_000));
-        DepositIndexer.PollResult result = indexer.poll();
-        System.out.println("INDEXED credited=" + result.credited() + " alreadyCredited=" + result.alreadyCredited()
+        VaultIndexer.PollResult result = indexer.poll();
+        System.out.println("INDEXED credited=" + result.credited() + " alreadyBooked=" + result.alreadyBooked()
                 + " rejected=" + result.rejected());
     }
 

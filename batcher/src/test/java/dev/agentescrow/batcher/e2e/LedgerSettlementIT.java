@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
 import dev.agentescrow.batcher.db.DatabaseConfig;
-import dev.agentescrow.batcher.indexer.DepositIndexer;
+import dev.agentescrow.batcher.indexer.VaultIndexer;
 import dev.agentescrow.batcher.indexer.IndexerCheckpoint;
 import dev.agentescrow.batcher.indexer.IndexerSettings;
-import dev.agentescrow.batcher.indexer.db.LedgerDepositSink;
+import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
 import dev.agentescrow.batcher.indexer.db.PostgresCheckpointStore;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.Ledger;
@@ -135,17 +135,17 @@ class LedgerSettlementIT {
                 new SettlementVaultGateway(chain.client(), vault.address()).deposit(agent, usd, DEPOSIT);
             }
             PostgresCheckpointStore checkpoints = new PostgresCheckpointStore(dataSource, ledgerClock);
-            DepositIndexer indexer = new DepositIndexer(operatorClient, vault,
+            VaultIndexer indexer = new VaultIndexer(operatorClient, vault,
                     new ResilientRpc("indexer", RpcResilienceConfig.defaults()), checkpoints,
-                    new LedgerDepositSink(ledger), new IndexerSettings(0, startBlock, 1_000));
-            DepositIndexer.PollResult first = indexer.poll();
+                    new LedgerVaultEventSink(ledger), new IndexerSettings(0, startBlock, 1_000));
+            VaultIndexer.PollResult first = indexer.poll();
             assertThat(first.credited()).isEqualTo(AGENTS + 2);
             assertThat(indexer.poll().credited()).isZero();
-            checkpoints.save(DepositIndexer.STREAM,
+            checkpoints.save(VaultIndexer.STREAM,
                     new IndexerCheckpoint(startBlock - 1, operatorClient.blockHash(startBlock - 1)));
-            DepositIndexer.PollResult replay = indexer.poll();
+            VaultIndexer.PollResult replay = indexer.poll();
             assertThat(replay.credited()).isZero();
-            assertThat(replay.alreadyCredited()).isEqualTo(AGENTS + 2);
+            assertThat(replay.alreadyBooked()).isEqualTo(AGENTS + 2);
             for (Address agent : agents) {
                 assertThat(LedgerTables.userBalances(dataSource, usd)).containsEntry(agent, DEPOSIT.baseUnits());
             }

@@ -3,7 +3,7 @@ package dev.agentescrow.batcher.indexer.db;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.batcher.db.DatabaseConfig;
-import dev.agentescrow.batcher.indexer.DepositSink.Outcome;
+import dev.agentescrow.batcher.indexer.VaultEventSink.Outcome;
 import dev.agentescrow.batcher.indexer.IndexerCheckpoint;
 import dev.agentescrow.batcher.ledger.AccountBalance;
 import dev.agentescrow.batcher.ledger.AccountKey;
@@ -70,22 +70,22 @@ class PostgresIndexerStoresIT {
 
     @Test
     void creditsEachDepositPositionExactlyOnce() throws Exception {
-        LedgerDepositSink sink = new LedgerDepositSink(ledger);
+        LedgerVaultEventSink sink = new LedgerVaultEventSink(ledger);
         VaultDeposit first = new VaultDeposit(USDC, ALICE, 1, Amount.of(500), new LogPosition(TX, 7, 0));
         VaultDeposit second = new VaultDeposit(USDC, ALICE, 1, Amount.of(500), new LogPosition(TX, 7, 1));
 
         assertThat(sink.credit(first)).isEqualTo(Outcome.CREDITED);
-        assertThat(sink.credit(first)).isEqualTo(Outcome.ALREADY_CREDITED);
+        assertThat(sink.credit(first)).isEqualTo(Outcome.ALREADY_BOOKED);
         assertThat(sink.credit(second)).isEqualTo(Outcome.CREDITED);
-        assertThat(new LedgerDepositSink(ledger).credit(second)).isEqualTo(Outcome.ALREADY_CREDITED);
+        assertThat(new LedgerVaultEventSink(ledger).credit(second)).isEqualTo(Outcome.ALREADY_BOOKED);
 
         assertThat(ledger.balance(AccountKey.user(ALICE, USDC)).map(AccountBalance::balance))
                 .contains(BigInteger.valueOf(1_000));
-        assertThat(LedgerDepositSink.transferId(first.position()))
-                .isNotEqualTo(LedgerDepositSink.transferId(second.position()));
+        assertThat(LedgerVaultEventSink.transferId(first.position()))
+                .isNotEqualTo(LedgerVaultEventSink.transferId(second.position()));
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("SELECT reference FROM transfers WHERE id = ?")) {
-            s.setObject(1, LedgerDepositSink.transferId(first.position()).toUuid());
+            s.setObject(1, LedgerVaultEventSink.transferId(first.position()).toUuid());
             try (ResultSet rs = s.executeQuery()) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo("deposit:" + TX.value() + ":0");
@@ -95,7 +95,7 @@ class PostgresIndexerStoresIT {
 
     @Test
     void rejectsDepositsOfUnknownTokens() {
-        LedgerDepositSink sink = new LedgerDepositSink(ledger);
+        LedgerVaultEventSink sink = new LedgerVaultEventSink(ledger);
         VaultDeposit deposit = new VaultDeposit(UNKNOWN, ALICE, 1, Amount.of(5), new LogPosition(TX, 7, 2));
 
         assertThat(sink.credit(deposit)).isEqualTo(Outcome.REJECTED);

@@ -5,41 +5,44 @@ import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.LogPosition;
+import dev.agentescrow.chain.vault.EscapeWithdrawal;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.vault.VaultDeposit;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Follows the vault's {@code Deposited} events and hands each confirmed deposit to the ledger,
- * exactly once per (tx hash, log index).
+ * Follows the vault's custody events, {@code Deposited} and {@code EscapeWithdrawn}, and hands
+ * each confirmed one to the ledger, exactly once per (tx hash, log index): deposits are credited,
+ * escape withdrawals (an account taking its settled balance out through the escape hatch) debited.
  *
  * <p>One {@link #poll()} scans from the block after the checkpoint up to the newest block with
- * {@code confirmations} blocks after it (at most {@code maxBlocksPerPoll} blocks), credits the
- * deposits in chain order, and only then moves the checkpoint. A crash in between makes the next
+ * {@code confirmations} blocks after it (at most {@code maxBlocksPerPoll} blocks), books the
+ * events in chain order, and only then moves the checkpoint. A crash in between makes the next
  * poll scan the same blocks again; the sink's idempotency turns those replays into
- * {@link DepositSink.Outcome#ALREADY_CREDITED}. Before scanning, the checkpointed block's hash is
+ * {@link VaultEventSink.Outcome#ALREADY_BOOKED}. Before scanning, the checkpointed block's hash is
  * compared with the chain's: a mismatch is a reorganisation deeper than the confirmation depth,
  * and the indexer throws {@link ReorgDetectedException} rather than continue on a forked history.
- * A deposit the sink rejects (e.g. an unregistered token) is counted in the result and left to
- * the reconciler, which reports the vault holding more than the ledger; the indexer moves on.
+ * An event the sink rejects (e.g. an unregistered token) is counted in the result and left to
+ * the reconciler, which reports the difference between vault and ledger; the indexer moves on.
  * Not thread-safe: one indexer per stream, driven by one scheduler thread.
  */
-public final class DepositIndexer {
-    /** The checkpoint stream name of vault deposits. */
+public final class VaultIndexer {
+    /** The checkpoint stream name (kept from when only deposits were followed). */
     public static final String STREAM = "vault-deposits";
 
     private final ChainClient client;
     private final SettlementVaultGateway vault;
     private final ResilientRpc rpc;
     private final CheckpointStore checkpoints;
-    private final DepositSink sink;
+    private final VaultEventSink sink;
     private final IndexerSettings settings;
 
-    public DepositIndexer(ChainClient client, SettlementVaultGateway vault, ResilientRpc rpc,
-                          CheckpointStore checkpoints, DepositSink sink, IndexerSettings settings) {
+    public VaultIndexer(ChainClient client, SettlementVaultGateway vault, ResilientRpc rpc,
+                        CheckpointStore checkpoints, VaultEventSink sink, IndexerSettings settings) {
         this.client = Objects.requireNonNull(client, "client");
         this.vault = Objects.requireNonNull(vault, "vault");
         this.rpc = Objects.requireNonNull(rpc, "rpc");
@@ -48,11 +51,23 @@ public final class DepositIndexer {
         this.settings = Objects.requireNonNull(settings, "settings");
     }
 
-    /** What one poll did. {@code toBlock < fromBlock} when no new confirmed block was there. */
-    public record PollResult(long fromBlock, long toBlock, int credited, int alreadyCredited, int rejected) {
+    /**
+     * What one poll did. {@code toBlock < fromBlock} when no new confirmed block was there.
+     *
+     * @param credited deposits credited now
+     * @param debited escape withdrawals debited now
+     * @param alreadyBooked events booked by an earlier poll (replays)
+     * @param rejected events the ledger refused
+     */
+    public record PollResult(long fromBlock, long toBlock, int credited, int debited, int alreadyBooked,
+                             int rejected) {
         public boolean scannedNothing() {
             return toBlock < fromBlock;
         }
+    }
+
+    /** One custody event: a deposit or an escape withdrawal. */
+    private record CustodyEvent(LogPosition position, VaultDeposit deposit, EscapeWithdrawal escape) {
     }
 
     /** Scans the next confirmed blocks once. */
@@ -63,26 +78,35 @@ public final class DepositIndexer {
         long confirmedHead = rpc.call(client::blockNumber) - settings.confirmations();
         long toBlock = Math.min(confirmedHead, fromBlock + settings.maxBlocksPerPoll() - 1);
         if (toBlock < fromBlock) {
-            return new PollResult(fromBlock, toBlock, 0, 0, 0);
+            return new PollResult(fromBlock, toBlock, 0, 0, 0, 0);
         }
         // The hash is read first: if toBlock is replaced after this, the next poll sees the mismatch.
         Bytes32 toHash = rpc.call(() -> client.blockHash(toBlock));
-        List<VaultDeposit> deposits = rpc.call(() -> vault.depositsBetween(fromBlock, toBlock)).stream()
-                .sorted(Comparator.comparing(VaultDeposit::position, LogPosition.CHAIN_ORDER))
-                .toList();
+        List<CustodyEvent> events = new ArrayList<>();
+        for (VaultDeposit deposit : rpc.call(() -> vault.depositsBetween(fromBlock, toBlock))) {
+            events.add(new CustodyEvent(deposit.position(), deposit, null));
+        }
+        for (EscapeWithdrawal escape : rpc.call(() -> vault.escapeWithdrawalsBetween(fromBlock, toBlock))) {
+            events.add(new CustodyEvent(escape.position(), null, escape));
+        }
+        events.sort(Comparator.comparing(CustodyEvent::position, LogPosition.CHAIN_ORDER));
         int credited = 0;
-        int alreadyCredited = 0;
+        int debited = 0;
+        int alreadyBooked = 0;
         int rejected = 0;
-        for (VaultDeposit deposit : deposits) {
-            switch (sink.credit(deposit)) {
+        for (CustodyEvent event : events) {
+            VaultEventSink.Outcome outcome = event.deposit() != null ? sink.credit(event.deposit())
+                    : sink.debit(event.escape());
+            switch (outcome) {
                 case CREDITED -> credited++;
-                case ALREADY_CREDITED -> alreadyCredited++;
+                case DEBITED -> debited++;
+                case ALREADY_BOOKED -> alreadyBooked++;
                 case REJECTED -> rejected++;
             }
             FailPoints.reached("indexer.mid-poll");
         }
         checkpoints.save(STREAM, new IndexerCheckpoint(toBlock, toHash));
-        return new PollResult(fromBlock, toBlock, credited, alreadyCredited, rejected);
+        return new PollResult(fromBlock, toBlock, credited, debited, alreadyBooked, rejected);
     }
 
     private void requireStillOnChain(IndexerCheckpoint checkpoint) {

@@ -15,6 +15,7 @@ import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.local.DevAccounts;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
+import dev.agentescrow.chain.vault.EscapeWithdrawal;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.vault.VaultDeposit;
 import java.time.Duration;
@@ -22,22 +23,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The deposit indexer against a real Hardhat node, with restarts and reorganisations. */
+/** The vault indexer against a real Hardhat node, with restarts, reorganisations and escape withdrawals. */
 @ExtendWith(LocalChainExtension.class)
-class DepositIndexerIT {
+class VaultIndexerIT {
     private static final int CONFIRMATIONS = 2;
 
-    /** Credits each deposit once per position, as the ledger does with its idempotency key. */
-    static final class RecordingSink implements DepositSink {
+    /** Books each event once per position, as the ledger does with its idempotency key. */
+    static final class RecordingSink implements VaultEventSink {
         final Map<LogPosition, VaultDeposit> credited = new ConcurrentHashMap<>();
+        final Map<LogPosition, EscapeWithdrawal> debited = new ConcurrentHashMap<>();
+        final List<LogPosition> order = new CopyOnWriteArrayList<>();
 
         @Override
         public Outcome credit(VaultDeposit deposit) {
-            return credited.putIfAbsent(deposit.position(), deposit) == null ? Outcome.CREDITED : Outcome.ALREADY_CREDITED;
+            order.add(deposit.position());
+            return credited.putIfAbsent(deposit.position(), deposit) == null ? Outcome.CREDITED : Outcome.ALREADY_BOOKED;
+        }
+
+        @Override
+        public Outcome debit(EscapeWithdrawal escape) {
+            order.add(escape.position());
+            return debited.putIfAbsent(escape.position(), escape) == null ? Outcome.DEBITED : Outcome.ALREADY_BOOKED;
         }
 
         Map<Address, Amount> totals() {
@@ -75,8 +86,8 @@ class DepositIndexerIT {
         return new Setup(vault, token, startBlock);
     }
 
-    private static DepositIndexer indexer(ChainClient client, Setup setup, CheckpointStore checkpoints, DepositSink sink) {
-        return new DepositIndexer(client, new SettlementVaultGateway(client, setup.vault().address()),
+    private static VaultIndexer indexer(ChainClient client, Setup setup, CheckpointStore checkpoints, VaultEventSink sink) {
+        return new VaultIndexer(client, new SettlementVaultGateway(client, setup.vault().address()),
                 new ResilientRpc("indexer", RpcResilienceConfig.defaults()), checkpoints, sink,
                 new IndexerSettings(CONFIRMATIONS, setup.startBlock(), 1_000));
     }
@@ -106,22 +117,61 @@ class DepositIndexerIT {
                 .containsEntry(bob.address(), Amount.of(250));
 
         mine(chain, CONFIRMATIONS);
-        IndexerCheckpoint beforeCrash = checkpoints.saved.get(DepositIndexer.STREAM);
+        IndexerCheckpoint beforeCrash = checkpoints.saved.get(VaultIndexer.STREAM);
         var second = indexer(chain.client(), setup, checkpoints, sink).poll();
         assertThat(second.credited()).isEqualTo(1);
 
         // A crash after crediting but before the checkpoint was saved: the blocks are scanned again.
-        checkpoints.save(DepositIndexer.STREAM, new IndexerCheckpoint(setup.startBlock() - 1,
+        checkpoints.save(VaultIndexer.STREAM, new IndexerCheckpoint(setup.startBlock() - 1,
                 chain.client().blockHash(setup.startBlock() - 1)));
         var replay = indexer(chain.client(), setup, checkpoints, sink).poll();
         assertThat(replay.credited()).isZero();
-        assertThat(replay.alreadyCredited()).isEqualTo(3);
-        assertThat(beforeCrash.blockNumber()).isLessThan(checkpoints.saved.get(DepositIndexer.STREAM).blockNumber());
+        assertThat(replay.alreadyBooked()).isEqualTo(3);
+        assertThat(beforeCrash.blockNumber()).isLessThan(checkpoints.saved.get(VaultIndexer.STREAM).blockNumber());
 
         assertThat(sink.credited).hasSize(3);
         assertThat(sink.totals()).containsEntry(alice.address(), Amount.of(107))
                 .containsEntry(bob.address(), Amount.of(250));
         assertThat(indexer(chain.client(), setup, checkpoints, sink).poll().scannedNothing()).isTrue();
+    }
+
+    @Test
+    void escapeWithdrawalsAreDebitedOnceInChainOrderWithTheDeposits(LocalChain chain) {
+        Setup setup = freshVault(chain, 14, 15);
+        Signer alice = chain.account(14);
+        Signer bob = chain.account(15);
+        Address token = setup.token().address();
+        RecordingSink sink = new RecordingSink();
+        MemoryCheckpoints checkpoints = new MemoryCheckpoints();
+
+        setup.vault().deposit(alice, token, Amount.of(100));
+        setup.vault().deposit(bob, token, Amount.of(250));
+        // No batch for longer than the escape delay: the hatch opens and alice takes her balance out.
+        chain.increaseTime(Duration.ofDays(1).toSeconds() + 1);
+        setup.vault().escapeWithdraw(alice, token);
+        setup.vault().deposit(bob, token, Amount.of(5));
+        mine(chain, CONFIRMATIONS);
+
+        var poll = indexer(chain.client(), setup, checkpoints, sink).poll();
+        assertThat(poll.credited()).isEqualTo(3);
+        assertThat(poll.debited()).isEqualTo(1);
+        assertThat(poll.rejected()).isZero();
+        assertThat(sink.debited.values()).singleElement().satisfies(escape -> {
+            assertThat(escape.account()).isEqualTo(alice.address());
+            assertThat(escape.token()).isEqualTo(token);
+            assertThat(escape.amount()).isEqualTo(Amount.of(100));
+        });
+        assertThat(sink.order).as("booked in chain order").isSortedAccordingTo(LogPosition.CHAIN_ORDER);
+        LogPosition escapePosition = sink.debited.keySet().iterator().next();
+        assertThat(sink.order.indexOf(escapePosition)).isEqualTo(2);
+
+        checkpoints.save(VaultIndexer.STREAM, new IndexerCheckpoint(setup.startBlock() - 1,
+                chain.client().blockHash(setup.startBlock() - 1)));
+        var replay = indexer(chain.client(), setup, checkpoints, sink).poll();
+        assertThat(replay.alreadyBooked()).isEqualTo(4);
+        assertThat(replay.credited() + replay.debited()).isZero();
+        assertThat(sink.debited).hasSize(1);
+        assertThat(setup.vault().settledBalance(token, alice.address())).isEqualTo(Amount.ZERO);
     }
 
     @Test
@@ -163,7 +213,7 @@ class DepositIndexerIT {
         String snapshot = chain.client().rawRequest("evm_snapshot", List.of());
         mine(chain, CONFIRMATIONS + 3);
         indexer(chain.client(), setup, checkpoints, sink).poll();
-        IndexerCheckpoint checkpoint = checkpoints.saved.get(DepositIndexer.STREAM);
+        IndexerCheckpoint checkpoint = checkpoints.saved.get(VaultIndexer.STREAM);
 
         chain.client().rawRequest("evm_revert", List.of(snapshot));
         // Other timestamps than the dropped branch had, so that the replacement blocks differ.
@@ -173,6 +223,6 @@ class DepositIndexerIT {
         assertThatThrownBy(() -> indexer(chain.client(), setup, checkpoints, sink).poll())
                 .isInstanceOfSatisfying(ReorgDetectedException.class,
                         e -> assertThat(e.blockNumber()).isEqualTo(checkpoint.blockNumber()));
-        assertThat(checkpoints.saved.get(DepositIndexer.STREAM)).isEqualTo(checkpoint);
+        assertThat(checkpoints.saved.get(VaultIndexer.STREAM)).isEqualTo(checkpoint);
     }
 }
