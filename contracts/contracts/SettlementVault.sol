@@ -31,6 +31,9 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
     /// @notice Upper bound on token sections in one batch.
     uint256 public constant MAX_BATCH_TOKENS = 32;
 
+    /// @notice Upper bound on the accounts one `registerAccounts` call names.
+    uint256 public constant MAX_REGISTER_ACCOUNTS = 256;
+
     /// @notice Gas forwarded to the token for one payout push; a push that needs more is deferred.
     uint256 public constant PAYOUT_GAS = 100_000;
 
@@ -118,12 +121,8 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
         }
         uint32 accountId = _accountIds[account];
         if (accountId == 0) {
-            if (state.accountCount == ACCOUNT_MASK) revert VaultIdsExhausted();
-            accountId = ++state.accountCount;
-            _accountIds[account] = accountId;
-            _accounts[accountId] = account;
+            accountId = _registerAccount(state, account);
             registered = true;
-            emit AccountRegistered(account, accountId);
         }
         if (registered) _state = state;
 
@@ -136,6 +135,37 @@ contract SettlementVault is ISettlementVault, AccessControl, ReentrancyGuardTran
         emit Deposited(token, account, accountId, tokenId, amount, balance + amount);
 
         IERC20(token).safeTransferFrom(account, address(this), amount);
+    }
+
+    /// @dev Gives `account` the next account id, counted in `state` (the caller stores it).
+    function _registerAccount(State memory state, address account) private returns (uint32 accountId) {
+        if (state.accountCount == ACCOUNT_MASK) revert VaultIdsExhausted();
+        accountId = ++state.accountCount;
+        _accountIds[account] = accountId;
+        _accounts[accountId] = account;
+        emit AccountRegistered(account, accountId);
+    }
+
+    /// @inheritdoc ISettlementVault
+    function registerAccounts(address[] calldata accounts)
+        external
+        onlyRole(OPERATOR_ROLE)
+        returns (uint256 registered)
+    {
+        if (accounts.length > MAX_REGISTER_ACCOUNTS) {
+            revert VaultTooManyAccounts(accounts.length, MAX_REGISTER_ACCOUNTS);
+        }
+        State memory state = _state;
+        if (state.paused) revert VaultPaused();
+        for (uint256 i; i < accounts.length; ++i) {
+            address account = accounts[i];
+            if (account == address(0)) revert VaultInvalidAccount(account);
+            if (_accountIds[account] == 0) {
+                _registerAccount(state, account);
+                ++registered;
+            }
+        }
+        if (registered != 0) _state = state;
     }
 
     // ---------------------------------------------------------------- settlement

@@ -228,6 +228,56 @@ describe("SettlementVault", function () {
     });
   });
 
+  describe("registerAccounts", function () {
+    it("gives ids to new accounts only, so that a batch can credit an account that never deposited", async function () {
+      const f = await loadFixture(fundedFixture);
+      const { vault, operator, alice, dave, stranger } = f;
+      expect(await vault.connect(operator).registerAccounts.staticCall([alice.address, dave.address, stranger.address]))
+        .to.equal(2n);
+      await expect(vault.connect(operator).registerAccounts([alice.address, dave.address, stranger.address, dave.address]))
+        .to.emit(vault, "AccountRegistered").withArgs(dave.address, 4)
+        .and.to.emit(vault, "AccountRegistered").withArgs(stranger.address, 5);
+      expect(await vault.accountIdOf(alice.address)).to.equal(1n);
+      expect(await vault.accountIdOf(dave.address)).to.equal(4n);
+      expect(await vault.accountOf(5)).to.equal(stranger.address);
+
+      // Repeating the call (a retried transaction) registers nothing.
+      await expect(vault.connect(operator).registerAccounts([dave.address, stranger.address]))
+        .not.to.emit(vault, "AccountRegistered");
+
+      // dave never deposited, yet earns in a batch and is paid out in the next.
+      await settle(f, 1n, [{ tokenId: 1, deltas: [{ accountId: 1, delta: -7n * UNITS }, { accountId: 4, delta: 7n * UNITS }] }]);
+      expect(await vault.settledBalance(f.token, dave.address)).to.equal(7n * UNITS);
+      const before = await f.token.balanceOf(dave.address);
+      await settle(f, 2n, [{ tokenId: 1, payouts: [{ accountId: 4, amount: 7n * UNITS, recipient: dave.address }] }]);
+      expect(await f.token.balanceOf(dave.address)).to.equal(before + 7n * UNITS);
+      expect(await vault.settledBalance(f.token, dave.address)).to.equal(0n);
+    });
+
+    it("keeps deposits and registrations on one id sequence", async function () {
+      const { vault, token, operator, dave, stranger } = await loadFixture(fundedFixture);
+      await vault.connect(operator).registerAccounts([stranger.address]);
+      await expect(vault.connect(dave).deposit(token, 1n)).to.emit(vault, "AccountRegistered").withArgs(dave.address, 5);
+      expect(await vault.accountIdOf(stranger.address)).to.equal(4n);
+    });
+
+    it("is for the operator only, never while paused, never for the zero address, and bounded", async function () {
+      const { vault, admin, operator, alice, stranger } = await loadFixture(fundedFixture);
+      await expect(vault.connect(stranger).registerAccounts([stranger.address]))
+        .to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount").withArgs(stranger.address, OPERATOR_ROLE);
+      await expect(vault.connect(operator).registerAccounts([stranger.address, ethers.ZeroAddress]))
+        .to.be.revertedWithCustomError(vault, "VaultInvalidAccount").withArgs(ethers.ZeroAddress);
+      expect(await vault.accountIdOf(stranger.address)).to.equal(0n);
+      const max = await vault.MAX_REGISTER_ACCOUNTS();
+      const tooMany = Array.from({ length: Number(max) + 1 }, (_, i) => ethers.toBeHex(0x1000 + i, 20));
+      await expect(vault.connect(operator).registerAccounts(tooMany))
+        .to.be.revertedWithCustomError(vault, "VaultTooManyAccounts").withArgs(max + 1n, max);
+      await vault.connect(admin).pause();
+      await expect(vault.connect(operator).registerAccounts([alice.address]))
+        .to.be.revertedWithCustomError(vault, "VaultPaused");
+    });
+  });
+
   describe("settleBatch", function () {
     it("applies netted deltas and pays out, emitting the Merkle root", async function () {
       const f = await loadFixture(fundedFixture);

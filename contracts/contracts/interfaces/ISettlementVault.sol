@@ -25,7 +25,8 @@ interface ISettlementVault {
     /// @notice Emitted when `token` is first deposited and gets the compact id `tokenId`.
     event TokenRegistered(address indexed token, uint32 tokenId);
 
-    /// @notice Emitted when `account` first deposits and gets the compact id `accountId`.
+    /// @notice Emitted when `account` gets the compact id `accountId`: at its first deposit, or
+    /// when the operator registers it (`registerAccounts`) so that a batch can credit it.
     event AccountRegistered(address indexed account, uint32 accountId);
 
     /// @notice Emitted for every deposit: `account` (batch id `accountId`) deposited `amount` of
@@ -119,6 +120,12 @@ interface ISettlementVault {
     /// @notice `recipient` has no pending payout of `token`.
     error VaultNoPendingPayout(address token, address recipient);
 
+    /// @notice `account` cannot hold a vault account (the zero address).
+    error VaultInvalidAccount(address account);
+
+    /// @notice One `registerAccounts` call names `count` accounts, more than `max`.
+    error VaultTooManyAccounts(uint256 count, uint256 max);
+
     /// @notice Deposits `amount` of `token` (approved to the vault beforehand) to the caller's
     /// settled balance. Registers the token and the caller on first sight.
     /// Fee-on-transfer and rebasing tokens are not supported.
@@ -128,6 +135,13 @@ interface ISettlementVault {
     /// `amount`) in the same call. A permit that fails (e.g. already used by a front-runner) is
     /// ignored as long as the allowance suffices.
     function depositWithPermit(address token, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+
+    /// @notice Gives every account in `accounts` that has no vault account id one, in order, so
+    /// that batches can credit accounts that never deposited (an agent that only earns). Accounts
+    /// that already have an id are skipped, so a repeated call changes nothing. Operator role
+    /// only; blocked while paused; at most `MAX_REGISTER_ACCOUNTS` accounts per call.
+    /// @return registered how many accounts got an id now
+    function registerAccounts(address[] calldata accounts) external returns (uint256 registered);
 
     /// @notice Applies batch `batchId` (must be `lastBatchId() + 1`) encoded as described above,
     /// records `merkleRoot` in the `BatchSettled` event and pushes the payouts. Operator role only;

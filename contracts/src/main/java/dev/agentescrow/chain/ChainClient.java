@@ -274,7 +274,9 @@ public final class ChainClient implements AutoCloseable {
     /**
      * {@link #broadcast}, and in the same JSON-RPC batch the first poll for the receipt
      * ({@code eth_getTransactionReceipt} right behind {@code eth_sendRawTransaction}): on a node
-     * that mines on arrival, one round trip sends the transaction and returns its receipt.
+     * that mines on arrival, one round trip usually sends the transaction and returns its receipt.
+     * Nodes may run the calls of a batch concurrently (Hardhat does), so the poll can come before
+     * the mining: an empty receipt means "poll again", never "not mined".
      */
     public Broadcast broadcastAndPoll(PreparedTransaction transaction) {
         List<Response<?>> answers = batch("eth_sendRawTransaction of " + transaction.txHash(),

@@ -10,13 +10,17 @@ import dev.agentescrow.chain.ContractRevertedException;
 import dev.agentescrow.chain.MinedReceipt;
 import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.vault.BatchSettled;
+import dev.agentescrow.chain.vault.SettlementBatch;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.web3j.protocol.exceptions.ClientConnectionException;
@@ -156,8 +160,15 @@ public final class BatchSubmitter {
         return broadcast(record, true);
     }
 
-    /** Signs the batch at the operator's pending nonce, stores it, then broadcasts it. */
+    /**
+     * Signs the batch at the operator's pending nonce, stores it, then broadcasts it. Accounts the
+     * batch names that the vault has no id for are registered first.
+     */
     private TickResult submit(SettlementBatchRecord record, boolean mayPrepareAgain) {
+        List<Address> unknown = unknownAccounts(record.batch().settlementBatch());
+        if (!unknown.isEmpty() && !register(record, unknown)) {
+            return TickResult.of(TickResult.Outcome.REGISTERING, record);
+        }
         long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
         PreparedTransaction transaction;
         try {
@@ -176,6 +187,53 @@ public final class BatchSubmitter {
         metrics.submitted();
         log.info("batch {} signed as {}", record.batchId(), transaction);
         return broadcast(submitted, mayPrepareAgain);
+    }
+
+    /** The accounts of {@code batch} (deltas and payout debits) that have no vault account id yet. */
+    private List<Address> unknownAccounts(SettlementBatch batch) {
+        Set<Address> accounts = new LinkedHashSet<>();
+        for (SettlementBatch.TokenSettlement token : batch.tokens()) {
+            token.deltas().forEach(delta -> accounts.add(delta.account()));
+            token.payouts().forEach(payout -> accounts.add(payout.account()));
+        }
+        List<Address> unknown = new ArrayList<>();
+        for (Address account : accounts) {
+            if (!rpc(() -> chain.vault().knowsAccount(account))) {
+                unknown.add(account);
+            }
+        }
+        return unknown;
+    }
+
+    /**
+     * Sends {@code registerAccounts} for {@code accounts} (in chunks the vault accepts) and
+     * returns whether every chunk is mined successfully. Registration is idempotent on chain, so
+     * nothing about it is stored: after a crash, or while a registration is still pending, the
+     * next tick asks the vault again and registers whatever is still unknown.
+     */
+    private boolean register(SettlementBatchRecord record, List<Address> accounts) {
+        for (int from = 0; from < accounts.size(); from += SettlementVaultGateway.MAX_REGISTER_ACCOUNTS) {
+            List<Address> chunk = accounts.subList(from,
+                    Math.min(accounts.size(), from + SettlementVaultGateway.MAX_REGISTER_ACCOUNTS));
+            long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
+            PreparedTransaction transaction = rpc(() -> chain.vault().prepareRegisterAccounts(chain.operator(),
+                    chunk, nonce));
+            Broadcast sent = rpc(() -> chain.client().broadcastAndPoll(transaction));
+            Optional<MinedReceipt> mined = sent.receipt().isPresent() ? sent.receipt() : receipt(transaction);
+            if (mined.isEmpty()) {
+                log.info("batch {}: registering {} accounts with the vault in {} ({}); waiting for it to be mined",
+                        record.batchId(), chunk.size(), transaction.txHash(), sent.outcome());
+                return false;
+            }
+            if (!mined.get().succeeded()) {
+                log.error("batch {}: registering {} accounts failed in {}; trying again next tick", record.batchId(),
+                        chunk.size(), transaction.txHash());
+                return false;
+            }
+            metrics.accountsRegistered(chunk.size());
+            log.info("batch {}: registered {} accounts with the vault: {}", record.batchId(), chunk.size(), chunk);
+        }
+        return true;
     }
 
     private TickResult broadcast(SettlementBatchRecord record, boolean mayPrepareAgain) {

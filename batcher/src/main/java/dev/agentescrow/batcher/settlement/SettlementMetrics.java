@@ -20,7 +20,9 @@ import java.util.function.LongSupplier;
  *   <li>{@code settlement.batch.gas} and {@code settlement.gas.per.transfer}: gas of confirmed batches;</li>
  *   <li>{@code settlement.latency} (timer): from building a batch to seeing it confirmed, measured
  *       in this process (a batch confirmed after a restart has no sample);</li>
- *   <li>{@code settlement.movements.quarantined} (counter): movements taken out of settlement.</li>
+ *   <li>{@code settlement.movements.quarantined} (counter): movements taken out of settlement;</li>
+ *   <li>{@code settlement.accounts.registered} (counter): accounts registered with the vault so
+ *       that a batch could credit them.</li>
  * </ul>
  */
 public final class SettlementMetrics {
@@ -32,6 +34,7 @@ public final class SettlementMetrics {
     private final DistributionSummary gasPerTransfer;
     private final Timer latency;
     private final Counter quarantined;
+    private final Counter accountsRegistered;
 
     public SettlementMetrics(MeterRegistry registry) {
         this(registry, System::nanoTime);
@@ -50,6 +53,8 @@ public final class SettlementMetrics {
                 .description("from building a batch to its confirmation").register(registry);
         this.quarantined = Counter.builder("settlement.movements.quarantined")
                 .description("movements the vault refused, held back for a person to resolve").register(registry);
+        this.accountsRegistered = Counter.builder("settlement.accounts.registered")
+                .description("accounts registered with the vault before a batch credited them").register(registry);
     }
 
     /** Meters that go nowhere, for embedding without monitoring. */
@@ -83,6 +88,10 @@ public final class SettlementMetrics {
         state(BatchState.REVERTED);
         quarantined.increment(quarantinedCount);
         builtAtNanos.remove(batchId);
+    }
+
+    void accountsRegistered(int count) {
+        accountsRegistered.increment(count);
     }
 
     private void state(BatchState state) {

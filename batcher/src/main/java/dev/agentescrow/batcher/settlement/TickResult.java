@@ -28,7 +28,12 @@ public record TickResult(Outcome outcome, long batchId, int movements, int quara
         /** The vault refused the batch; its movements were released (and culprits quarantined). */
         REVERTED,
         /** The chain moved while preparing (another sender took the batch id or the nonce): try again next tick. */
-        RETRY
+        RETRY,
+        /**
+         * The batch credits accounts the vault has no id for (they never deposited); a transaction
+         * registering them is on its way, and the batch is submitted once it is mined.
+         */
+        REGISTERING
     }
 
     public TickResult {

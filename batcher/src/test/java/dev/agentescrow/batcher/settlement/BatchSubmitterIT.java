@@ -319,6 +319,41 @@ class BatchSubmitterIT {
     }
 
     @Test
+    void accountsThatNeverDepositedAreRegisteredOnceThenCreditedAndPaidOut(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        Address token = fixture.token().address();
+        Address earner = Movements.address("ea7e", 1);
+        Address otherEarner = Movements.address("ea7e", 2);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(List.of(
+                new SettlementMovement.Transfer(SettlementTransferId.of(0xEA01), token, fixture.agents().get(0), earner,
+                        Amount.of(700)),
+                new SettlementMovement.Transfer(SettlementTransferId.of(0xEA02), token, fixture.agents().get(1),
+                        otherEarner, Amount.of(300)),
+                new SettlementMovement.Withdrawal(SettlementTransferId.of(0xEA03), token, earner,
+                        fixture.recipients().getFirst(), Amount.of(200))), OVERDUE);
+        assertThat(fixture.vault().knowsAccount(earner)).isFalse();
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 10, NOW, 2);
+            assertThat(submitter.tick().outcome()).as("registered, then settled in the same tick")
+                    .isEqualTo(TickResult.Outcome.CONFIRMED);
+        }
+        SettlementVaultGateway vault = fixture.vault();
+        assertThat(vault.knowsAccount(earner)).isTrue();
+        assertThat(vault.knowsAccount(otherEarner)).isTrue();
+        assertThat(vault.settledBalance(token, earner)).isEqualTo(Amount.of(500));
+        assertThat(vault.settledBalance(token, otherEarner)).isEqualTo(Amount.of(300));
+        assertThat(fixture.token().balanceOf(fixture.recipients().getFirst())).isEqualTo(Amount.of(200));
+        assertThat(vault.lastBatchId()).isEqualTo(1);
+        assertThat(vault.batchesSettledBetween(fixture.fromBlock(), chain.client().blockNumber()))
+                .singleElement().extracting(BatchSettled::batchId).isEqualTo(1L);
+        assertThat(ledger.openBatches()).isEmpty();
+        assertThat(fixture.token().balanceOf(vault.address()).baseUnits()).as("the deposits less the payout")
+                .isEqualTo(DEPOSIT.baseUnits().multiply(BigInteger.valueOf(AGENTS)).subtract(BigInteger.valueOf(200)));
+    }
+
+    @Test
     void aBatchInFlightWhileTheNodeIsSuspendedSettlesOnceAfterItResumes(LocalChain chain) {
         Fixture fixture = fixture(chain, true);
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.DynamicBytes;
 import org.web3j.abi.datatypes.generated.Uint64;
 import org.web3j.protocol.core.methods.response.Log;
@@ -107,6 +108,38 @@ public final class SettlementVaultGateway {
                 new org.web3j.abi.datatypes.generated.Bytes32(batch.merkleRoot().bytes()),
                 new DynamicBytes(packed)), List.of());
         return client.prepare(operator.credentials(), address, FunctionEncoder.encode(call), nonce);
+    }
+
+    /** The vault's {@code MAX_REGISTER_ACCOUNTS}: accounts one {@code registerAccounts} call may name. */
+    public static final int MAX_REGISTER_ACCOUNTS = 256;
+
+    /**
+     * Gives each of {@code accounts} without a vault account id one (operator only), so that a
+     * batch can credit accounts that never deposited. Accounts that have an id are skipped.
+     */
+    public Receipt registerAccounts(Signer operator, List<Address> accounts) {
+        return Calls.send(() -> Receipt.of(as(operator).registerAccounts(hexes(accounts)).send()));
+    }
+
+    /**
+     * Signs, without sending, {@code registerAccounts(accounts)} at the operator's {@code nonce}
+     * (see {@link ChainClient#prepare}); send it with {@link ChainClient#broadcastAndPoll}.
+     */
+    public PreparedTransaction prepareRegisterAccounts(Signer operator, List<Address> accounts, long nonce) {
+        org.web3j.abi.datatypes.Function call = new org.web3j.abi.datatypes.Function(
+                SettlementVault.FUNC_REGISTERACCOUNTS, List.of(new DynamicArray<>(
+                        org.web3j.abi.datatypes.Address.class,
+                        hexes(accounts).stream().map(org.web3j.abi.datatypes.Address::new).toList())),
+                List.of());
+        return client.prepare(operator.credentials(), address, FunctionEncoder.encode(call), nonce);
+    }
+
+    private static List<String> hexes(List<Address> accounts) {
+        if (accounts.isEmpty() || accounts.size() > MAX_REGISTER_ACCOUNTS) {
+            throw new IllegalArgumentException("registerAccounts takes 1 to " + MAX_REGISTER_ACCOUNTS
+                    + " accounts: " + accounts.size());
+        }
+        return accounts.stream().map(Address::hex).toList();
     }
 
     /** Sends the caller's pending payouts of {@code token} to {@code to}. */
@@ -223,6 +256,17 @@ public final class SettlementVaultGateway {
         }
         Address account = Address.of(Calls.call(() -> reader().accountOf(BigInteger.valueOf(accountId)).send()));
         return account.equals(Address.ZERO) ? Optional.empty() : Optional.of(account);
+    }
+
+    /**
+     * Whether the vault has an id for {@code account}, i.e. whether it ever deposited. A batch can
+     * name only such accounts.
+     */
+    public boolean knowsAccount(Address account) {
+        if (accountIds.containsKey(account)) {
+            return true;
+        }
+        return Calls.call(() -> reader().accountIdOf(account.hex()).send()).signum() != 0;
     }
 
     /** The vault's id of {@code account}; an id never changes once assigned, so it is cached. */
