@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -183,6 +184,17 @@ public final class Ledger implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- reads (committed state)
+
+    /** The registered tokens, ordered by address. */
+    public List<Token> tokens() {
+        try (Connection c = dataSource.getConnection()) {
+            List<Token> tokens = new ArrayList<>(store.loadTokens(c));
+            tokens.sort(Comparator.comparing(token -> token.address().hex()));
+            return tokens;
+        } catch (SQLException e) {
+            throw new LedgerException("could not read tokens", e);
+        }
+    }
 
     /** Committed totals of one account, if it exists. */
     public Optional<AccountBalance> balance(AccountKey key) {

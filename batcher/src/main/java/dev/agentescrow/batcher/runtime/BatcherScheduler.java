@@ -5,7 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -60,6 +63,31 @@ public final class BatcherScheduler implements AutoCloseable {
         } catch (RuntimeException e) {
             failed.increment();
             log.error("batcher step {} failed; it runs again in its next turn", step.name(), e);
+        }
+    }
+
+    /**
+     * Runs {@code work} once on the scheduler's thread, between steps, and waits for its result:
+     * on-demand work (a reconciliation, say) never overlaps a step.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException once the scheduler is closed
+     */
+    public <T> T runNow(Callable<T> work) {
+        Future<T> future = executor.submit(work);
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for on-demand work", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException("on-demand work failed", e.getCause());
         }
     }
 

@@ -120,6 +120,9 @@ public final class LedgerBenchmark {
             System.out.printf(Locale.ROOT, "%-22s %9d %8d %10.2f %10.1f %12d %10d%n", name,
                     s.transfers(), s.batches(), s.seconds(), s.tps(), s.gasUsed(), s.gasUsed() / s.transfers());
         }
+        System.out.printf(Locale.ROOT, "receipts that came with the broadcast (%s, submitter path): %d of %d%n",
+                chain.defaultTrigger().policy(), chain.defaultTrigger().receiptsWithBroadcast(),
+                chain.defaultTrigger().batches());
         double largestRatio = chain.largestBatches().tps() / sends.tps();
         double wrapperRatio = chain.defaultTriggerViaWrapper().tps() / sends.tps();
         System.out.printf(Locale.ROOT, "batched (%s) / individual: %.1fx (target >= 50x: %s); through the web3j"

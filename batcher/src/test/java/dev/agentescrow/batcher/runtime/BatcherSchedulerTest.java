@@ -51,6 +51,32 @@ class BatcherSchedulerTest {
     }
 
     @Test
+    void onDemandWorkRunsBetweenStepsOnTheSchedulerThread() {
+        AtomicBoolean stepRunning = new AtomicBoolean();
+        AtomicInteger overlaps = new AtomicInteger();
+        try (BatcherScheduler scheduler = BatcherScheduler.start(List.of(new BatcherScheduler.Step("tick",
+                Duration.ofMillis(1), () -> {
+                    stepRunning.set(true);
+                    Thread.onSpinWait();
+                    stepRunning.set(false);
+                })), new SimpleMeterRegistry())) {
+            for (int i = 0; i < 50; i++) {
+                String thread = scheduler.runNow(() -> {
+                    if (stepRunning.get()) {
+                        overlaps.incrementAndGet();
+                    }
+                    return Thread.currentThread().getName();
+                });
+                assertThat(thread).isEqualTo("batcher-scheduler");
+            }
+            assertThatThrownBy(() -> scheduler.runNow(() -> {
+                throw new ChainException("node unreachable");
+            })).isInstanceOf(ChainException.class).hasMessage("node unreachable");
+        }
+        assertThat(overlaps).hasValue(0);
+    }
+
+    @Test
     void noStepRunsAfterClose() throws InterruptedException {
         AtomicInteger runs = new AtomicInteger();
         CountDownLatch started = new CountDownLatch(1);

@@ -1,0 +1,228 @@
+package dev.agentescrow.batcher.runtime;
+
+import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.db.Database;
+import dev.agentescrow.batcher.indexer.IndexerSettings;
+import dev.agentescrow.batcher.indexer.VaultIndexer;
+import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
+import dev.agentescrow.batcher.indexer.db.PostgresCheckpointStore;
+import dev.agentescrow.batcher.ledger.Ledger;
+import dev.agentescrow.batcher.ledger.LedgerConfig;
+import dev.agentescrow.batcher.ledger.LedgerMetrics;
+import dev.agentescrow.batcher.ledger.Token;
+import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.reconcile.Reconciler;
+import dev.agentescrow.batcher.reconcile.ReconciliationReport;
+import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
+import dev.agentescrow.batcher.settlement.BatchPlanner;
+import dev.agentescrow.batcher.settlement.BatchSubmitter;
+import dev.agentescrow.batcher.settlement.BatchTrigger;
+import dev.agentescrow.batcher.settlement.InclusionProof;
+import dev.agentescrow.batcher.settlement.SettlementChain;
+import dev.agentescrow.batcher.settlement.SettlementMetrics;
+import dev.agentescrow.batcher.settlement.TickResult;
+import dev.agentescrow.batcher.settlement.db.PostgresAdvisoryLock;
+import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.crypto.Credentials;
+
+/**
+ * The batcher assembled and running: the database (embedded unless a JDBC URL is configured),
+ * the ledger, the vault indexer, the settlement submitter and the reconciler, driven by one
+ * {@link BatcherScheduler}. This is what a service embeds: it submits transfers through
+ * {@link #ledger()}, asks for {@link #proof inclusion proofs} and {@link #reconcile reconciles}
+ * on demand; everything else happens on the schedule.
+ *
+ * <p>Steps (each on the scheduler's one thread, so that none overlaps another):
+ * <ul>
+ *   <li>{@code index}: one {@link VaultIndexer#poll()}: deposits credited, escapes debited;</li>
+ *   <li>{@code settle}: submitter ticks, one after another while each confirms a batch (at most
+ *       {@value #MAX_TICKS_PER_TURN} per turn), so a backlog drains without waiting a turn per batch;</li>
+ *   <li>{@code expire}: {@link Ledger#expirePending()} until nothing is left to expire;</li>
+ *   <li>{@code reconcile}: the vault against the ledger for every registered token, skipped while a
+ *       batch is in flight (it would show as mismatches until it confirms).</li>
+ * </ul>
+ * One ledger writer may run per database; other processes may share the database for reads.
+ *
+ * <p>Start fails, with everything it started stopped again, when the database or the node cannot
+ * be reached.
+ */
+public final class Batcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Batcher.class);
+    static final int MAX_TICKS_PER_TURN = 32;
+    private static final int MAX_EXPIRE_ROUNDS_PER_TURN = 64;
+
+    private final Database database;
+    private final Ledger ledger;
+    private final ChainClient client;
+    private final PostgresSettlementStore store;
+    private final BatchSubmitter submitter;
+    private final Reconciler reconciler;
+    private final VaultIndexer indexer;
+    private final int maxGroupSize;
+    private final AtomicReference<ReconciliationReport> lastReconciliation = new AtomicReference<>();
+    private BatcherScheduler scheduler;
+
+    private Batcher(Database database, Ledger ledger, ChainClient client, VaultIndexer indexer,
+                    PostgresSettlementStore store, BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize) {
+        this.database = database;
+        this.ledger = ledger;
+        this.client = client;
+        this.indexer = indexer;
+        this.store = store;
+        this.submitter = submitter;
+        this.reconciler = reconciler;
+        this.maxGroupSize = maxGroupSize;
+    }
+
+    /**
+     * Starts the database, the ledger (migrating the schema) and the chain connection, then the
+     * schedule. Whatever started is stopped again if a later part fails.
+     *
+     * @param operator the key holding the vault's operator role; it signs settlement batches
+     */
+    public static Batcher start(BatcherConfig config, Credentials operator, Clock clock, MeterRegistry registry) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(operator, "operator");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(registry, "registry");
+        List<AutoCloseable> started = new ArrayList<>();
+        try {
+            Database database = Database.start(config.database());
+            started.add(database);
+            LedgerConfig ledgerConfig = LedgerConfig.defaults(config.database());
+            Ledger ledger = Ledger.start(database.dataSource(), ledgerConfig, clock, new LedgerMetrics(registry));
+            started.add(ledger);
+            ChainClient client = ChainClient.connect(config.chain());
+            started.add(client);
+
+            SettlementVaultGateway vault = new SettlementVaultGateway(client, config.vault());
+            VaultIndexer indexer = new VaultIndexer(client, vault, new ResilientRpc("indexer", config.rpc()),
+                    new PostgresCheckpointStore(database.dataSource(), clock), new LedgerVaultEventSink(ledger),
+                    new IndexerSettings(config.confirmations(), config.vaultDeploymentBlock(),
+                            config.maxBlocksPerPoll()));
+            PostgresSettlementStore store = new PostgresSettlementStore(database.dataSource(), ledger,
+                    config.systemAccounts(), clock);
+            SettlementChain chain = new SettlementChain(client, vault, client.signer(operator),
+                    new ResilientRpc("submitter", config.rpc()));
+            BatchSubmitter submitter = new BatchSubmitter(chain, store, store,
+                    new PostgresAdvisoryLock(database.dataSource()),
+                    new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
+                    BatchPlanner.withDefaults(), new SettlementMetrics(registry));
+            Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
+                    new LedgerExpectedBalances(database.dataSource()), config.vaultDeploymentBlock(), clock, registry);
+
+            Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,
+                    ledgerConfig.maxGroupSize());
+            BatcherConfig.Schedule schedule = config.schedule();
+            batcher.scheduler = BatcherScheduler.start(List.of(
+                    new BatcherScheduler.Step("index", schedule.index(), batcher::indexOnce),
+                    new BatcherScheduler.Step("settle", schedule.settle(), batcher::settleOnce),
+                    new BatcherScheduler.Step("expire", schedule.expire(), batcher::expireOnce),
+                    new BatcherScheduler.Step("reconcile", schedule.reconcile(), batcher::reconcileIfIdle)),
+                    registry);
+            log.info("batcher started: vault {}, operator {}, trigger N={} T={}", config.vault(),
+                    chain.operator().address(), config.transfersPerBatch(), config.maxBatchDelay());
+            return batcher;
+        } catch (RuntimeException e) {
+            for (AutoCloseable resource : started.reversed()) {
+                try {
+                    resource.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** The ledger: transfers, holds, withdrawals, balances. */
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    /** The chain connection the batcher uses (reads only; the operator's key is not handed out). */
+    public ChainClient chainClient() {
+        return client;
+    }
+
+    /** The inclusion proof of a settled movement, once its batch is confirmed. */
+    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+        return submitter.proof(transferId);
+    }
+
+    /** The report of the last reconciliation (scheduled or on demand), if any ran. */
+    public Optional<ReconciliationReport> lastReconciliation() {
+        return Optional.ofNullable(lastReconciliation.get());
+    }
+
+    /**
+     * Reconciles every registered token now, on the scheduler's thread between steps, and returns
+     * the report. A batch in flight at that moment shows as mismatches until it confirms.
+     */
+    public ReconciliationReport reconcile() {
+        return scheduler.runNow(this::reconcileNow);
+    }
+
+    /** Runs one submitter turn now, between steps, and returns its last tick (for operations and tests). */
+    public TickResult settleNow() {
+        return scheduler.runNow(this::settleOnce);
+    }
+
+    private void indexOnce() {
+        VaultIndexer.PollResult result = indexer.poll();
+        if (result.credited() + result.debited() + result.rejected() > 0) {
+            log.info("indexed blocks {}..{}: {} deposits credited, {} escapes debited, {} rejected",
+                    result.fromBlock(), result.toBlock(), result.credited(), result.debited(), result.rejected());
+        }
+    }
+
+    private TickResult settleOnce() {
+        TickResult result = submitter.tick();
+        for (int ticks = 1; ticks < MAX_TICKS_PER_TURN && result.outcome() == TickResult.Outcome.CONFIRMED; ticks++) {
+            result = submitter.tick();
+        }
+        return result;
+    }
+
+    private void expireOnce() {
+        for (int round = 0; round < MAX_EXPIRE_ROUNDS_PER_TURN; round++) {
+            if (ledger.expirePending() < maxGroupSize) {
+                return;
+            }
+        }
+    }
+
+    private void reconcileIfIdle() {
+        if (!store.openBatches().isEmpty()) {
+            log.debug("reconciliation skipped: a batch is in flight");
+            return;
+        }
+        reconcileNow();
+    }
+
+    private ReconciliationReport reconcileNow() {
+        ReconciliationReport report = reconciler.reconcile(ledger.tokens().stream().map(Token::address).toList());
+        lastReconciliation.set(report);
+        return report;
+    }
+
+    /** Stops the schedule (the step in progress finishes), then the ledger, the chain connection and the database. */
+    @Override
+    public void close() {
+        scheduler.close();
+        ledger.close();
+        client.close();
+        database.close();
+    }
+}

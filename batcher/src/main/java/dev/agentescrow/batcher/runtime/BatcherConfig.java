@@ -1,0 +1,115 @@
+package dev.agentescrow.batcher.runtime;
+
+import dev.agentescrow.batcher.chain.RpcResilienceConfig;
+import dev.agentescrow.batcher.db.DatabaseConfig;
+import dev.agentescrow.batcher.settlement.BatchTrigger;
+import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.ChainSettings;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything a {@link Batcher} needs besides the operator's key (which never lives in
+ * configuration objects that get logged or serialised).
+ *
+ * @param database where the ledger lives (embedded by default)
+ * @param chain the node and chain id
+ * @param vault the settlement vault's address
+ * @param vaultDeploymentBlock the block the vault was deployed in: the indexer starts there and
+ *                             the reconciler scans payouts from there
+ * @param systemAccounts the on-chain addresses of the fee collector and the escrow holder (like
+ *                       any account that never deposited, the submitter registers them with the
+ *                       vault before the first batch that credits them)
+ * @param confirmations blocks after a custody event before it is booked
+ * @param maxBlocksPerPoll blocks scanned by one indexer poll at most
+ * @param transfersPerBatch the trigger N: settle once this many movements wait
+ * @param maxBatchDelay the trigger T: settle once the oldest waiting movement is this old
+ * @param schedule how often each step runs
+ * @param rpc retry and circuit breaker settings around every RPC call
+ */
+public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Address vault, long vaultDeploymentBlock,
+                            SettlementAddresses systemAccounts, int confirmations, int maxBlocksPerPoll,
+                            int transfersPerBatch, Duration maxBatchDelay, Schedule schedule,
+                            RpcResilienceConfig rpc) {
+
+    /** Confirmations before a custody event is booked, by default. */
+    public static final int DEFAULT_CONFIRMATIONS = 2;
+    /** Blocks scanned by one indexer poll at most, by default. */
+    public static final int DEFAULT_MAX_BLOCKS_PER_POLL = 2_000;
+
+    public BatcherConfig {
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(chain, "chain");
+        Objects.requireNonNull(vault, "vault");
+        Objects.requireNonNull(systemAccounts, "systemAccounts");
+        Objects.requireNonNull(maxBatchDelay, "maxBatchDelay");
+        Objects.requireNonNull(schedule, "schedule");
+        Objects.requireNonNull(rpc, "rpc");
+        if (vaultDeploymentBlock < 0) {
+            throw new IllegalArgumentException("vaultDeploymentBlock must not be negative: " + vaultDeploymentBlock);
+        }
+        if (confirmations < 0) {
+            throw new IllegalArgumentException("confirmations must not be negative: " + confirmations);
+        }
+        if (maxBlocksPerPoll < 1) {
+            throw new IllegalArgumentException("maxBlocksPerPoll must be positive: " + maxBlocksPerPoll);
+        }
+        if (transfersPerBatch < 1) {
+            throw new IllegalArgumentException("transfersPerBatch must be positive: " + transfersPerBatch);
+        }
+        if (maxBatchDelay.isNegative() || maxBatchDelay.isZero()) {
+            throw new IllegalArgumentException("maxBatchDelay must be positive: " + maxBatchDelay);
+        }
+    }
+
+    /**
+     * The defaults: 2 confirmations, 2,000 blocks per poll, N = 100, T = 300 s, the default
+     * schedule and RPC resilience.
+     */
+    public static BatcherConfig defaults(DatabaseConfig database, ChainSettings chain, Address vault,
+                                         long vaultDeploymentBlock, SettlementAddresses systemAccounts) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, DEFAULT_CONFIRMATIONS,
+                DEFAULT_MAX_BLOCKS_PER_POLL, BatchTrigger.DEFAULT_MAX_TRANSFERS, BatchTrigger.DEFAULT_MAX_DELAY,
+                Schedule.defaults(), RpcResilienceConfig.defaults());
+    }
+
+    public BatcherConfig withConfirmations(int blocks) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, blocks, maxBlocksPerPoll,
+                transfersPerBatch, maxBatchDelay, schedule, rpc);
+    }
+
+    public BatcherConfig withTrigger(int transfers, Duration delay) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
+                maxBlocksPerPoll, transfers, delay, schedule, rpc);
+    }
+
+    public BatcherConfig withSchedule(Schedule newSchedule) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc);
+    }
+
+    /**
+     * The delay after each run of a step before its next run.
+     *
+     * @param index polling the vault's custody events
+     * @param settle a submitter turn (it settles as many due batches as are ready, one after another)
+     * @param expire expiring pending transfers past their timeout
+     * @param reconcile comparing the vault with the ledger (skipped while a batch is in flight)
+     */
+    public record Schedule(Duration index, Duration settle, Duration expire, Duration reconcile) {
+        public Schedule {
+            for (Duration delay : new Duration[] {index, settle, expire, reconcile}) {
+                if (delay == null || delay.isNegative() || delay.isZero()) {
+                    throw new IllegalArgumentException("every step needs a positive delay: " + delay);
+                }
+            }
+        }
+
+        /** Index every 2 s, settle every 1 s, expire every 1 s, reconcile every 10 minutes. */
+        public static Schedule defaults() {
+            return new Schedule(Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1),
+                    Duration.ofMinutes(10));
+        }
+    }
+}
