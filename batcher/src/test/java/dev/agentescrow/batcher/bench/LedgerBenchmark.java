@@ -66,8 +66,8 @@ public final class LedgerBenchmark {
 
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args.length > 0 ? args[0] : "batcher/target/bench-pg");
-        long ledgerTransfers = args.length > 1 ? Long.parseLong(args[1]) : 200_000;
-        int ledgerClients = args.length > 2 ? Integer.parseInt(args[2]) : 384;
+        long ledgerTransfers = args.length > 1 ? Long.parseLong(args[1]) : 1_000_000;
+        int ledgerClients = args.length > 2 ? Integer.parseInt(args[2]) : 512;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 60;
         ChainBenchmark.Config chainConfig = args.length > 4 && args[4].equals("quick")
                 ? ChainBenchmark.Config.quick() : ChainBenchmark.Config.full();
