@@ -15,12 +15,12 @@ import java.util.Set;
  * random workload: it predicts every result and every balance. It shares no code with the
  * writer beyond the public request and result types.
  */
-final class LedgerModel {
+public final class LedgerModel {
     /** Totals of one account: posted debits, posted credits, pending debits, pending credits. */
-    record Totals(BigInteger dp, BigInteger cp, BigInteger dpe, BigInteger cpe) {
-        static final Totals ZERO = new Totals(BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO);
+    public record Totals(BigInteger dp, BigInteger cp, BigInteger dpe, BigInteger cpe) {
+        public static final Totals ZERO = new Totals(BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO);
 
-        BigInteger available() {
+        public BigInteger available() {
             return cp.subtract(dp).subtract(dpe);
         }
     }
@@ -41,12 +41,12 @@ final class LedgerModel {
     private Map<TransferId, Content> committed = new HashMap<>();
     private Map<TransferId, Hold> allHolds = new HashMap<>();
 
-    LedgerModel(Set<Address> tokens, long maxTimeoutSeconds) {
+    public LedgerModel(Set<Address> tokens, long maxTimeoutSeconds) {
         this.tokens = tokens;
         this.maxTimeoutSeconds = maxTimeoutSeconds;
     }
 
-    Map<AccountKey, Totals> accounts() {
+    public Map<AccountKey, Totals> accounts() {
         return accounts;
     }
 
@@ -54,7 +54,7 @@ final class LedgerModel {
         return new ArrayList<>(allHolds.keySet());
     }
 
-    List<TransferId> openHoldIds() {
+    public List<TransferId> openHoldIds() {
         return new ArrayList<>(open.keySet());
     }
 
@@ -66,12 +66,12 @@ final class LedgerModel {
         return new ArrayList<>(committed.keySet());
     }
 
-    Totals totals(AccountKey key) {
+    public Totals totals(AccountKey key) {
         return accounts.getOrDefault(key, Totals.ZERO);
     }
 
     /** Expires every open hold past its timeout; returns how many. */
-    int expire(Instant now) {
+    public int expire(Instant now) {
         List<TransferId> due = open.entrySet().stream()
                 .filter(e -> !e.getValue().expiresAt().isAfter(now)).map(Map.Entry::getKey).toList();
         for (TransferId id : due) {
@@ -83,7 +83,7 @@ final class LedgerModel {
     }
 
     /** The results of one submission, applied to the model. */
-    List<TransferResult> submit(List<TransferRequest> requests, Instant now) {
+    public List<TransferResult> submit(List<TransferRequest> requests, Instant now) {
         List<TransferResult> results = new ArrayList<>();
         int i = 0;
         while (i < requests.size()) {
