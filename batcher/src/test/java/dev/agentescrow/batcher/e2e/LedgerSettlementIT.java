@@ -94,7 +94,7 @@ class LedgerSettlementIT {
     private static final int RANDOM_TRANSFERS = 40;
     private static final int MAX_TICKS = 60;
     private static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
-    /** Fee collector and escrow holder: the vault knows only accounts that deposited once. */
+    /** Fee collector and escrow holder; they deposit once here (without it the submitter registers them). */
     private static final int FEE_COLLECTOR = 13;
     private static final int ESCROW_HOLDER = 14;
     private static final Amount SYSTEM_DEPOSIT = Amount.of(1);
