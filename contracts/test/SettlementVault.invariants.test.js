@@ -74,6 +74,7 @@ describe("SettlementVault invariants", function () {
     fc.record({ kind: fc.constant("claim"), recipient: fc.nat(USERS), token: fc.nat(1) }),
     fc.record({ kind: fc.constant("escape"), user: fc.nat(USERS - 1), token: fc.nat(1) }),
     fc.record({ kind: fc.constant("paused"), user: fc.nat(USERS - 1), token: fc.nat(1) }),
+    fc.record({ kind: fc.constant("register"), users: fc.array(fc.nat(USERS - 1), { minLength: 1, maxLength: 4 }), token: fc.nat(1) }),
   );
 
   async function step(f, model, op) {
@@ -170,6 +171,18 @@ describe("SettlementVault invariants", function () {
         await expect(vault.connect(f.users[op.user]).deposit(token, 1n)).to.be.revertedWithCustomError(vault, "VaultPaused");
         await expect(vault.connect(operator).settleBatch(model.batchId + 1n, ROOT, "0x")).to.be.revertedWithCustomError(vault, "VaultPaused");
         await vault.connect(admin).unpause();
+        break;
+      }
+      case "register": {
+        // users that never deposited get ids in call order; known ones (and repeats) are skipped
+        const accounts = op.users.map((i) => f.users[i].address);
+        const fresh = [...new Set(accounts)].filter((a) => !model.accountIds.has(a));
+        expect(await vault.connect(operator).registerAccounts.staticCall(accounts)).to.equal(BigInt(fresh.length));
+        await vault.connect(operator).registerAccounts(accounts);
+        for (const account of fresh) model.accountIds.set(account, model.accountIds.size + 1);
+        for (const account of accounts) {
+          expect(await vault.accountIdOf(account)).to.equal(BigInt(model.accountIds.get(account)));
+        }
         break;
       }
       default:
