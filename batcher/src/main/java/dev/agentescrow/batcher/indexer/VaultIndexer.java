@@ -2,15 +2,19 @@ package dev.agentescrow.batcher.indexer;
 
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.support.FailPoints;
+import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.vault.EscapeWithdrawal;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.vault.VaultDeposit;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -107,6 +111,34 @@ public final class VaultIndexer {
         }
         checkpoints.save(STREAM, new IndexerCheckpoint(toBlock, toHash));
         return new PollResult(fromBlock, toBlock, credited, debited, alreadyBooked, rejected);
+    }
+
+    /**
+     * The net custody change per account of {@code token} events on chain that this indexer has
+     * not booked yet (after its checkpoint, up to the chain's head, confirmed or not): deposits
+     * add, escape withdrawals subtract. The reconciler adds them to what the ledger expects
+     * ({@code ExpectedBalances.plus}), so that a deposit waiting for its confirmations is not
+     * reported as a mismatch. An event that lands between this read and the reconciler's balance
+     * reads still shows, once; the next run is clean.
+     */
+    public Map<Address, BigInteger> unbookedCustody(Address token) {
+        long fromBlock = checkpoints.load(STREAM).map(c -> c.blockNumber() + 1).orElse(settings.startBlock());
+        long head = rpc.call(client::blockNumber);
+        Map<Address, BigInteger> unbooked = new HashMap<>();
+        if (head < fromBlock) {
+            return unbooked;
+        }
+        for (VaultDeposit deposit : rpc.call(() -> vault.depositsBetween(fromBlock, head))) {
+            if (deposit.token().equals(token)) {
+                unbooked.merge(deposit.account(), deposit.amount().baseUnits(), BigInteger::add);
+            }
+        }
+        for (EscapeWithdrawal escape : rpc.call(() -> vault.escapeWithdrawalsBetween(fromBlock, head))) {
+            if (escape.token().equals(token)) {
+                unbooked.merge(escape.account(), escape.amount().baseUnits().negate(), BigInteger::add);
+            }
+        }
+        return unbooked;
     }
 
     private void requireStillOnChain(IndexerCheckpoint checkpoint) {

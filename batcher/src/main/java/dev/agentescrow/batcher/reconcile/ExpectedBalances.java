@@ -2,6 +2,7 @@ package dev.agentescrow.batcher.reconcile;
 
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -13,4 +14,17 @@ import java.util.Map;
 @FunctionalInterface
 public interface ExpectedBalances {
     Map<Address, BigInteger> expectedSettled(Address token);
+
+    /**
+     * These expectations plus {@code inFlight}'s, address by address: for custody changes that are
+     * on chain but not in the ledger yet (a deposit waiting for its confirmations), so that they
+     * are not reported as mismatches.
+     */
+    default ExpectedBalances plus(ExpectedBalances inFlight) {
+        return token -> {
+            Map<Address, BigInteger> sum = new HashMap<>(expectedSettled(token));
+            inFlight.expectedSettled(token).forEach((address, delta) -> sum.merge(address, delta, BigInteger::add));
+            return sum;
+        };
+    }
 }

@@ -50,7 +50,9 @@ import org.web3j.crypto.Credentials;
  *       {@value #MAX_TICKS_PER_TURN} per turn), so a backlog drains without waiting a turn per batch;</li>
  *   <li>{@code expire}: {@link Ledger#expirePending()} until nothing is left to expire;</li>
  *   <li>{@code reconcile}: the vault against the ledger for every registered token, skipped while a
- *       batch is in flight (it would show as mismatches until it confirms).</li>
+ *       batch is in flight (it would show as mismatches until it confirms); custody events on chain
+ *       that the indexer has not booked yet (deposits waiting for their confirmations) count as
+ *       expected ({@link VaultIndexer#unbookedCustody}).</li>
  * </ul>
  * One ledger writer may run per database; other processes may share the database for reads.
  *
@@ -120,7 +122,8 @@ public final class Batcher implements AutoCloseable {
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
                     BatchPlanner.withDefaults(), new SettlementMetrics(registry));
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
-                    new LedgerExpectedBalances(database.dataSource()), config.vaultDeploymentBlock(), clock, registry);
+                    new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
+                    config.vaultDeploymentBlock(), clock, registry);
 
             Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,
                     ledgerConfig.maxGroupSize());

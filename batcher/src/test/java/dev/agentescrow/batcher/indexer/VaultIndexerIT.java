@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
+import dev.agentescrow.batcher.reconcile.ExpectedBalances;
+import dev.agentescrow.batcher.reconcile.Mismatch;
+import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.ChainClient;
@@ -18,6 +21,9 @@ import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.EscapeWithdrawal;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.vault.VaultDeposit;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigInteger;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -172,6 +178,43 @@ class VaultIndexerIT {
         assertThat(replay.credited() + replay.debited()).isZero();
         assertThat(sink.debited).hasSize(1);
         assertThat(setup.vault().settledBalance(token, alice.address())).isEqualTo(Amount.ZERO);
+    }
+
+    @Test
+    void aDepositWaitingForItsConfirmationsIsInFlightForTheReconcilerNotAMismatch(LocalChain chain) {
+        Setup setup = freshVault(chain, 16);
+        Signer dora = chain.account(16);
+        Address token = setup.token().address();
+        RecordingSink sink = new RecordingSink();
+        MemoryCheckpoints checkpoints = new MemoryCheckpoints();
+        VaultIndexer indexer = indexer(chain.client(), setup, checkpoints, sink);
+        ExpectedBalances booked = t -> sink.totals().entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().baseUnits()));
+        Reconciler plain = reconciler(chain, setup, booked);
+        Reconciler withInFlight = reconciler(chain, setup, booked.plus(indexer::unbookedCustody));
+
+        setup.vault().deposit(dora, token, Amount.of(300));
+        mine(chain, CONFIRMATIONS);
+        assertThat(indexer.poll().credited()).isEqualTo(1);
+        setup.vault().deposit(dora, token, Amount.of(45));
+        assertThat(indexer.poll().credited()).as("one confirmation short").isZero();
+
+        assertThat(indexer.unbookedCustody(token)).containsExactly(Map.entry(dora.address(), BigInteger.valueOf(45)));
+        assertThat(plain.reconcile(List.of(token)).mismatches()).containsExactly(
+                new Mismatch.Account(token, dora.address(), BigInteger.valueOf(345), BigInteger.valueOf(300)));
+        assertThat(withInFlight.reconcile(List.of(token)).mismatches()).isEmpty();
+
+        mine(chain, CONFIRMATIONS);
+        assertThat(indexer.poll().credited()).isEqualTo(1);
+        assertThat(indexer.unbookedCustody(token)).isEmpty();
+        assertThat(plain.reconcile(List.of(token)).mismatches()).isEmpty();
+        assertThat(withInFlight.reconcile(List.of(token)).mismatches()).isEmpty();
+    }
+
+    private static Reconciler reconciler(LocalChain chain, Setup setup, ExpectedBalances expected) {
+        return new Reconciler(chain.client(), setup.vault(), new ResilientRpc("reconciler",
+                RpcResilienceConfig.defaults()), expected, setup.startBlock(), Clock.systemUTC(),
+                new SimpleMeterRegistry());
     }
 
     @Test
