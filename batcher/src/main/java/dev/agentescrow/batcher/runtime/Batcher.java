@@ -223,9 +223,8 @@ public final class Batcher implements AutoCloseable {
     /** Stops the schedule (the step in progress finishes), then the ledger, the chain connection and the database. */
     @Override
     public void close() {
-        scheduler.close();
-        ledger.close();
-        client.close();
-        database.close();
+        try (database; client; ledger) {
+            scheduler.close();
+        }
     }
 }

@@ -266,7 +266,12 @@ public final class SettlementVaultGateway {
         if (accountIds.containsKey(account)) {
             return true;
         }
-        return Calls.call(() -> reader().accountIdOf(account.hex()).send()).signum() != 0;
+        long id = Calls.call(() -> reader().accountIdOf(account.hex()).send()).longValueExact();
+        if (id == 0) {
+            return false;
+        }
+        accountIds.putIfAbsent(account, id);
+        return true;
     }
 
     /** The vault's id of {@code account}; an id never changes once assigned, so it is cached. */
