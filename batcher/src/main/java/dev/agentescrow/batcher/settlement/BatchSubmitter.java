@@ -50,6 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class BatchSubmitter {
     private static final Logger log = LoggerFactory.getLogger(BatchSubmitter.class);
     private static final String BATCH_ID_MISMATCH = "VaultBatchIdMismatch";
+    private static final String VAULT_PAUSED = "VaultPaused";
 
     private final SettlementChain chain;
     private final BatchStore store;
@@ -166,8 +167,15 @@ public final class BatchSubmitter {
      */
     private TickResult submit(SettlementBatchRecord record, boolean mayPrepareAgain) {
         List<Address> unknown = unknownAccounts(record.batch().settlementBatch());
-        if (!unknown.isEmpty() && !register(record, unknown)) {
-            return TickResult.of(TickResult.Outcome.REGISTERING, record);
+        try {
+            if (!unknown.isEmpty() && !register(record, unknown)) {
+                return TickResult.of(TickResult.Outcome.REGISTERING, record);
+            }
+        } catch (ContractRevertedException e) {
+            if (isVaultPaused(e)) {
+                return vaultPaused(record);
+            }
+            throw e;
         }
         long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
         PreparedTransaction transaction;
@@ -179,6 +187,9 @@ public final class BatchSubmitter {
                 log.warn("batch {} no longer matches the vault's next id; recovering next tick", record.batchId());
                 return TickResult.of(TickResult.Outcome.RETRY, record);
             }
+            if (isVaultPaused(e)) {
+                return vaultPaused(record);
+            }
             return refuse(record, "refused at gas estimation: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             return refuse(record, "cannot be encoded for the vault: " + e.getMessage());
@@ -187,6 +198,16 @@ public final class BatchSubmitter {
         metrics.submitted();
         log.info("batch {} signed as {}", record.batchId(), transaction);
         return broadcast(submitted, mayPrepareAgain);
+    }
+
+    private static boolean isVaultPaused(ContractRevertedException e) {
+        return e.errorName().filter(VAULT_PAUSED::equals).isPresent();
+    }
+
+    /** A paused vault refuses every batch alike: not a verdict on this one, which waits as it is. */
+    private TickResult vaultPaused(SettlementBatchRecord record) {
+        log.warn("vault is paused; batch {} stays BUILT and is submitted once the vault is unpaused", record.batchId());
+        return TickResult.of(TickResult.Outcome.VAULT_PAUSED, record);
     }
 
     /** The accounts of {@code batch} (deltas and payout debits) that have no vault account id yet. */

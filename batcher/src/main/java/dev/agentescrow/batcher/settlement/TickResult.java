@@ -33,7 +33,12 @@ public record TickResult(Outcome outcome, long batchId, int movements, int quara
          * The batch credits accounts the vault has no id for (they never deposited); a transaction
          * registering them is on its way, and the batch is submitted once it is mined.
          */
-        REGISTERING
+        REGISTERING,
+        /**
+         * The vault is paused: the batch stays {@code BUILT}, its movements claimed, and is
+         * submitted once the vault is unpaused. Nothing is refused or released meanwhile.
+         */
+        VAULT_PAUSED
     }
 
     public TickResult {

@@ -502,6 +502,31 @@ class BatchSubmitterIT {
     }
 
     @Test
+    void whileTheVaultIsPausedTheBatchWaitsBuiltAndSettlesOnceAfterTheUnpause(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(workload(new Random(SEED + 50), fixture, 12, 10, SEED + 50), OVERDUE);
+        Signer admin = chain.account(LocalChain.ADMIN);
+        fixture.vault().pause(admin);
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, NOW, 2);
+            for (int i = 0; i < 3; i++) {
+                assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.VAULT_PAUSED);
+            }
+            assertThat(ledger.rows()).as("one batch, never refused while paused").singleElement()
+                    .extracting(SettlementBatchRecord::state).isEqualTo(BatchState.BUILT);
+            assertThat(ledger.quarantined()).isEmpty();
+
+            fixture.vault().unpause(admin);
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.CONFIRMED);
+        }
+        assertThat(ledger.rows()).singleElement().extracting(SettlementBatchRecord::state)
+                .isEqualTo(BatchState.CONFIRMED);
+        assertSettledExactlyOnce(fixture, ledger);
+    }
+
+    @Test
     void aSubmitterWithoutTheLockDoesNothing(LocalChain chain) {
         Fixture fixture = fixture(chain, false);
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
