@@ -15,6 +15,7 @@ import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
 import dev.agentescrow.batcher.settlement.BatchPlanner;
+import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.BatchSubmitter;
 import dev.agentescrow.batcher.settlement.BatchTrigger;
 import dev.agentescrow.batcher.settlement.InclusionProof;
@@ -50,7 +51,7 @@ import org.web3j.crypto.Credentials;
  *       {@value #MAX_TICKS_PER_TURN} per turn), so a backlog drains without waiting a turn per batch;</li>
  *   <li>{@code expire}: {@link Ledger#expirePending()} until nothing is left to expire;</li>
  *   <li>{@code reconcile}: the vault against the ledger for every registered token, skipped while a
- *       batch is in flight (it would show as mismatches until it confirms); custody events on chain
+ *       batch is in flight (sent, not yet confirmed: it would show as mismatches until it confirms); custody events on chain
  *       that the indexer has not booked yet (deposits waiting for their confirmations) count as
  *       expected ({@link VaultIndexer#unbookedCustody}).</li>
  * </ul>
@@ -206,8 +207,9 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
+    /** Reconciles unless a batch was sent and not yet confirmed (a BUILT one is not on chain yet). */
     private void reconcileIfIdle() {
-        if (!store.openBatches().isEmpty()) {
+        if (store.openBatches().stream().anyMatch(batch -> batch.state() == BatchState.SUBMITTED)) {
             log.debug("reconciliation skipped: a batch is in flight");
             return;
         }
