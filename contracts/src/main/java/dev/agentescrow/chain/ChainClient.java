@@ -247,8 +247,8 @@ public final class ChainClient implements AutoCloseable {
      * What {@link #broadcastAndPoll} learned in its one round trip.
      *
      * @param outcome what the node said to the transaction
-     * @param receipt its receipt if the node had mined it by the time it answered (a node that
-     *                mines on arrival always has); empty otherwise, and always for
+     * @param receipt its receipt if the node had mined it by the time it answered the poll (a
+     *                node that mines on arrival usually has); empty otherwise, and always for
      *                {@link BroadcastOutcome#NONCE_CONSUMED}
      */
     public record Broadcast(BroadcastOutcome outcome, Optional<MinedReceipt> receipt) {
@@ -268,7 +268,11 @@ public final class ChainClient implements AutoCloseable {
      * {@link ContractRevertedException}; any other error a {@link ChainException}.
      */
     public BroadcastOutcome broadcast(PreparedTransaction transaction) {
-        return broadcastAndPoll(transaction).outcome();
+        try {
+            return outcome(transaction, web3j.ethSendRawTransaction(transaction.rawTransactionHex()).send());
+        } catch (IOException | ClientConnectionException e) {
+            throw new ChainException("eth_sendRawTransaction failed for " + transaction.txHash(), e);
+        }
     }
 
     /**
@@ -282,30 +286,31 @@ public final class ChainClient implements AutoCloseable {
         List<Response<?>> answers = batch("eth_sendRawTransaction of " + transaction.txHash(),
                 web3j.ethSendRawTransaction(transaction.rawTransactionHex()),
                 web3j.ethGetTransactionReceipt(transaction.txHash().value()));
-        EthSendTransaction sent = (EthSendTransaction) answers.get(0);
-        BroadcastOutcome outcome;
+        BroadcastOutcome outcome = outcome(transaction, (EthSendTransaction) answers.get(0));
+        if (outcome == BroadcastOutcome.NONCE_CONSUMED) {
+            return new Broadcast(outcome, Optional.empty());
+        }
+        return new Broadcast(outcome, minedReceipt(transaction.txHash(), (EthGetTransactionReceipt) answers.get(1)));
+    }
+
+    /** What the node's answer to {@code eth_sendRawTransaction} of {@code transaction} means. */
+    private BroadcastOutcome outcome(PreparedTransaction transaction, EthSendTransaction sent) {
         if (!sent.hasError()) {
             TxHash answered = new TxHash(sent.getTransactionHash());
             if (!answered.equals(transaction.txHash())) {
                 throw new ChainException("node answered hash " + answered + " for " + transaction);
             }
-            outcome = BroadcastOutcome.ACCEPTED;
-        } else {
-            String message = String.valueOf(sent.getError().getMessage()).toLowerCase(Locale.ROOT);
-            if (message.contains("already known") || message.contains("known transaction")) {
-                outcome = BroadcastOutcome.ALREADY_KNOWN;
-            } else if (message.contains("nonce too low")) {
-                outcome = knows(transaction.txHash()) ? BroadcastOutcome.ALREADY_KNOWN
-                        : BroadcastOutcome.NONCE_CONSUMED;
-            } else {
-                throw SerialNonceTransactionManager.revertException(revertDecoder, "broadcast of " + transaction,
-                        sent.getError());
-            }
+            return BroadcastOutcome.ACCEPTED;
         }
-        if (outcome == BroadcastOutcome.NONCE_CONSUMED) {
-            return new Broadcast(outcome, Optional.empty());
+        String message = String.valueOf(sent.getError().getMessage()).toLowerCase(Locale.ROOT);
+        if (message.contains("already known") || message.contains("known transaction")) {
+            return BroadcastOutcome.ALREADY_KNOWN;
         }
-        return new Broadcast(outcome, minedReceipt(transaction.txHash(), (EthGetTransactionReceipt) answers.get(1)));
+        if (message.contains("nonce too low")) {
+            return knows(transaction.txHash()) ? BroadcastOutcome.ALREADY_KNOWN : BroadcastOutcome.NONCE_CONSUMED;
+        }
+        throw SerialNonceTransactionManager.revertException(revertDecoder, "broadcast of " + transaction,
+                sent.getError());
     }
 
     /** The receipt of a mined transaction, or empty if the node has not mined (or does not know) it. */

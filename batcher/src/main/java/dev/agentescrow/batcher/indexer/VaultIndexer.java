@@ -72,6 +72,31 @@ public final class VaultIndexer {
 
     /** One custody event: a deposit or an escape withdrawal. */
     private record CustodyEvent(LogPosition position, VaultDeposit deposit, EscapeWithdrawal escape) {
+        Address token() {
+            return deposit != null ? deposit.token() : escape.token();
+        }
+
+        Address account() {
+            return deposit != null ? deposit.account() : escape.account();
+        }
+
+        /** What the event adds to the account's custody: a deposit's amount, an escape's negated. */
+        BigInteger signedAmount() {
+            return deposit != null ? deposit.amount().baseUnits() : escape.amount().baseUnits().negate();
+        }
+    }
+
+    /** The deposits and escape withdrawals in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    private List<CustodyEvent> custodyEvents(long fromBlock, long toBlock) {
+        List<CustodyEvent> events = new ArrayList<>();
+        for (VaultDeposit deposit : rpc.call(() -> vault.depositsBetween(fromBlock, toBlock))) {
+            events.add(new CustodyEvent(deposit.position(), deposit, null));
+        }
+        for (EscapeWithdrawal escape : rpc.call(() -> vault.escapeWithdrawalsBetween(fromBlock, toBlock))) {
+            events.add(new CustodyEvent(escape.position(), null, escape));
+        }
+        events.sort(Comparator.comparing(CustodyEvent::position, LogPosition.CHAIN_ORDER));
+        return events;
     }
 
     /** Scans the next confirmed blocks once. */
@@ -86,14 +111,7 @@ public final class VaultIndexer {
         }
         // The hash is read first: if toBlock is replaced after this, the next poll sees the mismatch.
         Bytes32 toHash = rpc.call(() -> client.blockHash(toBlock));
-        List<CustodyEvent> events = new ArrayList<>();
-        for (VaultDeposit deposit : rpc.call(() -> vault.depositsBetween(fromBlock, toBlock))) {
-            events.add(new CustodyEvent(deposit.position(), deposit, null));
-        }
-        for (EscapeWithdrawal escape : rpc.call(() -> vault.escapeWithdrawalsBetween(fromBlock, toBlock))) {
-            events.add(new CustodyEvent(escape.position(), null, escape));
-        }
-        events.sort(Comparator.comparing(CustodyEvent::position, LogPosition.CHAIN_ORDER));
+        List<CustodyEvent> events = custodyEvents(fromBlock, toBlock);
         int credited = 0;
         int debited = 0;
         int alreadyBooked = 0;
@@ -128,14 +146,9 @@ public final class VaultIndexer {
         if (head < fromBlock) {
             return unbooked;
         }
-        for (VaultDeposit deposit : rpc.call(() -> vault.depositsBetween(fromBlock, head))) {
-            if (deposit.token().equals(token)) {
-                unbooked.merge(deposit.account(), deposit.amount().baseUnits(), BigInteger::add);
-            }
-        }
-        for (EscapeWithdrawal escape : rpc.call(() -> vault.escapeWithdrawalsBetween(fromBlock, head))) {
-            if (escape.token().equals(token)) {
-                unbooked.merge(escape.account(), escape.amount().baseUnits().negate(), BigInteger::add);
+        for (CustodyEvent event : custodyEvents(fromBlock, head)) {
+            if (event.token().equals(token)) {
+                unbooked.merge(event.account(), event.signedAmount(), BigInteger::add);
             }
         }
         return unbooked;

@@ -155,11 +155,6 @@ public final class Batcher implements AutoCloseable {
         return ledger;
     }
 
-    /** The chain connection the batcher uses (reads only; the operator's key is not handed out). */
-    public ChainClient chainClient() {
-        return client;
-    }
-
     /** The inclusion proof of a settled movement, once its batch is confirmed. */
     public Optional<InclusionProof> proof(SettlementTransferId transferId) {
         return submitter.proof(transferId);

@@ -240,7 +240,7 @@ public final class BatchSubmitter {
             PreparedTransaction transaction = rpc(() -> chain.vault().prepareRegisterAccounts(chain.operator(),
                     chunk, nonce));
             Broadcast sent = rpc(() -> chain.client().broadcastAndPoll(transaction));
-            Optional<MinedReceipt> mined = sent.receipt().isPresent() ? sent.receipt() : receipt(transaction);
+            Optional<MinedReceipt> mined = sent.receipt().or(() -> receipt(transaction));
             if (mined.isEmpty()) {
                 log.info("batch {}: registering {} accounts with the vault in {} ({}); waiting for it to be mined",
                         record.batchId(), chunk.size(), transaction.txHash(), sent.outcome());
@@ -284,7 +284,7 @@ public final class BatchSubmitter {
         }
         FailPoints.reached("settlement.after-broadcast");
         // The first receipt poll travelled with the broadcast; a node that mines on arrival has it.
-        Optional<MinedReceipt> mined = sent.receipt().isPresent() ? sent.receipt() : receipt(transaction);
+        Optional<MinedReceipt> mined = sent.receipt().or(() -> receipt(transaction));
         if (mined.isEmpty()) {
             return TickResult.of(outcome == BroadcastOutcome.ACCEPTED ? TickResult.Outcome.SUBMITTED
                     : TickResult.Outcome.PENDING, record);

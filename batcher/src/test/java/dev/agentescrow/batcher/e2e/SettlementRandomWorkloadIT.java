@@ -9,7 +9,6 @@ import dev.agentescrow.batcher.indexer.IndexerSettings;
 import dev.agentescrow.batcher.indexer.VaultIndexer;
 import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
 import dev.agentescrow.batcher.indexer.db.PostgresCheckpointStore;
-import dev.agentescrow.batcher.ledger.AccountBalance;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.Ledger;
 import dev.agentescrow.batcher.ledger.LedgerConfig;
@@ -51,7 +50,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -320,17 +318,7 @@ class SettlementRandomWorkloadIT {
         }
 
         private void assertLedgerBalances(int round) {
-            Map<AccountKey, AccountBalance> actual = ledger.balances();
-            Set<AccountKey> keys = new HashSet<>(actual.keySet());
-            keys.addAll(model.accounts().keySet());
-            for (AccountKey key : keys) {
-                AccountBalance balance = actual.get(key);
-                LedgerModel.Totals got = balance == null ? LedgerModel.Totals.ZERO : new LedgerModel.Totals(
-                        balance.debitsPosted(), balance.creditsPosted(), balance.debitsPending(),
-                        balance.creditsPending());
-                assertThat(got).as("ledger balance of %s, seed %d round %d", key, seed, round)
-                        .isEqualTo(model.totals(key));
-            }
+            model.assertMatches(ledger, "seed " + seed + " round " + round);
         }
 
         private BigInteger posted(AccountKey key) {

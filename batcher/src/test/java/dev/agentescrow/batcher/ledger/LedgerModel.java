@@ -1,10 +1,13 @@
 package dev.agentescrow.batcher.ledger;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -68,6 +71,22 @@ public final class LedgerModel {
 
     public Totals totals(AccountKey key) {
         return accounts.getOrDefault(key, Totals.ZERO);
+    }
+
+    /**
+     * Asserts that every account of {@code ledger} (and every account this model knows) has the
+     * four totals this model predicts; {@code context} (e.g. the seed and round) goes into the message.
+     */
+    public void assertMatches(Ledger ledger, String context) {
+        Map<AccountKey, AccountBalance> actual = ledger.balances();
+        Set<AccountKey> keys = new HashSet<>(actual.keySet());
+        keys.addAll(accounts.keySet());
+        for (AccountKey key : keys) {
+            AccountBalance balance = actual.get(key);
+            Totals got = balance == null ? Totals.ZERO : new Totals(balance.debitsPosted(), balance.creditsPosted(),
+                    balance.debitsPending(), balance.creditsPending());
+            assertThat(got).as("balance of %s, %s", key, context).isEqualTo(totals(key));
+        }
     }
 
     /** Expires every open hold past its timeout; returns how many. */

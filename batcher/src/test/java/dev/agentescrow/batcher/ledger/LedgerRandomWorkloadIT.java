@@ -16,9 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -101,16 +99,7 @@ class LedgerRandomWorkloadIT {
     }
 
     private static void assertBalances(Ledger ledger, LedgerModel model, long seed, int round) {
-        Map<AccountKey, AccountBalance> actual = ledger.balances();
-        Set<AccountKey> keys = new HashSet<>(actual.keySet());
-        keys.addAll(model.accounts().keySet());
-        for (AccountKey key : keys) {
-            LedgerModel.Totals expected = model.totals(key);
-            AccountBalance balance = actual.get(key);
-            LedgerModel.Totals got = balance == null ? LedgerModel.Totals.ZERO : new LedgerModel.Totals(
-                    balance.debitsPosted(), balance.creditsPosted(), balance.debitsPending(), balance.creditsPending());
-            assertThat(got).as("balance of %s, seed %d round %d", key, seed, round).isEqualTo(expected);
-        }
+        model.assertMatches(ledger, "seed " + seed + " round " + round);
     }
 
     private List<TransferRequest> submission(LedgerModel model) {
