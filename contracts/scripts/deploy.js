@@ -6,6 +6,19 @@
 //   batches, FEE_RECIPIENT (signer #2) receives escrow fees at FEE_BPS (default 100 = 1%),
 //   ESCAPE_DELAY_SECONDS (default 7 days) opens the vault's escape hatch, and a TestToken
 //   ("Test USD", 6 decimals) is minted to the first ten signers (MINT_TOKENS whole tokens each).
+//
+// TaskEscrow roles (E-6: no single key holds them all):
+//   DEFAULT_ADMIN_ROLE  ESCROW_ADMIN (default: ADMIN). OpenZeppelin AccessControlDefaultAdminRules:
+//                       one holder, handed over in two steps (begin, then accept after
+//                       ESCROW_ADMIN_DELAY_SECONDS, default 2 days); it only grants and revokes
+//                       the fee manager role. Production: a multisig (e.g. Safe 3-of-5) behind a
+//                       TimelockController, with a delay of several days.
+//   FEE_MANAGER_ROLE    ESCROW_FEE_MANAGER (default: signer #3). Sets fee (<= 10%, and never above
+//                       an escrow's own maxFeeBps) and fee recipient for future escrows only.
+//                       Production: an operations multisig, separate from the admin.
+//   fee recipient       FEE_RECIPIENT: not a role, an account whose fees accrue and are claimed
+//                       (pull). Production: a treasury multisig.
+// Neither role can move escrowed funds or change an existing escrow.
 const fs = require("fs");
 const path = require("path");
 const hre = require("hardhat");
@@ -23,7 +36,11 @@ async function deploy({ write = true } = {}) {
 
   const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
   const vault = await ethers.deployContract("SettlementVault", [admin, operator, escapeDelay]);
-  const escrow = await ethers.deployContract("TaskEscrow", [admin, feeRecipient, feeBps]);
+  const escrowAdmin = process.env.ESCROW_ADMIN || admin;
+  const escrowAdminDelay = Number(process.env.ESCROW_ADMIN_DELAY_SECONDS || 2 * 24 * 3600);
+  const escrowFeeManager = process.env.ESCROW_FEE_MANAGER || signers[3].address;
+  const escrow = await ethers.deployContract("TaskEscrow",
+    [escrowAdmin, escrowAdminDelay, escrowFeeManager, feeRecipient, feeBps]);
   const channels = await ethers.deployContract("PaymentChannels", []);
   await Promise.all([token, vault, escrow, channels].map((c) => c.waitForDeployment()));
 
@@ -39,6 +56,7 @@ async function deploy({ write = true } = {}) {
     operator,
     feeRecipient,
     feeBps,
+    escrowRoles: { admin: escrowAdmin, adminDelaySeconds: escrowAdminDelay, feeManager: escrowFeeManager },
     escapeDelaySeconds: escapeDelay.toString(),
     contracts: {
       TestToken: await token.getAddress(),
@@ -63,6 +81,8 @@ async function main() {
   }
   const { admin, operator, feeRecipient, feeBps } = deployment;
   console.log(`  admin ${admin}, operator ${operator}, fee recipient ${feeRecipient} (${feeBps} bps)`);
+  const roles = deployment.escrowRoles;
+  console.log(`  TaskEscrow admin ${roles.admin} (transfer delay ${roles.adminDelaySeconds} s), fee manager ${roles.feeManager}`);
   console.log(`Addresses written to deployments/${deployment.network}.json`);
 }
 

@@ -9,7 +9,11 @@ const BPS = 10_000n;
 const DAY = 24n * 60n * 60n;
 const MAX_UINT256 = ethers.MaxUint256;
 
-const State = { None: 0n, Funded: 1n, Disputed: 2n, Released: 3n, Refunded: 4n, Resolved: 5n };
+const State = { None: 0n, Open: 1n, Funded: 2n, Disputed: 3n, Completed: 4n, Rejected: 5n, Expired: 6n, Resolved: 7n };
+const Fallback = { RefundPayer: 0n, PayPayees: 1n, SplitEvenly: 2n };
+const GRACE = DAY;
+const ARBITRATION = 7n * DAY;
+const ADMIN_DELAY = 2n * DAY;
 
 /** A payer's task id (what the payer passes to create). */
 function taskId(label) {
@@ -26,10 +30,11 @@ function feeOf(amount, bps = FEE_BPS) {
 }
 
 async function deployEscrowFixture() {
-  const [admin, payer, payee1, payee2, payee3, arbiter, evaluator, feeRecipient, stranger] =
+  const [admin, payer, payee1, payee2, payee3, arbiter, evaluator, feeRecipient, stranger, feeManager] =
     await ethers.getSigners();
   const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
-  const escrow = await ethers.deployContract("TaskEscrow", [admin.address, feeRecipient.address, FEE_BPS]);
+  const escrow = await ethers.deployContract("TaskEscrow",
+    [admin.address, ADMIN_DELAY, feeManager.address, feeRecipient.address, FEE_BPS]);
   await token.mint(payer.address, 1_000_000_000n);
   await token.connect(payer).approve(await escrow.getAddress(), MAX_UINT256);
   const now = BigInt(await time.latest());
@@ -43,13 +48,29 @@ async function deployEscrowFixture() {
       arbiter: arbiter.address,
       evaluator: evaluator.address,
       deadline,
+      maxFeeBps: 1_000,
+      fallbackRule: Fallback.RefundPayer,
       atomic: false,
       termsHash: ethers.id("terms v1"),
       ...overrides,
     };
   }
 
-  return { admin, payer, payee1, payee2, payee3, arbiter, evaluator, feeRecipient, stranger, token, escrow, deadline, terms };
+  /** Every payee of escrow `id` accepts, by a call. */
+  async function acceptAll(id) {
+    const [accounts, , , accepted] = await escrow.getPayees(id);
+    const signers = await ethers.getSigners();
+    for (let i = 0; i < accounts.length; i++) {
+      if (accepted[i]) continue;
+      const signer = signers.find((x) => x.address === accounts[i]);
+      await escrow.connect(signer).accept(id, i);
+    }
+  }
+
+  return {
+    admin, payer, payee1, payee2, payee3, arbiter, evaluator, feeRecipient, stranger, feeManager, token, escrow,
+    deadline, terms, acceptAll,
+  };
 }
 
 /** The fixture plus one funded per-payee escrow `ID` (600,000 + 400,000) and one atomic escrow `ATOMIC_ID`. */
@@ -57,6 +78,8 @@ async function fundedEscrowFixture() {
   const f = await deployEscrowFixture();
   await f.escrow.connect(f.payer).create(TASK, f.terms());
   await f.escrow.connect(f.payer).create(ATOMIC_TASK, f.terms({ atomic: true }));
+  await f.acceptAll(ID);
+  await f.acceptAll(ATOMIC_ID);
   return f;
 }
 
@@ -66,6 +89,40 @@ const UNKNOWN_ID = ethers.id("no escrow has this id");
 // The payer's escrow ids for TASK and ATOMIC_TASK; set once the signers are known.
 let ID;
 let ATOMIC_ID;
+
+const ACCEPTANCE_TYPES = {
+  Acceptance: [
+    { name: "escrowId", type: "bytes32" },
+    { name: "index", type: "uint256" },
+    { name: "payee", type: "address" },
+    { name: "token", type: "address" },
+    { name: "share", type: "uint256" },
+    { name: "arbiter", type: "address" },
+    { name: "evaluator", type: "address" },
+    { name: "deadline", type: "uint64" },
+    { name: "maxFeeBps", type: "uint16" },
+    { name: "fallbackRule", type: "uint8" },
+    { name: "termsHash", type: "bytes32" },
+  ],
+};
+
+/**
+ * `signer`'s EIP-712 acceptance of payee `index` of escrow `id`, built from the escrow as stored;
+ * `domain` and `message` override fields (to build replayed or forged acceptances).
+ */
+async function signAcceptance(escrow, signer, id, index, { domain = {}, message = {} } = {}) {
+  const info = await escrow.getEscrow(id);
+  const [accounts, shares] = await escrow.getPayees(id);
+  const { chainId } = await ethers.provider.getNetwork();
+  return signer.signTypedData(
+    { name: "TaskEscrow", version: "1", chainId, verifyingContract: escrow.target, ...domain },
+    ACCEPTANCE_TYPES,
+    {
+      escrowId: id, index, payee: accounts[index], token: info.token, share: shares[index], arbiter: info.arbiter,
+      evaluator: info.evaluator, deadline: info.deadline, maxFeeBps: info.maxFeeBps, fallbackRule: info.fallbackRule,
+      termsHash: info.termsHash, ...message,
+    });
+}
 
 async function signPermit(token, owner, spender, value, deadline) {
   const { chainId } = await ethers.provider.getNetwork();
@@ -97,65 +154,80 @@ describe("TaskEscrow", function () {
 
   describe("deployment and fee administration", function () {
     it("grants the roles and sets fee and recipient, emitting both", async function () {
-      const { escrow, admin, feeRecipient } = await loadFixture(deployEscrowFixture);
+      const { escrow, admin, feeManager, feeRecipient } = await loadFixture(deployEscrowFixture);
       expect(await escrow.hasRole(await escrow.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
-      expect(await escrow.hasRole(await escrow.FEE_MANAGER_ROLE(), admin.address)).to.equal(true);
+      expect(await escrow.hasRole(await escrow.FEE_MANAGER_ROLE(), feeManager.address)).to.equal(true);
+      expect(await escrow.hasRole(await escrow.FEE_MANAGER_ROLE(), admin.address)).to.equal(false);
+      expect(await escrow.defaultAdmin()).to.equal(admin.address);
+      expect(await escrow.defaultAdminDelay()).to.equal(ADMIN_DELAY);
       expect(await escrow.feeBps()).to.equal(FEE_BPS);
       expect(await escrow.feeRecipient()).to.equal(feeRecipient.address);
       expect(await escrow.MAX_PAYEES()).to.equal(16n);
       expect(await escrow.MAX_FEE_BPS()).to.equal(1_000n);
+      expect(await escrow.GRACE_PERIOD()).to.equal(GRACE);
+      expect(await escrow.ARBITRATION_PERIOD()).to.equal(ARBITRATION);
       const deployment = escrow.deploymentTransaction();
       await expect(deployment).to.emit(escrow, "FeeBpsSet").withArgs(FEE_BPS);
       await expect(deployment).to.emit(escrow, "FeeRecipientSet").withArgs(feeRecipient.address);
     });
 
     it("rejects a fee above the maximum or a zero recipient at deployment", async function () {
-      const { escrow, admin, feeRecipient } = await loadFixture(deployEscrowFixture);
+      const { escrow, admin, feeManager, feeRecipient } = await loadFixture(deployEscrowFixture);
       const factory = await ethers.getContractFactory("TaskEscrow");
-      await expect(factory.deploy(admin.address, feeRecipient.address, 1_001))
+      await expect(factory.deploy(admin.address, ADMIN_DELAY, feeManager.address, feeRecipient.address, 1_001))
         .to.be.revertedWithCustomError(escrow, "EscrowFeeTooHigh").withArgs(1_001n, 1_000n);
-      await expect(factory.deploy(admin.address, ethers.ZeroAddress, 0))
+      await expect(factory.deploy(admin.address, ADMIN_DELAY, feeManager.address, ethers.ZeroAddress, 0))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(ethers.ZeroAddress);
     });
 
     it("lets the fee manager set the fee up to the maximum", async function () {
-      const { escrow, admin } = await loadFixture(deployEscrowFixture);
-      await expect(escrow.connect(admin).setFeeBps(1_000)).to.emit(escrow, "FeeBpsSet").withArgs(1_000n);
+      const { escrow, feeManager } = await loadFixture(deployEscrowFixture);
+      await expect(escrow.connect(feeManager).setFeeBps(1_000)).to.emit(escrow, "FeeBpsSet").withArgs(1_000n);
       expect(await escrow.feeBps()).to.equal(1_000n);
-      await expect(escrow.connect(admin).setFeeBps(0)).to.emit(escrow, "FeeBpsSet").withArgs(0n);
-      await expect(escrow.connect(admin).setFeeBps(1_001))
+      await expect(escrow.connect(feeManager).setFeeBps(0)).to.emit(escrow, "FeeBpsSet").withArgs(0n);
+      await expect(escrow.connect(feeManager).setFeeBps(1_001))
         .to.be.revertedWithCustomError(escrow, "EscrowFeeTooHigh").withArgs(1_001n, 1_000n);
     });
 
-    it("rejects fee changes from anyone without the fee manager role", async function () {
-      const { escrow, stranger } = await loadFixture(deployEscrowFixture);
+    it("rejects fee changes from anyone without the fee manager role, the admin included", async function () {
+      const { escrow, admin, stranger } = await loadFixture(deployEscrowFixture);
       const role = await escrow.FEE_MANAGER_ROLE();
-      await expect(escrow.connect(stranger).setFeeBps(10))
-        .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount").withArgs(stranger.address, role);
-      await expect(escrow.connect(stranger).setFeeRecipient(stranger.address))
-        .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount").withArgs(stranger.address, role);
+      for (const caller of [stranger, admin]) {
+        await expect(escrow.connect(caller).setFeeBps(10))
+          .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount").withArgs(caller.address, role);
+        await expect(escrow.connect(caller).setFeeRecipient(stranger.address))
+          .to.be.revertedWithCustomError(escrow, "AccessControlUnauthorizedAccount").withArgs(caller.address, role);
+      }
     });
 
     it("lets the fee manager change the fee recipient, never to zero or the escrow itself", async function () {
-      const { escrow, admin, stranger } = await loadFixture(deployEscrowFixture);
-      await expect(escrow.connect(admin).setFeeRecipient(stranger.address))
+      const { escrow, feeManager, stranger } = await loadFixture(deployEscrowFixture);
+      await expect(escrow.connect(feeManager).setFeeRecipient(stranger.address))
         .to.emit(escrow, "FeeRecipientSet").withArgs(stranger.address);
       expect(await escrow.feeRecipient()).to.equal(stranger.address);
-      await expect(escrow.connect(admin).setFeeRecipient(ethers.ZeroAddress))
+      await expect(escrow.connect(feeManager).setFeeRecipient(ethers.ZeroAddress))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(ethers.ZeroAddress);
-      await expect(escrow.connect(admin).setFeeRecipient(escrow.target))
+      await expect(escrow.connect(feeManager).setFeeRecipient(escrow.target))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(escrow.target);
     });
 
-    it("keeps the fee an escrow was created with when the fee changes later", async function () {
-      const { escrow, admin, payer, payee1, feeRecipient, token, terms } = await loadFixture(deployEscrowFixture);
+    it("keeps the fee and fee recipient an escrow was created with when they change later", async function () {
+      const { escrow, feeManager, payer, payee1, feeRecipient, stranger, token, terms, acceptAll } =
+        await loadFixture(deployEscrowFixture);
       await escrow.connect(payer).create(TASK, terms());
-      await escrow.connect(admin).setFeeBps(1_000);
+      await acceptAll(ID);
+      await escrow.connect(feeManager).setFeeBps(1_000);
+      await escrow.connect(feeManager).setFeeRecipient(stranger.address);
       expect((await escrow.getEscrow(ID)).feeBps).to.equal(FEE_BPS);
+      expect((await escrow.getEscrow(ID)).feeRecipient).to.equal(feeRecipient.address);
       await expect(escrow.connect(payer).release(ID, 0, 100_000n)).to.changeTokenBalances(
-        token, [payee1, feeRecipient], [100_000n - feeOf(100_000n), feeOf(100_000n)]);
+        token, [payee1, feeRecipient], [100_000n - feeOf(100_000n), 0n]);
+      expect(await escrow.feesOwed(token.target, feeRecipient.address)).to.equal(feeOf(100_000n));
+      expect(await escrow.feesOwed(token.target, stranger.address)).to.equal(0n);
       await escrow.connect(payer).create(taskId("later"), terms());
-      expect((await escrow.getEscrow(idOf(payer.address, taskId("later")))).feeBps).to.equal(1_000n);
+      const later = await escrow.getEscrow(idOf(payer.address, taskId("later")));
+      expect(later.feeBps).to.equal(1_000n);
+      expect(later.feeRecipient).to.equal(stranger.address);
     });
   });
 
@@ -169,7 +241,7 @@ describe("TaskEscrow", function () {
       await expect(tx).to.changeTokenBalances(token, [payer, escrow], [-1_000_000n, 1_000_000n]);
 
       const info = await escrow.getEscrow(ID);
-      expect(info.state).to.equal(State.Funded);
+      expect(info.state).to.equal(State.Open);
       expect(info.token).to.equal(token.target);
       expect(info.payer).to.equal(payer.address);
       expect(info.arbiter).to.equal(arbiter.address);
@@ -181,10 +253,15 @@ describe("TaskEscrow", function () {
       expect(info.amount).to.equal(1_000_000n);
       expect(info.held).to.equal(1_000_000n);
       expect(info.payeeCount).to.equal(2n);
-      const [accounts, shares, released] = await escrow.getPayees(ID);
+      expect(info.maxFeeBps).to.equal(1_000n);
+      expect(info.fallbackRule).to.equal(Fallback.RefundPayer);
+      expect(info.acceptedCount).to.equal(0n);
+      expect(info.arbitrationDeadline).to.equal(0n);
+      const [accounts, shares, released, accepted] = await escrow.getPayees(ID);
       expect(accounts).to.deep.equal([payee1.address, payee2.address]);
       expect(shares).to.deep.equal([600_000n, 400_000n]);
       expect(released).to.deep.equal([0n, 0n]);
+      expect(accepted).to.deep.equal([false, false]);
     });
 
     it("stores the escrow under keccak256(abi.encode(payer, taskId)) and returns that id", async function () {
@@ -265,7 +342,8 @@ describe("TaskEscrow", function () {
     it("accepts exactly MAX_PAYEES payees and no more", async function () {
       const { escrow, payer, terms } = await loadFixture(deployEscrowFixture);
       const signers = await ethers.getSigners();
-      const payees = signers.slice(0, 17).map((s) => s.address);
+      // Any 17 accounts but the arbiter (index 5), which may never be a payee.
+      const payees = signers.filter((_, i) => i !== 5).slice(0, 17).map((s) => s.address);
       const shares = payees.map(() => 10n);
       await expect(escrow.connect(payer).create(taskId("17"), terms({ payees, shares })))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidPayeeCount")
@@ -280,7 +358,7 @@ describe("TaskEscrow", function () {
       await escrow.connect(payer).create(TASK, terms());
       await expect(escrow.connect(payer).create(TASK, terms()))
         .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
-      await escrow.connect(payer).releaseAll(ID);
+      await escrow.connect(payer).cancel(ID);
       await expect(escrow.connect(payer).create(TASK, terms()))
         .to.be.revertedWithCustomError(escrow, "EscrowAlreadyExists").withArgs(ID);
       expect(await token.balanceOf(escrow.target)).to.equal(0n);
@@ -323,18 +401,23 @@ describe("TaskEscrow", function () {
     });
 
     it("holds and releases the largest amount, uint256 max, without overflow in the fee", async function () {
-      const { escrow, admin, payer, payee1, feeRecipient, terms } = await loadFixture(deployEscrowFixture);
+      const { escrow, feeManager, payer, payee1, feeRecipient, terms, acceptAll } = await loadFixture(deployEscrowFixture);
       const big = await ethers.deployContract("TestToken", ["Big", "BIG", 18]);
       await big.mint(payer.address, MAX_UINT256);
       await big.connect(payer).approve(escrow.target, MAX_UINT256);
-      await escrow.connect(admin).setFeeBps(1_000);
+      await escrow.connect(feeManager).setFeeBps(1_000);
       await escrow.connect(payer).create(TASK, terms({ token: big.target, payees: [payee1.address], shares: [MAX_UINT256] }));
       expect((await escrow.getEscrow(ID)).amount).to.equal(MAX_UINT256);
+      await acceptAll(ID);
       const fee = (MAX_UINT256 * 1_000n) / BPS;
       await expect(escrow.connect(payer).releaseAll(ID))
         .to.emit(escrow, "Released").withArgs(ID, payee1.address, MAX_UINT256 - fee, fee);
       expect(await big.balanceOf(payee1.address)).to.equal(MAX_UINT256 - fee);
+      expect(await escrow.feesOwed(big.target, feeRecipient.address)).to.equal(fee);
+      await expect(escrow.connect(feeRecipient).claimFees(big.target, feeRecipient.address))
+        .to.emit(escrow, "FeesClaimed").withArgs(feeRecipient.address, big.target, feeRecipient.address, fee);
       expect(await big.balanceOf(feeRecipient.address)).to.equal(fee);
+      expect(await big.balanceOf(escrow.target)).to.equal(0n);
     });
 
     it("rejects a fee-on-transfer token: what arrived differs from the amount", async function () {
@@ -420,7 +503,8 @@ describe("TaskEscrow", function () {
       const fee = feeOf(100_000n);
       const tx = escrow.connect(payer).release(ID, 0, 100_000n);
       await expect(tx).to.emit(escrow, "Released").withArgs(ID, payee1.address, 100_000n - fee, fee);
-      await expect(tx).to.changeTokenBalances(token, [payee1, feeRecipient, escrow], [100_000n - fee, fee, -100_000n]);
+      await expect(tx).to.changeTokenBalances(token, [payee1, feeRecipient, escrow], [100_000n - fee, 0n, -(100_000n - fee)]);
+      expect(await escrow.feesOwed(token.target, feeRecipient.address)).to.equal(fee);
       const info = await escrow.getEscrow(ID);
       expect(info.state).to.equal(State.Funded);
       expect(info.held).to.equal(900_000n);
@@ -436,14 +520,16 @@ describe("TaskEscrow", function () {
       await expect(escrow.connect(evaluator).release(ID, 1, 1n))
         .to.emit(escrow, "Released").withArgs(ID, payee2.address, 1n, 0n);
       const info = await escrow.getEscrow(ID);
-      expect(info.state).to.equal(State.Released);
+      expect(info.state).to.equal(State.Completed);
       expect(info.held).to.equal(0n);
     });
 
     it("rounds the fee down: tiny releases pay no fee", async function () {
       const { escrow, payer, payee1, feeRecipient, token } = await loadFixture(fundedEscrowFixture);
-      await expect(escrow.connect(payer).release(ID, 0, 39n)).to.changeTokenBalances(token, [payee1, feeRecipient], [39n, 0n]);
-      await expect(escrow.connect(payer).release(ID, 0, 40n)).to.changeTokenBalances(token, [payee1, feeRecipient], [39n, 1n]);
+      await expect(escrow.connect(payer).release(ID, 0, 39n)).to.changeTokenBalances(token, [payee1, escrow], [39n, -39n]);
+      expect(await escrow.feesOwed(token.target, feeRecipient.address)).to.equal(0n);
+      await expect(escrow.connect(payer).release(ID, 0, 40n)).to.changeTokenBalances(token, [payee1, escrow], [39n, -39n]);
+      expect(await escrow.feesOwed(token.target, feeRecipient.address)).to.equal(1n);
     });
 
     it("rejects callers other than payer and evaluator", async function () {
@@ -491,7 +577,7 @@ describe("TaskEscrow", function () {
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Disputed);
       await escrow.connect(payer).releaseAll(ATOMIC_ID);
       await expect(escrow.connect(payer).release(ATOMIC_ID, 0, 1n))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Released);
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Completed);
     });
   });
 
@@ -501,10 +587,12 @@ describe("TaskEscrow", function () {
       const tx = escrow.connect(evaluator).releaseAll(ATOMIC_ID);
       await expect(tx).to.emit(escrow, "Released").withArgs(ATOMIC_ID, payee1.address, 600_000n - feeOf(600_000n), feeOf(600_000n));
       await expect(tx).to.emit(escrow, "Released").withArgs(ATOMIC_ID, payee2.address, 400_000n - feeOf(400_000n), feeOf(400_000n));
+      await expect(tx).to.emit(escrow, "Completed").withArgs(ATOMIC_ID);
       await expect(tx).to.changeTokenBalances(token, [payee1, payee2, feeRecipient, escrow],
-        [600_000n - feeOf(600_000n), 400_000n - feeOf(400_000n), feeOf(1_000_000n), -1_000_000n]);
+        [600_000n - feeOf(600_000n), 400_000n - feeOf(400_000n), 0n, -(1_000_000n - feeOf(1_000_000n))]);
+      expect(await escrow.feesOwed(token.target, feeRecipient.address)).to.equal(feeOf(1_000_000n));
       const info = await escrow.getEscrow(ATOMIC_ID);
-      expect(info.state).to.equal(State.Released);
+      expect(info.state).to.equal(State.Completed);
       expect(info.held).to.equal(0n);
       const [, , released] = await escrow.getPayees(ATOMIC_ID);
       expect(released).to.deep.equal([600_000n, 400_000n]);
@@ -516,7 +604,7 @@ describe("TaskEscrow", function () {
       await escrow.connect(payer).release(ID, 1, 100_000n);
       const tx = escrow.connect(payer).releaseAll(ID);
       await expect(tx).to.emit(escrow, "Released").withArgs(ID, payee2.address, 300_000n - feeOf(300_000n), feeOf(300_000n));
-      await expect(tx).to.changeTokenBalances(token, [payee1, escrow], [0n, -300_000n]);
+      await expect(tx).to.changeTokenBalances(token, [payee1, escrow], [0n, -(300_000n - feeOf(300_000n))]);
       const receipt = await (await tx).wait();
       const released = receipt.logs.map((log) => escrow.interface.parseLog(log)).filter((e) => e?.name === "Released");
       expect(released.map((e) => e.args.payee)).to.deep.equal([payee2.address]);
@@ -530,8 +618,8 @@ describe("TaskEscrow", function () {
       }
     });
 
-    it("rejects unknown, disputed, refunded and released escrows", async function () {
-      const { escrow, payer, payee1, stranger, deadline, terms } = await loadFixture(fundedEscrowFixture);
+    it("rejects unknown, open, disputed, refunded and released escrows", async function () {
+      const { escrow, payer, payee1, deadline, terms, acceptAll } = await loadFixture(fundedEscrowFixture);
       const unknown = UNKNOWN_ID;
       await expect(escrow.connect(payer).releaseAll(unknown))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
@@ -539,45 +627,64 @@ describe("TaskEscrow", function () {
       await expect(escrow.connect(payer).releaseAll(ATOMIC_ID))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Disputed);
       await time.increaseTo(deadline + 1n);
-      await escrow.connect(stranger).refund(ID);
+      await escrow.connect(payer).refund(ID);
       await expect(escrow.connect(payer).releaseAll(ID))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Refunded);
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Expired);
       const second = idOf(payer.address, taskId("2"));
       await escrow.connect(payer).create(taskId("2"), terms({ deadline: deadline + DAY }));
+      await expect(escrow.connect(payer).releaseAll(second))
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(second, State.Open);
+      await acceptAll(second);
       await escrow.connect(payer).releaseAll(second);
       await expect(escrow.connect(payer).releaseAll(second))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(second, State.Released);
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(second, State.Completed);
     });
   });
 
   describe("refund", function () {
-    it("rejects a refund up to and at the deadline", async function () {
-      const { escrow, stranger, deadline } = await loadFixture(fundedEscrowFixture);
+    it("rejects a refund up to and at the deadline, even by the payer", async function () {
+      const { escrow, payer, stranger, deadline } = await loadFixture(fundedEscrowFixture);
       const now = BigInt(await time.latest());
       await time.setNextBlockTimestamp(now + 1n);
       await expect(escrow.connect(stranger).refund(ID))
         .to.be.revertedWithCustomError(escrow, "EscrowDeadlineNotReached").withArgs(ID, deadline, now + 1n);
       await time.setNextBlockTimestamp(deadline);
-      await expect(escrow.connect(stranger).refund(ID))
+      await expect(escrow.connect(payer).refund(ID))
         .to.be.revertedWithCustomError(escrow, "EscrowDeadlineNotReached").withArgs(ID, deadline, deadline);
     });
 
-    it("returns what is held to the payer after the deadline, whoever triggers it", async function () {
-      const { escrow, payer, stranger, feeRecipient, token, deadline } = await loadFixture(fundedEscrowFixture);
+    it("lets only the payer refund during the grace period, and anyone after it", async function () {
+      const { escrow, payer, stranger, payee1, feeRecipient, token, deadline } = await loadFixture(fundedEscrowFixture);
       await escrow.connect(payer).release(ID, 1, 400_000n);
       await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(escrow.connect(payee1).refund(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInGracePeriod").withArgs(ID, deadline + GRACE, deadline + 1n);
+      await time.setNextBlockTimestamp(deadline + GRACE);
+      await expect(escrow.connect(stranger).refund(ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowInGracePeriod").withArgs(ID, deadline + GRACE, deadline + GRACE);
       const tx = escrow.connect(stranger).refund(ID);
-      await expect(tx).to.emit(escrow, "Refunded").withArgs(ID, payer.address, 600_000n);
+      await expect(tx).to.emit(escrow, "Expired").withArgs(ID, payer.address, 600_000n);
       await expect(tx).to.changeTokenBalances(token, [payer, stranger, feeRecipient, escrow], [600_000n, 0n, 0n, -600_000n]);
       const info = await escrow.getEscrow(ID);
-      expect(info.state).to.equal(State.Refunded);
+      expect(info.state).to.equal(State.Expired);
       expect(info.held).to.equal(0n);
+      await time.setNextBlockTimestamp(deadline + 1n + 3n * DAY);
+      await expect(escrow.connect(payer).refund(ATOMIC_ID)).to.emit(escrow, "Expired").withArgs(ATOMIC_ID, payer.address, 1_000_000n);
+    });
+
+    it("refunds an open escrow after the deadline, whatever acceptances it has", async function () {
+      const { escrow, payer, payee1, token, terms, deadline } = await loadFixture(deployEscrowFixture);
+      await escrow.connect(payer).create(TASK, terms());
+      await escrow.connect(payee1).accept(ID, 0);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(escrow.connect(payer).refund(ID)).to.changeTokenBalances(token, [payer, escrow], [1_000_000n, -1_000_000n]);
+      expect((await escrow.getEscrow(ID)).state).to.equal(State.Expired);
     });
 
     it("rejects refunds of unknown, disputed, refunded and released escrows", async function () {
-      const { escrow, payer, payee2, stranger, deadline, terms } = await loadFixture(fundedEscrowFixture);
+      const { escrow, payer, payee2, stranger, deadline, terms, acceptAll } = await loadFixture(fundedEscrowFixture);
       await escrow.connect(payee2).dispute(ATOMIC_ID);
-      await time.increaseTo(deadline + 1n);
+      await time.increaseTo(deadline + GRACE + 1n);
       const unknown = UNKNOWN_ID;
       await expect(escrow.connect(stranger).refund(unknown))
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(unknown, State.None);
@@ -585,30 +692,46 @@ describe("TaskEscrow", function () {
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Disputed);
       await escrow.connect(stranger).refund(ID);
       await expect(escrow.connect(stranger).refund(ID))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Refunded);
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Expired);
       const later = idOf(payer.address, taskId("later"));
-      await escrow.connect(payer).create(taskId("later"), terms({ deadline: deadline + DAY }));
+      await escrow.connect(payer).create(taskId("later"), terms({ deadline: deadline + 2n * DAY }));
+      await acceptAll(later);
       await escrow.connect(payer).releaseAll(later);
-      await time.increase(2n * DAY);
+      await time.increase(4n * DAY);
       await expect(escrow.connect(stranger).refund(later))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(later, State.Released);
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(later, State.Completed);
     });
   });
 
   describe("dispute", function () {
     it("lets the payer or any payee freeze a funded escrow", async function () {
       const { escrow, payer, payee2 } = await loadFixture(fundedEscrowFixture);
-      await expect(escrow.connect(payer).dispute(ID)).to.emit(escrow, "Disputed").withArgs(ID, payer.address);
-      expect((await escrow.getEscrow(ID)).state).to.equal(State.Disputed);
-      await expect(escrow.connect(payee2).dispute(ATOMIC_ID)).to.emit(escrow, "Disputed").withArgs(ATOMIC_ID, payee2.address);
+      const now = BigInt(await time.latest());
+      await time.setNextBlockTimestamp(now + 10n);
+      await expect(escrow.connect(payer).dispute(ID)).to.emit(escrow, "Disputed").withArgs(ID, payer.address, now + 10n + ARBITRATION);
+      const info = await escrow.getEscrow(ID);
+      expect(info.state).to.equal(State.Disputed);
+      expect(info.arbitrationDeadline).to.equal(now + 10n + ARBITRATION);
+      await expect(escrow.connect(payee2).dispute(ATOMIC_ID)).to.emit(escrow, "Disputed").withArgs(ATOMIC_ID, payee2.address, anyValue);
     });
 
-    it("lets a payee dispute after the deadline, which blocks the refund", async function () {
-      const { escrow, payee1, stranger, deadline } = await loadFixture(fundedEscrowFixture);
-      await time.increaseTo(deadline + 1n);
+    it("lets a party dispute until the end of the grace period, never later", async function () {
+      const { escrow, payer, payee1, deadline } = await loadFixture(fundedEscrowFixture);
+      await time.setNextBlockTimestamp(deadline + GRACE);
       await escrow.connect(payee1).dispute(ID);
-      await expect(escrow.connect(stranger).refund(ID))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Disputed);
+      await time.setNextBlockTimestamp(deadline + GRACE + 1n);
+      await expect(escrow.connect(payer).dispute(ATOMIC_ID))
+        .to.be.revertedWithCustomError(escrow, "EscrowDisputeClosed").withArgs(ATOMIC_ID, deadline + GRACE, deadline + GRACE + 1n);
+    });
+
+    it("rejects a dispute of an escrow that not every payee accepted", async function () {
+      const { escrow, payer, payee1, terms } = await loadFixture(deployEscrowFixture);
+      await escrow.connect(payer).create(TASK, terms());
+      await escrow.connect(payee1).accept(ID, 0);
+      for (const caller of [payer, payee1]) {
+        await expect(escrow.connect(caller).dispute(ID))
+          .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Open);
+      }
     });
 
     it("rejects the evaluator, the arbiter and strangers", async function () {
@@ -629,7 +752,7 @@ describe("TaskEscrow", function () {
         .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ID, State.Disputed);
       await escrow.connect(payer).releaseAll(ATOMIC_ID);
       await expect(escrow.connect(payee1).dispute(ATOMIC_ID))
-        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Released);
+        .to.be.revertedWithCustomError(escrow, "EscrowInvalidState").withArgs(ATOMIC_ID, State.Completed);
     });
   });
 
@@ -649,7 +772,8 @@ describe("TaskEscrow", function () {
       await expect(tx).to.emit(escrow, "Released").withArgs(ID, payee2.address, 200_000n - feeOf(200_000n), feeOf(200_000n));
       await expect(tx).to.emit(escrow, "Resolved").withArgs(ID, arbiter.address, 400_000n);
       await expect(tx).to.changeTokenBalances(token, [payee1, payee2, payer, feeRecipient, escrow],
-        [300_000n - feeOf(300_000n), 200_000n - feeOf(200_000n), 400_000n, feeOf(500_000n), -900_000n]);
+        [300_000n - feeOf(300_000n), 200_000n - feeOf(200_000n), 400_000n, 0n, -900_000n + feeOf(500_000n)]);
+      expect(await escrow.feesOwed(token.target, feeRecipient.address)).to.equal(feeOf(100_000n) + feeOf(500_000n));
       const info = await escrow.getEscrow(ID);
       expect(info.state).to.equal(State.Resolved);
       expect(info.held).to.equal(0n);
@@ -718,19 +842,25 @@ describe("TaskEscrow", function () {
   describe("gas of the hot paths", function () {
     // Upper bounds guard against regressions; the measured figures are printed and go to docs/escrow.md.
     const BOUNDS = {
-      "create, 1 payee": 275_000n,
-      "create, 2 payees": 305_000n,
-      "create, 16 payees": 1_000_000n,
-      "createWithPermit, 2 payees": 335_000n,
-      "release, partial": 135_000n,
-      "releaseAll, 2 payees": 140_000n,
-      "dispute": 40_000n,
-      "resolve, 2 payees + payer": 155_000n,
+      "create, 1 payee": 300_000n,
+      "create, 2 payees": 330_000n,
+      "create, 16 payees": 1_050_000n,
+      "createWithPermit, 2 payees": 360_000n,
+      "accept": 60_000n,
+      "acceptWithSignature (last payee)": 70_000n,
+      "cancel": 60_000n,
+      "release, partial": 130_000n,
+      "releaseAll, 2 payees": 135_000n,
+      "dispute": 45_000n,
+      "resolve, 2 payees + payer": 150_000n,
+      "applyFallback, 2 payees": 150_000n,
       "refund": 72_000n,
+      "claimFees": 60_000n,
     };
 
     it("stays within its bounds", async function () {
-      const { escrow, token, payer, payee1, payee2, arbiter, stranger, terms, deadline } = await loadFixture(deployEscrowFixture);
+      const { escrow, token, payer, payee1, payee2, arbiter, stranger, feeRecipient, terms, deadline, acceptAll } =
+        await loadFixture(deployEscrowFixture);
       const gas = {};
       const measure = async (name, txPromise) => {
         gas[name] = (await (await txPromise).wait()).gasUsed;
@@ -738,25 +868,38 @@ describe("TaskEscrow", function () {
       const signers = await ethers.getSigners();
       const g2 = idOf(payer.address, taskId("g2"));
       const gd = idOf(payer.address, taskId("gd"));
+      const gf = idOf(payer.address, taskId("gf"));
       const gp = idOf(stranger.address, taskId("gp"));
       await measure("create, 1 payee", escrow.connect(payer).create(taskId("g1"), terms({ payees: [payee1.address], shares: [1_000n] })));
+      await measure("cancel", escrow.connect(payer).cancel(idOf(payer.address, taskId("g1"))));
       await measure("create, 2 payees", escrow.connect(payer).create(taskId("g2"), terms()));
+      const sixteen = signers.filter((_, i) => i !== 5).slice(0, 16);
       await measure("create, 16 payees", escrow.connect(payer).create(taskId("g16"), terms({
-        payees: signers.slice(0, 16).map((s) => s.address), shares: signers.slice(0, 16).map(() => 1_000n),
+        payees: sixteen.map((s) => s.address), shares: sixteen.map(() => 1_000n),
       })));
       await token.mint(stranger.address, 1_000_000n);
       const permitDeadline = BigInt(await time.latest()) + 3_600n;
       const sig = await signPermit(token, stranger, escrow.target, 1_000_000n, permitDeadline);
       await measure("createWithPermit, 2 payees",
         escrow.connect(stranger).createWithPermit(taskId("gp"), terms(), permitDeadline, sig.v, sig.r, sig.s));
+      await measure("accept", escrow.connect(payee1).accept(g2, 0));
+      const acceptance = await signAcceptance(escrow, payee2, g2, 1);
+      await measure("acceptWithSignature (last payee)", escrow.connect(stranger).acceptWithSignature(g2, 1, acceptance));
       await measure("release, partial", escrow.connect(payer).release(g2, 0, 100_000n));
       await measure("releaseAll, 2 payees", escrow.connect(payer).releaseAll(g2));
       await escrow.connect(payer).create(taskId("gd"), terms());
+      await acceptAll(gd);
       await measure("dispute", escrow.connect(payee2).dispute(gd));
       await measure("resolve, 2 payees + payer",
         escrow.connect(arbiter).resolve(gd, [300_000n, 200_000n], 500_000n));
-      await time.increaseTo(deadline + 1n);
+      await escrow.connect(payer).create(taskId("gf"), terms({ fallbackRule: Fallback.SplitEvenly }));
+      await acceptAll(gf);
+      await escrow.connect(payee1).dispute(gf);
+      await time.increase(ARBITRATION + 1n);
+      await measure("applyFallback, 2 payees", escrow.connect(stranger).applyFallback(gf));
+      expect(BigInt(await time.latest())).to.be.greaterThan(deadline + GRACE);
       await measure("refund", escrow.connect(stranger).refund(gp));
+      await measure("claimFees", escrow.connect(feeRecipient).claimFees(token.target, feeRecipient.address));
       console.log("      TaskEscrow gas used:", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)])));
       for (const [name, bound] of Object.entries(BOUNDS)) {
         expect(gas[name], name).to.be.lessThanOrEqual(bound);
@@ -771,6 +914,7 @@ describe("TaskEscrow", function () {
       await evil.mint(f.payer.address, 10_000_000n);
       await evil.connect(f.payer).approve(f.escrow.target, MAX_UINT256);
       await f.escrow.connect(f.payer).create(TASK, f.terms({ token: evil.target }));
+      await f.acceptAll(ID);
       return { ...f, evil };
     }
 
@@ -789,24 +933,44 @@ describe("TaskEscrow", function () {
       expect(await evil.lastReentryFailed()).to.equal(true);
       expect(await evil.lastRevertData()).to.equal(escrow.interface.getError("ReentrancyGuardReentrantCall").selector);
       expect(await evil.balanceOf(payee1.address)).to.equal(600_000n - feeOf(600_000n));
-      expect(await evil.balanceOf(feeRecipient.address)).to.equal(feeOf(1_000_000n));
-      expect(await evil.balanceOf(escrow.target)).to.equal(0n);
+      expect(await escrow.feesOwed(evil.target, feeRecipient.address)).to.equal(feeOf(1_000_000n));
+      expect(await evil.balanceOf(escrow.target)).to.equal(feeOf(1_000_000n));
     });
 
-    it("blocks reentry into refund, resolve and create", async function () {
-      const { escrow, evil, payer, payee1, arbiter, stranger, deadline, terms } = await loadFixture(reentrantFixture);
-      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("refund", [ID]), false);
-      await time.increaseTo(deadline + 1n);
-      await expect(escrow.connect(stranger).refund(ID))
-        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
-
+    it("blocks reentry into resolve, applyFallback, cancel, refund, claimFees and create", async function () {
+      const { escrow, evil, payer, payee1, arbiter, stranger, feeRecipient, deadline, terms, acceptAll } =
+        await loadFixture(reentrantFixture);
       await escrow.connect(payee1).dispute(ID);
       await evil.arm(escrow.target, escrow.interface.encodeFunctionData("resolve", [ID, [0n, 0n], 1_000_000n]), false);
       await expect(escrow.connect(arbiter).resolve(ID, [0n, 0n], 1_000_000n))
         .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
 
+      const open = idOf(payer.address, taskId("open"));
+      await evil.disarm();
+      await escrow.connect(payer).create(taskId("open"), terms({ token: evil.target }));
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("cancel", [open]), false);
+      await expect(escrow.connect(payer).cancel(open)).to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+
+      const late = idOf(payer.address, taskId("late"));
+      await evil.disarm();
+      await escrow.connect(payer).create(taskId("late"), terms({ token: evil.target, fallbackRule: Fallback.PayPayees }));
+      await acceptAll(late);
+      await escrow.connect(payer).release(late, 0, 100_000n);
+      await time.increaseTo(deadline + GRACE + 1n);
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("refund", [late]), false);
+      await expect(escrow.connect(stranger).refund(late))
+        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+      await time.increase(ARBITRATION);
+      await evil.arm(escrow.target, escrow.interface.encodeFunctionData("applyFallback", [ID]), false);
+      await expect(escrow.connect(stranger).applyFallback(ID))
+        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+      await evil.arm(escrow.target,
+        escrow.interface.encodeFunctionData("claimFees", [evil.target, feeRecipient.address]), false);
+      await expect(escrow.connect(feeRecipient).claimFees(evil.target, feeRecipient.address))
+        .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");
+
       const other = taskId("other");
-      const otherTerms = terms({ token: evil.target, deadline: deadline + DAY });
+      const otherTerms = terms({ token: evil.target, deadline: BigInt(await time.latest()) + DAY });
       await evil.arm(escrow.target, escrow.interface.encodeFunctionData("create", [taskId("nested"), otherTerms]), false);
       await expect(escrow.connect(payer).create(other, otherTerms))
         .to.be.revertedWithCustomError(escrow, "ReentrancyGuardReentrantCall");

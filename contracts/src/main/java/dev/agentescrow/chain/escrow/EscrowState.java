@@ -1,18 +1,25 @@
 package dev.agentescrow.chain.escrow;
 
-/** Life cycle of an escrow, mirroring {@code ITaskEscrow.State} (same order). */
+/**
+ * Life cycle of an escrow, mirroring {@code ITaskEscrow.State} (same order). Names follow
+ * ERC-8183 where they mean the same thing (see docs/escrow.md).
+ */
 public enum EscrowState {
     /** No escrow under the id. */
     NONE,
-    /** Holds tokens; releases, a refund after the deadline and disputes are possible. */
+    /** Funded, waiting for every payee's acceptance; the payer may cancel while none accepted. */
+    OPEN,
+    /** Every payee accepted: releases, disputes and, after the deadline, the refund. */
     FUNDED,
-    /** Frozen until the arbiter resolves it. */
+    /** The arbiter may split what is held until its deadline; then anyone may apply the fallback. */
     DISPUTED,
     /** Every payee received its whole share. Final. */
-    RELEASED,
+    COMPLETED,
+    /** Cancelled by the payer before any payee accepted; everything went back. Final. */
+    REJECTED,
     /** The remainder went back to the payer after the deadline. Final. */
-    REFUNDED,
-    /** The arbiter split what was held among payees and payer. Final. */
+    EXPIRED,
+    /** The arbiter's split or the fallback paid out what was held. Final. */
     RESOLVED;
 
     private static final EscrowState[] VALUES = values();
@@ -27,6 +34,6 @@ public enum EscrowState {
 
     /** Whether nothing can change any more. */
     public boolean isFinal() {
-        return this == RELEASED || this == REFUNDED || this == RESOLVED;
+        return this == COMPLETED || this == REJECTED || this == EXPIRED || this == RESOLVED;
     }
 }

@@ -16,6 +16,7 @@ import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.wrappers.TaskEscrow;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -27,21 +28,32 @@ import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
-import org.web3j.tuples.generated.Tuple3;
+import org.web3j.tuples.generated.Tuple4;
 
 /**
- * The TaskEscrow contract seen through the gateway: per-task ERC-20 escrows with release,
- * refund after the deadline, disputes and arbiter splits. Reads need no key; writes name the
- * signer. Reverts surface as {@link dev.agentescrow.chain.ContractRevertedException} whose
+ * The TaskEscrow contract seen through the gateway: per-task ERC-20 escrows with payee
+ * acceptance (by call or EIP-712 signature), release, refund after the deadline (payer first,
+ * then anyone), disputes with an arbiter deadline and a fallback, and pull fees. Reads need no
+ * key; writes name the signer. Reverts surface as {@link dev.agentescrow.chain.ContractRevertedException} whose
  * {@code errorName()} is the contract's custom error (e.g. {@code EscrowDeadlineNotReached}).
  */
 public final class TaskEscrowGateway {
     private static final EventDecoder<EscrowEvent> EVENTS = EventDecoder.of(Map.of(
             TaskEscrow.CREATED_EVENT, TaskEscrowGateway::created,
             TaskEscrow.RELEASED_EVENT, TaskEscrowGateway::released,
-            TaskEscrow.REFUNDED_EVENT, TaskEscrowGateway::refunded,
+            TaskEscrow.ACCEPTED_EVENT, TaskEscrowGateway::accepted,
+            TaskEscrow.FUNDED_EVENT, log -> new EscrowEvent.Funded(new Bytes32(
+                    TaskEscrow.getFundedEventFromLog(log).id), LogPosition.of(log)),
+            TaskEscrow.COMPLETED_EVENT, log -> new EscrowEvent.Completed(new Bytes32(
+                    TaskEscrow.getCompletedEventFromLog(log).id), LogPosition.of(log)),
+            TaskEscrow.REJECTED_EVENT, TaskEscrowGateway::rejected,
+            TaskEscrow.EXPIRED_EVENT, TaskEscrowGateway::expired,
             TaskEscrow.DISPUTED_EVENT, TaskEscrowGateway::disputed,
-            TaskEscrow.RESOLVED_EVENT, TaskEscrowGateway::resolved));
+            TaskEscrow.RESOLVED_EVENT, TaskEscrowGateway::resolved,
+            TaskEscrow.FALLBACKAPPLIED_EVENT, TaskEscrowGateway::fallbackApplied));
+
+    /** The admin transfer delay {@link #deploy(ChainClient, Signer, Address, Address, BasisPoints)} uses. */
+    public static final Duration DEFAULT_ADMIN_DELAY = Duration.ofDays(2);
 
     private static final int ABI_WORD_BYTES = 32;
 
@@ -58,13 +70,25 @@ public final class TaskEscrowGateway {
     }
 
     /**
-     * Deploys a TaskEscrow. {@code admin} gets the admin and fee manager roles; {@code fee}
-     * (at most 1,000 bp) applies to escrows created from then on and is paid to {@code feeRecipient}.
+     * Deploys a TaskEscrow for local chains and tests: {@code admin} gets the default admin role
+     * (with {@link #DEFAULT_ADMIN_DELAY}) and the fee manager role. Production splits the roles:
+     * see {@link #deploy(ChainClient, Signer, Address, Duration, Address, Address, BasisPoints)}.
      */
     public static TaskEscrowGateway deploy(ChainClient client, Signer deployer, Address admin, Address feeRecipient,
                                            BasisPoints fee) {
+        return deploy(client, deployer, admin, DEFAULT_ADMIN_DELAY, admin, feeRecipient, fee);
+    }
+
+    /**
+     * Deploys a TaskEscrow. {@code admin} gets the default admin role, handed over only in two
+     * steps {@code adminDelay} apart; {@code feeManager} the fee manager role; {@code fee} (at most
+     * 1,000 bp) applies to escrows created from then on, whose fees accrue to {@code feeRecipient}.
+     */
+    public static TaskEscrowGateway deploy(ChainClient client, Signer deployer, Address admin, Duration adminDelay,
+                                           Address feeManager, Address feeRecipient, BasisPoints fee) {
         TaskEscrow contract = Calls.send(() -> TaskEscrow.deploy(client.web3j(), deployer.transactionManager(),
-                deployer.gasProvider(), admin.hex(), feeRecipient.hex(), fee.toBigInteger()).send());
+                deployer.gasProvider(), admin.hex(), BigInteger.valueOf(adminDelay.toSeconds()), feeManager.hex(),
+                feeRecipient.hex(), fee.toBigInteger()).send());
         return new TaskEscrowGateway(client, Address.of(contract.getContractAddress()));
     }
 
@@ -132,6 +156,38 @@ public final class TaskEscrowGateway {
         return new CreatedEscrow(id, Receipt.of(receipt));
     }
 
+    /** Payee {@code payeeIndex} (the caller) accepts the terms of the open escrow {@code id}, before its deadline. */
+    public Receipt accept(Signer payee, Bytes32 id, int payeeIndex) {
+        return Calls.send(() -> Receipt.of(as(payee).accept(id.bytes(), BigInteger.valueOf(payeeIndex)).send()));
+    }
+
+    /**
+     * Signs payee {@code payeeIndex}'s EIP-712 acceptance of escrow {@code id} (its terms as
+     * stored now) with {@code payee}'s key; anyone may submit it with
+     * {@link #acceptWithSignature(Signer, Bytes32, int, byte[])}.
+     */
+    public byte[] signAcceptance(Signer payee, Bytes32 id, int payeeIndex) {
+        Escrow escrow = escrow(id).orElseThrow(() -> new IllegalArgumentException("no escrow " + id));
+        return EscrowAcceptance.of(escrow, payeeIndex).sign(payee.credentials(), client.chainId(), address);
+    }
+
+    /** Submits a payee's acceptance signature; {@code submitter} pays the gas. */
+    public Receipt acceptWithSignature(Signer submitter, Bytes32 id, int payeeIndex, byte[] signature) {
+        byte[] copy = signature.clone();
+        return Calls.send(() -> Receipt.of(as(submitter).acceptWithSignature(id.bytes(),
+                BigInteger.valueOf(payeeIndex), copy).send()));
+    }
+
+    /** The contract's EIP-712 digest of payee {@code payeeIndex}'s acceptance of escrow {@code id}. */
+    public Bytes32 acceptanceDigest(Bytes32 id, int payeeIndex) {
+        return new Bytes32(Calls.call(() -> reader().acceptanceDigest(id.bytes(), BigInteger.valueOf(payeeIndex)).send()));
+    }
+
+    /** The payer cancels an open escrow that no payee accepted, getting everything back. */
+    public Receipt cancel(Signer payer, Bytes32 id) {
+        return Calls.send(() -> Receipt.of(as(payer).cancel(id.bytes()).send()));
+    }
+
     /** Releases {@code amount} of the share of payee {@code payeeIndex} (payer or evaluator; per-payee escrows). */
     public Receipt release(Signer caller, Bytes32 id, int payeeIndex, Amount amount) {
         return Calls.send(() -> Receipt.of(as(caller).release(id.bytes(), BigInteger.valueOf(payeeIndex),
@@ -143,12 +199,12 @@ public final class TaskEscrowGateway {
         return Calls.send(() -> Receipt.of(as(caller).releaseAll(id.bytes()).send()));
     }
 
-    /** After the deadline, sends what the escrow holds back to its payer; anyone may call. */
+    /** After the deadline, sends what the escrow holds back to its payer: the payer during the grace period, then anyone. */
     public Receipt refund(Signer caller, Bytes32 id) {
         return Calls.send(() -> Receipt.of(as(caller).refund(id.bytes()).send()));
     }
 
-    /** Freezes the escrow until the arbiter resolves it (payer or a payee). */
+    /** Disputes the funded escrow (payer or a payee, until the deadline plus the grace period). */
     public Receipt dispute(Signer caller, Bytes32 id) {
         return Calls.send(() -> Receipt.of(as(caller).dispute(id.bytes()).send()));
     }
@@ -163,12 +219,27 @@ public final class TaskEscrowGateway {
         return Calls.send(() -> Receipt.of(as(arbiter).resolve(id.bytes(), amounts, payerAmount.baseUnits()).send()));
     }
 
+    /** After the arbiter's deadline, applies the escrow's fallback; anyone may call. */
+    public Receipt applyFallback(Signer caller, Bytes32 id) {
+        return Calls.send(() -> Receipt.of(as(caller).applyFallback(id.bytes()).send()));
+    }
+
+    /** Pays {@code recipient}'s accrued fees in {@code token} to {@code to}. */
+    public Receipt claimFees(Signer recipient, Address token, Address to) {
+        return Calls.send(() -> Receipt.of(as(recipient).claimFees(token.hex(), to.hex()).send()));
+    }
+
+    /** Fees in {@code token} accrued to {@code recipient} and not yet claimed. */
+    public Amount feesOwed(Address token, Address recipient) {
+        return Amount.of(Calls.call(() -> reader().feesOwed(token.hex(), recipient.hex()).send()));
+    }
+
     /** Sets the fee for escrows created from now on (fee manager only; at most 1,000 bp). */
     public Receipt setFee(Signer feeManager, BasisPoints fee) {
         return Calls.send(() -> Receipt.of(as(feeManager).setFeeBps(fee.toBigInteger()).send()));
     }
 
-    /** Sets who receives fees from now on (fee manager only). */
+    /** Sets who accrues the fees of escrows created from now on (fee manager only). */
     public Receipt setFeeRecipient(Signer feeManager, Address feeRecipient) {
         return Calls.send(() -> Receipt.of(as(feeManager).setFeeRecipient(feeRecipient.hex()).send()));
     }
@@ -190,17 +261,22 @@ public final class TaskEscrowGateway {
         if (state == EscrowState.NONE) {
             return Optional.empty();
         }
-        Tuple3<List<String>, List<BigInteger>, List<BigInteger>> payees =
+        Tuple4<List<String>, List<BigInteger>, List<BigInteger>, List<Boolean>> payees =
                 Calls.call(() -> reader.getPayees(id.bytes()).send());
         List<PayeePosition> positions = new ArrayList<>();
         for (int i = 0; i < payees.component1().size(); i++) {
             positions.add(new PayeePosition(Address.of(payees.component1().get(i)),
-                    Amount.of(payees.component2().get(i)), Amount.of(payees.component3().get(i))));
+                    Amount.of(payees.component2().get(i)), Amount.of(payees.component3().get(i)),
+                    payees.component4().get(i)));
         }
+        long arbitrationDeadline = info.arbitrationDeadline.longValueExact();
         return Optional.of(new Escrow(id, state, Address.of(info.token), Address.of(info.payer),
                 Address.of(info.arbiter), Address.of(info.evaluator), Instant.ofEpochSecond(info.deadline.longValueExact()),
-                BasisPoints.of(info.feeBps.intValueExact()), ReleaseMode.of(info.atomic), new Bytes32(info.termsHash),
-                Amount.of(info.amount), Amount.of(info.held), positions));
+                BasisPoints.of(info.feeBps.intValueExact()), BasisPoints.of(info.maxFeeBps.intValueExact()),
+                FallbackRule.ofOrdinal(info.fallbackRule.intValueExact()), ReleaseMode.of(info.atomic),
+                new Bytes32(info.termsHash), Address.of(info.feeRecipient), Amount.of(info.amount), Amount.of(info.held),
+                arbitrationDeadline == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(arbitrationDeadline)),
+                positions));
     }
 
     /** The escrow events logged by this contract in the transaction of {@code receipt}, in log order. */
@@ -232,14 +308,32 @@ public final class TaskEscrowGateway {
                 LogPosition.of(log));
     }
 
-    private static EscrowEvent refunded(Log log) {
-        TaskEscrow.RefundedEventResponse e = TaskEscrow.getRefundedEventFromLog(log);
-        return new EscrowEvent.Refunded(new Bytes32(e.id), Address.of(e.payer), Amount.of(e.amount), LogPosition.of(log));
+    private static EscrowEvent accepted(Log log) {
+        TaskEscrow.AcceptedEventResponse e = TaskEscrow.getAcceptedEventFromLog(log);
+        return new EscrowEvent.Accepted(new Bytes32(e.id), Address.of(e.payee), e.index.intValueExact(),
+                LogPosition.of(log));
+    }
+
+    private static EscrowEvent rejected(Log log) {
+        TaskEscrow.RejectedEventResponse e = TaskEscrow.getRejectedEventFromLog(log);
+        return new EscrowEvent.Rejected(new Bytes32(e.id), Address.of(e.payer), Amount.of(e.amount), LogPosition.of(log));
+    }
+
+    private static EscrowEvent expired(Log log) {
+        TaskEscrow.ExpiredEventResponse e = TaskEscrow.getExpiredEventFromLog(log);
+        return new EscrowEvent.Expired(new Bytes32(e.id), Address.of(e.payer), Amount.of(e.amount), LogPosition.of(log));
     }
 
     private static EscrowEvent disputed(Log log) {
         TaskEscrow.DisputedEventResponse e = TaskEscrow.getDisputedEventFromLog(log);
-        return new EscrowEvent.Disputed(new Bytes32(e.id), Address.of(e.by), LogPosition.of(log));
+        return new EscrowEvent.Disputed(new Bytes32(e.id), Address.of(e.by),
+                Instant.ofEpochSecond(e.arbitrationDeadline.longValueExact()), LogPosition.of(log));
+    }
+
+    private static EscrowEvent fallbackApplied(Log log) {
+        TaskEscrow.FallbackAppliedEventResponse e = TaskEscrow.getFallbackAppliedEventFromLog(log);
+        return new EscrowEvent.FallbackApplied(new Bytes32(e.id), Address.of(e.by),
+                FallbackRule.ofOrdinal(e.fallbackRule.intValueExact()), Amount.of(e.toPayer), LogPosition.of(log));
     }
 
     private static EscrowEvent resolved(Log log) {
@@ -252,7 +346,8 @@ public final class TaskEscrowGateway {
                 terms.payees().stream().map(p -> p.account().hex()).toList(),
                 terms.payees().stream().map(p -> p.share().baseUnits()).toList(),
                 terms.arbiter().hex(), terms.evaluator().hex(), BigInteger.valueOf(terms.deadline().getEpochSecond()),
-                terms.mode().atomic(), terms.termsHash().bytes());
+                terms.maxFee().toBigInteger(), BigInteger.valueOf(terms.fallbackRule().ordinal()), terms.mode().atomic(),
+                terms.termsHash().bytes());
     }
 
     private TaskEscrow as(Signer signer) {

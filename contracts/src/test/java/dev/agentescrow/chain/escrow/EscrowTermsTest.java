@@ -16,22 +16,25 @@ class EscrowTermsTest {
     private static final Address TOKEN = Address.of("0x5fbdb2315678afecb367f032d93f642f64180aa3");
     private static final Address ARBITER = Address.of("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
     private static final Address PAYEE = Address.of("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+    private static final Address PAYEE_2 = Address.of("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
+    private static final Address EVALUATOR = Address.of("0x15d34aaf54267db7d7c367839aaf71a00a2c6a65");
     private static final Instant DEADLINE = Instant.ofEpochSecond(2_000_000_000L);
 
     private static EscrowTerms terms(List<Payee> payees, Address arbiter) {
-        return new EscrowTerms(TOKEN, payees, arbiter, Address.ZERO, DEADLINE, ReleaseMode.PER_PAYEE, Bytes32.ZERO);
+        return new EscrowTerms(TOKEN, payees, arbiter, EVALUATOR, DEADLINE, BasisPoints.of(1_000),
+                FallbackRule.REFUND_PAYER, ReleaseMode.PER_PAYEE, Bytes32.ZERO);
     }
 
     @Test
     void totalIsTheSumOfTheShares() {
-        EscrowTerms terms = terms(List.of(new Payee(PAYEE, Amount.of(600)), new Payee(ARBITER, Amount.of(400))), ARBITER);
+        EscrowTerms terms = terms(List.of(new Payee(PAYEE, Amount.of(600)), new Payee(PAYEE_2, Amount.of(400))), ARBITER);
         assertThat(terms.total()).isEqualTo(Amount.of(1_000));
     }
 
     @Test
     void aTotalBeyondUint256IsRejectedBeforeAnythingIsSent() {
         EscrowTerms terms = terms(List.of(new Payee(PAYEE, new Amount(Amount.MAX_UINT256)),
-                new Payee(ARBITER, Amount.of(1))), ARBITER);
+                new Payee(PAYEE_2, Amount.of(1))), ARBITER);
         assertThatThrownBy(terms::total).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -46,6 +49,16 @@ class EscrowTermsTest {
     }
 
     @Test
+    void everyRoleIsNonZeroAndTheArbiterIsNoPayee() {
+        List<Payee> one = List.of(new Payee(PAYEE, Amount.of(1)));
+        assertThatThrownBy(() -> terms(one, PAYEE)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new EscrowTerms(TOKEN, one, ARBITER, Address.ZERO, DEADLINE, BasisPoints.of(0),
+                FallbackRule.SPLIT_EVENLY, ReleaseMode.ATOMIC, Bytes32.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new EscrowTerms(Address.ZERO, one, ARBITER, EVALUATOR, DEADLINE, BasisPoints.of(0),
+                FallbackRule.SPLIT_EVENLY, ReleaseMode.ATOMIC, Bytes32.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void payeesNeedAnAccountAndAPositiveShare() {
         assertThatThrownBy(() -> new Payee(Address.ZERO, Amount.of(1))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Payee(PAYEE, Amount.ZERO)).isInstanceOf(IllegalArgumentException.class);
@@ -54,9 +67,13 @@ class EscrowTermsTest {
     @Test
     void statesMirrorTheSolidityEnumOrder() {
         assertThat(EscrowState.ofOrdinal(0)).isEqualTo(EscrowState.NONE);
-        assertThat(EscrowState.ofOrdinal(2)).isEqualTo(EscrowState.DISPUTED);
-        assertThat(EscrowState.ofOrdinal(5)).isEqualTo(EscrowState.RESOLVED);
-        assertThatThrownBy(() -> EscrowState.ofOrdinal(6)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(EscrowState.ofOrdinal(1)).isEqualTo(EscrowState.OPEN);
+        assertThat(EscrowState.ofOrdinal(3)).isEqualTo(EscrowState.DISPUTED);
+        assertThat(EscrowState.ofOrdinal(6)).isEqualTo(EscrowState.EXPIRED);
+        assertThat(EscrowState.ofOrdinal(7)).isEqualTo(EscrowState.RESOLVED);
+        assertThatThrownBy(() -> EscrowState.ofOrdinal(8)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(FallbackRule.ofOrdinal(2)).isEqualTo(FallbackRule.SPLIT_EVENLY);
+        assertThatThrownBy(() -> FallbackRule.ofOrdinal(3)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> BasisPoints.of(10_001)).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -29,6 +29,8 @@ class TaskEscrowIT {
     private static final Amount SHARE_2 = Amount.of(400_000);
     private static final Amount FUNDED = SHARE_1.plus(SHARE_2);
     private static final long ONE_HOUR_SECONDS = 3_600;
+    private static final long GRACE_SECONDS = 86_400;
+    private static final long ARBITRATION_SECONDS = 7 * 86_400;
 
     /** The parties, a fresh token and a fresh escrow contract for one test. */
     private record Setup(LocalChain chain, Erc20Token token, TaskEscrowGateway escrow, Signer payer, Signer payee1,
@@ -48,7 +50,22 @@ class TaskEscrowIT {
             return new EscrowTerms(token.address(),
                     List.of(new Payee(payee1.address(), SHARE_1), new Payee(payee2.address(), SHARE_2)),
                     arbiter.address(), evaluator.address(),
-                    Instant.ofEpochSecond(chain.latestTimestamp() + ONE_HOUR_SECONDS), mode, id("terms"));
+                    Instant.ofEpochSecond(chain.latestTimestamp() + ONE_HOUR_SECONDS), BasisPoints.of(1_000),
+                    FallbackRule.REFUND_PAYER, mode, id("terms"));
+        }
+
+        EscrowTerms terms(ReleaseMode mode, FallbackRule fallbackRule) {
+            EscrowTerms t = terms(mode);
+            return new EscrowTerms(t.token(), t.payees(), t.arbiter(), t.evaluator(), t.deadline(), t.maxFee(),
+                    fallbackRule, t.mode(), t.termsHash());
+        }
+
+        /** Creates the payer's escrow for {@code task} and has both payees accept it by a call. */
+        CreatedEscrow createAccepted(String task, EscrowTerms terms) {
+            CreatedEscrow created = escrow.create(payer, task(task), terms);
+            escrow.accept(payee1, created.id(), 0);
+            escrow.accept(payee2, created.id(), 1);
+            return created;
         }
 
         Amount balance(Address holder) {
@@ -83,8 +100,12 @@ class TaskEscrowIT {
         assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED);
         assertThat(s.balance(s.payer.address())).isEqualTo(Amount.of(10_000_000).minus(FUNDED));
         Escrow escrow = s.escrow.escrow(id).orElseThrow();
-        assertThat(escrow.state()).isEqualTo(EscrowState.FUNDED);
+        assertThat(escrow.state()).isEqualTo(EscrowState.OPEN);
         assertThat(escrow.payer()).isEqualTo(s.payer.address());
+        assertThat(escrow.maxFee()).isEqualTo(BasisPoints.of(1_000));
+        assertThat(escrow.fallbackRule()).isEqualTo(FallbackRule.REFUND_PAYER);
+        assertThat(escrow.feeRecipient()).isEqualTo(s.feeRecipient);
+        assertThat(escrow.arbitrationDeadline()).isEmpty();
         assertThat(escrow.arbiter()).isEqualTo(s.arbiter.address());
         assertThat(escrow.evaluator()).isEqualTo(s.evaluator.address());
         assertThat(escrow.deadline()).isEqualTo(terms.deadline());
@@ -94,8 +115,8 @@ class TaskEscrowIT {
         assertThat(escrow.amount()).isEqualTo(FUNDED);
         assertThat(escrow.held()).isEqualTo(FUNDED);
         assertThat(escrow.payees()).containsExactly(
-                new PayeePosition(s.payee1.address(), SHARE_1, Amount.ZERO),
-                new PayeePosition(s.payee2.address(), SHARE_2, Amount.ZERO));
+                new PayeePosition(s.payee1.address(), SHARE_1, Amount.ZERO, false),
+                new PayeePosition(s.payee2.address(), SHARE_2, Amount.ZERO, false));
         assertThat(s.escrow.events(created.receipt())).singleElement()
                 .isInstanceOfSatisfying(EscrowEvent.Created.class, e -> {
                     assertThat(e.id()).isEqualTo(id);
@@ -106,12 +127,35 @@ class TaskEscrowIT {
                     assertThat(e.mode()).isEqualTo(ReleaseMode.PER_PAYEE);
                 });
 
+        assertThatThrownBy(() -> s.escrow.release(s.payer, id, 0, Amount.of(1)))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowInvalidState"));
+        Receipt accepted = s.escrow.accept(s.payee1, id, 0);
+        assertThat(s.escrow.events(accepted)).singleElement().isInstanceOfSatisfying(EscrowEvent.Accepted.class, e -> {
+            assertThat(e.payee()).isEqualTo(s.payee1.address());
+            assertThat(e.index()).isZero();
+        });
+        // Payee 2 signs in Java; a stranger (who pays the gas) submits the signature.
+        EscrowAcceptance acceptance = EscrowAcceptance.of(s.escrow.escrow(id).orElseThrow(), 1);
+        assertThat(acceptance.digest(chain.client().chainId(), s.escrow.address()))
+                .isEqualTo(s.escrow.acceptanceDigest(id, 1));
+        byte[] signature = s.escrow.signAcceptance(s.payee2, id, 1);
+        assertThatThrownBy(() -> s.escrow.acceptWithSignature(s.stranger, id, 0, signature))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowAlreadyAccepted"));
+        Receipt funded = s.escrow.acceptWithSignature(s.stranger, id, 1, signature);
+        assertThat(s.escrow.events(funded)).extracting(e -> e.getClass().getSimpleName())
+                .containsExactly("Accepted", "Funded");
+        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.FUNDED);
+        assertThat(s.escrow.escrow(id).orElseThrow().acceptedCount()).isEqualTo(2);
+
         Amount part = Amount.of(100_000);
         Receipt released = s.escrow.release(s.evaluator, id, 0, part);
 
         assertThat(s.balance(s.payee1.address())).isEqualTo(part.minus(fee(part)));
-        assertThat(s.balance(s.feeRecipient)).isEqualTo(fee(part));
-        assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED.minus(part));
+        assertThat(s.balance(s.feeRecipient)).isEqualTo(Amount.ZERO);
+        assertThat(s.escrow.feesOwed(s.token.address(), s.feeRecipient)).isEqualTo(fee(part));
+        assertThat(s.balance(s.escrow.address())).isEqualTo(FUNDED.minus(part).plus(fee(part)));
         assertThat(s.escrow.events(released)).singleElement().isInstanceOfSatisfying(EscrowEvent.Released.class, e -> {
             assertThat(e.payee()).isEqualTo(s.payee1.address());
             assertThat(e.amount()).isEqualTo(part.minus(fee(part)));
@@ -129,10 +173,11 @@ class TaskEscrowIT {
 
         assertThat(s.balance(s.payee1.address())).isEqualTo(SHARE_1.minus(fee(part)).minus(fee(SHARE_1.minus(part))));
         assertThat(s.balance(s.payee2.address())).isEqualTo(SHARE_2.minus(fee(SHARE_2)));
-        assertThat(s.balance(s.feeRecipient)).isEqualTo(fee(part).plus(fee(SHARE_1.minus(part))).plus(fee(SHARE_2)));
-        assertThat(s.balance(s.escrow.address())).isEqualTo(Amount.ZERO);
+        Amount fees = fee(part).plus(fee(SHARE_1.minus(part))).plus(fee(SHARE_2));
+        assertThat(s.escrow.feesOwed(s.token.address(), s.feeRecipient)).isEqualTo(fees);
+        assertThat(s.balance(s.escrow.address())).isEqualTo(fees);
         Escrow closed = s.escrow.escrow(id).orElseThrow();
-        assertThat(closed.state()).isEqualTo(EscrowState.RELEASED);
+        assertThat(closed.state()).isEqualTo(EscrowState.COMPLETED);
         assertThat(closed.held()).isEqualTo(Amount.ZERO);
         assertThat(closed.payees()).allSatisfy(p -> assertThat(p.remaining()).isEqualTo(Amount.ZERO));
 
@@ -146,12 +191,16 @@ class TaskEscrowIT {
         Setup s = Setup.deploy(chain);
         CreatedEscrow created = s.escrow.create(s.payer, task("task-dispute"), s.terms(ReleaseMode.ATOMIC));
         Bytes32 id = created.id();
+        s.escrow.accept(s.payee1, id, 0);
+        s.escrow.accept(s.payee2, id, 1);
         Amount payerBefore = s.balance(s.payer.address());
 
         Receipt disputed = s.escrow.dispute(s.payee2, id);
 
-        assertThat(s.escrow.events(disputed)).singleElement().isEqualTo(
-                new EscrowEvent.Disputed(id, s.payee2.address(), s.escrow.events(disputed).getFirst().position()));
+        Instant arbitrationDeadline = Instant.ofEpochSecond(chain.latestTimestamp() + ARBITRATION_SECONDS);
+        assertThat(s.escrow.events(disputed)).singleElement().isEqualTo(new EscrowEvent.Disputed(id,
+                s.payee2.address(), arbitrationDeadline, s.escrow.events(disputed).getFirst().position()));
+        assertThat(s.escrow.escrow(id).orElseThrow().arbitrationDeadline()).contains(arbitrationDeadline);
         assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.DISPUTED);
         assertThatThrownBy(() -> s.escrow.releaseAll(s.payer, id))
                 .isInstanceOfSatisfying(ContractRevertedException.class,
@@ -170,22 +219,82 @@ class TaskEscrowIT {
 
         assertThat(s.balance(s.payee1.address())).isEqualTo(toPayee1.minus(fee(toPayee1)));
         assertThat(s.balance(s.payee2.address())).isEqualTo(toPayee2.minus(fee(toPayee2)));
-        assertThat(s.balance(s.feeRecipient)).isEqualTo(fee(toPayee1).plus(fee(toPayee2)));
+        assertThat(s.escrow.feesOwed(s.token.address(), s.feeRecipient)).isEqualTo(fee(toPayee1).plus(fee(toPayee2)));
         assertThat(s.balance(s.payer.address())).isEqualTo(payerBefore.plus(toPayer));
-        assertThat(s.balance(s.escrow.address())).isEqualTo(Amount.ZERO);
+        assertThat(s.balance(s.escrow.address())).isEqualTo(fee(toPayee1).plus(fee(toPayee2)));
         assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.RESOLVED);
         assertThat(s.escrow.events(resolved)).hasSize(3).last().isInstanceOfSatisfying(EscrowEvent.Resolved.class,
                 e -> assertThat(e.toPayer()).isEqualTo(toPayer));
 
         List<EscrowEvent> history = s.escrow.events(id, created.receipt().blockNumber(), resolved.blockNumber());
         assertThat(history).extracting(e -> e.getClass().getSimpleName())
-                .containsExactly("Created", "Disputed", "Released", "Released", "Resolved");
+                .containsExactly("Created", "Accepted", "Accepted", "Funded", "Disputed", "Released", "Released",
+                        "Resolved");
     }
 
     @Test
-    void refundsThePayerOnlyAfterTheDeadline(LocalChain chain) {
+    void anyoneAppliesTheFallbackWhenTheArbiterStaysAbsent(LocalChain chain) {
         Setup s = Setup.deploy(chain);
-        Bytes32 id = s.escrow.create(s.payer, task("task-refund"), s.terms(ReleaseMode.PER_PAYEE)).id();
+        Bytes32 id = s.createAccepted("task-fallback", s.terms(ReleaseMode.PER_PAYEE, FallbackRule.SPLIT_EVENLY)).id();
+        s.escrow.dispute(s.payer, id);
+        Amount payerBefore = s.balance(s.payer.address());
+        assertThatThrownBy(() -> s.escrow.applyFallback(s.stranger, id))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowArbitrationOpen"));
+
+        chain.increaseTime(ARBITRATION_SECONDS + 1);
+        assertThatThrownBy(() -> s.escrow.resolve(s.arbiter, id, List.of(Amount.ZERO, Amount.ZERO), FUNDED))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowArbitrationClosed"));
+        Receipt applied = s.escrow.applyFallback(s.stranger, id);
+
+        Amount half1 = Amount.of(300_000);
+        Amount half2 = Amount.of(200_000);
+        assertThat(s.balance(s.payee1.address())).isEqualTo(half1.minus(fee(half1)));
+        assertThat(s.balance(s.payee2.address())).isEqualTo(half2.minus(fee(half2)));
+        assertThat(s.balance(s.payer.address())).isEqualTo(payerBefore.plus(Amount.of(500_000)));
+        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.RESOLVED);
+        assertThat(s.escrow.events(applied)).last().isInstanceOfSatisfying(EscrowEvent.FallbackApplied.class, e -> {
+            assertThat(e.by()).isEqualTo(s.stranger.address());
+            assertThat(e.rule()).isEqualTo(FallbackRule.SPLIT_EVENLY);
+            assertThat(e.toPayer()).isEqualTo(Amount.of(500_000));
+        });
+
+        Amount fees = fee(half1).plus(fee(half2));
+        Address treasury = chain.account(9).address();
+        Amount treasuryBefore = s.balance(treasury);
+        s.escrow.claimFees(chain.account(6), s.token.address(), treasury);
+        assertThat(s.balance(treasury)).isEqualTo(treasuryBefore.plus(fees));
+        assertThat(s.escrow.feesOwed(s.token.address(), s.feeRecipient)).isEqualTo(Amount.ZERO);
+        assertThat(s.balance(s.escrow.address())).isEqualTo(Amount.ZERO);
+    }
+
+    @Test
+    void thePayerCancelsAnEscrowNoPayeeAccepted(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        Amount payerBefore = s.balance(s.payer.address());
+        Bytes32 id = s.escrow.create(s.payer, task("task-cancel"), s.terms(ReleaseMode.ATOMIC)).id();
+
+        Receipt cancelled = s.escrow.cancel(s.payer, id);
+
+        assertThat(s.balance(s.payer.address())).isEqualTo(payerBefore);
+        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.REJECTED);
+        assertThat(s.escrow.events(cancelled)).singleElement().isInstanceOfSatisfying(EscrowEvent.Rejected.class,
+                e -> assertThat(e.amount()).isEqualTo(FUNDED));
+        Bytes32 accepted = s.escrow.create(s.payer, task("task-accepted"), s.terms(ReleaseMode.ATOMIC)).id();
+        s.escrow.accept(s.payee2, accepted, 1);
+        assertThatThrownBy(() -> s.escrow.cancel(s.payer, accepted))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowAccepted"));
+        assertThatThrownBy(() -> s.escrow.accept(s.payee1, id, 0))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowInvalidState"));
+    }
+
+    @Test
+    void refundsThePayerAfterTheDeadlineAndAnyoneAfterTheGrace(LocalChain chain) {
+        Setup s = Setup.deploy(chain);
+        Bytes32 id = s.createAccepted("task-refund", s.terms(ReleaseMode.PER_PAYEE)).id();
         s.escrow.release(s.payer, id, 1, SHARE_2);
         Amount payerBefore = s.balance(s.payer.address());
 
@@ -194,13 +303,17 @@ class TaskEscrowIT {
                         e -> assertThat(e.errorName()).contains("EscrowDeadlineNotReached"));
 
         chain.increaseTime(ONE_HOUR_SECONDS + 1);
+        assertThatThrownBy(() -> s.escrow.refund(s.stranger, id))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowInGracePeriod"));
+        chain.increaseTime(GRACE_SECONDS);
         Receipt refunded = s.escrow.refund(s.stranger, id);
 
         assertThat(s.balance(s.payer.address())).isEqualTo(payerBefore.plus(SHARE_1));
-        assertThat(s.balance(s.escrow.address())).isEqualTo(Amount.ZERO);
+        assertThat(s.balance(s.escrow.address())).isEqualTo(fee(SHARE_2)); // the fees owed stay until claimed
         assertThat(s.balance(s.stranger.address())).isEqualTo(Amount.ZERO);
-        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.REFUNDED);
-        assertThat(s.escrow.events(refunded)).singleElement().isInstanceOfSatisfying(EscrowEvent.Refunded.class, e -> {
+        assertThat(s.escrow.escrow(id).orElseThrow().state()).isEqualTo(EscrowState.EXPIRED);
+        assertThat(s.escrow.events(refunded)).singleElement().isInstanceOfSatisfying(EscrowEvent.Expired.class, e -> {
             assertThat(e.payer()).isEqualTo(s.payer.address());
             assertThat(e.amount()).isEqualTo(SHARE_1);
         });
@@ -246,6 +359,33 @@ class TaskEscrowIT {
         assertThatThrownBy(() -> s.escrow.setFee(s.stranger, BasisPoints.of(10)))
                 .isInstanceOfSatisfying(ContractRevertedException.class,
                         e -> assertThat(e.errorName()).contains("AccessControlUnauthorizedAccount"));
+        EscrowTerms capped = s.terms(ReleaseMode.PER_PAYEE);
+        EscrowTerms cappedAt500 = new EscrowTerms(capped.token(), capped.payees(), capped.arbiter(), capped.evaluator(),
+                capped.deadline(), BasisPoints.of(500), capped.fallbackRule(), capped.mode(), capped.termsHash());
+        Amount payerBalance = s.balance(s.payer.address());
+        assertThatThrownBy(() -> s.escrow.create(s.payer, task("capped"), cappedAt500))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("EscrowFeeAboveMax"));
+        assertThat(s.balance(s.payer.address())).isEqualTo(payerBalance);
+    }
+
+    @Test
+    void rolesAreSplitAndTheAdminCannotSetFees(LocalChain chain) {
+        Signer admin = chain.account(0);
+        Signer feeManager = chain.account(8);
+        TaskEscrowGateway escrow = TaskEscrowGateway.deploy(chain.client(), admin, admin.address(),
+                java.time.Duration.ofDays(3), feeManager.address(), chain.account(6).address(), FEE);
+
+        escrow.setFee(feeManager, BasisPoints.of(300));
+
+        assertThat(escrow.fee()).isEqualTo(BasisPoints.of(300));
+        assertThatThrownBy(() -> escrow.setFee(admin, BasisPoints.of(10)))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("AccessControlUnauthorizedAccount"));
+        TaskEscrow view = TaskEscrow.load(escrow.address().hex(), chain.client().web3j(), chain.client().readOnly(),
+                chain.client().readGasProvider());
+        assertThat(Calls.call(() -> view.defaultAdminDelay().send())).isEqualTo(BigInteger.valueOf(3 * 86_400));
+        assertThat(Calls.call(() -> view.defaultAdmin().send())).isEqualToIgnoringCase(admin.address().hex());
     }
 
     @Test
