@@ -613,6 +613,12 @@ contract TaskEscrow is ITaskEscrow, AccessControlDefaultAdminRules, EIP712, Reen
         emit FeeRecipientSet(newFeeRecipient);
     }
 
+    /// @dev Every role grant (the constructor's and the admin's later ones) refuses the zero address.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        _nonZero(role, account);
+        return super._grantRole(role, account);
+    }
+
     /// @dev Returns `account`, refusing the zero address for `role`.
     function _nonZero(bytes32 role, address account) private pure returns (address) {
         if (account == address(0)) revert EscrowInvalidRoleHolder(role, account);

@@ -240,6 +240,10 @@ describe("TaskEscrow review findings (issue 9)", function () {
     await expect(factory.deploy(admin.address, ADMIN_DELAY, feeManager.address, ethers.ZeroAddress, FEE_BPS))
       .to.be.revertedWithCustomError(escrow, "EscrowInvalidFeeRecipient").withArgs(ethers.ZeroAddress);
 
+    // Nor can the admin grant the fee manager role to the zero address later.
+    await expect(escrow.connect(admin).grantRole(feeRole, ethers.ZeroAddress))
+      .to.be.revertedWithCustomError(escrow, "EscrowInvalidRoleHolder").withArgs(feeRole, ethers.ZeroAddress);
+
     // The admin role is never granted in one step, and a handover waits for the delay.
     await expect(escrow.connect(admin).grantRole(adminRole, stranger.address))
       .to.be.revertedWithCustomError(escrow, "AccessControlEnforcedDefaultAdminRules");

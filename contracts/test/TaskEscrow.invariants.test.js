@@ -585,11 +585,12 @@ async function drain(model) {
     const bound = Model.bound(e);
     model.now = model.now + 1n > bound ? model.now + 1n : bound;
     await time.setNextBlockTimestamp(model.now);
-    const planned = plan(model, { kind: e.state === State.Disputed ? "applyFallback" : "refund", slot, role: "stranger" });
+    const exit = e.state === State.Disputed ? "applyFallback" : "refund";
+    const planned = plan(model, { kind: exit, slot, role: "stranger" });
     expect(planned.error, `slot ${slot} must close at its bound`).to.equal(undefined);
     await (await planned.send()).wait();
     planned.apply();
-    count(`drain: stranger's ${e.state === State.Disputed ? "applyFallback" : "refund"} at the bound:ok`);
+    count(`drain: stranger's ${exit} at the bound:ok`);
     await checkInvariants(model);
   }
   for (const who of [f.feeRecipient, f.feeRecipient2]) {
