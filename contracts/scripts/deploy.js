@@ -38,6 +38,9 @@ async function deploy({ write = true } = {}) {
   const vault = await ethers.deployContract("SettlementVault", [admin, operator, escapeDelay]);
   const escrowAdmin = process.env.ESCROW_ADMIN || admin;
   const escrowAdminDelay = Number(process.env.ESCROW_ADMIN_DELAY_SECONDS || 2 * 24 * 3600);
+  if (!process.env.ESCROW_FEE_MANAGER && signers.length < 4) {
+    throw new Error("set ESCROW_FEE_MANAGER: the network has no fourth signer for the escrow's fee manager role");
+  }
   const escrowFeeManager = process.env.ESCROW_FEE_MANAGER || signers[3].address;
   const escrow = await ethers.deployContract("TaskEscrow",
     [escrowAdmin, escrowAdminDelay, escrowFeeManager, feeRecipient, feeBps]);
