@@ -2,11 +2,12 @@
 // change at any time (hardhat_setCode with an EIP-7702 delegation, or cleared) and a smart wallet
 // that signs with a fixed EOA key and rotates its owner. Malicious moves: dust deposits at any
 // time, replacement withdrawals submitted in any order, closes with an old proof or none,
-// equivocated proofs (a later nonce with a smaller total), proofs signed by the wrong key.
+// equivocated proofs (a later nonce with a smaller total), proofs signed by the wrong key, and a
+// token that blocklists participants at any time (payouts it refuses stay claimable).
 //
 // Expected values come from an independent model of what each side has paid off-chain (not from
 // the contract's rules). After every step: every wallet's balance and the contract's balance
-// (== sum over channels of deposits - withdrawals - payouts) match the model; at each settlement
+// (== sum over channels of deposits - withdrawals - payouts paid or claimed) match the model; at each settlement
 // every participant gets exactly deposit - withdrawn - sent + received from its own newest view,
 // i.e. never less than the counterparty's newest proof gives it. A monitoring service (the
 // relayer) submits both sides' newest proofs before any challenge period can end.
@@ -46,7 +47,9 @@ const op = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("codeChange"), who: fc.nat({ max: 2 }), clear: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("rotate") }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance"), seconds: fc.bigInt({ min: 1n, max: 2n * PERIOD }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("settle"), ch: pick }) }
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("settle"), ch: pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("blocklist"), who: fc.nat({ max: 3 }), mode: fc.nat({ max: 2 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("claim"), ch: pick, side }) }
 );
 
 describe("PaymentChannels (adversarial randomized sequences)", function () {
@@ -54,7 +57,7 @@ describe("PaymentChannels (adversarial randomized sequences)", function () {
 
   async function fixture() {
     const [, alice, bob, carol, relayer, dave, erin] = await ethers.getSigners();
-    const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
+    const token = await ethers.deployContract("HostileToken"); // can blocklist recipients
     const channels = await deployChannels(PERIOD);
     const channelsAddress = await channels.getAddress();
     const delegate = await ethers.deployContract("TestToken", ["No 1271", "NO", 6]);
@@ -116,11 +119,13 @@ async function runSequence(f, ops) {
   ];
   const keyArg = (i) => (i === 3 ? f.dave.address : ethers.ZeroAddress);
   const wallets = people.map(() => START);
+  const blocked = people.map(() => 0); // HostileToken.FailMode: 0 none, 1 revert, 2 return false
+  let relayerBalance = 0n; // where blocklisted participants claim to
   const model = [];
 
   const sideOf = (c, s) => (s === 0 ? c.a : c.b);
   const available = (c, s) => c.d[s] - c.w[s] - c.sent[s] + c.sent[1 - s];
-  const held = (c) => c.d[0] + c.d[1] - c.w[0] - c.w[1] - c.paid[0] - c.paid[1];
+  const held = (c) => c.d[0] + c.d[1] - c.w[0] - c.w[1] - c.paid[0] - c.paid[1] - c.claimed[0] - c.claimed[1];
   const signProof = (c, s, nonce, transferred, key = people[sideOf(c, s)].key) =>
     signTyped(key, "BalanceProof", { channelId: c.id, nonce, transferred });
 
@@ -137,10 +142,15 @@ async function runSequence(f, ops) {
     }
   }
 
+  /** Settlement: a payout the token refuses (blocklisted recipient) stays unclaimed. */
   function pay(c, payouts) {
     for (const s of [0, 1]) {
-      wallets[sideOf(c, s)] += payouts[s];
-      c.paid[s] += payouts[s];
+      if (blocked[sideOf(c, s)] !== 0) {
+        c.unclaimed[s] += payouts[s];
+      } else {
+        wallets[sideOf(c, s)] += payouts[s];
+        c.paid[s] += payouts[s];
+      }
     }
     c.state = State.Settled;
   }
@@ -166,7 +176,7 @@ async function runSequence(f, ops) {
         const id = openedId(channels, await tx.wait());
         wallets[a] -= o.amount;
         model.push({ id, a, b, state: State.Pending, d: [o.amount, 0n], w: [0n, 0n], sent: [0n, 0n], nonce: [0n, 0n],
-          proofs: [[], []], equivocations: [[], []], paid: [0n, 0n], closesAt: 0n });
+          proofs: [[], []], equivocations: [[], []], paid: [0n, 0n], unclaimed: [0n, 0n], claimed: [0n, 0n], closesAt: 0n });
         if (o.accept !== null) {
           await (await people[b].send("accept", [id, keyArg(b), o.accept])).wait();
           Object.assign(model[model.length - 1], { state: State.Open, d: [o.amount, o.accept] });
@@ -225,7 +235,8 @@ async function runSequence(f, ops) {
           const sigA = await signTyped(people[c.a].key, "Withdrawal", value);
           const sigB = await signTyped(people[c.b].key, "Withdrawal", value);
           const ok = await attempt(channels.connect(relayer).withdraw(c.id, participant, total, MAX, sigA, sigB));
-          expect(ok).to.equal(open && total > c.w[o.side]);
+          // a withdrawal pays at once, so a blocklisted participant's withdrawal reverts
+          expect(ok).to.equal(open && total > c.w[o.side] && blocked[sideOf(c, o.side)] === 0);
           if (ok) {
             wallets[sideOf(c, o.side)] += total - c.w[o.side];
             c.w[o.side] = total;
@@ -257,8 +268,14 @@ async function runSequence(f, ops) {
         } else if (ok) {
           c.state = State.Closing;
           c.closesAt = (await channels.getChannel(c.id)).closesAt;
-          // a malicious closer at once submits its own equivocation, if it made one
+          // a malicious closer at once signs and submits an equivocation: its highest nonce yet,
+          // with a smaller total than it really sent
           const own = c.equivocations[o.side];
+          if (o.mode !== 0 && c.sent[o.side] > 0n) {
+            c.nonce[o.side] += 1n;
+            const lower = BigInt(o.proof) % c.sent[o.side];
+            own.push({ nonce: c.nonce[o.side], transferred: lower, sig: await signProof(c, o.side, c.nonce[o.side], lower) });
+          }
           if (o.mode !== 0 && own.length > 0) {
             const e = own[own.length - 1];
             const stored = await attempt(people[sideOf(c, o.side)].send("updateBalanceProof", [c.id, people[sideOf(c, o.side)].address, e.nonce, e.transferred, e.sig]));
@@ -293,6 +310,24 @@ async function runSequence(f, ops) {
         await (await wallet.connect(owners[owner]).setOwner(owners[1 - owner].address)).wait();
         owner = 1 - owner;
         break;
+      case "blocklist":
+        await (await token.setFailMode(people[o.who].address, o.mode)).wait();
+        blocked[o.who] = o.mode;
+        break;
+      case "claim": {
+        // a blocklisted participant claims to the relayer's address, others to themselves
+        const who = sideOf(c, o.side);
+        const to = blocked[who] === 0 ? people[who].address : relayer.address;
+        const ok = await attempt(people[who].send("claim", [c.id, to]));
+        expect(ok).to.equal(c.state === State.Settled && c.unclaimed[o.side] > 0n);
+        if (ok) {
+          if (to === relayer.address) relayerBalance += c.unclaimed[o.side];
+          else wallets[who] += c.unclaimed[o.side];
+          c.claimed[o.side] += c.unclaimed[o.side];
+          c.unclaimed[o.side] = 0n;
+        }
+        break;
+      }
       case "advance":
         for (const m of model) await defend(m);
         await time.increase(o.seconds);
@@ -331,6 +366,17 @@ async function runSequence(f, ops) {
     await checkInvariants();
   }
   for (const c of model) expect(c.state).to.equal(State.Settled);
+  // everything refused is still claimable
+  for (let ch = 0; ch < model.length; ch++) {
+    for (const s of [0, 1]) {
+      if (model[ch].unclaimed[s] > 0n) {
+        await step({ kind: "claim", ch, side: s }, model[ch]);
+        await checkInvariants();
+        expect(model[ch].unclaimed[s]).to.equal(0n);
+      }
+    }
+  }
+  expect(await token.balanceOf(address)).to.equal(0n);
 
   async function checkInvariants() {
     let expected = 0n;
@@ -338,10 +384,11 @@ async function runSequence(f, ops) {
       const onChain = await channels.getChannel(c.id);
       expect(onChain.state).to.equal(c.state);
       expect([onChain.a.deposit, onChain.b.deposit, onChain.a.withdrawn, onChain.b.withdrawn]).to.deep.equal([...c.d, ...c.w]);
-      expect([onChain.a.unclaimed, onChain.b.unclaimed]).to.deep.equal([0n, 0n]);
+      expect([onChain.a.unclaimed, onChain.b.unclaimed]).to.deep.equal(c.unclaimed);
       expected += held(c);
     }
     expect(await token.balanceOf(address)).to.equal(expected);
+    expect(await token.balanceOf(relayer.address)).to.equal(relayerBalance);
     for (let i = 0; i < people.length; i++) {
       expect(await token.balanceOf(people[i].address)).to.equal(wallets[i], `balance of person ${i}`);
     }
