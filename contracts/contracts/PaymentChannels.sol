@@ -104,8 +104,9 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
             revert ChannelNotParticipant(channelId, msg.sender);
         }
         address keyB = signingKeyB == address(0) ? msg.sender : signingKeyB;
-        // Two sides with one key would let one signature stand for both.
-        if (keyB == _keyOf(channel.a)) {
+        // Two sides with one key would let one signature stand for both, and a key that is the
+        // other participant would let it sign for this one.
+        if (keyB == _keyOf(channel.a) || keyB == channel.a.account) {
             revert ChannelInvalidSigningKey(keyB);
         }
         channel.state = State.Open;
@@ -376,6 +377,9 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
         channel.state = State.Pending;
         channel.a.account = msg.sender;
         address keyA = signingKeyA == address(0) ? msg.sender : signingKeyA;
+        if (keyA == participantB) {
+            revert ChannelInvalidSigningKey(keyA);
+        }
         if (keyA != msg.sender) {
             channel.a.signingKey = keyA;
         }

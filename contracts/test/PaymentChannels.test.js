@@ -101,7 +101,7 @@ describe("PaymentChannels", function () {
         .withArgs(id, State.Open);
     });
 
-    it("refuses an accept by anyone but B, and B naming A's key", async function () {
+    it("refuses an accept by anyone but B, and signing keys that are the other side or its key", async function () {
       const { token, channels, alice, bob, carol } = await loadFixture(deployFixture);
       const id = await openChannel(channels, token, alice, bob, 1_000n, null);
       for (const who of [alice, carol]) {
@@ -112,6 +112,18 @@ describe("PaymentChannels", function () {
       await expect(channels.connect(bob).accept(id, alice.address, 0n))
         .to.be.revertedWithCustomError(channels, "ChannelInvalidSigningKey")
         .withArgs(alice.address);
+      // A with a named key: B may name neither that key nor A's account; A may not name B
+      const t = await token.getAddress();
+      const named = await channels.nextChannelId(alice.address, bob.address, t);
+      await channels.connect(alice).open(bob.address, t, carol.address, 1n, PERIOD);
+      for (const key of [carol.address, alice.address]) {
+        await expect(channels.connect(bob).accept(named, key, 0n))
+          .to.be.revertedWithCustomError(channels, "ChannelInvalidSigningKey")
+          .withArgs(key);
+      }
+      await expect(channels.connect(alice).open(bob.address, t, bob.address, 1n, PERIOD))
+        .to.be.revertedWithCustomError(channels, "ChannelInvalidSigningKey")
+        .withArgs(bob.address);
     });
 
     it("returns A's deposit at once when a pending channel is closed", async function () {

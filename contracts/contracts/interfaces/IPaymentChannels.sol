@@ -127,7 +127,7 @@ interface IPaymentChannels {
     /// @notice `token` is the zero address.
     error ChannelInvalidToken(address token);
 
-    /// @notice `signingKey` is the other participant's signing key.
+    /// @notice `signingKey` is the other participant or its signing key.
     error ChannelInvalidSigningKey(address signingKey);
 
     /// @notice `challengePeriod` is outside [`minPeriod`, `maxPeriod`].
