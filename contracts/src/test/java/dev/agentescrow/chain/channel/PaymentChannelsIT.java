@@ -6,12 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.Calls;
 import dev.agentescrow.chain.ContractRevertedException;
 import dev.agentescrow.chain.Erc20Token;
 import dev.agentescrow.chain.Receipt;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
+import dev.agentescrow.chain.wrappers.HostileToken;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -158,6 +161,39 @@ class PaymentChannelsIT {
                         e -> assertThat(e.errorName()).contains("ChannelInvalidSignature"));
         assertThat(s.channels().channel(Bytes32.ZERO).state()).isEqualTo(ChannelState.NONE);
         assertThat(s.channels().channel(Bytes32.ZERO).a().account()).isEqualTo(Address.ZERO);
+    }
+
+    @Test
+    void aPayoutTheTokenRefusesStaysClaimableAndDoesNotBlockTheOtherSide(LocalChain chain) {
+        Signer owner = chain.account(0);
+        Signer alice = chain.account(1);
+        Signer bob = chain.account(2);
+        Address carol = chain.account(4).address();
+        HostileToken hostile = Calls.send(() -> HostileToken.deploy(chain.client().web3j(),
+                owner.transactionManager(), owner.gasProvider()).send());
+        Erc20Token token = new Erc20Token(chain.client(), Address.of(hostile.getContractAddress()));
+        Calls.send(() -> hostile.mint(alice.address().hex(), BigInteger.valueOf(1_000)).send());
+        PaymentChannelsGateway channels = PaymentChannelsGateway.deploy(chain.client(), owner, MIN_PERIOD);
+        Bytes32 id = channels.open(alice, bob.address(), token, Amount.of(1_000), PERIOD).channelId();
+        channels.accept(bob, id, Amount.ZERO);
+        ChannelTypedDataSigner signer = channels.typedDataSigner();
+        CooperativeClose close = new CooperativeClose(id, Amount.of(600), Amount.of(400), NEVER);
+        Calls.send(() -> hostile.setFailMode(alice.address().hex(), BigInteger.ONE).send()); // alice blocklisted
+
+        Receipt closed = channels.cooperativeClose(bob, close, signer.sign(close, alice.credentials()),
+                signer.sign(close, bob.credentials()));
+        assertThat(token.balanceOf(bob.address())).isEqualTo(Amount.of(400));
+        assertThat(channels.channel(id).a().unclaimed()).isEqualTo(Amount.of(600));
+        assertThat(channels.events(closed.blockNumber(), closed.blockNumber()))
+                .anySatisfy(e -> assertThat(e).isEqualTo(new ChannelEvent.PayoutRefused(id, alice.address(),
+                        Amount.of(600), e.position())));
+
+        channels.claim(alice, id, carol);
+        assertThat(token.balanceOf(carol)).isEqualTo(Amount.of(600));
+        assertThat(channels.channel(id).a().unclaimed()).isEqualTo(Amount.ZERO);
+        assertThatThrownBy(() -> channels.claim(alice, id, carol))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("ChannelNothingToClaim"));
     }
 
     @Test
