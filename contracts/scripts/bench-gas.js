@@ -133,6 +133,7 @@ async function main() {
     [`settleBatch N=100 among 20 (${n100p20.entries} entries)`, Number(n100p20.gas), 100, result.batch_gas_per_transfer_n100_p20],
     [`settleBatch N=1000 among 20 (${n1000p20.entries} entries)`, Number(n1000p20.gas), 1000, result.batch_gas_per_transfer_n1000_p20],
     [`settleBatch N=100 all distinct (${distinct.entries} entries)`, Number(distinct.gas), 100, result.batch_gas_per_transfer_n100_distinct],
+    [`channel open+deposit+close, ${CHANNEL_UPDATES} updates`, channel.total, CHANNEL_UPDATES, Math.round(channel.total / CHANNEL_UPDATES)],
   ];
   console.log(`seed ${SEED}, gas includes the 21,000 base of each transaction`);
   console.log(`reference: vault deposit (new account) ${depositNewGas}, vault deposit (known account) ${depositAgainGas}, `
