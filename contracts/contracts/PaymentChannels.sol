@@ -4,54 +4,86 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IPaymentChannels} from "./interfaces/IPaymentChannels.sol";
 
 /// @title PaymentChannels
-/// @notice Two-party bidirectional ERC-20 payment channels with EIP-712 balance proofs.
-/// @dev Invariants: per channel, depositA + depositB == withdrawn + final payouts; the contract's
-/// balance of a token == sum over its open and closing channels of (deposits - withdrawn).
-/// Tokens that charge a fee on transfer or rebase are not supported.
+/// @notice Two-party bidirectional ERC-20 payment channels with running-total EIP-712 balance
+/// proofs (the Raiden TokenNetwork model), fixed ECDSA signing keys and pull-safe payouts.
+/// @dev Invariants: per channel, deposits == withdrawals + payouts paid + unclaimed + (while not
+/// settled) the funds held; the contract's balance of a token == sum over its channels of
+/// deposits - withdrawals - payouts paid. Fee-on-transfer and rebasing tokens are not supported.
 contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Shortest challenge window a channel may set.
-    uint64 public constant MIN_CHALLENGE_PERIOD = 10 minutes;
-    /// @notice Longest challenge window a channel may set.
+    /// @notice Longest challenge period a channel may set.
     uint64 public constant MAX_CHALLENGE_PERIOD = 30 days;
 
-    /// @notice keccak256("BalanceProof(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)")
+    /// @notice keccak256("BalanceProof(bytes32 channelId,uint256 nonce,uint256 transferred)")
     bytes32 public constant BALANCE_PROOF_TYPEHASH =
-        keccak256("BalanceProof(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)");
-    /// @notice keccak256("CooperativeClose(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)")
-    bytes32 public constant COOPERATIVE_CLOSE_TYPEHASH =
-        keccak256("CooperativeClose(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)");
-    /// @notice keccak256 of the Withdrawal type string
-    /// "Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)"
+        keccak256("BalanceProof(bytes32 channelId,uint256 nonce,uint256 transferred)");
+    /// @notice keccak256 of
+    /// "CooperativeClose(bytes32 channelId,uint256 totalWithdrawnA,uint256 totalWithdrawnB,uint256 expiry)"
+    bytes32 public constant COOPERATIVE_CLOSE_TYPEHASH = keccak256(
+        "CooperativeClose(bytes32 channelId,uint256 totalWithdrawnA,uint256 totalWithdrawnB,uint256 expiry)"
+    );
+    /// @notice keccak256("Withdrawal(bytes32 channelId,address participant,uint256 totalWithdrawn,uint256 expiry)")
     bytes32 public constant WITHDRAWAL_TYPEHASH =
-        keccak256("Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)");
+        keccak256("Withdrawal(bytes32 channelId,address participant,uint256 totalWithdrawn,uint256 expiry)");
 
+    /// @dev One side. `signingKey` 0 means the account itself (saves a storage write).
+    struct Side {
+        address account;
+        address signingKey;
+        uint256 deposit;
+        uint256 withdrawn;
+        uint256 nonce;
+        uint256 transferred;
+        uint256 unclaimed;
+    }
+
+    /// @dev The first five fields share one slot (20 + 4 + 5 + 1 + 1 bytes).
+    struct Channel {
+        address token;
+        uint32 challengePeriod;
+        uint40 closesAt;
+        State state;
+        bool closedByA;
+        Side a;
+        Side b;
+    }
+
+    uint64 private immutable _minChallengePeriod;
     mapping(bytes32 channelId => Channel) private _channels;
     mapping(address participantA => mapping(address participantB => mapping(address token => uint256))) private
         _pairNonces;
 
-    constructor() EIP712("PaymentChannels", "1") {}
+    /// @param minChallengePeriod_ the protocol's shortest challenge period in seconds: one day
+    /// (86,400) or more in production; local chains and tests may use less. At least 1 and at
+    /// most MAX_CHALLENGE_PERIOD.
+    constructor(uint64 minChallengePeriod_) EIP712("PaymentChannels", "1") {
+        if (minChallengePeriod_ == 0 || minChallengePeriod_ > MAX_CHALLENGE_PERIOD) {
+            revert ChannelInvalidChallengePeriod(minChallengePeriod_, 1, MAX_CHALLENGE_PERIOD);
+        }
+        _minChallengePeriod = minChallengePeriod_;
+    }
 
     /// @inheritdoc IPaymentChannels
-    function open(address participantB, address token, uint256 depositA, uint64 challengePeriod)
+    function open(address participantB, address token, address signingKeyA, uint256 depositA, uint64 challengePeriod)
         external
         nonReentrant
         returns (bytes32 channelId)
     {
-        return _open(participantB, token, depositA, challengePeriod);
+        return _open(participantB, token, signingKeyA, depositA, challengePeriod);
     }
 
     /// @inheritdoc IPaymentChannels
     function openWithPermit(
         address participantB,
         address token,
+        address signingKeyA,
         uint256 depositA,
         uint64 challengePeriod,
         uint256 deadline,
@@ -61,25 +93,55 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
     ) external nonReentrant returns (bytes32 channelId) {
         // A front-runner may have used the permit already; the transfer below still checks the allowance.
         try IERC20Permit(token).permit(msg.sender, address(this), depositA, deadline, v, r, s) {} catch {}
-        return _open(participantB, token, depositA, challengePeriod);
+        return _open(participantB, token, signingKeyA, depositA, challengePeriod);
+    }
+
+    /// @inheritdoc IPaymentChannels
+    function accept(bytes32 channelId, address signingKeyB, uint256 depositB) external nonReentrant {
+        Channel storage channel = _requireState(channelId, State.Pending);
+        Side storage b = channel.b;
+        if (msg.sender != b.account) {
+            revert ChannelNotParticipant(channelId, msg.sender);
+        }
+        address keyB = signingKeyB == address(0) ? msg.sender : signingKeyB;
+        // Two sides with one key would let one signature stand for both, and a key that is the
+        // other participant would let it sign for this one.
+        if (keyB == _keyOf(channel.a) || keyB == channel.a.account) {
+            revert ChannelInvalidSigningKey(keyB);
+        }
+        channel.state = State.Open;
+        if (keyB != msg.sender) {
+            b.signingKey = keyB;
+        }
+        _addDeposit(channelId, channel, b, depositB);
+        emit ChannelAccepted(channelId, msg.sender, keyB, depositB);
+        if (depositB != 0) {
+            IERC20(channel.token).safeTransferFrom(msg.sender, address(this), depositB);
+        }
     }
 
     /// @inheritdoc IPaymentChannels
     function deposit(bytes32 channelId, uint256 amount) external nonReentrant {
-        Channel storage channel = _requireState(channelId, State.Open);
-        if (amount == 0) {
-            revert ChannelZeroAmount(channelId);
+        Channel storage channel = _channels[channelId];
+        State state = channel.state;
+        if (state != State.Open && state != State.Pending) {
+            revert ChannelInvalidState(channelId, state);
         }
-        uint256 total;
-        if (msg.sender == channel.participantA) {
-            total = channel.depositA + amount;
-            channel.depositA = total;
-        } else if (msg.sender == channel.participantB) {
-            total = channel.depositB + amount;
-            channel.depositB = total;
+        Side storage side;
+        if (msg.sender == channel.a.account) {
+            side = channel.a;
+        } else if (msg.sender == channel.b.account) {
+            if (state != State.Open) {
+                revert ChannelInvalidState(channelId, state); // B deposits with accept first
+            }
+            side = channel.b;
         } else {
             revert ChannelNotParticipant(channelId, msg.sender);
         }
+        if (amount == 0) {
+            revert ChannelZeroAmount(channelId);
+        }
+        uint256 total = _addDeposit(channelId, channel, side, amount);
         emit ChannelDeposited(channelId, msg.sender, amount, total);
         IERC20(channel.token).safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -88,153 +150,166 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
     function withdraw(
         bytes32 channelId,
         address participant,
-        uint256 amount,
-        uint256 nonce,
+        uint256 totalWithdrawn,
         uint256 expiry,
         bytes calldata signatureA,
         bytes calldata signatureB
     ) external nonReentrant {
         Channel storage channel = _requireState(channelId, State.Open);
-        if (participant != channel.participantA && participant != channel.participantB) {
-            revert ChannelNotParticipant(channelId, participant);
-        }
-        if (amount == 0) {
-            revert ChannelZeroAmount(channelId);
-        }
-        if (block.timestamp > expiry) {
-            revert ChannelWithdrawalExpired(channelId, expiry, block.timestamp);
-        }
-        uint256 floor = channel.nonceFloor;
-        if (nonce <= floor) {
-            revert ChannelStaleNonce(channelId, nonce, floor);
-        }
-        uint256 funds = _funds(channel);
-        if (amount > funds) {
-            revert ChannelWithdrawalExceedsFunds(channelId, amount, funds);
-        }
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(WITHDRAWAL_TYPEHASH, channelId, participant, amount, nonce, expiry))
+        (Side storage side, uint256 amount) = _checkWithdrawal(channelId, channel, participant, totalWithdrawn, expiry);
+        _requireBoth(
+            channelId, channel, withdrawalDigest(channelId, participant, totalWithdrawn, expiry), signatureA, signatureB
         );
-        _requireSignature(channelId, channel.participantA, digest, signatureA);
-        _requireSignature(channelId, channel.participantB, digest, signatureB);
 
-        channel.nonceFloor = nonce;
-        channel.withdrawn += amount;
-        emit ChannelWithdrawn(channelId, participant, amount, nonce);
+        side.withdrawn = totalWithdrawn;
+        emit ChannelWithdrawn(channelId, participant, amount, totalWithdrawn);
         IERC20(channel.token).safeTransfer(participant, amount);
     }
 
     /// @inheritdoc IPaymentChannels
     function cooperativeClose(
         bytes32 channelId,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB,
+        uint256 totalWithdrawnA,
+        uint256 totalWithdrawnB,
+        uint256 expiry,
         bytes calldata signatureA,
         bytes calldata signatureB
     ) external nonReentrant {
         Channel storage channel = _requireState(channelId, State.Open);
-        _requireUsable(channelId, channel, nonce, balanceA, balanceB);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(COOPERATIVE_CLOSE_TYPEHASH, channelId, nonce, balanceA, balanceB))
-        );
-        _requireSignature(channelId, channel.participantA, digest, signatureA);
-        _requireSignature(channelId, channel.participantB, digest, signatureB);
-
-        channel.state = State.Settled;
-        emit ChannelSettled(channelId, balanceA, balanceB, true);
-        _payOut(channel, balanceA, balanceB);
-    }
-
-    /// @inheritdoc IPaymentChannels
-    function closeUnilaterally(
-        bytes32 channelId,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB,
-        bytes calldata counterpartySignature
-    ) external nonReentrant {
-        Channel storage channel = _requireState(channelId, State.Open);
-        bool byA = _requireParticipant(channelId, channel);
-        _requireUsable(channelId, channel, nonce, balanceA, balanceB);
-        _requireSignature(
-            channelId,
-            byA ? channel.participantB : channel.participantA,
-            balanceProofDigest(channelId, nonce, balanceA, balanceB),
-            counterpartySignature
-        );
-        _startClosing(channelId, channel, byA, nonce, balanceA, balanceB);
-    }
-
-    /// @inheritdoc IPaymentChannels
-    function closeWithoutProof(bytes32 channelId) external nonReentrant {
-        Channel storage channel = _requireState(channelId, State.Open);
-        bool byA = _requireParticipant(channelId, channel);
-        if (channel.nonceFloor != 0) {
-            revert ChannelStaleNonce(channelId, 0, channel.nonceFloor);
+        if (block.timestamp > expiry) {
+            revert ChannelAuthorizationExpired(channelId, expiry, block.timestamp);
         }
-        // No withdrawal happened (the floor is 0), so the deposits are exactly the funds.
-        _startClosing(channelId, channel, byA, 0, channel.depositA, channel.depositB);
+        Side storage a = channel.a;
+        Side storage b = channel.b;
+        uint256 totalDeposit = a.deposit + b.deposit;
+        // Compared without adding, so that totals near 2^256 revert with this error, not a panic.
+        if (
+            totalWithdrawnA > totalDeposit || totalWithdrawnB != totalDeposit - totalWithdrawnA
+                || totalWithdrawnA < a.withdrawn || totalWithdrawnB < b.withdrawn
+        ) {
+            revert ChannelCooperativeCloseMismatch(channelId, totalWithdrawnA, totalWithdrawnB, totalDeposit);
+        }
+        _requireBoth(
+            channelId,
+            channel,
+            cooperativeCloseDigest(channelId, totalWithdrawnA, totalWithdrawnB, expiry),
+            signatureA,
+            signatureB
+        );
+
+        uint256 payoutA = totalWithdrawnA - a.withdrawn;
+        uint256 payoutB = totalWithdrawnB - b.withdrawn;
+        _settle(channelId, channel, payoutA, payoutB, true);
     }
 
     /// @inheritdoc IPaymentChannels
-    function challenge(
-        bytes32 channelId,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB,
-        bytes calldata closerSignature
-    ) external nonReentrant {
-        Channel storage channel = _requireState(channelId, State.Closing);
-        bool closedByA = channel.closedByA;
-        address challenger = closedByA ? channel.participantB : channel.participantA;
-        if (msg.sender != challenger) {
+    function close(bytes32 channelId, uint256 nonce, uint256 transferred, bytes calldata counterpartySignature)
+        external
+        nonReentrant
+    {
+        Channel storage channel = _channels[channelId];
+        State state = channel.state;
+        if (state != State.Open && state != State.Pending) {
+            revert ChannelInvalidState(channelId, state);
+        }
+        bool byA = msg.sender == channel.a.account;
+        if (!byA && msg.sender != channel.b.account) {
             revert ChannelNotParticipant(channelId, msg.sender);
         }
-        uint64 closesAt = channel.closesAt;
+        if (state == State.Pending) {
+            // B never accepted: no proof counts and B deposited nothing, so A takes its deposit back.
+            emit ChannelClosed(channelId, msg.sender, 0, 0, 0);
+            _settle(channelId, channel, channel.a.deposit, 0, false);
+            return;
+        }
+        Side storage counterparty = byA ? channel.b : channel.a;
+        if (nonce != 0 || transferred != 0) {
+            _requireProof(channelId, counterparty, nonce, transferred, counterpartySignature);
+            counterparty.nonce = nonce;
+            counterparty.transferred = transferred;
+        }
+        // Cannot overflow: a timestamp plus at most 30 days stays far below 2^40.
+        uint40 closesAt = uint40(block.timestamp) + channel.challengePeriod;
+        channel.state = State.Closing;
+        channel.closesAt = closesAt;
+        channel.closedByA = byA;
+        emit ChannelClosed(channelId, msg.sender, nonce, transferred, closesAt);
+    }
+
+    /// @inheritdoc IPaymentChannels
+    function updateBalanceProof(
+        bytes32 channelId,
+        address participant,
+        uint256 nonce,
+        uint256 transferred,
+        bytes calldata signature
+    ) external nonReentrant {
+        Channel storage channel = _requireState(channelId, State.Closing);
+        uint40 closesAt = channel.closesAt;
         if (block.timestamp >= closesAt) {
             revert ChannelChallengePeriodOver(channelId, closesAt);
         }
-        uint256 current = channel.closingNonce;
-        if (nonce <= current) {
-            revert ChannelStaleNonce(channelId, nonce, current);
+        (Side storage side,) = _sides(channelId, channel, participant);
+        uint256 stored = side.transferred;
+        // Transferred totals only grow, so the largest one is the signer's newest: ordering by it
+        // (not by nonce) means no later proof with a smaller total can undo a payment.
+        if (transferred <= stored) {
+            revert ChannelStaleProof(channelId, participant, transferred, stored);
         }
-        _requireBalances(channelId, channel, balanceA, balanceB);
-        _requireSignature(
-            channelId,
-            closedByA ? channel.participantA : channel.participantB,
-            balanceProofDigest(channelId, nonce, balanceA, balanceB),
-            closerSignature
-        );
-
-        channel.closingNonce = nonce;
-        channel.closingBalanceA = balanceA;
-        emit ChannelChallenged(channelId, msg.sender, nonce, balanceA, balanceB);
+        _requireProof(channelId, side, nonce, transferred, signature);
+        side.nonce = nonce;
+        side.transferred = transferred;
+        emit ChannelBalanceProofUpdated(channelId, participant, msg.sender, nonce, transferred);
     }
 
     /// @inheritdoc IPaymentChannels
     function settle(bytes32 channelId) external nonReentrant {
         Channel storage channel = _requireState(channelId, State.Closing);
-        uint64 closesAt = channel.closesAt;
+        uint40 closesAt = channel.closesAt;
         if (block.timestamp < closesAt) {
             revert ChannelChallengePeriodActive(channelId, closesAt);
         }
-        uint256 funds = _funds(channel);
-        uint256 payoutA = channel.closingBalanceA;
-        uint256 payoutB;
-        // Cannot underflow: closingBalanceA was checked to be at most the funds, which do not
-        // change while the channel is closing (no deposits or withdrawals then).
-        unchecked {
-            payoutB = funds - payoutA;
-        }
-        channel.state = State.Settled;
-        emit ChannelSettled(channelId, payoutA, payoutB, false);
-        _payOut(channel, payoutA, payoutB);
+        (uint256 payoutA, uint256 payoutB) = _payouts(channel);
+        _settle(channelId, channel, payoutA, payoutB, false);
     }
 
     /// @inheritdoc IPaymentChannels
-    function getChannel(bytes32 channelId) external view returns (Channel memory) {
-        return _channels[channelId];
+    function claim(bytes32 channelId, address to) external nonReentrant {
+        Channel storage channel = _requireState(channelId, State.Settled);
+        Side storage side;
+        if (msg.sender == channel.a.account) {
+            side = channel.a;
+        } else if (msg.sender == channel.b.account) {
+            side = channel.b;
+        } else {
+            revert ChannelNotParticipant(channelId, msg.sender);
+        }
+        uint256 amount = side.unclaimed;
+        if (amount == 0) {
+            revert ChannelNothingToClaim(channelId, msg.sender);
+        }
+        side.unclaimed = 0;
+        emit ChannelPaidOut(channelId, msg.sender, to, amount);
+        IERC20(channel.token).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IPaymentChannels
+    function minChallengePeriod() external view returns (uint64) {
+        return _minChallengePeriod;
+    }
+
+    /// @inheritdoc IPaymentChannels
+    function getChannel(bytes32 channelId) external view returns (ChannelView memory) {
+        Channel storage c = _channels[channelId];
+        return ChannelView({
+            state: c.state,
+            token: c.token,
+            challengePeriod: c.challengePeriod,
+            closesAt: c.closesAt,
+            closedByA: c.closedByA,
+            a: _participant(c.a, true),
+            b: _participant(c.b, c.state != State.Pending)
+        });
     }
 
     /// @inheritdoc IPaymentChannels
@@ -243,91 +318,172 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPaymentChannels
-    function balanceProofDigest(bytes32 channelId, uint256 nonce, uint256 balanceA, uint256 balanceB)
+    function payouts(bytes32 channelId) external view returns (uint256 payoutA, uint256 payoutB) {
+        return _payouts(_channels[channelId]);
+    }
+
+    /// @inheritdoc IPaymentChannels
+    function balanceProofDigest(bytes32 channelId, uint256 nonce, uint256 transferred) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(BALANCE_PROOF_TYPEHASH, channelId, nonce, transferred)));
+    }
+
+    /// @inheritdoc IPaymentChannels
+    function cooperativeCloseDigest(
+        bytes32 channelId,
+        uint256 totalWithdrawnA,
+        uint256 totalWithdrawnB,
+        uint256 expiry
+    ) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(COOPERATIVE_CLOSE_TYPEHASH, channelId, totalWithdrawnA, totalWithdrawnB, expiry))
+        );
+    }
+
+    /// @inheritdoc IPaymentChannels
+    function withdrawalDigest(bytes32 channelId, address participant, uint256 totalWithdrawn, uint256 expiry)
         public
         view
         returns (bytes32)
     {
-        return _hashTypedDataV4(keccak256(abi.encode(BALANCE_PROOF_TYPEHASH, channelId, nonce, balanceA, balanceB)));
-    }
-
-    /// @inheritdoc IPaymentChannels
-    function cooperativeCloseDigest(bytes32 channelId, uint256 nonce, uint256 balanceA, uint256 balanceB)
-        external
-        view
-        returns (bytes32)
-    {
         return _hashTypedDataV4(
-            keccak256(abi.encode(COOPERATIVE_CLOSE_TYPEHASH, channelId, nonce, balanceA, balanceB))
+            keccak256(abi.encode(WITHDRAWAL_TYPEHASH, channelId, participant, totalWithdrawn, expiry))
         );
     }
 
-    /// @inheritdoc IPaymentChannels
-    function withdrawalDigest(bytes32 channelId, address participant, uint256 amount, uint256 nonce, uint256 expiry)
-        external
-        view
-        returns (bytes32)
-    {
-        return _hashTypedDataV4(
-            keccak256(abi.encode(WITHDRAWAL_TYPEHASH, channelId, participant, amount, nonce, expiry))
-        );
-    }
-
-    function _open(address participantB, address token, uint256 depositA, uint64 challengePeriod)
-        private
-        returns (bytes32 channelId)
-    {
+    function _open(
+        address participantB,
+        address token,
+        address signingKeyA,
+        uint256 depositA,
+        uint64 challengePeriod
+    ) private returns (bytes32 channelId) {
         if (participantB == address(0) || participantB == msg.sender) {
             revert ChannelInvalidParticipant(participantB);
         }
         if (token == address(0)) {
             revert ChannelInvalidToken(token);
         }
-        if (challengePeriod < MIN_CHALLENGE_PERIOD || challengePeriod > MAX_CHALLENGE_PERIOD) {
-            revert ChannelInvalidChallengePeriod(challengePeriod, MIN_CHALLENGE_PERIOD, MAX_CHALLENGE_PERIOD);
+        uint64 minPeriod = _minChallengePeriod;
+        if (challengePeriod < minPeriod || challengePeriod > MAX_CHALLENGE_PERIOD) {
+            revert ChannelInvalidChallengePeriod(challengePeriod, minPeriod, MAX_CHALLENGE_PERIOD);
         }
         uint256 pairNonce = _pairNonces[msg.sender][participantB][token]++;
         channelId = _channelId(msg.sender, participantB, token, pairNonce);
         // The id hashes a nonce that only grows, so it is fresh: its state is None.
         Channel storage channel = _channels[channelId];
-        channel.participantA = msg.sender;
-        channel.state = State.Open;
-        channel.challengePeriod = challengePeriod;
-        channel.participantB = participantB;
         channel.token = token;
-        channel.depositA = depositA;
-        emit ChannelOpened(channelId, msg.sender, participantB, token, depositA, challengePeriod);
+        // Cannot truncate: at most MAX_CHALLENGE_PERIOD (30 days) < 2^32.
+        channel.challengePeriod = uint32(challengePeriod);
+        channel.state = State.Pending;
+        channel.a.account = msg.sender;
+        address keyA = signingKeyA == address(0) ? msg.sender : signingKeyA;
+        if (keyA == participantB) {
+            revert ChannelInvalidSigningKey(keyA);
+        }
+        if (keyA != msg.sender) {
+            channel.a.signingKey = keyA;
+        }
+        channel.b.account = participantB;
+        channel.a.deposit = depositA;
+        emit ChannelOpened(channelId, msg.sender, participantB, token, keyA, depositA, challengePeriod);
         if (depositA != 0) {
             IERC20(token).safeTransferFrom(msg.sender, address(this), depositA);
         }
     }
 
-    function _startClosing(
+    /// @dev The side that withdraws and the amount it gets; reverts unless the total is fresh,
+    /// within the funds and not expired.
+    function _checkWithdrawal(
         bytes32 channelId,
         Channel storage channel,
-        bool byA,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB
-    ) private {
-        // Cannot overflow in practice: a timestamp plus at most 30 days stays far below 2^64.
-        uint64 closesAt = uint64(block.timestamp) + channel.challengePeriod;
-        channel.state = State.Closing;
-        channel.closesAt = closesAt;
-        channel.closedByA = byA;
-        channel.closingNonce = nonce;
-        channel.closingBalanceA = balanceA;
-        emit ChannelClosed(channelId, msg.sender, nonce, balanceA, balanceB, closesAt);
+        address participant,
+        uint256 totalWithdrawn,
+        uint256 expiry
+    ) private view returns (Side storage side, uint256 amount) {
+        Side storage other;
+        (side, other) = _sides(channelId, channel, participant);
+        if (block.timestamp > expiry) {
+            revert ChannelAuthorizationExpired(channelId, expiry, block.timestamp);
+        }
+        uint256 before = side.withdrawn;
+        if (totalWithdrawn <= before) {
+            revert ChannelStaleWithdrawal(channelId, participant, totalWithdrawn, before);
+        }
+        // Cannot underflow: withdrawals never exceed the deposits (checked here each time).
+        uint256 available = channel.a.deposit + channel.b.deposit - other.withdrawn;
+        if (totalWithdrawn > available) {
+            revert ChannelWithdrawalExceedsFunds(channelId, totalWithdrawn, available);
+        }
+        amount = totalWithdrawn - before;
     }
 
-    function _payOut(Channel storage channel, uint256 payoutA, uint256 payoutB) private {
+    /// @dev Adds `amount` to `side`'s deposit, keeping both deposits together within a uint256 so
+    /// that every later sum of deposits is safe.
+    function _addDeposit(bytes32 channelId, Channel storage channel, Side storage side, uint256 amount)
+        private
+        returns (uint256 total)
+    {
+        // Cannot underflow: both deposits together fit a uint256, checked here each time.
+        if (amount > type(uint256).max - channel.a.deposit - channel.b.deposit) {
+            revert ChannelDepositOverflow(channelId, amount);
+        }
+        total = side.deposit + amount;
+        side.deposit = total;
+    }
+
+    /// @dev Records the payouts, settles, and pushes each payout; a payout the token refuses stays
+    /// claimable, so one side's refusal never blocks the other. The state is Settled and the
+    /// payouts recorded before any transfer, and the reentrancy guard holds during the transfers.
+    function _settle(bytes32 channelId, Channel storage channel, uint256 payoutA, uint256 payoutB, bool cooperative)
+        private
+    {
+        channel.state = State.Settled;
+        emit ChannelSettled(channelId, payoutA, payoutB, cooperative);
         IERC20 token = IERC20(channel.token);
-        if (payoutA != 0) {
-            token.safeTransfer(channel.participantA, payoutA);
+        _push(channelId, token, channel.a, payoutA);
+        _push(channelId, token, channel.b, payoutB);
+    }
+
+    function _push(bytes32 channelId, IERC20 token, Side storage side, uint256 amount) private {
+        if (amount == 0) {
+            return;
         }
-        if (payoutB != 0) {
-            token.safeTransfer(channel.participantB, payoutB);
+        address account = side.account;
+        if (token.trySafeTransfer(account, amount)) {
+            emit ChannelPaidOut(channelId, account, account, amount);
+        } else {
+            side.unclaimed = amount;
+            emit ChannelPayoutRefused(channelId, account, amount);
         }
+    }
+
+    /// @dev Raiden's settlement rule: A gets depositA - withdrawnA - transferredA + transferredB
+    /// and B the rest of the funds, each clamped to [0, funds]. Computed from the difference of
+    /// the transferred totals so that nothing overflows, whatever totals were signed.
+    function _payouts(Channel storage channel) private view returns (uint256 payoutA, uint256 payoutB) {
+        Side storage a = channel.a;
+        Side storage b = channel.b;
+        // Cannot underflow: withdrawals are checked against the deposits.
+        uint256 funds = a.deposit + b.deposit - a.withdrawn - b.withdrawn;
+        uint256 transferredA = a.transferred;
+        uint256 transferredB = b.transferred;
+        if (transferredA >= transferredB) {
+            payoutA = _netOf(a.deposit, a.withdrawn, transferredA - transferredB, funds);
+            payoutB = funds - payoutA;
+        } else {
+            payoutB = _netOf(b.deposit, b.withdrawn, transferredB - transferredA, funds);
+            payoutA = funds - payoutB;
+        }
+    }
+
+    /// @dev max(0, min(deposit - withdrawn - sent, funds)) without overflow, for the side that sent
+    /// `sent` more than it received.
+    function _netOf(uint256 deposited, uint256 withdrawn, uint256 sent, uint256 funds) private pure returns (uint256) {
+        if (deposited <= withdrawn || deposited - withdrawn <= sent) {
+            return 0;
+        }
+        uint256 net = deposited - withdrawn - sent;
+        return net < funds ? net : funds;
     }
 
     function _requireState(bytes32 channelId, State expected) private view returns (Channel storage channel) {
@@ -337,56 +493,75 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Returns whether the caller is participant A; reverts if it is neither participant.
-    function _requireParticipant(bytes32 channelId, Channel storage channel) private view returns (bool) {
-        if (msg.sender == channel.participantA) {
-            return true;
+    /// @dev The side of `participant` and the other side; reverts if it is neither participant.
+    function _sides(bytes32 channelId, Channel storage channel, address participant)
+        private
+        view
+        returns (Side storage side, Side storage other)
+    {
+        if (participant == channel.a.account) {
+            return (channel.a, channel.b);
         }
-        if (msg.sender == channel.participantB) {
-            return false;
+        if (participant == channel.b.account) {
+            return (channel.b, channel.a);
         }
-        revert ChannelNotParticipant(channelId, msg.sender);
+        revert ChannelNotParticipant(channelId, participant);
     }
 
-    /// @dev A proof or close is usable if its nonce is above the floor and its balances add up.
-    function _requireUsable(
+    function _requireProof(
+        bytes32 channelId,
+        Side storage signer,
+        uint256 nonce,
+        uint256 transferred,
+        bytes calldata signature
+    ) private view {
+        if (nonce == 0) {
+            revert ChannelInvalidProof(channelId, nonce, transferred);
+        }
+        _requireSignature(channelId, _keyOf(signer), balanceProofDigest(channelId, nonce, transferred), signature);
+    }
+
+    /// @dev Both participants' signatures over `digest`: `signatureA` by A's key, `signatureB` by B's.
+    function _requireBoth(
         bytes32 channelId,
         Channel storage channel,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB
+        bytes32 digest,
+        bytes calldata signatureA,
+        bytes calldata signatureB
     ) private view {
-        uint256 floor = channel.nonceFloor;
-        if (nonce <= floor) {
-            revert ChannelStaleNonce(channelId, nonce, floor);
-        }
-        _requireBalances(channelId, channel, balanceA, balanceB);
+        _requireSignature(channelId, _keyOf(channel.a), digest, signatureA);
+        _requireSignature(channelId, _keyOf(channel.b), digest, signatureB);
     }
 
-    function _requireBalances(bytes32 channelId, Channel storage channel, uint256 balanceA, uint256 balanceB)
-        private
-        view
-    {
-        uint256 funds = _funds(channel);
-        // Compared without adding, so that balances near 2^256 revert with this error, not a panic.
-        if (balanceA > funds || balanceB != funds - balanceA) {
-            revert ChannelBalanceMismatch(channelId, balanceA, balanceB, funds);
-        }
-    }
-
+    /// @dev Plain ECDSA against the fixed key: no ERC-1271 and no look at the signer's code, so
+    /// neither EIP-7702 delegation nor a wallet's key rotation changes which signatures count.
+    /// OpenZeppelin's ECDSA refuses high-s and malformed signatures.
     function _requireSignature(bytes32 channelId, address signer, bytes32 digest, bytes calldata signature)
         private
-        view
+        pure
     {
-        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) {
+        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
+        if (error != ECDSA.RecoverError.NoError || recovered != signer) {
             revert ChannelInvalidSignature(channelId, signer);
         }
     }
 
-    /// @dev Deposits minus withdrawals. The deposits were pulled from one token, whose total supply
-    /// fits a uint256, so their sum does too; withdrawals never exceed the funds.
-    function _funds(Channel storage channel) private view returns (uint256) {
-        return channel.depositA + channel.depositB - channel.withdrawn;
+    function _keyOf(Side storage side) private view returns (address) {
+        address key = side.signingKey;
+        return key == address(0) ? side.account : key;
+    }
+
+    /// @dev `entered`: whether the side fixed its key (B only does so when it accepts).
+    function _participant(Side storage side, bool entered) private view returns (Participant memory) {
+        return Participant({
+            account: side.account,
+            signingKey: side.account == address(0) || !entered ? address(0) : _keyOf(side),
+            deposit: side.deposit,
+            withdrawn: side.withdrawn,
+            nonce: side.nonce,
+            transferred: side.transferred,
+            unclaimed: side.unclaimed
+        });
     }
 
     function _channelId(address participantA, address participantB, address token, uint256 pairNonce)

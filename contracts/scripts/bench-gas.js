@@ -1,4 +1,6 @@
-// Gas benchmark of SettlementVault.settleBatch against plain ERC-20 transfers and a Disperse loop.
+// Gas benchmark of SettlementVault.settleBatch against plain ERC-20 transfers and a Disperse loop,
+// and of a PaymentChannels life cycle (open with a permit, one counterparty deposit, cooperative
+// close after 1,000 off-chain updates) against one ERC-20 transfer.
 // Run through scripts/bench-gas (in-process Hardhat chain, fresh each run). Its last output line
 // is one JSON object with the measured figures.
 const hre = require("hardhat");
@@ -112,6 +114,8 @@ async function main() {
   }
   const distinct = await settle(distinctTransfers);
 
+  const channel = await channelLifecycle(token, holder, next);
+
   const erc20 = Number(erc20Gas);
   const perTransfer = (gas, n) => Math.round(Number(gas) / n);
   const result = {
@@ -120,6 +124,7 @@ async function main() {
     batch_gas_per_transfer_n100_p20: perTransfer(n100p20.gas, 100),
     batch_gas_per_transfer_n1000_p20: perTransfer(n1000p20.gas, 1000),
     batch_gas_per_transfer_n100_distinct: perTransfer(distinct.gas, 100),
+    channel_open_close_gas: channel.total,
   };
 
   const rows = [
@@ -128,6 +133,7 @@ async function main() {
     [`settleBatch N=100 among 20 (${n100p20.entries} entries)`, Number(n100p20.gas), 100, result.batch_gas_per_transfer_n100_p20],
     [`settleBatch N=1000 among 20 (${n1000p20.entries} entries)`, Number(n1000p20.gas), 1000, result.batch_gas_per_transfer_n1000_p20],
     [`settleBatch N=100 all distinct (${distinct.entries} entries)`, Number(distinct.gas), 100, result.batch_gas_per_transfer_n100_distinct],
+    [`channel open+deposit+close, ${CHANNEL_UPDATES} updates`, channel.total, CHANNEL_UPDATES, Math.round(channel.total / CHANNEL_UPDATES)],
   ];
   console.log(`seed ${SEED}, gas includes the 21,000 base of each transaction`);
   console.log(`reference: vault deposit (new account) ${depositNewGas}, vault deposit (known account) ${depositAgainGas}, `
@@ -148,7 +154,85 @@ async function main() {
   console.log(`target >= 10x cheaper than Disperse at N=100/p20: ${ratioDisperse.toFixed(1)}x ${verdict(ratioDisperse >= 10)}`
     + ` (reference: ${ratioDisperseDistinct.toFixed(1)}x against Disperse to 100 distinct holders)`);
   console.log(`target all-distinct <= ${distinctLimit} gas/transfer (1.1 x two writes): ${result.batch_gas_per_transfer_n100_distinct} ${verdict(result.batch_gas_per_transfer_n100_distinct <= distinctLimit)}`);
+  const channelRatio = channel.total / erc20;
+  console.log(`channel: openWithPermit ${channel.open}, counterparty approve ${channel.approve} + accept with deposit ${channel.accept}, `
+    + `cooperativeClose after ${CHANNEL_UPDATES} off-chain updates ${channel.close}; total ${channel.total} `
+    + `= ${channelRatio.toFixed(1)}x one ERC-20 transfer, ${Math.round(channel.total / CHANNEL_UPDATES)} gas per off-chain update`);
+  console.log(`target channel open + deposit + close <= 3x one ERC-20 transfer: ${channelRatio.toFixed(1)}x ${verdict(channelRatio <= 3)}`
+    + ` (per off-chain update: ${(Math.round(channel.total / CHANNEL_UPDATES) / erc20).toFixed(3)}x)`);
   console.log(JSON.stringify(result));
+}
+
+const CHANNEL_UPDATES = 1_000;
+
+/**
+ * A PaymentChannels life cycle on fresh accounts: the payer opens with an EIP-2612 permit (no
+ * approval transaction), the counterparty approves and accepts with a deposit, both pay each
+ * other CHANNEL_UPDATES times off-chain (each update a balance proof signed by the sender), then
+ * one cooperative close over the final totals. Returns the gas of each transaction and the total.
+ */
+async function channelLifecycle(token, funder, next) {
+  const channels = await ethers.deployContract("PaymentChannels", [600]);
+  const channelsAddress = await channels.getAddress();
+  const tokenAddress = await token.getAddress();
+  const [payer, payee] = ["payer", "payee"].map(
+    (name) => new ethers.Wallet(ethers.keccak256(ethers.toUtf8Bytes(`bench-channel-${name}-${SEED}`)), ethers.provider)
+  );
+  for (const w of [payer, payee]) {
+    await hre.network.provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]);
+    await (await token.mint(w.address, DEPOSIT)).wait();
+  }
+  const depositA = 1_000_000_000n;
+  const depositB = 100_000_000n;
+  const deadline = BigInt((await ethers.provider.getBlock("latest")).timestamp) + 3_600n;
+  const permit = ethers.Signature.from(await payer.signTypedData(
+    { name: "Bench USD", version: "1", chainId: 31337n, verifyingContract: tokenAddress },
+    { Permit: [
+      { name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" },
+      { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
+    ] },
+    { owner: payer.address, spender: channelsAddress, value: depositA, nonce: await token.nonces(payer.address), deadline }
+  ));
+  const openReceipt = await (await channels.connect(payer).openWithPermit(payee.address, tokenAddress, ethers.ZeroAddress,
+    depositA, 86_400, deadline, permit.v, permit.r, permit.s)).wait();
+  const channelId = channels.interface.parseLog(openReceipt.logs.find((l) => l.address === channelsAddress)).args.channelId;
+  const approve = await gasOf(token.connect(payee).approve(channelsAddress, depositB));
+  const accept = await gasOf(channels.connect(payee).accept(channelId, ethers.ZeroAddress, depositB));
+
+  const domain = { name: "PaymentChannels", version: "1", chainId: 31337n, verifyingContract: channelsAddress };
+  const proofType = { BalanceProof: [
+    { name: "channelId", type: "bytes32" }, { name: "nonce", type: "uint256" }, { name: "transferred", type: "uint256" },
+  ] };
+  const sent = [0n, 0n];
+  const nonces = [0n, 0n];
+  for (let i = 0; i < CHANNEL_UPDATES; i++) {
+    const side = next() < 0.8 ? 0 : 1; // mostly payer -> payee
+    const available = (side === 0 ? depositA : depositB) - sent[side] + sent[1 - side];
+    const amount = BigInt(1 + Math.floor(next() * 1_000)) % (available + 1n);
+    sent[side] += amount;
+    nonces[side] += 1n;
+    const proof = { channelId, nonce: nonces[side], transferred: sent[side] };
+    const signature = await [payer, payee][side].signTypedData(domain, proofType, proof);
+    if (ethers.verifyTypedData(domain, proofType, proof, signature) !== [payer, payee][side].address) {
+      throw new Error(`update ${i} does not verify`);
+    }
+  }
+  const totalA = depositA - sent[0] + sent[1];
+  const totalB = depositB - sent[1] + sent[0];
+  const closeType = { CooperativeClose: [
+    { name: "channelId", type: "bytes32" }, { name: "totalWithdrawnA", type: "uint256" },
+    { name: "totalWithdrawnB", type: "uint256" }, { name: "expiry", type: "uint256" },
+  ] };
+  const final = { channelId, totalWithdrawnA: totalA, totalWithdrawnB: totalB, expiry: deadline };
+  const sigA = await payer.signTypedData(domain, closeType, final);
+  const sigB = await payee.signTypedData(domain, closeType, final);
+  const close = await gasOf(channels.connect(payee).cooperativeClose(channelId, totalA, totalB, deadline, sigA, sigB));
+  if ((await token.balanceOf(payee.address)) !== DEPOSIT - depositB + totalB) {
+    throw new Error("the cooperative close did not pay the payee its final total");
+  }
+  const open = Number(openReceipt.gasUsed);
+  const total = open + Number(approve) + Number(accept) + Number(close);
+  return { open, approve: Number(approve), accept: Number(accept), close: Number(close), total };
 }
 
 main().catch((error) => {

@@ -4,7 +4,9 @@
 // Local defaults, all overridable by environment:
 //   ADMIN (default: signer #0) holds the admin roles, OPERATOR (signer #1) posts settlement
 //   batches, FEE_RECIPIENT (signer #2) receives escrow fees at FEE_BPS (default 100 = 1%),
-//   ESCAPE_DELAY_SECONDS (default 7 days) opens the vault's escape hatch, and a TestToken
+//   ESCAPE_DELAY_SECONDS (default 7 days) opens the vault's escape hatch,
+//   CHANNEL_MIN_CHALLENGE_SECONDS (default 600 for local chains; use 86,400 or more in production)
+//   is PaymentChannels' protocol minimum challenge period, and a TestToken
 //   ("Test USD", 6 decimals) is minted to the first ten signers (MINT_TOKENS whole tokens each).
 //
 // TaskEscrow roles (E-6: no single key holds them all):
@@ -33,6 +35,7 @@ async function deploy({ write = true } = {}) {
   const feeBps = Number(process.env.FEE_BPS || 100);
   const escapeDelay = BigInt(process.env.ESCAPE_DELAY_SECONDS || 7 * 24 * 3600);
   const mintTokens = BigInt(process.env.MINT_TOKENS || 1_000_000);
+  const channelMinChallenge = BigInt(process.env.CHANNEL_MIN_CHALLENGE_SECONDS || 600);
 
   const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
   const vault = await ethers.deployContract("SettlementVault", [admin, operator, escapeDelay]);
@@ -44,7 +47,7 @@ async function deploy({ write = true } = {}) {
   const escrowFeeManager = process.env.ESCROW_FEE_MANAGER || signers[3].address;
   const escrow = await ethers.deployContract("TaskEscrow",
     [escrowAdmin, escrowAdminDelay, escrowFeeManager, feeRecipient, feeBps]);
-  const channels = await ethers.deployContract("PaymentChannels", []);
+  const channels = await ethers.deployContract("PaymentChannels", [channelMinChallenge]);
   await Promise.all([token, vault, escrow, channels].map((c) => c.waitForDeployment()));
 
   const decimals = await token.decimals();
@@ -61,6 +64,7 @@ async function deploy({ write = true } = {}) {
     feeBps,
     escrowRoles: { admin: escrowAdmin, adminDelaySeconds: escrowAdminDelay, feeManager: escrowFeeManager },
     escapeDelaySeconds: escapeDelay.toString(),
+    channelMinChallengeSeconds: channelMinChallenge.toString(),
     contracts: {
       TestToken: await token.getAddress(),
       SettlementVault: await vault.getAddress(),

@@ -22,6 +22,7 @@ describe("scripts/deploy.js", function () {
     expect(await escrow.feeRecipient()).to.equal(feeRecipient.address);
     expect(await escrow.feeBps()).to.equal(100n);
     expect(await token.balanceOf(signers[9].address)).to.equal(1_000_000n * 10n ** 6n);
-    expect(await ethers.provider.getCode(deployment.contracts.PaymentChannels)).to.not.equal("0x");
+    const channels = await ethers.getContractAt("PaymentChannels", deployment.contracts.PaymentChannels);
+    expect(await channels.minChallengePeriod()).to.equal(600n);
   });
 });

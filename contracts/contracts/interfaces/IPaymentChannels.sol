@@ -2,101 +2,121 @@
 pragma solidity ^0.8.28;
 
 /// @title IPaymentChannels
-/// @notice Two-party, bidirectional ERC-20 payment channels, many in one contract. Participants
-/// lock deposits on-chain, exchange EIP-712 signed balance proofs off-chain, and close either
-/// cooperatively (both sign, paid at once) or unilaterally (a challenge window in which a proof
-/// with a higher nonce wins, then `settle`).
+/// @notice Two-party, bidirectional ERC-20 payment channels, many in one contract, on the Raiden
+/// TokenNetwork model. Each participant's **balance proof** states what it has transferred in
+/// total to the other (a running total that only grows) and is signed by that participant's
+/// signing key. Deposits and withdrawals are running totals kept on chain, so no deposit, top-up
+/// or withdrawal can make a proof invalid. At settlement a participant gets
+/// `deposit - withdrawn - transferred + received`, clamped to [0, channel funds].
 ///
-/// A balance proof states both sides' balances at a nonce; its balances must add up to the
-/// channel's funds (deposits minus withdrawals) at the time it is used. Top-ups and withdrawals
-/// therefore change which proofs are valid: sign the proof of the new total before topping up,
-/// and a withdrawal raises the channel's nonce floor so that only proofs with a higher nonce are valid.
+/// Life cycle: A opens (`Pending`); B accepts, which fixes B's signing key and is B's consent to
+/// the challenge period (`Open`); either participant closes with the other's newest proof
+/// (`Closing`); during the challenge period anyone may submit a proof with a larger transferred
+/// total for either side (a monitoring service defends an offline participant); then `settle`
+/// (`Settled`). Both participants may instead end an open channel at once with `cooperativeClose`.
+/// Payouts are pushed when the token accepts them and otherwise stay claimable with `claim`, so a
+/// token that refuses one side never blocks the other.
 ///
-/// EIP-712 domain: name "PaymentChannels", version "1", the chain id and this contract's address.
+/// Signatures are plain ECDSA (low s, v in {27, 28}) by the signing key each participant fixed
+/// when it entered the channel; nothing about a participant's code, now or later, changes which
+/// signatures count. EIP-712 domain: name "PaymentChannels", version "1", the chain id and this
+/// contract's address.
 interface IPaymentChannels {
-    /// @notice Life cycle of a channel. `None` is the state of an id that was never opened.
+    /// @notice Life cycle of a channel. `None` is the state of an id that was never opened;
+    /// `Pending` waits for B to accept.
     enum State {
         None,
+        Pending,
         Open,
         Closing,
         Settled
     }
 
-    /// @notice A channel as stored.
-    /// @param participantA the account that opened the channel
-    /// @param participantB the counterparty
-    /// @param token the ERC-20 token the channel holds
-    /// @param state where the channel is in its life cycle
-    /// @param challengePeriod seconds between a unilateral close and the earliest settle
-    /// @param closesAt end of the challenge window (0 unless closing or settled after a unilateral close)
-    /// @param closedByA whether participant A started the unilateral close
-    /// @param depositA total deposited by A
-    /// @param depositB total deposited by B
-    /// @param withdrawn total paid out by cooperative withdrawals, to either side
-    /// @param nonceFloor the nonce of the latest withdrawal (0: none); only higher proof nonces are valid
-    /// @param closingNonce nonce of the proof the closing balances come from (0: the deposits)
-    /// @param closingBalanceA A's balance while closing; B gets the rest of the funds
-    struct Channel {
-        address participantA;
-        State state;
-        uint64 challengePeriod;
-        address participantB;
-        uint64 closesAt;
-        bool closedByA;
-        address token;
-        uint256 depositA;
-        uint256 depositB;
+    /// @notice One side of a channel.
+    /// @param account the participant
+    /// @param signingKey the EOA whose ECDSA signatures speak for the participant, fixed at entry (0 before)
+    /// @param deposit total the participant deposited
+    /// @param withdrawn total paid out to the participant by withdrawals
+    /// @param nonce nonce of the participant's balance proof submitted while closing (0: none)
+    /// @param transferred transferred total of that proof (0: none)
+    /// @param unclaimed settled payout the token refused to deliver, claimable with `claim`
+    struct Participant {
+        address account;
+        address signingKey;
+        uint256 deposit;
         uint256 withdrawn;
-        uint256 nonceFloor;
-        uint256 closingNonce;
-        uint256 closingBalanceA;
+        uint256 nonce;
+        uint256 transferred;
+        uint256 unclaimed;
     }
 
-    /// @notice Emitted when `participantA` opened `channelId` with `participantB` and deposited `depositA`.
+    /// @notice A channel as stored, with both sides.
+    /// @param state where the channel is in its life cycle
+    /// @param token the ERC-20 token the channel holds
+    /// @param challengePeriod seconds between a close and the earliest settle
+    /// @param closesAt end of the challenge period (0 before a close)
+    /// @param closedByA whether participant A closed
+    /// @param a participant A, who opened the channel
+    /// @param b participant B, who accepted it
+    struct ChannelView {
+        State state;
+        address token;
+        uint64 challengePeriod;
+        uint64 closesAt;
+        bool closedByA;
+        Participant a;
+        Participant b;
+    }
+
+    /// @notice Emitted when `participantA` opened `channelId` to `participantB`, depositing `depositA`.
     event ChannelOpened(
         bytes32 indexed channelId,
         address indexed participantA,
         address indexed participantB,
         address token,
+        address signingKeyA,
         uint256 depositA,
         uint64 challengePeriod
     );
 
-    /// @notice Emitted when `participant` topped up `channelId` by `amount`; `totalDeposit` is its new total.
-    event ChannelDeposited(
+    /// @notice Emitted when participant B accepted `channelId` (and its challenge period) with
+    /// signing key `signingKeyB`, depositing `depositB`.
+    event ChannelAccepted(bytes32 indexed channelId, address indexed participantB, address signingKeyB, uint256 depositB);
+
+    /// @notice Emitted when `participant` deposited `amount` into `channelId`; `totalDeposit` is its new total.
+    event ChannelDeposited(bytes32 indexed channelId, address indexed participant, uint256 amount, uint256 totalDeposit);
+
+    /// @notice Emitted when `amount` was paid to `participant` by a withdrawal; `totalWithdrawn` is its new total.
+    event ChannelWithdrawn(
+        bytes32 indexed channelId, address indexed participant, uint256 amount, uint256 totalWithdrawn
+    );
+
+    /// @notice Emitted when `closer` closed `channelId` with the counterparty's proof of `nonce`
+    /// and `transferred` (0, 0: no proof); settle is possible from `closesAt` on.
+    event ChannelClosed(
+        bytes32 indexed channelId, address indexed closer, uint256 nonce, uint256 transferred, uint64 closesAt
+    );
+
+    /// @notice Emitted when `submitter` stored `participant`'s balance proof of `nonce` and
+    /// `transferred` in closing channel `channelId`.
+    event ChannelBalanceProofUpdated(
         bytes32 indexed channelId,
         address indexed participant,
-        uint256 amount,
-        uint256 totalDeposit
-    );
-
-    /// @notice Emitted when `amount` was withdrawn from open channel `channelId` to `participant`
-    /// under the withdrawal authorization with nonce `nonce`.
-    event ChannelWithdrawn(bytes32 indexed channelId, address indexed participant, uint256 amount, uint256 nonce);
-
-    /// @notice Emitted when `closer` started a unilateral close of `channelId` with the balances
-    /// of the proof with nonce `nonce` (0: the deposits); settle is possible from `closesAt` on.
-    event ChannelClosed(
-        bytes32 indexed channelId,
-        address indexed closer,
+        address indexed submitter,
         uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB,
-        uint64 closesAt
+        uint256 transferred
     );
 
-    /// @notice Emitted when `challenger` replaced the closing balances of `channelId` with a newer proof.
-    event ChannelChallenged(
-        bytes32 indexed channelId,
-        address indexed challenger,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB
-    );
-
-    /// @notice Emitted when `channelId` was paid out, `payoutA` to A and `payoutB` to B; the
-    /// channel is then settled for good. `cooperative` tells a cooperative close from a settle.
+    /// @notice Emitted when `channelId` was settled with `payoutA` for A and `payoutB` for B.
+    /// `cooperative` tells a cooperative close from a settle after the challenge period.
     event ChannelSettled(bytes32 indexed channelId, uint256 payoutA, uint256 payoutB, bool cooperative);
+
+    /// @notice Emitted when `amount` of `participant`'s payout was paid to `to`.
+    event ChannelPaidOut(bytes32 indexed channelId, address indexed participant, address to, uint256 amount);
+
+    /// @notice Emitted when the token refused to pay `participant` its payout of `amount`; it
+    /// stays claimable with `claim`.
+    event ChannelPayoutRefused(bytes32 indexed channelId, address indexed participant, uint256 amount);
 
     /// @notice The channel is not in the state the function needs.
     error ChannelInvalidState(bytes32 channelId, State state);
@@ -107,44 +127,63 @@ interface IPaymentChannels {
     /// @notice `token` is the zero address.
     error ChannelInvalidToken(address token);
 
+    /// @notice `signingKey` is the other participant or its signing key.
+    error ChannelInvalidSigningKey(address signingKey);
+
     /// @notice `challengePeriod` is outside [`minPeriod`, `maxPeriod`].
     error ChannelInvalidChallengePeriod(uint64 challengePeriod, uint64 minPeriod, uint64 maxPeriod);
 
     /// @notice `account` is not a participant of `channelId` (or not the one allowed here).
     error ChannelNotParticipant(bytes32 channelId, address account);
 
+    /// @notice Depositing `amount` would take the channel's deposits together past 2^256 - 1.
+    error ChannelDepositOverflow(bytes32 channelId, uint256 amount);
+
     /// @notice An amount that must be positive was zero.
     error ChannelZeroAmount(bytes32 channelId);
 
-    /// @notice `signature` is not a valid signature by `expectedSigner` over the typed data.
+    /// @notice `signature` is not a valid ECDSA signature by `expectedSigner` over the typed data.
     error ChannelInvalidSignature(bytes32 channelId, address expectedSigner);
 
-    /// @notice The balances do not add up to the channel's funds (deposits minus withdrawals).
-    error ChannelBalanceMismatch(bytes32 channelId, uint256 balanceA, uint256 balanceB, uint256 funds);
+    /// @notice A balance proof needs a nonce of at least 1 (nonce 0 with transferred 0 means "no proof").
+    error ChannelInvalidProof(bytes32 channelId, uint256 nonce, uint256 transferred);
 
-    /// @notice `nonce` is not newer than `latestNonce` (the nonce floor, or the closing proof's nonce).
-    error ChannelStaleNonce(bytes32 channelId, uint256 nonce, uint256 latestNonce);
+    /// @notice `participant`'s proof of `transferred` is not larger than the stored `storedTransferred`.
+    error ChannelStaleProof(bytes32 channelId, address participant, uint256 transferred, uint256 storedTransferred);
 
-    /// @notice The withdrawal authorization expired at `expiry`; it is now `timestamp`.
-    error ChannelWithdrawalExpired(bytes32 channelId, uint256 expiry, uint256 timestamp);
+    /// @notice `totalWithdrawn` is not above `participant`'s current total `storedWithdrawn`.
+    error ChannelStaleWithdrawal(
+        bytes32 channelId, address participant, uint256 totalWithdrawn, uint256 storedWithdrawn
+    );
 
-    /// @notice A withdrawal of `amount` exceeds the channel's `funds`.
-    error ChannelWithdrawalExceedsFunds(bytes32 channelId, uint256 amount, uint256 funds);
+    /// @notice The signed authorization expired at `expiry`; it is now `timestamp`.
+    error ChannelAuthorizationExpired(bytes32 channelId, uint256 expiry, uint256 timestamp);
 
-    /// @notice Settle before the challenge window ends at `closesAt`.
+    /// @notice `totalWithdrawn` exceeds `available`: all deposits minus the other side's withdrawals.
+    error ChannelWithdrawalExceedsFunds(bytes32 channelId, uint256 totalWithdrawn, uint256 available);
+
+    /// @notice A cooperative close's totals do not pay out exactly the deposits, or fall below a
+    /// participant's withdrawals so far.
+    error ChannelCooperativeCloseMismatch(
+        bytes32 channelId, uint256 totalWithdrawnA, uint256 totalWithdrawnB, uint256 totalDeposit
+    );
+
+    /// @notice Settle before the challenge period ends at `closesAt`.
     error ChannelChallengePeriodActive(bytes32 channelId, uint64 closesAt);
 
-    /// @notice Challenge after the challenge window ended at `closesAt`.
+    /// @notice Proof update after the challenge period ended at `closesAt`.
     error ChannelChallengePeriodOver(bytes32 channelId, uint64 closesAt);
 
+    /// @notice `participant` has no unclaimed payout in `channelId`.
+    error ChannelNothingToClaim(bytes32 channelId, address participant);
+
     /// @notice Opens a channel from the caller (participant A) to `participantB` in `token`, pulling
-    /// `depositA` (may be 0) from the caller, who must have approved it.
-    /// @param participantB the counterparty; not zero, not the caller
-    /// @param token the ERC-20 token; not zero
-    /// @param depositA the caller's initial deposit in base units
-    /// @param challengePeriod seconds of the challenge window, within the contract's bounds
+    /// `depositA` (may be 0) from the caller, who must have approved it. The channel is `Pending`
+    /// until B accepts it.
+    /// @param signingKeyA the EOA whose signatures speak for A in this channel; 0 for the caller itself
+    /// @param challengePeriod seconds, within [minChallengePeriod, MAX_CHALLENGE_PERIOD]
     /// @return channelId keccak256(abi.encode(chain id, this contract, A, B, token, per-pair nonce))
-    function open(address participantB, address token, uint256 depositA, uint64 challengePeriod)
+    function open(address participantB, address token, address signingKeyA, uint256 depositA, uint64 challengePeriod)
         external
         returns (bytes32 channelId);
 
@@ -154,6 +193,7 @@ interface IPaymentChannels {
     function openWithPermit(
         address participantB,
         address token,
+        address signingKeyA,
         uint256 depositA,
         uint64 challengePeriod,
         uint256 deadline,
@@ -162,86 +202,91 @@ interface IPaymentChannels {
         bytes32 s
     ) external returns (bytes32 channelId);
 
-    /// @notice Tops up open channel `channelId` by `amount` from the caller, a participant.
+    /// @notice Participant B accepts pending channel `channelId`: it consents to the channel's
+    /// challenge period, fixes its signing key and deposits `depositB` (may be 0, needs an approval).
+    /// Before this no proof counts.
+    /// @param signingKeyB the EOA whose signatures speak for B; 0 for the caller itself
+    function accept(bytes32 channelId, address signingKeyB, uint256 depositB) external;
+
+    /// @notice Tops up the caller's deposit in `channelId` by `amount`: A while pending or open, B while open.
     function deposit(bytes32 channelId, uint256 amount) external;
 
-    /// @notice Pays `amount` out of open channel `channelId` to `participant`, authorized by both
-    /// participants' EIP-712 signatures over
-    /// `Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)`.
-    /// `nonce` must exceed the channel's nonce floor and becomes the new floor: balance proofs
-    /// and cooperative closes need a higher nonce afterwards, so the parties sign the
-    /// post-withdrawal proof at `nonce + 1` or above. Anyone may submit it.
+    /// @notice Raises `participant`'s withdrawn total in open channel `channelId` to
+    /// `totalWithdrawn` and pays it the difference, authorized by both signing keys over
+    /// `Withdrawal(bytes32 channelId,address participant,uint256 totalWithdrawn,uint256 expiry)`.
+    /// A total, not an amount: of several authorizations at most the largest total is ever paid.
+    /// Anyone may submit it.
     function withdraw(
         bytes32 channelId,
         address participant,
-        uint256 amount,
-        uint256 nonce,
+        uint256 totalWithdrawn,
         uint256 expiry,
         bytes calldata signatureA,
         bytes calldata signatureB
     ) external;
 
-    /// @notice Settles open channel `channelId` at once with the balances both participants signed as
-    /// `CooperativeClose(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)`.
-    /// `nonce` must exceed the nonce floor. Anyone may submit it.
+    /// @notice Settles open channel `channelId` at once: both signing keys sign
+    /// `CooperativeClose(bytes32 channelId,uint256 totalWithdrawnA,uint256 totalWithdrawnB,uint256 expiry)`,
+    /// the participants' final withdrawn totals, which must add up to all deposits. Each is paid
+    /// its total minus what it withdrew already. Anyone may submit it.
     function cooperativeClose(
         bytes32 channelId,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB,
+        uint256 totalWithdrawnA,
+        uint256 totalWithdrawnB,
+        uint256 expiry,
         bytes calldata signatureA,
         bytes calldata signatureB
     ) external;
 
-    /// @notice Starts the challenge window of open channel `channelId` with the caller's latest
-    /// balance proof `BalanceProof(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)`,
-    /// signed by the counterparty. `nonce` must exceed the nonce floor (so it is at least 1).
-    function closeUnilaterally(
+    /// @notice A participant closes `channelId`. Open: starts the challenge period with the
+    /// counterparty's balance proof `BalanceProof(bytes32 channelId,uint256 nonce,uint256 transferred)`
+    /// signed by the counterparty's key (nonce 0 and transferred 0: no proof, signature ignored).
+    /// Pending (B never accepted): settles at once, A gets its deposit back.
+    function close(bytes32 channelId, uint256 nonce, uint256 transferred, bytes calldata counterpartySignature)
+        external;
+
+    /// @notice During the challenge period, anyone stores `participant`'s balance proof if its
+    /// transferred total is larger than the one stored. A monitoring service uses it to submit the
+    /// closer's newest proof for an offline non-closer; the money goes to the participants whoever submits.
+    function updateBalanceProof(
         bytes32 channelId,
+        address participant,
         uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB,
-        bytes calldata counterpartySignature
+        uint256 transferred,
+        bytes calldata signature
     ) external;
 
-    /// @notice Starts the challenge window of open channel `channelId` with each side's deposits as
-    /// balances (nonce 0), for a caller holding no proof. Reverts with {ChannelStaleNonce} after a
-    /// withdrawal, since the deposits are no longer the balances then.
-    function closeWithoutProof(bytes32 channelId) external;
-
-    /// @notice During the challenge window, the participant that did not close replaces the closing
-    /// balances with a balance proof of a higher nonce signed by the closer.
-    function challenge(
-        bytes32 channelId,
-        uint256 nonce,
-        uint256 balanceA,
-        uint256 balanceB,
-        bytes calldata closerSignature
-    ) external;
-
-    /// @notice After the challenge window, pays closing channel `channelId` out. Anyone may call it.
+    /// @notice After the challenge period, settles closing channel `channelId`. Anyone may call it.
     function settle(bytes32 channelId) external;
 
+    /// @notice Pays the caller's unclaimed payout of settled channel `channelId` to `to`.
+    function claim(bytes32 channelId, address to) external;
+
+    /// @notice The protocol's shortest challenge period, fixed at deployment.
+    function minChallengePeriod() external view returns (uint64);
+
     /// @notice The stored channel `channelId` (all zero for an unknown id).
-    function getChannel(bytes32 channelId) external view returns (Channel memory);
+    function getChannel(bytes32 channelId) external view returns (ChannelView memory);
 
     /// @notice The id the next channel from `participantA` to `participantB` in `token` will get.
     function nextChannelId(address participantA, address participantB, address token) external view returns (bytes32);
 
+    /// @notice The payouts `settle` would give now, from the stored totals and proofs.
+    function payouts(bytes32 channelId) external view returns (uint256 payoutA, uint256 payoutB);
+
     /// @notice The EIP-712 digest of a balance proof, as signed by `signTypedData`.
-    function balanceProofDigest(bytes32 channelId, uint256 nonce, uint256 balanceA, uint256 balanceB)
-        external
-        view
-        returns (bytes32);
+    function balanceProofDigest(bytes32 channelId, uint256 nonce, uint256 transferred) external view returns (bytes32);
 
     /// @notice The EIP-712 digest of a cooperative close.
-    function cooperativeCloseDigest(bytes32 channelId, uint256 nonce, uint256 balanceA, uint256 balanceB)
-        external
-        view
-        returns (bytes32);
+    function cooperativeCloseDigest(
+        bytes32 channelId,
+        uint256 totalWithdrawnA,
+        uint256 totalWithdrawnB,
+        uint256 expiry
+    ) external view returns (bytes32);
 
     /// @notice The EIP-712 digest of a withdrawal authorization.
-    function withdrawalDigest(bytes32 channelId, address participant, uint256 amount, uint256 nonce, uint256 expiry)
+    function withdrawalDigest(bytes32 channelId, address participant, uint256 totalWithdrawn, uint256 expiry)
         external
         view
         returns (bytes32);

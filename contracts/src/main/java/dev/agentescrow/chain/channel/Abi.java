@@ -1,7 +1,6 @@
 package dev.agentescrow.chain.channel;
 
 import dev.agentescrow.chain.Address;
-import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
@@ -19,17 +18,6 @@ final class Abi {
 
     static Bytes32 keccak(String text) {
         return keccak(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /**
-     * The struct hash of a message of EIP-712 type {@code type} with the fields
-     * {@code (bytes32 channelId, uint256 nonce, uint256 balanceA, uint256 balanceB)}, the layout
-     * that balance proofs and cooperative closes share.
-     */
-    static Bytes32 balancesStructHash(String type, Bytes32 channelId, ChannelNonce nonce, Amount balanceA,
-                                      Amount balanceB) {
-        return new Abi().word(keccak(type)).word(channelId).uint256(nonce.value()).uint256(balanceA.baseUnits())
-                .uint256(balanceB.baseUnits()).keccak();
     }
 
     Abi word(Bytes32 value) {

@@ -5,20 +5,18 @@ import dev.agentescrow.chain.Bytes32;
 import java.util.Objects;
 
 /**
- * A channel's state at {@code nonce}: what each side owns. Its balances must add up to the
- * channel's funds (deposits minus withdrawals) when it is used on chain. Signed by the
- * counterparty of whoever submits it.
+ * What one participant has transferred to the other in total, at {@code nonce}, signed by that
+ * participant's signing key. Totals only grow; the contract keeps, per participant, the proof with
+ * the largest total, so no deposit, withdrawal or later proof can make it worth less. Nonce 0 is
+ * not a proof.
  */
-public record BalanceProof(Bytes32 channelId, ChannelNonce nonce, Amount balanceA, Amount balanceB)
-        implements ChannelTypedData {
-    public static final String TYPE =
-            "BalanceProof(bytes32 channelId,uint256 nonce,uint256 balanceA,uint256 balanceB)";
+public record BalanceProof(Bytes32 channelId, ChannelNonce nonce, Amount transferred) implements ChannelTypedData {
+    public static final String TYPE = "BalanceProof(bytes32 channelId,uint256 nonce,uint256 transferred)";
 
     public BalanceProof {
         Objects.requireNonNull(channelId, "channelId");
         Objects.requireNonNull(nonce, "nonce");
-        Objects.requireNonNull(balanceA, "balanceA");
-        Objects.requireNonNull(balanceB, "balanceB");
+        Objects.requireNonNull(transferred, "transferred");
     }
 
     @Override
@@ -28,6 +26,7 @@ public record BalanceProof(Bytes32 channelId, ChannelNonce nonce, Amount balance
 
     @Override
     public Bytes32 structHash() {
-        return Abi.balancesStructHash(TYPE, channelId, nonce, balanceA, balanceB);
+        return new Abi().word(Abi.keccak(TYPE)).word(channelId).uint256(nonce.value()).uint256(transferred.baseUnits())
+                .keccak();
     }
 }

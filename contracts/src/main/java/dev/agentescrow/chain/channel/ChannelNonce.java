@@ -4,8 +4,8 @@ import java.math.BigInteger;
 import java.util.Objects;
 
 /**
- * A nonce of a channel's signed messages: a {@code uint256}. Balance proofs of one channel are
- * ordered by it (a higher nonce is newer); withdrawals raise the channel's nonce floor.
+ * The nonce of a balance proof: a {@code uint256}, growing with each proof a participant signs
+ * (0 means "no proof"). The contract orders proofs by their transferred totals, clients by nonce.
  */
 public record ChannelNonce(BigInteger value) implements Comparable<ChannelNonce> {
     /** 2^256 - 1, the largest nonce. */

@@ -4,11 +4,13 @@ package dev.agentescrow.chain.channel;
 public enum ChannelState {
     /** Never opened: the id is unknown. */
     NONE,
-    /** Deposits, withdrawals and closes are possible. */
+    /** Opened by A; B has not accepted yet, so no proof counts. */
+    PENDING,
+    /** Accepted: deposits, withdrawals and closes are possible. */
     OPEN,
-    /** A unilateral close started the challenge window; a newer proof may still win. */
+    /** Closed: during the challenge period anyone may submit a proof with a larger total. */
     CLOSING,
-    /** Paid out; nothing more can happen. */
+    /** Settled: paid out, apart from payouts the token refused, which stay claimable. */
     SETTLED;
 
     static ChannelState fromOrdinal(int ordinal) {

@@ -1,8 +1,8 @@
 package dev.agentescrow.chain.channel;
 
 import dev.agentescrow.chain.Address;
-import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.Amount;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -10,30 +10,23 @@ import java.util.Optional;
 /**
  * A channel as the contract stores it.
  *
- * @param closesAt end of the challenge window, present once a unilateral close started it
- * @param closedByA whether participant A started the unilateral close (meaningless before one)
- * @param nonceFloor the nonce of the latest withdrawal; only higher proof nonces are valid
- * @param closingNonce nonce of the proof the closing balances come from (0: the deposits)
- * @param closingBalanceA what A gets on settle; B gets the rest of the funds
+ * @param closesAt end of the challenge period, present once a close started it
+ * @param closedByA whether participant A closed (meaningless before a close)
+ * @param a participant A, who opened the channel
+ * @param b participant B, who accepted it
  */
 public record PaymentChannel(
         Bytes32 channelId,
         ChannelState state,
-        Address participantA,
-        Address participantB,
         Address token,
         Duration challengePeriod,
         Optional<Instant> closesAt,
         boolean closedByA,
-        Amount depositA,
-        Amount depositB,
-        Amount withdrawn,
-        ChannelNonce nonceFloor,
-        ChannelNonce closingNonce,
-        Amount closingBalanceA) {
+        ChannelParticipant a,
+        ChannelParticipant b) {
 
-    /** Deposits minus withdrawals: what the channel holds while open or closing. */
+    /** Deposits minus withdrawals: what the channel holds while it is not settled. */
     public Amount funds() {
-        return depositA.plus(depositB).minus(withdrawn);
+        return a.deposit().plus(b.deposit()).minus(a.withdrawn()).minus(b.withdrawn());
     }
 }

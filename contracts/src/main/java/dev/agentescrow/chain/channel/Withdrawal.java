@@ -8,20 +8,20 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * Both participants' authorization to pay {@code amount} out of an open channel to
- * {@code participant}. {@code nonce} must exceed the channel's nonce floor and becomes the new
- * floor; the authorization is void after {@code expiry} (a block timestamp, in seconds).
+ * Both participants' authorization to raise {@code participant}'s withdrawn total to
+ * {@code totalWithdrawn}; the contract pays the difference to what was withdrawn before. A total,
+ * not an amount: of several authorizations at most the largest total is ever paid. Void after
+ * {@code expiry} (a block timestamp, in seconds).
  */
-public record Withdrawal(Bytes32 channelId, Address participant, Amount amount, ChannelNonce nonce, Instant expiry)
+public record Withdrawal(Bytes32 channelId, Address participant, Amount totalWithdrawn, Instant expiry)
         implements ChannelTypedData {
     public static final String TYPE =
-            "Withdrawal(bytes32 channelId,address participant,uint256 amount,uint256 nonce,uint256 expiry)";
+            "Withdrawal(bytes32 channelId,address participant,uint256 totalWithdrawn,uint256 expiry)";
 
     public Withdrawal {
         Objects.requireNonNull(channelId, "channelId");
         Objects.requireNonNull(participant, "participant");
-        Objects.requireNonNull(amount, "amount");
-        Objects.requireNonNull(nonce, "nonce");
+        Objects.requireNonNull(totalWithdrawn, "totalWithdrawn");
         Objects.requireNonNull(expiry, "expiry");
         if (expiry.getEpochSecond() < 0) {
             throw new IllegalArgumentException("expiry must not be before 1970: " + expiry);
@@ -40,7 +40,7 @@ public record Withdrawal(Bytes32 channelId, Address participant, Amount amount, 
 
     @Override
     public Bytes32 structHash() {
-        return new Abi().word(Abi.keccak(TYPE)).word(channelId).address(participant).uint256(amount.baseUnits())
-                .uint256(nonce.value()).uint256(expirySeconds()).keccak();
+        return new Abi().word(Abi.keccak(TYPE)).word(channelId).address(participant)
+                .uint256(totalWithdrawn.baseUnits()).uint256(expirySeconds()).keccak();
     }
 }

@@ -15,6 +15,11 @@ import java.util.Objects;
 public final class Deployer {
     /** Decimals of the test token, as a USD stablecoin has. */
     public static final int TEST_TOKEN_DECIMALS = 6;
+    /**
+     * PaymentChannels' protocol minimum challenge period on local chains and in tests; production
+     * deployments use one day or more.
+     */
+    public static final Duration LOCAL_CHANNEL_MIN_CHALLENGE_PERIOD = Duration.ofMinutes(10);
 
     private Deployer() {
     }
@@ -45,7 +50,8 @@ public final class Deployer {
                 plan.escapeDelay());
         TaskEscrowGateway escrow = TaskEscrowGateway.deploy(client, deployer, plan.admin(), plan.feeRecipient(),
                 plan.fee());
-        PaymentChannelsGateway channels = PaymentChannelsGateway.deploy(client, deployer);
+        PaymentChannelsGateway channels = PaymentChannelsGateway.deploy(client, deployer,
+                LOCAL_CHANNEL_MIN_CHALLENGE_PERIOD);
         return new Deployment(token.address(), vault.address(), escrow.address(), channels.address(), plan.admin(),
                 plan.operator(), plan.feeRecipient());
     }

@@ -29,11 +29,10 @@ class ChannelTypedDataSignerTest {
     @Test
     void digestsMatchWeb3jsStructuredDataEncoder() throws Exception {
         List<ChannelTypedData> messages = List.of(
-                new BalanceProof(CHANNEL, ChannelNonce.of(7), Amount.of(1_000), Amount.of(500)),
-                new BalanceProof(CHANNEL, new ChannelNonce(ChannelNonce.MAX_UINT256), new Amount(Amount.MAX_UINT256),
-                        Amount.ZERO),
-                new CooperativeClose(CHANNEL, ChannelNonce.of(3), Amount.of(400), Amount.of(1_100)),
-                new Withdrawal(CHANNEL, Address.of(alice.getAddress()), Amount.of(300), ChannelNonce.of(4),
+                new BalanceProof(CHANNEL, ChannelNonce.of(7), Amount.of(1_000)),
+                new BalanceProof(CHANNEL, new ChannelNonce(ChannelNonce.MAX_UINT256), new Amount(Amount.MAX_UINT256)),
+                new CooperativeClose(CHANNEL, Amount.of(400), Amount.of(1_100), Instant.ofEpochSecond(1_900_000_000L)),
+                new Withdrawal(CHANNEL, Address.of(alice.getAddress()), Amount.of(300),
                         Instant.ofEpochSecond(1_900_000_000L)));
         for (ChannelTypedData message : messages) {
             byte[] expected = new StructuredDataEncoder(typedDataJson(message)).hashStructuredData();
@@ -43,7 +42,7 @@ class ChannelTypedDataSignerTest {
 
     @Test
     void signaturesRecoverTheirSignerAndNothingElse() {
-        BalanceProof proof = new BalanceProof(CHANNEL, ChannelNonce.of(1), Amount.of(10), Amount.of(20));
+        BalanceProof proof = new BalanceProof(CHANNEL, ChannelNonce.of(1), Amount.of(10));
         ChannelSignature signature = SIGNER.sign(proof, alice);
 
         assertThat(signature.bytes()).hasSize(65);
@@ -51,18 +50,17 @@ class ChannelTypedDataSignerTest {
         assertThat(SIGNER.recover(proof, signature)).isEqualTo(Address.of(alice.getAddress()));
         assertThat(SIGNER.verify(proof, signature, Address.of(alice.getAddress()))).isTrue();
 
-        BalanceProof other = new BalanceProof(CHANNEL, ChannelNonce.of(2), Amount.of(10), Amount.of(20));
+        BalanceProof other = new BalanceProof(CHANNEL, ChannelNonce.of(2), Amount.of(10));
         assertThat(SIGNER.verify(other, signature, Address.of(alice.getAddress()))).isFalse();
-        CooperativeClose sameFieldsOtherType = new CooperativeClose(CHANNEL, ChannelNonce.of(1), Amount.of(10),
-                Amount.of(20));
-        assertThat(SIGNER.verify(sameFieldsOtherType, signature, Address.of(alice.getAddress()))).isFalse();
+        CooperativeClose otherType = new CooperativeClose(CHANNEL, Amount.of(1), Amount.of(10), Instant.EPOCH);
+        assertThat(SIGNER.verify(otherType, signature, Address.of(alice.getAddress()))).isFalse();
         ChannelTypedDataSigner otherChain = new ChannelTypedDataSigner(ChannelDomain.of(1, CONTRACT));
         assertThat(otherChain.verify(proof, signature, Address.of(alice.getAddress()))).isFalse();
     }
 
     @Test
     void rejectsSignaturesTheContractRejects() {
-        BalanceProof proof = new BalanceProof(CHANNEL, ChannelNonce.of(1), Amount.of(10), Amount.of(20));
+        BalanceProof proof = new BalanceProof(CHANNEL, ChannelNonce.of(1), Amount.of(10));
         byte[] good = SIGNER.sign(proof, alice).bytes();
 
         byte[] badV = good.clone();
@@ -89,21 +87,26 @@ class ChannelTypedDataSignerTest {
     private static String typedDataJson(ChannelTypedData message) {
         String primary = message.typeString().substring(0, message.typeString().indexOf('('));
         String fields = switch (message) {
-            case BalanceProof p -> proofFields(p.channelId(), p.nonce(), p.balanceA(), p.balanceB());
-            case CooperativeClose c -> proofFields(c.channelId(), c.nonce(), c.balanceA(), c.balanceB());
+            case BalanceProof p -> """
+                    "channelId":"%s","nonce":"%s","transferred":"%s"\
+                    """.formatted(p.channelId().hex(), p.nonce(), p.transferred());
+            case CooperativeClose c -> """
+                    "channelId":"%s","totalWithdrawnA":"%s","totalWithdrawnB":"%s","expiry":"%s"\
+                    """.formatted(c.channelId().hex(), c.totalWithdrawnA(), c.totalWithdrawnB(), c.expirySeconds());
             case Withdrawal w -> """
-                    "channelId":"%s","participant":"%s","amount":"%s","nonce":"%s","expiry":"%s"\
-                    """.formatted(w.channelId().hex(), w.participant().hex(), w.amount(), w.nonce(),
-                    w.expirySeconds());
+                    "channelId":"%s","participant":"%s","totalWithdrawn":"%s","expiry":"%s"\
+                    """.formatted(w.channelId().hex(), w.participant().hex(), w.totalWithdrawn(), w.expirySeconds());
         };
         String typeFields = switch (message) {
+            case BalanceProof p -> """
+                    [{"name":"channelId","type":"bytes32"},{"name":"nonce","type":"uint256"},\
+                    {"name":"transferred","type":"uint256"}]""";
+            case CooperativeClose c -> """
+                    [{"name":"channelId","type":"bytes32"},{"name":"totalWithdrawnA","type":"uint256"},\
+                    {"name":"totalWithdrawnB","type":"uint256"},{"name":"expiry","type":"uint256"}]""";
             case Withdrawal w -> """
                     [{"name":"channelId","type":"bytes32"},{"name":"participant","type":"address"},\
-                    {"name":"amount","type":"uint256"},{"name":"nonce","type":"uint256"},\
-                    {"name":"expiry","type":"uint256"}]""";
-            default -> """
-                    [{"name":"channelId","type":"bytes32"},{"name":"nonce","type":"uint256"},\
-                    {"name":"balanceA","type":"uint256"},{"name":"balanceB","type":"uint256"}]""";
+                    {"name":"totalWithdrawn","type":"uint256"},{"name":"expiry","type":"uint256"}]""";
         };
         return """
                 {"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},\
@@ -111,11 +114,5 @@ class ChannelTypedDataSignerTest {
                 "%s":%s},"primaryType":"%s",\
                 "domain":{"name":"PaymentChannels","version":"1","chainId":31337,"verifyingContract":"%s"},\
                 "message":{%s}}""".formatted(primary, typeFields, primary, CONTRACT.hex(), fields);
-    }
-
-    private static String proofFields(Bytes32 channelId, ChannelNonce nonce, Amount balanceA, Amount balanceB) {
-        return """
-                "channelId":"%s","nonce":"%s","balanceA":"%s","balanceB":"%s"\
-                """.formatted(channelId.hex(), nonce, balanceA, balanceB);
     }
 }
