@@ -4,8 +4,13 @@
 // Local defaults, all overridable by environment:
 //   ADMIN (default: signer #0) holds the admin roles, OPERATOR (signer #1) posts settlement
 //   batches, FEE_RECIPIENT (signer #2) receives escrow fees at FEE_BPS (default 100 = 1%),
-//   ESCAPE_DELAY_SECONDS (default 7 days) opens the vault's escape hatch, and a TestToken
-//   ("Test USD", 6 decimals) is minted to the first ten signers (MINT_TOKENS whole tokens each).
+//   ESCAPE_DELAY_SECONDS (default 7 days) opens the vault's escape hatch,
+//   FORCED_WITHDRAWAL_WINDOW_SECONDS (default 1 day) is how long the operator has to serve a forced
+//   withdrawal, OPERATOR_DELAY_SECONDS (default 2 days, must exceed the window) delays a new
+//   operator (and an admin transfer), and a TestToken ("Test USD", 6 decimals) is minted to the
+//   first ten signers (MINT_TOKENS whole tokens each) and listed in the vault with a minimum forced
+//   withdrawal of MIN_FORCED_WITHDRAWAL_TOKENS (default 1) and an outflow limit of
+//   OUTFLOW_LIMIT_TOKENS (default 1,000,000) per day. Listing needs the admin's key among the signers.
 const fs = require("fs");
 const path = require("path");
 const hre = require("hardhat");
@@ -20,14 +25,25 @@ async function deploy({ write = true } = {}) {
   const feeBps = Number(process.env.FEE_BPS || 100);
   const escapeDelay = BigInt(process.env.ESCAPE_DELAY_SECONDS || 7 * 24 * 3600);
   const mintTokens = BigInt(process.env.MINT_TOKENS || 1_000_000);
+  const forcedWithdrawalWindow = BigInt(process.env.FORCED_WITHDRAWAL_WINDOW_SECONDS || 24 * 3600);
+  const operatorDelay = BigInt(process.env.OPERATOR_DELAY_SECONDS || 2 * 24 * 3600);
+  const minForcedWithdrawalTokens = BigInt(process.env.MIN_FORCED_WITHDRAWAL_TOKENS || 1);
+  const outflowLimitTokens = BigInt(process.env.OUTFLOW_LIMIT_TOKENS || 1_000_000);
 
   const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
-  const vault = await ethers.deployContract("SettlementVault", [admin, operator, escapeDelay]);
+  const vault = await ethers.deployContract("SettlementVault", [admin, operator, escapeDelay, forcedWithdrawalWindow, operatorDelay]);
   const escrow = await ethers.deployContract("TaskEscrow", [admin, feeRecipient, feeBps]);
   const channels = await ethers.deployContract("PaymentChannels", []);
   await Promise.all([token, vault, escrow, channels].map((c) => c.waitForDeployment()));
 
   const decimals = await token.decimals();
+  const adminSigner = signers.find((s) => s.address.toLowerCase() === admin.toLowerCase());
+  if (adminSigner) {
+    await (await vault.connect(adminSigner).listToken(await token.getAddress(),
+      minForcedWithdrawalTokens * 10n ** decimals, outflowLimitTokens * 10n ** decimals)).wait();
+  } else {
+    console.warn(`admin ${admin} is not a local signer: list the token in the vault with its key (listToken)`);
+  }
   for (const signer of signers.slice(0, 10)) {
     await (await token.mint(signer.address, mintTokens * 10n ** decimals)).wait();
   }
@@ -40,6 +56,8 @@ async function deploy({ write = true } = {}) {
     feeRecipient,
     feeBps,
     escapeDelaySeconds: escapeDelay.toString(),
+    forcedWithdrawalWindowSeconds: forcedWithdrawalWindow.toString(),
+    operatorDelaySeconds: operatorDelay.toString(),
     contracts: {
       TestToken: await token.getAddress(),
       SettlementVault: await vault.getAddress(),
