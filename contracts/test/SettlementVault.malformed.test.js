@@ -8,8 +8,10 @@
 //    and a frozen vault never settles again.
 //
 // Seeds are random per run and printed; replay with FC_SEED=<seed>. Run counts: FC_MALFORMED_RUNS
-// (default 300, about 5 s, what CI runs) and FC_EXIT_RUNS (default 20). The documented full profile:
-//   FC_MALFORMED_RUNS=1000 FC_EXIT_RUNS=100 npx hardhat test test/SettlementVault.malformed.test.js
+// (default 300, about 10 s, what CI runs) and FC_EXIT_RUNS (default 20), each property also cut off
+// after FC_TIME_LIMIT_MS (default 60,000; the runs done by then count). The documented full profile
+// (1,000 malformed batches and 100 exit sequences, about 1 minute here):
+//   FC_MALFORMED_RUNS=1000 FC_EXIT_RUNS=100 FC_TIME_LIMIT_MS=600000 npx hardhat test test/SettlementVault.malformed.test.js
 const { loadFixture, time } = require("@nomicfoundation/hardhat-toolbox/network-helpers");
 const { expect } = require("chai");
 const fc = require("fast-check");
@@ -19,6 +21,7 @@ const { encodeBatch } = require("./SettlementVault.encoding.js");
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : Math.floor(Math.random() * 2 ** 31);
 const MALFORMED_RUNS = Number(process.env.FC_MALFORMED_RUNS || 300);
 const EXIT_RUNS = Number(process.env.FC_EXIT_RUNS || 20);
+const TIME_LIMIT_MS = Number(process.env.FC_TIME_LIMIT_MS || 60_000);
 const WINDOW = 3_600n;
 const DELAY = 7_200n;
 const MAX_BALANCE = (1n << 85n) - 1n;
@@ -140,7 +143,7 @@ describe("SettlementVault malformed batches and exit sequences", function () {
           settled++;
           await checkCustody(f);
         }),
-        { seed: SEED, numRuns: MALFORMED_RUNS, endOnFailure: true },
+        { seed: SEED, numRuns: MALFORMED_RUNS, endOnFailure: true, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
       );
     } catch (error) {
       console.error(`SettlementVault malformed batches failed: replay with FC_SEED=${SEED} FC_MALFORMED_RUNS=${MALFORMED_RUNS}`);
@@ -245,7 +248,7 @@ describe("SettlementVault malformed batches and exit sequences", function () {
             await checkCustody(f);
           }
         }),
-        { seed: SEED, numRuns: EXIT_RUNS, endOnFailure: true },
+        { seed: SEED, numRuns: EXIT_RUNS, endOnFailure: true, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
       );
     } catch (error) {
       console.error(`SettlementVault exit sequences failed: replay with FC_SEED=${SEED} FC_EXIT_RUNS=${EXIT_RUNS}`);
