@@ -5,9 +5,14 @@
 //   ADMIN (default: signer #0) holds the admin roles, OPERATOR (signer #1) posts settlement
 //   batches, FEE_RECIPIENT (signer #2) receives escrow fees at FEE_BPS (default 100 = 1%),
 //   ESCAPE_DELAY_SECONDS (default 7 days) opens the vault's escape hatch,
+//   FORCED_WITHDRAWAL_WINDOW_SECONDS (default 1 day) is how long the operator has to serve a forced
+//   withdrawal, OPERATOR_DELAY_SECONDS (default 2 days, must exceed the window) delays a new
+//   operator (and an admin transfer), and a TestToken ("Test USD", 6 decimals) is minted to the
+//   first ten signers (MINT_TOKENS whole tokens each) and listed in the vault with a minimum forced
+//   withdrawal of MIN_FORCED_WITHDRAWAL_TOKENS (default 1) and an outflow limit of
+//   OUTFLOW_LIMIT_TOKENS (default 1,000,000) per day. Listing needs the admin's key among the signers.
 //   CHANNEL_MIN_CHALLENGE_SECONDS (default 600 for local chains; use 86,400 or more in production)
-//   is PaymentChannels' protocol minimum challenge period, and a TestToken
-//   ("Test USD", 6 decimals) is minted to the first ten signers (MINT_TOKENS whole tokens each).
+//   is PaymentChannels' protocol minimum challenge period.
 //
 // TaskEscrow roles (E-6: no single key holds them all):
 //   DEFAULT_ADMIN_ROLE  ESCROW_ADMIN (default: ADMIN). OpenZeppelin AccessControlDefaultAdminRules:
@@ -35,10 +40,14 @@ async function deploy({ write = true } = {}) {
   const feeBps = Number(process.env.FEE_BPS || 100);
   const escapeDelay = BigInt(process.env.ESCAPE_DELAY_SECONDS || 7 * 24 * 3600);
   const mintTokens = BigInt(process.env.MINT_TOKENS || 1_000_000);
+  const forcedWithdrawalWindow = BigInt(process.env.FORCED_WITHDRAWAL_WINDOW_SECONDS || 24 * 3600);
+  const operatorDelay = BigInt(process.env.OPERATOR_DELAY_SECONDS || 2 * 24 * 3600);
+  const minForcedWithdrawalTokens = BigInt(process.env.MIN_FORCED_WITHDRAWAL_TOKENS || 1);
+  const outflowLimitTokens = BigInt(process.env.OUTFLOW_LIMIT_TOKENS || 1_000_000);
   const channelMinChallenge = BigInt(process.env.CHANNEL_MIN_CHALLENGE_SECONDS || 600);
 
   const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
-  const vault = await ethers.deployContract("SettlementVault", [admin, operator, escapeDelay]);
+  const vault = await ethers.deployContract("SettlementVault", [admin, operator, escapeDelay, forcedWithdrawalWindow, operatorDelay]);
   const escrowAdmin = process.env.ESCROW_ADMIN || admin;
   const escrowAdminDelay = Number(process.env.ESCROW_ADMIN_DELAY_SECONDS || 2 * 24 * 3600);
   if (!process.env.ESCROW_FEE_MANAGER && signers.length < 4) {
@@ -51,6 +60,13 @@ async function deploy({ write = true } = {}) {
   await Promise.all([token, vault, escrow, channels].map((c) => c.waitForDeployment()));
 
   const decimals = await token.decimals();
+  const adminSigner = signers.find((s) => s.address.toLowerCase() === admin.toLowerCase());
+  if (adminSigner) {
+    await (await vault.connect(adminSigner).listToken(await token.getAddress(),
+      minForcedWithdrawalTokens * 10n ** decimals, outflowLimitTokens * 10n ** decimals)).wait();
+  } else {
+    console.warn(`admin ${admin} is not a local signer: list the token in the vault with its key (listToken)`);
+  }
   for (const signer of signers.slice(0, 10)) {
     await (await token.mint(signer.address, mintTokens * 10n ** decimals)).wait();
   }
@@ -65,6 +81,8 @@ async function deploy({ write = true } = {}) {
     escrowRoles: { admin: escrowAdmin, adminDelaySeconds: escrowAdminDelay, feeManager: escrowFeeManager },
     escapeDelaySeconds: escapeDelay.toString(),
     channelMinChallengeSeconds: channelMinChallenge.toString(),
+    forcedWithdrawalWindowSeconds: forcedWithdrawalWindow.toString(),
+    operatorDelaySeconds: operatorDelay.toString(),
     contracts: {
       TestToken: await token.getAddress(),
       SettlementVault: await vault.getAddress(),

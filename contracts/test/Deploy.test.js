@@ -19,6 +19,10 @@ describe("scripts/deploy.js", function () {
 
     expect(await vault.hasRole(await vault.OPERATOR_ROLE(), operator.address)).to.equal(true);
     expect(await vault.hasRole(await vault.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
+    expect(await vault.forcedWithdrawalWindow()).to.equal(86_400n);
+    expect(await vault.operatorDelay()).to.equal(2n * 86_400n);
+    const [tokenId, minForced, outflowLimit] = await vault.tokenConfig(token);
+    expect([tokenId, minForced, outflowLimit]).to.deep.equal([1n, 10n ** 6n, 1_000_000n * 10n ** 6n]);
     expect(await escrow.feeRecipient()).to.equal(feeRecipient.address);
     expect(await escrow.feeBps()).to.equal(100n);
     expect(await token.balanceOf(signers[9].address)).to.equal(1_000_000n * 10n ** 6n);

@@ -2,7 +2,7 @@
 // Layout (see ISettlementVault): per token section
 //   tokenId:uint32 deltaCount:uint16 payoutCount:uint16
 //   delta  := account:uint32 (bit 31 = debit) amount:uint128
-//   payout := account:uint32 amount:uint128 recipient:address
+//   payout := account:uint32 (bit 31 = serves the account's forced withdrawal) amount:uint128 recipient:address
 const MAX_UINT128 = (1n << 128n) - 1n;
 const DEBIT_FLAG = 1n << 31n;
 
@@ -12,8 +12,9 @@ function hex(value, bytes) {
 }
 
 /**
- * Encodes sections [{ tokenId, deltas: [{ accountId, delta }], payouts: [{ accountId, amount, recipient }] }]
- * (bigint deltas, signed) into the `bytes` argument of settleBatch.
+ * Encodes sections [{ tokenId, deltas: [{ accountId, delta }], payouts: [{ accountId, amount, recipient, forced }] }]
+ * (bigint deltas, signed; `forced` marks a payout that serves the account's forced withdrawal,
+ * whose `amount` is the requested amount) into the `bytes` argument of settleBatch.
  */
 function encodeBatch(sections) {
   let out = "0x";
@@ -25,8 +26,8 @@ function encodeBatch(sections) {
       const negative = delta < 0n;
       out += hex(BigInt(accountId) | (negative ? DEBIT_FLAG : 0n), 4) + hex(negative ? -delta : delta, 16);
     }
-    for (const { accountId, amount, recipient } of payouts) {
-      out += hex(BigInt(accountId), 4) + hex(BigInt(amount), 16) + recipient.toLowerCase().replace(/^0x/, "");
+    for (const { accountId, amount, recipient, forced } of payouts) {
+      out += hex(BigInt(accountId) | (forced ? DEBIT_FLAG : 0n), 4) + hex(BigInt(amount), 16) + recipient.toLowerCase().replace(/^0x/, "");
     }
   }
   return out;

@@ -12,12 +12,22 @@ const MAX_BALANCE = (1n << 85n) - 1n;
 const MAX_UINT128 = (1n << 128n) - 1n;
 const ROOT = ethers.keccak256(ethers.toUtf8Bytes("root"));
 const OPERATOR_ROLE = ethers.id("OPERATOR_ROLE");
+const WINDOW = 3_600n;
+const OPERATOR_DELAY = 2n * 3_600n;
+const UNLIMITED = (1n << 96n) - 1n;
+
+/** Lists `token` in `vault` (as its admin) with a minimum forced withdrawal of 1 and no outflow limit. */
+async function list(vault, token) {
+  const [admin] = await ethers.getSigners();
+  await vault.connect(admin).listToken(token, 1n, UNLIMITED);
+}
 
 describe("SettlementVault", function () {
   async function deployFixture() {
     const [admin, operator, alice, bob, carol, dave, stranger] = await ethers.getSigners();
     const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
-    const vault = await ethers.deployContract("SettlementVault", [admin.address, operator.address, DELAY]);
+    const vault = await ethers.deployContract("SettlementVault", [admin.address, operator.address, DELAY, WINDOW, OPERATOR_DELAY]);
+    await list(vault, token);
     for (const user of [alice, bob, carol, dave]) {
       await token.mint(user.address, MINT);
       await token.connect(user).approve(vault, ethers.MaxUint256);
@@ -38,6 +48,7 @@ describe("SettlementVault", function () {
   async function hostileFixture() {
     const f = await fundedFixture();
     const hostile = await ethers.deployContract("HostileToken");
+    await list(f.vault, hostile);
     for (const user of [f.alice, f.bob]) {
       await hostile.mint(user.address, MINT);
       await hostile.connect(user).approve(f.vault, ethers.MaxUint256);
@@ -66,18 +77,24 @@ describe("SettlementVault", function () {
       expect(await vault.MAX_BALANCE()).to.equal(MAX_BALANCE);
     });
 
-    it("rejects zero role holders and escape delays out of range", async function () {
+    it("rejects zero role holders, delays and windows out of range, and an operator delay not above the window", async function () {
       const { vault, admin, operator } = await loadFixture(deployFixture);
       const factory = await ethers.getContractFactory("SettlementVault");
-      await expect(factory.deploy(ethers.ZeroAddress, operator.address, DELAY))
+      await expect(factory.deploy(ethers.ZeroAddress, operator.address, DELAY, WINDOW, OPERATOR_DELAY))
+        .to.be.revertedWithCustomError(vault, "AccessControlInvalidDefaultAdmin").withArgs(ethers.ZeroAddress);
+      await expect(factory.deploy(admin.address, ethers.ZeroAddress, DELAY, WINDOW, OPERATOR_DELAY))
         .to.be.revertedWithCustomError(vault, "VaultInvalidRoleHolder").withArgs(ethers.ZeroAddress);
-      await expect(factory.deploy(admin.address, ethers.ZeroAddress, DELAY))
-        .to.be.revertedWithCustomError(vault, "VaultInvalidRoleHolder").withArgs(ethers.ZeroAddress);
-      await expect(factory.deploy(admin.address, operator.address, 0))
+      await expect(factory.deploy(admin.address, operator.address, 0, WINDOW, OPERATOR_DELAY))
         .to.be.revertedWithCustomError(vault, "VaultInvalidEscapeDelay").withArgs(0);
       const tooLong = 365n * 86_400n + 1n;
-      await expect(factory.deploy(admin.address, operator.address, tooLong))
+      await expect(factory.deploy(admin.address, operator.address, tooLong, WINDOW, OPERATOR_DELAY))
         .to.be.revertedWithCustomError(vault, "VaultInvalidEscapeDelay").withArgs(tooLong);
+      await expect(factory.deploy(admin.address, operator.address, DELAY, 1n, OPERATOR_DELAY))
+        .to.be.revertedWithCustomError(vault, "VaultInvalidForcedWithdrawalWindow").withArgs(1n);
+      await expect(factory.deploy(admin.address, operator.address, DELAY, tooLong, tooLong + 1n))
+        .to.be.revertedWithCustomError(vault, "VaultInvalidForcedWithdrawalWindow").withArgs(tooLong);
+      await expect(factory.deploy(admin.address, operator.address, DELAY, WINDOW, WINDOW))
+        .to.be.revertedWithCustomError(vault, "VaultInvalidOperatorDelay").withArgs(WINDOW, WINDOW);
     });
   });
 
@@ -86,8 +103,7 @@ describe("SettlementVault", function () {
       const { vault, token, alice } = await loadFixture(deployFixture);
       const tx = await vault.connect(alice).deposit(token, 5n * UNITS);
       await expect(tx)
-        .to.emit(vault, "TokenRegistered").withArgs(await token.getAddress(), 1)
-        .and.to.emit(vault, "AccountRegistered").withArgs(alice.address, 1)
+        .to.emit(vault, "AccountRegistered").withArgs(alice.address, 1)
         .and.to.emit(vault, "Deposited").withArgs(await token.getAddress(), alice.address, 1, 1, 5n * UNITS, 5n * UNITS);
       await expect(tx).to.changeTokenBalances(token, [alice, vault], [-5n * UNITS, 5n * UNITS]);
       await expect(vault.connect(alice).deposit(token, 2n * UNITS))
@@ -134,6 +150,7 @@ describe("SettlementVault", function () {
     it("accepts a balance up to 2^85 - 1 and rejects one base unit more", async function () {
       const { vault, alice, bob } = await loadFixture(deployFixture);
       const big = await ethers.deployContract("TestToken", ["Big", "BIG", 18]);
+      await list(vault, big);
       await big.mint(alice.address, MAX_BALANCE + 1n);
       await big.mint(bob.address, 5n);
       await big.connect(alice).approve(vault, ethers.MaxUint256);
@@ -150,6 +167,7 @@ describe("SettlementVault", function () {
     it("rejects a uint256-max deposit with VaultBalanceOverflow", async function () {
       const { vault, alice } = await loadFixture(deployFixture);
       const huge = await ethers.deployContract("TestToken", ["Huge", "HUGE", 18]);
+      await list(vault, huge);
       await huge.mint(alice.address, ethers.MaxUint256);
       await huge.connect(alice).approve(vault, ethers.MaxUint256);
       await expect(vault.connect(alice).deposit(huge, ethers.MaxUint256))
@@ -160,6 +178,7 @@ describe("SettlementVault", function () {
     it("rejects a token reentering deposit from its transfer", async function () {
       const { vault, alice } = await loadFixture(deployFixture);
       const hostile = await ethers.deployContract("HostileToken");
+      await list(vault, hostile);
       await hostile.mint(alice.address, MINT);
       await hostile.connect(alice).approve(vault, ethers.MaxUint256);
       await hostile.armReentry(vault, vault.interface.encodeFunctionData("deposit", [await hostile.getAddress(), 1n]));
@@ -306,8 +325,9 @@ describe("SettlementVault", function () {
 
       const [index, values] = [...tree.entries()][1];
       expect(await vault.transferLeaf(...values)).to.equal(tree.leafHash(values));
-      expect(await vault.verifyTransfer(tree.root, tree.getProof(index), ...values)).to.equal(true);
-      expect(await vault.verifyTransfer(ROOT, tree.getProof(index), ...values)).to.equal(false);
+      expect(await vault.verifyTransfer(1n, tree.getProof(index), ...values)).to.equal(true);
+      expect(await vault.verifyTransfer(1n, tree.getProof(0), ...values)).to.equal(false);
+      expect(await vault.batchRoot(1n)).to.equal(tree.root);
     });
 
     it("applies unsorted and repeated accounts across balance slots", async function () {
@@ -394,28 +414,23 @@ describe("SettlementVault", function () {
         .withArgs(await f.token.getAddress(), f.bob.address, balance, balance + 1n);
     });
 
-    it("rejects a credit past 2^85 - 1", async function () {
-      const f = await loadFixture(fundedFixture);
-      await expect(settle(f, 1n, [{ tokenId: 1, deltas: [{ accountId: 2, delta: MAX_UINT128 }, { accountId: 1, delta: -MAX_UINT128 }] }]))
-        .to.be.revertedWithCustomError(f.vault, "VaultBalanceOverflow")
-        .withArgs(await f.token.getAddress(), f.bob.address, 1_000n * UNITS, MAX_UINT128);
-    });
-
-    it("credits up to exactly 2^85 - 1", async function () {
+    it("credits up to exactly 2^85 - 1 and keeps any excess as a pending payout", async function () {
       const { vault, operator, alice, bob } = await loadFixture(deployFixture);
       const big = await ethers.deployContract("TestToken", ["Big", "BIG", 18]);
+      await list(vault, big);
       await big.mint(alice.address, MAX_BALANCE);
-      await big.mint(bob.address, 1n);
+      await big.mint(bob.address, 2n);
       await big.connect(alice).approve(vault, ethers.MaxUint256);
       await big.connect(bob).approve(vault, ethers.MaxUint256);
       await vault.connect(alice).deposit(big, MAX_BALANCE - 1n);
-      await vault.connect(bob).deposit(big, 1n);
+      await vault.connect(bob).deposit(big, 2n);
       const f = { vault, operator };
-      await settle(f, 1n, [{ tokenId: 1, deltas: [{ accountId: 1, delta: 1n }, { accountId: 2, delta: -1n }] }]);
+      await settle(f, 1n, [{ tokenId: 2, deltas: [{ accountId: 1, delta: 1n }, { accountId: 2, delta: -1n }] }]);
       expect(await vault.settledBalance(big, alice.address)).to.equal(MAX_BALANCE);
-      await expect(settle(f, 2n, [{ tokenId: 1, deltas: [{ accountId: 1, delta: 1n }, { accountId: 2, delta: -1n }] }]))
-        .to.be.revertedWithCustomError(vault, "VaultBalanceOverflow")
-        .withArgs(await big.getAddress(), alice.address, MAX_BALANCE, 1n);
+      await expect(settle(f, 2n, [{ tokenId: 2, deltas: [{ accountId: 1, delta: 1n }, { accountId: 2, delta: -1n }] }]))
+        .to.emit(vault, "BalanceCapExceeded").withArgs(await big.getAddress(), alice.address, 1n);
+      expect(await vault.settledBalance(big, alice.address)).to.equal(MAX_BALANCE);
+      expect(await vault.pendingPayout(big, alice.address)).to.equal(1n);
     });
 
     it("rejects unknown token and account ids", async function () {
@@ -430,7 +445,7 @@ describe("SettlementVault", function () {
         .to.be.revertedWithCustomError(f.vault, "VaultUnknownAccount").withArgs(4);
       const flagged = "0x" + "00000001" + "0000" + "0001" + (DEBIT_FLAG | 1n).toString(16) + "01".padStart(32, "0") + f.dave.address.slice(2);
       await expect(f.vault.connect(f.operator).settleBatch(1n, ROOT, flagged))
-        .to.be.revertedWithCustomError(f.vault, "VaultUnknownAccount").withArgs(DEBIT_FLAG | 1n);
+        .to.be.revertedWithCustomError(f.vault, "VaultNoForcedWithdrawal").withArgs(await f.token.getAddress(), f.alice.address);
     });
 
     it("rejects malformed encodings", async function () {
@@ -532,14 +547,30 @@ describe("SettlementVault", function () {
   });
 
   describe("roles", function () {
-    it("lets the admin hand the operator role to another key", async function () {
+    it("lets the admin hand the operator role to another key, active only after the operator delay", async function () {
       const f = await loadFixture(fundedFixture);
-      await f.vault.connect(f.admin).grantRole(OPERATOR_ROLE, f.stranger.address);
+      const grant = await f.vault.connect(f.admin).grantRole(OPERATOR_ROLE, f.stranger.address);
+      const activeFrom = BigInt(await time.latest()) + OPERATOR_DELAY;
+      await expect(grant).to.emit(f.vault, "OperatorScheduled").withArgs(f.stranger.address, activeFrom);
+      expect(await f.vault.operatorActiveFrom(f.stranger.address)).to.equal(activeFrom);
       await f.vault.connect(f.admin).revokeRole(OPERATOR_ROLE, f.operator.address);
+      await expect(f.vault.connect(f.stranger).settleBatch(1n, ROOT, "0x"))
+        .to.be.revertedWithCustomError(f.vault, "VaultOperatorNotActive").withArgs(f.stranger.address, activeFrom);
+      await time.increaseTo(activeFrom);
       await expect(f.vault.connect(f.stranger).settleBatch(1n, ROOT, "0x")).to.emit(f.vault, "BatchSettled");
       await expect(f.vault.connect(f.operator).settleBatch(2n, ROOT, "0x"))
         .to.be.revertedWithCustomError(f.vault, "AccessControlUnauthorizedAccount")
         .withArgs(f.operator.address, OPERATOR_ROLE);
+    });
+
+    it("uses AccessControlDefaultAdminRules: the admin cannot be granted directly, a transfer waits", async function () {
+      const f = await loadFixture(fundedFixture);
+      await expect(f.vault.connect(f.admin).grantRole(ethers.ZeroHash, f.stranger.address))
+        .to.be.revertedWithCustomError(f.vault, "AccessControlEnforcedDefaultAdminRules");
+      expect(await f.vault.defaultAdminDelay()).to.equal(OPERATOR_DELAY);
+      await f.vault.connect(f.admin).beginDefaultAdminTransfer(f.stranger.address);
+      await expect(f.vault.connect(f.stranger).acceptDefaultAdminTransfer())
+        .to.be.revertedWithCustomError(f.vault, "AccessControlEnforcedDefaultAdminDelay");
     });
   });
 
@@ -606,7 +637,8 @@ describe("SettlementVault", function () {
       await expect(f.vault.connect(f.operator).pause())
         .to.be.revertedWithCustomError(f.vault, "AccessControlUnauthorizedAccount")
         .withArgs(f.operator.address, ethers.ZeroHash);
-      await expect(f.vault.connect(f.admin).pause()).to.emit(f.vault, "Paused").withArgs(f.admin.address);
+      await expect(f.vault.connect(f.admin).pause()).to.emit(f.vault, "Paused")
+        .withArgs(f.admin.address, BigInt(await time.latest()) + 1n + WINDOW / 2n);
       expect(await f.vault.paused()).to.equal(true);
       await expect(f.vault.connect(f.admin).pause()).to.be.revertedWithCustomError(f.vault, "VaultPaused");
       await expect(f.vault.connect(f.stranger).unpause())
@@ -615,6 +647,21 @@ describe("SettlementVault", function () {
       await expect(f.vault.connect(f.admin).unpause()).to.emit(f.vault, "Unpaused").withArgs(f.admin.address);
       await expect(f.vault.connect(f.admin).unpause()).to.be.revertedWithCustomError(f.vault, "VaultNotPaused");
       await expect(settle(f, 1n, [])).to.emit(f.vault, "BatchSettled");
+    });
+
+    it("ends by itself after maxPauseDuration and needs as long a cooldown before the next", async function () {
+      const f = await loadFixture(fundedFixture);
+      expect(await f.vault.maxPauseDuration()).to.equal(WINDOW / 2n);
+      await f.vault.connect(f.admin).pause();
+      const endsAt = BigInt(await time.latest()) + WINDOW / 2n;
+      await expect(settle(f, 1n, [])).to.be.revertedWithCustomError(f.vault, "VaultPaused");
+      await time.increaseTo(endsAt);
+      expect(await f.vault.paused()).to.equal(false);
+      await expect(settle(f, 1n, [])).to.emit(f.vault, "BatchSettled");
+      await expect(f.vault.connect(f.admin).pause())
+        .to.be.revertedWithCustomError(f.vault, "VaultPauseCooldown").withArgs(endsAt + WINDOW / 2n);
+      await time.increaseTo(endsAt + WINDOW / 2n);
+      await expect(f.vault.connect(f.admin).pause()).to.emit(f.vault, "Paused");
     });
   });
 

@@ -12,7 +12,11 @@ import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.SettlementBatch.Delta;
 import dev.agentescrow.chain.vault.SettlementBatch.Payout;
 import dev.agentescrow.chain.vault.SettlementBatch.TokenSettlement;
+import dev.agentescrow.chain.vault.ForcedWithdrawalRequest;
+import dev.agentescrow.chain.vault.ForcedWithdrawalServed;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
+import dev.agentescrow.chain.vault.VaultFrozen;
 import dev.agentescrow.chain.vault.VaultDeposit;
 import dev.agentescrow.chain.vault.VaultPayout;
 import dev.agentescrow.chain.wrappers.HostileToken;
@@ -42,6 +46,7 @@ class SettlementVaultIT {
         token.mint(admin, bob.address(), Amount.tokens(500, 6));
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 operator.address(), ESCAPE_DELAY);
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
         return new Setup(admin, operator, alice, bob, token, vault);
     }
 
@@ -113,6 +118,7 @@ class SettlementVaultIT {
         HostileToken hostile = Calls.send(() -> HostileToken.deploy(chain.client().web3j(),
                 s.admin().transactionManager(), s.admin().gasProvider()).send());
         Address hostileAddress = Address.of(hostile.getContractAddress());
+        s.vault().listToken(s.admin(), hostileAddress, TokenLimits.UNLIMITED);
         Calls.send(() -> hostile.mint(s.alice().address().hex(), BigInteger.valueOf(1_000)).send());
         Calls.send(() -> hostile.setFailMode(carol.address().hex(), BigInteger.ONE).send());
         s.vault().deposit(s.alice(), hostileAddress, Amount.of(1_000));
@@ -162,6 +168,9 @@ class SettlementVaultIT {
 
         assertThat(receipt.gasUsed()).isPositive();
         assertThat(s.vault().paused()).isTrue();
+        assertThat(s.vault().frozen()).isTrue();
+        assertThat(s.vault().frozenBetween(receipt.blockNumber(), receipt.blockNumber()))
+                .extracting(VaultFrozen::by).containsExactly(s.alice().address());
         assertThat(s.vault().escapeWithdrawalsBetween(receipt.blockNumber(), receipt.blockNumber()))
                 .extracting(EscapeWithdrawal::account, EscapeWithdrawal::amount, w -> w.position().txHash())
                 .containsExactly(tuple(s.alice().address(), Amount.tokens(1_000, 6),
@@ -169,5 +178,40 @@ class SettlementVaultIT {
         assertThat(s.vault().settledBalance(s.token().address(), s.alice().address())).isEqualTo(Amount.ZERO);
         assertThat(s.token().balanceOf(s.alice().address())).isEqualTo(Amount.tokens(1_000, 6));
         assertThat(s.token().balanceOf(s.vault().address())).isEqualTo(Amount.ZERO);
+    }
+
+    @Test
+    void aForcedWithdrawalIsServedByABatchAndAnOverdueOneFreezesTheVault(LocalChain chain) {
+        Setup s = setup(chain);
+        Address token = s.token().address();
+        s.vault().deposit(s.alice(), token, Amount.tokens(1_000, 6));
+        s.vault().deposit(s.bob(), token, Amount.tokens(500, 6));
+
+        Receipt requested = s.vault().requestForcedWithdrawal(s.alice(), token, Amount.tokens(100, 6));
+        ForcedWithdrawalRequest request = s.vault()
+                .forcedWithdrawalRequestsBetween(requested.blockNumber(), requested.blockNumber()).getFirst();
+        assertThat(request.account()).isEqualTo(s.alice().address());
+        assertThat(request.amount()).isEqualTo(Amount.tokens(100, 6));
+        assertThat(request.deadline()).isEqualTo(Instant.ofEpochSecond(chain.latestTimestamp()).plus(ESCAPE_DELAY));
+        assertThat(s.vault().forcedWithdrawal(token, s.alice().address())).isPresent();
+
+        Receipt served = s.vault().settleBatch(s.operator(), new SettlementBatch(1, ROOT, List.of(new TokenSettlement(
+                token, List.of(), List.of(Payout.servingForcedWithdrawal(s.alice().address(), Amount.tokens(100, 6)))))));
+        assertThat(s.vault().forcedWithdrawalsServedBetween(served.blockNumber(), served.blockNumber()))
+                .extracting(ForcedWithdrawalServed::account, ForcedWithdrawalServed::paid)
+                .containsExactly(tuple(s.alice().address(), Amount.tokens(100, 6)));
+        assertThat(s.vault().forcedWithdrawal(token, s.alice().address())).isEmpty();
+        assertThat(s.vault().settledBalance(token, s.alice().address())).isEqualTo(Amount.tokens(900, 6));
+
+        s.vault().requestForcedWithdrawal(s.bob(), token, Amount.tokens(50, 6));
+        chain.increaseTime(ESCAPE_DELAY.toSeconds() + 1);
+        s.vault().freeze(s.alice(), token, s.bob().address());
+        assertThat(s.vault().frozen()).isTrue();
+        assertThatThrownBy(() -> s.vault().settleBatch(s.operator(), new SettlementBatch(2, ROOT, List.of())))
+                .isInstanceOfSatisfying(ContractRevertedException.class,
+                        e -> assertThat(e.errorName()).contains("VaultFrozen"));
+        s.vault().escapeWithdraw(s.bob(), token);
+        assertThat(s.vault().settledBalance(token, s.bob().address())).isEqualTo(Amount.ZERO);
+        assertThat(s.vault().custody(token)).isEqualTo(Amount.tokens(900, 6));
     }
 }

@@ -2,6 +2,8 @@ package dev.agentescrow.batcher.runtime;
 
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.db.Database;
+import dev.agentescrow.batcher.forced.ForcedWithdrawalIndexer;
+import dev.agentescrow.batcher.forced.ForcedWithdrawalServing;
 import dev.agentescrow.batcher.indexer.IndexerSettings;
 import dev.agentescrow.batcher.indexer.VaultIndexer;
 import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
@@ -13,6 +15,7 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
+import dev.agentescrow.batcher.reconcile.VaultHealthCheck;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
 import dev.agentescrow.batcher.settlement.BatchPlanner;
 import dev.agentescrow.batcher.settlement.BatchState;
@@ -24,7 +27,9 @@ import dev.agentescrow.batcher.settlement.SettlementMetrics;
 import dev.agentescrow.batcher.settlement.TickResult;
 import dev.agentescrow.batcher.settlement.db.PostgresAdvisoryLock;
 import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
+import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.vault.ForcedWithdrawalRequest;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -46,14 +51,18 @@ import org.web3j.crypto.Credentials;
  *
  * <p>Steps (each on the scheduler's one thread, so that none overlaps another):
  * <ul>
- *   <li>{@code index}: one {@link VaultIndexer#poll()}: deposits credited, escapes debited;</li>
+ *   <li>{@code index}: one {@link VaultIndexer#poll()}: deposits credited, escapes debited; then one
+ *       {@link ForcedWithdrawalIndexer#poll()}: forced withdrawals requested on chain booked as
+ *       withdrawals (which the next batch serves, {@link ForcedWithdrawalServing}) and watched until
+ *       served, with an alarm as a deadline nears;</li>
  *   <li>{@code settle}: submitter ticks, one after another while each confirms a batch (at most
  *       {@value #MAX_TICKS_PER_TURN} per turn), so a backlog drains without waiting a turn per batch;</li>
  *   <li>{@code expire}: {@link Ledger#expirePending()} until nothing is left to expire;</li>
  *   <li>{@code reconcile}: the vault against the ledger for every registered token, skipped while a
  *       batch is in flight (sent, not yet confirmed: it would show as mismatches until it confirms); custody events on chain
  *       that the indexer has not booked yet (deposits waiting for their confirmations) count as
- *       expected ({@link VaultIndexer#unbookedCustody}).</li>
+ *       expected ({@link VaultIndexer#unbookedCustody}); then the {@link VaultHealthCheck} (frozen vault,
+ *       a token balance that moved without an event), see {@link #vaultHealth()}.</li>
  * </ul>
  * One ledger writer may run per database; other processes may share the database for reads.
  *
@@ -74,10 +83,16 @@ public final class Batcher implements AutoCloseable {
     private final VaultIndexer indexer;
     private final int maxGroupSize;
     private final AtomicReference<ReconciliationReport> lastReconciliation = new AtomicReference<>();
+    private final AtomicReference<VaultHealthCheck.VaultHealth> lastVaultHealth = new AtomicReference<>();
+    private final ForcedWithdrawalIndexer forcedWithdrawals;
+    private final VaultHealthCheck healthCheck;
     private BatcherScheduler scheduler;
 
     private Batcher(Database database, Ledger ledger, ChainClient client, VaultIndexer indexer,
-                    PostgresSettlementStore store, BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize) {
+                    PostgresSettlementStore store, BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize,
+                    ForcedWithdrawalIndexer forcedWithdrawals, VaultHealthCheck healthCheck) {
+        this.forcedWithdrawals = forcedWithdrawals;
+        this.healthCheck = healthCheck;
         this.database = database;
         this.ledger = ledger;
         this.client = client;
@@ -121,13 +136,20 @@ public final class Batcher implements AutoCloseable {
             BatchSubmitter submitter = new BatchSubmitter(chain, store, store,
                     new PostgresAdvisoryLock(database.dataSource()),
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
-                    BatchPlanner.withDefaults(), new SettlementMetrics(registry));
+                    BatchPlanner.withDefaults(), new SettlementMetrics(registry),
+                    new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
                     new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
                     config.vaultDeploymentBlock(), clock, registry);
 
+            ForcedWithdrawalIndexer forcedWithdrawals = new ForcedWithdrawalIndexer(client, vault,
+                    new ResilientRpc("forced-withdrawals", config.rpc()), ledger,
+                    new IndexerSettings(config.confirmations(), config.vaultDeploymentBlock(),
+                            config.maxBlocksPerPoll()), registry);
+            VaultHealthCheck healthCheck = new VaultHealthCheck(client, vault,
+                    new ResilientRpc("vault-health", config.rpc()), clock, registry);
             Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,
-                    ledgerConfig.maxGroupSize());
+                    ledgerConfig.maxGroupSize(), forcedWithdrawals, healthCheck);
             BatcherConfig.Schedule schedule = config.schedule();
             batcher.scheduler = BatcherScheduler.start(List.of(
                     new BatcherScheduler.Step("index", schedule.index(), batcher::indexOnce),
@@ -165,6 +187,16 @@ public final class Batcher implements AutoCloseable {
         return Optional.ofNullable(lastReconciliation.get());
     }
 
+    /** The vault's state at the last reconciliation step (frozen? token balances moved without an event?), if any ran. */
+    public Optional<VaultHealthCheck.VaultHealth> vaultHealth() {
+        return Optional.ofNullable(lastVaultHealth.get());
+    }
+
+    /** The forced withdrawals the vault still has open, as the last index step saw them. */
+    public List<ForcedWithdrawalRequest> openForcedWithdrawals() {
+        return scheduler.runNow(forcedWithdrawals::openRequests);
+    }
+
     /**
      * Reconciles every registered token now, on the scheduler's thread between steps, and returns
      * the report. A batch in flight at that moment shows as mismatches until it confirms.
@@ -184,6 +216,7 @@ public final class Batcher implements AutoCloseable {
             log.info("indexed blocks {}..{}: {} deposits credited, {} escapes debited, {} rejected",
                     result.fromBlock(), result.toBlock(), result.credited(), result.debited(), result.rejected());
         }
+        forcedWithdrawals.poll();
     }
 
     private TickResult settleOnce() {
@@ -212,8 +245,10 @@ public final class Batcher implements AutoCloseable {
     }
 
     private ReconciliationReport reconcileNow() {
-        ReconciliationReport report = reconciler.reconcile(ledger.tokens().stream().map(Token::address).toList());
+        List<Address> tokens = ledger.tokens().stream().map(Token::address).toList();
+        ReconciliationReport report = reconciler.reconcile(tokens);
         lastReconciliation.set(report);
+        lastVaultHealth.set(healthCheck.check(tokens));
         return report;
     }
 

@@ -51,6 +51,7 @@ public final class BatchSubmitter {
     private static final Logger log = LoggerFactory.getLogger(BatchSubmitter.class);
     private static final String BATCH_ID_MISMATCH = "VaultBatchIdMismatch";
     private static final String VAULT_PAUSED = "VaultPaused";
+    private static final String VAULT_FROZEN = "VaultFrozen";
 
     private final SettlementChain chain;
     private final BatchStore store;
@@ -59,6 +60,7 @@ public final class BatchSubmitter {
     private final BatchTrigger trigger;
     private final BatchPlanner planner;
     private final SettlementMetrics metrics;
+    private final BatchAmendment amendment;
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner) {
@@ -67,6 +69,17 @@ public final class BatchSubmitter {
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics) {
+        this(chain, store, source, lock, trigger, planner, metrics, BatchAmendment.NONE);
+    }
+
+    /**
+     * @param amendment what turns a netted batch into the batch signed, from the chain's state
+     *     (e.g. marking the payouts that serve forced withdrawals)
+     */
+    public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
+                          BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics,
+                          BatchAmendment amendment) {
+        this.amendment = Objects.requireNonNull(amendment, "amendment");
         this.chain = Objects.requireNonNull(chain, "chain");
         this.store = Objects.requireNonNull(store, "store");
         this.source = Objects.requireNonNull(source, "source");
@@ -175,14 +188,20 @@ public final class BatchSubmitter {
             if (isVaultPaused(e)) {
                 return vaultPaused(record);
             }
+            if (isVaultFrozen(e)) {
+                return vaultFrozen(record);
+            }
             throw e;
         }
         long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
+        SettlementBatch signed = amendment.amend(record.batch());
         PreparedTransaction transaction;
         try {
-            transaction = rpc(() -> chain.vault().prepareSettleBatch(chain.operator(),
-                    record.batch().settlementBatch(), nonce));
+            transaction = rpc(() -> chain.vault().prepareSettleBatch(chain.operator(), signed, nonce));
         } catch (ContractRevertedException e) {
+            if (isVaultFrozen(e)) {
+                return vaultFrozen(record);
+            }
             if (e.errorName().filter(BATCH_ID_MISMATCH::equals).isPresent()) {
                 log.warn("batch {} no longer matches the vault's next id; recovering next tick", record.batchId());
                 return TickResult.of(TickResult.Outcome.RETRY, record);
@@ -202,6 +221,17 @@ public final class BatchSubmitter {
 
     private static boolean isVaultPaused(ContractRevertedException e) {
         return e.errorName().filter(VAULT_PAUSED::equals).isPresent();
+    }
+
+    private static boolean isVaultFrozen(ContractRevertedException e) {
+        return e.errorName().filter(VAULT_FROZEN::equals).isPresent();
+    }
+
+    /** A frozen vault never settles again: the batch stays BUILT, nothing is refused, and it is reported. */
+    private TickResult vaultFrozen(SettlementBatchRecord record) {
+        log.error("vault is frozen: batch {} stays BUILT and can never settle; accounts exit on chain with their "
+                + "settled balances", record.batchId());
+        return TickResult.of(TickResult.Outcome.VAULT_FROZEN, record);
     }
 
     /** A paused vault refuses every batch alike: not a verdict on this one, which waits as it is. */

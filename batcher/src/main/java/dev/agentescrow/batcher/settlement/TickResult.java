@@ -38,7 +38,12 @@ public record TickResult(Outcome outcome, long batchId, int movements, int quara
          * The vault is paused: the batch stays {@code BUILT}, its movements claimed, and is
          * submitted once the vault is unpaused. Nothing is refused or released meanwhile.
          */
-        VAULT_PAUSED
+        VAULT_PAUSED,
+        /**
+         * The vault is frozen for good (an overdue forced withdrawal or the escape hatch): no batch
+         * settles any more; the batch stays {@code BUILT} and the freeze is reported.
+         */
+        VAULT_FROZEN
     }
 
     public TickResult {

@@ -19,6 +19,7 @@ import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.SettlementBatch.Delta;
 import dev.agentescrow.chain.vault.SettlementBatch.TokenSettlement;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.List;
@@ -61,6 +62,7 @@ class ResilientRpcIT {
         Erc20Token token = chain.deployment().token(chain.client());
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 Address.of(DevAccounts.account(OPERATOR).getAddress()), Duration.ofDays(1));
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
         for (Signer agent : List.of(alice, bob)) {
             token.mint(admin, agent.address(), Amount.of(1_000));
             vault.deposit(agent, token.address(), Amount.of(1_000));

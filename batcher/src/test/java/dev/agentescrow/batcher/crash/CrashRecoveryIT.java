@@ -21,6 +21,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -78,6 +79,7 @@ class CrashRecoveryIT {
         Erc20Token token = Erc20Token.deployTestToken(chain.client(), admin, "Crash USD", "CUSD", 6);
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 CrashWorkload.address(CrashWorkload.OPERATOR), Duration.ofDays(7));
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
         DataSource dataSource = databases.create();
         String database;
         try (Connection c = dataSource.getConnection()) {

@@ -31,6 +31,7 @@ import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -65,6 +66,7 @@ class EscapeWithdrawalIT {
         long startBlock = chain.client().blockNumber() + 1;
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 chain.account(LocalChain.OPERATOR).address(), Duration.ofDays(1));
+        vault.listToken(admin, usd, TokenLimits.UNLIMITED);
         DataSource dataSource = databases.create();
         PostgresCheckpointStore checkpoints = new PostgresCheckpointStore(dataSource, Clock.systemUTC());
 

@@ -51,6 +51,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -115,6 +116,7 @@ class LedgerSettlementIT {
             Signer operator = operatorClient.signer(DevAccounts.account(OPERATOR));
             SettlementVaultGateway vault = SettlementVaultGateway.deploy(operatorClient, operator, operator.address(),
                     operator.address(), Duration.ofDays(7));
+            vault.listToken(operator, token.address(), TokenLimits.UNLIMITED);
             Address usd = token.address();
             ledger.registerToken(new Token(usd, "EUSD", 6), "e2e", "settlement test token");
 
@@ -235,7 +237,7 @@ class LedgerSettlementIT {
             assertThat(settledEvents).filteredOn(event -> event.batchId() == proof.batchId())
                     .singleElement().extracting(BatchSettled::merkleRoot).isEqualTo(proof.merkleRoot());
             TransferLeaf leaf = proof.leaf();
-            assertThat(vault.verifyTransfer(proof.merkleRoot(), proof.proof(), leaf.transferId().toBytes32(),
+            assertThat(vault.verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(),
                     leaf.token(), leaf.from(), leaf.to(), leaf.amount())).isTrue();
 
             // 7. The reconciler, reading the ledger's tables, finds the books clean.

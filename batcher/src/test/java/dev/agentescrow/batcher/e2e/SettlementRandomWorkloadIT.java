@@ -42,6 +42,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import dev.agentescrow.chain.vault.VaultDeposit;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigInteger;
@@ -105,6 +106,7 @@ class SettlementRandomWorkloadIT {
         long startBlock = chain.client().blockNumber() + 1;
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 Address.of(DevAccounts.account(OPERATOR).getAddress()), Duration.ofDays(7));
+        vault.listToken(admin, usd, TokenLimits.UNLIMITED);
         List<Signer> users = new ArrayList<>();
         Map<Address, BigInteger> tokensOutsideVault = new HashMap<>();
         for (int i = 0; i < USERS; i++) {

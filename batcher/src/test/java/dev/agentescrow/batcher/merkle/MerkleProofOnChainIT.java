@@ -9,6 +9,7 @@ import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.Calls;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
+import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.wrappers.SettlementVault;
 import java.io.IOException;
@@ -41,8 +42,12 @@ class MerkleProofOnChainIT {
         for (int n : new int[] {1, 2, 5, 64, 129}) {
             trees.add(StandardMerkleTreeTest.randomLeaves(random, n));
         }
+        long batchId = 0;
         for (List<TransferLeaf> leaves : trees) {
             StandardMerkleTree tree = StandardMerkleTree.of(leaves);
+            // the vault checks proofs only against roots it keeps: settle an empty batch with this root
+            vault.settleBatch(chain.account(1), new SettlementBatch(++batchId, tree.root(), List.of()));
+            long rootBatch = batchId;
             for (int i = 0; i < leaves.size(); i++) {
                 TransferLeaf leaf = leaves.get(i);
                 List<Bytes32> proof = tree.proof(i);
@@ -52,16 +57,16 @@ class MerkleProofOnChainIT {
                             leaf.token().hex(), leaf.from().hex(), leaf.to().hex(), leaf.amount().baseUnits()).send());
                     assertThat(new Bytes32(onChainLeaf)).as(what).isEqualTo(leaf.hash());
                 }
-                assertThat(verify(vault, tree.root(), proof, leaf)).as(what).isTrue();
+                assertThat(verify(vault, rootBatch, proof, leaf)).as(what).isTrue();
                 if (i % 16 == 0) {
                     TransferLeaf otherAmount = new TransferLeaf(leaf.transferId(), leaf.token(), leaf.from(), leaf.to(),
                             leaf.amount().plus(Amount.of(1)));
-                    assertThat(verify(vault, tree.root(), proof, otherAmount)).as(what + " other amount").isFalse();
+                    assertThat(verify(vault, rootBatch, proof, otherAmount)).as(what + " other amount").isFalse();
                     TransferLeaf swapped = new TransferLeaf(leaf.transferId(), leaf.token(), leaf.to(), leaf.from(),
                             leaf.amount());
-                    assertThat(verify(vault, tree.root(), proof, swapped)).as(what + " swapped parties").isFalse();
+                    assertThat(verify(vault, rootBatch, proof, swapped)).as(what + " swapped parties").isFalse();
                     if (!proof.isEmpty()) {
-                        assertThat(verify(vault, tree.root(), proof.subList(1, proof.size()), leaf))
+                        assertThat(verify(vault, rootBatch, proof.subList(1, proof.size()), leaf))
                                 .as(what + " shortened proof").isFalse();
                     }
                 }
@@ -69,8 +74,8 @@ class MerkleProofOnChainIT {
         }
     }
 
-    private static boolean verify(SettlementVaultGateway vault, Bytes32 root, List<Bytes32> proof, TransferLeaf leaf) {
-        return vault.verifyTransfer(root, proof, leaf.transferId().toBytes32(), leaf.token(), leaf.from(), leaf.to(),
+    private static boolean verify(SettlementVaultGateway vault, long batchId, List<Bytes32> proof, TransferLeaf leaf) {
+        return vault.verifyTransfer(batchId, proof, leaf.transferId().toBytes32(), leaf.token(), leaf.from(), leaf.to(),
                 leaf.amount());
     }
 

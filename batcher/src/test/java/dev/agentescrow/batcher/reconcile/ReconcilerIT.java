@@ -16,6 +16,7 @@ import dev.agentescrow.chain.vault.SettlementBatch.Delta;
 import dev.agentescrow.chain.vault.SettlementBatch.Payout;
 import dev.agentescrow.chain.vault.SettlementBatch.TokenSettlement;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -41,6 +42,7 @@ class ReconcilerIT {
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 operator.address(), Duration.ofDays(1));
         Erc20Token token = chain.deployment().token(chain.client());
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
         for (Signer agent : List.of(alice, bob)) {
             token.mint(admin, agent.address(), Amount.of(1_000));
             vault.deposit(agent, token.address(), Amount.of(1_000));

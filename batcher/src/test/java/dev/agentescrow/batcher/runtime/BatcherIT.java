@@ -25,6 +25,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -78,6 +79,7 @@ class BatcherIT {
         long deploymentBlock = chain.client().blockNumber() + 1;
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 operator.address(), Duration.ofDays(7));
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
         SettlementAddresses system = new SettlementAddresses(chain.account(FEE_COLLECTOR).address(),
                 chain.account(ESCROW_HOLDER).address());
         BatcherConfig config = BatcherConfig.defaults(DatabaseConfig.embedded(dataDir.resolve("pg")),
@@ -159,7 +161,7 @@ class BatcherIT {
             // Every settled transfer has a proof that the vault verifies.
             InclusionProof proof = batcher.proof(SettlementTransferId.of(firstTransfer.toBigInteger())).orElseThrow();
             TransferLeaf leaf = proof.leaf();
-            assertThat(vault.verifyTransfer(proof.merkleRoot(), proof.proof(), leaf.transferId().toBytes32(),
+            assertThat(vault.verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(),
                     leaf.token(), leaf.from(), leaf.to(), leaf.amount())).isTrue();
 
             for (String step : List.of("index", "settle", "expire", "reconcile")) {

@@ -14,6 +14,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import dev.agentescrow.chain.vault.VaultPayout;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -67,6 +68,7 @@ class BatchSettlementIT {
                 Erc20Token.deployTestToken(chain.client(), admin, "Test EUR", "TEUR", 6));
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 operator.address(), Duration.ofDays(7));
+        tokens.forEach(token -> vault.listToken(admin, token.address(), TokenLimits.UNLIMITED));
 
         // model: settled balance per (token, account), starting from the deposits
         Map<Address, Map<Address, BigInteger>> model = new HashMap<>();
@@ -167,11 +169,11 @@ class BatchSettlementIT {
             NettedBatch batch = batches.stream().filter(b -> b.contains(movement.transferId())).findFirst().orElseThrow();
             InclusionProof proof = batch.proof(movement.transferId()).orElseThrow();
             TransferLeaf leaf = proof.leaf();
-            Bytes32 root = settledById.get(proof.batchId()).merkleRoot();
-            assertThat(vault.verifyTransfer(root, proof.proof(),
+            assertThat(settledById.get(proof.batchId()).merkleRoot()).isEqualTo(proof.merkleRoot());
+            assertThat(vault.verifyTransfer(proof.batchId(), proof.proof(),
                     leaf.transferId().toBytes32(), leaf.token(), leaf.from(), leaf.to(), leaf.amount()))
                     .as("movement %d in batch %d", i, batch.batchId()).isTrue();
-            assertThat(vault.verifyTransfer(root, proof.proof(),
+            assertThat(vault.verifyTransfer(proof.batchId(), proof.proof(),
                     leaf.transferId().toBytes32(), leaf.token(), leaf.from(), leaf.to(), leaf.amount().plus(Amount.of(1))))
                     .as("movement %d with an altered amount", i).isFalse();
         }

@@ -25,6 +25,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
@@ -105,6 +106,7 @@ class BatchSubmitterIT {
         Erc20Token token = Erc20Token.deployTestToken(chain.client(), admin, "Submitter USD", "SUSD", 6);
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 Address.of(DevAccounts.account(OPERATOR).getAddress()), Duration.ofDays(7));
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
         List<Address> agents = new ArrayList<>();
         for (int i = 0; i < AGENTS; i++) {
             Signer agent = chain.account(FIRST_AGENT + i);
@@ -266,7 +268,7 @@ class BatchSubmitterIT {
                 TransferLeaf leaf = proof.leaf();
                 Bytes32 root = events.get((int) proof.batchId() - 1).merkleRoot();
                 assertThat(proof.merkleRoot()).isEqualTo(root);
-                assertThat(fixture.vault().verifyTransfer(root, proof.proof(), leaf.transferId().toBytes32(), leaf.token(),
+                assertThat(fixture.vault().verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(), leaf.token(),
                         leaf.from(), leaf.to(), leaf.amount())).as("proof of movement %d", i).isTrue();
             }
         }

@@ -8,6 +8,7 @@ import dev.agentescrow.chain.channel.PaymentChannelsGateway;
 import dev.agentescrow.chain.escrow.BasisPoints;
 import dev.agentescrow.chain.escrow.TaskEscrowGateway;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.TokenLimits;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -43,11 +44,18 @@ public final class Deployer {
         }
     }
 
-    /** Deploys a fresh test token and the three contracts, all from {@code deployer}. */
+    /**
+     * Deploys a fresh test token and the three contracts, all from {@code deployer}; when the
+     * deployer is the admin, it also lists the test token in the vault with
+     * {@link TokenLimits#UNLIMITED} (no outflow limit: local chains and tests).
+     */
     public static Deployment deployWithTestToken(ChainClient client, Signer deployer, Plan plan) {
         Erc20Token token = Erc20Token.deployTestToken(client, deployer, "Test USD", "TUSD", TEST_TOKEN_DECIMALS);
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(client, deployer, plan.admin(), plan.operator(),
                 plan.escapeDelay());
+        if (deployer.address().equals(plan.admin())) {
+            vault.listToken(deployer, token.address(), TokenLimits.UNLIMITED);
+        }
         TaskEscrowGateway escrow = TaskEscrowGateway.deploy(client, deployer, plan.admin(), plan.feeRecipient(),
                 plan.fee());
         PaymentChannelsGateway channels = PaymentChannelsGateway.deploy(client, deployer,

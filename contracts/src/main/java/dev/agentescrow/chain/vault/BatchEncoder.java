@@ -11,7 +11,7 @@ import java.util.function.Function;
  * Packs a {@link SettlementBatch} into the vault's compact {@code settleBatch} calldata (see
  * ISettlementVault): per token section {@code tokenId:uint32 deltaCount:uint16 payoutCount:uint16},
  * then 20-byte deltas {@code account:uint32 (bit 31 = debit) amount:uint128} and 40-byte payouts
- * {@code account:uint32 amount:uint128 recipient:address}. Zero deltas are left out; the others are
+ * {@code account:uint32 (bit 31 = serves a forced withdrawal) amount:uint128 recipient:address}. Zero deltas are left out; the others are
  * sorted by account id, so that accounts sharing a balance slot in the vault come one after the
  * other (the vault then writes that slot once).
  */
@@ -44,7 +44,8 @@ final class BatchEncoder {
                 write(out, delta.signedDelta().abs(), 16);
             }
             for (SettlementBatch.Payout payout : token.payouts()) {
-                write(out, BigInteger.valueOf(accountId(accountIds, payout.account())), 4);
+                long id = accountId(accountIds, payout.account());
+                write(out, BigInteger.valueOf(payout.servesForcedWithdrawal() ? id | DEBIT_FLAG : id), 4);
                 write(out, payout.amount().baseUnits(), 16);
                 out.writeBytes(HexFormat.of().parseHex(payout.recipient().hex().substring(2)));
             }

@@ -86,8 +86,23 @@ public record SettlementBatch(long batchId, Bytes32 merkleRoot, List<TokenSettle
         }
     }
 
-    /** A withdrawal: debits {@code account} by {@code amount} and sends it to {@code recipient}. */
-    public record Payout(Address account, Address recipient, Amount amount) {
+    /**
+     * A withdrawal: debits {@code account} by {@code amount} and sends it to {@code recipient}. With
+     * {@code servesForcedWithdrawal}, it serves the account's open forced withdrawal instead:
+     * {@code amount} is the requested amount, {@code recipient} the account, and the vault pays the
+     * lesser of the request and the balance after the section's deltas (see ISettlementVault).
+     */
+    public record Payout(Address account, Address recipient, Amount amount, boolean servesForcedWithdrawal) {
+        /** An ordinary withdrawal. */
+        public Payout(Address account, Address recipient, Amount amount) {
+            this(account, recipient, amount, false);
+        }
+
+        /** Serves {@code account}'s forced withdrawal of {@code requested}. */
+        public static Payout servingForcedWithdrawal(Address account, Amount requested) {
+            return new Payout(account, account, requested, true);
+        }
+
         public Payout {
             Objects.requireNonNull(account, "account");
             Objects.requireNonNull(recipient, "recipient");
@@ -97,6 +112,9 @@ public record SettlementBatch(long batchId, Bytes32 merkleRoot, List<TokenSettle
             }
             if (recipient.equals(Address.ZERO)) {
                 throw new IllegalArgumentException("payout recipient must not be the zero address");
+            }
+            if (servesForcedWithdrawal && !recipient.equals(account)) {
+                throw new IllegalArgumentException("a forced withdrawal is paid to its account, not " + recipient);
             }
         }
     }

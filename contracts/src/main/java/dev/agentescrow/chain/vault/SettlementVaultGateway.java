@@ -50,11 +50,26 @@ public final class SettlementVaultGateway {
         this.permits = new Erc20PermitSigner(client);
     }
 
-    /** Deploys a vault: {@code admin} may pause, {@code operator} settles batches. */
+    /**
+     * Deploys a vault whose forced-withdrawal window equals {@code escapeDelay} and whose operator
+     * delay is twice that: {@code admin} lists tokens and may pause, {@code operator} settles batches.
+     */
     public static SettlementVaultGateway deploy(ChainClient client, Signer deployer, Address admin, Address operator,
                                                 Duration escapeDelay) {
+        return deploy(client, deployer, admin, operator, escapeDelay, escapeDelay, escapeDelay.multipliedBy(2));
+    }
+
+    /**
+     * Deploys a vault. The vault refuses an {@code operatorDelay} not longer than the
+     * {@code forcedWithdrawalWindow} ({@code VaultInvalidOperatorDelay}).
+     */
+    public static SettlementVaultGateway deploy(ChainClient client, Signer deployer, Address admin, Address operator,
+                                                Duration escapeDelay, Duration forcedWithdrawalWindow,
+                                                Duration operatorDelay) {
         SettlementVault vault = Calls.send(() -> SettlementVault.deploy(client.web3j(), deployer.transactionManager(),
-                deployer.gasProvider(), admin.hex(), operator.hex(), BigInteger.valueOf(escapeDelay.toSeconds())).send());
+                deployer.gasProvider(), admin.hex(), operator.hex(), BigInteger.valueOf(escapeDelay.toSeconds()),
+                BigInteger.valueOf(forcedWithdrawalWindow.toSeconds()), BigInteger.valueOf(operatorDelay.toSeconds()))
+                .send());
         return new SettlementVaultGateway(client, Address.of(vault.getContractAddress()));
     }
 
@@ -142,12 +157,42 @@ public final class SettlementVaultGateway {
         return accounts.stream().map(Address::hex).toList();
     }
 
+    /** Lists {@code token} (admin only): only listed tokens can be deposited. */
+    public Receipt listToken(Signer admin, Address token, TokenLimits limits) {
+        return Calls.send(() -> Receipt.of(as(admin).listToken(token.hex(), limits.minForcedWithdrawal().baseUnits(),
+                limits.outflowLimit().baseUnits()).send()));
+    }
+
+    /** Changes a listed token's limits (admin only). */
+    public Receipt setTokenLimits(Signer admin, Address token, TokenLimits limits) {
+        return Calls.send(() -> Receipt.of(as(admin).setTokenLimits(token.hex(),
+                limits.minForcedWithdrawal().baseUnits(), limits.outflowLimit().baseUnits()).send()));
+    }
+
+    /** Sends {@code to} the vault's {@code token} that no account or pending payout owns (admin only). */
+    public Receipt sweepStray(Signer admin, Address token, Address to) {
+        return Calls.send(() -> Receipt.of(as(admin).sweepStray(token.hex(), to.hex()).send()));
+    }
+
+    /**
+     * Asks on chain to withdraw {@code amount} of {@code token} from the caller's settled balance; a
+     * batch must serve it within the forced-withdrawal window, else anyone may {@link #freeze}.
+     */
+    public Receipt requestForcedWithdrawal(Signer account, Address token, Amount amount) {
+        return Calls.send(() -> Receipt.of(as(account).requestForcedWithdrawal(token.hex(), amount.baseUnits()).send()));
+    }
+
+    /** Freezes the vault for good because {@code account}'s forced withdrawal of {@code token} is overdue. */
+    public Receipt freeze(Signer caller, Address token, Address account) {
+        return Calls.send(() -> Receipt.of(as(caller).freeze(token.hex(), account.hex()).send()));
+    }
+
     /** Sends the caller's pending payouts of {@code token} to {@code to}. */
     public Receipt claimPayout(Signer recipient, Address token, Address to) {
         return Calls.send(() -> Receipt.of(as(recipient).claimPayout(token.hex(), to.hex()).send()));
     }
 
-    /** Takes the caller's whole settled balance of {@code token} out; only once the hatch is open. */
+    /** Takes the caller's whole settled balance of {@code token} out; once frozen, or once the hatch is open (which freezes). */
     public Receipt escapeWithdraw(Signer account, Address token) {
         return Calls.send(() -> Receipt.of(as(account).escapeWithdraw(token.hex()).send()));
     }
@@ -184,16 +229,53 @@ public final class SettlementVaultGateway {
         return Calls.call(() -> reader().paused().send());
     }
 
+    /** Whether the vault is frozen for good (no batch settles any more). */
+    public boolean frozen() {
+        return Calls.call(() -> reader().frozen().send());
+    }
+
+    public Duration forcedWithdrawalWindow() {
+        return Duration.ofSeconds(Calls.call(() -> reader().forcedWithdrawalWindow().send()).longValueExact());
+    }
+
+    /** {@code account}'s open forced withdrawal of {@code token}: amount and deadline, if any. */
+    public Optional<OpenForcedWithdrawal> forcedWithdrawal(Address token, Address account) {
+        var open = Calls.call(() -> reader().forcedWithdrawal(token.hex(), account.hex()).send());
+        return open.component1().signum() == 0 ? Optional.empty()
+                : Optional.of(new OpenForcedWithdrawal(Amount.of(open.component1()),
+                        Instant.ofEpochSecond(open.component2().longValueExact())));
+    }
+
+    /** An open forced withdrawal: what was requested, and by when a batch must serve it. */
+    public record OpenForcedWithdrawal(Amount amount, Instant deadline) {
+    }
+
+    /** What the vault owes in {@code token}: settled balances plus pending payouts. */
+    public Amount custody(Address token) {
+        return Amount.of(Calls.call(() -> reader().custody(token.hex()).send()));
+    }
+
+    /** How much of {@code token} payouts and claims may still send in the current outflow window. */
+    public Amount outflowAvailable(Address token) {
+        return Amount.of(Calls.call(() -> reader().outflowAvailable(token.hex()).send()));
+    }
+
+    /** The root the vault keeps for {@code batchId} (one of the last 4,096 batches). */
+    public Bytes32 batchRoot(long batchId) {
+        return new Bytes32(Calls.call(() -> reader().batchRoot(BigInteger.valueOf(batchId)).send()));
+    }
+
     /**
-     * Asks the vault ({@code verifyTransfer}, a pure call) whether {@code proof} shows the transfer
-     * leaf (transferId, token, from, to, amount) under {@code merkleRoot}, a root from a
-     * {@code BatchSettled} event. OpenZeppelin StandardMerkleTree leaf and sorted-pair hashing.
+     * Asks the vault ({@code verifyTransfer}) whether {@code proof} shows the transfer leaf
+     * (transferId, token, from, to, amount) under the root it keeps for batch {@code batchId} (one
+     * of the last 4,096; older ones revert {@code VaultRootUnavailable}). OpenZeppelin
+     * StandardMerkleTree leaf and sorted-pair hashing.
      */
-    public boolean verifyTransfer(Bytes32 merkleRoot, List<Bytes32> proof, Bytes32 transferId, Address token,
+    public boolean verifyTransfer(long batchId, List<Bytes32> proof, Bytes32 transferId, Address token,
                                   Address from, Address to, Amount amount) {
         List<byte[]> siblings = proof.stream().map(Bytes32::bytes).toList();
-        return Calls.call(() -> reader().verifyTransfer(merkleRoot.bytes(), siblings, transferId.bytes(), token.hex(),
-                from.hex(), to.hex(), amount.baseUnits()).send());
+        return Calls.call(() -> reader().verifyTransfer(BigInteger.valueOf(batchId), siblings, transferId.bytes(),
+                token.hex(), from.hex(), to.hex(), amount.baseUnits()).send());
     }
 
     /** {@code Deposited} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
@@ -236,6 +318,34 @@ public final class SettlementVaultGateway {
         return logs.between(fromBlock, toBlock, SettlementVault.ESCAPEWITHDRAWN_EVENT).stream().map(log -> {
             SettlementVault.EscapeWithdrawnEventResponse event = SettlementVault.getEscapeWithdrawnEventFromLog(log);
             return new EscapeWithdrawal(Address.of(event.token), Address.of(event.account), Amount.of(event.amount),
+                    LogPosition.of(log));
+        }).toList();
+    }
+
+    /** {@code ForcedWithdrawalRequested} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<ForcedWithdrawalRequest> forcedWithdrawalRequestsBetween(long fromBlock, long toBlock) {
+        return logs.between(fromBlock, toBlock, SettlementVault.FORCEDWITHDRAWALREQUESTED_EVENT).stream().map(log -> {
+            var event = SettlementVault.getForcedWithdrawalRequestedEventFromLog(log);
+            return new ForcedWithdrawalRequest(Address.of(event.token), Address.of(event.account),
+                    event.accountId.longValueExact(), Amount.of(event.amount),
+                    Instant.ofEpochSecond(event.deadline.longValueExact()), LogPosition.of(log));
+        }).toList();
+    }
+
+    /** {@code ForcedWithdrawalServed} events in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    public List<ForcedWithdrawalServed> forcedWithdrawalsServedBetween(long fromBlock, long toBlock) {
+        return logs.between(fromBlock, toBlock, SettlementVault.FORCEDWITHDRAWALSERVED_EVENT).stream().map(log -> {
+            var event = SettlementVault.getForcedWithdrawalServedEventFromLog(log);
+            return new ForcedWithdrawalServed(event.batchId.longValueExact(), Address.of(event.token),
+                    Address.of(event.account), Amount.of(event.requested), Amount.of(event.paid), LogPosition.of(log));
+        }).toList();
+    }
+
+    /** {@code Frozen} events in blocks {@code [fromBlock, toBlock]} (at most one per vault). */
+    public List<VaultFrozen> frozenBetween(long fromBlock, long toBlock) {
+        return logs.between(fromBlock, toBlock, SettlementVault.FROZEN_EVENT).stream().map(log -> {
+            var event = SettlementVault.getFrozenEventFromLog(log);
+            return new VaultFrozen(Address.of(event.by), Address.of(event.token), Address.of(event.account),
                     LogPosition.of(log));
         }).toList();
     }
@@ -290,7 +400,7 @@ public final class SettlementVaultGateway {
         return tokenIds.computeIfAbsent(token, t -> {
             long id = Calls.call(() -> reader().tokenIdOf(t.hex()).send()).longValueExact();
             if (id == 0) {
-                throw new IllegalArgumentException("token " + t + " was never deposited into vault " + address);
+                throw new IllegalArgumentException("token " + t + " is not listed in vault " + address);
             }
             return id;
         });

@@ -60,4 +60,16 @@ class BatchEncoderTest {
         assertThatThrownBy(() -> new SettlementBatch(1, Bytes32.ZERO, List.of(empty, empty)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
     }
+
+    @Test
+    void marksAPayoutThatServesAForcedWithdrawalWithBit31() {
+        SettlementBatch batch = new SettlementBatch(8, Bytes32.ZERO, List.of(new SettlementBatch.TokenSettlement(TOKEN,
+                List.of(), List.of(SettlementBatch.Payout.servingForcedWithdrawal(CAROL, Amount.of(5))))));
+
+        assertThat(HexFormat.of().formatHex(BatchEncoder.encode(batch, IDS::get, IDS::get))).isEqualTo(
+                "00000001" + "0000" + "0001"
+                        + "80000003" + "00000000000000000000000000000005" + "00000000000000000000000000000000000000c0");
+        assertThatThrownBy(() -> new SettlementBatch.Payout(ALICE, BOB, Amount.of(1), true))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("paid to its account");
+    }
 }
