@@ -55,6 +55,16 @@ const op = fc.oneof(
 describe("PaymentChannels (adversarial randomized sequences)", function () {
   this.timeout(TIME_MS + 120_000);
 
+  // The sequences give the dev accounts code (EIP-7702 delegations); later test files sign with
+  // the same accounts as plain EOAs, so the chain goes back to its state before this suite.
+  let cleanState;
+  before(async function () {
+    cleanState = await network.provider.send("evm_snapshot", []);
+  });
+  after(async function () {
+    await network.provider.send("evm_revert", [cleanState]);
+  });
+
   async function fixture() {
     const [, alice, bob, carol, relayer, dave, erin] = await ethers.getSigners();
     const token = await ethers.deployContract("HostileToken"); // can blocklist recipients
