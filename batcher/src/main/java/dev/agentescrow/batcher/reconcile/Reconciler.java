@@ -99,9 +99,14 @@ public final class Reconciler {
                 .reduce(BigInteger.ZERO, BigInteger::add);
         BigInteger vaultBalance = rpc.call(() -> new Erc20Token(client, token).balanceOf(vault.address())).baseUnits();
 
-        List<Mismatch> mismatches = new ArrayList<>();
-        if (!vaultBalance.equals(settledSum.add(pendingSum))) {
-            mismatches.add(new Mismatch.Custody(token, vaultBalance, settledSum.add(pendingSum)));
+        List<Mismatch> mismatches = new ArrayList<>(ledger.ledgerMismatches(token));
+        // Anyone can send the vault tokens: more than it owes is a surplus (reported), less a mismatch.
+        BigInteger owed = settledSum.add(pendingSum);
+        BigInteger surplus = vaultBalance.subtract(owed).max(BigInteger.ZERO);
+        if (vaultBalance.compareTo(owed) < 0) {
+            mismatches.add(new Mismatch.Custody(token, vaultBalance, owed));
+        } else if (surplus.signum() > 0) {
+            log.info("vault holds {} of token {} beyond what it owes (donations)", surplus, token);
         }
         for (Address account : checked) {
             BigInteger want = expected.getOrDefault(account, BigInteger.ZERO);
@@ -111,7 +116,7 @@ public final class Reconciler {
             }
         }
         return new ReconciliationReport.TokenReport(token, vaultBalance, settledSum, pendingSum, checked.size(),
-                mismatches);
+                mismatches, surplus, ledger.quarantined(token));
     }
 
     private List<Address> registeredAccounts() {

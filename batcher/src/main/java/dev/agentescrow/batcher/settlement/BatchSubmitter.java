@@ -15,6 +15,7 @@ import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +60,7 @@ public final class BatchSubmitter {
     private final BatchTrigger trigger;
     private final BatchPlanner planner;
     private final SettlementMetrics metrics;
+    private final int confirmationDepth;
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner) {
@@ -67,6 +69,22 @@ public final class BatchSubmitter {
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics) {
+        this(chain, store, source, lock, trigger, planner, metrics, 1);
+    }
+
+    /**
+     * @param confirmationDepth blocks a batch's receipt must be deep (1 = its own block is the head)
+     *                          before the batch is CONFIRMED and its payouts booked (F8); until then
+     *                          a tick answers {@link TickResult.Outcome#CONFIRMING}, and a reorg that
+     *                          drops the transaction makes the next tick broadcast the same bytes again
+     */
+    public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
+                          BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics,
+                          int confirmationDepth) {
+        if (confirmationDepth < 1) {
+            throw new IllegalArgumentException("confirmationDepth must be at least 1: " + confirmationDepth);
+        }
+        this.confirmationDepth = confirmationDepth;
         this.chain = Objects.requireNonNull(chain, "chain");
         this.store = Objects.requireNonNull(store, "store");
         this.source = Objects.requireNonNull(source, "source");
@@ -176,6 +194,11 @@ public final class BatchSubmitter {
                 return vaultPaused(record);
             }
             throw e;
+        }
+        if (!store.holdsClaims(record.batchId())) {
+            // Never sign a batch whose movements another batch may settle too (F2).
+            throw new SettlementInconsistencyException("batch " + record.batchId() + " does not hold the claims of "
+                    + "all its movements; refusing to sign it");
         }
         long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
         PreparedTransaction transaction;
@@ -335,6 +358,15 @@ public final class BatchSubmitter {
     }
 
     private TickResult confirm(SettlementBatchRecord record, MinedReceipt mined) {
+        if (confirmationDepth > 1) {
+            long head = rpc(chain.client()::blockNumber);
+            long depth = head - mined.blockNumber() + 1;
+            if (depth < confirmationDepth) {
+                log.info("batch {} mined in block {}, {} of {} confirmations", record.batchId(), mined.blockNumber(),
+                        depth, confirmationDepth);
+                return TickResult.of(TickResult.Outcome.CONFIRMING, record);
+            }
+        }
         FailPoints.reached("settlement.before-confirm");
         source.settled(record.batchId());
         store.markConfirmed(record.batchId(), mined);
@@ -350,13 +382,13 @@ public final class BatchSubmitter {
      */
     private TickResult refuse(SettlementBatchRecord record, String reason) {
         List<Quarantined> culprits = overdrafts(record.batch());
-        for (Quarantined culprit : culprits) {
-            source.quarantine(culprit.transferId(), culprit.reason());
-        }
-        source.release(record.batchId());
         String detail = culprits.isEmpty() ? reason + "; no movement overdraws a settled balance"
                 : reason + "; quarantined " + culprits;
-        store.markReverted(record.batchId(), detail);
+        Map<SettlementTransferId, String> quarantine = new LinkedHashMap<>();
+        culprits.forEach(culprit -> quarantine.putIfAbsent(culprit.transferId(), culprit.reason()));
+        FailPoints.reached("settlement.before-refuse");
+        store.refuse(record.batchId(), detail, quarantine);
+        FailPoints.reached("settlement.after-refuse");
         metrics.reverted(record.batchId(), culprits.size());
         log.error("batch {} refused: {}", record.batchId(), detail);
         return new TickResult(TickResult.Outcome.REVERTED, record.batchId(), record.batch().movementCount(),
