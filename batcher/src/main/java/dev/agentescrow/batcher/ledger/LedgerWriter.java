@@ -17,6 +17,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.postgresql.util.PSQLException;
@@ -158,7 +159,7 @@ final class LedgerWriter implements Runnable {
                 completions = attempt(commands, true);
             }
             FailPoints.reached("ledger.after-commit");
-            completions.forEach(completer::execute);
+            completions.forEach(this::complete);
         } catch (GroupWriteFailed e) {
             // One submission's rows broke the write (F3): nothing was written and the state is
             // undone; write the halves apart so that only the bad submission fails.
@@ -181,7 +182,16 @@ final class LedgerWriter implements Runnable {
     /** Fails the commands' futures off the writer thread (a caller's callback never runs on it). */
     private void fail(List<Command> commands, LedgerException failure) {
         for (Command command : commands) {
-            completer.execute(() -> command.future().completeExceptionally(failure));
+            complete(() -> command.future().completeExceptionally(failure));
+        }
+    }
+
+    /** Runs a completion on its own virtual thread; after {@link #stop()} (writer outlived the join) inline. */
+    private void complete(Runnable completion) {
+        try {
+            completer.execute(completion);
+        } catch (RejectedExecutionException e) {
+            completion.run();
         }
     }
 

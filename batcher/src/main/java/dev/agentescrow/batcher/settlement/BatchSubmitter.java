@@ -200,6 +200,11 @@ public final class BatchSubmitter {
             throw new SettlementInconsistencyException("batch " + record.batchId() + " does not hold the claims of "
                     + "all its movements; refusing to sign it");
         }
+        BigInteger operatorWei = rpc(() -> chain.client().nativeBalance(chain.operator().address()));
+        if (metrics.operatorBalance(operatorWei)) {
+            log.warn("operator {} holds only {} wei of ETH: below the alarm threshold; settlement will stop when "
+                    + "it cannot pay for gas", chain.operator().address(), operatorWei);
+        }
         long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
         PreparedTransaction transaction;
         try {

@@ -42,7 +42,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import javax.sql.DataSource;
 import org.web3j.crypto.Hash;
@@ -78,7 +77,16 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     private final Ledger ledger;
     private final SettlementAddresses addresses;
     private final Clock clock;
-    private final Map<Long, NettedBatch> batchesByRow = new ConcurrentHashMap<>();
+    /** Rebuilt batches (for proofs and open rows), least recently used dropped beyond {@link #CACHED_BATCHES}. */
+    private final Map<Long, NettedBatch> batchesByRow = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<Long, NettedBatch>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Long, NettedBatch> eldest) {
+                    return size() > CACHED_BATCHES;
+                }
+            });
+    /** A bound on memory (issue 10): a batch of 1,600 movements is a few hundred kB in memory. */
+    static final int CACHED_BATCHES = 32;
 
     public PostgresSettlementStore(DataSource dataSource, Ledger ledger, SettlementAddresses addresses, Clock clock) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
