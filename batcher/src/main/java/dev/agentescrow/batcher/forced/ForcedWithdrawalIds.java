@@ -6,13 +6,15 @@ import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Arrays;
 import org.web3j.crypto.Hash;
 import org.web3j.utils.Numeric;
 
 /**
- * The ledger transfer id of the withdrawal that books a forced withdrawal: the first 16 bytes of
- * keccak256("forced-withdrawal" || token || account || uint256 amount || uint256 deadline). It is
+ * The ledger transfer id of the withdrawal that books a forced withdrawal: a reserved id of the
+ * domain {@link TransferId.Domain#FORCED_WITHDRAWAL} with 88 bits of
+ * keccak256("forced-withdrawal" || token || account || uint256 amount || uint256 deadline), so no
+ * client can book a transfer under it first (which would leave the request unbooked, unserved, and
+ * the vault frozen at its deadline). It is
  * derived from what the vault's {@code forcedWithdrawal(token, account)} view returns, so the
  * submitter recognises the booked withdrawal from the chain alone (the vault allows one open request
  * per account and token; a later request has a later deadline or another amount).
@@ -35,6 +37,6 @@ public final class ForcedWithdrawalIds {
         System.arraycopy(Numeric.toBytesPadded(amount.baseUnits(), 32), 0, input, at, 32);
         at += 32;
         System.arraycopy(Numeric.toBytesPadded(BigInteger.valueOf(deadline.getEpochSecond()), 32), 0, input, at, 32);
-        return TransferId.of(new BigInteger(1, Arrays.copyOf(Hash.sha3(input), 16)));
+        return TransferId.reserved(TransferId.Domain.FORCED_WITHDRAWAL, Hash.sha3(input));
     }
 }

@@ -134,9 +134,9 @@ public final class ForcedWithdrawalIndexer {
                     request.deadline());
             return TransferResult.INSUFFICIENT_FUNDS;
         }
-        TransferResult result = ledger.submit(TransferRequest.single(ForcedWithdrawalIds.transferId(request.token(),
-                        request.account(), request.amount(), request.deadline()), user, AccountKey.payouts(request.token()),
-                Amount.of(amount)).withReference(reference));
+        TransferResult result = ledger.submitSystem(List.of(TransferRequest.single(ForcedWithdrawalIds.transferId(
+                        request.token(), request.account(), request.amount(), request.deadline()), user,
+                AccountKey.payouts(request.token()), Amount.of(amount)).withReference(reference))).get(0);
         switch (result) {
             case OK -> log.info("forced withdrawal {} of {} {} by {} booked as a withdrawal of {}, due by {}",
                     reference, request.amount(), request.token(), request.account(), amount, request.deadline());

@@ -10,7 +10,8 @@ sealed interface Command {
 
     CompletableFuture<?> future();
 
-    record Submit(List<TransferRequest> requests, CompletableFuture<List<TransferResult>> future)
+    /** Transfers; {@code system} for the batcher's own (reserved ids allowed, no client limits). */
+    record Submit(List<TransferRequest> requests, boolean system, CompletableFuture<List<TransferResult>> future)
             implements Command {
         @Override
         public int size() {

@@ -6,7 +6,6 @@ import dev.agentescrow.batcher.ledger.db.GroupWrite;
 import dev.agentescrow.batcher.ledger.db.TransferRow;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * One group commit being built by the writer: it validates each transfer against the in-memory
@@ -32,6 +30,7 @@ final class Group {
     private final LedgerState state;
     private final Instant at;
     private final long maxTimeoutSeconds;
+    private final LedgerConfig config;
     private final boolean lookedUp;
     private final Map<TransferId, ExistingTransfer> committed;
     private final Map<TransferId, TransferKind> committedResolutions;
@@ -45,6 +44,7 @@ final class Group {
     private final List<AuditEntry> audit = new ArrayList<>();
     private final Deque<Runnable> undo = new ArrayDeque<>();
     private final Set<TransferId> rejected = new HashSet<>();
+    private boolean system;
 
     /**
      * @param lookedUp             whether {@code committed} holds every committed id this group uses;
@@ -52,19 +52,24 @@ final class Group {
      * @param committed            committed transfers with ids this group uses (looked up first)
      * @param committedResolutions for referenced pending ids that are not open: how they were resolved
      */
-    Group(LedgerState state, Instant at, long maxTimeoutSeconds, boolean lookedUp,
+    Group(LedgerState state, Instant at, LedgerConfig config, boolean lookedUp,
             Map<TransferId, ExistingTransfer> committed, Map<TransferId, TransferKind> committedResolutions) {
         this.state = state;
         this.lookedUp = lookedUp;
         this.at = at;
-        this.maxTimeoutSeconds = maxTimeoutSeconds;
+        this.config = config;
+        this.maxTimeoutSeconds = config.maxTimeoutSeconds();
         this.committed = committed;
         this.committedResolutions = committedResolutions;
     }
 
-    /** The id of the EXPIRE transfer of a pending transfer: derived, so expiry is idempotent. */
-    static TransferId expireId(TransferId pendingId) {
-        return TransferId.of(UUID.nameUUIDFromBytes(("expire:" + pendingId.hex()).getBytes(StandardCharsets.UTF_8)));
+    /**
+     * The id of an EXPIRE transfer: a reserved id holding its own sequence number, so it is unique
+     * by construction and no client can take it (F1). Expiry needs no derived id to be idempotent:
+     * a hold is open in memory exactly while no committed transfer resolves it.
+     */
+    static TransferId expireId(long seq) {
+        return TransferId.reserved(TransferId.Domain.EXPIRE, seq);
     }
 
     boolean isEmpty() {
@@ -104,6 +109,11 @@ final class Group {
         newTokens.add(token);
         audit.add(new AuditEntry(at, actor, "REGISTER_TOKEN", token.address().hex(),
                 reason + " (" + token.symbol() + ", " + token.decimals() + " decimals)"));
+        undo.push(() -> {
+            state.tokens.remove(token.address());
+            newTokens.remove(newTokens.size() - 1);
+            audit.remove(audit.size() - 1);
+        });
         for (AccountKind kind : AccountKind.values()) {
             if (kind.isSystem()) {
                 openAccount(AccountKey.system(kind, token.address()), "system account of a new token");
@@ -114,8 +124,13 @@ final class Group {
 
     // ---------------------------------------------------------------- submissions
 
-    /** Applies one submission: each unlinked transfer alone, each linked group all or none. */
-    List<TransferResult> submit(List<TransferRequest> requests) {
+    /**
+     * Applies one submission: each unlinked transfer alone, each linked group all or none. A
+     * client's ({@code system} false) may not use reserved ids and is held to the token limits
+     * and memory bounds; the system's (deposits, escapes, payouts) is not.
+     */
+    List<TransferResult> submit(List<TransferRequest> requests, boolean system) {
+        this.system = system;
         int n = requests.size();
         TransferResult[] results = new TransferResult[n];
         int start = 0;
@@ -138,7 +153,7 @@ final class Group {
             start = end + 1;
         }
         for (int k = 0; k < n; k++) {
-            if (!results[k].committed()) {
+            if (!results[k].committed() && results[k] != TransferResult.RESERVED_ID) {
                 rejected.add(requests.get(k).id());
             }
         }
@@ -189,6 +204,10 @@ final class Group {
     }
 
     private TransferResult apply(TransferRequest request, TransferId linkGroup) {
+        if (!system && (request.id().isReserved()
+                || (request.pendingId() != null && request.pendingId().isReserved()))) {
+            return TransferResult.RESERVED_ID;
+        }
         ExistingTransfer previous = written.get(request.id());
         if (previous == null) {
             previous = committed.get(request.id());
@@ -202,7 +221,7 @@ final class Group {
             // The id of an open (so committed) pending transfer: judge it against the stored one.
             throw new DuplicateIdException();
         }
-        if (request.reference() != null && request.reference().length() > TransferRequest.MAX_REFERENCE_LENGTH) {
+        if (!TransferRequest.isValidReference(request.reference())) {
             return TransferResult.INVALID_REFERENCE;
         }
         return switch (request.kind()) {
@@ -218,6 +237,10 @@ final class Group {
             return TransferResult.INVALID_AMOUNT;
         }
         Address token = request.debit().token();
+        if (Address.ZERO.equals(token) || Address.ZERO.equals(request.debit().owner())
+                || Address.ZERO.equals(request.credit().owner())) {
+            return TransferResult.INVALID_ADDRESS;
+        }
         if (!token.equals(request.credit().token())) {
             return TransferResult.ACCOUNT_TOKEN_MISMATCH;
         }
@@ -232,11 +255,30 @@ final class Group {
                 || request.timeoutSeconds() > maxTimeoutSeconds)) {
             return TransferResult.INVALID_TIMEOUT;
         }
+        TokenLimits limits = config.limits(token);
+        if (!system && amount.compareTo(limits.maxTransfer()) > 0) {
+            return TransferResult.AMOUNT_EXCEEDS_LIMIT;
+        }
         Account debit = state.accounts.get(request.debit());
         if (debit == null || !debit.canSpend(amount)) {
             return TransferResult.INSUFFICIENT_FUNDS;
         }
         Account credit = state.accounts.get(request.credit());
+        if (!system) {
+            if (request.credit().kind() == AccountKind.USER) {
+                BigInteger after = credit == null ? amount
+                        : credit.creditsPosted.add(credit.creditsPending).subtract(credit.debitsPosted).add(amount);
+                if (after.compareTo(limits.maxBalance()) > 0) {
+                    return TransferResult.BALANCE_EXCEEDS_LIMIT;
+                }
+            }
+            if (credit == null && state.accounts.size() >= config.maxAccounts()) {
+                return TransferResult.TOO_MANY_ACCOUNTS;
+            }
+            if (pending && state.openPendings.size() >= config.maxOpenPendings()) {
+                return TransferResult.TOO_MANY_PENDING;
+            }
+        }
         if (credit == null) {
             credit = openAccount(request.credit(), "first credit, transfer " + request.id());
         }
@@ -347,10 +389,10 @@ final class Group {
     int expire(List<OpenPending> candidates) {
         int expired = 0;
         for (OpenPending hold : candidates) {
-            TransferId id = expireId(hold.id());
-            if (!state.openPendings.containsKey(hold.id()) || written.containsKey(id) || committed.containsKey(id)) {
+            if (!state.openPendings.containsKey(hold.id())) {
                 continue;
             }
+            TransferId id = expireId(state.nextSeq);
             release(hold, TransferKind.EXPIRE, hold.amount());
             addRow(new TransferRow(id, 0, TransferKind.EXPIRE, hold.debit().id, hold.credit().id,
                     hold.debit().key.token(), hold.amount(), hold.id(), null, null, null, "timeout", at),

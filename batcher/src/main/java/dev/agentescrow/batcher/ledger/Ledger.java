@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 
 /**
@@ -107,8 +109,30 @@ public final class Ledger implements AutoCloseable {
                 metrics.failed();
             }
         });
-        writer.enqueue(new Command.Submit(copy, future));
+        writer.enqueue(new Command.Submit(copy, false, future));
         return future;
+    }
+
+    /**
+     * Submits the batcher's own transfers (deposits and escapes booked from the vault's events,
+     * payouts of settled batches): their ids are in the reserved namespace ({@link TransferId#reserved})
+     * and they are not held to client limits. Only the batcher's components call this; client
+     * entry points ({@link #submit}, {@link #submitAsync}, {@link #submitInputs}) refuse reserved
+     * ids with {@link TransferResult#RESERVED_ID}.
+     */
+    public List<TransferResult> submitSystem(List<TransferRequest> requests) {
+        List<TransferRequest> copy = List.copyOf(requests);
+        if (copy.size() > config.maxSubmissionSize()) {
+            throw new IllegalArgumentException("at most " + config.maxSubmissionSize() + " transfers per submission");
+        }
+        if (copy.isEmpty()) {
+            return List.of();
+        }
+        CompletableFuture<List<TransferResult>> future = new CompletableFuture<>();
+        writer.enqueue(new Command.Submit(copy, true, future));
+        List<TransferResult> results = await(future);
+        metrics.recorded(results);
+        return results;
     }
 
     /** Submits transfers and waits until they are committed. */
@@ -224,14 +248,21 @@ public final class Ledger implements AutoCloseable {
         }
     }
 
-    private static <T> T await(CompletableFuture<T> future) {
+    /** Waits for {@code future} at most the configured request timeout (F5: no wait without a deadline). */
+    private <T> T await(CompletableFuture<T> future) {
         try {
-            return future.join();
-        } catch (CompletionException e) {
+            return future.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof LedgerException failure) {
                 throw failure;
             }
             throw new LedgerException("ledger request failed", e.getCause());
+        } catch (TimeoutException e) {
+            throw new LedgerException("no answer from the ledger within " + config.requestTimeout()
+                    + "; the request may still commit: resubmit with the same ids to learn its result", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LedgerException("interrupted while waiting for the ledger", e);
         }
     }
 }

@@ -1,7 +1,9 @@
 package dev.agentescrow.batcher.ledger;
 
 import dev.agentescrow.batcher.db.DatabaseConfig;
+import dev.agentescrow.chain.Address;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -16,6 +18,14 @@ import java.util.Objects;
  * @param advisoryLockKey      PostgreSQL advisory lock that makes the writer the only one
  * @param checkpointEveryGroups  write the touched accounts' totals every this many groups
  * @param checkpointMaxAccounts  or as soon as this many accounts were touched since the last one
+ * @param requestTimeout       how long a blocking call ({@code submit}, {@code expirePending},
+ *                             {@code registerToken}) waits for its result before it fails
+ * @param maxAccounts          accounts held in memory; a client transfer that would open one more
+ *                             gets {@link TransferResult#TOO_MANY_ACCOUNTS}
+ * @param maxOpenPendings      open holds held in memory; a client hold beyond gets
+ *                             {@link TransferResult#TOO_MANY_PENDING}
+ * @param defaultLimits        limits of client transfers in tokens not in {@code tokenLimits}
+ * @param tokenLimits          limits of client transfers per token
  */
 public record LedgerConfig(
         DatabaseConfig database,
@@ -26,13 +36,26 @@ public record LedgerConfig(
         Duration enqueueTimeout,
         long advisoryLockKey,
         int checkpointEveryGroups,
-        int checkpointMaxAccounts) {
+        int checkpointMaxAccounts,
+        Duration requestTimeout,
+        int maxAccounts,
+        int maxOpenPendings,
+        TokenLimits defaultLimits,
+        Map<Address, TokenLimits> tokenLimits) {
 
     public static final long DEFAULT_ADVISORY_LOCK_KEY = 0x4C45444745520001L;
 
     public LedgerConfig {
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(enqueueTimeout, "enqueueTimeout");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(defaultLimits, "defaultLimits");
+        tokenLimits = Map.copyOf(tokenLimits);
+        positive(maxAccounts, "maxAccounts");
+        positive(maxOpenPendings, "maxOpenPendings");
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new IllegalArgumentException("requestTimeout must be positive");
+        }
         positive(queueCapacity, "queueCapacity");
         positive(maxGroupSize, "maxGroupSize");
         positive(maxSubmissionSize, "maxSubmissionSize");
@@ -48,16 +71,56 @@ public record LedgerConfig(
 
     /**
      * Defaults: 65,536 queued submissions, groups of at most 4,096 transfers, submissions of at
-     * most 1,024, holds of at most 30 days, a checkpoint every 250 groups or 20,000 accounts.
+     * most 1,024, holds of at most 30 days, a checkpoint every 250 groups or 20,000 accounts,
+     * requests that wait at most 60 s, at most 10 million accounts and 1 million open holds, and
+     * every token limited to the vault's cap.
      */
     public static LedgerConfig defaults(DatabaseConfig database) {
         return new LedgerConfig(database, 65_536, 4_096, 1_024, 30L * 24 * 3600, Duration.ofSeconds(5),
                 DEFAULT_ADVISORY_LOCK_KEY, 250, 20_000);
     }
 
+    /** The original settings with the defaults of the later ones (timeout, memory bounds, limits). */
+    public LedgerConfig(DatabaseConfig database, int queueCapacity, int maxGroupSize, int maxSubmissionSize,
+            long maxTimeoutSeconds, Duration enqueueTimeout, long advisoryLockKey, int checkpointEveryGroups,
+            int checkpointMaxAccounts) {
+        this(database, queueCapacity, maxGroupSize, maxSubmissionSize, maxTimeoutSeconds, enqueueTimeout,
+                advisoryLockKey, checkpointEveryGroups, checkpointMaxAccounts, Duration.ofSeconds(60), 10_000_000,
+                1_000_000, TokenLimits.VAULT, Map.of());
+    }
+
     public LedgerConfig withCheckpointEveryGroups(int groups) {
         return new LedgerConfig(database, queueCapacity, maxGroupSize, maxSubmissionSize, maxTimeoutSeconds,
-                enqueueTimeout, advisoryLockKey, groups, checkpointMaxAccounts);
+                enqueueTimeout, advisoryLockKey, groups, checkpointMaxAccounts, requestTimeout, maxAccounts,
+                maxOpenPendings, defaultLimits, tokenLimits);
+    }
+
+    /** These settings with {@code limits} for client transfers in {@code token}. */
+    public LedgerConfig withTokenLimits(Address token, TokenLimits limits) {
+        Map<Address, TokenLimits> next = new java.util.HashMap<>(tokenLimits);
+        next.put(Objects.requireNonNull(token, "token"), Objects.requireNonNull(limits, "limits"));
+        return new LedgerConfig(database, queueCapacity, maxGroupSize, maxSubmissionSize, maxTimeoutSeconds,
+                enqueueTimeout, advisoryLockKey, checkpointEveryGroups, checkpointMaxAccounts, requestTimeout,
+                maxAccounts, maxOpenPendings, defaultLimits, next);
+    }
+
+    /** These settings with other bounds on what the writer holds in memory. */
+    public LedgerConfig withMemoryBounds(int accounts, int openPendings) {
+        return new LedgerConfig(database, queueCapacity, maxGroupSize, maxSubmissionSize, maxTimeoutSeconds,
+                enqueueTimeout, advisoryLockKey, checkpointEveryGroups, checkpointMaxAccounts, requestTimeout,
+                accounts, openPendings, defaultLimits, tokenLimits);
+    }
+
+    /** These settings with another deadline for blocking calls. */
+    public LedgerConfig withRequestTimeout(Duration timeout) {
+        return new LedgerConfig(database, queueCapacity, maxGroupSize, maxSubmissionSize, maxTimeoutSeconds,
+                enqueueTimeout, advisoryLockKey, checkpointEveryGroups, checkpointMaxAccounts, timeout,
+                maxAccounts, maxOpenPendings, defaultLimits, tokenLimits);
+    }
+
+    /** The limits of client transfers in {@code token}. */
+    public TokenLimits limits(Address token) {
+        return tokenLimits.getOrDefault(token, defaultLimits);
     }
 
     private static void positive(int value, String name) {

@@ -15,8 +15,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +48,12 @@ final class LedgerWriter implements Runnable {
     private final LedgerStore store = new LedgerStore();
     private final BlockingQueue<Command> queue;
     private final Thread thread;
+    /**
+     * Completes the callers' futures, so that no caller's callback runs on the writer thread (F5):
+     * a callback that submits again and waits would otherwise wait for itself. One virtual thread
+     * per completion, so a callback that blocks holds up nobody else.
+     */
+    private final ExecutorService completer = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running = true;
     private Command carried;
     private Connection connection;
@@ -100,6 +110,7 @@ final class LedgerWriter implements Runnable {
         }
         failQueued(new LedgerException("ledger is closed"));
         closeConnection();
+        completer.shutdown();
     }
 
     @Override
@@ -148,12 +159,72 @@ final class LedgerWriter implements Runnable {
                 completions = attempt(commands, true);
             }
             FailPoints.reached("ledger.after-commit");
-            completions.forEach(Runnable::run);
+            completions.forEach(this::complete);
+        } catch (GroupWriteFailed e) {
+            // One submission's rows broke the write (F3): nothing was written and the state is
+            // undone; write the halves apart so that only the bad submission fails.
+            if (commands.size() == 1) {
+                LOG.error("a submission could not be written; it alone fails", e);
+                fail(commands, new LedgerException("ledger could not write this submission", e));
+            } else {
+                LOG.warn("a group of {} commands could not be written; writing its halves apart", commands.size(), e);
+                int half = commands.size() / 2;
+                process(commands.subList(0, half));
+                process(commands.subList(half, commands.size()));
+            }
         } catch (SQLException | RuntimeException e) {
             LOG.error("ledger group of {} commands failed; reloading state from the database", commands.size(), e);
-            LedgerException failure = new LedgerException("ledger commit failed", e);
-            commands.forEach(command -> command.future().completeExceptionally(failure));
+            fail(commands, new LedgerException("ledger commit failed", e));
             reload();
+        }
+    }
+
+    /** Fails the commands' futures off the writer thread (a caller's callback never runs on it). */
+    private void fail(List<Command> commands, LedgerException failure) {
+        for (Command command : commands) {
+            complete(() -> command.future().completeExceptionally(failure));
+        }
+    }
+
+    /** Runs a completion on its own virtual thread; after {@link #stop()} (writer outlived the join) inline. */
+    private void complete(Runnable completion) {
+        try {
+            completer.execute(completion);
+        } catch (RejectedExecutionException e) {
+            completion.run();
+        }
+    }
+
+    /** A duplicate key on the transfers' primary key, by constraint name (not by message text). */
+    private static boolean isDuplicateTransferId(SQLException e) {
+        if (!DUPLICATE_KEY.equals(e.getSQLState())) {
+            return false;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof PSQLException p && p.getServerErrorMessage() != null) {
+                return PK.equals(p.getServerErrorMessage().getConstraint());
+            }
+        }
+        return false;
+    }
+
+    /** SQL state class 08 (connection exception), or the connection is gone: nothing to isolate. */
+    private boolean isConnectionFailure(SQLException e) {
+        String state = e.getSQLState();
+        if (state != null && state.startsWith("08")) {
+            return true;
+        }
+        try {
+            return connection.isClosed() || !connection.isValid(5);
+        } catch (SQLException ignored) {
+            return true;
+        }
+    }
+
+    /** A group's write failed for a reason in its rows; the state is already undone. */
+    private static final class GroupWriteFailed extends RuntimeException {
+        GroupWriteFailed(SQLException cause) {
+            super("writing the group failed: " + cause.getMessage(), cause);
         }
     }
 
@@ -185,18 +256,14 @@ final class LedgerWriter implements Runnable {
                         }
                     }
                 }
-                case Command.Expire expire -> {
-                    List<OpenPending> due = Group.expiryCandidates(state, at, expire.limit());
-                    expiries.add(due);
-                    due.forEach(hold -> ids.add(Group.expireId(hold.id())));
-                }
+                case Command.Expire expire -> expiries.add(Group.expiryCandidates(state, at, expire.limit()));
                 case Command.RegisterToken ignored -> expiries.add(List.of());
             }
         }
         long t0 = System.nanoTime();
         Map<TransferId, ExistingTransfer> committed = lookUp ? store.findTransfers(connection, ids) : Map.of();
         Map<TransferId, TransferKind> resolutions = store.findResolutions(connection, closedPendings);
-        Group group = new Group(state, at, config.maxTimeoutSeconds(), lookUp, committed, resolutions);
+        Group group = new Group(state, at, config, lookUp, committed, resolutions);
         try {
             apply(group, commands, expiries, completions);
         } catch (DuplicateIdException e) {
@@ -223,12 +290,17 @@ final class LedgerWriter implements Runnable {
                 store.write(connection, group.toWrite(sinceCheckpoint, checkpoint));
             }
         } catch (SQLException e) {
-            if (!lookUp && DUPLICATE_KEY.equals(e.getSQLState()) && String.valueOf(e.getMessage()).contains(PK)) {
-                connection.rollback();
+            connection.rollback();
+            if (!lookUp && isDuplicateTransferId(e)) {
                 group.undoAll();
                 throw new DuplicateIdException();
             }
-            throw e;
+            if (isConnectionFailure(e)) {
+                throw e;
+            }
+            // Something in this group's rows: undo it in memory so that its commands can be tried apart.
+            group.undoAll();
+            throw new GroupWriteFailed(e);
         }
         long t2 = System.nanoTime();
         connection.commit();
@@ -254,7 +326,7 @@ final class LedgerWriter implements Runnable {
         for (Command command : commands) {
             switch (command) {
                 case Command.Submit submit -> {
-                    List<TransferResult> results = group.submit(submit.requests());
+                    List<TransferResult> results = group.submit(submit.requests(), submit.system());
                     completions.add(() -> submit.future().complete(results));
                 }
                 case Command.Expire expire -> {

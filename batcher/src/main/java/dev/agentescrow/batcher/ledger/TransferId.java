@@ -10,9 +10,68 @@ import java.util.UUID;
  * A client-supplied 128-bit transfer id, unsigned; it is the transfer's idempotency key. Stored
  * as a PostgreSQL {@code uuid} (the same 16 bytes); as a {@code bytes32} (the on-chain Merkle
  * leaf) it is left-padded with zeros.
+ *
+ * <p><b>Reserved namespace.</b> Ids whose top 32 bits are all ones ({@code ffffffff-...}) are
+ * reserved for ids the system derives (expiries, deposits, escapes, payouts; see
+ * {@link #reserved}). Every client entry point refuses them with {@link TransferResult#RESERVED_ID},
+ * so no client can take an id the system will need later. No id a client makes by counting can
+ * fall in it, and a random one does with probability 2^-32 (and is then told so, never booked).
  */
 public record TransferId(long high, long low) implements Comparable<TransferId> {
     private static final BigInteger MAX = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+    private static final long RESERVED_PREFIX = 0xFFFFFFFFL;
+
+    /** Which part of the system derived a reserved id: the byte after the reserved prefix. */
+    public enum Domain {
+        /** The EXPIRE transfer of a hold: the low 64 bits are its sequence number. */
+        EXPIRE(1),
+        /** A vault deposit booked from a log: 88 bits of keccak256(txHash || logIndex). */
+        DEPOSIT(2),
+        /** An escape withdrawal booked from a log, like a deposit. */
+        ESCAPE(3),
+        /** The payout of a settled withdrawal: the low 64 bits are the withdrawal's sequence number. */
+        PAYOUT(4),
+        /** The withdrawal that books a forced-withdrawal request: 88 bits of a hash of the request. */
+        FORCED_WITHDRAWAL(5);
+
+        final int tag;
+
+        Domain(int tag) {
+            this.tag = tag;
+        }
+    }
+
+    /**
+     * A reserved id: the prefix {@code ffffffff}, the domain's byte, then 88 bits of {@code body}
+     * (its low 11 bytes, big-endian). Different domains never collide, and within a domain ids
+     * built from a unique 64-bit number (a sequence number) never collide.
+     */
+    public static TransferId reserved(Domain domain, byte[] body) {
+        Objects.requireNonNull(domain, "domain");
+        if (body.length < 11) {
+            throw new IllegalArgumentException("a reserved id needs 11 bytes of body");
+        }
+        long high = (RESERVED_PREFIX << 32) | ((long) domain.tag << 24);
+        int from = body.length - 11;
+        for (int i = 0; i < 3; i++) {
+            high |= (body[from + i] & 0xFFL) << (16 - 8 * i);
+        }
+        long low = 0;
+        for (int i = 3; i < 11; i++) {
+            low = (low << 8) | (body[from + i] & 0xFFL);
+        }
+        return new TransferId(high, low);
+    }
+
+    /** A reserved id of {@code domain} whose low 64 bits are {@code number} (e.g. a sequence number). */
+    public static TransferId reserved(Domain domain, long number) {
+        return new TransferId((RESERVED_PREFIX << 32) | ((long) domain.tag << 24), number);
+    }
+
+    /** Whether this id is in the namespace only the system may use. */
+    public boolean isReserved() {
+        return (high >>> 32) == RESERVED_PREFIX;
+    }
 
     /** The id as an unsigned 128-bit integer: 0 to 2^128 - 1. */
     public static TransferId of(BigInteger value) {

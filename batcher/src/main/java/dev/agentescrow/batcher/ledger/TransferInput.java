@@ -10,9 +10,10 @@ import java.util.Locale;
  * {@link TransferRequest} or into the result code that says what is wrong, never an exception.
  *
  * @param kind    SINGLE (default when null), PENDING, POST or VOID
- * @param debit   payer: an address (user account) or a system account name (CUSTODY, FEES,
- *                ESCROW, PAYOUTS); ignored for POST and VOID
- * @param credit  payee, like {@code debit}
+ * @param debit   payer: a user's address; never a system account (a client cannot spend the
+ *                system's money: {@link TransferResult#SYSTEM_ACCOUNT}); ignored for POST and VOID
+ * @param credit  payee: a user's address or a system account name (FEES, ESCROW, PAYOUTS; not
+ *                CUSTODY, which only the vault's events move)
  * @param token   the token address (SINGLE, PENDING)
  * @param amount  decimal base units; for POST null means the full pending amount
  */
@@ -50,7 +51,10 @@ public record TransferInput(
             return error(TransferResult.INVALID_KIND);
         }
         TransferId transferId = TransferId.parse(id);
-        if (reference != null && reference.length() > TransferRequest.MAX_REFERENCE_LENGTH) {
+        if (transferId.isReserved()) {
+            return error(TransferResult.RESERVED_ID);
+        }
+        if (!TransferRequest.isValidReference(reference)) {
             return error(TransferResult.INVALID_REFERENCE);
         }
         return switch (parsedKind) {
@@ -61,7 +65,7 @@ public record TransferInput(
     }
 
     private Parsed parseMovement(TransferId transferId, TransferKind parsedKind) {
-        if (!Address.isValid(token)) {
+        if (!Address.isValid(token) || Address.ZERO.equals(Address.of(token))) {
             return error(TransferResult.INVALID_ADDRESS);
         }
         Address tokenAddress = Address.of(token);
@@ -72,6 +76,9 @@ public record TransferInput(
             creditKey = account(credit, tokenAddress);
         } catch (InvalidAccount e) {
             return error(e.result);
+        }
+        if (debitKey.kind().isSystem() || creditKey.kind() == AccountKind.CUSTODY) {
+            return error(TransferResult.SYSTEM_ACCOUNT);
         }
         TransferResult amountError = amountError(amount);
         if (amountError != null) {
@@ -86,13 +93,16 @@ public record TransferInput(
         } else if (timeoutSeconds != null) {
             return error(TransferResult.INVALID_TIMEOUT);
         }
-        Amount value = Amount.parse(amount);
+        Amount value = new Amount(new BigInteger(amount));
         return ok(new TransferRequest(transferId, parsedKind, debitKey, creditKey, value, null, timeout, reference, linked));
     }
 
     private Parsed parseResolution(TransferId transferId, TransferKind parsedKind) {
         if (!TransferId.isValid(pendingId)) {
             return error(TransferResult.INVALID_ID);
+        }
+        if (TransferId.parse(pendingId).isReserved()) {
+            return error(TransferResult.RESERVED_ID);
         }
         if (timeoutSeconds != null) {
             return error(TransferResult.INVALID_TIMEOUT);
@@ -103,7 +113,7 @@ public record TransferInput(
             if (amountError != null) {
                 return error(amountError);
             }
-            value = Amount.parse(amount);
+            value = new Amount(new BigInteger(amount));
         } else if (parsedKind == TransferKind.VOID && amount != null) {
             return error(TransferResult.INVALID_AMOUNT);
         }
@@ -111,7 +121,10 @@ public record TransferInput(
                 reference, linked));
     }
 
-    /** The result for an amount string that is not in (0, 2^256 - 1], or null if it is. */
+    /**
+     * The result for an amount string that is not in (0, 2^256 - 1], or null if it is. Leading
+     * zeros are allowed (F10); at most 100 digits are read.
+     */
     static TransferResult amountError(String text) {
         if (text == null || !text.matches("-?[0-9]{1,100}")) {
             return TransferResult.INVALID_AMOUNT;
@@ -131,7 +144,7 @@ public record TransferInput(
             throw new InvalidAccount(TransferResult.INVALID_ADDRESS);
         }
         if (name.startsWith("0x") || name.startsWith("0X")) {
-            if (!Address.isValid(name)) {
+            if (!Address.isValid(name) || Address.ZERO.equals(Address.of(name))) {
                 throw new InvalidAccount(TransferResult.INVALID_ADDRESS);
             }
             return AccountKey.user(Address.of(name), tokenAddress);

@@ -29,6 +29,35 @@ public record TransferRequest(
 
     public static final int MAX_REFERENCE_LENGTH = 128;
 
+    /**
+     * Whether {@code reference} may be stored: null, or at most 128 characters with no control
+     * character (NUL and the like, which PostgreSQL text refuses or a reader misreads) and no
+     * unpaired surrogate (not encodable as UTF-8).
+     */
+    public static boolean isValidReference(String reference) {
+        if (reference == null) {
+            return true;
+        }
+        if (reference.length() > MAX_REFERENCE_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < reference.length(); i++) {
+            char ch = reference.charAt(i);
+            if (Character.isISOControl(ch)) {
+                return false;
+            }
+            if (Character.isHighSurrogate(ch)) {
+                if (i + 1 >= reference.length() || !Character.isLowSurrogate(reference.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(ch)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public TransferRequest {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(kind, "kind");

@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.reconcile;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,16 +16,40 @@ import java.util.Map;
 public interface ExpectedBalances {
     Map<Address, BigInteger> expectedSettled(Address token);
 
+    /** Disagreements the ledger shows by itself, e.g. a transfer settled by two batches (F2). */
+    default List<Mismatch> ledgerMismatches(Address token) {
+        return List.of();
+    }
+
+    /** Movements of {@code token} taken out of settlement (quarantined), counted in every report. */
+    default long quarantined(Address token) {
+        return 0;
+    }
+
     /**
      * These expectations plus {@code inFlight}'s, address by address: for custody changes that are
      * on chain but not in the ledger yet (a deposit waiting for its confirmations), so that they
      * are not reported as mismatches.
      */
     default ExpectedBalances plus(ExpectedBalances inFlight) {
-        return token -> {
-            Map<Address, BigInteger> sum = new HashMap<>(expectedSettled(token));
-            inFlight.expectedSettled(token).forEach((address, delta) -> sum.merge(address, delta, BigInteger::add));
-            return sum;
+        ExpectedBalances self = this;
+        return new ExpectedBalances() {
+            @Override
+            public Map<Address, BigInteger> expectedSettled(Address token) {
+                Map<Address, BigInteger> sum = new HashMap<>(self.expectedSettled(token));
+                inFlight.expectedSettled(token).forEach((address, delta) -> sum.merge(address, delta, BigInteger::add));
+                return sum;
+            }
+
+            @Override
+            public List<Mismatch> ledgerMismatches(Address token) {
+                return self.ledgerMismatches(token);
+            }
+
+            @Override
+            public long quarantined(Address token) {
+                return self.quarantined(token);
+            }
         };
     }
 }

@@ -3,7 +3,6 @@ package dev.agentescrow.batcher.reconcile;
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainClient;
-import dev.agentescrow.chain.Erc20Token;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.vault.VaultPayout;
 import io.micrometer.core.instrument.Counter;
@@ -15,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -64,11 +62,14 @@ public final class Reconciler {
 
     /** Reconciles {@code tokens} now. */
     public ReconciliationReport reconcile(List<Address> tokens) {
-        List<Address> accounts = registeredAccounts();
-        List<VaultPayout> payouts = rpc.call(() -> vault.payoutsBetween(vaultDeploymentBlock, client.blockNumber()));
+        // Every chain read of a run is pinned to one block and batched (F6).
+        long block = rpc.call(client::blockNumber);
+        PinnedVaultReads reads = new PinnedVaultReads(client, vault.address(), block);
+        List<Address> accounts = rpc.call(() -> reads.registeredAccounts(MAX_ACCOUNTS));
+        List<VaultPayout> payouts = rpc.call(() -> vault.payoutsBetween(vaultDeploymentBlock, block));
         List<ReconciliationReport.TokenReport> reports = new ArrayList<>();
         for (Address token : tokens) {
-            reports.add(reconcileToken(token, accounts, payouts));
+            reports.add(reconcileToken(token, accounts, payouts, reads));
         }
         ReconciliationReport report = new ReconciliationReport(clock.instant(), reports);
         List<Mismatch> mismatches = report.mismatches();
@@ -83,25 +84,32 @@ public final class Reconciler {
     }
 
     private ReconciliationReport.TokenReport reconcileToken(Address token, List<Address> accounts,
-                                                            List<VaultPayout> payouts) {
+                                                            List<VaultPayout> payouts, PinnedVaultReads reads) {
         Map<Address, BigInteger> expected = ledger.expectedSettled(token);
         Map<Address, BigInteger> onChain = new HashMap<>();
         TreeSet<Address> checked = new TreeSet<>(accounts);
         checked.addAll(expected.keySet());
-        for (Address account : checked) {
-            onChain.put(account, rpc.call(() -> vault.settledBalance(token, account)).baseUnits());
+        List<Address> checkedList = List.copyOf(checked);
+        List<BigInteger> balances = rpc.call(() -> reads.settledBalances(token, checkedList));
+        for (int i = 0; i < checkedList.size(); i++) {
+            onChain.put(checkedList.get(i), balances.get(i));
         }
         BigInteger settledSum = onChain.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
-        BigInteger pendingSum = payouts.stream()
+        List<Address> deferred = payouts.stream()
                 .filter(p -> p.token().equals(token) && p.outcome() == VaultPayout.Outcome.DEFERRED)
-                .map(VaultPayout::recipient).distinct()
-                .map(recipient -> rpc.call(() -> vault.pendingPayout(token, recipient)).baseUnits())
+                .map(VaultPayout::recipient).distinct().toList();
+        BigInteger pendingSum = rpc.call(() -> reads.pendingPayouts(token, deferred)).stream()
                 .reduce(BigInteger.ZERO, BigInteger::add);
-        BigInteger vaultBalance = rpc.call(() -> new Erc20Token(client, token).balanceOf(vault.address())).baseUnits();
+        BigInteger vaultBalance = rpc.call(() -> reads.tokenBalance(token));
 
-        List<Mismatch> mismatches = new ArrayList<>();
-        if (!vaultBalance.equals(settledSum.add(pendingSum))) {
-            mismatches.add(new Mismatch.Custody(token, vaultBalance, settledSum.add(pendingSum)));
+        List<Mismatch> mismatches = new ArrayList<>(ledger.ledgerMismatches(token));
+        // Anyone can send the vault tokens: more than it owes is a surplus (reported), less a mismatch.
+        BigInteger owed = settledSum.add(pendingSum);
+        BigInteger surplus = vaultBalance.subtract(owed).max(BigInteger.ZERO);
+        if (vaultBalance.compareTo(owed) < 0) {
+            mismatches.add(new Mismatch.Custody(token, vaultBalance, owed));
+        } else if (surplus.signum() > 0) {
+            log.info("vault holds {} of token {} beyond what it owes (donations)", surplus, token);
         }
         for (Address account : checked) {
             BigInteger want = expected.getOrDefault(account, BigInteger.ZERO);
@@ -111,19 +119,6 @@ public final class Reconciler {
             }
         }
         return new ReconciliationReport.TokenReport(token, vaultBalance, settledSum, pendingSum, checked.size(),
-                mismatches);
-    }
-
-    private List<Address> registeredAccounts() {
-        List<Address> accounts = new ArrayList<>();
-        for (long id = 1; id <= MAX_ACCOUNTS; id++) {
-            long accountId = id;
-            Optional<Address> account = rpc.call(() -> vault.accountWithId(accountId));
-            if (account.isEmpty()) {
-                return accounts;
-            }
-            accounts.add(account.get());
-        }
-        throw new IllegalStateException("the vault has more than " + MAX_ACCOUNTS + " accounts; reconcile in parts");
+                mismatches, surplus, ledger.quarantined(token));
     }
 }

@@ -70,6 +70,9 @@ import org.web3j.crypto.Credentials;
  * be reached.
  */
 public final class Batcher implements AutoCloseable {
+    /** The operator's ETH below which {@code settlement.operator.balance.low} is raised: 0.05 ETH. */
+    static final java.math.BigInteger LOW_OPERATOR_BALANCE_WEI = new java.math.BigInteger("50000000000000000");
+
     private static final Logger log = LoggerFactory.getLogger(Batcher.class);
     static final int MAX_TICKS_PER_TURN = 32;
     private static final int MAX_EXPIRE_ROUNDS_PER_TURN = 64;
@@ -136,8 +139,9 @@ public final class Batcher implements AutoCloseable {
             BatchSubmitter submitter = new BatchSubmitter(chain, store, store,
                     new PostgresAdvisoryLock(database.dataSource()),
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
-                    BatchPlanner.withDefaults(), new SettlementMetrics(registry),
-                    new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
+                    BatchPlanner.withDefaults(), new SettlementMetrics(registry)
+                            .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
+                    1, new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
                     new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
                     config.vaultDeploymentBlock(), clock, registry);

@@ -4,6 +4,7 @@ import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.chain.MinedReceipt;
 import dev.agentescrow.chain.PreparedTransaction;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -28,8 +29,19 @@ public interface BatchStore {
     /** The batch was applied by the successful transaction {@code receipt}. */
     SettlementBatchRecord markConfirmed(long batchId, MinedReceipt receipt);
 
-    /** The batch was refused; call after {@link SettlementSource#release}. */
+    /** The batch was refused and nothing is quarantined: as {@link #refuse} with no culprits. */
     SettlementBatchRecord markReverted(long batchId, String reason);
+
+    /**
+     * The vault refused the batch. In one atomic step: quarantines {@code culprits} (transfer id ->
+     * reason), releases the batch's other movements to settle again, drops its claims and marks
+     * the row REVERTED. Never in parts: a crash between them would leave an open row whose
+     * movements are free to settle in another batch as well (F2).
+     */
+    SettlementBatchRecord refuse(long batchId, String reason, Map<SettlementTransferId, String> culprits);
+
+    /** Whether the open row of {@code batchId} holds the claim of every movement it names; checked before signing. */
+    boolean holdsClaims(long batchId);
 
     /** Rows that are neither confirmed nor reverted, by ascending batch id (at most one in practice). */
     List<SettlementBatchRecord> openBatches();

@@ -15,6 +15,7 @@ import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,7 @@ public final class BatchSubmitter {
     private final BatchPlanner planner;
     private final SettlementMetrics metrics;
     private final BatchAmendment amendment;
+    private final int confirmationDepth;
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner) {
@@ -69,16 +71,33 @@ public final class BatchSubmitter {
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics) {
-        this(chain, store, source, lock, trigger, planner, metrics, BatchAmendment.NONE);
+        this(chain, store, source, lock, trigger, planner, metrics, 1, BatchAmendment.NONE);
     }
 
     /**
+     * @param confirmationDepth blocks a batch's receipt must be deep (1 = its own block is the head)
+     *                          before the batch is CONFIRMED and its payouts booked (F8); until then
+     *                          a tick answers {@link TickResult.Outcome#CONFIRMING}, and a reorg that
+     *                          drops the transaction makes the next tick broadcast the same bytes again
+     */
+    public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
+                          BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics,
+                          int confirmationDepth) {
+        this(chain, store, source, lock, trigger, planner, metrics, confirmationDepth, BatchAmendment.NONE);
+    }
+
+    /**
+     * @param confirmationDepth see above
      * @param amendment what turns a netted batch into the batch signed, from the chain's state
      *     (e.g. marking the payouts that serve forced withdrawals)
      */
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics,
-                          BatchAmendment amendment) {
+                          int confirmationDepth, BatchAmendment amendment) {
+        if (confirmationDepth < 1) {
+            throw new IllegalArgumentException("confirmationDepth must be at least 1: " + confirmationDepth);
+        }
+        this.confirmationDepth = confirmationDepth;
         this.amendment = Objects.requireNonNull(amendment, "amendment");
         this.chain = Objects.requireNonNull(chain, "chain");
         this.store = Objects.requireNonNull(store, "store");
@@ -192,6 +211,16 @@ public final class BatchSubmitter {
                 return vaultFrozen(record);
             }
             throw e;
+        }
+        if (!store.holdsClaims(record.batchId())) {
+            // Never sign a batch whose movements another batch may settle too (F2).
+            throw new SettlementInconsistencyException("batch " + record.batchId() + " does not hold the claims of "
+                    + "all its movements; refusing to sign it");
+        }
+        BigInteger operatorWei = rpc(() -> chain.client().nativeBalance(chain.operator().address()));
+        if (metrics.operatorBalance(operatorWei)) {
+            log.warn("operator {} holds only {} wei of ETH: below the alarm threshold; settlement will stop when "
+                    + "it cannot pay for gas", chain.operator().address(), operatorWei);
         }
         long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
         SettlementBatch signed = amendment.amend(record.batch());
@@ -365,6 +394,15 @@ public final class BatchSubmitter {
     }
 
     private TickResult confirm(SettlementBatchRecord record, MinedReceipt mined) {
+        if (confirmationDepth > 1) {
+            long head = rpc(chain.client()::blockNumber);
+            long depth = head - mined.blockNumber() + 1;
+            if (depth < confirmationDepth) {
+                log.info("batch {} mined in block {}, {} of {} confirmations", record.batchId(), mined.blockNumber(),
+                        depth, confirmationDepth);
+                return TickResult.of(TickResult.Outcome.CONFIRMING, record);
+            }
+        }
         FailPoints.reached("settlement.before-confirm");
         source.settled(record.batchId());
         store.markConfirmed(record.batchId(), mined);
@@ -380,13 +418,13 @@ public final class BatchSubmitter {
      */
     private TickResult refuse(SettlementBatchRecord record, String reason) {
         List<Quarantined> culprits = overdrafts(record.batch());
-        for (Quarantined culprit : culprits) {
-            source.quarantine(culprit.transferId(), culprit.reason());
-        }
-        source.release(record.batchId());
         String detail = culprits.isEmpty() ? reason + "; no movement overdraws a settled balance"
                 : reason + "; quarantined " + culprits;
-        store.markReverted(record.batchId(), detail);
+        Map<SettlementTransferId, String> quarantine = new LinkedHashMap<>();
+        culprits.forEach(culprit -> quarantine.putIfAbsent(culprit.transferId(), culprit.reason()));
+        FailPoints.reached("settlement.before-refuse");
+        store.refuse(record.batchId(), detail, quarantine);
+        FailPoints.reached("settlement.after-refuse");
         metrics.reverted(record.batchId(), culprits.size());
         log.error("batch {} refused: {}", record.batchId(), detail);
         return new TickResult(TickResult.Outcome.REVERTED, record.batchId(), record.batch().movementCount(),

@@ -1,11 +1,15 @@
 package dev.agentescrow.batcher.settlement;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.math.BigInteger;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -22,7 +26,11 @@ import java.util.function.LongSupplier;
  *       in this process (a batch confirmed after a restart has no sample);</li>
  *   <li>{@code settlement.movements.quarantined} (counter): movements taken out of settlement;</li>
  *   <li>{@code settlement.accounts.registered} (counter): accounts registered with the vault so
- *       that a batch could credit them.</li>
+ *       that a batch could credit them;</li>
+ *   <li>{@code settlement.operator.balance} (gauge, wei): the operator's ETH, read before each
+ *       batch is signed, and {@code settlement.operator.balance.low} (gauge, 1 or 0): whether it is
+ *       below the alarm threshold ({@link #withLowBalanceAlarm}; off by default). Alert on it: an
+ *       operator without ETH cannot settle, and forced withdrawals would miss their deadlines.</li>
  * </ul>
  */
 public final class SettlementMetrics {
@@ -35,6 +43,9 @@ public final class SettlementMetrics {
     private final Timer latency;
     private final Counter quarantined;
     private final Counter accountsRegistered;
+    private final AtomicReference<BigInteger> operatorBalance = new AtomicReference<>(BigInteger.ZERO);
+    private final AtomicInteger operatorBalanceLow = new AtomicInteger();
+    private volatile BigInteger lowBalanceWei = BigInteger.ZERO;
 
     public SettlementMetrics(MeterRegistry registry) {
         this(registry, System::nanoTime);
@@ -55,6 +66,24 @@ public final class SettlementMetrics {
                 .description("movements the vault refused, held back for a person to resolve").register(registry);
         this.accountsRegistered = Counter.builder("settlement.accounts.registered")
                 .description("accounts registered with the vault before a batch credited them").register(registry);
+        Gauge.builder("settlement.operator.balance", operatorBalance, balance -> balance.get().doubleValue())
+                .baseUnit("wei").description("the operator's ETH").register(registry);
+        Gauge.builder("settlement.operator.balance.low", operatorBalanceLow, AtomicInteger::get)
+                .description("1 while the operator's ETH is below the alarm threshold").register(registry);
+    }
+
+    /** Raises {@code settlement.operator.balance.low} whenever the operator holds less than {@code wei}. */
+    public SettlementMetrics withLowBalanceAlarm(BigInteger wei) {
+        this.lowBalanceWei = Objects.requireNonNull(wei, "wei");
+        return this;
+    }
+
+    /** Records the operator's ETH; returns whether it is below the alarm threshold. */
+    boolean operatorBalance(BigInteger wei) {
+        operatorBalance.set(wei);
+        boolean low = wei.compareTo(lowBalanceWei) < 0;
+        operatorBalanceLow.set(low ? 1 : 0);
+        return low;
     }
 
     /** Meters that go nowhere, for embedding without monitoring. */

@@ -25,6 +25,11 @@ public record TickResult(Outcome outcome, long batchId, int movements, int quara
         PENDING,
         /** The vault applied the batch. */
         CONFIRMED,
+        /**
+         * The batch's transaction is mined but not yet at the configured depth: nothing is booked;
+         * if a reorg drops it, the same signed bytes are broadcast again.
+         */
+        CONFIRMING,
         /** The vault refused the batch; its movements were released (and culprits quarantined). */
         REVERTED,
         /** The chain moved while preparing (another sender took the batch id or the nonce): try again next tick. */

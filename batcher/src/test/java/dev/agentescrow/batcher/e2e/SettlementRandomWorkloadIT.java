@@ -217,7 +217,7 @@ class SettlementRandomWorkloadIT {
                     .filter(d -> d.position().txHash().equals(receipt.txHash())).findFirst().orElseThrow();
             VaultIndexer.PollResult poll = indexer.poll();
             assertThat(poll.credited()).as("deposit credited once, seed %d", seed).isEqualTo(1);
-            List<TransferResult> expected = model.submit(List.of(TransferRequest.single(
+            List<TransferResult> expected = model.submitSystem(List.of(TransferRequest.single(
                     LedgerVaultEventSink.transferId(deposit.position()), AccountKey.custody(usd),
                     AccountKey.user(user.address(), usd), Amount.of(amount))), clock.instant());
             assertThat(expected).containsExactly(TransferResult.OK);

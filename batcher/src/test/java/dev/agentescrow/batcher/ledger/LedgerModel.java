@@ -101,7 +101,21 @@ public final class LedgerModel {
         return due.size();
     }
 
-    /** The results of one submission, applied to the model. */
+    /** The vault's cap on one balance, and so on client transfers and user balances: 2^85 - 1. */
+    static final BigInteger CAP = BigInteger.ONE.shiftLeft(85).subtract(BigInteger.ONE);
+    private boolean system;
+
+    /** The results of one submission of the batcher's own (reserved ids, no client limits). */
+    public List<TransferResult> submitSystem(List<TransferRequest> requests, Instant now) {
+        system = true;
+        try {
+            return submit(requests, now);
+        } finally {
+            system = false;
+        }
+    }
+
+    /** The results of one client submission, applied to the model. */
     public List<TransferResult> submit(List<TransferRequest> requests, Instant now) {
         List<TransferResult> results = new ArrayList<>();
         int i = 0;
@@ -157,12 +171,24 @@ public final class LedgerModel {
         return results;
     }
 
+    private static boolean reserved(TransferId id) {
+        return id != null && id.toBigInteger().shiftRight(96).intValue() == -1;
+    }
+
+    private static boolean badReference(String reference) {
+        return reference != null && (reference.length() > 128
+                || reference.chars().anyMatch(ch -> ch < 0x20 || (ch >= 0x7f && ch <= 0x9f)));
+    }
+
     private TransferResult apply(TransferRequest r, Instant now) {
+        if (!system && (reserved(r.id()) || reserved(r.pendingId()))) {
+            return TransferResult.RESERVED_ID;
+        }
         Content previous = committed.get(r.id());
         if (previous != null) {
             return same(r, previous) ? TransferResult.EXISTS : TransferResult.EXISTS_WITH_DIFFERENT_CONTENT;
         }
-        if (r.reference() != null && r.reference().length() > 128) {
+        if (badReference(r.reference())) {
             return TransferResult.INVALID_REFERENCE;
         }
         if (r.kind() == TransferKind.POST || r.kind() == TransferKind.VOID) {
@@ -171,6 +197,10 @@ public final class LedgerModel {
         BigInteger amount = r.amount().baseUnits();
         if (amount.signum() == 0) {
             return TransferResult.INVALID_AMOUNT;
+        }
+        Address zero = Address.of("0x" + "0".repeat(40));
+        if (zero.equals(r.debit().token()) || zero.equals(r.debit().owner()) || zero.equals(r.credit().owner())) {
+            return TransferResult.INVALID_ADDRESS;
         }
         if (!r.debit().token().equals(r.credit().token())) {
             return TransferResult.ACCOUNT_TOKEN_MISMATCH;
@@ -185,11 +215,20 @@ public final class LedgerModel {
         if (pending && (r.timeoutSeconds() <= 0 || r.timeoutSeconds() > maxTimeoutSeconds)) {
             return TransferResult.INVALID_TIMEOUT;
         }
+        if (!system && amount.compareTo(CAP) > 0) {
+            return TransferResult.AMOUNT_EXCEEDS_LIMIT;
+        }
         Totals debit = totals(r.debit());
         if (r.debit().kind() != AccountKind.CUSTODY && debit.available().compareTo(amount) < 0) {
             return TransferResult.INSUFFICIENT_FUNDS;
         }
         Totals credit = totals(r.credit());
+        if (!system) {
+            if (r.credit().kind() == AccountKind.USER
+                    && credit.cp().add(credit.cpe()).subtract(credit.dp()).add(amount).compareTo(CAP) > 0) {
+                return TransferResult.BALANCE_EXCEEDS_LIMIT;
+            }
+        }
         if (pending) {
             accounts.put(r.debit(), new Totals(debit.dp(), debit.cp(), debit.dpe().add(amount), debit.cpe()));
             accounts.put(r.credit(), new Totals(credit.dp(), credit.cp(), credit.dpe(), credit.cpe().add(amount)));

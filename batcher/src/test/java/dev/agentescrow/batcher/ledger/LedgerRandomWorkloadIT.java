@@ -184,7 +184,31 @@ class LedgerRandomWorkloadIT {
         return same ? request : request.withReference("changed");
     }
 
+    /**
+     * A hostile client (issue 10): ids in the reserved namespace (as an expiry, deposit or payout
+     * would have), control characters, the zero address, amounts past the vault's cap.
+     */
+    private TransferRequest hostile(AccountKey a, AccountKey b) {
+        Address zero = Address.of("0x" + "0".repeat(40));
+        TransferId.Domain[] domains = TransferId.Domain.values();
+        return switch (random.nextInt(7)) {
+            case 0 -> TransferRequest.single(TransferId.reserved(pick(List.of(domains)), random.nextInt(1_000)), a, b,
+                    Amount.of(1));
+            case 1 -> TransferRequest.voidPending(id(), TransferId.reserved(TransferId.Domain.EXPIRE, random.nextInt(50)));
+            case 2 -> TransferRequest.single(id(), a, b, Amount.of(1)).withReference(
+                    "x" + (char) random.nextInt(0x20) + "y");
+            case 3 -> TransferRequest.single(id(), a, AccountKey.user(zero, a.token()), Amount.of(1));
+            case 4 -> TransferRequest.single(id(), AccountKey.custody(a.token()), a,
+                    Amount.of(LedgerModel.CAP.add(BigInteger.valueOf(random.nextInt(3)))));
+            case 5 -> TransferRequest.single(id(), a, b, Amount.of(LedgerModel.CAP.shiftLeft(1 + random.nextInt(100))));
+            default -> TransferRequest.hold(id(), a, b, Amount.of(1), 10).withReference("\u0000");
+        };
+    }
+
     private TransferRequest invalid(AccountKey a, AccountKey b) {
+        if (random.nextInt(3) == 0) {
+            return hostile(a, b);
+        }
         return switch (random.nextInt(5)) {
             case 0 -> TransferRequest.single(id(), a, b, Amount.ZERO);
             case 1 -> TransferRequest.single(id(), a, a, Amount.of(1));

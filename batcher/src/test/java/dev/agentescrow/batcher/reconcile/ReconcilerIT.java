@@ -72,13 +72,51 @@ class ReconcilerIT {
         token.mint(admin, vault.address(), Amount.of(5));
         ReconciliationReport dirty = reconciler.reconcile(List.of(token.address()));
 
+        // Stray tokens are a surplus (F6: anyone may send the vault tokens), not a mismatch.
         assertThat(dirty.mismatches()).containsExactlyInAnyOrder(
-                new Mismatch.Custody(token.address(), BigInteger.valueOf(1_905), BigInteger.valueOf(1_900)),
                 new Mismatch.Account(token.address(), bob.address(), BigInteger.valueOf(1_200),
                         BigInteger.valueOf(1_201)));
+        assertThat(dirty.tokens().getFirst().surplus()).isEqualTo(BigInteger.valueOf(5));
         assertThat(vault.settledBalance(token.address(), bob.address())).isEqualTo(Amount.of(1_200));
-        assertThat(registry.get("reconciliation.mismatches").gauge().value()).isEqualTo(2);
+        assertThat(registry.get("reconciliation.mismatches").gauge().value()).isEqualTo(1);
         assertThat(registry.get("reconciliation.runs").tag("result", "clean").counter().count()).isEqualTo(1);
         assertThat(registry.get("reconciliation.runs").tag("result", "mismatch").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void F6_aDonationIsASurplusAndATransferSettledTwiceIsReported(LocalChain chain) {
+        Signer admin = chain.account(LocalChain.ADMIN);
+        Signer alice = chain.account(3);
+        long deployedAt = chain.client().blockNumber() + 1;
+        SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
+                chain.account(LocalChain.OPERATOR).address(), Duration.ofDays(1));
+        Erc20Token token = chain.deployment().token(chain.client());
+        token.mint(admin, alice.address(), Amount.of(1_000));
+        vault.deposit(alice, token.address(), Amount.of(1_000));
+        token.mint(admin, vault.address(), Amount.of(1));
+        Mismatch twice = new Mismatch.DoubleSettlement(token.address(), "transfer-1", List.of(1L, 2L));
+        ExpectedBalances books = new ExpectedBalances() {
+            @Override
+            public Map<Address, BigInteger> expectedSettled(Address t) {
+                return Map.of(alice.address(), BigInteger.valueOf(1_000));
+            }
+
+            @Override
+            public List<Mismatch> ledgerMismatches(Address t) {
+                return List.of(twice);
+            }
+
+            @Override
+            public long quarantined(Address t) {
+                return 3;
+            }
+        };
+        Reconciler reconciler = new Reconciler(chain.client(), vault,
+                new ResilientRpc("reconcile", RpcResilienceConfig.defaults()), books, deployedAt, Clock.systemUTC(),
+                new SimpleMeterRegistry());
+        ReconciliationReport report = reconciler.reconcile(List.of(token.address()));
+        assertThat(report.mismatches()).containsExactly(twice);
+        assertThat(report.tokens().getFirst().surplus()).isEqualTo(BigInteger.ONE);
+        assertThat(report.tokens().getFirst().quarantined()).isEqualTo(3);
     }
 }

@@ -403,6 +403,44 @@ class BatchSubmitterIT {
         assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(3);
     }
 
+    @ParameterizedTest
+    @EnumSource(value = FaultingBatchStore.Point.class, names = {"BEFORE_REFUSED", "AFTER_REFUSED"})
+    void F2_aCrashAroundARefusalLeavesEveryMovementSettledOnceOrQuarantined(FaultingBatchStore.Point point,
+                                                                          LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        List<SettlementMovement> good = workload(new Random(SEED + 90), fixture, 9, 20, SEED + 90);
+        SettlementMovement overdraft = new SettlementMovement.Transfer(SettlementTransferId.of(BigInteger.valueOf(9_999)),
+                fixture.token().address(), fixture.agents().get(0), fixture.agents().get(1),
+                Amount.of(DEPOSIT.baseUnits().multiply(BigInteger.valueOf(5))));
+        ledger.commitAll(good.subList(0, 4), OVERDUE);
+        ledger.commit(overdraft, OVERDUE);
+        ledger.commitAll(good.subList(4, good.size()), OVERDUE);
+        FaultingBatchStore store = new FaultingBatchStore(ledger);
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            store.crashAt(point);
+            assertThatThrownBy(submitter(client, fixture, store, ledger, 100, NOW, 4)::tick)
+                    .isInstanceOf(FaultingBatchStore.Crash.class);
+            // Before: nothing of the refusal happened (the row is open, every movement claimed). After: all of it.
+            if (point == FaultingBatchStore.Point.BEFORE_REFUSED) {
+                assertThat(ledger.openBatches()).hasSize(1);
+                assertThat(ledger.backlog().count()).isZero();
+            } else {
+                assertThat(ledger.openBatches()).isEmpty();
+                assertThat(ledger.backlog().count()).isEqualTo(9);
+            }
+            BatchSubmitter restarted = submitter(client, fixture, ledger, ledger, 100, NOW, 4);
+            List<TickResult> ticks = tickUntilIdle(restarted);
+            assertThat(ticks.getLast().outcome()).isEqualTo(TickResult.Outcome.IDLE);
+        }
+        assertThat(ledger.rows()).extracting(SettlementBatchRecord::batchId, SettlementBatchRecord::state).containsExactly(
+                tuple(1L, BatchState.REVERTED),
+                tuple(1L, BatchState.CONFIRMED));
+        assertThat(ledger.quarantined()).containsOnlyKeys(overdraft.transferId());
+        assertThat(ledger.settledCalls()).containsExactly(1L);
+        assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
+    }
+
     @Test
     void aBatchTheVaultRefusesIsRevertedItsCulpritQuarantinedAndTheRestSettledUnderTheSameId(LocalChain chain) {
         Fixture fixture = fixture(chain, true);
@@ -433,6 +471,47 @@ class BatchSubmitterIT {
         assertThat(ledger.rows().getFirst().failure()).hasValueSatisfying(failure -> assertThat(failure)
                 .contains("refused at gas estimation", "VaultInsufficientBalance", overdraft.transferId().toString()));
         assertThat(ledger.quarantined().get(overdraft.transferId())).contains("settled balance");
+        assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
+    }
+
+    @Test
+    void F8_aBatchIsConfirmedOnlyAtTheConfiguredDepthAndIsSentAgainAfterAReorg(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(workload(new Random(SEED + 80), fixture, 10, 20, SEED + 80), OVERDUE);
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            SettlementChain settlementChain = new SettlementChain(client,
+                    new SettlementVaultGateway(client, fixture.vault().address()),
+                    client.signer(DevAccounts.account(OPERATOR)), new ResilientRpc("submitter", retries(4)));
+            BatchSubmitter submitter = new BatchSubmitter(settlementChain, ledger, ledger, new TestLock(true),
+                    new BatchTrigger(100, MAX_DELAY, Clock.fixed(NOW, ZoneOffset.UTC)), BatchPlanner.withDefaults(),
+                    SettlementMetrics.none(), 3);
+            String snapshot = client.rawRequest("evm_snapshot", List.of()).replace("\"", "");
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.CONFIRMING);
+            assertThat(fixture.vault().lastBatchId()).isEqualTo(1);
+            assertThat(ledger.openBatches()).singleElement().extracting(SettlementBatchRecord::state)
+                    .isEqualTo(BatchState.SUBMITTED);
+
+            // A reorg drops the block with the batch: nothing was booked, the same bytes go out again.
+            client.rawRequest("evm_revert", List.of(snapshot));
+            assertThat(fixture.vault().lastBatchId()).isZero();
+            assertThat(ledger.settledCalls()).isEmpty();
+            TickResult again = submitter.tick();
+            for (int i = 0; i < 3 && again.outcome() != TickResult.Outcome.CONFIRMING; i++) {
+                assertThat(again.outcome()).isIn(TickResult.Outcome.SUBMITTED, TickResult.Outcome.PENDING);
+                client.rawRequest("evm_mine", List.of());
+                again = submitter.tick();
+            }
+            assertThat(again.outcome()).isEqualTo(TickResult.Outcome.CONFIRMING);
+            assertThat(fixture.vault().lastBatchId()).isEqualTo(1);
+            client.rawRequest("evm_mine", List.of());
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.CONFIRMING);
+            client.rawRequest("evm_mine", List.of());
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.CONFIRMED);
+        }
+        assertThat(ledger.rows()).extracting(SettlementBatchRecord::batchId, SettlementBatchRecord::state)
+                .containsExactly(tuple(1L, BatchState.CONFIRMED));
+        assertThat(ledger.settledCalls()).containsExactly(1L);
         assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
     }
 

@@ -15,7 +15,7 @@ import java.util.Optional;
 public final class FaultingBatchStore implements BatchStore {
     /** Where an action can be armed. */
     public enum Point {
-        BEFORE_SUBMITTED, AFTER_SUBMITTED, BEFORE_CONFIRMED
+        BEFORE_SUBMITTED, AFTER_SUBMITTED, BEFORE_CONFIRMED, BEFORE_REFUSED, AFTER_REFUSED
     }
 
     /** The simulated death of the submitter process. */
@@ -74,6 +74,20 @@ public final class FaultingBatchStore implements BatchStore {
     @Override
     public SettlementBatchRecord markReverted(long batchId, String reason) {
         return delegate.markReverted(batchId, reason);
+    }
+
+    @Override
+    public SettlementBatchRecord refuse(long batchId, String reason,
+            java.util.Map<SettlementTransferId, String> culprits) {
+        fire(Point.BEFORE_REFUSED);
+        SettlementBatchRecord record = delegate.refuse(batchId, reason, culprits);
+        fire(Point.AFTER_REFUSED);
+        return record;
+    }
+
+    @Override
+    public boolean holdsClaims(long batchId) {
+        return delegate.holdsClaims(batchId);
     }
 
     @Override

@@ -118,7 +118,27 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
 
     @Override
     public synchronized SettlementBatchRecord markReverted(long batchId, String reason) {
-        return update(batchId, record -> record.withReverted(reason));
+        return refuse(batchId, reason, Map.of());
+    }
+
+    @Override
+    public synchronized SettlementBatchRecord refuse(long batchId, String reason,
+            Map<SettlementTransferId, String> culprits) {
+        SettlementBatchRecord next = update(batchId, record -> record.withReverted(reason));
+        culprits.forEach(this::quarantine);
+        release(batchId);
+        return next;
+    }
+
+    @Override
+    public synchronized boolean holdsClaims(long batchId) {
+        for (SettlementBatchRecord row : rows) {
+            if (row.batchId() == batchId && row.isOpen()) {
+                return row.batch().movements().stream()
+                        .allMatch(m -> Long.valueOf(batchId).equals(claimedBy.get(m.transferId())));
+            }
+        }
+        return false;
     }
 
     private SettlementBatchRecord update(long batchId, UnaryOperator<SettlementBatchRecord> transition) {

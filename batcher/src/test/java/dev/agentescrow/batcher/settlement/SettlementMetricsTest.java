@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.settlement;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,17 @@ class SettlementMetricsTest {
         assertThat(registry.get("settlement.latency").timer().count()).isEqualTo(1);
         assertThat(registry.get("settlement.latency").timer().totalTime(TimeUnit.MILLISECONDS)).isEqualTo(1_500);
         assertThat(registry.get("settlement.movements.quarantined").counter().count()).isEqualTo(3);
+    }
+
+    @Test
+    void theOperatorsEthIsAGaugeWithALowBalanceAlarm() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        SettlementMetrics metrics = new SettlementMetrics(registry).withLowBalanceAlarm(BigInteger.valueOf(1_000));
+        assertThat(metrics.operatorBalance(BigInteger.valueOf(5_000))).isFalse();
+        assertThat(registry.get("settlement.operator.balance").gauge().value()).isEqualTo(5_000);
+        assertThat(registry.get("settlement.operator.balance.low").gauge().value()).isZero();
+        assertThat(metrics.operatorBalance(BigInteger.valueOf(999))).isTrue();
+        assertThat(registry.get("settlement.operator.balance.low").gauge().value()).isEqualTo(1);
     }
 
     @Test

@@ -10,7 +10,7 @@ import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.vault.EscapeWithdrawal;
 import dev.agentescrow.chain.vault.VaultDeposit;
 import java.math.BigInteger;
-import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -38,14 +38,26 @@ public final class LedgerVaultEventSink implements VaultEventSink {
         this.ledger = Objects.requireNonNull(ledger, "ledger");
     }
 
-    /** The first 16 bytes of keccak256(txHash || uint256 logIndex). */
+    /**
+     * A deposit's transfer id: reserved (F1: no client can book under it before the deposit is
+     * mined, nor after, when the log is public), with 88 bits of keccak256(txHash || uint256 logIndex).
+     */
     public static TransferId transferId(LogPosition position) {
+        return TransferId.reserved(TransferId.Domain.DEPOSIT, positionHash(position));
+    }
+
+    /** An escape withdrawal's transfer id: like a deposit's, in its own domain. */
+    public static TransferId escapeTransferId(LogPosition position) {
+        return TransferId.reserved(TransferId.Domain.ESCAPE, positionHash(position));
+    }
+
+    private static byte[] positionHash(LogPosition position) {
         byte[] input = new byte[64];
         byte[] hash = Numeric.hexStringToByteArray(position.txHash().value());
         System.arraycopy(hash, 0, input, 32 - hash.length, hash.length);
         byte[] index = Numeric.toBytesPadded(BigInteger.valueOf(position.logIndex()), 32);
         System.arraycopy(index, 0, input, 32, 32);
-        return TransferId.of(new BigInteger(1, Arrays.copyOf(Hash.sha3(input), 16)));
+        return Hash.sha3(input);
     }
 
     /** A deposit transfer's reference: {@code deposit:<txHash>:<logIndex>}. */
@@ -70,7 +82,7 @@ public final class LedgerVaultEventSink implements VaultEventSink {
     @Override
     public Outcome debit(EscapeWithdrawal escape) {
         String reference = escapeReference(escape.position());
-        return book(TransferRequest.single(transferId(escape.position()),
+        return book(TransferRequest.single(escapeTransferId(escape.position()),
                         AccountKey.user(escape.account(), escape.token()), AccountKey.custody(escape.token()),
                         escape.amount()).withReference(reference),
                 Outcome.DEBITED, () -> "escape withdrawal " + reference + " of " + escape.amount() + " "
@@ -79,7 +91,7 @@ public final class LedgerVaultEventSink implements VaultEventSink {
     }
 
     private Outcome book(TransferRequest request, Outcome booked, Supplier<String> refusal) {
-        TransferResult result = ledger.submit(request);
+        TransferResult result = ledger.submitSystem(List.of(request)).getFirst();
         return switch (result) {
             case OK -> booked;
             case EXISTS -> Outcome.ALREADY_BOOKED;

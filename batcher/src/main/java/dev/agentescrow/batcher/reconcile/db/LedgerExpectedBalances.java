@@ -2,13 +2,16 @@ package dev.agentescrow.batcher.reconcile.db;
 
 import dev.agentescrow.batcher.ledger.LedgerException;
 import dev.agentescrow.batcher.reconcile.ExpectedBalances;
+import dev.agentescrow.batcher.reconcile.Mismatch;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import javax.sql.DataSource;
@@ -52,6 +55,46 @@ public final class LedgerExpectedBalances implements ExpectedBalances {
 
     public LedgerExpectedBalances(DataSource dataSource) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /** Transfers that are movements of more than one confirmed batch row: settled twice (F2). */
+    @Override
+    public List<Mismatch> ledgerMismatches(Address token) {
+        List<Mismatch> found = new ArrayList<>();
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement("""
+                     SELECT m.transfer_id, array_agg(b.batch_id ORDER BY b.batch_id)
+                       FROM settlement_batch_movements m
+                       JOIN settlement_batches b ON b.row_id = m.batch_row_id AND b.state = 'CONFIRMED'
+                      WHERE m.token = ?
+                      GROUP BY m.transfer_id HAVING count(*) > 1""")) {
+            statement.setString(1, token.hex());
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    Long[] batches = (Long[]) rows.getArray(2).getArray();
+                    found.add(new Mismatch.DoubleSettlement(token, rows.getString(1), List.of(batches)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new LedgerException("looking for transfers settled twice failed", e);
+        }
+        return found;
+    }
+
+    /** Quarantined movements of {@code token}: transfers with {@code batch_id = -1}. */
+    @Override
+    public long quarantined(Address token) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(
+                     "SELECT count(*) FROM transfers WHERE token = ? AND batch_id = -1")) {
+            statement.setString(1, token.hex());
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new LedgerException("counting quarantined movements failed", e);
+        }
     }
 
     @Override

@@ -42,7 +42,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import javax.sql.DataSource;
 import org.web3j.crypto.Hash;
@@ -78,7 +77,16 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     private final Ledger ledger;
     private final SettlementAddresses addresses;
     private final Clock clock;
-    private final Map<Long, NettedBatch> batchesByRow = new ConcurrentHashMap<>();
+    /** Rebuilt batches (for proofs and open rows), least recently used dropped beyond {@link #CACHED_BATCHES}. */
+    private final Map<Long, NettedBatch> batchesByRow = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<Long, NettedBatch>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Long, NettedBatch> eldest) {
+                    return size() > CACHED_BATCHES;
+                }
+            });
+    /** A bound on memory (issue 10): a batch of 1,600 movements is a few hundred kB in memory. */
+    static final int CACHED_BATCHES = 32;
 
     public PostgresSettlementStore(DataSource dataSource, Ledger ledger, SettlementAddresses addresses, Clock clock) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -87,12 +95,13 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    /** The ledger transfer id of the payout of {@code withdrawal} by batch {@code batchId}: the first 16 bytes of keccak256(uint256 batchId || bytes32 withdrawalId). */
-    public static TransferId payoutTransferId(long batchId, SettlementTransferId withdrawal) {
-        byte[] input = new byte[64];
-        System.arraycopy(Numeric.toBytesPadded(BigInteger.valueOf(batchId), 32), 0, input, 0, 32);
-        System.arraycopy(withdrawal.toBytes32().bytes(), 0, input, 32, 32);
-        return TransferId.of(new BigInteger(1, Arrays.copyOf(Hash.sha3(input), 16)));
+    /**
+     * The ledger transfer id of the payout of a withdrawal: a reserved id holding the withdrawal
+     * transfer's sequence number (F1: no client can take it, and two withdrawals never share one).
+     * A withdrawal settles in one batch only, so its payout is booked once, whichever batch pays it.
+     */
+    public static TransferId payoutTransferId(long withdrawalSeq) {
+        return TransferId.reserved(TransferId.Domain.PAYOUT, withdrawalSeq);
     }
 
     static SettlementTransferId movementId(UUID transferId) {
@@ -177,19 +186,24 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
                     }
                 }
             }
-            try (PreparedStatement s = c.prepareStatement("""
-                    UPDATE transfers SET batch_id = CASE WHEN EXISTS
-                        (SELECT 1 FROM settlement_quarantine q WHERE q.transfer_id = transfers.id) THEN -1 ELSE NULL END
-                    WHERE batch_id = ?""")) {
-                s.setLong(1, batchId);
-                s.executeUpdate();
-            }
+            releaseClaims(c, batchId);
             return null;
         });
     }
 
+    private static void releaseClaims(Connection c, long batchId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                UPDATE transfers SET batch_id = CASE WHEN EXISTS
+                    (SELECT 1 FROM settlement_quarantine q WHERE q.transfer_id = transfers.id) THEN -1 ELSE NULL END
+                WHERE batch_id = ?""")) {
+            s.setLong(1, batchId);
+            s.executeUpdate();
+        }
+    }
+
     @Override
     public void settled(long batchId) {
+        Map<SettlementTransferId, Long> seqs = new LinkedHashMap<>();
         List<SettlementMovement> withdrawals = inTransaction("read the withdrawals of batch " + batchId, c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT " + BATCH_COLUMNS
                     + " FROM settlement_batches b WHERE b.batch_id = ? AND b.state <> 'REVERTED'")) {
@@ -198,20 +212,22 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
                     if (!rs.next()) {
                         throw new IllegalStateException("no open or confirmed batch " + batchId + " to settle");
                     }
-                    return record(c, rs).batch().movements().stream()
+                    List<SettlementMovement> found = record(c, rs).batch().movements().stream()
                             .filter(m -> m instanceof SettlementMovement.Withdrawal).toList();
+                    seqs.putAll(sequenceNumbers(c, found));
+                    return found;
                 }
             }
         });
         List<TransferRequest> payouts = withdrawals.stream()
-                .map(w -> TransferRequest.single(payoutTransferId(batchId, w.transferId()),
+                .map(w -> TransferRequest.single(payoutTransferId(seqs.get(w.transferId())),
                                 AccountKey.payouts(w.token()), AccountKey.custody(w.token()), w.amount())
                         .withReference("payout:" + batchId + ":" + w.transferId()))
                 .toList();
         int chunk = ledger.config().maxSubmissionSize();
         for (int from = 0; from < payouts.size(); from += chunk) {
             List<TransferRequest> part = payouts.subList(from, Math.min(payouts.size(), from + chunk));
-            List<TransferResult> results = ledger.submit(part);
+            List<TransferResult> results = ledger.submitSystem(part);
             for (int i = 0; i < results.size(); i++) {
                 if (!results.get(i).committed()) {
                     throw new SettlementInconsistencyException("the ledger refused payout " + part.get(i).id()
@@ -219,6 +235,28 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
                 }
             }
         }
+    }
+
+    private static Map<SettlementTransferId, Long> sequenceNumbers(Connection c, List<SettlementMovement> movements)
+            throws SQLException {
+        Map<SettlementTransferId, Long> seqs = new LinkedHashMap<>();
+        if (movements.isEmpty()) {
+            return seqs;
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT id, seq FROM transfers WHERE id = ANY (?)")) {
+            s.setArray(1, c.createArrayOf("uuid", movements.stream().map(m -> transferUuid(m.transferId())).toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    seqs.put(movementId(rs.getObject(1, UUID.class)), rs.getLong(2));
+                }
+            }
+        }
+        for (SettlementMovement m : movements) {
+            if (!seqs.containsKey(m.transferId())) {
+                throw new SettlementInconsistencyException("withdrawal " + m.transferId() + " is not in the ledger");
+            }
+        }
+        return seqs;
     }
 
     @Override
@@ -292,8 +330,23 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     private record Unmappable(String reason) implements Mapping {
     }
 
-    /** Columns: id, seq, kind, token, amount, debit kind, debit owner, credit kind, credit owner. */
+    /**
+     * Maps one committed transfer (columns: id, seq, kind, token, amount, debit kind, debit owner,
+     * credit kind, credit owner); never throws for the row's content (F4): anything that cannot
+     * become a movement (a zero address, an unknown kind, a malformed value) is {@link Unmappable}
+     * and is quarantined and counted instead of failing every tick.
+     */
     private Mapping classify(ResultSet rs) throws SQLException {
+        try {
+            return classifyRow(rs);
+        } catch (SQLException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return new Unmappable("cannot be mapped to a movement: " + e.getMessage());
+        }
+    }
+
+    private Mapping classifyRow(ResultSet rs) throws SQLException {
         String kind = rs.getString(3);
         AccountKind debit = AccountKind.valueOf(rs.getString(6));
         AccountKind credit = AccountKind.valueOf(rs.getString(8));
@@ -312,9 +365,15 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         Address token = Address.of(rs.getString(4));
         Address from = onChain(debit, rs.getString(7));
         if (credit == AccountKind.PAYOUTS) {
+            if (Address.ZERO.equals(from) || Address.ZERO.equals(token)) {
+                return new Unmappable("the zero address cannot withdraw");
+            }
             return new Mapped(new SettlementMovement.Withdrawal(id, token, from, from, Amount.of(amount)));
         }
         Address to = onChain(credit, rs.getString(9));
+        if (Address.ZERO.equals(from) || Address.ZERO.equals(to) || Address.ZERO.equals(token)) {
+            return new Unmappable("the zero address cannot hold a settled balance");
+        }
         if (from.equals(to)) {
             return new NoMovement();
         }
@@ -410,11 +469,68 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
 
     @Override
     public SettlementBatchRecord markReverted(long batchId, String reason) {
-        return transition(batchId, record -> record.withReverted(reason));
+        return refuse(batchId, reason, Map.of());
+    }
+
+    /**
+     * One transaction (F2): quarantines {@code culprits}, releases the batch's other movements,
+     * drops the row's claims ({@code settlement_batch_movements.reverted}) and marks it REVERTED. A
+     * crash leaves either all of it or none, never an open row whose movements were released.
+     */
+    @Override
+    public SettlementBatchRecord refuse(long batchId, String reason, Map<SettlementTransferId, String> culprits) {
+        return transition(batchId, record -> record.withReverted(reason), (c, rowId) -> {
+            for (Map.Entry<SettlementTransferId, String> culprit : culprits.entrySet()) {
+                try (PreparedStatement s = c.prepareStatement("""
+                        INSERT INTO settlement_quarantine (transfer_id, reason, quarantined_at) VALUES (?, ?, ?)
+                        ON CONFLICT (transfer_id) DO NOTHING""")) {
+                    s.setObject(1, transferUuid(culprit.getKey()));
+                    s.setString(2, culprit.getValue());
+                    s.setTimestamp(3, Timestamp.from(clock.instant()));
+                    s.executeUpdate();
+                }
+            }
+            releaseClaims(c, batchId);
+            try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE settlement_batch_movements SET reverted = TRUE WHERE batch_row_id = ?")) {
+                s.setLong(1, rowId);
+                s.executeUpdate();
+            }
+        });
+    }
+
+    /**
+     * Whether the open row of {@code batchId} holds the claim of every movement it names: each
+     * transfer's {@code batch_id} is this batch. Checked before signing (F2).
+     */
+    @Override
+    public boolean holdsClaims(long batchId) {
+        return inTransaction("check the claims of batch " + batchId, c -> {
+            try (PreparedStatement s = c.prepareStatement("""
+                    SELECT count(*) FILTER (WHERE t.batch_id IS DISTINCT FROM b.batch_id), count(*)
+                    FROM settlement_batches b
+                    JOIN settlement_batch_movements m ON m.batch_row_id = b.row_id
+                    LEFT JOIN transfers t ON t.id = m.transfer_id
+                    WHERE b.batch_id = ? AND b.""" + OPEN)) {
+                s.setLong(1, batchId);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1) == 0 && rs.getLong(2) > 0;
+                }
+            }
+        });
+    }
+
+    private interface RowWork {
+        void run(Connection c, long rowId) throws SQLException;
+    }
+
+    private SettlementBatchRecord transition(long batchId, UnaryOperator<SettlementBatchRecord> change) {
+        return transition(batchId, change, (c, rowId) -> { });
     }
 
     /** Applies the record's guarded transition to the open row of {@code batchId} and stores it, guarded by its state. */
-    private SettlementBatchRecord transition(long batchId, UnaryOperator<SettlementBatchRecord> change) {
+    private SettlementBatchRecord transition(long batchId, UnaryOperator<SettlementBatchRecord> change, RowWork also) {
         return inTransaction("update batch " + batchId, c -> {
             long rowId;
             SettlementBatchRecord current;
@@ -430,6 +546,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
                 }
             }
             SettlementBatchRecord next = change.apply(current);
+            also.run(c, rowId);
             MinedReceipt receipt = next.confirmation().orElse(null);
             try (PreparedStatement s = c.prepareStatement("""
                     UPDATE settlement_batches SET state = ?, confirmed_tx_hash = ?, confirmed_block = ?, gas_used = ?,
