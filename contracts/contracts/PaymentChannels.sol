@@ -14,7 +14,8 @@ import {IPaymentChannels} from "./interfaces/IPaymentChannels.sol";
 /// proofs (the Raiden TokenNetwork model), fixed ECDSA signing keys and pull-safe payouts.
 /// @dev Invariants: per channel, deposits == withdrawals + payouts paid + unclaimed + (while not
 /// settled) the funds held; the contract's balance of a token == sum over its channels of
-/// deposits - withdrawals - payouts paid. Fee-on-transfer and rebasing tokens are not supported.
+/// deposits - withdrawals - payouts paid. Deposits check the amount received (fee-on-transfer
+/// tokens are refused); rebasing tokens are not supported.
 contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -116,7 +117,7 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
         _addDeposit(channelId, channel, b, depositB);
         emit ChannelAccepted(channelId, msg.sender, keyB, depositB);
         if (depositB != 0) {
-            IERC20(channel.token).safeTransferFrom(msg.sender, address(this), depositB);
+            _pull(channelId, IERC20(channel.token), depositB);
         }
     }
 
@@ -143,7 +144,7 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
         }
         uint256 total = _addDeposit(channelId, channel, side, amount);
         emit ChannelDeposited(channelId, msg.sender, amount, total);
-        IERC20(channel.token).safeTransferFrom(msg.sender, address(this), amount);
+        _pull(channelId, IERC20(channel.token), amount);
     }
 
     /// @inheritdoc IPaymentChannels
@@ -387,7 +388,21 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
         channel.a.deposit = depositA;
         emit ChannelOpened(channelId, msg.sender, participantB, token, keyA, depositA, challengePeriod);
         if (depositA != 0) {
-            IERC20(token).safeTransferFrom(msg.sender, address(this), depositA);
+            _pull(channelId, IERC20(token), depositA);
+        }
+    }
+
+    /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived: a token that
+    /// delivers less (fee-on-transfer) would otherwise credit the channel with tokens that belong
+    /// to other channels of the same token, and its payouts would drain them.
+    function _pull(bytes32 channelId, IERC20 token, uint256 amount) private {
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 after_ = token.balanceOf(address(this));
+        // A token whose balance fell during the transfer counts as having delivered nothing.
+        uint256 received = after_ < before ? 0 : after_ - before;
+        if (received != amount) {
+            revert ChannelTransferMismatch(channelId, amount, received);
         }
     }
 

@@ -356,4 +356,34 @@ describe("PaymentChannels attacks", function () {
       expect(await evil.balanceOf(address)).to.equal(0n);
     });
   });
+
+  // Review "ce" (after issue 7): each test is named after the attack it tries and shows it fails.
+  describe("review R", function () {
+    it("R-1: a fee-on-transfer deposit cannot credit a channel more than arrived and so drain other channels", async function () {
+      const { channels, channelsAddress, alice, bob, carol, dave } = await loadFixture(deployFixture);
+      const fot = await ethers.deployContract("FeeOnTransferEscrowToken"); // burns 1% of each transfer
+      const fotAddress = await fot.getAddress();
+      for (const s of [alice, bob, carol, dave]) {
+        await fot.mint(s.address, 100_000n);
+        await fot.connect(s).approve(channelsAddress, MAX);
+      }
+      // Before the fix: an honest channel credited 1,000 holds 990, and carol (with dave, her own
+      // second account) deposits 10,000 credited / 9,900 held and settles first with 10,000,
+      // 100 of which belong to the honest channel; its last payout is refused forever.
+      const honest = await channels.nextChannelId(alice.address, bob.address, fotAddress);
+      await expect(channels.connect(alice).open(bob.address, fotAddress, ethers.ZeroAddress, 1_000n, PERIOD))
+        .to.be.revertedWithCustomError(channels, "ChannelTransferMismatch")
+        .withArgs(honest, 1_000n, 990n);
+      const id = await openChannel(channels, fot, carol, dave, 0n, null);
+      await expect(channels.connect(dave).accept(id, ethers.ZeroAddress, 10_000n))
+        .to.be.revertedWithCustomError(channels, "ChannelTransferMismatch")
+        .withArgs(id, 10_000n, 9_900n);
+      await channels.connect(dave).accept(id, ethers.ZeroAddress, 0n);
+      await expect(channels.connect(carol).deposit(id, 10_000n))
+        .to.be.revertedWithCustomError(channels, "ChannelTransferMismatch")
+        .withArgs(id, 10_000n, 9_900n);
+      expect((await channels.getChannel(id)).a.deposit).to.equal(0n);
+      expect(await fot.balanceOf(channelsAddress)).to.equal(0n);
+    });
+  });
 });

@@ -177,6 +177,11 @@ interface IPaymentChannels {
     /// @notice `participant` has no unclaimed payout in `channelId`.
     error ChannelNothingToClaim(bytes32 channelId, address participant);
 
+    /// @notice A deposit into `channelId` delivered `received` instead of `expected` (a
+    /// fee-on-transfer or otherwise non-standard token): crediting `expected` would pay this
+    /// channel out of other channels' funds.
+    error ChannelTransferMismatch(bytes32 channelId, uint256 expected, uint256 received);
+
     /// @notice Opens a channel from the caller (participant A) to `participantB` in `token`, pulling
     /// `depositA` (may be 0) from the caller, who must have approved it. The channel is `Pending`
     /// until B accepts it.
