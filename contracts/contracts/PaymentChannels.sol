@@ -285,6 +285,9 @@ contract PaymentChannels is IPaymentChannels, EIP712, ReentrancyGuardTransient {
         } else {
             revert ChannelNotParticipant(channelId, msg.sender);
         }
+        if (to == address(0) || to == address(this)) {
+            revert ChannelInvalidRecipient(channelId, to);
+        }
         uint256 amount = side.unclaimed;
         if (amount == 0) {
             revert ChannelNothingToClaim(channelId, msg.sender);

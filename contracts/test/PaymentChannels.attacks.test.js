@@ -202,6 +202,11 @@ describe("PaymentChannels attacks", function () {
       await expect(channels.connect(carol).claim(id, carol.address))
         .to.be.revertedWithCustomError(channels, "ChannelNotParticipant")
         .withArgs(id, carol.address);
+      // never to an address where the payout would be stranded
+      await expect(channels.connect(alice).claim(id, ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(channels, "ChannelInvalidRecipient").withArgs(id, ethers.ZeroAddress);
+      await expect(channels.connect(alice).claim(id, await channels.getAddress()))
+        .to.be.revertedWithCustomError(channels, "ChannelInvalidRecipient").withArgs(id, await channels.getAddress());
       await expect(channels.connect(alice).claim(id, carol.address)).to.changeTokenBalance(hostile, carol, 700n);
       await expect(channels.connect(alice).claim(id, carol.address))
         .to.be.revertedWithCustomError(channels, "ChannelNothingToClaim")

@@ -177,6 +177,10 @@ interface IPaymentChannels {
     /// @notice `participant` has no unclaimed payout in `channelId`.
     error ChannelNothingToClaim(bytes32 channelId, address participant);
 
+    /// @notice A payout of `channelId` may not be claimed to `to` (the zero address, or this
+    /// contract, where the tokens would be stranded outside every channel's accounting).
+    error ChannelInvalidRecipient(bytes32 channelId, address to);
+
     /// @notice A deposit into `channelId` delivered `received` instead of `expected` (a
     /// fee-on-transfer or otherwise non-standard token): crediting `expected` would pay this
     /// channel out of other channels' funds.
