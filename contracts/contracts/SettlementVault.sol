@@ -567,14 +567,19 @@ contract SettlementVault is ISettlementVault, AccessControlDefaultAdminRules, Re
         if (to == address(0) || to == address(this)) revert VaultInvalidRecipient(to);
         uint256 pending = _pendingPayouts[token][msg.sender];
         if (pending == 0) revert VaultNoPendingPayout(token, msg.sender);
-        uint32 tokenId = _tokenInfo[token].id;
-        (Outflow memory outflow, uint256 limit) = _currentOutflow(tokenId);
-        uint256 room = limit > outflow.used ? limit - outflow.used : 0;
-        if (room == 0) revert VaultOutflowLimited(token, uint256(outflow.windowStart) + OUTFLOW_WINDOW);
-        uint256 amount = pending < room ? pending : room;
+        uint256 amount = pending;
+        // Frozen: no operator acts any more and escapes are unlimited, so a pending payout (a served
+        // forced withdrawal among them) leaves whole instead of racing others for the room (R-V1).
+        if (!_state.frozen) {
+            uint32 tokenId = _tokenInfo[token].id;
+            (Outflow memory outflow, uint256 limit) = _currentOutflow(tokenId);
+            uint256 room = limit > outflow.used ? limit - outflow.used : 0;
+            if (room == 0) revert VaultOutflowLimited(token, uint256(outflow.windowStart) + OUTFLOW_WINDOW);
+            if (room < pending) amount = room;
+            outflow.used += uint192(amount);
+            _outflows[tokenId] = outflow;
+        }
         _pendingPayouts[token][msg.sender] = pending - amount;
-        outflow.used += uint192(amount);
-        _outflows[tokenId] = outflow;
         _custody[token] -= amount;
         emit PayoutClaimed(token, msg.sender, to, amount);
         IERC20(token).safeTransfer(to, amount);

@@ -239,7 +239,8 @@ interface ISettlementVault {
     function settleBatch(uint64 batchId, bytes32 merkleRoot, bytes calldata batch) external;
 
     /// @notice Sends the caller's pending payouts of `token` to `to`, as much as the token's outflow
-    /// limit of the current window allows (the rest stays pending). Works while paused and frozen.
+    /// limit of the current window allows (the rest stays pending). Works while paused; once the
+    /// vault is frozen it sends the whole pending payout, outside the outflow limit (as escapes).
     function claimPayout(address token, address to) external;
 
     /// @notice Asks on chain to withdraw `amount` of listed `token` from the caller's settled
@@ -334,7 +335,8 @@ interface ISettlementVault {
         view
         returns (uint32 tokenId, uint256 minForcedWithdrawal, uint256 outflowLimit);
 
-    /// @notice How much of `token` payouts and claims may still send in the current window.
+    /// @notice How much of `token` payouts and claims may still send in the current window (claims of
+    /// a frozen vault are not limited).
     function outflowAvailable(address token) external view returns (uint256);
 
     /// @notice What the vault owes in `token`: settled balances plus pending payouts.
