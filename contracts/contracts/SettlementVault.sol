@@ -137,9 +137,13 @@ contract SettlementVault is ISettlementVault, AccessControlDefaultAdminRules, Re
         uint256 operatorDelay_
     ) AccessControlDefaultAdminRules(uint48(operatorDelay_), admin) {
         if (operator == address(0)) revert VaultInvalidRoleHolder(operator);
-        if (escapeDelay_ == 0 || escapeDelay_ > MAX_ESCAPE_DELAY) revert VaultInvalidEscapeDelay(escapeDelay_);
         if (forcedWithdrawalWindow_ < MIN_FORCED_WITHDRAWAL_WINDOW || forcedWithdrawalWindow_ > MAX_ESCAPE_DELAY) {
             revert VaultInvalidForcedWithdrawalWindow(forcedWithdrawalWindow_);
+        }
+        // at least the window: a pause (at most half the window, then as long unpaused) right after
+        // a batch never opens the hatch before the operator can settle again (review R-V2)
+        if (escapeDelay_ < forcedWithdrawalWindow_ || escapeDelay_ > MAX_ESCAPE_DELAY) {
+            revert VaultInvalidEscapeDelay(escapeDelay_);
         }
         if (operatorDelay_ <= forcedWithdrawalWindow_ || operatorDelay_ > type(uint48).max) {
             revert VaultInvalidOperatorDelay(operatorDelay_, forcedWithdrawalWindow_);

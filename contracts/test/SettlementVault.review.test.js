@@ -69,4 +69,32 @@ describe("SettlementVault review", function () {
     expect(await token.balanceOf(vault)).to.equal(0n);
     await expectCustody(f, token);
   });
+
+  it("R-V2: a griefer cannot freeze the vault through an escape hatch that a maximal admin pause opened", async function () {
+    const { vault, admin, operator } = await loadFixture(fixture);
+    const factory = await ethers.getContractFactory("SettlementVault");
+    // an escape delay shorter than the window lets a pause (up to half the window) that starts
+    // after a quiet spell open the hatch before the operator can settle again: refused
+    for (const escapeDelay of [1n, WINDOW / 2n, WINDOW - 1n]) {
+      await expect(factory.deploy(admin.address, operator.address, escapeDelay, WINDOW, OPERATOR_DELAY))
+        .to.be.revertedWithCustomError(vault, "VaultInvalidEscapeDelay").withArgs(escapeDelay);
+    }
+    // the shortest accepted delay (the window): a batch, the longest pause, and the hatch is still
+    // shut when the pause ends, so the operator settles again and nobody can freeze
+    const shortest = await factory.deploy(admin.address, operator.address, WINDOW, WINDOW, OPERATOR_DELAY);
+    const [, , alice] = await ethers.getSigners();
+    const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
+    await shortest.connect(admin).listToken(token, 1n, LIMIT);
+    await token.mint(alice.address, UNITS);
+    await token.connect(alice).approve(shortest, UNITS);
+    await shortest.connect(alice).deposit(token, UNITS);
+    await shortest.connect(operator).settleBatch(1n, ROOT, "0x");
+    await shortest.connect(admin).pause();
+    await time.increaseTo(BigInt(await time.latest()) + WINDOW / 2n);
+    expect(await shortest.paused()).to.equal(false);
+    await expect(shortest.connect(alice).escapeWithdraw(token))
+      .to.be.revertedWithCustomError(shortest, "VaultEscapeNotOpen").withArgs(await shortest.escapeOpensAt());
+    await shortest.connect(operator).settleBatch(2n, ROOT, "0x");
+    expect(await shortest.frozen()).to.equal(false);
+  });
 });

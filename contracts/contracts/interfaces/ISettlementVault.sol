@@ -113,7 +113,8 @@ interface ISettlementVault {
     /// @notice A deposit or payout of zero.
     error VaultZeroAmount();
 
-    /// @notice The constructor got an escape delay outside [1, MAX_ESCAPE_DELAY] seconds.
+    /// @notice The constructor got an escape delay outside [forcedWithdrawalWindow, MAX_ESCAPE_DELAY]
+    /// seconds (shorter, a pause after a quiet spell could open the hatch before the operator can settle).
     error VaultInvalidEscapeDelay(uint256 escapeDelay);
 
     /// @notice The constructor got a forced-withdrawal window outside [MIN_FORCED_WITHDRAWAL_WINDOW,
