@@ -137,9 +137,13 @@ contract SettlementVault is ISettlementVault, AccessControlDefaultAdminRules, Re
         uint256 operatorDelay_
     ) AccessControlDefaultAdminRules(uint48(operatorDelay_), admin) {
         if (operator == address(0)) revert VaultInvalidRoleHolder(operator);
-        if (escapeDelay_ == 0 || escapeDelay_ > MAX_ESCAPE_DELAY) revert VaultInvalidEscapeDelay(escapeDelay_);
         if (forcedWithdrawalWindow_ < MIN_FORCED_WITHDRAWAL_WINDOW || forcedWithdrawalWindow_ > MAX_ESCAPE_DELAY) {
             revert VaultInvalidForcedWithdrawalWindow(forcedWithdrawalWindow_);
+        }
+        // at least the window: a pause (at most half the window, then as long unpaused) right after
+        // a batch never opens the hatch before the operator can settle again (review R-V2)
+        if (escapeDelay_ < forcedWithdrawalWindow_ || escapeDelay_ > MAX_ESCAPE_DELAY) {
+            revert VaultInvalidEscapeDelay(escapeDelay_);
         }
         if (operatorDelay_ <= forcedWithdrawalWindow_ || operatorDelay_ > type(uint48).max) {
             revert VaultInvalidOperatorDelay(operatorDelay_, forcedWithdrawalWindow_);
@@ -567,14 +571,19 @@ contract SettlementVault is ISettlementVault, AccessControlDefaultAdminRules, Re
         if (to == address(0) || to == address(this)) revert VaultInvalidRecipient(to);
         uint256 pending = _pendingPayouts[token][msg.sender];
         if (pending == 0) revert VaultNoPendingPayout(token, msg.sender);
-        uint32 tokenId = _tokenInfo[token].id;
-        (Outflow memory outflow, uint256 limit) = _currentOutflow(tokenId);
-        uint256 room = limit > outflow.used ? limit - outflow.used : 0;
-        if (room == 0) revert VaultOutflowLimited(token, uint256(outflow.windowStart) + OUTFLOW_WINDOW);
-        uint256 amount = pending < room ? pending : room;
+        uint256 amount = pending;
+        // Frozen: no operator acts any more and escapes are unlimited, so a pending payout (a served
+        // forced withdrawal among them) leaves whole instead of racing others for the room (R-V1).
+        if (!_state.frozen) {
+            uint32 tokenId = _tokenInfo[token].id;
+            (Outflow memory outflow, uint256 limit) = _currentOutflow(tokenId);
+            uint256 room = limit > outflow.used ? limit - outflow.used : 0;
+            if (room == 0) revert VaultOutflowLimited(token, uint256(outflow.windowStart) + OUTFLOW_WINDOW);
+            if (room < pending) amount = room;
+            outflow.used += uint192(amount);
+            _outflows[tokenId] = outflow;
+        }
         _pendingPayouts[token][msg.sender] = pending - amount;
-        outflow.used += uint192(amount);
-        _outflows[tokenId] = outflow;
         _custody[token] -= amount;
         emit PayoutClaimed(token, msg.sender, to, amount);
         IERC20(token).safeTransfer(to, amount);

@@ -4,7 +4,7 @@
 // Local defaults, all overridable by environment:
 //   ADMIN (default: signer #0) holds the admin roles, OPERATOR (signer #1) posts settlement
 //   batches, FEE_RECIPIENT (signer #2) receives escrow fees at FEE_BPS (default 100 = 1%),
-//   ESCAPE_DELAY_SECONDS (default 7 days) opens the vault's escape hatch,
+//   ESCAPE_DELAY_SECONDS (default 7 days, at least the window) opens the vault's escape hatch,
 //   FORCED_WITHDRAWAL_WINDOW_SECONDS (default 1 day) is how long the operator has to serve a forced
 //   withdrawal, OPERATOR_DELAY_SECONDS (default 2 days, must exceed the window) delays a new
 //   operator (and an admin transfer), and a TestToken ("Test USD", 6 decimals) is minted to the

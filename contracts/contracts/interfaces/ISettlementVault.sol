@@ -113,7 +113,8 @@ interface ISettlementVault {
     /// @notice A deposit or payout of zero.
     error VaultZeroAmount();
 
-    /// @notice The constructor got an escape delay outside [1, MAX_ESCAPE_DELAY] seconds.
+    /// @notice The constructor got an escape delay outside [forcedWithdrawalWindow, MAX_ESCAPE_DELAY]
+    /// seconds (shorter, a pause after a quiet spell could open the hatch before the operator can settle).
     error VaultInvalidEscapeDelay(uint256 escapeDelay);
 
     /// @notice The constructor got a forced-withdrawal window outside [MIN_FORCED_WITHDRAWAL_WINDOW,
@@ -239,7 +240,8 @@ interface ISettlementVault {
     function settleBatch(uint64 batchId, bytes32 merkleRoot, bytes calldata batch) external;
 
     /// @notice Sends the caller's pending payouts of `token` to `to`, as much as the token's outflow
-    /// limit of the current window allows (the rest stays pending). Works while paused and frozen.
+    /// limit of the current window allows (the rest stays pending). Works while paused; once the
+    /// vault is frozen it sends the whole pending payout, outside the outflow limit (as escapes).
     function claimPayout(address token, address to) external;
 
     /// @notice Asks on chain to withdraw `amount` of listed `token` from the caller's settled
@@ -334,7 +336,8 @@ interface ISettlementVault {
         view
         returns (uint32 tokenId, uint256 minForcedWithdrawal, uint256 outflowLimit);
 
-    /// @notice How much of `token` payouts and claims may still send in the current window.
+    /// @notice How much of `token` payouts and claims may still send in the current window (claims of
+    /// a frozen vault are not limited).
     function outflowAvailable(address token) external view returns (uint256);
 
     /// @notice What the vault owes in `token`: settled balances plus pending payouts.

@@ -61,7 +61,8 @@ public final class SettlementVaultGateway {
 
     /**
      * Deploys a vault. The vault refuses an {@code operatorDelay} not longer than the
-     * {@code forcedWithdrawalWindow} ({@code VaultInvalidOperatorDelay}).
+     * {@code forcedWithdrawalWindow} ({@code VaultInvalidOperatorDelay}) and an {@code escapeDelay}
+     * shorter than it ({@code VaultInvalidEscapeDelay}).
      */
     public static SettlementVaultGateway deploy(ChainClient client, Signer deployer, Address admin, Address operator,
                                                 Duration escapeDelay, Duration forcedWithdrawalWindow,
