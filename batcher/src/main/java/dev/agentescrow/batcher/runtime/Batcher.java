@@ -141,7 +141,7 @@ public final class Batcher implements AutoCloseable {
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
                     BatchPlanner.withDefaults(), new SettlementMetrics(registry)
                             .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
-                    1, new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
+                    config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
                     new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
                     config.vaultDeploymentBlock(), clock, registry);
@@ -184,6 +184,11 @@ public final class Batcher implements AutoCloseable {
     /** The inclusion proof of a settled movement, once its batch is confirmed. */
     public Optional<InclusionProof> proof(SettlementTransferId transferId) {
         return submitter.proof(transferId);
+    }
+
+    /** Blocks a batch's receipt must be deep before it is confirmed, as configured (F8). */
+    public int batchConfirmationDepth() {
+        return submitter.confirmationDepth();
     }
 
     /** The report of the last reconciliation (scheduled or on demand), if any ran. */

@@ -100,6 +100,7 @@ class BatcherIT {
 
         try (Batcher batcher = Batcher.start(config, DevAccounts.account(OPERATOR), Clock.systemUTC(), registry)) {
             Ledger ledger = batcher.ledger();
+            assertThat(batcher.batchConfirmationDepth()).isEqualTo(config.batchConfirmationDepth()).isEqualTo(1);
             ledger.registerToken(new Token(usd, "SUSD", 6), "batcher-it", "scheduled settlement test token");
 
             // Deposits on chain; the scheduled indexer credits them.
