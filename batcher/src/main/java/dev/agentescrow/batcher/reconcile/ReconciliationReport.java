@@ -4,11 +4,33 @@ import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
+import java.util.OptionalLong;
 
-/** The result of one reconciliation run over some tokens. */
-public record ReconciliationReport(Instant at, List<TokenReport> tokens) {
+/**
+ * The result of one reconciliation run over some tokens.
+ *
+ * @param inFlightBatch the batch that was SUBMITTED (or changed state) while the run was asked
+ *                      for: the run was skipped, {@code tokens} is empty and nothing was checked
+ *                      (issue 10, F6)
+ */
+public record ReconciliationReport(Instant at, List<TokenReport> tokens, OptionalLong inFlightBatch) {
     public ReconciliationReport {
         tokens = List.copyOf(tokens);
+        java.util.Objects.requireNonNull(inFlightBatch, "inFlightBatch");
+    }
+
+    public ReconciliationReport(Instant at, List<TokenReport> tokens) {
+        this(at, tokens, OptionalLong.empty());
+    }
+
+    /** A run skipped because batch {@code batchId} is in flight. */
+    public static ReconciliationReport skipped(Instant at, long batchId) {
+        return new ReconciliationReport(at, List.of(), OptionalLong.of(batchId));
+    }
+
+    /** Whether the run was skipped for a batch in flight (then it checked nothing). */
+    public boolean isSkipped() {
+        return inFlightBatch.isPresent();
     }
 
     /**
@@ -38,7 +60,8 @@ public record ReconciliationReport(Instant at, List<TokenReport> tokens) {
         return tokens.stream().flatMap(t -> t.mismatches().stream()).toList();
     }
 
+    /** No mismatch in a run that did check: a skipped run is never clean. */
     public boolean clean() {
-        return mismatches().isEmpty();
+        return !isSkipped() && mismatches().isEmpty();
     }
 }

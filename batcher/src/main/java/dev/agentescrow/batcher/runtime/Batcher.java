@@ -77,6 +77,9 @@ public final class Batcher implements AutoCloseable {
     static final int MAX_TICKS_PER_TURN = 32;
     private static final int MAX_EXPIRE_ROUNDS_PER_TURN = 64;
 
+    /** The lane of the reconciler: its RPC reads never delay index or settle (F6). */
+    static final String RECONCILE_LANE = "reconcile";
+
     private final Database database;
     private final Ledger ledger;
     private final ChainClient client;
@@ -90,6 +93,7 @@ public final class Batcher implements AutoCloseable {
     private final ForcedWithdrawalIndexer forcedWithdrawals;
     private final VaultHealthCheck healthCheck;
     private BatcherScheduler scheduler;
+    private Clock clock = Clock.systemUTC();
 
     private Batcher(Database database, Ledger ledger, ChainClient client, VaultIndexer indexer,
                     PostgresSettlementStore store, BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize,
@@ -141,7 +145,7 @@ public final class Batcher implements AutoCloseable {
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
                     BatchPlanner.withDefaults(), new SettlementMetrics(registry)
                             .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
-                    1, new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
+                    config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
                     new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
                     config.vaultDeploymentBlock(), clock, registry);
@@ -154,12 +158,14 @@ public final class Batcher implements AutoCloseable {
                     new ResilientRpc("vault-health", config.rpc()), clock, registry);
             Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,
                     ledgerConfig.maxGroupSize(), forcedWithdrawals, healthCheck);
+            batcher.clock = clock;
             BatcherConfig.Schedule schedule = config.schedule();
             batcher.scheduler = BatcherScheduler.start(List.of(
                     new BatcherScheduler.Step("index", schedule.index(), batcher::indexOnce),
                     new BatcherScheduler.Step("settle", schedule.settle(), batcher::settleOnce),
                     new BatcherScheduler.Step("expire", schedule.expire(), batcher::expireOnce),
-                    new BatcherScheduler.Step("reconcile", schedule.reconcile(), batcher::reconcileIfIdle)),
+                    new BatcherScheduler.Step("reconcile", schedule.reconcile(), batcher::reconcileIfIdle,
+                            RECONCILE_LANE)),
                     registry);
             log.info("batcher started: vault {}, operator {}, trigger N={} T={}", config.vault(),
                     chain.operator().address(), config.transfersPerBatch(), config.maxBatchDelay());
@@ -186,6 +192,11 @@ public final class Batcher implements AutoCloseable {
         return submitter.proof(transferId);
     }
 
+    /** Blocks a batch's receipt must be deep before it is confirmed, as configured (F8). */
+    public int batchConfirmationDepth() {
+        return submitter.confirmationDepth();
+    }
+
     /** The report of the last reconciliation (scheduled or on demand), if any ran. */
     public Optional<ReconciliationReport> lastReconciliation() {
         return Optional.ofNullable(lastReconciliation.get());
@@ -202,11 +213,13 @@ public final class Batcher implements AutoCloseable {
     }
 
     /**
-     * Reconciles every registered token now, on the scheduler's thread between steps, and returns
-     * the report. A batch in flight at that moment shows as mismatches until it confirms.
+     * Reconciles every registered token now, on the reconciler's own thread (between its scheduled
+     * runs, beside settlement), and returns the report. While a batch is SUBMITTED, or if one
+     * changes state during the run, nothing is judged: the report is
+     * {@link ReconciliationReport#isSkipped() skipped} and names the batch in flight (F6).
      */
     public ReconciliationReport reconcile() {
-        return scheduler.runNow(this::reconcileNow);
+        return scheduler.runNow(RECONCILE_LANE, this::reconcileUnlessInFlight);
     }
 
     /** Runs one submitter turn now, between steps, and returns its last tick (for operations and tests). */
@@ -241,17 +254,28 @@ public final class Batcher implements AutoCloseable {
 
     /** Reconciles unless a batch was sent and not yet confirmed (a BUILT one is not on chain yet). */
     private void reconcileIfIdle() {
-        if (store.openBatches().stream().anyMatch(batch -> batch.state() == BatchState.SUBMITTED)) {
-            log.debug("reconciliation skipped: a batch is in flight");
-            return;
+        ReconciliationReport report = reconcileUnlessInFlight();
+        if (report.isSkipped()) {
+            log.debug("reconciliation skipped: batch {} is in flight", report.inFlightBatch().getAsLong());
         }
-        reconcileNow();
+    }
+
+    private ReconciliationReport reconcileUnlessInFlight() {
+        ReconciliationReport report = ReconcileGuard.run(
+                () -> store.openBatches().stream().filter(batch -> batch.state() == BatchState.SUBMITTED)
+                        .mapToLong(batch -> batch.batchId()).findFirst(),
+                () -> List.of(store.lastBatchId(), store.openBatches().stream()
+                        .map(batch -> batch.batchId() + ":" + batch.state()).toList()),
+                this::reconcileNow, clock);
+        if (!report.isSkipped()) {
+            lastReconciliation.set(report);
+        }
+        return report;
     }
 
     private ReconciliationReport reconcileNow() {
         List<Address> tokens = ledger.tokens().stream().map(Token::address).toList();
         ReconciliationReport report = reconciler.reconcile(tokens);
-        lastReconciliation.set(report);
         lastVaultHealth.set(healthCheck.check(tokens));
         return report;
     }

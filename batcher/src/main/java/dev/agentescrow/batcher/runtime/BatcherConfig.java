@@ -27,16 +27,22 @@ import java.util.Objects;
  * @param maxBatchDelay the trigger T: settle once the oldest waiting movement is this old
  * @param schedule how often each step runs
  * @param rpc retry and circuit breaker settings around every RPC call
+ * @param batchConfirmationDepth blocks a batch's receipt must be deep (1 = its own block is the
+ *                               head) before the batch is CONFIRMED and its payouts booked
+ *                               (issue 10, F8); 1 by default, which suits a local chain that
+ *                               mines on demand; a public chain wants more (e.g. 12)
  */
 public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Address vault, long vaultDeploymentBlock,
                             SettlementAddresses systemAccounts, int confirmations, int maxBlocksPerPoll,
                             int transfersPerBatch, Duration maxBatchDelay, Schedule schedule,
-                            RpcResilienceConfig rpc) {
+                            RpcResilienceConfig rpc, int batchConfirmationDepth) {
 
     /** Confirmations before a custody event is booked, by default. */
     public static final int DEFAULT_CONFIRMATIONS = 2;
     /** Blocks scanned by one indexer poll at most, by default. */
     public static final int DEFAULT_MAX_BLOCKS_PER_POLL = 2_000;
+    /** Depth of a batch's receipt before the batch is confirmed, by default: a local chain's. */
+    public static final int DEFAULT_BATCH_CONFIRMATION_DEPTH = 1;
 
     public BatcherConfig {
         Objects.requireNonNull(database, "database");
@@ -52,6 +58,9 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
         if (confirmations < 0) {
             throw new IllegalArgumentException("confirmations must not be negative: " + confirmations);
         }
+        if (batchConfirmationDepth < 1) {
+            throw new IllegalArgumentException("batchConfirmationDepth must be at least 1: " + batchConfirmationDepth);
+        }
         if (maxBlocksPerPoll < 1) {
             throw new IllegalArgumentException("maxBlocksPerPoll must be positive: " + maxBlocksPerPoll);
         }
@@ -65,28 +74,34 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
 
     /**
      * The defaults: 2 confirmations, 2,000 blocks per poll, N = 100, T = 300 s, the default
-     * schedule and RPC resilience.
+     * schedule and RPC resilience, batch confirmation depth 1.
      */
     public static BatcherConfig defaults(DatabaseConfig database, ChainSettings chain, Address vault,
                                          long vaultDeploymentBlock, SettlementAddresses systemAccounts) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, DEFAULT_CONFIRMATIONS,
                 DEFAULT_MAX_BLOCKS_PER_POLL, BatchTrigger.DEFAULT_MAX_TRANSFERS, BatchTrigger.DEFAULT_MAX_DELAY,
-                Schedule.defaults(), RpcResilienceConfig.defaults());
+                Schedule.defaults(), RpcResilienceConfig.defaults(), DEFAULT_BATCH_CONFIRMATION_DEPTH);
     }
 
     public BatcherConfig withConfirmations(int blocks) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, blocks, maxBlocksPerPoll,
-                transfersPerBatch, maxBatchDelay, schedule, rpc);
+                transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth);
     }
 
     public BatcherConfig withTrigger(int transfers, Duration delay) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfers, delay, schedule, rpc);
+                maxBlocksPerPoll, transfers, delay, schedule, rpc, batchConfirmationDepth);
     }
 
     public BatcherConfig withSchedule(Schedule newSchedule) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc);
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc, batchConfirmationDepth);
+    }
+
+    /** The same configuration with batches confirmed only once their receipt is {@code depth} deep. */
+    public BatcherConfig withBatchConfirmationDepth(int depth) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, depth);
     }
 
     /**

@@ -108,6 +108,11 @@ public final class BatchSubmitter {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
+    /** Blocks a batch's receipt must be deep before the batch is CONFIRMED (F8). */
+    public int confirmationDepth() {
+        return confirmationDepth;
+    }
+
     /** Most movements one batch takes: the trigger's count bound, capped by the planner's. */
     public int maxMovementsPerBatch() {
         return Math.min(trigger.maxTransfers(), planner.maxMovementsPerBatch());

@@ -91,6 +91,7 @@ class ReconcilerIT {
         SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
                 chain.account(LocalChain.OPERATOR).address(), Duration.ofDays(1));
         Erc20Token token = chain.deployment().token(chain.client());
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
         token.mint(admin, alice.address(), Amount.of(1_000));
         vault.deposit(alice, token.address(), Amount.of(1_000));
         token.mint(admin, vault.address(), Amount.of(1));

@@ -98,4 +98,36 @@ class BatcherSchedulerTest {
         assertThatThrownBy(() -> new BatcherScheduler.Step("tick", Duration.ZERO, () -> { }))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void F6_reconcilerRunsOnItsOwnThreadAndNeverBlocksIndexOrSettle() throws InterruptedException {
+        CountDownLatch reconcileStarted = new CountDownLatch(1);
+        CountDownLatch releaseReconcile = new CountDownLatch(1);
+        CountDownLatch settlesWhileReconciling = new CountDownLatch(20);
+        java.util.concurrent.atomic.AtomicReference<String> reconcileThread =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        try (BatcherScheduler scheduler = BatcherScheduler.start(List.of(
+                new BatcherScheduler.Step("settle", Duration.ofMillis(1), () -> {
+                    if (reconcileStarted.getCount() == 0) {
+                        settlesWhileReconciling.countDown();
+                    }
+                }),
+                new BatcherScheduler.Step("reconcile", Duration.ofMillis(1), () -> {
+                    reconcileThread.set(Thread.currentThread().getName());
+                    reconcileStarted.countDown();
+                    try {
+                        releaseReconcile.await(10, TimeUnit.SECONDS);   // a slow RPC read
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "reconcile")), new SimpleMeterRegistry())) {
+            assertThat(reconcileStarted.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(settlesWhileReconciling.await(5, TimeUnit.SECONDS))
+                    .as("settle keeps running while the reconciler is blocked").isTrue();
+            assertThat(scheduler.runNow(() -> Thread.currentThread().getName())).isEqualTo("batcher-scheduler");
+            releaseReconcile.countDown();
+            assertThat(scheduler.runNow("reconcile", () -> Thread.currentThread().getName()))
+                    .isEqualTo(reconcileThread.get()).isEqualTo("batcher-scheduler-reconcile");
+        }
+    }
 }
