@@ -4,44 +4,17 @@ const { loadFixture, time } = require("@nomicfoundation/hardhat-toolbox/network-
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
 const { expect } = require("chai");
 const { ethers } = require("hardhat");
-const { encodeBatch } = require("./SettlementVault.encoding.js");
+const {
+  WINDOW, OPERATOR_DELAY, UNITS, MIN_FORCED, LIMIT, ROOT, depositedVault, settle, expectCustody,
+} = require("./SettlementVault.fixtures.js");
 
-const DELAY = 7n * 86_400n; // escape hatch
-const WINDOW = 86_400n; // forced-withdrawal window
-const OPERATOR_DELAY = 2n * 86_400n;
-const UNITS = 1_000_000n;
-const MIN_FORCED = 10n * UNITS;
-const LIMIT = 500n * UNITS; // outflow per day
 const UNLIMITED = (1n << 96n) - 1n;
 const MAX_BALANCE = (1n << 85n) - 1n;
-const ROOT = ethers.keccak256(ethers.toUtf8Bytes("root"));
 const OPERATOR_ROLE = ethers.id("OPERATOR_ROLE");
 
 describe("SettlementVault findings", function () {
-  /** alice, bob, carol deposited 1,000 TUSD each (account ids 1..3, token id 1); outflow limit 500/day. */
-  async function fixture() {
-    const [admin, operator, alice, bob, carol, dave, mallory] = await ethers.getSigners();
-    const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
-    const vault = await ethers.deployContract("SettlementVault", [admin.address, operator.address, DELAY, WINDOW, OPERATOR_DELAY]);
-    await vault.connect(admin).listToken(token, MIN_FORCED, LIMIT);
-    for (const user of [alice, bob, carol, dave]) {
-      await token.mint(user.address, 10_000n * UNITS);
-      await token.connect(user).approve(vault, ethers.MaxUint256);
-    }
-    for (const user of [alice, bob, carol]) await vault.connect(user).deposit(token, 1_000n * UNITS);
-    return { vault, token, admin, operator, alice, bob, carol, dave, mallory };
-  }
-
-  function settle(f, batchId, sections, root = ROOT) {
-    return f.vault.connect(f.operator).settleBatch(batchId, root, encodeBatch(sections));
-  }
-
-  async function expectCustody(f, token) {
-    expect(await token.balanceOf(f.vault)).to.equal(await f.vault.custody(token), "vault balance == settled + pending");
-  }
-
   it("V-1: a stolen operator key drains at most the outflow limit, and a newly granted operator waits past the forced-withdrawal window", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, token, admin, operator, mallory } = f;
     // the stolen key pays every balance to the attacker: only LIMIT leaves, the rest waits as a pending payout
     const tx = await settle(f, 1n, [{ tokenId: 1, payouts: [
@@ -72,7 +45,7 @@ describe("SettlementVault findings", function () {
   });
 
   it("V-2: heartbeats cannot keep the exit shut: a censoring operator meets a forced withdrawal, the vault freezes and every account exits with its settled balance", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, token, alice, bob, carol, dave } = f;
     await settle(f, 1n, [{ tokenId: 1, deltas: [{ accountId: 1, delta: -300n * UNITS }, { accountId: 2, delta: 300n * UNITS }] }]);
     await vault.connect(alice).requestForcedWithdrawal(token, 600n * UNITS);
@@ -103,7 +76,7 @@ describe("SettlementVault findings", function () {
   });
 
   it("V-2: tokens the admin did not list cannot be deposited", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const other = await ethers.deployContract("TestToken", ["Other", "OTH", 18]);
     await other.mint(f.alice.address, 1_000n);
     await other.connect(f.alice).approve(f.vault, 1_000n);
@@ -118,7 +91,7 @@ describe("SettlementVault findings", function () {
   });
 
   it("V-3: a credit past 2^85 - 1 never reverts the batch: the excess becomes a pending payout and every token and payout settles", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, token, admin, alice, bob, dave } = f;
     const big = await ethers.deployContract("TestToken", ["Big", "BIG", 18]);
     await vault.connect(admin).listToken(big, 1n, UNLIMITED);
@@ -144,7 +117,7 @@ describe("SettlementVault findings", function () {
   });
 
   it("V-4: once the escape hatch is used the vault is frozen and the operator can never settle again", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, token, operator, alice, bob } = f;
     await time.increaseTo(await vault.escapeOpensAt());
     await expect(vault.connect(alice).escapeWithdraw(token))
@@ -160,7 +133,7 @@ describe("SettlementVault findings", function () {
   });
 
   it("V-5: a fee-on-transfer token is credited by what the vault received, so its last holder can still get out", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, admin, alice, bob } = f;
     const fot = await ethers.deployContract("FeeOnTransferEscrowToken");
     await vault.connect(admin).listToken(fot, 1n, UNLIMITED);
@@ -182,7 +155,7 @@ describe("SettlementVault findings", function () {
   });
 
   it("V-6: verifyTransfer checks a proof against the root the vault keeps for the batch, not one the caller supplies", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, token, alice, bob, mallory } = f;
     const tokenAddress = await token.getAddress();
     const real = StandardMerkleTree.of([[ethers.id("t1"), tokenAddress, alice.address, bob.address, 5n], [ethers.id("t2"), tokenAddress, bob.address, alice.address, 2n]],
@@ -200,7 +173,7 @@ describe("SettlementVault findings", function () {
   });
 
   it("U-1: an unclaimable payout stays its recipient's (the admin cannot take it); only stray tokens can be swept", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, token, admin, alice, dave } = f;
     const hostile = await ethers.deployContract("HostileToken");
     await vault.connect(admin).listToken(hostile, 1n, UNLIMITED);
@@ -228,7 +201,7 @@ describe("SettlementVault findings", function () {
 
   describe("forced withdrawal", function () {
     it("is served by a batch that debits min(requested, balance after the deltas) and books the payout", async function () {
-      const f = await loadFixture(fixture);
+      const f = await loadFixture(depositedVault);
       const { vault, token, alice, bob } = f;
       const tokenAddress = await token.getAddress();
       const request = await vault.connect(alice).requestForcedWithdrawal(token, 800n * UNITS);
@@ -249,7 +222,7 @@ describe("SettlementVault findings", function () {
     });
 
     it("counts a payout deferred by the outflow limit as served, so the limit never makes a request miss its deadline", async function () {
-      const f = await loadFixture(fixture);
+      const f = await loadFixture(depositedVault);
       const { vault, token, alice, bob, carol } = f;
       for (const user of [alice, bob, carol]) await vault.connect(user).requestForcedWithdrawal(token, 1_000n * UNITS);
       const tx = await settle(f, 1n, [{ tokenId: 1, payouts: [alice, bob, carol].map((u, i) => ({ accountId: i + 1, amount: 1_000n * UNITS, recipient: u.address, forced: true })) }]);
@@ -265,7 +238,7 @@ describe("SettlementVault findings", function () {
     });
 
     it("needs the minimum amount and balance, so dust requests cannot force a freeze", async function () {
-      const f = await loadFixture(fixture);
+      const f = await loadFixture(depositedVault);
       const { vault, token, alice, dave } = f;
       await expect(vault.connect(alice).requestForcedWithdrawal(token, MIN_FORCED - 1n))
         .to.be.revertedWithCustomError(vault, "VaultForcedWithdrawalAmount").withArgs(MIN_FORCED - 1n, 1_000n * UNITS, MIN_FORCED);
@@ -277,7 +250,7 @@ describe("SettlementVault findings", function () {
     });
 
     it("refuses a serving payout for the wrong amount, recipient or account", async function () {
-      const f = await loadFixture(fixture);
+      const f = await loadFixture(depositedVault);
       const { vault, token, alice, bob } = f;
       const tokenAddress = await token.getAddress();
       await vault.connect(alice).requestForcedWithdrawal(token, 100n * UNITS);
@@ -290,7 +263,7 @@ describe("SettlementVault findings", function () {
     });
 
     it("runs its deadline on through a pause, and the freeze works while paused", async function () {
-      const f = await loadFixture(fixture);
+      const f = await loadFixture(depositedVault);
       const { vault, token, admin, alice, dave } = f;
       await vault.connect(alice).requestForcedWithdrawal(token, 100n * UNITS);
       await vault.connect(admin).pause();
@@ -306,7 +279,7 @@ describe("SettlementVault findings", function () {
     });
 
     it("can be asked while paused, and a paused-then-frozen vault still lets everyone out", async function () {
-      const f = await loadFixture(fixture);
+      const f = await loadFixture(depositedVault);
       const { vault, token, admin, alice, bob } = f;
       await vault.connect(admin).pause();
       await vault.connect(alice).requestForcedWithdrawal(token, 100n * UNITS);

@@ -3,41 +3,13 @@
 const { loadFixture, time } = require("@nomicfoundation/hardhat-toolbox/network-helpers");
 const { expect } = require("chai");
 const { ethers } = require("hardhat");
-const { encodeBatch } = require("./SettlementVault.encoding.js");
-
-const DELAY = 7n * 86_400n; // escape hatch
-const WINDOW = 86_400n; // forced-withdrawal window
-const OPERATOR_DELAY = 2n * 86_400n;
-const UNITS = 1_000_000n;
-const MIN_FORCED = 10n * UNITS;
-const LIMIT = 500n * UNITS; // outflow per day
-const ROOT = ethers.keccak256(ethers.toUtf8Bytes("root"));
+const {
+  WINDOW, OPERATOR_DELAY, UNITS, LIMIT, ROOT, depositedVault, settle, expectCustody,
+} = require("./SettlementVault.fixtures.js");
 
 describe("SettlementVault review", function () {
-  /** alice, bob, carol deposited 1,000 TUSD each (account ids 1..3, token id 1); outflow limit 500/day. */
-  async function fixture() {
-    const [admin, operator, alice, bob, carol, dave, mallory] = await ethers.getSigners();
-    const token = await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6]);
-    const vault = await ethers.deployContract("SettlementVault", [admin.address, operator.address, DELAY, WINDOW, OPERATOR_DELAY]);
-    await vault.connect(admin).listToken(token, MIN_FORCED, LIMIT);
-    for (const user of [alice, bob, carol, dave]) {
-      await token.mint(user.address, 10_000n * UNITS);
-      await token.connect(user).approve(vault, ethers.MaxUint256);
-    }
-    for (const user of [alice, bob, carol]) await vault.connect(user).deposit(token, 1_000n * UNITS);
-    return { vault, token, admin, operator, alice, bob, carol, dave, mallory };
-  }
-
-  function settle(f, batchId, sections) {
-    return f.vault.connect(f.operator).settleBatch(batchId, ROOT, encodeBatch(sections));
-  }
-
-  async function expectCustody(f, token) {
-    expect(await token.balanceOf(f.vault)).to.equal(await f.vault.custody(token), "vault balance == settled + pending");
-  }
-
   it("R-V1: a user whose forced withdrawal was served as a deferred payout stays behind the attacker's own pending payouts after the freeze", async function () {
-    const f = await loadFixture(fixture);
+    const f = await loadFixture(depositedVault);
     const { vault, token, alice, bob, carol, dave, mallory } = f;
     const tokenAddress = await token.getAddress();
     await vault.connect(alice).requestForcedWithdrawal(token, 1_000n * UNITS);
@@ -71,7 +43,7 @@ describe("SettlementVault review", function () {
   });
 
   it("R-V2: a griefer cannot freeze the vault through an escape hatch that a maximal admin pause opened", async function () {
-    const { vault, admin, operator } = await loadFixture(fixture);
+    const { vault, admin, operator } = await loadFixture(depositedVault);
     const factory = await ethers.getContractFactory("SettlementVault");
     // an escape delay shorter than the window lets a pause (up to half the window) that starts
     // after a quiet spell open the hatch before the operator can settle again: refused

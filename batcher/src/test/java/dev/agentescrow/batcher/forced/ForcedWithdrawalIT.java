@@ -1,5 +1,6 @@
 package dev.agentescrow.batcher.forced;
 
+import static dev.agentescrow.batcher.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.batcher.db.DatabaseConfig;
@@ -27,7 +28,6 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,7 +49,6 @@ class ForcedWithdrawalIT {
     private static final int ESCROW_HOLDER = 14;
     private static final Duration WINDOW = Duration.ofHours(1);
     private static final Amount DEPOSIT = Amount.of(1_000_000);
-    private static final Duration WAIT_LIMIT = Duration.ofSeconds(60);
     private static final BatcherConfig.Schedule FAST = new BatcherConfig.Schedule(Duration.ofMillis(50),
             Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(200));
 
@@ -150,20 +149,5 @@ class ForcedWithdrawalIT {
 
     private static BigInteger available(Ledger ledger, Address owner, Address token) {
         return ledger.balance(AccountKey.user(owner, token)).map(AccountBalance::available).orElse(BigInteger.ZERO);
-    }
-
-    private static void awaitUntil(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + WAIT_LIMIT + ": " + what);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting until " + what, e);
-            }
-        }
     }
 }

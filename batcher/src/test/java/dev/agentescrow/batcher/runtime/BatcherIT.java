@@ -1,5 +1,6 @@
 package dev.agentescrow.batcher.runtime;
 
+import static dev.agentescrow.batcher.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.batcher.db.DatabaseConfig;
@@ -36,7 +37,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -63,7 +63,6 @@ class BatcherIT {
     private static final int EARNER = 8;
     private static final Amount DEPOSIT = Amount.of(1_000_000);
     private static final Amount WITHDRAWAL = Amount.of(50_000);
-    private static final Duration WAIT_LIMIT = Duration.ofSeconds(60);
     private static final BatcherConfig.Schedule FAST = new BatcherConfig.Schedule(Duration.ofMillis(50),
             Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(200));
 
@@ -246,20 +245,5 @@ class BatcherIT {
     private static boolean settledMatches(SettlementVaultGateway vault, Address token, Map<Address, BigInteger> model) {
         return model.entrySet().stream()
                 .allMatch(e -> vault.settledBalance(token, e.getKey()).baseUnits().equals(e.getValue()));
-    }
-
-    private static void awaitUntil(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + WAIT_LIMIT + ": " + what);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting until " + what, e);
-            }
-        }
     }
 }
