@@ -22,7 +22,9 @@ import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.Request;
 import org.web3j.protocol.core.Response;
 import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.EthBlock;
 import org.web3j.protocol.core.methods.response.EthEstimateGas;
+import org.web3j.protocol.core.methods.response.EthMaxPriorityFeePerGas;
 import org.web3j.protocol.core.methods.response.EthGasPrice;
 import org.web3j.protocol.core.methods.response.EthGetTransactionReceipt;
 import org.web3j.protocol.core.methods.response.EthSendTransaction;
@@ -188,6 +190,22 @@ public final class ChainClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The account's next nonce counting mined transactions only ({@code latest}): a transaction
+     * of the account with a lower nonce can never be mined any more.
+     */
+    public long minedNonce(Address account) {
+        try {
+            var response = web3j.ethGetTransactionCount(account.hex(), DefaultBlockParameterName.LATEST).send();
+            if (response.hasError()) {
+                throw new ChainException("eth_getTransactionCount failed: " + response.getError().getMessage());
+            }
+            return response.getTransactionCount().longValueExact();
+        } catch (IOException | ClientConnectionException e) {
+            throw new ChainException("eth_getTransactionCount failed", e);
+        }
+    }
+
     /** The account's next nonce counting transactions the node holds but has not mined ({@code pending}). */
     public long pendingNonce(Address account) {
         try {
@@ -231,6 +249,107 @@ public final class ChainClient implements AutoCloseable {
                 gasLimit, to.hex(), BigInteger.ZERO, data);
         String signed = Numeric.toHexString(TransactionEncoder.signMessage(raw, settings.chainId(), credentials));
         return new PreparedTransaction(new TxHash(Hash.sha3(signed)), nonce, signed, from, to);
+    }
+
+    /**
+     * The node's fee market for the next block: the base fee of the {@code pending} block and the
+     * node's suggested priority fee ({@code eth_maxPriorityFeePerGas}), in one JSON-RPC batch.
+     */
+    public FeeMarket feeMarket() {
+        List<Response<?>> answers = batch("reading the fee market",
+                web3j.ethGetBlockByNumber(DefaultBlockParameterName.PENDING, false),
+                web3j.ethMaxPriorityFeePerGas());
+        EthBlock pending = (EthBlock) answers.get(0);
+        if (pending.hasError() || pending.getBlock() == null) {
+            throw new ChainException("eth_getBlockByNumber(pending) failed: "
+                    + (pending.hasError() ? pending.getError().getMessage() : "no block"));
+        }
+        EthMaxPriorityFeePerGas priority = (EthMaxPriorityFeePerGas) answers.get(1);
+        if (priority.hasError()) {
+            throw new ChainException("eth_maxPriorityFeePerGas failed: " + priority.getError().getMessage());
+        }
+        String baseFee = pending.getBlock().getBaseFeePerGasRaw();
+        if (baseFee == null) {
+            throw new ChainException("the node's pending block has no base fee: not an EIP-1559 chain");
+        }
+        return new FeeMarket(Numeric.decodeQuantity(baseFee), priority.getMaxPriorityFeePerGas());
+    }
+
+    /**
+     * Signs an EIP-1559 (type 2) call of {@code to} with {@code data} from {@code credentials}'s
+     * key at {@code nonce} with {@code fees}, without sending it: gas limit from
+     * {@code eth_estimateGas} plus 20%. A call that would revert fails here with the decoded
+     * {@link ContractRevertedException}; nothing leaves the process. The caller owns {@code nonce},
+     * as with {@link #prepare(Credentials, Address, String, long)}.
+     */
+    public PreparedTransaction prepare(Credentials credentials, Address to, String data, long nonce, GasFees fees) {
+        Address from = Address.of(credentials.getAddress());
+        EthEstimateGas estimate;
+        try {
+            estimate = web3j.ethEstimateGas(Transaction.createEthCallTransaction(from.hex(), to.hex(), data)).send();
+        } catch (IOException | ClientConnectionException e) {
+            throw new ChainException("gas estimate of a call to " + to + " failed", e);
+        }
+        if (estimate.hasError()) {
+            throw SerialNonceTransactionManager.revertException(revertDecoder, "gas estimate of a call to " + to,
+                    estimate.getError());
+        }
+        BigInteger gasLimit = estimate.getAmountUsed().multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
+        return sign1559(credentials, BigInteger.valueOf(nonce), gasLimit, to, BigInteger.ZERO, data, fees);
+    }
+
+    /**
+     * Signs a replacement of {@code previous}: the same nonce, recipient, value, call data and gas
+     * limit, with other {@code fees}, as an EIP-1559 transaction. Nothing is asked of the node and
+     * nothing is sent. Whether a node takes it in place of {@code previous} depends on the fees
+     * (nodes ask for at least 10 to 12.5% more of both); that is the caller's policy.
+     *
+     * @throws IllegalArgumentException if {@code previous} was not signed by {@code credentials}'s key
+     */
+    public PreparedTransaction replace(Credentials credentials, PreparedTransaction previous, GasFees fees) {
+        Address from = Address.of(credentials.getAddress());
+        if (!previous.from().equals(from)) {
+            throw new IllegalArgumentException(previous + " was signed by " + previous.from() + ", not " + from);
+        }
+        RawTransaction old = previous.decode();
+        if (old.getNonce().longValueExact() != previous.nonce()) {
+            throw new IllegalStateException("stored bytes of " + previous.txHash() + " have nonce " + old.getNonce());
+        }
+        Address to = Address.of(old.getTo());
+        if (!to.equals(previous.to())) {
+            throw new IllegalStateException("stored bytes of " + previous.txHash() + " call " + to);
+        }
+        return sign1559(credentials, old.getNonce(), old.getGasLimit(), to, old.getValue(),
+                Numeric.prependHexPrefix(old.getData()), fees);
+    }
+
+    private PreparedTransaction sign1559(Credentials credentials, BigInteger nonce, BigInteger gasLimit, Address to,
+                                         BigInteger value, String data, GasFees fees) {
+        RawTransaction raw = RawTransaction.createTransaction(settings.chainId(), nonce, gasLimit, to.hex(), value,
+                data, fees.maxPriorityFeePerGas(), fees.maxFeePerGas());
+        String signed = Numeric.toHexString(TransactionEncoder.signMessage(raw, credentials));
+        return new PreparedTransaction(new TxHash(Hash.sha3(signed)), nonce.longValueExact(), signed,
+                Address.of(credentials.getAddress()), to);
+    }
+
+    /**
+     * The receipts of {@code txHashes} in one JSON-RPC batch: the mined ones, in the order asked
+     * (for every attempt at one nonce, at most one can be mined).
+     */
+    public List<MinedReceipt> receipts(List<TxHash> txHashes) {
+        if (txHashes.isEmpty()) {
+            return List.of();
+        }
+        @SuppressWarnings("unchecked")
+        Request<?, ? extends Response<?>>[] requests = txHashes.stream()
+                .map(hash -> web3j.ethGetTransactionReceipt(hash.value())).toArray(Request[]::new);
+        List<Response<?>> answers = batch("eth_getTransactionReceipt of " + txHashes.size() + " transactions",
+                requests);
+        List<MinedReceipt> mined = new ArrayList<>();
+        for (int i = 0; i < txHashes.size(); i++) {
+            minedReceipt(txHashes.get(i), (EthGetTransactionReceipt) answers.get(i)).ifPresent(mined::add);
+        }
+        return mined;
     }
 
     /** What the node said to a {@link #broadcast}. */

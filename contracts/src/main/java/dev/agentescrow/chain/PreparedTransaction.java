@@ -2,6 +2,9 @@ package dev.agentescrow.chain;
 
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.TransactionDecoder;
+import org.web3j.crypto.transaction.type.Transaction1559;
 
 /**
  * A signed transaction that has not necessarily left the process yet: its hash and nonce are known
@@ -28,6 +31,27 @@ public record PreparedTransaction(TxHash txHash, long nonce, String rawTransacti
         }
         if (!HEX.matcher(rawTransactionHex).matches()) {
             throw new IllegalArgumentException("raw transaction is not 0x-prefixed hex bytes");
+        }
+    }
+
+    /**
+     * The fee fields of the signed bytes: an EIP-1559 transaction's own, a legacy transaction's gas
+     * price as both (that is how nodes compare a replacement with it).
+     */
+    public GasFees fees() {
+        RawTransaction decoded = decode();
+        if (decoded.getTransaction() instanceof Transaction1559 typed) {
+            return new GasFees(typed.getMaxFeePerGas(), typed.getMaxPriorityFeePerGas());
+        }
+        return new GasFees(decoded.getGasPrice(), decoded.getGasPrice());
+    }
+
+    /** The signed bytes decoded (nonce, gas limit, recipient, value, data, fees). */
+    RawTransaction decode() {
+        try {
+            return TransactionDecoder.decode(rawTransactionHex);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("stored bytes of " + txHash + " are not a signed transaction", e);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.agentescrow.batcher.runtime;
 
 import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.chain.SignerLane;
+import dev.agentescrow.batcher.chain.SignerLanes;
 import dev.agentescrow.batcher.db.Database;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalIndexer;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalServing;
@@ -92,6 +94,7 @@ public final class Batcher implements AutoCloseable {
     private final AtomicReference<VaultHealthCheck.VaultHealth> lastVaultHealth = new AtomicReference<>();
     private final ForcedWithdrawalIndexer forcedWithdrawals;
     private final VaultHealthCheck healthCheck;
+    private final AtomicReference<SignerLanes> lanes = new AtomicReference<>();
     private BatcherScheduler scheduler;
     private Clock clock = Clock.systemUTC();
 
@@ -114,7 +117,10 @@ public final class Batcher implements AutoCloseable {
      * Starts the database, the ledger (migrating the schema) and the chain connection, then the
      * schedule. Whatever started is stopped again if a later part fails.
      *
-     * @param operator the key holding the vault's operator role; it signs settlement batches
+     * @param operator the key holding the vault's operator role; it signs settlement batches and
+     *     nothing else: the {@value SignerLane#SETTLEMENT} lane. Every other kind of transaction
+     *     (the watchtower's, the arbiter's) signs with credentials of its own, through
+     *     {@link #signerLane}, so that a stuck batch never delays it
      */
     public static Batcher start(BatcherConfig config, Credentials operator, Clock clock, MeterRegistry registry) {
         Objects.requireNonNull(config, "config");
@@ -138,14 +144,16 @@ public final class Batcher implements AutoCloseable {
                             config.maxBlocksPerPoll()));
             PostgresSettlementStore store = new PostgresSettlementStore(database.dataSource(), ledger,
                     config.systemAccounts(), clock);
-            SettlementChain chain = new SettlementChain(client, vault, client.signer(operator),
+            SignerLanes lanes = SignerLanes.of(new SignerLane(SignerLane.SETTLEMENT, client.signer(operator)));
+            SettlementChain chain = new SettlementChain(client, vault, lanes.lane(SignerLane.SETTLEMENT).signer(),
                     new ResilientRpc("submitter", config.rpc()));
             BatchSubmitter submitter = new BatchSubmitter(chain, store, store,
                     new PostgresAdvisoryLock(database.dataSource()),
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
                     BatchPlanner.withDefaults(), new SettlementMetrics(registry)
                             .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
-                    config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
+                    config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving",
+                            config.rpc())), config.fees());
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
                     new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
                     config.vaultDeploymentBlock(), clock, registry);
@@ -159,6 +167,7 @@ public final class Batcher implements AutoCloseable {
             Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,
                     ledgerConfig.maxGroupSize(), forcedWithdrawals, healthCheck);
             batcher.clock = clock;
+            batcher.lanes.set(lanes);
             BatcherConfig.Schedule schedule = config.schedule();
             batcher.scheduler = BatcherScheduler.start(List.of(
                     new BatcherScheduler.Step("index", schedule.index(), batcher::indexOnce),
@@ -180,6 +189,24 @@ public final class Batcher implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * A signer lane for another kind of transaction (e.g. {@code "watchtower"}), on this batcher's
+     * chain connection, with {@code key}: its own nonce sequence, never the settlement key's.
+     *
+     * @throws IllegalArgumentException if {@code kind} has a lane, or {@code key} is the key of
+     *     another lane (settlement's included)
+     */
+    public SignerLane signerLane(String kind, Credentials key) {
+        SignerLane lane = new SignerLane(kind, client.signer(key));
+        lanes.updateAndGet(current -> current.with(lane));
+        return lane;
+    }
+
+    /** Every signer lane: settlement's and those added with {@link #signerLane}. */
+    public SignerLanes signerLanes() {
+        return lanes.get();
     }
 
     /** The ledger: transfers, holds, withdrawals, balances. */

@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.runtime;
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
 import dev.agentescrow.batcher.db.DatabaseConfig;
 import dev.agentescrow.batcher.settlement.BatchTrigger;
+import dev.agentescrow.batcher.settlement.FeePolicy;
 import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainSettings;
@@ -31,11 +32,16 @@ import java.util.Objects;
  *                               head) before the batch is CONFIRMED and its payouts booked
  *                               (issue 10, F8); 1 by default, which suits a local chain that
  *                               mines on demand; a public chain wants more (e.g. 12)
+ * @param fees how settlement prices its EIP-1559 transactions: {@code replaceAfterBlocks} (a batch
+ *             transaction no block has taken that many blocks after signing is replaced at its
+ *             nonce), {@code bumpPercent} (each replacement pays that much more, at least 13%) and
+ *             {@code maxFeePerGasCapWei} (never more per gas; at the cap the alarm
+ *             {@code settlement.fee.capped} is raised instead); {@link FeePolicy#defaults()}
  */
 public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Address vault, long vaultDeploymentBlock,
                             SettlementAddresses systemAccounts, int confirmations, int maxBlocksPerPoll,
                             int transfersPerBatch, Duration maxBatchDelay, Schedule schedule,
-                            RpcResilienceConfig rpc, int batchConfirmationDepth) {
+                            RpcResilienceConfig rpc, int batchConfirmationDepth, FeePolicy fees) {
 
     /** Confirmations before a custody event is booked, by default. */
     public static final int DEFAULT_CONFIRMATIONS = 2;
@@ -52,6 +58,7 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
         Objects.requireNonNull(maxBatchDelay, "maxBatchDelay");
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(rpc, "rpc");
+        Objects.requireNonNull(fees, "fees");
         if (vaultDeploymentBlock < 0) {
             throw new IllegalArgumentException("vaultDeploymentBlock must not be negative: " + vaultDeploymentBlock);
         }
@@ -80,28 +87,35 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
                                          long vaultDeploymentBlock, SettlementAddresses systemAccounts) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, DEFAULT_CONFIRMATIONS,
                 DEFAULT_MAX_BLOCKS_PER_POLL, BatchTrigger.DEFAULT_MAX_TRANSFERS, BatchTrigger.DEFAULT_MAX_DELAY,
-                Schedule.defaults(), RpcResilienceConfig.defaults(), DEFAULT_BATCH_CONFIRMATION_DEPTH);
+                Schedule.defaults(), RpcResilienceConfig.defaults(), DEFAULT_BATCH_CONFIRMATION_DEPTH,
+                FeePolicy.defaults());
     }
 
     public BatcherConfig withConfirmations(int blocks) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, blocks, maxBlocksPerPoll,
-                transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth);
+                transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth, fees);
     }
 
     public BatcherConfig withTrigger(int transfers, Duration delay) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfers, delay, schedule, rpc, batchConfirmationDepth);
+                maxBlocksPerPoll, transfers, delay, schedule, rpc, batchConfirmationDepth, fees);
     }
 
     public BatcherConfig withSchedule(Schedule newSchedule) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc, batchConfirmationDepth);
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc, batchConfirmationDepth, fees);
     }
 
     /** The same configuration with batches confirmed only once their receipt is {@code depth} deep. */
     public BatcherConfig withBatchConfirmationDepth(int depth) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, depth);
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, depth, fees);
+    }
+
+    /** The same configuration with another settlement fee policy (replacement and fee cap). */
+    public BatcherConfig withFees(FeePolicy newFees) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth, newFees);
     }
 
     /**

@@ -23,8 +23,12 @@ public interface BatchStore {
      */
     void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds);
 
-    /** Stores the signed transaction; called before it is broadcast. */
-    SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction);
+    /**
+     * Stores the signed transaction (a first one, a replacement at the same nonce, or one at a new
+     * nonce) with the chain's head when it was signed; called before it is broadcast. Earlier
+     * transactions of the row stay stored.
+     */
+    SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction, long signedAtBlock);
 
     /** The batch was applied by the successful transaction {@code receipt}. */
     SettlementBatchRecord markConfirmed(long batchId, MinedReceipt receipt);

@@ -7,8 +7,11 @@ import dev.agentescrow.chain.ChainException;
 import dev.agentescrow.chain.ChainClient.Broadcast;
 import dev.agentescrow.chain.ChainClient.BroadcastOutcome;
 import dev.agentescrow.chain.ContractRevertedException;
+import dev.agentescrow.chain.FeeMarket;
+import dev.agentescrow.chain.GasFees;
 import dev.agentescrow.chain.MinedReceipt;
 import dev.agentescrow.chain.PreparedTransaction;
+import dev.agentescrow.chain.TxHash;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
@@ -63,6 +66,7 @@ public final class BatchSubmitter {
     private final SettlementMetrics metrics;
     private final BatchAmendment amendment;
     private final int confirmationDepth;
+    private final FeePolicy fees;
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner) {
@@ -94,6 +98,19 @@ public final class BatchSubmitter {
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics,
                           int confirmationDepth, BatchAmendment amendment) {
+        this(chain, store, source, lock, trigger, planner, metrics, confirmationDepth, amendment, FeePolicy.defaults());
+    }
+
+    /**
+     * @param confirmationDepth see above
+     * @param amendment see above
+     * @param fees how batch transactions are priced, when a stuck one is replaced at its nonce and
+     *     the most settlement pays per gas
+     */
+    public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
+                          BatchTrigger trigger, BatchPlanner planner, SettlementMetrics metrics,
+                          int confirmationDepth, BatchAmendment amendment, FeePolicy fees) {
+        this.fees = Objects.requireNonNull(fees, "fees");
         if (confirmationDepth < 1) {
             throw new IllegalArgumentException("confirmationDepth must be at least 1: " + confirmationDepth);
         }
@@ -188,14 +205,66 @@ public final class BatchSubmitter {
         };
     }
 
-    /** A stored transaction exists: find its receipt, or broadcast the same bytes again. */
+    /**
+     * A stored transaction exists: find the receipt of whichever stored transaction was mined (a
+     * replacement or the one it replaced), or replace the current one if it is overdue, or
+     * broadcast the same bytes again.
+     */
     private TickResult followUp(SettlementBatchRecord record) {
-        PreparedTransaction transaction = record.currentTransaction().orElseThrow();
-        Optional<MinedReceipt> mined = receipt(transaction);
+        Optional<MinedReceipt> mined = minedAttempt(record);
         if (mined.isPresent()) {
             return settleOrRefuse(record, mined.get());
         }
+        long head = rpc(chain.client()::blockNumber);
+        if (head - record.currentSignedAtBlock().orElseThrow() >= fees.replaceAfterBlocks()) {
+            PreparedTransaction current = record.currentTransaction().orElseThrow();
+            // A nonce already used up is not worth a replacement: the broadcast finds it consumed.
+            if (rpc(() -> chain.client().minedNonce(current.from())) <= current.nonce()) {
+                return replace(record, current, head);
+            }
+        }
         return broadcast(record, true);
+    }
+
+    /**
+     * The current transaction was not mined {@link FeePolicy#replaceAfterBlocks()} blocks after it
+     * was signed: the same call at the same nonce is signed with higher fees, stored, and only then
+     * broadcast. At the fee cap nothing new is signed; the alarm is raised and the stored bytes are
+     * sent again so the node keeps them.
+     */
+    private TickResult replace(SettlementBatchRecord record, PreparedTransaction current, long head) {
+        FeeMarket market = rpc(chain.client()::feeMarket);
+        GasFees paid = current.fees();
+        Optional<GasFees> raised = fees.replacement(paid, market);
+        if (raised.isEmpty()) {
+            metrics.feeCapped(true);
+            log.error("batch {}: {} is not mined {} blocks after it was signed and offers {}, as much as the cap of "
+                    + "{} wei/gas allows (base fee now {}); not raised further: raise the cap or wait for cheaper "
+                    + "blocks", record.batchId(), current.txHash(), head - record.currentSignedAtBlock().orElseThrow(),
+                    paid, fees.maxFeePerGasCapWei(), market.baseFeePerGas());
+            TickResult again = broadcast(record, true);
+            return again.outcome() == TickResult.Outcome.SUBMITTED || again.outcome() == TickResult.Outcome.PENDING
+                    ? TickResult.of(TickResult.Outcome.FEE_CAPPED, record) : again;
+        }
+        PreparedTransaction replacement = chain.client().replace(chain.operator().credentials(), current, raised.get());
+        SettlementBatchRecord stored = store.markSubmitted(record.batchId(), replacement, head);
+        metrics.replaced();
+        metrics.feeCapped(false);
+        log.warn("batch {}: {} not mined {} blocks after it was signed; replaced at nonce {} by {} with {} (was {})",
+                record.batchId(), current.txHash(), head - record.currentSignedAtBlock().orElseThrow(),
+                current.nonce(), replacement.txHash(), raised.get(), paid);
+        FailPoints.reached("settlement.after-replacement-stored");
+        return broadcast(stored, true);
+    }
+
+    /**
+     * The receipt of whichever stored transaction of the batch is mined, a successful one first.
+     * Transactions at one nonce exclude each other, so at most one of them is ever mined.
+     */
+    private Optional<MinedReceipt> minedAttempt(SettlementBatchRecord record) {
+        List<TxHash> hashes = record.transactions().stream().map(PreparedTransaction::txHash).toList();
+        List<MinedReceipt> mined = rpc(() -> chain.client().receipts(hashes));
+        return mined.stream().filter(MinedReceipt::succeeded).findFirst().or(() -> mined.stream().reduce((a, b) -> b));
     }
 
     /**
@@ -203,9 +272,19 @@ public final class BatchSubmitter {
      * batch names that the vault has no id for are registered first.
      */
     private TickResult submit(SettlementBatchRecord record, boolean mayPrepareAgain) {
+        FeeMarket market = rpc(chain.client()::feeMarket);
+        Optional<GasFees> priced = fees.initial(market);
+        if (priced.isEmpty()) {
+            metrics.feeCapped(true);
+            log.error("batch {}: the base fee of {} wei/gas is above the cap of {} wei/gas; nothing is signed until "
+                    + "the base fee falls or the cap is raised", record.batchId(), market.baseFeePerGas(),
+                    fees.maxFeePerGasCapWei());
+            return TickResult.of(TickResult.Outcome.FEE_CAPPED, record);
+        }
+        GasFees initialFees = priced.get();
         List<Address> unknown = unknownAccounts(record.batch().settlementBatch());
         try {
-            if (!unknown.isEmpty() && !register(record, unknown)) {
+            if (!unknown.isEmpty() && !register(record, unknown, initialFees)) {
                 return TickResult.of(TickResult.Outcome.REGISTERING, record);
             }
         } catch (ContractRevertedException e) {
@@ -228,10 +307,11 @@ public final class BatchSubmitter {
                     + "it cannot pay for gas", chain.operator().address(), operatorWei);
         }
         long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
+        long signedAtBlock = rpc(chain.client()::blockNumber);
         SettlementBatch signed = amendment.amend(record.batch());
         PreparedTransaction transaction;
         try {
-            transaction = rpc(() -> chain.vault().prepareSettleBatch(chain.operator(), signed, nonce));
+            transaction = rpc(() -> chain.vault().prepareSettleBatch(chain.operator(), signed, nonce, initialFees));
         } catch (ContractRevertedException e) {
             if (isVaultFrozen(e)) {
                 return vaultFrozen(record);
@@ -247,9 +327,11 @@ public final class BatchSubmitter {
         } catch (IllegalArgumentException e) {
             return refuse(record, "cannot be encoded for the vault: " + e.getMessage());
         }
-        SettlementBatchRecord submitted = store.markSubmitted(record.batchId(), transaction);
+        SettlementBatchRecord submitted = store.markSubmitted(record.batchId(), transaction, signedAtBlock);
         metrics.submitted();
-        log.info("batch {} signed as {}", record.batchId(), transaction);
+        metrics.feeCapped(false);
+        log.info("batch {} signed as {} with {}", record.batchId(), transaction, initialFees);
+        FailPoints.reached("settlement.after-signed");
         return broadcast(submitted, mayPrepareAgain);
     }
 
@@ -296,13 +378,13 @@ public final class BatchSubmitter {
      * nothing about it is stored: after a crash, or while a registration is still pending, the
      * next tick asks the vault again and registers whatever is still unknown.
      */
-    private boolean register(SettlementBatchRecord record, List<Address> accounts) {
+    private boolean register(SettlementBatchRecord record, List<Address> accounts, GasFees fees) {
         for (int from = 0; from < accounts.size(); from += SettlementVaultGateway.MAX_REGISTER_ACCOUNTS) {
             List<Address> chunk = accounts.subList(from,
                     Math.min(accounts.size(), from + SettlementVaultGateway.MAX_REGISTER_ACCOUNTS));
             long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
             PreparedTransaction transaction = rpc(() -> chain.vault().prepareRegisterAccounts(chain.operator(),
-                    chunk, nonce));
+                    chunk, nonce, fees));
             Broadcast sent = rpc(() -> chain.client().broadcastAndPoll(transaction));
             Optional<MinedReceipt> mined = sent.receipt().or(() -> receipt(transaction));
             if (mined.isEmpty()) {
@@ -339,6 +421,12 @@ public final class BatchSubmitter {
             if (lastBatchIdOnChain() >= record.batchId()) {
                 return confirmApplied(record);
             }
+            // The nonce may have gone to another of this batch's own transactions (the one a
+            // replacement was meant to replace), mined as failed: that is the vault's answer.
+            Optional<MinedReceipt> ours = minedAttempt(record);
+            if (ours.isPresent()) {
+                return settleOrRefuse(record, ours.get());
+            }
             if (!mayPrepareAgain) {
                 return TickResult.of(TickResult.Outcome.RETRY, record);
             }
@@ -372,11 +460,9 @@ public final class BatchSubmitter {
      * carries our Merkle root; anything else is a loud inconsistency.
      */
     private TickResult confirmApplied(SettlementBatchRecord record) {
-        for (PreparedTransaction transaction : record.transactions().reversed()) {
-            Optional<MinedReceipt> mined = receipt(transaction);
-            if (mined.isPresent() && mined.get().succeeded()) {
-                return confirm(record, mined.get());
-            }
+        Optional<MinedReceipt> ours = minedAttempt(record).filter(MinedReceipt::succeeded);
+        if (ours.isPresent()) {
+            return confirm(record, ours.get());
         }
         long toBlock = rpc(chain.client()::blockNumber);
         List<BatchSettled> events = rpc(() -> chain.vault().batchesSettledBetween(record.searchFromBlock(),
@@ -409,6 +495,7 @@ public final class BatchSubmitter {
             }
         }
         FailPoints.reached("settlement.before-confirm");
+        metrics.feeCapped(false);
         source.settled(record.batchId());
         store.markConfirmed(record.batchId(), mined);
         metrics.confirmed(record.batchId(), record.batch().movementCount(), mined.gasUsed());

@@ -31,6 +31,10 @@ import java.util.function.LongSupplier;
  *       batch is signed, and {@code settlement.operator.balance.low} (gauge, 1 or 0): whether it is
  *       below the alarm threshold ({@link #withLowBalanceAlarm}; off by default). Alert on it: an
  *       operator without ETH cannot settle, and forced withdrawals would miss their deadlines.</li>
+ *   <li>{@code settlement.transactions.replaced} (counter): stuck batch transactions replaced at
+ *       their nonce with higher fees;</li>
+ *   <li>{@code settlement.fee.capped} (gauge, 1 or 0): 1 while a batch waits unmined at the fee
+ *       cap, or is not signed because the cap is below the base fee. Alert on it.</li>
  * </ul>
  */
 public final class SettlementMetrics {
@@ -45,6 +49,8 @@ public final class SettlementMetrics {
     private final Counter accountsRegistered;
     private final AtomicReference<BigInteger> operatorBalance = new AtomicReference<>(BigInteger.ZERO);
     private final AtomicInteger operatorBalanceLow = new AtomicInteger();
+    private final Counter replaced;
+    private final AtomicInteger feeCapped = new AtomicInteger();
     private volatile BigInteger lowBalanceWei = BigInteger.ZERO;
 
     public SettlementMetrics(MeterRegistry registry) {
@@ -68,6 +74,11 @@ public final class SettlementMetrics {
                 .description("accounts registered with the vault before a batch credited them").register(registry);
         Gauge.builder("settlement.operator.balance", operatorBalance, balance -> balance.get().doubleValue())
                 .baseUnit("wei").description("the operator's ETH").register(registry);
+        this.replaced = Counter.builder("settlement.transactions.replaced")
+                .description("stuck batch transactions replaced at their nonce with higher fees").register(registry);
+        Gauge.builder("settlement.fee.capped", feeCapped, AtomicInteger::get)
+                .description("1 while a batch waits unmined at the fee cap (or the cap is below the base fee)")
+                .register(registry);
         Gauge.builder("settlement.operator.balance.low", operatorBalanceLow, AtomicInteger::get)
                 .description("1 while the operator's ETH is below the alarm threshold").register(registry);
     }
@@ -117,6 +128,15 @@ public final class SettlementMetrics {
         state(BatchState.REVERTED);
         quarantined.increment(quarantinedCount);
         builtAtNanos.remove(batchId);
+    }
+
+    void replaced() {
+        replaced.increment();
+    }
+
+    /** Raises ({@code true}) or clears the fee cap alarm. */
+    void feeCapped(boolean capped) {
+        feeCapped.set(capped ? 1 : 0);
     }
 
     void accountsRegistered(int count) {

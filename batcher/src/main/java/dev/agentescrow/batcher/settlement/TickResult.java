@@ -48,7 +48,14 @@ public record TickResult(Outcome outcome, long batchId, int movements, int quara
          * The vault is frozen for good (an overdue forced withdrawal or the escape hatch): no batch
          * settles any more; the batch stays {@code BUILT} and the freeze is reported.
          */
-        VAULT_FROZEN
+        VAULT_FROZEN,
+        /**
+         * The batch's transaction is not mined and settlement will not pay more: its fee is at
+         * {@link FeePolicy#maxFeePerGasCapWei()} (or the cap is below the chain's base fee, and
+         * nothing is signed). The alarm {@code settlement.fee.capped} is raised; the transaction
+         * stays with the node and is still watched.
+         */
+        FEE_CAPPED
     }
 
     public TickResult {

@@ -58,9 +58,9 @@ public final class FaultingBatchStore implements BatchStore {
     }
 
     @Override
-    public SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction) {
+    public SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction, long signedAtBlock) {
         fire(Point.BEFORE_SUBMITTED);
-        SettlementBatchRecord record = delegate.markSubmitted(batchId, transaction);
+        SettlementBatchRecord record = delegate.markSubmitted(batchId, transaction, signedAtBlock);
         fire(Point.AFTER_SUBMITTED);
         return record;
     }

@@ -107,8 +107,9 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
     }
 
     @Override
-    public synchronized SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction) {
-        return update(batchId, record -> record.withSubmitted(transaction));
+    public synchronized SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction,
+                                                           long signedAtBlock) {
+        return update(batchId, record -> record.withSubmitted(transaction, signedAtBlock));
     }
 
     @Override

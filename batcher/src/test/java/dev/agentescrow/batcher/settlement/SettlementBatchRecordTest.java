@@ -31,7 +31,7 @@ class SettlementBatchRecordTest {
         SettlementBatchRecord built = SettlementBatchRecord.built(BATCH, 5);
         PreparedTransaction tx = transaction(1, 3);
 
-        SettlementBatchRecord submitted = built.withSubmitted(tx);
+        SettlementBatchRecord submitted = built.withSubmitted(tx, 0);
         SettlementBatchRecord confirmed = submitted.withConfirmed(receipt(tx, MinedReceipt.Status.SUCCEEDED));
 
         assertThat(built.state()).isEqualTo(BatchState.BUILT);
@@ -51,11 +51,11 @@ class SettlementBatchRecordTest {
         PreparedTransaction first = transaction(1, 3);
         PreparedTransaction second = transaction(2, 4);
 
-        SettlementBatchRecord record = SettlementBatchRecord.built(BATCH, 0).withSubmitted(first).withSubmitted(second);
+        SettlementBatchRecord record = SettlementBatchRecord.built(BATCH, 0).withSubmitted(first, 0).withSubmitted(second, 0);
 
         assertThat(record.transactions()).containsExactly(first, second);
         assertThat(record.currentTransaction()).contains(second);
-        assertThatThrownBy(() -> record.withSubmitted(second)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> record.withSubmitted(second, 0)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("already holds");
     }
 
@@ -63,13 +63,13 @@ class SettlementBatchRecordTest {
     void builtOrSubmittedBatchesMayRevertAndRevertedOnesAreFinal() {
         SettlementBatchRecord built = SettlementBatchRecord.built(BATCH, 0);
         SettlementBatchRecord revertedFromBuilt = built.withReverted("refused at gas estimation");
-        SettlementBatchRecord revertedFromSubmitted = built.withSubmitted(transaction(1, 0)).withReverted("failed");
+        SettlementBatchRecord revertedFromSubmitted = built.withSubmitted(transaction(1, 0), 0).withReverted("failed");
 
         assertThat(revertedFromBuilt.state()).isEqualTo(BatchState.REVERTED);
         assertThat(revertedFromBuilt.failure()).contains("refused at gas estimation");
         assertThat(revertedFromSubmitted.state()).isEqualTo(BatchState.REVERTED);
         for (SettlementBatchRecord reverted : List.of(revertedFromBuilt, revertedFromSubmitted)) {
-            assertThatThrownBy(() -> reverted.withSubmitted(transaction(9, 9))).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> reverted.withSubmitted(transaction(9, 9), 0)).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("REVERTED");
             assertThatThrownBy(() -> reverted.withConfirmed(receipt(transaction(9, 9), MinedReceipt.Status.SUCCEEDED)))
                     .isInstanceOf(IllegalStateException.class);
@@ -80,10 +80,10 @@ class SettlementBatchRecordTest {
     @Test
     void confirmedBatchesAreFinal() {
         PreparedTransaction tx = transaction(1, 0);
-        SettlementBatchRecord confirmed = SettlementBatchRecord.built(BATCH, 0).withSubmitted(tx)
+        SettlementBatchRecord confirmed = SettlementBatchRecord.built(BATCH, 0).withSubmitted(tx, 0)
                 .withConfirmed(receipt(tx, MinedReceipt.Status.SUCCEEDED));
 
-        assertThatThrownBy(() -> confirmed.withSubmitted(transaction(2, 1))).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> confirmed.withSubmitted(transaction(2, 1), 0)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("CONFIRMED");
         assertThatThrownBy(() -> confirmed.withReverted("late")).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> confirmed.withConfirmed(receipt(tx, MinedReceipt.Status.SUCCEEDED)))
@@ -96,7 +96,7 @@ class SettlementBatchRecordTest {
         SettlementBatchRecord built = SettlementBatchRecord.built(BATCH, 0);
 
         assertThat(built.withConfirmed(receipt(tx, MinedReceipt.Status.SUCCEEDED)).state()).isEqualTo(BatchState.CONFIRMED);
-        assertThatThrownBy(() -> built.withSubmitted(tx).withConfirmed(receipt(tx, MinedReceipt.Status.FAILED)))
+        assertThatThrownBy(() -> built.withSubmitted(tx, 0).withConfirmed(receipt(tx, MinedReceipt.Status.FAILED)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("failed transaction");
     }
 }

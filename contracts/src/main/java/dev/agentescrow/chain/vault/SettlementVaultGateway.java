@@ -9,6 +9,7 @@ import dev.agentescrow.chain.ContractLogs;
 import dev.agentescrow.chain.Erc20Permit;
 import dev.agentescrow.chain.Erc20PermitSigner;
 import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.GasFees;
 import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.Receipt;
@@ -118,12 +119,27 @@ public final class SettlementVaultGateway {
      * here. Signs with the operator's key only; its transaction manager's nonce counter is not used.
      */
     public PreparedTransaction prepareSettleBatch(Signer operator, SettlementBatch batch, long nonce) {
+        return client.prepare(operator.credentials(), address, settleBatchData(batch), nonce);
+    }
+
+    /**
+     * As {@link #prepareSettleBatch(Signer, SettlementBatch, long)}, signed as an EIP-1559
+     * transaction with {@code fees} (see {@link ChainClient#prepare(org.web3j.crypto.Credentials,
+     * Address, String, long, GasFees)}); a stuck one is replaced with
+     * {@link ChainClient#replace}.
+     */
+    public PreparedTransaction prepareSettleBatch(Signer operator, SettlementBatch batch, long nonce,
+                                                  GasFees fees) {
+        return client.prepare(operator.credentials(), address, settleBatchData(batch), nonce, fees);
+    }
+
+    private String settleBatchData(SettlementBatch batch) {
         byte[] packed = BatchEncoder.encode(batch, this::tokenId, this::accountId);
         org.web3j.abi.datatypes.Function call = new org.web3j.abi.datatypes.Function(SettlementVault.FUNC_SETTLEBATCH, List.of(
                 new Uint64(BigInteger.valueOf(batch.batchId())),
                 new org.web3j.abi.datatypes.generated.Bytes32(batch.merkleRoot().bytes()),
                 new DynamicBytes(packed)), List.of());
-        return client.prepare(operator.credentials(), address, FunctionEncoder.encode(call), nonce);
+        return FunctionEncoder.encode(call);
     }
 
     /** The vault's {@code MAX_REGISTER_ACCOUNTS}: accounts one {@code registerAccounts} call may name. */
@@ -142,12 +158,22 @@ public final class SettlementVaultGateway {
      * (see {@link ChainClient#prepare}); send it with {@link ChainClient#broadcastAndPoll}.
      */
     public PreparedTransaction prepareRegisterAccounts(Signer operator, List<Address> accounts, long nonce) {
+        return client.prepare(operator.credentials(), address, registerAccountsData(accounts), nonce);
+    }
+
+    /** As {@link #prepareRegisterAccounts(Signer, List, long)}, signed as an EIP-1559 transaction with {@code fees}. */
+    public PreparedTransaction prepareRegisterAccounts(Signer operator, List<Address> accounts, long nonce,
+                                                       GasFees fees) {
+        return client.prepare(operator.credentials(), address, registerAccountsData(accounts), nonce, fees);
+    }
+
+    private static String registerAccountsData(List<Address> accounts) {
         org.web3j.abi.datatypes.Function call = new org.web3j.abi.datatypes.Function(
                 SettlementVault.FUNC_REGISTERACCOUNTS, List.of(new DynamicArray<>(
                         org.web3j.abi.datatypes.Address.class,
                         hexes(accounts).stream().map(org.web3j.abi.datatypes.Address::new).toList())),
                 List.of());
-        return client.prepare(operator.credentials(), address, FunctionEncoder.encode(call), nonce);
+        return FunctionEncoder.encode(call);
     }
 
     private static List<String> hexes(List<Address> accounts) {

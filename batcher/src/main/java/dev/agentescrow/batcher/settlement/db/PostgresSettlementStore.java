@@ -458,8 +458,8 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     @Override
-    public SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction) {
-        return transition(batchId, record -> record.withSubmitted(transaction));
+    public SettlementBatchRecord markSubmitted(long batchId, PreparedTransaction transaction, long signedAtBlock) {
+        return transition(batchId, record -> record.withSubmitted(transaction, signedAtBlock));
     }
 
     @Override
@@ -569,8 +569,9 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
                 PreparedTransaction tx = next.transactions().getLast();
                 try (PreparedStatement s = c.prepareStatement("""
                         INSERT INTO settlement_transactions
-                            (batch_row_id, position, tx_hash, nonce, raw_tx, from_address, to_address, signed_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                            (batch_row_id, position, tx_hash, nonce, raw_tx, from_address, to_address, signed_at,
+                             signed_block)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
                     s.setLong(1, rowId);
                     s.setInt(2, next.transactions().size() - 1);
                     s.setString(3, tx.txHash().value());
@@ -579,6 +580,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
                     s.setString(6, tx.from().hex());
                     s.setString(7, tx.to().hex());
                     s.setTimestamp(8, Timestamp.from(clock.instant()));
+                    s.setLong(9, next.currentSignedAtBlock().orElseThrow());
                     s.executeUpdate();
                 }
             }
@@ -655,9 +657,11 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
             }
             batchesByRow.put(rowId, batch);
         }
-        SettlementBatchRecord record = SettlementBatchRecord.built(batch, rs.getLong(5));
-        for (PreparedTransaction transaction : transactions(c, rowId)) {
-            record = record.withSubmitted(transaction);
+        long searchFromBlock = rs.getLong(5);
+        SettlementBatchRecord record = SettlementBatchRecord.built(batch, searchFromBlock);
+        for (StoredTransaction stored : transactions(c, rowId)) {
+            // rows signed before V10_3 have no signing block: the block the batch was built in is no later
+            record = record.withSubmitted(stored.transaction(), stored.signedAtBlock().orElse(searchFromBlock));
         }
         return switch (state) {
             case BUILT, SUBMITTED -> record;
@@ -689,16 +693,22 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         return out;
     }
 
-    private static List<PreparedTransaction> transactions(Connection c, long rowId) throws SQLException {
-        List<PreparedTransaction> out = new ArrayList<>();
+    private record StoredTransaction(PreparedTransaction transaction, java.util.OptionalLong signedAtBlock) {
+    }
+
+    private static List<StoredTransaction> transactions(Connection c, long rowId) throws SQLException {
+        List<StoredTransaction> out = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement("""
-                SELECT tx_hash, nonce, raw_tx, from_address, to_address
+                SELECT tx_hash, nonce, raw_tx, from_address, to_address, signed_block
                 FROM settlement_transactions WHERE batch_row_id = ? ORDER BY position""")) {
             s.setLong(1, rowId);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new PreparedTransaction(new TxHash(rs.getString(1)), rs.getLong(2), rs.getString(3),
-                            Address.of(rs.getString(4)), Address.of(rs.getString(5))));
+                    PreparedTransaction transaction = new PreparedTransaction(new TxHash(rs.getString(1)),
+                            rs.getLong(2), rs.getString(3), Address.of(rs.getString(4)), Address.of(rs.getString(5)));
+                    long block = rs.getLong(6);
+                    out.add(new StoredTransaction(transaction, rs.wasNull() ? java.util.OptionalLong.empty()
+                            : java.util.OptionalLong.of(block)));
                 }
             }
         }

@@ -139,9 +139,9 @@ class PostgresSettlementStoreIT {
         assertThatThrownBy(() -> store.saveBuilt(built(2, movements.subList(0, 1)), ids(movements.subList(0, 1))))
                 .isInstanceOf(IllegalStateException.class);
 
-        store.markSubmitted(1, tx(1));
-        assertThatThrownBy(() -> store.markSubmitted(1, tx(1))).isInstanceOf(IllegalStateException.class);
-        store.markSubmitted(1, tx(2));
+        store.markSubmitted(1, tx(1), 1);
+        assertThatThrownBy(() -> store.markSubmitted(1, tx(1), 1)).isInstanceOf(IllegalStateException.class);
+        store.markSubmitted(1, tx(2), 2);
         assertThatThrownBy(() -> store.markReverted(7, "no such batch")).isInstanceOf(IllegalStateException.class);
 
         PostgresSettlementStore restarted = new PostgresSettlementStore(dataSource, ledger, ADDRESSES, clock);
@@ -150,6 +150,7 @@ class PostgresSettlementStoreIT {
             assertThat(open.batch().merkleRoot()).isEqualTo(record.batch().merkleRoot());
             assertThat(open.batch().movements()).isEqualTo(movements);
             assertThat(open.transactions()).containsExactly(tx(1), tx(2));
+            assertThat(open.signedAtBlocks()).as("signing blocks survive a reload").containsExactly(1L, 2L);
         });
         assertThat(restarted.lastBatchId()).isZero();
         assertThat(restarted.proof(sid(transfer))).isEmpty();
@@ -183,7 +184,7 @@ class PostgresSettlementStoreIT {
     void releasesARefusedBatchAndNeverBatchesAQuarantinedMovementAgain() {
         List<SettlementMovement> movements = store.unsettled(100);
         store.saveBuilt(built(1, movements), ids(movements));
-        store.markSubmitted(1, tx(3));
+        store.markSubmitted(1, tx(3), 3);
         store.quarantine(sid(transfer), "overdraws alice");
         store.release(1);
         store.markReverted(1, "VaultInsufficientBalance");

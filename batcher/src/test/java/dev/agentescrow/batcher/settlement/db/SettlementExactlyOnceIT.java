@@ -112,7 +112,7 @@ class SettlementExactlyOnceIT {
     @Test
     void F2_refusingABatchIsOneTransaction() throws Exception {
         build(1);
-        store.markSubmitted(1, tx(1));
+        store.markSubmitted(1, tx(1), 1);
         // The last step of a refusal fails (as a crash would stop it): none of it may remain.
         sql("""
                 CREATE FUNCTION no_revert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -138,7 +138,7 @@ class SettlementExactlyOnceIT {
     @Test
     void F2_theDatabaseRefusesATransferInTwoBatchesThatAreNotReverted() throws Exception {
         build(1);
-        store.markSubmitted(1, tx(1));
+        store.markSubmitted(1, tx(1), 1);
         store.settled(1);
         store.markConfirmed(1, new MinedReceipt(tx(1).txHash(), MinedReceipt.Status.SUCCEEDED, 9, 90_000));
         // The state a crash in the old three-step refusal left: movements released under a live row.
@@ -160,7 +160,7 @@ class SettlementExactlyOnceIT {
         // Without the unique claim (as before issue 10), the old crash window settles a transfer twice.
         sql("DROP INDEX settlement_batch_movements_one_claim");
         build(1);
-        store.markSubmitted(1, tx(1));
+        store.markSubmitted(1, tx(1), 1);
         store.settled(1);
         store.markConfirmed(1, new MinedReceipt(tx(1).txHash(), MinedReceipt.Status.SUCCEEDED, 9, 90_000));
         try (Connection c = dataSource.getConnection();
@@ -169,7 +169,7 @@ class SettlementExactlyOnceIT {
             s.executeUpdate();
         }
         build(2);
-        store.markSubmitted(2, tx(2));
+        store.markSubmitted(2, tx(2), 2);
         store.settled(2);
         store.markConfirmed(2, new MinedReceipt(tx(2).txHash(), MinedReceipt.Status.SUCCEEDED, 10, 90_000));
         LedgerExpectedBalances books = new LedgerExpectedBalances(dataSource);
