@@ -138,6 +138,7 @@ public final class BatcherProcess {
                 new BatchTrigger(1, Duration.ofSeconds(1), clock), new BatchPlanner(MOVEMENTS_PER_BATCH));
         long deadline = System.nanoTime() + LOCK_WAIT_LIMIT.toNanos();
         int workTicks = 0;
+        TickResult.Outcome previous = null;
         while (!(store.backlog().isEmpty() && store.openBatches().isEmpty())) {
             TickResult result = submitter.tick();
             if (result.outcome() == TickResult.Outcome.NOT_LEADER) {
@@ -147,13 +148,22 @@ public final class BatcherProcess {
                 }
                 continue;
             }
-            if (workTicks++ >= MAX_TICKS) {
+            if (result.outcome() == TickResult.Outcome.PENDING) {
+                // With automine off the test mines the blocks: ticks that wait for one are bounded in time.
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no block took the batch in " + LOCK_WAIT_LIMIT);
+                }
+            } else if (workTicks++ >= MAX_TICKS) {
                 throw new IllegalStateException("not settled after " + MAX_TICKS + " ticks");
             }
             if (lockTest) {
                 lock.record(ProcessHandle.current().pid(), result.outcome());
             }
-            System.out.println("TICK " + result.outcome());
+            if (result.outcome() != previous || result.outcome() != TickResult.Outcome.PENDING) {
+                System.out.println("TICK " + result.outcome());
+                System.out.flush();
+            }
+            previous = result.outcome();
         }
     }
 

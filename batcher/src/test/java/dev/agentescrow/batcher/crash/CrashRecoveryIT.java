@@ -9,14 +9,17 @@ import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
+import dev.agentescrow.batcher.settlement.FeePolicy;
 import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
 import dev.agentescrow.batcher.testing.LedgerTables;
 import dev.agentescrow.batcher.testing.TestDatabases;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.Erc20Token;
 import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.TxHash;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
@@ -71,6 +74,7 @@ class CrashRecoveryIT {
     private Address vaultAddress;
     private Address usd;
     private long startBlock;
+    private long revertedRows;
 
     @Test
     void everyTransferSettlesExactlyOnceAfterASigkillAtEachNamedPoint(LocalChain chain, TestDatabases databases)
@@ -122,7 +126,17 @@ class CrashRecoveryIT {
             assertSettled(chain, dataSource, token, vault, rounds, round + 1);
         }
 
-        // 4. Two submitters on one database at once: one holds the advisory lock at a time.
+        // 4. The refuse path (F2): killed after a batch is signed and stored, the vault is paused, and
+        // the stored transaction, sent on restart, fails; killed again just before the refusal (one
+        // transaction: nothing of it happened) and just after it (all of it happened).
+        refusePath(chain, dataSource, token, vault, admin, rounds);
+
+        // 5. The replacement path: a batch stuck under a rising base fee is replaced at its nonce;
+        // killed after the replacement is stored and before it is broadcast. The restart sends the
+        // stored replacement (only stored bytes are ever sent) and it confirms the batch once.
+        replacementPath(chain, dataSource, token, vault, rounds);
+
+        // 6. Two submitters on one database at once: one holds the advisory lock at a time.
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE " + BatcherProcess.LOCK_TICKS_TABLE
                     + " (pid BIGINT NOT NULL, outcome TEXT NOT NULL, acquired_at TIMESTAMP NOT NULL,"
@@ -153,6 +167,110 @@ class CrashRecoveryIT {
                 .isEqualTo(vault.lastBatchId() - batchesBefore);
     }
 
+    private void refusePath(LocalChain chain, DataSource dataSource, Erc20Token token, SettlementVaultGateway vault,
+                            Signer admin, List<List<TransferRequest>> rounds) throws Exception {
+        int round = rounds.size();
+        rounds.add(CrashWorkload.round(round, usd, true));
+        runToCompletion("transfers", round, true);
+        crash("settle", "settlement.after-signed");
+        assertThat(batchStates(dataSource)).containsEntry("SUBMITTED", 1L);
+        String unclaimedSql = "SELECT count(*) FROM transfers WHERE batch_id IS NULL";
+        long unclaimed = count(dataSource, unclaimedSql);
+        vault.pause(admin);
+
+        crash("settle", "settlement.before-refuse");
+        assertThat(batchStates(dataSource)).as("nothing of the refusal happened").containsEntry("SUBMITTED", 1L)
+                .doesNotContainKey("REVERTED");
+        assertThat(count(dataSource, unclaimedSql)).as("the batch's movements are still claimed").isEqualTo(unclaimed);
+
+        crash("settle", "settlement.after-refuse");
+        revertedRows++;
+        assertThat(batchStates(dataSource)).as("all of the refusal happened").containsEntry("REVERTED", revertedRows)
+                .doesNotContainKey("SUBMITTED");
+        assertThat(count(dataSource, unclaimedSql)).as("the movements are released").isGreaterThan(unclaimed);
+        assertThat(count(dataSource, "SELECT count(*) FROM settlement_quarantine")).isZero();
+
+        vault.unpause(admin);
+        runToCompletion("settle", 0, false);
+        assertSettled(chain, dataSource, token, vault, rounds, round + 1);
+    }
+
+    private void replacementPath(LocalChain chain, DataSource dataSource, Erc20Token token,
+                                 SettlementVaultGateway vault, List<List<TransferRequest>> rounds) throws Exception {
+        int round = rounds.size();
+        rounds.add(CrashWorkload.round(round, usd, true));
+        runToCompletion("transfers", round, true);
+        ChainClient client = chain.client();
+        BigInteger quietBaseFee = client.feeMarket().baseFeePerGas();
+        BigInteger busy = BigInteger.valueOf(20).multiply(BigInteger.TEN.pow(9));
+        client.rawRequest("evm_setAutomine", List.of(false));
+        try {
+            try (Child doomed = new Child("settle", 0, false, "settlement.after-replacement-stored")) {
+                doomed.awaitLine("TICK SUBMITTED");
+                for (int block = 0; block < FeePolicy.DEFAULT_REPLACE_AFTER_BLOCKS; block++) {
+                    mine(client, busy);
+                }
+                nextBaseFee(client, busy);
+                doomed.awaitLine("FAILPOINT settlement.after-replacement-stored");
+                kill(doomed);
+            }
+            List<StoredTransaction> stored = openTransactions(dataSource);
+            assertThat(stored).hasSize(2);
+            assertThat(stored.get(1).nonce()).as("replaced at the same nonce").isEqualTo(stored.get(0).nonce());
+            assertThat(client.receipt(stored.get(0).txHash())).as("the first is stuck").isEmpty();
+            assertThat(known(client, stored.get(1).txHash())).as("the replacement never left the process").isFalse();
+
+            try (Child restarted = new Child("settle", 0, false, null)) {
+                restarted.awaitLine("TICK SUBMITTED");
+                assertThat(known(client, stored.get(1).txHash())).as("the stored replacement was sent").isTrue();
+                mine(client, busy);
+                nextBaseFee(client, quietBaseFee);
+                client.rawRequest("evm_setAutomine", List.of(true));
+                client.rawRequest("evm_mine", List.of());
+                restarted.awaitSuccess();
+            }
+            assertThat(count(dataSource, "SELECT count(*) FROM settlement_batches WHERE state = 'CONFIRMED' "
+                    + "AND confirmed_tx_hash = '" + stored.get(1).txHash().value() + "'"))
+                    .as("the replacement confirmed its batch").isEqualTo(1);
+            assertThat(client.receipt(stored.get(0).txHash())).as("the replaced bytes were never mined").isEmpty();
+        } finally {
+            client.rawRequest("evm_setAutomine", List.of(true));
+        }
+        assertSettled(chain, dataSource, token, vault, rounds, round + 1);
+    }
+
+    private static void mine(ChainClient client, BigInteger baseFee) {
+        nextBaseFee(client, baseFee);
+        client.rawRequest("evm_mine", List.of());
+    }
+
+    private static void nextBaseFee(ChainClient client, BigInteger weiPerGas) {
+        client.rawRequest("hardhat_setNextBlockBaseFeePerGas", List.of("0x" + weiPerGas.toString(16)));
+    }
+
+    private static boolean known(ChainClient client, TxHash txHash) throws IOException {
+        return client.web3j().ethGetTransactionByHash(txHash.value()).send().getTransaction().isPresent();
+    }
+
+    private record StoredTransaction(TxHash txHash, long nonce) {
+    }
+
+    /** The signed transactions of the open batch row, in signing order. */
+    private static List<StoredTransaction> openTransactions(DataSource dataSource) throws SQLException {
+        List<StoredTransaction> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("""
+                     SELECT t.tx_hash, t.nonce FROM settlement_transactions t
+                     JOIN settlement_batches b ON b.row_id = t.batch_row_id
+                     WHERE b.state IN ('BUILT', 'SUBMITTED') ORDER BY t.position""");
+             ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                out.add(new StoredTransaction(new TxHash(rs.getString(1)), rs.getLong(2)));
+            }
+        }
+        return out;
+    }
+
     private static void deposit(LocalChain chain, Erc20Token token, SettlementVaultGateway vault, Signer admin,
                                 int account, Amount amount) {
         Signer holder = chain.account(account);
@@ -164,12 +282,24 @@ class CrashRecoveryIT {
     private void crashThenRecover(String phase, int round, boolean withdrawal, String point) throws Exception {
         try (Child doomed = new Child(phase, round, withdrawal, point)) {
             doomed.awaitLine("FAILPOINT " + point);
-            doomed.process.destroyForcibly();
-            assertThat(doomed.process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-            assertThat(doomed.process.isAlive()).isFalse();
-            assertThat(doomed.process.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
+            kill(doomed);
         }
         runToCompletion(phase, round, withdrawal);
+    }
+
+    /** Runs a settle phase with {@code point} armed and kills the child there. */
+    private void crash(String phase, String point) throws Exception {
+        try (Child doomed = new Child(phase, 0, false, point)) {
+            doomed.awaitLine("FAILPOINT " + point);
+            kill(doomed);
+        }
+    }
+
+    private static void kill(Child doomed) throws InterruptedException {
+        doomed.process.destroyForcibly();
+        assertThat(doomed.process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(doomed.process.isAlive()).isFalse();
+        assertThat(doomed.process.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
     }
 
     private void runToCompletion(String phase, int round, boolean withdrawal) throws Exception {
@@ -202,7 +332,8 @@ class CrashRecoveryIT {
                 .as("one BatchSettled event per batch id")
                 .isEqualTo(LongStream.rangeClosed(1, lastBatchId).boxed()
                         .collect(Collectors.toMap(Function.identity(), id -> 1L)));
-        assertThat(batchStates(dataSource)).isEqualTo(Map.of("CONFIRMED", lastBatchId));
+        assertThat(batchStates(dataSource)).isEqualTo(revertedRows == 0 ? Map.of("CONFIRMED", lastBatchId)
+                : Map.of("CONFIRMED", lastBatchId, "REVERTED", revertedRows));
         assertThat(count(dataSource, "SELECT count(*) FROM transfers WHERE reference LIKE 'payout:%'"))
                 .as("one payout per withdrawal").isEqualTo(withdrawals);
 
