@@ -320,6 +320,36 @@ class StuckTransactionIT {
     }
 
     @Test
+    void anOriginalMinedBetweenStoringItsReplacementAndBroadcastingItConfirmsTheBatchOnceAndTheReplacementIsDropped(
+            LocalChain chain) {
+        Fixture fixture = fixture(chain);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(ring(fixture, 7), OVERDUE);
+        FaultingBatchStore store = new FaultingBatchStore(ledger);
+        try (ChainClient client = operatorClient(chain); CongestedChain congested = CongestedChain.start(chain.client())) {
+            BatchSubmitter submitter = submitter(client, client.signer(DevAccounts.account(OPERATOR)), fixture, store,
+                    ledger, policy(), SettlementMetrics.none());
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.SUBMITTED);
+            PreparedTransaction original = ledger.openBatches().getFirst().currentTransaction().orElseThrow();
+            mineCongested(congested, REPLACE_AFTER);
+            congested.nextBaseFee(CONGESTED);
+            // Right after the replacement is stored, before it is sent, the base fee drops and a
+            // block takes the original.
+            store.arm(FaultingBatchStore.Point.AFTER_SUBMITTED, () -> congested.mine(BigInteger.ONE));
+            assertThat(submitter.tick()).extracting(TickResult::outcome, TickResult::batchId)
+                    .containsExactly(TickResult.Outcome.CONFIRMED, 1L);
+            SettlementBatchRecord confirmed = ledger.confirmed().getFirst();
+            assertThat(confirmed.transactions()).hasSize(2);
+            PreparedTransaction replacement = confirmed.transactions().get(1);
+            assertThat(confirmed.confirmation()).map(MinedReceipt::txHash).contains(original.txHash());
+            assertThat(client.receipt(replacement.txHash())).isEmpty();
+            assertThat(congested.knows(replacement.txHash())).as("the node refused the replacement").isFalse();
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.IDLE);
+            assertAppliedOnce(chain, fixture, ledger);
+        }
+    }
+
+    @Test
     void aReplacementWhoseOriginalWasMinedAndFailedRefusesTheBatchAndItsMovementsSettleOnceUnderTheSameId(
             LocalChain chain) {
         Fixture fixture = fixture(chain);
