@@ -7,7 +7,8 @@ package dev.agentescrow.batcher.settlement;
  * <pre>
  *   BUILT ──► SUBMITTED ──► CONFIRMED
  *     │  ▲        │ │
- *     │  └(new tx)┘ └──────► REVERTED
+ *     │  └(new tx)┘ └──────► REVERTED      new tx: a replacement at the same nonce with higher fees,
+ *     │                                     or a signature at a fresh nonce after another took it
  *     ├────────────────────► CONFIRMED   (applied on chain by bytes we find by its BatchSettled event)
  *     └────────────────────► REVERTED    (refused at gas estimation, or not encodable)
  * </pre>
@@ -18,7 +19,10 @@ package dev.agentescrow.batcher.settlement;
 public enum BatchState {
     /** Netted, its movements claimed; nothing signed yet. */
     BUILT,
-    /** A signed {@code settleBatch} (hash, nonce, raw bytes) is stored; it may or may not have reached the node. */
+    /**
+     * At least one signed {@code settleBatch} (hash, nonce, raw bytes, signing block) is stored; the
+     * last may or may not have reached the node, and any of them may be the one mined.
+     */
     SUBMITTED,
     /** The vault applied the batch; final. */
     CONFIRMED,

@@ -46,7 +46,12 @@ import org.slf4j.LoggerFactory;
  *
  * A transaction is signed and stored ({@code SUBMITTED}, with hash, nonce and raw bytes) before it
  * is broadcast; afterwards only those same bytes are broadcast again, so the node sees one
- * transaction however often it is sent. The vault's strictly sequential batch ids make a second
+ * transaction however often it is sent. Batch transactions are EIP-1559 transactions priced by the
+ * {@link FeePolicy}; one that no block takes within {@link FeePolicy#replaceAfterBlocks()} blocks is
+ * replaced at the same nonce with higher fees (stored before it is broadcast, like any other), up to
+ * {@link FeePolicy#maxFeePerGasCapWei()}, where the tick answers {@link TickResult.Outcome#FEE_CAPPED}
+ * and raises {@code settlement.fee.capped}. Every stored transaction of a batch counts: whichever
+ * is mined confirms (or refuses) it. The vault's strictly sequential batch ids make a second
  * application impossible in any case. Every RPC call runs under {@link dev.agentescrow.batcher.chain.ResilientRpc};
  * infrastructure failures that outlast it propagate as
  * {@link dev.agentescrow.batcher.chain.ChainUnavailableException} and the next tick resumes.
