@@ -72,6 +72,12 @@ public final class BatchSubmitter {
     private final BatchAmendment amendment;
     private final int confirmationDepth;
     private final FeePolicy fees;
+    /**
+     * The account registration this submitter sent and has not seen mined: followed (and replaced
+     * when stuck) on the next ticks, never joined by another at the next nonce. Not stored:
+     * registration is idempotent on chain, so after a restart the vault is simply asked again.
+     */
+    private PendingRegistration pendingRegistration;
 
     public BatchSubmitter(SettlementChain chain, BatchStore store, SettlementSource source, SingleSubmitterLock lock,
                           BatchTrigger trigger, BatchPlanner planner) {
@@ -287,8 +293,11 @@ public final class BatchSubmitter {
             return TickResult.of(TickResult.Outcome.FEE_CAPPED, record);
         }
         GasFees initialFees = priced.get();
-        List<Address> unknown = unknownAccounts(record.batch().settlementBatch());
         try {
+            if (pendingRegistration != null && !followRegistration(record)) {
+                return TickResult.of(TickResult.Outcome.REGISTERING, record);
+            }
+            List<Address> unknown = unknownAccounts(record.batch().settlementBatch());
             if (!unknown.isEmpty() && !register(record, unknown, initialFees)) {
                 return TickResult.of(TickResult.Outcome.REGISTERING, record);
             }
@@ -388,11 +397,13 @@ public final class BatchSubmitter {
             List<Address> chunk = accounts.subList(from,
                     Math.min(accounts.size(), from + SettlementVaultGateway.MAX_REGISTER_ACCOUNTS));
             long nonce = rpc(() -> chain.client().pendingNonce(chain.operator().address()));
+            long signedAtBlock = rpc(chain.client()::blockNumber);
             PreparedTransaction transaction = rpc(() -> chain.vault().prepareRegisterAccounts(chain.operator(),
                     chunk, nonce, fees));
             Broadcast sent = rpc(() -> chain.client().broadcastAndPoll(transaction));
             Optional<MinedReceipt> mined = sent.receipt().or(() -> receipt(transaction));
             if (mined.isEmpty()) {
+                pendingRegistration = new PendingRegistration(transaction, signedAtBlock, chunk.size());
                 log.info("batch {}: registering {} accounts with the vault in {} ({}); waiting for it to be mined",
                         record.batchId(), chunk.size(), transaction.txHash(), sent.outcome());
                 return false;
@@ -406,6 +417,69 @@ public final class BatchSubmitter {
             log.info("batch {}: registered {} accounts with the vault: {}", record.batchId(), chunk.size(), chunk);
         }
         return true;
+    }
+
+    /**
+     * Follows the registration sent earlier: true once it is out of the way (mined, or its nonce
+     * used up by the transaction it replaced), so the caller asks the vault which accounts are
+     * still unknown; false while it waits. Stuck {@link FeePolicy#replaceAfterBlocks()} blocks, it
+     * is replaced at its nonce with higher fees, like a batch (in memory only, see above).
+     */
+    private boolean followRegistration(SettlementBatchRecord record) {
+        PendingRegistration pending = pendingRegistration;
+        Optional<MinedReceipt> mined = receipt(pending.transaction());
+        if (mined.isEmpty()) {
+            long head = rpc(chain.client()::blockNumber);
+            long minedNonce = rpc(() -> chain.client().minedNonce(pending.transaction().from()));
+            if (minedNonce > pending.transaction().nonce()) {
+                log.info("batch {}: the nonce of registration {} is used (by the transaction it replaced); asking "
+                        + "the vault again", record.batchId(), pending.transaction().txHash());
+                pendingRegistration = null;
+                return true;
+            }
+            if (head - pending.signedAtBlock() >= fees.replaceAfterBlocks()) {
+                FeeMarket market = rpc(chain.client()::feeMarket);
+                Optional<GasFees> raised = fees.replacement(pending.transaction().fees(), market);
+                if (raised.isPresent()) {
+                    PreparedTransaction replacement = chain.client().replace(chain.operator().credentials(),
+                            pending.transaction(), raised.get());
+                    pendingRegistration = new PendingRegistration(replacement, head, pending.accounts());
+                    metrics.replaced();
+                    log.warn("batch {}: registration {} not mined {} blocks after it was signed; replaced at nonce {} "
+                            + "by {} with {}", record.batchId(), pending.transaction().txHash(),
+                            head - pending.signedAtBlock(), pending.transaction().nonce(), replacement.txHash(),
+                            raised.get());
+                } else {
+                    metrics.feeCapped(true);
+                    log.error("batch {}: registration {} is not mined and offers {}, as much as the cap of {} wei/gas "
+                            + "allows (base fee now {})", record.batchId(), pending.transaction().txHash(),
+                            pending.transaction().fees(), fees.maxFeePerGasCapWei(), market.baseFeePerGas());
+                }
+            }
+            PreparedTransaction current = pendingRegistration.transaction();
+            Broadcast sent = rpc(() -> chain.client().broadcastAndPoll(current));
+            if (sent.outcome() == BroadcastOutcome.NONCE_CONSUMED) {
+                pendingRegistration = null;
+                return true;
+            }
+            mined = sent.receipt();
+            if (mined.isEmpty()) {
+                return false;
+            }
+        }
+        pendingRegistration = null;
+        if (mined.get().succeeded()) {
+            metrics.accountsRegistered(pending.accounts());
+            log.info("batch {}: registered {} accounts with the vault in {}", record.batchId(), pending.accounts(),
+                    mined.get().txHash());
+        } else {
+            log.error("batch {}: registration {} failed; asking the vault again", record.batchId(),
+                    mined.get().txHash());
+        }
+        return true;
+    }
+
+    private record PendingRegistration(PreparedTransaction transaction, long signedAtBlock, int accounts) {
     }
 
     private TickResult broadcast(SettlementBatchRecord record, boolean mayPrepareAgain) {

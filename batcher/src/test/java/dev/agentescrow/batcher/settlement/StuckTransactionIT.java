@@ -437,6 +437,43 @@ class StuckTransactionIT {
         }
     }
 
+    @Test
+    void aPendingAccountRegistrationIsFollowedAndReplacedWhenStuckNeverJoinedByAnotherAtTheNextNonce(LocalChain chain) {
+        Fixture fixture = fixture(chain);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        Address earner = Movements.address("ea7e", 77);
+        ledger.commit(new SettlementMovement.Transfer(SettlementTransferId.of(0x5EA7), fixture.token().address(),
+                fixture.agents().getFirst(), earner, Amount.of(700)), OVERDUE);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (ChainClient client = operatorClient(chain); CongestedChain congested = CongestedChain.start(chain.client())) {
+            Signer operator = client.signer(DevAccounts.account(OPERATOR));
+            long nonce = client.minedNonce(operator.address());
+            BatchSubmitter submitter = submitter(client, operator, fixture, ledger, ledger, policy(),
+                    new SettlementMetrics(meters));
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.REGISTERING);
+            assertThat(client.pendingNonce(operator.address())).isEqualTo(nonce + 1);
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.REGISTERING);
+            assertThat(client.pendingNonce(operator.address())).as("no second registration queued behind the first")
+                    .isEqualTo(nonce + 1);
+
+            // Busy blocks go by without it: it is replaced at its nonce, then mined.
+            mineCongested(congested, REPLACE_AFTER);
+            congested.nextBaseFee(CONGESTED);
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.REGISTERING);
+            assertThat(meters.get("settlement.transactions.replaced").counter().count()).isEqualTo(1.0);
+            mineCongested(congested, 1);
+            assertThat(fixture.vault().knowsAccount(earner)).isTrue();
+            assertThat(submitter.tick().outcome()).as("registered; the batch goes out")
+                    .isEqualTo(TickResult.Outcome.SUBMITTED);
+            mineCongested(congested, 1);
+            assertThat(submitter.tick().outcome()).isEqualTo(TickResult.Outcome.CONFIRMED);
+            assertThat(client.minedNonce(operator.address())).as("one registration and one batch")
+                    .isEqualTo(nonce + 2);
+            assertThat(fixture.vault().settledBalance(fixture.token().address(), earner)).isEqualTo(Amount.of(700));
+            assertThat(meters.get("settlement.accounts.registered").counter().count()).isEqualTo(1.0);
+        }
+    }
+
     /** Sends {@code pause()} or {@code unpause()} as the admin, priced above the congestion, and mines it. */
     private static void adminCall(ChainClient client, Fixture fixture, String function, CongestedChain congested) {
         Signer admin = client.signer(DevAccounts.account(LocalChain.ADMIN));
