@@ -108,6 +108,42 @@ class PreparedTransactionIT {
         assertThat(s.token.balanceOf(s.receiver)).as("sent exactly once").isEqualTo(Amount.of(25));
     }
 
+    @Test
+    void anEip1559TransactionIsReplacedAtItsNonceWithOtherFeesAndTheSameCall(LocalChain chain) {
+        Setup s = setup(chain, 15, 16);
+        ChainClient client = chain.client();
+        long nonce = client.pendingNonce(s.sender.address());
+        FeeMarket market = client.feeMarket();
+        assertThat(market.maxPriorityFeePerGas()).isPositive();
+        GasFees fees = new GasFees(market.baseFeePerGas().shiftLeft(1).add(market.maxPriorityFeePerGas()),
+                market.maxPriorityFeePerGas());
+        PreparedTransaction first = client.prepare(s.sender.credentials(), s.token.address(), transfer(s.receiver, 30),
+                nonce, fees);
+        assertThat(first.rawTransactionHex()).as("type 2").startsWith("0x02");
+        assertThat(first.fees()).isEqualTo(fees);
+
+        GasFees raised = new GasFees(fees.maxFeePerGas().multiply(BigInteger.TWO),
+                fees.maxPriorityFeePerGas().multiply(BigInteger.TWO));
+        PreparedTransaction replacement = client.replace(s.sender.credentials(), first, raised);
+        assertThat(replacement.nonce()).isEqualTo(nonce);
+        assertThat(replacement.to()).isEqualTo(first.to());
+        assertThat(replacement.fees()).isEqualTo(raised);
+        assertThat(replacement.txHash()).isNotEqualTo(first.txHash());
+        assertThat(client.receipt(replacement.txHash())).as("signing sends nothing").isEmpty();
+        assertThatThrownBy(() -> client.replace(chain.account(LocalChain.ADMIN).credentials(), first, raised))
+                .as("only the key that signed it replaces it").isInstanceOf(IllegalArgumentException.class);
+
+        Broadcast sent = client.broadcastAndPoll(replacement);
+        assertThat(sent.outcome()).isEqualTo(BroadcastOutcome.ACCEPTED);
+        Optional<MinedReceipt> mined = sent.receipt().or(() -> client.receipt(replacement.txHash()));
+        assertThat(mined).hasValueSatisfying(r -> assertThat(r.succeeded()).isTrue());
+        assertThat(client.receipts(List.of(first.txHash(), replacement.txHash()))).as("one of the two is mined")
+                .extracting(MinedReceipt::txHash).containsExactly(replacement.txHash());
+        assertThat(client.broadcast(first)).isEqualTo(BroadcastOutcome.NONCE_CONSUMED);
+        assertThat(client.minedNonce(s.sender.address())).isEqualTo(nonce + 1);
+        assertThat(s.token.balanceOf(s.receiver)).as("the same call, once").isEqualTo(Amount.of(30));
+    }
+
     private record Setup(Erc20Token token, Signer sender, Address receiver) {
     }
 
