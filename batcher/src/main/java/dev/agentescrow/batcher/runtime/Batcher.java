@@ -134,8 +134,8 @@ public final class Batcher implements AutoCloseable {
             SettlementVaultGateway vault = new SettlementVaultGateway(client, config.vault());
             VaultIndexer indexer = new VaultIndexer(client, vault, new ResilientRpc("indexer", config.rpc()),
                     new PostgresCheckpointStore(database.dataSource(), clock), new LedgerVaultEventSink(ledger),
-                    new IndexerSettings(config.confirmations(), config.vaultDeploymentBlock(),
-                            config.maxBlocksPerPoll()));
+                    new IndexerSettings(config.confirmations(), config.depositConfirmationDepth(),
+                            config.vaultDeploymentBlock(), config.maxBlocksPerPoll()));
             PostgresSettlementStore store = new PostgresSettlementStore(database.dataSource(), ledger,
                     config.systemAccounts(), clock);
             SettlementChain chain = new SettlementChain(client, vault, client.signer(operator),
@@ -152,8 +152,8 @@ public final class Batcher implements AutoCloseable {
 
             ForcedWithdrawalIndexer forcedWithdrawals = new ForcedWithdrawalIndexer(client, vault,
                     new ResilientRpc("forced-withdrawals", config.rpc()), ledger,
-                    new IndexerSettings(config.confirmations(), config.vaultDeploymentBlock(),
-                            config.maxBlocksPerPoll()), registry);
+                    new IndexerSettings(config.confirmations(), config.depositConfirmationDepth(),
+                            config.vaultDeploymentBlock(), config.maxBlocksPerPoll()), registry);
             VaultHealthCheck healthCheck = new VaultHealthCheck(client, vault,
                     new ResilientRpc("vault-health", config.rpc()), clock, registry);
             Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,

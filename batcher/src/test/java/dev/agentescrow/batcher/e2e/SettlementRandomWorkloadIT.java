@@ -7,6 +7,8 @@ import dev.agentescrow.batcher.chain.RpcResilienceConfig;
 import dev.agentescrow.batcher.db.DatabaseConfig;
 import dev.agentescrow.batcher.indexer.IndexerSettings;
 import dev.agentescrow.batcher.indexer.VaultIndexer;
+import dev.agentescrow.batcher.indexer.CustodyEvent;
+import dev.agentescrow.batcher.indexer.CustodyHold;
 import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
 import dev.agentescrow.batcher.indexer.db.PostgresCheckpointStore;
 import dev.agentescrow.batcher.ledger.AccountKey;
@@ -217,10 +219,13 @@ class SettlementRandomWorkloadIT {
                     .filter(d -> d.position().txHash().equals(receipt.txHash())).findFirst().orElseThrow();
             VaultIndexer.PollResult poll = indexer.poll();
             assertThat(poll.credited()).as("deposit credited once, seed %d", seed).isEqualTo(1);
-            List<TransferResult> expected = model.submitSystem(List.of(TransferRequest.single(
-                    LedgerVaultEventSink.transferId(deposit.position()), AccountKey.custody(usd),
-                    AccountKey.user(user.address(), usd), Amount.of(amount))), clock.instant());
-            assertThat(expected).containsExactly(TransferResult.OK);
+            // Held and posted in one poll (confirmations = depth = 0): the auditor books the same two.
+            CustodyHold hold = new CustodyHold(new CustodyEvent(CustodyEvent.Kind.DEPOSIT, usd, user.address(),
+                    Amount.of(amount), deposit.position(), 0), 0, CustodyHold.State.PENDING);
+            TransferId holdId = LedgerVaultEventSink.holdId(hold);
+            List<TransferResult> expected = model.submitSystem(List.of(LedgerVaultEventSink.holdRequest(hold),
+                    TransferRequest.postFull(LedgerVaultEventSink.postId(holdId), holdId)), clock.instant());
+            assertThat(expected).containsExactly(TransferResult.OK, TransferResult.OK);
             tokensOutsideVault.merge(user.address(), amount.negate(), BigInteger::add);
         }
 
