@@ -80,7 +80,7 @@ public final class VaultIndexer {
      * @param debited escape withdrawals posted now
      * @param voided holds voided now because their block left the chain
      * @param alreadyBooked events booked by an earlier poll, nothing changed (replays, holds waiting)
-     * @param rejected events the ledger refused now
+     * @param rejected events the ledger refused (now, or before and scanned again)
      */
     public record PollResult(long fromBlock, long toBlock, int held, int credited, int debited, int voided,
                              int alreadyBooked, int rejected) {
@@ -170,8 +170,13 @@ public final class VaultIndexer {
             checkpoints.saveHold(STREAM, hold);
         }
         switch (hold.state()) {
-            case POSTED, REJECTED -> {
+            case POSTED -> {
                 counts.alreadyBooked++;
+                return true;
+            }
+            case REJECTED -> {
+                // Refused once, refused for good: counted each time a scan passes it, never retried.
+                counts.rejected++;
                 return true;
             }
             case VOIDED -> throw new IllegalStateException("a live hold is never voided: " + hold);
