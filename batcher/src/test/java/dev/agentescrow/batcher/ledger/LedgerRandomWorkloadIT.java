@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -179,7 +180,7 @@ class LedgerRandomWorkloadIT {
     }
 
     private void assertMixed(Mixed mixed, List<TransferResult> results, LedgerModel model, long seed, int round) {
-        List<TransferRequest> honest = mixed.honest().stream().filter(java.util.Objects::nonNull).toList();
+        List<TransferRequest> honest = mixed.honest().stream().filter(Objects::nonNull).toList();
         List<TransferResult> expectedHonest = model.submit(honest, clock.instant());
         int next = 0;
         for (int i = 0; i < results.size(); i++) {

@@ -9,6 +9,7 @@ import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.TxHash;
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -123,7 +124,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             s.setLong(8, event.position().logIndex());
             s.setString(9, event.token().hex());
             s.setString(10, event.account().hex());
-            s.setBigDecimal(11, new java.math.BigDecimal(event.amount().baseUnits()));
+            s.setBigDecimal(11, new BigDecimal(event.amount().baseUnits()));
             s.setString(12, hold.state().name());
             s.setTimestamp(13, Timestamp.from(clock.instant()));
             s.executeUpdate();
