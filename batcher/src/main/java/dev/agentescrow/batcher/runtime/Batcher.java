@@ -60,7 +60,7 @@ import org.web3j.crypto.Credentials;
  *   <li>{@code expire}: {@link Ledger#expirePending()} until nothing is left to expire;</li>
  *   <li>{@code reconcile}: the vault against the ledger for every registered token, skipped while a
  *       batch is in flight (sent, not yet confirmed: it would show as mismatches until it confirms); custody events on chain
- *       that the indexer has not booked yet (deposits waiting for their confirmations) count as
+ *       that are not final in the ledger yet (deposits waiting for their confirmations or held until their depth) count as
  *       expected ({@link VaultIndexer#unbookedCustody}); then the {@link VaultHealthCheck} (frozen vault,
  *       a token balance that moved without an event), see {@link #vaultHealth()}.</li>
  * </ul>

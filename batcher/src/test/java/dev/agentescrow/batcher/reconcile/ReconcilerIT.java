@@ -128,7 +128,7 @@ class ReconcilerIT {
      * still a surplus and never a mismatch.
      */
     @Test
-    void cappedCreditPendingPayoutsAreOwedNotSurplusAndADonationStaysASurplus(LocalChain chain) {
+    void F6_cappedCreditPendingPayoutsAreOwedNotSurplusAndADonationStaysASurplus(LocalChain chain) {
         Signer admin = chain.account(LocalChain.ADMIN);
         Signer operator = chain.account(LocalChain.OPERATOR);
         Signer alice = chain.account(3);
