@@ -90,7 +90,7 @@ class SettlementVaultIT {
         assertThat(s.vault().batchesSettledBetween(fromBlock, chain.client().blockNumber()))
                 .containsExactly(new BatchSettled(1, ROOT, 3, new LogPosition(settled.txHash(), settled.blockNumber(),
                         s.vault().batchesSettledBetween(settled.blockNumber(), settled.blockNumber()).get(0).position()
-                                .logIndex())));
+                                .logIndex(), chain.client().blockHash(settled.blockNumber()))));
 
         assertThat(s.vault().payoutsBetween(settled.blockNumber(), settled.blockNumber())).singleElement()
                 .satisfies(p -> {

@@ -37,6 +37,14 @@ import org.web3j.protocol.core.DefaultBlockParameterName;
  * deployment block, {@code maxBlocksPerPoll} blocks per poll, and so also learns the requests still
  * open.
  *
+ * <p>Reorganisations (issue 10, F8): a request is booked only once its block has the settings'
+ * {@code depth} blocks after it, the depth at which custody holds are posted, so a shallower
+ * reorganisation never reaches the ledger. A deeper one that drops a booked request leaves a
+ * withdrawal the account asked for, paid to the account itself by an ordinary payout (the vault's
+ * open request is checked again when the batch is built, {@link ForcedWithdrawalServing}), and never
+ * more than the account had available; a request mined again carries another deadline, so it is a
+ * new request, booked from what is still available.
+ *
  * <p>It also watches every open request until the vault closes it: when less than half the
  * forced-withdrawal window is left, it logs a warning each poll and the gauge
  * {@code vault.forced.withdrawals.due.soon} counts it; {@code vault.forced.withdrawals.open} counts
@@ -98,7 +106,8 @@ public final class ForcedWithdrawalIndexer {
         int booked = 0;
         int alreadyBooked = 0;
         int unbooked = 0;
-        long confirmedHead = rpc.call(client::blockNumber) - settings.confirmations();
+        // Booked at the confirmation depth only: a request is final by then (see the class comment).
+        long confirmedHead = rpc.call(client::blockNumber) - settings.depth();
         long toBlock = Math.min(confirmedHead, nextBlock + settings.maxBlocksPerPoll() - 1);
         if (toBlock >= nextBlock) {
             long from = nextBlock;

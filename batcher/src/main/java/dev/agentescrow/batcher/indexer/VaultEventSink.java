@@ -1,31 +1,38 @@
 package dev.agentescrow.batcher.indexer;
 
-import dev.agentescrow.chain.vault.EscapeWithdrawal;
-import dev.agentescrow.chain.vault.VaultDeposit;
-
 /**
- * Where the vault's confirmed custody events go: the off-chain ledger credits a depositor and
- * debits an account that took its settled balance out through the escape hatch. Must be
- * idempotent per event position (tx hash, log index): the indexer hands an event over again after
- * a crash between booking it and saving its checkpoint.
+ * Where the vault's custody events go, as two-phase bookings: a hold (the ledger's pending transfer)
+ * at the hold confirmations, posted at the confirmation depth, or voided when the block that held the
+ * event leaves the chain. A deposit's hold is CUSTODY -> the account (incoming for the user), an
+ * escape's the account -> CUSTODY (its funds frozen). Every call must be idempotent per hold: the
+ * indexer repeats a call after a crash between the ledger and its own bookkeeping.
  */
 public interface VaultEventSink {
-    /** What became of one event. */
+    /** What became of one call. */
     enum Outcome {
-        /** A deposit, credited now. */
+        /** A hold booked now. */
+        HELD,
+        /** A deposit's hold posted now: the user can spend it. */
         CREDITED,
-        /** An escape withdrawal, debited now. */
+        /** An escape's hold posted now. */
         DEBITED,
-        /** Booked before (a replay after a restart); nothing changed. */
+        /** A hold voided now (its block left the chain). */
+        VOIDED,
+        /** Done before (a replay after a restart); nothing changed. */
         ALREADY_BOOKED,
         /**
-         * Not booked, e.g. a token the ledger does not know, or an escape larger than what the
-         * ledger holds for the account; reported, never retried silently.
+         * The hold was not booked, e.g. a token the ledger does not know, or an escape larger than what
+         * the ledger holds for the account; reported, never retried silently.
          */
         REJECTED
     }
 
-    Outcome credit(VaultDeposit deposit);
+    /** Books {@code hold}'s pending transfer: {@link Outcome#HELD}, {@link Outcome#ALREADY_BOOKED} or {@link Outcome#REJECTED}. */
+    Outcome hold(CustodyHold hold);
 
-    Outcome debit(EscapeWithdrawal escape);
+    /** Posts a booked hold: {@link Outcome#CREDITED}, {@link Outcome#DEBITED} or {@link Outcome#ALREADY_BOOKED}. */
+    Outcome post(CustodyHold hold);
+
+    /** Voids a hold (one never booked needs nothing): {@link Outcome#VOIDED} or {@link Outcome#ALREADY_BOOKED}. */
+    Outcome release(CustodyHold hold);
 }

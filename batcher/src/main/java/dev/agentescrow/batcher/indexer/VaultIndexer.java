@@ -17,24 +17,41 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Follows the vault's custody events, {@code Deposited} and {@code EscapeWithdrawn}, and hands
- * each confirmed one to the ledger, exactly once per (tx hash, log index): deposits are credited,
- * escape withdrawals (an account taking its settled balance out through the escape hatch) debited.
+ * Follows the vault's custody events, {@code Deposited} and {@code EscapeWithdrawn}, and books each
+ * in the ledger in two phases (issue 10, F8): a hold (pending transfer) once its block has
+ * {@code confirmations} blocks after it, posted once it has {@code depth}, voided if the block that
+ * held it leaves the canonical chain first. A deposit's hold is the user's incoming, spendable only
+ * once posted; an escape's hold freezes the account's funds at once.
  *
- * <p>One {@link #poll()} scans from the block after the checkpoint up to the newest block with
- * {@code confirmations} blocks after it (at most {@code maxBlocksPerPoll} blocks), books the
- * events in chain order, and only then moves the checkpoint. A crash in between makes the next
- * poll scan the same blocks again; the sink's idempotency turns those replays into
- * {@link VaultEventSink.Outcome#ALREADY_BOOKED}. Before scanning, the checkpointed block's hash is
- * compared with the chain's: a mismatch is a reorganisation deeper than the confirmation depth,
- * and the indexer throws {@link ReorgDetectedException} rather than continue on a forked history.
- * An event the sink rejects (e.g. an unregistered token) is counted in the result and left to
- * the reconciler, which reports the difference between vault and ledger; the indexer moves on.
- * Not thread-safe: one indexer per stream, driven by one scheduler thread.
+ * <p>One {@link #poll()}:
+ * <ol>
+ *   <li>checks that the checkpoint (the last final block) is still on the chain; if not, the
+ *       reorganisation is deeper than {@code depth}, and it throws {@link ReorgDetectedException}
+ *       without booking anything;</li>
+ *   <li>voids every open hold whose block hash is no longer the chain's at its height (or whose
+ *       block is gone);</li>
+ *   <li>scans the blocks after the checkpoint up to the newest with {@code confirmations} blocks
+ *       after it (at most {@code maxBlocksPerPoll}), holds each event not held yet and posts those
+ *       whose block has {@code depth} blocks after it;</li>
+ *   <li>moves the checkpoint to the last posted block (its hash read before the scan).</li>
+ * </ol>
+ * Rules that make every event count once: an event's identity is its {@link CustodyEvent#key()}
+ * (transaction hash and ordinal in the transaction), the same in any block the transaction is mined
+ * in; each booking of it is a {@link CustodyHold} stored before the ledger sees it, at most one live
+ * per key (the store refuses a second); a hold is posted only when its own block is on the chain at
+ * the depth, and an event from another block than its live hold's waits until that hold is voided.
+ * So a deposit whose transaction is mined again after a reorganisation is held again under a fresh
+ * hold id (the next incarnation) and credited once, and none is lost: every canonical event above
+ * the checkpoint is rescanned by every poll until it is posted. A crash anywhere is completed by the
+ * next poll, every step being idempotent. Not thread-safe: one indexer per stream, driven by one
+ * scheduler thread.
  */
 public final class VaultIndexer {
+    private static final Logger log = LoggerFactory.getLogger(VaultIndexer.class);
     /** The checkpoint stream name (kept from when only deposits were followed). */
     public static final String STREAM = "vault-deposits";
 
@@ -56,88 +73,171 @@ public final class VaultIndexer {
     }
 
     /**
-     * What one poll did. {@code toBlock < fromBlock} when no new confirmed block was there.
+     * What one poll did. {@code toBlock < fromBlock} when no new block had the hold confirmations.
      *
-     * @param credited deposits credited now
-     * @param debited escape withdrawals debited now
-     * @param alreadyBooked events booked by an earlier poll (replays)
-     * @param rejected events the ledger refused
+     * @param held holds booked now and not posted yet (pending: a deposit is the user's incoming)
+     * @param credited deposits posted now (spendable)
+     * @param debited escape withdrawals posted now
+     * @param voided holds voided now because their block left the chain
+     * @param alreadyBooked events booked by an earlier poll, nothing changed (replays, holds waiting)
+     * @param rejected events the ledger refused (now, or before and scanned again)
      */
-    public record PollResult(long fromBlock, long toBlock, int credited, int debited, int alreadyBooked,
-                             int rejected) {
+    public record PollResult(long fromBlock, long toBlock, int held, int credited, int debited, int voided,
+                             int alreadyBooked, int rejected) {
         public boolean scannedNothing() {
             return toBlock < fromBlock;
         }
     }
 
-    /** One custody event: a deposit or an escape withdrawal. */
-    private record CustodyEvent(LogPosition position, VaultDeposit deposit, EscapeWithdrawal escape) {
-        Address token() {
-            return deposit != null ? deposit.token() : escape.token();
-        }
+    private static final class Counts {
+        int held;
+        int credited;
+        int debited;
+        int voided;
+        int alreadyBooked;
+        int rejected;
 
-        Address account() {
-            return deposit != null ? deposit.account() : escape.account();
-        }
-
-        /** What the event adds to the account's custody: a deposit's amount, an escape's negated. */
-        BigInteger signedAmount() {
-            return deposit != null ? deposit.amount().baseUnits() : escape.amount().baseUnits().negate();
+        PollResult result(long fromBlock, long toBlock) {
+            return new PollResult(fromBlock, toBlock, held, credited, debited, voided, alreadyBooked, rejected);
         }
     }
 
-    /** The deposits and escape withdrawals in blocks {@code [fromBlock, toBlock]}, in chain order. */
+    /** The deposits and escape withdrawals in blocks {@code [fromBlock, toBlock]}, in chain order, with their ordinals. */
     private List<CustodyEvent> custodyEvents(long fromBlock, long toBlock) {
-        List<CustodyEvent> events = new ArrayList<>();
+        List<CustodyEvent> read = new ArrayList<>();
         for (VaultDeposit deposit : rpc.call(() -> vault.depositsBetween(fromBlock, toBlock))) {
-            events.add(new CustodyEvent(deposit.position(), deposit, null));
+            read.add(new CustodyEvent(CustodyEvent.Kind.DEPOSIT, deposit.token(), deposit.account(), deposit.amount(),
+                    deposit.position(), 0));
         }
         for (EscapeWithdrawal escape : rpc.call(() -> vault.escapeWithdrawalsBetween(fromBlock, toBlock))) {
-            events.add(new CustodyEvent(escape.position(), null, escape));
+            read.add(new CustodyEvent(CustodyEvent.Kind.ESCAPE, escape.token(), escape.account(), escape.amount(),
+                    escape.position(), 0));
         }
-        events.sort(Comparator.comparing(CustodyEvent::position, LogPosition.CHAIN_ORDER));
+        read.sort(Comparator.comparing(CustodyEvent::position, LogPosition.CHAIN_ORDER));
+        // All logs of a transaction are in one block, and the range holds whole blocks: the ordinals are complete.
+        Map<CustodyEvent.Key, Integer> seen = new HashMap<>();
+        List<CustodyEvent> events = new ArrayList<>(read.size());
+        for (CustodyEvent event : read) {
+            int ordinal = seen.merge(event.key(), 1, Integer::sum) - 1;
+            events.add(new CustodyEvent(event.kind(), event.token(), event.account(), event.amount(),
+                    event.position(), ordinal));
+        }
         return events;
     }
 
-    /** Scans the next confirmed blocks once. */
+    /** Voids the lost holds, then holds and posts the next blocks' events once. */
     public PollResult poll() {
         Optional<IndexerCheckpoint> checkpoint = checkpoints.load(STREAM);
         checkpoint.ifPresent(this::requireStillOnChain);
-        long fromBlock = checkpoint.map(c -> c.blockNumber() + 1).orElse(settings.startBlock());
-        long confirmedHead = rpc.call(client::blockNumber) - settings.confirmations();
-        long toBlock = Math.min(confirmedHead, fromBlock + settings.maxBlocksPerPoll() - 1);
+        long finalBlock = checkpoint.map(IndexerCheckpoint::blockNumber).orElse(settings.startBlock() - 1);
+        long head = rpc.call(client::blockNumber);
+        Counts counts = new Counts();
+        voidLostHolds(finalBlock, head, counts);
+        long fromBlock = finalBlock + 1;
+        long toBlock = Math.min(head - settings.confirmations(), finalBlock + settings.maxBlocksPerPoll());
         if (toBlock < fromBlock) {
-            return new PollResult(fromBlock, toBlock, 0, 0, 0, 0);
+            return counts.result(fromBlock, toBlock);
         }
-        // The hash is read first: if toBlock is replaced after this, the next poll sees the mismatch.
-        Bytes32 toHash = rpc.call(() -> client.blockHash(toBlock));
-        List<CustodyEvent> events = custodyEvents(fromBlock, toBlock);
-        int credited = 0;
-        int debited = 0;
-        int alreadyBooked = 0;
-        int rejected = 0;
-        for (CustodyEvent event : events) {
-            VaultEventSink.Outcome outcome = event.deposit() != null ? sink.credit(event.deposit())
-                    : sink.debit(event.escape());
-            switch (outcome) {
-                case CREDITED -> credited++;
-                case DEBITED -> debited++;
-                case ALREADY_BOOKED -> alreadyBooked++;
-                case REJECTED -> rejected++;
-            }
+        long postUpTo = Math.min(head - settings.depth(), toBlock);
+        // The hash is read first: if that block is replaced after this, the next poll sees the mismatch.
+        Bytes32 postHash = postUpTo >= fromBlock ? rpc.call(() -> client.blockHash(postUpTo)) : null;
+        boolean complete = true;
+        for (CustodyEvent event : custodyEvents(fromBlock, toBlock)) {
+            complete &= book(event, event.position().blockNumber() <= postUpTo, counts);
             FailPoints.reached("indexer.mid-poll");
         }
-        checkpoints.save(STREAM, new IndexerCheckpoint(toBlock, toHash));
-        return new PollResult(fromBlock, toBlock, credited, debited, alreadyBooked, rejected);
+        if (postHash != null && complete) {
+            checkpoints.save(STREAM, new IndexerCheckpoint(postUpTo, postHash));
+        }
+        return counts.result(fromBlock, toBlock);
+    }
+
+    /** Holds {@code event} (once per key) and, when {@code due}, posts it; false if it must wait for the next poll. */
+    private boolean book(CustodyEvent event, boolean due, Counts counts) {
+        Optional<CustodyHold> live = checkpoints.liveHold(STREAM, event.key());
+        CustodyHold hold;
+        if (live.isPresent()) {
+            hold = live.get();
+            if (!hold.event().position().blockHash().equals(event.position().blockHash())) {
+                // Held from another block that was still the chain's when the holds were checked: the
+                // chain changed during this poll. The next poll voids the hold whose block is gone.
+                log.warn("custody event {} seen in block {} while its hold is from block {}; waiting for the chain "
+                        + "to settle", event.key(), event.position().blockHash(), hold.event().position().blockHash());
+                return !due;
+            }
+        } else {
+            hold = new CustodyHold(event, checkpoints.holdCount(STREAM, event.key()), CustodyHold.State.PENDING);
+            checkpoints.saveHold(STREAM, hold);
+        }
+        switch (hold.state()) {
+            case POSTED -> {
+                counts.alreadyBooked++;
+                return true;
+            }
+            case REJECTED -> {
+                // Refused once, refused for good: counted each time a scan passes it, never retried.
+                counts.rejected++;
+                return true;
+            }
+            case VOIDED -> throw new IllegalStateException("a live hold is never voided: " + hold);
+            case PENDING -> {
+                // booked below
+            }
+        }
+        VaultEventSink.Outcome held = sink.hold(hold);
+        if (held == VaultEventSink.Outcome.REJECTED) {
+            checkpoints.saveHold(STREAM, hold.with(CustodyHold.State.REJECTED));
+            counts.rejected++;
+            return true;
+        }
+        if (!due) {
+            if (held == VaultEventSink.Outcome.HELD) {
+                counts.held++;
+            } else {
+                counts.alreadyBooked++;
+            }
+            return true;
+        }
+        VaultEventSink.Outcome posted = sink.post(hold);
+        checkpoints.saveHold(STREAM, hold.with(CustodyHold.State.POSTED));
+        switch (posted) {
+            case CREDITED -> counts.credited++;
+            case DEBITED -> counts.debited++;
+            case ALREADY_BOOKED -> counts.alreadyBooked++;
+            default -> throw new IllegalStateException("posting " + hold + " answered " + posted);
+        }
+        return true;
+    }
+
+    /** Voids every open hold whose block is no longer the chain's block at its height. */
+    private void voidLostHolds(long finalBlock, long head, Counts counts) {
+        Map<Long, Bytes32> canonical = new HashMap<>();
+        for (CustodyHold hold : checkpoints.openHolds(STREAM, finalBlock)) {
+            LogPosition position = hold.event().position();
+            long number = position.blockNumber();
+            Bytes32 onChain = number > head ? null
+                    : canonical.computeIfAbsent(number, n -> rpc.call(() -> client.blockHash(n)));
+            if (position.blockHash().equals(onChain)) {
+                continue;
+            }
+            if (hold.state() == CustodyHold.State.PENDING
+                    && sink.release(hold) == VaultEventSink.Outcome.VOIDED) {
+                counts.voided++;
+            }
+            checkpoints.saveHold(STREAM, hold.with(CustodyHold.State.VOIDED));
+            log.info("custody event {} of block {} ({}) left the chain: its hold is void", hold.event().key(),
+                    number, position.blockHash());
+        }
     }
 
     /**
-     * The net custody change per account of {@code token} events on chain that this indexer has
-     * not booked yet (after its checkpoint, up to the chain's head, confirmed or not): deposits
-     * add, escape withdrawals subtract. The reconciler adds them to what the ledger expects
-     * ({@code ExpectedBalances.plus}), so that a deposit waiting for its confirmations is not
-     * reported as a mismatch. An event that lands between this read and the reconciler's balance
-     * reads still shows, once; the next run is clean.
+     * The net custody change per account of {@code token} events on chain that the ledger does not
+     * hold as final yet (after the indexer's checkpoint, up to the chain's head, confirmed or not, held
+     * or not, and not refused): deposits add, escape withdrawals subtract. The reconciler adds them to
+     * what the ledger expects ({@code ExpectedBalances.plus}), so that a deposit waiting for its
+     * confirmations, or held and waiting for its depth, is not reported as a mismatch, while one the
+     * ledger refused is. An event that lands between this read and the reconciler's balance reads
+     * still shows, once; the next run is clean.
      */
     public Map<Address, BigInteger> unbookedCustody(Address token) {
         long fromBlock = checkpoints.load(STREAM).map(c -> c.blockNumber() + 1).orElse(settings.startBlock());
@@ -147,7 +247,15 @@ public final class VaultIndexer {
             return unbooked;
         }
         for (CustodyEvent event : custodyEvents(fromBlock, head)) {
-            if (event.token().equals(token)) {
+            if (!event.token().equals(token)) {
+                continue;
+            }
+            boolean settledInLedger = checkpoints.liveHold(STREAM, event.key())
+                    .filter(hold -> hold.event().position().blockHash().equals(event.position().blockHash()))
+                    .filter(hold -> hold.state() == CustodyHold.State.POSTED
+                            || hold.state() == CustodyHold.State.REJECTED)
+                    .isPresent();
+            if (!settledInLedger) {
                 unbooked.merge(event.account(), event.signedAmount(), BigInteger::add);
             }
         }

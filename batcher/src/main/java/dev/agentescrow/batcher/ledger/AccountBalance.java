@@ -22,4 +22,9 @@ public record AccountBalance(
     public BigInteger available() {
         return balance().subtract(debitsPending);
     }
+
+    /** Pending credits: on their way (e.g. a deposit waiting for its confirmation depth), not spendable yet. */
+    public BigInteger incoming() {
+        return creditsPending;
+    }
 }

@@ -252,7 +252,7 @@ final class Group {
         }
         boolean pending = request.kind() == TransferKind.PENDING;
         if (pending && (request.timeoutSeconds() == null || request.timeoutSeconds() <= 0
-                || request.timeoutSeconds() > maxTimeoutSeconds)) {
+                || request.timeoutSeconds() > (system ? TransferRequest.MAX_SYSTEM_TIMEOUT_SECONDS : maxTimeoutSeconds))) {
             return TransferResult.INVALID_TIMEOUT;
         }
         TokenLimits limits = config.limits(token);

@@ -25,14 +25,18 @@ public record TransferId(long high, long low) implements Comparable<TransferId> 
     public enum Domain {
         /** The EXPIRE transfer of a hold: the low 64 bits are its sequence number. */
         EXPIRE(1),
-        /** A vault deposit booked from a log: 88 bits of keccak256(txHash || logIndex). */
+        /** A vault deposit's hold, booked from a log: 88 bits of keccak256(txHash || ordinal || incarnation). */
         DEPOSIT(2),
         /** An escape withdrawal booked from a log, like a deposit. */
         ESCAPE(3),
         /** The payout of a settled withdrawal: the low 64 bits are the withdrawal's sequence number. */
         PAYOUT(4),
         /** The withdrawal that books a forced-withdrawal request: 88 bits of a hash of the request. */
-        FORCED_WITHDRAWAL(5);
+        FORCED_WITHDRAWAL(5),
+        /** The post of a custody hold (a deposit's or escape's pending transfer): 88 bits of a hash of the hold id. */
+        CUSTODY_POST(6),
+        /** The void of a custody hold whose block left the chain: 88 bits of a hash of the hold id. */
+        CUSTODY_VOID(7);
 
         final int tag;
 

@@ -30,6 +30,14 @@ public record TransferRequest(
     public static final int MAX_REFERENCE_LENGTH = 128;
 
     /**
+     * The longest timeout of a hold the system books ({@code Ledger.submitSystem}): the largest the
+     * schema stores, about 68 years. The indexer books a deposit's or escape's hold with it, so the
+     * hold never expires before the indexer posts it (at the confirmation depth) or voids it (when its
+     * block leaves the chain); clients stay bounded by {@code LedgerConfig.maxTimeoutSeconds}.
+     */
+    public static final long MAX_SYSTEM_TIMEOUT_SECONDS = Integer.MAX_VALUE;
+
+    /**
      * Whether {@code reference} may be stored: null, or at most 128 characters with no control
      * character (NUL and the like, which PostgreSQL text refuses or a reader misreads) and no
      * unpaired surrogate (not encodable as UTF-8).

@@ -8,9 +8,18 @@ import java.util.List;
 public sealed interface Mismatch {
     Address token();
 
-    /** The vault's token balance differs from its settled balances plus its pending payouts. */
-    record Custody(Address token, BigInteger vaultTokenBalance, BigInteger settledPlusPendingPayouts)
-            implements Mismatch {
+    /**
+     * The vault holds less of the token than it accounts for ({@code balanceOf(vault) < custody(token)}):
+     * tokens left without a vault event (a rebasing or fee-taking token, a bug). More is a surplus.
+     */
+    record Custody(Address token, BigInteger vaultTokenBalance, BigInteger custody) implements Mismatch {
+    }
+
+    /**
+     * The vault's own books disagree: its accounted {@code custody(token)} differs from the sum of its
+     * settled balances and pending payouts (capped credits and deferred payouts alike).
+     */
+    record VaultBooks(Address token, BigInteger custody, BigInteger settledPlusPendingPayouts) implements Mismatch {
     }
 
     /**

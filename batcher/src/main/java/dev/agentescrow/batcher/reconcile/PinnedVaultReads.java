@@ -50,6 +50,11 @@ final class PinnedVaultReads {
         return uints(vault, recipients.stream().map(recipient -> function("pendingPayout", token, recipient)).toList());
     }
 
+    /** The vault's accounted custody of {@code token}: {@code custody(token)}. */
+    BigInteger custody(Address token) {
+        return uints(vault, List.of(function("custody", token))).getFirst();
+    }
+
     /** {@code token.balanceOf(vault)}. */
     BigInteger tokenBalance(Address token) {
         return uints(token, List.of(function("balanceOf", vault))).getFirst();

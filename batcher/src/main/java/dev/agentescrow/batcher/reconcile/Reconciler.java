@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * Compares the vault with itself and with the ledger, per token, and reports every disagreement
  * (log, metric, result); it never corrects anything.
  * <ol>
- *   <li>Custody: the vault's token balance must equal the settled balances of all its registered
- *       accounts plus the payouts it deferred and nobody claimed yet.</li>
+ *   <li>Custody: the vault's accounted {@code custody(token)} must equal the settled balances of all
+ *       its registered accounts plus every pending payout (deferred payouts and capped credits), and
+ *       its token balance must be at least that custody; tokens beyond it (donations) are the
+ *       report's surplus, never a mismatch.</li>
  *   <li>Accounts: every account's settled balance must equal what the ledger expects
  *       ({@link ExpectedBalances}), for the union of the vault's accounts and the ledger's.</li>
  * </ol>
@@ -95,21 +97,33 @@ public final class Reconciler {
             onChain.put(checkedList.get(i), balances.get(i));
         }
         BigInteger settledSum = onChain.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
-        List<Address> deferred = payouts.stream()
+        // Pending payouts arise two ways: a payout the token refused (PayoutDeferred, to any recipient)
+        // and a credit past the vault's balance cap (BalanceCapExceeded, to the account itself). Every
+        // registered account and every deferred recipient is read, so both kinds are counted.
+        TreeSet<Address> recipients = new TreeSet<>(accounts);
+        payouts.stream()
                 .filter(p -> p.token().equals(token) && p.outcome() == VaultPayout.Outcome.DEFERRED)
-                .map(VaultPayout::recipient).distinct().toList();
-        BigInteger pendingSum = rpc.call(() -> reads.pendingPayouts(token, deferred)).stream()
+                .map(VaultPayout::recipient).forEach(recipients::add);
+        List<Address> recipientList = List.copyOf(recipients);
+        BigInteger pendingSum = rpc.call(() -> reads.pendingPayouts(token, recipientList)).stream()
                 .reduce(BigInteger.ZERO, BigInteger::add);
         BigInteger vaultBalance = rpc.call(() -> reads.tokenBalance(token));
+        BigInteger custody = rpc.call(() -> reads.custody(token));
 
         List<Mismatch> mismatches = new ArrayList<>(ledger.ledgerMismatches(token));
-        // Anyone can send the vault tokens: more than it owes is a surplus (reported), less a mismatch.
+        // The vault's own books: what it accounts for is exactly what it owes its accounts.
         BigInteger owed = settledSum.add(pendingSum);
-        BigInteger surplus = vaultBalance.subtract(owed).max(BigInteger.ZERO);
-        if (vaultBalance.compareTo(owed) < 0) {
-            mismatches.add(new Mismatch.Custody(token, vaultBalance, owed));
+        if (!custody.equals(owed)) {
+            mismatches.add(new Mismatch.VaultBooks(token, custody, owed));
+        }
+        // Anyone can send the vault tokens: more than its accounted custody is a surplus (reported,
+        // F6), less is a mismatch.
+        BigInteger surplus = vaultBalance.subtract(custody).max(BigInteger.ZERO);
+        if (vaultBalance.compareTo(custody) < 0) {
+            mismatches.add(new Mismatch.Custody(token, vaultBalance, custody));
         } else if (surplus.signum() > 0) {
-            log.info("vault holds {} of token {} beyond what it owes (donations)", surplus, token);
+            log.info("vault holds {} of token {} beyond its accounted custody {} (donations)", surplus, token,
+                    custody);
         }
         for (Address account : checked) {
             BigInteger want = expected.getOrDefault(account, BigInteger.ZERO);
@@ -119,6 +133,6 @@ public final class Reconciler {
             }
         }
         return new ReconciliationReport.TokenReport(token, vaultBalance, settledSum, pendingSum, checked.size(),
-                mismatches, surplus, ledger.quarantined(token));
+                mismatches, surplus, ledger.quarantined(token), custody);
     }
 }

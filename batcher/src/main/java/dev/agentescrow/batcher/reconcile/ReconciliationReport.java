@@ -36,23 +36,19 @@ public record ReconciliationReport(Instant at, List<TokenReport> tokens, Optiona
     /**
      * @param vaultTokenBalance the token's {@code balanceOf(vault)}
      * @param settledSum the sum of every registered account's settled balance
-     * @param pendingPayoutSum the sum of payouts deferred and not yet claimed
+     * @param pendingPayoutSum the sum of pending payouts not yet claimed: deferred payouts and the
+     *                        excess of credits past the vault's balance cap
      * @param accountsChecked accounts compared with the ledger
-     * @param surplus         tokens the vault holds beyond its settled balances and pending payouts
-     *                        (donations: anyone may send the vault tokens); reported, not a mismatch
+     * @param surplus         tokens the vault holds beyond its accounted {@code custody} (donations:
+     *                        anyone may send the vault tokens); reported, not a mismatch
      * @param quarantined     movements of this token taken out of settlement, waiting for a person
+     * @param custody         the vault's accounted custody of the token, {@code custody(token)}
      */
     public record TokenReport(Address token, BigInteger vaultTokenBalance, BigInteger settledSum,
                               BigInteger pendingPayoutSum, int accountsChecked, List<Mismatch> mismatches,
-                              BigInteger surplus, long quarantined) {
+                              BigInteger surplus, long quarantined, BigInteger custody) {
         public TokenReport {
             mismatches = List.copyOf(mismatches);
-        }
-
-        public TokenReport(Address token, BigInteger vaultTokenBalance, BigInteger settledSum,
-                           BigInteger pendingPayoutSum, int accountsChecked, List<Mismatch> mismatches) {
-            this(token, vaultTokenBalance, settledSum, pendingPayoutSum, accountsChecked, mismatches,
-                    BigInteger.ZERO, 0);
         }
     }
 

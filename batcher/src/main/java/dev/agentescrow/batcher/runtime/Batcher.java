@@ -62,7 +62,7 @@ import org.web3j.crypto.Credentials;
  *   <li>{@code expire}: {@link Ledger#expirePending()} until nothing is left to expire;</li>
  *   <li>{@code reconcile}: the vault against the ledger for every registered token, skipped while a
  *       batch is in flight (sent, not yet confirmed: it would show as mismatches until it confirms); custody events on chain
- *       that the indexer has not booked yet (deposits waiting for their confirmations) count as
+ *       that are not final in the ledger yet (deposits waiting for their confirmations or held until their depth) count as
  *       expected ({@link VaultIndexer#unbookedCustody}); then the {@link VaultHealthCheck} (frozen vault,
  *       a token balance that moved without an event), see {@link #vaultHealth()}.</li>
  * </ul>
@@ -140,8 +140,8 @@ public final class Batcher implements AutoCloseable {
             SettlementVaultGateway vault = new SettlementVaultGateway(client, config.vault());
             VaultIndexer indexer = new VaultIndexer(client, vault, new ResilientRpc("indexer", config.rpc()),
                     new PostgresCheckpointStore(database.dataSource(), clock), new LedgerVaultEventSink(ledger),
-                    new IndexerSettings(config.confirmations(), config.vaultDeploymentBlock(),
-                            config.maxBlocksPerPoll()));
+                    new IndexerSettings(config.confirmations(), config.depositConfirmationDepth(),
+                            config.vaultDeploymentBlock(), config.maxBlocksPerPoll()));
             PostgresSettlementStore store = new PostgresSettlementStore(database.dataSource(), ledger,
                     config.systemAccounts(), clock);
             SignerLanes lanes = SignerLanes.of(new SignerLane(SignerLane.SETTLEMENT, client.signer(operator)));
@@ -160,8 +160,8 @@ public final class Batcher implements AutoCloseable {
 
             ForcedWithdrawalIndexer forcedWithdrawals = new ForcedWithdrawalIndexer(client, vault,
                     new ResilientRpc("forced-withdrawals", config.rpc()), ledger,
-                    new IndexerSettings(config.confirmations(), config.vaultDeploymentBlock(),
-                            config.maxBlocksPerPoll()), registry);
+                    new IndexerSettings(config.confirmations(), config.depositConfirmationDepth(),
+                            config.vaultDeploymentBlock(), config.maxBlocksPerPoll()), registry);
             VaultHealthCheck healthCheck = new VaultHealthCheck(client, vault,
                     new ResilientRpc("vault-health", config.rpc()), clock, registry);
             Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,

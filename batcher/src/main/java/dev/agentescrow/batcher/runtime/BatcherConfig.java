@@ -22,7 +22,8 @@ import java.util.Objects;
  * @param systemAccounts the on-chain addresses of the fee collector and the escrow holder (like
  *                       any account that never deposited, the submitter registers them with the
  *                       vault before the first batch that credits them)
- * @param confirmations blocks after a custody event before it is booked
+ * @param confirmations blocks after a custody event's block before it is booked as a hold (a deposit
+ *                      shows as the user's incoming, not spendable)
  * @param maxBlocksPerPoll blocks scanned by one indexer poll at most
  * @param transfersPerBatch the trigger N: settle once this many movements wait
  * @param maxBatchDelay the trigger T: settle once the oldest waiting movement is this old
@@ -32,6 +33,9 @@ import java.util.Objects;
  *                               head) before the batch is CONFIRMED and its payouts booked
  *                               (issue 10, F8); 1 by default, which suits a local chain that
  *                               mines on demand; a public chain wants more (e.g. 12)
+ * @param depositConfirmationDepth blocks after a custody event's block before its hold is posted (a
+ *                                 deposit becomes spendable), at least {@code confirmations}; a
+ *                                 reorganisation shallower than this voids the hold (issue 10, F8)
  * @param fees how settlement prices its EIP-1559 transactions: {@code replaceAfterBlocks} (a batch
  *             transaction no block has taken that many blocks after signing is replaced at its
  *             nonce), {@code bumpPercent} (each replacement pays that much more, at least 13%) and
@@ -41,10 +45,13 @@ import java.util.Objects;
 public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Address vault, long vaultDeploymentBlock,
                             SettlementAddresses systemAccounts, int confirmations, int maxBlocksPerPoll,
                             int transfersPerBatch, Duration maxBatchDelay, Schedule schedule,
-                            RpcResilienceConfig rpc, int batchConfirmationDepth, FeePolicy fees) {
+                            RpcResilienceConfig rpc, int batchConfirmationDepth,
+                            int depositConfirmationDepth, FeePolicy fees) {
 
-    /** Confirmations before a custody event is booked, by default. */
-    public static final int DEFAULT_CONFIRMATIONS = 2;
+    /** Confirmations before a custody event is booked as a hold, by default. */
+    public static final int DEFAULT_CONFIRMATIONS = 1;
+    /** Confirmations before a custody event's hold is posted, by default. */
+    public static final int DEFAULT_DEPOSIT_CONFIRMATION_DEPTH = 2;
     /** Blocks scanned by one indexer poll at most, by default. */
     public static final int DEFAULT_MAX_BLOCKS_PER_POLL = 2_000;
     /** Depth of a batch's receipt before the batch is confirmed, by default: a local chain's. */
@@ -65,6 +72,10 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
         if (confirmations < 0) {
             throw new IllegalArgumentException("confirmations must not be negative: " + confirmations);
         }
+        if (depositConfirmationDepth < confirmations) {
+            throw new IllegalArgumentException("depositConfirmationDepth " + depositConfirmationDepth
+                    + " must be at least confirmations " + confirmations);
+        }
         if (batchConfirmationDepth < 1) {
             throw new IllegalArgumentException("batchConfirmationDepth must be at least 1: " + batchConfirmationDepth);
         }
@@ -80,7 +91,7 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
     }
 
     /**
-     * The defaults: 2 confirmations, 2,000 blocks per poll, N = 100, T = 300 s, the default
+     * The defaults: custody events held at 1 confirmation and posted at 2, 2,000 blocks per poll, N = 100, T = 300 s, the default
      * schedule and RPC resilience, batch confirmation depth 1.
      */
     public static BatcherConfig defaults(DatabaseConfig database, ChainSettings chain, Address vault,
@@ -88,34 +99,44 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, DEFAULT_CONFIRMATIONS,
                 DEFAULT_MAX_BLOCKS_PER_POLL, BatchTrigger.DEFAULT_MAX_TRANSFERS, BatchTrigger.DEFAULT_MAX_DELAY,
                 Schedule.defaults(), RpcResilienceConfig.defaults(), DEFAULT_BATCH_CONFIRMATION_DEPTH,
-                FeePolicy.defaults());
+                DEFAULT_DEPOSIT_CONFIRMATION_DEPTH, FeePolicy.defaults());
     }
 
+    /** Custody events held and posted at the same depth, {@code blocks}. */
     public BatcherConfig withConfirmations(int blocks) {
-        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, blocks, maxBlocksPerPoll,
-                transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth, fees);
+        return withDepositConfirmations(blocks, blocks);
+    }
+
+    /** Custody events held at {@code hold} confirmations and posted at {@code depth}. */
+    public BatcherConfig withDepositConfirmations(int hold, int depth) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, hold, maxBlocksPerPoll,
+                transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth, depth, fees);
     }
 
     public BatcherConfig withTrigger(int transfers, Duration delay) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfers, delay, schedule, rpc, batchConfirmationDepth, fees);
+                maxBlocksPerPoll, transfers, delay, schedule, rpc, batchConfirmationDepth,
+                depositConfirmationDepth, fees);
     }
 
     public BatcherConfig withSchedule(Schedule newSchedule) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc, batchConfirmationDepth, fees);
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc, batchConfirmationDepth,
+                depositConfirmationDepth, fees);
     }
 
     /** The same configuration with batches confirmed only once their receipt is {@code depth} deep. */
     public BatcherConfig withBatchConfirmationDepth(int depth) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, depth, fees);
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, depth,
+                depositConfirmationDepth, fees);
     }
 
     /** The same configuration with another settlement fee policy (replacement and fee cap). */
     public BatcherConfig withFees(FeePolicy newFees) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
-                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth, newFees);
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth,
+                depositConfirmationDepth, newFees);
     }
 
     /**

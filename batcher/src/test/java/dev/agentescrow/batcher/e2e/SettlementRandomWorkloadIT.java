@@ -7,6 +7,8 @@ import dev.agentescrow.batcher.chain.RpcResilienceConfig;
 import dev.agentescrow.batcher.db.DatabaseConfig;
 import dev.agentescrow.batcher.indexer.IndexerSettings;
 import dev.agentescrow.batcher.indexer.VaultIndexer;
+import dev.agentescrow.batcher.indexer.CustodyEvent;
+import dev.agentescrow.batcher.indexer.CustodyHold;
 import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
 import dev.agentescrow.batcher.indexer.db.PostgresCheckpointStore;
 import dev.agentescrow.batcher.ledger.AccountKey;
@@ -14,6 +16,7 @@ import dev.agentescrow.batcher.ledger.Ledger;
 import dev.agentescrow.batcher.ledger.LedgerConfig;
 import dev.agentescrow.batcher.ledger.LedgerModel;
 import dev.agentescrow.batcher.ledger.Token;
+import dev.agentescrow.batcher.ledger.HostileClient;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
@@ -69,7 +72,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * auditor ({@link LedgerModel}, which shares no code with the ledger) predicts every result and
  * every ledger balance after every round; after every settlement it checks the chain: every
  * settled balance in the vault, the vault's token balance, every withdrawal paid to its owner,
- * and a clean reconciliation. At least 10,000 operations in the suite;
+ * and a clean reconciliation. Every round a hostile client ({@link HostileClient}) also submits
+ * inputs through the string entry point, each refused with its exact code and moving nothing.
+ * At least 10,000 operations in the suite;
  * {@code -Dsettlement.operations=100000} (or more) for the long benchmark mode. Replay a failure
  * with {@code -Dsettlement.seed=<seed>}; every assertion names the seed.
  */
@@ -217,10 +222,13 @@ class SettlementRandomWorkloadIT {
                     .filter(d -> d.position().txHash().equals(receipt.txHash())).findFirst().orElseThrow();
             VaultIndexer.PollResult poll = indexer.poll();
             assertThat(poll.credited()).as("deposit credited once, seed %d", seed).isEqualTo(1);
-            List<TransferResult> expected = model.submitSystem(List.of(TransferRequest.single(
-                    LedgerVaultEventSink.transferId(deposit.position()), AccountKey.custody(usd),
-                    AccountKey.user(user.address(), usd), Amount.of(amount))), clock.instant());
-            assertThat(expected).containsExactly(TransferResult.OK);
+            // Held and posted in one poll (confirmations = depth = 0): the auditor books the same two.
+            CustodyHold hold = new CustodyHold(new CustodyEvent(CustodyEvent.Kind.DEPOSIT, usd, user.address(),
+                    Amount.of(amount), deposit.position(), 0), 0, CustodyHold.State.PENDING);
+            TransferId holdId = LedgerVaultEventSink.holdId(hold);
+            List<TransferResult> expected = model.submitSystem(List.of(LedgerVaultEventSink.holdRequest(hold),
+                    TransferRequest.postFull(LedgerVaultEventSink.postId(holdId), holdId)), clock.instant());
+            assertThat(expected).containsExactly(TransferResult.OK, TransferResult.OK);
             tokensOutsideVault.merge(user.address(), amount.negate(), BigInteger::add);
         }
 
@@ -267,6 +275,17 @@ class SettlementRandomWorkloadIT {
             List<TransferResult> results = ledger.submit(requests);
             List<TransferResult> expected = model.submit(requests, clock.instant());
             assertThat(results).as("results, seed %d round %d: %s", seed, round, requests).isEqualTo(expected);
+            // A hostile client between honest rounds (issue 10): each input refused with its exact code; the
+            // balance checks below and the chain audit show that none of them moved anything.
+            List<HostileClient.Input> hostile = new ArrayList<>();
+            for (int i = 1 + random.nextInt(3); i > 0; i--) {
+                hostile.add(HostileClient.next(random, user(), user(), id()));
+            }
+            List<TransferResult> refused = ledger.submitInputs(hostile.stream().map(HostileClient.Input::input).toList());
+            for (int i = 0; i < hostile.size(); i++) {
+                assertThat(refused.get(i)).as("hostile %s, seed %d round %d", hostile.get(i).input(), seed, round)
+                        .isEqualTo(hostile.get(i).refusal());
+            }
             for (int i = 0; i < requests.size(); i++) {
                 TransferRequest request = requests.get(i);
                 if (results.get(i) == TransferResult.OK && request.credit() != null

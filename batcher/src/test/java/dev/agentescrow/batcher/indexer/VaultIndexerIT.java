@@ -18,10 +18,8 @@ import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.local.DevAccounts;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
-import dev.agentescrow.chain.vault.EscapeWithdrawal;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import dev.agentescrow.chain.vault.TokenLimits;
-import dev.agentescrow.chain.vault.VaultDeposit;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -40,32 +38,50 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class VaultIndexerIT {
     private static final int CONFIRMATIONS = 2;
 
-    /** Books each event once per position, as the ledger does with its idempotency key. */
+    /** Books each hold once, as the ledger does with its idempotency key; records what was posted and voided. */
     static final class RecordingSink implements VaultEventSink {
-        final Map<LogPosition, VaultDeposit> credited = new ConcurrentHashMap<>();
-        final Map<LogPosition, EscapeWithdrawal> debited = new ConcurrentHashMap<>();
+        final Map<CustodyHold, Boolean> held = new ConcurrentHashMap<>();
+        final Map<CustodyEvent.Key, CustodyEvent> credited = new ConcurrentHashMap<>();
+        final Map<CustodyEvent.Key, CustodyEvent> debited = new ConcurrentHashMap<>();
+        final List<CustodyHold> voided = new CopyOnWriteArrayList<>();
         final List<LogPosition> order = new CopyOnWriteArrayList<>();
 
-        @Override
-        public Outcome credit(VaultDeposit deposit) {
-            order.add(deposit.position());
-            return credited.putIfAbsent(deposit.position(), deposit) == null ? Outcome.CREDITED : Outcome.ALREADY_BOOKED;
+        private static CustodyHold identity(CustodyHold hold) {
+            return hold.with(CustodyHold.State.PENDING);
         }
 
         @Override
-        public Outcome debit(EscapeWithdrawal escape) {
-            order.add(escape.position());
-            return debited.putIfAbsent(escape.position(), escape) == null ? Outcome.DEBITED : Outcome.ALREADY_BOOKED;
+        public Outcome hold(CustodyHold hold) {
+            return held.putIfAbsent(identity(hold), true) == null ? Outcome.HELD : Outcome.ALREADY_BOOKED;
+        }
+
+        @Override
+        public Outcome post(CustodyHold hold) {
+            CustodyEvent event = hold.event();
+            order.add(event.position());
+            Map<CustodyEvent.Key, CustodyEvent> posted = event.kind() == CustodyEvent.Kind.DEPOSIT ? credited : debited;
+            if (posted.putIfAbsent(event.key(), event) != null) {
+                return Outcome.ALREADY_BOOKED;
+            }
+            return event.kind() == CustodyEvent.Kind.DEPOSIT ? Outcome.CREDITED : Outcome.DEBITED;
+        }
+
+        @Override
+        public Outcome release(CustodyHold hold) {
+            voided.add(hold);
+            return held.remove(identity(hold)) != null ? Outcome.VOIDED : Outcome.ALREADY_BOOKED;
         }
 
         Map<Address, Amount> totals() {
-            return credited.values().stream().collect(Collectors.toMap(VaultDeposit::account, VaultDeposit::amount,
+            return credited.values().stream().collect(Collectors.toMap(CustodyEvent::account, CustodyEvent::amount,
                     Amount::plus));
         }
     }
 
+    /** The indexer's state in memory, with the store's rule of one live hold per event. */
     static final class MemoryCheckpoints implements CheckpointStore {
         final Map<String, IndexerCheckpoint> saved = new ConcurrentHashMap<>();
+        final List<CustodyHold> holds = new CopyOnWriteArrayList<>();
 
         @Override
         public Optional<IndexerCheckpoint> load(String stream) {
@@ -75,6 +91,34 @@ class VaultIndexerIT {
         @Override
         public void save(String stream, IndexerCheckpoint checkpoint) {
             saved.put(stream, checkpoint);
+        }
+
+        @Override
+        public Optional<CustodyHold> liveHold(String stream, CustodyEvent.Key key) {
+            return holds.stream().filter(h -> h.event().key().equals(key) && h.state().live()).findFirst();
+        }
+
+        @Override
+        public int holdCount(String stream, CustodyEvent.Key key) {
+            return (int) holds.stream().filter(h -> h.event().key().equals(key)).count();
+        }
+
+        @Override
+        public synchronized void saveHold(String stream, CustodyHold hold) {
+            Optional<CustodyHold> same = holds.stream().filter(h -> h.event().key().equals(hold.event().key())
+                    && h.incarnation() == hold.incarnation()).findFirst();
+            same.ifPresent(holds::remove);
+            if (hold.state().live() && liveHold(stream, hold.event().key()).isPresent()) {
+                throw new IllegalStateException("a second live hold of " + hold.event().key());
+            }
+            holds.add(hold);
+        }
+
+        @Override
+        public List<CustodyHold> openHolds(String stream, long finalBlock) {
+            return holds.stream().filter(h -> h.state() == CustodyHold.State.PENDING
+                    || h.state() == CustodyHold.State.REJECTED && h.event().position().blockNumber() > finalBlock)
+                    .toList();
         }
     }
 
@@ -171,7 +215,7 @@ class VaultIndexerIT {
             assertThat(escape.amount()).isEqualTo(Amount.of(100));
         });
         assertThat(sink.order).as("booked in chain order").isSortedAccordingTo(LogPosition.CHAIN_ORDER);
-        LogPosition escapePosition = sink.debited.keySet().iterator().next();
+        LogPosition escapePosition = sink.debited.values().iterator().next().position();
         assertThat(sink.order.indexOf(escapePosition)).isEqualTo(3);
 
         checkpoints.save(VaultIndexer.STREAM, new IndexerCheckpoint(setup.startBlock() - 1,

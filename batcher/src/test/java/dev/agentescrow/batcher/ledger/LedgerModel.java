@@ -212,7 +212,8 @@ public final class LedgerModel {
             return TransferResult.UNKNOWN_TOKEN;
         }
         boolean pending = r.kind() == TransferKind.PENDING;
-        if (pending && (r.timeoutSeconds() <= 0 || r.timeoutSeconds() > maxTimeoutSeconds)) {
+        if (pending && (r.timeoutSeconds() <= 0
+                || r.timeoutSeconds() > (system ? TransferRequest.MAX_SYSTEM_TIMEOUT_SECONDS : maxTimeoutSeconds))) {
             return TransferResult.INVALID_TIMEOUT;
         }
         if (!system && amount.compareTo(CAP) > 0) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -28,26 +29,56 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A seeded random workload of at least 10,000 operations (deposits, transfers, holds, posts,
  * voids, expiries, withdrawals, payouts, fees, replays, conflicts, bad input, linked groups),
  * checked by an independent model after every round: every result and every balance. The
- * ledger checkpoints balances every few groups and is restarted now and then. Replay a
- * failure with {@code -Dledger.seed=<seed>}.
+ * ledger checkpoints balances every few groups and is restarted now and then.
+ *
+ * <p>A hostile client (issue 10) takes part in every round through the string entry point
+ * that the REST service uses ({@link Ledger#submitInputs}): its inputs are interleaved with honest
+ * ones in the same submission, and each is one of a fixed catalogue with the exact result it must
+ * get (ids the system derives, control characters in references, the zero address, amounts beyond
+ * uint256 and beyond the token limit, debits of system accounts and credits to CUSTODY). The
+ * catalogue's codes are checked independently of the model, and the model, which never applies a
+ * refused transfer, must still match every balance afterwards: no hostile input changed one.
+ *
+ * <p>Replay a failure with {@code -Dledger.seed=<seed>} (or {@code LEDGER_SEED}). Operations: at
+ * least 10,000 (the suite); {@code -Dledger.operations=<n>} (or {@code LEDGER_OPERATIONS}) for more,
+ * and {@code -Dledger.profile=long} (or {@code LEDGER_PROFILE=long}) is the long mode of 100,000.
  */
 @ExtendWith(EmbeddedPostgresExtension.class)
 class LedgerRandomWorkloadIT {
-    /** At least 10k in the suite; {@code -Dledger.operations=100000} (or more) for the long benchmark mode. */
-    private static final int OPERATIONS = Math.max(10_000, Integer.getInteger("ledger.operations", 10_000));
+    /** At least 10k in the suite; 100k in the long mode; or as configured. */
+    private static final int OPERATIONS = Math.max(10_000, operations());
     private static final int SUBMISSIONS_PER_ROUND = 8;
     private static final long MAX_TIMEOUT_SECONDS = 600;
     /** Restarts recover from the last checkpoint plus the transfers after it. */
     private static final int RESTART_EVERY_ROUNDS = 37;
 
+    /** The long mode's operations. */
+    static final int LONG_OPERATIONS = 100_000;
+
+    private static String setting(String property, String environment) {
+        String value = System.getProperty(property);
+        return value != null ? value : System.getenv(environment);
+    }
+
+    private static int operations() {
+        String configured = setting("ledger.operations", "LEDGER_OPERATIONS");
+        if (configured != null) {
+            return Integer.parseInt(configured.trim());
+        }
+        return "long".equalsIgnoreCase(setting("ledger.profile", "LEDGER_PROFILE")) ? LONG_OPERATIONS : 10_000;
+    }
+
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T12:00:00Z"));
+    private int hostileInputs;
     private final List<Address> users = new ArrayList<>();
     private Random random;
     private long nextId = 1;
 
     @Test
     void randomWorkloadMatchesTheIndependentModel(TestDatabases databases) {
-        long seed = Long.getLong("ledger.seed", System.nanoTime());
+        String seedSetting = setting("ledger.seed", "LEDGER_SEED");
+        long seed = seedSetting != null ? Long.parseLong(seedSetting.trim()) : System.nanoTime();
+        long startedNanos = System.nanoTime();
         random = new Random(seed);
         for (int i = 1; i <= 12; i++) {
             users.add(Address.of(String.format("0x%040x", 0xA000 + i)));
@@ -80,11 +111,16 @@ class LedgerRandomWorkloadIT {
                     futures.add(ledger.submitAsync(submission));
                     operations += submission.size();
                 }
+                // The hostile client's submission joins the queue after this round's others.
+                Mixed mixed = mixedSubmission(model);
+                List<TransferResult> mixedResults = ledger.submitInputs(mixed.inputs());
                 for (int s = 0; s < SUBMISSIONS_PER_ROUND; s++) {
                     List<TransferResult> expected = model.submit(submissions.get(s), clock.instant());
                     assertThat(futures.get(s).join()).as("results, seed %d round %d submission %s", seed, round,
                             submissions.get(s)).isEqualTo(expected);
                 }
+                operations += mixed.inputs().size();
+                assertMixed(mixed, mixedResults, model, seed, round);
                 assertBalances(ledger, model, seed, round);
                 if (round % RESTART_EVERY_ROUNDS == 0) {
                     ledger.close();
@@ -93,8 +129,65 @@ class LedgerRandomWorkloadIT {
             }
             assertBalances(ledger, model, seed, round);
             LedgerFixtures.assertSumsToZero(ledger.balances());
+            assertThat(hostileInputs).as("hostile inputs, seed %d", seed).isGreaterThan(operations / 50);
+            System.out.printf("LedgerRandomWorkloadIT: seed %d, %d operations (%d hostile inputs) in %d rounds, "
+                    + "0 invariant violations, %.1f s%n", seed, operations, hostileInputs, round,
+                    (System.nanoTime() - startedNanos) / 1e9);
         } finally {
             ledger.close();
+        }
+    }
+
+    /**
+     * One submission of the string entry point: {@code inputs} in order; {@code honest[i]} is the typed
+     * request of input i when it is honest (the model judges it), {@code refusals[i]} the exact result
+     * of a hostile one.
+     */
+    private record Mixed(List<TransferInput> inputs, List<TransferRequest> honest, List<TransferResult> refusals) {
+    }
+
+    private Mixed mixedSubmission(LedgerModel model) {
+        List<TransferInput> inputs = new ArrayList<>();
+        List<TransferRequest> honest = new ArrayList<>();
+        List<TransferResult> refusals = new ArrayList<>();
+        int size = 2 + random.nextInt(8);
+        for (int i = 0; i < size; i++) {
+            Address token = random.nextInt(5) == 0 ? EURC : USDC;
+            AccountKey a = AccountKey.user(pick(users), token);
+            AccountKey b = AccountKey.user(pick(users), token);
+            if (random.nextBoolean()) {
+                TransferId id = id();
+                AccountKey payee = switch (random.nextInt(4)) {
+                    case 0 -> AccountKey.fees(token);
+                    case 1 -> AccountKey.payouts(token);
+                    default -> b;
+                };
+                Amount amount = spend(model, a);
+                String credit = payee.kind() == AccountKind.USER ? payee.owner().hex() : payee.kind().name();
+                inputs.add(TransferInput.single(id.hex(), a.owner().hex(), credit, token.hex(),
+                        amount.baseUnits().toString()));
+                honest.add(TransferRequest.single(id, a, payee, amount));
+                refusals.add(null);
+            } else {
+                HostileClient.Input hostile = HostileClient.next(random, a, b, id());
+                inputs.add(hostile.input());
+                honest.add(null);
+                refusals.add(hostile.refusal());
+                hostileInputs++;
+            }
+        }
+        return new Mixed(inputs, honest, refusals);
+    }
+
+    private void assertMixed(Mixed mixed, List<TransferResult> results, LedgerModel model, long seed, int round) {
+        List<TransferRequest> honest = mixed.honest().stream().filter(Objects::nonNull).toList();
+        List<TransferResult> expectedHonest = model.submit(honest, clock.instant());
+        int next = 0;
+        for (int i = 0; i < results.size(); i++) {
+            TransferResult expected = mixed.refusals().get(i) != null ? mixed.refusals().get(i)
+                    : expectedHonest.get(next++);
+            assertThat(results.get(i)).as("input %d of %s, seed %d round %d", i, mixed.inputs(), seed, round)
+                    .isEqualTo(expected);
         }
     }
 

@@ -13,6 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentescrow.batcher.db.DatabaseConfig;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalIds;
 import dev.agentescrow.batcher.indexer.VaultEventSink;
+import dev.agentescrow.batcher.indexer.CustodyEvent;
+import dev.agentescrow.batcher.indexer.CustodyHold;
 import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
 import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
 import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
@@ -20,9 +22,9 @@ import dev.agentescrow.batcher.testing.MutableClock;
 import dev.agentescrow.batcher.testing.TestDatabases;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.LogPosition;
 import dev.agentescrow.chain.TxHash;
-import dev.agentescrow.chain.vault.VaultDeposit;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -95,18 +97,26 @@ class LedgerSafetyIT {
     void F1_aClientCannotSquatADepositId(TestDatabases databases) {
         start(databases);
         deposit(ledger, BOB, 10);
-        LogPosition position = new LogPosition(new TxHash("0x" + "ab".repeat(32)), 7, 3);
-        TransferId depositId = LedgerVaultEventSink.transferId(position);
+        LogPosition position = new LogPosition(new TxHash("0x" + "ab".repeat(32)), 7, 3,
+                Bytes32.fromHex("0x" + "0b".repeat(32)));
+        CustodyHold hold = new CustodyHold(new CustodyEvent(CustodyEvent.Kind.DEPOSIT, USDC, ALICE, Amount.of(50),
+                position, 0), 0, CustodyHold.State.PENDING);
+        TransferId depositId = LedgerVaultEventSink.holdId(hold);
         assertThat(depositId.isReserved()).isTrue();
         assertThat(ledger.submit(TransferRequest.single(depositId, user(BOB), user(ALICE), amount(1))))
                 .isEqualTo(TransferResult.RESERVED_ID);
         assertThat(ledger.submitInputs(List.of(TransferInput.single(depositId.toUuid().toString(), BOB.hex(),
                 ALICE.hex(), TOKEN, "1")))).containsExactly(TransferResult.RESERVED_ID);
         VaultEventSink sink = new LedgerVaultEventSink(ledger);
-        assertThat(sink.credit(new VaultDeposit(USDC, ALICE, 1, Amount.of(50), position)))
-                .isEqualTo(VaultEventSink.Outcome.CREDITED);
-        assertThat(sink.credit(new VaultDeposit(USDC, ALICE, 1, Amount.of(50), position)))
-                .isEqualTo(VaultEventSink.Outcome.ALREADY_BOOKED);
+        assertThat(sink.hold(hold)).isEqualTo(VaultEventSink.Outcome.HELD);
+        // Nor can a client resolve the deposit's hold, or take the ids of its post and void.
+        assertThat(ledger.submit(TransferRequest.voidPending(TransferId.parse("0x7e57"), depositId)))
+                .isEqualTo(TransferResult.RESERVED_ID);
+        assertThat(ledger.submit(TransferRequest.single(LedgerVaultEventSink.postId(depositId), user(BOB), user(ALICE),
+                amount(1)))).isEqualTo(TransferResult.RESERVED_ID);
+        assertThat(sink.post(hold)).isEqualTo(VaultEventSink.Outcome.CREDITED);
+        assertThat(sink.hold(hold)).isEqualTo(VaultEventSink.Outcome.ALREADY_BOOKED);
+        assertThat(sink.post(hold)).isEqualTo(VaultEventSink.Outcome.ALREADY_BOOKED);
         assertThat(available(ledger, user(ALICE))).isEqualTo(BigInteger.valueOf(50));
     }
 

@@ -120,4 +120,50 @@ class ReconcilerIT {
         assertThat(report.tokens().getFirst().surplus()).isEqualTo(BigInteger.ONE);
         assertThat(report.tokens().getFirst().quarantined()).isEqualTo(3);
     }
+
+    /**
+     * A credit past the vault's balance cap becomes a pending payout of the account with no
+     * {@code PayoutDeferred} event; it is owed, not a surplus (the reconciler compares with the
+     * vault's {@code custody(token)} and reads every account's pending payout). A donation on top is
+     * still a surplus and never a mismatch.
+     */
+    @Test
+    void F6_cappedCreditPendingPayoutsAreOwedNotSurplusAndADonationStaysASurplus(LocalChain chain) {
+        Signer admin = chain.account(LocalChain.ADMIN);
+        Signer operator = chain.account(LocalChain.OPERATOR);
+        Signer alice = chain.account(3);
+        Signer bob = chain.account(4);
+        long deployedAt = chain.client().blockNumber() + 1;
+        SettlementVaultGateway vault = SettlementVaultGateway.deploy(chain.client(), admin, admin.address(),
+                operator.address(), Duration.ofDays(1));
+        Erc20Token token = chain.deployment().token(chain.client());
+        vault.listToken(admin, token.address(), TokenLimits.UNLIMITED);
+        BigInteger cap = BigInteger.ONE.shiftLeft(85).subtract(BigInteger.ONE);
+        token.mint(admin, alice.address(), Amount.of(cap));
+        vault.deposit(alice, token.address(), Amount.of(cap));
+        token.mint(admin, bob.address(), Amount.of(10));
+        vault.deposit(bob, token.address(), Amount.of(10));
+        vault.settleBatch(operator, new SettlementBatch(1, Bytes32.ZERO, List.of(new TokenSettlement(token.address(),
+                List.of(new Delta(alice.address(), BigInteger.TEN), new Delta(bob.address(), BigInteger.TEN.negate())),
+                List.of()))));
+        assertThat(vault.settledBalance(token.address(), alice.address())).isEqualTo(Amount.of(cap));
+        assertThat(vault.pendingPayout(token.address(), alice.address())).isEqualTo(Amount.of(10));
+
+        Reconciler reconciler = new Reconciler(chain.client(), vault,
+                new ResilientRpc("reconcile", RpcResilienceConfig.defaults()),
+                t -> Map.of(alice.address(), cap), deployedAt, Clock.systemUTC(), new SimpleMeterRegistry());
+        ReconciliationReport capped = reconciler.reconcile(List.of(token.address()));
+        assertThat(capped.clean()).isTrue();
+        assertThat(capped.tokens()).singleElement().satisfies(report -> {
+            assertThat(report.custody()).isEqualTo(cap.add(BigInteger.TEN));
+            assertThat(report.pendingPayoutSum()).isEqualTo(BigInteger.TEN);
+            assertThat(report.surplus()).isZero();
+        });
+
+        token.mint(admin, vault.address(), Amount.of(7));
+        ReconciliationReport donated = reconciler.reconcile(List.of(token.address()));
+        assertThat(donated.clean()).isTrue();
+        assertThat(donated.tokens().getFirst().surplus()).isEqualTo(BigInteger.valueOf(7));
+        assertThat(donated.tokens().getFirst().custody()).isEqualTo(cap.add(BigInteger.TEN));
+    }
 }

@@ -38,4 +38,18 @@ class BatcherConfigTest {
         assertThatThrownBy(() -> config.withBatchConfirmationDepth(0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchConfirmationDepth");
     }
+
+    @Test
+    void F8_depositsAreHeldAtOneConfirmationAndPostedAtTwoByDefaultAndTheDepthIsNeverBelowTheHold() {
+        BatcherConfig config = defaults();
+        assertThat(config.confirmations()).isEqualTo(1);
+        assertThat(config.depositConfirmationDepth()).isEqualTo(2);
+        BatcherConfig deep = config.withDepositConfirmations(2, 12).withTrigger(5, Duration.ofSeconds(1))
+                .withBatchConfirmationDepth(3);
+        assertThat(deep.confirmations()).isEqualTo(2);
+        assertThat(deep.depositConfirmationDepth()).isEqualTo(12);
+        assertThat(config.withConfirmations(0).depositConfirmationDepth()).isZero();
+        assertThatThrownBy(() -> config.withDepositConfirmations(3, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("depositConfirmationDepth");
+    }
 }

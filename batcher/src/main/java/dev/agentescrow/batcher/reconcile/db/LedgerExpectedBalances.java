@@ -18,11 +18,15 @@ import javax.sql.DataSource;
 
 /**
  * What the vault must hold per address, computed from the ledger's and settlement's tables: every
- * deposit the indexer credited (CUSTODY to a user account), minus every on-chain withdrawal booked
- * straight against CUSTODY (a user account to CUSTODY, e.g. an escape withdrawal), plus the
+ * deposit the indexer credited (CUSTODY to a user account: a posted hold, or a single transfer), minus
+ * every on-chain withdrawal booked straight against CUSTODY (a user account to CUSTODY, e.g. a posted
+ * escape withdrawal), plus the
  * movements of confirmed batches (a transfer moves its amount from its sender to its receiver; a
  * withdrawal takes it from its account and out of the vault). Movements not yet in a confirmed
- * batch are not on chain yet and do not count.
+ * batch are not on chain yet and do not count. Holds not posted yet (a deposit between its hold
+ * confirmations and its depth) do not count here either: the indexer's
+ * {@code VaultIndexer.unbookedCustody} adds every custody event that is not final in the ledger,
+ * read from the chain, so a hold whose block left the chain is never expected.
  */
 public final class LedgerExpectedBalances implements ExpectedBalances {
     private static final String SQL = """
@@ -31,13 +35,13 @@ public final class LedgerExpectedBalances implements ExpectedBalances {
                   FROM transfers t
                   JOIN accounts c ON c.id = t.debit_account_id AND c.kind = 'CUSTODY'
                   JOIN accounts a ON a.id = t.credit_account_id AND a.kind = 'USER'
-                 WHERE t.token = ? AND t.kind = 'SINGLE'
+                 WHERE t.token = ? AND t.kind IN ('SINGLE', 'POST')
                 UNION ALL
                 SELECT a.owner, -t.amount
                   FROM transfers t
                   JOIN accounts a ON a.id = t.debit_account_id AND a.kind = 'USER'
                   JOIN accounts c ON c.id = t.credit_account_id AND c.kind = 'CUSTODY'
-                 WHERE t.token = ? AND t.kind = 'SINGLE'
+                 WHERE t.token = ? AND t.kind IN ('SINGLE', 'POST')
                 UNION ALL
                 SELECT m.to_address, m.amount
                   FROM settlement_batch_movements m
