@@ -284,7 +284,11 @@ async function main() {
   }));
 }
 
-main().catch((error) => {
-  console.error(`[bench] FAILED: ${error.message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(`[bench] FAILED: ${error.message}`);
+    process.exit(1);
+  });
+}
+
+module.exports = { closedLoop, openLoop, percentile };
