@@ -6,7 +6,8 @@
 //
 // Environment: API_URL (default http://127.0.0.1:8080), CHAIN_RPC_URL (default
 // http://127.0.0.1:8545), AGENT_PRIVATE_KEYS (comma-separated; default Hardhat dev accounts #4..#7),
-// DEMO_TRANSFERS (default 300), DEMO_SEED (default random), DEMO_SETTLE_TIMEOUT_SECONDS (default 120).
+// DEMO_TRANSFERS (default 300), DEMO_SEED (default random), DEMO_SETTLE_TIMEOUT_SECONDS (default 120),
+// DEMO_ADMIN_PRIVATE_KEY (default Hardhat dev account #0, an admin in scripts/run's local setup).
 "use strict";
 const crypto = require("crypto");
 const { ethers } = require("ethers");
@@ -268,6 +269,27 @@ async function main() {
     return "available = before + deposit + transfers - withdrawal; wallets moved by deposit and payout; settledOnChain = vault";
   });
 
+  await step("the service's own check: POST /admin/verify (ledger invariant, reconciliation with the chain)", async () => {
+    const admin = new Agent("admin", agentKeys([0], "DEMO_ADMIN_PRIVATE_KEY")[0], api, provider);
+    await admin.login();
+    let verdict;
+    try {
+      verdict = await waitFor("a verification that is not skipped for a batch in flight", 30, async () => {
+        const { body } = await admin.post("/admin/verify", {});
+        return !body.reconciliationSkipped && body;
+      }, 1000);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+        ctx.verify = `skipped: ${admin.address} is no admin (ADMIN_ADDRESSES)`;
+        return ctx.verify;
+      }
+      throw error;
+    }
+    check(verdict.ok === true, `POST /admin/verify answered ${JSON.stringify(verdict)}`);
+    ctx.verify = `ok (ledger balanced: ${verdict.ledgerBalanced}, reconciled: ${verdict.reconciled})`;
+    return ctx.verify;
+  });
+
   summary(ctx, fmt, withdrawer);
 }
 
@@ -331,6 +353,7 @@ function summary(ctx, fmt, withdrawer) {
   console.log(`  leaf  transferId ${s.leaf.transferId}\n        token ${s.leaf.token} from ${s.leaf.from}\n        to ${s.leaf.to} amount ${s.leaf.amount}`);
   s.proof.forEach((node, i) => console.log(`  proof[${i}] ${node}`));
   console.log("  StandardMerkleTree.verify: true; SettlementVault.verifyTransfer: true; with amount + 1: false");
+  console.log(`admin verification: ${ctx.verify}`);
   console.log(`${line}\n[demo] every step held`);
 }
 

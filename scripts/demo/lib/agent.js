@@ -25,10 +25,10 @@ const TOKEN_ABI = [
   "function symbol() view returns (string)",
 ];
 
-/** Keys of the agents: AGENT_PRIVATE_KEYS (comma-separated) or Hardhat dev accounts `indexes`. */
-function agentKeys(indexes) {
-  if (process.env.AGENT_PRIVATE_KEYS) {
-    return process.env.AGENT_PRIVATE_KEYS.split(",").map((key) => key.trim()).filter(Boolean);
+/** Keys from the variable `variable` (comma-separated), else Hardhat dev accounts `indexes`. */
+function agentKeys(indexes, variable = "AGENT_PRIVATE_KEYS") {
+  if (process.env[variable]) {
+    return process.env[variable].split(",").map((key) => key.trim()).filter(Boolean);
   }
   const mnemonic = ethers.Mnemonic.fromPhrase(DEV_MNEMONIC);
   return indexes.map((i) => ethers.HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).privateKey);
