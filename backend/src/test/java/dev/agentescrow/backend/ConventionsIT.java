@@ -194,21 +194,6 @@ class ConventionsIT extends BackendITSupport {
         assertThat(available(payer)).isEqualTo(before.subtract(BigInteger.TEN));
     }
 
-    @Test
-    void a_burst_past_the_principal_rate_limit_is_429_with_retry_after() {
-        String agent = login(PAYEE + 2);
-        ApiClient.Response limited = null;
-        for (int i = 0; i < 200 && limited == null; i++) {
-            ApiClient.Response response = api().get("/api/v1/auth/api-keys", agent);
-            if (response.status() == 429) {
-                limited = response;
-            }
-        }
-        assertThat(limited).isNotNull();
-        assertThat(limited.code()).isEqualTo("RATE_LIMITED");
-        assertThat(Long.parseLong(limited.header("Retry-After"))).isPositive();
-    }
-
     private BigInteger available(String accessToken) {
         for (JsonNode balance : api().get("/api/v1/accounts/me", accessToken).json().path("balances")) {
             if (balance.path("token").asString().equals(token)) {

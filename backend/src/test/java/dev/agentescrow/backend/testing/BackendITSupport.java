@@ -35,7 +35,7 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.data-dir", () -> CHAIN.dataDir().toString());
         registry.add("agentescrow.admins", () -> CHAIN.account(ADMIN_ACCOUNT).address().hex());
         registry.add("agentescrow.batch-interval-seconds", () -> "1");
-        registry.add("agentescrow.confirmations", () -> "1");
+        registry.add("agentescrow.confirmations", () -> "0");
         registry.add("agentescrow.limits.requests-per-second-per-principal", () -> "50");
         registry.add("agentescrow.limits.requests-per-second-per-ip", () -> "100000");
     }
