@@ -23,6 +23,16 @@ class ApplicationIT extends BackendITSupport {
         ApiClient.Response docs = api().get("/v3/api-docs", null);
         assertThat(docs.status()).isEqualTo(200);
         assertThat(docs.json().path("openapi").asString()).startsWith("3.1");
+        for (String path : new String[] {"/api/v1/auth/nonce", "/api/v1/auth/login", "/api/v1/auth/api-keys",
+                "/api/v1/auth/api-keys/{id}", "/api/v1/tokens", "/api/v1/accounts/me", "/api/v1/transfers",
+                "/api/v1/transfers/batch", "/api/v1/transfers/{id}", "/api/v1/withdrawals", "/api/v1/withdrawals/{id}",
+                "/api/v1/batches", "/api/v1/batches/{id}", "/api/v1/deposits", "/api/v1/deposits/instructions",
+                "/api/v1/faucet", "/api/v1/admin/verify", "/api/v1/audit"}) {
+            assertThat(docs.json().path("paths").has(path)).as(path).isTrue();
+        }
+        assertThat(docs.json().path("paths").path("/api/v1/transfers").path("post").path("responses").path("422")
+                .path("content").has("application/problem+json")).isTrue();
+        assertThat(docs.json().path("components").path("securitySchemes").has("bearer")).isTrue();
         ApiClient.Response metrics = api().get("/actuator/prometheus", null);
         assertThat(metrics.status()).isEqualTo(200);
         assertThat(metrics.raw().body()).contains("jvm_memory_used_bytes");

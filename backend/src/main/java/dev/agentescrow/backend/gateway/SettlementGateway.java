@@ -34,6 +34,8 @@ import org.springframework.stereotype.Component;
 public class SettlementGateway {
     private final Batcher batcher;
     private final PostgresSettlementStore store;
+    private static final int MAX_CACHED_CONFIRMATIONS = 100_000;
+    private final java.util.Map<Long, MinedReceipt> confirmations = new java.util.concurrent.ConcurrentHashMap<>();
 
     public SettlementGateway(Batcher batcher, DataSource dataSource, SettlementAddresses systemAccounts, Clock clock) {
         this.batcher = batcher;
@@ -60,9 +62,7 @@ public class SettlementGateway {
         Optional<InclusionProof> proof = batcher.proof(movement);
         if (proof.isPresent()) {
             long batchId = proof.get().batchId();
-            Optional<MinedReceipt> receipt = store.batches().stream()
-                    .filter(r -> r.batchId() == batchId && r.state() == BatchState.CONFIRMED)
-                    .findFirst().flatMap(SettlementBatchRecord::confirmation);
+            Optional<MinedReceipt> receipt = confirmation(batchId);
             return new MovementState(MovementState.Stage.SETTLED, OptionalLong.of(batchId),
                     receipt.map(r -> new SettledMovement(proof.get(), r.txHash(), r.blockNumber())));
         }
@@ -72,6 +72,23 @@ public class SettlementGateway {
             }
         }
         return MovementState.committed();
+    }
+
+    /** The receipt of a confirmed batch; final once confirmed, so kept after the first read. */
+    private Optional<MinedReceipt> confirmation(long batchId) {
+        MinedReceipt known = confirmations.get(batchId);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        if (confirmations.size() > MAX_CACHED_CONFIRMATIONS) {
+            confirmations.clear();
+        }
+        for (SettlementBatchRecord record : store.batches()) {
+            if (record.state() == BatchState.CONFIRMED) {
+                record.confirmation().ifPresent(r -> confirmations.put(record.batchId(), r));
+            }
+        }
+        return Optional.ofNullable(confirmations.get(batchId));
     }
 
     /** Movements committed and not yet in a batch, and the age of the oldest. */

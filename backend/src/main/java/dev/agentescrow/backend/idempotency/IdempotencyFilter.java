@@ -57,7 +57,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             return;
         }
         String principal = principal(request);
-        byte[] body = request instanceof CachedBodyRequest cached ? cached.body() : new byte[0];
+        byte[] body = CachedBodyRequest.bodyOf(request);
         String hash = hash(request.getRequestURI(), body);
         if (store.claim(principal, key, hash)) {
             run(request, response, chain, principal, key);

@@ -14,7 +14,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Micropayments from the caller's account: amount limits, then the ledger. A payment is final once
- * this returns a committed result.
+ * this returns a committed result. Only a transfer written now ({@code OK}) counts against the
+ * day's limit; a replay the ledger answers {@code EXISTS} was counted when it was written.
  */
 @Component
 public class Payments {
@@ -87,7 +88,7 @@ public class Payments {
             int position = positions.get(i);
             Order order = orders.get(position);
             TransferResult result = results.get(i);
-            if (!result.committed()) {
+            if (result != TransferResult.OK) {
                 limits.release(from, order.token(), order.amount());
             }
             outcomes.set(position, new Outcome(order.id(), result, null));

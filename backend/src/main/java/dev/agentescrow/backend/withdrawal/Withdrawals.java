@@ -38,6 +38,9 @@ public class Withdrawals {
     private final JdbcTemplate jdbc;
     private final AuditLog audit;
     private final Clock clock;
+    /** PAID is final: those statuses are kept after the first read. */
+    private final java.util.Map<UUID, Status> paid = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED_PAID = 100_000;
 
     public Withdrawals(LedgerGateway ledger, SettlementGateway settlement, ChainGateway chain, JdbcTemplate jdbc,
                        AuditLog audit, Clock clock, MeterRegistry registry) {
@@ -97,6 +100,21 @@ public class Withdrawals {
      * them on chain with {@code claimPayout}).
      */
     public Status status(Withdrawal withdrawal) {
+        Status known = paid.get(withdrawal.id());
+        if (known != null) {
+            return known;
+        }
+        Status status = currentStatus(withdrawal);
+        if (status.state() == State.PAID) {
+            if (paid.size() > MAX_CACHED_PAID) {
+                paid.clear();
+            }
+            paid.put(withdrawal.id(), status);
+        }
+        return status;
+    }
+
+    private Status currentStatus(Withdrawal withdrawal) {
         MovementState stage = settlement.stage(TransferId.of(withdrawal.id()));
         Long batchId = stage.batchId().isPresent() ? stage.batchId().getAsLong() : null;
         return switch (stage.stage()) {

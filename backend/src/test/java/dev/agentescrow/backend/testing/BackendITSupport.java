@@ -22,6 +22,8 @@ import tools.jackson.databind.JsonNode;
 public abstract class BackendITSupport {
     /** The configured admin. */
     public static final int ADMIN_ACCOUNT = 19;
+    /** What one account may send per token per day in the tests (base units). */
+    public static final String DAILY_LIMIT = "2000000000000";
 
     protected static final TestChain CHAIN = TestChain.get();
 
@@ -35,9 +37,10 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.data-dir", () -> CHAIN.dataDir().toString());
         registry.add("agentescrow.admins", () -> CHAIN.account(ADMIN_ACCOUNT).address().hex());
         registry.add("agentescrow.batch-interval-seconds", () -> "1");
-        registry.add("agentescrow.confirmations", () -> "1");
+        registry.add("agentescrow.confirmations", () -> "0");
         registry.add("agentescrow.limits.requests-per-second-per-principal", () -> "50");
         registry.add("agentescrow.limits.requests-per-second-per-ip", () -> "100000");
+        registry.add("agentescrow.limits.max-daily-amount", () -> DAILY_LIMIT);
     }
 
     protected ApiClient api() {

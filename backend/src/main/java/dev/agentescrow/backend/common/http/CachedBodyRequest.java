@@ -11,15 +11,20 @@ import java.nio.charset.StandardCharsets;
 
 /** A request whose body was read once (within the size limit) and can be read again. */
 public final class CachedBodyRequest extends HttpServletRequestWrapper {
+    /** Request attribute holding the body bytes, for filters that see the request wrapped again (by security). */
+    public static final String BODY_ATTRIBUTE = CachedBodyRequest.class.getName() + ".body";
+
     private final byte[] body;
 
     public CachedBodyRequest(HttpServletRequest request, byte[] body) {
         super(request);
         this.body = body;
+        request.setAttribute(BODY_ATTRIBUTE, body);
     }
 
-    public byte[] body() {
-        return body.clone();
+    /** The body read by the request edge filter, however the request was wrapped since; empty if none was read. */
+    public static byte[] bodyOf(HttpServletRequest request) {
+        return request.getAttribute(BODY_ATTRIBUTE) instanceof byte[] bytes ? bytes.clone() : new byte[0];
     }
 
     @Override
