@@ -228,10 +228,11 @@ async function main() {
       check(root.toLowerCase() === String(body.merkleRoot).toLowerCase(), `batch ${id}'s root ${body.merkleRoot} is not the vault's ${root}`);
       ctx.batches.push(body);
     }
-    const gas = ctx.batches.reduce((sum, b) => sum + BigInt(b.gasUsed), 0n);
-    const count = ctx.batches.reduce((sum, b) => sum + Number(b.transferCount), 0);
+    const withTransfers = ctx.batches.filter((b) => Number(b.transferCount) > 0);
+    const gas = withTransfers.reduce((sum, b) => sum + BigInt(b.gasUsed), 0n);
+    const count = withTransfers.reduce((sum, b) => sum + Number(b.transferCount), 0);
     ctx.gasPerTransfer = count ? Number(gas) / count : 0;
-    return `${ctx.batches.length} batch(es), ${count} transfers, ${Math.round(ctx.gasPerTransfer)} gas per transfer`;
+    return `${ctx.batches.length} batch(es), ${count} transfers, ${Math.round(ctx.gasPerTransfer)} gas per transfer in the batches that carry transfers`;
   });
 
   await step("a transfer's inclusion proof: @openzeppelin/merkle-tree and the vault's verifyTransfer", async () => {
@@ -346,7 +347,7 @@ function summary(ctx, fmt, withdrawer) {
     console.log(`  #${b.id} ${b.state} tx ${b.txHash}: ${b.transferCount} transfers, ${b.accountCount} accounts, ` +
       `gas ${b.gasUsed} (${b.gasPerTransfer} per transfer), root ${b.merkleRoot}`);
   }
-  console.log(`  gas per transfer over these batches: ${Math.round(ctx.gasPerTransfer)} (an ERC-20 transfer costs about 34,500-51,600)`);
+  console.log(`  gas per transfer over the batches that carry transfers: ${Math.round(ctx.gasPerTransfer)} (an ERC-20 transfer costs about 34,500-51,600)`);
   const s = ctx.proofItem.settlement;
   console.log(`inclusion proof of transfer ${ctx.proofItem.id} (batch ${s.batchId}, block ${s.blockNumber}, tx ${s.txHash}):`);
   console.log(`  root  ${s.merkleRoot}`);
