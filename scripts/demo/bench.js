@@ -10,7 +10,8 @@
 //
 // Environment: API_URL, CHAIN_RPC_URL, AGENT_PRIVATE_KEYS (default Hardhat dev accounts #4..#7),
 // BENCH_SECONDS (per measured run, default 8), BENCH_SEARCH_SECONDS (per search step, default 3),
-// BENCH_CONCURRENCY (skip the search: a fixed concurrency), BENCH_BATCH_SIZE (default 1000).
+// BENCH_CONCURRENCY (skip the search: a fixed concurrency), BENCH_BATCH_SIZE (default 1000),
+// BENCH_GET_PATH (the authenticated GET to compare with, default /api/v1/accounts/me).
 "use strict";
 const crypto = require("crypto");
 const { performance } = require("perf_hooks");
@@ -24,6 +25,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 8);
 const SEARCH_SECONDS = Number(process.env.BENCH_SEARCH_SECONDS || 3);
 const SEARCH_LEVELS = [4, 16, 64, 256];
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE || 1000);
+const GET_PATH = process.env.BENCH_GET_PATH || "/api/v1/accounts/me";
 const BATCH_CONCURRENCY_LEVELS = [1, 4];
 const MAX_ERROR_SHARE = 0.01;
 
@@ -185,7 +187,7 @@ async function main() {
     };
   };
   const getAccount = (i) => ({
-    spec: { method: "GET", path: "/api/v1/accounts/me", headers: headers[i % agents.length] },
+    spec: { method: "GET", path: GET_PATH, headers: headers[i % agents.length] },
     expect: [200],
   });
   const postBatch = (i) => {
@@ -258,9 +260,9 @@ async function main() {
   const ratio = post.rps / get.rps;
   console.log("");
   console.log(`API benchmark on ${API_URL} (${agents.length} paying agents, JWT, 1 base unit per transfer)`);
-  console.log(row(get, `GET  /accounts/me      closed loop, ${c} clients`));
+  console.log(row(get, `GET  ${GET_PATH.replace("/api/v1", "").padEnd(17)} closed loop, ${c} clients`));
   console.log(row(post, `POST /transfers        closed loop, ${c} clients`));
-  console.log(row(getHalf, `GET  /accounts/me      open loop ${Math.round(getHalf.targetRate)}/s`));
+  console.log(row(getHalf, `GET  ${GET_PATH.replace("/api/v1", "").padEnd(17)} open loop ${Math.round(getHalf.targetRate)}/s`));
   console.log(row(postHalf, `POST /transfers        open loop ${Math.round(postHalf.targetRate)}/s`));
   console.log(`POST /transfers/batch  ${BATCH_SIZE} per request, ${batch.concurrency} clients: ${Math.round(batch.rps)} transfers/s ` +
     `(p50 ${fmtMs(batch.p50)} ms, p99 ${fmtMs(batch.p99)} ms per request)`);
