@@ -1,5 +1,6 @@
 // Deploys the contracts to the network Hardhat is pointed at (scripts/chain uses a local node),
-// prints their addresses and writes them to deployments/<network>.json.
+// prints their addresses and writes them to deployments/<network>.json (or to the file named by
+// DEPLOYMENT_FILE, the variable the backend reads the addresses from).
 //
 // Local defaults, all overridable by environment:
 //   ADMIN (default: signer #0) holds the admin roles, OPERATOR (signer #1) posts settlement
@@ -30,7 +31,7 @@ const fs = require("fs");
 const path = require("path");
 const hre = require("hardhat");
 
-/** Deploys the contract set, writes deployments/<network>.json unless `write` is false, returns it. */
+/** Deploys the contract set, writes it (see deploymentPath) unless `write` is false, returns it. */
 async function deploy({ write = true } = {}) {
   const { ethers, network } = hre;
   const signers = await ethers.getSigners();
@@ -91,11 +92,18 @@ async function deploy({ write = true } = {}) {
     },
   };
   if (write) {
-    const dir = path.join(__dirname, "..", "deployments");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${network.name}.json`), JSON.stringify(deployment, null, 2) + "\n");
+    const file = deploymentPath(network.name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(deployment, null, 2) + "\n");
   }
   return deployment;
+}
+
+/** DEPLOYMENT_FILE if set, else deployments/<network>.json in the Hardhat project. */
+function deploymentPath(networkName) {
+  return process.env.DEPLOYMENT_FILE
+    ? path.resolve(process.env.DEPLOYMENT_FILE)
+    : path.join(__dirname, "..", "deployments", `${networkName}.json`);
 }
 
 async function main() {
@@ -108,7 +116,7 @@ async function main() {
   console.log(`  admin ${admin}, operator ${operator}, fee recipient ${feeRecipient} (${feeBps} bps)`);
   const roles = deployment.escrowRoles;
   console.log(`  TaskEscrow admin ${roles.admin} (transfer delay ${roles.adminDelaySeconds} s), fee manager ${roles.feeManager}`);
-  console.log(`Addresses written to deployments/${deployment.network}.json`);
+  console.log(`Addresses written to ${deploymentPath(deployment.network)}`);
 }
 
 if (require.main === module) {

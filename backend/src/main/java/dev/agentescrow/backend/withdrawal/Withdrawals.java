@@ -1,0 +1,130 @@
+package dev.agentescrow.backend.withdrawal;
+
+import dev.agentescrow.backend.audit.AuditLog;
+import dev.agentescrow.backend.gateway.ChainGateway;
+import dev.agentescrow.backend.gateway.LedgerGateway;
+import dev.agentescrow.backend.gateway.MovementState;
+import dev.agentescrow.backend.gateway.SettlementGateway;
+import dev.agentescrow.batcher.ledger.AccountKey;
+import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferRequest;
+import dev.agentescrow.batcher.ledger.TransferResult;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.TxHash;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Withdrawals: the amount leaves the caller's account at once (a ledger transfer to PAYOUTS with the
+ * withdrawal's id) and the next settlement batch pays it on chain. The service keeps its own list
+ * of the withdrawals asked for through the API (to list and authorise them); their state comes
+ * from settlement.
+ */
+@Component
+public class Withdrawals {
+    private final LedgerGateway ledger;
+    private final SettlementGateway settlement;
+    private final ChainGateway chain;
+    private final JdbcTemplate jdbc;
+    private final AuditLog audit;
+    private final Clock clock;
+    /** PAID is final: those statuses are kept after the first read. */
+    private final java.util.Map<UUID, Status> paid = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED_PAID = 100_000;
+
+    public Withdrawals(LedgerGateway ledger, SettlementGateway settlement, ChainGateway chain, JdbcTemplate jdbc,
+                       AuditLog audit, Clock clock, MeterRegistry registry) {
+        this.ledger = ledger;
+        this.settlement = settlement;
+        this.chain = chain;
+        this.jdbc = jdbc;
+        this.audit = audit;
+        this.clock = clock;
+        registry.gauge("agentescrow.withdrawals.count", jdbc, j -> j.queryForObject(
+                "SELECT count(*) FROM backend.withdrawals", Long.class));
+        registry.gauge("agentescrow.withdrawals.amount", jdbc, j -> j.queryForObject(
+                "SELECT coalesce(sum(amount), 0) FROM backend.withdrawals", BigDecimal.class).doubleValue());
+    }
+
+    public enum State { REQUESTED, BATCHED, PAID, CLAIMABLE }
+
+    public record Withdrawal(UUID id, Address owner, Address token, BigInteger amount, Instant createdAt) {
+    }
+
+    public record Status(Withdrawal withdrawal, State state, Long batchId, TxHash txHash) {
+    }
+
+    /** Debits the owner's account; the result says whether it is committed (now or by an earlier replay). */
+    public TransferResult request(TransferId id, Address owner, Address token, BigInteger amount) {
+        TransferResult result = ledger.submit(List.of(TransferRequest.single(id, AccountKey.user(owner, token),
+                AccountKey.payouts(token), Amount.of(amount)).withReference("withdrawal"))).getFirst();
+        if (result.committed()) {
+            int inserted = jdbc.update("INSERT INTO backend.withdrawals (id, owner, token, amount, created_at)"
+                    + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", id.toUuid(), owner.hex(), token.hex(),
+                    new BigDecimal(amount), Timestamp.from(clock.instant()));
+            if (inserted == 1) {
+                audit.record(owner.hex(), "WITHDRAWAL_REQUESTED", "withdrawal", id.toUuid().toString(), token.hex(), amount);
+            }
+        }
+        return result;
+    }
+
+    public Optional<Withdrawal> find(UUID id) {
+        return jdbc.query("SELECT id, owner, token, amount, created_at FROM backend.withdrawals WHERE id = ?",
+                (rs, n) -> new Withdrawal(rs.getObject(1, UUID.class), Address.of(rs.getString(2)),
+                        Address.of(rs.getString(3)), rs.getBigDecimal(4).toBigIntegerExact(),
+                        rs.getTimestamp(5).toInstant()), id).stream().findFirst();
+    }
+
+    public List<Withdrawal> of(Address owner) {
+        return jdbc.query("SELECT id, owner, token, amount, created_at FROM backend.withdrawals WHERE owner = ?"
+                        + " ORDER BY created_at DESC LIMIT 500",
+                (rs, n) -> new Withdrawal(rs.getObject(1, UUID.class), Address.of(rs.getString(2)),
+                        Address.of(rs.getString(3)), rs.getBigDecimal(4).toBigIntegerExact(),
+                        rs.getTimestamp(5).toInstant()), owner.hex());
+    }
+
+    /**
+     * Where the withdrawal is: REQUESTED (debited, not in a batch), BATCHED, PAID (its batch is
+     * confirmed), or CLAIMABLE (confirmed, but the vault deferred payouts to the owner, who claims
+     * them on chain with {@code claimPayout}).
+     */
+    public Status status(Withdrawal withdrawal) {
+        Status known = paid.get(withdrawal.id());
+        if (known != null) {
+            return known;
+        }
+        Status status = currentStatus(withdrawal);
+        if (status.state() == State.PAID) {
+            if (paid.size() > MAX_CACHED_PAID) {
+                paid.clear();
+            }
+            paid.put(withdrawal.id(), status);
+        }
+        return status;
+    }
+
+    private Status currentStatus(Withdrawal withdrawal) {
+        MovementState stage = settlement.stage(TransferId.of(withdrawal.id()));
+        Long batchId = stage.batchId().isPresent() ? stage.batchId().getAsLong() : null;
+        return switch (stage.stage()) {
+            case COMMITTED -> new Status(withdrawal, State.REQUESTED, null, null);
+            case BATCHED -> new Status(withdrawal, State.BATCHED, batchId, null);
+            case SETTLED -> {
+                boolean deferred = chain.pendingPayout(withdrawal.token(), withdrawal.owner()).baseUnits().signum() > 0;
+                yield new Status(withdrawal, deferred ? State.CLAIMABLE : State.PAID, batchId,
+                        stage.settled().map(s -> s.txHash()).orElse(null));
+            }
+        };
+    }
+}

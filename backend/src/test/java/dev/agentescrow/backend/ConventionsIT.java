@@ -1,0 +1,218 @@
+package dev.agentescrow.backend;
+
+import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentescrow.backend.testing.ApiClient;
+import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import java.math.BigInteger;
+import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The conventions every endpoint follows: Idempotency-Key (replay, conflicting replay, parallel
+ * replays with one effect), problem+json for every refusal and no 5xx for any input, 404 for
+ * another principal's resource, limits and rate limits.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConventionsIT extends BackendITSupport {
+    private static final int PAYER = 12;
+    private static final int PAYEE = 13;
+    private String payer;
+    private String payee;
+    private String token;
+
+    @BeforeAll
+    void fund() {
+        token = CHAIN.deployment().token().checksummed();
+        payer = login(PAYER);
+        payee = login(PAYEE);
+        var vault = CHAIN.deployment().vault(CHAIN.client());
+        var erc20 = CHAIN.deployment().token(CHAIN.client());
+        erc20.mint(CHAIN.account(dev.agentescrow.backend.testing.TestChain.ADMIN), CHAIN.account(PAYER).address(), Amount.of(10_000_000));
+        erc20.approve(CHAIN.account(PAYER), vault.address(), Amount.of(10_000_000));
+        vault.deposit(CHAIN.account(PAYER), Address.of(token), Amount.of(10_000_000));
+        awaitUntil("the payer's deposit credited", () -> available(payer).signum() > 0);
+    }
+
+    private Map<String, Object> payment(String amount) {
+        return Map.of("to", address(PAYEE), "token", token, "amount", amount);
+    }
+
+    @Test
+    void a_replay_returns_the_first_response_and_a_different_body_is_422() {
+        String key = key();
+        ApiClient.Response first = api().post("/api/v1/transfers", payer, key, payment("1000"));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        ApiClient.Response replay = api().post("/api/v1/transfers", payer, key, payment("1000"));
+        assertThat(replay.status()).isEqualTo(201);
+        assertThat(replay.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(replay.json().path("id").asString()).isEqualTo(first.json().path("id").asString());
+        assertThat(replay.json().path("sequence").asLong()).isEqualTo(first.json().path("sequence").asLong());
+        ApiClient.Response conflict = api().post("/api/v1/transfers", payer, key, payment("1001"));
+        assertThat(conflict.status()).isEqualTo(422);
+        assertThat(conflict.code()).isEqualTo("IDEMPOTENCY_KEY_REUSED");
+        ApiClient.Response otherPrincipal = api().post("/api/v1/transfers", payee, key,
+                Map.of("to", address(PAYER), "token", token, "amount", "1"));
+        assertThat(otherPrincipal.status()).as("keys are scoped to the principal").isIn(201, 422);
+        assertThat(otherPrincipal.code()).isNotEqualTo("IDEMPOTENCY_KEY_REUSED");
+    }
+
+    @Test
+    void parallel_replays_of_one_key_make_exactly_one_transfer() throws Exception {
+        BigInteger before = available(payer);
+        String key = key();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<ApiClient.Response>> responses = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                Callable<ApiClient.Response> call = () -> api().post("/api/v1/transfers", payer, key, payment("777"));
+                responses.add(pool.submit(call));
+            }
+            String id = null;
+            for (Future<ApiClient.Response> future : responses) {
+                ApiClient.Response response = future.get();
+                assertThat(response.status()).as(response.toString()).isIn(201, 409);
+                if (response.status() == 201) {
+                    String seen = response.json().path("id").asString();
+                    assertThat(id == null || id.equals(seen)).isTrue();
+                    id = seen;
+                } else {
+                    assertThat(response.code()).isEqualTo("IDEMPOTENCY_REQUEST_IN_FLIGHT");
+                }
+            }
+            assertThat(id).isNotNull();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(before.subtract(available(payer))).isEqualTo(BigInteger.valueOf(777));
+    }
+
+    @Test
+    void every_malformed_input_is_a_4xx_problem_never_a_5xx() {
+        String[] bodies = {"{", "[]", "null", "\"text\"", "{\"to\":1}", "{\"amount\":[1]}",
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":\"1\",\"extra\":true}".formatted(address(PAYEE), token),
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":\"-1\"}".formatted(address(PAYEE), token),
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":\"1e18\"}".formatted(address(PAYEE), token),
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":\"%s\"}".formatted(address(PAYEE), token, "9".repeat(100)),
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":\"1\",\"reference\":\"a\\u0000b\"}".formatted(address(PAYEE), token),
+                "{\"to\":\"0xnothex\",\"token\":\"%s\",\"amount\":\"1\"}".formatted(token),
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":\"1\",\"id\":\"not-a-uuid\"}".formatted(address(PAYEE), token),
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":\"1\"}".formatted(address(PAYER), token),
+                "{\"to\":\"%s\",\"token\":\"%s\",\"amount\":99999999999999999999999999999999999999999}".formatted(address(PAYEE), token),
+        };
+        for (String body : bodies) {
+            ApiClient.Response response = api().post("/api/v1/transfers", payer, key(), body);
+            assertThat(response.status()).as(body + " -> " + response).isBetween(400, 499);
+            assertThat(response.header("Content-Type")).as(body).startsWith("application/problem+json");
+            assertThat(response.code()).as(body).isNotBlank();
+        }
+        ApiClient.Response unknownField = api().post("/api/v1/transfers", payer, key(), bodies[6]);
+        assertThat(unknownField.code()).isEqualTo("UNKNOWN_FIELD");
+        ApiClient.Response invalid = api().post("/api/v1/transfers", payer, key(), bodies[7]);
+        assertThat(invalid.code()).isEqualTo("VALIDATION_FAILED");
+        assertThat(invalid.json().path("errors").get(0).path("field").asString()).isEqualTo("amount");
+        ApiClient.Response noKey = api().post("/api/v1/transfers", payer, null, payment("1"));
+        assertThat(noKey.status()).isEqualTo(400);
+        assertThat(noKey.code()).isEqualTo("IDEMPOTENCY_KEY_MISSING");
+        ApiClient.Response oversize = api().post("/api/v1/transfers", payer, key(), "{\"reference\":\""
+                + "x".repeat(1536 * 1024) + "\"}");
+        assertThat(oversize.status()).isEqualTo(413);
+        assertThat(oversize.code()).isEqualTo("BODY_TOO_LARGE");
+        ApiClient.Response wrongType = api().send(api().request("/api/v1/transfers", payer)
+                .header("Content-Type", "text/plain").header("Idempotency-Key", key())
+                .POST(HttpRequest.BodyPublishers.ofString("hello")).build());
+        assertThat(wrongType.status()).isEqualTo(415);
+        for (String path : new String[] {"/api/v1/transfers/not-an-id", "/api/v1/batches/abc", "/api/v1/withdrawals/x",
+                "/api/v1/nothing-here", "/api/v1/audit?limit=100000", "/api/v1/deposits/instructions?token=0x1"}) {
+            ApiClient.Response response = api().get(path, payer);
+            assertThat(response.status()).as(path + " -> " + response).isBetween(400, 499);
+        }
+    }
+
+    @Test
+    void insufficient_funds_and_limits_are_422_with_their_code() {
+        ApiClient.Response poor = api().post("/api/v1/transfers", payee, key(),
+                Map.of("to", address(PAYER), "token", token, "amount", "999999999999"));
+        assertThat(poor.status()).isEqualTo(422);
+        assertThat(poor.code()).isEqualTo("INSUFFICIENT_FUNDS");
+        ApiClient.Response overLimit = api().post("/api/v1/transfers", payer, key(), payment("10000000000000000000000001"));
+        assertThat(overLimit.status()).isEqualTo(422);
+        assertThat(overLimit.code()).isEqualTo("TRANSFER_LIMIT_EXCEEDED");
+        ApiClient.Response unknownToken = api().post("/api/v1/transfers", payer, key(),
+                Map.of("to", address(PAYEE), "token", address(PAYEE), "amount", "1"));
+        assertThat(unknownToken.status()).isEqualTo(422);
+        assertThat(unknownToken.code()).isEqualTo("UNKNOWN_TOKEN");
+    }
+
+    @Test
+    void a_transfer_past_the_daily_limit_is_422_and_refusals_use_none_of_the_allowance() {
+        String overDaily = new BigInteger(DAILY_LIMIT).add(BigInteger.ONE).toString();
+        ApiClient.Response refused = api().post("/api/v1/transfers", payer, key(), payment(overDaily));
+        assertThat(refused.status()).isEqualTo(422);
+        assertThat(refused.code()).isEqualTo("DAILY_LIMIT_EXCEEDED");
+        String withinDaily = new BigInteger(DAILY_LIMIT).subtract(BigInteger.valueOf(1_000_000)).toString();
+        ApiClient.Response poor = api().post("/api/v1/transfers", payer, key(), payment(withinDaily));
+        assertThat(poor.code()).isEqualTo("INSUFFICIENT_FUNDS");
+        ApiClient.Response small = api().post("/api/v1/transfers", payer, key(), payment("3"));
+        assertThat(small.status()).as(small.toString()).isEqualTo(201);
+    }
+
+    @Test
+    void another_principals_transfer_and_withdrawal_are_404() {
+        ApiClient.Response paid = api().post("/api/v1/transfers", payer, key(), payment("5"));
+        String id = paid.json().path("id").asString();
+        assertThat(api().get("/api/v1/transfers/" + id, payee).status()).isEqualTo(200);
+        String stranger = login(PAYEE + 1);
+        ApiClient.Response hidden = api().get("/api/v1/transfers/" + id, stranger);
+        assertThat(hidden.status()).isEqualTo(404);
+        assertThat(hidden.code()).isEqualTo("NOT_FOUND");
+        ApiClient.Response withdrawal = api().post("/api/v1/withdrawals", payer, key(), Map.of("token", token, "amount", "3"));
+        assertThat(withdrawal.status()).as(withdrawal.toString()).isEqualTo(201);
+        assertThat(api().get("/api/v1/withdrawals/" + withdrawal.json().path("id").asString(), stranger).status())
+                .isEqualTo(404);
+        assertThat(api().get("/api/v1/withdrawals/" + withdrawal.json().path("id").asString(), payer).status())
+                .isEqualTo(200);
+        JsonNode audit = api().get("/api/v1/audit", payer).json();
+        assertThat(audit.path("items").valueStream().map(n -> n.path("action").asString()))
+                .contains("WITHDRAWAL_REQUESTED");
+        assertThat(api().get("/api/v1/audit", stranger).raw().body()).doesNotContain("WITHDRAWAL_REQUESTED");
+    }
+
+    @Test
+    void an_atomic_batch_commits_all_or_none() {
+        BigInteger before = available(payer);
+        ApiClient.Response refused = api().post("/api/v1/transfers/batch", payer, key(), Map.of("atomic", true,
+                "transfers", List.of(payment("10"), payment("100000000000"))));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(200);
+        assertThat(refused.json().path("results").get(0).path("code").asString()).isEqualTo("LINKED_TRANSFER_FAILED");
+        assertThat(refused.json().path("results").get(1).path("code").asString()).isEqualTo("INSUFFICIENT_FUNDS");
+        assertThat(available(payer)).isEqualTo(before);
+        ApiClient.Response partial = api().post("/api/v1/transfers/batch", payer, key(), Map.of("atomic", false,
+                "transfers", List.of(payment("10"), payment("100000000000"))));
+        assertThat(partial.json().path("results").get(0).path("status").asString()).isEqualTo("COMMITTED");
+        assertThat(partial.json().path("results").get(1).path("status").asString()).isEqualTo("REJECTED");
+        assertThat(available(payer)).isEqualTo(before.subtract(BigInteger.TEN));
+    }
+
+    private BigInteger available(String accessToken) {
+        for (JsonNode balance : api().get("/api/v1/accounts/me", accessToken).json().path("balances")) {
+            if (balance.path("token").asString().equals(token)) {
+                return new BigInteger(balance.path("available").asString());
+            }
+        }
+        return BigInteger.ZERO;
+    }
+}

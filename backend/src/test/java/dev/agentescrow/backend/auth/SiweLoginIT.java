@@ -1,0 +1,152 @@
+package dev.agentescrow.backend.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentescrow.backend.testing.ApiClient;
+import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.wrappers.ChannelSmartWallet;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.web3j.crypto.Keys;
+import tools.jackson.databind.JsonNode;
+
+/** Sign-In with Ethereum against messages built by the npm siwe package and signed by ethers. */
+class SiweLoginIT extends BackendITSupport {
+    private static final int AGENT = 3;
+
+    private JsonNode nonce() {
+        ApiClient.Response response = api().post("/api/v1/auth/nonce", null, null, "{}");
+        assertThat(response.status()).isEqualTo(200);
+        return response.json();
+    }
+
+    private ApiClient.Response login(JsonNode signed) {
+        return api().post("/api/v1/auth/login", null, null, Map.of("message", signed.path("message").asString(),
+                "signature", signed.path("signature").asString()));
+    }
+
+    @Test
+    void a_siwe_package_message_signed_by_ethers_logs_in_and_its_token_authenticates() {
+        JsonNode nonce = nonce();
+        assertThat(nonce.path("domain").asString()).isEqualTo("localhost:" + port);
+        assertThat(nonce.path("chainId").asLong()).isEqualTo(31337);
+        ApiClient.Response login = login(siwe(AGENT, nonce, Map.of("statement", "Sign in to the agent escrow service.")));
+        assertThat(login.status()).as(login.toString()).isEqualTo(200);
+        assertThat(login.json().path("tokenType").asString()).isEqualTo("Bearer");
+        assertThat(login.json().path("address").asString()).isEqualTo(address(AGENT));
+        assertThat(login.json().path("expiresIn").asLong()).isPositive();
+        ApiClient.Response me = api().get("/api/v1/accounts/me", login.json().path("accessToken").asString());
+        assertThat(me.status()).as(me.toString()).isEqualTo(200);
+        assertThat(me.json().path("address").asString()).isEqualTo(address(AGENT));
+    }
+
+    @Test
+    void a_signature_with_recovery_byte_0_or_1_logs_in() {
+        ApiClient.Response login = login(siwe(AGENT, nonce(), Map.of("recoveryByte", 0)));
+        assertThat(login.status()).as(login.toString()).isEqualTo(200);
+    }
+
+    @Test
+    void a_nonce_works_once() {
+        JsonNode signed = siwe(AGENT, nonce(), Map.of());
+        assertThat(login(signed).status()).isEqualTo(200);
+        ApiClient.Response replay = login(signed);
+        assertThat(replay.status()).isEqualTo(401);
+        assertThat(replay.code()).isEqualTo("SIWE_NONCE_UNKNOWN");
+    }
+
+    @Test
+    void a_nonce_the_service_never_issued_is_refused() {
+        JsonNode forged = ApiClient.JSON.readTree("""
+                {"nonce":"abcdefgh12345678","domain":"localhost:%d","uri":"http://localhost:%d","chainId":31337}"""
+                .formatted(port, port));
+        assertRefused(siwe(AGENT, forged, Map.of()), "SIWE_NONCE_UNKNOWN");
+    }
+
+    @Test
+    void each_wrong_field_is_refused_with_its_code() {
+        assertRefused(siwe(AGENT, nonce(), Map.of("domain", "evil.example:443")), "SIWE_DOMAIN_MISMATCH");
+        assertRefused(siwe(AGENT, nonce(), Map.of("uri", "https://evil.example")), "SIWE_URI_MISMATCH");
+        assertRefused(siwe(AGENT, nonce(), Map.of("chainId", 1)), "SIWE_CHAIN_MISMATCH");
+        assertRefused(siwe(AGENT, nonce(), Map.of("expirationTime", Instant.now().minusSeconds(5).toString())),
+                "SIWE_EXPIRED");
+        assertRefused(siwe(AGENT, nonce(), Map.of("issuedAt", Instant.now().minusSeconds(3600).toString())),
+                "SIWE_EXPIRED");
+        assertRefused(siwe(AGENT, nonce(), Map.of("notBefore", Instant.now().plusSeconds(3600).toString())),
+                "SIWE_NOT_YET_VALID");
+        assertRefused(siwe(AGENT, nonce(), Map.of("address", address(AGENT + 1))), "SIWE_BAD_SIGNATURE");
+    }
+
+    @Test
+    void malformed_messages_and_signatures_are_refused_without_a_5xx() {
+        JsonNode signed = siwe(AGENT, nonce(), Map.of());
+        String message = signed.path("message").asString();
+        String signature = signed.path("signature").asString();
+        for (String bad : new String[] {"", "hello", message + "\nExtra: line", message.replace("Version: 1", "Version: 2"),
+                message.replace(address(AGENT), address(AGENT).toLowerCase()), message.replace("\n", "\r\n"),
+                message.replace("URI: ", "URI:"), message + "\u0000"}) {
+            ApiClient.Response response = api().post("/api/v1/auth/login", null, null,
+                    Map.of("message", bad, "signature", signature));
+            assertThat(response.status()).as(bad).isIn(400, 401);
+        }
+        for (String badSignature : new String[] {"0x", "0x1234", "zz", signature.substring(0, 60),
+                signature.substring(0, 130) + "05"}) {
+            ApiClient.Response response = api().post("/api/v1/auth/login", null, null,
+                    Map.of("message", message, "signature", badSignature));
+            assertThat(response.status()).as(badSignature).isEqualTo(401);
+            assertThat(response.code()).isEqualTo("SIWE_BAD_SIGNATURE");
+        }
+    }
+
+    @Test
+    void a_contract_wallet_signs_in_through_erc1271() throws Exception {
+        Signer owner = CHAIN.account(AGENT + 2);
+        ChannelSmartWallet wallet = ChannelSmartWallet.deploy(CHAIN.client().web3j(), owner.transactionManager(),
+                owner.gasProvider(), owner.address().hex()).send();
+        String walletAddress = Keys.toChecksumAddress(wallet.getContractAddress());
+        ApiClient.Response login = login(siwe(AGENT + 2, nonce(), Map.of("address", walletAddress)));
+        assertThat(login.status()).as(login.toString()).isEqualTo(200);
+        assertThat(login.json().path("address").asString()).isEqualTo(walletAddress);
+        assertRefused(siwe(AGENT + 3, nonce(), Map.of("address", walletAddress)), "SIWE_BAD_SIGNATURE");
+    }
+
+    @Test
+    void api_keys_are_shown_once_authenticate_and_stop_when_revoked() {
+        String token = login(AGENT + 4);
+        ApiClient.Response created = api().post("/api/v1/auth/api-keys", token, key(), Map.of("name", "bot one"));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String apiKey = created.json().path("key").asString();
+        String id = created.json().path("id").asString();
+        assertThat(apiKey).startsWith("aek_");
+
+        assertThat(api().get("/api/v1/accounts/me", apiKey).status()).isEqualTo(200);
+        ApiClient.Response listed = api().get("/api/v1/auth/api-keys", apiKey);
+        assertThat(listed.raw().body()).contains(id).doesNotContain(apiKey);
+
+        String other = login(AGENT + 5);
+        assertThat(api().delete("/api/v1/auth/api-keys/" + id, other).status()).isEqualTo(404);
+        assertThat(api().delete("/api/v1/auth/api-keys/" + id, token).status()).isEqualTo(204);
+        ApiClient.Response revoked = api().get("/api/v1/accounts/me", apiKey);
+        assertThat(revoked.status()).isEqualTo(401);
+        assertThat(revoked.code()).isEqualTo("INVALID_TOKEN");
+        assertThat(api().post("/api/v1/auth/api-keys", token, key(), Map.of("name", "")).status()).isEqualTo(400);
+        assertThat(api().post("/api/v1/auth/api-keys", null, key(), Map.of("name", "x")).status()).isEqualTo(401);
+    }
+
+    @Test
+    void a_tampered_or_foreign_jwt_is_401_problem() {
+        String token = login(AGENT);
+        ApiClient.Response tampered = api().get("/api/v1/accounts/me", token.substring(0, token.length() - 3) + "AAA");
+        assertThat(tampered.status()).isEqualTo(401);
+        assertThat(tampered.header("Content-Type")).startsWith("application/problem+json");
+    }
+
+    private void assertRefused(JsonNode signed, String code) {
+        ApiClient.Response response = login(signed);
+        assertThat(response.status()).as(response.toString()).isEqualTo(401);
+        assertThat(response.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(response.code()).isEqualTo(code);
+    }
+}

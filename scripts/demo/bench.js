@@ -1,0 +1,296 @@
+// Load generator of scripts/bench-api against a running backend (API_URL, CHAIN_RPC_URL).
+// Measures, on the same server and with the same client:
+//  - POST /api/v1/transfers (JWT, a fresh Idempotency-Key per request, 1 base unit) against a
+//    trivial authenticated GET (/api/v1/accounts/me), closed loop at the concurrency where POST
+//    peaked in a short search: requests per second, p50 and p99;
+//  - both again open loop at half of those rates, latency from each request's scheduled send
+//    time (so a stalled server is not hidden by a client that waits: no coordinated omission);
+//  - transfers per second through POST /api/v1/transfers/batch, 1,000 transfers per request.
+// Prints a table and ratios; the last line is one JSON object. Bounded: about 75 s of load.
+//
+// Environment: API_URL, CHAIN_RPC_URL, AGENT_PRIVATE_KEYS (default Hardhat dev accounts #4..#7),
+// BENCH_SECONDS (per measured run, default 8), BENCH_SEARCH_SECONDS (per search step, default 3),
+// BENCH_CONCURRENCY (skip the search: a fixed concurrency), BENCH_BATCH_SIZE (default 1000),
+// BENCH_GET_PATH (the authenticated GET to compare with, default /api/v1/accounts/me).
+"use strict";
+const crypto = require("crypto");
+const { performance } = require("perf_hooks");
+const { Pool } = require("undici");
+const { ethers } = require("ethers");
+const { Agent, Api, agentKeys, waitFor } = require("./lib/agent");
+
+const API_URL = (process.env.API_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
+const RPC_URL = process.env.CHAIN_RPC_URL || "http://127.0.0.1:8545";
+const SECONDS = Number(process.env.BENCH_SECONDS || 8);
+const SEARCH_SECONDS = Number(process.env.BENCH_SEARCH_SECONDS || 3);
+const SEARCH_LEVELS = [4, 16, 64, 256];
+const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE || 1000);
+const GET_PATH = process.env.BENCH_GET_PATH || "/api/v1/accounts/me";
+const BATCH_CONCURRENCY_LEVELS = [1, 4];
+const MAX_ERROR_SHARE = 0.01;
+
+const log = (...args) => console.log("[bench]", ...args);
+
+/** p-th percentile (0..100) of an unsorted array of milliseconds. */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+
+function stats(name, latencies, ok, errors, seconds, extra = {}) {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    name, ok, errors: errors.count, errorSample: errors.sample, seconds,
+    rps: ok / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), ...extra,
+  };
+}
+
+function newErrors() {
+  return { count: 0, sample: null };
+}
+
+function noteError(errors, text) {
+  errors.count += 1;
+  if (!errors.sample) errors.sample = String(text).slice(0, 300);
+}
+
+/**
+ * Sends one request made by `make(i)` and checks its status; resolves to the number of items
+ * that succeeded (1 for a single request, the committed items of a batch), 0 on failure.
+ */
+async function send(pool, request, errors, countItems) {
+  try {
+    const { statusCode, body } = await pool.request(request.spec);
+    if (!request.expect.includes(statusCode)) {
+      noteError(errors, `${request.spec.method} ${request.spec.path} -> ${statusCode} ${await body.text()}`);
+      return 0;
+    }
+    if (countItems) return countItems(await body.json(), errors);
+    await body.dump();
+    return 1;
+  } catch (error) {
+    noteError(errors, `${request.spec.method} ${request.spec.path}: ${error.message}`);
+    return 0;
+  }
+}
+
+/** `concurrency` clients, each sending its next request when the previous one answered. */
+async function closedLoop(name, make, concurrency, seconds, countItems) {
+  const pool = new Pool(API_URL, { connections: concurrency, pipelining: 1 });
+  const latencies = [];
+  const errors = newErrors();
+  let ok = 0;
+  let sequence = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  const client = async () => {
+    while (performance.now() < end) {
+      const request = make(sequence++);
+      const sent = performance.now();
+      const items = await send(pool, request, errors, countItems);
+      if (items > 0) {
+        ok += items;
+        latencies.push(performance.now() - sent);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  return stats(name, latencies, ok, errors, elapsed, { concurrency, requests: sequence });
+}
+
+/**
+ * Open loop: request i is due at start + i / rate whatever the server does; its latency runs
+ * from that scheduled time to the answer, so queueing in the client counts against the server.
+ */
+async function openLoop(name, make, rate, seconds, connections) {
+  const pool = new Pool(API_URL, { connections, pipelining: 1 });
+  const latencies = [];
+  const errors = newErrors();
+  let ok = 0;
+  const total = Math.max(1, Math.round(rate * seconds));
+  const interval = 1000 / rate;
+  const started = performance.now() + 5;
+  const inFlight = new Set();
+  let i = 0;
+  while (i < total) {
+    const due = Math.min(total, Math.floor((performance.now() - started) / interval) + 1);
+    for (; i < due; i++) {
+      const scheduled = started + i * interval;
+      const promise = send(pool, make(i), errors).then((items) => {
+        if (items > 0) {
+          ok += items;
+          latencies.push(performance.now() - scheduled);
+        }
+        inFlight.delete(promise);
+      });
+      inFlight.add(promise);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all([...inFlight]);
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  return stats(name, latencies, ok, errors, elapsed, { targetRate: rate, requests: total });
+}
+
+function fmtMs(ms) {
+  return Number.isFinite(ms) ? ms.toFixed(ms < 10 ? 2 : 1) : "-";
+}
+
+function row(result, label) {
+  const errors = result.errors ? `  errors ${result.errors}` : "";
+  return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms${errors}`;
+}
+
+function checkErrors(result) {
+  const share = result.errors / Math.max(1, result.requests);
+  if (result.errors > 0) {
+    log(`${result.name}: ${result.errors} of ${result.requests} requests failed, e.g. ${result.errorSample}`);
+  }
+  if (share > MAX_ERROR_SHARE) {
+    throw new Error(`${result.name}: ${(share * 100).toFixed(1)} % of the requests failed; the figures would not mean anything`);
+  }
+}
+
+async function main() {
+  const startedAt = Date.now();
+  const api = new Api(API_URL);
+  const provider = new ethers.JsonRpcProvider(RPC_URL, undefined, { staticNetwork: true, pollingInterval: 250 });
+  const agents = agentKeys([4, 5, 6, 7]).map((key, i) => new Agent(`bench${i}`, key, api, provider));
+  await Promise.all(agents.map((agent) => agent.login()));
+  const { body: tokens } = await agents[0].get("/tokens");
+  const token = tokens.tokens[0];
+  const tokenAddress = ethers.getAddress(token.address);
+  const deposit = 100n * 10n ** BigInt(token.decimals);
+  log(`${agents.length} agents signed in; depositing ${ethers.formatUnits(deposit, token.decimals)} ${token.symbol} each`);
+  const before = await Promise.all(agents.map((agent) => agent.balance(tokenAddress)));
+  await Promise.all(agents.map((agent) => agent.depositWithPermit(tokenAddress, token.vault, deposit)));
+  await Promise.all(agents.map((agent, i) => waitFor(`${agent.name}'s deposit credit`, 60, async () =>
+    BigInt((await agent.balance(tokenAddress)).available) >= BigInt(before[i].available) + deposit)));
+  const sumBefore = (await Promise.all(agents.map((agent) => agent.balance(tokenAddress))))
+    .reduce((sum, b) => sum + BigInt(b.available), 0n);
+
+  const headers = agents.map((agent) => ({ authorization: `Bearer ${agent.token}` }));
+  const postTransfer = (i) => {
+    const from = i % agents.length;
+    const to = (from + 1 + (Math.floor(i / agents.length) % (agents.length - 1))) % agents.length;
+    return {
+      spec: {
+        method: "POST", path: "/api/v1/transfers",
+        headers: { ...headers[from], "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+        body: JSON.stringify({ to: agents[to].address, token: tokenAddress, amount: "1", reference: "bench" }),
+      },
+      expect: [201],
+    };
+  };
+  const getAccount = (i) => ({
+    spec: { method: "GET", path: GET_PATH, headers: headers[i % agents.length] },
+    expect: [200],
+  });
+  const postBatch = (i) => {
+    const from = i % agents.length;
+    const transfers = Array.from({ length: BATCH_SIZE }, (_, k) => ({
+      to: agents[(from + 1 + (k % (agents.length - 1))) % agents.length].address,
+      token: tokenAddress, amount: "1", reference: "bench",
+    }));
+    return {
+      spec: {
+        method: "POST", path: "/api/v1/transfers/batch",
+        headers: { ...headers[from], "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+        body: JSON.stringify({ transfers, atomic: false }),
+      },
+      expect: [200, 201],
+    };
+  };
+  const countCommitted = (body, errors) => {
+    const results = body.results || [];
+    const committed = results.filter((r) => r.id && !r.code).length;
+    if (committed !== BATCH_SIZE) noteError(errors, `a batch committed ${committed} of ${BATCH_SIZE}: ${JSON.stringify(results.find((r) => r.code) || {})}`);
+    return committed;
+  };
+
+  log("warming up (JIT) ...");
+  await closedLoop("warm-up GET", getAccount, 16, 2);
+  await closedLoop("warm-up POST", postTransfer, 16, 3);
+
+  let best;
+  if (process.env.BENCH_CONCURRENCY) {
+    best = { concurrency: Number(process.env.BENCH_CONCURRENCY), rps: NaN };
+  } else {
+    log(`searching the concurrency of POST /transfers (${SEARCH_SECONDS} s per level) ...`);
+    for (const concurrency of SEARCH_LEVELS) {
+      const result = await closedLoop("search POST", postTransfer, concurrency, SEARCH_SECONDS);
+      checkErrors(result);
+      log(row(result, `  POST /transfers, ${concurrency} clients`));
+      if (!best || result.rps > best.rps * 1.05) {
+        best = result;
+      } else {
+        break;
+      }
+    }
+  }
+  const c = best.concurrency;
+  log(`best concurrency: ${c}; measuring ${SECONDS} s per run ...`);
+  const get = await closedLoop("GET /accounts/me", getAccount, c, SECONDS);
+  checkErrors(get);
+  const post = await closedLoop("POST /transfers", postTransfer, c, SECONDS);
+  checkErrors(post);
+  const connections = Math.max(8, c * 2);
+  const getHalf = await openLoop("GET /accounts/me at half load", getAccount, get.rps / 2, SECONDS, connections);
+  checkErrors(getHalf);
+  const postHalf = await openLoop("POST /transfers at half load", postTransfer, post.rps / 2, SECONDS, connections);
+  checkErrors(postHalf);
+  let batch;
+  for (const concurrency of BATCH_CONCURRENCY_LEVELS) {
+    const result = await closedLoop(`POST /transfers/batch`, postBatch, concurrency, SECONDS / 2, countCommitted);
+    checkErrors(result);
+    log(row(result, `  POST /transfers/batch (${BATCH_SIZE}), ${concurrency} clients`).replace("/s", " transfers/s"));
+    if (!batch || result.rps > batch.rps) batch = result;
+  }
+
+  const sumAfter = (await Promise.all(agents.map((agent) => agent.balance(tokenAddress))))
+    .reduce((sum, b) => sum + BigInt(b.available), 0n);
+  if (sumAfter !== sumBefore) {
+    throw new Error(`the agents' available balances summed to ${sumBefore} before the load and ${sumAfter} after: transfers among them must not change the sum`);
+  }
+
+  const ratio = post.rps / get.rps;
+  console.log("");
+  console.log(`API benchmark on ${API_URL} (${agents.length} paying agents, JWT, 1 base unit per transfer)`);
+  console.log(row(get, `GET  ${GET_PATH.replace("/api/v1", "").padEnd(17)} closed loop, ${c} clients`));
+  console.log(row(post, `POST /transfers        closed loop, ${c} clients`));
+  console.log(row(getHalf, `GET  ${GET_PATH.replace("/api/v1", "").padEnd(17)} open loop ${Math.round(getHalf.targetRate)}/s`));
+  console.log(row(postHalf, `POST /transfers        open loop ${Math.round(postHalf.targetRate)}/s`));
+  console.log(`POST /transfers/batch  ${BATCH_SIZE} per request, ${batch.concurrency} clients: ${Math.round(batch.rps)} transfers/s ` +
+    `(p50 ${fmtMs(batch.p50)} ms, p99 ${fmtMs(batch.p99)} ms per request)`);
+  console.log(`ratios: POST/GET requests per second ${ratio.toFixed(2)} (target >= 0.5); POST p99 at half load ` +
+    `${fmtMs(postHalf.p99)} ms (target <= 25); batch ${Math.round(batch.rps)} transfers/s (target >= 20,000)`);
+  console.log(`zero-sum check: the agents' available balances sum to ${sumAfter} before and after; ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+  console.log(JSON.stringify({
+    post_rps: Math.round(post.rps),
+    get_rps: Math.round(get.rps),
+    post_p99_ms_half_load: Number(postHalf.p99.toFixed(2)),
+    batch_transfers_per_s: Math.round(batch.rps),
+    post_get_ratio: Number(ratio.toFixed(3)),
+    concurrency: c,
+    post_p50_ms: Number(post.p50.toFixed(2)),
+    post_p99_ms: Number(post.p99.toFixed(2)),
+    get_p50_ms: Number(get.p50.toFixed(2)),
+    get_p99_ms: Number(get.p99.toFixed(2)),
+    post_p50_ms_half_load: Number(postHalf.p50.toFixed(2)),
+    get_p99_ms_half_load: Number(getHalf.p99.toFixed(2)),
+    batch_concurrency: batch.concurrency,
+  }));
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(`[bench] FAILED: ${error.message}`);
+    process.exit(1);
+  });
+}
+
+module.exports = { closedLoop, openLoop, percentile };
