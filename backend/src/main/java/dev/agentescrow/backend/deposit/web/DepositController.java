@@ -6,6 +6,7 @@ import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.token.TokenCatalog;
+import dev.agentescrow.batcher.indexer.CustodyEvent;
 import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.vault.VaultDeposit;
@@ -27,6 +28,9 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/deposits")
 @Tag(name = "deposits", description = "Deposits into the vault: what to sign and send, and what arrived")
 public class DepositController {
+    /** Reorganisations of one deposit looked through at most; more is not a real chain. */
+    private static final int MAX_INCARNATIONS_SHOWN = 8;
+
     /** How long a permit from the instructions stays valid. */
     static final Duration PERMIT_VALIDITY = Duration.ofHours(1);
     static final String DEPOSIT_FUNCTION = "depositWithPermit(address,uint256,uint256,uint8,bytes32,bytes32)";
@@ -95,12 +99,33 @@ public class DepositController {
     public DepositList deposits() {
         Address owner = Principals.current();
         long head = chain.blockNumber();
-        List<Deposit> items = chain.depositsOf(owner).reversed().stream().map(deposit -> view(deposit, head)).toList();
+        List<VaultDeposit> all = chain.depositsOf(owner);
+        List<Deposit> items = all.reversed().stream().map(deposit -> view(deposit, ordinal(all, deposit), head)).toList();
         return new DepositList(items);
     }
 
-    private Deposit view(VaultDeposit deposit, long head) {
-        boolean credited = ledger.transfer(LedgerVaultEventSink.transferId(deposit.position())).isPresent();
+    /** The deposit's place among the deposits of its transaction (the indexer's booking key). */
+    private static int ordinal(List<VaultDeposit> all, VaultDeposit deposit) {
+        return (int) all.stream().filter(other -> other.position().txHash().equals(deposit.position().txHash())
+                && other.position().logIndex() < deposit.position().logIndex()).count();
+    }
+
+    /** Credited once the indexer posted a hold of this deposit (any incarnation: re-mined after a reorg). */
+    private boolean credited(VaultDeposit deposit, int ordinal) {
+        for (int incarnation = 0; incarnation < MAX_INCARNATIONS_SHOWN; incarnation++) {
+            var hold = LedgerVaultEventSink.holdId(CustodyEvent.Kind.DEPOSIT, deposit.position().txHash(), ordinal, incarnation);
+            if (ledger.transfer(LedgerVaultEventSink.postId(hold)).isPresent()) {
+                return true;
+            }
+            if (ledger.transfer(hold).isEmpty()) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private Deposit view(VaultDeposit deposit, int ordinal, long head) {
+        boolean credited = credited(deposit, ordinal);
         return new Deposit(deposit.position().txHash().value(), deposit.position().logIndex(),
                 deposit.position().blockNumber(), deposit.token().checksummed(), deposit.amount().baseUnits().toString(),
                 Math.max(0, head - deposit.position().blockNumber() + 1), credited ? "CREDITED" : "PENDING");
