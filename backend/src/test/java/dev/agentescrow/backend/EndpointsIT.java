@@ -72,6 +72,17 @@ class EndpointsIT extends BackendITSupport {
     }
 
     @Test
+    void a_transfer_under_a_reserved_system_id_is_refused_and_moves_nothing() {
+        String token = login(AGENT);
+        String testToken = CHAIN.deployment().token().checksummed();
+        ApiClient.Response squat = api().post("/api/v1/transfers", token, key(), Map.of("to", address(OTHER),
+                "token", testToken, "amount", "1", "reference", "squat", "id", "ffffffff-0000-4000-8000-000000000001"));
+        assertThat(squat.status()).as(squat.toString()).isEqualTo(400);
+        assertThat(squat.json().path("errors").get(0).path("code").asString()).isEqualTo("RESERVED_ID");
+        assertThat(api().get("/api/v1/transfers/ffffffff-0000-4000-8000-000000000001", token).status()).isEqualTo(404);
+    }
+
+    @Test
     void deposit_instructions_name_the_permit_and_the_call() {
         String token = login(AGENT);
         String testToken = CHAIN.deployment().token().checksummed();

@@ -43,7 +43,13 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
 
             @Override
             public void setReadListener(ReadListener listener) {
-                throw new UnsupportedOperationException("synchronous reads only");
+                // The whole body is in memory: it is available at once and then all read.
+                try {
+                    listener.onDataAvailable();
+                    listener.onAllDataRead();
+                } catch (java.io.IOException e) {
+                    listener.onError(e);
+                }
             }
 
             @Override
