@@ -86,7 +86,8 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
     private volatile T term;
     private volatile boolean closed;
     private LeadershipChange last;
-    private Connection lockSession;
+    /** Written on the election thread; aborted from another when a write is refused. */
+    private volatile Connection lockSession;
 
     private LeaderElection(DataSource dataSource, long lockKey, LeadershipConfig config, TermFactory<T> factory,
                            Clock clock, MeterRegistry registry) {
@@ -189,10 +190,7 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
         closed = true;
         try {
             election.submit(() -> {
-                if (role == Role.LEADER) {
-                    stepDown(LeadershipChange.Reason.CLOSED, "the batcher is closing");
-                }
-                releaseLockSession();
+                stepDown(LeadershipChange.Reason.CLOSED, "the batcher is closing");
             }).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             log.error("stepping down on close failed", e);
@@ -270,10 +268,12 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
             elected = incrementEpoch(c);
             log.info("took the writer lock; elected with epoch {} as {}", elected, config.nodeId());
             term = factory.start(elected, new EpochFence(elected, this::refused));
-            // Only now the server may end an idle lock session: starting the term may take long.
+            // Only now the server may end an idle lock session (starting the term may take long),
+            // and only now every statement on it must answer within the heartbeat timeout.
             try (Statement s = c.createStatement()) {
                 s.execute("SET idle_session_timeout = " + config.sessionIdleTimeout().toMillis());
             }
+            c.setNetworkTimeout(Runnable::run, Math.toIntExact(config.heartbeatTimeout().toMillis()));
         } catch (SQLException | RuntimeException e) {
             T failed = term;
             term = null;
@@ -290,9 +290,11 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
             log.error("took the writer lock but could not start leading; gave it back", e);
             return;
         }
-        epoch = elected;
-        role = Role.LEADER;
-        publish(Role.LEADER, LeadershipChange.Reason.ELECTED, "elected with epoch " + elected);
+        synchronized (this) {
+            epoch = elected;
+            role = Role.LEADER;
+            publish(Role.LEADER, LeadershipChange.Reason.ELECTED, "elected with epoch " + elected);
+        }
     }
 
     private boolean tryLock(Connection c) throws SQLException {
@@ -311,7 +313,9 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
      * TCP keepalive and a TCP user timeout on the server's side.
      */
     private void configureLockSession(Connection c) throws SQLException {
-        c.setNetworkTimeout(Runnable::run, Math.toIntExact(config.heartbeatTimeout().toMillis()));
+        // The takeover may wait takeoverLockTimeout per attempt (terminating deposed writers between).
+        c.setNetworkTimeout(Runnable::run, Math.toIntExact(config.takeoverLockTimeout().multipliedBy(TAKEOVER_ATTEMPTS)
+                .plus(config.heartbeatTimeout()).toMillis()));
         long idleMillis = config.sessionIdleTimeout().toMillis();
         long keepaliveSeconds = Math.max(1, config.sessionIdleTimeout().toSeconds() / 3);
         try (Statement s = c.createStatement()) {
@@ -398,27 +402,52 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
         }
     }
 
-    /** From any thread: a write of {@code fencedEpoch} was refused; step down if that is still this term. */
+    /**
+     * From any thread: a write of {@code fencedEpoch} was refused. If that is still this term, the
+     * process reports STANDBY at once, aborts the lock session (so a heartbeat stuck on a silent
+     * connection fails now) and the election thread ends the term.
+     */
     private void refused(long fencedEpoch) {
         fencedWrites.increment();
         log.error("a write of epoch {} was refused: another process leads", fencedEpoch);
+        if (!demote(fencedEpoch, LeadershipChange.Reason.FENCED,
+                "a write of epoch " + fencedEpoch + " was refused: a newer epoch exists")) {
+            return;
+        }
+        Connection session = lockSession;
+        if (session != null) {
+            try {
+                session.abort(Runnable::run);
+            } catch (SQLException e) {
+                log.warn("could not abort the lock session of epoch {}", fencedEpoch, e);
+            }
+        }
         try {
-            election.execute(() -> {
-                if (role == Role.LEADER && epoch == fencedEpoch) {
-                    stepDown(LeadershipChange.Reason.FENCED, "a write of epoch " + fencedEpoch
-                            + " was refused: a newer epoch exists");
-                }
-            });
+            election.execute(this::endTerm);
         } catch (RejectedExecutionException e) {
             log.debug("election already stopped; the refused term is closing with it", e);
         }
     }
 
-    /** Reports STANDBY at once, then closes the term and gives the lock back (the term may take a while to stop). */
+    /** On the election thread: reports STANDBY (unless already reported), then ends the term. */
     private void stepDown(LeadershipChange.Reason reason, String detail) {
+        demote(epoch, reason, detail);
+        endTerm();
+    }
+
+    /** LEADER of {@code termEpoch} to STANDBY, reported once; false if that already happened. */
+    private synchronized boolean demote(long termEpoch, LeadershipChange.Reason reason, String detail) {
+        if (role != Role.LEADER || epoch != termEpoch) {
+            return false;
+        }
         role = Role.STANDBY;
-        log.warn("stepping down from epoch {}: {}", epoch, detail);
+        log.warn("stepping down from epoch {}: {}", termEpoch, detail);
         publish(Role.STANDBY, reason, detail);
+        return true;
+    }
+
+    /** On the election thread: closes the term (it may take a while to stop) and gives the lock back. */
+    private void endTerm() {
         T ending = term;
         term = null;
         if (ending != null) {

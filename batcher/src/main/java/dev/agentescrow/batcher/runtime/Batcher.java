@@ -33,7 +33,7 @@ import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.SettlementChain;
 import dev.agentescrow.batcher.settlement.SettlementMetrics;
 import dev.agentescrow.batcher.settlement.TickResult;
-import dev.agentescrow.batcher.settlement.db.PostgresAdvisoryLock;
+import dev.agentescrow.batcher.settlement.SingleSubmitterLock;
 import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainClient;
@@ -171,8 +171,8 @@ public final class Batcher implements AutoCloseable {
                     config.systemAccounts(), clock, fence);
             SettlementChain chain = new SettlementChain(client, vault, client.signer(operator),
                     new ResilientRpc("submitter", config.rpc()));
-            BatchSubmitter submitter = new BatchSubmitter(chain, store, store,
-                    new PostgresAdvisoryLock(database.dataSource()),
+            TermLock submitterLock = new TermLock();
+            BatchSubmitter submitter = new BatchSubmitter(chain, store, store, submitterLock,
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
                     BatchPlanner.withDefaults(), new SettlementMetrics(registry)
                             .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
@@ -188,7 +188,7 @@ public final class Batcher implements AutoCloseable {
             VaultHealthCheck healthCheck = new VaultHealthCheck(client, vault,
                     new ResilientRpc("vault-health", config.rpc()), clock, registry);
             Term term = new Term(ledger, client, indexer, store, submitter, reconciler, ledgerConfig.maxGroupSize(),
-                    forcedWithdrawals, healthCheck);
+                    forcedWithdrawals, healthCheck, submitterLock);
             BatcherConfig.Schedule schedule = config.schedule();
             term.scheduler = BatcherScheduler.start(List.of(
                     new BatcherScheduler.Step("index", schedule.index(), term::indexOnce),
@@ -303,11 +303,13 @@ public final class Batcher implements AutoCloseable {
         private final int maxGroupSize;
         private final ForcedWithdrawalIndexer forcedWithdrawals;
         private final VaultHealthCheck healthCheck;
+        private final TermLock submitterLock;
         private BatcherScheduler scheduler;
 
         private Term(Ledger ledger, ChainClient client, VaultIndexer indexer, PostgresSettlementStore store,
                      BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize,
-                     ForcedWithdrawalIndexer forcedWithdrawals, VaultHealthCheck healthCheck) {
+                     ForcedWithdrawalIndexer forcedWithdrawals, VaultHealthCheck healthCheck, TermLock submitterLock) {
+            this.submitterLock = submitterLock;
             this.ledger = ledger;
             this.client = client;
             this.indexer = indexer;
@@ -375,9 +377,31 @@ public final class Batcher implements AutoCloseable {
 
         @Override
         public void close() {
+            submitterLock.closed = true;
             try (client; ledger) {
                 scheduler.close();
             }
+        }
+    }
+
+    /**
+     * The submitter's lock within a term: the leadership itself. Only the leader runs a submitter,
+     * and every settlement state change commits under the term's epoch fence (a signed transaction
+     * is stored before it is broadcast, so a deposed submitter can sign nothing new). A separate
+     * session lock would outlive a half-open leader on the server and keep the next leader from
+     * settling, so there is none. Held while the term runs.
+     */
+    private static final class TermLock implements SingleSubmitterLock {
+        private volatile boolean closed;
+
+        @Override
+        public boolean tryAcquire() {
+            return !closed;
+        }
+
+        @Override
+        public void release() {
+            // Nothing to give back: the term holds the lock until it closes.
         }
     }
 
