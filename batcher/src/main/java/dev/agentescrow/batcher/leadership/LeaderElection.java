@@ -281,8 +281,8 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
                 closeTerm(failed);
             }
             releaseLockSession();
-            registry.counter("batcher.leadership.changes", "reason", LeadershipChange.Reason.TERM_FAILED.name())
-                    .increment();
+            publish(Role.STANDBY, LeadershipChange.Reason.TERM_FAILED, "took the writer lock but could not start"
+                    + " leading: " + e.getMessage());
             if (first) {
                 throw e instanceof RuntimeException runtime ? runtime
                         : new IllegalStateException("could not take over", e);
@@ -488,7 +488,9 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
     }
 
     private void publish(Role newRole, LeadershipChange.Reason reason, String detail) {
-        registry.counter("batcher.leadership.changes", "reason", reason.name()).increment();
+        if (reason != LeadershipChange.Reason.CURRENT) {
+            registry.counter("batcher.leadership.changes", "reason", reason.name()).increment();
+        }
         synchronized (this) {
             LeadershipChange change = new LeadershipChange(newRole, epoch, reason, detail, clock.instant());
             last = change;

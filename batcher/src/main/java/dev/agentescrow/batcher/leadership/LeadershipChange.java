@@ -24,7 +24,7 @@ public record LeadershipChange(Role role, long epoch, Reason reason, String deta
         LOCK_SESSION_LOST,
         /** A write was refused because a newer epoch exists: another process leads. */
         FENCED,
-        /** Starting the leader's components failed after the lock was taken; the lock was given back. */
+        /** Starting the leader's components failed after the lock was taken; the lock was given back (role stays STANDBY). */
         TERM_FAILED,
         /** The batcher is closing. */
         CLOSED

@@ -133,6 +133,30 @@ class LeadershipIT {
         }
     }
 
+    @Test
+    void aTermThatFailsToStartGivesTheLockBackAndTheStandbyTriesAgain(TestDatabases databases) {
+        DataSource ds = databases.create();
+        Migrations.migrate(ds);
+        java.util.concurrent.atomic.AtomicInteger starts = new java.util.concurrent.atomic.AtomicInteger();
+        List<LeadershipChange> heardByB = new CopyOnWriteArrayList<>();
+        try (LeaderElection<RecordingTerm> a = elect(ds, "node-a");
+             LeaderElection<RecordingTerm> b = LeaderElection.start(ds, LOCK_KEY, fast("node-b"), (epoch, fence) -> {
+                 if (starts.incrementAndGet() == 1) {
+                     throw new IllegalStateException("the node cannot be reached");
+                 }
+                 return new RecordingTerm(epoch);
+             }, Clock.systemUTC(), new SimpleMeterRegistry())) {
+            b.addListener(heardByB::add);
+            a.close();
+            awaitUntil("the standby leads at its second try", () -> b.role() == Role.LEADER);
+            assertThat(starts.get()).isEqualTo(2);
+            assertThat(b.epoch()).as("the failed try consumed epoch 2").isEqualTo(3);
+            awaitUntil("the listener heard the failed try and the election", () -> heardByB.size() == 3);
+            assertThat(heardByB).extracting(LeadershipChange::reason).containsExactly(LeadershipChange.Reason.CURRENT,
+                    LeadershipChange.Reason.TERM_FAILED, LeadershipChange.Reason.ELECTED);
+        }
+    }
+
     /** Attack: two processes race for the lead at start; exactly one leads, with one epoch. */
     @Test
     void twoProcessesRacingAtStartElectExactlyOneLeader(TestDatabases databases) throws Exception {
