@@ -18,9 +18,17 @@ import org.slf4j.LoggerFactory;
  * A pooled connection to the configured PostgreSQL; when no JDBC URL is configured it starts an
  * embedded PostgreSQL (real server binaries) whose data directory survives restarts. Every
  * connection runs with {@code synchronous_commit = on}: a commit returns only once it is on disk.
+ * Connections use TCP keepalive and a socket timeout ({@value #SOCKET_TIMEOUT_SECONDS} s: no
+ * statement of the batcher runs that long), so a connection to a dead or unreachable server fails
+ * instead of hanging; a JDBC URL may set {@code socketTimeout}, {@code tcpKeepAlive} and
+ * {@code connectTimeout} itself (the URL's values win).
  */
 public final class Database implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+    /** pgjdbc {@code socketTimeout} of pooled connections, unless the JDBC URL sets one. */
+    public static final int SOCKET_TIMEOUT_SECONDS = 60;
+    /** pgjdbc {@code connectTimeout}, unless the JDBC URL sets one. */
+    public static final int CONNECT_TIMEOUT_SECONDS = 10;
 
     private final EmbeddedPostgres embedded;
     private final HikariDataSource dataSource;
@@ -48,6 +56,9 @@ public final class Database implements AutoCloseable {
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setPoolName("agentescrow-db");
         hikari.setConnectionInitSql("SET synchronous_commit = on");
+        hikari.addDataSourceProperty("tcpKeepAlive", "true");
+        hikari.addDataSourceProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
+        hikari.addDataSourceProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
         try {
             return new Database(embedded, new HikariDataSource(hikari), url);
         } catch (RuntimeException e) {

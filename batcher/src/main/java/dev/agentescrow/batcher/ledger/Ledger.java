@@ -1,6 +1,7 @@
 package dev.agentescrow.batcher.ledger;
 
 import dev.agentescrow.batcher.db.Database;
+import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.ledger.db.AccountRow;
 import dev.agentescrow.batcher.ledger.db.LedgerStore;
 import dev.agentescrow.batcher.ledger.db.Migrations;
@@ -39,12 +40,12 @@ public final class Ledger implements AutoCloseable {
     private final LedgerMetrics metrics;
 
     private Ledger(DataSource dataSource, LedgerConfig config, Clock clock, Database ownedDatabase,
-                   LedgerMetrics metrics) {
+                   LedgerMetrics metrics, WriteFence fence) {
         this.dataSource = dataSource;
         this.config = config;
         this.ownedDatabase = ownedDatabase;
         this.metrics = metrics;
-        this.writer = new LedgerWriter(dataSource, config, clock);
+        this.writer = new LedgerWriter(dataSource, config, clock, fence);
         metrics.queueDepth(writer::queueDepth);
     }
 
@@ -71,17 +72,33 @@ public final class Ledger implements AutoCloseable {
 
     /** As {@link #start(DataSource, LedgerConfig, Clock)}, reporting to {@code metrics}. */
     public static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, LedgerMetrics metrics) {
-        return start(dataSource, config, clock, null, metrics);
+        return start(dataSource, config, clock, null, metrics, WriteFence.NONE);
+    }
+
+    /**
+     * As {@link #start(DataSource, LedgerConfig, Clock, LedgerMetrics)}, under a leader's
+     * {@code fence}: every group commit checks it in its transaction, and once it refuses, the
+     * writer refuses everything (see docs/batcher.md, "Leadership"). The fence takes the place of
+     * the writer's own advisory lock.
+     */
+    public static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, LedgerMetrics metrics,
+                               WriteFence fence) {
+        return start(dataSource, config, clock, null, metrics, Objects.requireNonNull(fence, "fence"));
     }
 
     private static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, Database owned,
                                 LedgerMetrics metrics) {
+        return start(dataSource, config, clock, owned, metrics, WriteFence.NONE);
+    }
+
+    private static Ledger start(DataSource dataSource, LedgerConfig config, Clock clock, Database owned,
+                                LedgerMetrics metrics, WriteFence fence) {
         Objects.requireNonNull(dataSource, "dataSource");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(metrics, "metrics");
         Migrations.migrate(dataSource);
-        Ledger ledger = new Ledger(dataSource, config, clock, owned, metrics);
+        Ledger ledger = new Ledger(dataSource, config, clock, owned, metrics, fence);
         ledger.writer.start();
         return ledger;
     }

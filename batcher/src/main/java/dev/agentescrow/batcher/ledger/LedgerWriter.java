@@ -1,5 +1,7 @@
 package dev.agentescrow.batcher.ledger;
 
+import dev.agentescrow.batcher.db.FencedException;
+import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
 import dev.agentescrow.batcher.ledger.db.LedgerStore;
 import dev.agentescrow.batcher.support.FailPoints;
@@ -34,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>If a commit fails, every future of the group fails with {@link LedgerException} and the
  * in-memory state is reloaded from the database, so nothing uncommitted survives in memory. A
- * PostgreSQL session advisory lock on the writer connection makes this the only writer.
+ * PostgreSQL session advisory lock on the writer connection makes this the only writer; under a
+ * {@link WriteFence} (a batcher's leadership) the fence replaces that lock: it holds the same lock
+ * on a session of its own, and each group's transaction checks the fence just before it commits.
+ * Once the fence refuses a group, this writer refuses everything after it.
  */
 final class LedgerWriter implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerWriter.class);
@@ -42,6 +47,7 @@ final class LedgerWriter implements Runnable {
     private final DataSource dataSource;
     private final LedgerConfig config;
     private final Clock clock;
+    private final WriteFence fence;
     private static final String DUPLICATE_KEY = "23505";
     private static final String PK = "transfers_pkey";
 
@@ -55,14 +61,17 @@ final class LedgerWriter implements Runnable {
      */
     private final ExecutorService completer = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running = true;
+    /** Set once the fence refused a commit: another process leads now, nothing more is written. */
+    private volatile FencedException fenced;
     private Command carried;
     private Connection connection;
     private LedgerState state;
 
-    LedgerWriter(DataSource dataSource, LedgerConfig config, Clock clock) {
+    LedgerWriter(DataSource dataSource, LedgerConfig config, Clock clock, WriteFence fence) {
         this.dataSource = dataSource;
         this.config = config;
         this.clock = clock;
+        this.fence = fence;
         this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
         this.thread = Thread.ofPlatform().name("ledger-writer").daemon(true).unstarted(this);
     }
@@ -148,6 +157,10 @@ final class LedgerWriter implements Runnable {
     }
 
     private void process(List<Command> commands) {
+        if (fenced != null) {
+            fail(commands, new LedgerException("ledger writer is fenced: another process leads", fenced));
+            return;
+        }
         try {
             if (state == null) {
                 connect();
@@ -160,6 +173,13 @@ final class LedgerWriter implements Runnable {
             }
             FailPoints.reached("ledger.after-commit");
             completions.forEach(this::complete);
+        } catch (FencedException e) {
+            LOG.error("ledger group of {} commands refused by the leadership fence; this writer stops writing",
+                    commands.size(), e);
+            fenced = e;
+            state = null;
+            fail(commands, new LedgerException("ledger commit refused: another process leads", e));
+            failQueued(new LedgerException("ledger writer is fenced: another process leads", e));
         } catch (GroupWriteFailed e) {
             // One submission's rows broke the write (F3): nothing was written and the state is
             // undone; write the halves apart so that only the bad submission fails.
@@ -302,6 +322,13 @@ final class LedgerWriter implements Runnable {
             group.undoAll();
             throw new GroupWriteFailed(e);
         }
+        try {
+            fence.check(connection);
+        } catch (FencedException e) {
+            connection.rollback();
+            group.undoAll();
+            throw e;
+        }
         long t2 = System.nanoTime();
         connection.commit();
         long t3 = System.nanoTime();
@@ -350,12 +377,16 @@ final class LedgerWriter implements Runnable {
         try (var statement = connection.createStatement()) {
             statement.execute("SET synchronous_commit = on");
         }
-        if (!store.tryLock(connection, config.advisoryLockKey())) {
+        if (fence == WriteFence.NONE && !store.tryLock(connection, config.advisoryLockKey())) {
             throw new SQLException("another process holds the ledger writer lock " + config.advisoryLockKey());
         }
         connection.setAutoCommit(false);
-        state = LedgerState.load(store, connection);
+        LedgerState loaded = LedgerState.load(store, connection);
+        // Loaded after the takeover committed (the fence's epoch is ours), so every commit of a
+        // deposed writer is in it; a writer already deposed loads nothing it could act on.
+        fence.check(connection);
         connection.commit();
+        state = loaded;
     }
 
     /** After a failed commit: roll back, then reload (or reconnect and reload at the next group). */

@@ -4,6 +4,7 @@ import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.SignerLane;
 import dev.agentescrow.batcher.chain.SignerLanes;
 import dev.agentescrow.batcher.db.Database;
+import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalIndexer;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalServing;
 import dev.agentescrow.batcher.indexer.IndexerSettings;
@@ -14,6 +15,13 @@ import dev.agentescrow.batcher.ledger.Ledger;
 import dev.agentescrow.batcher.ledger.LedgerConfig;
 import dev.agentescrow.batcher.ledger.LedgerMetrics;
 import dev.agentescrow.batcher.ledger.Token;
+import dev.agentescrow.batcher.ledger.db.Migrations;
+import dev.agentescrow.batcher.leadership.LeaderElection;
+import dev.agentescrow.batcher.leadership.LeaderInfo;
+import dev.agentescrow.batcher.leadership.LeadershipConfig;
+import dev.agentescrow.batcher.leadership.LeadershipListener;
+import dev.agentescrow.batcher.leadership.NotLeaderException;
+import dev.agentescrow.batcher.leadership.Role;
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
@@ -27,7 +35,7 @@ import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.SettlementChain;
 import dev.agentescrow.batcher.settlement.SettlementMetrics;
 import dev.agentescrow.batcher.settlement.TickResult;
-import dev.agentescrow.batcher.settlement.db.PostgresAdvisoryLock;
+import dev.agentescrow.batcher.settlement.SingleSubmitterLock;
 import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainClient;
@@ -66,10 +74,13 @@ import org.web3j.crypto.Credentials;
  *       expected ({@link VaultIndexer#unbookedCustody}); then the {@link VaultHealthCheck} (frozen vault,
  *       a token balance that moved without an event), see {@link #vaultHealth()}.</li>
  * </ul>
- * One ledger writer may run per database; other processes may share the database for reads.
+ * One process per database leads ({@link LeaderElection}): it runs the ledger writer and every step
+ * above, under a fencing epoch. Any other batcher on the database stands by, serves nothing that
+ * needs the writer ({@link NotLeaderException}), and takes over when the leader's lock session ends
+ * ({@link #role()}, {@link #addLeadershipListener}, {@link #leader()}; docs/batcher.md, "Leadership").
  *
- * <p>Start fails, with everything it started stopped again, when the database or the node cannot
- * be reached.
+ * <p>Start fails, with everything it started stopped again, when the database cannot be reached,
+ * or when this process is elected at once and its term cannot start (the node cannot be reached).
  */
 public final class Batcher implements AutoCloseable {
     /** The operator's ETH below which {@code settlement.operator.balance.low} is raised: 0.05 ETH. */
@@ -83,72 +94,93 @@ public final class Batcher implements AutoCloseable {
     static final String RECONCILE_LANE = "reconcile";
 
     private final Database database;
-    private final Ledger ledger;
-    private final ChainClient client;
-    private final PostgresSettlementStore store;
-    private final BatchSubmitter submitter;
-    private final Reconciler reconciler;
-    private final VaultIndexer indexer;
-    private final int maxGroupSize;
+    private final BatcherConfig config;
+    private final Credentials operator;
+    private final Clock clock;
+    private final MeterRegistry registry;
     private final AtomicReference<ReconciliationReport> lastReconciliation = new AtomicReference<>();
     private final AtomicReference<VaultHealthCheck.VaultHealth> lastVaultHealth = new AtomicReference<>();
-    private final ForcedWithdrawalIndexer forcedWithdrawals;
-    private final VaultHealthCheck healthCheck;
-    private final AtomicReference<SignerLanes> lanes = new AtomicReference<>();
-    private BatcherScheduler scheduler;
-    private Clock clock = Clock.systemUTC();
+    private LeaderElection<Term> election;
+    /** Keys of the signer lanes added with {@link #signerLane}, by kind: every term builds its lanes from them. */
+    private final java.util.Map<String, Credentials> extraLanes = new java.util.LinkedHashMap<>();
 
-    private Batcher(Database database, Ledger ledger, ChainClient client, VaultIndexer indexer,
-                    PostgresSettlementStore store, BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize,
-                    ForcedWithdrawalIndexer forcedWithdrawals, VaultHealthCheck healthCheck) {
-        this.forcedWithdrawals = forcedWithdrawals;
-        this.healthCheck = healthCheck;
+    private Batcher(Database database, BatcherConfig config, Credentials operator, Clock clock,
+                    MeterRegistry registry) {
         this.database = database;
-        this.ledger = ledger;
-        this.client = client;
-        this.indexer = indexer;
-        this.store = store;
-        this.submitter = submitter;
-        this.reconciler = reconciler;
-        this.maxGroupSize = maxGroupSize;
+        this.config = config;
+        this.operator = operator;
+        this.clock = clock;
+        this.registry = registry;
+    }
+
+    /** As {@link #start(BatcherConfig, LeadershipConfig, Credentials, Clock, MeterRegistry)} with {@link LeadershipConfig#defaults()}. */
+    public static Batcher start(BatcherConfig config, Credentials operator, Clock clock, MeterRegistry registry) {
+        return start(config, LeadershipConfig.defaults(), operator, clock, registry);
     }
 
     /**
-     * Starts the database, the ledger (migrating the schema) and the chain connection, then the
-     * schedule. Whatever started is stopped again if a later part fails.
+     * Starts the database (migrating the schema) and the leader election. On a database nobody
+     * leads, this process is elected before this returns: the ledger, the chain connection and the
+     * schedule run. Otherwise it returns as a standby and takes over when the leader's lock session
+     * ends. Whatever started is stopped again if a part fails.
      *
+     * @param leadership this process's id and forwarding address, and the election's timings
      * @param operator the key holding the vault's operator role; it signs settlement batches and
      *     nothing else: the {@value SignerLane#SETTLEMENT} lane. Every other kind of transaction
      *     (the watchtower's, the arbiter's) signs with credentials of its own, through
      *     {@link #signerLane}, so that a stuck batch never delays it
      */
-    public static Batcher start(BatcherConfig config, Credentials operator, Clock clock, MeterRegistry registry) {
+    public static Batcher start(BatcherConfig config, LeadershipConfig leadership, Credentials operator, Clock clock,
+                                MeterRegistry registry) {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(leadership, "leadership");
         Objects.requireNonNull(operator, "operator");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(registry, "registry");
+        Database database = Database.start(config.database());
+        try {
+            Migrations.migrate(database.dataSource());
+            Batcher batcher = new Batcher(database, config, operator, clock, registry);
+            LedgerConfig ledgerConfig = LedgerConfig.defaults(config.database());
+            batcher.election = LeaderElection.start(database.dataSource(), ledgerConfig.advisoryLockKey(), leadership,
+                    (epoch, fence) -> batcher.startTerm(ledgerConfig, epoch, fence), clock, registry);
+            log.info("batcher started as {} (node {})", batcher.role(), leadership.nodeId());
+            return batcher;
+        } catch (RuntimeException e) {
+            try {
+                database.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Starts what the leader runs, for {@code epoch}: the ledger writer, the chain connection, the
+     * indexers, the submitter, the reconciler and their schedule, every write of them under
+     * {@code fence}. Whatever started is stopped again if a later part fails.
+     */
+    private Term startTerm(LedgerConfig ledgerConfig, long epoch, WriteFence fence) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
-            Database database = Database.start(config.database());
-            started.add(database);
-            LedgerConfig ledgerConfig = LedgerConfig.defaults(config.database());
-            Ledger ledger = Ledger.start(database.dataSource(), ledgerConfig, clock, new LedgerMetrics(registry));
+            Ledger ledger = Ledger.start(database.dataSource(), ledgerConfig, clock, new LedgerMetrics(registry), fence);
             started.add(ledger);
             ChainClient client = ChainClient.connect(config.chain());
             started.add(client);
 
             SettlementVaultGateway vault = new SettlementVaultGateway(client, config.vault());
             VaultIndexer indexer = new VaultIndexer(client, vault, new ResilientRpc("indexer", config.rpc()),
-                    new PostgresCheckpointStore(database.dataSource(), clock), new LedgerVaultEventSink(ledger),
+                    new PostgresCheckpointStore(database.dataSource(), clock, fence), new LedgerVaultEventSink(ledger),
                     new IndexerSettings(config.confirmations(), config.depositConfirmationDepth(),
                             config.vaultDeploymentBlock(), config.maxBlocksPerPoll()));
             PostgresSettlementStore store = new PostgresSettlementStore(database.dataSource(), ledger,
-                    config.systemAccounts(), clock);
-            SignerLanes lanes = SignerLanes.of(new SignerLane(SignerLane.SETTLEMENT, client.signer(operator)));
+                    config.systemAccounts(), clock, fence);
+            SignerLanes lanes = signerLanesFor(client);
             SettlementChain chain = new SettlementChain(client, vault, lanes.lane(SignerLane.SETTLEMENT).signer(),
                     new ResilientRpc("submitter", config.rpc()));
-            BatchSubmitter submitter = new BatchSubmitter(chain, store, store,
-                    new PostgresAdvisoryLock(database.dataSource()),
+            TermLock submitterLock = new TermLock();
+            BatchSubmitter submitter = new BatchSubmitter(chain, store, store, submitterLock,
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
                     BatchPlanner.withDefaults(), new SettlementMetrics(registry)
                             .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
@@ -164,21 +196,19 @@ public final class Batcher implements AutoCloseable {
                             config.vaultDeploymentBlock(), config.maxBlocksPerPoll()), registry);
             VaultHealthCheck healthCheck = new VaultHealthCheck(client, vault,
                     new ResilientRpc("vault-health", config.rpc()), clock, registry);
-            Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,
-                    ledgerConfig.maxGroupSize(), forcedWithdrawals, healthCheck);
-            batcher.clock = clock;
-            batcher.lanes.set(lanes);
+            Term term = new Term(ledger, client, indexer, store, submitter, reconciler, ledgerConfig.maxGroupSize(),
+                    forcedWithdrawals, healthCheck, submitterLock, lanes);
             BatcherConfig.Schedule schedule = config.schedule();
-            batcher.scheduler = BatcherScheduler.start(List.of(
-                    new BatcherScheduler.Step("index", schedule.index(), batcher::indexOnce),
-                    new BatcherScheduler.Step("settle", schedule.settle(), batcher::settleOnce),
-                    new BatcherScheduler.Step("expire", schedule.expire(), batcher::expireOnce),
-                    new BatcherScheduler.Step("reconcile", schedule.reconcile(), batcher::reconcileIfIdle,
+            term.scheduler = BatcherScheduler.start(List.of(
+                    new BatcherScheduler.Step("index", schedule.index(), term::indexOnce),
+                    new BatcherScheduler.Step("settle", schedule.settle(), term::settleOnce),
+                    new BatcherScheduler.Step("expire", schedule.expire(), term::expireOnce),
+                    new BatcherScheduler.Step("reconcile", schedule.reconcile(), term::reconcileIfIdle,
                             RECONCILE_LANE)),
                     registry);
-            log.info("batcher started: vault {}, operator {}, trigger N={} T={}", config.vault(),
+            log.info("leading with epoch {}: vault {}, operator {}, trigger N={} T={}", epoch, config.vault(),
                     chain.operator().address(), config.transfersPerBatch(), config.maxBatchDelay());
-            return batcher;
+            return term;
         } catch (RuntimeException e) {
             for (AutoCloseable resource : started.reversed()) {
                 try {
@@ -191,37 +221,81 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ leadership and lanes
+
     /**
-     * A signer lane for another kind of transaction (e.g. {@code "watchtower"}), on this batcher's
-     * chain connection, with {@code key}: its own nonce sequence, never the settlement key's.
+     * A signer lane for another kind of transaction (e.g. {@code "watchtower"}), on the leader's
+     * chain connection, with {@code key}: its own nonce sequence, never the settlement key's. The
+     * key is kept: every later term (after a takeover by this process) has the lane too. On the
+     * leader only.
      *
      * @throws IllegalArgumentException if {@code kind} has a lane, or {@code key} is the key of
      *     another lane (settlement's included)
      */
     public SignerLane signerLane(String kind, Credentials key) {
-        SignerLane lane = new SignerLane(kind, client.signer(key));
-        lanes.updateAndGet(current -> current.with(lane));
-        return lane;
+        Term term = term("signer lanes");
+        synchronized (extraLanes) {
+            SignerLane lane = new SignerLane(kind, term.client.signer(key));
+            term.lanes.updateAndGet(current -> current.with(lane));
+            extraLanes.put(kind, key);
+            return lane;
+        }
     }
 
-    /** Every signer lane: settlement's and those added with {@link #signerLane}. */
+    /** Every signer lane of the current term: settlement's and those added with {@link #signerLane}. On the leader only. */
     public SignerLanes signerLanes() {
-        return lanes.get();
+        return term("signer lanes").lanes.get();
     }
 
-    /** The ledger: transfers, holds, withdrawals, balances. */
+    private SignerLanes signerLanesFor(ChainClient client) {
+        synchronized (extraLanes) {
+            SignerLanes lanes = SignerLanes.of(new SignerLane(SignerLane.SETTLEMENT, client.signer(operator)));
+            for (java.util.Map.Entry<String, Credentials> extra : extraLanes.entrySet()) {
+                lanes = lanes.with(new SignerLane(extra.getKey(), client.signer(extra.getValue())));
+            }
+            return lanes;
+        }
+    }
+
+    /** LEADER while this process runs the writer and the steps; STANDBY while another process does. */
+    public Role role() {
+        return election.role();
+    }
+
+    /** The epoch this process was last elected with (0 if it never led). */
+    public long epoch() {
+        return election.epoch();
+    }
+
+    /** Tells {@code listener} the current role now and every change of it afterwards (on a thread of its own). */
+    public void addLeadershipListener(LeadershipListener listener) {
+        election.addListener(listener);
+    }
+
+    /** Who leads the database (epoch, id, forwarding address), as the {@code leadership} row says; any instance reads it. */
+    public Optional<LeaderInfo> leader() {
+        return LeaderElection.current(database.dataSource());
+    }
+
+    private Term term(String what) {
+        return election.term().orElseThrow(() -> new NotLeaderException(what));
+    }
+
+    // ------------------------------------------------------------------ the leader's services
+
+    /** The ledger: transfers, holds, withdrawals, balances (on the leader only). */
     public Ledger ledger() {
-        return ledger;
+        return term("the ledger").ledger;
     }
 
-    /** The inclusion proof of a settled movement, once its batch is confirmed. */
+    /** The inclusion proof of a settled movement, once its batch is confirmed (on the leader only). */
     public Optional<InclusionProof> proof(SettlementTransferId transferId) {
-        return submitter.proof(transferId);
+        return term("settlement").submitter.proof(transferId);
     }
 
     /** Blocks a batch's receipt must be deep before it is confirmed, as configured (F8). */
     public int batchConfirmationDepth() {
-        return submitter.confirmationDepth();
+        return config.batchConfirmationDepth();
     }
 
     /** The report of the last reconciliation (scheduled or on demand), if any ran. */
@@ -234,84 +308,154 @@ public final class Batcher implements AutoCloseable {
         return Optional.ofNullable(lastVaultHealth.get());
     }
 
-    /** The forced withdrawals the vault still has open, as the last index step saw them. */
+    /** The forced withdrawals the vault still has open, as the last index step saw them (on the leader only). */
     public List<ForcedWithdrawalRequest> openForcedWithdrawals() {
-        return scheduler.runNow(forcedWithdrawals::openRequests);
+        Term term = term("the forced-withdrawal indexer");
+        return term.scheduler.runNow(term.forcedWithdrawals::openRequests);
     }
 
     /**
      * Reconciles every registered token now, on the reconciler's own thread (between its scheduled
      * runs, beside settlement), and returns the report. While a batch is SUBMITTED, or if one
      * changes state during the run, nothing is judged: the report is
-     * {@link ReconciliationReport#isSkipped() skipped} and names the batch in flight (F6).
+     * {@link ReconciliationReport#isSkipped() skipped} and names the batch in flight (F6). On the leader only.
      */
     public ReconciliationReport reconcile() {
-        return scheduler.runNow(RECONCILE_LANE, this::reconcileUnlessInFlight);
+        Term term = term("the reconciler");
+        return term.scheduler.runNow(RECONCILE_LANE, term::reconcileUnlessInFlight);
     }
 
-    /** Runs one submitter turn now, between steps, and returns its last tick (for operations and tests). */
+    /** Runs one submitter turn now, between steps, and returns its last tick (for operations and tests; on the leader only). */
     public TickResult settleNow() {
-        return scheduler.runNow(this::settleOnce);
+        Term term = term("settlement");
+        return term.scheduler.runNow(term::settleOnce);
     }
 
-    private void indexOnce() {
-        VaultIndexer.PollResult result = indexer.poll();
-        if (result.credited() + result.debited() + result.rejected() > 0) {
-            log.info("indexed blocks {}..{}: {} deposits credited, {} escapes debited, {} rejected",
-                    result.fromBlock(), result.toBlock(), result.credited(), result.debited(), result.rejected());
+    /**
+     * What runs while this process leads, built on takeover with the term's fence and closed when
+     * it steps down: the schedule stops (the step in progress finishes), then the ledger writer and
+     * the chain connection.
+     */
+    private final class Term implements LeaderElection.Term {
+        private final Ledger ledger;
+        private final ChainClient client;
+        private final PostgresSettlementStore store;
+        private final BatchSubmitter submitter;
+        private final Reconciler reconciler;
+        private final VaultIndexer indexer;
+        private final int maxGroupSize;
+        private final ForcedWithdrawalIndexer forcedWithdrawals;
+        private final VaultHealthCheck healthCheck;
+        private final TermLock submitterLock;
+        private final AtomicReference<SignerLanes> lanes;
+        private BatcherScheduler scheduler;
+
+        private Term(Ledger ledger, ChainClient client, VaultIndexer indexer, PostgresSettlementStore store,
+                     BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize,
+                     ForcedWithdrawalIndexer forcedWithdrawals, VaultHealthCheck healthCheck, TermLock submitterLock,
+                     SignerLanes lanes) {
+            this.submitterLock = submitterLock;
+            this.lanes = new AtomicReference<>(lanes);
+            this.ledger = ledger;
+            this.client = client;
+            this.indexer = indexer;
+            this.store = store;
+            this.submitter = submitter;
+            this.reconciler = reconciler;
+            this.maxGroupSize = maxGroupSize;
+            this.forcedWithdrawals = forcedWithdrawals;
+            this.healthCheck = healthCheck;
         }
-        forcedWithdrawals.poll();
-    }
 
-    private TickResult settleOnce() {
-        TickResult result = submitter.tick();
-        for (int ticks = 1; ticks < MAX_TICKS_PER_TURN && result.outcome() == TickResult.Outcome.CONFIRMED; ticks++) {
-            result = submitter.tick();
+        private void indexOnce() {
+            VaultIndexer.PollResult result = indexer.poll();
+            if (result.credited() + result.debited() + result.rejected() > 0) {
+                log.info("indexed blocks {}..{}: {} deposits credited, {} escapes debited, {} rejected",
+                        result.fromBlock(), result.toBlock(), result.credited(), result.debited(), result.rejected());
+            }
+            forcedWithdrawals.poll();
         }
-        return result;
-    }
 
-    private void expireOnce() {
-        for (int round = 0; round < MAX_EXPIRE_ROUNDS_PER_TURN; round++) {
-            if (ledger.expirePending() < maxGroupSize) {
-                return;
+        private TickResult settleOnce() {
+            TickResult result = submitter.tick();
+            for (int ticks = 1; ticks < MAX_TICKS_PER_TURN && result.outcome() == TickResult.Outcome.CONFIRMED;
+                 ticks++) {
+                result = submitter.tick();
+            }
+            return result;
+        }
+
+        private void expireOnce() {
+            for (int round = 0; round < MAX_EXPIRE_ROUNDS_PER_TURN; round++) {
+                if (ledger.expirePending() < maxGroupSize) {
+                    return;
+                }
+            }
+        }
+
+        /** Reconciles unless a batch was sent and not yet confirmed (a BUILT one is not on chain yet). */
+        private void reconcileIfIdle() {
+            ReconciliationReport report = reconcileUnlessInFlight();
+            if (report.isSkipped()) {
+                log.debug("reconciliation skipped: batch {} is in flight", report.inFlightBatch().getAsLong());
+            }
+        }
+
+        private ReconciliationReport reconcileUnlessInFlight() {
+            ReconciliationReport report = ReconcileGuard.run(
+                    () -> store.openBatches().stream().filter(batch -> batch.state() == BatchState.SUBMITTED)
+                            .mapToLong(batch -> batch.batchId()).findFirst(),
+                    () -> List.of(store.lastBatchId(), store.openBatches().stream()
+                            .map(batch -> batch.batchId() + ":" + batch.state()).toList()),
+                    this::reconcileNow, clock);
+            if (!report.isSkipped()) {
+                lastReconciliation.set(report);
+            }
+            return report;
+        }
+
+        private ReconciliationReport reconcileNow() {
+            List<Address> tokens = ledger.tokens().stream().map(Token::address).toList();
+            ReconciliationReport report = reconciler.reconcile(tokens);
+            lastVaultHealth.set(healthCheck.check(tokens));
+            return report;
+        }
+
+        @Override
+        public void close() {
+            submitterLock.closed = true;
+            try (client; ledger) {
+                scheduler.close();
             }
         }
     }
 
-    /** Reconciles unless a batch was sent and not yet confirmed (a BUILT one is not on chain yet). */
-    private void reconcileIfIdle() {
-        ReconciliationReport report = reconcileUnlessInFlight();
-        if (report.isSkipped()) {
-            log.debug("reconciliation skipped: batch {} is in flight", report.inFlightBatch().getAsLong());
+    /**
+     * The submitter's lock within a term: the leadership itself. Only the leader runs a submitter,
+     * and every settlement state change commits under the term's epoch fence (a signed transaction
+     * is stored before it is broadcast, so a deposed submitter can sign nothing new). A separate
+     * session lock would outlive a half-open leader on the server and keep the next leader from
+     * settling, so there is none. Held while the term runs.
+     */
+    private static final class TermLock implements SingleSubmitterLock {
+        private volatile boolean closed;
+
+        @Override
+        public boolean tryAcquire() {
+            return !closed;
+        }
+
+        @Override
+        public void release() {
+            // Nothing to give back: the term holds the lock until it closes.
         }
     }
 
-    private ReconciliationReport reconcileUnlessInFlight() {
-        ReconciliationReport report = ReconcileGuard.run(
-                () -> store.openBatches().stream().filter(batch -> batch.state() == BatchState.SUBMITTED)
-                        .mapToLong(batch -> batch.batchId()).findFirst(),
-                () -> List.of(store.lastBatchId(), store.openBatches().stream()
-                        .map(batch -> batch.batchId() + ":" + batch.state()).toList()),
-                this::reconcileNow, clock);
-        if (!report.isSkipped()) {
-            lastReconciliation.set(report);
-        }
-        return report;
-    }
-
-    private ReconciliationReport reconcileNow() {
-        List<Address> tokens = ledger.tokens().stream().map(Token::address).toList();
-        ReconciliationReport report = reconciler.reconcile(tokens);
-        lastVaultHealth.set(healthCheck.check(tokens));
-        return report;
-    }
-
-    /** Stops the schedule (the step in progress finishes), then the ledger, the chain connection and the database. */
+    /** Steps down if leading (the schedule stops, then the ledger and the chain connection; the lock is given back), then stops the database. */
     @Override
     public void close() {
-        try (database; client; ledger) {
-            scheduler.close();
+        try (database) {
+            election.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.agentescrow.batcher.indexer.db;
 
+import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.indexer.CheckpointStore;
 import dev.agentescrow.batcher.indexer.CustodyEvent;
 import dev.agentescrow.batcher.indexer.CustodyHold;
@@ -25,7 +26,8 @@ import javax.sql.DataSource;
 /**
  * Indexer checkpoints in the table {@code indexer_checkpoints} (migration V2), one row per stream,
  * and custody holds in {@code indexer_custody_holds} (migration V10_5). Every write is one
- * auto-committed statement: durable when it returns (synchronous commit).
+ * statement in a transaction that commits only if the {@link WriteFence} passes just before (a
+ * deposed leader's indexer moves no checkpoint and no hold): durable when it returns.
  */
 public final class PostgresCheckpointStore implements CheckpointStore {
     private static final String HOLD_COLUMNS = "kind, tx_hash, ordinal, incarnation, block_number, block_hash, "
@@ -33,10 +35,18 @@ public final class PostgresCheckpointStore implements CheckpointStore {
 
     private final DataSource dataSource;
     private final Clock clock;
+    private final WriteFence fence;
 
+    /** A store that relies on its caller alone to be the only writer. */
     public PostgresCheckpointStore(DataSource dataSource, Clock clock) {
+        this(dataSource, clock, WriteFence.NONE);
+    }
+
+    /** A store whose writes commit only while {@code fence} passes (a leader's epoch). */
+    public PostgresCheckpointStore(DataSource dataSource, Clock clock, WriteFence fence) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.fence = Objects.requireNonNull(fence, "fence");
     }
 
     @Override
@@ -64,12 +74,12 @@ public final class PostgresCheckpointStore implements CheckpointStore {
                      INSERT INTO indexer_checkpoints (stream, block_number, block_hash, updated_at) VALUES (?, ?, ?, ?)
                      ON CONFLICT (stream) DO UPDATE SET block_number = EXCLUDED.block_number,
                          block_hash = EXCLUDED.block_hash, updated_at = EXCLUDED.updated_at""")) {
-            c.setAutoCommit(true);
+            c.setAutoCommit(false);
             s.setString(1, stream);
             s.setLong(2, checkpoint.blockNumber());
             s.setString(3, checkpoint.blockHash().hex());
             s.setTimestamp(4, Timestamp.from(clock.instant()));
-            s.executeUpdate();
+            commitFenced(c, s);
         } catch (SQLException e) {
             throw new IllegalStateException("could not save the checkpoint of stream " + stream, e);
         }
@@ -113,7 +123,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
                      + ", updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                      + "ON CONFLICT (stream, kind, tx_hash, ordinal, incarnation) "
                      + "DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at")) {
-            c.setAutoCommit(true);
+            c.setAutoCommit(false);
             s.setString(1, stream);
             s.setString(2, event.kind().name());
             s.setString(3, event.position().txHash().value());
@@ -127,7 +137,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             s.setBigDecimal(11, new BigDecimal(event.amount().baseUnits()));
             s.setString(12, hold.state().name());
             s.setTimestamp(13, Timestamp.from(clock.instant()));
-            s.executeUpdate();
+            commitFenced(c, s);
         } catch (SQLException e) {
             throw new IllegalStateException("could not save the hold " + hold, e);
         }
@@ -141,6 +151,18 @@ public final class PostgresCheckpointStore implements CheckpointStore {
                     s.setString(1, stream);
                     s.setLong(2, finalBlock);
                 });
+    }
+
+    /** Runs {@code statement} and commits it if the fence passes; rolls back otherwise. */
+    private void commitFenced(Connection c, PreparedStatement statement) throws SQLException {
+        try {
+            statement.executeUpdate();
+            fence.check(c);
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        }
     }
 
     private interface Binder {

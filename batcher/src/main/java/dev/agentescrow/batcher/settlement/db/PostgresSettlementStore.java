@@ -1,5 +1,6 @@
 package dev.agentescrow.batcher.settlement.db;
 
+import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.Ledger;
@@ -55,6 +56,8 @@ import org.web3j.utils.Numeric;
  * database transaction, except {@link #settled}, whose payout transfers go through the ledger's
  * single writer with ids derived from the batch, so that a repeat is the ledger's idempotent
  * {@code EXISTS}. See docs/settlement.md ("PostgreSQL store") for how ledger transfers map to movements.
+ * Every transaction that changes settlement state checks the {@link WriteFence} (a batcher's
+ * leadership epoch) just before it commits, so a deposed leader never changes a batch.
  */
 public final class PostgresSettlementStore implements BatchStore, SettlementSource {
     /** {@code transfers.batch_id} of a transfer that has no on-chain movement. */
@@ -77,6 +80,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     private final Ledger ledger;
     private final SettlementAddresses addresses;
     private final Clock clock;
+    private final WriteFence fence;
     /** Rebuilt batches (for proofs and open rows), least recently used dropped beyond {@link #CACHED_BATCHES}. */
     private final Map<Long, NettedBatch> batchesByRow = java.util.Collections.synchronizedMap(
             new LinkedHashMap<Long, NettedBatch>(16, 0.75f, true) {
@@ -89,10 +93,17 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     static final int CACHED_BATCHES = 32;
 
     public PostgresSettlementStore(DataSource dataSource, Ledger ledger, SettlementAddresses addresses, Clock clock) {
+        this(dataSource, ledger, addresses, clock, WriteFence.NONE);
+    }
+
+    /** A store whose state changes commit only while {@code fence} passes (a leader's epoch). */
+    public PostgresSettlementStore(DataSource dataSource, Ledger ledger, SettlementAddresses addresses, Clock clock,
+                                   WriteFence fence) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.addresses = Objects.requireNonNull(addresses, "addresses");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.fence = Objects.requireNonNull(fence, "fence");
     }
 
     /**
@@ -119,7 +130,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         if (limit <= 0) {
             return List.of();
         }
-        return inTransaction("read unsettled movements", c -> {
+        return inWriteTransaction("read unsettled movements", c -> {
             sweep(c);
             List<SettlementMovement> movements = new ArrayList<>();
             long afterSeq = Long.MIN_VALUE;
@@ -161,7 +172,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
 
     @Override
     public UnsettledBacklog backlog() {
-        return inTransaction("read the settlement backlog", c -> {
+        return inWriteTransaction("read the settlement backlog", c -> {
             sweep(c);
             try (PreparedStatement s = c.prepareStatement(
                     "SELECT count(*), min(created_at) FROM transfers WHERE batch_id IS NULL");
@@ -176,7 +187,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
 
     @Override
     public void release(long batchId) {
-        inTransaction("release batch " + batchId, c -> {
+        inWriteTransaction("release batch " + batchId, c -> {
             try (PreparedStatement s = c.prepareStatement(
                     "SELECT 1 FROM settlement_batches WHERE batch_id = ? AND state = 'CONFIRMED'")) {
                 s.setLong(1, batchId);
@@ -261,7 +272,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
 
     @Override
     public void quarantine(SettlementTransferId transferId, String reason) {
-        inTransaction("quarantine " + transferId, c -> {
+        inWriteTransaction("quarantine " + transferId, c -> {
             quarantine(c, transferUuid(transferId), reason);
             return null;
         });
@@ -396,7 +407,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         if (record.state() != BatchState.BUILT) {
             throw new IllegalStateException("not a built batch: " + record);
         }
-        inTransaction("save built batch " + record.batchId(), c -> {
+        inWriteTransaction("save built batch " + record.batchId(), c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT " + BATCH_COLUMNS
                     + " FROM settlement_batches b WHERE b." + OPEN)) {
                 try (ResultSet rs = s.executeQuery()) {
@@ -531,7 +542,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
 
     /** Applies the record's guarded transition to the open row of {@code batchId} and stores it, guarded by its state. */
     private SettlementBatchRecord transition(long batchId, UnaryOperator<SettlementBatchRecord> change, RowWork also) {
-        return inTransaction("update batch " + batchId, c -> {
+        return inWriteTransaction("update batch " + batchId, c -> {
             long rowId;
             SettlementBatchRecord current;
             try (PreparedStatement s = c.prepareStatement("SELECT " + BATCH_COLUMNS
@@ -723,10 +734,22 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     private <T> T inTransaction(String what, Work<T> work) {
+        return inTransaction(what, work, false);
+    }
+
+    /** A transaction that changes settlement state: it commits only if the fence passes just before. */
+    private <T> T inWriteTransaction(String what, Work<T> work) {
+        return inTransaction(what, work, true);
+    }
+
+    private <T> T inTransaction(String what, Work<T> work, boolean write) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
+                if (write) {
+                    fence.check(c);
+                }
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
