@@ -326,8 +326,8 @@ final class LedgerWriter implements Runnable {
         for (Command command : commands) {
             switch (command) {
                 case Command.Submit submit -> {
-                    List<TransferResult> results = group.submit(submit.requests(), submit.system());
-                    completions.add(() -> submit.future().complete(results));
+                    List<TransferReceipt> receipts = group.submit(submit.requests(), submit.system(), submit.audit());
+                    completions.add(() -> submit.future().complete(receipts));
                 }
                 case Command.Expire expire -> {
                     int expired = group.expire(expiries.get(expiryIndex++));

@@ -384,7 +384,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         return switch (kind) {
             case USER -> Address.of(owner);
             case FEES -> addresses.feeCollector();
-            case ESCROW -> addresses.escrowHolder();
+            case ESCROW, ESCROW_FUNDS -> addresses.escrowHolder();
             case CUSTODY, PAYOUTS -> throw new IllegalArgumentException(kind + " has no on-chain address");
         };
     }
