@@ -1,6 +1,8 @@
 package dev.agentescrow.batcher.runtime;
 
 import dev.agentescrow.batcher.chain.ResilientRpc;
+import dev.agentescrow.batcher.command.AgentCommands;
+import dev.agentescrow.batcher.command.ServiceCommands;
 import dev.agentescrow.batcher.db.Database;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalIndexer;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalServing;
@@ -13,6 +15,7 @@ import dev.agentescrow.batcher.ledger.LedgerConfig;
 import dev.agentescrow.batcher.ledger.LedgerMetrics;
 import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.VaultHealthCheck;
@@ -38,6 +41,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
@@ -94,6 +98,9 @@ public final class Batcher implements AutoCloseable {
     private final VaultHealthCheck healthCheck;
     private BatcherScheduler scheduler;
     private Clock clock = Clock.systemUTC();
+    private LedgerReads reads;
+    private AgentCommands agentCommands;
+    private ServiceCommands serviceCommands;
 
     private Batcher(Database database, Ledger ledger, ChainClient client, VaultIndexer indexer,
                     PostgresSettlementStore store, BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize,
@@ -118,36 +125,60 @@ public final class Batcher implements AutoCloseable {
      */
     public static Batcher start(BatcherConfig config, Credentials operator, Clock clock, MeterRegistry registry) {
         Objects.requireNonNull(config, "config");
+        Database database = Database.start(config.database());
+        try {
+            return start(database.dataSource(), database, config, LedgerConfig.defaults(config.database()), operator,
+                    clock, registry);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Starts the batcher on the service's own pool (issue 11): the service owns {@code dataSource}
+     * and closes it after {@link #close()}, which never does; {@code config.database()} is not used.
+     * The ledger runs with {@code ledgerConfig} (the service's settings), settlement batches are
+     * signed with {@code operator} (the key from the service's configuration). The pool needs
+     * room for the ledger writer's own connection, the submitter's lock connection and the reads.
+     */
+    public static Batcher start(DataSource dataSource, BatcherConfig config, LedgerConfig ledgerConfig,
+                                Credentials operator, Clock clock, MeterRegistry registry) {
+        return start(Objects.requireNonNull(dataSource, "dataSource"), null, config, ledgerConfig, operator, clock,
+                registry);
+    }
+
+    private static Batcher start(DataSource dataSource, Database database, BatcherConfig config,
+                                 LedgerConfig ledgerConfig, Credentials operator, Clock clock, MeterRegistry registry) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(ledgerConfig, "ledgerConfig");
         Objects.requireNonNull(operator, "operator");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(registry, "registry");
         List<AutoCloseable> started = new ArrayList<>();
         try {
-            Database database = Database.start(config.database());
-            started.add(database);
-            LedgerConfig ledgerConfig = LedgerConfig.defaults(config.database());
-            Ledger ledger = Ledger.start(database.dataSource(), ledgerConfig, clock, new LedgerMetrics(registry));
+            Ledger ledger = Ledger.start(dataSource, ledgerConfig, clock, new LedgerMetrics(registry));
             started.add(ledger);
             ChainClient client = ChainClient.connect(config.chain());
             started.add(client);
 
             SettlementVaultGateway vault = new SettlementVaultGateway(client, config.vault());
             VaultIndexer indexer = new VaultIndexer(client, vault, new ResilientRpc("indexer", config.rpc()),
-                    new PostgresCheckpointStore(database.dataSource(), clock), new LedgerVaultEventSink(ledger),
+                    new PostgresCheckpointStore(dataSource, clock), new LedgerVaultEventSink(ledger),
                     new IndexerSettings(config.confirmations(), config.vaultDeploymentBlock(),
                             config.maxBlocksPerPoll()));
-            PostgresSettlementStore store = new PostgresSettlementStore(database.dataSource(), ledger,
+            PostgresSettlementStore store = new PostgresSettlementStore(dataSource, ledger,
                     config.systemAccounts(), clock);
             SettlementChain chain = new SettlementChain(client, vault, client.signer(operator),
                     new ResilientRpc("submitter", config.rpc()));
             BatchSubmitter submitter = new BatchSubmitter(chain, store, store,
-                    new PostgresAdvisoryLock(database.dataSource()),
+                    new PostgresAdvisoryLock(dataSource),
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
                     BatchPlanner.withDefaults(), new SettlementMetrics(registry)
                             .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
                     config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving", config.rpc())));
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
-                    new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
+                    new LedgerExpectedBalances(dataSource).plus(indexer::unbookedCustody),
                     config.vaultDeploymentBlock(), clock, registry);
 
             ForcedWithdrawalIndexer forcedWithdrawals = new ForcedWithdrawalIndexer(client, vault,
@@ -159,6 +190,10 @@ public final class Batcher implements AutoCloseable {
             Batcher batcher = new Batcher(database, ledger, client, indexer, store, submitter, reconciler,
                     ledgerConfig.maxGroupSize(), forcedWithdrawals, healthCheck);
             batcher.clock = clock;
+            LedgerReads reads = new LedgerReads(dataSource);
+            batcher.reads = reads;
+            batcher.agentCommands = new AgentCommands(ledger, reads);
+            batcher.serviceCommands = new ServiceCommands(ledger, reads);
             BatcherConfig.Schedule schedule = config.schedule();
             batcher.scheduler = BatcherScheduler.start(List.of(
                     new BatcherScheduler.Step("index", schedule.index(), batcher::indexOnce),
@@ -185,6 +220,21 @@ public final class Batcher implements AutoCloseable {
     /** The ledger: transfers, holds, withdrawals, balances. */
     public Ledger ledger() {
         return ledger;
+    }
+
+    /** Reads of balances, transfers, history, holds, withdrawals, batches and totals (any instance can make its own). */
+    public LedgerReads reads() {
+        return reads;
+    }
+
+    /** The agents' command layer: the only one a client request may reach. */
+    public AgentCommands agentCommands() {
+        return agentCommands;
+    }
+
+    /** Rule-driven movements with an audit row each: never reachable from a client request. */
+    public ServiceCommands serviceCommands() {
+        return serviceCommands;
     }
 
     /** The inclusion proof of a settled movement, once its batch is confirmed. */
@@ -280,7 +330,10 @@ public final class Batcher implements AutoCloseable {
         return report;
     }
 
-    /** Stops the schedule (the step in progress finishes), then the ledger, the chain connection and the database. */
+    /**
+     * Stops the schedule (the step in progress finishes), then the ledger, the chain connection and
+     * the database if this batcher started it (never a pool the service passed in).
+     */
     @Override
     public void close() {
         try (database; client; ledger) {

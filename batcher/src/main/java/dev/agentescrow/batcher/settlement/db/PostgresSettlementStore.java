@@ -77,6 +77,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     private final Ledger ledger;
     private final SettlementAddresses addresses;
     private final Clock clock;
+    private final BatchReads proofs;
     /** Rebuilt batches (for proofs and open rows), least recently used dropped beyond {@link #CACHED_BATCHES}. */
     private final Map<Long, NettedBatch> batchesByRow = java.util.Collections.synchronizedMap(
             new LinkedHashMap<Long, NettedBatch>(16, 0.75f, true) {
@@ -93,6 +94,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.addresses = Objects.requireNonNull(addresses, "addresses");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.proofs = new BatchReads(dataSource);
     }
 
     /**
@@ -621,21 +623,10 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         });
     }
 
+    /** Served by {@link BatchReads}, which needs only the database (any instance can serve proofs). */
     @Override
     public Optional<InclusionProof> proof(SettlementTransferId transferId) {
-        return inTransaction("read the proof of " + transferId, c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT " + BATCH_COLUMNS + """
-                     FROM settlement_batches b JOIN settlement_batch_movements m ON m.batch_row_id = b.row_id
-                    WHERE m.transfer_id = ? AND b.state = 'CONFIRMED'""")) {
-                s.setObject(1, transferUuid(transferId));
-                try (ResultSet rs = s.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.<InclusionProof>empty();
-                    }
-                    return record(c, rs).batch().proof(transferId);
-                }
-            }
-        });
+        return proofs.proof(transferId);
     }
 
     // ------------------------------------------------------------------ loading
@@ -667,7 +658,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         };
     }
 
-    private static List<SettlementMovement> movements(Connection c, long rowId) throws SQLException {
+    static List<SettlementMovement> movements(Connection c, long rowId) throws SQLException {
         List<SettlementMovement> out = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement("""
                 SELECT transfer_id, kind, token, from_address, to_address, amount
