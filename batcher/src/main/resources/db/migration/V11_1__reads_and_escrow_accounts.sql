@@ -54,11 +54,13 @@ CREATE INDEX transfers_debit_history ON transfers (debit_account_id, seq);
 CREATE INDEX transfers_credit_history ON transfers (credit_account_id, seq);
 
 -- 3. Pending withdrawals per user: written by the writer in the group that books the withdrawal
---    (a USER -> PAYOUTS transfer) and deleted in the group that books its payout (the PAYOUTS ->
---    CUSTODY transfer whose reserved id holds the withdrawal's seq), so a read is one index range
---    over the user's own open withdrawals and always agrees with the balances of the same snapshot.
+--    (a USER -> PAYOUTS transfer); the group that books its payout (the PAYOUTS -> CUSTODY transfer
+--    whose reserved id holds the withdrawal's seq) sets paid_seq, and the next account checkpoint
+--    deletes it. A read at checkpoint C takes seq <= C and (paid_seq IS NULL OR paid_seq > C): the
+--    withdrawals pending at C exactly, from one index range over the user's own rows.
 CREATE TABLE pending_withdrawals (
     seq         BIGINT        PRIMARY KEY,
+    paid_seq    BIGINT,
     transfer_id UUID          NOT NULL UNIQUE,
     account_id  BIGINT        NOT NULL,
     token       CHAR(42)      NOT NULL,
@@ -66,6 +68,7 @@ CREATE TABLE pending_withdrawals (
     created_at  TIMESTAMPTZ   NOT NULL
 );
 CREATE INDEX pending_withdrawals_account ON pending_withdrawals (account_id, seq);
+CREATE INDEX pending_withdrawals_paid ON pending_withdrawals (paid_seq) WHERE paid_seq IS NOT NULL;
 INSERT INTO pending_withdrawals (seq, transfer_id, account_id, token, amount, created_at)
 SELECT t.seq, t.id, t.debit_account_id, t.token, t.amount, t.created_at
 FROM transfers t
@@ -75,10 +78,12 @@ WHERE t.kind IN ('SINGLE', 'POST')
   AND NOT EXISTS (SELECT 1 FROM transfers p WHERE p.id = ('ffffffff-0400-0000-'
         || substr(lpad(to_hex(t.seq), 16, '0'), 1, 4) || '-' || substr(lpad(to_hex(t.seq), 16, '0'), 5))::uuid);
 
--- 3b. Open holds per account: written by the writer in the group that books the hold and deleted
---     in the group that posts, voids or expires it, so "an account's open holds" reads only them.
+-- 3b. Open holds per account: written by the writer in the group that books the hold; the group
+--     that posts, voids or expires it sets resolved_seq, and the next account checkpoint deletes it
+--     (a read at checkpoint C sees the holds open at C, like pending_withdrawals).
 CREATE TABLE open_holds (
     pending_id        UUID          PRIMARY KEY,
+    resolved_seq      BIGINT,
     seq               BIGINT        NOT NULL UNIQUE,
     debit_account_id  BIGINT        NOT NULL,
     credit_account_id BIGINT        NOT NULL,
@@ -89,6 +94,7 @@ CREATE TABLE open_holds (
 );
 CREATE INDEX open_holds_debit ON open_holds (debit_account_id, seq);
 CREATE INDEX open_holds_credit ON open_holds (credit_account_id, seq);
+CREATE INDEX open_holds_resolved ON open_holds (resolved_seq) WHERE resolved_seq IS NOT NULL;
 INSERT INTO open_holds (pending_id, seq, debit_account_id, credit_account_id, token, amount, expires_at, created_at)
 SELECT p.id, p.seq, p.debit_account_id, p.credit_account_id, p.token, p.amount, p.expires_at, p.created_at
 FROM transfers p

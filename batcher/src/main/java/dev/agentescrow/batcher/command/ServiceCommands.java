@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.command;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.Ledger;
+import dev.agentescrow.batcher.ledger.LedgerException;
 import dev.agentescrow.batcher.ledger.ServiceAudit;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
@@ -36,6 +37,9 @@ import java.util.Optional;
  * this with an architecture test.
  */
 public final class ServiceCommands {
+    /** How long {@link #refundRest} waits for the account rows to include the last commit. */
+    private static final Duration CATCH_UP = Duration.ofSeconds(10);
+
     private final Ledger ledger;
     private final LedgerReads reads;
 
@@ -76,14 +80,22 @@ public final class ServiceCommands {
                                                 Address payer, TransferId id, String reason) {
         AccountKey escrow = AccountKey.escrowFunds(escrowId, token);
         Optional<TransferRecord> earlier = reads.transfer(id, 0, Duration.ZERO).get().map(view -> view.transfer());
-        BigInteger amount = earlier.map(TransferRecord::amount)
-                .orElseGet(() -> reads.account(escrow).get().map(AccountView::available).orElse(BigInteger.ZERO));
+        BigInteger amount = earlier.map(TransferRecord::amount).orElseGet(() -> rest(escrow));
         if (amount.signum() <= 0) {
             return Optional.empty();
         }
         TransferRequest refund = TransferRequest.single(id, escrow, AccountKey.user(payer, token), Amount.of(amount))
                 .withReference("escrow:" + escrowId);
         return Optional.of(execute(rule, actor, "escrow:" + escrowId, reason, List.of(refund)).getFirst());
+    }
+
+    /** What the escrow account holds, including every transfer committed so far. */
+    private BigInteger rest(AccountKey escrow) {
+        Read<AccountView> read = reads.account(escrow, reads.lastCommittedSeq(), CATCH_UP);
+        if (read.status() == Read.Status.NOT_YET) {
+            throw new LedgerException("the account rows did not reach the last commit within " + CATCH_UP);
+        }
+        return read.get().map(AccountView::available).orElse(BigInteger.ZERO);
     }
 
     /** Posts (all, or {@code amount}) a hold on a rule, e.g. an arbiter's release of a held payment. */

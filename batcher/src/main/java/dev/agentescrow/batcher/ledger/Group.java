@@ -94,15 +94,15 @@ final class Group {
      */
     GroupWrite toWrite(Set<Account> checkpointAccounts, boolean checkpoint) {
         List<WithdrawalRow> withdrawals = new ArrayList<>();
-        List<Long> paid = new ArrayList<>();
+        List<GroupWrite.Closed> paid = new ArrayList<>();
         Map<String, TotalsDelta> totals = new LinkedHashMap<>();
         List<TransferRow> holds = new ArrayList<>();
-        List<TransferId> resolvedHolds = new ArrayList<>();
+        List<GroupWrite.Closed> resolvedHolds = new ArrayList<>();
         for (TransferRow row : rows) {
             if (row.kind() == TransferKind.PENDING) {
                 holds.add(row);
             } else if (row.pendingId() != null) {
-                resolvedHolds.add(row.pendingId());
+                resolvedHolds.add(new GroupWrite.Closed(0, row.pendingId(), row.seq()));
             }
             if (row.kind() != TransferKind.SINGLE && row.kind() != TransferKind.POST) {
                 continue;
@@ -119,7 +119,7 @@ final class Group {
                 withdrawals.add(new WithdrawalRow(row.seq(), row.id(), row.debitAccountId(), row.token(),
                         row.amount(), row.createdAt()));
             } else if (category.equals(PAYOUT) && row.id().isReserved(TransferId.Domain.PAYOUT)) {
-                paid.add(row.id().low());
+                paid.add(new GroupWrite.Closed(row.id().low(), null, row.seq()));
             }
         }
         return new GroupWrite(at, List.copyOf(newTokens),

@@ -36,11 +36,13 @@ import javax.sql.DataSource;
  * every instance of a service serves it (issue 11). Each read runs in one read-only REPEATABLE READ
  * transaction, so what it returns is the state after some group commit, never a mix.
  *
- * <p><b>O(1) balances.</b> The writer rewrites the rows of {@code accounts} it touched in the same
- * transaction as each group commit (with the default {@code LedgerConfig.checkpointEveryGroups} of 1),
- * and {@code ledger_checkpoint.seq} says which transfers they include: an account read is one
- * lookup of the account's unique index plus the user's open withdrawals (another index), whatever
- * the number of accounts or transfers.
+ * <p><b>O(1) balances.</b> The writer rewrites the rows of {@code accounts} touched since its last
+ * checkpoint every {@code LedgerConfig.checkpointEveryGroups} groups (8) and whenever it is idle for
+ * 2 ms, in the same transaction as a group commit, and {@code ledger_checkpoint.seq} says which
+ * transfers they include: an account read is one lookup of the account's unique index plus the
+ * user's open withdrawals (another index), whatever the number of accounts or transfers. It is the
+ * exact state after transfer {@code ledger_checkpoint.seq}, never a mix (the withdrawals and holds
+ * it shows are those open at that seq).
  *
  * <p><b>Positions.</b> Every write returns its {@code seq} ({@code TransferReceipt}); every read
  * reports the position it saw and takes an {@code atLeastSeq}: if the ledger has not reached it,
@@ -59,11 +61,12 @@ public final class LedgerReads {
     static final String TRANSFER_POSITION = "SELECT coalesce(max(seq), 0) FROM transfers";
     private static final String ACCOUNT_COLUMNS = "a.id, a.kind, a.owner, a.token, a.debits_posted, a.credits_posted,"
             + " a.debits_pending, a.credits_pending, a.created_at, a.escrow_id,"
-            + " (SELECT coalesce(sum(w.amount), 0) FROM pending_withdrawals w WHERE w.account_id = a.id)";
+            + " (SELECT coalesce(sum(w.amount), 0) FROM pending_withdrawals w WHERE w.account_id = a.id"
+            + " AND w.seq <= c.seq AND (w.paid_seq IS NULL OR w.paid_seq > c.seq))";
     /** A user's account: the partial unique index {@code accounts_user_key (owner, token)}. */
-    static final String USER_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM accounts a"
+    static final String USER_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a"
             + " WHERE a.kind = 'USER' AND a.owner = CAST(? AS CHAR(42)) AND a.token = CAST(? AS CHAR(42))";
-    private static final String ESCROW_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM accounts a"
+    private static final String ESCROW_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a"
             + " WHERE a.kind = 'ESCROW_FUNDS' AND a.escrow_id = ? AND a.token = CAST(? AS CHAR(42))";
     private static final String KEY_COLUMNS = "%1$s.kind, %1$s.owner, %1$s.token, %1$s.escrow_id";
     private static final String TRANSFER_COLUMNS = "t.id, t.seq, t.kind, t.amount, t.pending_id, t.expires_at,"
@@ -89,6 +92,14 @@ public final class LedgerReads {
     /** The position of the account rows: every transfer with a seq up to it is in every balance. */
     public long position() {
         return inSnapshot(c -> position(c, BALANCE_POSITION));
+    }
+
+    /**
+     * The seq of the last committed transfer: a caller that holds no receipt and wants balances
+     * that include everything committed so far reads with {@code atLeastSeq} = this.
+     */
+    public long lastCommittedSeq() {
+        return inSnapshot(c -> position(c, TRANSFER_POSITION));
     }
 
     // ---------------------------------------------------------------- accounts
@@ -127,7 +138,7 @@ public final class LedgerReads {
         return switch (key.kind()) {
             case USER -> USER_ACCOUNT;
             case ESCROW_FUNDS -> ESCROW_ACCOUNT;
-            default -> "SELECT " + ACCOUNT_COLUMNS + " FROM accounts a WHERE a.kind = '" + key.kind().name()
+            default -> "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a WHERE a.kind = '" + key.kind().name()
                     + "' AND a.token = CAST(? AS CHAR(42))";
         };
     }
@@ -235,9 +246,15 @@ public final class LedgerReads {
 
     /** A user's open holds, outgoing and incoming (all its tokens, or one), oldest first, at most {@code limit}. */
     public Read<List<HoldView>> openHolds(Address owner, Optional<Address> token, int limit) {
+        return openHolds(owner, token, limit, 0, Duration.ZERO);
+    }
+
+    /** As {@link #openHolds(Address, Optional, int)}, once the ledger includes transfer {@code atLeastSeq}. */
+    public Read<List<HoldView>> openHolds(Address owner, Optional<Address> token, int limit, long atLeastSeq,
+                                          Duration wait) {
         Objects.requireNonNull(owner, "owner");
-        return read(0, Duration.ZERO, BALANCE_POSITION,
-                (c, position) -> Read.found(holds(c, userAccountIds(c, owner, token), limit), position));
+        return read(atLeastSeq, wait, BALANCE_POSITION,
+                (c, position) -> Read.found(holds(c, userAccountIds(c, owner, token), limit, position), position));
     }
 
     /** One account's open holds (an escrow's, say), oldest first, at most {@code limit}. */
@@ -245,11 +262,13 @@ public final class LedgerReads {
         return read(0, Duration.ZERO, BALANCE_POSITION, (c, position) -> {
             OptionalLong id = accountId(c, key);
             return id.isEmpty() ? Read.notFound(position)
-                    : Read.found(holds(c, List.of(id.getAsLong()), limit), position);
+                    : Read.found(holds(c, List.of(id.getAsLong()), limit, position), position);
         });
     }
 
-    private static List<HoldView> holds(Connection c, List<Long> accountIds, int limit) throws SQLException {
+    /** The holds open at {@code position} (booked at or before it, resolved after it or not at all). */
+    private static List<HoldView> holds(Connection c, List<Long> accountIds, int limit, long position)
+            throws SQLException {
         List<HoldView> out = new ArrayList<>();
         if (accountIds.isEmpty()) {
             return out;
@@ -258,11 +277,13 @@ public final class LedgerReads {
                 + " h.created_at, " + KEY_COLUMNS.formatted("d") + ", " + KEY_COLUMNS.formatted("c")
                 + " FROM open_holds h JOIN accounts d ON d.id = h.debit_account_id"
                 + " JOIN accounts c ON c.id = h.credit_account_id"
-                + " WHERE h.debit_account_id = ANY (?::bigint[]) OR h.credit_account_id = ANY (?::bigint[])"
-                + " ORDER BY h.seq LIMIT ?")) {
+                + " WHERE (h.debit_account_id = ANY (?::bigint[]) OR h.credit_account_id = ANY (?::bigint[]))"
+                + " AND h.seq <= ? AND (h.resolved_seq IS NULL OR h.resolved_seq > ?) ORDER BY h.seq LIMIT ?")) {
             s.setArray(1, c.createArrayOf("bigint", accountIds.toArray()));
             s.setArray(2, c.createArrayOf("bigint", accountIds.toArray()));
-            s.setInt(3, page(limit));
+            s.setLong(3, position);
+            s.setLong(4, position);
+            s.setInt(5, page(limit));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     out.add(new HoldView(TransferId.of(rs.getObject(1, UUID.class)), rs.getLong(2), key(rs, 6),
@@ -275,8 +296,14 @@ public final class LedgerReads {
 
     /** A user's withdrawals not yet paid out (all its tokens, or one), oldest first, at most {@code limit}. */
     public Read<List<WithdrawalView>> pendingWithdrawals(Address owner, Optional<Address> token, int limit) {
+        return pendingWithdrawals(owner, token, limit, 0, Duration.ZERO);
+    }
+
+    /** As {@link #pendingWithdrawals(Address, Optional, int)}, once the ledger includes transfer {@code atLeastSeq}. */
+    public Read<List<WithdrawalView>> pendingWithdrawals(Address owner, Optional<Address> token, int limit,
+                                                         long atLeastSeq, Duration wait) {
         Objects.requireNonNull(owner, "owner");
-        return read(0, Duration.ZERO, BALANCE_POSITION, (c, position) -> {
+        return read(atLeastSeq, wait, BALANCE_POSITION, (c, position) -> {
             List<Long> ids = userAccountIds(c, owner, token);
             List<WithdrawalView> out = new ArrayList<>();
             if (ids.isEmpty()) {
@@ -288,9 +315,12 @@ public final class LedgerReads {
                     FROM pending_withdrawals w
                     LEFT JOIN settlement_batch_movements m ON m.transfer_id = w.transfer_id AND NOT m.reverted
                     LEFT JOIN settlement_batches b ON b.row_id = m.batch_row_id
-                    WHERE w.account_id = ANY (?::bigint[]) ORDER BY w.seq LIMIT ?""")) {
+                    WHERE w.account_id = ANY (?::bigint[]) AND w.seq <= ? AND (w.paid_seq IS NULL OR w.paid_seq > ?)
+                    ORDER BY w.seq LIMIT ?""")) {
                 s.setArray(1, c.createArrayOf("bigint", ids.toArray()));
-                s.setInt(2, page(limit));
+                s.setLong(2, position);
+                s.setLong(3, position);
+                s.setInt(4, page(limit));
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         String batchState = rs.getString(6);

@@ -76,8 +76,9 @@ class CommandLayersIT {
                 AccountKey.user(owner, USDC), Amount.of(units)))).isEqualTo(TransferResult.OK);
     }
 
+    /** The account with every transfer committed so far (the rows catch up within a few groups). */
     private AccountView account(AccountKey key) {
-        return reads.account(key).get().orElseThrow();
+        return reads.account(key, reads.lastCommittedSeq(), java.time.Duration.ofSeconds(10)).get().orElseThrow();
     }
 
     private BigInteger available(Address owner) {

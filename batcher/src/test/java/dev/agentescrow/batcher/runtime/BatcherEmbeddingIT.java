@@ -113,8 +113,10 @@ class BatcherEmbeddingIT {
                         "deadline").orElseThrow().result()).isEqualTo(TransferResult.OK);
                 TransferReceipt paid = agents.pay(alice, pay, bob, usd, Amount.of(1_000), "invoice 7");
                 assertThat(paid.result()).isEqualTo(TransferResult.OK);
-                assertThat(agents.withdraw(bob, id(), usd, Amount.of(50_000)).result()).isEqualTo(TransferResult.OK);
-                assertThat(reads.account(AccountKey.user(bob, usd), paid.seq(), Duration.ZERO).get().orElseThrow()
+                TransferReceipt withdrawal = agents.withdraw(bob, id(), usd, Amount.of(50_000));
+                assertThat(withdrawal.result()).isEqualTo(TransferResult.OK);
+                assertThat(reads.account(AccountKey.user(bob, usd), withdrawal.seq(), Duration.ofSeconds(10)).get()
+                        .orElseThrow()
                         .pendingWithdrawal()).isEqualTo(BigInteger.valueOf(50_000));
 
                 awaitUntil("the settled balances on chain equal the ledger's", () ->

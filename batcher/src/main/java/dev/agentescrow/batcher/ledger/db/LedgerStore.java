@@ -160,10 +160,13 @@ public final class LedgerStore {
         }
         insertAudit(c, group.audit());
         insertWithdrawals(c, group.newWithdrawals());
-        deleteWithdrawals(c, group.paidWithdrawals());
+        markWithdrawalsPaid(c, group.paidWithdrawals());
         addTotals(c, group.totals());
         insertHolds(c, group.newHolds());
-        deleteHolds(c, group.resolvedHolds());
+        markHoldsResolved(c, group.resolvedHolds());
+        if (group.checkpointSeq() != null) {
+            deleteClosed(c, group.checkpointSeq());
+        }
     }
 
     private void insertHolds(Connection c, List<TransferRow> holds) throws SQLException {
@@ -206,12 +209,15 @@ public final class LedgerStore {
         }
     }
 
-    private void deleteHolds(Connection c, List<TransferId> pendingIds) throws SQLException {
-        if (pendingIds.isEmpty()) {
+    private void markHoldsResolved(Connection c, List<GroupWrite.Closed> resolved) throws SQLException {
+        if (resolved.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM open_holds WHERE pending_id = ANY (?::uuid[])")) {
-            ps.setArray(1, uuids(c, pendingIds));
+        try (PreparedStatement ps = c.prepareStatement("UPDATE open_holds h SET resolved_seq = v.seq"
+                + " FROM unnest(?::uuid[], ?::bigint[]) AS v(id, seq) WHERE h.pending_id = v.id")) {
+            ps.setArray(1, c.createArrayOf("uuid",
+                    resolved.stream().map(r -> r.pendingId().toUuid()).toArray(UUID[]::new)));
+            ps.setArray(2, c.createArrayOf("bigint", resolved.stream().map(GroupWrite.Closed::closedBy).toArray()));
             ps.executeUpdate();
         }
     }
@@ -235,13 +241,27 @@ public final class LedgerStore {
         }
     }
 
-    /** Paid withdrawals leave the table; one that is not there was booked before the table existed and paid since. */
-    private void deleteWithdrawals(Connection c, List<Long> seqs) throws SQLException {
-        if (seqs.isEmpty()) {
+    /** Marks paid withdrawals; one that is not there was booked before the table existed and paid since. */
+    private void markWithdrawalsPaid(Connection c, List<GroupWrite.Closed> paid) throws SQLException {
+        if (paid.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM pending_withdrawals WHERE seq = ANY (?)")) {
-            ps.setArray(1, c.createArrayOf("bigint", seqs.toArray()));
+        try (PreparedStatement ps = c.prepareStatement("UPDATE pending_withdrawals w SET paid_seq = v.paid"
+                + " FROM unnest(?::bigint[], ?::bigint[]) AS v(seq, paid) WHERE w.seq = v.seq")) {
+            ps.setArray(1, c.createArrayOf("bigint", paid.stream().map(GroupWrite.Closed::withdrawalSeq).toArray()));
+            ps.setArray(2, c.createArrayOf("bigint", paid.stream().map(GroupWrite.Closed::closedBy).toArray()));
+            ps.executeUpdate();
+        }
+    }
+
+    /** With a checkpoint at {@code seq}: rows closed at or before it are no read's business any more. */
+    private void deleteClosed(Connection c, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM pending_withdrawals WHERE paid_seq <= ?")) {
+            ps.setLong(1, seq);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM open_holds WHERE resolved_seq <= ?")) {
+            ps.setLong(1, seq);
             ps.executeUpdate();
         }
     }
