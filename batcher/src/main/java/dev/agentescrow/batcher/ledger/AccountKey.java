@@ -2,19 +2,40 @@ package dev.agentescrow.batcher.ledger;
 
 import dev.agentescrow.chain.Address;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
- * Names an account: a user account by (owner, token), a system account by (kind, token).
+ * Names an account: a user account by (owner, token), a system account by (kind, token), an
+ * escrow's account by (escrow id, token).
  *
- * @param owner the agent's address for {@link AccountKind#USER}, null for system accounts
+ * @param owner    the agent's address for {@link AccountKind#USER}, null otherwise
+ * @param escrowId the escrow's id for {@link AccountKind#ESCROW_FUNDS} (1-64 of {@code A-Za-z0-9:_.-}), null otherwise
  */
-public record AccountKey(AccountKind kind, Address owner, Address token) {
+public record AccountKey(AccountKind kind, Address owner, Address token, String escrowId) {
+    private static final Pattern ESCROW_ID = Pattern.compile("[A-Za-z0-9:_.-]{1,64}");
+
     public AccountKey {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(token, "token");
         if ((kind == AccountKind.USER) != (owner != null)) {
-            throw new IllegalArgumentException("a USER account has an owner, a system account has none");
+            throw new IllegalArgumentException("a USER account has an owner, other accounts have none");
         }
+        if ((kind == AccountKind.ESCROW_FUNDS) != (escrowId != null)) {
+            throw new IllegalArgumentException("an ESCROW_FUNDS account has an escrow id, other accounts have none");
+        }
+        if (escrowId != null && !isValidEscrowId(escrowId)) {
+            throw new IllegalArgumentException("an escrow id is 1-64 characters of A-Za-z0-9:_.-: " + escrowId);
+        }
+    }
+
+    /** A user or system account (no escrow id). */
+    public AccountKey(AccountKind kind, Address owner, Address token) {
+        this(kind, owner, token, null);
+    }
+
+    /** Whether {@code escrowId} may name an escrow account: 1-64 characters of {@code A-Za-z0-9:_.-}. */
+    public static boolean isValidEscrowId(String escrowId) {
+        return escrowId != null && ESCROW_ID.matcher(escrowId).matches();
     }
 
     public static AccountKey user(Address owner, Address token) {
@@ -26,6 +47,11 @@ public record AccountKey(AccountKind kind, Address owner, Address token) {
             throw new IllegalArgumentException("not a system account kind: " + kind);
         }
         return new AccountKey(kind, null, token);
+    }
+
+    /** The account holding the funds of escrow {@code escrowId} in {@code token}. */
+    public static AccountKey escrowFunds(String escrowId, Address token) {
+        return new AccountKey(AccountKind.ESCROW_FUNDS, null, token, Objects.requireNonNull(escrowId, "escrowId"));
     }
 
     public static AccountKey custody(Address token) {
@@ -46,6 +72,7 @@ public record AccountKey(AccountKind kind, Address owner, Address token) {
 
     @Override
     public String toString() {
-        return (owner == null ? kind.name() : owner.hex()) + "/" + token.hex();
+        String name = owner != null ? owner.hex() : escrowId != null ? "escrow:" + escrowId : kind.name();
+        return name + "/" + token.hex();
     }
 }

@@ -17,13 +17,21 @@ public enum AccountKind {
     /** Holds whose payee is not known yet (hold to ESCROW, post, then pay out from ESCROW). */
     ESCROW,
     /** Withdrawals awaiting the next settlement batch (user -> PAYOUTS). Never negative. */
-    PAYOUTS;
+    PAYOUTS,
+    /**
+     * The funds of one escrow in one token (named by an escrow id, no owner; issue 11): funded by
+     * its payer, paid out by partial releases, refunds and splits, each an ordinary transfer that
+     * the balance check keeps within what the escrow holds. Settles on chain as the escrow holder,
+     * like {@link #ESCROW}. Never negative; opened on its first credit, not per token.
+     */
+    ESCROW_FUNDS;
 
     public boolean mayGoNegative() {
         return this == CUSTODY;
     }
 
+    /** One account of this kind per token, opened when the token is registered (no owner, no escrow id). */
     public boolean isSystem() {
-        return this != USER;
+        return this != USER && this != ESCROW_FUNDS;
     }
 }

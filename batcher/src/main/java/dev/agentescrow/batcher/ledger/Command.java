@@ -10,9 +10,12 @@ sealed interface Command {
 
     CompletableFuture<?> future();
 
-    /** Transfers; {@code system} for the batcher's own (reserved ids allowed, no client limits). */
-    record Submit(List<TransferRequest> requests, boolean system, CompletableFuture<List<TransferResult>> future)
-            implements Command {
+    /**
+     * Transfers; {@code system} for the batcher's own (reserved ids allowed, no client limits);
+     * {@code audit} (or null) is recorded for every transfer that commits now, in the same transaction.
+     */
+    record Submit(List<TransferRequest> requests, boolean system, ServiceAudit audit,
+                  CompletableFuture<List<TransferReceipt>> future) implements Command {
         @Override
         public int size() {
             return requests.size();

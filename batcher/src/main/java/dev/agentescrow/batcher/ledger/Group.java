@@ -3,7 +3,9 @@ package dev.agentescrow.batcher.ledger;
 import dev.agentescrow.batcher.ledger.db.AuditEntry;
 import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
 import dev.agentescrow.batcher.ledger.db.GroupWrite;
+import dev.agentescrow.batcher.ledger.db.TotalsDelta;
 import dev.agentescrow.batcher.ledger.db.TransferRow;
+import dev.agentescrow.batcher.ledger.db.WithdrawalRow;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Instant;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -90,12 +93,64 @@ final class Group {
      * end of this group.
      */
     GroupWrite toWrite(Set<Account> checkpointAccounts, boolean checkpoint) {
+        List<WithdrawalRow> withdrawals = new ArrayList<>();
+        List<GroupWrite.Closed> paid = new ArrayList<>();
+        Map<String, TotalsDelta> totals = new LinkedHashMap<>();
+        List<TransferRow> holds = new ArrayList<>();
+        List<GroupWrite.Closed> resolvedHolds = new ArrayList<>();
+        for (TransferRow row : rows) {
+            if (row.kind() == TransferKind.PENDING) {
+                holds.add(row);
+            } else if (row.pendingId() != null) {
+                resolvedHolds.add(new GroupWrite.Closed(0, row.pendingId(), row.seq()));
+            }
+            if (row.kind() != TransferKind.SINGLE && row.kind() != TransferKind.POST) {
+                continue;
+            }
+            AccountKind debit = state.accountsById.get(row.debitAccountId()).key.kind();
+            AccountKind credit = state.accountsById.get(row.creditAccountId()).key.kind();
+            String category = category(debit, credit);
+            if (category == null) {
+                continue;
+            }
+            totals.merge(row.token().hex() + category, new TotalsDelta(row.token(), category, 1, row.amount()),
+                    (a, b) -> new TotalsDelta(a.token(), a.category(), a.count() + 1, a.amount().add(b.amount())));
+            if (category.equals(WITHDRAWAL)) {
+                withdrawals.add(new WithdrawalRow(row.seq(), row.id(), row.debitAccountId(), row.token(),
+                        row.amount(), row.createdAt()));
+            } else if (category.equals(PAYOUT) && row.id().isReserved(TransferId.Domain.PAYOUT)) {
+                paid.add(new GroupWrite.Closed(row.id().low(), null, row.seq()));
+            }
+        }
         return new GroupWrite(at, List.copyOf(newTokens),
                 newAccounts.stream().map(Account::toRow).toList(),
                 List.copyOf(rows),
                 checkpoint ? checkpointAccounts.stream().map(Account::toRow).toList() : List.of(),
                 checkpoint ? state.nextSeq - 1 : null,
-                List.copyOf(audit));
+                List.copyOf(audit), withdrawals, paid, List.copyOf(totals.values()), holds, resolvedHolds);
+    }
+
+    static final String DEPOSIT = "DEPOSIT";
+    static final String WITHDRAWAL = "WITHDRAWAL";
+    static final String PAYOUT = "PAYOUT";
+
+    /**
+     * Which running total ({@code ledger_totals}) a posted movement between these kinds counts in:
+     * a deposit (CUSTODY -> USER), a withdrawal (USER -> PAYOUTS, also kept in
+     * {@code pending_withdrawals} until its payout), a payout of a settled withdrawal (PAYOUTS ->
+     * CUSTODY); null for anything else.
+     */
+    static String category(AccountKind debit, AccountKind credit) {
+        if (debit == AccountKind.CUSTODY && credit == AccountKind.USER) {
+            return DEPOSIT;
+        }
+        if (debit == AccountKind.USER && credit == AccountKind.PAYOUTS) {
+            return WITHDRAWAL;
+        }
+        if (debit == AccountKind.PAYOUTS && credit == AccountKind.CUSTODY) {
+            return PAYOUT;
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- tokens
@@ -129,7 +184,7 @@ final class Group {
      * client's ({@code system} false) may not use reserved ids and is held to the token limits
      * and memory bounds; the system's (deposits, escapes, payouts) is not.
      */
-    List<TransferResult> submit(List<TransferRequest> requests, boolean system) {
+    List<TransferReceipt> submit(List<TransferRequest> requests, boolean system, ServiceAudit serviceAudit) {
         this.system = system;
         int n = requests.size();
         TransferResult[] results = new TransferResult[n];
@@ -152,12 +207,29 @@ final class Group {
             }
             start = end + 1;
         }
+        List<TransferReceipt> receipts = new ArrayList<>(n);
         for (int k = 0; k < n; k++) {
-            if (!results[k].committed() && results[k] != TransferResult.RESERVED_ID) {
-                rejected.add(requests.get(k).id());
+            TransferId id = requests.get(k).id();
+            if (!results[k].committed()) {
+                if (results[k] != TransferResult.RESERVED_ID) {
+                    rejected.add(id);
+                }
+                receipts.add(TransferReceipt.rejected(id, results[k]));
+                continue;
+            }
+            ExistingTransfer stored = written.get(id);
+            if (stored == null) {
+                stored = committed.get(id);
+            }
+            receipts.add(new TransferReceipt(id, results[k], stored.row().seq(), stored.row().createdAt()));
+            if (serviceAudit != null && results[k] == TransferResult.OK) {
+                TransferRow row = stored.row();
+                audit.add(new AuditEntry(at, serviceAudit.actor(), serviceAudit.rule(), serviceAudit.subject(),
+                        serviceAudit.reason(), row.id(), row.token(), row.amount()));
+                undo.push(() -> audit.remove(audit.size() - 1));
             }
         }
-        return List.of(results);
+        return receipts;
     }
 
     /** Ids of the transfers this group rejected (to check that none of them was committed earlier). */

@@ -111,6 +111,33 @@ public final class Ledger implements AutoCloseable {
 
     /** Submits transfers; the future holds one result per transfer, in order, once committed. */
     public CompletableFuture<List<TransferResult>> submitAsync(List<TransferRequest> requests) {
+        return submitReceiptsAsync(requests).thenApply(Ledger::results);
+    }
+
+    /**
+     * As {@link #submitAsync(List)}, with each transfer's sequence number and commit time
+     * ({@link TransferReceipt}): a reader on any instance asked for "at least that seq" sees it.
+     */
+    public CompletableFuture<List<TransferReceipt>> submitReceiptsAsync(List<TransferRequest> requests) {
+        return enqueueSubmit(requests, false, null);
+    }
+
+    /** As {@link #submitReceiptsAsync}, waiting for the commit (at most the request timeout). */
+    public List<TransferReceipt> submitReceipts(List<TransferRequest> requests) {
+        return await(submitReceiptsAsync(requests));
+    }
+
+    /**
+     * Submits a rule-driven movement (see {@code command.ServiceCommands}) and records
+     * {@code audit} for each transfer that commits now, in the same database transaction as the
+     * transfer: the row exists exactly when the movement does, and a replay (EXISTS) adds none.
+     */
+    public List<TransferReceipt> submitAudited(List<TransferRequest> requests, ServiceAudit audit) {
+        return await(enqueueSubmit(requests, false, Objects.requireNonNull(audit, "audit")));
+    }
+
+    private CompletableFuture<List<TransferReceipt>> enqueueSubmit(List<TransferRequest> requests, boolean system,
+            ServiceAudit audit) {
         List<TransferRequest> copy = List.copyOf(requests);
         if (copy.size() > config.maxSubmissionSize()) {
             throw new IllegalArgumentException("at most " + config.maxSubmissionSize() + " transfers per submission");
@@ -118,16 +145,20 @@ public final class Ledger implements AutoCloseable {
         if (copy.isEmpty()) {
             return CompletableFuture.completedFuture(List.of());
         }
-        CompletableFuture<List<TransferResult>> future = new CompletableFuture<>();
-        future.whenComplete((results, failure) -> {
+        CompletableFuture<List<TransferReceipt>> future = new CompletableFuture<>();
+        future.whenComplete((receipts, failure) -> {
             if (failure == null) {
-                metrics.recorded(results);
+                metrics.recorded(results(receipts));
             } else {
                 metrics.failed();
             }
         });
-        writer.enqueue(new Command.Submit(copy, false, future));
+        writer.enqueue(new Command.Submit(copy, system, audit, future));
         return future;
+    }
+
+    private static List<TransferResult> results(List<TransferReceipt> receipts) {
+        return receipts.stream().map(TransferReceipt::result).toList();
     }
 
     /**
@@ -138,18 +169,7 @@ public final class Ledger implements AutoCloseable {
      * ids with {@link TransferResult#RESERVED_ID}.
      */
     public List<TransferResult> submitSystem(List<TransferRequest> requests) {
-        List<TransferRequest> copy = List.copyOf(requests);
-        if (copy.size() > config.maxSubmissionSize()) {
-            throw new IllegalArgumentException("at most " + config.maxSubmissionSize() + " transfers per submission");
-        }
-        if (copy.isEmpty()) {
-            return List.of();
-        }
-        CompletableFuture<List<TransferResult>> future = new CompletableFuture<>();
-        writer.enqueue(new Command.Submit(copy, true, future));
-        List<TransferResult> results = await(future);
-        metrics.recorded(results);
-        return results;
+        return results(await(enqueueSubmit(requests, true, null)));
     }
 
     /** Submits transfers and waits until they are committed. */

@@ -49,6 +49,12 @@ final class LedgerWriter implements Runnable {
     private final Clock clock;
     private final WriteFence fence;
     private static final String DUPLICATE_KEY = "23505";
+    /**
+     * When the queue has been empty this long and account rows are behind, the writer writes them
+     * (a group with no commands): a read of the rows is then behind by at most
+     * {@code checkpointEveryGroups} groups under load and by this delay when the ledger goes idle.
+     */
+    static final long IDLE_CHECKPOINT_MILLIS = 2;
     private static final String PK = "transfers_pkey";
 
     private final LedgerStore store = new LedgerStore();
@@ -133,12 +139,26 @@ final class LedgerWriter implements Runnable {
             }
             process(group);
         }
+        Thread.interrupted();
+        if (state != null && !state.sinceCheckpoint.isEmpty()) {
+            // Stopping: leave the account rows current for the readers of any instance.
+            process(List.of());
+        }
     }
 
     private List<Command> nextGroup() throws InterruptedException {
         List<Command> group = new ArrayList<>();
-        Command first = carried != null ? carried : queue.take();
+        Command first = carried;
         carried = null;
+        if (first == null && state != null && !state.sinceCheckpoint.isEmpty()) {
+            first = queue.poll(IDLE_CHECKPOINT_MILLIS, TimeUnit.MILLISECONDS);
+            if (first == null) {
+                return group;
+            }
+        }
+        if (first == null) {
+            first = queue.take();
+        }
         group.add(first);
         int size = first.size();
         while (size < config.maxGroupSize()) {
@@ -171,7 +191,9 @@ final class LedgerWriter implements Runnable {
             } catch (DuplicateIdException e) {
                 completions = attempt(commands, true);
             }
-            FailPoints.reached("ledger.after-commit");
+            if (!commands.isEmpty()) {
+                FailPoints.reached("ledger.after-commit");
+            }
             completions.forEach(this::complete);
         } catch (FencedException e) {
             LOG.error("ledger group of {} commands refused by the leadership fence; this writer stops writing",
@@ -183,7 +205,7 @@ final class LedgerWriter implements Runnable {
         } catch (GroupWriteFailed e) {
             // One submission's rows broke the write (F3): nothing was written and the state is
             // undone; write the halves apart so that only the bad submission fails.
-            if (commands.size() == 1) {
+            if (commands.size() <= 1) {
                 LOG.error("a submission could not be written; it alone fails", e);
                 fail(commands, new LedgerException("ledger could not write this submission", e));
             } else {
@@ -298,7 +320,8 @@ final class LedgerWriter implements Runnable {
         }
         long t1 = System.nanoTime();
         // The size bound may count an account twice; that only brings a checkpoint forward.
-        boolean checkpoint = state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
+        boolean checkpoint = commands.isEmpty()
+                || state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
                 || state.sinceCheckpoint.size() + group.touched().size() >= config.checkpointMaxAccounts();
         Set<Account> sinceCheckpoint = Set.of();
         if (checkpoint) {
@@ -353,8 +376,8 @@ final class LedgerWriter implements Runnable {
         for (Command command : commands) {
             switch (command) {
                 case Command.Submit submit -> {
-                    List<TransferResult> results = group.submit(submit.requests(), submit.system());
-                    completions.add(() -> submit.future().complete(results));
+                    List<TransferReceipt> receipts = group.submit(submit.requests(), submit.system(), submit.audit());
+                    completions.add(() -> submit.future().complete(receipts));
                 }
                 case Command.Expire expire -> {
                     int expired = group.expire(expiries.get(expiryIndex++));

@@ -72,6 +72,11 @@ public record TransferId(long high, long low) implements Comparable<TransferId> 
         return new TransferId((RESERVED_PREFIX << 32) | ((long) domain.tag << 24), number);
     }
 
+    /** Whether this is a reserved id of {@code domain}. */
+    public boolean isReserved(Domain domain) {
+        return isReserved() && ((high >>> 24) & 0xFF) == domain.tag;
+    }
+
     /** Whether this id is in the namespace only the system may use. */
     public boolean isReserved() {
         return (high >>> 32) == RESERVED_PREFIX;

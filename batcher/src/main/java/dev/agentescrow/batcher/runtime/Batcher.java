@@ -3,6 +3,8 @@ package dev.agentescrow.batcher.runtime;
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.SignerLane;
 import dev.agentescrow.batcher.chain.SignerLanes;
+import dev.agentescrow.batcher.command.AgentCommands;
+import dev.agentescrow.batcher.command.ServiceCommands;
 import dev.agentescrow.batcher.db.Database;
 import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.forced.ForcedWithdrawalIndexer;
@@ -23,6 +25,7 @@ import dev.agentescrow.batcher.leadership.LeadershipListener;
 import dev.agentescrow.batcher.leadership.NotLeaderException;
 import dev.agentescrow.batcher.leadership.Role;
 import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.VaultHealthCheck;
@@ -48,6 +51,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
@@ -93,20 +97,25 @@ public final class Batcher implements AutoCloseable {
     /** The lane of the reconciler: its RPC reads never delay index or settle (F6). */
     static final String RECONCILE_LANE = "reconcile";
 
-    private final Database database;
     private final BatcherConfig config;
     private final Credentials operator;
     private final Clock clock;
     private final MeterRegistry registry;
     private final AtomicReference<ReconciliationReport> lastReconciliation = new AtomicReference<>();
     private final AtomicReference<VaultHealthCheck.VaultHealth> lastVaultHealth = new AtomicReference<>();
+    /** The database this batcher started, closed with it; null on a pool the service owns. */
+    private final Database ownedDatabase;
+    private final DataSource dataSource;
+    private final LedgerReads reads;
     private LeaderElection<Term> election;
     /** Keys of the signer lanes added with {@link #signerLane}, by kind: every term builds its lanes from them. */
     private final java.util.Map<String, Credentials> extraLanes = new java.util.LinkedHashMap<>();
 
-    private Batcher(Database database, BatcherConfig config, Credentials operator, Clock clock,
-                    MeterRegistry registry) {
-        this.database = database;
+    private Batcher(Database ownedDatabase, DataSource dataSource, BatcherConfig config, Credentials operator,
+                    Clock clock, MeterRegistry registry) {
+        this.ownedDatabase = ownedDatabase;
+        this.dataSource = dataSource;
+        this.reads = new LedgerReads(dataSource);
         this.config = config;
         this.operator = operator;
         this.clock = clock;
@@ -133,19 +142,10 @@ public final class Batcher implements AutoCloseable {
     public static Batcher start(BatcherConfig config, LeadershipConfig leadership, Credentials operator, Clock clock,
                                 MeterRegistry registry) {
         Objects.requireNonNull(config, "config");
-        Objects.requireNonNull(leadership, "leadership");
-        Objects.requireNonNull(operator, "operator");
-        Objects.requireNonNull(clock, "clock");
-        Objects.requireNonNull(registry, "registry");
         Database database = Database.start(config.database());
         try {
-            Migrations.migrate(database.dataSource());
-            Batcher batcher = new Batcher(database, config, operator, clock, registry);
-            LedgerConfig ledgerConfig = LedgerConfig.defaults(config.database());
-            batcher.election = LeaderElection.start(database.dataSource(), ledgerConfig.advisoryLockKey(), leadership,
-                    (epoch, fence) -> batcher.startTerm(ledgerConfig, epoch, fence), clock, registry);
-            log.info("batcher started as {} (node {})", batcher.role(), leadership.nodeId());
-            return batcher;
+            return start(database.dataSource(), database, config, LedgerConfig.defaults(config.database()), leadership,
+                    operator, clock, registry);
         } catch (RuntimeException e) {
             try {
                 database.close();
@@ -156,6 +156,44 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
+    /** As {@link #start(DataSource, BatcherConfig, LedgerConfig, LeadershipConfig, Credentials, Clock, MeterRegistry)} with {@link LeadershipConfig#defaults()}. */
+    public static Batcher start(DataSource dataSource, BatcherConfig config, LedgerConfig ledgerConfig,
+                                Credentials operator, Clock clock, MeterRegistry registry) {
+        return start(dataSource, config, ledgerConfig, LeadershipConfig.defaults(), operator, clock, registry);
+    }
+
+    /**
+     * Starts the batcher on the service's own pool: the service owns {@code dataSource} and closes
+     * it after {@link #close()}, which never does; {@code config.database()} is not used. The
+     * ledger runs with {@code ledgerConfig} (the service's settings), settlement batches are signed
+     * with {@code operator} (the key from the service's configuration). The pool needs room for the
+     * election's lock session, the ledger writer's connection and the reads. Reads
+     * ({@link #reads()}) work on every instance; what needs the writer works on the leader only.
+     */
+    public static Batcher start(DataSource dataSource, BatcherConfig config, LedgerConfig ledgerConfig,
+                                LeadershipConfig leadership, Credentials operator, Clock clock,
+                                MeterRegistry registry) {
+        return start(Objects.requireNonNull(dataSource, "dataSource"), null, config, ledgerConfig, leadership,
+                operator, clock, registry);
+    }
+
+    private static Batcher start(DataSource dataSource, Database ownedDatabase, BatcherConfig config,
+                                 LedgerConfig ledgerConfig, LeadershipConfig leadership, Credentials operator,
+                                 Clock clock, MeterRegistry registry) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(ledgerConfig, "ledgerConfig");
+        Objects.requireNonNull(leadership, "leadership");
+        Objects.requireNonNull(operator, "operator");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(registry, "registry");
+        Migrations.migrate(dataSource);
+        Batcher batcher = new Batcher(ownedDatabase, dataSource, config, operator, clock, registry);
+        batcher.election = LeaderElection.start(dataSource, ledgerConfig.advisoryLockKey(), leadership,
+                (epoch, fence) -> batcher.startTerm(ledgerConfig, epoch, fence), clock, registry);
+        log.info("batcher started as {} (node {})", batcher.role(), leadership.nodeId());
+        return batcher;
+    }
+
     /**
      * Starts what the leader runs, for {@code epoch}: the ledger writer, the chain connection, the
      * indexers, the submitter, the reconciler and their schedule, every write of them under
@@ -164,17 +202,17 @@ public final class Batcher implements AutoCloseable {
     private Term startTerm(LedgerConfig ledgerConfig, long epoch, WriteFence fence) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
-            Ledger ledger = Ledger.start(database.dataSource(), ledgerConfig, clock, new LedgerMetrics(registry), fence);
+            Ledger ledger = Ledger.start(dataSource, ledgerConfig, clock, new LedgerMetrics(registry), fence);
             started.add(ledger);
             ChainClient client = ChainClient.connect(config.chain());
             started.add(client);
 
             SettlementVaultGateway vault = new SettlementVaultGateway(client, config.vault());
             VaultIndexer indexer = new VaultIndexer(client, vault, new ResilientRpc("indexer", config.rpc()),
-                    new PostgresCheckpointStore(database.dataSource(), clock, fence), new LedgerVaultEventSink(ledger),
+                    new PostgresCheckpointStore(dataSource, clock, fence), new LedgerVaultEventSink(ledger),
                     new IndexerSettings(config.confirmations(), config.depositConfirmationDepth(),
                             config.vaultDeploymentBlock(), config.maxBlocksPerPoll()));
-            PostgresSettlementStore store = new PostgresSettlementStore(database.dataSource(), ledger,
+            PostgresSettlementStore store = new PostgresSettlementStore(dataSource, ledger,
                     config.systemAccounts(), clock, fence);
             SignerLanes lanes = signerLanesFor(client);
             SettlementChain chain = new SettlementChain(client, vault, lanes.lane(SignerLane.SETTLEMENT).signer(),
@@ -187,7 +225,7 @@ public final class Batcher implements AutoCloseable {
                     config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving",
                             config.rpc())), config.fees());
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
-                    new LedgerExpectedBalances(database.dataSource()).plus(indexer::unbookedCustody),
+                    new LedgerExpectedBalances(dataSource).plus(indexer::unbookedCustody),
                     config.vaultDeploymentBlock(), clock, registry);
 
             ForcedWithdrawalIndexer forcedWithdrawals = new ForcedWithdrawalIndexer(client, vault,
@@ -197,7 +235,8 @@ public final class Batcher implements AutoCloseable {
             VaultHealthCheck healthCheck = new VaultHealthCheck(client, vault,
                     new ResilientRpc("vault-health", config.rpc()), clock, registry);
             Term term = new Term(ledger, client, indexer, store, submitter, reconciler, ledgerConfig.maxGroupSize(),
-                    forcedWithdrawals, healthCheck, submitterLock, lanes);
+                    forcedWithdrawals, healthCheck, submitterLock, lanes,
+                    new AgentCommands(ledger, reads), new ServiceCommands(ledger, reads));
             BatcherConfig.Schedule schedule = config.schedule();
             term.scheduler = BatcherScheduler.start(List.of(
                     new BatcherScheduler.Step("index", schedule.index(), term::indexOnce),
@@ -274,7 +313,7 @@ public final class Batcher implements AutoCloseable {
 
     /** Who leads the database (epoch, id, forwarding address), as the {@code leadership} row says; any instance reads it. */
     public Optional<LeaderInfo> leader() {
-        return LeaderElection.current(database.dataSource());
+        return LeaderElection.current(dataSource);
     }
 
     private Term term(String what) {
@@ -282,6 +321,21 @@ public final class Batcher implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ the leader's services
+
+    /** Reads of balances, transfers, history, holds, withdrawals, batches and totals: on every instance, leader or standby. */
+    public LedgerReads reads() {
+        return reads;
+    }
+
+    /** The agents' command layer: the only one a client request may reach (on the leader only). */
+    public AgentCommands agentCommands() {
+        return term("agent commands").agentCommands;
+    }
+
+    /** Rule-driven movements with an audit row each: never reachable from a client request (on the leader only). */
+    public ServiceCommands serviceCommands() {
+        return term("service commands").serviceCommands;
+    }
 
     /** The ledger: transfers, holds, withdrawals, balances (on the leader only). */
     public Ledger ledger() {
@@ -348,13 +402,17 @@ public final class Batcher implements AutoCloseable {
         private final VaultHealthCheck healthCheck;
         private final TermLock submitterLock;
         private final AtomicReference<SignerLanes> lanes;
+        private final AgentCommands agentCommands;
+        private final ServiceCommands serviceCommands;
         private BatcherScheduler scheduler;
 
         private Term(Ledger ledger, ChainClient client, VaultIndexer indexer, PostgresSettlementStore store,
                      BatchSubmitter submitter, Reconciler reconciler, int maxGroupSize,
                      ForcedWithdrawalIndexer forcedWithdrawals, VaultHealthCheck healthCheck, TermLock submitterLock,
-                     SignerLanes lanes) {
+                     SignerLanes lanes, AgentCommands agentCommands, ServiceCommands serviceCommands) {
             this.submitterLock = submitterLock;
+            this.agentCommands = agentCommands;
+            this.serviceCommands = serviceCommands;
             this.lanes = new AtomicReference<>(lanes);
             this.ledger = ledger;
             this.client = client;
@@ -451,10 +509,14 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
-    /** Steps down if leading (the schedule stops, then the ledger and the chain connection; the lock is given back), then stops the database. */
+    /**
+     * Steps down if leading (the schedule stops, then the ledger and the chain connection; the lock
+     * is given back), then stops the database if this batcher started it (never a pool the service
+     * passed in).
+     */
     @Override
     public void close() {
-        try (database) {
+        try (ownedDatabase) {
             election.close();
         }
     }

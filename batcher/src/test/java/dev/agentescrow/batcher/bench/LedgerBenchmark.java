@@ -143,7 +143,10 @@ public final class LedgerBenchmark {
     // ------------------------------------------------------------------ ledger
 
     private static Run ledger(Database database, long transfers, int clients, int seconds) throws Exception {
-        LedgerConfig config = LedgerConfig.defaults(DatabaseConfig.embedded(Path.of("unused")));
+        LedgerConfig defaults = LedgerConfig.defaults(DatabaseConfig.embedded(Path.of("unused")));
+        // -Dbench.checkpointEveryGroups=N compares the writer's cost of current account rows (1, the default) with N.
+        LedgerConfig config = defaults.withCheckpointEveryGroups(
+                Integer.getInteger("bench.checkpointEveryGroups", defaults.checkpointEveryGroups()));
         try (Ledger ledger = Ledger.start(database.dataSource(), config, Clock.systemUTC())) {
             ledger.registerToken(new Token(TOKEN, "USDC", 6), "bench", "benchmark token");
             List<AccountKey> users = new ArrayList<>();

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class LedgerStore {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerStore.class);
     private static final String ACCOUNT_COLUMNS =
-            "id, kind, owner, token, debits_posted, credits_posted, debits_pending, credits_pending, created_at";
+            "id, kind, owner, token, debits_posted, credits_posted, debits_pending, credits_pending, created_at, escrow_id";
     private static final String TRANSFER_COLUMNS = "id, seq, kind, debit_account_id, credit_account_id, token, amount,"
             + " pending_id, timeout_seconds, expires_at, link_group, reference, created_at";
 
@@ -68,7 +68,7 @@ public final class LedgerStore {
                 "SELECT " + ACCOUNT_COLUMNS + ", after_checkpoint FROM account_balances ORDER BY id");
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                accounts.add(new LoadedAccount(account(rs), rs.getBoolean(10)));
+                accounts.add(new LoadedAccount(account(rs), rs.getBoolean(11)));
             }
         }
         return accounts;
@@ -159,6 +159,130 @@ public final class LedgerStore {
                     (t1 - t0) / 1_000, group.checkpointAccounts().size(), (t2 - t1) / 1_000);
         }
         insertAudit(c, group.audit());
+        insertWithdrawals(c, group.newWithdrawals());
+        markWithdrawalsPaid(c, group.paidWithdrawals());
+        addTotals(c, group.totals());
+        insertHolds(c, group.newHolds());
+        markHoldsResolved(c, group.resolvedHolds());
+        if (group.checkpointSeq() != null) {
+            deleteClosed(c, group.checkpointSeq());
+        }
+    }
+
+    private void insertHolds(Connection c, List<TransferRow> holds) throws SQLException {
+        if (holds.isEmpty()) {
+            return;
+        }
+        int n = holds.size();
+        UUID[] ids = new UUID[n];
+        Long[] seqs = new Long[n];
+        Long[] debits = new Long[n];
+        Long[] credits = new Long[n];
+        String[] tokens = new String[n];
+        String[] amounts = new String[n];
+        String[] expires = new String[n];
+        String[] created = new String[n];
+        for (int i = 0; i < n; i++) {
+            TransferRow h = holds.get(i);
+            ids[i] = h.id().toUuid();
+            seqs[i] = h.seq();
+            debits[i] = h.debitAccountId();
+            credits[i] = h.creditAccountId();
+            tokens[i] = h.token().hex();
+            amounts[i] = h.amount().toString();
+            expires[i] = h.expiresAt().toString();
+            created[i] = h.createdAt().toString();
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO open_holds (pending_id, seq, debit_account_id,"
+                + " credit_account_id, token, amount, expires_at, created_at) SELECT * FROM unnest(?::uuid[],"
+                + " ?::bigint[], ?::bigint[], ?::bigint[], ?::char(42)[], ?::text[]::numeric[],"
+                + " ?::text[]::timestamptz[], ?::text[]::timestamptz[])")) {
+            ps.setArray(1, c.createArrayOf("uuid", ids));
+            ps.setArray(2, c.createArrayOf("bigint", seqs));
+            ps.setArray(3, c.createArrayOf("bigint", debits));
+            ps.setArray(4, c.createArrayOf("bigint", credits));
+            ps.setArray(5, c.createArrayOf("varchar", tokens));
+            ps.setArray(6, c.createArrayOf("text", amounts));
+            ps.setArray(7, c.createArrayOf("text", expires));
+            ps.setArray(8, c.createArrayOf("text", created));
+            expectRows(ps.executeUpdate(), n, "open holds inserted");
+        }
+    }
+
+    private void markHoldsResolved(Connection c, List<GroupWrite.Closed> resolved) throws SQLException {
+        if (resolved.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE open_holds h SET resolved_seq = v.seq"
+                + " FROM unnest(?::uuid[], ?::bigint[]) AS v(id, seq) WHERE h.pending_id = v.id")) {
+            ps.setArray(1, c.createArrayOf("uuid",
+                    resolved.stream().map(r -> r.pendingId().toUuid()).toArray(UUID[]::new)));
+            ps.setArray(2, c.createArrayOf("bigint", resolved.stream().map(GroupWrite.Closed::closedBy).toArray()));
+            ps.executeUpdate();
+        }
+    }
+
+    private void insertWithdrawals(Connection c, List<WithdrawalRow> withdrawals) throws SQLException {
+        if (withdrawals.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO pending_withdrawals"
+                + " (seq, transfer_id, account_id, token, amount, created_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            for (WithdrawalRow w : withdrawals) {
+                ps.setLong(1, w.seq());
+                ps.setObject(2, w.transferId().toUuid());
+                ps.setLong(3, w.accountId());
+                ps.setString(4, w.token().hex());
+                ps.setBigDecimal(5, new BigDecimal(w.amount()));
+                ps.setTimestamp(6, Timestamp.from(w.createdAt()));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** Marks paid withdrawals; one that is not there was booked before the table existed and paid since. */
+    private void markWithdrawalsPaid(Connection c, List<GroupWrite.Closed> paid) throws SQLException {
+        if (paid.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE pending_withdrawals w SET paid_seq = v.paid"
+                + " FROM unnest(?::bigint[], ?::bigint[]) AS v(seq, paid) WHERE w.seq = v.seq")) {
+            ps.setArray(1, c.createArrayOf("bigint", paid.stream().map(GroupWrite.Closed::withdrawalSeq).toArray()));
+            ps.setArray(2, c.createArrayOf("bigint", paid.stream().map(GroupWrite.Closed::closedBy).toArray()));
+            ps.executeUpdate();
+        }
+    }
+
+    /** With a checkpoint at {@code seq}: rows closed at or before it are no read's business any more. */
+    private void deleteClosed(Connection c, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM pending_withdrawals WHERE paid_seq <= ?")) {
+            ps.setLong(1, seq);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM open_holds WHERE resolved_seq <= ?")) {
+            ps.setLong(1, seq);
+            ps.executeUpdate();
+        }
+    }
+
+    private void addTotals(Connection c, List<TotalsDelta> totals) throws SQLException {
+        if (totals.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO ledger_totals (token, category, count, amount) VALUES (?, ?, ?, ?)
+                ON CONFLICT (token, category) DO UPDATE
+                SET count = ledger_totals.count + EXCLUDED.count, amount = ledger_totals.amount + EXCLUDED.amount""")) {
+            for (TotalsDelta t : totals) {
+                ps.setString(1, t.token().hex());
+                ps.setString(2, t.category());
+                ps.setLong(3, t.count());
+                ps.setBigDecimal(4, new BigDecimal(t.amount()));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
     }
 
     private void insertTokens(Connection c, List<Token> tokens, Instant at) throws SQLException {
@@ -189,6 +313,7 @@ public final class LedgerStore {
         String[] tokens = new String[n];
         Boolean[] negative = new Boolean[n];
         String[] createdAt = new String[n];
+        String[] escrowIds = new String[n];
         for (int i = 0; i < n; i++) {
             AccountRow a = accounts.get(i);
             ids[i] = a.id();
@@ -197,10 +322,11 @@ public final class LedgerStore {
             tokens[i] = a.key().token().hex();
             negative[i] = a.key().kind().mayGoNegative();
             createdAt[i] = a.createdAt().toString();
+            escrowIds[i] = a.key().escrowId();
         }
-        String sql = "INSERT INTO accounts (id, kind, owner, token, may_go_negative, created_at)"
+        String sql = "INSERT INTO accounts (id, kind, owner, token, may_go_negative, created_at, escrow_id)"
                 + " SELECT * FROM unnest(?::bigint[], ?::varchar[], ?::char(42)[], ?::char(42)[], ?::boolean[],"
-                + " ?::text[]::timestamptz[])";
+                + " ?::text[]::timestamptz[], ?::varchar[])";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setArray(1, c.createArrayOf("bigint", ids));
             ps.setArray(2, c.createArrayOf("varchar", kinds));
@@ -208,6 +334,7 @@ public final class LedgerStore {
             ps.setArray(4, c.createArrayOf("varchar", tokens));
             ps.setArray(5, c.createArrayOf("boolean", negative));
             ps.setArray(6, c.createArrayOf("text", createdAt));
+            ps.setArray(7, c.createArrayOf("varchar", escrowIds));
             expectRows(ps.executeUpdate(), n, "accounts inserted");
         }
     }
@@ -293,13 +420,17 @@ public final class LedgerStore {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO audit_log (occurred_at, actor, action, subject, reason) VALUES (?, ?, ?, ?, ?)")) {
+                "INSERT INTO audit_log (occurred_at, actor, action, subject, reason, transfer_id, token, amount)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (AuditEntry e : audit) {
                 ps.setTimestamp(1, Timestamp.from(e.occurredAt()));
                 ps.setString(2, e.actor());
                 ps.setString(3, e.action());
                 ps.setString(4, e.subject());
                 ps.setString(5, e.reason());
+                ps.setObject(6, e.transferId() == null ? null : e.transferId().toUuid());
+                ps.setString(7, e.token() == null ? null : e.token().hex());
+                ps.setBigDecimal(8, e.amount() == null ? null : new BigDecimal(e.amount()));
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -320,13 +451,16 @@ public final class LedgerStore {
         return alias + "." + TRANSFER_COLUMNS.replace(", ", ", " + alias + ".");
     }
 
-    static AccountRow account(ResultSet rs) throws SQLException {
+    /** An account row from the columns {@code ACCOUNT_COLUMNS}, in that order, from column 1. */
+    public static AccountRow account(ResultSet rs) throws SQLException {
         AccountKind kind = AccountKind.valueOf(rs.getString(2));
         String owner = rs.getString(3);
         Address token = Address.of(rs.getString(4));
-        AccountKey key = kind == AccountKind.USER
-                ? AccountKey.user(Address.of(owner), token)
-                : AccountKey.system(kind, token);
+        AccountKey key = switch (kind) {
+            case USER -> AccountKey.user(Address.of(owner), token);
+            case ESCROW_FUNDS -> AccountKey.escrowFunds(rs.getString(10), token);
+            default -> AccountKey.system(kind, token);
+        };
         return new AccountRow(rs.getLong(1), key, integer(rs, 5), integer(rs, 6), integer(rs, 7), integer(rs, 8),
                 rs.getTimestamp(9).toInstant());
     }

@@ -81,6 +81,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     private final SettlementAddresses addresses;
     private final Clock clock;
     private final WriteFence fence;
+    private final BatchReads proofs;
     /** Rebuilt batches (for proofs and open rows), least recently used dropped beyond {@link #CACHED_BATCHES}. */
     private final Map<Long, NettedBatch> batchesByRow = java.util.Collections.synchronizedMap(
             new LinkedHashMap<Long, NettedBatch>(16, 0.75f, true) {
@@ -104,6 +105,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         this.addresses = Objects.requireNonNull(addresses, "addresses");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.fence = Objects.requireNonNull(fence, "fence");
+        this.proofs = new BatchReads(dataSource);
     }
 
     /**
@@ -395,7 +397,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         return switch (kind) {
             case USER -> Address.of(owner);
             case FEES -> addresses.feeCollector();
-            case ESCROW -> addresses.escrowHolder();
+            case ESCROW, ESCROW_FUNDS -> addresses.escrowHolder();
             case CUSTODY, PAYOUTS -> throw new IllegalArgumentException(kind + " has no on-chain address");
         };
     }
@@ -634,21 +636,10 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         });
     }
 
+    /** Served by {@link BatchReads}, which needs only the database (any instance can serve proofs). */
     @Override
     public Optional<InclusionProof> proof(SettlementTransferId transferId) {
-        return inTransaction("read the proof of " + transferId, c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT " + BATCH_COLUMNS + """
-                     FROM settlement_batches b JOIN settlement_batch_movements m ON m.batch_row_id = b.row_id
-                    WHERE m.transfer_id = ? AND b.state = 'CONFIRMED'""")) {
-                s.setObject(1, transferUuid(transferId));
-                try (ResultSet rs = s.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.<InclusionProof>empty();
-                    }
-                    return record(c, rs).batch().proof(transferId);
-                }
-            }
-        });
+        return proofs.proof(transferId);
     }
 
     // ------------------------------------------------------------------ loading
@@ -682,7 +673,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
         };
     }
 
-    private static List<SettlementMovement> movements(Connection c, long rowId) throws SQLException {
+    static List<SettlementMovement> movements(Connection c, long rowId) throws SQLException {
         List<SettlementMovement> out = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement("""
                 SELECT transfer_id, kind, token, from_address, to_address, amount

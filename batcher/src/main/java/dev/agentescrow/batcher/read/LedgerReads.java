@@ -1,0 +1,536 @@
+package dev.agentescrow.batcher.read;
+
+import dev.agentescrow.batcher.ledger.AccountKey;
+import dev.agentescrow.batcher.ledger.AccountKind;
+import dev.agentescrow.batcher.ledger.LedgerException;
+import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferKind;
+import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.settlement.BatchState;
+import dev.agentescrow.batcher.settlement.InclusionProof;
+import dev.agentescrow.batcher.settlement.db.BatchReads;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Bytes32;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import javax.sql.DataSource;
+
+/**
+ * The ledger's read side: needs only a {@link DataSource} on the ledger's database, no writer, so
+ * every instance of a service serves it (issue 11). Each read runs in one read-only REPEATABLE READ
+ * transaction, so what it returns is the state after some group commit, never a mix.
+ *
+ * <p><b>O(1) balances.</b> The writer rewrites the rows of {@code accounts} touched since its last
+ * checkpoint every {@code LedgerConfig.checkpointEveryGroups} groups (8) and whenever it is idle for
+ * 2 ms, in the same transaction as a group commit, and {@code ledger_checkpoint.seq} says which
+ * transfers they include: an account read is one lookup of the account's unique index plus the
+ * user's open withdrawals (another index), whatever the number of accounts or transfers. It is the
+ * exact state after transfer {@code ledger_checkpoint.seq}, never a mix (the withdrawals and holds
+ * it shows are those open at that seq).
+ *
+ * <p><b>Positions.</b> Every write returns its {@code seq} ({@code TransferReceipt}); every read
+ * reports the position it saw and takes an {@code atLeastSeq}: if the ledger has not reached it,
+ * the read waits up to {@code wait} and then answers {@link Read.Status#NOT_YET}. Balances (and
+ * holds, withdrawals, totals) are at the account rows' position ({@code ledger_checkpoint.seq});
+ * transfers and history at the last committed transfer.
+ */
+public final class LedgerReads {
+    /** The largest page of history, holds, withdrawals or batches. */
+    public static final int MAX_PAGE = 1_000;
+    /** The longest a read waits for a position. */
+    public static final Duration MAX_WAIT = Duration.ofSeconds(30);
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
+    static final String BALANCE_POSITION = "SELECT seq FROM ledger_checkpoint";
+    static final String TRANSFER_POSITION = "SELECT coalesce(max(seq), 0) FROM transfers";
+    private static final String ACCOUNT_COLUMNS = "a.id, a.kind, a.owner, a.token, a.debits_posted, a.credits_posted,"
+            + " a.debits_pending, a.credits_pending, a.created_at, a.escrow_id,"
+            + " (SELECT coalesce(sum(w.amount), 0) FROM pending_withdrawals w WHERE w.account_id = a.id"
+            + " AND w.seq <= c.seq AND (w.paid_seq IS NULL OR w.paid_seq > c.seq))";
+    /** A user's account: the partial unique index {@code accounts_user_key (owner, token)}. */
+    static final String USER_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a"
+            + " WHERE a.kind = 'USER' AND a.owner = CAST(? AS CHAR(42)) AND a.token = CAST(? AS CHAR(42))";
+    private static final String ESCROW_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a"
+            + " WHERE a.kind = 'ESCROW_FUNDS' AND a.escrow_id = ? AND a.token = CAST(? AS CHAR(42))";
+    private static final String KEY_COLUMNS = "%1$s.kind, %1$s.owner, %1$s.token, %1$s.escrow_id";
+    private static final String TRANSFER_COLUMNS = "t.id, t.seq, t.kind, t.amount, t.pending_id, t.expires_at,"
+            + " t.reference, t.created_at, " + KEY_COLUMNS.formatted("d") + ", " + KEY_COLUMNS.formatted("c");
+    private static final String TRANSFER_JOINS = " JOIN accounts d ON d.id = t.debit_account_id"
+            + " JOIN accounts c ON c.id = t.credit_account_id";
+    /** One account's history page: two index ranges per account (debits, credits), merged newest first. */
+    static final String HISTORY = "SELECT " + TRANSFER_COLUMNS + " FROM (SELECT x.* FROM unnest(?::bigint[]) AS a(id),"
+            + " LATERAL ((SELECT * FROM transfers h WHERE h.debit_account_id = a.id AND h.seq < ?"
+            + " ORDER BY h.seq DESC LIMIT ?) UNION ALL (SELECT * FROM transfers h WHERE h.credit_account_id = a.id"
+            + " AND h.seq < ? ORDER BY h.seq DESC LIMIT ?)) x) t" + TRANSFER_JOINS + " ORDER BY t.seq DESC LIMIT ?";
+
+    private final DataSource dataSource;
+    private final BatchReads proofs;
+
+    public LedgerReads(DataSource dataSource) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.proofs = new BatchReads(dataSource);
+    }
+
+    // ---------------------------------------------------------------- positions
+
+    /** The position of the account rows: every transfer with a seq up to it is in every balance. */
+    public long position() {
+        return inSnapshot(c -> position(c, BALANCE_POSITION));
+    }
+
+    /**
+     * The seq of the last committed transfer: a caller that holds no receipt and wants balances
+     * that include everything committed so far reads with {@code atLeastSeq} = this.
+     */
+    public long lastCommittedSeq() {
+        return inSnapshot(c -> position(c, TRANSFER_POSITION));
+    }
+
+    // ---------------------------------------------------------------- accounts
+
+    /** One account's amounts now. */
+    public Read<AccountView> account(AccountKey key) {
+        return account(key, 0, Duration.ZERO);
+    }
+
+    /** One account's amounts once the ledger includes transfer {@code atLeastSeq} (waiting at most {@code wait}). */
+    public Read<AccountView> account(AccountKey key, long atLeastSeq, Duration wait) {
+        Objects.requireNonNull(key, "key");
+        return read(atLeastSeq, wait, BALANCE_POSITION, (c, position) -> {
+            try (PreparedStatement s = c.prepareStatement(accountSql(key))) {
+                int i = 1;
+                if (key.kind() == AccountKind.USER) {
+                    s.setString(i++, key.owner().hex());
+                } else if (key.kind() == AccountKind.ESCROW_FUNDS) {
+                    s.setString(i++, key.escrowId());
+                }
+                s.setString(i, key.token().hex());
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next()) {
+                        return Read.notFound(position);
+                    }
+                    BigInteger debitsPosted = integer(rs, 5);
+                    BigInteger creditsPosted = integer(rs, 6);
+                    return Read.found(new AccountView(key, creditsPosted.subtract(debitsPosted), integer(rs, 7),
+                            integer(rs, 8), integer(rs, 11)), position);
+                }
+            }
+        });
+    }
+
+    static String accountSql(AccountKey key) {
+        return switch (key.kind()) {
+            case USER -> USER_ACCOUNT;
+            case ESCROW_FUNDS -> ESCROW_ACCOUNT;
+            default -> "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a WHERE a.kind = '" + key.kind().name()
+                    + "' AND a.token = CAST(? AS CHAR(42))";
+        };
+    }
+
+    // ---------------------------------------------------------------- transfers
+
+    /** A transfer by id with its settlement state and, once settled, its inclusion proof. */
+    public Read<TransferView> transfer(TransferId id) {
+        return transfer(id, 0, Duration.ZERO);
+    }
+
+    public Read<TransferView> transfer(TransferId id, long atLeastSeq, Duration wait) {
+        Objects.requireNonNull(id, "id");
+        return read(atLeastSeq, wait, TRANSFER_POSITION, (c, position) -> {
+            TransferRecord record;
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT " + TRANSFER_COLUMNS + " FROM transfers t" + TRANSFER_JOINS + " WHERE t.id = ?")) {
+                s.setObject(1, id.toUuid());
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next()) {
+                        return Read.notFound(position);
+                    }
+                    record = transferRecord(rs);
+                }
+            }
+            return Read.found(settlement(c, record), position);
+        });
+    }
+
+    private TransferView settlement(Connection c, TransferRecord record) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                SELECT b.batch_id, b.state FROM settlement_batch_movements m
+                JOIN settlement_batches b ON b.row_id = m.batch_row_id
+                WHERE m.transfer_id = ? AND NOT m.reverted""")) {
+            s.setObject(1, record.id().toUuid());
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next()) {
+                    long batchId = rs.getLong(1);
+                    if (BatchState.valueOf(rs.getString(2)) == BatchState.CONFIRMED) {
+                        Optional<InclusionProof> proof = proofs.proof(c, SettlementTransferId.of(record.id().toUuid()));
+                        return new TransferView(record, SettlementState.SETTLED, OptionalLong.of(batchId), proof);
+                    }
+                    return new TransferView(record, SettlementState.BATCHED, OptionalLong.of(batchId), Optional.empty());
+                }
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM settlement_quarantine WHERE transfer_id = ?")) {
+            s.setObject(1, record.id().toUuid());
+            try (ResultSet rs = s.executeQuery()) {
+                SettlementState state = rs.next() ? SettlementState.QUARANTINED : SettlementState.COMMITTED;
+                return new TransferView(record, state, OptionalLong.empty(), Optional.empty());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- history
+
+    /**
+     * A user's history (all its tokens, or one), newest first: at most {@code limit} transfers with
+     * a seq below {@code beforeSeq} ({@link Long#MAX_VALUE} for the first page, then the page's
+     * {@link HistoryPage#nextCursor()}).
+     */
+    public Read<HistoryPage> history(Address owner, Optional<Address> token, long beforeSeq, int limit,
+                                     long atLeastSeq, Duration wait) {
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(token, "token");
+        return read(atLeastSeq, wait, TRANSFER_POSITION,
+                (c, position) -> Read.found(history(c, userAccountIds(c, owner, token), beforeSeq, limit), position));
+    }
+
+    /** One account's history (any kind: a user's in one token, an escrow's, a system account's), newest first. */
+    public Read<HistoryPage> history(AccountKey key, long beforeSeq, int limit, long atLeastSeq, Duration wait) {
+        Objects.requireNonNull(key, "key");
+        return read(atLeastSeq, wait, TRANSFER_POSITION, (c, position) -> {
+            OptionalLong id = accountId(c, key);
+            return id.isEmpty() ? Read.notFound(position)
+                    : Read.found(history(c, List.of(id.getAsLong()), beforeSeq, limit), position);
+        });
+    }
+
+    private static HistoryPage history(Connection c, List<Long> accountIds, long beforeSeq, int limit)
+            throws SQLException {
+        int n = page(limit);
+        List<TransferRecord> entries = new ArrayList<>();
+        if (!accountIds.isEmpty()) {
+            try (PreparedStatement s = c.prepareStatement(HISTORY)) {
+                s.setArray(1, c.createArrayOf("bigint", accountIds.toArray()));
+                s.setLong(2, beforeSeq);
+                s.setInt(3, n);
+                s.setLong(4, beforeSeq);
+                s.setInt(5, n);
+                s.setInt(6, n);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        entries.add(transferRecord(rs));
+                    }
+                }
+            }
+        }
+        OptionalLong next = entries.size() == n ? OptionalLong.of(entries.getLast().seq()) : OptionalLong.empty();
+        return new HistoryPage(entries, next);
+    }
+
+    // ---------------------------------------------------------------- holds and withdrawals
+
+    /** A user's open holds, outgoing and incoming (all its tokens, or one), oldest first, at most {@code limit}. */
+    public Read<List<HoldView>> openHolds(Address owner, Optional<Address> token, int limit) {
+        return openHolds(owner, token, limit, 0, Duration.ZERO);
+    }
+
+    /** As {@link #openHolds(Address, Optional, int)}, once the ledger includes transfer {@code atLeastSeq}. */
+    public Read<List<HoldView>> openHolds(Address owner, Optional<Address> token, int limit, long atLeastSeq,
+                                          Duration wait) {
+        Objects.requireNonNull(owner, "owner");
+        return read(atLeastSeq, wait, BALANCE_POSITION,
+                (c, position) -> Read.found(holds(c, userAccountIds(c, owner, token), limit, position), position));
+    }
+
+    /** One account's open holds (an escrow's, say), oldest first, at most {@code limit}. */
+    public Read<List<HoldView>> openHolds(AccountKey key, int limit) {
+        return read(0, Duration.ZERO, BALANCE_POSITION, (c, position) -> {
+            OptionalLong id = accountId(c, key);
+            return id.isEmpty() ? Read.notFound(position)
+                    : Read.found(holds(c, List.of(id.getAsLong()), limit, position), position);
+        });
+    }
+
+    /** The holds open at {@code position} (booked at or before it, resolved after it or not at all). */
+    private static List<HoldView> holds(Connection c, List<Long> accountIds, int limit, long position)
+            throws SQLException {
+        List<HoldView> out = new ArrayList<>();
+        if (accountIds.isEmpty()) {
+            return out;
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT h.pending_id, h.seq, h.amount, h.expires_at,"
+                + " h.created_at, " + KEY_COLUMNS.formatted("d") + ", " + KEY_COLUMNS.formatted("c")
+                + " FROM open_holds h JOIN accounts d ON d.id = h.debit_account_id"
+                + " JOIN accounts c ON c.id = h.credit_account_id"
+                + " WHERE (h.debit_account_id = ANY (?::bigint[]) OR h.credit_account_id = ANY (?::bigint[]))"
+                + " AND h.seq <= ? AND (h.resolved_seq IS NULL OR h.resolved_seq > ?) ORDER BY h.seq LIMIT ?")) {
+            s.setArray(1, c.createArrayOf("bigint", accountIds.toArray()));
+            s.setArray(2, c.createArrayOf("bigint", accountIds.toArray()));
+            s.setLong(3, position);
+            s.setLong(4, position);
+            s.setInt(5, page(limit));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new HoldView(TransferId.of(rs.getObject(1, UUID.class)), rs.getLong(2), key(rs, 6),
+                            key(rs, 10), integer(rs, 3), rs.getTimestamp(4).toInstant(), rs.getTimestamp(5).toInstant()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A user's withdrawals not yet paid out (all its tokens, or one), oldest first, at most {@code limit}. */
+    public Read<List<WithdrawalView>> pendingWithdrawals(Address owner, Optional<Address> token, int limit) {
+        return pendingWithdrawals(owner, token, limit, 0, Duration.ZERO);
+    }
+
+    /** As {@link #pendingWithdrawals(Address, Optional, int)}, once the ledger includes transfer {@code atLeastSeq}. */
+    public Read<List<WithdrawalView>> pendingWithdrawals(Address owner, Optional<Address> token, int limit,
+                                                         long atLeastSeq, Duration wait) {
+        Objects.requireNonNull(owner, "owner");
+        return read(atLeastSeq, wait, BALANCE_POSITION, (c, position) -> {
+            List<Long> ids = userAccountIds(c, owner, token);
+            List<WithdrawalView> out = new ArrayList<>();
+            if (ids.isEmpty()) {
+                return Read.found(out, position);
+            }
+            try (PreparedStatement s = c.prepareStatement("""
+                    SELECT w.transfer_id, w.seq, w.token, w.amount, w.created_at, b.state,
+                           EXISTS (SELECT 1 FROM settlement_quarantine q WHERE q.transfer_id = w.transfer_id)
+                    FROM pending_withdrawals w
+                    LEFT JOIN settlement_batch_movements m ON m.transfer_id = w.transfer_id AND NOT m.reverted
+                    LEFT JOIN settlement_batches b ON b.row_id = m.batch_row_id
+                    WHERE w.account_id = ANY (?::bigint[]) AND w.seq <= ? AND (w.paid_seq IS NULL OR w.paid_seq > ?)
+                    ORDER BY w.seq LIMIT ?""")) {
+                s.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+                s.setLong(2, position);
+                s.setLong(3, position);
+                s.setInt(4, page(limit));
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        String batchState = rs.getString(6);
+                        SettlementState state = rs.getBoolean(7) ? SettlementState.QUARANTINED
+                                : batchState == null ? SettlementState.COMMITTED
+                                : batchState.equals("CONFIRMED") ? SettlementState.SETTLED : SettlementState.BATCHED;
+                        out.add(new WithdrawalView(TransferId.of(rs.getObject(1, UUID.class)), rs.getLong(2), owner,
+                                Address.of(rs.getString(3)), integer(rs, 4), rs.getTimestamp(5).toInstant(), state));
+                    }
+                }
+            }
+            return Read.found(out, position);
+        });
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    /** A batch by id (its open or confirmed row; a refused id shows its last REVERTED row). */
+    public Read<BatchView> batch(long batchId) {
+        return read(0, Duration.ZERO, TRANSFER_POSITION, (c, position) -> {
+            List<BatchView> found = batches(c, "WHERE b.batch_id = ?", batchId, 1);
+            return found.isEmpty() ? Read.notFound(position) : Read.found(found.getFirst(), position);
+        });
+    }
+
+    /** Batches newest first: at most {@code limit} with an id below {@code beforeBatchId} ({@link Long#MAX_VALUE} first). */
+    public Read<List<BatchView>> batches(long beforeBatchId, int limit) {
+        return read(0, Duration.ZERO, TRANSFER_POSITION,
+                (c, position) -> Read.found(batches(c, "WHERE b.batch_id < ?", beforeBatchId, page(limit)), position));
+    }
+
+    private static List<BatchView> batches(Connection c, String where, long batchId, int limit) throws SQLException {
+        List<BatchView> out = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT DISTINCT ON (b.batch_id) b.batch_id, b.state,"
+                + " b.merkle_root, (SELECT count(*) FROM settlement_batch_movements m WHERE m.batch_row_id = b.row_id),"
+                + " b.confirmed_tx_hash, b.confirmed_block, b.failure, b.created_at, b.updated_at"
+                + " FROM settlement_batches b " + where
+                + " ORDER BY b.batch_id DESC, (b.state = 'REVERTED'), b.row_id DESC LIMIT ?")) {
+            s.setLong(1, batchId);
+            s.setInt(2, limit);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    long block = rs.getLong(6);
+                    OptionalLong confirmedBlock = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(block);
+                    out.add(new BatchView(rs.getLong(1), BatchState.valueOf(rs.getString(2)),
+                            Bytes32.fromHex(rs.getString(3)), rs.getInt(4), Optional.ofNullable(rs.getString(5)),
+                            confirmedBlock, Optional.ofNullable(rs.getString(7)), rs.getTimestamp(8).toInstant(),
+                            rs.getTimestamp(9).toInstant()));
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- totals
+
+    /** The service's totals for metrics: a few rows, never a scan of transfers. */
+    public ServiceTotals totals() {
+        return inSnapshot(c -> {
+            Map<Address, Map<String, ServiceTotals.Count>> byToken = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT token, category, count, amount FROM ledger_totals");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    byToken.computeIfAbsent(Address.of(rs.getString(1)), k -> new HashMap<>())
+                            .put(rs.getString(2), new ServiceTotals.Count(rs.getLong(3), integer(rs, 4)));
+                }
+            }
+            long settled;
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT count(*) FROM settlement_batches WHERE state = 'CONFIRMED'");
+                 ResultSet rs = s.executeQuery()) {
+                rs.next();
+                settled = rs.getLong(1);
+            }
+            Map<Address, ServiceTotals.TokenTotals> tokens = new HashMap<>();
+            byToken.forEach((token, counts) -> tokens.put(token, new ServiceTotals.TokenTotals(
+                    counts.getOrDefault("DEPOSIT", ServiceTotals.Count.ZERO),
+                    counts.getOrDefault("WITHDRAWAL", ServiceTotals.Count.ZERO),
+                    counts.getOrDefault("PAYOUT", ServiceTotals.Count.ZERO))));
+            return new ServiceTotals(tokens, settled);
+        });
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static List<Long> userAccountIds(Connection c, Address owner, Optional<Address> token) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        String sql = "SELECT id FROM accounts WHERE kind = 'USER' AND owner = CAST(? AS CHAR(42))"
+                + (token.isPresent() ? " AND token = CAST(? AS CHAR(42))" : "");
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, owner.hex());
+            if (token.isPresent()) {
+                s.setString(2, token.get().hex());
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static OptionalLong accountId(Connection c, AccountKey key) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(accountSql(key))) {
+            int i = 1;
+            if (key.kind() == AccountKind.USER) {
+                s.setString(i++, key.owner().hex());
+            } else if (key.kind() == AccountKind.ESCROW_FUNDS) {
+                s.setString(i++, key.escrowId());
+            }
+            s.setString(i, key.token().hex());
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+            }
+        }
+    }
+
+    private static int page(int limit) {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new IllegalArgumentException("limit must be in [1, " + MAX_PAGE + "]: " + limit);
+        }
+        return limit;
+    }
+
+    private static TransferRecord transferRecord(ResultSet rs) throws SQLException {
+        UUID pending = rs.getObject(5, UUID.class);
+        Timestamp expires = rs.getTimestamp(6);
+        return new TransferRecord(TransferId.of(rs.getObject(1, UUID.class)), rs.getLong(2),
+                TransferKind.valueOf(rs.getString(3)), key(rs, 9), key(rs, 13), integer(rs, 4),
+                pending == null ? null : TransferId.of(pending), expires == null ? null : expires.toInstant(),
+                rs.getString(7), rs.getTimestamp(8).toInstant());
+    }
+
+    /** An account key from four columns (kind, owner, token, escrow_id) starting at {@code from}. */
+    private static AccountKey key(ResultSet rs, int from) throws SQLException {
+        AccountKind kind = AccountKind.valueOf(rs.getString(from));
+        Address token = Address.of(rs.getString(from + 2));
+        return switch (kind) {
+            case USER -> AccountKey.user(Address.of(rs.getString(from + 1)), token);
+            case ESCROW_FUNDS -> AccountKey.escrowFunds(rs.getString(from + 3), token);
+            default -> AccountKey.system(kind, token);
+        };
+    }
+
+    private static BigInteger integer(ResultSet rs, int column) throws SQLException {
+        return rs.getBigDecimal(column).toBigIntegerExact();
+    }
+
+    private static long position(Connection c, String sql) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql); ResultSet rs = s.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Query<T> {
+        Read<T> run(Connection c, long position) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code query} in a snapshot whose position is at least {@code atLeastSeq}; until then
+     * polls every 2 ms, and answers NOT_YET at the deadline.
+     */
+    private <T> Read<T> read(long atLeastSeq, Duration wait, String positionSql, Query<T> query) {
+        Objects.requireNonNull(wait, "wait");
+        if (wait.isNegative() || wait.compareTo(MAX_WAIT) > 0) {
+            throw new IllegalArgumentException("wait must be in [0, " + MAX_WAIT + "]: " + wait);
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            Read<T> answer = inSnapshot(c -> {
+                long position = position(c, positionSql);
+                return position >= atLeastSeq ? query.run(c, position) : Read.<T>notYet(position);
+            });
+            if (answer.status() != Read.Status.NOT_YET || System.nanoTime() - deadline >= 0) {
+                return answer;
+            }
+            LockSupport.parkNanos(POLL_NANOS);
+            if (Thread.currentThread().isInterrupted()) {
+                return answer;
+            }
+        }
+    }
+
+    private <T> T inSnapshot(Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            c.setReadOnly(true);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                c.setReadOnly(false);
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new LedgerException("could not read the ledger", e);
+        }
+    }
+}
