@@ -2,6 +2,8 @@ package dev.agentescrow.backend.config;
 
 import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.gateway.SettlementGateway;
+import dev.agentescrow.batcher.leadership.Role;
+import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.batcher.settlement.UnsettledBacklog;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,14 +28,18 @@ public class HealthConfig {
     }
 
     /**
-     * The embedded batcher: this instance is the ledger writer (one per database), and the lag is
-     * the age of the oldest committed movement not yet in a batch. Down when that lag passes ten
-     * batch intervals.
+     * The embedded batcher: on the leader (the ledger writer, one per database) the lag is the age of
+     * the oldest committed movement not yet in a batch, down when that lag passes ten batch
+     * intervals; a standby only says so (component {@code leadership} has the role and epoch).
      */
     @Bean
-    HealthIndicator batcherHealthIndicator(SettlementGateway settlement, BackendProperties properties, Clock clock) {
+    HealthIndicator batcherHealthIndicator(SettlementGateway settlement, BackendProperties properties, Clock clock,
+                                           Batcher batcher) {
         Duration allowed = Duration.ofSeconds(Math.max(60, 10L * properties.batchIntervalSeconds()));
         return () -> {
+            if (batcher.role() != Role.LEADER) {
+                return Health.up().withDetail("role", "standby").build();
+            }
             try {
                 UnsettledBacklog backlog = settlement.backlog();
                 Duration lag = backlog.oldest().map(oldest -> Duration.between(oldest, clock.instant()))

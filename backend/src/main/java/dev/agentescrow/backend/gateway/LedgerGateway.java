@@ -3,7 +3,7 @@ package dev.agentescrow.backend.gateway;
 import dev.agentescrow.batcher.ledger.AccountBalance;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.AccountKind;
-import dev.agentescrow.batcher.ledger.Ledger;
+import dev.agentescrow.batcher.ledger.LedgerConfig;
 import dev.agentescrow.batcher.ledger.LedgerException;
 import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TokenRegistration;
@@ -27,27 +27,34 @@ import javax.sql.DataSource;
 import org.springframework.stereotype.Component;
 
 /**
- * The one place the service talks to the batcher's ledger. Writes go through {@link Ledger}; reads
- * use what the batcher exposes today ({@link Ledger#balances()}, which reads every account, and
+ * The one place the service talks to the batcher's ledger. Writes go through {@link dev.agentescrow.batcher.ledger.Ledger}; reads
+ * use what the batcher exposes today ({@link dev.agentescrow.batcher.ledger.Ledger#balances()}, which reads every account, and
  * {@link LedgerStore#findTransfers}), so that moving to the batcher's read API (O(1) balances,
  * transfer by id, history) changes this class only.
  */
 @Component
 public class LedgerGateway {
-    private final Ledger ledger;
+    private final Batcher batcher;
+    private final LedgerConfig ledgerConfig;
     private final DataSource dataSource;
     private final LedgerStore store = new LedgerStore();
     /** Account ids never change once assigned: the keys of ids seen so far. */
     private final Map<Long, AccountKey> accountKeys = new ConcurrentHashMap<>();
 
-    public LedgerGateway(Batcher batcher, DataSource dataSource) {
-        this.ledger = batcher.ledger();
+    public LedgerGateway(Batcher batcher, DataSource dataSource, LedgerConfig ledgerConfig) {
+        this.batcher = batcher;
+        this.ledgerConfig = ledgerConfig;
         this.dataSource = dataSource;
+    }
+
+    /** Whether this instance runs the ledger's writer now (else it stands by for another instance). */
+    public boolean leads() {
+        return batcher.role() == dev.agentescrow.batcher.leadership.Role.LEADER;
     }
 
     /** The tokens the ledger accepts, by address. */
     public List<Token> tokens() {
-        return guarded(ledger::tokens);
+        return guarded(() -> batcher.ledger().tokens());
     }
 
     public Optional<Token> token(Address address) {
@@ -55,23 +62,23 @@ public class LedgerGateway {
     }
 
     public TokenRegistration register(Token token, String actor, String reason) {
-        return guarded(() -> ledger.registerToken(token, actor, reason));
+        return guarded(() -> batcher.ledger().registerToken(token, actor, reason));
     }
 
     /** Submits transfers (at most the ledger's submission size) and waits until they are durable. */
     public List<TransferResult> submit(List<TransferRequest> requests) {
-        return guarded(() -> ledger.submit(requests));
+        return guarded(() -> batcher.ledger().submit(requests));
     }
 
     /** The largest number of transfers one submission may hold. */
     public int maxSubmissionSize() {
-        return ledger.config().maxSubmissionSize();
+        return ledgerConfig.maxSubmissionSize();
     }
 
     /** {@code owner}'s user accounts by token. Reads every account until the batcher has per-account reads. */
     public Map<Address, AccountBalance> balancesOf(Address owner) {
         Map<Address, AccountBalance> mine = new LinkedHashMap<>();
-        guarded(ledger::balances).forEach((key, balance) -> {
+        guarded(() -> batcher.ledger().balances()).forEach((key, balance) -> {
             if (key.kind() == AccountKind.USER && owner.equals(key.owner())) {
                 mine.put(key.token(), balance);
             }
@@ -81,7 +88,7 @@ public class LedgerGateway {
 
     /** Every account's committed totals (admin views, verification). */
     public Map<AccountKey, AccountBalance> allBalances() {
-        return guarded(ledger::balances);
+        return guarded(() -> batcher.ledger().balances());
     }
 
     /** The committed transfer with this id, if any. */

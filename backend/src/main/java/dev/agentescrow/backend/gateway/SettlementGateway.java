@@ -33,24 +33,33 @@ import org.springframework.stereotype.Component;
 @Component
 public class SettlementGateway {
     private final Batcher batcher;
-    private final PostgresSettlementStore store;
+    private final DataSource dataSource;
+    private final SettlementAddresses systemAccounts;
+    private final Clock clock;
     private static final int MAX_CACHED_CONFIRMATIONS = 100_000;
     private final java.util.Map<Long, MinedReceipt> confirmations = new java.util.concurrent.ConcurrentHashMap<>();
 
     public SettlementGateway(Batcher batcher, DataSource dataSource, SettlementAddresses systemAccounts, Clock clock) {
         this.batcher = batcher;
-        this.store = new PostgresSettlementStore(dataSource, batcher.ledger(), systemAccounts, clock);
+        this.dataSource = dataSource;
+        this.systemAccounts = systemAccounts;
+        this.clock = clock;
+    }
+
+    /** The settlement store of the current term (the ledger runs on the leader only). */
+    private PostgresSettlementStore store() {
+        return new PostgresSettlementStore(dataSource, batcher.ledger(), systemAccounts, clock);
     }
 
     /** Every batch, newest first. */
     public List<BatchView> batches() {
-        return store.batches().stream().map(SettlementGateway::view)
+        return store().batches().stream().map(SettlementGateway::view)
                 .sorted(Comparator.comparingLong(BatchView::id).reversed()).toList();
     }
 
     /** The batch with this id: its confirmed row if one exists, else its latest row. */
     public Optional<BatchView> batch(long id) {
-        List<SettlementBatchRecord> rows = store.batches().stream().filter(r -> r.batchId() == id).toList();
+        List<SettlementBatchRecord> rows = store().batches().stream().filter(r -> r.batchId() == id).toList();
         return rows.stream().filter(r -> r.state() == BatchState.CONFIRMED).findFirst()
                 .or(() -> rows.isEmpty() ? Optional.empty() : Optional.of(rows.getLast()))
                 .map(SettlementGateway::view);
@@ -66,7 +75,7 @@ public class SettlementGateway {
             return new MovementState(MovementState.Stage.SETTLED, OptionalLong.of(batchId),
                     receipt.map(r -> new SettledMovement(proof.get(), r.txHash(), r.blockNumber())));
         }
-        for (SettlementBatchRecord open : store.openBatches()) {
+        for (SettlementBatchRecord open : store().openBatches()) {
             if (open.batch().contains(movement)) {
                 return new MovementState(MovementState.Stage.BATCHED, OptionalLong.of(open.batchId()), Optional.empty());
             }
@@ -83,7 +92,7 @@ public class SettlementGateway {
         if (confirmations.size() > MAX_CACHED_CONFIRMATIONS) {
             confirmations.clear();
         }
-        for (SettlementBatchRecord record : store.batches()) {
+        for (SettlementBatchRecord record : store().batches()) {
             if (record.state() == BatchState.CONFIRMED) {
                 record.confirmation().ifPresent(r -> confirmations.put(record.batchId(), r));
             }
@@ -93,7 +102,7 @@ public class SettlementGateway {
 
     /** Movements committed and not yet in a batch, and the age of the oldest. */
     public UnsettledBacklog backlog() {
-        return store.backlog();
+        return store().backlog();
     }
 
     /** Reconciles every token now (skipped, and said so, while a batch is in flight). */

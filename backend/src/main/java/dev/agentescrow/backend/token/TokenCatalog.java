@@ -24,6 +24,10 @@ public class TokenCatalog {
 
     public TokenCatalog(LedgerGateway ledger, ChainGateway chain, ChainDeployment deployment) {
         this.ledger = ledger;
+        if (!ledger.leads()) {
+            log.info("standing by: the leader registers token {}", deployment.token());
+            return;
+        }
         ChainGateway.TokenMetadata metadata = chain.metadata(deployment.token());
         Token token = new Token(deployment.token(), metadata.symbol(), metadata.decimals());
         TokenRegistration registration = ledger.register(token, "backend", "the deployment's token");
