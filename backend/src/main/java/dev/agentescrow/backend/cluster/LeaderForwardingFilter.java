@@ -101,7 +101,15 @@ public class LeaderForwardingFilter extends OncePerRequestFilter implements Disp
                     + forwardedBy + " but does not lead (the lead is moving); retry with the same Idempotency-Key");
             return;
         }
-        Optional<LeaderInfo> leader = batcher.leader();
+        Optional<LeaderInfo> leader;
+        try {
+            leader = batcher.leader();
+        } catch (RuntimeException e) {
+            log.warn("could not read the leadership row: {}", e.toString());
+            unavailable(request, response, "the ledger leader is not known (the database did not answer); retry with "
+                    + "the same Idempotency-Key");
+            return;
+        }
         Optional<String> target = leader.flatMap(LeaderInfo::address);
         if (target.isEmpty()) {
             unavailable(request, response, "no ledger leader is known yet; retry with the same Idempotency-Key");
