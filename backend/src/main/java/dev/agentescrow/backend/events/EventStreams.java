@@ -35,15 +35,18 @@ public class EventStreams {
     private final AtomicInteger open = new AtomicInteger();
     private final Map<Address, AtomicInteger> openPerOwner = new ConcurrentHashMap<>();
 
-    public EventStreams(EventFeed feed, EventSignal signal, EventsProperties properties) {
+    public EventStreams(EventFeed feed, EventSignal signal, EventsProperties properties,
+                        io.micrometer.core.instrument.MeterRegistry registry) {
         this.feed = feed;
         this.signal = signal;
         this.properties = properties;
+        registry.gauge("agentescrow.events.streams", open);
     }
 
     /** Opens a stream of {@code owner}'s events after {@code afterSequence}; empty when the limits are reached. */
     public java.util.Optional<SseEmitter> open(Address owner, long afterSequence) {
         AtomicInteger mine = openPerOwner.computeIfAbsent(owner, k -> new AtomicInteger());
+        // both counters are taken (non-short-circuit |) and both given back by release
         if (open.incrementAndGet() > properties.maxStreams() | mine.incrementAndGet() > properties.maxStreamsPerOwner()) {
             release(owner, mine);
             return java.util.Optional.empty();

@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -44,8 +47,13 @@ public class WebhookDeliverer {
     private final RetrySchedule schedule;
     private final WebhookUrlPolicy policy;
     private final HttpClient http;
+    private final Counter succeeded;
+    private final Counter failedAttempts;
+    private final Counter exhausted;
+    private final Timer attemptDuration;
 
-    public WebhookDeliverer(JdbcTemplate jdbc, EventFeed feed, Clock clock, EventsProperties properties) {
+    public WebhookDeliverer(JdbcTemplate jdbc, EventFeed feed, Clock clock, EventsProperties properties,
+                            MeterRegistry registry) {
         this.jdbc = jdbc;
         this.feed = feed;
         this.clock = clock;
@@ -54,6 +62,17 @@ public class WebhookDeliverer {
         this.policy = new WebhookUrlPolicy(properties.allowPrivateAddresses());
         this.http = HttpClient.newBuilder().connectTimeout(properties.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
+        this.succeeded = Counter.builder("agentescrow.webhook.attempts").tag("outcome", "success")
+                .description("webhook delivery attempts answered 2xx").register(registry);
+        this.failedAttempts = Counter.builder("agentescrow.webhook.attempts").tag("outcome", "failure")
+                .description("webhook delivery attempts that failed (non-2xx, timeout, refused)").register(registry);
+        this.exhausted = Counter.builder("agentescrow.webhook.deliveries.failed")
+                .description("webhook deliveries given up after the last attempt").register(registry);
+        this.attemptDuration = Timer.builder("agentescrow.webhook.attempt.duration").register(registry);
+        registry.gauge("agentescrow.webhook.deliveries.pending", jdbc, j -> j.queryForObject(
+                "SELECT count(*) FROM backend.webhook_deliveries WHERE state = 'PENDING'", Long.class));
+        registry.gauge("agentescrow.events.unsequenced", jdbc, j -> j.queryForObject(
+                "SELECT count(*) FROM backend.events WHERE sequence IS NULL", Long.class));
     }
 
     public RetrySchedule schedule() {
@@ -125,13 +144,20 @@ public class WebhookDeliverer {
                 error = "interrupted";
             }
         }
-        long durationMs = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
+        Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
+        attemptDuration.record(duration);
+        long durationMs = duration.toMillis();
         jdbc.update("INSERT INTO backend.webhook_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error)"
                         + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, attempt) DO NOTHING",
                 claim.deliveryId(), claim.attempt(), Timestamp.from(started), durationMs, status, error);
         if (status != null && status >= 200 && status < 300) {
+            succeeded.increment();
             complete(claim, "DELIVERED", clock.instant());
-        } else if (schedule.exhausted(claim.attempt())) {
+            return;
+        }
+        failedAttempts.increment();
+        if (schedule.exhausted(claim.attempt())) {
+            exhausted.increment();
             complete(claim, "FAILED", clock.instant());
             log.warn("webhook delivery {} of event {} failed after {} attempts", claim.deliveryId(), claim.eventId(),
                     claim.attempt());

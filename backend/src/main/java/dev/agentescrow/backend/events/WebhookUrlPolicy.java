@@ -19,8 +19,23 @@ public final class WebhookUrlPolicy {
 
     /** Why a URL is refused. */
     public enum Refusal {
-        MALFORMED_URL, UNSUPPORTED_SCHEME, CREDENTIALS_IN_URL, FRAGMENT_IN_URL, URL_TOO_LONG, UNRESOLVABLE_HOST,
-        PRIVATE_ADDRESS
+        MALFORMED_URL("not an absolute URL with a host"),
+        UNSUPPORTED_SCHEME("http or https only"),
+        CREDENTIALS_IN_URL("no user or password in the URL"),
+        FRAGMENT_IN_URL("no fragment (#...) in the URL"),
+        URL_TOO_LONG("at most " + MAX_URL_LENGTH + " characters"),
+        UNRESOLVABLE_HOST("the host does not resolve"),
+        PRIVATE_ADDRESS("the host resolves to a loopback, private or otherwise non-public address");
+
+        private final String message;
+
+        Refusal(String message) {
+            this.message = message;
+        }
+
+        public String message() {
+            return message;
+        }
     }
 
     private final boolean allowPrivateAddresses;

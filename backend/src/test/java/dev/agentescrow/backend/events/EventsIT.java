@@ -30,6 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.web3j.crypto.Keys;
 import tools.jackson.databind.JsonNode;
 
@@ -44,6 +46,14 @@ class EventsIT extends BackendITSupport {
 
     @Autowired
     EventPublisher publisher;
+    @Autowired
+    LedgerEventFeed ledgerFeed;
+    @Autowired
+    EventSequencer sequencer;
+    @Autowired
+    JdbcTemplate jdbc;
+    @Autowired
+    TransactionTemplate transactions;
 
     /** A webhook receiver on a free loopback port that answers 500 until told to recover. */
     static final class Receiver implements AutoCloseable {
@@ -174,6 +184,22 @@ class EventsIT extends BackendITSupport {
             }
             assertThat(deliveries.valueStream().map(d -> d.path("eventId").asString()))
                     .containsAll(expected.values());
+
+            // a cursor set back (lost, or a restart from an old copy) publishes no fact twice
+            jdbc.update("UPDATE backend.event_cursors SET position = 0");
+            awaitUntil("the pollers walked the ledger and the batches again", () -> {
+                ledgerFeed.pollDeposits();
+                ledgerFeed.pollSettlements();
+                sequencer.sequencePending();
+                return jdbc.queryForObject("SELECT min(position) FROM backend.event_cursors", Long.class) > 0;
+            });
+            List<JsonNode> again = allEvents(payer);
+            assertThat(again.stream().filter(e -> e.path("objectId").asString().equals(transferId))).hasSize(1);
+            assertThat(again.stream().filter(e -> e.path("objectId").asString().equals(withdrawalId))).hasSize(1);
+            assertThat(again.stream().filter(e -> e.path("objectId").asString().startsWith(depositObject))).hasSize(1);
+            for (String id : expected.values()) {
+                assertThat(receiver.accepted(id)).as("still accepted once: " + id).isEqualTo(1);
+            }
         }
     }
 
@@ -194,13 +220,22 @@ class EventsIT extends BackendITSupport {
                     .isEqualTo(first);
             lastId = events.getLast().id();
         }
+        transactions.executeWithoutResult(status -> {
+            publisher.publish(EventType.ESCROW_DISPUTED, List.of(owner), "escrow-rolled-back", Map.of());
+            status.setRollbackOnly();
+        });
         List<String> missed = new ArrayList<>();
         for (int i = 3; i < 5; i++) {
             missed.add(publisher.publish(EventType.ESCROW_RELEASED, List.of(owner), "escrow-sse-" + i,
                     Map.of("n", i)).toString());
         }
+        UUID once = publisher.publishOnce("escrow.resolved:sse:" + owner.hex(), EventType.ESCROW_RESOLVED,
+                List.of(owner), "escrow-sse-once", Map.of("split", List.of("1", "2")));
+        assertThat(publisher.publishOnce("escrow.resolved:sse:" + owner.hex(), EventType.ESCROW_RESOLVED,
+                List.of(owner), "escrow-sse-once", Map.of("split", List.of("1", "2")))).isEqualTo(once);
+        missed.add(once.toString());
         try (SseReader stream = SseReader.open(port, token, lastId)) {
-            List<SseReader.Event> events = stream.next(2);
+            List<SseReader.Event> events = stream.next(3);
             assertThat(events.stream().map(e -> ApiClient.JSON.readTree(e.data()).path("id").asString()).toList())
                     .isEqualTo(missed);
             assertThat(ApiClient.JSON.readTree(events.getFirst().data()).path("type").asString())
@@ -213,7 +248,7 @@ class EventsIT extends BackendITSupport {
                 .isEqualTo(first.subList(0, 2));
         JsonNode rest = api().get("/api/v1/events?after=" + list.path("nextCursor").asString(), token).json();
         assertThat(rest.path("items").valueStream().map(e -> e.path("id").asString()).toList())
-                .containsExactly(first.get(2), missed.get(0), missed.get(1));
+                .containsExactly(first.get(2), missed.get(0), missed.get(1), missed.get(2));
         assertThat(rest.path("nextCursor").isNull()).isTrue();
         assertThat(api().get("/api/v1/events?after=x", token).code()).isEqualTo("VALIDATION_FAILED");
     }

@@ -12,7 +12,6 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
@@ -103,7 +102,7 @@ public class WebhookController {
                 types);
         return switch (registration) {
             case Webhooks.Refused refused -> throw ApiException.invalidField("url", refused.refusal().name(),
-                    message(refused.refusal()));
+                    refused.refusal().message());
             case Webhooks.LimitReached limit -> throw new ApiException(HttpStatus.CONFLICT, "WEBHOOK_LIMIT",
                     "at most " + limit.limit() + " webhook endpoints per principal");
             case Webhooks.Registered registered -> {
@@ -161,17 +160,5 @@ public class WebhookController {
                 d.eventType(), d.sequence(), d.state(), d.attempts(), d.nextAttemptAt(), d.createdAt(), d.completedAt(),
                 d.attemptLog().stream().map(a -> new AttemptView(a.attempt(), a.startedAt(), a.durationMs(),
                         a.statusCode(), a.error())).toList())).toList(), next);
-    }
-
-    private static String message(dev.agentescrow.backend.events.WebhookUrlPolicy.Refusal refusal) {
-        return switch (refusal) {
-            case MALFORMED_URL -> "not an absolute URL with a host";
-            case UNSUPPORTED_SCHEME -> "http or https only";
-            case CREDENTIALS_IN_URL -> "no user or password in the URL";
-            case FRAGMENT_IN_URL -> "no fragment (#...) in the URL";
-            case URL_TOO_LONG -> "at most 2048 characters";
-            case UNRESOLVABLE_HOST -> "the host does not resolve";
-            case PRIVATE_ADDRESS -> "the host resolves to a loopback, private or otherwise non-public address";
-        } + " (" + refusal.name().toLowerCase(Locale.ROOT) + ")";
     }
 }
