@@ -29,13 +29,12 @@ import org.springframework.stereotype.Component;
  * crashed worker's claim comes back), POSTs the event's JSON signed with the endpoint's secret,
  * records the attempt, and marks the delivery DELIVERED on a 2xx, or schedules the next attempt by
  * the {@link RetrySchedule}, or FAILED after the last. Bounded: connect and answer timeouts, no
- * redirects, at most 1 KiB of an answer read, a fixed number of deliveries in flight.
+ * redirects, the answer's body never read (closing it at once, so a receiver that trickles a body
+ * cannot hold a worker), a fixed number of deliveries in flight.
  */
 @Component
 public class WebhookDeliverer {
     private static final Logger log = LoggerFactory.getLogger(WebhookDeliverer.class);
-    /** Bytes of a receiver's answer read (and dropped). */
-    static final int MAX_ANSWER_BYTES = 1024;
     public static final String EVENT_ID_HEADER = "AgentEscrow-Event-Id";
     public static final String EVENT_TYPE_HEADER = "AgentEscrow-Event-Type";
     public static final String DELIVERY_ID_HEADER = "AgentEscrow-Delivery-Id";
@@ -134,9 +133,7 @@ public class WebhookDeliverer {
             try {
                 HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
                 status = response.statusCode();
-                try (InputStream answer = response.body()) {
-                    answer.readNBytes(MAX_ANSWER_BYTES);
-                }
+                response.body().close();
             } catch (IOException e) {
                 error = describe(e);
             } catch (InterruptedException e) {
