@@ -314,6 +314,40 @@ class EventsIT extends BackendITSupport {
         assertThat(api.get("/api/v1/webhooks/" + id + "/deliveries", owner).status()).isEqualTo(200);
     }
 
+    @Test
+    void an_endpoint_gets_only_its_types_and_deleting_one_cancels_its_pending_deliveries() throws Exception {
+        ApiClient api = api();
+        String key = freshKey();
+        String token = loginWith(key);
+        Address owner = Address.of(addressOf(key));
+        try (Receiver filtered = new Receiver(0); Receiver broken = new Receiver(Integer.MAX_VALUE)) {
+            ApiClient.Response onlyReleases = api.post("/api/v1/webhooks", token, key(),
+                    Map.of("url", filtered.url(), "types", List.of("escrow.released")));
+            assertThat(onlyReleases.status()).as(onlyReleases.toString()).isEqualTo(201);
+            ApiClient.Response failing = api.post("/api/v1/webhooks", token, key(), Map.of("url", broken.url()));
+            String failingId = failing.json().path("id").asString();
+            String created = publisher.publish(EventType.ESCROW_CREATED, List.of(owner), "escrow-types", Map.of())
+                    .toString();
+            String released = publisher.publish(EventType.ESCROW_RELEASED, List.of(owner), "escrow-types", Map.of())
+                    .toString();
+
+            awaitUntil("the release delivered to the filtered endpoint", () -> filtered.accepted(released) == 1);
+            awaitUntil("the failing endpoint retried both events", () -> broken.received.stream()
+                    .filter(r -> r.eventId().equals(created)).count() >= 2
+                    && broken.received.stream().filter(r -> r.eventId().equals(released)).count() >= 2);
+            assertThat(filtered.received.stream().map(Receiver.Received::eventId)).containsExactly(released);
+
+            assertThat(api.delete("/api/v1/webhooks/" + failingId, token).status()).isEqualTo(204);
+            JsonNode deliveries = api.get("/api/v1/webhooks/" + failingId + "/deliveries", token).json().path("items");
+            assertThat(deliveries).hasSize(2);
+            for (JsonNode delivery : deliveries) {
+                assertThat(delivery.path("state").asString()).isEqualTo("CANCELLED");
+                assertThat(delivery.path("attemptLog").valueStream().map(a -> a.path("statusCode").asInt()))
+                        .isNotEmpty().containsOnly(500);
+            }
+        }
+    }
+
     private List<JsonNode> allEvents(String accessToken) {
         List<JsonNode> events = new ArrayList<>();
         String after = "0";
