@@ -41,6 +41,9 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.limits.requests-per-second-per-principal", () -> "50");
         registry.add("agentescrow.limits.requests-per-second-per-ip", () -> "100000");
         registry.add("agentescrow.limits.max-daily-amount", () -> DAILY_LIMIT);
+        registry.add("agentescrow.events.initial-backoff", () -> "PT0.2S");
+        registry.add("agentescrow.events.delivery-poll-interval", () -> "PT0.1S");
+        registry.add("agentescrow.events.heartbeat", () -> "PT1S");
     }
 
     protected ApiClient api() {

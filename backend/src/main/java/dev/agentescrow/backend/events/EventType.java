@@ -1,0 +1,32 @@
+package dev.agentescrow.backend.events;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** The kinds of events agents receive; {@link #wireName()} is the {@code type} in every payload. */
+public enum EventType {
+    DEPOSIT_CREDITED("deposit.credited"),
+    TRANSFER_SETTLED("transfer.settled"),
+    WITHDRAWAL_PAID("withdrawal.paid"),
+    ESCROW_CREATED("escrow.created"),
+    ESCROW_ACCEPTED("escrow.accepted"),
+    ESCROW_RELEASED("escrow.released"),
+    ESCROW_REFUNDED("escrow.refunded"),
+    ESCROW_DISPUTED("escrow.disputed"),
+    ESCROW_RESOLVED("escrow.resolved"),
+    ESCROW_FALLBACK_APPLIED("escrow.fallback_applied");
+
+    private final String wireName;
+
+    EventType(String wireName) {
+        this.wireName = wireName;
+    }
+
+    public String wireName() {
+        return wireName;
+    }
+
+    public static Optional<EventType> fromWireName(String name) {
+        return Arrays.stream(values()).filter(t -> t.wireName.equals(name)).findFirst();
+    }
+}
