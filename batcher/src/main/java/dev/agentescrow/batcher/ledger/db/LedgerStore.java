@@ -137,26 +137,15 @@ public final class LedgerStore {
         return found;
     }
 
-    /** Writes one group; the caller commits. */
+    /** Writes one group; the caller commits. Account totals are not in it: see {@link #writeCheckpoint}. */
     public void write(Connection c, GroupWrite group) throws SQLException {
         insertTokens(c, group.newTokens(), group.at());
         insertAccounts(c, group.newAccounts());
         long t0 = System.nanoTime();
         insertTransfers(c, group.transfers());
         long t1 = System.nanoTime();
-        if (group.checkpointSeq() != null) {
-            updateBalances(c, group.checkpointAccounts());
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE ledger_checkpoint SET seq = ?, updated_at = ?")) {
-                ps.setLong(1, group.checkpointSeq());
-                ps.setTimestamp(2, Timestamp.from(group.at()));
-                expectRows(ps.executeUpdate(), 1, "checkpoint updated");
-            }
-        }
-        long t2 = System.nanoTime();
         if (LOG.isDebugEnabled()) {
-            LOG.debug("insert {} transfers {} us, checkpoint of {} accounts {} us", group.transfers().size(),
-                    (t1 - t0) / 1_000, group.checkpointAccounts().size(), (t2 - t1) / 1_000);
+            LOG.debug("insert {} transfers {} us", group.transfers().size(), (t1 - t0) / 1_000);
         }
         insertAudit(c, group.audit());
         insertWithdrawals(c, group.newWithdrawals());
@@ -164,8 +153,27 @@ public final class LedgerStore {
         addTotals(c, group.totals());
         insertHolds(c, group.newHolds());
         markHoldsResolved(c, group.resolvedHolds());
-        if (group.checkpointSeq() != null) {
-            deleteClosed(c, group.checkpointSeq());
+    }
+
+    /**
+     * Writes a checkpoint: the committed totals of {@code accounts}, exact after transfer
+     * {@code seq}, and that seq ({@code ledger_checkpoint}, which never goes back); deletes the
+     * withdrawals and holds closed at or before it. The caller commits.
+     */
+    public void writeCheckpoint(Connection c, Collection<AccountRow> accounts, long seq, Instant at)
+            throws SQLException {
+        long t0 = System.nanoTime();
+        updateBalances(c, List.copyOf(accounts));
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE ledger_checkpoint SET seq = greatest(seq, ?), updated_at = ?")) {
+            ps.setLong(1, seq);
+            ps.setTimestamp(2, Timestamp.from(at));
+            expectRows(ps.executeUpdate(), 1, "checkpoint updated");
+        }
+        deleteClosed(c, seq);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("checkpoint of {} accounts at seq {}: {} us", accounts.size(), seq,
+                    (System.nanoTime() - t0) / 1_000);
         }
     }
 
