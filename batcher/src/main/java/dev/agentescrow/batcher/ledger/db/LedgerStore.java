@@ -6,8 +6,8 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferKind;
 import dev.agentescrow.chain.Address;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Array;
@@ -347,44 +347,18 @@ public final class LedgerStore {
         }
     }
 
-    /** COPY in CSV form: much cheaper per row than any INSERT, and one round trip. */
+    /**
+     * COPY in PostgreSQL's binary form ({@link BinaryCopy}): much cheaper per row than any INSERT,
+     * one round trip, and no text for the server to parse.
+     */
     private void insertTransfers(Connection c, List<TransferRow> transfers) throws SQLException {
         if (transfers.isEmpty()) {
             return;
         }
-        StringBuilder csv = new StringBuilder(transfers.size() * 220);
-        for (TransferRow t : transfers) {
-            csv.append(t.id().toUuid()).append(',')
-                    .append(t.seq()).append(',')
-                    .append(t.kind().name()).append(',')
-                    .append(t.debitAccountId()).append(',')
-                    .append(t.creditAccountId()).append(',')
-                    .append(t.token().hex()).append(',')
-                    .append(t.amount()).append(',');
-            if (t.pendingId() != null) {
-                csv.append(t.pendingId().toUuid());
-            }
-            csv.append(',');
-            if (t.timeoutSeconds() != null) {
-                csv.append(t.timeoutSeconds());
-            }
-            csv.append(',');
-            if (t.expiresAt() != null) {
-                csv.append(t.expiresAt());
-            }
-            csv.append(',');
-            if (t.linkGroup() != null) {
-                csv.append(t.linkGroup().toUuid());
-            }
-            csv.append(',');
-            if (t.reference() != null) {
-                csv.append('"').append(t.reference().replace("\"", "\"\"")).append('"');
-            }
-            csv.append(',').append(t.createdAt()).append('\n');
-        }
         try {
             long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
-                    "COPY transfers (" + TRANSFER_COLUMNS + ") FROM STDIN (FORMAT csv)", new StringReader(csv.toString()));
+                    "COPY transfers (" + TRANSFER_COLUMNS + ") FROM STDIN (FORMAT binary)",
+                    new ByteArrayInputStream(BinaryCopy.transfers(transfers)));
             expectRows((int) rows, transfers.size(), "transfers copied");
         } catch (IOException e) {
             throw new SQLException("COPY of transfers failed", e);
