@@ -21,18 +21,36 @@ final class BinaryCopy {
     private static final byte[] SIGNATURE = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
     private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
     private static final int FIELDS = 13;
+    private static final int NARROW_FIELDS = 8;
 
     private BinaryCopy() {
     }
 
-    static byte[] transfers(List<TransferRow> transfers) {
+    /**
+     * Whether every transfer of the group leaves the optional columns (pending id, timeout,
+     * expiry, link group, reference) empty, as plain payments do: then the COPY names only the
+     * eight other columns ({@link LedgerStore}'s {@code NARROW_TRANSFER_COLUMNS}) and sends no
+     * null markers for the rest.
+     */
+    static boolean narrow(List<TransferRow> transfers) {
+        for (TransferRow t : transfers) {
+            if (t.pendingId() != null || t.timeoutSeconds() != null || t.expiresAt() != null
+                    || t.linkGroup() != null || t.reference() != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The rows in the order of {@code TRANSFER_COLUMNS}, or of the narrow columns when {@code narrow}. */
+    static byte[] transfers(List<TransferRow> transfers, boolean narrow) {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(32 + transfers.size() * 170);
         try (DataOutputStream out = new DataOutputStream(buffer)) {
             out.write(SIGNATURE);
             out.writeInt(0);
             out.writeInt(0);
             for (TransferRow t : transfers) {
-                out.writeShort(FIELDS);
+                out.writeShort(narrow ? NARROW_FIELDS : FIELDS);
                 uuid(out, t.id().toUuid());
                 int8(out, t.seq());
                 text(out, t.kind().name());
@@ -40,6 +58,10 @@ final class BinaryCopy {
                 int8(out, t.creditAccountId());
                 text(out, t.token().hex());
                 numeric(out, t.amount());
+                if (narrow) {
+                    timestamp(out, t.createdAt());
+                    continue;
+                }
                 uuid(out, t.pendingId() == null ? null : t.pendingId().toUuid());
                 if (t.timeoutSeconds() == null) {
                     out.writeInt(-1);

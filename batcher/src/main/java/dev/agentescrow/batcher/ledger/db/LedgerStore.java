@@ -38,6 +38,9 @@ public final class LedgerStore {
             "id, kind, owner, token, debits_posted, credits_posted, debits_pending, credits_pending, created_at, escrow_id";
     private static final String TRANSFER_COLUMNS = "id, seq, kind, debit_account_id, credit_account_id, token, amount,"
             + " pending_id, timeout_seconds, expires_at, link_group, reference, created_at";
+    /** The columns a plain payment fills (the rest default to null). */
+    private static final String NARROW_TRANSFER_COLUMNS =
+            "id, seq, kind, debit_account_id, credit_account_id, token, amount, created_at";
 
     /** Takes the session-level advisory lock that makes this connection the ledger's only writer. */
     public boolean tryLock(Connection c, long key) throws SQLException {
@@ -349,16 +352,18 @@ public final class LedgerStore {
 
     /**
      * COPY in PostgreSQL's binary form ({@link BinaryCopy}): much cheaper per row than any INSERT,
-     * one round trip, and no text for the server to parse.
+     * one round trip, and no text for the server to parse; a group of plain payments names only
+     * the columns they fill.
      */
     private void insertTransfers(Connection c, List<TransferRow> transfers) throws SQLException {
         if (transfers.isEmpty()) {
             return;
         }
+        boolean narrow = BinaryCopy.narrow(transfers);
         try {
             long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
-                    "COPY transfers (" + TRANSFER_COLUMNS + ") FROM STDIN (FORMAT binary)",
-                    new ByteArrayInputStream(BinaryCopy.transfers(transfers)));
+                    "COPY transfers (" + (narrow ? NARROW_TRANSFER_COLUMNS : TRANSFER_COLUMNS) + ") FROM STDIN (FORMAT binary)",
+                    new ByteArrayInputStream(BinaryCopy.transfers(transfers, narrow)));
             expectRows((int) rows, transfers.size(), "transfers copied");
         } catch (IOException e) {
             throw new SQLException("COPY of transfers failed", e);
