@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A pooled connection to the configured PostgreSQL; when no JDBC URL is configured it starts an
- * embedded PostgreSQL (real server binaries) whose data directory survives restarts. Every
+ * embedded PostgreSQL (real server binaries) whose data directory survives restarts, with
+ * {@link DatabaseConfig#embeddedSettings()} (WAL size, checkpoint interval, buffers). Every
  * connection runs with {@code synchronous_commit = on}: a commit returns only once it is on disk.
  * Connections use TCP keepalive and a socket timeout ({@value #SOCKET_TIMEOUT_SECONDS} s: no
  * statement of the batcher runs that long), so a connection to a dead or unreachable server fails
@@ -70,7 +71,9 @@ public final class Database implements AutoCloseable {
     private static EmbeddedPostgres startEmbedded(DatabaseConfig config) {
         try {
             Files.createDirectories(config.embeddedDataDir());
-            EmbeddedPostgres pg = EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+            config.embeddedSettings().forEach(builder::setServerConfig);
+            EmbeddedPostgres pg = builder
                     .setDataDirectory(config.embeddedDataDir())
                     .setCleanDataDirectory(false)
                     // zonky defaults to synchronous_commit=off for tests; the ledger needs durability.

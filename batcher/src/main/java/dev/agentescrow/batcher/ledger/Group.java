@@ -88,11 +88,8 @@ final class Group {
         return touched;
     }
 
-    /**
-     * The group's writes; with a checkpoint, the totals of {@code checkpointAccounts} as of the
-     * end of this group.
-     */
-    GroupWrite toWrite(Set<Account> checkpointAccounts, boolean checkpoint) {
+    /** The group's writes (account totals go to the checkpointer after the commit). */
+    GroupWrite toWrite() {
         List<WithdrawalRow> withdrawals = new ArrayList<>();
         List<GroupWrite.Closed> paid = new ArrayList<>();
         Map<String, TotalsDelta> totals = new LinkedHashMap<>();
@@ -125,8 +122,6 @@ final class Group {
         return new GroupWrite(at, List.copyOf(newTokens),
                 newAccounts.stream().map(Account::toRow).toList(),
                 List.copyOf(rows),
-                checkpoint ? checkpointAccounts.stream().map(Account::toRow).toList() : List.of(),
-                checkpoint ? state.nextSeq - 1 : null,
                 List.copyOf(audit), withdrawals, paid, List.copyOf(totals.values()), holds, resolvedHolds);
     }
 

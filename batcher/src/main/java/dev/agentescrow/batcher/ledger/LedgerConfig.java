@@ -16,11 +16,13 @@ import java.util.Objects;
  * @param maxTimeoutSeconds    longest hold a pending transfer may ask for
  * @param enqueueTimeout       how long a submitter waits for queue space before failing
  * @param advisoryLockKey      PostgreSQL advisory lock that makes the writer the only one
- * @param checkpointEveryGroups  write the touched accounts' totals every this many groups (8 by
- *                               default), and whenever the queue is idle for 2 ms: the rows of
- *                               {@code accounts}, which the O(1) reads of {@code read.LedgerReads}
- *                               serve, lag by at most this many groups under load and catch up as
- *                               soon as the ledger is idle
+ * @param checkpointEveryGroups  hand the touched accounts' totals to the checkpointer (which
+ *                               writes them beside the writer, never inside a group's commit) every
+ *                               this many groups (8 by default) once it is free, and whenever the
+ *                               queue is idle for 2 ms: the rows of {@code accounts}, which the O(1)
+ *                               reads of {@code read.LedgerReads} serve, lag by about this many
+ *                               groups plus one checkpoint write under load and catch up as soon
+ *                               as the ledger is idle
  * @param checkpointMaxAccounts  or as soon as this many accounts were touched since the last one
  * @param requestTimeout       how long a blocking call ({@code submit}, {@code expirePending},
  *                             {@code registerToken}) waits for its result before it fails

@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * {@link WriteFence} (a batcher's leadership) the fence replaces that lock: it holds the same lock
  * on a session of its own, and each group's transaction checks the fence just before it commits.
  * Once the fence refuses a group, this writer refuses everything after it.
+ *
+ * <p>Account rows are not written here: after a commit the writer hands the committed totals of
+ * the accounts changed since its last hand-over to the {@link Checkpointer}, which writes them
+ * beside it on another connection, so a checkpoint never stalls a group.
  */
 final class LedgerWriter implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerWriter.class);
@@ -50,14 +53,16 @@ final class LedgerWriter implements Runnable {
     private final WriteFence fence;
     private static final String DUPLICATE_KEY = "23505";
     /**
-     * When the queue has been empty this long and account rows are behind, the writer writes them
-     * (a group with no commands): a read of the rows is then behind by at most
-     * {@code checkpointEveryGroups} groups under load and by this delay when the ledger goes idle.
+     * When the queue has been empty this long and account rows are behind, the writer hands them
+     * to the checkpointer as soon as it is free: a read of the rows is then behind by at most
+     * {@code checkpointEveryGroups} groups plus one checkpoint write under load, and by this delay
+     * plus one checkpoint write when the ledger goes idle.
      */
     static final long IDLE_CHECKPOINT_MILLIS = 2;
     private static final String PK = "transfers_pkey";
 
     private final LedgerStore store = new LedgerStore();
+    private final Checkpointer checkpointer;
     private final BlockingQueue<Command> queue;
     private final Thread thread;
     /**
@@ -80,6 +85,7 @@ final class LedgerWriter implements Runnable {
         this.fence = fence;
         this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
         this.thread = Thread.ofPlatform().name("ledger-writer").daemon(true).unstarted(this);
+        this.checkpointer = new Checkpointer(dataSource, fence, clock, store);
     }
 
     /** Connects, takes the writer lock, loads the state and starts the writer thread. */
@@ -90,6 +96,7 @@ final class LedgerWriter implements Runnable {
             closeConnection();
             throw new LedgerException("could not start the ledger writer", e);
         }
+        checkpointer.start();
         thread.start();
     }
 
@@ -109,6 +116,11 @@ final class LedgerWriter implements Runnable {
         }
     }
 
+    /** Checkpoints written so far (for tests and benchmarks). */
+    long checkpointsWritten() {
+        return checkpointer.written();
+    }
+
     /** Submissions waiting for the writer thread. */
     int queueDepth() {
         return queue.size();
@@ -124,6 +136,7 @@ final class LedgerWriter implements Runnable {
             Thread.currentThread().interrupt();
         }
         failQueued(new LedgerException("ledger is closed"));
+        checkpointer.stop();
         closeConnection();
         completer.shutdown();
     }
@@ -137,12 +150,34 @@ final class LedgerWriter implements Runnable {
             } catch (InterruptedException e) {
                 break;
             }
-            process(group);
+            if (group.isEmpty()) {
+                handOff(true);
+            } else {
+                process(group);
+            }
         }
         Thread.interrupted();
-        if (state != null && !state.sinceCheckpoint.isEmpty()) {
+        if (state != null && fenced == null && !state.sinceCheckpoint.isEmpty()) {
             // Stopping: leave the account rows current for the readers of any instance.
-            process(List.of());
+            checkpointer.offer(state.sinceCheckpoint.stream().map(Account::toRow).toList(), state.nextSeq - 1);
+            state.sinceCheckpoint.clear();
+        }
+    }
+
+    /**
+     * After a commit (or when idle): hands the totals of the accounts changed since the last
+     * hand-over to the checkpointer, if it is free and the checkpoint is due (every
+     * {@code checkpointEveryGroups} groups, {@code checkpointMaxAccounts} accounts, or idle).
+     */
+    private void handOff(boolean idle) {
+        if (state == null || state.sinceCheckpoint.isEmpty() || !checkpointer.idle()) {
+            return;
+        }
+        if (idle || state.groupsSinceCheckpoint >= config.checkpointEveryGroups()
+                || state.sinceCheckpoint.size() >= config.checkpointMaxAccounts()) {
+            checkpointer.offer(state.sinceCheckpoint.stream().map(Account::toRow).toList(), state.nextSeq - 1);
+            state.sinceCheckpoint.clear();
+            state.groupsSinceCheckpoint = 0;
         }
     }
 
@@ -195,6 +230,7 @@ final class LedgerWriter implements Runnable {
                 FailPoints.reached("ledger.after-commit");
             }
             completions.forEach(this::complete);
+            handOff(false);
         } catch (FencedException e) {
             LOG.error("ledger group of {} commands refused by the leadership fence; this writer stops writing",
                     commands.size(), e);
@@ -319,18 +355,9 @@ final class LedgerWriter implements Runnable {
             throw new DuplicateIdException();
         }
         long t1 = System.nanoTime();
-        // The size bound may count an account twice; that only brings a checkpoint forward.
-        boolean checkpoint = commands.isEmpty()
-                || state.groupsSinceCheckpoint + 1 >= config.checkpointEveryGroups()
-                || state.sinceCheckpoint.size() + group.touched().size() >= config.checkpointMaxAccounts();
-        Set<Account> sinceCheckpoint = Set.of();
-        if (checkpoint) {
-            sinceCheckpoint = new LinkedHashSet<>(state.sinceCheckpoint);
-            sinceCheckpoint.addAll(group.touched());
-        }
         try {
-            if (checkpoint || !group.isEmpty()) {
-                store.write(connection, group.toWrite(sinceCheckpoint, checkpoint));
+            if (!group.isEmpty()) {
+                store.write(connection, group.toWrite());
             }
         } catch (SQLException e) {
             connection.rollback();
@@ -355,16 +382,11 @@ final class LedgerWriter implements Runnable {
         long t2 = System.nanoTime();
         connection.commit();
         long t3 = System.nanoTime();
-        if (checkpoint) {
-            state.sinceCheckpoint.clear();
-            state.groupsSinceCheckpoint = 0;
-        } else {
-            state.sinceCheckpoint.addAll(group.touched());
-            state.groupsSinceCheckpoint++;
-        }
+        state.sinceCheckpoint.addAll(group.touched());
+        state.groupsSinceCheckpoint++;
         if (LOG.isDebugEnabled()) {
-            LOG.debug("group: {} commands, {} transfers{}; build {} us, write {} us, commit {} us",
-                    commands.size(), group.transferCount(), checkpoint ? " + checkpoint" : "",
+            LOG.debug("group: {} commands, {} transfers; build {} us, write {} us, commit {} us",
+                    commands.size(), group.transferCount(),
                     (t1 - t0) / 1_000, (t2 - t1) / 1_000, (t3 - t2) / 1_000);
         }
         return completions;

@@ -36,9 +36,10 @@ import javax.sql.DataSource;
  * every instance of a service serves it (issue 11). Each read runs in one read-only REPEATABLE READ
  * transaction, so what it returns is the state after some group commit, never a mix.
  *
- * <p><b>O(1) balances.</b> The writer rewrites the rows of {@code accounts} touched since its last
- * checkpoint every {@code LedgerConfig.checkpointEveryGroups} groups (8) and whenever it is idle for
- * 2 ms, in the same transaction as a group commit, and {@code ledger_checkpoint.seq} says which
+ * <p><b>O(1) balances.</b> The ledger's checkpointer rewrites the rows of {@code accounts} touched
+ * since its last checkpoint beside the writer, about every {@code LedgerConfig.checkpointEveryGroups}
+ * groups (8) and whenever the writer is idle for 2 ms, with committed totals only, in one
+ * transaction with {@code ledger_checkpoint.seq}, which says which
  * transfers they include: an account read is one lookup of the account's unique index plus the
  * user's open withdrawals (another index), whatever the number of accounts or transfers. It is the
  * exact state after transfer {@code ledger_checkpoint.seq}, never a mix (the withdrawals and holds

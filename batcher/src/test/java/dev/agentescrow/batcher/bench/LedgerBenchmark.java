@@ -57,11 +57,19 @@ public final class LedgerBenchmark {
         }
 
         double percentileMs(double p) {
-            long[] sorted = latenciesNanos.clone();
-            Arrays.sort(sorted);
-            int index = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
-            return sorted[Math.max(0, index)] / 1e6;
+            return LedgerBenchmark.percentileMs(latenciesNanos, p);
         }
+    }
+
+    /** The {@code p} quantile of nanosecond latencies, in milliseconds (0 for none). */
+    static double percentileMs(long[] latenciesNanos, double p) {
+        if (latenciesNanos.length == 0) {
+            return 0;
+        }
+        long[] sorted = latenciesNanos.clone();
+        Arrays.sort(sorted);
+        int index = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+        return sorted[Math.max(0, index)] / 1e6;
     }
 
     public static void main(String[] args) throws Exception {
@@ -71,9 +79,11 @@ public final class LedgerBenchmark {
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 60;
         ChainBenchmark.Config chainConfig = args.length > 4 && args[4].equals("quick")
                 ? ChainBenchmark.Config.quick() : ChainBenchmark.Config.full();
+        int openLoopSeconds = args.length > 5 ? Integer.parseInt(args[5]) : 60;
 
         DatabaseConfig dbConfig = DatabaseConfig.embedded(dataDir).withPoolSize(4);
         String ledgerJson;
+        double naiveTps;
         try (Database database = Database.start(dbConfig)) {
             List<Run> runs = new ArrayList<>();
             for (int clients : NAIVE_CLIENTS) {
@@ -93,6 +103,7 @@ public final class LedgerBenchmark {
                         r.transfers(), r.tps(), r.percentileMs(0.50), r.percentileMs(0.99));
             }
             double ratio = ledger.tps() / bestNaive.tps();
+            naiveTps = bestNaive.tps();
             System.out.printf(Locale.ROOT, "ledger / best naive (%d clients): %.1fx (target >= 10x: %s),"
                             + " ledger p99 %.2f ms (target <= 50 ms: %s)%n", bestNaive.clients(), ratio,
                     met(ratio >= 10), ledger.percentileMs(0.99), met(ledger.percentileMs(0.99) <= 50));
@@ -102,6 +113,10 @@ public final class LedgerBenchmark {
                     ledger.tps(), bestNaive.tps(), ledger.percentileMs(0.99), ledger.percentileMs(0.50),
                     bestNaive.clients(), ratio);
         }
+
+        OpenLoopBenchmark.Result open = OpenLoopBenchmark.run(HardhatNode.locateContractsDir(),
+                dataDir.resolveSibling(dataDir.getFileName() + "-open-loop"), OpenLoopBenchmark.Config.of(openLoopSeconds));
+        String openJson = openLoop(open, naiveTps);
 
         ChainBenchmark.Result chain = ChainBenchmark.run(HardhatNode.locateContractsDir(), chainConfig);
         ChainBenchmark.Sends sends = chain.sends();
@@ -131,9 +146,43 @@ public final class LedgerBenchmark {
                 sends.nonceErrors(), met(sends.nonceErrors() == 0));
         System.out.printf(Locale.ROOT, "{%s, \"batched_settled_tps\": %.1f, \"individual_sends_tps\": %.1f,"
                         + " \"nonce_errors\": %d, \"batched_wrapper_tps\": %.1f, \"batched_largest_tps\": %.1f,"
-                        + " \"batched_ratio\": %.1f, \"batched_largest_ratio\": %.1f}%n", ledgerJson,
+                        + " \"batched_ratio\": %.1f, \"batched_largest_ratio\": %.1f, %s}%n", ledgerJson,
                 chain.defaultTrigger().tps(), sends.tps(), sends.nonceErrors(), chain.defaultTriggerViaWrapper().tps(),
-                chain.largestBatches().tps(), chain.ratio(), largestRatio);
+                chain.largestBatches().tps(), chain.ratio(), largestRatio, openJson);
+    }
+
+    /** Prints the open-loop run's table and verdicts; returns its JSON members. */
+    private static String openLoop(OpenLoopBenchmark.Result open, double naiveTps) {
+        OpenLoopBenchmark.Load run = open.run();
+        System.out.printf(Locale.ROOT, "%nopen loop (%d agents, settlement on a 2 s block chain, %d readers):%n",
+                1_000, 4);
+        System.out.printf(Locale.ROOT, "%-10s %8s %10s %10s %10s %10s%n", "load", "rate", "sent", "tps", "p50_ms",
+                "p99_ms");
+        for (OpenLoopBenchmark.Load probe : open.probes()) {
+            System.out.printf(Locale.ROOT, "%-10s %8d %10d %10.0f %10.2f %10.2f%n", "probe", probe.rate(),
+                    probe.sent(), probe.tps(), probe.percentileMs(0.50), probe.percentileMs(0.99));
+        }
+        System.out.printf(Locale.ROOT, "%-10s %8d %10d %10.0f %10.2f %10.2f%n", "run", run.rate(), run.sent(),
+                run.tps(), run.percentileMs(0.50), run.percentileMs(0.99));
+        System.out.printf(Locale.ROOT, "reads: %d, p50 %.2f ms, p99 %.2f ms (target <= 5 ms: %s)%n", open.reads(),
+                open.readP50Ms(), open.readP99Ms(), met(open.readP99Ms() <= 5));
+        System.out.printf(Locale.ROOT, "settlement backlog per second: %s; %d batches in the run%n",
+                Arrays.toString(open.backlogPerSecond()), open.batches());
+        System.out.printf(Locale.ROOT, "PostgreSQL in the run: %.1f MB WAL (%.0f bytes per transfer), checkpoints"
+                        + " requested %d, timed %d%n", open.walBytes() / 1e6, open.walBytes() / (double) Math.max(1,
+                        run.ok()), open.checkpointsRequested(), open.checkpointsTimed());
+        double ratio = run.tps() / naiveTps;
+        System.out.printf(Locale.ROOT, "with readers and settlement: %.0f tps = %.1fx naive (target >= 10x: %s) at p99"
+                        + " %.2f ms (target <= 50 ms: %s); backlog at the end %d vs at 10 s %d (target: not larger: %s)%n",
+                run.tps(), ratio, met(ratio >= 10), run.percentileMs(0.99), met(run.percentileMs(0.99) <= 50),
+                open.backlogEnd(), open.backlogAt(10), met(open.backlogEnd() <= open.backlogAt(10)));
+        return String.format(Locale.ROOT, "\"open_loop_rate\": %d, \"ledger_tps_with_readers\": %.0f,"
+                        + " \"ledger_p99_ms_with_readers\": %.2f, \"read_p99_ms\": %.2f, \"settlement_backlog_max\": %d,"
+                        + " \"settlement_backlog_end\": %d, \"settlement_backlog_10s\": %d, \"ratio_with_readers\": %.1f,"
+                        + " \"settlement_batches\": %d, \"wal_bytes_per_transfer\": %.0f, \"pg_checkpoints_requested\": %d",
+                open.rate(), run.tps(), run.percentileMs(0.99), open.readP99Ms(), open.backlogMax(), open.backlogEnd(),
+                open.backlogAt(10), ratio, open.batches(), open.walBytes() / (double) Math.max(1, run.ok()),
+                open.checkpointsRequested());
     }
 
     private static String met(boolean met) {

@@ -8,9 +8,6 @@ import java.util.List;
 /**
  * Everything one group commit writes, in one database transaction.
  *
- * @param checkpointAccounts when this group writes a checkpoint: the totals of every account
- *                           touched since the last one; otherwise empty
- * @param checkpointSeq      the seq the checkpoint covers (the group's last), or null for none
  * @param newWithdrawals     withdrawals booked by this group (rows of {@code pending_withdrawals})
  * @param paidWithdrawals    withdrawals whose payout this group books (rows to mark paid)
  * @param totals             what this group adds to {@code ledger_totals}
@@ -22,8 +19,6 @@ public record GroupWrite(
         List<Token> newTokens,
         List<AccountRow> newAccounts,
         List<TransferRow> transfers,
-        List<AccountRow> checkpointAccounts,
-        Long checkpointSeq,
         List<AuditEntry> audit,
         List<WithdrawalRow> newWithdrawals,
         List<Closed> paidWithdrawals,
@@ -40,7 +35,7 @@ public record GroupWrite(
     }
 
     public boolean isEmpty() {
-        return newTokens.isEmpty() && newAccounts.isEmpty() && transfers.isEmpty() && checkpointSeq == null
+        return newTokens.isEmpty() && newAccounts.isEmpty() && transfers.isEmpty()
                 && audit.isEmpty();
     }
 }

@@ -1,0 +1,440 @@
+package dev.agentescrow.batcher.bench;
+
+import dev.agentescrow.batcher.db.Database;
+import dev.agentescrow.batcher.db.DatabaseConfig;
+import dev.agentescrow.batcher.ledger.AccountKey;
+import dev.agentescrow.batcher.ledger.Ledger;
+import dev.agentescrow.batcher.ledger.LedgerConfig;
+import dev.agentescrow.batcher.ledger.Token;
+import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferRequest;
+import dev.agentescrow.batcher.ledger.TransferResult;
+import dev.agentescrow.batcher.read.AccountView;
+import dev.agentescrow.batcher.read.LedgerReads;
+import dev.agentescrow.batcher.runtime.Batcher;
+import dev.agentescrow.batcher.runtime.BatcherConfig;
+import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.ChainSettings;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.Signer;
+import dev.agentescrow.chain.deploy.Deployer;
+import dev.agentescrow.chain.deploy.Deployment;
+import dev.agentescrow.chain.escrow.BasisPoints;
+import dev.agentescrow.chain.local.DevAccounts;
+import dev.agentescrow.chain.local.HardhatNode;
+import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The ledger under open-loop load, as a service sees it (issue 11, benchmark): transfers between
+ * {@code agents} agent accounts arrive at a fixed rate, each with a random id, and each one's
+ * latency counts from its <em>scheduled</em> send time, so a stalled writer shows in the tail
+ * instead of slowing the senders down (no coordinated omission). In the same run the whole
+ * batcher runs on a local Hardhat node that mines a block every 2 s ({@code evm_setIntervalMining}):
+ * the indexer, and settlement of every transfer in netted batches; and {@code readers} reader
+ * threads each read {@code readsPerSecond} balances or history pages per second through
+ * {@link LedgerReads}, open-loop as well.
+ *
+ * <p>The rate is the highest the ledger sustains with p99 at most {@code p99TargetMs}, found by
+ * short probes (doubling from {@code firstRate}, then bisecting); then one run of {@code runTime}
+ * at that rate measures throughput, latency, read latency and the settlement backlog (transfers
+ * committed and not yet in a batch) every second.
+ *
+ * <p>The agents are registered in the vault during setup (settlement would otherwise register
+ * them, 256 per transaction, during the run). They are funded the way settlement allows: one treasury (a dev account) deposits into
+ * the vault, and ledger transfers move its deposit to the agents; those transfers settle like any
+ * other, so the agents' settled balances on chain follow.
+ */
+final class OpenLoopBenchmark {
+    private static final int ADMIN = 0;
+    private static final int OPERATOR = 1;
+    private static final int TREASURY = 2;
+    private static final int FEE_COLLECTOR = 3;
+    private static final int ESCROW_HOLDER = 4;
+    private static final long AGENT_FUNDS = 1_000_000_000L;
+    private static final int HISTORY_PAGE = 20;
+    private static final int REGISTER_PER_CALL = 64;
+    /** Transfers in flight beyond which a probe stops: the ledger is not keeping up. */
+    private static final int MAX_IN_FLIGHT = 200_000;
+
+    private OpenLoopBenchmark() {
+    }
+
+    /**
+     * @param agents agent accounts that pay each other
+     * @param runTime the measured run at the rate found
+     * @param probeTime each probe of the rate search
+     * @param firstRate the first rate probed (transfers per second)
+     * @param maxRate the highest rate probed
+     * @param bisections probes between the last sustained rate and the first that was not
+     * @param readers reader threads
+     * @param readsPerSecond reads per second of each reader
+     * @param blockIntervalMillis Hardhat's interval mining
+     * @param p99TargetMs the latency a sustained rate keeps at p99
+     */
+    record Config(int agents, Duration runTime, Duration probeTime, int firstRate, int maxRate, int bisections,
+                  int readers, int readsPerSecond, long blockIntervalMillis, double p99TargetMs) {
+        static Config of(int runSeconds) {
+            int probeSeconds = Math.max(2, Math.min(4, runSeconds / 10));
+            return new Config(1_000, Duration.ofSeconds(runSeconds), Duration.ofSeconds(probeSeconds), 1_000,
+                    64_000, runSeconds >= 30 ? 3 : 1, 4, 500, 2_000, 50.0);
+        }
+    }
+
+    /** One probe or run at a fixed rate. */
+    record Load(int rate, long sent, long ok, long failed, double seconds, long[] latenciesNanos, boolean overrun) {
+        double tps() {
+            return ok / seconds;
+        }
+
+        double percentileMs(double p) {
+            return LedgerBenchmark.percentileMs(latenciesNanos, p);
+        }
+
+        boolean sustained(double p99TargetMs) {
+            return !overrun && failed == 0 && ok >= 0.97 * sent && tps() >= 0.95 * rate
+                    && percentileMs(0.99) <= p99TargetMs;
+        }
+    }
+
+    record Result(int rate, Load run, List<Load> probes, long reads, double readP50Ms, double readP99Ms,
+                  long[] backlogPerSecond, long batches, long walBytes, long checkpointsRequested,
+                  long checkpointsTimed) {
+        long backlogAt(int second) {
+            return backlogPerSecond.length == 0 ? 0
+                    : backlogPerSecond[Math.min(second, backlogPerSecond.length) - 1];
+        }
+
+        long backlogMax() {
+            return Arrays.stream(backlogPerSecond).max().orElse(0);
+        }
+
+        long backlogEnd() {
+            return backlogPerSecond.length == 0 ? 0 : backlogPerSecond[backlogPerSecond.length - 1];
+        }
+    }
+
+    static Result run(Path contractsDir, Path dataDir, Config config) throws Exception {
+        try (HardhatNode node = HardhatNode.start(contractsDir);
+             ChainClient client = ChainClient.connect(ChainSettings.local(node.rpcUrl()))) {
+            Signer admin = client.signer(DevAccounts.account(ADMIN));
+            Signer operator = client.signer(DevAccounts.account(OPERATOR));
+            long deploymentBlock = client.blockNumber() + 1;
+            Deployment deployment = Deployer.deployWithTestToken(client, admin, new Deployer.Plan(admin.address(),
+                    operator.address(), admin.address(), BasisPoints.of(0), Duration.ofDays(7)));
+            Erc20Token token = deployment.token(client);
+            SettlementVaultGateway vault = deployment.vault(client);
+            Address usd = token.address();
+            SettlementAddresses system = new SettlementAddresses(Address.of(DevAccounts.account(FEE_COLLECTOR).getAddress()),
+                    Address.of(DevAccounts.account(ESCROW_HOLDER).getAddress()));
+
+            List<Address> agentAddresses = new ArrayList<>();
+            for (int i = 0; i < config.agents(); i++) {
+                agentAddresses.add(Address.of(String.format(Locale.ROOT, "0x%040x", 0xA6E00000L + i)));
+            }
+            // Setup, not measured: the agents get their vault ids now (about 47,000 gas each, so
+            // 64 per call), so that settlement does not spend the run registering 1,000 accounts.
+            for (int from = 0; from < agentAddresses.size(); from += REGISTER_PER_CALL) {
+                vault.registerAccounts(operator, agentAddresses.subList(from,
+                        Math.min(agentAddresses.size(), from + REGISTER_PER_CALL)));
+            }
+            DatabaseConfig databaseConfig = DatabaseConfig.embedded(dataDir).withPoolSize(16);
+            if (Boolean.getBoolean("bench.pgServerDefaults")) {
+                // Compare the embedded defaults (DatabaseConfig.EMBEDDED_DEFAULTS) with PostgreSQL's own.
+                databaseConfig = databaseConfig.withEmbeddedSettings(java.util.Map.of());
+            }
+            try (Database database = Database.start(databaseConfig)) {
+                BatcherConfig batcherConfig = BatcherConfig.defaults(databaseConfig,
+                                ChainSettings.local(node.rpcUrl()), vault.address(), deploymentBlock, system)
+                        .withConfirmations(0)
+                        .withTrigger(100_000, Duration.ofSeconds(2))
+                        .withSchedule(new BatcherConfig.Schedule(Duration.ofMillis(500), Duration.ofMillis(200),
+                                Duration.ofSeconds(1), Duration.ofMinutes(10)));
+                LedgerConfig ledgerConfig = LedgerConfig.defaults(databaseConfig);
+                try (Batcher batcher = Batcher.start(database.dataSource(), batcherConfig, ledgerConfig,
+                        DevAccounts.account(OPERATOR), Clock.systemUTC(), new SimpleMeterRegistry())) {
+                    Ledger ledger = batcher.ledger();
+                    LedgerReads reads = batcher.reads();
+                    ledger.registerToken(new Token(usd, "USDC", Deployer.TEST_TOKEN_DECIMALS), "bench",
+                            "benchmark token");
+                    List<AccountKey> agents = fund(client, admin, token, vault, ledger, reads, usd, agentAddresses);
+                    // From here on a block every 2 s, as on a real chain.
+                    client.rawRequest("evm_setAutomine", List.of(false));
+                    client.rawRequest("evm_setIntervalMining", List.of(config.blockIntervalMillis()));
+                    return measure(database, ledger, reads, agents, config);
+                }
+            }
+        }
+    }
+
+    /** The treasury deposits on chain; ledger transfers give each agent its funds (settled like the rest). */
+    private static List<AccountKey> fund(ChainClient client, Signer admin, Erc20Token token,
+            SettlementVaultGateway vault, Ledger ledger, LedgerReads reads, Address usd, List<Address> agentAddresses) {
+        Signer treasury = client.signer(DevAccounts.account(TREASURY));
+        Amount total = Amount.of(BigInteger.valueOf(AGENT_FUNDS).multiply(BigInteger.valueOf(agentAddresses.size())));
+        token.mint(admin, treasury.address(), total);
+        vault.deposit(treasury, usd, total);
+        AccountKey treasuryKey = AccountKey.user(treasury.address(), usd);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (reads.account(treasuryKey).get().map(AccountView::posted).filter(total.baseUnits()::equals).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the treasury's deposit was not credited within 60 s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        List<AccountKey> agents = new ArrayList<>();
+        List<TransferRequest> funding = new ArrayList<>();
+        for (Address address : agentAddresses) {
+            AccountKey agent = AccountKey.user(address, usd);
+            agents.add(agent);
+            funding.add(TransferRequest.single(randomId(), treasuryKey, agent, Amount.of(AGENT_FUNDS)));
+            if (funding.size() == ledger.config().maxSubmissionSize()) {
+                expectOk(ledger.submit(funding));
+                funding.clear();
+            }
+        }
+        expectOk(ledger.submit(funding));
+        return agents;
+    }
+
+    private static void expectOk(List<TransferResult> results) {
+        for (TransferResult result : results) {
+            if (result != TransferResult.OK) {
+                throw new IllegalStateException("funding transfer: " + result);
+            }
+        }
+    }
+
+    private static Result measure(Database database, Ledger ledger, LedgerReads reads, List<AccountKey> agents,
+            Config config) throws Exception {
+        AtomicBoolean readersRun = new AtomicBoolean(true);
+        List<long[]> readLatencies = new ArrayList<>();
+        List<AtomicInteger> readCounts = new ArrayList<>();
+        AtomicBoolean recordReads = new AtomicBoolean(false);
+        try (ExecutorService readerPool = Executors.newFixedThreadPool(config.readers())) {
+            List<Future<?>> readerFutures = new ArrayList<>();
+            int maxReads = (int) (config.readsPerSecond() * (config.runTime().toSeconds() + 5));
+            for (int r = 0; r < config.readers(); r++) {
+                long[] latencies = new long[maxReads];
+                AtomicInteger count = new AtomicInteger();
+                readLatencies.add(latencies);
+                readCounts.add(count);
+                readerFutures.add(readerPool.submit(() -> {
+                    read(reads, agents, config.readsPerSecond(), readersRun, recordReads, latencies, count);
+                    return null;
+                }));
+            }
+            List<Load> probes = new ArrayList<>();
+            int rate = search(ledger, agents, config, probes);
+            // Backlog of settlement, sampled every second of the run.
+            long seconds = config.runTime().toSeconds();
+            long[] backlog = new long[(int) seconds];
+            long batchesBefore = batches(database);
+            long walBefore = count(database, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn");
+            long requestedBefore = count(database, "SELECT num_requested FROM pg_stat_checkpointer");
+            long timedBefore = count(database, "SELECT num_timed FROM pg_stat_checkpointer");
+            recordReads.set(true);
+            try (ExecutorService sampler = Executors.newSingleThreadExecutor()) {
+                long start = System.nanoTime();
+                Future<?> sampling = sampler.submit(() -> {
+                    for (int s = 0; s < seconds; s++) {
+                        long at = start + TimeUnit.SECONDS.toNanos(s + 1);
+                        parkUntil(at);
+                        backlog[s] = backlog(database);
+                    }
+                    return null;
+                });
+                Load run = load(ledger, agents, rate, config.runTime(), start);
+                sampling.get();
+                recordReads.set(false);
+                readersRun.set(false);
+                for (Future<?> f : readerFutures) {
+                    f.get();
+                }
+                long[] all = new long[readCounts.stream().mapToInt(AtomicInteger::get).sum()];
+                int at = 0;
+                for (int r = 0; r < readLatencies.size(); r++) {
+                    int n = Math.min(readCounts.get(r).get(), readLatencies.get(r).length);
+                    System.arraycopy(readLatencies.get(r), 0, all, at, n);
+                    at += n;
+                }
+                long[] readTimes = Arrays.copyOf(all, at);
+                return new Result(rate, run, probes, readTimes.length, LedgerBenchmark.percentileMs(readTimes, 0.50),
+                        LedgerBenchmark.percentileMs(readTimes, 0.99), backlog, batches(database) - batchesBefore,
+                        count(database, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn") - walBefore,
+                        count(database, "SELECT num_requested FROM pg_stat_checkpointer") - requestedBefore,
+                        count(database, "SELECT num_timed FROM pg_stat_checkpointer") - timedBefore);
+            }
+        }
+    }
+
+    /** Doubles the rate from {@code firstRate} while sustained, then bisects; returns the highest sustained. */
+    private static int search(Ledger ledger, List<AccountKey> agents, Config config, List<Load> probes) {
+        int good = 0;
+        int bad = 0;
+        for (int rate = config.firstRate(); rate <= config.maxRate(); rate *= 2) {
+            Load probe = probe(ledger, agents, rate, config, probes);
+            if (!probe.sustained(config.p99TargetMs())) {
+                bad = rate;
+                break;
+            }
+            good = rate;
+        }
+        if (good == 0) {
+            // Not even the first rate: look below it.
+            bad = config.firstRate();
+            good = config.firstRate() / 8;
+        }
+        for (int i = 0; i < config.bisections() && bad > 0 && bad - good > good / 10; i++) {
+            int mid = (good + bad) / 2;
+            if (probe(ledger, agents, mid, config, probes).sustained(config.p99TargetMs())) {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        return good;
+    }
+
+    private static Load probe(Ledger ledger, List<AccountKey> agents, int rate, Config config, List<Load> probes) {
+        Load probe = load(ledger, agents, rate, config.probeTime(), System.nanoTime());
+        probes.add(probe);
+        System.err.printf(Locale.ROOT, "open-loop probe %d/s: %.0f tps, p50 %.2f ms, p99 %.2f ms%s%s%n", rate,
+                probe.tps(), probe.percentileMs(0.50), probe.percentileMs(0.99),
+                probe.failed() > 0 ? ", " + probe.failed() + " failed" : "", probe.overrun() ? ", overrun" : "");
+        return probe;
+    }
+
+    /**
+     * Sends {@code rate} transfers per second for {@code duration} from {@code start}, each on a
+     * virtual thread started at (or, if the sender lags, after) its scheduled time; its latency is
+     * from the scheduled time to its result.
+     */
+    static Load load(Ledger ledger, List<AccountKey> agents, int rate, Duration duration, long start) {
+        int total = (int) Math.min(Integer.MAX_VALUE - 8, (long) rate * duration.toSeconds());
+        long[] latencies = new long[total];
+        AtomicLong ok = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicInteger inFlight = new AtomicInteger();
+        boolean overrun = false;
+        int sent = 0;
+        double intervalNanos = 1e9 / rate;
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (; sent < total; sent++) {
+            long scheduled = start + (long) (sent * intervalNanos);
+            parkUntil(scheduled);
+            if (inFlight.get() >= MAX_IN_FLIGHT) {
+                overrun = true;
+                break;
+            }
+            int from = random.nextInt(agents.size());
+            int to = (from + 1 + random.nextInt(agents.size() - 1)) % agents.size();
+            TransferRequest request = TransferRequest.single(randomId(), agents.get(from), agents.get(to),
+                    Amount.of(1 + random.nextInt(1_000)));
+            int index = sent;
+            inFlight.incrementAndGet();
+            CompletableFuture<TransferResult> result = ledger.submitAsync(request);
+            result.whenComplete((r, e) -> {
+                latencies[index] = System.nanoTime() - scheduled;
+                inFlight.decrementAndGet();
+                if (e == null && r == TransferResult.OK) {
+                    ok.incrementAndGet();
+                } else {
+                    failed.incrementAndGet();
+                }
+            });
+        }
+        // Every submission ends within the ledger's request timeout; wait for them, bounded.
+        long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (inFlight.get() > 0 && System.nanoTime() < drainDeadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        failed.addAndGet(inFlight.get());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long[] measured = Arrays.stream(latencies, 0, sent).filter(v -> v > 0).toArray();
+        return new Load(rate, sent, ok.get(), failed.get(), seconds, measured, overrun);
+    }
+
+    /** One reader: {@code perSecond} reads, alternately a balance and a history page of a random agent. */
+    private static void read(LedgerReads reads, List<AccountKey> agents, int perSecond, AtomicBoolean run,
+            AtomicBoolean record, long[] latencies, AtomicInteger count) {
+        long interval = TimeUnit.SECONDS.toNanos(1) / perSecond;
+        long scheduled = System.nanoTime();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (long i = 0; run.get(); i++) {
+            scheduled += interval;
+            parkUntil(scheduled);
+            AccountKey agent = agents.get(random.nextInt(agents.size()));
+            boolean found = (i & 1) == 0
+                    ? reads.account(agent).get().isPresent()
+                    : reads.history(agent.owner(), Optional.of(agent.token()), Long.MAX_VALUE, HISTORY_PAGE, 0,
+                    Duration.ZERO).get().isPresent();
+            long latency = System.nanoTime() - scheduled;
+            if (!found) {
+                throw new IllegalStateException("agent " + agent + " not found");
+            }
+            if (record.get()) {
+                int n = count.getAndIncrement();
+                if (n < latencies.length) {
+                    latencies[n] = latency;
+                }
+            }
+        }
+    }
+
+    /** Transfers committed and not yet in a settlement batch. */
+    private static long backlog(Database database) throws SQLException {
+        return count(database, "SELECT count(*) FROM transfers WHERE batch_id IS NULL");
+    }
+
+    private static long batches(Database database) throws SQLException {
+        return count(database, "SELECT count(*) FROM settlement_batches");
+    }
+
+    private static long count(Database database, String sql) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement s = c.prepareStatement(sql);
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** A random id outside the reserved domains (their high 32 bits are all ones). */
+    private static TransferId randomId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return new TransferId(random.nextLong() & 0x7FFF_FFFF_FFFF_FFFFL, random.nextLong());
+    }
+
+    private static void parkUntil(long nanoTime) {
+        long wait;
+        while ((wait = nanoTime - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(wait);
+        }
+    }
+}
