@@ -22,6 +22,7 @@ import java.util.TreeMap;
  */
 final class BatchAccumulator {
     private final int maxMovements;
+    private final long maxGas;
     private final Map<Address, TokenNet> tokens = new TreeMap<>();
     private final List<SettlementMovement> movements = new ArrayList<>();
     private final Set<SettlementTransferId> ids = new HashSet<>();
@@ -29,8 +30,15 @@ final class BatchAccumulator {
     private int payouts;
     private int activeTokens;
 
+    /** A batch bounded by the vault and {@code maxMovements}, with no gas budget. */
     BatchAccumulator(int maxMovements) {
+        this(maxMovements, Long.MAX_VALUE);
+    }
+
+    /** A batch bounded by the vault, {@code maxMovements} and the {@link BatchGas} bound {@code maxGas}. */
+    BatchAccumulator(int maxMovements, long maxGas) {
         this.maxMovements = maxMovements;
+        this.maxGas = maxGas;
     }
 
     /** The bound {@code movement} would break if added, or empty if it fits. */
@@ -71,6 +79,9 @@ final class BatchAccumulator {
         }
         if (tokensAfter > SettlementBatch.MAX_TOKENS) {
             return Optional.of(BatchBound.TOKENS);
+        }
+        if (BatchGas.estimate(entries + entriesChange, payouts + payoutsChange, tokensAfter) > maxGas) {
+            return Optional.of(BatchBound.GAS);
         }
         return Optional.empty();
     }

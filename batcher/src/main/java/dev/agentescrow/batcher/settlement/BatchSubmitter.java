@@ -141,9 +141,13 @@ public final class BatchSubmitter {
         return confirmationDepth;
     }
 
-    /** Most movements one batch takes: the trigger's count bound, capped by the planner's. */
+    /**
+     * Most movements one batch takes: the planner's bound, never the trigger's count (the trigger
+     * decides only when a batch is due). A batch then takes the longest prefix of the backlog that
+     * the vault and the gas budget allow.
+     */
     public int maxMovementsPerBatch() {
-        return Math.min(trigger.maxTransfers(), planner.maxMovementsPerBatch());
+        return planner.maxMovementsPerBatch();
     }
 
     /** One step of settlement; does nothing unless this submitter holds the lock. */

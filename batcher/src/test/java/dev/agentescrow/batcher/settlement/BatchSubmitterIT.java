@@ -25,6 +25,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.TokenLimits;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -40,6 +41,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -54,6 +57,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @ExtendWith(LocalChainExtension.class)
 class BatchSubmitterIT {
+    private static final Logger log = LoggerFactory.getLogger(BatchSubmitterIT.class);
     private static final long SEED = Long.getLong("submitter.seed", 20261123L);
     private static final int OPERATOR = 19;
     private static final int FIRST_AGENT = 3;
@@ -125,12 +129,19 @@ class BatchSubmitterIT {
         return ChainClient.connect(ChainSettings.local(rpcUrl), HTTP_TIMEOUT);
     }
 
+    /** A submitter whose batches take at most {@code maxTransfers} movements, due once that many wait. */
     private static BatchSubmitter submitter(ChainClient client, Fixture fixture, BatchStore store,
                                             SettlementSource source, int maxTransfers, Instant now, int attempts) {
+        return submitter(client, fixture, store, source, maxTransfers, new BatchPlanner(maxTransfers), now, attempts);
+    }
+
+    private static BatchSubmitter submitter(ChainClient client, Fixture fixture, BatchStore store,
+                                            SettlementSource source, int maxTransfers, BatchPlanner planner,
+                                            Instant now, int attempts) {
         SettlementChain chain = new SettlementChain(client, new SettlementVaultGateway(client, fixture.vault().address()),
                 client.signer(DevAccounts.account(OPERATOR)), new ResilientRpc("submitter", retries(attempts)));
         return new BatchSubmitter(chain, store, source, new TestLock(true),
-                new BatchTrigger(maxTransfers, MAX_DELAY, Clock.fixed(now, ZoneOffset.UTC)), BatchPlanner.withDefaults());
+                new BatchTrigger(maxTransfers, MAX_DELAY, Clock.fixed(now, ZoneOffset.UTC)), planner);
     }
 
     /** Random transfers and withdrawals that never overdraw an agent, ids tagged with {@code tag}. */
@@ -271,6 +282,78 @@ class BatchSubmitterIT {
                 assertThat(fixture.vault().verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(), leaf.token(),
                         leaf.from(), leaf.to(), leaf.amount())).as("proof of movement %d", i).isTrue();
             }
+        }
+    }
+
+    @Test
+    void settlementKeepsUp_aBacklogOfAThousandWithNOfAHundredSettlesInOneBatch(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(workload(new Random(SEED), fixture, 1_000, 2, SEED), NOW);
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            // the trigger's N says when a batch is due; the batch takes what the vault and the gas budget allow
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, BatchPlanner.withDefaults(),
+                    NOW, 4);
+            assertThat(tickUntilIdle(submitter)).extracting(TickResult::outcome, TickResult::movements)
+                    .containsExactly(tuple(TickResult.Outcome.CONFIRMED, 1_000), tuple(TickResult.Outcome.IDLE, 0));
+        }
+        assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
+        report("dense", ledger.confirmed());
+    }
+
+    /**
+     * The worst case of {@link BatchGas}: payouts to fresh recipients and credits to fresh accounts,
+     * each in a balance slot written from zero. Every batch stays within its bound and the budget.
+     */
+    @Test
+    void aBatchOfFreshAccountsStaysWithinItsGasBoundAndTheBudget(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        Address token = fixture.token().address();
+        Address payer = fixture.agents().getFirst();
+        List<SettlementMovement> movements = new ArrayList<>();
+        for (int i = 0; i < SettlementBatch.MAX_PAYOUTS; i++) {
+            movements.add(new SettlementMovement.Withdrawal(SettlementTransferId.of(movements.size() + 1L), token,
+                    payer, Movements.address("fee1", i), Amount.of(1)));
+        }
+        for (int i = 0; i < 1_100; i++) {
+            movements.add(new SettlementMovement.Transfer(SettlementTransferId.of(movements.size() + 1L), token,
+                    payer, Movements.address("f2e5", i), Amount.of(1)));
+        }
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(movements, OVERDUE);
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, BatchPlanner.withDefaults(),
+                    NOW, 4);
+            tickUntilIdle(submitter);
+        }
+        List<SettlementBatchRecord> confirmed = ledger.confirmed();
+        assertThat(confirmed.stream().mapToInt(row -> row.batch().movementCount()).sum()).isEqualTo(movements.size());
+        for (SettlementBatchRecord row : confirmed) {
+            long gasUsed = row.confirmation().orElseThrow().gasUsed();
+            assertThat(gasUsed).as("batch %d within its bound", row.batchId()).isLessThanOrEqualTo(bound(row));
+            assertThat(bound(row)).isLessThanOrEqualTo(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        }
+        report("fresh accounts", confirmed);
+    }
+
+    private static long bound(SettlementBatchRecord row) {
+        SettlementBatch batch = row.batch().settlementBatch();
+        int payouts = batch.tokens().stream().mapToInt(t -> t.payouts().size()).sum();
+        int entries = batch.tokens().stream().mapToInt(t -> t.deltas().size()).sum() + payouts;
+        return BatchGas.estimate(entries, payouts, batch.tokens().size());
+    }
+
+    private static void report(String workload, List<SettlementBatchRecord> confirmed) {
+        for (SettlementBatchRecord row : confirmed) {
+            SettlementBatch batch = row.batch().settlementBatch();
+            long gasUsed = row.confirmation().orElseThrow().gasUsed();
+            int payouts = batch.tokens().stream().mapToInt(t -> t.payouts().size()).sum();
+            int deltas = batch.tokens().stream().mapToInt(t -> t.deltas().size()).sum();
+            log.info("batch size ({}): batch {}: {} movements, {} deltas, {} payouts, {} tokens: {} gas ({} per "
+                    + "movement), bound {}", workload, row.batchId(), row.batch().movementCount(), deltas, payouts,
+                    batch.tokens().size(), gasUsed, gasUsed / row.batch().movementCount(), bound(row));
         }
     }
 
