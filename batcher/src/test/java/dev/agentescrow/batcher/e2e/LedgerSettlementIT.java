@@ -173,7 +173,7 @@ class LedgerSettlementIT {
             FaultingBatchStore crashing = new FaultingBatchStore(crashedStore);
             crashing.crashAt(FaultingBatchStore.Point.BEFORE_SUBMITTED);
             BatchSubmitter doomed = new BatchSubmitter(settlementChain, crashing,
-                    crashedStore, new PostgresAdvisoryLock(dataSource), trigger, BatchPlanner.withDefaults());
+                    crashedStore, new PostgresAdvisoryLock(dataSource), trigger, new BatchPlanner(12));
             assertThat(rival.tryAcquire()).isTrue();
             assertThat(doomed.tick().outcome()).isEqualTo(TickResult.Outcome.NOT_LEADER);
             rival.release();
@@ -183,7 +183,7 @@ class LedgerSettlementIT {
 
             PostgresSettlementStore store = new PostgresSettlementStore(dataSource, ledger, addresses, ledgerClock);
             BatchSubmitter submitter = new BatchSubmitter(settlementChain, store, store,
-                    new PostgresAdvisoryLock(dataSource), trigger, BatchPlanner.withDefaults());
+                    new PostgresAdvisoryLock(dataSource), trigger, new BatchPlanner(12));
             int ticks = 0;
             while (!(store.backlog().isEmpty() && store.openBatches().isEmpty())) {
                 assertThat(ticks++).as("ticks until everything is settled").isLessThan(MAX_TICKS);
