@@ -24,7 +24,7 @@ import dev.agentescrow.batcher.leadership.LeadershipConfig;
 import dev.agentescrow.batcher.leadership.LeadershipListener;
 import dev.agentescrow.batcher.leadership.NotLeaderException;
 import dev.agentescrow.batcher.leadership.Role;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
@@ -342,7 +342,7 @@ public final class Batcher implements AutoCloseable {
     }
 
     /** The inclusion proof of a settled movement, once its batch is confirmed (on the leader only). */
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         return term("settlement").submitter.proof(transferId);
     }
 

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.SettlementBatch.Delta;
@@ -25,7 +25,7 @@ final class BatchAccumulator {
     private final long maxGas;
     private final Map<Address, TokenNet> tokens = new TreeMap<>();
     private final List<SettlementMovement> movements = new ArrayList<>();
-    private final Set<SettlementTransferId> ids = new HashSet<>();
+    private final Set<TransferId> ids = new HashSet<>();
     private int entries;
     private int payouts;
     private int activeTokens;

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.StandardMerkleTree;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -57,7 +57,7 @@ public record BatchPlanner(int maxMovementsPerBatch, long maxGasPerBatch) {
      * Throws {@link IllegalArgumentException} if a movement id appears twice.
      */
     public List<List<SettlementMovement>> split(List<SettlementMovement> movements) {
-        Set<SettlementTransferId> seen = new HashSet<>();
+        Set<TransferId> seen = new HashSet<>();
         List<List<SettlementMovement>> groups = new ArrayList<>();
         BatchAccumulator current = new BatchAccumulator(maxMovementsPerBatch, maxGasPerBatch);
         for (SettlementMovement movement : movements) {

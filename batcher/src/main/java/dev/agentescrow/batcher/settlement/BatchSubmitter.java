@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainException;
@@ -163,7 +163,7 @@ public final class BatchSubmitter {
     }
 
     /** The inclusion proof of a movement settled by a confirmed batch. */
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         return store.proof(transferId);
     }
 
@@ -595,7 +595,7 @@ public final class BatchSubmitter {
         List<Quarantined> culprits = overdrafts(record.batch());
         String detail = culprits.isEmpty() ? reason + "; no movement overdraws a settled balance"
                 : reason + "; quarantined " + culprits;
-        Map<SettlementTransferId, String> quarantine = new LinkedHashMap<>();
+        Map<TransferId, String> quarantine = new LinkedHashMap<>();
         culprits.forEach(culprit -> quarantine.putIfAbsent(culprit.transferId(), culprit.reason()));
         FailPoints.reached("settlement.before-refuse");
         store.refuse(record.batchId(), detail, quarantine);
@@ -661,7 +661,7 @@ public final class BatchSubmitter {
     private record BalanceKey(Address token, Address account) {
     }
 
-    private record Quarantined(SettlementTransferId transferId, String reason) {
+    private record Quarantined(TransferId transferId, String reason) {
         @Override
         public String toString() {
             return transferId + " (" + reason + ")";

@@ -18,7 +18,6 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.Reconciler;
@@ -233,7 +232,7 @@ class LedgerSettlementIT {
             assertThat(payoutTransfers(dataSource)).isEqualTo(WITHDRAWING_AGENTS);
 
             // 6. The proof of a settled transfer verifies on chain, under the root the vault emitted.
-            InclusionProof proof = store.proof(SettlementTransferId.of(firstTransfer.toBigInteger())).orElseThrow();
+            InclusionProof proof = store.proof(firstTransfer).orElseThrow();
             assertThat(settledEvents).filteredOn(event -> event.batchId() == proof.batchId())
                     .singleElement().extracting(BatchSettled::merkleRoot).isEqualTo(proof.merkleRoot());
             TransferLeaf leaf = proof.leaf();

@@ -11,7 +11,6 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.settlement.BatchGas;
@@ -172,7 +171,7 @@ class BatcherIT {
                     .satisfies(report -> assertThat(report.accountsChecked()).isEqualTo(AGENTS + 2));
 
             // Every settled transfer has a proof that the vault verifies.
-            InclusionProof proof = batcher.proof(SettlementTransferId.of(firstTransfer.toBigInteger())).orElseThrow();
+            InclusionProof proof = batcher.proof(firstTransfer).orElseThrow();
             TransferLeaf leaf = proof.leaf();
             assertThat(vault.verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(),
                     leaf.token(), leaf.from(), leaf.to(), leaf.amount())).isTrue();

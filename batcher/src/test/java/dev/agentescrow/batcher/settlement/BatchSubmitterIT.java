@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.agentescrow.batcher.chain.ChainUnavailableException;
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -159,7 +159,7 @@ class BatchSubmitterIT {
             }
             BigInteger amount = new BigInteger(balance.bitLength(), random).mod(balance.shiftRight(2).max(BigInteger.ONE))
                     .add(BigInteger.ONE);
-            SettlementTransferId id = SettlementTransferId.of(BigInteger.valueOf(tag).shiftLeft(64)
+            TransferId id = TransferId.of(BigInteger.valueOf(tag).shiftLeft(64)
                     .add(BigInteger.valueOf(movements.size() + 1)));
             if (random.nextInt(100) < withdrawalPercent) {
                 Address recipient = fixture.recipients().get(random.nextInt(fixture.recipients().size()));
@@ -206,10 +206,10 @@ class BatchSubmitterIT {
                 .containsExactlyElementsOf(events.stream().map(BatchSettled::merkleRoot).toList());
         assertThat(ledger.openBatches()).isEmpty();
 
-        Set<SettlementTransferId> quarantined = ledger.quarantined().keySet();
+        Set<TransferId> quarantined = ledger.quarantined().keySet();
         List<SettlementMovement> expectedSettled = ledger.committedMovements().stream()
                 .filter(movement -> !quarantined.contains(movement.transferId())).toList();
-        List<SettlementTransferId> inConfirmedBatches = confirmed.stream()
+        List<TransferId> inConfirmedBatches = confirmed.stream()
                 .flatMap(row -> row.batch().movements().stream()).map(SettlementMovement::transferId).toList();
         assertThat(inConfirmedBatches).as("no movement settled twice").doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(expectedSettled.stream().map(SettlementMovement::transferId).toList());
@@ -274,7 +274,7 @@ class BatchSubmitterIT {
             assertThat(events).hasSize(3);
             assertThat(ledger.settledCalls()).containsExactly(1L, 2L, 3L);
             for (int i = 0; i < movements.size(); i += 7) {
-                SettlementTransferId id = movements.get(i).transferId();
+                TransferId id = movements.get(i).transferId();
                 InclusionProof proof = later.proof(id).orElseThrow();
                 TransferLeaf leaf = proof.leaf();
                 Bytes32 root = events.get((int) proof.batchId() - 1).merkleRoot();
@@ -313,11 +313,11 @@ class BatchSubmitterIT {
         Address payer = fixture.agents().getFirst();
         List<SettlementMovement> movements = new ArrayList<>();
         for (int i = 0; i < SettlementBatch.MAX_PAYOUTS; i++) {
-            movements.add(new SettlementMovement.Withdrawal(SettlementTransferId.of(movements.size() + 1L), token,
+            movements.add(new SettlementMovement.Withdrawal(TransferId.of(movements.size() + 1L), token,
                     payer, Movements.address("fee1", i), Amount.of(1)));
         }
         for (int i = 0; i < 1_100; i++) {
-            movements.add(new SettlementMovement.Transfer(SettlementTransferId.of(movements.size() + 1L), token,
+            movements.add(new SettlementMovement.Transfer(TransferId.of(movements.size() + 1L), token,
                     payer, Movements.address("f2e5", i), Amount.of(1)));
         }
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
@@ -411,11 +411,11 @@ class BatchSubmitterIT {
         Address otherEarner = Movements.address("ea7e", 2);
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         ledger.commitAll(List.of(
-                new SettlementMovement.Transfer(SettlementTransferId.of(0xEA01), token, fixture.agents().get(0), earner,
+                new SettlementMovement.Transfer(TransferId.of(0xEA01), token, fixture.agents().get(0), earner,
                         Amount.of(700)),
-                new SettlementMovement.Transfer(SettlementTransferId.of(0xEA02), token, fixture.agents().get(1),
+                new SettlementMovement.Transfer(TransferId.of(0xEA02), token, fixture.agents().get(1),
                         otherEarner, Amount.of(300)),
-                new SettlementMovement.Withdrawal(SettlementTransferId.of(0xEA03), token, earner,
+                new SettlementMovement.Withdrawal(TransferId.of(0xEA03), token, earner,
                         fixture.recipients().getFirst(), Amount.of(200))), OVERDUE);
         assertThat(fixture.vault().knowsAccount(earner)).isFalse();
 
@@ -493,7 +493,7 @@ class BatchSubmitterIT {
         Fixture fixture = fixture(chain, true);
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         List<SettlementMovement> good = workload(new Random(SEED + 90), fixture, 9, 20, SEED + 90);
-        SettlementMovement overdraft = new SettlementMovement.Transfer(SettlementTransferId.of(BigInteger.valueOf(9_999)),
+        SettlementMovement overdraft = new SettlementMovement.Transfer(TransferId.of(BigInteger.valueOf(9_999)),
                 fixture.token().address(), fixture.agents().get(0), fixture.agents().get(1),
                 Amount.of(DEPOSIT.baseUnits().multiply(BigInteger.valueOf(5))));
         ledger.commitAll(good.subList(0, 4), OVERDUE);
@@ -530,7 +530,7 @@ class BatchSubmitterIT {
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         List<SettlementMovement> good = workload(new Random(SEED + 30), fixture, 9, 20, SEED + 30);
         // inconsistent with the chain: spends five times what the agent ever deposited
-        SettlementMovement overdraft = new SettlementMovement.Transfer(SettlementTransferId.of(BigInteger.valueOf(7_777)),
+        SettlementMovement overdraft = new SettlementMovement.Transfer(TransferId.of(BigInteger.valueOf(7_777)),
                 fixture.token().address(), fixture.agents().get(0), fixture.agents().get(1),
                 Amount.of(DEPOSIT.baseUnits().multiply(BigInteger.valueOf(5))));
         ledger.commitAll(good.subList(0, 5), OVERDUE);

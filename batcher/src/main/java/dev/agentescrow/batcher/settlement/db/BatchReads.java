@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement.db;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.settlement.BatchNetting;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.NettedBatch;
@@ -39,7 +39,7 @@ public final class BatchReads {
     }
 
     /** The proof of a movement once its batch is confirmed; empty before (or if it has no movement). */
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         try (Connection c = dataSource.getConnection()) {
             return proof(c, transferId);
         } catch (SQLException e) {
@@ -47,8 +47,8 @@ public final class BatchReads {
         }
     }
 
-    /** As {@link #proof(SettlementTransferId)}, on the caller's connection (and snapshot). */
-    public Optional<InclusionProof> proof(Connection c, SettlementTransferId transferId) throws SQLException {
+    /** As {@link #proof(TransferId)}, on the caller's connection (and snapshot). */
+    public Optional<InclusionProof> proof(Connection c, TransferId transferId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("""
                 SELECT b.row_id, b.batch_id, b.merkle_root
                 FROM settlement_batch_movements m JOIN settlement_batches b ON b.row_id = m.batch_row_id

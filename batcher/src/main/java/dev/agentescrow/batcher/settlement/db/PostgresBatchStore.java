@@ -1,7 +1,7 @@
 package dev.agentescrow.batcher.settlement.db;
 
 import dev.agentescrow.batcher.db.WriteFence;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.settlement.BatchNetting;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.BatchStore;
@@ -72,7 +72,7 @@ public final class PostgresBatchStore implements BatchStore {
     }
 
     @Override
-    public void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds) {
+    public void saveBuilt(SettlementBatchRecord record, List<TransferId> movementIds) {
         if (record.state() != BatchState.BUILT) {
             throw new IllegalStateException("not a built batch: " + record);
         }
@@ -178,9 +178,9 @@ public final class PostgresBatchStore implements BatchStore {
      * crash leaves either all of it or none, never an open row whose movements were released.
      */
     @Override
-    public SettlementBatchRecord refuse(long batchId, String reason, Map<SettlementTransferId, String> culprits) {
+    public SettlementBatchRecord refuse(long batchId, String reason, Map<TransferId, String> culprits) {
         return transition(batchId, record -> record.withReverted(reason), (c, rowId) -> {
-            for (Map.Entry<SettlementTransferId, String> culprit : culprits.entrySet()) {
+            for (Map.Entry<TransferId, String> culprit : culprits.entrySet()) {
                 PostgresClaimsStore.insertQuarantine(c, TransferMapping.transferUuid(culprit.getKey()),
                         culprit.getValue(), clock.instant());
             }
@@ -314,7 +314,7 @@ public final class PostgresBatchStore implements BatchStore {
 
     /** Served by {@link BatchReads}, which needs only the database (any instance can serve proofs). */
     @Override
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         return proofs.proof(transferId);
     }
 
@@ -357,7 +357,7 @@ public final class PostgresBatchStore implements BatchStore {
             s.setLong(1, rowId);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    SettlementTransferId id = TransferMapping.movementId(rs.getObject(1, UUID.class));
+                    TransferId id = TransferMapping.movementId(rs.getObject(1, UUID.class));
                     Address token = Address.of(rs.getString(3));
                     Address from = Address.of(rs.getString(4));
                     Address to = Address.of(rs.getString(5));

@@ -5,7 +5,7 @@ import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.Ledger;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.settlement.SettlementInconsistencyException;
 import dev.agentescrow.batcher.settlement.SettlementMovement;
 import dev.agentescrow.batcher.settlement.SettlementSource;
@@ -258,7 +258,7 @@ public final class PostgresClaimsStore implements SettlementSource {
         }
     }
 
-    private record Payout(SettlementTransferId transferId, long seq, Address token, Amount amount) {
+    private record Payout(TransferId transferId, long seq, Address token, Amount amount) {
     }
 
     private static List<Payout> withdrawals(Connection c, long batchId) throws SQLException {
@@ -282,7 +282,7 @@ public final class PostgresClaimsStore implements SettlementSource {
             s.setLong(1, batchId);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    SettlementTransferId id = TransferMapping.movementId(rs.getObject(1, UUID.class));
+                    TransferId id = TransferMapping.movementId(rs.getObject(1, UUID.class));
                     long seq = rs.getLong(2);
                     if (rs.wasNull()) {
                         throw new SettlementInconsistencyException("withdrawal " + id + " is not in the ledger");
@@ -296,7 +296,7 @@ public final class PostgresClaimsStore implements SettlementSource {
     }
 
     @Override
-    public void quarantine(SettlementTransferId transferId, String reason) {
+    public void quarantine(TransferId transferId, String reason) {
         transactions.write("quarantine " + transferId, c -> {
             insertQuarantine(c, TransferMapping.transferUuid(transferId), reason, clock.instant());
             return null;
@@ -304,9 +304,9 @@ public final class PostgresClaimsStore implements SettlementSource {
     }
 
     /** Every quarantined movement with its reason, for a person to resolve. */
-    public Map<SettlementTransferId, String> quarantined() {
+    public Map<TransferId, String> quarantined() {
         return transactions.read("read the quarantine", c -> {
-            Map<SettlementTransferId, String> out = new LinkedHashMap<>();
+            Map<TransferId, String> out = new LinkedHashMap<>();
             try (PreparedStatement s = c.prepareStatement(
                     "SELECT transfer_id, reason FROM settlement_quarantine ORDER BY quarantined_at, transfer_id");
                  ResultSet rs = s.executeQuery()) {

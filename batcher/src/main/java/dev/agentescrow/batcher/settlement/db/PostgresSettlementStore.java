@@ -3,7 +3,6 @@ package dev.agentescrow.batcher.settlement.db;
 import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.ledger.Ledger;
 import dev.agentescrow.batcher.ledger.TransferId;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.settlement.BatchStore;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.SettlementBatchRecord;
@@ -67,17 +66,17 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     @Override
-    public void quarantine(SettlementTransferId transferId, String reason) {
+    public void quarantine(TransferId transferId, String reason) {
         claims.quarantine(transferId, reason);
     }
 
     /** Every quarantined movement with its reason, for a person to resolve. */
-    public Map<SettlementTransferId, String> quarantined() {
+    public Map<TransferId, String> quarantined() {
         return claims.quarantined();
     }
 
     @Override
-    public void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds) {
+    public void saveBuilt(SettlementBatchRecord record, List<TransferId> movementIds) {
         batches.saveBuilt(record, movementIds);
     }
 
@@ -97,7 +96,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     @Override
-    public SettlementBatchRecord refuse(long batchId, String reason, Map<SettlementTransferId, String> culprits) {
+    public SettlementBatchRecord refuse(long batchId, String reason, Map<TransferId, String> culprits) {
         return batches.refuse(batchId, reason, culprits);
     }
 
@@ -122,7 +121,7 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     @Override
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         return batches.proof(transferId);
     }
 }

@@ -2,7 +2,6 @@ package dev.agentescrow.batcher.settlement.db;
 
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.TransferId;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.settlement.SettlementMovement;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -49,14 +48,14 @@ public final class TransferMapping {
     public record Unmappable(String reason) implements Mapping {
     }
 
-    /** The movement id of ledger transfer {@code transferId}: the same 128-bit value. */
-    public static SettlementTransferId movementId(UUID transferId) {
-        return SettlementTransferId.of(transferId);
+    /** The movement id of ledger transfer {@code transferId}: the transfer's own id. */
+    public static TransferId movementId(UUID transferId) {
+        return TransferId.of(transferId);
     }
 
     /** The ledger transfer (its {@code transfers.id}) of movement {@code id}. */
-    public static UUID transferUuid(SettlementTransferId id) {
-        return TransferId.of(id.value()).toUuid();
+    public static UUID transferUuid(TransferId id) {
+        return id.toUuid();
     }
 
     /**
@@ -98,7 +97,7 @@ public final class TransferMapping {
         if (amount.compareTo(SettlementBatch.MAX_ENTRY_AMOUNT) > 0) {
             return new Unmappable("amount " + amount + " exceeds the vault's entry width 2^128 - 1");
         }
-        SettlementTransferId id = movementId(rs.getObject(1, UUID.class));
+        TransferId id = movementId(rs.getObject(1, UUID.class));
         Address token = Address.of(rs.getString(4));
         Address from = onChain(debit, rs.getString(7));
         if (credit == AccountKind.PAYOUTS) {

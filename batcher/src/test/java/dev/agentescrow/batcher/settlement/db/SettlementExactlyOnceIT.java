@@ -11,7 +11,6 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.reconcile.Mismatch;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
 import dev.agentescrow.batcher.settlement.BatchNetting;
@@ -88,8 +87,8 @@ class SettlementExactlyOnceIT {
         return request.id();
     }
 
-    private static SettlementTransferId sid(TransferId id) {
-        return SettlementTransferId.of(id.toBigInteger());
+    private static TransferId sid(TransferId id) {
+        return id;
     }
 
     private static PreparedTransaction tx(int n) {
