@@ -1,7 +1,6 @@
 package dev.agentescrow.backend.gateway;
 
 import dev.agentescrow.batcher.ledger.TransferId;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.batcher.settlement.BatchState;
@@ -67,8 +66,7 @@ public class SettlementGateway {
 
     /** Where the movement with this ledger transfer id is: committed, in an open batch, or settled. */
     public MovementState stage(TransferId id) {
-        SettlementTransferId movement = SettlementTransferId.of(id.toBigInteger());
-        Optional<InclusionProof> proof = batcher.proof(movement);
+        Optional<InclusionProof> proof = batcher.proof(id);
         if (proof.isPresent()) {
             long batchId = proof.get().batchId();
             Optional<MinedReceipt> receipt = confirmation(batchId);
@@ -76,7 +74,7 @@ public class SettlementGateway {
                     receipt.map(r -> new SettledMovement(proof.get(), r.txHash(), r.blockNumber())));
         }
         for (SettlementBatchRecord open : store().openBatches()) {
-            if (open.batch().contains(movement)) {
+            if (open.batch().contains(id)) {
                 return new MovementState(MovementState.Stage.BATCHED, OptionalLong.of(open.batchId()), Optional.empty());
             }
         }

@@ -1,7 +1,7 @@
 package dev.agentescrow.batcher.forced;
 
 import dev.agentescrow.batcher.chain.ResilientRpc;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.settlement.BatchAmendment;
 import dev.agentescrow.batcher.settlement.NettedBatch;
 import dev.agentescrow.batcher.settlement.SettlementMovement;
@@ -48,8 +48,8 @@ public final class ForcedWithdrawalServing implements BatchAmendment {
         for (SettlementMovement movement : batch.movements()) {
             if (movement instanceof SettlementMovement.Withdrawal w && w.account().equals(w.recipient())) {
                 rpc.call(() -> vault.forcedWithdrawal(w.token(), w.account()))
-                        .filter(open -> SettlementTransferId.of(ForcedWithdrawalIds.transferId(w.token(), w.account(),
-                                open.amount(), open.deadline()).toUuid()).equals(w.transferId()))
+                        .filter(open -> ForcedWithdrawalIds.transferId(w.token(), w.account(),
+                                open.amount(), open.deadline()).equals(w.transferId()))
                         .ifPresent(open -> serves.add(new Serve(w.token(), w.account(), w.amount(), open.amount())));
             }
         }

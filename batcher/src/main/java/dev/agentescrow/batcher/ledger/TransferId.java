@@ -18,7 +18,8 @@ import java.util.UUID;
  * fall in it, and a random one does with probability 2^-32 (and is then told so, never booked).
  */
 public record TransferId(long high, long low) implements Comparable<TransferId> {
-    private static final BigInteger MAX = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+    /** The largest id, 2^128 - 1. */
+    public static final BigInteger MAX_VALUE = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
     private static final long RESERVED_PREFIX = 0xFFFFFFFFL;
 
     /** Which part of the system derived a reserved id: the byte after the reserved prefix. */
@@ -85,10 +86,35 @@ public record TransferId(long high, long low) implements Comparable<TransferId> 
     /** The id as an unsigned 128-bit integer: 0 to 2^128 - 1. */
     public static TransferId of(BigInteger value) {
         Objects.requireNonNull(value, "value");
-        if (value.signum() < 0 || value.compareTo(MAX) > 0) {
+        if (value.signum() < 0 || value.compareTo(MAX_VALUE) > 0) {
             throw new IllegalArgumentException("transfer id must be in [0, 2^128 - 1]: " + value);
         }
         return new TransferId(value.shiftRight(64).longValue(), value.longValue());
+    }
+
+    /** The id {@code value}, which must not be negative (small ids, as tests count them). */
+    public static TransferId of(long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("transfer id must be in [0, 2^128 - 1]: " + value);
+        }
+        return new TransferId(0, value);
+    }
+
+    /** The id of a {@code bytes32} Merkle leaf field: 16 zero bytes, then the 16 id bytes. */
+    public static TransferId fromBytes32(Bytes32 word) {
+        byte[] bytes = word.bytes();
+        for (int i = 0; i < 16; i++) {
+            if (bytes[i] != 0) {
+                throw new IllegalArgumentException("not a 128-bit id left-padded to bytes32: " + word);
+            }
+        }
+        long high = 0;
+        long low = 0;
+        for (int i = 0; i < 8; i++) {
+            high = (high << 8) | (bytes[16 + i] & 0xFFL);
+            low = (low << 8) | (bytes[24 + i] & 0xFFL);
+        }
+        return new TransferId(high, low);
     }
 
     public static TransferId of(UUID uuid) {

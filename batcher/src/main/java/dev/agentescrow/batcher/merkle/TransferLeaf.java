@@ -1,5 +1,6 @@
 package dev.agentescrow.batcher.merkle;
 
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
@@ -15,7 +16,7 @@ import org.web3j.crypto.Hash;
  * {@code keccak256(bytes.concat(keccak256(abi.encode(transferId, token, from, to, amount))))},
  * the same as the vault's {@code transferLeaf}.
  */
-public record TransferLeaf(SettlementTransferId transferId, Address token, Address from, Address to, Amount amount) {
+public record TransferLeaf(TransferId transferId, Address token, Address from, Address to, Amount amount) {
     /** The leaf types as the JavaScript library and Solidity name them. */
     public static final List<String> LEAF_ENCODING = List.of("bytes32", "address", "address", "address", "uint256");
 

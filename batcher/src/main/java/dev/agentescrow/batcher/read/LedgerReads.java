@@ -5,7 +5,6 @@ import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.LedgerException;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferKind;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.db.BatchReads;
@@ -179,7 +178,7 @@ public final class LedgerReads {
                 if (rs.next()) {
                     long batchId = rs.getLong(1);
                     if (BatchState.valueOf(rs.getString(2)) == BatchState.CONFIRMED) {
-                        Optional<InclusionProof> proof = proofs.proof(c, SettlementTransferId.of(record.id().toUuid()));
+                        Optional<InclusionProof> proof = proofs.proof(c, TransferId.of(record.id().toUuid()));
                         return new TransferView(record, SettlementState.SETTLED, OptionalLong.of(batchId), proof);
                     }
                     return new TransferView(record, SettlementState.BATCHED, OptionalLong.of(batchId), Optional.empty());

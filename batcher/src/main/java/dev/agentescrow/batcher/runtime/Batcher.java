@@ -24,13 +24,12 @@ import dev.agentescrow.batcher.leadership.LeadershipConfig;
 import dev.agentescrow.batcher.leadership.LeadershipListener;
 import dev.agentescrow.batcher.leadership.NotLeaderException;
 import dev.agentescrow.batcher.leadership.Role;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.VaultHealthCheck;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
-import dev.agentescrow.batcher.settlement.BatchPlanner;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.BatchSubmitter;
 import dev.agentescrow.batcher.settlement.BatchTrigger;
@@ -220,7 +219,7 @@ public final class Batcher implements AutoCloseable {
             TermLock submitterLock = new TermLock();
             BatchSubmitter submitter = new BatchSubmitter(chain, store, store, submitterLock,
                     new BatchTrigger(config.transfersPerBatch(), config.maxBatchDelay(), clock),
-                    BatchPlanner.withDefaults(), new SettlementMetrics(registry)
+                    config.batchLimits(), new SettlementMetrics(registry)
                             .withLowBalanceAlarm(LOW_OPERATOR_BALANCE_WEI),
                     config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving",
                             config.rpc())), config.fees());
@@ -343,7 +342,7 @@ public final class Batcher implements AutoCloseable {
     }
 
     /** The inclusion proof of a settled movement, once its batch is confirmed (on the leader only). */
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         return term("settlement").submitter.proof(transferId);
     }
 

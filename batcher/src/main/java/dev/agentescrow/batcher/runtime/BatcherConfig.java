@@ -2,6 +2,7 @@ package dev.agentescrow.batcher.runtime;
 
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
 import dev.agentescrow.batcher.db.DatabaseConfig;
+import dev.agentescrow.batcher.settlement.BatchPlanner;
 import dev.agentescrow.batcher.settlement.BatchTrigger;
 import dev.agentescrow.batcher.settlement.FeePolicy;
 import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
@@ -25,7 +26,8 @@ import java.util.Objects;
  * @param confirmations blocks after a custody event's block before it is booked as a hold (a deposit
  *                      shows as the user's incoming, not spendable)
  * @param maxBlocksPerPoll blocks scanned by one indexer poll at most
- * @param transfersPerBatch the trigger N: settle once this many movements wait
+ * @param transfersPerBatch the trigger N: settle once this many movements wait (when, not how many:
+ *                          a batch takes as much of the backlog as {@code batchLimits} allow)
  * @param maxBatchDelay the trigger T: settle once the oldest waiting movement is this old
  * @param schedule how often each step runs
  * @param rpc retry and circuit breaker settings around every RPC call
@@ -41,12 +43,22 @@ import java.util.Objects;
  *             nonce), {@code bumpPercent} (each replacement pays that much more, at least 13%) and
  *             {@code maxFeePerGasCapWei} (never more per gas; at the cap the alarm
  *             {@code settlement.fee.capped} is raised instead); {@link FeePolicy#defaults()}
+ * @param batchLimits how large one batch may be: the vault's bounds always, at most this many
+ *                    movements and this gas budget per transaction ({@link #DEFAULT_MOVEMENTS_PER_BATCH},
+ *                    {@link dev.agentescrow.batcher.settlement.BatchGas#DEFAULT_MAX_GAS_PER_BATCH})
  */
 public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Address vault, long vaultDeploymentBlock,
                             SettlementAddresses systemAccounts, int confirmations, int maxBlocksPerPoll,
                             int transfersPerBatch, Duration maxBatchDelay, Schedule schedule,
                             RpcResilienceConfig rpc, int batchConfirmationDepth,
-                            int depositConfirmationDepth, FeePolicy fees) {
+                            int depositConfirmationDepth, FeePolicy fees, BatchPlanner batchLimits) {
+
+    /**
+     * Most movements one batch takes by default (the vault bounds entries, payouts and tokens, and
+     * the gas budget bounds their cost, but netting makes movements themselves free on chain; this
+     * bounds the memory of a batch and of its proofs, a few MB).
+     */
+    public static final int DEFAULT_MOVEMENTS_PER_BATCH = 16_384;
 
     /** Confirmations before a custody event is booked as a hold, by default. */
     public static final int DEFAULT_CONFIRMATIONS = 1;
@@ -66,6 +78,7 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(rpc, "rpc");
         Objects.requireNonNull(fees, "fees");
+        Objects.requireNonNull(batchLimits, "batchLimits");
         if (vaultDeploymentBlock < 0) {
             throw new IllegalArgumentException("vaultDeploymentBlock must not be negative: " + vaultDeploymentBlock);
         }
@@ -99,7 +112,8 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, DEFAULT_CONFIRMATIONS,
                 DEFAULT_MAX_BLOCKS_PER_POLL, BatchTrigger.DEFAULT_MAX_TRANSFERS, BatchTrigger.DEFAULT_MAX_DELAY,
                 Schedule.defaults(), RpcResilienceConfig.defaults(), DEFAULT_BATCH_CONFIRMATION_DEPTH,
-                DEFAULT_DEPOSIT_CONFIRMATION_DEPTH, FeePolicy.defaults());
+                DEFAULT_DEPOSIT_CONFIRMATION_DEPTH, FeePolicy.defaults(),
+                new BatchPlanner(DEFAULT_MOVEMENTS_PER_BATCH));
     }
 
     /** Custody events held and posted at the same depth, {@code blocks}. */
@@ -110,33 +124,44 @@ public record BatcherConfig(DatabaseConfig database, ChainSettings chain, Addres
     /** Custody events held at {@code hold} confirmations and posted at {@code depth}. */
     public BatcherConfig withDepositConfirmations(int hold, int depth) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, hold, maxBlocksPerPoll,
-                transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth, depth, fees);
+                transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth, depth, fees, batchLimits);
     }
 
     public BatcherConfig withTrigger(int transfers, Duration delay) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
                 maxBlocksPerPoll, transfers, delay, schedule, rpc, batchConfirmationDepth,
-                depositConfirmationDepth, fees);
+                depositConfirmationDepth, fees, batchLimits);
     }
 
     public BatcherConfig withSchedule(Schedule newSchedule) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
                 maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, newSchedule, rpc, batchConfirmationDepth,
-                depositConfirmationDepth, fees);
+                depositConfirmationDepth, fees, batchLimits);
     }
 
     /** The same configuration with batches confirmed only once their receipt is {@code depth} deep. */
     public BatcherConfig withBatchConfirmationDepth(int depth) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
                 maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, depth,
-                depositConfirmationDepth, fees);
+                depositConfirmationDepth, fees, batchLimits);
     }
 
     /** The same configuration with another settlement fee policy (replacement and fee cap). */
     public BatcherConfig withFees(FeePolicy newFees) {
         return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
                 maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth,
-                depositConfirmationDepth, newFees);
+                depositConfirmationDepth, newFees, batchLimits);
+    }
+
+    /**
+     * The same configuration with batches of at most {@code movements} movements whose gas bound
+     * ({@link dev.agentescrow.batcher.settlement.BatchGas}) stays within {@code maxGasPerBatch}.
+     * The trigger ({@link #withTrigger}) decides only when a batch is due, never its size.
+     */
+    public BatcherConfig withBatchLimits(int movements, long maxGasPerBatch) {
+        return new BatcherConfig(database, chain, vault, vaultDeploymentBlock, systemAccounts, confirmations,
+                maxBlocksPerPoll, transfersPerBatch, maxBatchDelay, schedule, rpc, batchConfirmationDepth,
+                depositConfirmationDepth, fees, new BatchPlanner(movements, maxGasPerBatch));
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.SettlementBatch.Delta;
@@ -22,15 +22,23 @@ import java.util.TreeMap;
  */
 final class BatchAccumulator {
     private final int maxMovements;
+    private final long maxGas;
     private final Map<Address, TokenNet> tokens = new TreeMap<>();
     private final List<SettlementMovement> movements = new ArrayList<>();
-    private final Set<SettlementTransferId> ids = new HashSet<>();
+    private final Set<TransferId> ids = new HashSet<>();
     private int entries;
     private int payouts;
     private int activeTokens;
 
+    /** A batch bounded by the vault and {@code maxMovements}, with no gas budget. */
     BatchAccumulator(int maxMovements) {
+        this(maxMovements, Long.MAX_VALUE);
+    }
+
+    /** A batch bounded by the vault, {@code maxMovements} and the {@link BatchGas} bound {@code maxGas}. */
+    BatchAccumulator(int maxMovements, long maxGas) {
         this.maxMovements = maxMovements;
+        this.maxGas = maxGas;
     }
 
     /** The bound {@code movement} would break if added, or empty if it fits. */
@@ -71,6 +79,9 @@ final class BatchAccumulator {
         }
         if (tokensAfter > SettlementBatch.MAX_TOKENS) {
             return Optional.of(BatchBound.TOKENS);
+        }
+        if (BatchGas.estimate(entries + entriesChange, payouts + payoutsChange, tokensAfter) > maxGas) {
+            return Optional.of(BatchBound.GAS);
         }
         return Optional.empty();
     }

@@ -10,6 +10,8 @@ public enum BatchBound {
     TOKENS,
     /** An account's net delta would exceed {@code SettlementBatch.MAX_ENTRY_AMOUNT} in magnitude. */
     DELTA_AMOUNT,
+    /** The batch's {@link BatchGas} bound would exceed the planner's gas budget per transaction. */
+    GAS,
     /** Movements (Merkle leaves) would exceed the planner's per-batch limit. */
     MOVEMENTS
 }

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.StandardMerkleTree;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -11,25 +11,45 @@ import java.util.Set;
 /**
  * Cuts a list of movements, in order, into consecutive batches that each fit the vault's bounds
  * ({@code SettlementBatch.MAX_ENTRIES}, {@code MAX_PAYOUTS}, {@code MAX_TOKENS},
- * {@code MAX_ENTRY_AMOUNT} per net) and at most {@link #maxMovementsPerBatch()} movements. A batch
+ * {@code MAX_ENTRY_AMOUNT} per net), the gas budget per transaction ({@link BatchGas} bound at most
+ * {@link #maxGasPerBatch()}) and at most {@link #maxMovementsPerBatch()} movements. A batch
  * closes when adding the next movement would break a bound; a movement is never split, and any
  * single movement fits an empty batch. Because every batch is a prefix of what remains, settling
  * the batches in order never shows the vault a balance the ledger did not have.
  *
  * @param maxMovementsPerBatch most movements (Merkle leaves) per batch, in
  *     [1, {@link StandardMerkleTree#MAX_LEAVES}]
+ * @param maxGasPerBatch the gas budget per transaction: most {@link BatchGas} bound of a batch, at
+ *     least {@link BatchGas#SINGLE_MOVEMENT} so that any single movement fits
  */
-public record BatchPlanner(int maxMovementsPerBatch) {
+public record BatchPlanner(int maxMovementsPerBatch, long maxGasPerBatch) {
     public BatchPlanner {
         if (maxMovementsPerBatch < 1 || maxMovementsPerBatch > StandardMerkleTree.MAX_LEAVES) {
             throw new IllegalArgumentException("maxMovementsPerBatch must be in [1, " + StandardMerkleTree.MAX_LEAVES
                     + "]: " + maxMovementsPerBatch);
         }
+        if (maxGasPerBatch < BatchGas.SINGLE_MOVEMENT) {
+            throw new IllegalArgumentException("maxGasPerBatch must be at least " + BatchGas.SINGLE_MOVEMENT
+                    + " (one withdrawal): " + maxGasPerBatch);
+        }
     }
 
-    /** A planner bounded by the vault only (and the tree's {@link StandardMerkleTree#MAX_LEAVES}). */
+    /** At most {@code maxMovementsPerBatch} movements, within the default gas budget. */
+    public BatchPlanner(int maxMovementsPerBatch) {
+        this(maxMovementsPerBatch, BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+    }
+
+    /**
+     * A planner bounded by the vault, the default gas budget ({@link BatchGas#DEFAULT_MAX_GAS_PER_BATCH})
+     * and the tree's {@link StandardMerkleTree#MAX_LEAVES}: a batch takes as much as one transaction can settle.
+     */
     public static BatchPlanner withDefaults() {
         return new BatchPlanner(StandardMerkleTree.MAX_LEAVES);
+    }
+
+    /** As {@link #withDefaults()} with the gas budget {@code maxGasPerBatch}. */
+    public static BatchPlanner withGasBudget(long maxGasPerBatch) {
+        return new BatchPlanner(StandardMerkleTree.MAX_LEAVES, maxGasPerBatch);
     }
 
     /**
@@ -37,16 +57,16 @@ public record BatchPlanner(int maxMovementsPerBatch) {
      * Throws {@link IllegalArgumentException} if a movement id appears twice.
      */
     public List<List<SettlementMovement>> split(List<SettlementMovement> movements) {
-        Set<SettlementTransferId> seen = new HashSet<>();
+        Set<TransferId> seen = new HashSet<>();
         List<List<SettlementMovement>> groups = new ArrayList<>();
-        BatchAccumulator current = new BatchAccumulator(maxMovementsPerBatch);
+        BatchAccumulator current = new BatchAccumulator(maxMovementsPerBatch, maxGasPerBatch);
         for (SettlementMovement movement : movements) {
             if (!seen.add(movement.transferId())) {
                 throw new IllegalArgumentException("movement id appears twice: " + movement.transferId());
             }
             if (current.exceeded(movement).isPresent()) {
                 groups.add(current.movements());
-                current = new BatchAccumulator(maxMovementsPerBatch);
+                current = new BatchAccumulator(maxMovementsPerBatch, maxGasPerBatch);
             }
             current.add(movement);
         }
@@ -71,7 +91,7 @@ public record BatchPlanner(int maxMovementsPerBatch) {
      * {@code batchId}; empty if there are no movements. The rest waits for the next batch.
      */
     public Optional<NettedBatch> next(long batchId, List<SettlementMovement> movements) {
-        BatchAccumulator batch = new BatchAccumulator(maxMovementsPerBatch);
+        BatchAccumulator batch = new BatchAccumulator(maxMovementsPerBatch, maxGasPerBatch);
         for (SettlementMovement movement : movements) {
             if (batch.exceeded(movement).isPresent()) {
                 break;

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.MinedReceipt;
 import dev.agentescrow.chain.PreparedTransaction;
 import java.util.List;
@@ -21,7 +21,7 @@ public interface BatchStore {
      * so that {@link SettlementSource#unsettled} no longer returns them. Throws
      * {@link IllegalStateException} if a batch is open or any movement is already claimed or settled.
      */
-    void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds);
+    void saveBuilt(SettlementBatchRecord record, List<TransferId> movementIds);
 
     /**
      * Stores the signed transaction (a first one, a replacement at the same nonce, or one at a new
@@ -42,7 +42,7 @@ public interface BatchStore {
      * the row REVERTED. Never in parts: a crash between them would leave an open row whose
      * movements are free to settle in another batch as well (F2).
      */
-    SettlementBatchRecord refuse(long batchId, String reason, Map<SettlementTransferId, String> culprits);
+    SettlementBatchRecord refuse(long batchId, String reason, Map<TransferId, String> culprits);
 
     /** Whether the open row of {@code batchId} holds the claim of every movement it names; checked before signing. */
     boolean holdsClaims(long batchId);
@@ -54,5 +54,5 @@ public interface BatchStore {
     long lastBatchId();
 
     /** Where a confirmed batch proves the movement {@code transferId}, or empty if no confirmed batch settles it. */
-    Optional<InclusionProof> proof(SettlementTransferId transferId);
+    Optional<InclusionProof> proof(TransferId transferId);
 }

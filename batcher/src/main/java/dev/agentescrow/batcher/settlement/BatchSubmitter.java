@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainException;
@@ -141,9 +141,13 @@ public final class BatchSubmitter {
         return confirmationDepth;
     }
 
-    /** Most movements one batch takes: the trigger's count bound, capped by the planner's. */
+    /**
+     * Most movements one batch takes: the planner's bound, never the trigger's count (the trigger
+     * decides only when a batch is due). A batch then takes the longest prefix of the backlog that
+     * the vault and the gas budget allow.
+     */
     public int maxMovementsPerBatch() {
-        return Math.min(trigger.maxTransfers(), planner.maxMovementsPerBatch());
+        return planner.maxMovementsPerBatch();
     }
 
     /** One step of settlement; does nothing unless this submitter holds the lock. */
@@ -159,7 +163,7 @@ public final class BatchSubmitter {
     }
 
     /** The inclusion proof of a movement settled by a confirmed batch. */
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         return store.proof(transferId);
     }
 
@@ -591,7 +595,7 @@ public final class BatchSubmitter {
         List<Quarantined> culprits = overdrafts(record.batch());
         String detail = culprits.isEmpty() ? reason + "; no movement overdraws a settled balance"
                 : reason + "; quarantined " + culprits;
-        Map<SettlementTransferId, String> quarantine = new LinkedHashMap<>();
+        Map<TransferId, String> quarantine = new LinkedHashMap<>();
         culprits.forEach(culprit -> quarantine.putIfAbsent(culprit.transferId(), culprit.reason()));
         FailPoints.reached("settlement.before-refuse");
         store.refuse(record.batchId(), detail, quarantine);
@@ -657,7 +661,7 @@ public final class BatchSubmitter {
     private record BalanceKey(Address token, Address account) {
     }
 
-    private record Quarantined(SettlementTransferId transferId, String reason) {
+    private record Quarantined(TransferId transferId, String reason) {
         @Override
         public String toString() {
             return transferId + " (" + reason + ")";

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.StandardMerkleTree;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.vault.SettlementBatch;
@@ -19,7 +19,7 @@ public final class NettedBatch {
     private final SettlementBatch settlementBatch;
     private final List<SettlementMovement> movements;
     private final StandardMerkleTree tree;
-    private final Map<SettlementTransferId, Integer> indexById;
+    private final Map<TransferId, Integer> indexById;
     private final int withdrawalCount;
 
     NettedBatch(long batchId, List<SettlementMovement> movements, List<SettlementBatch.TokenSettlement> tokens) {
@@ -79,12 +79,12 @@ public final class NettedBatch {
     }
 
     /** Whether the batch settles the movement with this id. */
-    public boolean contains(SettlementTransferId transferId) {
+    public boolean contains(TransferId transferId) {
         return indexById.containsKey(transferId);
     }
 
     /** The inclusion proof of the movement with this id, or empty if this batch does not settle it. */
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         Integer index = indexById.get(transferId);
         if (index == null) {
             return Optional.empty();

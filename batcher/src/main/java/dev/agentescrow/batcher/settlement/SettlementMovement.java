@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -18,7 +18,7 @@ import java.util.Objects;
 public sealed interface SettlementMovement permits SettlementMovement.Transfer, SettlementMovement.Withdrawal {
 
     /** The movement's id, unique across the ledger; the leaf's {@code transferId}. */
-    SettlementTransferId transferId();
+    TransferId transferId();
 
     Address token();
 
@@ -28,7 +28,7 @@ public sealed interface SettlementMovement permits SettlementMovement.Transfer, 
     TransferLeaf leaf();
 
     /** {@code amount} of {@code token} from one account's settled balance to another's. */
-    record Transfer(SettlementTransferId transferId, Address token, Address from, Address to, Amount amount)
+    record Transfer(TransferId transferId, Address token, Address from, Address to, Amount amount)
             implements SettlementMovement {
         public Transfer {
             Objects.requireNonNull(transferId, "transferId");
@@ -52,7 +52,7 @@ public sealed interface SettlementMovement permits SettlementMovement.Transfer, 
      * {@code recipient} (which may be the account itself). Its leaf has {@code from = account},
      * {@code to = recipient}.
      */
-    record Withdrawal(SettlementTransferId transferId, Address token, Address account, Address recipient, Amount amount)
+    record Withdrawal(TransferId transferId, Address token, Address account, Address recipient, Amount amount)
             implements SettlementMovement {
         public Withdrawal {
             Objects.requireNonNull(transferId, "transferId");

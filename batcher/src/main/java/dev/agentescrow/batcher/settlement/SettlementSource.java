@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import java.util.List;
 
 /**
@@ -31,5 +31,5 @@ public interface SettlementSource {
      * never returned by {@link #unsettled} again; the ledger must surface it for a person to resolve
      * (a compensating transfer, or a fix of the ledger), never drop it silently.
      */
-    void quarantine(SettlementTransferId transferId, String reason);
+    void quarantine(TransferId transferId, String reason);
 }

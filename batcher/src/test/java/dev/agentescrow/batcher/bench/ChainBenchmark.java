@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.bench;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.settlement.BatchPlanner;
 import dev.agentescrow.batcher.settlement.NettedBatch;
 import dev.agentescrow.batcher.settlement.SettlementMovement;
@@ -340,7 +340,7 @@ public final class ChainBenchmark {
         for (int i = 0; i < count; i++) {
             int from = random.nextInt(agents.size());
             int to = (from + 1 + random.nextInt(agents.size() - 1)) % agents.size();
-            movements.add(new SettlementMovement.Transfer(SettlementTransferId.of(idBase.add(BigInteger.valueOf(i))),
+            movements.add(new SettlementMovement.Transfer(TransferId.of(idBase.add(BigInteger.valueOf(i))),
                     token, agents.get(from).address(), agents.get(to).address(),
                     Amount.of(1 + random.nextInt(MAX_MICROPAYMENT))));
         }

@@ -174,7 +174,9 @@ class CrashRecoveryIT {
         runToCompletion("transfers", round, true);
         crash("settle", "settlement.after-signed");
         assertThat(batchStates(dataSource)).containsEntry("SUBMITTED", 1L);
-        String unclaimedSql = "SELECT count(*) FROM transfers WHERE batch_id IS NULL";
+        String unclaimedSql = "SELECT count(*) FROM transfers t WHERE t.seq > (SELECT seq FROM settlement_watermark)"
+                + " AND NOT EXISTS (SELECT 1 FROM settlement_batch_movements m WHERE m.transfer_id = t.id"
+                + " AND NOT m.reverted)";
         long unclaimed = count(dataSource, unclaimedSql);
         vault.pause(admin);
 

@@ -18,7 +18,6 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.Reconciler;
@@ -173,7 +172,7 @@ class LedgerSettlementIT {
             FaultingBatchStore crashing = new FaultingBatchStore(crashedStore);
             crashing.crashAt(FaultingBatchStore.Point.BEFORE_SUBMITTED);
             BatchSubmitter doomed = new BatchSubmitter(settlementChain, crashing,
-                    crashedStore, new PostgresAdvisoryLock(dataSource), trigger, BatchPlanner.withDefaults());
+                    crashedStore, new PostgresAdvisoryLock(dataSource), trigger, new BatchPlanner(12));
             assertThat(rival.tryAcquire()).isTrue();
             assertThat(doomed.tick().outcome()).isEqualTo(TickResult.Outcome.NOT_LEADER);
             rival.release();
@@ -183,7 +182,7 @@ class LedgerSettlementIT {
 
             PostgresSettlementStore store = new PostgresSettlementStore(dataSource, ledger, addresses, ledgerClock);
             BatchSubmitter submitter = new BatchSubmitter(settlementChain, store, store,
-                    new PostgresAdvisoryLock(dataSource), trigger, BatchPlanner.withDefaults());
+                    new PostgresAdvisoryLock(dataSource), trigger, new BatchPlanner(12));
             int ticks = 0;
             while (!(store.backlog().isEmpty() && store.openBatches().isEmpty())) {
                 assertThat(ticks++).as("ticks until everything is settled").isLessThan(MAX_TICKS);
@@ -233,7 +232,7 @@ class LedgerSettlementIT {
             assertThat(payoutTransfers(dataSource)).isEqualTo(WITHDRAWING_AGENTS);
 
             // 6. The proof of a settled transfer verifies on chain, under the root the vault emitted.
-            InclusionProof proof = store.proof(SettlementTransferId.of(firstTransfer.toBigInteger())).orElseThrow();
+            InclusionProof proof = store.proof(firstTransfer).orElseThrow();
             assertThat(settledEvents).filteredOn(event -> event.batchId() == proof.batchId())
                     .singleElement().extracting(BatchSettled::merkleRoot).isEqualTo(proof.merkleRoot());
             TransferLeaf leaf = proof.leaf();

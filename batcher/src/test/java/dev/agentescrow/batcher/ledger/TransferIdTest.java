@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.ledger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.agentescrow.chain.Bytes32;
 import java.math.BigInteger;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -35,5 +36,17 @@ class TransferIdTest {
     void asBytes32IsLeftPaddedWithZeros() {
         TransferId id = TransferId.parse("0xabc");
         assertThat(id.toBytes32().hex()).isEqualTo("0x" + "0".repeat(61) + "abc");
+    }
+
+    @Test
+    void oneIdTypeForALedgerTransferAndItsMerkleLeaf() {
+        TransferId id = TransferId.parse("0x8000000000000001ffffffffffffffff");
+        assertThat(TransferId.fromBytes32(id.toBytes32())).isEqualTo(id);
+        assertThat(TransferId.of(id.toUuid())).isEqualTo(id);
+        assertThat(TransferId.of(TransferId.MAX_VALUE).toBytes32().hex()).isEqualTo("0x" + "0".repeat(32) + "f".repeat(32));
+        assertThat(TransferId.of(7)).isEqualTo(TransferId.of(BigInteger.valueOf(7)));
+        assertThatThrownBy(() -> TransferId.of(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TransferId.fromBytes32(Bytes32.fromHex(TransferId.of(1).toBytes32().hex().replace("0x0", "0x1"))))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

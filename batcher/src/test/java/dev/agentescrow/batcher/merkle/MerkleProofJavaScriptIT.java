@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.local.HardhatNode;
 import java.io.IOException;
@@ -31,7 +32,7 @@ class MerkleProofJavaScriptIT {
         Random random = new Random(SEED);
         for (int n : new int[] {1, 2, 3, 6, 31, 250}) {
             List<TransferLeaf> leaves = StandardMerkleTreeTest.randomLeaves(random, n);
-            leaves.set(0, new TransferLeaf(SettlementTransferId.of(SettlementTransferId.MAX_VALUE),
+            leaves.set(0, new TransferLeaf(TransferId.of(TransferId.MAX_VALUE),
                     leaves.get(0).token(), leaves.get(0).from(), leaves.get(0).to(), Amount.of(Amount.MAX_UINT256)));
             StandardMerkleTree tree = StandardMerkleTree.of(leaves);
             Path input = write(dir.resolve("tree-" + n + ".json"), tree, false);

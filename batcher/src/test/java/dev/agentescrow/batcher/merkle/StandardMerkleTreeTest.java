@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.merkle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
@@ -21,7 +22,7 @@ class StandardMerkleTreeTest {
 
     @Test
     void theLeafIsTheDoubleKeccakOfTheAbiEncoding() {
-        TransferLeaf leaf = new TransferLeaf(SettlementTransferId.of(0x0102), TOKEN, ALICE, BOB, Amount.of(7));
+        TransferLeaf leaf = new TransferLeaf(TransferId.of(0x0102), TOKEN, ALICE, BOB, Amount.of(7));
 
         byte[] encoded = leaf.abiEncoded();
 
@@ -70,7 +71,7 @@ class StandardMerkleTreeTest {
 
     @Test
     void aSingleLeafIsItsOwnRootWithAnEmptyProof() {
-        TransferLeaf leaf = new TransferLeaf(SettlementTransferId.of(1), TOKEN, ALICE, BOB, Amount.of(1));
+        TransferLeaf leaf = new TransferLeaf(TransferId.of(1), TOKEN, ALICE, BOB, Amount.of(1));
         StandardMerkleTree tree = StandardMerkleTree.of(List.of(leaf));
 
         assertThat(tree.root()).isEqualTo(leaf.hash());
@@ -82,7 +83,7 @@ class StandardMerkleTreeTest {
     void unknownLeavesAndIndicesAreRejected() {
         List<TransferLeaf> leaves = randomLeaves(new Random(3), 5);
         StandardMerkleTree tree = StandardMerkleTree.of(leaves);
-        TransferLeaf absent = new TransferLeaf(SettlementTransferId.of(99), TOKEN, ALICE, BOB, Amount.of(1));
+        TransferLeaf absent = new TransferLeaf(TransferId.of(99), TOKEN, ALICE, BOB, Amount.of(1));
 
         assertThat(tree.indexOf(absent)).isEmpty();
         assertThatThrownBy(() -> tree.proof(absent)).isInstanceOf(IllegalArgumentException.class)
@@ -94,7 +95,7 @@ class StandardMerkleTreeTest {
     void emptyAndOversizedTreesAreRejected() {
         assertThatThrownBy(() -> StandardMerkleTree.of(List.of())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least one leaf");
-        TransferLeaf leaf = new TransferLeaf(SettlementTransferId.of(1), TOKEN, ALICE, BOB, Amount.of(1));
+        TransferLeaf leaf = new TransferLeaf(TransferId.of(1), TOKEN, ALICE, BOB, Amount.of(1));
         List<TransferLeaf> tooMany = Collections.nCopies(StandardMerkleTree.MAX_LEAVES + 1, leaf);
         assertThatThrownBy(() -> StandardMerkleTree.of(tooMany)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at most " + StandardMerkleTree.MAX_LEAVES + " leaves");
@@ -103,23 +104,23 @@ class StandardMerkleTreeTest {
     @Test
     void transferIdsAreUnsigned128BitValuesLeftPadded() {
         UUID uuid = UUID.fromString("ffffffff-0000-0000-8000-000000000001");
-        SettlementTransferId id = SettlementTransferId.of(uuid);
+        TransferId id = TransferId.of(uuid);
 
         assertThat(id.toBytes32().hex()).isEqualTo("0x" + "00".repeat(16) + "ffffffff000000008000000000000001");
-        assertThat(SettlementTransferId.fromBytes32(id.toBytes32())).isEqualTo(id);
-        assertThat(SettlementTransferId.of(SettlementTransferId.MAX_VALUE).toBytes32().hex())
+        assertThat(TransferId.fromBytes32(id.toBytes32())).isEqualTo(id);
+        assertThat(TransferId.of(TransferId.MAX_VALUE).toBytes32().hex())
                 .isEqualTo("0x" + "00".repeat(16) + "ff".repeat(16));
-        assertThatThrownBy(() -> SettlementTransferId.of(SettlementTransferId.MAX_VALUE.add(BigInteger.ONE)))
+        assertThatThrownBy(() -> TransferId.of(TransferId.MAX_VALUE.add(BigInteger.ONE)))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> SettlementTransferId.of(-1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> SettlementTransferId.fromBytes32(Bytes32.fromHex("0x01" + "00".repeat(31))))
+        assertThatThrownBy(() -> TransferId.of(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TransferId.fromBytes32(Bytes32.fromHex("0x01" + "00".repeat(31))))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     static List<TransferLeaf> randomLeaves(Random random, int n) {
         List<TransferLeaf> leaves = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            leaves.add(new TransferLeaf(SettlementTransferId.of(new BigInteger(128, random)), TOKEN,
+            leaves.add(new TransferLeaf(TransferId.of(new BigInteger(128, random)), TOKEN,
                     randomAddress(random), randomAddress(random), Amount.of(new BigInteger(100, random))));
         }
         return leaves;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
@@ -87,7 +88,7 @@ class StandardMerkleTreeVectorsTest {
     }
 
     static TransferLeaf leaf(JsonNode v) {
-        return new TransferLeaf(SettlementTransferId.fromBytes32(Bytes32.fromHex(v.get(0).asText())),
+        return new TransferLeaf(TransferId.fromBytes32(Bytes32.fromHex(v.get(0).asText())),
                 Address.of(v.get(1).asText()), Address.of(v.get(2).asText()), Address.of(v.get(3).asText()),
                 Amount.parse(v.get(4).asText()));
     }

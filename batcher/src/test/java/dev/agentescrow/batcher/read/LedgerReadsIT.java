@@ -13,7 +13,6 @@ import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.settlement.BatchNetting;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.SettlementBatchRecord;
@@ -224,7 +223,7 @@ class LedgerReadsIT {
             assertThat(settled.proof()).hasValueSatisfying(proof -> {
                 assertThat(proof.verify()).isTrue();
                 assertThat(proof.leaf().transferId())
-                        .isEqualTo(SettlementTransferId.of(pay.id().toUuid()));
+                        .isEqualTo(TransferId.of(pay.id().toUuid()));
             });
             assertThat(instance.pendingWithdrawals(BOB, Optional.empty(), 10).get().orElseThrow()).isEmpty();
             assertThat(instance.account(user(BOB, USDC)).get().orElseThrow().pendingWithdrawal()).isZero();

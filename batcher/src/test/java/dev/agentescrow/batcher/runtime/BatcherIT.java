@@ -11,9 +11,9 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
+import dev.agentescrow.batcher.settlement.BatchGas;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
 import dev.agentescrow.chain.Address;
@@ -94,7 +94,8 @@ class BatcherIT {
                 chain.account(ESCROW_HOLDER).address());
         BatcherConfig config = BatcherConfig.defaults(DatabaseConfig.embedded(dataDir.resolve("pg")),
                         ChainSettings.local(chain.rpcUrl()), vault.address(), deploymentBlock, system)
-                .withConfirmations(0).withTrigger(5, Duration.ofSeconds(1)).withSchedule(FAST);
+                .withConfirmations(0).withTrigger(5, Duration.ofSeconds(1))
+                .withBatchLimits(5, BatchGas.DEFAULT_MAX_GAS_PER_BATCH).withSchedule(FAST);
 
         List<Address> agents = new ArrayList<>();
         for (int i = 0; i < AGENTS; i++) {
@@ -170,7 +171,7 @@ class BatcherIT {
                     .satisfies(report -> assertThat(report.accountsChecked()).isEqualTo(AGENTS + 2));
 
             // Every settled transfer has a proof that the vault verifies.
-            InclusionProof proof = batcher.proof(SettlementTransferId.of(firstTransfer.toBigInteger())).orElseThrow();
+            InclusionProof proof = batcher.proof(firstTransfer).orElseThrow();
             TransferLeaf leaf = proof.leaf();
             assertThat(vault.verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(),
                     leaf.token(), leaf.from(), leaf.to(), leaf.amount())).isTrue();

@@ -7,7 +7,7 @@ import static dev.agentescrow.batcher.settlement.Movements.withdrawal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.StandardMerkleTree;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.chain.Address;
@@ -67,9 +67,9 @@ class BatchNettingTest {
         NettedBatch batch = BatchNetting.net(1, movements);
 
         assertThat(batch.tree().leaves()).containsExactly(
-                new TransferLeaf(SettlementTransferId.of(1), USD, ALICE, BOB, Amount.of(100)),
+                new TransferLeaf(TransferId.of(1), USD, ALICE, BOB, Amount.of(100)),
                 // a withdrawal's leaf: from = the debited account, to = the recipient
-                new TransferLeaf(SettlementTransferId.of(2), USD, BOB, CAROL, Amount.of(20)));
+                new TransferLeaf(TransferId.of(2), USD, BOB, CAROL, Amount.of(20)));
         assertThat(batch.merkleRoot()).isEqualTo(StandardMerkleTree.of(batch.tree().leaves()).root());
         for (SettlementMovement movement : movements) {
             InclusionProof proof = batch.proof(movement.transferId()).orElseThrow();
@@ -78,8 +78,8 @@ class BatchNettingTest {
             assertThat(proof.leaf()).isEqualTo(movement.leaf());
             assertThat(proof.verify()).isTrue();
         }
-        assertThat(batch.contains(SettlementTransferId.of(3))).isFalse();
-        assertThat(batch.proof(SettlementTransferId.of(3))).isEmpty();
+        assertThat(batch.contains(TransferId.of(3))).isFalse();
+        assertThat(batch.proof(TransferId.of(3))).isEmpty();
     }
 
     @Test
@@ -143,7 +143,7 @@ class BatchNettingTest {
     @Test
     void invalidMovementsAreRejected() {
         assertThatThrownBy(() -> transfer(1, USD, ALICE, BOB, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new SettlementMovement.Transfer(SettlementTransferId.of(1), USD, ALICE, BOB,
+        assertThatThrownBy(() -> new SettlementMovement.Transfer(TransferId.of(1), USD, ALICE, BOB,
                 Amount.of(SettlementBatch.MAX_ENTRY_AMOUNT.add(BigInteger.ONE))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2^128 - 1");
         assertThatThrownBy(() -> withdrawal(1, USD, ALICE, Address.ZERO, 1)).isInstanceOf(IllegalArgumentException.class)
@@ -169,8 +169,8 @@ class BatchNettingTest {
     void aNetBeyondTheEntryWidthIsRejected() {
         Amount big = Amount.of(SettlementBatch.MAX_ENTRY_AMOUNT.shiftRight(1).add(BigInteger.ONE));
         List<SettlementMovement> movements = List.of(
-                new SettlementMovement.Transfer(SettlementTransferId.of(1), USD, ALICE, BOB, big),
-                new SettlementMovement.Transfer(SettlementTransferId.of(2), USD, CAROL, BOB, big));
+                new SettlementMovement.Transfer(TransferId.of(1), USD, ALICE, BOB, big),
+                new SettlementMovement.Transfer(TransferId.of(2), USD, CAROL, BOB, big));
 
         assertThatThrownBy(() -> BatchNetting.net(1, movements)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("DELTA_AMOUNT");

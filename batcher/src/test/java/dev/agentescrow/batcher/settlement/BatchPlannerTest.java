@@ -44,8 +44,11 @@ class BatchPlannerTest {
         Random random = new Random(seed);
         Movements.Shape shape = SHAPES.get(random.nextInt(SHAPES.size()));
         List<SettlementMovement> movements = Movements.random(random, shape);
-        BatchPlanner planner = random.nextBoolean() ? BatchPlanner.withDefaults()
-                : new BatchPlanner(1 + random.nextInt(400));
+        BatchPlanner planner = switch (random.nextInt(3)) {
+            case 0 -> BatchPlanner.withDefaults();
+            case 1 -> BatchPlanner.withGasBudget(Long.MAX_VALUE);
+            default -> new BatchPlanner(1 + random.nextInt(400));
+        };
 
         List<List<SettlementMovement>> groups = planner.split(movements);
         List<NettedBatch> batches = planner.plan(11, movements);
@@ -66,13 +69,21 @@ class BatchPlannerTest {
                     .isLessThanOrEqualTo(SettlementBatch.MAX_PAYOUTS);
             settlement.tokens().forEach(t -> t.deltas().forEach(d ->
                     assertThat(d.signedDelta().abs()).isLessThanOrEqualTo(SettlementBatch.MAX_ENTRY_AMOUNT)));
+            assertThat(gasBound(batch)).isLessThanOrEqualTo(planner.maxGasPerBatch());
             if (i + 1 < batches.size()) {
                 List<SettlementMovement> withNext = new ArrayList<>(groups.get(i));
                 withNext.add(groups.get(i + 1).get(0));
                 boolean atMovementLimit = groups.get(i).size() == planner.maxMovementsPerBatch();
                 if (!atMovementLimit) {
-                    assertThatThrownBy(() -> BatchNetting.net(1, withNext)).as("batch %d closed early", i)
-                            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bound");
+                    NettedBatch larger;
+                    try {
+                        larger = BatchNetting.net(1, withNext);
+                    } catch (IllegalArgumentException e) {
+                        assertThat(e).as("batch %d closed early", i).hasMessageContaining("bound");
+                        continue;
+                    }
+                    assertThat(gasBound(larger)).as("batch %d closed early", i)
+                            .isGreaterThan(planner.maxGasPerBatch());
                 }
             }
         }
@@ -87,20 +98,46 @@ class BatchPlannerTest {
         });
     }
 
+    private static long gasBound(NettedBatch batch) {
+        SettlementBatch settlement = batch.settlementBatch();
+        int payouts = settlement.tokens().stream().mapToInt(t -> t.payouts().size()).sum();
+        return BatchGas.estimate(settlement.entryCount(), payouts, settlement.tokens().size());
+    }
+
+    @Test
+    void theGasBudgetClosesABatchBeforeTheVaultsBounds() {
+        // 1,023 transfers to fresh accounts fill the vault's 1,024 entries, but not the gas budget
+        List<SettlementMovement> entries = new ArrayList<>();
+        for (int i = 0; i < SettlementBatch.MAX_ENTRIES - 1; i++) {
+            entries.add(transfer(i, token(0), account(0), account(i + 1), 1));
+        }
+        int fit = (int) ((BatchGas.DEFAULT_MAX_GAS_PER_BATCH - BatchGas.BASE - BatchGas.TOKEN) / BatchGas.ENTRY) - 1;
+        List<List<SettlementMovement>> groups = BatchPlanner.withDefaults().split(entries);
+        assertThat(groups).extracting(List::size).containsExactly(fit, SettlementBatch.MAX_ENTRIES - 1 - fit);
+        assertThat(gasBound(BatchNetting.net(1, groups.get(0)))).isLessThanOrEqualTo(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        assertThat(BatchPlanner.withDefaults().next(1, entries)).hasValueSatisfying(
+                first -> assertThat(first.movementCount()).isEqualTo(fit));
+        // any single movement fits a batch within the smallest budget allowed
+        assertThat(BatchPlanner.withGasBudget(BatchGas.SINGLE_MOVEMENT)
+                .split(List.of(withdrawal(1, token(0), account(0), account(1), 1)))).hasSize(1);
+        assertThatThrownBy(() -> BatchPlanner.withGasBudget(BatchGas.SINGLE_MOVEMENT - 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void eachBoundClosesABatch() {
         List<SettlementMovement> payouts = new ArrayList<>();
         for (int i = 0; i < 2 * SettlementBatch.MAX_PAYOUTS + 1; i++) {
             payouts.add(withdrawal(i, token(0), account(0), account(1), 1));
         }
-        assertThat(BatchPlanner.withDefaults().split(payouts)).extracting(List::size)
+        assertThat(BatchPlanner.withGasBudget(Long.MAX_VALUE).split(payouts)).extracting(List::size)
                 .containsExactly(SettlementBatch.MAX_PAYOUTS, SettlementBatch.MAX_PAYOUTS, 1);
 
         List<SettlementMovement> tokens = new ArrayList<>();
         for (int i = 0; i < SettlementBatch.MAX_TOKENS + 1; i++) {
             tokens.add(transfer(i, token(i), account(0), account(1), 1));
         }
-        assertThat(BatchPlanner.withDefaults().split(tokens)).extracting(List::size)
+        assertThat(BatchPlanner.withGasBudget(Long.MAX_VALUE).split(tokens)).extracting(List::size)
                 .containsExactly(SettlementBatch.MAX_TOKENS, 1);
 
         // every transfer to a new account adds one entry; the first adds two
@@ -108,7 +145,7 @@ class BatchPlannerTest {
         for (int i = 0; i < SettlementBatch.MAX_ENTRIES; i++) {
             entries.add(transfer(i, token(0), account(0), account(i + 1), 1));
         }
-        assertThat(BatchPlanner.withDefaults().split(entries)).extracting(List::size)
+        assertThat(BatchPlanner.withGasBudget(Long.MAX_VALUE).split(entries)).extracting(List::size)
                 .containsExactly(SettlementBatch.MAX_ENTRIES - 1, 1);
 
         assertThat(new BatchPlanner(3).split(payouts.subList(0, 7))).extracting(List::size).containsExactly(3, 3, 1);
@@ -125,7 +162,7 @@ class BatchPlannerTest {
         movements.add(transfer(5_000, token(0), account(1), account(0), 1));
         movements.add(transfer(5_001, token(0), account(0), account(5_000), 1));
 
-        List<List<SettlementMovement>> groups = BatchPlanner.withDefaults().split(movements);
+        List<List<SettlementMovement>> groups = BatchPlanner.withGasBudget(Long.MAX_VALUE).split(movements);
 
         assertThat(groups).extracting(List::size).containsExactly(SettlementBatch.MAX_ENTRIES + 1);
         assertThat(BatchNetting.net(1, groups.get(0)).entryCount()).isEqualTo(SettlementBatch.MAX_ENTRIES);

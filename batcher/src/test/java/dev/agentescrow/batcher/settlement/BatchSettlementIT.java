@@ -2,7 +2,7 @@ package dev.agentescrow.batcher.settlement;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -101,7 +101,7 @@ class BatchSettlementIT {
             }
             BigInteger amount = new BigInteger(balance.bitLength(), random).mod(balance.shiftRight(2).max(BigInteger.ONE))
                     .add(BigInteger.ONE);
-            SettlementTransferId id = SettlementTransferId.of(BigInteger.valueOf(SEED).shiftLeft(64).add(BigInteger.valueOf(nextId++)));
+            TransferId id = TransferId.of(BigInteger.valueOf(SEED).shiftLeft(64).add(BigInteger.valueOf(nextId++)));
             int transfersSoFar = movements.size() - (WITHDRAWALS - withdrawalsLeft);
             boolean withdraw = withdrawalsLeft > 0
                     && (transfersSoFar >= TRANSFERS || random.nextInt(TRANSFERS / WITHDRAWALS) == 0);

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.agentescrow.batcher.chain.ChainUnavailableException;
 import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -25,6 +25,7 @@ import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import dev.agentescrow.chain.vault.BatchSettled;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
+import dev.agentescrow.chain.vault.SettlementBatch;
 import dev.agentescrow.chain.vault.TokenLimits;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -40,6 +41,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -54,6 +57,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @ExtendWith(LocalChainExtension.class)
 class BatchSubmitterIT {
+    private static final Logger log = LoggerFactory.getLogger(BatchSubmitterIT.class);
     private static final long SEED = Long.getLong("submitter.seed", 20261123L);
     private static final int OPERATOR = 19;
     private static final int FIRST_AGENT = 3;
@@ -125,12 +129,19 @@ class BatchSubmitterIT {
         return ChainClient.connect(ChainSettings.local(rpcUrl), HTTP_TIMEOUT);
     }
 
+    /** A submitter whose batches take at most {@code maxTransfers} movements, due once that many wait. */
     private static BatchSubmitter submitter(ChainClient client, Fixture fixture, BatchStore store,
                                             SettlementSource source, int maxTransfers, Instant now, int attempts) {
+        return submitter(client, fixture, store, source, maxTransfers, new BatchPlanner(maxTransfers), now, attempts);
+    }
+
+    private static BatchSubmitter submitter(ChainClient client, Fixture fixture, BatchStore store,
+                                            SettlementSource source, int maxTransfers, BatchPlanner planner,
+                                            Instant now, int attempts) {
         SettlementChain chain = new SettlementChain(client, new SettlementVaultGateway(client, fixture.vault().address()),
                 client.signer(DevAccounts.account(OPERATOR)), new ResilientRpc("submitter", retries(attempts)));
         return new BatchSubmitter(chain, store, source, new TestLock(true),
-                new BatchTrigger(maxTransfers, MAX_DELAY, Clock.fixed(now, ZoneOffset.UTC)), BatchPlanner.withDefaults());
+                new BatchTrigger(maxTransfers, MAX_DELAY, Clock.fixed(now, ZoneOffset.UTC)), planner);
     }
 
     /** Random transfers and withdrawals that never overdraw an agent, ids tagged with {@code tag}. */
@@ -148,7 +159,7 @@ class BatchSubmitterIT {
             }
             BigInteger amount = new BigInteger(balance.bitLength(), random).mod(balance.shiftRight(2).max(BigInteger.ONE))
                     .add(BigInteger.ONE);
-            SettlementTransferId id = SettlementTransferId.of(BigInteger.valueOf(tag).shiftLeft(64)
+            TransferId id = TransferId.of(BigInteger.valueOf(tag).shiftLeft(64)
                     .add(BigInteger.valueOf(movements.size() + 1)));
             if (random.nextInt(100) < withdrawalPercent) {
                 Address recipient = fixture.recipients().get(random.nextInt(fixture.recipients().size()));
@@ -195,10 +206,10 @@ class BatchSubmitterIT {
                 .containsExactlyElementsOf(events.stream().map(BatchSettled::merkleRoot).toList());
         assertThat(ledger.openBatches()).isEmpty();
 
-        Set<SettlementTransferId> quarantined = ledger.quarantined().keySet();
+        Set<TransferId> quarantined = ledger.quarantined().keySet();
         List<SettlementMovement> expectedSettled = ledger.committedMovements().stream()
                 .filter(movement -> !quarantined.contains(movement.transferId())).toList();
-        List<SettlementTransferId> inConfirmedBatches = confirmed.stream()
+        List<TransferId> inConfirmedBatches = confirmed.stream()
                 .flatMap(row -> row.batch().movements().stream()).map(SettlementMovement::transferId).toList();
         assertThat(inConfirmedBatches).as("no movement settled twice").doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(expectedSettled.stream().map(SettlementMovement::transferId).toList());
@@ -263,7 +274,7 @@ class BatchSubmitterIT {
             assertThat(events).hasSize(3);
             assertThat(ledger.settledCalls()).containsExactly(1L, 2L, 3L);
             for (int i = 0; i < movements.size(); i += 7) {
-                SettlementTransferId id = movements.get(i).transferId();
+                TransferId id = movements.get(i).transferId();
                 InclusionProof proof = later.proof(id).orElseThrow();
                 TransferLeaf leaf = proof.leaf();
                 Bytes32 root = events.get((int) proof.batchId() - 1).merkleRoot();
@@ -271,6 +282,78 @@ class BatchSubmitterIT {
                 assertThat(fixture.vault().verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(), leaf.token(),
                         leaf.from(), leaf.to(), leaf.amount())).as("proof of movement %d", i).isTrue();
             }
+        }
+    }
+
+    @Test
+    void settlementKeepsUp_aBacklogOfAThousandWithNOfAHundredSettlesInOneBatch(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(workload(new Random(SEED), fixture, 1_000, 2, SEED), NOW);
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            // the trigger's N says when a batch is due; the batch takes what the vault and the gas budget allow
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, BatchPlanner.withDefaults(),
+                    NOW, 4);
+            assertThat(tickUntilIdle(submitter)).extracting(TickResult::outcome, TickResult::movements)
+                    .containsExactly(tuple(TickResult.Outcome.CONFIRMED, 1_000), tuple(TickResult.Outcome.IDLE, 0));
+        }
+        assertThat(assertSettledExactlyOnce(fixture, ledger)).hasSize(1);
+        report("dense", ledger.confirmed());
+    }
+
+    /**
+     * The worst case of {@link BatchGas}: payouts to fresh recipients and credits to fresh accounts,
+     * each in a balance slot written from zero. Every batch stays within its bound and the budget.
+     */
+    @Test
+    void aBatchOfFreshAccountsStaysWithinItsGasBoundAndTheBudget(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        Address token = fixture.token().address();
+        Address payer = fixture.agents().getFirst();
+        List<SettlementMovement> movements = new ArrayList<>();
+        for (int i = 0; i < SettlementBatch.MAX_PAYOUTS; i++) {
+            movements.add(new SettlementMovement.Withdrawal(TransferId.of(movements.size() + 1L), token,
+                    payer, Movements.address("fee1", i), Amount.of(1)));
+        }
+        for (int i = 0; i < 1_100; i++) {
+            movements.add(new SettlementMovement.Transfer(TransferId.of(movements.size() + 1L), token,
+                    payer, Movements.address("f2e5", i), Amount.of(1)));
+        }
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(movements, OVERDUE);
+
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, BatchPlanner.withDefaults(),
+                    NOW, 4);
+            tickUntilIdle(submitter);
+        }
+        List<SettlementBatchRecord> confirmed = ledger.confirmed();
+        assertThat(confirmed.stream().mapToInt(row -> row.batch().movementCount()).sum()).isEqualTo(movements.size());
+        for (SettlementBatchRecord row : confirmed) {
+            long gasUsed = row.confirmation().orElseThrow().gasUsed();
+            assertThat(gasUsed).as("batch %d within its bound", row.batchId()).isLessThanOrEqualTo(bound(row));
+            assertThat(bound(row)).isLessThanOrEqualTo(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        }
+        report("fresh accounts", confirmed);
+    }
+
+    private static long bound(SettlementBatchRecord row) {
+        SettlementBatch batch = row.batch().settlementBatch();
+        int payouts = batch.tokens().stream().mapToInt(t -> t.payouts().size()).sum();
+        int entries = batch.tokens().stream().mapToInt(t -> t.deltas().size()).sum() + payouts;
+        return BatchGas.estimate(entries, payouts, batch.tokens().size());
+    }
+
+    private static void report(String workload, List<SettlementBatchRecord> confirmed) {
+        for (SettlementBatchRecord row : confirmed) {
+            SettlementBatch batch = row.batch().settlementBatch();
+            long gasUsed = row.confirmation().orElseThrow().gasUsed();
+            int payouts = batch.tokens().stream().mapToInt(t -> t.payouts().size()).sum();
+            int deltas = batch.tokens().stream().mapToInt(t -> t.deltas().size()).sum();
+            log.info("batch size ({}): batch {}: {} movements, {} deltas, {} payouts, {} tokens: {} gas ({} per "
+                    + "movement), bound {}", workload, row.batchId(), row.batch().movementCount(), deltas, payouts,
+                    batch.tokens().size(), gasUsed, gasUsed / row.batch().movementCount(), bound(row));
         }
     }
 
@@ -328,11 +411,11 @@ class BatchSubmitterIT {
         Address otherEarner = Movements.address("ea7e", 2);
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         ledger.commitAll(List.of(
-                new SettlementMovement.Transfer(SettlementTransferId.of(0xEA01), token, fixture.agents().get(0), earner,
+                new SettlementMovement.Transfer(TransferId.of(0xEA01), token, fixture.agents().get(0), earner,
                         Amount.of(700)),
-                new SettlementMovement.Transfer(SettlementTransferId.of(0xEA02), token, fixture.agents().get(1),
+                new SettlementMovement.Transfer(TransferId.of(0xEA02), token, fixture.agents().get(1),
                         otherEarner, Amount.of(300)),
-                new SettlementMovement.Withdrawal(SettlementTransferId.of(0xEA03), token, earner,
+                new SettlementMovement.Withdrawal(TransferId.of(0xEA03), token, earner,
                         fixture.recipients().getFirst(), Amount.of(200))), OVERDUE);
         assertThat(fixture.vault().knowsAccount(earner)).isFalse();
 
@@ -410,7 +493,7 @@ class BatchSubmitterIT {
         Fixture fixture = fixture(chain, true);
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         List<SettlementMovement> good = workload(new Random(SEED + 90), fixture, 9, 20, SEED + 90);
-        SettlementMovement overdraft = new SettlementMovement.Transfer(SettlementTransferId.of(BigInteger.valueOf(9_999)),
+        SettlementMovement overdraft = new SettlementMovement.Transfer(TransferId.of(BigInteger.valueOf(9_999)),
                 fixture.token().address(), fixture.agents().get(0), fixture.agents().get(1),
                 Amount.of(DEPOSIT.baseUnits().multiply(BigInteger.valueOf(5))));
         ledger.commitAll(good.subList(0, 4), OVERDUE);
@@ -447,7 +530,7 @@ class BatchSubmitterIT {
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         List<SettlementMovement> good = workload(new Random(SEED + 30), fixture, 9, 20, SEED + 30);
         // inconsistent with the chain: spends five times what the agent ever deposited
-        SettlementMovement overdraft = new SettlementMovement.Transfer(SettlementTransferId.of(BigInteger.valueOf(7_777)),
+        SettlementMovement overdraft = new SettlementMovement.Transfer(TransferId.of(BigInteger.valueOf(7_777)),
                 fixture.token().address(), fixture.agents().get(0), fixture.agents().get(1),
                 Amount.of(DEPOSIT.baseUnits().multiply(BigInteger.valueOf(5))));
         ledger.commitAll(good.subList(0, 5), OVERDUE);

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.MinedReceipt;
 import dev.agentescrow.chain.PreparedTransaction;
 import java.util.EnumMap;
@@ -53,7 +53,7 @@ public final class FaultingBatchStore implements BatchStore {
     }
 
     @Override
-    public void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds) {
+    public void saveBuilt(SettlementBatchRecord record, List<TransferId> movementIds) {
         delegate.saveBuilt(record, movementIds);
     }
 
@@ -78,7 +78,7 @@ public final class FaultingBatchStore implements BatchStore {
 
     @Override
     public SettlementBatchRecord refuse(long batchId, String reason,
-            java.util.Map<SettlementTransferId, String> culprits) {
+            java.util.Map<TransferId, String> culprits) {
         fire(Point.BEFORE_REFUSED);
         SettlementBatchRecord record = delegate.refuse(batchId, reason, culprits);
         fire(Point.AFTER_REFUSED);
@@ -101,7 +101,7 @@ public final class FaultingBatchStore implements BatchStore {
     }
 
     @Override
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         return delegate.proof(transferId);
     }
 }

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.MinedReceipt;
 import dev.agentescrow.chain.PreparedTransaction;
 import java.time.Instant;
@@ -25,9 +25,9 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
     }
 
     private final List<Committed> committed = new ArrayList<>();
-    private final Map<SettlementTransferId, Long> claimedBy = new HashMap<>();
-    private final Set<SettlementTransferId> settled = new LinkedHashSet<>();
-    private final Map<SettlementTransferId, String> quarantined = new LinkedHashMap<>();
+    private final Map<TransferId, Long> claimedBy = new HashMap<>();
+    private final Set<TransferId> settled = new LinkedHashSet<>();
+    private final Map<TransferId, String> quarantined = new LinkedHashMap<>();
     private final List<SettlementBatchRecord> rows = new ArrayList<>();
     private final List<Long> settledCalls = new ArrayList<>();
 
@@ -62,7 +62,7 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
         return committed.stream().filter(c -> isWaiting(c.movement().transferId())).toList();
     }
 
-    private boolean isWaiting(SettlementTransferId id) {
+    private boolean isWaiting(TransferId id) {
         return !claimedBy.containsKey(id) && !settled.contains(id) && !quarantined.containsKey(id);
     }
 
@@ -83,21 +83,21 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
     }
 
     @Override
-    public synchronized void quarantine(SettlementTransferId transferId, String reason) {
+    public synchronized void quarantine(TransferId transferId, String reason) {
         quarantined.putIfAbsent(transferId, reason);
     }
 
     // ------------------------------------------------------------------ BatchStore
 
     @Override
-    public synchronized void saveBuilt(SettlementBatchRecord record, List<SettlementTransferId> movementIds) {
+    public synchronized void saveBuilt(SettlementBatchRecord record, List<TransferId> movementIds) {
         if (record.state() != BatchState.BUILT) {
             throw new IllegalStateException("not a built batch: " + record);
         }
         if (rows.stream().anyMatch(SettlementBatchRecord::isOpen)) {
             throw new IllegalStateException("a batch is already open: " + openBatches());
         }
-        for (SettlementTransferId id : movementIds) {
+        for (TransferId id : movementIds) {
             if (!isWaiting(id)) {
                 throw new IllegalStateException("movement " + id + " is not waiting for settlement");
             }
@@ -124,7 +124,7 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
 
     @Override
     public synchronized SettlementBatchRecord refuse(long batchId, String reason,
-            Map<SettlementTransferId, String> culprits) {
+            Map<TransferId, String> culprits) {
         SettlementBatchRecord next = update(batchId, record -> record.withReverted(reason));
         culprits.forEach(this::quarantine);
         release(batchId);
@@ -166,7 +166,7 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
     }
 
     @Override
-    public synchronized Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public synchronized Optional<InclusionProof> proof(TransferId transferId) {
         return confirmed().stream().filter(row -> row.batch().contains(transferId)).findFirst()
                 .flatMap(row -> row.batch().proof(transferId));
     }
@@ -181,11 +181,11 @@ final class InMemorySettlementLedger implements BatchStore, SettlementSource {
         return rows.stream().filter(row -> row.state() == BatchState.CONFIRMED).toList();
     }
 
-    synchronized Set<SettlementTransferId> settledIds() {
+    synchronized Set<TransferId> settledIds() {
         return Set.copyOf(settled);
     }
 
-    synchronized Map<SettlementTransferId, String> quarantined() {
+    synchronized Map<TransferId, String> quarantined() {
         return Map.copyOf(quarantined);
     }
 

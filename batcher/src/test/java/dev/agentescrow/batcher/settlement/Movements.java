@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.vault.SettlementBatch;
@@ -29,12 +29,12 @@ final class Movements {
     }
 
     static SettlementMovement.Transfer transfer(long id, Address token, Address from, Address to, long amount) {
-        return new SettlementMovement.Transfer(SettlementTransferId.of(id), token, from, to, Amount.of(amount));
+        return new SettlementMovement.Transfer(TransferId.of(id), token, from, to, Amount.of(amount));
     }
 
     static SettlementMovement.Withdrawal withdrawal(long id, Address token, Address account, Address recipient,
                                                     long amount) {
-        return new SettlementMovement.Withdrawal(SettlementTransferId.of(id), token, account, recipient, Amount.of(amount));
+        return new SettlementMovement.Withdrawal(TransferId.of(id), token, account, recipient, Amount.of(amount));
     }
 
     /** Knobs of a random workload. */
@@ -45,7 +45,7 @@ final class Movements {
     static List<SettlementMovement> random(Random random, Shape shape) {
         List<SettlementMovement> out = new ArrayList<>();
         for (int i = 0; i < shape.movements(); i++) {
-            SettlementTransferId id = SettlementTransferId.of(new BigInteger(96, random).shiftLeft(32).or(BigInteger.valueOf(i)));
+            TransferId id = TransferId.of(new BigInteger(96, random).shiftLeft(32).or(BigInteger.valueOf(i)));
             Address token = token(random.nextInt(shape.tokens()));
             Address from = account(random.nextInt(shape.accounts()));
             Amount amount = Amount.of(new BigInteger(shape.maxAmount().bitLength(), random)

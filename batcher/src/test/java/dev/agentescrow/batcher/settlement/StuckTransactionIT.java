@@ -9,7 +9,7 @@ import dev.agentescrow.batcher.chain.ResilientRpc;
 import dev.agentescrow.batcher.chain.RpcResilienceConfig;
 import dev.agentescrow.batcher.chain.SignerLane;
 import dev.agentescrow.batcher.chain.SignerLanes;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.ChainClient;
@@ -82,7 +82,7 @@ class StuckTransactionIT {
     private static List<SettlementMovement> ring(Fixture fixture, long tag) {
         List<SettlementMovement> out = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            out.add(new SettlementMovement.Transfer(SettlementTransferId.of(BigInteger.valueOf(tag).shiftLeft(32)
+            out.add(new SettlementMovement.Transfer(TransferId.of(BigInteger.valueOf(tag).shiftLeft(32)
                     .add(BigInteger.valueOf(i + 1))), fixture.token().address(), fixture.agents().get(i % AGENTS),
                     fixture.agents().get((i + 1) % AGENTS), Amount.of(1_000L + i)));
         }
@@ -442,7 +442,7 @@ class StuckTransactionIT {
         Fixture fixture = fixture(chain);
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         Address earner = Movements.address("ea7e", 77);
-        ledger.commit(new SettlementMovement.Transfer(SettlementTransferId.of(0x5EA7), fixture.token().address(),
+        ledger.commit(new SettlementMovement.Transfer(TransferId.of(0x5EA7), fixture.token().address(),
                 fixture.agents().getFirst(), earner, Amount.of(700)), OVERDUE);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (ChainClient client = operatorClient(chain); CongestedChain congested = CongestedChain.start(chain.client())) {

@@ -85,12 +85,12 @@ public final class LedgerExpectedBalances implements ExpectedBalances {
         return found;
     }
 
-    /** Quarantined movements of {@code token}: transfers with {@code batch_id = -1}. */
+    /** Quarantined movements of {@code token}: transfers of it that {@code settlement_quarantine} holds. */
     @Override
     public long quarantined(Address token) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(
-                     "SELECT count(*) FROM transfers WHERE token = ? AND batch_id = -1")) {
+                     "SELECT count(*) FROM settlement_quarantine q JOIN transfers t ON t.id = q.transfer_id WHERE t.token = ?")) {
             statement.setString(1, token.hex());
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();

@@ -1,6 +1,6 @@
 package dev.agentescrow.batcher.settlement.db;
 
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.settlement.BatchNetting;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.NettedBatch;
@@ -22,7 +22,7 @@ import javax.sql.DataSource;
  * confirmed batch never changes, so rebuilt batches are cached (a bounded number).
  */
 public final class BatchReads {
-    /** A bound on memory: a batch of 1,600 movements is a few hundred kB in memory. */
+    /** A bound on memory: a batch of 16,384 movements is a few MB in memory. */
     static final int CACHED_BATCHES = 32;
 
     private final DataSource dataSource;
@@ -39,7 +39,7 @@ public final class BatchReads {
     }
 
     /** The proof of a movement once its batch is confirmed; empty before (or if it has no movement). */
-    public Optional<InclusionProof> proof(SettlementTransferId transferId) {
+    public Optional<InclusionProof> proof(TransferId transferId) {
         try (Connection c = dataSource.getConnection()) {
             return proof(c, transferId);
         } catch (SQLException e) {
@@ -47,13 +47,13 @@ public final class BatchReads {
         }
     }
 
-    /** As {@link #proof(SettlementTransferId)}, on the caller's connection (and snapshot). */
-    public Optional<InclusionProof> proof(Connection c, SettlementTransferId transferId) throws SQLException {
+    /** As {@link #proof(TransferId)}, on the caller's connection (and snapshot). */
+    public Optional<InclusionProof> proof(Connection c, TransferId transferId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("""
                 SELECT b.row_id, b.batch_id, b.merkle_root
                 FROM settlement_batch_movements m JOIN settlement_batches b ON b.row_id = m.batch_row_id
                 WHERE m.transfer_id = ? AND b.state = 'CONFIRMED'""")) {
-            s.setObject(1, PostgresSettlementStore.transferUuid(transferId));
+            s.setObject(1, TransferMapping.transferUuid(transferId));
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
@@ -66,7 +66,7 @@ public final class BatchReads {
     private NettedBatch batch(Connection c, long rowId, long batchId, Bytes32 root) throws SQLException {
         NettedBatch batch = confirmed.get(rowId);
         if (batch == null) {
-            batch = BatchNetting.net(batchId, PostgresSettlementStore.movements(c, rowId));
+            batch = BatchNetting.net(batchId, PostgresBatchStore.movements(c, rowId));
             if (!batch.merkleRoot().equals(root)) {
                 throw new SettlementInconsistencyException("batch row " + rowId + " (batch " + batchId
                         + ") stores root " + root + " but its movements give " + batch.merkleRoot());

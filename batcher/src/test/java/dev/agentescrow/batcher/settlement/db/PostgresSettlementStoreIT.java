@@ -12,7 +12,6 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.settlement.BatchNetting;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.SettlementBatchRecord;
@@ -29,8 +28,11 @@ import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.TxHash;
 import java.math.BigInteger;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
@@ -95,8 +97,8 @@ class PostgresSettlementStoreIT {
         return request.id();
     }
 
-    private static SettlementTransferId sid(TransferId id) {
-        return SettlementTransferId.of(id.toBigInteger());
+    private static TransferId sid(TransferId id) {
+        return id;
     }
 
     private static PreparedTransaction tx(int n) {
@@ -107,7 +109,7 @@ class PostgresSettlementStoreIT {
         return SettlementBatchRecord.built(BatchNetting.net(batchId, movements), 5);
     }
 
-    private static List<SettlementTransferId> ids(List<SettlementMovement> movements) {
+    private static List<TransferId> ids(List<SettlementMovement> movements) {
         return movements.stream().map(SettlementMovement::transferId).toList();
     }
 
@@ -203,6 +205,32 @@ class PostgresSettlementStoreIT {
         assertThat(store.batches().getFirst().failure()).contains("VaultInsufficientBalance");
         store.quarantine(sid(transfer), "reported twice");
         assertThat(store.quarantined()).containsEntry(sid(transfer), "overdraws alice");
+    }
+
+    @Test
+    void settlementNeverRewritesALedgerRow() throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("""
+                    CREATE FUNCTION transfers_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'transfers rows are immutable'; END $$""");
+            s.execute("CREATE TRIGGER transfers_immutable BEFORE UPDATE OR DELETE ON transfers"
+                    + " FOR EACH ROW EXECUTE FUNCTION transfers_immutable()");
+        }
+        List<SettlementMovement> movements = store.unsettled(100);
+        assertThat(store.backlog().count()).isEqualTo(4);
+        store.saveBuilt(built(1, movements), ids(movements));
+        store.markSubmitted(1, tx(1), 1);
+        store.refuse(1, "refused", Map.of(sid(transfer), "overdraws alice"));
+        List<SettlementMovement> again = store.unsettled(100);
+        assertThat(again).extracting(SettlementMovement::transferId)
+                .containsExactly(sid(posted), sid(fee), sid(withdrawal));
+        store.saveBuilt(built(1, again), ids(again));
+        store.markSubmitted(1, tx(2), 2);
+        store.settled(1);
+        store.markConfirmed(1, new MinedReceipt(tx(2).txHash(), MinedReceipt.Status.SUCCEEDED, 9, 90_000));
+        assertThat(store.backlog().isEmpty()).isTrue();
+        assertThat(store.unsettled(100)).isEmpty();
+        assertThat(store.proof(sid(fee))).isPresent();
     }
 
     @Test

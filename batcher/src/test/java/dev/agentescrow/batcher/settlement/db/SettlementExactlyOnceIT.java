@@ -11,7 +11,6 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.merkle.SettlementTransferId;
 import dev.agentescrow.batcher.reconcile.Mismatch;
 import dev.agentescrow.batcher.reconcile.db.LedgerExpectedBalances;
 import dev.agentescrow.batcher.settlement.BatchNetting;
@@ -88,8 +87,8 @@ class SettlementExactlyOnceIT {
         return request.id();
     }
 
-    private static SettlementTransferId sid(TransferId id) {
-        return SettlementTransferId.of(id.toBigInteger());
+    private static TransferId sid(TransferId id) {
+        return id;
     }
 
     private static PreparedTransaction tx(int n) {
@@ -141,14 +140,11 @@ class SettlementExactlyOnceIT {
         store.markSubmitted(1, tx(1), 1);
         store.settled(1);
         store.markConfirmed(1, new MinedReceipt(tx(1).txHash(), MinedReceipt.Status.SUCCEEDED, 9, 90_000));
-        // The state a crash in the old three-step refusal left: movements released under a live row.
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("UPDATE transfers SET batch_id = NULL WHERE id = ?")) {
-            s.setObject(1, transfer.toUuid());
-            s.executeUpdate();
-        }
-        List<SettlementMovement> again = store.unsettled(100);
-        assertThat(again).extracting(SettlementMovement::transferId).containsExactly(sid(transfer));
+        assertThat(store.unsettled(100)).as("a confirmed claim is never unsettled again").isEmpty();
+        // A builder that would claim the settled transfer again (as the old three-step refusal's
+        // crash window allowed): the database refuses the second claim.
+        List<SettlementMovement> again = store.batches().getFirst().batch().movements().stream()
+                .filter(m -> m.transferId().equals(sid(transfer))).toList();
         SettlementBatchRecord second = SettlementBatchRecord.built(BatchNetting.net(2, again), 5);
         assertThatThrownBy(() -> store.saveBuilt(second, List.of(sid(transfer))))
                 .hasStackTraceContaining("settlement_batch_movements_one_claim");
@@ -163,12 +159,9 @@ class SettlementExactlyOnceIT {
         store.markSubmitted(1, tx(1), 1);
         store.settled(1);
         store.markConfirmed(1, new MinedReceipt(tx(1).txHash(), MinedReceipt.Status.SUCCEEDED, 9, 90_000));
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("UPDATE transfers SET batch_id = NULL WHERE id = ?")) {
-            s.setObject(1, transfer.toUuid());
-            s.executeUpdate();
-        }
-        build(2);
+        List<SettlementMovement> again = store.batches().getFirst().batch().movements().stream()
+                .filter(m -> m.transferId().equals(sid(transfer))).toList();
+        store.saveBuilt(SettlementBatchRecord.built(BatchNetting.net(2, again), 5), List.of(sid(transfer)));
         store.markSubmitted(2, tx(2), 2);
         store.settled(2);
         store.markConfirmed(2, new MinedReceipt(tx(2).txHash(), MinedReceipt.Status.SUCCEEDED, 10, 90_000));
@@ -201,7 +194,8 @@ class SettlementExactlyOnceIT {
         build(1);
         assertThat(store.holdsClaims(1)).isTrue();
         try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("UPDATE transfers SET batch_id = NULL WHERE id = ?")) {
+             PreparedStatement s = c.prepareStatement(
+                     "UPDATE settlement_batch_movements SET reverted = TRUE WHERE transfer_id = ?")) {
             s.setObject(1, withdrawal.toUuid());
             s.executeUpdate();
         }
