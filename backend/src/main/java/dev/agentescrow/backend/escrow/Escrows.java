@@ -1,0 +1,289 @@
+package dev.agentescrow.backend.escrow;
+
+import dev.agentescrow.backend.audit.AuditLog;
+import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferReceipt;
+import dev.agentescrow.batcher.ledger.TransferResult;
+import dev.agentescrow.chain.Address;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Ledger-custody escrows: creation (the payer's funds move at once into the escrow's own ledger
+ * account) and every action of the contract's state machine ({@link EscrowRules}).
+ *
+ * <p><b>Exactly once.</b> Each action runs in one database transaction that first locks the
+ * escrow's row, so concurrent actions on one escrow (on any instance) queue; it decides on the
+ * state it then sees, pays through the ledger with transfer ids derived from (escrow, action, part,
+ * the escrow's next version) and waits for the ledger's commit, then writes the new state, the
+ * history entry and the audit record, and commits. A second release of the same share finds the
+ * share released; a retry after a crash between the ledger's commit and this commit derives the
+ * same ids and the ledger answers EXISTS, so nothing is paid twice. (A retried request with the
+ * same Idempotency-Key is answered from the idempotency store before it gets here.)
+ */
+@Component
+public class Escrows {
+    /** The actor of the service's own moves (expiry, fallback). */
+    public static final String SCHEDULER = "scheduler";
+
+    private final EscrowStore store;
+    private final EscrowMoney money;
+    private final AuditLog audit;
+    private final EscrowSettings settings;
+    private final Clock clock;
+    private final TransactionTemplate tx;
+
+    public Escrows(EscrowStore store, EscrowMoney money, AuditLog audit, EscrowSettings settings, Clock clock,
+                   DataSource dataSource) {
+        this.store = store;
+        this.money = money;
+        this.audit = audit;
+        this.settings = settings;
+        this.clock = clock;
+        this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+    }
+
+    /** A new escrow's terms, checked field by field already. {@code evaluator} null for none. */
+    public record Terms(Address token, List<Address> payees, List<BigInteger> shares, Instant deadline,
+                        long graceSeconds, long arbitrationSeconds, Address arbiter, Address evaluator,
+                        String termsHash, boolean atomic, int maxFeeBps, FallbackRule fallback) {
+        public BigInteger amount() {
+            return shares.stream().reduce(BigInteger.ZERO, BigInteger::add);
+        }
+    }
+
+    /** The outcome of a create or an action: the escrow after it, or a refusal (HTTP status, code, message). */
+    public record Result(Escrow escrow, int status, String code, String message) {
+        static Result ok(Escrow escrow) {
+            return new Result(escrow, 200, null, null);
+        }
+
+        static Result refused(int status, String code, String message) {
+            return new Result(null, status, code, message);
+        }
+
+        static Result refused(EscrowRules.Refusal refusal) {
+            return refused(refusal.status(), refusal.code(), refusal.message());
+        }
+
+        public boolean ok() {
+            return escrow != null;
+        }
+    }
+
+    public int feeBps() {
+        return settings.feeBps();
+    }
+
+    public Optional<Address> platformArbiter() {
+        String arbiter = settings.arbiter();
+        return arbiter == null || arbiter.isBlank() ? Optional.empty() : Optional.of(Address.of(arbiter));
+    }
+
+    public EscrowSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Creates and funds an escrow for {@code payer}; its id derives from (payer, Idempotency-Key),
+     * so a create retried after a lost answer finds the same escrow (and its funding transfer).
+     */
+    public Result create(Address payer, String idempotencyKey, Terms terms) {
+        Instant now = clock.instant();
+        if (settings.feeBps() > terms.maxFeeBps()) {
+            return Result.refused(422, "ESCROW_FEE_ABOVE_MAX", "the platform fee is " + settings.feeBps()
+                    + " bps, above the maximum of " + terms.maxFeeBps() + " bps");
+        }
+        if (!terms.deadline().isAfter(now)) {
+            return Result.refused(422, "ESCROW_DEADLINE_PASSED", "the deadline must be in the future");
+        }
+        if (terms.deadline().isAfter(now.plus(settings.maxDuration()))) {
+            return Result.refused(422, "ESCROW_DEADLINE_TOO_FAR", "the deadline may be at most "
+                    + settings.maxDuration().toDays() + " days ahead");
+        }
+        if (terms.arbiter().equals(payer) || terms.payees().contains(terms.arbiter())) {
+            return Result.refused(422, "ESCROW_INVALID_ARBITER", "the arbiter is neither the payer nor a payee");
+        }
+        String id = EscrowIds.escrowId(payer, idempotencyKey);
+        List<Escrow.Payee> payees = new ArrayList<>();
+        for (int i = 0; i < terms.payees().size(); i++) {
+            payees.add(new Escrow.Payee(i, terms.payees().get(i), terms.shares().get(i), BigInteger.ZERO, null));
+        }
+        Address evaluator = payer.equals(terms.evaluator()) ? null : terms.evaluator();
+        Escrow escrow = new Escrow(id, EscrowState.OPEN, payer, terms.token(), terms.arbiter(), evaluator,
+                terms.deadline(), terms.graceSeconds(), terms.arbitrationSeconds(), null, settings.feeBps(),
+                terms.maxFeeBps(), terms.fallback(), terms.atomic(), terms.termsHash(), terms.amount(), terms.amount(),
+                BigInteger.ZERO, 1, now, now, payees);
+        return tx.execute(status -> {
+            if (!store.insert(escrow)) {
+                return store.find(id).map(Result::ok).orElseThrow(() -> new IllegalStateException(
+                        "escrow " + id + " exists and is not readable"));
+            }
+            TransferId fundId = EscrowIds.transfer(id, EscrowAction.CREATED, "fund", 1);
+            TransferReceipt receipt = money.fund(payer, fundId, id, terms.token(), terms.amount());
+            if (!receipt.committed()) {
+                status.setRollbackOnly();
+                return fundingRefused(receipt.result());
+            }
+            store.history(id, new EscrowStore.HistoryEntry(1, EscrowAction.CREATED, payer.hex(), null, null,
+                    EscrowState.OPEN, null, now, List.of(new EscrowStore.TransferPart(fundId.toUuid(), "FUND", -1,
+                    payer, terms.amount(), receipt.seq()))));
+            audit.record(payer.hex(), "ESCROW_CREATED", "escrow", id, terms.token().hex(), terms.amount());
+            return Result.ok(escrow);
+        });
+    }
+
+    private static Result fundingRefused(TransferResult result) {
+        return switch (result) {
+            case EXISTS_WITH_DIFFERENT_CONTENT -> Result.refused(409, "ESCROW_ACTION_CONFLICT",
+                    "a different funding transfer with this escrow's id was committed earlier");
+            case TOO_MANY_ACCOUNTS, TOO_MANY_PENDING -> Result.refused(503, result.name(),
+                    "the ledger is at its configured capacity");
+            case INSUFFICIENT_FUNDS -> Result.refused(422, result.name(),
+                    "the available balance is smaller than the sum of the shares");
+            default -> Result.refused(422, result.name(), "the ledger refused the funding: " + result.name());
+        };
+    }
+
+    /** The escrow if {@code who} is one of its parties (else empty: another principal's escrow is not found). */
+    public Optional<Escrow> visible(String id, Address who) {
+        return store.find(id).filter(e -> !e.rolesOf(who).isEmpty());
+    }
+
+    public List<EscrowStore.HistoryEntry> history(String id) {
+        return store.history(id);
+    }
+
+    public List<EscrowStore.Listed> list(Address who, EscrowRole role, EscrowState state, long before, int limit) {
+        return store.list(who, role, state, before, limit);
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    public Result accept(String id, Address caller) {
+        return act(id, caller, (e, now) -> EscrowRules.accept(e, caller, now), "accepted by the payee");
+    }
+
+    public Result cancel(String id, Address caller) {
+        return act(id, caller, (e, now) -> EscrowRules.cancel(e, caller), "cancelled by the payer before acceptance");
+    }
+
+    public Result release(String id, Address caller, List<EscrowRules.Release> releases) {
+        return act(id, caller, (e, now) -> EscrowRules.release(e, caller, releases), "released");
+    }
+
+    public Result refund(String id, Address caller) {
+        return act(id, caller, (e, now) -> EscrowRules.refund(e, caller, now), "refunded after the deadline");
+    }
+
+    public Result dispute(String id, Address caller, String reason) {
+        return act(id, caller, (e, now) -> EscrowRules.dispute(e, caller, now), reason == null || reason.isBlank()
+                ? "disputed" : reason);
+    }
+
+    public Result resolve(String id, Address caller, Map<Integer, BigInteger> payees, BigInteger payer) {
+        return act(id, caller, (e, now) -> EscrowRules.resolve(e, caller, now, payees, payer), "resolved by the arbiter");
+    }
+
+    public Result fallback(String id, Address caller) {
+        return act(id, caller, (e, now) -> EscrowRules.fallback(e, now), "fallback after the arbitration deadline");
+    }
+
+    /**
+     * The scheduler's move on a due escrow: the refund after the grace period, or the fallback
+     * after the arbitration deadline. Skips (empty) an escrow another transaction holds.
+     */
+    public Optional<Result> settleDue(String id) {
+        Result result = act(id, null, (e, now) -> e.state() == EscrowState.DISPUTED ? EscrowRules.fallback(e, now)
+                : EscrowRules.refund(e, null, now), "by the service's schedule");
+        return result.code() != null && result.code().equals("SKIPPED") ? Optional.empty() : Optional.of(result);
+    }
+
+    /** Escrows whose refund or fallback is due by the schedule now (after the configured lag). */
+    public List<String> due(int limit) {
+        return store.due(clock.instant().minus(settings.expiryLag()), limit);
+    }
+
+    /**
+     * One action: lock, decide, pay, record, in one transaction. {@code caller} null is the
+     * scheduler (skips a locked escrow). A caller who is not a party gets 404 unless the action
+     * is open to anyone now (refund after the grace period, the fallback).
+     */
+    private Result act(String id, Address caller, BiFunction<Escrow, Instant, EscrowRules.Decision> rule,
+                       String reason) {
+        return tx.execute(status -> {
+            Optional<Escrow> locked = store.lock(id, caller == null);
+            if (locked.isEmpty()) {
+                return caller == null ? Result.refused(409, "SKIPPED", "held by another transaction")
+                        : Result.refused(404, "NOT_FOUND", "escrow not found");
+            }
+            Escrow e = locked.get();
+            Instant now = clock.instant();
+            EscrowRules.Decision decision = rule.apply(e, now);
+            if (decision.refused()) {
+                status.setRollbackOnly();
+                return caller != null && e.rolesOf(caller).isEmpty()
+                        ? Result.refused(404, "NOT_FOUND", "escrow not found") : Result.refused(decision.refusal());
+            }
+            EscrowRules.Plan plan = decision.plan();
+            int seq = e.version() + 1;
+            String actor = caller == null ? SCHEDULER : caller.hex();
+            List<TransferId> ids = new ArrayList<>();
+            for (EscrowRules.Payout payout : plan.payouts()) {
+                String part = payout.kind() == EscrowRules.Payout.Kind.PAYER ? "payer"
+                        : payout.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + payout.index();
+                ids.add(EscrowIds.transfer(id, plan.action(), part, seq));
+            }
+            List<EscrowStore.TransferPart> parts = new ArrayList<>();
+            if (!plan.payouts().isEmpty()) {
+                List<TransferReceipt> receipts = money.payOut(e, plan, ids, actor, reason);
+                for (int i = 0; i < receipts.size(); i++) {
+                    TransferReceipt receipt = receipts.get(i);
+                    if (!receipt.committed()) {
+                        status.setRollbackOnly();
+                        if (receipt.result() == TransferResult.EXISTS_WITH_DIFFERENT_CONTENT) {
+                            return Result.refused(409, "ESCROW_ACTION_CONFLICT",
+                                    "the ledger holds a different transfer under this action's id");
+                        }
+                        throw new IllegalStateException("the ledger refused payout " + i + " of escrow " + id + ": "
+                                + receipt.result() + " (the escrow's row and its ledger account disagree)");
+                    }
+                    EscrowRules.Payout payout = plan.payouts().get(i);
+                    parts.add(new EscrowStore.TransferPart(ids.get(i).toUuid(), payout.kind().name(), payout.index(),
+                            payout.to(), payout.amount(), receipt.seq()));
+                }
+            }
+            Escrow after = apply(e, plan, now, seq);
+            String ruleName = plan.rule() != null ? plan.rule().name() : plan.payerRule();
+            store.applied(after, new EscrowStore.HistoryEntry(seq, plan.action(), actor, ruleName, e.state(), after.state(),
+                    reason, now, parts));
+            audit.record(actor, "ESCROW_" + plan.action().name(), "escrow", id, e.token().hex(),
+                    plan.payouts().isEmpty() ? null : plan.paidOut());
+            return Result.ok(after);
+        });
+    }
+
+    private static Escrow apply(Escrow e, EscrowRules.Plan plan, Instant now, int seq) {
+        List<Escrow.Payee> payees = new ArrayList<>();
+        for (Escrow.Payee p : e.payees()) {
+            BigInteger released = p.released().add(plan.releasedGross().getOrDefault(p.index(), BigInteger.ZERO));
+            Instant accepted = plan.accepting().contains(p.index()) ? now : p.acceptedAt();
+            payees.add(new Escrow.Payee(p.index(), p.account(), p.share(), released, accepted));
+        }
+        Instant arbitration = plan.arbitrationDeadline() != null ? plan.arbitrationDeadline() : e.arbitrationDeadline();
+        return new Escrow(e.id(), plan.to(), e.payer(), e.token(), e.arbiter(), e.evaluator(), e.deadline(),
+                e.graceSeconds(), e.arbitrationSeconds(), arbitration, e.feeBps(), e.maxFeeBps(), e.fallback(),
+                e.atomic(), e.termsHash(), e.amount(), e.held().subtract(plan.paidOut()), e.feesPaid().add(plan.fees()),
+                seq, e.createdAt(), now, payees);
+    }
+}
