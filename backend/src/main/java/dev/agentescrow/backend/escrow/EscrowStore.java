@@ -192,7 +192,7 @@ public class EscrowStore {
      */
     public List<Listed> list(Address party, EscrowRole role, EscrowState state, long before, int limit) {
         List<Object> args = new ArrayList<>();
-        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS.replace("id,", "e.id,").replace(" position", " e.position"))
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS)
                 .append(" FROM backend.escrows e WHERE e.position IN (SELECT p.position FROM backend.escrow_parties p"
                         + " WHERE p.party = ?");
         args.add(party.hex());

@@ -126,8 +126,10 @@ public class Escrows {
                 BigInteger.ZERO, 1, now, now, payees);
         return tx.execute(status -> {
             if (!store.insert(escrow)) {
-                return store.find(id).map(Result::ok).orElseThrow(() -> new IllegalStateException(
+                Escrow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
                         "escrow " + id + " exists and is not readable"));
+                return sameTerms(existing, escrow) ? Result.ok(existing) : Result.refused(422, "ESCROW_ID_CONFLICT",
+                        "an escrow with other terms was created under this Idempotency-Key");
             }
             TransferId fundId = EscrowIds.transfer(id, EscrowAction.CREATED, "fund", 1);
             TransferReceipt receipt = money.fund(payer, fundId, id, terms.token(), terms.amount());
@@ -141,6 +143,17 @@ public class Escrows {
             audit.record(payer.hex(), "ESCROW_CREATED", "escrow", id, terms.token().hex(), terms.amount());
             return Result.ok(escrow);
         });
+    }
+
+    /** Whether a retried create names the terms of the escrow its key created. */
+    private static boolean sameTerms(Escrow a, Escrow b) {
+        return a.token().equals(b.token()) && a.amount().equals(b.amount()) && a.deadline().equals(b.deadline())
+                && a.arbiter().equals(b.arbiter()) && java.util.Objects.equals(a.evaluator(), b.evaluator())
+                && a.fallback() == b.fallback() && a.atomic() == b.atomic() && a.termsHash().equals(b.termsHash())
+                && a.graceSeconds() == b.graceSeconds() && a.arbitrationSeconds() == b.arbitrationSeconds()
+                && a.maxFeeBps() == b.maxFeeBps()
+                && a.payees().stream().map(p -> p.account().hex() + ":" + p.share()).toList()
+                        .equals(b.payees().stream().map(p -> p.account().hex() + ":" + p.share()).toList());
     }
 
     private static Result fundingRefused(TransferResult result) {

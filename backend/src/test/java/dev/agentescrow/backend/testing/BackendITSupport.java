@@ -41,6 +41,7 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.limits.requests-per-second-per-principal", () -> "50");
         registry.add("agentescrow.limits.requests-per-second-per-ip", () -> "100000");
         registry.add("agentescrow.limits.max-daily-amount", () -> DAILY_LIMIT);
+        registry.add("agentescrow.escrow.expiry-lag", () -> "PT6S");
     }
 
     protected ApiClient api() {

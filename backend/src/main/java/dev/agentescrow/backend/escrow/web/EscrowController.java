@@ -21,6 +21,7 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -53,11 +54,15 @@ public class EscrowController {
     private static final String ZERO_HASH = "0x" + "0".repeat(64);
     private static final BigInteger MAX_UINT256 = BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE);
     private static final int MAX_PAGE = 100;
-    private static final String ACTION_CODES = "409 ESCROW_INVALID_STATE, ESCROW_ALREADY_ACCEPTED, ESCROW_ACTION_CONFLICT;"
-            + " 403 ESCROW_ROLE_REQUIRED; 404 NOT_FOUND (not a party); 422 ESCROW_DEADLINE_PASSED, ESCROW_PAYEE_ACCEPTED,"
-            + " ESCROW_DEADLINE_NOT_REACHED, ESCROW_IN_GRACE_PERIOD, ESCROW_DISPUTE_CLOSED, ESCROW_ARBITRATION_CLOSED,"
-            + " ESCROW_ARBITRATION_OPEN, ESCROW_ATOMIC, ESCROW_UNKNOWN_PAYEE, ESCROW_DUPLICATE_PAYEE,"
-            + " ESCROW_AMOUNT_EXCEEDS_SHARE, ESCROW_NOTHING_TO_RELEASE, ESCROW_SPLIT_MISMATCH";
+    static final String OK = "the escrow after the action, with its history";
+    static final String CONFLICT = "ESCROW_INVALID_STATE, ESCROW_ALREADY_ACCEPTED, ESCROW_ACTION_CONFLICT,"
+            + " IDEMPOTENCY_REQUEST_IN_FLIGHT";
+    static final String FORBIDDEN = "ESCROW_ROLE_REQUIRED (a party without the role)";
+    static final String NOT_FOUND = "NOT_FOUND (not a party of the escrow)";
+    static final String UNPROCESSABLE = "ESCROW_DEADLINE_PASSED, ESCROW_PAYEE_ACCEPTED, ESCROW_DEADLINE_NOT_REACHED,"
+            + " ESCROW_IN_GRACE_PERIOD, ESCROW_DISPUTE_CLOSED, ESCROW_ARBITRATION_CLOSED, ESCROW_ARBITRATION_OPEN,"
+            + " ESCROW_ATOMIC, ESCROW_UNKNOWN_PAYEE, ESCROW_DUPLICATE_PAYEE, ESCROW_AMOUNT_EXCEEDS_SHARE,"
+            + " ESCROW_NOTHING_TO_RELEASE, ESCROW_SPLIT_MISMATCH, IDEMPOTENCY_KEY_REUSED";
 
     private final Escrows escrows;
 
@@ -124,7 +129,8 @@ public class EscrowController {
     @Operation(summary = "Creates an escrow and moves the sum of the shares from the caller's account into it")
     @ApiResponse(responseCode = "201", description = "created and funded")
     @ApiResponse(responseCode = "422", description = "CUSTODY_NOT_SUPPORTED, ESCROW_FEE_ABOVE_MAX, ESCROW_DEADLINE_PASSED,"
-            + " ESCROW_DEADLINE_TOO_FAR, ESCROW_INVALID_ARBITER, INSUFFICIENT_FUNDS, UNKNOWN_TOKEN, IDEMPOTENCY_KEY_REUSED")
+            + " ESCROW_DEADLINE_TOO_FAR, ESCROW_INVALID_ARBITER, ESCROW_ID_CONFLICT, INSUFFICIENT_FUNDS, UNKNOWN_TOKEN,"
+            + " IDEMPOTENCY_KEY_REUSED")
     public ResponseEntity<EscrowView> create(
             @Parameter(description = "IETF Idempotency-Key; the escrow id derives from it") @RequestHeader("Idempotency-Key")
             String idempotencyKey, @RequestBody CreateEscrow order) {
@@ -172,7 +178,11 @@ public class EscrowController {
 
     @PostMapping("/{id}/accept")
     @Operation(summary = "A payee accepts the terms (all its shares); the last acceptance makes the escrow FUNDED")
-    @ApiResponse(responseCode = "200", description = ACTION_CODES)
+    @ApiResponse(responseCode = "200", description = OK)
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = CONFLICT)
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
     public EscrowView accept(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                              @RequestBody(required = false) NoArguments body) {
         Address me = Principals.current();
@@ -181,7 +191,11 @@ public class EscrowController {
 
     @PostMapping("/{id}/cancel")
     @Operation(summary = "The payer cancels an escrow no payee accepted: everything back (REJECTED)")
-    @ApiResponse(responseCode = "200", description = ACTION_CODES)
+    @ApiResponse(responseCode = "200", description = OK)
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = CONFLICT)
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
     public EscrowView cancel(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                              @RequestBody(required = false) NoArguments body) {
         Address me = Principals.current();
@@ -190,7 +204,11 @@ public class EscrowController {
 
     @PostMapping("/{id}/release")
     @Operation(summary = "The payer or the evaluator releases shares, in full or in part (fee taken on release)")
-    @ApiResponse(responseCode = "200", description = ACTION_CODES)
+    @ApiResponse(responseCode = "200", description = OK)
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = CONFLICT)
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
     public EscrowView release(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                               @RequestBody(required = false) ReleaseOrder body) {
         Address me = Principals.current();
@@ -214,7 +232,11 @@ public class EscrowController {
 
     @PostMapping("/{id}/refund")
     @Operation(summary = "Everything held back to the payer after the deadline: the payer at once, anyone after the grace period")
-    @ApiResponse(responseCode = "200", description = ACTION_CODES)
+    @ApiResponse(responseCode = "200", description = OK)
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = CONFLICT)
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
     public EscrowView refund(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                              @RequestBody(required = false) NoArguments body) {
         Address me = Principals.current();
@@ -223,7 +245,11 @@ public class EscrowController {
 
     @PostMapping("/{id}/dispute")
     @Operation(summary = "The payer or a payee disputes a FUNDED escrow, until the end of the grace period")
-    @ApiResponse(responseCode = "200", description = ACTION_CODES)
+    @ApiResponse(responseCode = "200", description = OK)
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = CONFLICT)
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
     public EscrowView dispute(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                               @RequestBody(required = false) DisputeOrder body) {
         Address me = Principals.current();
@@ -236,7 +262,11 @@ public class EscrowController {
 
     @PostMapping("/{id}/resolve")
     @Operation(summary = "The arbiter splits a disputed escrow between payees and payer, until the arbitration deadline")
-    @ApiResponse(responseCode = "200", description = ACTION_CODES)
+    @ApiResponse(responseCode = "200", description = OK)
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = CONFLICT)
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
     public EscrowView resolve(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                               @RequestBody ResolveOrder body) {
         Address me = Principals.current();
@@ -263,7 +293,11 @@ public class EscrowController {
 
     @PostMapping("/{id}/fallback")
     @Operation(summary = "Anyone applies the terms' fallback to a dispute past its arbitration deadline")
-    @ApiResponse(responseCode = "200", description = ACTION_CODES)
+    @ApiResponse(responseCode = "200", description = OK)
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = CONFLICT)
+    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
     public EscrowView fallback(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                                @RequestBody(required = false) NoArguments body) {
         Address me = Principals.current();
@@ -325,7 +359,7 @@ public class EscrowController {
             inputs.error("deadline", "REQUIRED", "required (RFC 3339)");
         } else {
             try {
-                deadline = OffsetDateTime.parse(order.deadline()).toInstant();
+                deadline = OffsetDateTime.parse(order.deadline()).toInstant().truncatedTo(ChronoUnit.SECONDS);
             } catch (DateTimeParseException e) {
                 inputs.error("deadline", "INVALID_TIME", "an RFC 3339 time, e.g. 2026-12-24T12:00:00Z");
             }
