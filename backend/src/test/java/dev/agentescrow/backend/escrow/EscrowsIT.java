@@ -48,6 +48,9 @@ class EscrowsIT extends BackendITSupport {
     @Autowired
     Batcher batcher;
 
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
     private String token;
     private Agent funder;
 
@@ -253,6 +256,15 @@ class EscrowsIT extends BackendITSupport {
         String transferId = release.path("transfers").get(0).path("id").asString();
         ApiClient.Response transfer = api().get("/api/v1/transfers/" + transferId, payee.accessToken());
         assertThat(transfer.status()).as("the payout is an ordinary ledger transfer: " + transfer).isEqualTo(200);
+
+        List<String> ledgerAudit = jdbc.queryForList("SELECT action || ' ' || actor || ' ' || amount"
+                + " FROM public.audit_log WHERE subject = ? ORDER BY id", String.class, "escrow:" + id);
+        String evaluatorHex = evaluator.addr().hex();
+        String payerHex = payer.addr().hex();
+        assertThat(ledgerAudit).as("every payout has its ledger audit row with the rule and the actor").containsExactly(
+                "PAYER_RELEASE " + payerHex + " " + net(100_000), "PAYER_RELEASE " + payerHex + " " + fee(100_000),
+                "EVALUATOR_RELEASE " + evaluatorHex + " " + net(200_000),
+                "EVALUATOR_RELEASE " + evaluatorHex + " " + fee(200_000), "PAYER_REFUND " + payerHex + " 300000");
 
         JsonNode audit = api().get("/api/v1/audit", payer.accessToken()).json();
         List<String> audited = new ArrayList<>();
