@@ -570,6 +570,54 @@ class EscrowsIT extends BackendITSupport {
     }
 
     @Test
+    void a_release_retried_after_the_ledger_committed_but_the_service_did_not_pays_once() {
+        Agent payer = funded(100_000);
+        Agent payee = agent();
+        BigInteger feesBefore = fees();
+        String id = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 50_000L));
+        ok(action(payee, id, "accept", Map.of()));
+        int next = get(payer, id).path("history").size() + 1;
+        Address tokenAddress = Address.of(token);
+        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
+        List<dev.agentescrow.batcher.ledger.TransferRequest> earlier = List.of(
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), escrow,
+                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(20_000)))
+                        .withReference("escrow:" + id).linkedToNext(),
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), escrow,
+                        AccountKey.fees(tokenAddress), Amount.of(fee(20_000))).withReference("escrow:" + id));
+        assertThat(batcher.ledger().submit(earlier)).allMatch(result -> result.committed());
+
+        JsonNode released = ok(action(payer, id, "release", release(0, 20_000)));
+        assertThat(released.path("held").asString()).isEqualTo("30000");
+        assertThat(available(payee)).as("paid once: the derived ids made the ledger answer EXISTS").isEqualTo(net(20_000));
+        assertThat(fees().subtract(feesBefore)).isEqualTo(fee(20_000));
+        assertThat(escrowAccount(id)).isEqualTo(big(30_000));
+    }
+
+    @Test
+    void a_create_under_a_key_whose_record_expired_with_other_terms_is_refused() {
+        Agent payer = funded(100_000);
+        Agent payee = agent();
+        Agent arbiter = agent();
+        Instant deadline = Instant.now().plusSeconds(3600);
+        String createKey = key();
+        ApiClient.Response first = api().post("/api/v1/escrows", payer.accessToken(), createKey,
+                terms(arbiter, deadline, payee, 10_000L));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        jdbc.update("DELETE FROM backend.idempotency_keys WHERE idempotency_key = ?", createKey);
+        ApiClient.Response same = api().post("/api/v1/escrows", payer.accessToken(), createKey,
+                terms(arbiter, deadline, payee, 10_000L));
+        assertThat(same.status()).as(same.toString()).isEqualTo(201);
+        assertThat(same.json().path("id").asString()).isEqualTo(first.json().path("id").asString());
+        jdbc.update("DELETE FROM backend.idempotency_keys WHERE idempotency_key = ?", createKey);
+        refused(api().post("/api/v1/escrows", payer.accessToken(), createKey, terms(arbiter, deadline, payee, 10_001L)),
+                422, "ESCROW_ID_CONFLICT");
+        assertThat(available(payer)).as("funded once").isEqualTo(big(90_000));
+    }
+
+    @Test
     void concurrent_releases_of_one_share_pay_once() throws Exception {
         Agent payer = funded(1_000_000);
         Agent payee = agent();
