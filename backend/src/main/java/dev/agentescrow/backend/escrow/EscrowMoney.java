@@ -8,12 +8,18 @@ import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferRequest;
 import dev.agentescrow.batcher.leadership.NotLeaderException;
+import dev.agentescrow.batcher.read.AccountView;
+import dev.agentescrow.batcher.read.LedgerReads;
+import dev.agentescrow.batcher.read.Read;
+import dev.agentescrow.batcher.read.TransferRecord;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
@@ -29,6 +35,8 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class EscrowMoney {
+    private static final Duration CATCH_UP = Duration.ofSeconds(10);
+
     private final Batcher batcher;
 
     public EscrowMoney(Batcher batcher) {
@@ -64,6 +72,23 @@ public class EscrowMoney {
         }
         ServiceAudit audit = new ServiceAudit(plan.payerRule(), actor, subject, reason);
         return guarded(() -> batcher.ledger().submitAudited(transfers, audit));
+    }
+
+    /** What the escrow's ledger account holds, with every transfer committed so far (a read, on any instance). */
+    public BigInteger held(Escrow e) {
+        LedgerReads reads = batcher.reads();
+        Read<AccountView> read = guarded(() -> reads.account(AccountKey.escrowFunds(e.id(), e.token()),
+                reads.lastCommittedSeq(), CATCH_UP));
+        if (read.status() == Read.Status.NOT_YET) {
+            throw new LedgerUnavailableException("the account rows did not reach the last commit within " + CATCH_UP,
+                    null);
+        }
+        return read.get().map(AccountView::available).orElse(BigInteger.ZERO);
+    }
+
+    /** The committed transfer with this id, if any. */
+    public Optional<TransferRecord> committed(TransferId id) {
+        return guarded(() -> batcher.reads().transfer(id, 0, Duration.ZERO)).get().map(view -> view.transfer());
     }
 
     private static <T> T guarded(Supplier<T> call) {

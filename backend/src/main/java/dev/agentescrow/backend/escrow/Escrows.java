@@ -240,8 +240,27 @@ public class Escrows {
                 return caller == null ? Result.refused(409, "SKIPPED", "held by another transaction")
                         : Result.refused(404, "NOT_FOUND", "escrow not found");
             }
-            Escrow e = locked.get();
             Instant now = clock.instant();
+            Escrow original = locked.get();
+            Optional<Orphan> orphan = orphan(original, now);
+            Escrow e = original;
+            if (orphan.isPresent()) {
+                Orphan o = orphan.get();
+                EscrowRules.Decision again = rule.apply(original, now);
+                boolean retry = !again.refused() && again.plan().action() == o.action()
+                        && o.sameAs(again.plan().payouts());
+                String actor = retry ? (caller == null ? SCHEDULER : caller.hex()) : "recovery";
+                String ruleName = retry ? (again.plan().rule() != null ? again.plan().rule().name()
+                        : again.plan().payerRule()) : "RECOVERED";
+                store.applied(o.after(), new EscrowStore.HistoryEntry(o.after().version(), o.action(), actor, ruleName,
+                        original.state(), o.after().state(), retry ? reason
+                        : "payouts found in the ledger after a lost commit", now, o.parts()));
+                audit.record(actor, "ESCROW_" + o.action().name(), "escrow", id, original.token().hex(), o.paid());
+                if (retry) {
+                    return Result.ok(o.after());
+                }
+                e = o.after();
+            }
             EscrowRules.Decision decision = rule.apply(e, now);
             if (decision.refused()) {
                 status.setRollbackOnly();
@@ -284,6 +303,84 @@ public class Escrows {
                     plan.payouts().isEmpty() ? null : plan.paidOut());
             return Result.ok(after);
         });
+    }
+
+    /** An action whose payouts are in the ledger but not in the row: the escrow after it, and its transfers. */
+    private record Orphan(EscrowAction action, Escrow after, List<EscrowStore.TransferPart> parts, BigInteger paid) {
+        /** Whether {@code payouts} are exactly these transfers (a retry of the same action). */
+        boolean sameAs(List<EscrowRules.Payout> payouts) {
+            List<String> planned = payouts.stream().map(p -> p.kind() + ":" + p.index() + ":" + p.amount()).sorted().toList();
+            List<String> found = parts.stream().map(p -> p.kind() + ":" + p.index() + ":" + p.amount()).sorted().toList();
+            return planned.equals(found);
+        }
+    }
+
+    /** The actions whose payouts {@link #orphan} looks for. */
+    private static final List<EscrowAction> PAYING = List.of(EscrowAction.RELEASED, EscrowAction.CANCELLED,
+            EscrowAction.REFUNDED, EscrowAction.RESOLVED, EscrowAction.FALLBACK_APPLIED);
+
+    /**
+     * The last action, if its payouts reached the ledger but its row did not (a crash between the
+     * ledger's commit and this service's): then the escrow's ledger account holds less than the
+     * row says, and the payouts sit under the ids derived for the row's next version. The caller
+     * writes them into the row and the history before anything else is decided: a retry of that
+     * action answers them (paid once), a different action is decided on the escrow after them
+     * (never paying from money that has left, never losing the payouts from the history).
+     */
+    private Optional<Orphan> orphan(Escrow e, Instant now) {
+        if (e.state().isFinal() || money.held(e).equals(e.held())) {
+            return Optional.empty();
+        }
+        int seq = e.version() + 1;
+        for (EscrowAction action : PAYING) {
+            List<EscrowStore.TransferPart> parts = new ArrayList<>();
+            java.util.Map<Integer, BigInteger> gross = new java.util.HashMap<>();
+            BigInteger paid = BigInteger.ZERO;
+            BigInteger fees = BigInteger.ZERO;
+            List<String> names = new ArrayList<>(List.of("payer"));
+            for (Escrow.Payee p : e.payees()) {
+                names.add("payee:" + p.index());
+                names.add("fee:" + p.index());
+            }
+            for (String name : names) {
+                TransferId id = EscrowIds.transfer(e.id(), action, name, seq);
+                Optional<dev.agentescrow.batcher.read.TransferRecord> found = money.committed(id);
+                if (found.isEmpty()) {
+                    continue;
+                }
+                BigInteger amount = found.get().amount();
+                int index = name.equals("payer") ? -1 : Integer.parseInt(name.substring(name.indexOf(':') + 1));
+                String kind = name.equals("payer") ? "PAYER" : name.startsWith("fee") ? "FEE" : "PAYEE";
+                Address to = kind.equals("FEE") ? null : found.get().credit().owner();
+                parts.add(new EscrowStore.TransferPart(id.toUuid(), kind, index, to, amount, found.get().seq()));
+                paid = paid.add(amount);
+                if (kind.equals("FEE")) {
+                    fees = fees.add(amount);
+                }
+                if (index >= 0) {
+                    gross.merge(index, amount, BigInteger::add);
+                }
+            }
+            if (parts.isEmpty()) {
+                continue;
+            }
+            BigInteger held = e.held().subtract(paid);
+            EscrowState to = switch (action) {
+                case RELEASED -> held.signum() == 0 ? EscrowState.COMPLETED : EscrowState.FUNDED;
+                case CANCELLED -> EscrowState.REJECTED;
+                case REFUNDED -> EscrowState.EXPIRED;
+                default -> EscrowState.RESOLVED;
+            };
+            List<Escrow.Payee> payees = e.payees().stream().map(p -> new Escrow.Payee(p.index(), p.account(), p.share(),
+                    p.released().add(gross.getOrDefault(p.index(), BigInteger.ZERO)), p.acceptedAt())).toList();
+            Escrow after = new Escrow(e.id(), to, e.payer(), e.token(), e.arbiter(), e.evaluator(), e.deadline(),
+                    e.graceSeconds(), e.arbitrationSeconds(), e.arbitrationDeadline(), e.feeBps(), e.maxFeeBps(),
+                    e.fallback(), e.atomic(), e.termsHash(), e.amount(), held, e.feesPaid().add(fees), seq,
+                    e.createdAt(), now, payees);
+            return Optional.of(new Orphan(action, after, parts, paid));
+        }
+        throw new IllegalStateException("escrow " + e.id() + " holds " + money.held(e) + " in the ledger but " + e.held()
+                + " in its row, and no payouts of version " + seq + " were found");
     }
 
     private static Escrow apply(Escrow e, EscrowRules.Plan plan, Instant now, int seq) {

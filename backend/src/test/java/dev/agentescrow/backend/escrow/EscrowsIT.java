@@ -594,6 +594,46 @@ class EscrowsIT extends BackendITSupport {
         assertThat(available(payee)).as("paid once: the derived ids made the ledger answer EXISTS").isEqualTo(net(20_000));
         assertThat(fees().subtract(feesBefore)).isEqualTo(fee(20_000));
         assertThat(escrowAccount(id)).isEqualTo(big(30_000));
+        JsonNode history = get(payer, id).path("history");
+        assertThat(history).hasSize(3);
+        assertThat(history.get(2).path("actor").asString()).isEqualTo(payer.address());
+        assertThat(history.get(2).path("rule").asString()).isEqualTo("PAYER_RELEASE");
+    }
+
+    @Test
+    void payouts_of_a_lost_commit_are_recovered_before_a_different_action_is_decided() {
+        Agent payer = funded(100_000);
+        Agent payee = agent();
+        Agent arbiter = agent();
+        BigInteger feesBefore = fees();
+        String id = created(payer, terms(arbiter, Instant.now().plusSeconds(3600), payee, 50_000L));
+        ok(action(payee, id, "accept", Map.of()));
+        int next = get(payer, id).path("history").size() + 1;
+        Address tokenAddress = Address.of(token);
+        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
+        assertThat(batcher.ledger().submit(List.of(
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), escrow,
+                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(20_000)))
+                        .withReference("escrow:" + id).linkedToNext(),
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), escrow,
+                        AccountKey.fees(tokenAddress), Amount.of(fee(20_000))).withReference("escrow:" + id))))
+                .allMatch(result -> result.committed());
+
+        JsonNode disputed = ok(action(payee, id, "dispute", Map.of()));
+        assertThat(disputed.path("state").asString()).isEqualTo("DISPUTED");
+        assertThat(disputed.path("held").asString()).isEqualTo("30000");
+        assertThat(actions(disputed)).containsExactly("CREATED", "ACCEPTED", "RELEASED", "DISPUTED");
+        assertThat(disputed.path("history").get(2).path("actor").asString()).isEqualTo("recovery");
+        refused(action(arbiter, id, "resolve", Map.of("payees", List.of(Map.of("index", 0, "amount", "50000")),
+                "payer", "0")), 422, "ESCROW_AMOUNT_EXCEEDS_SHARE");
+        ok(action(arbiter, id, "resolve", Map.of("payees", List.of(Map.of("index", 0, "amount", "30000")),
+                "payer", "0")));
+        assertThat(available(payee)).isEqualTo(net(20_000).add(net(30_000)));
+        assertThat(fees().subtract(feesBefore)).isEqualTo(fee(20_000).add(fee(30_000)));
+        assertThat(escrowAccount(id)).isZero();
+        assertThat(available(payer)).isEqualTo(big(50_000));
     }
 
     @Test
