@@ -44,6 +44,7 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.events.initial-backoff", () -> "PT0.2S");
         registry.add("agentescrow.events.delivery-poll-interval", () -> "PT0.1S");
         registry.add("agentescrow.events.heartbeat", () -> "PT1S");
+        registry.add("agentescrow.escrow.expiry-lag", () -> "PT6S");
     }
 
     protected ApiClient api() {

@@ -1,0 +1,258 @@
+package dev.agentescrow.backend.escrow;
+
+import dev.agentescrow.chain.Address;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The escrows' rows in schema {@code backend}: terms and state ({@code escrows}), payees, parties
+ * by role (for the lists), and the history of every state change with its ledger transfers. The
+ * callers run every change inside one transaction that holds the escrow's row lock.
+ */
+@Component
+public class EscrowStore {
+    private static final String COLUMNS = "id, state, payer, token, arbiter, evaluator, deadline, grace_seconds,"
+            + " arbitration_seconds, arbitration_deadline, fee_bps, max_fee_bps, fallback, atomic, terms_hash, amount,"
+            + " held, fees_paid, version, created_at, updated_at, position";
+
+    private final JdbcTemplate jdbc;
+
+    public EscrowStore(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** One ledger transfer of a history entry. */
+    public record TransferPart(UUID transferId, String kind, int index, Address account, BigInteger amount,
+                               long ledgerSeq) {
+    }
+
+    /** One state change: the action, who (an address or {@code scheduler}), the rule, the states, the transfers. */
+    public record HistoryEntry(int seq, EscrowAction action, String actor, String rule, EscrowState from,
+                               EscrowState to, String detail, Instant occurredAt, List<TransferPart> transfers) {
+    }
+
+    /** An escrow with its list position (the keyset cursor). */
+    public record Listed(Escrow escrow, long position) {
+    }
+
+    /** Inserts a new escrow, its payees and parties; false if the id exists (a retried create). */
+    public boolean insert(Escrow e) {
+        int inserted = jdbc.update("INSERT INTO backend.escrows (id, custody, state, payer, token, arbiter, evaluator,"
+                        + " deadline, grace_seconds, arbitration_seconds, fee_bps, max_fee_bps, fallback, atomic, terms_hash,"
+                        + " amount, held, version, due_at, created_at, updated_at)"
+                        + " VALUES (?, 'LEDGER', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (id) DO NOTHING",
+                e.id(), e.state().name(), e.payer().hex(), e.token().hex(), e.arbiter().hex(),
+                e.evaluator() == null ? null : e.evaluator().hex(), ts(e.deadline()), e.graceSeconds(),
+                e.arbitrationSeconds(), e.feeBps(), e.maxFeeBps(), e.fallback().name(), e.atomic(), e.termsHash(),
+                dec(e.amount()), dec(e.held()), e.version(), ts(e.graceEnd()), ts(e.createdAt()), ts(e.updatedAt()));
+        if (inserted == 0) {
+            return false;
+        }
+        long position = jdbc.queryForObject("SELECT position FROM backend.escrows WHERE id = ?", Long.class, e.id());
+        for (Escrow.Payee p : e.payees()) {
+            jdbc.update("INSERT INTO backend.escrow_payees (escrow_id, idx, account, share) VALUES (?, ?, ?, ?)",
+                    e.id(), p.index(), p.account().hex(), dec(p.share()));
+        }
+        party(e.id(), position, e.payer(), EscrowRole.PAYER);
+        party(e.id(), position, e.arbiter(), EscrowRole.ARBITER);
+        if (e.evaluator() != null) {
+            party(e.id(), position, e.evaluator(), EscrowRole.EVALUATOR);
+        }
+        for (Escrow.Payee p : e.payees()) {
+            party(e.id(), position, p.account(), EscrowRole.PAYEE);
+        }
+        return true;
+    }
+
+    private void party(String id, long position, Address party, EscrowRole role) {
+        jdbc.update("INSERT INTO backend.escrow_parties (escrow_id, position, party, role) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT DO NOTHING", id, position, party.hex(), role.name());
+    }
+
+    public Optional<Escrow> find(String id) {
+        return load("SELECT " + COLUMNS + " FROM backend.escrows WHERE id = ?", id);
+    }
+
+    /**
+     * The escrow, its row locked until the caller's transaction ends (concurrent actions on one
+     * escrow queue here); with {@code skipLocked} an escrow another transaction holds is skipped (empty).
+     */
+    public Optional<Escrow> lock(String id, boolean skipLocked) {
+        return load("SELECT " + COLUMNS + " FROM backend.escrows WHERE id = ? FOR UPDATE"
+                + (skipLocked ? " SKIP LOCKED" : ""), id);
+    }
+
+    private Optional<Escrow> load(String sql, String id) {
+        List<Listed> found = jdbc.query(sql, (rs, n) -> row(rs, List.of()), id);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Escrow e = found.getFirst().escrow();
+        return Optional.of(withPayees(e, payees(List.of(id)).getOrDefault(id, List.of())));
+    }
+
+    private Map<String, List<Escrow.Payee>> payees(List<String> ids) {
+        Map<String, List<Escrow.Payee>> out = new LinkedHashMap<>();
+        if (ids.isEmpty()) {
+            return out;
+        }
+        jdbc.query("SELECT escrow_id, idx, account, share, released, accepted_at FROM backend.escrow_payees"
+                + " WHERE escrow_id = ANY(?) ORDER BY escrow_id, idx", rs -> {
+                    out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new Escrow.Payee(rs.getInt(2),
+                            Address.of(rs.getString(3)), big(rs, 4), big(rs, 5), instant(rs, 6)));
+                }, (Object) ids.toArray(String[]::new));
+        return out;
+    }
+
+    private static Escrow withPayees(Escrow e, List<Escrow.Payee> payees) {
+        return new Escrow(e.id(), e.state(), e.payer(), e.token(), e.arbiter(), e.evaluator(), e.deadline(),
+                e.graceSeconds(), e.arbitrationSeconds(), e.arbitrationDeadline(), e.feeBps(), e.maxFeeBps(),
+                e.fallback(), e.atomic(), e.termsHash(), e.amount(), e.held(), e.feesPaid(), e.version(),
+                e.createdAt(), e.updatedAt(), payees);
+    }
+
+    private static Listed row(ResultSet rs, List<Escrow.Payee> payees) throws SQLException {
+        String evaluator = rs.getString(6);
+        return new Listed(new Escrow(rs.getString(1), EscrowState.valueOf(rs.getString(2)), Address.of(rs.getString(3)),
+                Address.of(rs.getString(4)), Address.of(rs.getString(5)), evaluator == null ? null : Address.of(evaluator),
+                instant(rs, 7), rs.getLong(8), rs.getLong(9), instant(rs, 10), rs.getInt(11), rs.getInt(12),
+                FallbackRule.valueOf(rs.getString(13)), rs.getBoolean(14), rs.getString(15), big(rs, 16), big(rs, 17),
+                big(rs, 18), rs.getInt(19), instant(rs, 20), instant(rs, 21), payees), rs.getLong(22));
+    }
+
+    /**
+     * Writes the escrow after an action (its row must be locked by this transaction): state,
+     * held, fees, version, deadlines; the payees' releases and acceptances; the history entry and
+     * its transfers.
+     */
+    public void applied(Escrow after, HistoryEntry entry) {
+        Instant due = Escrow.dueAt(after.state(), after.graceEnd(), after.arbitrationDeadline());
+        int updated = jdbc.update("UPDATE backend.escrows SET state = ?, held = ?, fees_paid = ?, version = ?,"
+                        + " arbitration_deadline = ?, due_at = ?, updated_at = ? WHERE id = ? AND version = ?",
+                after.state().name(), dec(after.held()), dec(after.feesPaid()), after.version(),
+                ts(after.arbitrationDeadline()), ts(due), ts(after.updatedAt()), after.id(), after.version() - 1);
+        if (updated != 1) {
+            throw new IllegalStateException("escrow " + after.id() + " changed under its row lock");
+        }
+        for (Escrow.Payee p : after.payees()) {
+            jdbc.update("UPDATE backend.escrow_payees SET released = ?, accepted_at = ? WHERE escrow_id = ? AND idx = ?",
+                    dec(p.released()), ts(p.acceptedAt()), after.id(), p.index());
+        }
+        history(after.id(), entry);
+    }
+
+    /** Appends a history entry and its transfers. */
+    public void history(String id, HistoryEntry entry) {
+        jdbc.update("INSERT INTO backend.escrow_history (escrow_id, seq, action, actor, rule, from_state, to_state,"
+                        + " detail, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                id, entry.seq(), entry.action().name(), entry.actor(), entry.rule(),
+                entry.from() == null ? null : entry.from().name(), entry.to().name(), entry.detail(),
+                ts(entry.occurredAt()));
+        for (TransferPart t : entry.transfers()) {
+            jdbc.update("INSERT INTO backend.escrow_transfers (escrow_id, seq, transfer_id, kind, idx, account, amount,"
+                            + " ledger_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, entry.seq(), t.transferId(), t.kind(),
+                    t.index(), t.account() == null ? null : t.account().hex(), dec(t.amount()), t.ledgerSeq());
+        }
+    }
+
+    /** The escrow's history, oldest first, with the transfers of each entry. */
+    public List<HistoryEntry> history(String id) {
+        Map<Integer, List<TransferPart>> transfers = new LinkedHashMap<>();
+        jdbc.query("SELECT seq, transfer_id, kind, idx, account, amount, ledger_seq FROM backend.escrow_transfers"
+                + " WHERE escrow_id = ? ORDER BY seq, ledger_seq, idx", rs -> {
+                    String account = rs.getString(5);
+                    transfers.computeIfAbsent(rs.getInt(1), k -> new ArrayList<>()).add(new TransferPart(
+                            rs.getObject(2, UUID.class), rs.getString(3), rs.getInt(4),
+                            account == null ? null : Address.of(account), big(rs, 6), rs.getLong(7)));
+                }, id);
+        return jdbc.query("SELECT seq, action, actor, rule, from_state, to_state, detail, occurred_at"
+                        + " FROM backend.escrow_history WHERE escrow_id = ? ORDER BY seq",
+                (rs, n) -> new HistoryEntry(rs.getInt(1), EscrowAction.valueOf(rs.getString(2)), rs.getString(3),
+                        rs.getString(4), rs.getString(5) == null ? null : EscrowState.valueOf(rs.getString(5)),
+                        EscrowState.valueOf(rs.getString(6)), rs.getString(7), instant(rs, 8),
+                        transfers.getOrDefault(rs.getInt(1), List.of())), id);
+    }
+
+    /**
+     * {@code party}'s escrows, newest first, before list position {@code before} (0: from the
+     * newest), optionally only where it has {@code role} and only in {@code state}.
+     */
+    public List<Listed> list(Address party, EscrowRole role, EscrowState state, long before, int limit) {
+        List<Object> args = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS)
+                .append(" FROM backend.escrows e WHERE e.position IN (SELECT p.position FROM backend.escrow_parties p"
+                        + " WHERE p.party = ?");
+        args.add(party.hex());
+        if (role != null) {
+            sql.append(" AND p.role = ?");
+            args.add(role.name());
+        }
+        if (before > 0) {
+            sql.append(" AND p.position < ?");
+            args.add(before);
+        }
+        sql.append(")");
+        if (state != null) {
+            sql.append(" AND e.state = ?");
+            args.add(state.name());
+        }
+        sql.append(" ORDER BY e.position DESC LIMIT ?");
+        args.add(limit);
+        List<Listed> rows = jdbc.query(sql.toString(), (rs, n) -> row(rs, List.of()), args.toArray());
+        Map<String, List<Escrow.Payee>> payees = payees(rows.stream().map(l -> l.escrow().id()).toList());
+        return rows.stream().map(l -> new Listed(withPayees(l.escrow(), payees.getOrDefault(l.escrow().id(), List.of())),
+                l.position())).toList();
+    }
+
+    /** Escrows the scheduler should act on: due before {@code until}, oldest first. */
+    public List<String> due(Instant until, int limit) {
+        return jdbc.queryForList("SELECT id FROM backend.escrows WHERE due_at < ? ORDER BY due_at LIMIT ?",
+                String.class, ts(until), limit);
+    }
+
+    /** Escrows not in a final state. */
+    public long activeCount() {
+        return jdbc.queryForObject("SELECT count(*) FROM backend.escrows WHERE due_at IS NOT NULL", Long.class);
+    }
+
+    /** What active escrows hold, per token. */
+    public Map<Address, BigInteger> lockedByToken() {
+        Map<Address, BigInteger> out = new LinkedHashMap<>();
+        jdbc.query("SELECT token, sum(held) FROM backend.escrows WHERE due_at IS NOT NULL GROUP BY token",
+                rs -> {
+                    out.put(Address.of(rs.getString(1)), big(rs, 2));
+                });
+        return out;
+    }
+
+    private static Timestamp ts(Instant instant) {
+        return instant == null ? null : Timestamp.from(instant);
+    }
+
+    private static BigDecimal dec(BigInteger value) {
+        return new BigDecimal(value);
+    }
+
+    private static BigInteger big(ResultSet rs, int column) throws SQLException {
+        BigDecimal value = rs.getBigDecimal(column);
+        return value == null ? null : value.toBigIntegerExact();
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        Timestamp value = rs.getTimestamp(column);
+        return value == null ? null : value.toInstant();
+    }
+}
