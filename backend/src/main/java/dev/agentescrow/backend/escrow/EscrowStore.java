@@ -1,5 +1,7 @@
 package dev.agentescrow.backend.escrow;
 
+import dev.agentescrow.backend.events.EventPublisher;
+import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.chain.Address;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -11,7 +13,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.LinkedHashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -28,9 +32,11 @@ public class EscrowStore {
             + " held, fees_paid, version, created_at, updated_at, position";
 
     private final JdbcTemplate jdbc;
+    private final EventPublisher events;
 
-    public EscrowStore(JdbcTemplate jdbc) {
+    public EscrowStore(JdbcTemplate jdbc, EventPublisher events) {
         this.jdbc = jdbc;
+        this.events = events;
     }
 
     /** One ledger transfer of a history entry. */
@@ -154,7 +160,10 @@ public class EscrowStore {
         history(after.id(), entry);
     }
 
-    /** Appends a history entry and its transfers. */
+    /**
+     * Appends a history entry and its transfers, and publishes its event to every party (payer,
+     * payees, arbiter, evaluator) in the same transaction: once per entry ({@code escrow:<id>:<seq>}).
+     */
     public void history(String id, HistoryEntry entry) {
         jdbc.update("INSERT INTO backend.escrow_history (escrow_id, seq, action, actor, rule, from_state, to_state,"
                         + " detail, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -166,6 +175,53 @@ public class EscrowStore {
                             + " ledger_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, entry.seq(), t.transferId(), t.kind(),
                     t.index(), t.account() == null ? null : t.account().hex(), dec(t.amount()), t.ledgerSeq());
         }
+        publish(id, entry);
+    }
+
+    private void publish(String id, HistoryEntry entry) {
+        Set<Address> parties = new LinkedHashSet<>();
+        jdbc.query("SELECT payer, arbiter, evaluator FROM backend.escrows WHERE id = ?", rs -> {
+            parties.add(Address.of(rs.getString(1)));
+            parties.add(Address.of(rs.getString(2)));
+            if (rs.getString(3) != null) {
+                parties.add(Address.of(rs.getString(3)));
+            }
+        }, id);
+        jdbc.query("SELECT account FROM backend.escrow_payees WHERE escrow_id = ? ORDER BY idx",
+                rs -> {
+                    parties.add(Address.of(rs.getString(1)));
+                }, id);
+        List<Map<String, Object>> transfers = new ArrayList<>();
+        for (TransferPart t : entry.transfers()) {
+            Map<String, Object> part = new LinkedHashMap<>();
+            part.put("transferId", t.transferId().toString());
+            part.put("kind", t.kind());
+            part.put("account", t.account() == null ? null : t.account().checksummed());
+            part.put("amount", t.amount().toString());
+            transfers.add(part);
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("escrowId", id);
+        data.put("action", entry.action().name());
+        data.put("actor", entry.actor());
+        data.put("rule", entry.rule());
+        data.put("from", entry.from() == null ? null : entry.from().name());
+        data.put("to", entry.to().name());
+        data.put("transfers", transfers);
+        events.publishOnce("escrow:" + id + ":" + entry.seq(), eventType(entry.action()), parties, id, data);
+    }
+
+    static EventType eventType(EscrowAction action) {
+        return switch (action) {
+            case CREATED -> EventType.ESCROW_CREATED;
+            case ACCEPTED -> EventType.ESCROW_ACCEPTED;
+            case CANCELLED -> EventType.ESCROW_CANCELLED;
+            case RELEASED -> EventType.ESCROW_RELEASED;
+            case REFUNDED -> EventType.ESCROW_REFUNDED;
+            case DISPUTED -> EventType.ESCROW_DISPUTED;
+            case RESOLVED -> EventType.ESCROW_RESOLVED;
+            case FALLBACK_APPLIED -> EventType.ESCROW_FALLBACK_APPLIED;
+        };
     }
 
     /** The escrow's history, oldest first, with the transfers of each entry. */

@@ -10,6 +10,7 @@ public enum EventType {
     WITHDRAWAL_PAID("withdrawal.paid"),
     ESCROW_CREATED("escrow.created"),
     ESCROW_ACCEPTED("escrow.accepted"),
+    ESCROW_CANCELLED("escrow.cancelled"),
     ESCROW_RELEASED("escrow.released"),
     ESCROW_REFUNDED("escrow.refunded"),
     ESCROW_DISPUTED("escrow.disputed"),

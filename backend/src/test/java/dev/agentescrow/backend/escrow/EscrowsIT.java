@@ -398,6 +398,25 @@ class EscrowsIT extends BackendITSupport {
         String accepted = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 250_000L, agent(), 1L));
         ok(action(payee, accepted, "accept", Map.of()));
         refused(action(payer, accepted, "cancel", Map.of()), 422, "ESCROW_PAYEE_ACCEPTED");
+
+        for (Agent party : List.of(payer, payee)) {
+            awaitUntil("escrow events in the feed of " + party.address(),
+                    () -> escrowEvents(party, id).size() == 2 && escrowEvents(party, accepted).size() == 2);
+            assertThat(escrowEvents(party, id)).containsExactly("escrow.created", "escrow.cancelled");
+            assertThat(escrowEvents(party, accepted)).containsExactly("escrow.created", "escrow.accepted");
+        }
+    }
+
+    /** The types of the events about escrow {@code id} in the feed of {@code party}, oldest first. */
+    private List<String> escrowEvents(Agent party, String id) {
+        List<String> types = new ArrayList<>();
+        for (JsonNode event : api().get("/api/v1/events?limit=500", party.accessToken()).json().path("items")) {
+            if (event.path("objectId").asString().equals(id)) {
+                assertThat(event.path("data").path("escrowId").asString()).isEqualTo(id);
+                types.add(event.path("type").asString());
+            }
+        }
+        return types;
     }
 
     @Test
