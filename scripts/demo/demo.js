@@ -1,6 +1,6 @@
 // Simulated agents against a running backend (scripts/run --demo starts one and runs this):
 // each agent signs in with SIWE, deposits with an EIP-2612 permit, they pay each other a few
-// hundred micropayments, one withdraws, and once a batch has settled a transfer's inclusion
+// hundred micropayments, one escrow is disputed and split by an arbiter, one withdraws, and once a batch has settled a transfer's inclusion
 // proof is checked with @openzeppelin/merkle-tree and by the vault on chain. Prints a summary;
 // exits 0 only if every step held, else 1 with the first step that failed.
 //
@@ -172,6 +172,52 @@ async function main() {
     }
     return "every agent's available balance is what the transfers imply";
   });
+
+  if (agents.length >= 4) {
+    const [payer, payeeA, payeeB, arbiter] = agents;
+    await step(`an escrow with a dispute: ${payer.name} pays ${payeeA.name} and ${payeeB.name}, ${arbiter.name} arbitrates a split`, async () => {
+      const shareA = 6n * ctx.unit;
+      const shareB = 4n * ctx.unit;
+      const { body: quote } = await payer.get(`/escrows/quote?token=${ctx.token}&amount=${(shareA + shareB).toString()}`);
+      const feeBps = BigInt(quote.feeBps);
+      const deadline = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000).toISOString().replace(".000Z", "Z");
+      const { body: created } = await payer.post("/escrows", {
+        token: ctx.token, payees: [{ address: payeeA.address, share: shareA.toString() }, { address: payeeB.address, share: shareB.toString() }],
+        deadline, arbiter: arbiter.address, termsHash: ethers.id(`demo escrow ${SEED}`), maxFeeBps: Number(feeBps),
+        fallback: "REFUND_PAYER", custody: "ledger",
+      }, { expect: [201] });
+      const id = created.id;
+      check(created.state === "OPEN", `a new escrow is ${created.state}, not OPEN`);
+      await payeeA.post(`/escrows/${id}/accept`, {}, { expect: [200] });
+      const { body: funded } = await payeeB.post(`/escrows/${id}/accept`, {}, { expect: [200] });
+      check(funded.state === "FUNDED", `after both acceptances the escrow is ${funded.state}, not FUNDED`);
+      const { body: disputed } = await payer.post(`/escrows/${id}/dispute`, { reason: "the second half was late" }, { expect: [200] });
+      check(disputed.state === "DISPUTED", `after the dispute the escrow is ${disputed.state}`);
+      const toA = shareA;
+      const toB = 1n * ctx.unit;
+      const back = shareA + shareB - toA - toB;
+      const { body: resolved } = await arbiter.post(`/escrows/${id}/resolve`, {
+        payees: [{ index: 0, amount: toA.toString() }, { index: 1, amount: toB.toString() }], payer: back.toString(),
+      }, { expect: [200] });
+      check(resolved.state === "RESOLVED", `after the arbiter's split the escrow is ${resolved.state}, not RESOLVED`);
+      const fee = (gross) => (gross * feeBps) / 10_000n;
+      ctx.expected.set(payer, ctx.expected.get(payer) - shareA - shareB + back);
+      ctx.expected.set(payeeA, ctx.expected.get(payeeA) + toA - fee(toA));
+      ctx.expected.set(payeeB, ctx.expected.get(payeeB) + toB - fee(toB));
+      for (const agent of [payer, payeeA, payeeB]) {
+        const balance = await agent.balance(ctx.token);
+        check(BigInt(balance.available) === ctx.expected.get(agent),
+          `${agent.name}'s available balance is ${balance.available} after the escrow, expected ${ctx.expected.get(agent)}`);
+      }
+      const { body: read } = await arbiter.get(`/escrows/${id}`);
+      const actions = (read.history || []).map((h) => h.action);
+      check(JSON.stringify(actions) === JSON.stringify(["CREATED", "ACCEPTED", "ACCEPTED", "DISPUTED", "RESOLVED"]),
+        `the escrow's history is ${JSON.stringify(actions)}`);
+      ctx.escrow = `${id}: ${fmt(shareA + shareB)} escrowed, disputed, resolved ${fmt(toA)} / ${fmt(toB)} / ${fmt(back)} back, ` +
+        `fee ${fmt(fee(toA) + fee(toB))} (${feeBps} bps)`;
+      return ctx.escrow;
+    });
+  }
 
   const withdrawer = agents[1];
   await step(`${withdrawer.name} withdraws ${fmt(ctx.withdrawal)} (POST /withdrawals)`, async () => {
@@ -354,6 +400,7 @@ function summary(ctx, fmt, withdrawer) {
   console.log(`  leaf  transferId ${s.leaf.transferId}\n        token ${s.leaf.token} from ${s.leaf.from}\n        to ${s.leaf.to} amount ${s.leaf.amount}`);
   s.proof.forEach((node, i) => console.log(`  proof[${i}] ${node}`));
   console.log("  StandardMerkleTree.verify: true; SettlementVault.verifyTransfer: true; with amount + 1: false");
+  if (ctx.escrow) console.log(`escrow with a dispute: ${ctx.escrow}`);
   console.log(`admin verification: ${ctx.verify}`);
   console.log(`${line}\n[demo] every step held`);
 }
