@@ -41,7 +41,9 @@ class ConventionsIT extends BackendITSupport {
         payee = login(PAYEE);
         var vault = CHAIN.deployment().vault(CHAIN.client());
         var erc20 = CHAIN.deployment().token(CHAIN.client());
-        erc20.mint(CHAIN.account(dev.agentescrow.backend.testing.TestChain.ADMIN), CHAIN.account(PAYER).address(), Amount.of(10_000_000));
+        // Minted by the service's faucet, the one signer of the token owner's key while the service runs.
+        assertThat(api().post("/api/v1/faucet", payer, key(), Map.of("token", token, "amount", "10000000")).status())
+                .isEqualTo(201);
         erc20.approve(CHAIN.account(PAYER), vault.address(), Amount.of(10_000_000));
         vault.deposit(CHAIN.account(PAYER), Address.of(token), Amount.of(10_000_000));
         awaitUntil("the payer's deposit credited", () -> available(payer).signum() > 0);
