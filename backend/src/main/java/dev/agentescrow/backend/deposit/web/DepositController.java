@@ -105,6 +105,18 @@ public class DepositController {
         Address owner = Principals.current();
         long head = chain.blockNumber();
         CustodyHolds booked = ledger.deposits(owner, MAX_SHOWN);
+        long from = booked.checkpointBlock().isPresent() ? booked.checkpointBlock().getAsLong() + 1 : 0;
+        return new DepositList(list(owner, head, booked, chain.depositsBetween(from, head)));
+    }
+
+    /**
+     * The deposit list from the indexer's bookings of {@code owner}'s deposits and the vault's
+     * deposits the chain shows after the indexer's checkpoint ({@code recent}, anyone's): a booking
+     * that stands gives HELD, CREDITED or REJECTED; a recent deposit of the owner with no standing
+     * booking of the same tx hash and log index is PENDING; an event whose bookings were all voided
+     * and that the chain does not show again is VOIDED. Newest first, at most {@link #MAX_SHOWN}.
+     */
+    static List<Deposit> list(Address owner, long head, CustodyHolds booked, List<VaultDeposit> recent) {
         Map<String, CustodyHoldView> live = new LinkedHashMap<>();
         Map<String, CustodyHoldView> voided = new LinkedHashMap<>();
         for (CustodyHoldView hold : booked.holds()) {
@@ -116,8 +128,7 @@ public class DepositController {
             }
         }
         List<VaultDeposit> unbooked = new ArrayList<>();
-        long from = booked.checkpointBlock().isPresent() ? booked.checkpointBlock().getAsLong() + 1 : 0;
-        for (VaultDeposit deposit : chain.depositsBetween(from, head)) {
+        for (VaultDeposit deposit : recent) {
             boolean held = live.values().stream().anyMatch(hold -> sameLog(hold, deposit));
             if (deposit.account().equals(owner) && !held) {
                 unbooked.add(deposit);
@@ -136,7 +147,7 @@ public class DepositController {
             }
         });
         items.sort(Comparator.comparingLong(Deposit::blockNumber).thenComparingLong(Deposit::logIndex).reversed());
-        return new DepositList(items.size() > MAX_SHOWN ? items.subList(0, MAX_SHOWN) : items);
+        return items.size() > MAX_SHOWN ? List.copyOf(items.subList(0, MAX_SHOWN)) : items;
     }
 
     /** What the deposit list says of a deposit. */
