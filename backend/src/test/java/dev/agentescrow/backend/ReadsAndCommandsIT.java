@@ -107,6 +107,8 @@ class ReadsAndCommandsIT extends BackendITSupport {
         assertThat(read.json().path("status").asString()).isIn("COMMITTED", "BATCHED", "SETTLED");
         assertThat(api().get("/api/v1/transfers/" + id, stranger).status()).isEqualTo(404);
         assertThat(api().get("/api/v1/transfers/not-a-uuid", payer).status()).isEqualTo(404);
+        assertThat(api().get("/api/v1/transfers/" + id.replace("-", ""), payee).json().path("id").asString())
+                .as("a hex id names the same transfer").isEqualTo(id);
 
         ApiClient.Response invalid = api().get("/api/v1/accounts/me?minSequence=-1", payee);
         assertThat(invalid.status()).isEqualTo(400);

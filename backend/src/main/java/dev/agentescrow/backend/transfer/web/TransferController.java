@@ -148,11 +148,10 @@ public class TransferController {
                             @RequestParam(name = MinSequence.PARAMETER, required = false) String minSequence) {
         Address me = Principals.current();
         long atLeast = MinSequence.parse(minSequenceHeader, minSequence);
-        UUID uuid = Inputs.check().uuid("id", id);
-        if (uuid == null) {
+        if (!TransferId.isValid(id)) {
             throw ApiException.notFound("transfer");
         }
-        var view = MinSequence.require(ledger.transfer(TransferId.of(uuid), atLeast))
+        var view = MinSequence.require(ledger.transfer(TransferId.parse(id), atLeast))
                 .filter(v -> involves(v.transfer(), me))
                 .orElseThrow(() -> ApiException.notFound("transfer"));
         Long batchId = view.batchId().isPresent() ? view.batchId().getAsLong() : null;
