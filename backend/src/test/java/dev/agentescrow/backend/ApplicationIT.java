@@ -33,6 +33,21 @@ class ApplicationIT extends BackendITSupport {
         assertThat(docs.json().path("paths").path("/api/v1/transfers").path("post").path("responses").path("422")
                 .path("content").has("application/problem+json")).isTrue();
         assertThat(docs.json().path("components").path("securitySchemes").has("bearer")).isTrue();
+        var paths = docs.json().path("paths");
+        assertThat(paths.has("/api/v1/accounts/me/transfers")).isTrue();
+        var pay = paths.path("/api/v1/transfers").path("post");
+        assertThat(pay.path("requestBody").path("content").path("application/json").path("example").has("to")).isTrue();
+        assertThat(pay.path("responses").path("201").toString()).contains("\"sequence\"").contains("committedAt");
+        assertThat(pay.path("responses").path("422").path("description").asString()).contains("DAILY_LIMIT_EXCEEDED");
+        assertThat(paths.path("/api/v1/accounts/me/transfers").path("get").path("responses").path("400").toString())
+                .contains("INVALID_CURSOR");
+        assertThat(paths.path("/api/v1/batches/{id}").path("get").path("responses").path("200").toString())
+                .contains("gasPerTransfer");
+        var codes = docs.json().path("x-error-codes");
+        for (String code : new String[] {"NOT_YET_VISIBLE", "INVALID_CURSOR", "DAILY_LIMIT_EXCEEDED", "NOT_FOUND",
+                "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "RATE_LIMITED", "SIWE_BAD_SIGNATURE"}) {
+            assertThat(codes.path(code).asString()).as(code).isNotBlank();
+        }
         ApiClient.Response metrics = api().get("/actuator/prometheus", null);
         assertThat(metrics.status()).isEqualTo(200);
         assertThat(metrics.raw().body()).contains("jvm_memory_used_bytes");

@@ -63,6 +63,26 @@ class ArchitectureTest {
         }
     }
 
+    /**
+     * Money moves on a client's request only through the agents' command layer, which debits the
+     * caller's own account: the client-facing features never build ledger requests themselves, never
+     * reach the ledger or the rule-driven service commands.
+     */
+    @Test
+    void client_features_write_only_through_the_agent_command_layer() {
+        noClasses().that().resideInAnyPackage("dev.agentescrow.backend.account..", "dev.agentescrow.backend.transfer..",
+                        "dev.agentescrow.backend.withdrawal..", "dev.agentescrow.backend.deposit..",
+                        "dev.agentescrow.backend.batch..")
+                .should().dependOnClassesThat().haveFullyQualifiedName("dev.agentescrow.batcher.ledger.Ledger")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("dev.agentescrow.batcher.ledger.TransferRequest")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("dev.agentescrow.batcher.command.ServiceCommands")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("dev.agentescrow.batcher.runtime.Batcher")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.agentescrow.backend..web..")
+                .should().dependOnClassesThat().haveFullyQualifiedName("dev.agentescrow.batcher.command.ServiceCommands")
+                .check(classes);
+    }
+
     @Test
     void every_feature_has_a_web_package() {
         for (String feature : FEATURES) {

@@ -24,7 +24,7 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 public class OpenApiConfig {
     static final Map<String, String> PROBLEMS = Map.of(
-            "400", "VALIDATION_FAILED (errors[]), MALFORMED_JSON, UNKNOWN_FIELD, IDEMPOTENCY_KEY_MISSING, IDEMPOTENCY_KEY_INVALID",
+            "400", "VALIDATION_FAILED (errors[]), MALFORMED_JSON, UNKNOWN_FIELD, IDEMPOTENCY_KEY_MISSING, IDEMPOTENCY_KEY_INVALID, INVALID_CURSOR",
             "401", "UNAUTHENTICATED, INVALID_TOKEN, SIWE_MALFORMED, SIWE_DOMAIN_MISMATCH, SIWE_URI_MISMATCH, "
                     + "SIWE_CHAIN_MISMATCH, SIWE_EXPIRED, SIWE_NOT_YET_VALID, SIWE_BAD_SIGNATURE, SIWE_NONCE_UNKNOWN, "
                     + "SIWE_NONCE_EXPIRED",
@@ -35,7 +35,7 @@ public class OpenApiConfig {
             "422", "IDEMPOTENCY_KEY_REUSED, INSUFFICIENT_FUNDS, UNKNOWN_TOKEN, TRANSFER_LIMIT_EXCEEDED, "
                     + "DAILY_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_LIMIT, BALANCE_EXCEEDS_LIMIT, SAME_ACCOUNT and the ledger's other result codes",
             "429", "RATE_LIMITED (Retry-After)",
-            "503", "LEDGER_UNAVAILABLE, CHAIN_UNAVAILABLE");
+            "503", "LEDGER_UNAVAILABLE, CHAIN_UNAVAILABLE, NOT_YET_VISIBLE (Retry-After)");
 
     @Bean
     OpenAPI openApi() {

@@ -41,7 +41,7 @@ import org.web3j.protocol.core.methods.response.EthCall;
  */
 @Component
 public class ChainGateway {
-    /** Blocks per log query when scanning for an account's deposits. */
+    /** Blocks per log query when scanning for deposits. */
     private static final long LOG_WINDOW_BLOCKS = 2_000;
     private static final byte[] ERC1271_MAGIC = {0x16, 0x26, (byte) 0xba, 0x7e};
 
@@ -146,21 +146,6 @@ public class ChainGateway {
         var leaf = proof.leaf();
         return vault.verifyTransfer(proof.batchId(), proof.proof(), leaf.transferId().toBytes32(), leaf.token(),
                 leaf.from(), leaf.to(), leaf.amount());
-    }
-
-    /** {@code account}'s deposits into the vault since its deployment, oldest first. */
-    public List<VaultDeposit> depositsOf(Address account) {
-        long head = client.blockNumber();
-        List<VaultDeposit> mine = new ArrayList<>();
-        for (long from = vaultDeploymentBlock; from <= head; from += LOG_WINDOW_BLOCKS) {
-            long to = Math.min(head, from + LOG_WINDOW_BLOCKS - 1);
-            for (VaultDeposit deposit : vault.depositsBetween(from, to)) {
-                if (deposit.account().equals(account)) {
-                    mine.add(deposit);
-                }
-            }
-        }
-        return mine;
     }
 
     /** The vault's {@code Deposited} events in blocks [from, to], scanned in windows. */

@@ -1,56 +1,64 @@
 package dev.agentescrow.backend.gateway;
 
+import dev.agentescrow.batcher.command.AgentCommands;
+import dev.agentescrow.batcher.indexer.CustodyEvent;
 import dev.agentescrow.batcher.ledger.AccountBalance;
 import dev.agentescrow.batcher.ledger.AccountKey;
-import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.LedgerConfig;
 import dev.agentescrow.batcher.ledger.LedgerException;
 import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TokenRegistration;
 import dev.agentescrow.batcher.ledger.TransferId;
-import dev.agentescrow.batcher.ledger.TransferRequest;
-import dev.agentescrow.batcher.ledger.TransferResult;
-import dev.agentescrow.batcher.ledger.db.ExistingTransfer;
-import dev.agentescrow.batcher.ledger.db.LedgerStore;
-import dev.agentescrow.batcher.ledger.db.LoadedAccount;
-import dev.agentescrow.batcher.ledger.db.TransferRow;
+import dev.agentescrow.batcher.ledger.TransferReceipt;
+import dev.agentescrow.batcher.read.AccountView;
+import dev.agentescrow.batcher.read.BatchView;
+import dev.agentescrow.batcher.read.CustodyHolds;
+import dev.agentescrow.batcher.read.HistoryPage;
+import dev.agentescrow.batcher.read.LedgerReads;
+import dev.agentescrow.batcher.read.Read;
+import dev.agentescrow.batcher.read.TransferView;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.Address;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.util.LinkedHashMap;
+import dev.agentescrow.chain.Amount;
+import java.math.BigInteger;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import javax.sql.DataSource;
+import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
 /**
- * The one place the service talks to the batcher's ledger. Writes go through {@link dev.agentescrow.batcher.ledger.Ledger}; reads
- * use what the batcher exposes today ({@link dev.agentescrow.batcher.ledger.Ledger#balances()}, which reads every account, and
- * {@link LedgerStore#findTransfers}), so that moving to the batcher's read API (O(1) balances,
- * transfer by id, history) changes this class only.
+ * The one place the service talks to the batcher's ledger.
+ * <ul>
+ *   <li><b>Reads</b> go through {@link LedgerReads} ({@code batcher.reads()}): any instance serves
+ *   them, a balance is one index lookup. Each takes the client's {@code minSequence} (the
+ *   {@code sequence} of a write it made): the read waits at most {@link #MIN_SEQUENCE_WAIT} for the
+ *   ledger to include it and otherwise answers {@link Read.Status#NOT_YET}.</li>
+ *   <li><b>Client writes</b> go through {@link AgentCommands} ({@code batcher.agentCommands()}):
+ *   every method takes the signed-in principal as {@code caller} and debits only the caller's own
+ *   account; no method here names another debit account. They need the ledger leader.</li>
+ * </ul>
  */
 @Component
 public class LedgerGateway {
+    /** The longest a read waits for the client's {@code minSequence}. */
+    public static final Duration MIN_SEQUENCE_WAIT = Duration.ofSeconds(5);
+
     private final Batcher batcher;
     private final LedgerConfig ledgerConfig;
-    private final DataSource dataSource;
-    private final LedgerStore store = new LedgerStore();
-    /** Account ids never change once assigned: the keys of ids seen so far. */
-    private final Map<Long, AccountKey> accountKeys = new ConcurrentHashMap<>();
 
-    public LedgerGateway(Batcher batcher, DataSource dataSource, LedgerConfig ledgerConfig) {
+    public LedgerGateway(Batcher batcher, LedgerConfig ledgerConfig) {
         this.batcher = batcher;
         this.ledgerConfig = ledgerConfig;
-        this.dataSource = dataSource;
     }
 
     /** Whether this instance runs the ledger's writer now (else it stands by for another instance). */
     public boolean leads() {
         return batcher.role() == dev.agentescrow.batcher.leadership.Role.LEADER;
     }
+
+    // ---------------------------------------------------------------- tokens (leader)
 
     /** The tokens the ledger accepts, by address. */
     public List<Token> tokens() {
@@ -65,64 +73,72 @@ public class LedgerGateway {
         return guarded(() -> batcher.ledger().registerToken(token, actor, reason));
     }
 
-    /** Submits transfers (at most the ledger's submission size) and waits until they are durable. */
-    public List<TransferResult> submit(List<TransferRequest> requests) {
-        return guarded(() -> batcher.ledger().submit(requests));
-    }
-
-    /** The largest number of transfers one submission may hold. */
+    /** The largest number of transfers one submission may hold (the service's ledger settings: any instance). */
     public int maxSubmissionSize() {
         return ledgerConfig.maxSubmissionSize();
     }
 
-    /** {@code owner}'s user accounts by token. Reads every account until the batcher has per-account reads. */
-    public Map<Address, AccountBalance> balancesOf(Address owner) {
-        Map<Address, AccountBalance> mine = new LinkedHashMap<>();
-        guarded(() -> batcher.ledger().balances()).forEach((key, balance) -> {
-            if (key.kind() == AccountKind.USER && owner.equals(key.owner())) {
-                mine.put(key.token(), balance);
-            }
-        });
-        return mine;
-    }
-
-    /** Every account's committed totals (admin views, verification). */
+    /** Every account's committed totals (admin verification only: reads every account). */
     public Map<AccountKey, AccountBalance> allBalances() {
         return guarded(() -> batcher.ledger().balances());
     }
 
-    /** The committed transfer with this id, if any. */
-    public Optional<LedgerTransfer> transfer(TransferId id) {
-        try (Connection c = dataSource.getConnection()) {
-            ExistingTransfer found = store.findTransfers(c, List.of(id)).get(id);
-            if (found == null) {
-                return Optional.empty();
-            }
-            TransferRow row = found.row();
-            AccountKey debit = accountKey(c, row.debitAccountId());
-            AccountKey credit = accountKey(c, row.creditAccountId());
-            return Optional.of(new LedgerTransfer(row.id(), row.seq(), row.kind(), debit, credit, row.token(),
-                    row.amount(), row.reference(), row.createdAt()));
-        } catch (SQLException e) {
-            throw new LedgerUnavailableException("could not read transfer " + id, e);
-        }
+    // ---------------------------------------------------------------- client writes: the caller's own money
+
+    /**
+     * Pays each payment from {@code caller}'s own account, in one submission; {@code allOrNone}:
+     * one linked group. One receipt each (sequence and commit time when committed).
+     */
+    public List<TransferReceipt> pay(Address caller, List<AgentCommands.Payment> payments, boolean allOrNone) {
+        return guarded(() -> batcher.agentCommands().payAll(caller, payments, allOrNone));
     }
 
-    private AccountKey accountKey(Connection c, long accountId) throws SQLException {
-        AccountKey key = accountKeys.get(accountId);
-        if (key == null) {
-            for (LoadedAccount account : store.loadAccounts(c)) {
-                accountKeys.put(account.row().id(), account.row().key());
-            }
-            key = accountKeys.get(accountId);
-        }
-        if (key == null) {
-            throw new IllegalStateException("transfer names account " + accountId + ", which the ledger does not hold");
-        }
-        return key;
+    /** Withdraws from {@code caller}'s own account: paid out on chain by the next batch. */
+    public TransferReceipt withdraw(Address caller, TransferId id, Address token, BigInteger amount) {
+        return guarded(() -> batcher.agentCommands().withdraw(caller, id, token, Amount.of(amount), "withdrawal"));
     }
 
-    private static <T> T guarded(java.util.function.Supplier<T> call) {
+    // ---------------------------------------------------------------- reads (any instance)
+
+    /** {@code owner}'s account in {@code token}, once the ledger includes {@code minSequence}. */
+    public Read<AccountView> account(Address owner, Address token, long minSequence) {
+        return guarded(() -> reads().account(AccountKey.user(owner, token), minSequence, waitFor(minSequence)));
+    }
+
+    /** A transfer with its settlement state and proof, once the ledger includes {@code minSequence}. */
+    public Read<TransferView> transfer(TransferId id, long minSequence) {
+        return guarded(() -> reads().transfer(id, minSequence, waitFor(minSequence)));
+    }
+
+    /** {@code owner}'s history, newest first: transfers with a sequence below {@code beforeSequence}. */
+    public Read<HistoryPage> history(Address owner, Optional<Address> token, long beforeSequence, int limit,
+                                     long minSequence) {
+        return guarded(() -> reads().history(owner, token, beforeSequence, limit, minSequence, waitFor(minSequence)));
+    }
+
+    /** {@code owner}'s deposits as the vault indexer booked them, newest first, and the indexer's checkpoint. */
+    public CustodyHolds deposits(Address owner, int limit) {
+        return guarded(() -> reads().custodyHolds(owner, CustodyEvent.Kind.DEPOSIT, limit)).get().orElseThrow();
+    }
+
+    public Optional<BatchView> batch(long id) {
+        return guarded(() -> reads().batch(id)).get();
+    }
+
+    /** Batches newest first: at most {@code limit} with an id below {@code beforeId}. */
+    public List<BatchView> batches(long beforeId, int limit) {
+        return guarded(() -> reads().batches(beforeId, limit)).get().orElseThrow();
+    }
+
+    private LedgerReads reads() {
+        return batcher.reads();
+    }
+
+    private static Duration waitFor(long minSequence) {
+        return minSequence > 0 ? MIN_SEQUENCE_WAIT : Duration.ZERO;
+    }
+
+    private static <T> T guarded(Supplier<T> call) {
         try {
             return call.get();
         } catch (LedgerException e) {

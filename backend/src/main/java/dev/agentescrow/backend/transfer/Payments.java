@@ -1,21 +1,24 @@
 package dev.agentescrow.backend.transfer;
 
 import dev.agentescrow.backend.gateway.LedgerGateway;
-import dev.agentescrow.batcher.ledger.AccountKey;
+import dev.agentescrow.batcher.command.AgentCommands;
 import dev.agentescrow.batcher.ledger.TransferId;
-import dev.agentescrow.batcher.ledger.TransferRequest;
+import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.springframework.stereotype.Component;
 
 /**
- * Micropayments from the caller's account: amount limits, then the ledger. A payment is final once
- * this returns a committed result. Only a transfer written now ({@code OK}) counts against the
- * day's limit; a replay the ledger answers {@code EXISTS} was counted when it was written.
+ * Micropayments from the caller's account: amount limits, then the agents' command layer, which
+ * debits only the caller's own account. A payment is final once this returns a committed receipt.
+ * Only a transfer written now ({@code OK}) counts against the day's limit; a replay the ledger
+ * answers {@code EXISTS} was counted when it was written.
  */
 @Component
 public class Payments {
@@ -31,14 +34,22 @@ public class Payments {
     public record Order(TransferId id, Address to, Address token, BigInteger amount, String reference) {
     }
 
-    /** The outcome of one order: a ledger result, or the limit that stopped it before the ledger. */
-    public record Outcome(TransferId id, TransferResult result, AmountLimits.Verdict limit) {
+    /** The outcome of one order: a ledger receipt, or the limit that stopped it before the ledger. */
+    public record Outcome(Order order, TransferReceipt receipt, AmountLimits.Verdict limit) {
+        public TransferId id() {
+            return order.id();
+        }
+
+        public TransferResult result() {
+            return receipt == null ? null : receipt.result();
+        }
+
         public boolean committed() {
-            return result != null && result.committed();
+            return receipt != null && receipt.committed();
         }
 
         public String code() {
-            return limit != null && limit != AmountLimits.Verdict.OK ? limit.name() : result.name();
+            return limit != null && limit != AmountLimits.Verdict.OK ? limit.name() : receipt.result().name();
         }
     }
 
@@ -47,52 +58,80 @@ public class Payments {
      * group in the ledger), else each on its own.
      */
     public List<Outcome> pay(Address from, List<Order> orders, boolean atomic) {
-        List<Outcome> outcomes = new ArrayList<>();
-        List<TransferRequest> requests = new ArrayList<>();
-        List<Integer> positions = new ArrayList<>();
+        AmountLimits.Verdict[] verdicts = reserve(from, orders);
         List<Order> reserved = new ArrayList<>();
+        List<AgentCommands.Payment> payments = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
+        Outcome[] outcomes = new Outcome[orders.size()];
         for (int i = 0; i < orders.size(); i++) {
             Order order = orders.get(i);
-            AmountLimits.Verdict verdict = limits.reserve(from, order.token(), order.amount());
-            outcomes.add(new Outcome(order.id(), null, verdict));
-            if (verdict == AmountLimits.Verdict.OK) {
+            outcomes[i] = new Outcome(order, null, verdicts[i]);
+            if (verdicts[i] == AmountLimits.Verdict.OK) {
                 reserved.add(order);
-                TransferRequest request = TransferRequest.single(order.id(), AccountKey.user(from, order.token()),
-                        AccountKey.user(order.to(), order.token()), Amount.of(order.amount())).withReference(order.reference());
-                requests.add(request);
+                payments.add(new AgentCommands.Payment(order.id(), order.to(), order.token(), Amount.of(order.amount()),
+                        order.reference()));
                 positions.add(i);
             }
         }
-        if (atomic && requests.size() < orders.size()) {
-            reserved.forEach(o -> limits.release(from, o.token(), o.amount()));
-            List<Outcome> refused = new ArrayList<>();
-            for (Outcome outcome : outcomes) {
-                refused.add(outcome.limit() == AmountLimits.Verdict.OK
-                        ? new Outcome(outcome.id(), TransferResult.LINKED_TRANSFER_FAILED, null) : outcome);
+        if (atomic && payments.size() < orders.size()) {
+            release(from, reserved);
+            for (int i = 0; i < outcomes.length; i++) {
+                if (outcomes[i].limit() == AmountLimits.Verdict.OK) {
+                    outcomes[i] = new Outcome(orders.get(i),
+                            TransferReceipt.rejected(orders.get(i).id(), TransferResult.LINKED_TRANSFER_FAILED), null);
+                }
             }
-            return refused;
+            return List.of(outcomes);
         }
-        if (atomic) {
-            for (int i = 0; i < requests.size() - 1; i++) {
-                requests.set(i, requests.get(i).linkedToNext());
-            }
-        }
-        List<TransferResult> results;
+        List<TransferReceipt> receipts;
         try {
-            results = ledger.submit(requests);
+            receipts = ledger.pay(from, payments, atomic);
         } catch (RuntimeException e) {
-            reserved.forEach(o -> limits.release(from, o.token(), o.amount()));
+            release(from, reserved);
             throw e;
         }
-        for (int i = 0; i < results.size(); i++) {
-            int position = positions.get(i);
-            Order order = orders.get(position);
-            TransferResult result = results.get(i);
-            if (result != TransferResult.OK) {
-                limits.release(from, order.token(), order.amount());
+        List<Order> notWritten = new ArrayList<>();
+        for (int k = 0; k < receipts.size(); k++) {
+            int position = positions.get(k);
+            TransferReceipt receipt = receipts.get(k);
+            if (receipt.result() != TransferResult.OK) {
+                notWritten.add(orders.get(position));
             }
-            outcomes.set(position, new Outcome(order.id(), result, null));
+            outcomes[position] = new Outcome(orders.get(position), receipt, null);
         }
-        return outcomes;
+        release(from, notWritten);
+        return List.of(outcomes);
+    }
+
+    /**
+     * Today's allowance for every order: per token, the whole sum in one reservation when it fits
+     * (the usual case: one statement per token, whatever the number of orders), else order by order.
+     */
+    private AmountLimits.Verdict[] reserve(Address from, List<Order> orders) {
+        AmountLimits.Verdict[] verdicts = new AmountLimits.Verdict[orders.size()];
+        Map<Address, List<Integer>> byToken = new LinkedHashMap<>();
+        for (int i = 0; i < orders.size(); i++) {
+            Order order = orders.get(i);
+            if (!limits.withinTransferLimit(order.amount())) {
+                verdicts[i] = AmountLimits.Verdict.TRANSFER_LIMIT_EXCEEDED;
+            } else {
+                byToken.computeIfAbsent(order.token(), t -> new ArrayList<>()).add(i);
+            }
+        }
+        byToken.forEach((token, indexes) -> {
+            BigInteger total = indexes.stream().map(i -> orders.get(i).amount()).reduce(BigInteger.ZERO, BigInteger::add);
+            if (indexes.size() > 1 && limits.reserveDaily(from, token, total)) {
+                indexes.forEach(i -> verdicts[i] = AmountLimits.Verdict.OK);
+            } else {
+                indexes.forEach(i -> verdicts[i] = limits.reserve(from, token, orders.get(i).amount()));
+            }
+        });
+        return verdicts;
+    }
+
+    private void release(Address from, List<Order> orders) {
+        Map<Address, BigInteger> byToken = new LinkedHashMap<>();
+        orders.forEach(o -> byToken.merge(o.token(), o.amount(), BigInteger::add));
+        byToken.forEach((token, amount) -> limits.release(from, token, amount));
     }
 }

@@ -2,15 +2,14 @@ package dev.agentescrow.backend.withdrawal;
 
 import dev.agentescrow.backend.audit.AuditLog;
 import dev.agentescrow.backend.gateway.ChainGateway;
+import dev.agentescrow.backend.gateway.BatchView;
 import dev.agentescrow.backend.gateway.LedgerGateway;
-import dev.agentescrow.backend.gateway.MovementState;
 import dev.agentescrow.backend.gateway.SettlementGateway;
-import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.TransferId;
-import dev.agentescrow.batcher.ledger.TransferRequest;
-import dev.agentescrow.batcher.ledger.TransferResult;
+import dev.agentescrow.batcher.ledger.TransferReceipt;
+import dev.agentescrow.batcher.read.Read;
+import dev.agentescrow.batcher.read.TransferView;
 import dev.agentescrow.chain.Address;
-import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.TxHash;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.math.BigDecimal;
@@ -61,14 +60,17 @@ public class Withdrawals {
     public record Withdrawal(UUID id, Address owner, Address token, BigInteger amount, Instant createdAt) {
     }
 
-    public record Status(Withdrawal withdrawal, State state, Long batchId, TxHash txHash) {
+    /** @param sequence the ledger position of its debit (pass as X-Min-Sequence to read it back anywhere) */
+    public record Status(Withdrawal withdrawal, State state, Long batchId, TxHash txHash, long sequence) {
     }
 
-    /** Debits the owner's account; the result says whether it is committed (now or by an earlier replay). */
-    public TransferResult request(TransferId id, Address owner, Address token, BigInteger amount) {
-        TransferResult result = ledger.submit(List.of(TransferRequest.single(id, AccountKey.user(owner, token),
-                AccountKey.payouts(token), Amount.of(amount)).withReference("withdrawal"))).getFirst();
-        if (result.committed()) {
+    /**
+     * Debits the owner's own account (the agents' command layer); the receipt says whether it is
+     * committed (now or by an earlier replay) and at which sequence.
+     */
+    public TransferReceipt request(TransferId id, Address owner, Address token, BigInteger amount) {
+        TransferReceipt receipt = ledger.withdraw(owner, id, token, amount);
+        if (receipt.committed()) {
             int inserted = jdbc.update("INSERT INTO backend.withdrawals (id, owner, token, amount, created_at)"
                     + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", id.toUuid(), owner.hex(), token.hex(),
                     new BigDecimal(amount), Timestamp.from(clock.instant()));
@@ -76,7 +78,7 @@ public class Withdrawals {
                 audit.record(owner.hex(), "WITHDRAWAL_REQUESTED", "withdrawal", id.toUuid().toString(), token.hex(), amount);
             }
         }
-        return result;
+        return receipt;
     }
 
     public Optional<Withdrawal> find(UUID id) {
@@ -100,11 +102,16 @@ public class Withdrawals {
      * them on chain with {@code claimPayout}).
      */
     public Status status(Withdrawal withdrawal) {
+        return status(withdrawal, 0);
+    }
+
+    /** As {@link #status(Withdrawal)}, once the ledger includes {@code minSequence} (else NOT_YET, thrown by the caller). */
+    public Status status(Withdrawal withdrawal, long minSequence) {
         Status known = paid.get(withdrawal.id());
         if (known != null) {
             return known;
         }
-        Status status = currentStatus(withdrawal);
+        Status status = currentStatus(withdrawal, minSequence);
         if (status.state() == State.PAID) {
             if (paid.size() > MAX_CACHED_PAID) {
                 paid.clear();
@@ -114,16 +121,19 @@ public class Withdrawals {
         return status;
     }
 
-    private Status currentStatus(Withdrawal withdrawal) {
-        MovementState stage = settlement.stage(TransferId.of(withdrawal.id()));
-        Long batchId = stage.batchId().isPresent() ? stage.batchId().getAsLong() : null;
-        return switch (stage.stage()) {
-            case COMMITTED -> new Status(withdrawal, State.REQUESTED, null, null);
-            case BATCHED -> new Status(withdrawal, State.BATCHED, batchId, null);
+    private Status currentStatus(Withdrawal withdrawal, long minSequence) {
+        Read<TransferView> read = ledger.transfer(TransferId.of(withdrawal.id()), minSequence);
+        TransferView view = dev.agentescrow.backend.common.web.MinSequence.require(read)
+                .orElseThrow(() -> new IllegalStateException("withdrawal " + withdrawal.id() + " has no ledger transfer"));
+        long sequence = view.transfer().seq();
+        Long batchId = view.batchId().isPresent() ? view.batchId().getAsLong() : null;
+        return switch (view.state()) {
+            case COMMITTED, QUARANTINED -> new Status(withdrawal, State.REQUESTED, null, null, sequence);
+            case BATCHED -> new Status(withdrawal, State.BATCHED, batchId, null, sequence);
             case SETTLED -> {
                 boolean deferred = chain.pendingPayout(withdrawal.token(), withdrawal.owner()).baseUnits().signum() > 0;
-                yield new Status(withdrawal, deferred ? State.CLAIMABLE : State.PAID, batchId,
-                        stage.settled().map(s -> s.txHash()).orElse(null));
+                TxHash tx = batchId == null ? null : settlement.batch(batchId).map(BatchView::txHash).orElse(null);
+                yield new Status(withdrawal, deferred ? State.CLAIMABLE : State.PAID, batchId, tx, sequence);
             }
         };
     }

@@ -51,6 +51,33 @@ public final class AgentCommands {
                 .withReference(reference));
     }
 
+    /** One payment of {@link #payAll}: to {@code payee}, from the caller. */
+    public record Payment(TransferId id, Address payee, Address token, Amount amount, String reference) {
+        public Payment {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(payee, "payee");
+            Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(amount, "amount");
+        }
+    }
+
+    /**
+     * Pays every payment from the caller in one submission (at most the ledger's
+     * {@code maxSubmissionSize}), one receipt each in order: with {@code allOrNone} as one linked
+     * group (all commit or none does), else each on its own. Every debit is {@code user(caller, token)}.
+     */
+    public List<TransferReceipt> payAll(Address caller, List<Payment> payments, boolean allOrNone) {
+        Objects.requireNonNull(caller, "caller");
+        List<TransferRequest> requests = new java.util.ArrayList<>(payments.size());
+        for (int i = 0; i < payments.size(); i++) {
+            Payment p = payments.get(i);
+            TransferRequest request = TransferRequest.single(p.id(), AccountKey.user(caller, p.token()),
+                    AccountKey.user(p.payee(), p.token()), p.amount()).withReference(p.reference());
+            requests.add(allOrNone && i < payments.size() - 1 ? request.linkedToNext() : request);
+        }
+        return requests.isEmpty() ? List.of() : ledger.submitReceipts(requests);
+    }
+
     /** Holds {@code amount} of the caller's {@code token} for {@code payee} until released, refunded or timed out. */
     public TransferReceipt hold(Address caller, TransferId id, Address payee, Address token, Amount amount,
                                 long timeoutSeconds, String reference) {
@@ -69,7 +96,13 @@ public final class AgentCommands {
 
     /** Withdraws {@code amount} of the caller's {@code token}: paid out on chain by the next settlement batch. */
     public TransferReceipt withdraw(Address caller, TransferId id, Address token, Amount amount) {
-        return submit(TransferRequest.single(id, AccountKey.user(caller, token), AccountKey.payouts(token), amount));
+        return withdraw(caller, id, token, amount, null);
+    }
+
+    /** As {@link #withdraw(Address, TransferId, Address, Amount)}, with the caller's reference on the transfer. */
+    public TransferReceipt withdraw(Address caller, TransferId id, Address token, Amount amount, String reference) {
+        return submit(TransferRequest.single(id, AccountKey.user(caller, token), AccountKey.payouts(token), amount)
+                .withReference(reference));
     }
 
     /** Releases (posts) the caller's own hold to its payee: all of it, or {@code amount} with the rest returned. */

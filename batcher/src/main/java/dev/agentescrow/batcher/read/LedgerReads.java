@@ -1,5 +1,8 @@
 package dev.agentescrow.batcher.read;
 
+import dev.agentescrow.batcher.indexer.CustodyEvent;
+import dev.agentescrow.batcher.indexer.CustodyHold;
+import dev.agentescrow.batcher.indexer.VaultIndexer;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.LedgerException;
@@ -10,6 +13,7 @@ import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.db.BatchReads;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.TxHash;
 import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -356,7 +360,16 @@ public final class LedgerReads {
         List<BatchView> out = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement("SELECT DISTINCT ON (b.batch_id) b.batch_id, b.state,"
                 + " b.merkle_root, (SELECT count(*) FROM settlement_batch_movements m WHERE m.batch_row_id = b.row_id),"
-                + " b.confirmed_tx_hash, b.confirmed_block, b.failure, b.created_at, b.updated_at"
+                + " b.confirmed_tx_hash, b.confirmed_block, b.failure, b.created_at, b.updated_at, b.gas_used,"
+                + " (SELECT count(*) FILTER (WHERE m.kind = 'TRANSFER') FROM settlement_batch_movements m"
+                + " WHERE m.batch_row_id = b.row_id),"
+                + " (SELECT count(*) FILTER (WHERE m.kind = 'WITHDRAWAL') FROM settlement_batch_movements m"
+                + " WHERE m.batch_row_id = b.row_id),"
+                + " (SELECT count(DISTINCT x.address) FROM settlement_batch_movements m,"
+                + " LATERAL (VALUES (m.from_address), (m.to_address)) x(address) WHERE m.batch_row_id = b.row_id),"
+                + " (SELECT coalesce(sum(m.amount), 0) FROM settlement_batch_movements m WHERE m.batch_row_id = b.row_id),"
+                + " (SELECT t.tx_hash FROM settlement_transactions t WHERE t.batch_row_id = b.row_id"
+                + " ORDER BY t.position DESC LIMIT 1)"
                 + " FROM settlement_batches b " + where
                 + " ORDER BY b.batch_id DESC, (b.state = 'REVERTED'), b.row_id DESC LIMIT ?")) {
             s.setLong(1, batchId);
@@ -365,14 +378,63 @@ public final class LedgerReads {
                 while (rs.next()) {
                     long block = rs.getLong(6);
                     OptionalLong confirmedBlock = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(block);
+                    long gas = rs.getLong(10);
+                    OptionalLong gasUsed = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(gas);
                     out.add(new BatchView(rs.getLong(1), BatchState.valueOf(rs.getString(2)),
                             Bytes32.fromHex(rs.getString(3)), rs.getInt(4), Optional.ofNullable(rs.getString(5)),
                             confirmedBlock, Optional.ofNullable(rs.getString(7)), rs.getTimestamp(8).toInstant(),
-                            rs.getTimestamp(9).toInstant()));
+                            rs.getTimestamp(9).toInstant(), gasUsed, rs.getInt(11), rs.getInt(12), rs.getInt(13),
+                            integer(rs, 14), Optional.ofNullable(rs.getString(15))));
                 }
             }
         }
         return out;
+    }
+
+    // ---------------------------------------------------------------- custody bookings
+
+    /**
+     * {@code account}'s custody events of {@code kind} as the vault indexer booked them (every
+     * incarnation, voided ones too), newest block first, at most {@code limit}; with the indexer's
+     * checkpoint, after which the chain may show events not booked yet. One range of the index
+     * {@code indexer_custody_holds_account}.
+     */
+    public Read<CustodyHolds> custodyHolds(Address account, CustodyEvent.Kind kind, int limit) {
+        Objects.requireNonNull(account, "account");
+        Objects.requireNonNull(kind, "kind");
+        int n = page(limit);
+        return read(0, Duration.ZERO, TRANSFER_POSITION, (c, position) -> {
+            List<CustodyHoldView> holds = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("""
+                    SELECT kind, tx_hash, ordinal, incarnation, block_number, log_index, token, account, amount, state,
+                           updated_at
+                    FROM indexer_custody_holds WHERE account = CAST(? AS CHAR(42)) AND stream = ? AND kind = ?
+                    ORDER BY block_number DESC, log_index DESC, incarnation DESC LIMIT ?""")) {
+                s.setString(1, account.hex());
+                s.setString(2, VaultIndexer.STREAM);
+                s.setString(3, kind.name());
+                s.setInt(4, n);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        holds.add(new CustodyHoldView(CustodyEvent.Kind.valueOf(rs.getString(1)),
+                                new TxHash(rs.getString(2)), rs.getInt(3), rs.getInt(4), rs.getLong(5), rs.getLong(6),
+                                Address.of(rs.getString(7)), Address.of(rs.getString(8)), integer(rs, 9),
+                                CustodyHold.State.valueOf(rs.getString(10)), rs.getTimestamp(11).toInstant()));
+                    }
+                }
+            }
+            OptionalLong checkpoint = OptionalLong.empty();
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT block_number FROM indexer_checkpoints WHERE stream = ?")) {
+                s.setString(1, VaultIndexer.STREAM);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (rs.next()) {
+                        checkpoint = OptionalLong.of(rs.getLong(1));
+                    }
+                }
+            }
+            return Read.found(new CustodyHolds(holds, checkpoint), position);
+        });
     }
 
     // ---------------------------------------------------------------- totals

@@ -131,6 +131,33 @@ class CommandLayersIT {
     }
 
     @Test
+    void attack_payAllDebitsOnlyTheCaller_allOrNoneCommitsNothingWhenOneFails() {
+        // Mallory's batch names Alice's payee and token but debits Mallory, who holds nothing.
+        List<TransferReceipt> stolen = agents.payAll(MALLORY, List.of(
+                new AgentCommands.Payment(id(), BOB, USDC, Amount.of(1), null),
+                new AgentCommands.Payment(id(), ALICE, USDC, Amount.of(1), null)), false);
+        assertThat(stolen).extracting(TransferReceipt::result)
+                .containsExactly(TransferResult.INSUFFICIENT_FUNDS, TransferResult.INSUFFICIENT_FUNDS);
+        // All or none: the second payment is too large, so the first is not written either.
+        List<TransferReceipt> linked = agents.payAll(ALICE, List.of(
+                new AgentCommands.Payment(id(), BOB, USDC, Amount.of(10), "a"),
+                new AgentCommands.Payment(id(), BOB, USDC, Amount.of(5_000), "b")), true);
+        assertThat(linked).extracting(TransferReceipt::result)
+                .containsExactly(TransferResult.LINKED_TRANSFER_FAILED, TransferResult.INSUFFICIENT_FUNDS);
+        // Each on its own: the first commits with its seq and time, the second is refused.
+        List<TransferReceipt> each = agents.payAll(ALICE, List.of(
+                new AgentCommands.Payment(id(), BOB, USDC, Amount.of(10), "a"),
+                new AgentCommands.Payment(id(), BOB, USDC, Amount.of(5_000), "b")), false);
+        assertThat(each.get(0).result()).isEqualTo(TransferResult.OK);
+        assertThat(each.get(0).seq()).isPositive();
+        assertThat(each.get(0).committedAt()).isNotNull();
+        assertThat(each.get(1).result()).isEqualTo(TransferResult.INSUFFICIENT_FUNDS);
+        assertThat(available(ALICE)).isEqualTo(BigInteger.valueOf(990));
+        assertThat(available(BOB)).isEqualTo(BigInteger.valueOf(1_010));
+        assertThat(reads.account(AccountKey.user(MALLORY, USDC)).get()).isEmpty();
+    }
+
+    @Test
     void escrowAccount_twoPartialReleasesThenTheRestRefunded_overReleaseRefusedByTheBalanceCheck() throws SQLException {
         String escrow = "task-42";
         AccountKey escrowAccount = AccountKey.escrowFunds(escrow, USDC);

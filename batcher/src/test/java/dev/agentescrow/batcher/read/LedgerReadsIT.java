@@ -1,6 +1,14 @@
 package dev.agentescrow.batcher.read;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import dev.agentescrow.batcher.indexer.CustodyEvent;
+import dev.agentescrow.batcher.indexer.CustodyHold;
+import dev.agentescrow.batcher.indexer.IndexerCheckpoint;
+import dev.agentescrow.batcher.indexer.VaultIndexer;
+import dev.agentescrow.batcher.indexer.db.PostgresCheckpointStore;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.LogPosition;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -230,6 +238,12 @@ class LedgerReadsIT {
             BatchView batch = instance.batch(1).get().orElseThrow();
             assertThat(batch.state()).isEqualTo(BatchState.CONFIRMED);
             assertThat(batch.movements()).isEqualTo(2);
+            assertThat(batch.transferCount()).isEqualTo(1);
+            assertThat(batch.withdrawalCount()).isEqualTo(1);
+            assertThat(batch.accountCount()).as("Alice and Bob: a withdrawal leaf names its account").isEqualTo(2);
+            assertThat(batch.movedAmount()).isEqualTo(BigInteger.valueOf(160));
+            assertThat(batch.gasUsed()).hasValue(90_000);
+            assertThat(batch.lastSentTxHash()).hasValue(tx.txHash().value());
             assertThat(batch.confirmedBlock()).hasValue(42);
             assertThat(instance.batches(Long.MAX_VALUE, 10).get().orElseThrow()).extracting(BatchView::batchId)
                     .containsExactly(1L);
@@ -239,6 +253,46 @@ class LedgerReadsIT {
             assertThat(totals.tokens().get(USDC).payouts()).isEqualTo(new ServiceTotals.Count(1, BigInteger.valueOf(60)));
         }
         assertThat(withdrawal.seq()).isGreaterThan(pay.seq());
+    }
+
+    @Test
+    void custodyHoldsOfAnAccount_newestFirst_everyIncarnation_withTheIndexerCheckpoint() {
+        PostgresCheckpointStore store = new PostgresCheckpointStore(dataSource, clock);
+        assertThat(reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT, 10).get().orElseThrow())
+                .satisfies(none -> {
+                    assertThat(none.holds()).isEmpty();
+                    assertThat(none.checkpointBlock()).isEmpty();
+                });
+        TxHash first = new TxHash("0x" + "01".repeat(32));
+        TxHash second = new TxHash("0x" + "02".repeat(32));
+        // Alice's deposit in block 5, voided by a reorganisation and re-mined in block 6 at another log index.
+        CustodyEvent mined = new CustodyEvent(CustodyEvent.Kind.DEPOSIT, USDC, ALICE, Amount.of(40),
+                new LogPosition(first, 5, 3, Bytes32.fromHex("0x" + "a5".repeat(32))), 1);
+        store.saveHold(VaultIndexer.STREAM, new CustodyHold(mined, 0, CustodyHold.State.VOIDED));
+        CustodyEvent again = new CustodyEvent(CustodyEvent.Kind.DEPOSIT, USDC, ALICE, Amount.of(40),
+                new LogPosition(first, 6, 0, Bytes32.fromHex("0x" + "a6".repeat(32))), 1);
+        store.saveHold(VaultIndexer.STREAM, new CustodyHold(again, 1, CustodyHold.State.POSTED));
+        // A later deposit of Alice, held; Bob's in the same transaction is not hers.
+        store.saveHold(VaultIndexer.STREAM, new CustodyHold(new CustodyEvent(CustodyEvent.Kind.DEPOSIT, USDC, ALICE,
+                Amount.of(7), new LogPosition(second, 9, 2, Bytes32.fromHex("0x" + "a9".repeat(32))), 0), 0,
+                CustodyHold.State.PENDING));
+        store.saveHold(VaultIndexer.STREAM, new CustodyHold(new CustodyEvent(CustodyEvent.Kind.DEPOSIT, USDC, BOB,
+                Amount.of(8), new LogPosition(second, 9, 1, Bytes32.fromHex("0x" + "a9".repeat(32))), 1), 0,
+                CustodyHold.State.PENDING));
+        store.save(VaultIndexer.STREAM, new IndexerCheckpoint(6, Bytes32.fromHex("0x" + "a6".repeat(32))));
+
+        CustodyHolds holds = reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT, 10).get().orElseThrow();
+        assertThat(holds.checkpointBlock()).hasValue(6);
+        assertThat(holds.holds()).extracting(CustodyHoldView::txHash, CustodyHoldView::blockNumber,
+                        CustodyHoldView::logIndex, CustodyHoldView::incarnation, CustodyHoldView::state)
+                .containsExactly(
+                        tuple(second, 9L, 2L, 0, CustodyHold.State.PENDING),
+                        tuple(first, 6L, 0L, 1, CustodyHold.State.POSTED),
+                        tuple(first, 5L, 3L, 0, CustodyHold.State.VOIDED));
+        assertThat(holds.holds().getFirst().amount()).isEqualTo(BigInteger.valueOf(7));
+        assertThat(holds.holds().get(2).live()).isFalse();
+        assertThat(reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT, 1).get().orElseThrow().holds()).hasSize(1);
+        assertThat(reads.custodyHolds(ALICE, CustodyEvent.Kind.ESCAPE, 10).get().orElseThrow().holds()).isEmpty();
     }
 
     @Test

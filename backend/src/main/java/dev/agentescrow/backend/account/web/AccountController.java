@@ -1,22 +1,25 @@
 package dev.agentescrow.backend.account.web;
 
+import dev.agentescrow.backend.common.web.MinSequence;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.token.TokenCatalog;
-import dev.agentescrow.backend.withdrawal.Withdrawals;
-import dev.agentescrow.batcher.ledger.AccountBalance;
 import dev.agentescrow.batcher.ledger.Token;
+import dev.agentescrow.batcher.read.AccountView;
 import dev.agentescrow.chain.Address;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.math.BigInteger;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -26,13 +29,11 @@ public class AccountController {
     private final LedgerGateway ledger;
     private final TokenCatalog tokens;
     private final ChainGateway chain;
-    private final Withdrawals withdrawals;
 
-    public AccountController(LedgerGateway ledger, TokenCatalog tokens, ChainGateway chain, Withdrawals withdrawals) {
+    public AccountController(LedgerGateway ledger, TokenCatalog tokens, ChainGateway chain) {
         this.ledger = ledger;
         this.tokens = tokens;
         this.chain = chain;
-        this.withdrawals = withdrawals;
     }
 
     /**
@@ -44,31 +45,34 @@ public class AccountController {
                           String settledOnChain) {
     }
 
-    public record Account(String address, List<Balance> balances) {
+    /** @param sequence the ledger position the balances are at: every write up to it is included */
+    public record Account(String address, long sequence, List<Balance> balances) {
     }
 
     @GetMapping("/me")
-    @Operation(summary = "The caller's balances per token")
-    public Account me() {
+    @Operation(summary = "The caller's balances per token (one index lookup each, on any instance); "
+            + "X-Min-Sequence / minSequence: include the caller's write with that sequence")
+    public Account me(
+            @Parameter(in = ParameterIn.HEADER, name = MinSequence.HEADER, description = "a write's sequence to include")
+            @RequestHeader(name = MinSequence.HEADER, required = false) String minSequenceHeader,
+            @Parameter(description = "a write's sequence to include (as the header)")
+            @RequestParam(name = MinSequence.PARAMETER, required = false) String minSequence) {
         Address me = Principals.current();
-        Map<Address, AccountBalance> balances = ledger.balancesOf(me);
-        Map<Address, BigInteger> pending = new HashMap<>();
-        for (Withdrawals.Withdrawal w : withdrawals.of(me)) {
-            Withdrawals.State state = withdrawals.status(w).state();
-            if (state == Withdrawals.State.REQUESTED || state == Withdrawals.State.BATCHED) {
-                pending.merge(w.token(), w.amount(), BigInteger::add);
-            }
-        }
+        long atLeast = MinSequence.parse(minSequenceHeader, minSequence);
         List<Balance> out = new ArrayList<>();
+        long position = 0;
         for (Token token : tokens.tokens()) {
-            AccountBalance balance = balances.get(token.address());
-            BigInteger available = balance == null ? BigInteger.ZERO : balance.available();
-            BigInteger held = balance == null ? BigInteger.ZERO : balance.debitsPending();
-            BigInteger incoming = balance == null ? BigInteger.ZERO : balance.creditsPending();
-            out.add(new Balance(token.address().checksummed(), available.toString(), held.toString(),
-                    incoming.toString(), pending.getOrDefault(token.address(), BigInteger.ZERO).toString(),
+            var read = ledger.account(me, token.address(), atLeast);
+            Optional<AccountView> account = MinSequence.require(read);
+            position = Math.max(position, read.position());
+            BigInteger zero = BigInteger.ZERO;
+            out.add(new Balance(token.address().checksummed(),
+                    account.map(AccountView::available).orElse(zero).toString(),
+                    account.map(AccountView::held).orElse(zero).toString(),
+                    account.map(AccountView::incoming).orElse(zero).toString(),
+                    account.map(AccountView::pendingWithdrawal).orElse(zero).toString(),
                     chain.settledBalance(token.address(), me).baseUnits().toString()));
         }
-        return new Account(me.checksummed(), out);
+        return new Account(me.checksummed(), position, out);
     }
 }

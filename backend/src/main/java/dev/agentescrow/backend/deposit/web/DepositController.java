@@ -6,8 +6,9 @@ import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.token.TokenCatalog;
-import dev.agentescrow.batcher.indexer.CustodyEvent;
-import dev.agentescrow.batcher.indexer.db.LedgerVaultEventSink;
+import dev.agentescrow.batcher.indexer.CustodyHold;
+import dev.agentescrow.batcher.read.CustodyHoldView;
+import dev.agentescrow.batcher.read.CustodyHolds;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.vault.VaultDeposit;
 import io.swagger.v3.oas.annotations.Operation;
@@ -15,6 +16,8 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +31,8 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/deposits")
 @Tag(name = "deposits", description = "Deposits into the vault: what to sign and send, and what arrived")
 public class DepositController {
-    /** Reorganisations of one deposit looked through at most; more is not a real chain. */
-    private static final int MAX_INCARNATIONS_SHOWN = 8;
+    /** The most deposits (bookings) listed. */
+    static final int MAX_SHOWN = 500;
 
     /** How long a permit from the instructions stays valid. */
     static final Duration PERMIT_VALIDITY = Duration.ofHours(1);
@@ -95,39 +98,82 @@ public class DepositController {
     }
 
     @GetMapping
-    @Operation(summary = "The caller's deposits into the vault, with confirmations and whether the ledger credited them")
+    @Operation(summary = "The caller's deposits into the vault, newest first (at most 500): PENDING (on chain, not yet "
+            + "booked), HELD (booked at the confirmations, not yet spendable), CREDITED (spendable), VOIDED (its block "
+            + "left the chain), REJECTED (the ledger refused it: a token it does not accept)")
     public DepositList deposits() {
         Address owner = Principals.current();
         long head = chain.blockNumber();
-        List<VaultDeposit> all = chain.depositsOf(owner);
-        List<Deposit> items = all.reversed().stream().map(deposit -> view(deposit, ordinal(all, deposit), head)).toList();
-        return new DepositList(items);
+        CustodyHolds booked = ledger.deposits(owner, MAX_SHOWN);
+        long from = booked.checkpointBlock().isPresent() ? booked.checkpointBlock().getAsLong() + 1 : 0;
+        return new DepositList(list(owner, head, booked, chain.depositsBetween(from, head)));
     }
 
-    /** The deposit's place among the deposits of its transaction (the indexer's booking key). */
-    private static int ordinal(List<VaultDeposit> all, VaultDeposit deposit) {
-        return (int) all.stream().filter(other -> other.position().txHash().equals(deposit.position().txHash())
-                && other.position().logIndex() < deposit.position().logIndex()).count();
-    }
-
-    /** Credited once the indexer posted a hold of this deposit (any incarnation: re-mined after a reorg). */
-    private boolean credited(VaultDeposit deposit, int ordinal) {
-        for (int incarnation = 0; incarnation < MAX_INCARNATIONS_SHOWN; incarnation++) {
-            var hold = LedgerVaultEventSink.holdId(CustodyEvent.Kind.DEPOSIT, deposit.position().txHash(), ordinal, incarnation);
-            if (ledger.transfer(LedgerVaultEventSink.postId(hold)).isPresent()) {
-                return true;
-            }
-            if (ledger.transfer(hold).isEmpty()) {
-                return false;
+    /**
+     * The deposit list from the indexer's bookings of {@code owner}'s deposits and the vault's
+     * deposits the chain shows after the indexer's checkpoint ({@code recent}, anyone's): a booking
+     * that stands gives HELD, CREDITED or REJECTED; a recent deposit of the owner with no standing
+     * booking of the same tx hash and log index is PENDING; an event whose bookings were all voided
+     * and that the chain does not show again is VOIDED. Newest first, at most {@link #MAX_SHOWN}.
+     */
+    static List<Deposit> list(Address owner, long head, CustodyHolds booked, List<VaultDeposit> recent) {
+        Map<String, CustodyHoldView> live = new LinkedHashMap<>();
+        Map<String, CustodyHoldView> voided = new LinkedHashMap<>();
+        for (CustodyHoldView hold : booked.holds()) {
+            String event = hold.txHash().value() + "#" + hold.ordinal();
+            if (hold.live()) {
+                live.put(event, hold);
+            } else {
+                voided.putIfAbsent(event, hold);
             }
         }
-        return false;
+        List<VaultDeposit> unbooked = new ArrayList<>();
+        for (VaultDeposit deposit : recent) {
+            boolean held = live.values().stream().anyMatch(hold -> sameLog(hold, deposit));
+            if (deposit.account().equals(owner) && !held) {
+                unbooked.add(deposit);
+            }
+        }
+        List<Deposit> items = new ArrayList<>();
+        unbooked.forEach(d -> items.add(new Deposit(d.position().txHash().value(), d.position().logIndex(),
+                d.position().blockNumber(), d.token().checksummed(), d.amount().baseUnits().toString(),
+                confirmations(head, d.position().blockNumber()), DepositState.PENDING.name())));
+        live.values().forEach(hold -> items.add(view(hold, confirmations(head, hold.blockNumber()), state(hold))));
+        voided.forEach((event, hold) -> {
+            boolean minedAgain = live.containsKey(event)
+                    || unbooked.stream().anyMatch(d -> d.position().txHash().equals(hold.txHash()));
+            if (!minedAgain) {
+                items.add(view(hold, 0, DepositState.VOIDED));
+            }
+        });
+        items.sort(Comparator.comparingLong(Deposit::blockNumber).thenComparingLong(Deposit::logIndex).reversed());
+        return items.size() > MAX_SHOWN ? List.copyOf(items.subList(0, MAX_SHOWN)) : items;
     }
 
-    private Deposit view(VaultDeposit deposit, int ordinal, long head) {
-        boolean credited = credited(deposit, ordinal);
-        return new Deposit(deposit.position().txHash().value(), deposit.position().logIndex(),
-                deposit.position().blockNumber(), deposit.token().checksummed(), deposit.amount().baseUnits().toString(),
-                Math.max(0, head - deposit.position().blockNumber() + 1), credited ? "CREDITED" : "PENDING");
+    /** What the deposit list says of a deposit. */
+    public enum DepositState { PENDING, HELD, CREDITED, VOIDED, REJECTED }
+
+    /** A booking's state as the list says it (an if-chain: a switch on another class's enum adds a synthetic class). */
+    static DepositState state(CustodyHoldView hold) {
+        if (hold.state() == CustodyHold.State.PENDING) {
+            return DepositState.HELD;
+        }
+        if (hold.state() == CustodyHold.State.POSTED) {
+            return DepositState.CREDITED;
+        }
+        return hold.state() == CustodyHold.State.REJECTED ? DepositState.REJECTED : DepositState.VOIDED;
+    }
+
+    private static boolean sameLog(CustodyHoldView hold, VaultDeposit deposit) {
+        return hold.txHash().equals(deposit.position().txHash()) && hold.logIndex() == deposit.position().logIndex();
+    }
+
+    private static long confirmations(long head, long block) {
+        return Math.max(0, head - block + 1);
+    }
+
+    private static Deposit view(CustodyHoldView hold, long confirmations, DepositState state) {
+        return new Deposit(hold.txHash().value(), hold.logIndex(), hold.blockNumber(), hold.token().checksummed(),
+                hold.amount().toString(), confirmations, state.name());
     }
 }

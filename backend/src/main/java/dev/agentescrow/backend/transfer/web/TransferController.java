@@ -4,21 +4,27 @@ import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.config.BackendProperties;
+import dev.agentescrow.backend.common.web.MinSequence;
+import dev.agentescrow.backend.gateway.BatchView;
 import dev.agentescrow.backend.gateway.LedgerGateway;
-import dev.agentescrow.backend.gateway.LedgerTransfer;
 import dev.agentescrow.backend.gateway.SettlementGateway;
 import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.backend.transfer.Payments;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferResult;
+import dev.agentescrow.batcher.read.SettlementState;
+import dev.agentescrow.batcher.read.TransferRecord;
+import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.chain.Address;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -28,6 +34,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -37,14 +44,17 @@ public class TransferController {
     private final Payments payments;
     private final LedgerGateway ledger;
     private final SettlementGateway settlement;
-    private final int maxBatch;
+    private final int maxBatchTransfers;
+    /** Confirmed batches never change: their transaction and block, kept after the first read. */
+    private final java.util.Map<Long, BatchView> confirmedBatches = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED_BATCHES = 10_000;
 
     public TransferController(Payments payments, LedgerGateway ledger, SettlementGateway settlement,
                               BackendProperties properties) {
         this.payments = payments;
         this.ledger = ledger;
         this.settlement = settlement;
-        this.maxBatch = Math.min(properties.limits().maxBatchTransfers(), ledger.maxSubmissionSize());
+        this.maxBatchTransfers = properties.limits().maxBatchTransfers();
     }
 
     /** A payment order; {@code id} (a UUID) is optional: without it the id derives from the Idempotency-Key. */
@@ -54,7 +64,9 @@ public class TransferController {
     public record BatchOrder(List<TransferOrder> transfers, Boolean atomic) {
     }
 
-    public record ItemResult(int index, String status, String id, String code) {
+    /** One item's outcome: COMMITTED with its {@code sequence}, or REJECTED with a {@code code}. */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public record ItemResult(int index, String status, String id, String code, Long sequence) {
     }
 
     public record BatchResult(List<ItemResult> results) {
@@ -73,10 +85,10 @@ public class TransferController {
         if (!outcome.committed()) {
             throw refusal(outcome);
         }
-        LedgerTransfer committed = ledger.transfer(outcome.id())
-                .orElseThrow(() -> new IllegalStateException("committed transfer " + outcome.id() + " is not readable"));
-        return ResponseEntity.status(HttpStatus.CREATED)
-                .body(TransferView.of(committed, dev.agentescrow.backend.gateway.MovementState.committed()));
+        return ResponseEntity.status(HttpStatus.CREATED).body(new TransferView(parsed.id().toUuid().toString(),
+                SettlementState.COMMITTED.name(), outcome.receipt().seq(), outcome.receipt().committedAt(),
+                "SINGLE", from.checksummed(), parsed.to().checksummed(), parsed.token().checksummed(),
+                parsed.amount().toString(), parsed.reference(), null, null));
     }
 
     @PostMapping("/batch")
@@ -87,6 +99,7 @@ public class TransferController {
         if (batch.transfers() == null || batch.transfers().isEmpty()) {
             throw ApiException.invalidField("transfers", "REQUIRED", "at least one transfer");
         }
+        int maxBatch = Math.min(maxBatchTransfers, ledger.maxSubmissionSize());
         if (batch.transfers().size() > maxBatch) {
             throw ApiException.invalidField("transfers", "TOO_MANY", "at most " + maxBatch + " transfers");
         }
@@ -104,7 +117,7 @@ public class TransferController {
                 orders.add(parsed);
                 positions.add(i);
             } else {
-                results[i] = new ItemResult(i, "REJECTED", null, "VALIDATION_FAILED");
+                results[i] = new ItemResult(i, "REJECTED", null, "VALIDATION_FAILED", null);
                 inputs.errors().forEach(e -> all.error(e.get("field"), e.get("code"), e.get("message")));
             }
         }
@@ -117,8 +130,8 @@ public class TransferController {
             Payments.Outcome outcome = outcomes.get(k);
             int index = positions.get(k);
             String id = outcome.id().toUuid().toString();
-            results[index] = outcome.committed() ? new ItemResult(index, "COMMITTED", id, null)
-                    : new ItemResult(index, "REJECTED", id, outcome.code());
+            results[index] = outcome.committed() ? new ItemResult(index, "COMMITTED", id, null, outcome.receipt().seq())
+                    : new ItemResult(index, "REJECTED", id, outcome.code(), null);
             allCommitted &= outcome.committed();
         }
         return ResponseEntity.status(allCommitted ? HttpStatus.CREATED : HttpStatus.OK)
@@ -126,16 +139,49 @@ public class TransferController {
     }
 
     @GetMapping("/{id}")
-    @Operation(summary = "A transfer the caller sent or received, with its settlement proof once SETTLED")
-    public TransferView get(@PathVariable String id) {
+    @Operation(summary = "A transfer the caller sent or received, with its settlement proof once SETTLED; "
+            + "X-Min-Sequence / minSequence: wait for the caller's write with that sequence")
+    public TransferView get(@PathVariable String id,
+                            @Parameter(in = ParameterIn.HEADER, name = MinSequence.HEADER,
+                                    description = "a write's sequence to include")
+                            @RequestHeader(name = MinSequence.HEADER, required = false) String minSequenceHeader,
+                            @RequestParam(name = MinSequence.PARAMETER, required = false) String minSequence) {
         Address me = Principals.current();
+        long atLeast = MinSequence.parse(minSequenceHeader, minSequence);
         if (!TransferId.isValid(id)) {
             throw ApiException.notFound("transfer");
         }
-        TransferId transferId = TransferId.parse(id);
-        LedgerTransfer transfer = ledger.transfer(transferId).filter(t -> t.involves(me))
+        var view = MinSequence.require(ledger.transfer(TransferId.parse(id), atLeast))
+                .filter(v -> involves(v.transfer(), me))
                 .orElseThrow(() -> ApiException.notFound("transfer"));
-        return TransferView.of(transfer, settlement.stage(transferId));
+        Long batchId = view.batchId().isPresent() ? view.batchId().getAsLong() : null;
+        TransferView.Settlement settled = view.proof().map(proof -> {
+            Optional<BatchView> batch = confirmedBatch(proof.batchId());
+            return TransferView.settlement(proof, batch.map(b -> b.txHash() == null ? null : b.txHash().value())
+                    .orElse(null), batch.flatMap(b -> b.blockNumber().isPresent()
+                    ? Optional.of(b.blockNumber().getAsLong()) : Optional.empty()).orElse(null));
+        }).orElse(null);
+        return TransferView.of(view.transfer(), view.state().name(), batchId, settled);
+    }
+
+    /** Whether {@code owner}'s own account is the payer or the payee. */
+    static boolean involves(TransferRecord transfer, Address owner) {
+        return owner.equals(transfer.debit().owner()) || owner.equals(transfer.credit().owner());
+    }
+
+    private Optional<BatchView> confirmedBatch(long batchId) {
+        BatchView known = confirmedBatches.get(batchId);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        Optional<BatchView> batch = settlement.batch(batchId);
+        batch.filter(b -> b.state() == BatchState.CONFIRMED).ifPresent(b -> {
+            if (confirmedBatches.size() > MAX_CACHED_BATCHES) {
+                confirmedBatches.clear();
+            }
+            confirmedBatches.put(batchId, b);
+        });
+        return batch;
     }
 
     private static Payments.Order parse(Inputs inputs, Address from, TransferOrder order, String idempotencyKey,

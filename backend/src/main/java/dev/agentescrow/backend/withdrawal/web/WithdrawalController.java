@@ -3,12 +3,14 @@ package dev.agentescrow.backend.withdrawal.web;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Inputs;
+import dev.agentescrow.backend.common.web.MinSequence;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.token.TokenCatalog;
 import dev.agentescrow.backend.transfer.AmountLimits;
 import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.backend.withdrawal.Withdrawals;
 import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.chain.Address;
 import io.swagger.v3.oas.annotations.Operation;
@@ -25,6 +27,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -45,12 +48,12 @@ public class WithdrawalController {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record WithdrawalView(String id, String state, String token, String amount, Instant createdAt,
-                                 Long batchId, String txHash) {
+    public record WithdrawalView(String id, String state, long sequence, String token, String amount,
+                                 Instant createdAt, Long batchId, String txHash) {
         static WithdrawalView of(Withdrawals.Status status) {
             Withdrawals.Withdrawal w = status.withdrawal();
-            return new WithdrawalView(w.id().toString(), status.state().name(), w.token().checksummed(),
-                    w.amount().toString(), w.createdAt(), status.batchId(),
+            return new WithdrawalView(w.id().toString(), status.state().name(), status.sequence(),
+                    w.token().checksummed(), w.amount().toString(), w.createdAt(), status.batchId(),
                     status.txHash() == null ? null : status.txHash().value());
         }
     }
@@ -75,7 +78,8 @@ public class WithdrawalController {
                     "the amount is above the per-transfer limit");
         }
         TransferId id = DerivedIds.of("withdrawal", owner, idempotencyKey, 0);
-        TransferResult result = withdrawals.request(id, owner, token, amount);
+        TransferReceipt receipt = withdrawals.request(id, owner, token, amount);
+        TransferResult result = receipt.result();
         if (result == TransferResult.INSUFFICIENT_FUNDS) {
             throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "INSUFFICIENT_FUNDS",
                     "the available balance is smaller than the amount");
@@ -85,18 +89,22 @@ public class WithdrawalController {
         }
         Withdrawals.Withdrawal created = withdrawals.find(id.toUuid())
                 .orElseThrow(() -> new IllegalStateException("withdrawal " + id + " is not readable"));
-        return ResponseEntity.status(HttpStatus.CREATED).body(WithdrawalView.of(withdrawals.status(created)));
+        return ResponseEntity.status(HttpStatus.CREATED)
+                .body(WithdrawalView.of(withdrawals.status(created, receipt.seq())));
     }
 
     @GetMapping("/{id}")
     @Operation(summary = "One of the caller's withdrawals: REQUESTED, BATCHED, PAID or CLAIMABLE")
-    public WithdrawalView get(@PathVariable String id) {
+    public WithdrawalView get(@PathVariable String id,
+                              @RequestHeader(name = MinSequence.HEADER, required = false) String minSequenceHeader,
+                              @RequestParam(name = MinSequence.PARAMETER, required = false) String minSequence) {
         Address owner = Principals.current();
+        long atLeast = MinSequence.parse(minSequenceHeader, minSequence);
         UUID uuid = Inputs.check().uuid("id", id);
         if (uuid == null) {
             throw ApiException.notFound("withdrawal");
         }
-        return withdrawals.find(uuid).filter(w -> w.owner().equals(owner)).map(withdrawals::status)
+        return withdrawals.find(uuid).filter(w -> w.owner().equals(owner)).map(w -> withdrawals.status(w, atLeast))
                 .map(WithdrawalView::of).orElseThrow(() -> ApiException.notFound("withdrawal"));
     }
 
