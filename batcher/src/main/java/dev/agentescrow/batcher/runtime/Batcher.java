@@ -25,6 +25,7 @@ import dev.agentescrow.batcher.leadership.LeadershipListener;
 import dev.agentescrow.batcher.leadership.NotLeaderException;
 import dev.agentescrow.batcher.leadership.Role;
 import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.read.FeedReads;
 import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
@@ -106,6 +107,7 @@ public final class Batcher implements AutoCloseable {
     private final Database ownedDatabase;
     private final DataSource dataSource;
     private final LedgerReads reads;
+    private final FeedReads feedReads;
     private LeaderElection<Term> election;
     /** Keys of the signer lanes added with {@link #signerLane}, by kind: every term builds its lanes from them. */
     private final java.util.Map<String, Credentials> extraLanes = new java.util.LinkedHashMap<>();
@@ -115,6 +117,7 @@ public final class Batcher implements AutoCloseable {
         this.ownedDatabase = ownedDatabase;
         this.dataSource = dataSource;
         this.reads = new LedgerReads(dataSource);
+        this.feedReads = new FeedReads(dataSource);
         this.config = config;
         this.operator = operator;
         this.clock = clock;
@@ -324,6 +327,11 @@ public final class Batcher implements AutoCloseable {
     /** Reads of balances, transfers, history, holds, withdrawals, batches and totals: on every instance, leader or standby. */
     public LedgerReads reads() {
         return reads;
+    }
+
+    /** Feeds of credited deposits and confirmed batches for cursor-keeping consumers; works on every instance. */
+    public FeedReads feedReads() {
+        return feedReads;
     }
 
     /** The agents' command layer: the only one a client request may reach (on the leader only). */
