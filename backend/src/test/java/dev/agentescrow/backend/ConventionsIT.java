@@ -30,6 +30,8 @@ import tools.jackson.databind.JsonNode;
 class ConventionsIT extends BackendITSupport {
     private static final int PAYER = 12;
     private static final int PAYEE = 13;
+    /** A dev account no other test class signs in with: its audit records are only what this test does. */
+    private static final int STRANGER = 7;
     private String payer;
     private String payee;
     private String token;
@@ -177,7 +179,7 @@ class ConventionsIT extends BackendITSupport {
         ApiClient.Response paid = api().post("/api/v1/transfers", payer, key(), payment("5"));
         String id = paid.json().path("id").asString();
         assertThat(api().get("/api/v1/transfers/" + id, payee).status()).isEqualTo(200);
-        String stranger = login(PAYEE + 1);
+        String stranger = login(STRANGER);
         ApiClient.Response hidden = api().get("/api/v1/transfers/" + id, stranger);
         assertThat(hidden.status()).isEqualTo(404);
         assertThat(hidden.code()).isEqualTo("NOT_FOUND");

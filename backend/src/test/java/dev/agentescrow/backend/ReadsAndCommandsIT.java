@@ -62,7 +62,9 @@ class ReadsAndCommandsIT extends BackendITSupport {
         stranger = login(STRANGER);
         var vault = CHAIN.deployment().vault(CHAIN.client());
         var erc20 = CHAIN.deployment().token(CHAIN.client());
-        erc20.mint(CHAIN.account(TestChain.ADMIN), CHAIN.account(PAYER).address(), Amount.of(FUNDED));
+        // Minted by the service's faucet, the one signer of the token owner's key while the service runs.
+        assertThat(api().post("/api/v1/faucet", payer, key(), Map.of("token", token, "amount", Long.toString(FUNDED)))
+                .status()).isEqualTo(201);
         erc20.approve(CHAIN.account(PAYER), vault.address(), Amount.of(FUNDED));
         depositTx = vault.deposit(CHAIN.account(PAYER), Address.of(token), Amount.of(FUNDED)).txHash().value();
         awaitUntil("the payer's deposit credited", () -> available(payer, 0).signum() > 0);

@@ -19,7 +19,8 @@ import org.web3j.tx.response.TransactionReceiptProcessor;
  * counter, and signing plus sending happen under one lock, so that concurrent sends never reuse
  * a nonce nor reach the node out of order (Hardhat's automine rejects nonce gaps). Waiting for
  * receipts happens outside the lock. After any rejected send the counter is read again from the
- * node's pending count, so that a failed send never leaves a gap.
+ * node's pending count, so that a failed send never leaves a gap; a send refused as "nonce too
+ * low" (the key was used elsewhere) is signed again once at the node's count.
  *
  * <p>A send that the node rejects because the contract reverts raises a
  * {@link ContractRevertedException} with the decoded custom error; so does a reverting call.
@@ -72,17 +73,33 @@ public final class SerialNonceTransactionManager extends RawTransactionManager {
         EthSendTransaction send() throws IOException;
     }
 
-    /** Runs {@code step} under the lock; after a rejected send the next nonce is read from the node again. */
+    /**
+     * Runs {@code step} under the lock; after a rejected send the next nonce is read from the node
+     * again. A send refused because its nonce was already used (another process signed with this
+     * key, e.g. a second client of the same dev account) is signed again once with the node's
+     * pending count: the refused transaction never entered the pool, so nothing is sent twice.
+     */
     private EthSendTransaction serialized(SendStep step) throws IOException {
         sendLock.lock();
         try {
-            return checked(step.send());
+            EthSendTransaction sent = step.send();
+            if (sent.hasError() && isNonceTooLow(sent.getError())) {
+                nextNonce = null;
+                sent = step.send();
+            }
+            return checked(sent);
         } catch (IOException | RuntimeException e) {
             nextNonce = null;
             throw e;
         } finally {
             sendLock.unlock();
         }
+    }
+
+    /** Whether the node refused a send because its nonce is below the sender's count. */
+    static boolean isNonceTooLow(Response.Error error) {
+        String message = error.getMessage();
+        return message != null && message.toLowerCase(java.util.Locale.ROOT).contains("nonce too low");
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.agentescrow.chain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.agentescrow.chain.local.DevAccounts;
 import dev.agentescrow.chain.testing.LocalChain;
 import dev.agentescrow.chain.testing.LocalChainExtension;
 import java.util.ArrayList;
@@ -35,6 +36,21 @@ class Erc20TokenIT {
         }
         assertThat(token.balanceOf(receiver)).isEqualTo(Amount.of(10L * sends));
         assertThat(token.balanceOf(owner.address())).isEqualTo(Amount.of(1_000_000 - 10L * sends));
+    }
+
+    @Test
+    void aKeyUsedByAnotherClientMeanwhileSendsAtTheNodesNonce(LocalChain chain) {
+        Signer owner = chain.account(0);
+        Erc20Token token = Erc20Token.deployTestToken(chain.client(), owner, "Test USD", "TUSD", 6);
+        token.mint(owner, owner.address(), Amount.of(100));
+        Address receiver = chain.account(1).address();
+        try (ChainClient other = ChainClient.connect(chain.client().settings())) {
+            Erc20Token sameToken = new Erc20Token(other, token.address());
+            sameToken.transfer(other.signer(DevAccounts.account(0)), receiver, Amount.of(3));
+        }
+        // this client's counter is now one behind the node's: the send is signed again at the node's count
+        token.transfer(owner, receiver, Amount.of(4));
+        assertThat(token.balanceOf(receiver)).isEqualTo(Amount.of(7));
     }
 
     @Test
