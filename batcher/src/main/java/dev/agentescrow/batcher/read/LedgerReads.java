@@ -34,8 +34,10 @@ import javax.sql.DataSource;
 
 /**
  * The ledger's read side: needs only a {@link DataSource} on the ledger's database, no writer, so
- * every instance of a service serves it (issue 11). Each read runs in one read-only REPEATABLE READ
- * transaction, so what it returns is the state after some group commit, never a mix.
+ * every instance of a service serves it (issue 11). A balance read and a history page are one
+ * statement each (position and data in the statement's one snapshot: one round trip, no session
+ * state set per read); the other reads run in one read-only REPEATABLE READ transaction set by its
+ * first statement. Either way what a read returns is the state after some group commit, never a mix.
  *
  * <p><b>O(1) balances.</b> The ledger's checkpointer rewrites the rows of {@code accounts} touched
  * since its last checkpoint beside the writer, about every {@code LedgerConfig.checkpointEveryGroups}
