@@ -19,6 +19,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,12 +33,15 @@ import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 /**
  * The ledger's read side: needs only a {@link DataSource} on the ledger's database, no writer, so
- * every instance of a service serves it (issue 11). Each read runs in one read-only REPEATABLE READ
- * transaction, so what it returns is the state after some group commit, never a mix.
+ * every instance of a service serves it (issue 11). A balance read and a history page are one
+ * statement each (position and data in the statement's one snapshot: one round trip, no session
+ * state set per read); the other reads run in one read-only REPEATABLE READ transaction set by its
+ * first statement. Either way what a read returns is the state after some group commit, never a mix.
  *
  * <p><b>O(1) balances.</b> The ledger's checkpointer rewrites the rows of {@code accounts} touched
  * since its last checkpoint beside the writer, about every {@code LedgerConfig.checkpointEveryGroups}
@@ -63,25 +67,36 @@ public final class LedgerReads {
 
     static final String BALANCE_POSITION = "SELECT seq FROM ledger_checkpoint";
     static final String TRANSFER_POSITION = "SELECT coalesce(max(seq), 0) FROM transfers";
+    private static final String SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     private static final String ACCOUNT_COLUMNS = "a.id, a.kind, a.owner, a.token, a.debits_posted, a.credits_posted,"
             + " a.debits_pending, a.credits_pending, a.created_at, a.escrow_id,"
             + " (SELECT coalesce(sum(w.amount), 0) FROM pending_withdrawals w WHERE w.account_id = a.id"
             + " AND w.seq <= c.seq AND (w.paid_seq IS NULL OR w.paid_seq > c.seq))";
-    /** A user's account: the partial unique index {@code accounts_user_key (owner, token)}. */
-    static final String USER_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a"
-            + " WHERE a.kind = 'USER' AND a.owner = CAST(? AS CHAR(42)) AND a.token = CAST(? AS CHAR(42))";
-    private static final String ESCROW_ACCOUNT = "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a"
-            + " WHERE a.kind = 'ESCROW_FUNDS' AND a.escrow_id = ? AND a.token = CAST(? AS CHAR(42))";
+    private static final String USER_KEY = "a.kind = 'USER' AND a.owner = CAST(? AS CHAR(42)) AND a.token = CAST(? AS CHAR(42))";
+    private static final String ESCROW_KEY = "a.kind = 'ESCROW_FUNDS' AND a.escrow_id = ? AND a.token = CAST(? AS CHAR(42))";
+    private static final String OWNER_KEY = "a.kind = 'USER' AND a.owner = CAST(? AS CHAR(42))";
+    /**
+     * A user's balance read, one statement (one snapshot): the position and the account row (the
+     * partial unique index {@code accounts_user_key (owner, token)}); no account gives one row
+     * with a null id.
+     */
+    static final String USER_ACCOUNT = accountRead(USER_KEY);
+    private static final String ESCROW_ACCOUNT = accountRead(ESCROW_KEY);
     private static final String KEY_COLUMNS = "%1$s.kind, %1$s.owner, %1$s.token, %1$s.escrow_id";
     private static final String TRANSFER_COLUMNS = "t.id, t.seq, t.kind, t.amount, t.pending_id, t.expires_at,"
             + " t.reference, t.created_at, " + KEY_COLUMNS.formatted("d") + ", " + KEY_COLUMNS.formatted("c");
     private static final String TRANSFER_JOINS = " JOIN accounts d ON d.id = t.debit_account_id"
             + " JOIN accounts c ON c.id = t.credit_account_id";
-    /** One account's history page: two index ranges per account (debits, credits), merged newest first. */
-    static final String HISTORY = "SELECT " + TRANSFER_COLUMNS + " FROM (SELECT x.* FROM unnest(?::bigint[]) AS a(id),"
-            + " LATERAL ((SELECT * FROM transfers h WHERE h.debit_account_id = a.id AND h.seq < ?"
-            + " ORDER BY h.seq DESC LIMIT ?) UNION ALL (SELECT * FROM transfers h WHERE h.credit_account_id = a.id"
-            + " AND h.seq < ? ORDER BY h.seq DESC LIMIT ?)) x) t" + TRANSFER_JOINS + " ORDER BY t.seq DESC LIMIT ?";
+    /**
+     * A history page, one statement (one snapshot): the position (the last committed transfer), the
+     * number of accounts the key names, and the page: two index ranges per account (debits,
+     * credits), merged newest first; an empty page gives one row with a null transfer.
+     */
+    static final String USER_HISTORY = historyRead(USER_KEY);
+    private static final String OWNER_HISTORY = historyRead(OWNER_KEY);
+    private static final String ESCROW_HISTORY = historyRead(ESCROW_KEY);
+    /** Columns before a history row's transfer: the position and the number of accounts. */
+    private static final int HISTORY_PREFIX = 2;
 
     private final DataSource dataSource;
     private final BatchReads proofs;
@@ -91,11 +106,45 @@ public final class LedgerReads {
         this.proofs = new BatchReads(dataSource);
     }
 
+    private static String accountRead(String key) {
+        return "SELECT c.seq, " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c LEFT JOIN accounts a ON " + key;
+    }
+
+    private static String historyRead(String key) {
+        return "WITH p AS (SELECT coalesce(max(seq), 0) AS seq FROM transfers), k AS (SELECT a.id FROM accounts a WHERE " + key + ")"
+                + " SELECT p.seq, (SELECT count(*) FROM k), " + TRANSFER_COLUMNS + " FROM p LEFT JOIN (SELECT x.* FROM k,"
+                + " LATERAL ((SELECT * FROM transfers h WHERE h.debit_account_id = k.id AND h.seq < ?"
+                + " ORDER BY h.seq DESC LIMIT ?) UNION ALL (SELECT * FROM transfers h WHERE h.credit_account_id = k.id"
+                + " AND h.seq < ? ORDER BY h.seq DESC LIMIT ?)) x ORDER BY x.seq DESC LIMIT ?) t ON true"
+                + " LEFT JOIN accounts d ON d.id = t.debit_account_id LEFT JOIN accounts c ON c.id = t.credit_account_id"
+                + " ORDER BY t.seq DESC";
+    }
+
+    private static String keyPredicate(AccountKey key) {
+        return switch (key.kind()) {
+            case USER -> USER_KEY;
+            case ESCROW_FUNDS -> ESCROW_KEY;
+            default -> "a.kind = '" + key.kind().name() + "' AND a.token = CAST(? AS CHAR(42))";
+        };
+    }
+
+    /** Binds {@code key}'s predicate ({@link #keyPredicate}) from parameter {@code from}; returns the next one. */
+    private static int bindKey(PreparedStatement s, AccountKey key, int from) throws SQLException {
+        int i = from;
+        if (key.kind() == AccountKind.USER) {
+            s.setString(i++, key.owner().hex());
+        } else if (key.kind() == AccountKind.ESCROW_FUNDS) {
+            s.setString(i++, key.escrowId());
+        }
+        s.setString(i++, key.token().hex());
+        return i;
+    }
+
     // ---------------------------------------------------------------- positions
 
     /** The position of the account rows: every transfer with a seq up to it is in every balance. */
     public long position() {
-        return inSnapshot(c -> position(c, BALANCE_POSITION));
+        return inStatement(c -> position(c, BALANCE_POSITION));
     }
 
     /**
@@ -103,7 +152,7 @@ public final class LedgerReads {
      * that include everything committed so far reads with {@code atLeastSeq} = this.
      */
     public long lastCommittedSeq() {
-        return inSnapshot(c -> position(c, TRANSFER_POSITION));
+        return inStatement(c -> position(c, TRANSFER_POSITION));
     }
 
     // ---------------------------------------------------------------- accounts
@@ -116,35 +165,30 @@ public final class LedgerReads {
     /** One account's amounts once the ledger includes transfer {@code atLeastSeq} (waiting at most {@code wait}). */
     public Read<AccountView> account(AccountKey key, long atLeastSeq, Duration wait) {
         Objects.requireNonNull(key, "key");
-        return read(atLeastSeq, wait, BALANCE_POSITION, (c, position) -> {
-            try (PreparedStatement s = c.prepareStatement(accountSql(key))) {
-                int i = 1;
-                if (key.kind() == AccountKind.USER) {
-                    s.setString(i++, key.owner().hex());
-                } else if (key.kind() == AccountKind.ESCROW_FUNDS) {
-                    s.setString(i++, key.escrowId());
-                }
-                s.setString(i, key.token().hex());
+        String sql = switch (key.kind()) {
+            case USER -> USER_ACCOUNT;
+            case ESCROW_FUNDS -> ESCROW_ACCOUNT;
+            default -> accountRead(keyPredicate(key));
+        };
+        return readInStatement(atLeastSeq, wait, c -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                bindKey(s, key, 1);
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next()) {
+                        throw new LedgerException("no ledger_checkpoint row");
+                    }
+                    long position = rs.getLong(1);
+                    rs.getLong(2);
+                    if (rs.wasNull()) {
                         return Read.notFound(position);
                     }
-                    BigInteger debitsPosted = integer(rs, 5);
-                    BigInteger creditsPosted = integer(rs, 6);
-                    return Read.found(new AccountView(key, creditsPosted.subtract(debitsPosted), integer(rs, 7),
-                            integer(rs, 8), integer(rs, 11)), position);
+                    BigInteger debitsPosted = integer(rs, 6);
+                    BigInteger creditsPosted = integer(rs, 7);
+                    return Read.found(new AccountView(key, creditsPosted.subtract(debitsPosted), integer(rs, 8),
+                            integer(rs, 9), integer(rs, 12)), position);
                 }
             }
         });
-    }
-
-    static String accountSql(AccountKey key) {
-        return switch (key.kind()) {
-            case USER -> USER_ACCOUNT;
-            case ESCROW_FUNDS -> ESCROW_ACCOUNT;
-            default -> "SELECT " + ACCOUNT_COLUMNS + " FROM ledger_checkpoint c, accounts a WHERE a.kind = '" + key.kind().name()
-                    + "' AND a.token = CAST(? AS CHAR(42))";
-        };
     }
 
     // ---------------------------------------------------------------- transfers
@@ -209,41 +253,63 @@ public final class LedgerReads {
                                      long atLeastSeq, Duration wait) {
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(token, "token");
-        return read(atLeastSeq, wait, TRANSFER_POSITION,
-                (c, position) -> Read.found(history(c, userAccountIds(c, owner, token), beforeSeq, limit), position));
+        return history(token.isPresent() ? USER_HISTORY : OWNER_HISTORY, s -> {
+            s.setString(1, owner.hex());
+            if (token.isPresent()) {
+                s.setString(2, token.get().hex());
+                return 3;
+            }
+            return 2;
+        }, false, beforeSeq, limit, atLeastSeq, wait);
     }
 
     /** One account's history (any kind: a user's in one token, an escrow's, a system account's), newest first. */
     public Read<HistoryPage> history(AccountKey key, long beforeSeq, int limit, long atLeastSeq, Duration wait) {
         Objects.requireNonNull(key, "key");
-        return read(atLeastSeq, wait, TRANSFER_POSITION, (c, position) -> {
-            OptionalLong id = accountId(c, key);
-            return id.isEmpty() ? Read.notFound(position)
-                    : Read.found(history(c, List.of(id.getAsLong()), beforeSeq, limit), position);
-        });
+        String sql = switch (key.kind()) {
+            case USER -> USER_HISTORY;
+            case ESCROW_FUNDS -> ESCROW_HISTORY;
+            default -> historyRead(keyPredicate(key));
+        };
+        return history(sql, s -> bindKey(s, key, 1), true, beforeSeq, limit, atLeastSeq, wait);
     }
 
-    private static HistoryPage history(Connection c, List<Long> accountIds, long beforeSeq, int limit)
-            throws SQLException {
+    @FunctionalInterface
+    private interface Binder {
+        /** Binds the key's parameters from 1 and returns the next parameter's index. */
+        int bind(PreparedStatement s) throws SQLException;
+    }
+
+    private Read<HistoryPage> history(String sql, Binder key, boolean oneAccount, long beforeSeq, int limit,
+                                          long atLeastSeq, Duration wait) {
         int n = page(limit);
-        List<TransferRecord> entries = new ArrayList<>();
-        if (!accountIds.isEmpty()) {
-            try (PreparedStatement s = c.prepareStatement(HISTORY)) {
-                s.setArray(1, c.createArrayOf("bigint", accountIds.toArray()));
-                s.setLong(2, beforeSeq);
-                s.setInt(3, n);
-                s.setLong(4, beforeSeq);
-                s.setInt(5, n);
-                s.setInt(6, n);
+        return readInStatement(atLeastSeq, wait, c -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                int i = key.bind(s);
+                s.setLong(i++, beforeSeq);
+                s.setInt(i++, n);
+                s.setLong(i++, beforeSeq);
+                s.setInt(i++, n);
+                s.setInt(i, n);
+                long position = 0;
+                long accounts = 0;
+                List<TransferRecord> entries = new ArrayList<>();
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        entries.add(transferRecord(rs));
+                        position = rs.getLong(1);
+                        accounts = rs.getLong(2);
+                        if (rs.getObject(HISTORY_PREFIX + 1) != null) {
+                            entries.add(transferRecord(rs, HISTORY_PREFIX));
+                        }
                     }
                 }
+                if (oneAccount && accounts == 0) {
+                    return Read.notFound(position);
+                }
+                OptionalLong next = entries.size() == n ? OptionalLong.of(entries.getLast().seq()) : OptionalLong.empty();
+                return Read.found(new HistoryPage(entries, next), position);
             }
-        }
-        OptionalLong next = entries.size() == n ? OptionalLong.of(entries.getLast().seq()) : OptionalLong.empty();
-        return new HistoryPage(entries, next);
+        });
     }
 
     // ---------------------------------------------------------------- holds and withdrawals
@@ -487,14 +553,8 @@ public final class LedgerReads {
     }
 
     private static OptionalLong accountId(Connection c, AccountKey key) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(accountSql(key))) {
-            int i = 1;
-            if (key.kind() == AccountKind.USER) {
-                s.setString(i++, key.owner().hex());
-            } else if (key.kind() == AccountKind.ESCROW_FUNDS) {
-                s.setString(i++, key.escrowId());
-            }
-            s.setString(i, key.token().hex());
+        try (PreparedStatement s = c.prepareStatement("SELECT a.id FROM accounts a WHERE " + keyPredicate(key))) {
+            bindKey(s, key, 1);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
             }
@@ -509,12 +569,18 @@ public final class LedgerReads {
     }
 
     private static TransferRecord transferRecord(ResultSet rs) throws SQLException {
-        UUID pending = rs.getObject(5, UUID.class);
-        Timestamp expires = rs.getTimestamp(6);
-        return new TransferRecord(TransferId.of(rs.getObject(1, UUID.class)), rs.getLong(2),
-                TransferKind.valueOf(rs.getString(3)), key(rs, 9), key(rs, 13), integer(rs, 4),
-                pending == null ? null : TransferId.of(pending), expires == null ? null : expires.toInstant(),
-                rs.getString(7), rs.getTimestamp(8).toInstant());
+        return transferRecord(rs, 0);
+    }
+
+    /** A transfer from {@link #TRANSFER_COLUMNS} after {@code skip} other columns. */
+    private static TransferRecord transferRecord(ResultSet rs, int skip) throws SQLException {
+        UUID pending = rs.getObject(skip + 5, UUID.class);
+        Timestamp expires = rs.getTimestamp(skip + 6);
+        return new TransferRecord(TransferId.of(rs.getObject(skip + 1, UUID.class)), rs.getLong(skip + 2),
+                TransferKind.valueOf(rs.getString(skip + 3)), key(rs, skip + 9), key(rs, skip + 13),
+                integer(rs, skip + 4), pending == null ? null : TransferId.of(pending),
+                expires == null ? null : expires.toInstant(), rs.getString(skip + 7),
+                rs.getTimestamp(skip + 8).toInstant());
     }
 
     /** An account key from four columns (kind, owner, token, escrow_id) starting at {@code from}. */
@@ -553,16 +619,31 @@ public final class LedgerReads {
      * polls every 2 ms, and answers NOT_YET at the deadline.
      */
     private <T> Read<T> read(long atLeastSeq, Duration wait, String positionSql, Query<T> query) {
+        return poll(atLeastSeq, wait, () -> inSnapshot(c -> {
+            long position = position(c, positionSql);
+            return position >= atLeastSeq ? query.run(c, position) : Read.<T>notYet(position);
+        }));
+    }
+
+    /**
+     * As {@link #read}, for a read that is one statement returning its own position: one round
+     * trip, one snapshot (a statement's), no session state set or reset.
+     */
+    private <T> Read<T> readInStatement(long atLeastSeq, Duration wait, Work<Read<T>> statement) {
+        return poll(atLeastSeq, wait, () -> {
+            Read<T> answer = inStatement(statement);
+            return answer.position() >= atLeastSeq ? answer : Read.<T>notYet(answer.position());
+        });
+    }
+
+    private static <T> Read<T> poll(long atLeastSeq, Duration wait, Supplier<Read<T>> attempt) {
         Objects.requireNonNull(wait, "wait");
         if (wait.isNegative() || wait.compareTo(MAX_WAIT) > 0) {
             throw new IllegalArgumentException("wait must be in [0, " + MAX_WAIT + "]: " + wait);
         }
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
-            Read<T> answer = inSnapshot(c -> {
-                long position = position(c, positionSql);
-                return position >= atLeastSeq ? query.run(c, position) : Read.<T>notYet(position);
-            });
+            Read<T> answer = attempt.get();
             if (answer.status() != Read.Status.NOT_YET || System.nanoTime() - deadline >= 0) {
                 return answer;
             }
@@ -573,12 +654,15 @@ public final class LedgerReads {
         }
     }
 
-    private <T> T inSnapshot(Work<T> work) {
+    /**
+     * Runs {@code work} (one statement) as its own transaction: on a pooled connection in
+     * auto-commit (the pool's default) that is the statement alone, one round trip.
+     */
+    private <T> T inStatement(Work<T> work) {
         try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            c.setReadOnly(true);
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            if (c.getAutoCommit()) {
+                return work.run(c);
+            }
             try {
                 T result = work.run(c);
                 c.commit();
@@ -586,9 +670,30 @@ public final class LedgerReads {
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
+            }
+        } catch (SQLException e) {
+            throw new LedgerException("could not read the ledger", e);
+        }
+    }
+
+    /**
+     * Runs {@code work} (several statements) in one read-only REPEATABLE READ transaction. The
+     * transaction's mode is set by its first statement ({@code SET TRANSACTION}, sent with the
+     * driver's {@code BEGIN}), so the session's defaults are never changed or reset.
+     */
+    private <T> T inSnapshot(Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute(SNAPSHOT);
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
             } finally {
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                c.setReadOnly(false);
                 c.setAutoCommit(autoCommit);
             }
         } catch (SQLException e) {

@@ -315,6 +315,57 @@ class LedgerReadsIT {
     }
 
     @Test
+    void aHistoryPageByAnyKey_andReadsLeaveThePooledSessionAsItWas() throws SQLException {
+        TransferReceipt deposit = commit(TransferRequest.single(id(), AccountKey.custody(USDC), user(ALICE, USDC),
+                Amount.of(50)));
+        TransferReceipt pay = commit(TransferRequest.single(id(), user(ALICE, USDC), user(BOB, USDC), Amount.of(20)));
+
+        Read<HistoryPage> custody = reads.history(AccountKey.custody(USDC), Long.MAX_VALUE, 10, pay.seq(),
+                Duration.ofSeconds(5));
+        assertThat(custody.status()).isEqualTo(Read.Status.FOUND);
+        assertThat(custody.position()).isGreaterThanOrEqualTo(pay.seq());
+        assertThat(custody.get().orElseThrow().entries()).extracting(TransferRecord::id).containsExactly(deposit.id());
+        Read<HistoryPage> bob = reads.history(user(BOB, USDC), Long.MAX_VALUE, 10, 0, Duration.ZERO);
+        assertThat(bob.get().orElseThrow().entries()).singleElement().satisfies(entry -> {
+            assertThat(entry.id()).isEqualTo(pay.id());
+            assertThat(entry.debit()).isEqualTo(user(ALICE, USDC));
+            assertThat(entry.credit()).isEqualTo(user(BOB, USDC));
+            assertThat(entry.amount()).isEqualTo(BigInteger.valueOf(20));
+        });
+        assertThat(reads.history(AccountKey.escrowFunds("no-such-escrow", USDC), Long.MAX_VALUE, 10, 0, Duration.ZERO)
+                .status()).isEqualTo(Read.Status.NOT_FOUND);
+        Read<HistoryPage> stranger = reads.history(holder(1), Optional.empty(), Long.MAX_VALUE, 10, 0, Duration.ZERO);
+        assertThat(stranger.status()).isEqualTo(Read.Status.FOUND);
+        assertThat(stranger.position()).isGreaterThanOrEqualTo(pay.seq());
+        assertThat(stranger.get().orElseThrow().entries()).isEmpty();
+        Read<HistoryPage> ahead = reads.history(user(BOB, USDC), Long.MAX_VALUE, 10, pay.seq() + 1, Duration.ZERO);
+        assertThat(ahead.status()).isEqualTo(Read.Status.NOT_YET);
+        assertThat(ahead.position()).isEqualTo(pay.seq());
+
+        try (HikariDataSource pool = secondPool(dataSource)) {
+            LedgerReads pooled = new LedgerReads(pool);
+            for (int i = 0; i < 4; i++) {
+                assertThat(pooled.account(user(ALICE, USDC), pay.seq(), Duration.ofSeconds(5)).status())
+                        .isEqualTo(Read.Status.FOUND);
+                assertThat(pooled.history(ALICE, Optional.of(USDC), Long.MAX_VALUE, 5, 0, Duration.ZERO).status())
+                        .isEqualTo(Read.Status.FOUND);
+                assertThat(pooled.transfer(pay.id()).status()).isEqualTo(Read.Status.FOUND);
+            }
+            try (Connection first = pool.getConnection(); Connection second = pool.getConnection()) {
+                for (Connection c : List.of(first, second)) {
+                    assertThat(c.getAutoCommit()).isTrue();
+                    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                            "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')")) {
+                        rs.next();
+                        assertThat(rs.getString(1)).isEqualTo("read committed");
+                        assertThat(rs.getString(2)).isEqualTo("off");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void historyPagesNeverRepeatNorSkip_whileTransfersCommit() throws Exception {
         commit(TransferRequest.single(id(), AccountKey.custody(USDC), user(ALICE, USDC), Amount.of(1_000_000)));
         commit(TransferRequest.single(id(), AccountKey.custody(USDC), user(BOB, USDC), Amount.of(1_000_000)));
