@@ -193,7 +193,8 @@ class LeadershipIT {
                     AccountKey.user(BOB, USDC), Amount.of(40));
             assertThatThrownBy(() -> deposed.submit(late)).isInstanceOf(LedgerException.class)
                     .hasRootCauseInstanceOf(FencedException.class);
-            assertThat(refused).containsExactly(epoch);
+            // The group commit is refused; the checkpointer beside the writer may be refused by the same fence too.
+            assertThat(refused).isNotEmpty().containsOnly(epoch);
             assertThat(transfers(ds)).as("the late group left nothing").isEqualTo(1);
             assertThatThrownBy(() -> deposed.submit(deposit(3, BOB, 5)))
                     .as("a fenced writer refuses everything after").isInstanceOf(LedgerException.class);

@@ -446,8 +446,12 @@ class LedgerReadsIT {
                 .doesNotContain("Seq Scan on accounts").doesNotContain("Seq Scan on pending_withdrawals")
                 .doesNotContain("transfers");
         long large = readBuffers();
+        // Bounded, not equal: two indexes (the account's, the open withdrawals') gain a level as they
+        // grow, and the checkpointer's updates beside the writer leave row versions a lookup may visit
+        // until they are pruned. What must not happen is growth with the number of accounts or
+        // transfers, which the plan above and the absolute cap rule out.
         assertThat(large).as("buffers of one balance read at 54 and at 4,054 accounts, 16,054 transfers, 2,000 open withdrawals: %s vs %s",
-                small, large).isLessThanOrEqualTo(small + 4).isLessThanOrEqualTo(12);
+                small, large).isLessThanOrEqualTo(small + 6).isLessThanOrEqualTo(12);
         System.out.printf("balance read: %d shared buffers at 54 accounts, %d at 4,054 accounts%n", small, large);
     }
 
