@@ -408,9 +408,15 @@ final class OpenLoopBenchmark {
         }
     }
 
-    /** Transfers committed and not yet in a settlement batch. */
+    /**
+     * Transfers committed and not yet claimed by a settlement batch: above the settlement watermark
+     * and without a claim that was not reverted (settlement never writes a transfers row).
+     */
     private static long backlog(Database database) throws SQLException {
-        return count(database, "SELECT count(*) FROM transfers WHERE batch_id IS NULL");
+        return count(database, """
+                SELECT count(*) FROM transfers t
+                WHERE t.seq > (SELECT w.seq FROM settlement_watermark w)
+                  AND NOT EXISTS (SELECT 1 FROM settlement_batch_movements m WHERE m.transfer_id = t.id AND NOT m.reverted)""");
     }
 
     private static long batches(Database database) throws SQLException {
