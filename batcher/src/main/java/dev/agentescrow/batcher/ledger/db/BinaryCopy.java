@@ -14,7 +14,7 @@ import java.util.UUID;
  * A group's transfers in PostgreSQL's binary COPY format ({@code COPY ... FROM STDIN (FORMAT
  * binary)}): the server stores the values as they come instead of parsing text (uuid, numeric,
  * timestamptz), which measured 1-13 % less time per COPY and commit than CSV
- * ({@code bench.CopyFormatBenchmark}, docs/ledger.md). Field order is {@link LedgerStore}'s
+ * ({@code ledger.db.CopyFormatBenchmark}, docs/ledger.md). Field order is {@link LedgerStore}'s
  * {@code TRANSFER_COLUMNS}.
  */
 final class BinaryCopy {

@@ -1,28 +1,28 @@
-package dev.agentescrow.batcher.bench;
+package dev.agentescrow.batcher.ledger.db;
 
 import dev.agentescrow.batcher.db.Database;
 import dev.agentescrow.batcher.db.DatabaseConfig;
+import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.ledger.TransferKind;
+import dev.agentescrow.chain.Address;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.io.StringReader;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import org.postgresql.PGConnection;
 
 /**
  * The COPY of a group's transfers in CSV (what {@code LedgerStore} sends) against PostgreSQL's
- * binary COPY format, on a table shaped like {@code transfers} (same columns, checks and
+ * binary COPY format as the ledger encodes it ({@link BinaryCopy}), on a table shaped like {@code transfers} (same columns, checks and
  * indexes), in alternating rounds on one embedded PostgreSQL with synchronous commit on: the time
  * of encoding, COPY and COMMIT per group, and the bytes sent per row. Arguments: data directory,
  * rounds, rows per group.
@@ -30,13 +30,9 @@ import org.postgresql.PGConnection;
 public final class CopyFormatBenchmark {
     private static final String COLUMNS = "id, seq, kind, debit_account_id, credit_account_id, token, amount,"
             + " pending_id, timeout_seconds, expires_at, link_group, reference, created_at";
-    private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
-    private static final String TOKEN = "0x00000000000000000000000000000000000000c1";
+    private static final Address TOKEN = Address.of("0x00000000000000000000000000000000000000c1");
 
     private CopyFormatBenchmark() {
-    }
-
-    record Row(UUID id, long seq, long debit, long credit, BigInteger amount, Instant createdAt) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -66,14 +62,14 @@ public final class CopyFormatBenchmark {
             long[] bytes = new long[2];
             for (int round = 0; round < rounds * 2; round++) {
                 int format = round % 2;
-                Row[] rows = new Row[rowsPerGroup];
+                List<TransferRow> rows = new ArrayList<>(rowsPerGroup);
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 Instant now = Instant.now();
                 for (int i = 0; i < rowsPerGroup; i++) {
                     long debit = random.nextInt(1_000);
-                    rows[i] = new Row(new UUID(random.nextLong() & Long.MAX_VALUE, random.nextLong()), ++seq, debit,
-                            (debit + 1 + random.nextInt(999)) % 1_000, BigInteger.valueOf(1 + random.nextInt(1_000)),
-                            now);
+                    rows.add(new TransferRow(new TransferId(random.nextLong() & Long.MAX_VALUE, random.nextLong()), ++seq,
+                            TransferKind.SINGLE, debit, (debit + 1 + random.nextInt(999)) % 1_000, TOKEN,
+                            BigInteger.valueOf(1 + random.nextInt(1_000)), null, null, null, null, null, now));
                 }
                 long t0 = System.nanoTime();
                 long rowsCopied;
@@ -84,7 +80,7 @@ public final class CopyFormatBenchmark {
                     rowsCopied = pg.getCopyAPI().copyIn("COPY copy_bench (" + COLUMNS + ") FROM STDIN (FORMAT csv)",
                             new StringReader(csv));
                 } else {
-                    byte[] binary = binary(rows);
+                    byte[] binary = BinaryCopy.transfers(rows, false);
                     bytes[1] += binary.length;
                     rowsCopied = pg.getCopyAPI().copyIn("COPY copy_bench (" + COLUMNS + ") FROM STDIN (FORMAT binary)",
                             new ByteArrayInputStream(binary));
@@ -106,75 +102,14 @@ public final class CopyFormatBenchmark {
         }
     }
 
-    private static String csv(Row[] rows) {
-        StringBuilder csv = new StringBuilder(rows.length * 220);
-        for (Row t : rows) {
-            csv.append(t.id()).append(',').append(t.seq()).append(",SINGLE,").append(t.debit()).append(',')
-                    .append(t.credit()).append(',').append(TOKEN).append(',').append(t.amount())
+    /** The CSV the ledger sent before binary COPY: the baseline. */
+    private static String csv(List<TransferRow> rows) {
+        StringBuilder csv = new StringBuilder(rows.size() * 220);
+        for (TransferRow t : rows) {
+            csv.append(t.id().toUuid()).append(',').append(t.seq()).append(",SINGLE,").append(t.debitAccountId())
+                    .append(',').append(t.creditAccountId()).append(',').append(TOKEN.hex()).append(',').append(t.amount())
                     .append(",,,,,,").append(t.createdAt()).append('\n');
         }
         return csv.toString();
-    }
-
-    /** PostgreSQL's binary COPY format: header, then per row the field count and length-prefixed fields. */
-    static byte[] binary(Row[] rows) throws IOException {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream(rows.length * 160);
-        DataOutputStream out = new DataOutputStream(buffer);
-        out.write("PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1));
-        out.writeInt(0);
-        out.writeInt(0);
-        byte[] kind = "SINGLE".getBytes(StandardCharsets.US_ASCII);
-        byte[] token = TOKEN.getBytes(StandardCharsets.US_ASCII);
-        for (Row t : rows) {
-            out.writeShort(13);
-            out.writeInt(16);
-            out.writeLong(t.id().getMostSignificantBits());
-            out.writeLong(t.id().getLeastSignificantBits());
-            out.writeInt(8);
-            out.writeLong(t.seq());
-            out.writeInt(kind.length);
-            out.write(kind);
-            out.writeInt(8);
-            out.writeLong(t.debit());
-            out.writeInt(8);
-            out.writeLong(t.credit());
-            out.writeInt(token.length);
-            out.write(token);
-            numeric(out, t.amount());
-            for (int i = 0; i < 5; i++) {
-                out.writeInt(-1);
-            }
-            out.writeInt(8);
-            Instant at = t.createdAt();
-            out.writeLong(at.getEpochSecond() * 1_000_000L + at.getNano() / 1_000 - POSTGRES_EPOCH_MICROS);
-        }
-        out.writeShort(-1);
-        out.flush();
-        return buffer.toByteArray();
-    }
-
-    /** A non-negative integer as PostgreSQL's binary numeric: base-10000 digits, most significant first. */
-    static void numeric(DataOutputStream out, BigInteger value) throws IOException {
-        String decimal = value.toString();
-        int groups = (decimal.length() + 3) / 4;
-        short[] digits = new short[groups];
-        int end = decimal.length();
-        for (int g = groups - 1; g >= 0; g--) {
-            int start = Math.max(0, end - 4);
-            digits[g] = Short.parseShort(decimal.substring(start, end));
-            end = start;
-        }
-        int n = groups;
-        while (n > 0 && digits[n - 1] == 0) {
-            n--;
-        }
-        out.writeInt(8 + 2 * n);
-        out.writeShort(n);
-        out.writeShort(n == 0 ? 0 : groups - 1);
-        out.writeShort(0);
-        out.writeShort(0);
-        for (int i = 0; i < n; i++) {
-            out.writeShort(digits[i]);
-        }
     }
 }
