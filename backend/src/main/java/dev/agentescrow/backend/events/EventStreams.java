@@ -33,7 +33,8 @@ public class EventStreams {
     private final EventSignal signal;
     private final EventsProperties properties;
     private final AtomicInteger open = new AtomicInteger();
-    private final Map<Address, AtomicInteger> openPerOwner = new ConcurrentHashMap<>();
+    /** Streams open per owner; an entry exists only while its count is positive (changed under compute only). */
+    private final Map<Address, Integer> openPerOwner = new ConcurrentHashMap<>();
 
     public EventStreams(EventFeed feed, EventSignal signal, EventsProperties properties,
                         io.micrometer.core.instrument.MeterRegistry registry) {
@@ -45,10 +46,7 @@ public class EventStreams {
 
     /** Opens a stream of {@code owner}'s events after {@code afterSequence}; empty when the limits are reached. */
     public java.util.Optional<SseEmitter> open(Address owner, long afterSequence) {
-        AtomicInteger mine = openPerOwner.computeIfAbsent(owner, k -> new AtomicInteger());
-        // both counters are taken (non-short-circuit |) and both given back by release
-        if (open.incrementAndGet() > properties.maxStreams() | mine.incrementAndGet() > properties.maxStreamsPerOwner()) {
-            release(owner, mine);
+        if (!acquire(owner)) {
             return java.util.Optional.empty();
         }
         SseEmitter emitter = new SseEmitter(properties.streamLifetime().plusSeconds(30).toMillis());
@@ -56,17 +54,36 @@ public class EventStreams {
             try {
                 run(emitter, owner, afterSequence);
             } finally {
-                release(owner, mine);
+                release(owner);
             }
         });
         return java.util.Optional.of(emitter);
     }
 
-    private void release(Address owner, AtomicInteger mine) {
-        open.decrementAndGet();
-        if (mine.decrementAndGet() <= 0) {
-            openPerOwner.remove(owner, mine);
+    /** Takes one stream of the owner's and one of the instance's, or neither. */
+    private boolean acquire(Address owner) {
+        boolean[] taken = {false};
+        openPerOwner.compute(owner, (k, count) -> {
+            int current = count == null ? 0 : count;
+            if (current >= properties.maxStreamsPerOwner()) {
+                return count;
+            }
+            taken[0] = true;
+            return current + 1;
+        });
+        if (!taken[0]) {
+            return false;
         }
+        if (open.incrementAndGet() > properties.maxStreams()) {
+            release(owner);
+            return false;
+        }
+        return true;
+    }
+
+    private void release(Address owner) {
+        open.decrementAndGet();
+        openPerOwner.computeIfPresent(owner, (k, count) -> count <= 1 ? null : count - 1);
     }
 
     private void run(SseEmitter emitter, Address owner, long afterSequence) {

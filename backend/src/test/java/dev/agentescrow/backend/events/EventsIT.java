@@ -203,6 +203,51 @@ class EventsIT extends BackendITSupport {
         }
     }
 
+    /** Attack: one principal opens streams until the instance runs out; the sixth is refused, others still open theirs. */
+    @Test
+    void a_principal_opens_at_most_five_streams_and_a_closed_one_frees_its_place() throws Exception {
+        String token = loginWith(freshKey());
+        List<SseReader> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                open.add(SseReader.open(port, token, null));
+            }
+            assertThat(streamStatus(token)).isEqualTo("429 STREAM_LIMIT");
+            assertThat(streamStatus(loginWith(freshKey()))).as("another principal").isEqualTo("200");
+            open.removeFirst().close();
+            awaitUntil("the closed stream's place is free again", () -> streamStatus(token).equals("200"));
+        } finally {
+            for (SseReader reader : open) {
+                reader.close();
+            }
+        }
+    }
+
+    /** Opens a stream and closes it at once: its status, and the problem code when refused. */
+    private String streamStatus(String token) {
+        try {
+            return streamStatusOrThrow(token);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String streamStatusOrThrow(String token) throws IOException, InterruptedException {
+        HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        java.net.URI.create("http://localhost:" + port + "/api/v1/events/stream"))
+                .header("Authorization", "Bearer " + token).header("Accept", "text/event-stream").GET().build(),
+                HttpResponse.BodyHandlers.ofLines());
+        try (Stream<String> body = response.body()) {
+            if (response.statusCode() == 200) {
+                return "200";
+            }
+            return response.statusCode() + " " + ApiClient.JSON.readTree(String.join("", body.toList())).path("code").asString();
+        }
+    }
+
     @Test
     void the_sse_stream_resumed_with_last_event_id_gets_exactly_the_missed_events() throws Exception {
         String key = freshKey();
