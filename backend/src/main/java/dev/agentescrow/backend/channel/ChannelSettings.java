@@ -1,0 +1,35 @@
+package dev.agentescrow.backend.channel;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Payment channels' settings, bound from {@code agentescrow.channels.*}.
+ *
+ * @param contract the PaymentChannels address (blank: {@code contracts.PaymentChannels} of the deployment file)
+ * @param deploymentBlock the block the contract was deployed in (the indexer starts there)
+ * @param pollInterval how often the leader reads new events and runs the watchtower
+ * @param maxBlocksPerPoll blocks read per poll at most (the rest at the next poll)
+ * @param watchtowerEnabled whether the leader defends registered participants at all
+ * @param watchtowerPrivateKey the watchtower's own key (hex), used by no other role
+ * @param watchtowerKeystore a web3j/geth keystore file with the watchtower's key, or blank
+ * @param watchtowerKeystorePassword the keystore's password
+ */
+@ConfigurationProperties("agentescrow.channels")
+public record ChannelSettings(
+        String contract,
+        @DefaultValue("0") long deploymentBlock,
+        @DefaultValue("PT1S") Duration pollInterval,
+        @DefaultValue("2000") int maxBlocksPerPoll,
+        @DefaultValue("true") boolean watchtowerEnabled,
+        String watchtowerPrivateKey,
+        String watchtowerKeystore,
+        String watchtowerKeystorePassword) {
+
+    public ChannelSettings {
+        if (maxBlocksPerPoll < 1 || maxBlocksPerPoll > 10_000) {
+            throw new IllegalArgumentException("agentescrow.channels.max-blocks-per-poll must be in [1, 10000]");
+        }
+    }
+}
