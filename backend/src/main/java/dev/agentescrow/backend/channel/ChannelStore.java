@@ -221,6 +221,24 @@ public class ChannelStore {
         jdbc.update("DELETE FROM backend.channels WHERE id = ?", id.hex());
     }
 
+    /**
+     * What storing a proof of {@code caller}'s counterparty needs, in one read: the channel, the
+     * total of the newest proof of {@code caller} stored by the counterparty (0: none), and whether
+     * {@code caller} registered the channel.
+     */
+    public Optional<ProofContext> proofContext(Bytes32 id, Address caller) {
+        return jdbc.query("SELECT " + CHANNEL_COLUMNS + ", (SELECT p.transferred FROM backend.channel_proofs p"
+                        + " WHERE p.channel_id = c.id AND p.signer = ?),"
+                        + " EXISTS (SELECT 1 FROM backend.channel_registrations r WHERE r.channel_id = c.id"
+                        + " AND r.participant = ?) FROM backend.channels c WHERE c.id = ?",
+                (rs, n) -> new ProofContext(row(rs).channel(),
+                        Optional.ofNullable(big(rs, 26)).orElse(BigInteger.ZERO), rs.getBoolean(27)),
+                caller.hex(), caller.hex(), id.hex()).stream().findFirst();
+    }
+
+    public record ProofContext(Channel channel, BigInteger receivedByCaller, boolean registered) {
+    }
+
     public Optional<Channel> find(Bytes32 id) {
         return jdbc.query("SELECT " + CHANNEL_COLUMNS + " FROM backend.channels WHERE id = ?", (rs, n) -> row(rs).channel(),
                 id.hex()).stream().findFirst();

@@ -95,11 +95,12 @@ public class Channels {
      */
     public ProofResult storeProof(Bytes32 id, Address caller, ChannelNonce nonce, Amount transferred,
                                   ChannelSignature signature) {
-        Optional<Channel> found = visible(id, caller);
-        if (found.isEmpty()) {
+        Optional<ChannelStore.ProofContext> context = store.proofContext(id, caller)
+                .filter(c -> c.channel().isParticipant(caller));
+        if (context.isEmpty()) {
             return ProofResult.refused(404, "NOT_FOUND", "channel not found");
         }
-        Channel channel = found.get();
+        Channel channel = context.get().channel();
         if (channel.state() != ChannelState.OPEN && channel.state() != ChannelState.CLOSING) {
             return ProofResult.refused(409, "CHANNEL_INVALID_STATE", "the channel is " + channel.state()
                     + ": proofs count only while it is OPEN or CLOSING");
@@ -113,8 +114,7 @@ public class Channels {
                     + ") over this channel's BalanceProof(channelId, nonce, transferred)");
         }
         Channel.Side side = channel.side(counterparty);
-        BigInteger received = store.proof(id, caller).map(ChannelStore.StoredProof::transferred)
-                .orElse(BigInteger.ZERO).max(channel.side(caller).transferred());
+        BigInteger received = context.get().receivedByCaller().max(channel.side(caller).transferred());
         BigInteger capacity = side.deposit().subtract(side.withdrawn()).add(received);
         if (transferred.baseUnits().compareTo(capacity) > 0) {
             return ProofResult.refused(422, "CHANNEL_PROOF_EXCEEDS_DEPOSIT", "the proof states " + transferred
@@ -124,7 +124,7 @@ public class Channels {
         ChannelStore.StoredProof stored = new ChannelStore.StoredProof(id, counterparty, nonce.value(),
                 transferred.baseUnits(), signature.hex(), digest, caller, clock.instant());
         if (store.storeIfNewer(stored)) {
-            if (store.registration(id, caller).isEmpty()) {
+            if (!context.get().registered()) {
                 register(id, caller, null);
             }
             return new ProofResult(stored, true, 201, null, null);
