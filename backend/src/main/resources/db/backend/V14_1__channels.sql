@@ -3,8 +3,9 @@
 -- direction that a participant stored, participants' registrations (with the watchtower opt-out),
 -- and the watchtower's submissions, each persisted before it is sent.
 
--- Every event of the contract up to the confirmed block, in chain order; a reorganisation deletes
--- the rows of the blocks it replaced and the channels are folded again from the rest.
+-- Every event of the contract up to the confirmed block (read by the contract-log follower,
+-- V13_7), in chain order; a reorganisation deletes the rows of the blocks it dropped and the
+-- channels are folded again from the rest.
 CREATE TABLE channel_events (
     block_number BIGINT        NOT NULL,
     log_index    BIGINT        NOT NULL,
@@ -24,13 +25,6 @@ CREATE TABLE channel_events (
     PRIMARY KEY (block_number, log_index)
 );
 CREATE INDEX channel_events_channel ON channel_events (channel_id, block_number, log_index);
-
--- The follower's position: the last block read and its hash (to notice a reorganisation).
-CREATE TABLE channel_index_cursor (
-    name         VARCHAR(32) PRIMARY KEY,
-    block_number BIGINT      NOT NULL,
-    block_hash   CHAR(66)
-);
 
 -- A channel as its confirmed events leave it (the contract's state at the confirmed block).
 CREATE TABLE channels (

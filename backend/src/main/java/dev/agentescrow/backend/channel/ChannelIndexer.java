@@ -1,10 +1,13 @@
 package dev.agentescrow.backend.channel;
 
+import dev.agentescrow.backend.chainlog.ChainLog;
+import dev.agentescrow.backend.chainlog.ChainLogHandler;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.channel.ChannelEvent;
+import dev.agentescrow.chain.channel.PaymentChannelsGateway;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,26 +19,65 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Turns the contract's confirmed events into channel rows and agents' events: each event is stored
- * once (by its position), the channels it touches are folded again from all their stored events
- * ({@link ChannelFold}), and each new event is published to both participants once (keyed by block
- * hash and log index). A reorganisation deletes the replaced blocks' events and folds the channels
- * they touched again; a channel whose open was undone disappears with its proofs.
+ * The PaymentChannels contract's follower (a {@link ChainLogHandler}: the service's contract-log
+ * follower calls it on the ledger's leader with the logs of each confirmed block range, in its
+ * transaction). Each event is stored once (by its position), the channels it touches are folded
+ * again from all their stored events ({@link ChannelFold}), and each new event is published to both
+ * participants once (keyed by transaction hash and log index). A reorganisation deletes the dropped
+ * blocks' events and folds the channels they touched again; a channel whose open was undone
+ * disappears with its proofs and registrations. Every channel of the contract is indexed.
  */
 @Component
-public class ChannelIndexer implements ChannelEventsHandler {
+public class ChannelIndexer implements ChainLogHandler {
     private static final Logger log = LoggerFactory.getLogger(ChannelIndexer.class);
 
     private final ChannelStore store;
     private final EventPublisher events;
+    private final PaymentChannelsGateway gateway;
+    private final ChannelSettings settings;
 
-    public ChannelIndexer(ChannelStore store, EventPublisher events) {
+    public ChannelIndexer(ChannelStore store, EventPublisher events, PaymentChannelsGateway gateway,
+                          ChannelSettings settings) {
         this.store = store;
         this.events = events;
+        this.gateway = gateway;
+        this.settings = settings;
     }
 
     @Override
-    public void arrived(List<ChannelEvent> arrived) {
+    public String name() {
+        return "channels";
+    }
+
+    @Override
+    public Address contract() {
+        return gateway.address();
+    }
+
+    @Override
+    public long startBlock() {
+        return settings.deploymentBlock();
+    }
+
+    @Override
+    public void apply(List<ChainLog> logs) {
+        arrived(logs.stream().map(l -> PaymentChannelsGateway.decode(l.log())).flatMap(Optional::stream).toList());
+    }
+
+    @Override
+    public void undo(long fromBlock) {
+        Set<Bytes32> touched = store.deleteEventsAfter(fromBlock - 1);
+        for (Bytes32 id : touched) {
+            refold(id);
+        }
+        if (!touched.isEmpty()) {
+            log.warn("channel events from block {} on were dropped by a reorganisation; {} channels folded again",
+                    fromBlock, touched.size());
+        }
+    }
+
+    /** Applies confirmed events of the contract, in chain order (a redelivery writes nothing). */
+    void arrived(List<ChannelEvent> arrived) {
         if (arrived.isEmpty()) {
             return;
         }
@@ -57,18 +99,6 @@ public class ChannelIndexer implements ChannelEventsHandler {
             if (channel != null) {
                 publish(channel, previous, e);
             }
-        }
-    }
-
-    @Override
-    public void revertedAfter(long block) {
-        Set<Bytes32> touched = store.deleteEventsAfter(block);
-        for (Bytes32 id : touched) {
-            refold(id);
-        }
-        if (!touched.isEmpty()) {
-            log.warn("channel events after block {} were replaced by a reorganisation; {} channels folded again",
-                    block, touched.size());
         }
     }
 
@@ -152,7 +182,7 @@ public class ChannelIndexer implements ChannelEventsHandler {
         data.put("txHash", e.position().txHash().value());
         data.put("blockNumber", e.position().blockNumber());
         List<Address> recipients = List.of(channel.a(), channel.b());
-        events.publishOnce("channel:" + e.position().blockHash().hex() + ":" + e.position().logIndex(), type,
+        events.publishOnce("channel:" + e.position().txHash().value() + ":" + e.position().logIndex(), type,
                 recipients, channel.id().hex(), data);
     }
 }

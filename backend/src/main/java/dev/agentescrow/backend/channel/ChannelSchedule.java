@@ -1,6 +1,5 @@
 package dev.agentescrow.backend.channel;
 
-import dev.agentescrow.backend.config.BackendProperties;
 import dev.agentescrow.batcher.leadership.Role;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.channel.ChannelState;
@@ -13,36 +12,28 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * The channels' work on the service's schedule, on the batcher's leader only: every
- * {@code agentescrow.channels.poll-interval} the follower reads the confirmed PaymentChannels
- * events into the channel rows, then the watchtower runs. On every instance it refreshes the
- * gauges from the rows: {@code agentescrow_channels_active} (pending, open or closing) and
- * {@code agentescrow_channels_closed} (settled).
+ * The watchtower on the service's schedule, on the batcher's leader only (the instance whose
+ * contract-log follower indexes the channels), every {@code agentescrow.channels.poll-interval}. On
+ * every instance it refreshes the gauges from the rows: {@code agentescrow_channels_active}
+ * (pending, open or closing) and {@code agentescrow_channels_closed} (settled).
  */
 @Component
 public class ChannelSchedule {
     private static final Logger log = LoggerFactory.getLogger(ChannelSchedule.class);
 
-    private final ChannelLogFollower follower;
-    private final ChannelIndexer indexer;
     private final Watchtower watchtower;
     private final ChannelStore store;
     private final Batcher batcher;
     private final ChannelSettings settings;
-    private final int confirmations;
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong closed = new AtomicLong();
 
-    public ChannelSchedule(ChannelLogFollower follower, ChannelIndexer indexer, Watchtower watchtower,
-                           ChannelStore store, Batcher batcher, ChannelSettings settings, BackendProperties properties,
+    public ChannelSchedule(Watchtower watchtower, ChannelStore store, Batcher batcher, ChannelSettings settings,
                            MeterRegistry registry) {
-        this.follower = follower;
-        this.indexer = indexer;
         this.watchtower = watchtower;
         this.store = store;
         this.batcher = batcher;
         this.settings = settings;
-        this.confirmations = properties.confirmations();
         Gauge.builder("agentescrow.channels.active", active, AtomicLong::doubleValue)
                 .description("channels pending, open or closing (from the indexed contract state)").register(registry);
         Gauge.builder("agentescrow.channels.closed", closed, AtomicLong::doubleValue)
@@ -51,18 +42,11 @@ public class ChannelSchedule {
 
     @Scheduled(fixedDelayString = "${agentescrow.channels.poll-interval:PT1S}")
     public void tick() {
-        if (batcher.role() == Role.LEADER) {
+        if (batcher.role() == Role.LEADER && settings.watchtowerEnabled()) {
             try {
-                follower.poll(indexer, confirmations);
+                watchtower.run();
             } catch (RuntimeException e) {
-                log.warn("reading the channel events failed; tried again at the next poll", e);
-            }
-            if (settings.watchtowerEnabled()) {
-                try {
-                    watchtower.run();
-                } catch (RuntimeException e) {
-                    log.warn("the watchtower's run failed; tried again at the next poll", e);
-                }
+                log.warn("the watchtower's run failed; tried again at the next poll", e);
             }
         }
         refreshGauges();

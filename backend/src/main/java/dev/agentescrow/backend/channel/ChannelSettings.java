@@ -9,8 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param contract the PaymentChannels address (blank: {@code contracts.PaymentChannels} of the deployment file)
  * @param deploymentBlock the block the contract was deployed in (the indexer starts there)
- * @param pollInterval how often the leader reads new events and runs the watchtower
- * @param maxBlocksPerPoll blocks read per poll at most (the rest at the next poll)
+ * @param pollInterval how often the leader runs the watchtower (the events are read by the
+ *     contract-log follower, {@code agentescrow.chainlog.*})
  * @param watchtowerEnabled whether the leader defends registered participants at all
  * @param watchtowerPrivateKey the watchtower's own key (hex), used by no other role
  * @param watchtowerKeystore a web3j/geth keystore file with the watchtower's key, or blank
@@ -21,15 +21,8 @@ public record ChannelSettings(
         String contract,
         @DefaultValue("0") long deploymentBlock,
         @DefaultValue("PT1S") Duration pollInterval,
-        @DefaultValue("2000") int maxBlocksPerPoll,
         @DefaultValue("true") boolean watchtowerEnabled,
         String watchtowerPrivateKey,
         String watchtowerKeystore,
         String watchtowerKeystorePassword) {
-
-    public ChannelSettings {
-        if (maxBlocksPerPoll < 1 || maxBlocksPerPoll > 10_000) {
-            throw new IllegalArgumentException("agentescrow.channels.max-blocks-per-poll must be in [1, 10000]");
-        }
-    }
 }

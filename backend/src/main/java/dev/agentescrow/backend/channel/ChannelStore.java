@@ -42,40 +42,6 @@ public class ChannelStore {
 
     // ------------------------------------------------------------------ events and cursor
 
-    /** The follower's last block and its hash; empty before the first poll. */
-    public Optional<Cursor> cursor(String name) {
-        return jdbc.query("SELECT block_number, block_hash FROM backend.channel_index_cursor WHERE name = ?",
-                (rs, n) -> new Cursor(rs.getLong(1), rs.getString(2) == null ? null : Bytes32.fromHex(rs.getString(2))),
-                name).stream().findFirst();
-    }
-
-    public record Cursor(long block, Bytes32 hash) {
-    }
-
-    /** Moves the cursor; {@code expectedBlock} guards against a concurrent follower (false: it moved). */
-    public boolean moveCursor(String name, Long expectedBlock, long block, Bytes32 hash) {
-        if (expectedBlock == null) {
-            return jdbc.update("INSERT INTO backend.channel_index_cursor (name, block_number, block_hash) VALUES (?, ?, ?)"
-                    + " ON CONFLICT (name) DO NOTHING", name, block, hash == null ? null : hash.hex()) == 1;
-        }
-        return jdbc.update("UPDATE backend.channel_index_cursor SET block_number = ?, block_hash = ? WHERE name = ?"
-                + " AND block_number = ?", block, hash == null ? null : hash.hex(), name, expectedBlock) == 1;
-    }
-
-    /** Locks the cursor row until the transaction ends (one follower at a time). */
-    public Optional<Cursor> lockCursor(String name) {
-        return jdbc.query("SELECT block_number, block_hash FROM backend.channel_index_cursor WHERE name = ? FOR UPDATE",
-                (rs, n) -> new Cursor(rs.getLong(1), rs.getString(2) == null ? null : Bytes32.fromHex(rs.getString(2))),
-                name).stream().findFirst();
-    }
-
-    /** The hashes of the stored events' blocks at or below {@code block}, newest first. */
-    public List<Cursor> eventBlocksAtOrBelow(long block, int limit) {
-        return jdbc.query("SELECT DISTINCT block_number, block_hash FROM backend.channel_events WHERE block_number <= ?"
-                        + " ORDER BY block_number DESC LIMIT ?",
-                (rs, n) -> new Cursor(rs.getLong(1), Bytes32.fromHex(rs.getString(2))), block, limit);
-    }
-
     /** Stores events (a replay of a stored position writes nothing); the channels they touch. */
     public Set<Bytes32> insertEvents(List<ChannelEvent> events) {
         Set<Bytes32> touched = new LinkedHashSet<>();
