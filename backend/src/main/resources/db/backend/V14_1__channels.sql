@@ -7,6 +7,7 @@
 -- V13_7), in chain order; a reorganisation deletes the rows of the blocks it dropped and the
 -- channels are folded again from the rest.
 CREATE TABLE channel_events (
+    contract     CHAR(42)      NOT NULL,
     block_number BIGINT        NOT NULL,
     log_index    BIGINT        NOT NULL,
     block_hash   CHAR(66)      NOT NULL,
@@ -22,7 +23,7 @@ CREATE TABLE channel_events (
     nonce        NUMERIC(78,0),
     seconds      BIGINT,
     flag         BOOLEAN,
-    PRIMARY KEY (block_number, log_index)
+    PRIMARY KEY (contract, block_number, log_index)
 );
 CREATE INDEX channel_events_channel ON channel_events (channel_id, block_number, log_index);
 

@@ -66,7 +66,7 @@ public class ChannelIndexer implements ChainLogHandler {
 
     @Override
     public void undo(long fromBlock) {
-        Set<Bytes32> touched = store.deleteEventsAfter(fromBlock - 1);
+        Set<Bytes32> touched = store.deleteEventsAfter(gateway.address(), fromBlock - 1);
         for (Bytes32 id : touched) {
             refold(id);
         }
@@ -77,7 +77,7 @@ public class ChannelIndexer implements ChainLogHandler {
     }
 
     /** Applies confirmed events of the contract, in chain order (a redelivery writes nothing). */
-    void arrived(List<ChannelEvent> arrived) {
+    public void arrived(List<ChannelEvent> arrived) {
         if (arrived.isEmpty()) {
             return;
         }
@@ -85,7 +85,7 @@ public class ChannelIndexer implements ChainLogHandler {
         for (ChannelEvent e : arrived) {
             before.computeIfAbsent(e.channelId(), id -> store.find(id).orElse(null));
         }
-        Set<Bytes32> touched = store.insertEvents(arrived);
+        Set<Bytes32> touched = store.insertEvents(gateway.address(), arrived);
         Map<Bytes32, Channel> after = new HashMap<>();
         for (Bytes32 id : touched) {
             refold(id).ifPresent(c -> after.put(id, c));

@@ -42,29 +42,29 @@ public class ChannelStore {
 
     // ------------------------------------------------------------------ events and cursor
 
-    /** Stores events (a replay of a stored position writes nothing); the channels they touch. */
-    public Set<Bytes32> insertEvents(List<ChannelEvent> events) {
+    /** Stores {@code contract}'s events (a replay of a stored position writes nothing); the channels they touch. */
+    public Set<Bytes32> insertEvents(Address contract, List<ChannelEvent> events) {
         Set<Bytes32> touched = new LinkedHashSet<>();
         for (ChannelEvent e : events) {
             Object[] f = fields(e);
             LogPosition p = e.position();
-            jdbc.update("INSERT INTO backend.channel_events (block_number, log_index, block_hash, tx_hash, channel_id, kind,"
-                            + " address1, address2, address3, address4, amount1, amount2, nonce, seconds, flag)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    p.blockNumber(), p.logIndex(), p.blockHash().hex(), p.txHash().value(), e.channelId().hex(),
+            jdbc.update("INSERT INTO backend.channel_events (contract, block_number, log_index, block_hash, tx_hash,"
+                            + " channel_id, kind, address1, address2, address3, address4, amount1, amount2, nonce, seconds,"
+                            + " flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    contract.hex(), p.blockNumber(), p.logIndex(), p.blockHash().hex(), p.txHash().value(), e.channelId().hex(),
                     e.getClass().getSimpleName(), f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
             touched.add(e.channelId());
         }
         return touched;
     }
 
-    /** Deletes the events of blocks after {@code block} (replaced by a reorganisation); the channels they touched. */
-    public Set<Bytes32> deleteEventsAfter(long block) {
+    /** Deletes {@code contract}'s events of blocks after {@code block} (dropped by a reorganisation); the channels they touched. */
+    public Set<Bytes32> deleteEventsAfter(Address contract, long block) {
         Set<Bytes32> touched = new LinkedHashSet<>();
-        jdbc.query("DELETE FROM backend.channel_events WHERE block_number > ? RETURNING channel_id",
+        jdbc.query("DELETE FROM backend.channel_events WHERE contract = ? AND block_number > ? RETURNING channel_id",
                 rs -> {
                     touched.add(Bytes32.fromHex(rs.getString(1)));
-                }, block);
+                }, contract.hex(), block);
         return touched;
     }
 

@@ -38,8 +38,9 @@ import tools.jackson.databind.JsonNode;
 /**
  * Channels through the service against the shared Hardhat node and PostgreSQL: fresh agents (random
  * keys, ETH by {@code hardhat_setBalance}, tokens from the faucet) open channels with the service's
- * prepared calls, store proofs, close; the watchtower defends an offline agent; a reorganisation of an
- * indexed event is undone.
+ * prepared calls, store proofs, close; the watchtower defends an offline agent, and a submission
+ * signed before a crash is broadcast as stored. (A reorganisation: {@link ChannelReorgIT}, on a node
+ * of its own.)
  */
 class ChannelsIT extends BackendITSupport {
     private static final BigInteger DEPOSIT_A = BigInteger.valueOf(1_000_000);
@@ -47,6 +48,12 @@ class ChannelsIT extends BackendITSupport {
 
     @Autowired
     Channels channels;
+
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
+    @Autowired
+    ChannelConfig.WatchtowerKey watchtowerKey;
 
     private final ChainClient client = CHAIN.client();
     private final PaymentChannelsGateway gateway = CHAIN.deployment().channels(client);
@@ -286,6 +293,11 @@ class ChannelsIT extends BackendITSupport {
         assertThat(storeProof(b, id, proofBody(id, 9, 400_000, a.key())).code()).isEqualTo("CHANNEL_INVALID_STATE");
         awaitUntil("the channel's events in A's feed", () -> eventTypes(a, id).containsAll(List.of("channel.opened",
                 "channel.accepted", "channel.settled")));
+        JsonNode codes = api().get("/v3/api-docs", null).json().path("x-error-codes");
+        for (String code : List.of("CHANNEL_PROOF_STALE", "CHANNEL_PROOF_INVALID_SIGNATURE", "CHANNEL_INVALID_STATE",
+                "NOT_FOUND")) {
+            assertThat(codes.path(code).asString()).as(code).isNotBlank();
+        }
     }
 
     @Test
@@ -349,22 +361,45 @@ class ChannelsIT extends BackendITSupport {
     }
 
     @Test
-    void a_reorganisation_undoes_an_indexed_deposit() {
+    void a_submission_signed_before_a_crash_is_broadcast_as_stored_and_never_twice() {
         Agent a = agent(true);
         Agent b = agent(true);
         Bytes32 id = openThroughTheService(a, b);
-        String snapshot = client.rawRequest("evm_snapshot", List.of()).replace("\"", "");
-        JsonNode deposit = call(a, "/api/v1/channels/" + id.hex() + "/calls/deposit", Map.of("amount", "12345"));
-        sendPrepared(a, deposit);
-        BigInteger topped = DEPOSIT_A.add(BigInteger.valueOf(12_345));
-        awaitUntil("the deposit indexed", () -> channel(a, id).path("a").path("deposit").asString()
-                .equals(topped.toString()));
-        client.rawRequest("evm_revert", List.of(snapshot));
-        client.rawRequest("evm_mine", List.of());
-        client.rawRequest("evm_mine", List.of());
-        awaitUntil("the deposit gone with its block", () -> channel(a, id).path("a").path("deposit").asString()
-                .equals(DEPOSIT_A.toString()));
-        assertThat(channel(a, id).path("movements").size()).isEqualTo(2);
+        Map<String, Object> proof = proofBody(id, 4, 400_000, a.key());
+        assertThat(storeProof(b, id, proof).status()).isEqualTo(201);
+        assertThat(api().post("/api/v1/channels/" + id.hex() + "/register", b.jwt(), key(),
+                Map.of("watchtower", false)).status()).isEqualTo(200);
+        send(a, gateway.address().hex(), ChannelCalls.close(id, BigInteger.ZERO, BigInteger.ZERO, new byte[0]));
+        awaitState(b, id, "CLOSING");
+
+        // the state a crash leaves between "signed and stored" and "broadcast": a SIGNED row, bytes never sent
+        Credentials tower = watchtowerKey.credentials().orElseThrow();
+        Address towerAddress = Address.of(tower.getAddress());
+        client.rawRequest("hardhat_setBalance", List.of(towerAddress.hex(), "0x56BC75E2D63100000"));
+        long nonceBefore = client.minedNonce(towerAddress);
+        PreparedTransaction stored = client.prepare(tower, gateway.address(), ChannelCalls.updateBalanceProof(id,
+                a.address(), BigInteger.valueOf(4), BigInteger.valueOf(400_000),
+                ChannelSignature.fromHex((String) proof.get("signature")).bytes()), client.pendingNonce(towerAddress));
+        jdbc.update("INSERT INTO backend.channel_watchtower_submissions (channel_id, signer, defended, nonce, transferred,"
+                        + " state, tx_hash, tx_nonce, raw_tx, created_at, updated_at)"
+                        + " VALUES (?, ?, ?, 4, 400000, 'SIGNED', ?, ?, ?, now(), now())", id.hex(), a.address().hex(),
+                b.address().hex(), stored.txHash().value(), stored.nonce(), stored.rawTransactionHex());
+
+        // the agent turns the watchtower on: the service "restarts" its work from the rows
+        assertThat(api().post("/api/v1/channels/" + id.hex() + "/register", b.jwt(), key(),
+                Map.of("watchtower", true)).status()).isEqualTo(200);
+        awaitUntil("the stored submission mined", () -> {
+            JsonNode submissions = channel(b, id).path("watchtower").path("submissions");
+            return submissions.size() == 1 && submissions.get(0).path("state").asString().equals("SUCCEEDED");
+        });
+        JsonNode submission = channel(b, id).path("watchtower").path("submissions").get(0);
+        assertThat(submission.path("txHash").asString()).isEqualTo(stored.txHash().value());
+        assertThat(client.receipt(stored.txHash()).orElseThrow().succeeded()).isTrue();
+        assertThat(gateway.channel(id).a().transferred().baseUnits()).isEqualTo(BigInteger.valueOf(400_000));
+        assertThat(client.minedNonce(towerAddress)).as("one transaction of the watchtower, not two")
+                .isEqualTo(nonceBefore + 1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.channel_watchtower_submissions WHERE channel_id = ?",
+                Long.class, id.hex())).isEqualTo(1L);
     }
 
     @Test
