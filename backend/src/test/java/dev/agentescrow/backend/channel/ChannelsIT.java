@@ -403,6 +403,43 @@ class ChannelsIT extends BackendITSupport {
     }
 
     @Test
+    void a_withdrawal_and_a_top_up_through_prepared_calls_are_paid_and_indexed() {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        String path = "/api/v1/channels/" + id.hex() + "/calls/";
+
+        JsonNode unsigned = call(b, path + "withdraw", Map.of("totalWithdrawn", "150000"));
+        assertThat(unsigned.path("calldata").isNull()).isTrue();
+        assertThat(unsigned.path("signers").size()).isEqualTo(2);
+        JsonNode message = unsigned.path("typedData").path("message");
+        assertThat(message.path("participant").asString()).isEqualTo(b.address().checksummed());
+        dev.agentescrow.chain.channel.Withdrawal withdrawal = new dev.agentescrow.chain.channel.Withdrawal(id,
+                b.address(), Amount.of(150_000), Instant.ofEpochSecond(Long.parseLong(message.path("expiry").asString())));
+        Map<String, Object> signedOrder = Map.of("totalWithdrawn", "150000", "expiry", message.path("expiry").asString(),
+                "signatureA", signer.sign(withdrawal, a.key()).hex(), "signatureB", signer.sign(withdrawal, b.key()).hex());
+        JsonNode signed = call(b, path + "withdraw", signedOrder);
+        BigInteger before = balance(b.address());
+        send(b, signed.path("to").asString(), signed.path("calldata").asString());
+        assertThat(balance(b.address()).subtract(before)).isEqualTo(BigInteger.valueOf(150_000));
+        assertThat(api().post(path + "withdraw", b.jwt(), null, Map.of("totalWithdrawn", "99999999999")).code())
+                .isEqualTo("CHANNEL_WITHDRAWAL_EXCEEDS_FUNDS");
+
+        sendPrepared(a, call(a, path + "deposit", Map.of("amount", "7000")));
+        awaitUntil("the withdrawal and the top-up indexed", () -> {
+            JsonNode c = channel(a, id);
+            return c.path("b").path("withdrawn").asString().equals("150000")
+                    && c.path("a").path("deposit").asString().equals(DEPOSIT_A.add(BigInteger.valueOf(7_000)).toString());
+        });
+        JsonNode movements = channel(a, id).path("movements");
+        assertThat(movements.size()).isEqualTo(4);
+        assertThat(movements.get(2).path("kind").asString()).isEqualTo("WITHDRAWAL");
+        assertThat(api().post(path + "claim", a.jwt(), null, "{}").code()).isEqualTo("CHANNEL_INVALID_STATE");
+        awaitUntil("channel.withdrawn and channel.deposited in A's feed", () -> eventTypes(a, id)
+                .containsAll(List.of("channel.withdrawn", "channel.deposited")));
+    }
+
+    @Test
     void storing_proofs_is_one_verified_write_each_measured_on_one_channel() throws Exception {
         Agent a = agent(true);
         Agent b = agent(true);
