@@ -338,6 +338,54 @@ class BatchSubmitterIT {
         report("fresh accounts", confirmed);
     }
 
+    /**
+     * Credits to accounts whose settled balance is not zero write non-zero slots: the submitter
+     * reads those balances when the gas bound would close a batch early, and counts such credits
+     * at {@link BatchGas#FUNDED_ENTRY}. 800 credits to fresh accounts take two batches; 800 more
+     * to the same (now funded) accounts take one, within the bound that counts them funded.
+     */
+    @Test
+    void creditsToFundedAccountsFillOneBatchWithinTheFundedBound(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        Address token = fixture.token().address();
+        Address payer = fixture.agents().getFirst();
+        int accounts = 800;
+        List<SettlementMovement> fresh = new ArrayList<>();
+        List<SettlementMovement> again = new ArrayList<>();
+        for (int i = 0; i < accounts; i++) {
+            fresh.add(new SettlementMovement.Transfer(TransferId.of(i + 1L), token, payer,
+                    Movements.address("f00d", i), Amount.of(1)));
+            again.add(new SettlementMovement.Transfer(TransferId.of(accounts + i + 1L), token, payer,
+                    Movements.address("f00d", i), Amount.of(1)));
+        }
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(fresh, OVERDUE);
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, BatchPlanner.withDefaults(),
+                    NOW, 4);
+            tickUntilIdle(submitter);
+            assertThat(ledger.confirmed()).extracting(row -> row.batch().movementCount()).containsExactly(572, 228);
+            ledger.commitAll(again, OVERDUE);
+            tickUntilIdle(submitter);
+        }
+        List<SettlementBatchRecord> confirmed = ledger.confirmed();
+        assertThat(confirmed).extracting(row -> row.batch().movementCount()).containsExactly(572, 228, accounts);
+        SettlementBatchRecord funded = confirmed.getLast();
+        SettlementBatch batch = funded.batch().settlementBatch();
+        long fundedBound = BatchGas.estimate(batch.entryCount(), 0, 0, batch.tokens().size());
+        assertThat(bound(funded)).isGreaterThan(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        assertThat(fundedBound).isLessThanOrEqualTo(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        assertThat(funded.confirmation().orElseThrow().gasUsed()).isLessThanOrEqualTo(fundedBound);
+        assertThat(confirmed.stream().flatMap(row -> row.batch().movements().stream())
+                .map(SettlementMovement::transferId).toList()).as("each movement settled once")
+                .doesNotHaveDuplicates().hasSize(2 * accounts);
+        for (int i : new int[] {0, 399, accounts - 1}) {
+            assertThat(fixture.vault().settledBalance(token, Movements.address("f00d", i)))
+                    .isEqualTo(Amount.of(2));
+        }
+        report("funded accounts", confirmed);
+    }
+
     private static long bound(SettlementBatchRecord row) {
         SettlementBatch batch = row.batch().settlementBatch();
         int payouts = batch.tokens().stream().mapToInt(t -> t.payouts().size()).sum();
