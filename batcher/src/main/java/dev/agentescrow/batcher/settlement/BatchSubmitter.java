@@ -186,13 +186,16 @@ public final class BatchSubmitter {
             throw new SettlementInconsistencyException("batch " + storeLast + " is confirmed in the store but the vault's "
                     + "last batch is " + chainLast);
         }
+        long t0 = System.nanoTime();
         UnsettledBacklog backlog = source.backlog();
         BatchTrigger.Decision decision = trigger.check(backlog);
         if (!decision.due()) {
             return TickResult.of(backlog.isEmpty() ? TickResult.Outcome.IDLE : TickResult.Outcome.WAITING);
         }
         long batchId = Math.max(storeLast, chainLast) + 1;
+        long t1 = System.nanoTime();
         List<SettlementMovement> candidates = source.unsettled(maxMovementsPerBatch());
+        long t2 = System.nanoTime();
         Optional<NettedBatch> next = planner.next(batchId, candidates);
         if (next.isPresent() && next.get().movementCount() < candidates.size()) {
             // Closed before the backlog's end: count credits to accounts already funded on chain
@@ -203,12 +206,16 @@ public final class BatchSubmitter {
             return TickResult.of(TickResult.Outcome.IDLE);
         }
         NettedBatch batch = next.get();
+        long t3 = System.nanoTime();
         long fromBlock = rpc(chain.client()::blockNumber);
         SettlementBatchRecord built = SettlementBatchRecord.built(batch, fromBlock);
         store.saveBuilt(built, batch.movements().stream().map(SettlementMovement::transferId).toList());
+        long t4 = System.nanoTime();
         FailPoints.reached("settlement.after-built");
         metrics.built(batch.batchId(), batch.movementCount());
-        log.info("built {} ({} due)", batch, decision.reason());
+        log.info("built {} ({} due) in {} ms: backlog {} ms, unsettled {} ms, plan {} ms, store {} ms", batch,
+                decision.reason(), (t4 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
         return submit(built, true);
     }
 

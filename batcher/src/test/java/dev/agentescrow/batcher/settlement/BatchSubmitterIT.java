@@ -316,10 +316,7 @@ class BatchSubmitterIT {
             movements.add(new SettlementMovement.Withdrawal(TransferId.of(movements.size() + 1L), token,
                     payer, Movements.address("fee1", i), Amount.of(1)));
         }
-        for (int i = 0; i < 1_100; i++) {
-            movements.add(new SettlementMovement.Transfer(TransferId.of(movements.size() + 1L), token,
-                    payer, Movements.address("f2e5", i), Amount.of(1)));
-        }
+        movements.addAll(credits(movements.size() + 1L, token, payer, "f2e5", 1_100));
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         ledger.commitAll(movements, OVERDUE);
 
@@ -350,22 +347,14 @@ class BatchSubmitterIT {
         Address token = fixture.token().address();
         Address payer = fixture.agents().getFirst();
         int accounts = 800;
-        List<SettlementMovement> fresh = new ArrayList<>();
-        List<SettlementMovement> again = new ArrayList<>();
-        for (int i = 0; i < accounts; i++) {
-            fresh.add(new SettlementMovement.Transfer(TransferId.of(i + 1L), token, payer,
-                    Movements.address("f00d", i), Amount.of(1)));
-            again.add(new SettlementMovement.Transfer(TransferId.of(accounts + i + 1L), token, payer,
-                    Movements.address("f00d", i), Amount.of(1)));
-        }
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
-        ledger.commitAll(fresh, OVERDUE);
+        ledger.commitAll(credits(1, token, payer, "f00d", accounts), OVERDUE);
         try (ChainClient client = operatorClient(chain.rpcUrl())) {
             BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, BatchPlanner.withDefaults(),
                     NOW, 4);
             tickUntilIdle(submitter);
             assertThat(ledger.confirmed()).extracting(row -> row.batch().movementCount()).containsExactly(572, 228);
-            ledger.commitAll(again, OVERDUE);
+            ledger.commitAll(credits(accounts + 1L, token, payer, "f00d", accounts), OVERDUE);
             tickUntilIdle(submitter);
         }
         List<SettlementBatchRecord> confirmed = ledger.confirmed();
@@ -384,6 +373,17 @@ class BatchSubmitterIT {
                     .isEqualTo(Amount.of(2));
         }
         report("funded accounts", confirmed);
+    }
+
+    /** {@code count} transfers of 1 from {@code payer} to the addresses {@code prefix} 0, 1, ..., ids from {@code firstId}. */
+    private static List<SettlementMovement> credits(long firstId, Address token, Address payer, String prefix,
+                                                    int count) {
+        List<SettlementMovement> credits = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            credits.add(new SettlementMovement.Transfer(TransferId.of(firstId + i), token, payer,
+                    Movements.address(prefix, i), Amount.of(1)));
+        }
+        return credits;
     }
 
     private static long bound(SettlementBatchRecord row) {
