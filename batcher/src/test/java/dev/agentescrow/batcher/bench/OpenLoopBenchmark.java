@@ -441,8 +441,9 @@ final class OpenLoopBenchmark {
                 if (n < latencies.length) {
                     latencies[n] = latency;
                 }
-                int second = (int) ((scheduled - runStart) / 1_000_000_000L);
-                if (second >= 0 && second < READ_MAX.length()) {
+                long from = runStart;
+                int second = (int) ((scheduled - from) / 1_000_000_000L);
+                if (from != 0 && scheduled - from >= 0 && second < READ_MAX.length()) {
                     READ_MAX.accumulateAndGet(second, latency, Math::max);
                 }
             }
