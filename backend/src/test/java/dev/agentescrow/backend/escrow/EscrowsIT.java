@@ -479,7 +479,8 @@ class EscrowsIT extends BackendITSupport {
         Instant deadline = Instant.now().plusSeconds(3600);
         Map<String, Object> chain = terms(arbiter, deadline, payee, 1_000L);
         chain.put("custody", "chain");
-        refused(create(payer, chain), 422, "CUSTODY_NOT_SUPPORTED");
+        chain.put("graceSeconds", 3600);
+        refused(create(payer, chain), 422, "ESCROW_PERIOD_FIXED");
         refused(create(payer, terms(arbiter, deadline, payee, 100_001L)), 422, "INSUFFICIENT_FUNDS");
         refused(create(payer, terms(payee, deadline, payee, 1_000L)), 422, "ESCROW_INVALID_ARBITER");
         refused(create(payer, terms(arbiter, Instant.now().plus(Duration.ofDays(400)), payee, 1_000L)), 422,
