@@ -6,11 +6,11 @@ import dev.agentescrow.backend.audit.AuditLog;
 import dev.agentescrow.backend.chainlog.ChainLogFollower;
 import dev.agentescrow.backend.chainlog.ChainLogSettings;
 import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.backend.testing.OwnChain;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
 import dev.agentescrow.chain.ChainClient;
-import dev.agentescrow.chain.ChainSettings;
 import dev.agentescrow.chain.Erc20Token;
 import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.Signer;
@@ -18,7 +18,6 @@ import dev.agentescrow.chain.escrow.BasisPoints;
 import dev.agentescrow.chain.escrow.TaskEscrowGateway;
 import dev.agentescrow.chain.escrow.TaskId;
 import dev.agentescrow.chain.local.DevAccounts;
-import dev.agentescrow.chain.local.HardhatNode;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,7 +42,7 @@ import org.web3j.crypto.Keys;
  * published once.
  */
 class ChainEscrowReorgIT extends BackendITSupport {
-    private static HardhatNode node;
+    private static OwnChain own;
     private static ChainClient client;
 
     @Autowired
@@ -60,14 +59,13 @@ class ChainEscrowReorgIT extends BackendITSupport {
 
     @BeforeAll
     static void startOwnChain() {
-        node = HardhatNode.start(HardhatNode.locateContractsDir());
-        client = ChainClient.connect(ChainSettings.local(node.rpcUrl()));
+        own = OwnChain.start();
+        client = own.client();
     }
 
     @AfterAll
     static void stopOwnChain() {
-        client.close();
-        node.close();
+        own.close();
     }
 
     @Test

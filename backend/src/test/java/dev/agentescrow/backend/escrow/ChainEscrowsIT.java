@@ -1,11 +1,13 @@
 package dev.agentescrow.backend.escrow;
 
 import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
+import static dev.agentescrow.backend.escrow.EscrowCalls.actions;
+import static dev.agentescrow.backend.escrow.EscrowCalls.ok;
+import static dev.agentescrow.backend.escrow.EscrowCalls.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
-import dev.agentescrow.backend.testing.NodeScripts;
 import dev.agentescrow.backend.testing.TestChain;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.read.AccountView;
@@ -77,15 +79,7 @@ class ChainEscrowsIT extends BackendITSupport {
     /** A fresh key with ETH, signed in. */
     private Agent agent() {
         Credentials key = TestChain.fundedFreshKey();
-        JsonNode nonce = api().post("/api/v1/auth/nonce", null, null, "{}").json();
-        Map<String, Object> input = new HashMap<>(Map.of("privateKey", TestChain.privateKey(key),
-                "domain", nonce.path("domain").asString(), "uri", nonce.path("uri").asString(),
-                "chainId", nonce.path("chainId").asLong(), "nonce", nonce.path("nonce").asString()));
-        JsonNode signed = ApiClient.JSON.readTree(NodeScripts.run("siwe-sign.js", ApiClient.JSON.writeValueAsString(input)));
-        ApiClient.Response login = api().post("/api/v1/auth/login", null, null, Map.of(
-                "message", signed.path("message").asString(), "signature", signed.path("signature").asString()));
-        assertThat(login.status()).as(login.toString()).isEqualTo(200);
-        return new Agent(key, login.json().path("accessToken").asString());
+        return new Agent(key, EscrowCalls.signIn(api(), key));
     }
 
     /** A fresh key with ETH and {@code tokens} of the test token from the faucet. */
@@ -170,9 +164,7 @@ class ChainEscrowsIT extends BackendITSupport {
     }
 
     private JsonNode get(Agent who, String id) {
-        ApiClient.Response response = api().get("/api/v1/escrows/" + id, who.accessToken());
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
+        return EscrowCalls.get(api(), who.accessToken(), id);
     }
 
     private JsonNode awaitState(Agent who, String id, String state) {
@@ -185,17 +177,7 @@ class ChainEscrowsIT extends BackendITSupport {
     }
 
     private ApiClient.Response action(Agent who, String id, String action, Object body) {
-        return api().post("/api/v1/escrows/" + id + "/" + action, who.accessToken(), key(), body);
-    }
-
-    private JsonNode ok(ApiClient.Response response) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
-    }
-
-    private static void refused(ApiClient.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.code()).as(response.toString()).isEqualTo(code);
+        return EscrowCalls.action(api(), who.accessToken(), id, action, body);
     }
 
     /** The payee signs its acceptance from the typed data the service answers; the service relays it. */
@@ -235,12 +217,6 @@ class ChainEscrowsIT extends BackendITSupport {
         }
     }
 
-    private static List<String> actions(JsonNode escrow) {
-        List<String> out = new ArrayList<>();
-        escrow.path("history").forEach(h -> out.add(h.path("action").asString()));
-        return out;
-    }
-
     // ------------------------------------------------------------------ tests
 
     @Test
@@ -262,6 +238,10 @@ class ChainEscrowsIT extends BackendITSupport {
         assertThat(open.path("chain").path("escrowId").asString()).isNotBlank();
         assertThat(open.path("history").get(0).path("action").asString()).isEqualTo("CREATED");
         assertThat(open.path("history").get(0).path("txHash").asString()).startsWith("0x");
+        // The gauges count the chain escrow from its row (what its confirmed events left in it).
+        awaitUntil("the gauges show the chain escrow", () -> api().get("/actuator/prometheus", null).raw().body()
+                .lines().anyMatch(line -> line.startsWith("agentescrow_escrow_amount_locked") && line.contains(token)
+                        && Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) >= 600_000));
 
         acceptBySignature(payee, id);
         awaitState(payer, id, "FUNDED");
