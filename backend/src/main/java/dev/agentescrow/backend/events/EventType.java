@@ -15,7 +15,17 @@ public enum EventType {
     ESCROW_REFUNDED("escrow.refunded"),
     ESCROW_DISPUTED("escrow.disputed"),
     ESCROW_RESOLVED("escrow.resolved"),
-    ESCROW_FALLBACK_APPLIED("escrow.fallback_applied");
+    ESCROW_FALLBACK_APPLIED("escrow.fallback_applied"),
+    CHANNEL_OPENED("channel.opened"),
+    CHANNEL_ACCEPTED("channel.accepted"),
+    CHANNEL_DEPOSITED("channel.deposited"),
+    CHANNEL_WITHDRAWN("channel.withdrawn"),
+    CHANNEL_CLOSED("channel.closed"),
+    CHANNEL_CHALLENGED("channel.challenged"),
+    CHANNEL_SETTLED("channel.settled"),
+    CHANNEL_PAYOUT_REFUSED("channel.payout_refused"),
+    CHANNEL_CLAIMED("channel.claimed"),
+    CHANNEL_DEFENDED("channel.defended");
 
     private final String wireName;
 

@@ -149,9 +149,13 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
         return epoch;
     }
 
-    /** The running term, while this process leads. */
+    /**
+     * The running term, while this process leads: empty as soon as it reports STANDBY (a refused
+     * write demotes at once, the election thread closes the term a moment later).
+     */
     public Optional<T> term() {
-        return Optional.ofNullable(term);
+        T running = term;
+        return role == Role.LEADER ? Optional.ofNullable(running) : Optional.empty();
     }
 
     /** Adds a listener; it is told the current state first, then every change. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentescrow.batcher.db.DatabaseConfig;
 import dev.agentescrow.batcher.db.FencedException;
+import dev.agentescrow.batcher.db.WriteFence;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.Ledger;
 import dev.agentescrow.batcher.ledger.LedgerConfig;
@@ -130,6 +131,32 @@ class LeadershipIT {
             awaitUntil("the old leader reports why", () -> heardByA.stream()
                     .anyMatch(c -> c.reason() == LeadershipChange.Reason.LOCK_SESSION_LOST));
             assertThat(b.epoch()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A refused write reports STANDBY at once; from that moment the term is no longer handed out,
+     * even though the election thread closes it a little later (a caller that saw STANDBY must not
+     * still reach the deposed leader's ledger).
+     */
+    @Test
+    void aFencedLeaderHandsOutNoTermOnceItReportsStandby(TestDatabases databases) throws SQLException {
+        DataSource ds = databases.create();
+        Migrations.migrate(ds);
+        List<WriteFence> fences = new CopyOnWriteArrayList<>();
+        try (LeaderElection<RecordingTerm> a = LeaderElection.start(ds, LOCK_KEY, fast("node-a"), (epoch, fence) -> {
+            fences.add(fence);
+            return new RecordingTerm(epoch);
+        }, Clock.systemUTC(), new SimpleMeterRegistry())) {
+            assertThat(a.term()).isPresent();
+            takeOverByHand(ds);
+            try (Connection c = ds.getConnection()) {
+                c.setAutoCommit(false);
+                assertThatThrownBy(() -> fences.getFirst().check(c)).isInstanceOf(FencedException.class);
+                c.rollback();
+            }
+            assertThat(a.role()).isEqualTo(Role.STANDBY);
+            assertThat(a.term()).as("no term once STANDBY is reported").isEmpty();
         }
     }
 
