@@ -96,8 +96,12 @@ class EscrowsIT extends BackendITSupport {
         return agent;
     }
 
+    /** The agent's available balance, read with every ledger commit so far (X-Min-Sequence: the read is not behind). */
     private BigInteger available(Agent agent) {
-        for (JsonNode balance : api().get("/api/v1/accounts/me", agent.accessToken()).json().path("balances")) {
+        String minSequence = Long.toString(batcher.reads().lastCommittedSeq());
+        JsonNode account = api().send(api().request("/api/v1/accounts/me?minSequence=" + minSequence,
+                agent.accessToken()).GET().build()).json();
+        for (JsonNode balance : account.path("balances")) {
             if (balance.path("token").asString().equalsIgnoreCase(token)) {
                 return new BigInteger(balance.path("available").asString());
             }
