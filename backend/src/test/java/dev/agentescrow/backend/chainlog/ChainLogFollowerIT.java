@@ -3,15 +3,14 @@ package dev.agentescrow.backend.chainlog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.backend.testing.OwnChain;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.ChainClient;
-import dev.agentescrow.chain.ChainSettings;
 import dev.agentescrow.chain.Erc20Token;
 import dev.agentescrow.chain.PreparedTransaction;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.local.DevAccounts;
-import dev.agentescrow.chain.local.HardhatNode;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.util.List;
@@ -36,7 +35,7 @@ import org.web3j.crypto.Keys;
  */
 class ChainLogFollowerIT extends BackendITSupport {
     static final String TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
-    private static HardhatNode node;
+    private static OwnChain own;
     private static ChainClient client;
 
     @Autowired
@@ -44,14 +43,13 @@ class ChainLogFollowerIT extends BackendITSupport {
 
     @BeforeAll
     static void startOwnChain() {
-        node = HardhatNode.start(HardhatNode.locateContractsDir());
-        client = ChainClient.connect(ChainSettings.local(node.rpcUrl()));
+        own = OwnChain.start();
+        client = own.client();
     }
 
     @AfterAll
     static void stopOwnChain() {
-        client.close();
-        node.close();
+        own.close();
     }
 
     /** Rows derived from Transfer logs (undone by block), and publications keyed by log (never undone). */
