@@ -6,6 +6,7 @@ import dev.agentescrow.batcher.indexer.VaultIndexer;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.LedgerException;
+import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferKind;
 import dev.agentescrow.batcher.settlement.BatchState;
@@ -153,6 +154,22 @@ public final class LedgerReads {
      */
     public long lastCommittedSeq() {
         return inStatement(c -> position(c, TRANSFER_POSITION));
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    /** The tokens the ledger accepts, ordered by address: one statement, on any instance (no writer). */
+    public List<Token> tokens() {
+        return inStatement(c -> {
+            List<Token> tokens = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT address, symbol, decimals FROM tokens ORDER BY address");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    tokens.add(new Token(Address.of(rs.getString(1)), rs.getString(2), rs.getInt(3)));
+                }
+            }
+            return tokens;
+        });
     }
 
     // ---------------------------------------------------------------- accounts
