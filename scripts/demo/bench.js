@@ -177,7 +177,13 @@ function serverSide(before, after, method, uri) {
   const labels = [`method="${method}"`, `uri="${uri}"`];
   const count = delta("http_server_requests_seconds_count", labels);
   const acquired = delta("hikaricp_connections_acquire_seconds_count", []);
+  const steps = {};
+  for (const step of ["idempotency-claim", "daily-reservation", "ledger", "idempotency-response"]) {
+    const n = delta("agentescrow_api_step_seconds_count", [`step="${step}"`]);
+    if (n > 0) steps[step] = Number(((delta("agentescrow_api_step_seconds_sum", [`step="${step}"`]) / n) * 1000).toFixed(2));
+  }
   return {
+    stepMeanMs: steps,
     serverMeanMs: count > 0 ? (delta("http_server_requests_seconds_sum", labels) / count) * 1000 : NaN,
     poolAcquireMeanMs: acquired > 0 ? (delta("hikaricp_connections_acquire_seconds_sum", []) / acquired) * 1000 : NaN,
     poolAcquiresPerRequest: count > 0 ? acquired / count : NaN,
@@ -197,7 +203,8 @@ function fmtMs(ms) {
 
 function row(result, label) {
   const errors = result.errors ? `  errors ${result.errors}` : "";
-  const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms` : "";
+  const steps = Object.entries(result.stepMeanMs || {}).map(([step, ms]) => `${step} ${fmtMs(ms)}`).join(", ");
+  const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms${steps ? ` (${steps})` : ""}` : "";
   return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms  client cpu ${(result.clientCpu * 100).toFixed(0).padStart(3)} %${server}${errors}`;
 }
 
@@ -305,7 +312,8 @@ async function main() {
   checkErrors(postHalf);
   let batch;
   for (const concurrency of BATCH_CONCURRENCY_LEVELS) {
-    const result = await closedLoop(`POST /transfers/batch`, postBatch, concurrency, SECONDS / 2, countCommitted);
+    const result = await withServerSide("POST", "/api/v1/transfers/batch",
+      () => closedLoop(`POST /transfers/batch`, postBatch, concurrency, SECONDS / 2, countCommitted));
     checkErrors(result);
     log(row(result, `  POST /transfers/batch (${BATCH_SIZE}), ${concurrency} clients`).replace("/s", " transfers/s"));
     if (!batch || result.rps > batch.rps) batch = result;
@@ -343,8 +351,10 @@ async function main() {
     post_p50_ms_half_load: Number(postHalf.p50.toFixed(2)),
     get_p99_ms_half_load: Number(getHalf.p99.toFixed(2)),
     batch_concurrency: batch.concurrency,
+    batch_step_mean_ms: batch.stepMeanMs,
     post_server_mean_ms_half_load: Number(postHalf.serverMeanMs.toFixed(2)),
     post_pool_wait_mean_ms_half_load: Number(postHalf.poolAcquireMeanMs.toFixed(2)),
+    post_step_mean_ms_half_load: postHalf.stepMeanMs,
     client_cpu_post: Number(post.clientCpu.toFixed(2)),
     client_cpu_get: Number(get.clientCpu.toFixed(2)),
     cpus: os.cpus().length,
