@@ -231,7 +231,9 @@ async function main() {
   const deposit = 100n * 10n ** BigInt(token.decimals);
   log(`${agents.length} agents signed in; depositing ${ethers.formatUnits(deposit, token.decimals)} ${token.symbol} each`);
   const before = await Promise.all(agents.map((agent) => agent.balance(tokenAddress)));
-  await Promise.all(agents.map((agent) => agent.depositWithPermit(tokenAddress, token.vault, deposit)));
+  // One after another: four permits estimated at once sometimes ran out of gas on the local node
+  // (each estimated against a vault state the others had changed by the time it was mined).
+  for (const agent of agents) await agent.depositWithPermit(tokenAddress, token.vault, deposit);
   await Promise.all(agents.map((agent, i) => waitFor(`${agent.name}'s deposit credit`, 60, async () =>
     BigInt((await agent.balance(tokenAddress)).available) >= BigInt(before[i].available) + deposit)));
   const sumBefore = (await Promise.all(agents.map((agent) => agent.balance(tokenAddress))))

@@ -9,6 +9,7 @@ import dev.agentescrow.batcher.ledger.LedgerException;
 import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferKind;
+import dev.agentescrow.batcher.ledger.db.LedgerStore;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.db.BatchReads;
@@ -25,6 +26,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -161,13 +163,8 @@ public final class LedgerReads {
     /** The tokens the ledger accepts, ordered by address: one statement, on any instance (no writer). */
     public List<Token> tokens() {
         return inStatement(c -> {
-            List<Token> tokens = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT address, symbol, decimals FROM tokens ORDER BY address");
-                 ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    tokens.add(new Token(Address.of(rs.getString(1)), rs.getString(2), rs.getInt(3)));
-                }
-            }
+            List<Token> tokens = new ArrayList<>(new LedgerStore().loadTokens(c));
+            tokens.sort(Comparator.comparing(token -> token.address().hex()));
             return tokens;
         });
     }
