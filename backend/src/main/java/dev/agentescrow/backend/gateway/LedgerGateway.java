@@ -17,6 +17,7 @@ import dev.agentescrow.batcher.read.CustodyHolds;
 import dev.agentescrow.batcher.read.HistoryPage;
 import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.read.Read;
+import dev.agentescrow.batcher.read.SettlementStatus;
 import dev.agentescrow.batcher.read.TransferView;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.Address;
@@ -131,6 +132,11 @@ public class LedgerGateway {
                                      long minSequence) {
         long atLeast = floor.atLeast(minSequence);
         return guarded(() -> reads().history(owner, token, beforeSequence, limit, atLeast, waitFor(atLeast)));
+    }
+
+    /** The settlement state of each of a history page's transfers (one statement). */
+    public Map<TransferId, SettlementStatus> settlementStates(List<TransferId> ids) {
+        return guarded(() -> reads().settlementStates(ids));
     }
 
     /** The seq of the last committed transfer (one index lookup): the leader's position after a write it answered. */

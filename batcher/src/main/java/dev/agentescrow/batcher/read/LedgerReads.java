@@ -256,6 +256,50 @@ public final class LedgerReads {
         }
     }
 
+    /**
+     * The settlement state of each of {@code ids} (a history page's transfers, at most
+     * {@link #MAX_PAGE}) as {@link #transfer} tells it for one, without proofs: one statement
+     * (one lookup of the movements' unique claim index and of the quarantine per id). Read after
+     * the page, so a state may be newer than the page's position; states only move forward
+     * (COMMITTED, BATCHED, SETTLED).
+     */
+    public Map<TransferId, SettlementStatus> settlementStates(List<TransferId> ids) {
+        Objects.requireNonNull(ids, "ids");
+        if (ids.size() > MAX_PAGE) {
+            throw new IllegalArgumentException("at most " + MAX_PAGE + " ids: " + ids.size());
+        }
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
+        return inStatement(c -> {
+            Map<TransferId, SettlementStatus> states = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement("""
+                    SELECT t.id, b.batch_id, b.state,
+                           EXISTS (SELECT 1 FROM settlement_quarantine q WHERE q.transfer_id = t.id)
+                    FROM unnest(?) AS t(id)
+                    LEFT JOIN settlement_batch_movements m ON m.transfer_id = t.id AND NOT m.reverted
+                    LEFT JOIN settlement_batches b ON b.row_id = m.batch_row_id""")) {
+                s.setArray(1, c.createArrayOf("uuid", ids.stream().map(TransferId::toUuid).toArray()));
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        TransferId id = TransferId.of(rs.getObject(1, UUID.class));
+                        long batchId = rs.getLong(2);
+                        SettlementStatus status;
+                        if (!rs.wasNull()) {
+                            status = new SettlementStatus(BatchState.valueOf(rs.getString(3)) == BatchState.CONFIRMED
+                                    ? SettlementState.SETTLED : SettlementState.BATCHED, OptionalLong.of(batchId));
+                        } else {
+                            status = new SettlementStatus(rs.getBoolean(4) ? SettlementState.QUARANTINED
+                                    : SettlementState.COMMITTED, OptionalLong.empty());
+                        }
+                        states.put(id, status);
+                    }
+                }
+            }
+            return states;
+        });
+    }
+
     // ---------------------------------------------------------------- history
 
     /**
