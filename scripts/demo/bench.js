@@ -14,6 +14,7 @@
 // BENCH_GET_PATH (the authenticated GET to compare with, default /api/v1/accounts/me).
 "use strict";
 const crypto = require("crypto");
+const os = require("os");
 const { performance } = require("perf_hooks");
 const { Pool } = require("undici");
 const { ethers } = require("ethers");
@@ -38,11 +39,14 @@ function percentile(sorted, p) {
   return sorted[index];
 }
 
-function stats(name, latencies, ok, errors, seconds, extra = {}) {
+function stats(name, latencies, ok, errors, seconds, cpuStart, extra = {}) {
   const sorted = Float64Array.from(latencies).sort();
+  const cpu = process.cpuUsage(cpuStart);
   return {
     name, ok, errors: errors.count, errorSample: errors.sample, seconds,
-    rps: ok / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), ...extra,
+    rps: ok / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99),
+    // The load generator's own CPU (one Node thread) as a share of one core: near 1 it would be the bottleneck.
+    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds, ...extra,
   };
 }
 
@@ -82,6 +86,7 @@ async function closedLoop(name, make, concurrency, seconds, countItems) {
   const errors = newErrors();
   let ok = 0;
   let sequence = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   const end = started + seconds * 1000;
   const client = async () => {
@@ -98,7 +103,7 @@ async function closedLoop(name, make, concurrency, seconds, countItems) {
   await Promise.all(Array.from({ length: concurrency }, client));
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  return stats(name, latencies, ok, errors, elapsed, { concurrency, requests: sequence });
+  return stats(name, latencies, ok, errors, elapsed, cpuStart, { concurrency, requests: sequence });
 }
 
 /**
@@ -112,6 +117,7 @@ async function openLoop(name, make, rate, seconds, connections) {
   let ok = 0;
   const total = Math.max(1, Math.round(rate * seconds));
   const interval = 1000 / rate;
+  const cpuStart = process.cpuUsage();
   const started = performance.now() + 5;
   const inFlight = new Set();
   let i = 0;
@@ -133,7 +139,62 @@ async function openLoop(name, make, rate, seconds, connections) {
   await Promise.all([...inFlight]);
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  return stats(name, latencies, ok, errors, elapsed, { targetRate: rate, requests: total });
+  return stats(name, latencies, ok, errors, elapsed, cpuStart, { targetRate: rate, requests: total });
+}
+
+/** The server's Prometheus meters now, by their full name with labels. */
+async function serverMeters() {
+  try {
+    const response = await fetch(`${API_URL}/actuator/prometheus`);
+    const meters = new Map();
+    for (const line of (await response.text()).split("\n")) {
+      if (!line || line.startsWith("#")) continue;
+      const space = line.lastIndexOf(" ");
+      meters.set(line.slice(0, space), Number(line.slice(space + 1)));
+    }
+    return meters;
+  } catch (error) {
+    return new Map();
+  }
+}
+
+function sumOf(meters, name, labels) {
+  let sum = 0;
+  for (const [key, value] of meters) {
+    if (key.startsWith(`${name}{`) && labels.every((label) => key.includes(label))) sum += value;
+  }
+  return sum;
+}
+
+/**
+ * Where a phase's time went, from the server's own meters: the mean time a request spent inside the
+ * server (Spring's http.server.requests: from the servlet filters to the answer), and the mean wait
+ * for a pooled database connection (Hikari). The client's latency minus the server's is queueing
+ * outside the handler (sockets, Tomcat, the client).
+ */
+function serverSide(before, after, method, uri) {
+  const delta = (name, labels) => sumOf(after, name, labels) - sumOf(before, name, labels);
+  const labels = [`method="${method}"`, `uri="${uri}"`];
+  const count = delta("http_server_requests_seconds_count", labels);
+  const acquired = delta("hikaricp_connections_acquire_seconds_count", []);
+  const steps = {};
+  for (const step of ["idempotency-claim", "daily-reservation", "ledger", "idempotency-response"]) {
+    const n = delta("agentescrow_api_step_seconds_count", [`step="${step}"`]);
+    if (n > 0) steps[step] = Number(((delta("agentescrow_api_step_seconds_sum", [`step="${step}"`]) / n) * 1000).toFixed(2));
+  }
+  return {
+    stepMeanMs: steps,
+    serverMeanMs: count > 0 ? (delta("http_server_requests_seconds_sum", labels) / count) * 1000 : NaN,
+    poolAcquireMeanMs: acquired > 0 ? (delta("hikaricp_connections_acquire_seconds_sum", []) / acquired) * 1000 : NaN,
+    poolAcquiresPerRequest: count > 0 ? acquired / count : NaN,
+  };
+}
+
+/** Runs `phase` and adds the server's side of it to its result. */
+async function withServerSide(method, uri, phase) {
+  const before = await serverMeters();
+  const result = await phase();
+  return { ...result, ...serverSide(before, await serverMeters(), method, uri) };
 }
 
 function fmtMs(ms) {
@@ -142,7 +203,9 @@ function fmtMs(ms) {
 
 function row(result, label) {
   const errors = result.errors ? `  errors ${result.errors}` : "";
-  return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms${errors}`;
+  const steps = Object.entries(result.stepMeanMs || {}).map(([step, ms]) => `${step} ${fmtMs(ms)}`).join(", ");
+  const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms${steps ? ` (${steps})` : ""}` : "";
+  return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms  client cpu ${(result.clientCpu * 100).toFixed(0).padStart(3)} %${server}${errors}`;
 }
 
 function checkErrors(result) {
@@ -157,6 +220,7 @@ function checkErrors(result) {
 
 async function main() {
   const startedAt = Date.now();
+  const loadBefore = os.loadavg()[0];
   const api = new Api(API_URL);
   const provider = new ethers.JsonRpcProvider(RPC_URL, undefined, { staticNetwork: true, pollingInterval: 250 });
   const agents = agentKeys([4, 5, 6, 7]).map((key, i) => new Agent(`bench${i}`, key, api, provider));
@@ -167,7 +231,9 @@ async function main() {
   const deposit = 100n * 10n ** BigInt(token.decimals);
   log(`${agents.length} agents signed in; depositing ${ethers.formatUnits(deposit, token.decimals)} ${token.symbol} each`);
   const before = await Promise.all(agents.map((agent) => agent.balance(tokenAddress)));
-  await Promise.all(agents.map((agent) => agent.depositWithPermit(tokenAddress, token.vault, deposit)));
+  // One after another: four permits estimated at once sometimes ran out of gas on the local node
+  // (each estimated against a vault state the others had changed by the time it was mined).
+  for (const agent of agents) await agent.depositWithPermit(tokenAddress, token.vault, deposit);
   await Promise.all(agents.map((agent, i) => waitFor(`${agent.name}'s deposit credit`, 60, async () =>
     BigInt((await agent.balance(tokenAddress)).available) >= BigInt(before[i].available) + deposit)));
   const sumBefore = (await Promise.all(agents.map((agent) => agent.balance(tokenAddress))))
@@ -234,18 +300,22 @@ async function main() {
   }
   const c = best.concurrency;
   log(`best concurrency: ${c}; measuring ${SECONDS} s per run ...`);
-  const get = await closedLoop("GET /accounts/me", getAccount, c, SECONDS);
+  const get = await withServerSide("GET", GET_PATH, () => closedLoop("GET /accounts/me", getAccount, c, SECONDS));
   checkErrors(get);
-  const post = await closedLoop("POST /transfers", postTransfer, c, SECONDS);
+  const post = await withServerSide("POST", "/api/v1/transfers",
+    () => closedLoop("POST /transfers", postTransfer, c, SECONDS));
   checkErrors(post);
   const connections = Math.max(8, c * 2);
-  const getHalf = await openLoop("GET /accounts/me at half load", getAccount, get.rps / 2, SECONDS, connections);
+  const getHalf = await withServerSide("GET", GET_PATH,
+    () => openLoop("GET /accounts/me at half load", getAccount, get.rps / 2, SECONDS, connections));
   checkErrors(getHalf);
-  const postHalf = await openLoop("POST /transfers at half load", postTransfer, post.rps / 2, SECONDS, connections);
+  const postHalf = await withServerSide("POST", "/api/v1/transfers",
+    () => openLoop("POST /transfers at half load", postTransfer, post.rps / 2, SECONDS, connections));
   checkErrors(postHalf);
   let batch;
   for (const concurrency of BATCH_CONCURRENCY_LEVELS) {
-    const result = await closedLoop(`POST /transfers/batch`, postBatch, concurrency, SECONDS / 2, countCommitted);
+    const result = await withServerSide("POST", "/api/v1/transfers/batch",
+      () => closedLoop(`POST /transfers/batch`, postBatch, concurrency, SECONDS / 2, countCommitted));
     checkErrors(result);
     log(row(result, `  POST /transfers/batch (${BATCH_SIZE}), ${concurrency} clients`).replace("/s", " transfers/s"));
     if (!batch || result.rps > batch.rps) batch = result;
@@ -283,6 +353,15 @@ async function main() {
     post_p50_ms_half_load: Number(postHalf.p50.toFixed(2)),
     get_p99_ms_half_load: Number(getHalf.p99.toFixed(2)),
     batch_concurrency: batch.concurrency,
+    batch_step_mean_ms: batch.stepMeanMs,
+    post_server_mean_ms_half_load: Number(postHalf.serverMeanMs.toFixed(2)),
+    post_pool_wait_mean_ms_half_load: Number(postHalf.poolAcquireMeanMs.toFixed(2)),
+    post_step_mean_ms_half_load: postHalf.stepMeanMs,
+    client_cpu_post: Number(post.clientCpu.toFixed(2)),
+    client_cpu_get: Number(get.clientCpu.toFixed(2)),
+    cpus: os.cpus().length,
+    load_avg_1m_before: Number(loadBefore.toFixed(2)),
+    load_avg_1m_after: Number(os.loadavg()[0].toFixed(2)),
   }));
 }
 

@@ -184,6 +184,7 @@ class ReadsAndCommandsIT extends BackendITSupport {
         for (JsonNode item : api().get("/api/v1/accounts/me/transfers?limit=500", payee).json().path("items")) {
             long sequence = item.path("sequence").asLong();
             assertThat(sequence).as("newest first").isLessThan(previous);
+            assertThat(item.path("status").asString()).isIn("COMMITTED", "BATCHED", "SETTLED", "QUARANTINED");
             previous = sequence;
             if (sequence <= top) {
                 all.add(item.path("id").asString());
@@ -252,6 +253,17 @@ class ReadsAndCommandsIT extends BackendITSupport {
                 .json().path("state").asString().equals("PAID"));
         JsonNode paid = api().get("/api/v1/withdrawals/" + id, payer).json();
         assertThat(paid.path("txHash").asString()).startsWith("0x");
+        // History items carry their settlement status: the paid withdrawal is SETTLED in its batch.
+        JsonNode item = api().get("/api/v1/accounts/me/transfers?limit=500", payer).json().path("items").valueStream()
+                .filter(i -> i.path("id").asString().equals(id)).findFirst().orElseThrow();
+        assertThat(item.path("status").asString()).isEqualTo("SETTLED");
+        assertThat(item.path("batchId").asLong()).isEqualTo(paid.path("batchId").asLong());
+        ApiClient.Response fresh = api().post("/api/v1/transfers", payer, key(),
+                Map.of("to", address(PAYEE), "token", token, "amount", "1"));
+        assertThat(fresh.status()).as(fresh.toString()).isEqualTo(201);
+        JsonNode newest = api().get("/api/v1/accounts/me/transfers?limit=1", payer).json().path("items").get(0);
+        assertThat(newest.path("id").asString()).isEqualTo(fresh.json().path("id").asString());
+        assertThat(newest.path("status").asString()).isIn("COMMITTED", "BATCHED");
         ApiClient.Response batch = api().get("/api/v1/batches/" + paid.path("batchId").asLong(), payer);
         assertThat(batch.status()).isEqualTo(200);
         JsonNode b = batch.json();

@@ -3,6 +3,7 @@ package dev.agentescrow.backend.cluster;
 import dev.agentescrow.backend.audit.AuditLog;
 import dev.agentescrow.backend.common.http.CachedBodyRequest;
 import dev.agentescrow.backend.common.web.Problems;
+import dev.agentescrow.backend.common.web.ReadFloor;
 import dev.agentescrow.batcher.leadership.LeaderInfo;
 import dev.agentescrow.batcher.leadership.LeadershipConfig;
 import dev.agentescrow.batcher.leadership.Role;
@@ -69,11 +70,13 @@ public class LeaderForwardingFilter extends OncePerRequestFilter implements Disp
     private final Batcher batcher;
     private final ClusterProperties cluster;
     private final LeadershipConfig self;
+    private final ReadFloor floor;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient http;
 
-    public LeaderForwardingFilter(Batcher batcher, ClusterProperties cluster, LeadershipConfig self) {
+    public LeaderForwardingFilter(Batcher batcher, ClusterProperties cluster, LeadershipConfig self, ReadFloor floor) {
         this.batcher = batcher;
+        this.floor = floor;
         this.cluster = cluster;
         this.self = self;
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -93,6 +96,9 @@ public class LeaderForwardingFilter extends OncePerRequestFilter implements Disp
             throws ServletException, IOException {
         if (batcher.role() == Role.LEADER) {
             chain.doFilter(request, response);
+            if (succeeded(response.getStatus()) && !ReadFloor.notedIn(request)) {
+                noteLedgerPosition();
+            }
             return;
         }
         String forwardedBy = request.getHeader(FORWARDED_BY);
@@ -164,6 +170,9 @@ public class LeaderForwardingFilter extends OncePerRequestFilter implements Disp
                     + "Idempotency-Key");
             return;
         }
+        if (succeeded(answer.statusCode())) {
+            noteLedgerPosition();
+        }
         response.setStatus(answer.statusCode());
         for (Map.Entry<String, List<String>> header : answer.headers().map().entrySet()) {
             if (header.getKey().startsWith(":") || NOT_COPIED_BACK.contains(header.getKey().toLowerCase(Locale.ROOT))) {
@@ -176,6 +185,24 @@ public class LeaderForwardingFilter extends OncePerRequestFilter implements Disp
         response.setHeader(SERVED_BY_LEADER, leader.leaderId());
         response.getOutputStream().write(answer.body());
         response.flushBuffer();
+    }
+
+    private static boolean succeeded(int status) {
+        return status >= 200 && status < 300;
+    }
+
+    /**
+     * Read-your-writes for a write this instance answers without a receipt of its own (a write it
+     * forwarded, or one that does not go through the ledger gateway): the last committed transfer's
+     * seq, read after the leader answered, includes whatever the write committed; this instance's
+     * reads wait for it ({@link ReadFloor}).
+     */
+    private void noteLedgerPosition() {
+        try {
+            floor.acknowledged(batcher.reads().lastCommittedSeq());
+        } catch (RuntimeException e) {
+            log.warn("could not read the ledger's position after a write: {}", e.toString());
+        }
     }
 
     /** A stored address is a base URL ({@code http://host:port}) or a bare {@code host:port}. */

@@ -30,6 +30,7 @@ import org.web3j.abi.datatypes.generated.Bytes4;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint8;
 import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthCall;
@@ -137,6 +138,15 @@ public class ChainGateway {
         return vault.settledBalance(token, account);
     }
 
+    /** {@code account}'s settled balance in the vault as of block {@code block} (exact for that block). */
+    public Amount settledBalanceAt(Address token, Address account, long block) {
+        Function settledBalance = new Function("settledBalance", List.of(
+                new org.web3j.abi.datatypes.Address(token.hex()), new org.web3j.abi.datatypes.Address(account.hex())),
+                List.of(new TypeReference<Uint256>() { }));
+        return Amount.of((BigInteger) call(deployment.vault(), settledBalance,
+                DefaultBlockParameter.valueOf(BigInteger.valueOf(block))).getFirst().getValue());
+    }
+
     public Amount pendingPayout(Address token, Address recipient) {
         return vault.pendingPayout(token, recipient);
     }
@@ -186,9 +196,14 @@ public class ChainGateway {
 
     @SuppressWarnings("rawtypes")
     private List<Type> call(Address to, Function function) {
+        return call(to, function, DefaultBlockParameterName.LATEST);
+    }
+
+    @SuppressWarnings("rawtypes")
+    private List<Type> call(Address to, Function function, DefaultBlockParameter block) {
         try {
             EthCall response = client.web3j().ethCall(Transaction.createEthCallTransaction(null, to.hex(),
-                    FunctionEncoder.encode(function)), DefaultBlockParameterName.LATEST).send();
+                    FunctionEncoder.encode(function)), block).send();
             if (response.hasError() || response.isReverted()) {
                 throw new ChainException(function.getName() + " on " + to + " failed: "
                         + (response.hasError() ? response.getError().getMessage() : response.getRevertReason()));

@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.gateway;
 
+import dev.agentescrow.backend.common.web.ReadFloor;
 import dev.agentescrow.batcher.command.AgentCommands;
 import dev.agentescrow.batcher.indexer.CustodyEvent;
 import dev.agentescrow.batcher.ledger.AccountBalance;
@@ -16,6 +17,7 @@ import dev.agentescrow.batcher.read.CustodyHolds;
 import dev.agentescrow.batcher.read.HistoryPage;
 import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.read.Read;
+import dev.agentescrow.batcher.read.SettlementStatus;
 import dev.agentescrow.batcher.read.TransferView;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.Address;
@@ -47,10 +49,12 @@ public class LedgerGateway {
 
     private final Batcher batcher;
     private final LedgerConfig ledgerConfig;
+    private final ReadFloor floor;
 
-    public LedgerGateway(Batcher batcher, LedgerConfig ledgerConfig) {
+    public LedgerGateway(Batcher batcher, LedgerConfig ledgerConfig, ReadFloor floor) {
         this.batcher = batcher;
         this.ledgerConfig = ledgerConfig;
+        this.floor = floor;
     }
 
     /** Whether this instance runs the ledger's writer now (else it stands by for another instance). */
@@ -58,17 +62,14 @@ public class LedgerGateway {
         return batcher.role() == dev.agentescrow.batcher.leadership.Role.LEADER;
     }
 
-    // ---------------------------------------------------------------- tokens (leader)
+    // ---------------------------------------------------------------- tokens
 
-    /** The tokens the ledger accepts, by address. */
+    /** The tokens the ledger accepts, ordered by address: a read of the database (any instance). */
     public List<Token> tokens() {
-        return guarded(() -> batcher.ledger().tokens());
+        return guarded(() -> reads().tokens());
     }
 
-    public Optional<Token> token(Address address) {
-        return tokens().stream().filter(token -> token.address().equals(address)).findFirst();
-    }
-
+    /** Registers a token with the ledger (its writer: the leader only). */
     public TokenRegistration register(Token token, String actor, String reason) {
         return guarded(() -> batcher.ledger().registerToken(token, actor, reason));
     }
@@ -90,30 +91,57 @@ public class LedgerGateway {
      * one linked group. One receipt each (sequence and commit time when committed).
      */
     public List<TransferReceipt> pay(Address caller, List<AgentCommands.Payment> payments, boolean allOrNone) {
-        return guarded(() -> batcher.agentCommands().payAll(caller, payments, allOrNone));
+        List<TransferReceipt> receipts = guarded(() -> batcher.agentCommands().payAll(caller, payments, allOrNone));
+        receipts.forEach(this::acknowledged);
+        return receipts;
     }
 
     /** Withdraws from {@code caller}'s own account: paid out on chain by the next batch. */
     public TransferReceipt withdraw(Address caller, TransferId id, Address token, BigInteger amount) {
-        return guarded(() -> batcher.agentCommands().withdraw(caller, id, token, Amount.of(amount), "withdrawal"));
+        return acknowledged(guarded(() -> batcher.agentCommands().withdraw(caller, id, token, Amount.of(amount),
+                "withdrawal")));
+    }
+
+    /** A committed receipt raises the read floor: the caller's next read on this instance includes it. */
+    private TransferReceipt acknowledged(TransferReceipt receipt) {
+        if (receipt.committed()) {
+            floor.acknowledged(receipt.seq());
+        }
+        return receipt;
     }
 
     // ---------------------------------------------------------------- reads (any instance)
 
-    /** {@code owner}'s account in {@code token}, once the ledger includes {@code minSequence}. */
+    /**
+     * {@code owner}'s account in {@code token}, once the ledger includes {@code minSequence} and
+     * every write this instance acknowledged ({@link ReadFloor}).
+     */
     public Read<AccountView> account(Address owner, Address token, long minSequence) {
-        return guarded(() -> reads().account(AccountKey.user(owner, token), minSequence, waitFor(minSequence)));
+        long atLeast = floor.atLeast(minSequence);
+        return guarded(() -> reads().account(AccountKey.user(owner, token), atLeast, waitFor(atLeast)));
     }
 
-    /** A transfer with its settlement state and proof, once the ledger includes {@code minSequence}. */
+    /** A transfer with its settlement state and proof, once the ledger includes {@code minSequence} and the floor. */
     public Read<TransferView> transfer(TransferId id, long minSequence) {
-        return guarded(() -> reads().transfer(id, minSequence, waitFor(minSequence)));
+        long atLeast = floor.atLeast(minSequence);
+        return guarded(() -> reads().transfer(id, atLeast, waitFor(atLeast)));
     }
 
     /** {@code owner}'s history, newest first: transfers with a sequence below {@code beforeSequence}. */
     public Read<HistoryPage> history(Address owner, Optional<Address> token, long beforeSequence, int limit,
                                      long minSequence) {
-        return guarded(() -> reads().history(owner, token, beforeSequence, limit, minSequence, waitFor(minSequence)));
+        long atLeast = floor.atLeast(minSequence);
+        return guarded(() -> reads().history(owner, token, beforeSequence, limit, atLeast, waitFor(atLeast)));
+    }
+
+    /** The settlement state of each of a history page's transfers (one statement). */
+    public Map<TransferId, SettlementStatus> settlementStates(List<TransferId> ids) {
+        return guarded(() -> reads().settlementStates(ids));
+    }
+
+    /** The seq of the last committed transfer (one index lookup): the leader's position after a write it answered. */
+    public long lastCommittedSequence() {
+        return guarded(() -> reads().lastCommittedSeq());
     }
 
     /** {@code owner}'s deposits as the vault indexer booked them, newest first, and the indexer's checkpoint. */

@@ -1,7 +1,10 @@
 package dev.agentescrow.backend.idempotency;
 
+import dev.agentescrow.backend.common.ApiSteps;
 import dev.agentescrow.backend.common.http.CachedBodyRequest;
 import dev.agentescrow.backend.common.web.Problems;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -36,9 +39,13 @@ public class IdempotencyFilter extends OncePerRequestFilter {
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
 
     private final IdempotencyStore store;
+    private final Timer claiming;
+    private final Timer completing;
 
-    public IdempotencyFilter(IdempotencyStore store) {
+    public IdempotencyFilter(IdempotencyStore store, MeterRegistry registry) {
         this.store = store;
+        this.claiming = ApiSteps.timer(registry, "idempotency-claim");
+        this.completing = ApiSteps.timer(registry, "idempotency-response");
     }
 
     @Override
@@ -59,7 +66,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
         String principal = principal(request);
         byte[] body = CachedBodyRequest.bodyOf(request);
         String hash = hash(request.getRequestURI(), body);
-        if (store.claim(principal, key, hash)) {
+        if (claiming.record(() -> store.claim(principal, key, hash))) {
             run(request, response, chain, principal, key);
             return;
         }
@@ -105,7 +112,8 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             chain.doFilter(request, wrapper);
             int status = wrapper.getStatus();
             if (status < 500 && status != 401 && status != 429) {
-                store.complete(principal, key, status, wrapper.getContentType(), wrapper.getContentAsByteArray());
+                completing.record(() -> store.complete(principal, key, status, wrapper.getContentType(),
+                        wrapper.getContentAsByteArray()));
                 completed = true;
             }
         } finally {

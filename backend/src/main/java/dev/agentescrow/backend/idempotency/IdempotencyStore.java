@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.idempotency;
 
+import dev.agentescrow.backend.common.db.AheadOfTheLedger;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,11 +37,16 @@ public class IdempotencyStore {
                          Instant createdAt) {
     }
 
-    /** Claims the key for a new request: true if it was free. */
+    /**
+     * Claims the key for a new request: true if it was free. Committed ahead of the request's
+     * writes without a WAL flush of its own ({@link AheadOfTheLedger}): the ledger's commit, or the
+     * stored response's ({@link #complete}, synchronous), flushes it before the answer leaves.
+     */
     public boolean claim(String principal, String key, String requestHash) {
         return jdbc.update("INSERT INTO backend.idempotency_keys (principal, idempotency_key, request_hash, state, created_at)"
-                + " VALUES (?, ?, ?, 'IN_FLIGHT', ?) ON CONFLICT DO NOTHING", principal, key, requestHash,
-                Timestamp.from(clock.instant())) == 1;
+                + " SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'IN_FLIGHT', CAST(? AS TIMESTAMPTZ)"
+                + " FROM " + AheadOfTheLedger.ASYNC_COMMIT + " ON CONFLICT DO NOTHING",
+                principal, key, requestHash, Timestamp.from(clock.instant())) == 1;
     }
 
     /** Takes over a claim abandoned by a process that died mid-request (same body only). */

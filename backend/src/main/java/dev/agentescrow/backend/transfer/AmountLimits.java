@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.transfer;
 
+import dev.agentescrow.backend.common.db.AheadOfTheLedger;
 import dev.agentescrow.backend.config.BackendProperties;
 import dev.agentescrow.chain.Address;
 import java.math.BigDecimal;
@@ -19,15 +20,19 @@ import org.springframework.stereotype.Component;
  * against the same total and a restart forgets nothing. A reservation is one conditional upsert
  * (atomic however many instances race); the payment gives it back if the ledger refuses. A process
  * that dies between the reservation and the ledger's answer leaves that allowance used: the limit
- * errs on the safe side.
+ * errs on the safe side. Reservations and give-backs commit without a WAL flush of their own
+ * ({@link AheadOfTheLedger}): a reservation precedes its ledger write in the WAL, so the ledger's
+ * synchronous commit makes it durable before the payment is acknowledged, and the account's row
+ * lock is held for the statement only, not for an fsync.
  */
 @Component
 public class AmountLimits {
     private static final String RESERVE = """
-            INSERT INTO backend.daily_amounts AS d (owner, token, day, amount) VALUES (?, ?, ?, ?)
+            INSERT INTO backend.daily_amounts AS d (owner, token, day, amount)
+            SELECT CAST(? AS CHAR(42)), CAST(? AS CHAR(42)), CAST(? AS DATE), CAST(? AS NUMERIC) FROM %s
             ON CONFLICT (owner, token, day) DO UPDATE SET amount = d.amount + EXCLUDED.amount
             WHERE d.amount + EXCLUDED.amount <= ?
-            RETURNING amount""";
+            RETURNING amount""".formatted(AheadOfTheLedger.ASYNC_COMMIT);
 
     private final BigInteger maxTransfer;
     private final BigInteger maxDaily;
@@ -70,8 +75,8 @@ public class AmountLimits {
 
     /** Gives back {@code amount} of today's allowance (a reserved transfer the ledger did not commit). */
     public void release(Address owner, Address token, BigInteger amount) {
-        jdbc.update("UPDATE backend.daily_amounts SET amount = greatest(amount - ?, 0)"
-                + " WHERE owner = ? AND token = ? AND day = ?", new BigDecimal(amount), owner.hex(), token.hex(),
+        jdbc.update("UPDATE backend.daily_amounts SET amount = greatest(amount - ?, 0) FROM "
+                + AheadOfTheLedger.ASYNC_COMMIT + " WHERE owner = ? AND token = ? AND day = ?", new BigDecimal(amount), owner.hex(), token.hex(),
                 Date.valueOf(today()));
     }
 

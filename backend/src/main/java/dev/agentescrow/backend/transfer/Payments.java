@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.transfer;
 
+import dev.agentescrow.backend.common.ApiSteps;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.batcher.command.AgentCommands;
 import dev.agentescrow.batcher.ledger.TransferId;
@@ -7,6 +8,8 @@ import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,10 +27,14 @@ import org.springframework.stereotype.Component;
 public class Payments {
     private final LedgerGateway ledger;
     private final AmountLimits limits;
+    private final Timer reserving;
+    private final Timer paying;
 
-    public Payments(LedgerGateway ledger, AmountLimits limits) {
+    public Payments(LedgerGateway ledger, AmountLimits limits, MeterRegistry registry) {
         this.ledger = ledger;
         this.limits = limits;
+        this.reserving = ApiSteps.timer(registry, "daily-reservation");
+        this.paying = ApiSteps.timer(registry, "ledger");
     }
 
     /** One payment order, its fields checked already. */
@@ -58,7 +65,7 @@ public class Payments {
      * group in the ledger), else each on its own.
      */
     public List<Outcome> pay(Address from, List<Order> orders, boolean atomic) {
-        AmountLimits.Verdict[] verdicts = reserve(from, orders);
+        AmountLimits.Verdict[] verdicts = reserving.record(() -> reserve(from, orders));
         List<Order> reserved = new ArrayList<>();
         List<AgentCommands.Payment> payments = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
@@ -85,7 +92,7 @@ public class Payments {
         }
         List<TransferReceipt> receipts;
         try {
-            receipts = ledger.pay(from, payments, atomic);
+            receipts = paying.record(() -> ledger.pay(from, payments, atomic));
         } catch (RuntimeException e) {
             release(from, reserved);
             throw e;

@@ -126,6 +126,28 @@ class ClusterFailoverIT {
                 assertThat(refused.code()).isEqualTo(LeaderForwardingFilter.CODE);
 
                 List<Ack> acks = new CopyOnWriteArrayList<>();
+                // The standby serves token reads from the database (no writer), and a write it forwarded is in
+                // its next read without X-Min-Sequence (the forwarded answer raises its read floor).
+                ApiClient.Response listed = standby.api().get("/api/v1/tokens", tokens.get(AGENTS[0]));
+                assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
+                assertThat(listed.json().path("tokens").get(0).path("address").asString()).isEqualTo(token.checksummed());
+                BigInteger expected = available(standby, tokens.get(AGENTS[0]), token);
+                for (int round = 0; round < 20; round++) {
+                    UUID id = UUID.randomUUID();
+                    HttpRequest forwarded = standby.api().request("/api/v1/transfers", tokens.get(AGENTS[0]))
+                            .header("Content-Type", "application/json")
+                            .header("Idempotency-Key", UUID.randomUUID().toString())
+                            .POST(HttpRequest.BodyPublishers.ofString(order(AGENTS[1], token, BigInteger.ONE, id)))
+                            .build();
+                    ApiClient.Response paid = standby.api().send(forwarded);
+                    assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
+                    assertThat(paid.header(LeaderForwardingFilter.SERVED_BY_LEADER)).isEqualTo(leader.name());
+                    acks.add(new Ack(id, AGENTS[0], AGENTS[1], BigInteger.ONE, true));
+                    expected = expected.subtract(BigInteger.ONE);
+                    assertThat(available(standby, tokens.get(AGENTS[0]), token))
+                            .as("the standby's read right after forwarded write %d", round).isEqualTo(expected);
+                }
+
                 Map<String, AtomicInteger> retries = new ConcurrentHashMap<>();
                 AtomicBoolean stop = new AtomicBoolean();
                 List<Throwable> failures = new CopyOnWriteArrayList<>();
@@ -307,6 +329,17 @@ class ClusterFailoverIT {
                 signed.path("message").asString(), "signature", signed.path("signature").asString()));
         assertThat(login.status()).as(login.toString()).isEqualTo(200);
         return login.json().path("accessToken").asString();
+    }
+
+    private static BigInteger available(BackendProcess instance, String accessToken, Address token) {
+        ApiClient.Response me = instance.api().get("/api/v1/accounts/me", accessToken);
+        assertThat(me.status()).as(me.toString()).isEqualTo(200);
+        for (JsonNode balance : me.json().path("balances")) {
+            if (balance.path("token").asString().equals(token.checksummed())) {
+                return new BigInteger(balance.path("available").asString());
+            }
+        }
+        return BigInteger.ZERO;
     }
 
     private static String order(int to, Address token, BigInteger amount, UUID id) {

@@ -6,8 +6,10 @@ import dev.agentescrow.batcher.indexer.VaultIndexer;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.LedgerException;
+import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferKind;
+import dev.agentescrow.batcher.ledger.db.LedgerStore;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.batcher.settlement.db.BatchReads;
@@ -25,6 +27,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -160,6 +163,17 @@ public final class LedgerReads {
         return inStatement(c -> position(c, TRANSFER_POSITION));
     }
 
+    // ---------------------------------------------------------------- tokens
+
+    /** The tokens the ledger accepts, ordered by address: one statement, on any instance (no writer). */
+    public List<Token> tokens() {
+        return inStatement(c -> {
+            List<Token> tokens = new ArrayList<>(new LedgerStore().loadTokens(c));
+            tokens.sort(Comparator.comparing(token -> token.address().hex()));
+            return tokens;
+        });
+    }
+
     // ---------------------------------------------------------------- accounts
 
     /** One account's amounts now. */
@@ -245,6 +259,50 @@ public final class LedgerReads {
                 return new TransferView(record, state, OptionalLong.empty(), Optional.empty());
             }
         }
+    }
+
+    /**
+     * The settlement state of each of {@code ids} (a history page's transfers, at most
+     * {@link #MAX_PAGE}) as {@link #transfer} tells it for one, without proofs: one statement
+     * (one lookup of the movements' unique claim index and of the quarantine per id). Read after
+     * the page, so a state may be newer than the page's position; states only move forward
+     * (COMMITTED, BATCHED, SETTLED).
+     */
+    public Map<TransferId, SettlementStatus> settlementStates(List<TransferId> ids) {
+        Objects.requireNonNull(ids, "ids");
+        if (ids.size() > MAX_PAGE) {
+            throw new IllegalArgumentException("at most " + MAX_PAGE + " ids: " + ids.size());
+        }
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
+        return inStatement(c -> {
+            Map<TransferId, SettlementStatus> states = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement("""
+                    SELECT t.id, b.batch_id, b.state,
+                           EXISTS (SELECT 1 FROM settlement_quarantine q WHERE q.transfer_id = t.id)
+                    FROM unnest(?) AS t(id)
+                    LEFT JOIN settlement_batch_movements m ON m.transfer_id = t.id AND NOT m.reverted
+                    LEFT JOIN settlement_batches b ON b.row_id = m.batch_row_id""")) {
+                s.setArray(1, c.createArrayOf("uuid", ids.stream().map(TransferId::toUuid).toArray()));
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        TransferId id = TransferId.of(rs.getObject(1, UUID.class));
+                        long batchId = rs.getLong(2);
+                        SettlementStatus status;
+                        if (!rs.wasNull()) {
+                            status = new SettlementStatus(BatchState.valueOf(rs.getString(3)) == BatchState.CONFIRMED
+                                    ? SettlementState.SETTLED : SettlementState.BATCHED, OptionalLong.of(batchId));
+                        } else {
+                            status = new SettlementStatus(rs.getBoolean(4) ? SettlementState.QUARANTINED
+                                    : SettlementState.COMMITTED, OptionalLong.empty());
+                        }
+                        states.put(id, status);
+                    }
+                }
+            }
+            return states;
+        });
     }
 
     // ---------------------------------------------------------------- history

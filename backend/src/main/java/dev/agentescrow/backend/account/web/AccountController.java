@@ -1,8 +1,8 @@
 package dev.agentescrow.backend.account.web;
 
+import dev.agentescrow.backend.account.SettledBalances;
 import dev.agentescrow.backend.common.web.MinSequence;
 import dev.agentescrow.backend.common.web.Principals;
-import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.token.TokenCatalog;
 import dev.agentescrow.batcher.ledger.Token;
@@ -28,18 +28,19 @@ import org.springframework.web.bind.annotation.RestController;
 public class AccountController {
     private final LedgerGateway ledger;
     private final TokenCatalog tokens;
-    private final ChainGateway chain;
+    private final SettledBalances settled;
 
-    public AccountController(LedgerGateway ledger, TokenCatalog tokens, ChainGateway chain) {
+    public AccountController(LedgerGateway ledger, TokenCatalog tokens, SettledBalances settled) {
         this.ledger = ledger;
         this.tokens = tokens;
-        this.chain = chain;
+        this.settled = settled;
     }
 
     /**
      * One token's balances: {@code available} to spend now, {@code held} by the caller's pending
      * transfers, {@code incoming} pending to the caller, {@code pendingWithdrawal} debited and not
-     * yet paid on chain, {@code settledOnChain} the caller's balance in the vault as of the last batch.
+     * yet paid on chain, {@code settledOnChain} the caller's balance in the vault as of the last batch
+     * (read at the chain's newest block, known to within 100 ms: {@link SettledBalances}).
      */
     public record Balance(String token, String available, String held, String incoming, String pendingWithdrawal,
                           String settledOnChain) {
@@ -71,7 +72,7 @@ public class AccountController {
                     account.map(AccountView::held).orElse(zero).toString(),
                     account.map(AccountView::incoming).orElse(zero).toString(),
                     account.map(AccountView::pendingWithdrawal).orElse(zero).toString(),
-                    chain.settledBalance(token.address(), me).baseUnits().toString()));
+                    settled.of(token.address(), me).baseUnits().toString()));
         }
         return new Account(me.checksummed(), position, out);
     }

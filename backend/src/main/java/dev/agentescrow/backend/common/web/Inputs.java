@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -17,6 +18,14 @@ public final class Inputs {
     private static final Pattern UUID_TEXT = Pattern.compile(
             "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final BigInteger MAX_UINT256 = BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE);
+
+    /**
+     * Addresses parsed before, by their exact text: checking a mixed-case address's EIP-55 checksum
+     * is a Keccak hash, and a batch of 1,000 transfers names the same few addresses 2,000 times
+     * (it was most of a batch request's CPU). Parsing is a pure function of the text; bounded.
+     */
+    private static final Map<String, Address> PARSED = new ConcurrentHashMap<>();
+    private static final int MAX_PARSED = 10_000;
 
     private final String prefix;
     private final List<Map<String, String>> errors = new ArrayList<>();
@@ -37,10 +46,26 @@ public final class Inputs {
         if (value == null) {
             return error(field, "REQUIRED", "required");
         }
-        if (!Address.isValid(value) || Address.of(value).equals(Address.ZERO)) {
-            return error(field, "INVALID_ADDRESS", "not a 20-byte hex address (or the zero address)");
+        Address address = PARSED.get(value);
+        if (address == null) {
+            address = parse(value);
+            if (address == null || address.equals(Address.ZERO)) {
+                return error(field, "INVALID_ADDRESS", "not a 20-byte hex address (or the zero address)");
+            }
+            if (PARSED.size() >= MAX_PARSED) {
+                PARSED.clear();
+            }
+            PARSED.put(value, address);
         }
-        return Address.of(value);
+        return address;
+    }
+
+    private static Address parse(String value) {
+        try {
+            return Address.of(value);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** A positive integer amount of base units, at most 2^256 - 1, as a decimal string. */

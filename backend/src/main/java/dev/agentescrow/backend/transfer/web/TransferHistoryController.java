@@ -5,7 +5,10 @@ import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.common.web.MinSequence;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.gateway.LedgerGateway;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.read.HistoryPage;
+import dev.agentescrow.batcher.read.SettlementStatus;
+import dev.agentescrow.batcher.read.TransferRecord;
 import dev.agentescrow.chain.Address;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -14,6 +17,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -71,7 +75,9 @@ public class TransferHistoryController {
         inputs.orThrow();
         long atLeast = MinSequence.parse(minSequenceHeader, minSequence);
         HistoryPage page = MinSequence.require(ledger.history(me, only, before, size, atLeast)).orElseThrow();
-        return new History(page.entries().stream().map(TransferView::item).toList(),
+        Map<TransferId, SettlementStatus> states = ledger.settlementStates(
+                page.entries().stream().map(TransferRecord::id).toList());
+        return new History(page.entries().stream().map(t -> TransferView.item(t, states.get(t.id()))).toList(),
                 page.nextCursor().isPresent() ? encode(page.nextCursor().getAsLong()) : null);
     }
 

@@ -3,6 +3,8 @@ package dev.agentescrow.backend.transfer.web;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.merkle.TransferLeaf;
+import dev.agentescrow.batcher.read.SettlementState;
+import dev.agentescrow.batcher.read.SettlementStatus;
 import dev.agentescrow.batcher.read.TransferRecord;
 import dev.agentescrow.batcher.settlement.InclusionProof;
 import dev.agentescrow.chain.Bytes32;
@@ -12,7 +14,8 @@ import java.util.List;
 /**
  * A transfer as the API shows it: status COMMITTED, BATCHED (with batchId), SETTLED (with
  * settlement) or QUARANTINED; {@code sequence} is its commit position (pass it as
- * {@code X-Min-Sequence} to read your own write on any instance). History items carry no status.
+ * {@code X-Min-Sequence} to read your own write on any instance). History items carry the status
+ * and batch too, without the settlement proof.
  *
  * @param kind SINGLE for a payment, withdrawal or settled deposit credit; PENDING, POST, VOID, EXPIRE for holds
  */
@@ -36,9 +39,13 @@ public record TransferView(String id, String status, long sequence, Instant comm
                 settlement);
     }
 
-    /** A history item: the transfer alone. */
-    public static TransferView item(TransferRecord transfer) {
-        return of(transfer, null, null, null);
+    /** A history item: the transfer with its status (COMMITTED, BATCHED, SETTLED, QUARANTINED) and batch, no proof. */
+    public static TransferView item(TransferRecord transfer, SettlementStatus status) {
+        if (status == null) {
+            return of(transfer, SettlementState.COMMITTED.name(), null, null);
+        }
+        return of(transfer, status.state().name(), status.batchId().isPresent() ? status.batchId().getAsLong() : null,
+                null);
     }
 
     static String name(AccountKey key) {
