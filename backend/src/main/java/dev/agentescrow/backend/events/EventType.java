@@ -15,7 +15,10 @@ public enum EventType {
     ESCROW_REFUNDED("escrow.refunded"),
     ESCROW_DISPUTED("escrow.disputed"),
     ESCROW_RESOLVED("escrow.resolved"),
-    ESCROW_FALLBACK_APPLIED("escrow.fallback_applied");
+    ESCROW_FALLBACK_APPLIED("escrow.fallback_applied"),
+    MARKET_REQUEST_CREATED("market.request_created"),
+    MARKET_REQUEST_COMPLETED("market.request_completed"),
+    MARKET_REQUEST_SCORED("market.request_scored");
 
     private final String wireName;
 

@@ -26,6 +26,8 @@ public abstract class BackendITSupport {
     public static final String DAILY_LIMIT = "2000000000000";
 
     protected static final TestChain CHAIN = TestChain.get();
+    /** The marketplace's arbiter in the tests: an address no test signs with (no dev account). */
+    public static final String MARKET_ARBITER = "0x00000000000000000000000000000000000a4b17";
 
     @LocalServerPort
     protected int port;
@@ -45,6 +47,7 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.events.delivery-poll-interval", () -> "PT0.1S");
         registry.add("agentescrow.events.heartbeat", () -> "PT1S");
         registry.add("agentescrow.escrow.expiry-lag", () -> "PT6S");
+        registry.add("agentescrow.market.arbiter", () -> MARKET_ARBITER);
     }
 
     protected ApiClient api() {
