@@ -126,8 +126,8 @@ public class Market {
     /** The provider replaces its service's terms (the token stays); new requests use them, running ones keep theirs. */
     public Result<ServiceListing> update(String id, Address caller, Terms terms) {
         return tx.execute(status -> {
-            Optional<ServiceListing> locked = store.lockService(id, false);
-            if (locked.isEmpty() || !locked.get().provider().equals(caller)) {
+            Optional<ServiceListing> locked = store.lockService(id, false).filter(l -> l.provider().equals(caller));
+            if (locked.isEmpty()) {
                 return Result.refused(404, "NOT_FOUND", "service not found");
             }
             ServiceListing s = locked.get();
@@ -137,10 +137,8 @@ public class Market {
             if (!s.token().equals(terms.token())) {
                 return Result.refused(422, "MARKET_TOKEN_FIXED", "a service's token cannot change; register another");
             }
-            ServiceListing updated = new ServiceListing(s.id(), s.provider(), s.state(), terms.capabilities(),
-                    terms.description(), s.token(), terms.price(), terms.unit(), terms.maxDeliverySeconds(),
-                    s.totalRequests(), s.scoredRequests(), s.successfulRequests(), s.qualitySum(), s.createdAt(),
-                    clock.instant(), s.position());
+            ServiceListing updated = s.withTerms(terms.capabilities(), terms.description(), terms.price(),
+                    terms.unit(), terms.maxDeliverySeconds(), clock.instant());
             store.update(updated);
             audit.record(caller.hex(), "MARKET_SERVICE_UPDATED", "market_service", id, s.token().hex(), terms.price());
             return Result.ok(updated);
@@ -150,18 +148,14 @@ public class Market {
     /** The provider withdraws its service: no new requests; running ones go on. Withdrawing twice answers the same. */
     public Result<ServiceListing> withdraw(String id, Address caller) {
         return tx.execute(status -> {
-            Optional<ServiceListing> locked = store.lockService(id, false);
-            if (locked.isEmpty() || !locked.get().provider().equals(caller)) {
+            ServiceListing s = store.lockService(id, false).filter(l -> l.provider().equals(caller)).orElse(null);
+            if (s == null) {
                 return Result.refused(404, "NOT_FOUND", "service not found");
             }
-            ServiceListing s = locked.get();
             if (s.state() == ServiceListing.State.WITHDRAWN) {
                 return Result.ok(s);
             }
-            ServiceListing withdrawn = new ServiceListing(s.id(), s.provider(), ServiceListing.State.WITHDRAWN,
-                    s.capabilities(), s.description(), s.token(), s.price(), s.unit(), s.maxDeliverySeconds(),
-                    s.totalRequests(), s.scoredRequests(), s.successfulRequests(), s.qualitySum(), s.createdAt(),
-                    clock.instant(), s.position());
+            ServiceListing withdrawn = s.withdrawn(clock.instant());
             store.update(withdrawn);
             audit.record(caller.hex(), "MARKET_SERVICE_WITHDRAWN", "market_service", id, s.token().hex(), null);
             return Result.ok(withdrawn);
@@ -300,10 +294,7 @@ public class Market {
             if (now.isAfter(escrow.deadline())) {
                 return Result.refused(422, "MARKET_REQUEST_EXPIRED", "the late window closed at " + escrow.deadline());
             }
-            ServiceRequest done = new ServiceRequest(r.id(), r.serviceId(), r.consumer(), r.provider(),
-                    ServiceRequest.State.COMPLETED, r.token(), r.units(), r.input(), r.base(), r.maxMultiplierBps(),
-                    r.escrowed(), r.escrowId(), r.maxDeliverySeconds(), r.createdAt(), now, resultRef, null, null, null,
-                    null, null, null, r.position());
+            ServiceRequest done = r.completed(now, resultRef);
             store.update(done);
             audit.record(caller.hex(), "MARKET_REQUEST_COMPLETED", "market_request", id, r.token().hex(), null);
             events.publish(EventType.MARKET_REQUEST_COMPLETED, List.of(r.consumer(), r.provider()), id, Map.of(
@@ -352,10 +343,7 @@ public class Market {
             ServiceRequest r = locked.get();
             Instant now = clock.instant();
             PerformancePay.Breakdown pay = pay(r, quality, accuracy);
-            ServiceRequest scored = new ServiceRequest(r.id(), r.serviceId(), r.consumer(), r.provider(),
-                    ServiceRequest.State.SCORED, r.token(), r.units(), r.input(), r.base(), r.maxMultiplierBps(),
-                    r.escrowed(), r.escrowId(), r.maxDeliverySeconds(), r.createdAt(), r.completedAt(), r.resultRef(),
-                    now, quality, accuracy, pay.payout(), pay.refund(), breakdownJson(pay), r.position());
+            ServiceRequest scored = r.scored(now, quality, accuracy, pay, breakdownJson(pay));
             store.update(scored);
             boolean success = !r.elapsed().minus(r.allowed()).isPositive() && quality >= 100;
             store.recordOutcome(r.serviceId(), quality, success);

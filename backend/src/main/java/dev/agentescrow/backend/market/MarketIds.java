@@ -2,9 +2,8 @@ package dev.agentescrow.backend.market;
 
 import dev.agentescrow.chain.Address;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import org.web3j.crypto.Hash;
 
 /**
  * Deterministic ids: a service's from (provider, Idempotency-Key), a request's from (consumer,
@@ -39,17 +38,8 @@ public final class MarketIds {
         return HexFormat.of().formatHex(bytes, 0, length);
     }
 
+    /** SHA-256 of "agentescrow" and the parts, each after a zero byte (no part contains one). */
     private static byte[] sha256(String... parts) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update("agentescrow".getBytes(StandardCharsets.UTF_8));
-            for (String part : parts) {
-                digest.update((byte) 0);
-                digest.update(part.getBytes(StandardCharsets.UTF_8));
-            }
-            return digest.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return Hash.sha256(("agentescrow\0" + String.join("\0", parts)).getBytes(StandardCharsets.UTF_8));
     }
 }

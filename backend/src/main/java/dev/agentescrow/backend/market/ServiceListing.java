@@ -26,6 +26,21 @@ public record ServiceListing(String id, Address provider, State state, List<Stri
         capabilities = List.copyOf(capabilities);
     }
 
+    /** The service with new terms (its token, record and creation stay), as of {@code now}. */
+    public ServiceListing withTerms(List<String> newCapabilities, String newDescription, BigInteger newPrice,
+                                    String newUnit, long newMaxDeliverySeconds, Instant now) {
+        return new ServiceListing(id, provider, state, newCapabilities, newDescription, token, newPrice, newUnit,
+                newMaxDeliverySeconds, totalRequests, scoredRequests, successfulRequests, qualitySum, createdAt, now,
+                position);
+    }
+
+    /** The service withdrawn as of {@code now}. */
+    public ServiceListing withdrawn(Instant now) {
+        return new ServiceListing(id, provider, State.WITHDRAWN, capabilities, description, token, price, unit,
+                maxDeliverySeconds, totalRequests, scoredRequests, successfulRequests, qualitySum, createdAt, now,
+                position);
+    }
+
     /** The cost of a request for {@code units}: the price, times the units for a per-unit service. */
     public BigInteger cost(long units) {
         return unit == null ? price : price.multiply(BigInteger.valueOf(units));

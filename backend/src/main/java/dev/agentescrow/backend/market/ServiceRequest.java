@@ -29,6 +29,27 @@ public record ServiceRequest(String id, String serviceId, Address consumer, Addr
         Objects.requireNonNull(state, "state");
     }
 
+    /** The request delivered at {@code now} with {@code ref}; only from ESCROWED. */
+    public ServiceRequest completed(Instant now, String ref) {
+        if (state != State.ESCROWED) {
+            throw new IllegalStateException("request " + id + " is " + state);
+        }
+        return new ServiceRequest(id, serviceId, consumer, provider, State.COMPLETED, token, units, input, base,
+                maxMultiplierBps, escrowed, escrowId, maxDeliverySeconds, createdAt, now, ref, null, null, null, null,
+                null, null, position);
+    }
+
+    /** The request scored at {@code now}, with the payout's breakdown (as JSON); only from COMPLETED. */
+    public ServiceRequest scored(Instant now, int qualityScore, int accuracyScore, PerformancePay.Breakdown pay,
+                                 String breakdownJson) {
+        if (state != State.COMPLETED) {
+            throw new IllegalStateException("request " + id + " is " + state);
+        }
+        return new ServiceRequest(id, serviceId, consumer, provider, State.SCORED, token, units, input, base,
+                maxMultiplierBps, escrowed, escrowId, maxDeliverySeconds, createdAt, completedAt, resultRef, now,
+                qualityScore, accuracyScore, pay.payout(), pay.refund(), breakdownJson, position);
+    }
+
     /** The service's own timestamps: from the request (and its escrow) to the delivery. */
     public Duration elapsed() {
         return Duration.between(createdAt, completedAt);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
-import dev.agentescrow.backend.testing.NodeScripts;
+import dev.agentescrow.backend.testing.FreshAgents;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.read.AccountView;
 import dev.agentescrow.batcher.read.LedgerReads;
@@ -28,7 +28,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.web3j.crypto.Credentials;
-import org.web3j.crypto.Keys;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -74,22 +73,8 @@ class MarketIT extends BackendITSupport {
     // ------------------------------------------------------------------ helpers
 
     private Agent agent() {
-        try {
-            Credentials key = Credentials.create(Keys.createEcKeyPair());
-            String privateKey = "0x" + String.format("%064x", key.getEcKeyPair().getPrivateKey());
-            JsonNode nonce = api().post("/api/v1/auth/nonce", null, null, "{}").json();
-            Map<String, Object> input = new HashMap<>(Map.of("privateKey", privateKey,
-                    "domain", nonce.path("domain").asString(), "uri", nonce.path("uri").asString(),
-                    "chainId", nonce.path("chainId").asLong(), "nonce", nonce.path("nonce").asString()));
-            JsonNode signed = ApiClient.JSON.readTree(NodeScripts.run("siwe-sign.js",
-                    ApiClient.JSON.writeValueAsString(input)));
-            ApiClient.Response login = api().post("/api/v1/auth/login", null, null, Map.of(
-                    "message", signed.path("message").asString(), "signature", signed.path("signature").asString()));
-            assertThat(login.status()).as(login.toString()).isEqualTo(200);
-            return new Agent(Keys.toChecksumAddress(key.getAddress()), login.json().path("accessToken").asString(), key);
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        FreshAgents.FreshAgent fresh = FreshAgents.signIn(api());
+        return new Agent(fresh.address(), fresh.accessToken(), fresh.key());
     }
 
     private Agent funded(long amount) {
@@ -174,6 +159,17 @@ class MarketIT extends BackendITSupport {
                 Map.of("quality", quality, "accuracy", accuracy));
     }
 
+    /** The service's stats (totalRequests, scoredRequests, rating, successRateBps) as {@code expected} says. */
+    private void assertStats(String serviceId, Agent who, Map<String, Long> expected) {
+        JsonNode stats = ok(api().get("/api/v1/market/services/" + serviceId, who.accessToken())).path("stats");
+        expected.forEach((field, value) -> assertThat(stats.path(field).asLong()).as(field).isEqualTo(value));
+    }
+
+    private ApiClient.Response put(String path, Agent who, Object body) {
+        return api().send(api().request(path, who.accessToken()).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(ApiClient.JSON.writeValueAsString(body))).build());
+    }
+
     private static JsonNode ok(ApiClient.Response response) {
         assertThat(response.status()).as(response.toString()).isEqualTo(200);
         return response.json();
@@ -232,11 +228,8 @@ class MarketIT extends BackendITSupport {
         assertThat(fees().subtract(feesBefore)).isEqualTo(fee(1_500));
         assertThat(escrow(consumer, escrowId).path("state").asString()).isEqualTo("RESOLVED");
 
-        JsonNode stats = ok(api().get("/api/v1/market/services/" + serviceId, consumer.accessToken())).path("stats");
-        assertThat(stats.path("totalRequests").asLong()).isEqualTo(1);
-        assertThat(stats.path("scoredRequests").asLong()).isEqualTo(1);
-        assertThat(stats.path("rating").asLong()).isEqualTo(100);
-        assertThat(stats.path("successRateBps").asLong()).isEqualTo(10_000);
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 1L, "rating", 100L,
+                "successRateBps", 10_000L));
     }
 
     @Test
@@ -267,10 +260,7 @@ class MarketIT extends BackendITSupport {
         assertThat(available(consumer)).isEqualTo(big(10_000 - 1_500 - 1_500 + 1_125));
         assertThat(available(provider)).isEqualTo(big(375).subtract(fee(375)).add(big(1_500)).subtract(fee(1_500)));
         assertThat(fees().subtract(feesBefore)).isEqualTo(fee(375).add(fee(1_500)));
-        JsonNode stats = ok(api().get("/api/v1/market/services/" + serviceId, consumer.accessToken())).path("stats");
-        assertThat(stats.path("scoredRequests").asLong()).isEqualTo(2);
-        assertThat(stats.path("rating").asLong()).isEqualTo(125);
-        assertThat(stats.path("successRateBps").asLong()).isEqualTo(5_000);
+        assertStats(serviceId, consumer, Map.of("scoredRequests", 2L, "rating", 125L, "successRateBps", 5_000L));
     }
 
     @Test
@@ -297,8 +287,7 @@ class MarketIT extends BackendITSupport {
         assertThat(available(consumer)).isEqualTo(big(1_000));
         assertThat(ok(api().get("/api/v1/market/requests", consumer.accessToken())).path("items").size()).isZero();
         assertThat(ok(api().get("/api/v1/escrows", consumer.accessToken())).path("items").size()).isZero();
-        JsonNode stats = ok(api().get("/api/v1/market/services/" + serviceId, consumer.accessToken())).path("stats");
-        assertThat(stats.path("totalRequests").asLong()).isZero();
+        assertStats(serviceId, consumer, Map.of("totalRequests", 0L));
     }
 
     @Test
@@ -400,13 +389,9 @@ class MarketIT extends BackendITSupport {
         String id = found.path("items").get(0).path("id").asString();
         Map<String, Object> update = service(capability, "450", null);
         update.put("description", "faster summaries");
-        ApiClient.Response updated = api().send(api().request("/api/v1/market/services/" + id, provider.accessToken())
-                .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(ApiClient.JSON.writeValueAsString(update))).build());
+        ApiClient.Response updated = put("/api/v1/market/services/" + id, provider, update);
         assertThat(ok(updated).path("price").asString()).isEqualTo("450");
-        ApiClient.Response notMine = api().send(api().request("/api/v1/market/services/" + id, consumer.accessToken())
-                .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(ApiClient.JSON.writeValueAsString(update))).build());
+        ApiClient.Response notMine = put("/api/v1/market/services/" + id, consumer, update);
         refused(notMine, 404, "NOT_FOUND");
         assertThat(requested(consumer, id, Map.of()).path("base").asString()).isEqualTo("450");
     }
@@ -482,8 +467,7 @@ class MarketIT extends BackendITSupport {
         assertThat(available(consumer)).isEqualTo(big(10_000 - 900));
         JsonNode request = ok(api().get("/api/v1/market/requests/" + id, consumer.accessToken()));
         assertThat(escrowAccount(request.path("escrowId").asString())).isZero();
-        JsonNode stats = ok(api().get("/api/v1/market/services/" + serviceId, consumer.accessToken())).path("stats");
-        assertThat(stats.path("scoredRequests").asLong()).isEqualTo(1);
+        assertStats(serviceId, consumer, Map.of("scoredRequests", 1L));
     }
 
     private static List<String> outcomes(List<Future<ApiClient.Response>> futures) throws Exception {

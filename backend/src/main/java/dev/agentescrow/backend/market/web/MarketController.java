@@ -2,6 +2,7 @@ package dev.agentescrow.backend.market.web;
 
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Inputs;
+import dev.agentescrow.backend.common.web.Paging;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.market.Market;
 import dev.agentescrow.backend.market.MarketSettings;
@@ -46,7 +47,6 @@ public class MarketController {
     private static final Pattern CAPABILITY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,39}");
     private static final Pattern UNIT = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
     private static final Pattern TEXT = Pattern.compile("[^\\p{Cntrl}]+");
-    private static final int MAX_PAGE = 100;
     static final String NOT_FOUND = "NOT_FOUND (no such service or request, or not a party of the request)";
 
     private final Market market;
@@ -127,8 +127,8 @@ public class MarketController {
         Address tokenFilter = token == null ? null : inputs.address("token", token);
         Address providerFilter = provider == null ? null : inputs.address("provider", provider);
         inputs.orThrow();
-        long before = cursor(cursor);
-        int size = limit(limit);
+        long before = Paging.before(cursor);
+        int size = Paging.limit(limit);
         List<ServiceListing> rows = market.search(capability, tokenFilter, providerFilter, before, size);
         return new MarketViews.ServicePage(rows.stream().map(MarketViews::of).toList(),
                 rows.size() == size ? Long.toString(rows.getLast().position()) : null);
@@ -206,8 +206,8 @@ public class MarketController {
         } else {
             throw ApiException.invalidField("role", "INVALID_VALUE", "consumer or provider");
         }
-        int size = limit(limit);
-        List<ServiceRequest> rows = market.requests(me, asProvider, cursor(cursor), size);
+        int size = Paging.limit(limit);
+        List<ServiceRequest> rows = market.requests(me, asProvider, Paging.before(cursor), size);
         return new MarketViews.RequestPage(rows.stream().map(r -> MarketViews.of(r, me)).toList(),
                 rows.size() == size ? Long.toString(rows.getLast().position()) : null);
     }
@@ -332,30 +332,6 @@ public class MarketController {
             throw ApiException.notFound("request");
         }
         return id;
-    }
-
-    private static long cursor(String cursor) {
-        if (cursor == null) {
-            return 0;
-        }
-        long before;
-        try {
-            before = Long.parseLong(cursor);
-        } catch (NumberFormatException e) {
-            before = -1;
-        }
-        if (before <= 0) {
-            throw ApiException.invalidField("cursor", "INVALID_CURSOR", "a cursor from an earlier page");
-        }
-        return before;
-    }
-
-    private static int limit(Integer limit) {
-        int size = limit == null ? 50 : limit;
-        if (size < 1 || size > MAX_PAGE) {
-            throw ApiException.invalidField("limit", "OUT_OF_RANGE", "1 to " + MAX_PAGE);
-        }
-        return size;
     }
 
     private static <T> T orThrow(Market.Result<T> result, String what) {
