@@ -185,6 +185,15 @@ public class Market {
                 prices.getLast(), prices.size()));
     }
 
+    /** An agent's reputation as a provider now, with the outcomes it comes from (newest first). */
+    public record AgentReputation(Address agent, Reputation.Score score, List<Reputation.Outcome> outcomes) {
+    }
+
+    public AgentReputation reputation(Address agent) {
+        List<Reputation.Outcome> outcomes = store.outcomes(agent);
+        return new AgentReputation(agent, Reputation.of(agent.hex(), outcomes, clock.instant()), outcomes);
+    }
+
     // ------------------------------------------------------------------ requests
 
     /** What a consumer asks of a service. */
@@ -305,10 +314,12 @@ public class Market {
 
     /**
      * The consumer scores a completed request (quality 0-200, accuracy 0-150): the payout follows
-     * {@link PerformancePay} (no reputation bonus yet), paid to the provider out of the escrow and
+     * {@link PerformancePay} with the provider's {@link Reputation} bonus, paid to the provider out of the escrow and
      * the rest refunded; the service's record moves. Once.
      */
     public Result<ServiceRequest> score(String id, Address caller, int quality, int accuracy) {
+        // the provider's reputation bonus, fixed for both steps (outcomes scored meanwhile count next time)
+        int[] bonus = new int[1];
         // step 1, own transaction: check, and open the escrow's split (dispute) when the payout is partial
         Result<PerformancePay.Breakdown> checked = tx.execute(status -> {
             Optional<ServiceRequest> locked = store.lockRequest(id);
@@ -317,7 +328,8 @@ public class Market {
                 return refusal;
             }
             ServiceRequest r = locked.get();
-            PerformancePay.Breakdown pay = pay(r, quality, accuracy);
+            bonus[0] = Reputation.of(r.provider().hex(), store.outcomes(r.provider()), clock.instant()).bonusBps();
+            PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
             Escrow escrow = escrows.visible(r.escrowId(), caller).orElseThrow();
             if (pay.refund().signum() > 0 && escrow.state() == EscrowState.FUNDED) {
                 Escrows.Result disputed = escrows.dispute(r.escrowId(), caller, "market settlement of " + id
@@ -342,7 +354,7 @@ public class Market {
             }
             ServiceRequest r = locked.get();
             Instant now = clock.instant();
-            PerformancePay.Breakdown pay = pay(r, quality, accuracy);
+            PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
             ServiceRequest scored = r.scored(now, quality, accuracy, pay, breakdownJson(pay));
             store.update(scored);
             boolean success = !r.elapsed().minus(r.allowed()).isPositive() && quality >= 100;
@@ -388,9 +400,9 @@ public class Market {
         return null;
     }
 
-    private static PerformancePay.Breakdown pay(ServiceRequest r, int quality, int accuracy) {
+    private static PerformancePay.Breakdown pay(ServiceRequest r, int quality, int accuracy, int bonusBps) {
         return PerformancePay.payout(r.base(), r.escrowed(), r.maxMultiplierBps(),
-                new PerformancePay.Scores(quality, accuracy, r.elapsed(), r.allowed(), 0));
+                new PerformancePay.Scores(quality, accuracy, r.elapsed(), r.allowed(), bonusBps));
     }
 
     private static String breakdownJson(PerformancePay.Breakdown b) {

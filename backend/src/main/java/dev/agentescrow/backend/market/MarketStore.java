@@ -114,6 +114,20 @@ public class MarketStore {
                 token.hex(), new String[] {capability}, sample);
     }
 
+    /**
+     * The provider's most recent scored outcomes (at most {@link Reputation#MAX_OUTCOMES}), each
+     * with its consumer's breadth: the distinct providers other than this one it has scored.
+     */
+    public List<Reputation.Outcome> outcomes(Address provider) {
+        return jdbc.query("SELECT r.consumer, r.scored_at, r.quality,"
+                + " r.completed_at > r.created_at + r.max_delivery_seconds * INTERVAL '1 second',"
+                + " (SELECT count(DISTINCT o.provider) FROM backend.market_requests o WHERE o.consumer = r.consumer"
+                + "  AND o.state = 'SCORED' AND o.provider <> r.provider)"
+                + " FROM backend.market_requests r WHERE r.provider = ? AND r.state = 'SCORED'"
+                + " ORDER BY r.scored_at DESC LIMIT ?", (rs, n) -> new Reputation.Outcome(rs.getString(1),
+                instant(rs, 2), rs.getInt(3), rs.getBoolean(4), rs.getLong(5)), provider.hex(), Reputation.MAX_OUTCOMES);
+    }
+
     // ------------------------------------------------------------------ requests
 
     public void insert(ServiceRequest r) {

@@ -276,6 +276,48 @@ class MarketIT extends BackendITSupport {
                 "MARKET_UNITS_NOT_PRICED");
     }
 
+    @Test
+    void scored_outcomes_build_a_reputation_whose_bonus_raises_the_next_payout() {
+        Agent provider = agent();
+        String serviceId = registered(provider, service("review", "100000", null));
+        // a consumer who also scored two other providers weighs 2,000 bps; a fresh one 500
+        Agent broad = funded(1_000_000);
+        for (int i = 0; i < 2; i++) {
+            Agent other = agent();
+            String otherService = registered(other, service("review", "10", null));
+            String r = requested(broad, otherService, Map.of()).path("id").asString();
+            ok(complete(other, r, "ipfs://other"));
+            ok(score(broad, r, 100, 100));
+        }
+        JsonNode fresh = ok(api().get("/api/v1/market/agents/" + provider.address() + "/reputation",
+                provider.accessToken()));
+        assertThat(fresh.path("bonusBps").asInt()).isZero();
+        assertThat(fresh.path("outcomesCounted").asInt()).isZero();
+
+        String first = requested(broad, serviceId, Map.of("maxMultiplierBps", 45_000)).path("id").asString();
+        ok(complete(provider, first, "ipfs://1"));
+        assertThat(ok(score(broad, first, 200, 100)).path("breakdown").path("reputationBps").asInt()).isEqualTo(10_000);
+
+        JsonNode reputation = ok(api().get("/api/v1/market/agents/" + provider.address() + "/reputation",
+                broad.accessToken()));
+        // one outcome: value 10,000, weight decay ~10,000 * 2,000 / 10,000 = ~2,000: confidence ~200, bonus ~20
+        assertThat(reputation.path("reputationBps").asInt()).isEqualTo(10_000);
+        assertThat(reputation.path("history").get(0).path("counterpartyBps").asLong()).isEqualTo(2_000);
+        int bonus = reputation.path("bonusBps").asInt();
+        assertThat(bonus).isBetween(19, 20);
+
+        String second = requested(broad, serviceId, Map.of("maxMultiplierBps", 45_000)).path("id").asString();
+        ok(complete(provider, second, "ipfs://2"));
+        JsonNode scored = ok(score(broad, second, 100, 100));
+        JsonNode breakdown = scored.path("breakdown");
+        assertThat(breakdown.path("reputationBps").asInt()).isEqualTo(10_000 + bonus);
+        // 1.0 * 1.5 * 1.0 * (1 + bonus) of 100,000, floored once
+        assertThat(scored.path("payout").asString()).isEqualTo(BigInteger.valueOf(100_000L * 15_000 * (10_000 + bonus))
+                .divide(BigInteger.valueOf(100_000_000L)).toString());
+        refused(api().get("/api/v1/market/agents/not-an-address/reputation", broad.accessToken()), 400,
+                "VALIDATION_FAILED");
+    }
+
     // ------------------------------------------------------------------ refusals
 
     @Test

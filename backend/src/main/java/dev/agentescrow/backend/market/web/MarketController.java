@@ -16,6 +16,7 @@ import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.math.BigInteger;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,10 +52,12 @@ public class MarketController {
 
     private final Market market;
     private final TokenCatalog tokens;
+    private final Clock clock;
 
-    public MarketController(Market market, TokenCatalog tokens) {
+    public MarketController(Market market, TokenCatalog tokens, Clock clock) {
         this.market = market;
         this.tokens = tokens;
+        this.clock = clock;
     }
 
     /** A registration or update; {@code unit} omitted: the price is per request. */
@@ -155,6 +158,17 @@ public class MarketController {
         inputs.orThrow();
         return MarketViews.of(market.suggestPrice(capability, tokenAddress)
                 .orElseThrow(() -> ApiException.notFound("price suggestion")));
+    }
+
+    @GetMapping("/agents/{address}/reputation")
+    @Operation(summary = "An agent's reputation as a provider (decayed, counterparty-weighted), its bonus and latest outcomes")
+    @ApiResponse(responseCode = "400", description = "VALIDATION_FAILED (not an address)")
+    public MarketViews.ReputationView reputation(@PathVariable String address) {
+        Principals.current();
+        Inputs inputs = Inputs.check();
+        Address agent = inputs.address("address", address);
+        inputs.orThrow();
+        return MarketViews.of(market.reputation(agent), clock.instant(), 50);
     }
 
     // ------------------------------------------------------------------ requests

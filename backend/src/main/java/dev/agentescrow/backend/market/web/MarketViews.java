@@ -2,6 +2,7 @@ package dev.agentescrow.backend.market.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.backend.market.Market;
+import dev.agentescrow.backend.market.Reputation;
 import dev.agentescrow.backend.market.ServiceListing;
 import dev.agentescrow.backend.market.ServiceRequest;
 import dev.agentescrow.chain.Address;
@@ -41,6 +42,15 @@ final class MarketViews {
                                int sampleSize) {
     }
 
+    /** An agent's reputation as a provider: the score, the bonus it earns, and its latest outcomes with their weights. */
+    record ReputationView(String agent, int reputationBps, int confidenceBps, int bonusBps, int outcomesCounted,
+                          List<OutcomeView> history) {
+    }
+
+    record OutcomeView(String consumer, Instant scoredAt, int quality, boolean late, int valueBps, long decayBps,
+                       long counterpartyBps) {
+    }
+
     record ServicePage(List<ServiceView> items, String nextCursor) {
     }
 
@@ -64,6 +74,15 @@ final class MarketViews {
                 r.quality(), r.accuracy(), r.payout() == null ? null : r.payout().toString(),
                 r.refund() == null ? null : r.refund().toString(),
                 r.breakdown() == null ? null : JSON.readTree(r.breakdown()), roles);
+    }
+
+    static ReputationView of(Market.AgentReputation r, Instant now, int historySize) {
+        Reputation.Score s = r.score();
+        return new ReputationView(r.agent().checksummed(), s.reputationBps(), s.confidenceBps(), s.bonusBps(),
+                s.counted(), r.outcomes().stream().limit(historySize).map(o -> new OutcomeView(
+                        Address.of(o.consumer()).checksummed(), o.scoredAt(), o.quality(), o.late(), Reputation.value(o),
+                        Reputation.decayBps(java.time.Duration.between(o.scoredAt(), now)),
+                        Reputation.counterpartyBps(o.consumerBreadth()))).toList());
     }
 
     static PriceSuggestionView of(Market.PriceSuggestion p) {
