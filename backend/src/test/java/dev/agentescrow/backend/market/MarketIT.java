@@ -85,8 +85,11 @@ class MarketIT extends BackendITSupport {
         return agent;
     }
 
+    /** The agent's available balance, read with every ledger write so far included (X-Min-Sequence). */
     private BigInteger available(Agent agent) {
-        for (JsonNode balance : api().get("/api/v1/accounts/me", agent.accessToken()).json().path("balances")) {
+        long seen = batcher.reads().lastCommittedSeq();
+        for (JsonNode balance : api().get("/api/v1/accounts/me?minSequence=" + seen, agent.accessToken()).json()
+                .path("balances")) {
             if (balance.path("token").asString().equalsIgnoreCase(token)) {
                 return new BigInteger(balance.path("available").asString());
             }
@@ -364,6 +367,26 @@ class MarketIT extends BackendITSupport {
                 key(), "{}"));
         assertThat(withdrawn.path("state").asString()).isEqualTo("WITHDRAWN");
         refused(request(consumer, serviceId, Map.of()), 409, "MARKET_SERVICE_WITHDRAWN");
+    }
+
+    @Test
+    void a_completion_after_the_late_window_is_refused_and_the_consumer_may_take_the_escrow_back() {
+        Agent provider = agent();
+        Agent consumer = funded(10_000);
+        Map<String, Object> quick = service("instant", "100", null);
+        quick.put("maxDeliverySeconds", 1);
+        String serviceId = registered(provider, quick);
+        JsonNode request = requested(consumer, serviceId, Map.of());
+        String id = request.path("id").asString();
+        // the escrow's deadline is the end of the late window: twice the maximum delivery time
+        java.time.Instant deadline = java.time.Instant.parse(escrow(consumer, request.path("escrowId").asString())
+                .path("deadline").asString());
+        awaitUntil("the late window closes", () -> java.time.Instant.now().isAfter(deadline.plusMillis(300)));
+        refused(complete(provider, id, "ipfs://too-late"), 422, "MARKET_REQUEST_EXPIRED");
+        ok(api().post("/api/v1/escrows/" + request.path("escrowId").asString() + "/refund", consumer.accessToken(), key(),
+                "{}"));
+        assertThat(available(consumer)).isEqualTo(big(10_000));
+        refused(score(consumer, id, 100, 100), 409, "MARKET_NOT_COMPLETED");
     }
 
     @Test
