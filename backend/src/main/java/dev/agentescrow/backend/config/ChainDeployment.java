@@ -17,8 +17,10 @@ import tools.jackson.databind.json.JsonMapper;
  * @param vault the SettlementVault
  * @param operator the vault's settlement operator
  * @param feeRecipient where fees go (the ledger's FEES account settles to it)
+ * @param escrow the TaskEscrow of chain-custody escrows (null if the file names none: chain custody is off)
  */
-public record ChainDeployment(long chainId, Address token, Address vault, Address operator, Address feeRecipient) {
+public record ChainDeployment(long chainId, Address token, Address vault, Address operator, Address feeRecipient,
+                              Address escrow) {
     public ChainDeployment {
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(vault, "vault");
@@ -38,7 +40,12 @@ public record ChainDeployment(long chainId, Address token, Address vault, Addres
         JsonNode contracts = root.path("contracts");
         return new ChainDeployment(root.path("chainId").asLong(),
                 address(file, contracts, "TestToken"), address(file, contracts, "SettlementVault"),
-                address(file, root, "operator"), address(file, root, "feeRecipient"));
+                address(file, root, "operator"), address(file, root, "feeRecipient"),
+                Address.isValid(contracts.path("TaskEscrow").asString("")) ? address(file, contracts, "TaskEscrow") : null);
+    }
+
+    public java.util.Optional<Address> escrowContract() {
+        return java.util.Optional.ofNullable(escrow);
     }
 
     private static Address address(Path file, JsonNode node, String field) {

@@ -10,28 +10,36 @@ import org.web3j.crypto.WalletUtils;
  * Loads the service's keys: from a keystore file with its password, or from a hex private key.
  * The local profile sets Hardhat's well-known dev keys; no other profile has a default.
  */
-final class OperatorKeys {
+public final class OperatorKeys {
     private OperatorKeys() {
     }
 
     static Credentials operator(BackendProperties properties) {
-        if (hasText(properties.operatorKeystore())) {
-            if (properties.operatorKeystorePassword() == null) {
-                throw new IllegalStateException("OPERATOR_KEYSTORE is set but OPERATOR_KEYSTORE_PASSWORD is not");
+        return load(properties.operatorPrivateKey(), properties.operatorKeystore(),
+                properties.operatorKeystorePassword(), "OPERATOR").orElseThrow(() -> new IllegalStateException(
+                "no operator key: set OPERATOR_PRIVATE_KEY, or OPERATOR_KEYSTORE and OPERATOR_KEYSTORE_PASSWORD (only"
+                        + " the local profile uses Hardhat's dev key)"));
+    }
+
+    /**
+     * A key of the service from a keystore file and its password, or from a hex private key; empty
+     * when neither is set. {@code name} names the settings in error messages.
+     */
+    public static java.util.Optional<Credentials> load(String privateKey, String keystore, String keystorePassword,
+                                                       String name) {
+        if (hasText(keystore)) {
+            if (keystorePassword == null) {
+                throw new IllegalStateException(name + "_KEYSTORE is set but " + name + "_KEYSTORE_PASSWORD is not");
             }
             try {
-                return WalletUtils.loadCredentials(properties.operatorKeystorePassword(),
-                        new File(properties.operatorKeystore()));
+                return java.util.Optional.of(WalletUtils.loadCredentials(keystorePassword, new File(keystore)));
             } catch (IOException | CipherException e) {
-                throw new IllegalStateException("cannot open the operator keystore " + properties.operatorKeystore()
-                        + ": " + e.getMessage(), e);
+                throw new IllegalStateException("cannot open the keystore " + keystore + " (" + name + "): "
+                        + e.getMessage(), e);
             }
         }
-        if (hasText(properties.operatorPrivateKey())) {
-            return fromHex(properties.operatorPrivateKey(), "OPERATOR_PRIVATE_KEY");
-        }
-        throw new IllegalStateException("no operator key: set OPERATOR_PRIVATE_KEY, or OPERATOR_KEYSTORE and "
-                + "OPERATOR_KEYSTORE_PASSWORD (only the local profile uses Hardhat's dev key)");
+        return hasText(privateKey) ? java.util.Optional.of(fromHex(privateKey, name + "_PRIVATE_KEY"))
+                : java.util.Optional.empty();
     }
 
     static Credentials fromHex(String hex, String name) {

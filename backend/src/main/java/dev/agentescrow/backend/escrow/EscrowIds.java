@@ -24,11 +24,27 @@ public final class EscrowIds {
     }
 
     /**
+     * The task id of a chain escrow on the TaskEscrow: SHA-256("task", escrow id), 32 bytes. The
+     * contract stores the payer's escrow under keccak256(abi.encode(payer, taskId)).
+     */
+    public static byte[] taskId(String escrowId) {
+        return sha256("task", escrowId);
+    }
+
+    /**
      * The transfer of one part of one action: {@code part} is {@code payee:<i>}, {@code fee:<i>},
      * {@code payer} or {@code fund}; {@code sequence} the escrow's version the action creates.
      */
     public static TransferId transfer(String escrowId, EscrowAction action, String part, int sequence) {
-        byte[] bytes = sha256("escrow-transfer", escrowId, action.name(), part, Integer.toString(sequence));
+        return transferId(sha256("escrow-transfer", escrowId, action.name(), part, Integer.toString(sequence)));
+    }
+
+    /** The ledger transfer that moves a fee sweep's deposit into the FEES account. */
+    public static TransferId feeSweepTransfer(java.util.UUID sweepId) {
+        return transferId(sha256("fee-sweep", sweepId.toString()));
+    }
+
+    private static TransferId transferId(byte[] bytes) {
         long high = 0;
         long low = 0;
         for (int i = 0; i < 8; i++) {

@@ -46,24 +46,39 @@ public class EscrowStore {
 
     /** One state change: the action, who (an address or {@code scheduler}), the rule, the states, the transfers. */
     public record HistoryEntry(int seq, EscrowAction action, String actor, String rule, EscrowState from,
-                               EscrowState to, String detail, Instant occurredAt, List<TransferPart> transfers) {
+                               EscrowState to, String detail, Instant occurredAt, List<TransferPart> transfers,
+                               String txHash, Long blockNumber) {
+        /** An entry of a ledger escrow (no chain transaction). */
+        public HistoryEntry(int seq, EscrowAction action, String actor, String rule, EscrowState from, EscrowState to,
+                            String detail, Instant occurredAt, List<TransferPart> transfers) {
+            this(seq, action, actor, rule, from, to, detail, occurredAt, transfers, null, null);
+        }
     }
 
     /** An escrow with its list position (the keyset cursor). */
     public record Listed(Escrow escrow, long position) {
     }
 
-    /** Inserts a new escrow, its payees and parties; false if the id exists (a retried create). */
+    /** Inserts a new ledger escrow, its payees and parties; false if the id exists (a retried create). */
     public boolean insert(Escrow e) {
+        return insert(e, false);
+    }
+
+    /**
+     * Inserts a new escrow, its payees and parties; false if the id exists (a retried create). A chain
+     * escrow has no due time: its deadlines are the contract's, not the ledger schedule's.
+     */
+    public boolean insert(Escrow e, boolean chain) {
         int inserted = jdbc.update("INSERT INTO backend.escrows (id, custody, state, payer, token, arbiter, evaluator,"
                         + " deadline, grace_seconds, arbitration_seconds, fee_bps, max_fee_bps, fallback, atomic, terms_hash,"
                         + " amount, held, version, due_at, created_at, updated_at)"
-                        + " VALUES (?, 'LEDGER', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                         + " ON CONFLICT (id) DO NOTHING",
-                e.id(), e.state().name(), e.payer().hex(), e.token().hex(), e.arbiter().hex(),
+                e.id(), chain ? "CHAIN" : "LEDGER", e.state().name(), e.payer().hex(), e.token().hex(), e.arbiter().hex(),
                 e.evaluator() == null ? null : e.evaluator().hex(), ts(e.deadline()), e.graceSeconds(),
                 e.arbitrationSeconds(), e.feeBps(), e.maxFeeBps(), e.fallback().name(), e.atomic(), e.termsHash(),
-                dec(e.amount()), dec(e.held()), e.version(), ts(e.graceEnd()), ts(e.createdAt()), ts(e.updatedAt()));
+                dec(e.amount()), dec(e.held()), e.version(), chain ? null : ts(e.graceEnd()), ts(e.createdAt()),
+                ts(e.updatedAt()));
         if (inserted == 0) {
             return false;
         }
@@ -165,20 +180,31 @@ public class EscrowStore {
      * payees, arbiter, evaluator) in the same transaction: once per entry ({@code escrow:<id>:<seq>}).
      */
     public void history(String id, HistoryEntry entry) {
+        historyRow(id, entry);
+        publish(id, entry, "escrow:" + id + ":" + entry.seq());
+    }
+
+    /** Appends a history entry and its transfers, without publishing it. */
+    void historyRow(String id, HistoryEntry entry) {
         jdbc.update("INSERT INTO backend.escrow_history (escrow_id, seq, action, actor, rule, from_state, to_state,"
-                        + " detail, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " detail, occurred_at, tx_hash, block_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 id, entry.seq(), entry.action().name(), entry.actor(), entry.rule(),
                 entry.from() == null ? null : entry.from().name(), entry.to().name(), entry.detail(),
-                ts(entry.occurredAt()));
+                ts(entry.occurredAt()), entry.txHash(), entry.blockNumber());
         for (TransferPart t : entry.transfers()) {
             jdbc.update("INSERT INTO backend.escrow_transfers (escrow_id, seq, transfer_id, kind, idx, account, amount,"
                             + " ledger_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, entry.seq(), t.transferId(), t.kind(),
                     t.index(), t.account() == null ? null : t.account().hex(), dec(t.amount()), t.ledgerSeq());
         }
-        publish(id, entry);
     }
 
-    private void publish(String id, HistoryEntry entry) {
+    /** Publishes the entry's event to every party of the escrow, once per {@code dedupeKey}. */
+    void publish(String id, HistoryEntry entry, String dedupeKey) {
+        publish(id, entry, dedupeKey, List.of());
+    }
+
+    /** As above, with the chain payouts ({@code kind}, {@code account}, {@code amount}, {@code fee}) of the entry. */
+    void publish(String id, HistoryEntry entry, String dedupeKey, List<Map<String, Object>> payouts) {
         Set<Address> parties = new LinkedHashSet<>();
         jdbc.query("SELECT payer, arbiter, evaluator FROM backend.escrows WHERE id = ?", rs -> {
             parties.add(Address.of(rs.getString(1)));
@@ -208,7 +234,13 @@ public class EscrowStore {
         data.put("from", entry.from() == null ? null : entry.from().name());
         data.put("to", entry.to().name());
         data.put("transfers", transfers);
-        events.publishOnce("escrow:" + id + ":" + entry.seq(), eventType(entry.action()), parties, id, data);
+        if (entry.txHash() != null) {
+            data.put("custody", "chain");
+            data.put("txHash", entry.txHash());
+            data.put("blockNumber", entry.blockNumber());
+            data.put("payouts", payouts);
+        }
+        events.publishOnce(dedupeKey, eventType(entry.action()), parties, id, data);
     }
 
     static EventType eventType(EscrowAction action) {
@@ -234,12 +266,12 @@ public class EscrowStore {
                             rs.getObject(2, UUID.class), rs.getString(3), rs.getInt(4),
                             account == null ? null : Address.of(account), big(rs, 6), rs.getLong(7)));
                 }, id);
-        return jdbc.query("SELECT seq, action, actor, rule, from_state, to_state, detail, occurred_at"
-                        + " FROM backend.escrow_history WHERE escrow_id = ? ORDER BY seq",
+        return jdbc.query("SELECT seq, action, actor, rule, from_state, to_state, detail, occurred_at, tx_hash,"
+                        + " block_number FROM backend.escrow_history WHERE escrow_id = ? ORDER BY seq",
                 (rs, n) -> new HistoryEntry(rs.getInt(1), EscrowAction.valueOf(rs.getString(2)), rs.getString(3),
                         rs.getString(4), rs.getString(5) == null ? null : EscrowState.valueOf(rs.getString(5)),
                         EscrowState.valueOf(rs.getString(6)), rs.getString(7), instant(rs, 8),
-                        transfers.getOrDefault(rs.getInt(1), List.of())), id);
+                        transfers.getOrDefault(rs.getInt(1), List.of()), rs.getString(9), (Long) rs.getObject(10)), id);
     }
 
     /**
@@ -279,15 +311,17 @@ public class EscrowStore {
                 String.class, ts(until), limit);
     }
 
-    /** Escrows not in a final state. */
+    /** Escrows of either custody funded and not in a final state (a chain escrow counts once its funding is confirmed). */
     public long activeCount() {
-        return jdbc.queryForObject("SELECT count(*) FROM backend.escrows WHERE due_at IS NOT NULL", Long.class);
+        return jdbc.queryForObject("SELECT count(*) FROM backend.escrows WHERE state IN " + ACTIVE, Long.class);
     }
 
-    /** What active escrows hold, per token. */
+    private static final String ACTIVE = "('OPEN', 'FUNDED', 'DISPUTED')";
+
+    /** What active escrows of either custody hold, per token (a chain escrow: what its contract events left in it). */
     public Map<Address, BigInteger> lockedByToken() {
         Map<Address, BigInteger> out = new LinkedHashMap<>();
-        jdbc.query("SELECT token, sum(held) FROM backend.escrows WHERE due_at IS NOT NULL GROUP BY token",
+        jdbc.query("SELECT token, sum(held) FROM backend.escrows WHERE state IN " + ACTIVE + " GROUP BY token",
                 rs -> {
                     out.put(Address.of(rs.getString(1)), big(rs, 2));
                 });

@@ -1,11 +1,13 @@
 package dev.agentescrow.backend.escrow;
 
 import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
+import static dev.agentescrow.backend.escrow.EscrowCalls.actions;
+import static dev.agentescrow.backend.escrow.EscrowCalls.ok;
+import static dev.agentescrow.backend.escrow.EscrowCalls.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
-import dev.agentescrow.backend.testing.NodeScripts;
 import dev.agentescrow.backend.testing.TestChain;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.read.AccountView;
@@ -80,17 +82,7 @@ class EscrowsIT extends BackendITSupport {
     private Agent agent() {
         try {
             Credentials key = Credentials.create(Keys.createEcKeyPair());
-            String privateKey = "0x" + String.format("%064x", key.getEcKeyPair().getPrivateKey());
-            JsonNode nonce = api().post("/api/v1/auth/nonce", null, null, "{}").json();
-            Map<String, Object> input = new HashMap<>(Map.of("privateKey", privateKey,
-                    "domain", nonce.path("domain").asString(), "uri", nonce.path("uri").asString(),
-                    "chainId", nonce.path("chainId").asLong(), "nonce", nonce.path("nonce").asString()));
-            JsonNode signed = ApiClient.JSON.readTree(NodeScripts.run("siwe-sign.js",
-                    ApiClient.JSON.writeValueAsString(input)));
-            ApiClient.Response login = api().post("/api/v1/auth/login", null, null, Map.of(
-                    "message", signed.path("message").asString(), "signature", signed.path("signature").asString()));
-            assertThat(login.status()).as(login.toString()).isEqualTo(200);
-            return new Agent(Keys.toChecksumAddress(key.getAddress()), login.json().path("accessToken").asString());
+            return new Agent(Keys.toChecksumAddress(key.getAddress()), EscrowCalls.signIn(api(), key));
         } catch (java.security.GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
@@ -104,8 +96,12 @@ class EscrowsIT extends BackendITSupport {
         return agent;
     }
 
+    /** The agent's available balance, read with every ledger commit so far (X-Min-Sequence: the read is not behind). */
     private BigInteger available(Agent agent) {
-        for (JsonNode balance : api().get("/api/v1/accounts/me", agent.accessToken()).json().path("balances")) {
+        String minSequence = Long.toString(batcher.reads().lastCommittedSeq());
+        JsonNode account = api().send(api().request("/api/v1/accounts/me?minSequence=" + minSequence,
+                agent.accessToken()).GET().build()).json();
+        for (JsonNode balance : account.path("balances")) {
             if (balance.path("token").asString().equalsIgnoreCase(token)) {
                 return new BigInteger(balance.path("available").asString());
             }
@@ -167,23 +163,11 @@ class EscrowsIT extends BackendITSupport {
     }
 
     private ApiClient.Response action(Agent who, String id, String action, Object body) {
-        return api().post("/api/v1/escrows/" + id + "/" + action, who.accessToken(), key(), body);
-    }
-
-    private JsonNode ok(ApiClient.Response response) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
-    }
-
-    private void refused(ApiClient.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.code()).as(response.toString()).isEqualTo(code);
+        return EscrowCalls.action(api(), who.accessToken(), id, action, body);
     }
 
     private JsonNode get(Agent who, String id) {
-        ApiClient.Response response = api().get("/api/v1/escrows/" + id, who.accessToken());
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
+        return EscrowCalls.get(api(), who.accessToken(), id);
     }
 
     private static void awaitClockPast(Instant instant) {
@@ -192,12 +176,6 @@ class EscrowsIT extends BackendITSupport {
 
     private static Map<String, Object> release(int index, long amount) {
         return Map.of("releases", List.of(Map.of("index", index, "amount", Long.toString(amount))));
-    }
-
-    private static List<String> actions(JsonNode escrow) {
-        List<String> out = new ArrayList<>();
-        escrow.path("history").forEach(h -> out.add(h.path("action").asString()));
-        return out;
     }
 
     // ------------------------------------------------------------------ end to end
@@ -479,7 +457,8 @@ class EscrowsIT extends BackendITSupport {
         Instant deadline = Instant.now().plusSeconds(3600);
         Map<String, Object> chain = terms(arbiter, deadline, payee, 1_000L);
         chain.put("custody", "chain");
-        refused(create(payer, chain), 422, "CUSTODY_NOT_SUPPORTED");
+        chain.put("graceSeconds", 3600);
+        refused(create(payer, chain), 422, "ESCROW_PERIOD_FIXED");
         refused(create(payer, terms(arbiter, deadline, payee, 100_001L)), 422, "INSUFFICIENT_FUNDS");
         refused(create(payer, terms(payee, deadline, payee, 1_000L)), 422, "ESCROW_INVALID_ARBITER");
         refused(create(payer, terms(arbiter, Instant.now().plus(Duration.ofDays(400)), payee, 1_000L)), 422,

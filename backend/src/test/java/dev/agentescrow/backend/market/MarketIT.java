@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
+import dev.agentescrow.backend.testing.TestChain;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.read.AccountView;
 import dev.agentescrow.batcher.read.LedgerReads;
@@ -57,8 +58,8 @@ class MarketIT extends BackendITSupport {
     @BeforeAll
     void fund() {
         token = CHAIN.deployment().token().checksummed();
-        funder = agent();
-        CHAIN.client().rawRequest("hardhat_setBalance", List.of(funder.address(), "0x56BC75E2D63100000"));
+        FreshAgents.FreshAgent fresh = FreshAgents.signIn(api(), TestChain.fundedFreshKey());
+        funder = new Agent(fresh.address(), fresh.accessToken(), fresh.key());
         ApiClient.Response minted = api().post("/api/v1/faucet", funder.accessToken(), key(),
                 Map.of("token", token, "amount", "50000000"));
         assertThat(minted.status()).as(minted.toString()).isEqualTo(201);

@@ -26,6 +26,11 @@ public abstract class BackendITSupport {
     public static final String DAILY_LIMIT = "2000000000000";
 
     protected static final TestChain CHAIN = TestChain.get();
+    /**
+     * The service's escrow arbiter key: a fresh key given ETH (the dev accounts all belong to tests,
+     * and the service sends its resolutions from its own nonce sequence).
+     */
+    public static final org.web3j.crypto.Credentials ESCROW_ARBITER = TestChain.fundedFreshKey();
     /** The marketplace's arbiter in the tests: an address no test signs with (no dev account). */
     public static final String MARKET_ARBITER = "0x00000000000000000000000000000000000a4b17";
 
@@ -47,6 +52,8 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.events.delivery-poll-interval", () -> "PT0.1S");
         registry.add("agentescrow.events.heartbeat", () -> "PT1S");
         registry.add("agentescrow.escrow.expiry-lag", () -> "PT6S");
+        registry.add("agentescrow.escrow.chain.arbiter-private-key", () -> TestChain.privateKey(ESCROW_ARBITER));
+        registry.add("agentescrow.chainlog.poll-interval", () -> "PT0.2S");
         registry.add("agentescrow.market.arbiter", () -> MARKET_ARBITER);
     }
 

@@ -21,16 +21,20 @@ public final class FreshAgents {
     public record FreshAgent(String address, String accessToken, Credentials key) {
     }
 
+    /** A new random key, signed in. */
     public static FreshAgent signIn(ApiClient api) {
-        Credentials key;
         try {
-            key = Credentials.create(Keys.createEcKeyPair());
+            return signIn(api, Credentials.create(Keys.createEcKeyPair()));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** {@code key} signed in (e.g. a {@link TestChain#fundedFreshKey()} that sends transactions). */
+    public static FreshAgent signIn(ApiClient api, Credentials key) {
         JsonNode nonce = api.post("/api/v1/auth/nonce", null, null, "{}").json();
         Map<String, Object> input = new HashMap<>(Map.of(
-                "privateKey", "0x" + String.format("%064x", key.getEcKeyPair().getPrivateKey()),
+                "privateKey", TestChain.privateKey(key),
                 "domain", nonce.path("domain").asString(), "uri", nonce.path("uri").asString(),
                 "chainId", nonce.path("chainId").asLong(), "nonce", nonce.path("nonce").asString()));
         JsonNode signed = ApiClient.JSON.readTree(NodeScripts.run("siwe-sign.js", ApiClient.JSON.writeValueAsString(input)));

@@ -105,6 +105,22 @@ public final class TestChain {
         return client.signer(DevAccounts.account(index));
     }
 
+    /** A new random key with 100 ETH ({@code hardhat_setBalance}), to send transactions from. */
+    public static org.web3j.crypto.Credentials fundedFreshKey() {
+        try {
+            org.web3j.crypto.Credentials key = org.web3j.crypto.Credentials.create(org.web3j.crypto.Keys.createEcKeyPair());
+            get().client().rawRequest("hardhat_setBalance", java.util.List.of(key.getAddress(), "0x56BC75E2D63100000"));
+            return key;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The hex private key of {@code key}. */
+    public static String privateKey(org.web3j.crypto.Credentials key) {
+        return "0x" + String.format("%064x", key.getEcKeyPair().getPrivateKey());
+    }
+
     /** The hex private key of dev account {@code index} (for the JavaScript clients). */
     public static String privateKey(int index) {
         return "0x" + String.format("%064x", DevAccounts.account(index).getEcKeyPair().getPrivateKey());

@@ -27,21 +27,21 @@ import org.web3j.protocol.core.methods.response.EthCall;
  * disagree with each other although the books are right, and one round trip per account would
  * make a run slow for many accounts.
  */
-final class PinnedVaultReads {
+public final class PinnedVaultReads {
     static final int CHUNK = 200;
 
     private final ChainClient client;
     private final Address vault;
     private final DefaultBlockParameter block;
 
-    PinnedVaultReads(ChainClient client, Address vault, long blockNumber) {
+    public PinnedVaultReads(ChainClient client, Address vault, long blockNumber) {
         this.client = Objects.requireNonNull(client, "client");
         this.vault = Objects.requireNonNull(vault, "vault");
         this.block = DefaultBlockParameter.valueOf(BigInteger.valueOf(blockNumber));
     }
 
     /** The vault's settled balance of each account in {@code token}, in order. */
-    List<BigInteger> settledBalances(Address token, List<Address> accounts) {
+    public List<BigInteger> settledBalances(Address token, List<Address> accounts) {
         return uints(vault, accounts.stream().map(account -> function("settledBalance", token, account)).toList());
     }
 

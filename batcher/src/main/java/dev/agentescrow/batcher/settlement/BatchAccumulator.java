@@ -26,19 +26,36 @@ final class BatchAccumulator {
     private final Map<Address, TokenNet> tokens = new TreeMap<>();
     private final List<SettlementMovement> movements = new ArrayList<>();
     private final Set<TransferId> ids = new HashSet<>();
+    private final BatchPlanner.Funded funded;
     private int entries;
+    /** Deltas that may write their balance slot from zero: credits to accounts not known to be funded. */
+    private int freshDeltas;
     private int payouts;
     private int activeTokens;
 
     /** A batch bounded by the vault and {@code maxMovements}, with no gas budget. */
     BatchAccumulator(int maxMovements) {
-        this(maxMovements, Long.MAX_VALUE);
+        this(maxMovements, Long.MAX_VALUE, BatchPlanner.Funded.NONE);
     }
 
     /** A batch bounded by the vault, {@code maxMovements} and the {@link BatchGas} bound {@code maxGas}. */
     BatchAccumulator(int maxMovements, long maxGas) {
+        this(maxMovements, maxGas, BatchPlanner.Funded.NONE);
+    }
+
+    /**
+     * As {@link #BatchAccumulator(int, long)}, a credit to an account that {@code funded} names
+     * counted as a delta written from non-zero ({@link BatchGas#FUNDED_ENTRY}), as is every debit.
+     */
+    BatchAccumulator(int maxMovements, long maxGas, BatchPlanner.Funded funded) {
         this.maxMovements = maxMovements;
         this.maxGas = maxGas;
+        this.funded = java.util.Objects.requireNonNull(funded, "funded");
+    }
+
+    /** 1 if a net of {@code net} for {@code account} may write its slot from zero: a credit to an account not funded. */
+    private int fresh(Address token, Address account, BigInteger net) {
+        return net.signum() > 0 && !funded.funded(token, account) ? 1 : 0;
     }
 
     /** The bound {@code movement} would break if added, or empty if it fits. */
@@ -49,6 +66,7 @@ final class BatchAccumulator {
         TokenNet token = tokens.get(movement.token());
         boolean activeBefore = token != null && token.entries() > 0;
         int entriesChange;
+        int freshChange = 0;
         int payoutsChange;
         switch (movement) {
             case SettlementMovement.Transfer t -> {
@@ -62,6 +80,8 @@ final class BatchAccumulator {
                     return Optional.of(BatchBound.DELTA_AMOUNT);
                 }
                 entriesChange = nonZeroChange(fromBefore, fromAfter) + nonZeroChange(toBefore, toAfter);
+                freshChange = fresh(t.token(), t.from(), fromAfter) - fresh(t.token(), t.from(), fromBefore)
+                        + fresh(t.token(), t.to(), toAfter) - fresh(t.token(), t.to(), toBefore);
                 payoutsChange = 0;
             }
             case SettlementMovement.Withdrawal w -> {
@@ -80,7 +100,8 @@ final class BatchAccumulator {
         if (tokensAfter > SettlementBatch.MAX_TOKENS) {
             return Optional.of(BatchBound.TOKENS);
         }
-        if (BatchGas.estimate(entries + entriesChange, payouts + payoutsChange, tokensAfter) > maxGas) {
+        if (BatchGas.estimate(entries + entriesChange, freshDeltas + freshChange, payouts + payoutsChange, tokensAfter)
+                > maxGas) {
             return Optional.of(BatchBound.GAS);
         }
         return Optional.empty();
@@ -95,8 +116,10 @@ final class BatchAccumulator {
         int entriesBefore = token.entries();
         switch (movement) {
             case SettlementMovement.Transfer t -> {
+                freshDeltas -= fresh(t.token(), t.from(), token.net(t.from())) + fresh(t.token(), t.to(), token.net(t.to()));
                 token.credit(t.from(), t.amount().baseUnits().negate());
                 token.credit(t.to(), t.amount().baseUnits());
+                freshDeltas += fresh(t.token(), t.from(), token.net(t.from())) + fresh(t.token(), t.to(), token.net(t.to()));
             }
             case SettlementMovement.Withdrawal w -> {
                 token.payouts.add(new Payout(w.account(), w.recipient(), w.amount()));

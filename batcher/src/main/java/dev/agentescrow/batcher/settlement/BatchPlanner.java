@@ -2,6 +2,7 @@ package dev.agentescrow.batcher.settlement;
 
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.merkle.StandardMerkleTree;
+import dev.agentescrow.chain.Address;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -91,7 +92,15 @@ public record BatchPlanner(int maxMovementsPerBatch, long maxGasPerBatch) {
      * {@code batchId}; empty if there are no movements. The rest waits for the next batch.
      */
     public Optional<NettedBatch> next(long batchId, List<SettlementMovement> movements) {
-        BatchAccumulator batch = new BatchAccumulator(maxMovementsPerBatch, maxGasPerBatch);
+        return next(batchId, movements, Funded.NONE);
+    }
+
+    /**
+     * As {@link #next(long, List)}, a credit to an account {@code funded} names counted in the gas
+     * bound as a write of a non-zero slot ({@link BatchGas#FUNDED_ENTRY}) instead of one from zero.
+     */
+    public Optional<NettedBatch> next(long batchId, List<SettlementMovement> movements, Funded funded) {
+        BatchAccumulator batch = new BatchAccumulator(maxMovementsPerBatch, maxGasPerBatch, funded);
         for (SettlementMovement movement : movements) {
             if (batch.exceeded(movement).isPresent()) {
                 break;
@@ -102,5 +111,23 @@ public record BatchPlanner(int maxMovementsPerBatch, long maxGasPerBatch) {
             return Optional.empty();
         }
         return Optional.of(new NettedBatch(batchId, batch.movements(), batch.tokenSettlements()));
+    }
+
+    /**
+     * Which accounts hold a settled balance on chain that is not zero, in a token, when the batch
+     * is built: their balance slot is not zero, so a credit to them costs the vault
+     * {@link BatchGas#FUNDED_ENTRY}, not {@link BatchGas#ENTRY}. Only the settling operator's own
+     * batches lower a settled balance, one at a time, and the next batch is built after the last
+     * one is final; an escape withdrawal (only once the operator has not settled for the escape
+     * delay) can empty one in between: then the node's estimate at signing time, which sets the gas
+     * limit, is still right, and at worst a batch signed before it runs out of gas, is refused and
+     * its movements settle again.
+     */
+    @FunctionalInterface
+    public interface Funded {
+        /** No account is known to be funded: every credit is counted as a write from zero. */
+        Funded NONE = (token, account) -> false;
+
+        boolean funded(Address token, Address account);
     }
 }

@@ -1,6 +1,7 @@
 package dev.agentescrow.batcher.settlement;
 
 import dev.agentescrow.batcher.ledger.TransferId;
+import dev.agentescrow.batcher.reconcile.PinnedVaultReads;
 import dev.agentescrow.batcher.support.FailPoints;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.ChainException;
@@ -185,23 +186,36 @@ public final class BatchSubmitter {
             throw new SettlementInconsistencyException("batch " + storeLast + " is confirmed in the store but the vault's "
                     + "last batch is " + chainLast);
         }
+        long t0 = System.nanoTime();
         UnsettledBacklog backlog = source.backlog();
         BatchTrigger.Decision decision = trigger.check(backlog);
         if (!decision.due()) {
             return TickResult.of(backlog.isEmpty() ? TickResult.Outcome.IDLE : TickResult.Outcome.WAITING);
         }
         long batchId = Math.max(storeLast, chainLast) + 1;
-        Optional<NettedBatch> next = planner.next(batchId, source.unsettled(maxMovementsPerBatch()));
+        long t1 = System.nanoTime();
+        List<SettlementMovement> candidates = source.unsettled(maxMovementsPerBatch());
+        long t2 = System.nanoTime();
+        Optional<NettedBatch> next = planner.next(batchId, candidates);
+        if (next.isPresent() && next.get().movementCount() < candidates.size()) {
+            // Closed before the backlog's end: count credits to accounts already funded on chain
+            // at the cost of a non-zero slot, which lets a batch hold about 1,500 deltas instead of 570.
+            next = planner.next(batchId, candidates, funded(candidates));
+        }
         if (next.isEmpty()) {
             return TickResult.of(TickResult.Outcome.IDLE);
         }
         NettedBatch batch = next.get();
+        long t3 = System.nanoTime();
         long fromBlock = rpc(chain.client()::blockNumber);
         SettlementBatchRecord built = SettlementBatchRecord.built(batch, fromBlock);
         store.saveBuilt(built, batch.movements().stream().map(SettlementMovement::transferId).toList());
+        long t4 = System.nanoTime();
         FailPoints.reached("settlement.after-built");
         metrics.built(batch.batchId(), batch.movementCount());
-        log.info("built {} ({} due)", batch, decision.reason());
+        log.info("built {} ({} due) in {} ms: backlog {} ms, unsettled {} ms, plan {} ms, store {} ms", batch,
+                decision.reason(), (t4 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
         return submit(built, true);
     }
 
@@ -659,6 +673,32 @@ public final class BatchSubmitter {
     }
 
     private record BalanceKey(Address token, Address account) {
+    }
+
+    /**
+     * The accounts credited by {@code movements} whose settled balance in the vault is not zero at
+     * the head block (one JSON-RPC batch of {@code settledBalance} calls per 200 accounts).
+     */
+    private BatchPlanner.Funded funded(List<SettlementMovement> movements) {
+        Map<Address, Set<Address>> credited = new LinkedHashMap<>();
+        for (SettlementMovement movement : movements) {
+            if (movement instanceof SettlementMovement.Transfer t) {
+                credited.computeIfAbsent(t.token(), k -> new LinkedHashSet<>()).add(t.to());
+            }
+        }
+        Set<BalanceKey> funded = new java.util.HashSet<>();
+        long head = rpc(chain.client()::blockNumber);
+        PinnedVaultReads reads = new PinnedVaultReads(chain.client(), chain.vault().address(), head);
+        for (Map.Entry<Address, Set<Address>> token : credited.entrySet()) {
+            List<Address> accounts = List.copyOf(token.getValue());
+            List<BigInteger> balances = rpc(() -> reads.settledBalances(token.getKey(), accounts));
+            for (int i = 0; i < accounts.size(); i++) {
+                if (balances.get(i).signum() > 0) {
+                    funded.add(new BalanceKey(token.getKey(), accounts.get(i)));
+                }
+            }
+        }
+        return (token, account) -> funded.contains(new BalanceKey(token, account));
     }
 
     private record Quarantined(TransferId transferId, String reason) {

@@ -81,6 +81,13 @@ public final class LedgerBenchmark {
                 ? ChainBenchmark.Config.quick() : ChainBenchmark.Config.full();
         int openLoopSeconds = args.length > 5 ? Integer.parseInt(args[5]) : 60;
 
+        if (Boolean.getBoolean("bench.openLoopOnly")) {
+            // Diagnosis: the open loop alone (no naive, closed-loop or chain half); ratios against 1 tps.
+            OpenLoopBenchmark.Result open = OpenLoopBenchmark.run(HardhatNode.locateContractsDir(),
+                    dataDir.resolveSibling(dataDir.getFileName() + "-open-loop"), OpenLoopBenchmark.Config.of(openLoopSeconds));
+            System.out.println("{" + openLoop(open, 1) + "}");
+            return;
+        }
         DatabaseConfig dbConfig = DatabaseConfig.embedded(dataDir).withPoolSize(4);
         String ledgerJson;
         double naiveTps;

@@ -82,6 +82,12 @@ final class OpenLoopBenchmark {
     private static final int REGISTER_PER_CALL = 64;
     /** Transfers in flight beyond which a probe stops: the ledger is not keeping up. */
     private static final int MAX_IN_FLIGHT = 200_000;
+    /** The lowest rate the search probes. */
+    private static final int MIN_RATE = 62;
+
+    /** Diagnosis ({@code bench.perSecond}): the slowest read scheduled in each second of the run. */
+    private static final java.util.concurrent.atomic.AtomicLongArray READ_MAX = new java.util.concurrent.atomic.AtomicLongArray(3_600);
+    private static volatile long runStart;
 
     private OpenLoopBenchmark() {
     }
@@ -251,7 +257,11 @@ final class OpenLoopBenchmark {
                 }));
             }
             List<Load> probes = new ArrayList<>();
-            int rate = search(ledger, agents, config, probes);
+            // -Dbench.openLoopRate=N (diagnosis): run at N without the search.
+            int fixed = Integer.getInteger("bench.openLoopRate", 0);
+            int found = fixed > 0 ? fixed : search(ledger, agents, config, probes);
+            // With no sustained rate the run goes at the lowest rate probed, and the rate reported is 0.
+            int rate = found > 0 ? found : MIN_RATE;
             // Backlog of settlement, sampled every second of the run.
             long seconds = config.runTime().toSeconds();
             long[] backlog = new long[(int) seconds];
@@ -262,6 +272,7 @@ final class OpenLoopBenchmark {
             recordReads.set(true);
             try (ExecutorService sampler = Executors.newSingleThreadExecutor()) {
                 long start = System.nanoTime();
+                runStart = start;
                 Future<?> sampling = sampler.submit(() -> {
                     for (int s = 0; s < seconds; s++) {
                         long at = start + TimeUnit.SECONDS.toNanos(s + 1);
@@ -285,7 +296,14 @@ final class OpenLoopBenchmark {
                     at += n;
                 }
                 long[] readTimes = Arrays.copyOf(all, at);
-                return new Result(rate, run, probes, readTimes.length, LedgerBenchmark.percentileMs(readTimes, 0.50),
+                if (Boolean.getBoolean("bench.perSecond")) {
+                    StringBuilder line = new StringBuilder("reads per second max ms:");
+                    for (int s = 0; s < seconds; s++) {
+                        line.append(String.format(Locale.ROOT, " %.0f", READ_MAX.get(s) / 1e6));
+                    }
+                    System.err.println(line + "\nbacklog per second: " + Arrays.toString(backlog));
+                }
+                return new Result(found, run, probes, readTimes.length, LedgerBenchmark.percentileMs(readTimes, 0.50),
                         LedgerBenchmark.percentileMs(readTimes, 0.99), backlog, batches(database) - batchesBefore,
                         count(database, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn") - walBefore,
                         count(database, "SELECT num_requested FROM pg_stat_checkpointer") - requestedBefore,
@@ -294,7 +312,10 @@ final class OpenLoopBenchmark {
         }
     }
 
-    /** Doubles the rate from {@code firstRate} while sustained, then bisects; returns the highest sustained. */
+    /**
+     * Doubles the rate from {@code firstRate} while sustained (or halves it until one is), then
+     * bisects; returns the highest rate a probe sustained, 0 if none.
+     */
     private static int search(Ledger ledger, List<AccountKey> agents, Config config, List<Load> probes) {
         int good = 0;
         int bad = 0;
@@ -307,11 +328,17 @@ final class OpenLoopBenchmark {
             good = rate;
         }
         if (good == 0) {
-            // Not even the first rate: look below it.
-            bad = config.firstRate();
-            good = config.firstRate() / 8;
+            // Not even the first rate: halve until a probe is sustained (the rate reported is one
+            // that a probe sustained, never an untried floor; 0 if none down to MIN_RATE was).
+            for (int rate = config.firstRate() / 2; rate >= MIN_RATE; rate /= 2) {
+                if (probe(ledger, agents, rate, config, probes).sustained(config.p99TargetMs())) {
+                    good = rate;
+                    break;
+                }
+                bad = rate;
+            }
         }
-        for (int i = 0; i < config.bisections() && bad > 0 && bad - good > good / 10; i++) {
+        for (int i = 0; i < config.bisections() && good > 0 && bad > 0 && bad - good > good / 10; i++) {
             int mid = (good + bad) / 2;
             if (probe(ledger, agents, mid, config, probes).sustained(config.p99TargetMs())) {
                 good = mid;
@@ -377,6 +404,16 @@ final class OpenLoopBenchmark {
         }
         failed.addAndGet(inFlight.get());
         double seconds = (System.nanoTime() - start) / 1e9;
+        if (Boolean.getBoolean("bench.perSecond")) {
+            // Diagnosis: p99 and max of the transfers scheduled in each second (when stalls happen).
+            StringBuilder line = new StringBuilder("open-loop " + rate + "/s per second p99/max ms:");
+            for (int from = 0; from < sent; from += rate) {
+                long[] second = Arrays.stream(latencies, from, Math.min(sent, from + rate)).filter(v -> v > 0).toArray();
+                line.append(String.format(Locale.ROOT, " %.0f/%.0f", LedgerBenchmark.percentileMs(second, 0.99),
+                        LedgerBenchmark.percentileMs(second, 1.0)));
+            }
+            System.err.println(line);
+        }
         long[] measured = Arrays.stream(latencies, 0, sent).filter(v -> v > 0).toArray();
         return new Load(rate, sent, ok.get(), failed.get(), seconds, measured, overrun);
     }
@@ -403,6 +440,11 @@ final class OpenLoopBenchmark {
                 int n = count.getAndIncrement();
                 if (n < latencies.length) {
                     latencies[n] = latency;
+                }
+                long from = runStart;
+                int second = (int) ((scheduled - from) / 1_000_000_000L);
+                if (from != 0 && scheduled - from >= 0 && second < READ_MAX.length()) {
+                    READ_MAX.accumulateAndGet(second, latency, Math::max);
                 }
             }
         }

@@ -6,6 +6,7 @@ import static dev.agentescrow.batcher.ledger.LedgerFixtures.amount;
 import static dev.agentescrow.batcher.ledger.LedgerFixtures.deposit;
 import static dev.agentescrow.batcher.ledger.LedgerFixtures.nextId;
 import static dev.agentescrow.batcher.ledger.LedgerFixtures.user;
+import static dev.agentescrow.batcher.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.batcher.db.DatabaseConfig;
@@ -36,6 +37,9 @@ class LedgerMetricsIT {
             assertThat(ledger.submitInputs(List.of(TransferInput.single("not-an-id", "0x1", "0x2", "0x3", "-5"))))
                     .singleElement().isNotEqualTo(TransferResult.OK);
 
+            // The writer counts a group just after it completes its callers' futures.
+            awaitUntil("the ledger counted every result", () -> registry.find("ledger.transfers").counters().stream()
+                    .mapToDouble(c -> c.count()).sum() >= 5);
             assertThat(registry.get("ledger.transfers").tag("result", "ok").counter().count()).isEqualTo(2);
             assertThat(registry.get("ledger.transfers").tag("result", "exists").counter().count()).isEqualTo(1);
             assertThat(registry.get("ledger.transfers").tag("result", "insufficient_funds").counter().count())

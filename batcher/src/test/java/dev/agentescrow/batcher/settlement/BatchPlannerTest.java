@@ -124,6 +124,45 @@ class BatchPlannerTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    /**
+     * A debit, or a credit to an account funded on chain, writes a slot that is not zero: the gas
+     * bound counts it as {@link BatchGas#FUNDED_ENTRY}, so such a batch reaches the vault's 1,024
+     * entries where credits to fresh accounts stop at 572.
+     */
+    @Test
+    void debitsAndCreditsToFundedAccountsCountAsWritesOfNonZeroSlots() {
+        List<SettlementMovement> toMany = new ArrayList<>();
+        List<SettlementMovement> fromMany = new ArrayList<>();
+        for (int i = 0; i < SettlementBatch.MAX_ENTRIES + 99; i++) {
+            toMany.add(transfer(i, token(0), account(0), account(i + 1), 1));
+            fromMany.add(transfer(i, token(0), account(i + 1), account(0), 1));
+        }
+        BatchPlanner planner = BatchPlanner.withDefaults();
+        int fresh = (int) ((BatchGas.DEFAULT_MAX_GAS_PER_BATCH - BatchGas.BASE - BatchGas.TOKEN
+                - BatchGas.FUNDED_ENTRY) / BatchGas.ENTRY);
+        assertThat(planner.next(1, toMany)).hasValueSatisfying(b -> assertThat(b.movementCount()).isEqualTo(fresh));
+        // every credit to a funded account: the vault's entries close the batch
+        assertThat(planner.next(1, toMany, (token, account) -> true)).hasValueSatisfying(
+                b -> assertThat(b.movementCount()).isEqualTo(SettlementBatch.MAX_ENTRIES - 1));
+        // debits of many payers to one fresh account: the same without knowing any account
+        assertThat(planner.next(1, fromMany)).hasValueSatisfying(
+                b -> assertThat(b.movementCount()).isEqualTo(SettlementBatch.MAX_ENTRIES - 1));
+        // only the accounts named count as funded (odd ones here)
+        BatchPlanner.Funded odd = (token, account) -> Integer.parseInt(account.hex().substring(36), 16) % 2 == 1;
+        NettedBatch mixed = planner.next(1, toMany, odd).orElseThrow();
+        long freshCredits = mixed.movements().stream()
+                .map(m -> ((SettlementMovement.Transfer) m).to())
+                .filter(a -> !odd.funded(token(0), a)).count();
+        long bound = BatchGas.estimate(mixed.movementCount() + 1, (int) freshCredits, 0, 1);
+        assertThat(bound).isLessThanOrEqualTo(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        assertThat(mixed.movementCount()).isGreaterThan(fresh).isLessThan(SettlementBatch.MAX_ENTRIES - 1);
+        // and the next movement would pass the budget
+        SettlementMovement.Transfer following = (SettlementMovement.Transfer) toMany.get(mixed.movementCount());
+        long boundWithNext = BatchGas.estimate(mixed.movementCount() + 2,
+                (int) freshCredits + (odd.funded(token(0), following.to()) ? 0 : 1), 0, 1);
+        assertThat(boundWithNext).isGreaterThan(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+    }
+
     @Test
     void eachBoundClosesABatch() {
         List<SettlementMovement> payouts = new ArrayList<>();

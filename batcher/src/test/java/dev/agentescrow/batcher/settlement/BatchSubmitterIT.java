@@ -316,10 +316,7 @@ class BatchSubmitterIT {
             movements.add(new SettlementMovement.Withdrawal(TransferId.of(movements.size() + 1L), token,
                     payer, Movements.address("fee1", i), Amount.of(1)));
         }
-        for (int i = 0; i < 1_100; i++) {
-            movements.add(new SettlementMovement.Transfer(TransferId.of(movements.size() + 1L), token,
-                    payer, Movements.address("f2e5", i), Amount.of(1)));
-        }
+        movements.addAll(credits(movements.size() + 1L, token, payer, "f2e5", 1_100));
         InMemorySettlementLedger ledger = new InMemorySettlementLedger();
         ledger.commitAll(movements, OVERDUE);
 
@@ -336,6 +333,57 @@ class BatchSubmitterIT {
             assertThat(bound(row)).isLessThanOrEqualTo(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
         }
         report("fresh accounts", confirmed);
+    }
+
+    /**
+     * Credits to accounts whose settled balance is not zero write non-zero slots: the submitter
+     * reads those balances when the gas bound would close a batch early, and counts such credits
+     * at {@link BatchGas#FUNDED_ENTRY}. 800 credits to fresh accounts take two batches; 800 more
+     * to the same (now funded) accounts take one, within the bound that counts them funded.
+     */
+    @Test
+    void creditsToFundedAccountsFillOneBatchWithinTheFundedBound(LocalChain chain) {
+        Fixture fixture = fixture(chain, true);
+        Address token = fixture.token().address();
+        Address payer = fixture.agents().getFirst();
+        int accounts = 800;
+        InMemorySettlementLedger ledger = new InMemorySettlementLedger();
+        ledger.commitAll(credits(1, token, payer, "f00d", accounts), OVERDUE);
+        try (ChainClient client = operatorClient(chain.rpcUrl())) {
+            BatchSubmitter submitter = submitter(client, fixture, ledger, ledger, 100, BatchPlanner.withDefaults(),
+                    NOW, 4);
+            tickUntilIdle(submitter);
+            assertThat(ledger.confirmed()).extracting(row -> row.batch().movementCount()).containsExactly(572, 228);
+            ledger.commitAll(credits(accounts + 1L, token, payer, "f00d", accounts), OVERDUE);
+            tickUntilIdle(submitter);
+        }
+        List<SettlementBatchRecord> confirmed = ledger.confirmed();
+        assertThat(confirmed).extracting(row -> row.batch().movementCount()).containsExactly(572, 228, accounts);
+        SettlementBatchRecord funded = confirmed.getLast();
+        SettlementBatch batch = funded.batch().settlementBatch();
+        long fundedBound = BatchGas.estimate(batch.entryCount(), 0, 0, batch.tokens().size());
+        assertThat(bound(funded)).isGreaterThan(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        assertThat(fundedBound).isLessThanOrEqualTo(BatchGas.DEFAULT_MAX_GAS_PER_BATCH);
+        assertThat(funded.confirmation().orElseThrow().gasUsed()).isLessThanOrEqualTo(fundedBound);
+        assertThat(confirmed.stream().flatMap(row -> row.batch().movements().stream())
+                .map(SettlementMovement::transferId).toList()).as("each movement settled once")
+                .doesNotHaveDuplicates().hasSize(2 * accounts);
+        for (int i : new int[] {0, 399, accounts - 1}) {
+            assertThat(fixture.vault().settledBalance(token, Movements.address("f00d", i)))
+                    .isEqualTo(Amount.of(2));
+        }
+        report("funded accounts", confirmed);
+    }
+
+    /** {@code count} transfers of 1 from {@code payer} to the addresses {@code prefix} 0, 1, ..., ids from {@code firstId}. */
+    private static List<SettlementMovement> credits(long firstId, Address token, Address payer, String prefix,
+                                                    int count) {
+        List<SettlementMovement> credits = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            credits.add(new SettlementMovement.Transfer(TransferId.of(firstId + i), token, payer,
+                    Movements.address(prefix, i), Amount.of(1)));
+        }
+        return credits;
     }
 
     private static long bound(SettlementBatchRecord row) {

@@ -229,6 +229,11 @@ public final class PaymentChannelsGateway {
                 proof.nonce().value(), proof.transferred().baseUnits()).send()));
     }
 
+    /** The channel event {@code log} holds, if it is one of this contract's events (e.g. from a log follower). */
+    public static Optional<ChannelEvent> decode(Log log) {
+        return EVENTS.decode(List.of(log)).stream().findFirst();
+    }
+
     /** The contract's events in blocks {@code fromBlock..toBlock} (inclusive), in log order. */
     public List<ChannelEvent> events(long fromBlock, long toBlock) {
         return EVENTS.decode(logs.between(fromBlock, toBlock));

@@ -294,6 +294,66 @@ public final class TaskEscrowGateway {
         return EVENTS.decode(logs.between(fromBlock, toBlock, null, id.hex()));
     }
 
+    /** The escrow event {@code log} holds, if it is one of this contract's escrow events (e.g. from a log follower). */
+    public static Optional<EscrowEvent> decode(Log log) {
+        return EVENTS.decode(List.of(log)).stream().findFirst();
+    }
+
+    // ------------------------------------------------------------------ calls to sign elsewhere (ABI-encoded data)
+
+    /** The data of {@code create(taskId, terms)} (the payer sends it after approving the total). */
+    public String encodeCreate(TaskId taskId, EscrowTerms terms) {
+        return reader().create(taskId.value().bytes(), struct(terms)).encodeFunctionCall();
+    }
+
+    /** The data of {@code createWithPermit(taskId, terms, permit...)} for a permit the payer signed. */
+    public String encodeCreateWithPermit(TaskId taskId, EscrowTerms terms, Erc20Permit permit) {
+        return reader().createWithPermit(taskId.value().bytes(), struct(terms), permit.deadlineSeconds(),
+                BigInteger.valueOf(permit.v()), permit.r().bytes(), permit.s().bytes()).encodeFunctionCall();
+    }
+
+    public String encodeAccept(Bytes32 id, int payeeIndex) {
+        return reader().accept(id.bytes(), BigInteger.valueOf(payeeIndex)).encodeFunctionCall();
+    }
+
+    public String encodeAcceptWithSignature(Bytes32 id, int payeeIndex, byte[] signature) {
+        return reader().acceptWithSignature(id.bytes(), BigInteger.valueOf(payeeIndex), signature.clone())
+                .encodeFunctionCall();
+    }
+
+    public String encodeCancel(Bytes32 id) {
+        return reader().cancel(id.bytes()).encodeFunctionCall();
+    }
+
+    public String encodeRelease(Bytes32 id, int payeeIndex, Amount amount) {
+        return reader().release(id.bytes(), BigInteger.valueOf(payeeIndex), amount.baseUnits()).encodeFunctionCall();
+    }
+
+    public String encodeReleaseAll(Bytes32 id) {
+        return reader().releaseAll(id.bytes()).encodeFunctionCall();
+    }
+
+    public String encodeRefund(Bytes32 id) {
+        return reader().refund(id.bytes()).encodeFunctionCall();
+    }
+
+    public String encodeDispute(Bytes32 id) {
+        return reader().dispute(id.bytes()).encodeFunctionCall();
+    }
+
+    public String encodeResolve(Bytes32 id, List<Amount> payeeAmounts, Amount payerAmount) {
+        return reader().resolve(id.bytes(), payeeAmounts.stream().map(Amount::baseUnits).toList(),
+                payerAmount.baseUnits()).encodeFunctionCall();
+    }
+
+    public String encodeApplyFallback(Bytes32 id) {
+        return reader().applyFallback(id.bytes()).encodeFunctionCall();
+    }
+
+    public String encodeClaimFees(Address token, Address to) {
+        return reader().claimFees(token.hex(), to.hex()).encodeFunctionCall();
+    }
+
     private static EscrowEvent created(Log log) {
         TaskEscrow.CreatedEventResponse e = TaskEscrow.getCreatedEventFromLog(log);
         return new EscrowEvent.Created(new Bytes32(e.id), Address.of(e.payer), Address.of(e.token),

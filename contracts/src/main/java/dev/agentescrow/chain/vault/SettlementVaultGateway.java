@@ -92,6 +92,12 @@ public final class SettlementVaultGateway {
         return depositWithPermit(account, token, permits.sign(account, token, address, amount, deadline));
     }
 
+    /** The data of {@code depositWithPermit} for a permit the account signed for the vault (sent elsewhere). */
+    public String encodeDepositWithPermit(Address token, Erc20Permit permit) {
+        return reader().depositWithPermit(token.hex(), permit.value().baseUnits(), permit.deadlineSeconds(),
+                BigInteger.valueOf(permit.v()), permit.r().bytes(), permit.s().bytes()).encodeFunctionCall();
+    }
+
     /** Deposits {@code permit.value()} of {@code token} with a permit the account signed beforehand for the vault. */
     public Receipt depositWithPermit(Signer account, Address token, Erc20Permit permit) {
         return Calls.send(() -> Receipt.of(as(account).depositWithPermit(token.hex(), permit.value().baseUnits(),

@@ -3,6 +3,9 @@ package dev.agentescrow.backend.escrow.web;
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.common.web.Principals;
+import dev.agentescrow.backend.auth.Roles;
+import dev.agentescrow.backend.escrow.ChainEscrowStore;
+import dev.agentescrow.backend.escrow.ChainEscrows;
 import dev.agentescrow.backend.escrow.Escrow;
 import dev.agentescrow.backend.escrow.EscrowRole;
 import dev.agentescrow.backend.escrow.EscrowRules;
@@ -24,10 +27,13 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -41,20 +47,24 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Ledger-custody escrows: create (the payer's funds move at once into the escrow's ledger
- * account), the actions of the TaskEscrow state machine, and the caller's escrows with their
- * history. Every POST needs an Idempotency-Key (a replay answers the first response).
+ * Escrows in two custodies: ledger escrows (create moves the payer's funds at once into the
+ * escrow's ledger account, actions pay through the ledger) and chain escrows (a TaskEscrow the payer
+ * funds itself: create and actions answer the calls to sign and send, the state follows the
+ * contract's confirmed events), the caller's escrows and their history. Every POST needs an
+ * Idempotency-Key (a replay answers the first response).
  */
 @RestController
 @RequestMapping("/api/v1/escrows")
-@Tag(name = "escrows", description = "Escrows held in the ledger: terms and states of the TaskEscrow contract")
+@Tag(name = "escrows", description = "Escrows held in the ledger or in the TaskEscrow contract: one model, its terms and states")
 public class EscrowController {
     private static final Pattern HASH = Pattern.compile("0x[0-9a-fA-F]{64}");
     private static final Pattern ESCROW_ID = Pattern.compile("esc_[0-9a-f]{32}");
     private static final String ZERO_HASH = "0x" + "0".repeat(64);
     private static final BigInteger MAX_UINT256 = BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE);
     private static final int MAX_PAGE = 100;
-    static final String OK = "the escrow after the action, with its history";
+    static final String OK = "the escrow after the action, with its history; for a chain escrow the escrow as its"
+            + " confirmed events left it, with chain.calls to sign and send (chain.typedData to sign for an acceptance)"
+            + " or chain.sent, the service's own transaction";
     static final String CONFLICT = "ESCROW_INVALID_STATE, ESCROW_ALREADY_ACCEPTED, ESCROW_ACTION_CONFLICT,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT";
     static final String FORBIDDEN = "ESCROW_ROLE_REQUIRED (a party without the role)";
@@ -62,12 +72,23 @@ public class EscrowController {
     static final String UNPROCESSABLE = "ESCROW_DEADLINE_PASSED, ESCROW_PAYEE_ACCEPTED, ESCROW_DEADLINE_NOT_REACHED,"
             + " ESCROW_IN_GRACE_PERIOD, ESCROW_DISPUTE_CLOSED, ESCROW_ARBITRATION_CLOSED, ESCROW_ARBITRATION_OPEN,"
             + " ESCROW_ATOMIC, ESCROW_UNKNOWN_PAYEE, ESCROW_DUPLICATE_PAYEE, ESCROW_AMOUNT_EXCEEDS_SHARE,"
-            + " ESCROW_NOTHING_TO_RELEASE, ESCROW_SPLIT_MISMATCH, IDEMPOTENCY_KEY_REUSED";
+            + " ESCROW_NOTHING_TO_RELEASE, ESCROW_SPLIT_MISMATCH, IDEMPOTENCY_KEY_REUSED; chain escrows also"
+            + " ESCROW_INVALID_SIGNATURE, ESCROW_RELAY_UNAVAILABLE, ESCROW_CHAIN_REFUSED, ESCROW_SIGNATURE_NOT_APPLICABLE";
+
+    private static final Pattern SIGNATURE = Pattern.compile("0x[0-9a-fA-F]{130}");
 
     private final Escrows escrows;
+    private final ChainEscrows chainEscrows;
+    private final Roles roles;
 
-    public EscrowController(Escrows escrows) {
+    public EscrowController(Escrows escrows, ChainEscrows chainEscrows, Roles roles) {
         this.escrows = escrows;
+        this.chainEscrows = chainEscrows;
+        this.roles = roles;
+    }
+
+    /** A payee's acceptance; for a chain escrow optionally its EIP-712 signature (of payee {@code index}) for the service to relay. */
+    public record AcceptOrder(String signature, Integer index) {
     }
 
     public record PayeeInput(String address, String share) {
@@ -101,7 +122,7 @@ public class EscrowController {
 
     public record Quote(int feeBps, String token, String amount, String maxFee, String payeesReceiveAtLeast,
                         String arbiter, long defaultGraceSeconds, long defaultArbitrationSeconds, int maxPayees,
-                        List<String> custodies) {
+                        List<String> custodies, Integer chainFeeBps, String chainArbiter) {
     }
 
     public record Page(List<EscrowView> items, String nextCursor) {
@@ -122,22 +143,61 @@ public class EscrowController {
                 fee == null ? null : value.subtract(fee).toString(),
                 escrows.platformArbiter().map(Address::checksummed).orElse(null),
                 settings.defaultGrace().toSeconds(), settings.defaultArbitration().toSeconds(), EscrowSettings.MAX_PAYEES,
-                List.of("ledger"));
+                chainEscrows.offered() ? List.of("ledger", "chain") : List.of("ledger"),
+                chainEscrows.gateway().map(g -> g.fee().value()).orElse(null),
+                chainEscrows.serviceArbiter().map(Address::checksummed).orElse(null));
     }
 
     @PostMapping
-    @Operation(summary = "Creates an escrow and moves the sum of the shares from the caller's account into it")
-    @ApiResponse(responseCode = "201", description = "created and funded")
+    @Operation(summary = "Creates an escrow: ledger custody moves the sum of the shares from the caller's account into"
+            + " it; chain custody stores the terms (PENDING_FUNDING) and answers the permit to sign and the TaskEscrow"
+            + " call to send (chain.funding); the escrow opens when the contract's Created event is confirmed")
+    @ApiResponse(responseCode = "201", description = "created and funded (ledger), or prepared (chain)")
     @ApiResponse(responseCode = "422", description = "CUSTODY_NOT_SUPPORTED, ESCROW_FEE_ABOVE_MAX, ESCROW_DEADLINE_PASSED,"
             + " ESCROW_DEADLINE_TOO_FAR, ESCROW_INVALID_ARBITER, ESCROW_ID_CONFLICT, INSUFFICIENT_FUNDS, UNKNOWN_TOKEN,"
-            + " IDEMPOTENCY_KEY_REUSED")
+            + " IDEMPOTENCY_KEY_REUSED; chain: ESCROW_PERIOD_FIXED, ESCROW_DUPLICATE_PAYEE")
     public ResponseEntity<EscrowView> create(
             @Parameter(description = "IETF Idempotency-Key; the escrow id derives from it") @RequestHeader("Idempotency-Key")
             String idempotencyKey, @RequestBody CreateEscrow order) {
         Address payer = Principals.current();
         Escrows.Terms terms = parse(payer, order);
+        if (order.custody() != null && order.custody().equalsIgnoreCase("chain")) {
+            Escrows.Result result = chainEscrows.create(payer, idempotencyKey, terms);
+            refuse(result);
+            Escrow escrow = result.escrow();
+            ChainEscrowStore.ChainInfo info = chainEscrows.chainInfo(List.of(escrow.id())).get(escrow.id());
+            ChainEscrows.Funding funding = escrow.state() == EscrowState.PENDING_FUNDING
+                    ? chainEscrows.funding(escrow, info, null).orElse(null) : null;
+            return ResponseEntity.status(HttpStatus.CREATED).body(chainView(escrow, payer, info, funding, null));
+        }
         Escrows.Result result = escrows.create(payer, idempotencyKey, terms);
         return ResponseEntity.status(HttpStatus.CREATED).body(view(result, payer));
+    }
+
+    @GetMapping("/{id}/funding")
+    @Operation(summary = "The payer's funding of a PENDING_FUNDING chain escrow: the EIP-2612 permit to sign and the"
+            + " TaskEscrow calls; with permitSignature (the permit's 65-byte signature) the createWithPermit data is complete")
+    @ApiResponse(responseCode = "200", description = "the escrow with chain.funding")
+    @ApiResponse(responseCode = "403", description = FORBIDDEN)
+    @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a party, or not a chain escrow)")
+    @ApiResponse(responseCode = "409", description = "ESCROW_INVALID_STATE (funded already)")
+    public EscrowView funding(@PathVariable String id, @RequestParam(required = false) String permitSignature) {
+        Address me = Principals.current();
+        Escrow escrow = escrows.visible(checkId(id), me).orElseThrow(() -> ApiException.notFound("escrow"));
+        ChainEscrowStore.ChainInfo info = chainEscrows.chainInfo(List.of(escrow.id())).get(escrow.id());
+        if (info == null) {
+            throw ApiException.notFound("escrow");
+        }
+        byte[] signature = permitSignature == null ? null : signature("permitSignature", permitSignature);
+        if (!escrow.payer().equals(me)) {
+            throw new ApiException(HttpStatus.FORBIDDEN, EscrowRules.Refusal.ROLE_REQUIRED.code(),
+                    "only the payer funds the escrow");
+        }
+        if (escrow.state() != EscrowState.PENDING_FUNDING) {
+            throw new ApiException(HttpStatus.CONFLICT, EscrowRules.Refusal.INVALID_STATE.code(),
+                    "the escrow is funded already");
+        }
+        return chainView(escrow, me, info, chainEscrows.funding(escrow, info, signature).orElse(null), null);
     }
 
     @GetMapping
@@ -164,7 +224,13 @@ public class EscrowController {
         }
         List<EscrowStore.Listed> rows = escrows.list(me, roleFilter, stateFilter, before, size);
         String next = rows.size() == size ? Long.toString(rows.getLast().position()) : null;
-        return new Page(rows.stream().map(l -> EscrowView.of(l.escrow(), me, null)).toList(), next);
+        Map<String, ChainEscrowStore.ChainInfo> chain = chainEscrows.chainInfo(
+                rows.stream().map(l -> l.escrow().id()).toList());
+        return new Page(rows.stream().map(l -> {
+            ChainEscrowStore.ChainInfo info = chain.get(l.escrow().id());
+            return info == null ? EscrowView.of(l.escrow(), me, null)
+                    : EscrowView.of(l.escrow(), me, null, chainPart(info, null, null));
+        }).toList(), next);
     }
 
     @GetMapping("/{id}")
@@ -173,42 +239,40 @@ public class EscrowController {
         Address me = Principals.current();
         Escrow escrow = (ESCROW_ID.matcher(id).matches() ? escrows.visible(id, me) : java.util.Optional.<Escrow>empty())
                 .orElseThrow(() -> ApiException.notFound("escrow"));
-        return EscrowView.of(escrow, me, escrows.history(id));
+        ChainEscrowStore.ChainInfo info = chainEscrows.chainInfo(List.of(id)).get(id);
+        return info == null ? EscrowView.of(escrow, me, escrows.history(id)) : chainView(escrow, me, info, null, null);
     }
 
     @PostMapping("/{id}/accept")
     @Operation(summary = "A payee accepts the terms (all its shares); the last acceptance makes the escrow FUNDED")
-    @ApiResponse(responseCode = "200", description = OK)
-    @ApiResponse(responseCode = "403", description = FORBIDDEN)
-    @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = CONFLICT)
-    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
+    @EscrowActionResponses
     public EscrowView accept(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
-                             @RequestBody(required = false) NoArguments body) {
+                             @RequestBody(required = false) AcceptOrder body) {
         Address me = Principals.current();
-        return view(escrows.accept(checkId(id), me), me);
+        byte[] signature = body == null || body.signature() == null ? null : signature("signature", body.signature());
+        Integer index = body == null ? null : body.index();
+        return chainOr(checkId(id), me, (e, info) -> chainEscrows.accept(e, info, me, signature, index), () -> {
+            if (signature != null || index != null) {
+                throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "ESCROW_SIGNATURE_NOT_APPLICABLE",
+                        "a ledger escrow is accepted by the signed-in payee alone");
+            }
+            return view(escrows.accept(id, me), me);
+        });
     }
 
     @PostMapping("/{id}/cancel")
     @Operation(summary = "The payer cancels an escrow no payee accepted: everything back (REJECTED)")
-    @ApiResponse(responseCode = "200", description = OK)
-    @ApiResponse(responseCode = "403", description = FORBIDDEN)
-    @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = CONFLICT)
-    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
+    @EscrowActionResponses
     public EscrowView cancel(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                              @RequestBody(required = false) NoArguments body) {
         Address me = Principals.current();
-        return view(escrows.cancel(checkId(id), me), me);
+        return chainOr(checkId(id), me, (e, info) -> chainEscrows.cancel(e, info, me),
+                () -> view(escrows.cancel(id, me), me));
     }
 
     @PostMapping("/{id}/release")
     @Operation(summary = "The payer or the evaluator releases shares, in full or in part (fee taken on release)")
-    @ApiResponse(responseCode = "200", description = OK)
-    @ApiResponse(responseCode = "403", description = FORBIDDEN)
-    @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = CONFLICT)
-    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
+    @EscrowActionResponses
     public EscrowView release(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                               @RequestBody(required = false) ReleaseOrder body) {
         Address me = Principals.current();
@@ -227,29 +291,23 @@ public class EscrowController {
             }
             inputs.orThrow();
         }
-        return view(escrows.release(checkId(id), me, releases), me);
+        return chainOr(checkId(id), me, (e, info) -> chainEscrows.release(e, info, me, releases),
+                () -> view(escrows.release(id, me, releases), me));
     }
 
     @PostMapping("/{id}/refund")
     @Operation(summary = "Everything held back to the payer after the deadline: the payer at once, anyone after the grace period")
-    @ApiResponse(responseCode = "200", description = OK)
-    @ApiResponse(responseCode = "403", description = FORBIDDEN)
-    @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = CONFLICT)
-    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
+    @EscrowActionResponses
     public EscrowView refund(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                              @RequestBody(required = false) NoArguments body) {
         Address me = Principals.current();
-        return view(escrows.refund(checkId(id), me), me);
+        return chainOr(checkId(id), me, (e, info) -> chainEscrows.refund(e, info, me),
+                () -> view(escrows.refund(id, me), me));
     }
 
     @PostMapping("/{id}/dispute")
     @Operation(summary = "The payer or a payee disputes a FUNDED escrow, until the end of the grace period")
-    @ApiResponse(responseCode = "200", description = OK)
-    @ApiResponse(responseCode = "403", description = FORBIDDEN)
-    @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = CONFLICT)
-    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
+    @EscrowActionResponses
     public EscrowView dispute(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                               @RequestBody(required = false) DisputeOrder body) {
         Address me = Principals.current();
@@ -257,16 +315,13 @@ public class EscrowController {
         if (reason != null && (reason.isBlank() || !TransferRequest.isValidReference(reason))) {
             throw ApiException.invalidField("reason", "INVALID_REFERENCE", "1-128 characters, no control characters");
         }
-        return view(escrows.dispute(checkId(id), me, reason), me);
+        return chainOr(checkId(id), me, (e, info) -> chainEscrows.dispute(e, info, me),
+                () -> view(escrows.dispute(id, me, reason), me));
     }
 
     @PostMapping("/{id}/resolve")
     @Operation(summary = "The arbiter splits a disputed escrow between payees and payer, until the arbitration deadline")
-    @ApiResponse(responseCode = "200", description = OK)
-    @ApiResponse(responseCode = "403", description = FORBIDDEN)
-    @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = CONFLICT)
-    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
+    @EscrowActionResponses
     public EscrowView resolve(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                               @RequestBody ResolveOrder body) {
         Address me = Principals.current();
@@ -288,20 +343,18 @@ public class EscrowController {
         }
         BigInteger payer = body.payer() == null ? BigInteger.ZERO : nonNegative(inputs, "payer", body.payer());
         inputs.orThrow();
-        return view(escrows.resolve(checkId(id), me, payees, payer), me);
+        return chainOr(checkId(id), me, (e, info) -> chainEscrows.resolve(e, info, me, roles.isAdmin(me), payees, payer),
+                () -> view(escrows.resolve(id, me, payees, payer), me));
     }
 
     @PostMapping("/{id}/fallback")
     @Operation(summary = "Anyone applies the terms' fallback to a dispute past its arbitration deadline")
-    @ApiResponse(responseCode = "200", description = OK)
-    @ApiResponse(responseCode = "403", description = FORBIDDEN)
-    @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = CONFLICT)
-    @ApiResponse(responseCode = "422", description = UNPROCESSABLE)
+    @EscrowActionResponses
     public EscrowView fallback(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                                @RequestBody(required = false) NoArguments body) {
         Address me = Principals.current();
-        return view(escrows.fallback(checkId(id), me), me);
+        return chainOr(checkId(id), me, (e, info) -> chainEscrows.fallback(e, info, me),
+                () -> view(escrows.fallback(id, me), me));
     }
 
     // ------------------------------------------------------------------ parsing
@@ -314,22 +367,62 @@ public class EscrowController {
     }
 
     private EscrowView view(Escrows.Result result, Address me) {
+        refuse(result);
+        return EscrowView.of(result.escrow(), me, escrows.history(result.escrow().id()));
+    }
+
+    private static void refuse(Escrows.Result result) {
         if (!result.ok()) {
             if (result.status() == 404) {
                 throw ApiException.notFound("escrow");
             }
             throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
         }
-        return EscrowView.of(result.escrow(), me, escrows.history(result.escrow().id()));
+    }
+
+    /** The chain action on a chain escrow (as its confirmed events left it), else the ledger action. */
+    private EscrowView chainOr(String id, Address me,
+                               BiFunction<Escrow, ChainEscrowStore.ChainInfo, ChainEscrows.Outcome> chainAction,
+                               Supplier<EscrowView> ledgerAction) {
+        ChainEscrowStore.ChainInfo info = chainEscrows.chainInfo(List.of(id)).get(id);
+        if (info == null) {
+            return ledgerAction.get();
+        }
+        Escrow escrow = escrows.find(id).orElseThrow(() -> ApiException.notFound("escrow"));
+        ChainEscrows.Outcome outcome = chainAction.apply(escrow, info);
+        if (!outcome.ok()) {
+            refuse(outcome.refusal());
+        }
+        Escrow now = escrows.find(id).orElse(escrow);
+        return chainView(now, me, info, null, outcome);
+    }
+
+    private EscrowView chainView(Escrow escrow, Address me, ChainEscrowStore.ChainInfo info,
+                                 ChainEscrows.Funding funding, ChainEscrows.Outcome outcome) {
+        return EscrowView.of(escrow, me, escrows.history(escrow.id()), chainPart(info, funding, outcome));
+    }
+
+    private EscrowView.ChainView chainPart(ChainEscrowStore.ChainInfo info, ChainEscrows.Funding funding,
+                                           ChainEscrows.Outcome outcome) {
+        return new EscrowView.ChainView(info.contract().checksummed(), chainEscrows.chainId(),
+                info.chainEscrowId().hex(), info.taskId().hex(), info.permitDeadline(),
+                funding == null ? null : EscrowView.FundingView.of(funding),
+                outcome == null ? null : outcome.calls().stream().map(EscrowView.CallView::of).toList(),
+                outcome == null || outcome.typedData().isEmpty() ? null : outcome.typedData(),
+                outcome == null ? null : EscrowView.SentView.of(outcome.sent()));
+    }
+
+    private static byte[] signature(String field, String value) {
+        if (!SIGNATURE.matcher(value).matches()) {
+            throw ApiException.invalidField(field, "INVALID_SIGNATURE", "0x and 130 hex digits (r, s, v)");
+        }
+        return HexFormat.of().parseHex(value.substring(2));
     }
 
     private Escrows.Terms parse(Address payer, CreateEscrow order) {
-        if (order.custody() != null && order.custody().equalsIgnoreCase("chain")) {
-            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "CUSTODY_NOT_SUPPORTED",
-                    "custody \"chain\" (a TaskEscrow funded by the payer) is not offered yet; use \"ledger\"");
-        }
         Inputs inputs = Inputs.check();
-        if (order.custody() != null && !order.custody().equalsIgnoreCase("ledger")) {
+        if (order.custody() != null && !order.custody().equalsIgnoreCase("ledger")
+                && !order.custody().equalsIgnoreCase("chain")) {
             inputs.error("custody", "INVALID_CUSTODY", "\"ledger\" (default) or \"chain\"");
         }
         Address token = inputs.address("token", order.token());

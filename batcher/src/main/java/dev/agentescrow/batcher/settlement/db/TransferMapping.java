@@ -3,6 +3,7 @@ package dev.agentescrow.batcher.settlement.db;
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.settlement.SettlementMovement;
+import dev.agentescrow.batcher.support.Addresses;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.vault.SettlementBatch;
@@ -98,7 +99,7 @@ public final class TransferMapping {
             return new Unmappable("amount " + amount + " exceeds the vault's entry width 2^128 - 1");
         }
         TransferId id = movementId(rs.getObject(1, UUID.class));
-        Address token = Address.of(rs.getString(4));
+        Address token = Addresses.of(rs.getString(4));
         Address from = onChain(debit, rs.getString(7));
         if (credit == AccountKind.PAYOUTS) {
             if (Address.ZERO.equals(from) || Address.ZERO.equals(token)) {
@@ -118,7 +119,7 @@ public final class TransferMapping {
 
     private Address onChain(AccountKind kind, String owner) {
         return switch (kind) {
-            case USER -> Address.of(owner);
+            case USER -> Addresses.of(owner);
             case FEES -> addresses.feeCollector();
             case ESCROW, ESCROW_FUNDS -> addresses.escrowHolder();
             case CUSTODY, PAYOUTS -> throw new IllegalArgumentException(kind + " has no on-chain address");

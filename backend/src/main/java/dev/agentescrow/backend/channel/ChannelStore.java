@@ -1,0 +1,334 @@
+package dev.agentescrow.backend.channel;
+
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.LogPosition;
+import dev.agentescrow.chain.TxHash;
+import dev.agentescrow.chain.channel.ChannelEvent;
+import dev.agentescrow.chain.channel.ChannelNonce;
+import dev.agentescrow.chain.channel.ChannelState;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The channels' rows in schema {@code backend}: the contract's confirmed events, the channels
+ * folded from them, the stored proofs, the registrations and the watchtower's submissions.
+ */
+@Component
+public class ChannelStore {
+    private static final String CHANNEL_COLUMNS = "id, token, participant_a, participant_b, key_a, key_b, state,"
+            + " challenge_period, deposit_a, withdrawn_a, nonce_a, transferred_a, unclaimed_a, deposit_b, withdrawn_b,"
+            + " nonce_b, transferred_b, unclaimed_b, closer, closes_at, payout_a, payout_b, cooperative, updated_block,"
+            + " position";
+
+    private final JdbcTemplate jdbc;
+
+    public ChannelStore(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    // ------------------------------------------------------------------ events and cursor
+
+    /** Stores {@code contract}'s events (a replay of a stored position writes nothing); the channels they touch. */
+    public Set<Bytes32> insertEvents(Address contract, List<ChannelEvent> events) {
+        Set<Bytes32> touched = new LinkedHashSet<>();
+        for (ChannelEvent e : events) {
+            Object[] f = fields(e);
+            LogPosition p = e.position();
+            jdbc.update("INSERT INTO backend.channel_events (contract, block_number, log_index, block_hash, tx_hash,"
+                            + " channel_id, kind, address1, address2, address3, address4, amount1, amount2, nonce, seconds,"
+                            + " flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    contract.hex(), p.blockNumber(), p.logIndex(), p.blockHash().hex(), p.txHash().value(), e.channelId().hex(),
+                    e.getClass().getSimpleName(), f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+            touched.add(e.channelId());
+        }
+        return touched;
+    }
+
+    /** Deletes {@code contract}'s events of blocks after {@code block} (dropped by a reorganisation); the channels they touched. */
+    public Set<Bytes32> deleteEventsAfter(Address contract, long block) {
+        Set<Bytes32> touched = new LinkedHashSet<>();
+        jdbc.query("DELETE FROM backend.channel_events WHERE contract = ? AND block_number > ? RETURNING channel_id",
+                rs -> {
+                    touched.add(Bytes32.fromHex(rs.getString(1)));
+                }, contract.hex(), block);
+        return touched;
+    }
+
+    /** The channel's stored events in chain order. */
+    public List<ChannelEvent> events(Bytes32 channelId) {
+        return jdbc.query("SELECT block_number, log_index, block_hash, tx_hash, kind, address1, address2, address3,"
+                + " address4, amount1, amount2, nonce, seconds, flag, channel_id FROM backend.channel_events"
+                + " WHERE channel_id = ? ORDER BY block_number, log_index", (rs, n) -> event(rs), channelId.hex());
+    }
+
+    /** Deposits and withdrawals of a channel: kind, participant, amount, total, tx hash, block. */
+    public record Movement(String kind, Address participant, BigInteger amount, BigInteger total, String txHash,
+                           long block) {
+    }
+
+    public List<Movement> movements(Bytes32 channelId) {
+        List<Movement> out = new ArrayList<>();
+        for (ChannelEvent e : events(channelId)) {
+            switch (e) {
+                case ChannelEvent.Opened o when o.depositA().baseUnits().signum() > 0 -> out.add(new Movement("DEPOSIT",
+                        o.participantA(), o.depositA().baseUnits(), o.depositA().baseUnits(),
+                        o.position().txHash().value(), o.position().blockNumber()));
+                case ChannelEvent.Accepted a when a.depositB().baseUnits().signum() > 0 -> out.add(new Movement(
+                        "DEPOSIT", a.participantB(), a.depositB().baseUnits(), a.depositB().baseUnits(),
+                        a.position().txHash().value(), a.position().blockNumber()));
+                case ChannelEvent.Deposited d -> out.add(new Movement("DEPOSIT", d.participant(),
+                        d.amount().baseUnits(), d.totalDeposit().baseUnits(), d.position().txHash().value(),
+                        d.position().blockNumber()));
+                case ChannelEvent.Withdrawn w -> out.add(new Movement("WITHDRAWAL", w.participant(),
+                        w.amount().baseUnits(), w.totalWithdrawn().baseUnits(), w.position().txHash().value(),
+                        w.position().blockNumber()));
+                default -> {
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Object[] fields(ChannelEvent e) {
+        return switch (e) {
+            case ChannelEvent.Opened o -> new Object[] {o.participantA().hex(), o.participantB().hex(), o.token().hex(),
+                    o.signingKeyA().hex(), dec(o.depositA()), null, null, o.challengePeriod().toSeconds(), null};
+            case ChannelEvent.Accepted a -> new Object[] {a.participantB().hex(), a.signingKeyB().hex(), null, null,
+                    dec(a.depositB()), null, null, null, null};
+            case ChannelEvent.Deposited d -> new Object[] {d.participant().hex(), null, null, null, dec(d.amount()),
+                    dec(d.totalDeposit()), null, null, null};
+            case ChannelEvent.Withdrawn w -> new Object[] {w.participant().hex(), null, null, null, dec(w.amount()),
+                    dec(w.totalWithdrawn()), null, null, null};
+            case ChannelEvent.Closed c -> new Object[] {c.closer().hex(), null, null, null, dec(c.transferred()), null,
+                    new BigDecimal(c.nonce().value()), c.closesAt().getEpochSecond(), null};
+            case ChannelEvent.BalanceProofUpdated u -> new Object[] {u.participant().hex(), u.submitter().hex(), null,
+                    null, dec(u.transferred()), null, new BigDecimal(u.nonce().value()), null, null};
+            case ChannelEvent.Settled s -> new Object[] {null, null, null, null, dec(s.payoutA()), dec(s.payoutB()),
+                    null, null, s.cooperative()};
+            case ChannelEvent.PaidOut p -> new Object[] {p.participant().hex(), p.to().hex(), null, null,
+                    dec(p.amount()), null, null, null, null};
+            case ChannelEvent.PayoutRefused r -> new Object[] {r.participant().hex(), null, null, null,
+                    dec(r.amount()), null, null, null, null};
+        };
+    }
+
+    private static ChannelEvent event(ResultSet rs) throws SQLException {
+        LogPosition p = new LogPosition(new TxHash(rs.getString(4).strip()), rs.getLong(1), rs.getLong(2),
+                Bytes32.fromHex(rs.getString(3)));
+        Bytes32 id = Bytes32.fromHex(rs.getString(15));
+        Address a1 = addr(rs, 6);
+        Address a2 = addr(rs, 7);
+        return switch (rs.getString(5)) {
+            case "Opened" -> new ChannelEvent.Opened(id, a1, a2, addr(rs, 8), addr(rs, 9), amount(rs, 10),
+                    Duration.ofSeconds(rs.getLong(13)), p);
+            case "Accepted" -> new ChannelEvent.Accepted(id, a1, a2, amount(rs, 10), p);
+            case "Deposited" -> new ChannelEvent.Deposited(id, a1, amount(rs, 10), amount(rs, 11), p);
+            case "Withdrawn" -> new ChannelEvent.Withdrawn(id, a1, amount(rs, 10), amount(rs, 11), p);
+            case "Closed" -> new ChannelEvent.Closed(id, a1, new ChannelNonce(big(rs, 12)), amount(rs, 10),
+                    Instant.ofEpochSecond(rs.getLong(13)), p);
+            case "BalanceProofUpdated" -> new ChannelEvent.BalanceProofUpdated(id, a1, a2,
+                    new ChannelNonce(big(rs, 12)), amount(rs, 10), p);
+            case "Settled" -> new ChannelEvent.Settled(id, amount(rs, 10), amount(rs, 11), rs.getBoolean(14), p);
+            case "PaidOut" -> new ChannelEvent.PaidOut(id, a1, a2, amount(rs, 10), p);
+            case "PayoutRefused" -> new ChannelEvent.PayoutRefused(id, a1, amount(rs, 10), p);
+            default -> throw new IllegalStateException("unknown stored channel event " + rs.getString(5));
+        };
+    }
+
+    // ------------------------------------------------------------------ channels
+
+    /** A channel with its list position (the keyset cursor). */
+    public record Listed(Channel channel, long position) {
+    }
+
+    /** Writes the channel as folded (insert or replace). */
+    public void save(Channel c) {
+        jdbc.update("INSERT INTO backend.channels (id, token, participant_a, participant_b, key_a, key_b, state,"
+                        + " challenge_period, deposit_a, withdrawn_a, nonce_a, transferred_a, unclaimed_a, deposit_b,"
+                        + " withdrawn_b, nonce_b, transferred_b, unclaimed_b, closer, closes_at, payout_a, payout_b,"
+                        + " cooperative, updated_block)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (id) DO UPDATE SET key_b = EXCLUDED.key_b, state = EXCLUDED.state,"
+                        + " deposit_a = EXCLUDED.deposit_a, withdrawn_a = EXCLUDED.withdrawn_a, nonce_a = EXCLUDED.nonce_a,"
+                        + " transferred_a = EXCLUDED.transferred_a, unclaimed_a = EXCLUDED.unclaimed_a,"
+                        + " deposit_b = EXCLUDED.deposit_b, withdrawn_b = EXCLUDED.withdrawn_b, nonce_b = EXCLUDED.nonce_b,"
+                        + " transferred_b = EXCLUDED.transferred_b, unclaimed_b = EXCLUDED.unclaimed_b,"
+                        + " closer = EXCLUDED.closer, closes_at = EXCLUDED.closes_at, payout_a = EXCLUDED.payout_a,"
+                        + " payout_b = EXCLUDED.payout_b, cooperative = EXCLUDED.cooperative,"
+                        + " updated_block = EXCLUDED.updated_block",
+                c.id().hex(), c.token().hex(), c.a().hex(), c.b().hex(), c.keyA().hex(),
+                c.keyB() == null ? null : c.keyB().hex(), c.state().name(), c.challengePeriodSeconds(),
+                dec(c.sideA().deposit()), dec(c.sideA().withdrawn()), dec(c.sideA().nonce()),
+                dec(c.sideA().transferred()), dec(c.sideA().unclaimed()), dec(c.sideB().deposit()),
+                dec(c.sideB().withdrawn()), dec(c.sideB().nonce()), dec(c.sideB().transferred()),
+                dec(c.sideB().unclaimed()), c.closer() == null ? null : c.closer().hex(),
+                c.closesAt() == null ? null : Timestamp.from(c.closesAt()), dec(c.payoutA()), dec(c.payoutB()),
+                c.cooperative(), c.updatedBlock());
+    }
+
+    /** Removes a channel whose open a reorganisation undid (with its proofs and registrations). */
+    public void delete(Bytes32 id) {
+        jdbc.update("DELETE FROM backend.channel_proofs WHERE channel_id = ?", id.hex());
+        jdbc.update("DELETE FROM backend.channel_registrations WHERE channel_id = ?", id.hex());
+        jdbc.update("DELETE FROM backend.channels WHERE id = ?", id.hex());
+    }
+
+    /**
+     * What storing a proof of {@code caller}'s counterparty needs, in one read: the channel, the
+     * total of the newest proof of {@code caller} stored by the counterparty (0: none), and whether
+     * {@code caller} registered the channel.
+     */
+    public Optional<ProofContext> proofContext(Bytes32 id, Address caller) {
+        return jdbc.query("SELECT " + CHANNEL_COLUMNS + ", (SELECT p.transferred FROM backend.channel_proofs p"
+                        + " WHERE p.channel_id = c.id AND p.signer = ?),"
+                        + " EXISTS (SELECT 1 FROM backend.channel_registrations r WHERE r.channel_id = c.id"
+                        + " AND r.participant = ?) FROM backend.channels c WHERE c.id = ?",
+                (rs, n) -> new ProofContext(row(rs).channel(),
+                        Optional.ofNullable(big(rs, 26)).orElse(BigInteger.ZERO), rs.getBoolean(27)),
+                caller.hex(), caller.hex(), id.hex()).stream().findFirst();
+    }
+
+    public record ProofContext(Channel channel, BigInteger receivedByCaller, boolean registered) {
+    }
+
+    public Optional<Channel> find(Bytes32 id) {
+        return jdbc.query("SELECT " + CHANNEL_COLUMNS + " FROM backend.channels WHERE id = ?", (rs, n) -> row(rs).channel(),
+                id.hex()).stream().findFirst();
+    }
+
+    /** {@code participant}'s channels, newest first, before position {@code before} (0: from the newest). */
+    public List<Listed> list(Address participant, ChannelState state, long before, int limit) {
+        List<Object> args = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("SELECT ").append(CHANNEL_COLUMNS)
+                .append(" FROM backend.channels WHERE (participant_a = ? OR participant_b = ?)");
+        args.add(participant.hex());
+        args.add(participant.hex());
+        if (state != null) {
+            sql.append(" AND state = ?");
+            args.add(state.name());
+        }
+        if (before > 0) {
+            sql.append(" AND position < ?");
+            args.add(before);
+        }
+        sql.append(" ORDER BY position DESC LIMIT ?");
+        args.add(limit);
+        return jdbc.query(sql.toString(), (rs, n) -> row(rs), args.toArray());
+    }
+
+    /** Channels per state (for the gauges). */
+    public long count(ChannelState state) {
+        return jdbc.queryForObject("SELECT count(*) FROM backend.channels WHERE state = ?", Long.class, state.name());
+    }
+
+    /** Closing channels whose challenge period has not ended by {@code now}. */
+    public List<Channel> closing(Instant now, int limit) {
+        return jdbc.query("SELECT " + CHANNEL_COLUMNS + " FROM backend.channels WHERE state = 'CLOSING' AND closes_at > ?"
+                + " ORDER BY closes_at LIMIT ?", (rs, n) -> row(rs).channel(), Timestamp.from(now), limit);
+    }
+
+    private static Listed row(ResultSet rs) throws SQLException {
+        Channel c = new Channel(Bytes32.fromHex(rs.getString(1)), addr(rs, 2), addr(rs, 3), addr(rs, 4), addr(rs, 5),
+                addr(rs, 6), ChannelState.valueOf(rs.getString(7)), rs.getLong(8),
+                new Channel.Side(big(rs, 9), big(rs, 10), big(rs, 11), big(rs, 12), big(rs, 13)),
+                new Channel.Side(big(rs, 14), big(rs, 15), big(rs, 16), big(rs, 17), big(rs, 18)), addr(rs, 19),
+                rs.getTimestamp(20) == null ? null : rs.getTimestamp(20).toInstant(), big(rs, 21), big(rs, 22),
+                (Boolean) rs.getObject(23), rs.getLong(24));
+        return new Listed(c, rs.getLong(25));
+    }
+
+    // ------------------------------------------------------------------ proofs
+
+    /** A stored proof: signed by {@code signer}'s key, stored by its counterparty. */
+    public record StoredProof(Bytes32 channelId, Address signer, BigInteger nonce, BigInteger transferred,
+                              String signature, Bytes32 digest, Address storedBy, Instant storedAt) {
+    }
+
+    /**
+     * Stores {@code proof} if it is newer than the stored one of its signer (a larger nonce and a
+     * total at least as large), in one statement; true if it was written.
+     */
+    public boolean storeIfNewer(StoredProof proof) {
+        return !jdbc.queryForList("INSERT INTO backend.channel_proofs (channel_id, signer, nonce, transferred, signature,"
+                        + " digest, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (channel_id, signer) DO UPDATE SET nonce = EXCLUDED.nonce,"
+                        + " transferred = EXCLUDED.transferred, signature = EXCLUDED.signature, digest = EXCLUDED.digest,"
+                        + " stored_by = EXCLUDED.stored_by, stored_at = EXCLUDED.stored_at"
+                        + " WHERE channel_proofs.nonce < EXCLUDED.nonce AND channel_proofs.transferred <= EXCLUDED.transferred"
+                        + " RETURNING 1", Integer.class,
+                proof.channelId().hex(), proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred()),
+                proof.signature(), proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()))
+                .isEmpty();
+    }
+
+    public Optional<StoredProof> proof(Bytes32 channelId, Address signer) {
+        return jdbc.query("SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
+                + " FROM backend.channel_proofs WHERE channel_id = ? AND signer = ?", (rs, n) -> new StoredProof(
+                        Bytes32.fromHex(rs.getString(1)), addr(rs, 2), big(rs, 3), big(rs, 4), rs.getString(5),
+                        Bytes32.fromHex(rs.getString(6)), addr(rs, 7), rs.getTimestamp(8).toInstant()),
+                channelId.hex(), signer.hex()).stream().findFirst();
+    }
+
+    // ------------------------------------------------------------------ registrations
+
+    /** A participant's registration of a channel. */
+    public record Registration(Bytes32 channelId, Address participant, boolean watchtower, Instant registeredAt) {
+    }
+
+    /** Registers (or re-registers with another watchtower choice); {@code watchtower} null keeps the stored choice. */
+    public Registration register(Bytes32 channelId, Address participant, Boolean watchtower, Instant now) {
+        return jdbc.queryForObject("INSERT INTO backend.channel_registrations (channel_id, participant, watchtower,"
+                        + " registered_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id, participant)"
+                        + " DO UPDATE SET watchtower = COALESCE(?, channel_registrations.watchtower), updated_at = ?"
+                        + " RETURNING channel_id, participant, watchtower, registered_at",
+                (rs, n) -> new Registration(Bytes32.fromHex(rs.getString(1)), addr(rs, 2), rs.getBoolean(3),
+                        rs.getTimestamp(4).toInstant()),
+                channelId.hex(), participant.hex(), watchtower == null || watchtower, Timestamp.from(now),
+                Timestamp.from(now), watchtower, Timestamp.from(now));
+    }
+
+    public Optional<Registration> registration(Bytes32 channelId, Address participant) {
+        return jdbc.query("SELECT channel_id, participant, watchtower, registered_at FROM backend.channel_registrations"
+                        + " WHERE channel_id = ? AND participant = ?", (rs, n) -> new Registration(
+                        Bytes32.fromHex(rs.getString(1)), addr(rs, 2), rs.getBoolean(3), rs.getTimestamp(4).toInstant()),
+                channelId.hex(), participant.hex()).stream().findFirst();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static BigDecimal dec(BigInteger value) {
+        return value == null ? null : new BigDecimal(value);
+    }
+
+    private static BigDecimal dec(Amount amount) {
+        return new BigDecimal(amount.baseUnits());
+    }
+
+    static BigInteger big(ResultSet rs, int column) throws SQLException {
+        BigDecimal value = rs.getBigDecimal(column);
+        return value == null ? null : value.toBigIntegerExact();
+    }
+
+    private static Amount amount(ResultSet rs, int column) throws SQLException {
+        return Amount.of(big(rs, column));
+    }
+
+    static Address addr(ResultSet rs, int column) throws SQLException {
+        String value = rs.getString(column);
+        return value == null ? null : Address.of(value.strip());
+    }
+}

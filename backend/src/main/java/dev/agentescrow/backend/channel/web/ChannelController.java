@@ -1,0 +1,193 @@
+package dev.agentescrow.backend.channel.web;
+
+import dev.agentescrow.backend.channel.Channel;
+import dev.agentescrow.backend.channel.ChannelStore;
+import dev.agentescrow.backend.channel.Channels;
+import dev.agentescrow.backend.channel.Watchtower;
+import dev.agentescrow.backend.common.web.ApiException;
+import dev.agentescrow.backend.common.web.Principals;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.channel.ChannelNonce;
+import dev.agentescrow.chain.channel.ChannelSignature;
+import dev.agentescrow.chain.channel.ChannelState;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Payment channels of the signed-in agent: its channels as indexed from the PaymentChannels
+ * contract, its registration (and watchtower choice), and the store of the newest balance proof
+ * the counterparty signed. See docs/channels-api.md.
+ */
+@RestController
+@RequestMapping("/api/v1/channels")
+@Tag(name = "channels", description = "PaymentChannels: indexed state, stored proofs, prepared calls, the watchtower")
+public class ChannelController {
+    static final Pattern CHANNEL_ID = Pattern.compile("0x[0-9a-fA-F]{64}");
+    private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,78}");
+    private static final Pattern SIGNATURE = Pattern.compile("0x[0-9a-fA-F]{130}");
+    private static final int MAX_PAGE = 100;
+
+    private final Channels channels;
+    private final Watchtower watchtower;
+
+    public ChannelController(Channels channels, Watchtower watchtower) {
+        this.channels = channels;
+        this.watchtower = watchtower;
+    }
+
+    public record Page(List<ChannelView> items, String nextCursor) {
+    }
+
+    /** A balance proof the counterparty signed: its channel, nonce, running total and 65-byte signature. */
+    public record ProofOrder(String channelId, String nonce, String transferred, String signature) {
+    }
+
+    /** {@code watchtower}: whether the service defends the caller in this channel (omitted: keep, new: true). */
+    public record Registration(Boolean watchtower) {
+    }
+
+    public record ProofAnswer(String channelId, ChannelView.ProofView proof, boolean replayed) {
+    }
+
+    @GetMapping
+    @Operation(summary = "The caller's channels (as participant A or B), newest first; filter by state; keyset pages")
+    public Page list(@RequestParam(required = false) String state, @RequestParam(required = false) String cursor,
+                     @RequestParam(required = false) Integer limit) {
+        Address me = Principals.current();
+        ChannelState filter = null;
+        if (state != null) {
+            filter = Arrays.stream(ChannelState.values()).filter(s -> s.name().equalsIgnoreCase(state)).findFirst()
+                    .orElseThrow(() -> ApiException.invalidField("state", "INVALID_VALUE",
+                            "one of PENDING, OPEN, CLOSING, SETTLED"));
+        }
+        long before = 0;
+        if (cursor != null) {
+            if (!cursor.matches("[1-9][0-9]{0,17}")) {
+                throw ApiException.badRequest("INVALID_CURSOR", "cursor is not a nextCursor this service gave out");
+            }
+            before = Long.parseLong(cursor);
+        }
+        int size = limit == null ? 20 : limit;
+        if (size < 1 || size > MAX_PAGE) {
+            throw ApiException.invalidField("limit", "OUT_OF_RANGE", "1 to " + MAX_PAGE);
+        }
+        List<ChannelStore.Listed> rows = channels.list(me, filter, before, size);
+        List<ChannelView> items = rows.stream().map(l -> view(l.channel(), me)).toList();
+        String next = rows.size() == size ? Long.toString(rows.getLast().position()) : null;
+        return new Page(items, next);
+    }
+
+    @GetMapping("/{id}")
+    @Operation(summary = "One channel: state, deposits, withdrawals, the newest stored proofs, the payouts if it closed now")
+    @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a participant, or not indexed yet)")
+    public ChannelView get(@PathVariable String id) {
+        Address me = Principals.current();
+        Channel channel = channels.visible(checkId(id), me).orElseThrow(() -> ApiException.notFound("channel"));
+        return view(channel, me);
+    }
+
+    @PostMapping("/{id}/register")
+    @Operation(summary = "A participant registers the channel (and chooses whether the watchtower defends it)")
+    @ApiResponse(responseCode = "200", description = "the channel with the caller's registration")
+    @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a participant, or not indexed yet)")
+    public ChannelView register(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                                @RequestBody(required = false) Registration body) {
+        Address me = Principals.current();
+        Bytes32 channelId = checkId(id);
+        channels.register(channelId, me, body == null ? null : body.watchtower())
+                .orElseThrow(() -> ApiException.notFound("channel"));
+        return view(channels.visible(channelId, me).orElseThrow(), me);
+    }
+
+    @PostMapping("/{id}/proofs")
+    @Operation(summary = "Stores the newest balance proof the counterparty signed (idempotent on the proof's hash;"
+            + " an Idempotency-Key is optional)")
+    @ApiResponse(responseCode = "201", description = "stored: newer than the one stored before")
+    @ApiResponse(responseCode = "200", description = "this very proof was stored already (replayed)")
+    @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a participant, or not indexed yet)")
+    @ApiResponse(responseCode = "409", description = "CHANNEL_PROOF_STALE, CHANNEL_INVALID_STATE")
+    @ApiResponse(responseCode = "422", description = "CHANNEL_PROOF_INVALID_SIGNATURE (forged, or signed for another"
+            + " channel or domain), CHANNEL_PROOF_WRONG_CHANNEL, CHANNEL_PROOF_EXCEEDS_DEPOSIT")
+    public ResponseEntity<ProofAnswer> storeProof(@PathVariable String id,
+                                                  @RequestHeader(value = "Idempotency-Key", required = false) String key,
+                                                  @RequestBody ProofOrder body) {
+        Address me = Principals.current();
+        Bytes32 channelId = checkId(id);
+        dev.agentescrow.backend.common.web.Inputs inputs = dev.agentescrow.backend.common.web.Inputs.check();
+        if (body.channelId() == null) {
+            inputs.error("channelId", "REQUIRED", "required: the channel the proof names");
+        } else if (!CHANNEL_ID.matcher(body.channelId()).matches()) {
+            inputs.error("channelId", "INVALID", "0x and 64 hex digits");
+        }
+        BigInteger nonce = uint(inputs, "nonce", body.nonce());
+        if (nonce != null && nonce.signum() == 0) {
+            inputs.error("nonce", "OUT_OF_RANGE", "at least 1 (nonce 0 is no proof)");
+        }
+        BigInteger transferred = uint(inputs, "transferred", body.transferred());
+        if (body.signature() == null) {
+            inputs.error("signature", "REQUIRED", "required");
+        } else if (!SIGNATURE.matcher(body.signature()).matches()) {
+            inputs.error("signature", "INVALID", "0x and 130 hex digits (r, s, v)");
+        }
+        inputs.orThrow();
+        if (!Bytes32.fromHex(body.channelId()).equals(channelId)) {
+            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "CHANNEL_PROOF_WRONG_CHANNEL",
+                    "the proof names channel " + body.channelId().toLowerCase(Locale.ROOT) + ", not this one");
+        }
+        Channels.ProofResult result = channels.storeProof(channelId, me, new ChannelNonce(nonce),
+                Amount.of(transferred), ChannelSignature.fromHex(body.signature()));
+        if (!result.ok()) {
+            if (result.status() == 404) {
+                throw ApiException.notFound("channel");
+            }
+            throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
+        }
+        return ResponseEntity.status(result.created() ? HttpStatus.CREATED : HttpStatus.OK)
+                .body(new ProofAnswer(channelId.hex(), ChannelView.ProofView.of(result.proof()), !result.created()));
+    }
+
+    static Bytes32 checkId(String id) {
+        if (!CHANNEL_ID.matcher(id).matches()) {
+            throw ApiException.notFound("channel");
+        }
+        return Bytes32.fromHex(id.toLowerCase(Locale.ROOT));
+    }
+
+    /** A uint256 as a decimal string (0 allowed). */
+    static BigInteger uint(dev.agentescrow.backend.common.web.Inputs inputs, String field, String value) {
+        if (value == null) {
+            return inputs.error(field, "REQUIRED", "required");
+        }
+        if (!DECIMAL.matcher(value).matches() || new BigInteger(value).compareTo(ChannelNonce.MAX_UINT256) > 0) {
+            return inputs.error(field, "INVALID_AMOUNT", "a decimal string, at most 2^256 - 1");
+        }
+        return new BigInteger(value);
+    }
+
+    private ChannelView view(Channel c, Address me) {
+        var registration = channels.registration(c.id(), me);
+        var tower = new ChannelView.Watchtower(registration.isPresent(),
+                registration.map(ChannelStore.Registration::watchtower).orElse(false),
+                watchtower.address().map(Address::checksummed).orElse(null), watchtower.submissions(c.id()));
+        return ChannelView.of(c, me, channels.proof(c.id(), c.a()), channels.proof(c.id(), c.b()),
+                channels.movements(c.id()), tower);
+    }
+}

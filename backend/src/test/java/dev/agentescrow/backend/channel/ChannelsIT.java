@@ -1,0 +1,500 @@
+package dev.agentescrow.backend.channel;
+
+import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentescrow.backend.testing.ApiClient;
+import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.backend.testing.NodeScripts;
+import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
+import dev.agentescrow.chain.Bytes32;
+import dev.agentescrow.chain.ChainClient;
+import dev.agentescrow.chain.Erc20Token;
+import dev.agentescrow.chain.MinedReceipt;
+import dev.agentescrow.chain.PreparedTransaction;
+import dev.agentescrow.chain.channel.BalanceProof;
+import dev.agentescrow.chain.channel.ChannelNonce;
+import dev.agentescrow.chain.channel.ChannelSignature;
+import dev.agentescrow.chain.channel.ChannelState;
+import dev.agentescrow.chain.channel.ChannelTypedDataSigner;
+import dev.agentescrow.chain.channel.CooperativeClose;
+import dev.agentescrow.chain.channel.PaymentChannel;
+import dev.agentescrow.chain.channel.PaymentChannelsGateway;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Keys;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Channels through the service against the shared Hardhat node and PostgreSQL: fresh agents (random
+ * keys, ETH by {@code hardhat_setBalance}, tokens from the faucet) open channels with the service's
+ * prepared calls, store proofs, close; the watchtower defends an offline agent, and a submission
+ * signed before a crash is broadcast as stored. (A reorganisation: {@link ChannelReorgIT}, on a node
+ * of its own.)
+ */
+class ChannelsIT extends BackendITSupport {
+    private static final BigInteger DEPOSIT_A = BigInteger.valueOf(1_000_000);
+    private static final BigInteger DEPOSIT_B = BigInteger.valueOf(400_000);
+
+    @Autowired
+    Channels channels;
+
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
+    @Autowired
+    ChannelConfig.WatchtowerKey watchtowerKey;
+
+    private final ChainClient client = CHAIN.client();
+    private final PaymentChannelsGateway gateway = CHAIN.deployment().channels(client);
+    private final ChannelTypedDataSigner signer = gateway.typedDataSigner();
+    private final String token = CHAIN.deployment().token().checksummed();
+
+    /** A fresh agent: its key, its address, its access token. */
+    record Agent(Credentials key, Address address, String jwt) {
+    }
+
+    private Agent agent(boolean funded) {
+        try {
+            Credentials key = Credentials.create(Keys.createEcKeyPair());
+            Address address = Address.of(key.getAddress());
+            client.rawRequest("hardhat_setBalance", List.of(address.hex(), "0x56BC75E2D63100000"));
+            ApiClient api = api();
+            JsonNode nonce = api.post("/api/v1/auth/nonce", null, null, "{}").json();
+            JsonNode signed = siwe(0, nonce, Map.of("privateKey", privateKey(key)));
+            ApiClient.Response login = api.post("/api/v1/auth/login", null, null, Map.of("message",
+                    signed.path("message").asString(), "signature", signed.path("signature").asString()));
+            assertThat(login.status()).as(login.toString()).isEqualTo(200);
+            String jwt = login.json().path("accessToken").asString();
+            if (funded) {
+                ApiClient.Response minted = api.post("/api/v1/faucet", jwt, key(), Map.of("token", token,
+                        "amount", "5000000"));
+                assertThat(minted.status()).as(minted.toString()).isEqualTo(201);
+            }
+            return new Agent(key, address, jwt);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String privateKey(Credentials key) {
+        return "0x" + String.format("%064x", key.getEcKeyPair().getPrivateKey());
+    }
+
+    /** Sends {@code calldata} to {@code to} from the agent's own account and waits for its receipt. */
+    private MinedReceipt send(Agent agent, String to, String calldata) {
+        PreparedTransaction tx = client.prepare(agent.key(), Address.of(to), calldata,
+                client.pendingNonce(agent.address()));
+        client.broadcast(tx);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<MinedReceipt> receipt = client.receipt(tx.txHash());
+            if (receipt.isPresent()) {
+                assertThat(receipt.get().succeeded()).as("transaction " + tx.txHash()).isTrue();
+                return receipt.get();
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("transaction " + tx.txHash() + " not mined");
+    }
+
+    private MinedReceipt sendPrepared(Agent agent, JsonNode call) {
+        if (!call.path("approve").isNull() && !call.path("approve").isMissingNode()) {
+            send(agent, call.path("approve").path("to").asString(), call.path("approve").path("calldata").asString());
+        }
+        return send(agent, call.path("to").asString(), call.path("calldata").asString());
+    }
+
+    private JsonNode call(Agent agent, String path, Object body) {
+        ApiClient.Response answer = api().post(path, agent.jwt(), null, body);
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+        return answer.json();
+    }
+
+    private JsonNode channel(Agent agent, Bytes32 id) {
+        ApiClient.Response answer = api().get("/api/v1/channels/" + id.hex(), agent.jwt());
+        return answer.status() == 200 ? answer.json() : null;
+    }
+
+    private void awaitState(Agent agent, Bytes32 id, String state) {
+        awaitUntil("channel " + id + " " + state, () -> {
+            JsonNode c = channel(agent, id);
+            return c != null && c.path("state").asString().equals(state);
+        });
+    }
+
+    /** Opens A -> B through the prepared calls (permit signed by ethers), B accepts; both wait for OPEN. */
+    private Bytes32 openThroughTheService(Agent a, Agent b) {
+        JsonNode permit = call(a, "/api/v1/channels/calls/open", Map.of("counterparty", b.address().hex(),
+                "token", token, "deposit", DEPOSIT_A.toString()));
+        assertThat(permit.path("calldata").isNull()).isTrue();
+        assertThat(permit.path("typedData").path("primaryType").asString()).isEqualTo("Permit");
+        Map<String, Object> input = new HashMap<>();
+        input.put("privateKey", privateKey(a.key()));
+        input.put("domain", permit.path("typedData").path("domain"));
+        input.put("types", permit.path("typedData").path("types"));
+        input.put("message", permit.path("typedData").path("message"));
+        String signature = NodeScripts.run("sign-typed-data.js", ApiClient.JSON.writeValueAsString(input)).strip();
+        JsonNode open = call(a, "/api/v1/channels/calls/open", Map.of("counterparty", b.address().hex(),
+                "token", token, "deposit", DEPOSIT_A.toString(),
+                "permitDeadline", permit.path("typedData").path("message").path("deadline").asString(),
+                "permitSignature", signature));
+        Bytes32 id = Bytes32.fromHex(open.path("channelId").asString());
+        sendPrepared(a, open);
+        awaitState(a, id, "PENDING");
+        JsonNode accept = call(b, "/api/v1/channels/" + id.hex() + "/calls/accept",
+                Map.of("amount", DEPOSIT_B.toString()));
+        sendPrepared(b, accept);
+        awaitState(b, id, "OPEN");
+        return id;
+    }
+
+    private Map<String, Object> proofBody(Bytes32 id, long nonce, long transferred, Credentials key) {
+        BalanceProof proof = new BalanceProof(id, ChannelNonce.of(nonce), Amount.of(transferred));
+        return Map.of("channelId", id.hex(), "nonce", Long.toString(nonce), "transferred", Long.toString(transferred),
+                "signature", signer.sign(proof, key).hex());
+    }
+
+    private ApiClient.Response storeProof(Agent who, Bytes32 id, Map<String, Object> body) {
+        return api().post("/api/v1/channels/" + id.hex() + "/proofs", who.jwt(), null, body);
+    }
+
+    private BigInteger balance(Address who) {
+        return new Erc20Token(client, CHAIN.deployment().token()).balanceOf(who).baseUnits();
+    }
+
+    private List<String> eventTypes(Agent who, Bytes32 id) {
+        List<String> types = new ArrayList<>();
+        for (JsonNode e : api().get("/api/v1/events?limit=500", who.jwt()).json().path("items")) {
+            if (e.path("objectId").asString().equals(id.hex())) {
+                types.add(e.path("type").asString());
+            }
+        }
+        return types;
+    }
+
+    @Test
+    void agents_open_store_proofs_and_close_cooperatively_with_prepared_calls_and_every_refusal() {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Agent stranger = agent(false);
+
+        Bytes32 id = openThroughTheService(a, b);
+        JsonNode opened = channel(a, id);
+        assertThat(opened.path("role").asString()).isEqualTo("A");
+        assertThat(opened.path("a").path("deposit").asString()).isEqualTo(DEPOSIT_A.toString());
+        assertThat(opened.path("b").path("deposit").asString()).isEqualTo(DEPOSIT_B.toString());
+        assertThat(opened.path("movements").size()).isEqualTo(2);
+        assertThat(opened.path("ifClosedNow").path("a").asString()).isEqualTo(DEPOSIT_A.toString());
+
+        // 401, another principal's channel, a malformed id
+        assertThat(api().get("/api/v1/channels/" + id.hex(), null).status()).isEqualTo(401);
+        assertThat(api().get("/api/v1/channels/" + id.hex(), stranger.jwt()).status()).isEqualTo(404);
+        assertThat(api().get("/api/v1/channels/0x1234", a.jwt()).status()).isEqualTo(404);
+        assertThat(storeProof(stranger, id, proofBody(id, 1, 10, a.key())).status()).isEqualTo(404);
+        assertThat(api().get("/api/v1/channels", a.jwt()).json().path("items").get(0).path("id").asString())
+                .isEqualTo(id.hex());
+        assertThat(api().get("/api/v1/channels", stranger.jwt()).json().path("items").size()).isZero();
+
+        // A pays B: B stores A's proofs
+        ApiClient.Response first = storeProof(b, id, proofBody(id, 1, 100_000, a.key()));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        Map<String, Object> newest = proofBody(id, 3, 300_000, a.key());
+        assertThat(storeProof(b, id, newest).status()).isEqualTo(201);
+        ApiClient.Response replay = storeProof(b, id, newest);
+        assertThat(replay.status()).isEqualTo(200);
+        assertThat(replay.json().path("replayed").asBoolean()).isTrue();
+        assertThat(storeProof(b, id, proofBody(id, 2, 200_000, a.key())).code()).isEqualTo("CHANNEL_PROOF_STALE");
+        assertThat(storeProof(b, id, proofBody(id, 4, 250_000, a.key())).code()).isEqualTo("CHANNEL_PROOF_STALE");
+        ApiClient.Response forged = storeProof(b, id, proofBody(id, 5, 500_000, stranger.key()));
+        assertThat(forged.status()).isEqualTo(422);
+        assertThat(forged.code()).isEqualTo("CHANNEL_PROOF_INVALID_SIGNATURE");
+        ApiClient.Response own = storeProof(a, id, proofBody(id, 5, 500_000, a.key()));
+        assertThat(own.code()).as("a participant stores the counterparty's proof, not its own")
+                .isEqualTo("CHANNEL_PROOF_INVALID_SIGNATURE");
+        ApiClient.Response over = storeProof(b, id, proofBody(id, 6, DEPOSIT_A.longValue() + 1, a.key()));
+        assertThat(over.code()).isEqualTo("CHANNEL_PROOF_EXCEEDS_DEPOSIT");
+        Bytes32 other = Bytes32.fromHex("0x" + "ab".repeat(32));
+        ApiClient.Response crossNamed = storeProof(b, id, proofBody(other, 7, 400_000, a.key()));
+        assertThat(crossNamed.code()).isEqualTo("CHANNEL_PROOF_WRONG_CHANNEL");
+        Map<String, Object> cross = new HashMap<>(proofBody(other, 7, 400_000, a.key()));
+        cross.put("channelId", id.hex());
+        assertThat(storeProof(b, id, cross).code()).isEqualTo("CHANNEL_PROOF_INVALID_SIGNATURE");
+        assertThat(storeProof(b, id, Map.of("channelId", id.hex(), "nonce", "0", "transferred", "1",
+                "signature", "0x12")).code()).isEqualTo("VALIDATION_FAILED");
+        // B pays A a little: A stores B's proof
+        assertThat(storeProof(a, id, proofBody(id, 1, 50_000, b.key())).status()).isEqualTo(201);
+
+        JsonNode view = channel(b, id);
+        assertThat(view.path("proofs").path("sentByA").path("nonce").asString()).isEqualTo("3");
+        assertThat(view.path("proofs").path("sentByA").path("transferred").asString()).isEqualTo("300000");
+        assertThat(view.path("proofs").path("sentByB").path("transferred").asString()).isEqualTo("50000");
+        BigInteger expectA = DEPOSIT_A.subtract(BigInteger.valueOf(300_000)).add(BigInteger.valueOf(50_000));
+        BigInteger expectB = DEPOSIT_B.add(BigInteger.valueOf(300_000)).subtract(BigInteger.valueOf(50_000));
+        assertThat(view.path("ifClosedNow").path("a").asString()).isEqualTo(expectA.toString());
+        assertThat(view.path("ifClosedNow").path("b").asString()).isEqualTo(expectB.toString());
+        assertThat(view.path("watchtower").path("registered").asBoolean()).isTrue();
+
+        // wrong state for a call, 404 for a stranger's call
+        ApiClient.Response settleEarly = api().post("/api/v1/channels/" + id.hex() + "/calls/settle", b.jwt(), null, "{}");
+        assertThat(settleEarly.status()).isEqualTo(409);
+        assertThat(settleEarly.code()).isEqualTo("CHANNEL_INVALID_STATE");
+        assertThat(api().post("/api/v1/channels/" + id.hex() + "/calls/close", stranger.jwt(), null, "{}").status())
+                .isEqualTo(404);
+
+        // registration: idempotent replay, opt-out and back
+        String registrationKey = key();
+        ApiClient.Response optOut = api().post("/api/v1/channels/" + id.hex() + "/register", a.jwt(), registrationKey,
+                Map.of("watchtower", false));
+        assertThat(optOut.status()).as(optOut.toString()).isEqualTo(200);
+        assertThat(optOut.json().path("watchtower").path("enabled").asBoolean()).isFalse();
+        ApiClient.Response again = api().post("/api/v1/channels/" + id.hex() + "/register", a.jwt(), registrationKey,
+                Map.of("watchtower", false));
+        assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(api().post("/api/v1/channels/" + id.hex() + "/register", stranger.jwt(), key(), "{}").status())
+                .isEqualTo(404);
+
+        // cooperative close with the totals from the newest proofs, both sign, B sends it
+        JsonNode unsigned = call(a, "/api/v1/channels/" + id.hex() + "/calls/cooperative-close", "{}");
+        JsonNode message = unsigned.path("typedData").path("message");
+        assertThat(message.path("totalWithdrawnA").asString()).isEqualTo(expectA.toString());
+        CooperativeClose close = new CooperativeClose(id, Amount.parse(message.path("totalWithdrawnA").asString()),
+                Amount.parse(message.path("totalWithdrawnB").asString()),
+                Instant.ofEpochSecond(Long.parseLong(message.path("expiry").asString())));
+        ChannelSignature sigA = signer.sign(close, a.key());
+        ChannelSignature sigB = signer.sign(close, b.key());
+        Map<String, Object> signedOrder = Map.of("totalWithdrawnA", message.path("totalWithdrawnA").asString(),
+                "totalWithdrawnB", message.path("totalWithdrawnB").asString(), "expiry",
+                message.path("expiry").asString(), "signatureA", sigA.hex(), "signatureB", sigB.hex());
+        ApiClient.Response swapped = api().post("/api/v1/channels/" + id.hex() + "/calls/cooperative-close", a.jwt(),
+                null, Map.of("totalWithdrawnA", message.path("totalWithdrawnA").asString(),
+                        "totalWithdrawnB", message.path("totalWithdrawnB").asString(), "expiry",
+                        message.path("expiry").asString(), "signatureA", sigB.hex(), "signatureB", sigA.hex()));
+        assertThat(swapped.code()).isEqualTo("CHANNEL_SIGNATURE_INVALID");
+        JsonNode signedCall = call(a, "/api/v1/channels/" + id.hex() + "/calls/cooperative-close", signedOrder);
+        BigInteger beforeA = balance(a.address());
+        BigInteger beforeB = balance(b.address());
+        send(b, signedCall.path("to").asString(), signedCall.path("calldata").asString());
+        assertThat(balance(a.address()).subtract(beforeA)).isEqualTo(expectA);
+        assertThat(balance(b.address()).subtract(beforeB)).isEqualTo(expectB);
+        awaitState(a, id, "SETTLED");
+        JsonNode settled = channel(a, id);
+        assertThat(settled.path("settled").path("a").asString()).isEqualTo(expectA.toString());
+        assertThat(storeProof(b, id, proofBody(id, 9, 400_000, a.key())).code()).isEqualTo("CHANNEL_INVALID_STATE");
+        awaitUntil("the channel's events in A's feed", () -> eventTypes(a, id).containsAll(List.of("channel.opened",
+                "channel.accepted", "channel.settled")));
+        JsonNode codes = api().get("/v3/api-docs", null).json().path("x-error-codes");
+        for (String code : List.of("CHANNEL_PROOF_STALE", "CHANNEL_PROOF_INVALID_SIGNATURE", "CHANNEL_INVALID_STATE",
+                "NOT_FOUND")) {
+            assertThat(codes.path(code).asString()).as(code).isNotBlank();
+        }
+    }
+
+    @Test
+    void the_watchtower_defends_an_offline_agent_against_a_stale_close_and_settlement_pays_its_newest_proof() {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 defended = openThroughTheService(a, b);
+        Address watchtower = Address.of(channel(b, defended).path("watchtower").path("address").asString());
+        client.rawRequest("hardhat_setBalance", List.of(watchtower.hex(), "0x56BC75E2D63100000"));
+        Bytes32 optedOut = openThroughTheService(a, b);
+        // A pays B in both channels; B stores A's newest proof and goes offline
+        for (long n = 1; n <= 5; n++) {
+            Map<String, Object> proof = proofBody(defended, n, n * 100_000, a.key());
+            assertThat(storeProof(b, defended, proof).status()).isEqualTo(201);
+        }
+        assertThat(storeProof(b, optedOut, proofBody(optedOut, 2, 200_000, a.key())).status()).isEqualTo(201);
+        assertThat(api().post("/api/v1/channels/" + optedOut.hex() + "/register", b.jwt(), key(),
+                Map.of("watchtower", false)).status()).isEqualTo(200);
+
+        // A closes both without B's transfers to it and with none of its own: its payments to B unproven
+        send(a, gateway.address().hex(), ChannelCalls.close(optedOut, BigInteger.ZERO, BigInteger.ZERO, new byte[0]));
+        send(a, gateway.address().hex(), ChannelCalls.close(defended, BigInteger.ZERO, BigInteger.ZERO, new byte[0]));
+
+        awaitUntil("the watchtower's proof on chain", () ->
+                gateway.channel(defended).a().transferred().baseUnits().equals(BigInteger.valueOf(500_000)));
+        awaitUntil("the submission recorded as SUCCEEDED", () -> {
+            JsonNode submissions = channel(b, defended).path("watchtower").path("submissions");
+            return submissions.size() == 1 && submissions.get(0).path("state").asString().equals("SUCCEEDED");
+        });
+        awaitUntil("B told: channel.defended and channel.challenged", () ->
+                eventTypes(b, defended).containsAll(List.of("channel.closed", "channel.challenged", "channel.defended")));
+        JsonNode challenged = null;
+        for (JsonNode e : api().get("/api/v1/events?limit=500", b.jwt()).json().path("items")) {
+            if (e.path("objectId").asString().equals(defended.hex()) && e.path("type").asString().equals("channel.challenged")) {
+                challenged = e;
+            }
+        }
+        assertThat(challenged.path("data").path("submitter").asString()).isEqualTo(watchtower.checksummed());
+        assertThat(gateway.channel(optedOut).a().transferred().baseUnits()).as("the opted-out channel is not defended")
+                .isZero();
+        assertThat(channel(b, optedOut).path("watchtower").path("submissions").size()).isZero();
+        String prometheus = api().get("/actuator/prometheus", null).raw().body();
+        assertThat(prometheus).contains("agentescrow_channel_watchtower_submissions_total{")
+                .contains("agentescrow_channels_active").contains("agentescrow_channel_watchtower_gas_total");
+
+        // after the challenge period B (back online) settles: it receives what its newest proof says
+        PaymentChannel onChain = gateway.channel(defended);
+        long wait = Duration.between(Instant.ofEpochSecond(latestTimestamp()), onChain.closesAt().orElseThrow())
+                .toSeconds() + 1;
+        client.rawRequest("evm_increaseTime", List.of(Math.max(wait, 1)));
+        client.rawRequest("evm_mine", List.of());
+        BigInteger beforeA = balance(a.address());
+        BigInteger beforeB = balance(b.address());
+        JsonNode settle = call(b, "/api/v1/channels/" + defended.hex() + "/calls/settle", "{}");
+        send(b, settle.path("to").asString(), settle.path("calldata").asString());
+        assertThat(balance(b.address()).subtract(beforeB)).isEqualTo(DEPOSIT_B.add(BigInteger.valueOf(500_000)));
+        assertThat(balance(a.address()).subtract(beforeA)).isEqualTo(DEPOSIT_A.subtract(BigInteger.valueOf(500_000)));
+        assertThat(gateway.channel(defended).state()).isEqualTo(ChannelState.SETTLED);
+        awaitState(b, defended, "SETTLED");
+        awaitUntil("channel.settled in B's feed", () -> eventTypes(b, defended).contains("channel.settled"));
+    }
+
+    @Test
+    void a_submission_signed_before_a_crash_is_broadcast_as_stored_and_never_twice() {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        Map<String, Object> proof = proofBody(id, 4, 400_000, a.key());
+        assertThat(storeProof(b, id, proof).status()).isEqualTo(201);
+        assertThat(api().post("/api/v1/channels/" + id.hex() + "/register", b.jwt(), key(),
+                Map.of("watchtower", false)).status()).isEqualTo(200);
+        send(a, gateway.address().hex(), ChannelCalls.close(id, BigInteger.ZERO, BigInteger.ZERO, new byte[0]));
+        awaitState(b, id, "CLOSING");
+
+        // the state a crash leaves between "signed and stored" and "broadcast": a SIGNED row, bytes never sent
+        Credentials tower = watchtowerKey.credentials().orElseThrow();
+        Address towerAddress = Address.of(tower.getAddress());
+        client.rawRequest("hardhat_setBalance", List.of(towerAddress.hex(), "0x56BC75E2D63100000"));
+        long nonceBefore = client.minedNonce(towerAddress);
+        PreparedTransaction stored = client.prepare(tower, gateway.address(), ChannelCalls.updateBalanceProof(id,
+                a.address(), BigInteger.valueOf(4), BigInteger.valueOf(400_000),
+                ChannelSignature.fromHex((String) proof.get("signature")).bytes()), client.pendingNonce(towerAddress));
+        jdbc.update("INSERT INTO backend.channel_watchtower_submissions (channel_id, signer, defended, nonce, transferred,"
+                        + " state, tx_hash, tx_nonce, raw_tx, created_at, updated_at)"
+                        + " VALUES (?, ?, ?, 4, 400000, 'SIGNED', ?, ?, ?, now(), now())", id.hex(), a.address().hex(),
+                b.address().hex(), stored.txHash().value(), stored.nonce(), stored.rawTransactionHex());
+
+        // the agent turns the watchtower on: the service "restarts" its work from the rows
+        assertThat(api().post("/api/v1/channels/" + id.hex() + "/register", b.jwt(), key(),
+                Map.of("watchtower", true)).status()).isEqualTo(200);
+        awaitUntil("the stored submission mined", () -> {
+            JsonNode submissions = channel(b, id).path("watchtower").path("submissions");
+            return submissions.size() == 1 && submissions.get(0).path("state").asString().equals("SUCCEEDED");
+        });
+        JsonNode submission = channel(b, id).path("watchtower").path("submissions").get(0);
+        assertThat(submission.path("txHash").asString()).isEqualTo(stored.txHash().value());
+        assertThat(client.receipt(stored.txHash()).orElseThrow().succeeded()).isTrue();
+        assertThat(gateway.channel(id).a().transferred().baseUnits()).isEqualTo(BigInteger.valueOf(400_000));
+        assertThat(client.minedNonce(towerAddress)).as("one transaction of the watchtower, not two")
+                .isEqualTo(nonceBefore + 1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.channel_watchtower_submissions WHERE channel_id = ?",
+                Long.class, id.hex())).isEqualTo(1L);
+    }
+
+    @Test
+    void a_withdrawal_and_a_top_up_through_prepared_calls_are_paid_and_indexed() {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        String path = "/api/v1/channels/" + id.hex() + "/calls/";
+
+        JsonNode unsigned = call(b, path + "withdraw", Map.of("totalWithdrawn", "150000"));
+        assertThat(unsigned.path("calldata").isNull()).isTrue();
+        assertThat(unsigned.path("signers").size()).isEqualTo(2);
+        JsonNode message = unsigned.path("typedData").path("message");
+        assertThat(message.path("participant").asString()).isEqualTo(b.address().checksummed());
+        dev.agentescrow.chain.channel.Withdrawal withdrawal = new dev.agentescrow.chain.channel.Withdrawal(id,
+                b.address(), Amount.of(150_000), Instant.ofEpochSecond(Long.parseLong(message.path("expiry").asString())));
+        Map<String, Object> signedOrder = Map.of("totalWithdrawn", "150000", "expiry", message.path("expiry").asString(),
+                "signatureA", signer.sign(withdrawal, a.key()).hex(), "signatureB", signer.sign(withdrawal, b.key()).hex());
+        JsonNode signed = call(b, path + "withdraw", signedOrder);
+        BigInteger before = balance(b.address());
+        send(b, signed.path("to").asString(), signed.path("calldata").asString());
+        assertThat(balance(b.address()).subtract(before)).isEqualTo(BigInteger.valueOf(150_000));
+        assertThat(api().post(path + "withdraw", b.jwt(), null, Map.of("totalWithdrawn", "99999999999")).code())
+                .isEqualTo("CHANNEL_WITHDRAWAL_EXCEEDS_FUNDS");
+
+        sendPrepared(a, call(a, path + "deposit", Map.of("amount", "7000")));
+        awaitUntil("the withdrawal and the top-up indexed", () -> {
+            JsonNode c = channel(a, id);
+            return c.path("b").path("withdrawn").asString().equals("150000")
+                    && c.path("a").path("deposit").asString().equals(DEPOSIT_A.add(BigInteger.valueOf(7_000)).toString());
+        });
+        JsonNode movements = channel(a, id).path("movements");
+        assertThat(movements.size()).isEqualTo(4);
+        assertThat(movements.get(2).path("kind").asString()).isEqualTo("WITHDRAWAL");
+        assertThat(api().post(path + "claim", a.jwt(), null, "{}").code()).isEqualTo("CHANNEL_INVALID_STATE");
+        awaitUntil("channel.withdrawn and channel.deposited in A's feed", () -> eventTypes(a, id)
+                .containsAll(List.of("channel.withdrawn", "channel.deposited")));
+    }
+
+    @Test
+    void storing_proofs_is_one_verified_write_each_measured_on_one_channel() throws Exception {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        int count = 1_000;
+        int threads = 4;
+        List<BalanceProof> proofs = new ArrayList<>();
+        List<ChannelSignature> signatures = new ArrayList<>();
+        for (int n = 1; n <= 2 * count; n++) {
+            BalanceProof proof = new BalanceProof(id, ChannelNonce.of(n), Amount.of(n));
+            proofs.add(proof);
+            signatures.add(signer.sign(proof, a.key()));
+        }
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            Channels.ProofResult result = channels.storeProof(id, b.address(), proofs.get(i).nonce(),
+                    proofs.get(i).transferred(), signatures.get(i));
+            assertThat(result.created()).as(result.code() + " " + result.message()).isTrue();
+        }
+        double sequential = (System.nanoTime() - start) / 1e9;
+        // the next 1,000 from 4 threads at once, each in rising order: a proof overtaken by a newer one is stale
+        java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger stale = new java.util.concurrent.atomic.AtomicInteger();
+        start = System.nanoTime();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int first = count + t;
+                done.add(pool.submit(() -> {
+                    for (int i = first; i < 2 * count; i += threads) {
+                        Channels.ProofResult result = channels.storeProof(id, b.address(), proofs.get(i).nonce(),
+                                proofs.get(i).transferred(), signatures.get(i));
+                        (result.created() ? created : stale).incrementAndGet();
+                        assertThat(result.created() || "CHANNEL_PROOF_STALE".equals(result.code())).isTrue();
+                    }
+                }));
+            }
+            for (var f : done) {
+                f.get();
+            }
+        }
+        double concurrent = (System.nanoTime() - start) / 1e9;
+        System.out.printf("{\"bench\":\"channel_proofs\",\"proofs\":%d,\"sequential_per_second\":%.0f,"
+                        + "\"threads\":%d,\"concurrent_per_second\":%.0f,\"concurrent_stored\":%d,\"concurrent_stale\":%d}%n",
+                count, count / sequential, threads, count / concurrent, created.get(), stale.get());
+        assertThat(created.get() + stale.get()).isEqualTo(count);
+        assertThat(channels.proof(id, a.address()).orElseThrow().nonce()).isEqualTo(BigInteger.valueOf(2 * count));
+    }
+
+    private long latestTimestamp() {
+        try {
+            return client.web3j().ethGetBlockByNumber(org.web3j.protocol.core.DefaultBlockParameterName.LATEST, false)
+                    .send().getBlock().getTimestamp().longValueExact();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
