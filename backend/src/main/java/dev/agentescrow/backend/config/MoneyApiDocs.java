@@ -181,7 +181,11 @@ public class MoneyApiDocs implements OpenApiCustomizer {
 
     @Override
     public void customise(OpenAPI openApi) {
-        openApi.addExtension("x-error-codes", new LinkedHashMap<>(CODES));
+        Map<String, Object> codes = new LinkedHashMap<>(CODES);
+        if (openApi.getExtensions() != null && openApi.getExtensions().get("x-error-codes") instanceof Map<?, ?> others) {
+            others.forEach((k, v) -> codes.putIfAbsent(String.valueOf(k), v));
+        }
+        openApi.addExtension("x-error-codes", codes);
         Schema<?> problem = openApi.getComponents().getSchemas().get("Problem");
         if (problem != null) {
             StringSchema code = new StringSchema();

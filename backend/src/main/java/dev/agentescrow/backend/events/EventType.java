@@ -25,7 +25,10 @@ public enum EventType {
     CHANNEL_SETTLED("channel.settled"),
     CHANNEL_PAYOUT_REFUSED("channel.payout_refused"),
     CHANNEL_CLAIMED("channel.claimed"),
-    CHANNEL_DEFENDED("channel.defended");
+    CHANNEL_DEFENDED("channel.defended"),
+    MARKET_REQUEST_CREATED("market.request_created"),
+    MARKET_REQUEST_COMPLETED("market.request_completed"),
+    MARKET_REQUEST_SCORED("market.request_scored");
 
     private final String wireName;
 

@@ -31,6 +31,8 @@ public abstract class BackendITSupport {
      * and the service sends its resolutions from its own nonce sequence).
      */
     public static final org.web3j.crypto.Credentials ESCROW_ARBITER = TestChain.fundedFreshKey();
+    /** The marketplace's arbiter in the tests: an address no test signs with (no dev account). */
+    public static final String MARKET_ARBITER = "0x00000000000000000000000000000000000a4b17";
 
     @LocalServerPort
     protected int port;
@@ -52,6 +54,7 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.escrow.expiry-lag", () -> "PT6S");
         registry.add("agentescrow.escrow.chain.arbiter-private-key", () -> TestChain.privateKey(ESCROW_ARBITER));
         registry.add("agentescrow.chainlog.poll-interval", () -> "PT0.2S");
+        registry.add("agentescrow.market.arbiter", () -> MARKET_ARBITER);
     }
 
     protected ApiClient api() {

@@ -1,0 +1,45 @@
+package dev.agentescrow.backend.market;
+
+import dev.agentescrow.chain.Address;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import org.web3j.crypto.Hash;
+
+/**
+ * Deterministic ids: a service's from (provider, Idempotency-Key), a request's from (consumer,
+ * Idempotency-Key), so a retried POST finds what the first made; a request's escrow is created
+ * under the key {@code market:<request id>}, so its id is fixed by the request's.
+ */
+public final class MarketIds {
+    private MarketIds() {
+    }
+
+    public static String serviceId(Address provider, String idempotencyKey) {
+        return "svc_" + hex(sha256("market-service", provider.hex(), idempotencyKey), 16);
+    }
+
+    public static String requestId(Address consumer, String idempotencyKey) {
+        return "req_" + hex(sha256("market-request", consumer.hex(), idempotencyKey), 16);
+    }
+
+    /** The Idempotency-Key under which a request's escrow is created (its id derives from it and the consumer). */
+    public static String escrowKey(String requestId) {
+        return "market:" + requestId;
+    }
+
+    /** The escrow's terms hash: SHA-256 of the request's terms (service, units, input, base, multiplier). */
+    public static String termsHash(String requestId, String serviceId, long units, String input, String base,
+                                   int maxMultiplierBps) {
+        return "0x" + hex(sha256("market-terms", requestId, serviceId, Long.toString(units), input == null ? "" : input,
+                base, Integer.toString(maxMultiplierBps)), 32);
+    }
+
+    private static String hex(byte[] bytes, int length) {
+        return HexFormat.of().formatHex(bytes, 0, length);
+    }
+
+    /** SHA-256 of "agentescrow" and the parts, each after a zero byte (no part contains one). */
+    private static byte[] sha256(String... parts) {
+        return Hash.sha256(("agentescrow\0" + String.join("\0", parts)).getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,205 @@
+package dev.agentescrow.backend.market;
+
+import dev.agentescrow.chain.Address;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.Array;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The marketplace's rows in schema {@code backend}: services and requests. The callers run every
+ * change inside one transaction that holds the row's lock.
+ */
+@Component
+public class MarketStore {
+    private static final String SERVICE_COLUMNS = "id, provider, state, capabilities, description, token, price, unit,"
+            + " max_delivery_seconds, total_requests, scored_requests, successful_requests, quality_sum, created_at,"
+            + " updated_at, position";
+    private static final String REQUEST_COLUMNS = "id, service_id, consumer, provider, state, token, units, input, base,"
+            + " max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at, completed_at, result_ref,"
+            + " scored_at, quality, accuracy, payout, refund, breakdown, position";
+
+    private final JdbcTemplate jdbc;
+
+    public MarketStore(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    // ------------------------------------------------------------------ services
+
+    /** Inserts a new service; false if the id exists (a retried registration). */
+    public boolean insert(ServiceListing s) {
+        return jdbc.update("INSERT INTO backend.market_services (id, provider, state, capabilities, description, token,"
+                        + " price, unit, max_delivery_seconds, created_at, updated_at)"
+                        + " VALUES (?, ?, ?, CAST(? AS VARCHAR(40)[]), ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                s.id(), s.provider().hex(), s.state().name(), s.capabilities().toArray(String[]::new), s.description(),
+                s.token().hex(), dec(s.price()), s.unit(), s.maxDeliverySeconds(), ts(s.createdAt()),
+                ts(s.updatedAt())) == 1;
+    }
+
+    /** Writes a service's terms and state (its record moves only through {@link #recordOutcome}). */
+    public void update(ServiceListing s) {
+        jdbc.update("UPDATE backend.market_services SET state = ?, capabilities = CAST(? AS VARCHAR(40)[]),"
+                        + " description = ?, price = ?, unit = ?, max_delivery_seconds = ?, updated_at = ? WHERE id = ?",
+                s.state().name(), s.capabilities().toArray(String[]::new), s.description(), dec(s.price()), s.unit(),
+                s.maxDeliverySeconds(), ts(s.updatedAt()), s.id());
+    }
+
+    public Optional<ServiceListing> findService(String id) {
+        return jdbc.query("SELECT " + SERVICE_COLUMNS + " FROM backend.market_services WHERE id = ?",
+                (rs, n) -> service(rs), id).stream().findFirst();
+    }
+
+    /** The service, its row locked until the caller's transaction ends ({@code share}: a shared lock). */
+    public Optional<ServiceListing> lockService(String id, boolean share) {
+        return jdbc.query("SELECT " + SERVICE_COLUMNS + " FROM backend.market_services WHERE id = ? FOR "
+                + (share ? "SHARE" : "UPDATE"), (rs, n) -> service(rs), id).stream().findFirst();
+    }
+
+    /** Active services, newest first, filtered by capability, token and provider (each null for any); keyset pages. */
+    public List<ServiceListing> search(String capability, Address token, Address provider, long before, int limit) {
+        StringBuilder where = new StringBuilder(" WHERE state = 'ACTIVE'");
+        List<Object> args = new ArrayList<>();
+        if (capability != null) {
+            where.append(" AND capabilities @> CAST(? AS VARCHAR(40)[])");
+            args.add(new String[] {capability});
+        }
+        if (token != null) {
+            where.append(" AND token = ?");
+            args.add(token.hex());
+        }
+        if (provider != null) {
+            where.append(" AND provider = ?");
+            args.add(provider.hex());
+        }
+        if (before > 0) {
+            where.append(" AND position < ?");
+            args.add(before);
+        }
+        args.add(limit);
+        return jdbc.query("SELECT " + SERVICE_COLUMNS + " FROM backend.market_services" + where
+                + " ORDER BY position DESC LIMIT ?", (rs, n) -> service(rs), args.toArray());
+    }
+
+    /** A new request counts towards the service's total. */
+    public void countRequest(String serviceId) {
+        jdbc.update("UPDATE backend.market_services SET total_requests = total_requests + 1 WHERE id = ?", serviceId);
+    }
+
+    /** A scored request moves the service's record. */
+    public void recordOutcome(String serviceId, int quality, boolean success) {
+        jdbc.update("UPDATE backend.market_services SET scored_requests = scored_requests + 1,"
+                + " successful_requests = successful_requests + ?, quality_sum = quality_sum + ? WHERE id = ?",
+                success ? 1 : 0, quality, serviceId);
+    }
+
+    /**
+     * The base prices per request of the {@code sample} most recently scored requests to services
+     * with {@code capability} in {@code token} (per-unit requests count as their price per unit).
+     */
+    public List<BigInteger> recentPrices(String capability, Address token, int sample) {
+        return jdbc.query("SELECT r.base / r.units FROM backend.market_requests r"
+                + " JOIN backend.market_services s ON s.id = r.service_id"
+                + " WHERE r.state = 'SCORED' AND r.token = ? AND s.capabilities @> CAST(? AS VARCHAR(40)[])"
+                + " ORDER BY r.scored_at DESC LIMIT ?", (rs, n) -> rs.getBigDecimal(1).toBigInteger(),
+                token.hex(), new String[] {capability}, sample);
+    }
+
+    /**
+     * The provider's most recent scored outcomes (at most {@link Reputation#MAX_OUTCOMES}), each
+     * with its consumer's breadth: the distinct providers other than this one it has scored.
+     */
+    public List<Reputation.Outcome> outcomes(Address provider) {
+        return jdbc.query("SELECT r.consumer, r.scored_at, r.quality,"
+                + " r.completed_at > r.created_at + r.max_delivery_seconds * INTERVAL '1 second',"
+                + " (SELECT count(DISTINCT o.provider) FROM backend.market_requests o WHERE o.consumer = r.consumer"
+                + "  AND o.state = 'SCORED' AND o.provider <> r.provider)"
+                + " FROM backend.market_requests r WHERE r.provider = ? AND r.state = 'SCORED'"
+                + " ORDER BY r.scored_at DESC LIMIT ?", (rs, n) -> new Reputation.Outcome(rs.getString(1),
+                instant(rs, 2), rs.getInt(3), rs.getBoolean(4), rs.getLong(5)), provider.hex(), Reputation.MAX_OUTCOMES);
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    public void insert(ServiceRequest r) {
+        jdbc.update("INSERT INTO backend.market_requests (id, service_id, consumer, provider, state, token, units, input,"
+                        + " base, max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                r.id(), r.serviceId(), r.consumer().hex(), r.provider().hex(), r.state().name(), r.token().hex(),
+                r.units(), r.input(), dec(r.base()), r.maxMultiplierBps(), dec(r.escrowed()), r.escrowId(),
+                r.maxDeliverySeconds(), ts(r.createdAt()));
+    }
+
+    public Optional<ServiceRequest> findRequest(String id) {
+        return jdbc.query("SELECT " + REQUEST_COLUMNS + " FROM backend.market_requests WHERE id = ?",
+                (rs, n) -> request(rs), id).stream().findFirst();
+    }
+
+    /** The request, its row locked until the caller's transaction ends (concurrent actions queue here). */
+    public Optional<ServiceRequest> lockRequest(String id) {
+        return jdbc.query("SELECT " + REQUEST_COLUMNS + " FROM backend.market_requests WHERE id = ? FOR UPDATE",
+                (rs, n) -> request(rs), id).stream().findFirst();
+    }
+
+    /** Writes the completion or the scoring of a request. */
+    public void update(ServiceRequest r) {
+        jdbc.update("UPDATE backend.market_requests SET state = ?, completed_at = ?, result_ref = ?, scored_at = ?,"
+                        + " quality = ?, accuracy = ?, payout = ?, refund = ?, breakdown = ? WHERE id = ?",
+                r.state().name(), ts(r.completedAt()), r.resultRef(), ts(r.scoredAt()), r.quality(), r.accuracy(),
+                dec(r.payout()), dec(r.refund()), r.breakdown(), r.id());
+    }
+
+    /** The caller's requests as consumer or provider, newest first; keyset pages. */
+    public List<ServiceRequest> requests(Address who, boolean asProvider, long before, int limit) {
+        return jdbc.query("SELECT " + REQUEST_COLUMNS + " FROM backend.market_requests WHERE "
+                        + (asProvider ? "provider" : "consumer") + " = ? AND (? = 0 OR position < ?)"
+                        + " ORDER BY position DESC LIMIT ?", (rs, n) -> request(rs), who.hex(), before, before, limit);
+    }
+
+    // ------------------------------------------------------------------ mapping
+
+    private static ServiceListing service(ResultSet rs) throws SQLException {
+        Array capabilities = rs.getArray(4);
+        return new ServiceListing(rs.getString(1), Address.of(rs.getString(2)),
+                ServiceListing.State.valueOf(rs.getString(3)), Arrays.asList((String[]) capabilities.getArray()),
+                rs.getString(5), Address.of(rs.getString(6)), big(rs, 7), rs.getString(8), rs.getLong(9),
+                rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getLong(13), instant(rs, 14), instant(rs, 15),
+                rs.getLong(16));
+    }
+
+    private static ServiceRequest request(ResultSet rs) throws SQLException {
+        return new ServiceRequest(rs.getString(1), rs.getString(2), Address.of(rs.getString(3)),
+                Address.of(rs.getString(4)), ServiceRequest.State.valueOf(rs.getString(5)), Address.of(rs.getString(6)),
+                rs.getLong(7), rs.getString(8), big(rs, 9), rs.getInt(10), big(rs, 11), rs.getString(12),
+                rs.getLong(13), instant(rs, 14), instant(rs, 15), rs.getString(16), instant(rs, 17),
+                (Integer) rs.getObject(18), (Integer) rs.getObject(19), big(rs, 20), big(rs, 21), rs.getString(22),
+                rs.getLong(23));
+    }
+
+    private static BigInteger big(ResultSet rs, int column) throws SQLException {
+        BigDecimal value = rs.getBigDecimal(column);
+        return value == null ? null : value.toBigIntegerExact();
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        Timestamp value = rs.getTimestamp(column);
+        return value == null ? null : value.toInstant();
+    }
+
+    private static BigDecimal dec(BigInteger value) {
+        return value == null ? null : new BigDecimal(value);
+    }
+
+    private static Timestamp ts(Instant value) {
+        return value == null ? null : Timestamp.from(value);
+    }
+}

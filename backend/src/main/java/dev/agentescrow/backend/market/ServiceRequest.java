@@ -1,0 +1,66 @@
+package dev.agentescrow.backend.market;
+
+import dev.agentescrow.chain.Address;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A consumer's request to a service, funded by a ledger escrow from the consumer to the provider:
+ * ESCROWED (the escrow holds {@code escrowed}), COMPLETED (the provider delivered a result
+ * reference), SCORED (the consumer scored it; the escrow paid {@code payout} to the provider and
+ * refunded {@code refund}).
+ *
+ * @param base the cost from the service's price and the units
+ * @param escrowed {@code floor(base * maxMultiplierBps / 10,000)}: the most performance pay can reach
+ * @param breakdown the {@link PerformancePay.Breakdown} as JSON, once scored
+ */
+public record ServiceRequest(String id, String serviceId, Address consumer, Address provider, State state,
+                             Address token, long units, String input, BigInteger base, int maxMultiplierBps,
+                             BigInteger escrowed, String escrowId, long maxDeliverySeconds, Instant createdAt,
+                             Instant completedAt, String resultRef, Instant scoredAt, Integer quality, Integer accuracy,
+                             BigInteger payout, BigInteger refund, String breakdown, long position) {
+
+    public enum State { ESCROWED, COMPLETED, SCORED }
+
+    public ServiceRequest {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(state, "state");
+    }
+
+    /** The request delivered at {@code now} with {@code ref}; only from ESCROWED. */
+    public ServiceRequest completed(Instant now, String ref) {
+        if (state != State.ESCROWED) {
+            throw new IllegalStateException("request " + id + " is " + state);
+        }
+        return new ServiceRequest(id, serviceId, consumer, provider, State.COMPLETED, token, units, input, base,
+                maxMultiplierBps, escrowed, escrowId, maxDeliverySeconds, createdAt, now, ref, null, null, null, null,
+                null, null, position);
+    }
+
+    /** The request scored at {@code now}, with the payout's breakdown (as JSON); only from COMPLETED. */
+    public ServiceRequest scored(Instant now, int qualityScore, int accuracyScore, PerformancePay.Breakdown pay,
+                                 String breakdownJson) {
+        if (state != State.COMPLETED) {
+            throw new IllegalStateException("request " + id + " is " + state);
+        }
+        return new ServiceRequest(id, serviceId, consumer, provider, State.SCORED, token, units, input, base,
+                maxMultiplierBps, escrowed, escrowId, maxDeliverySeconds, createdAt, completedAt, resultRef, now,
+                qualityScore, accuracyScore, pay.payout(), pay.refund(), breakdownJson, position);
+    }
+
+    /** The service's own timestamps: from the request (and its escrow) to the delivery. */
+    public Duration elapsed() {
+        return Duration.between(createdAt, completedAt);
+    }
+
+    /** The allowed time. */
+    public Duration allowed() {
+        return Duration.ofSeconds(maxDeliverySeconds);
+    }
+
+    public boolean isParty(Address who) {
+        return consumer.equals(who) || provider.equals(who);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.agentescrow.backend.market.web;
+
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.Schema;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The marketplace's error codes in the document's {@code x-error-codes}, and the problem+json
+ * schema on its operations' refusals.
+ */
+@Configuration(proxyBeanMethods = false)
+public class MarketOpenApi {
+    /** Every code the marketplace answers beyond the service-wide ones, and what it means. */
+    static final Map<String, String> CODES = new TreeMap<>(Map.ofEntries(
+            Map.entry("MARKET_PRICE_REQUIRED", "422: a service needs a price; errors[0] carries the suggested price"
+                    + " (suggestedMedian, suggestedMin, suggestedMax, sampleSize) when recent requests exist"),
+            Map.entry("MARKET_ID_CONFLICT", "422: the Idempotency-Key made a service or request with other terms"),
+            Map.entry("MARKET_TOKEN_FIXED", "422: a service's token cannot change"),
+            Map.entry("MARKET_SERVICE_WITHDRAWN", "409: the service was withdrawn"),
+            Map.entry("MARKET_SELF_REQUEST", "422: a provider cannot request its own service"),
+            Map.entry("MARKET_UNITS_NOT_PRICED", "422: the service is priced per request: units is 1"),
+            Map.entry("MARKET_ARBITER_IS_PARTY", "422: the platform's arbiter cannot be the consumer or the provider"),
+            Map.entry("MARKET_NO_ARBITER", "503: no marketplace arbiter is configured"),
+            Map.entry("MARKET_ESCROW_REFUSED", "409: the request's escrow refused the provider's acceptance"),
+            Map.entry("MARKET_PROVIDER_ONLY", "403: only the request's provider completes it"),
+            Map.entry("MARKET_CONSUMER_ONLY", "403: only the request's consumer scores it"),
+            Map.entry("MARKET_ALREADY_COMPLETED", "409: the request was completed already"),
+            Map.entry("MARKET_NOT_COMPLETED", "409: the provider has not completed the request"),
+            Map.entry("MARKET_ALREADY_SCORED", "409: the request was scored already"),
+            Map.entry("MARKET_ESCROW_CLOSED", "409: the request's escrow was settled or refunded outside the marketplace"),
+            Map.entry("MARKET_REQUEST_EXPIRED", "422: the late window (twice the maximum delivery time) has closed"),
+            Map.entry("INVALID_CAPABILITY", "400 field code: a capability tag is lower-case letters, digits, '.', '_', '-'"),
+            Map.entry("ESCROW_FEE_ABOVE_MAX", "422: the platform fee is above the maximum the escrow accepts")));
+
+    @Bean
+    OpenApiCustomizer marketProblems() {
+        return openApi -> {
+            Object existing = openApi.getExtensions() == null ? null : openApi.getExtensions().get("x-error-codes");
+            Map<String, Object> codes = new LinkedHashMap<>();
+            if (existing instanceof Map<?, ?> map) {
+                map.forEach((k, v) -> codes.put(String.valueOf(k), v));
+            }
+            codes.putAll(CODES);
+            openApi.addExtension("x-error-codes", codes);
+            openApi.getPaths().forEach((path, item) -> {
+                if (path.startsWith("/api/v1/market")) {
+                    item.readOperations().forEach(operation -> operation.getResponses().forEach((status, response) -> {
+                        if (status.startsWith("4") || status.startsWith("5")) {
+                            if (response.getContent() == null) {
+                                response.setContent(new Content().addMediaType("application/problem+json",
+                                        new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
+                            }
+                        }
+                    }));
+                }
+            });
+        };
+    }
+}
