@@ -8,10 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
-import dev.agentescrow.backend.testing.TestChain;
+import dev.agentescrow.backend.testing.LedgerBalances;
 import dev.agentescrow.batcher.ledger.AccountKey;
-import dev.agentescrow.batcher.read.AccountView;
-import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
@@ -98,29 +96,19 @@ class EscrowsIT extends BackendITSupport {
 
     /** The agent's available balance, read with every ledger commit so far (X-Min-Sequence: the read is not behind). */
     private BigInteger available(Agent agent) {
-        String minSequence = Long.toString(batcher.reads().lastCommittedSeq());
-        JsonNode account = api().send(api().request("/api/v1/accounts/me?minSequence=" + minSequence,
-                agent.accessToken()).GET().build()).json();
-        for (JsonNode balance : account.path("balances")) {
-            if (balance.path("token").asString().equalsIgnoreCase(token)) {
-                return new BigInteger(balance.path("available").asString());
-            }
-        }
-        return BigInteger.ZERO;
-    }
-
-    private BigInteger account(AccountKey key) {
-        LedgerReads reads = batcher.reads();
-        return reads.account(key, reads.lastCommittedSeq(), Duration.ofSeconds(10)).get()
-                .map(AccountView::available).orElse(BigInteger.ZERO);
+        return balances().available(agent.accessToken());
     }
 
     private BigInteger fees() {
-        return account(AccountKey.fees(Address.of(token)));
+        return balances().fees();
     }
 
     private BigInteger escrowAccount(String id) {
-        return account(AccountKey.escrowFunds(id, Address.of(token)));
+        return balances().escrowAccount(id);
+    }
+
+    private LedgerBalances balances() {
+        return new LedgerBalances(api(), batcher.reads(), token);
     }
 
     private static BigInteger big(long value) {
