@@ -62,7 +62,7 @@ public class InfrastructureConfig {
         hikari.setPassword(server.password());
         hikari.setMaximumPoolSize(storage.poolSize());
         hikari.setPoolName("agentescrow");
-        hikari.setConnectionInitSql("SET synchronous_commit = on");
+        hikari.setConnectionInitSql(Database.SESSION_INIT_SQL);
         // As the batcher's own pools: a dead or unreachable server fails a connection instead of hanging it.
         hikari.addDataSourceProperty("tcpKeepAlive", "true");
         hikari.addDataSourceProperty("socketTimeout", Integer.toString(Database.SOCKET_TIMEOUT_SECONDS));

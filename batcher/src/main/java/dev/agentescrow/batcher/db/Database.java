@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * Connections use TCP keepalive and a socket timeout ({@value #SOCKET_TIMEOUT_SECONDS} s: no
  * statement of the batcher runs that long), so a connection to a dead or unreachable server fails
  * instead of hanging; a JDBC URL may set {@code socketTimeout}, {@code tcpKeepAlive} and
- * {@code connectTimeout} itself (the URL's values win).
+ * {@code connectTimeout} itself (the URL's values win). The server ends a session left idle inside a
+ * transaction after {@value #IDLE_IN_TRANSACTION_TIMEOUT_SECONDS} s, so a silent client cannot hold
+ * its row locks for longer.
  */
 public final class Database implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
@@ -30,6 +32,17 @@ public final class Database implements AutoCloseable {
     public static final int SOCKET_TIMEOUT_SECONDS = 60;
     /** pgjdbc {@code connectTimeout}, unless the JDBC URL sets one. */
     public static final int CONNECT_TIMEOUT_SECONDS = 10;
+    /**
+     * How long the server keeps a session that sits idle inside a transaction before it ends it.
+     * A process that goes silent mid-transaction (a half-open connection, a partition) otherwise
+     * keeps its row locks until the server's TCP keepalive notices, hours later; a deposed leader's
+     * open checkpoint or batch update would stop the new leader from settling for that long. No
+     * transaction of the batcher or the service waits this long between two statements.
+     */
+    public static final int IDLE_IN_TRANSACTION_TIMEOUT_SECONDS = 30;
+    /** What every pooled connection of the batcher and of the service runs first. */
+    public static final String SESSION_INIT_SQL = "SET synchronous_commit = on; SET idle_in_transaction_session_timeout = '"
+            + IDLE_IN_TRANSACTION_TIMEOUT_SECONDS + "s'";
 
     private final EmbeddedPostgres embedded;
     private final HikariDataSource dataSource;
@@ -56,7 +69,7 @@ public final class Database implements AutoCloseable {
         hikari.setPassword(config.password());
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setPoolName("agentescrow-db");
-        hikari.setConnectionInitSql("SET synchronous_commit = on");
+        hikari.setConnectionInitSql(SESSION_INIT_SQL);
         hikari.addDataSourceProperty("tcpKeepAlive", "true");
         hikari.addDataSourceProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
         hikari.addDataSourceProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
