@@ -311,7 +311,7 @@ class MarketTasksIT extends BackendITSupport {
     // ------------------------------------------------------------------ concurrency
 
     @Test
-    void concurrent_triggers_after_the_close_allocate_once() throws Exception {
+    void concurrent_triggers_after_the_close_allocate_once_and_concurrent_scorings_pay_once() throws Exception {
         FreshAgents.FreshAgent poster = funded(50_000);
         FreshAgents.FreshAgent x = provider("summarize");
         FreshAgents.FreshAgent y = provider("summarize");
@@ -342,6 +342,30 @@ class MarketTasksIT extends BackendITSupport {
             assertThat(balances().escrowAccount(escrows.getFirst())).isEqualTo(big(10_500));
             assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.audit_records WHERE object_id = ?"
                     + " AND action = 'MARKET_TASK_ALLOCATED'", Long.class, id)).isEqualTo(1L);
+
+            // concurrent scorings pay once: 1.0 * 1.5 (fast) * 0.8 = 1.2x of 7,000 = 8,400; 2,100 refunded
+            ApiClient.Response done = api().post("/api/v1/market/tasks/" + id + "/complete", x.accessToken(), key(),
+                    Map.of("resultRef", "ipfs://r"));
+            assertThat(done.status()).as(done.toString()).isEqualTo(200);
+            List<Future<ApiClient.Response>> scorings = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                scorings.add(pool.submit(() -> api().post("/api/v1/market/tasks/" + id + "/score",
+                        poster.accessToken(), key(), Map.of("quality", 100, "accuracy", 80))));
+            }
+            int paid = 0;
+            for (Future<ApiClient.Response> scoring : scorings) {
+                ApiClient.Response response = scoring.get();
+                if (response.status() == 200) {
+                    paid++;
+                    assertThat(response.json().path("payout").asString()).isEqualTo("8400");
+                } else {
+                    refused(response, 409, "MARKET_ALREADY_SCORED");
+                }
+            }
+            assertThat(paid).isEqualTo(1);
+            assertThat(available(poster)).isEqualTo(big(50_000 - 10_500 + 2_100));
+            assertThat(available(x)).isEqualTo(big(8_400 - 84));
+            assertThat(balances().escrowAccount(escrows.getFirst())).isZero();
         } finally {
             pool.shutdownNow();
         }
