@@ -28,7 +28,13 @@ public enum EventType {
     CHANNEL_DEFENDED("channel.defended"),
     MARKET_REQUEST_CREATED("market.request_created"),
     MARKET_REQUEST_COMPLETED("market.request_completed"),
-    MARKET_REQUEST_SCORED("market.request_scored");
+    MARKET_REQUEST_SCORED("market.request_scored"),
+    MARKET_TASK_POSTED("market.task_posted"),
+    MARKET_BID_PLACED("market.bid_placed"),
+    MARKET_TASK_ALLOCATED("market.task_allocated"),
+    MARKET_TASK_UNALLOCATED("market.task_unallocated"),
+    MARKET_TASK_COMPLETED("market.task_completed"),
+    MARKET_TASK_SCORED("market.task_scored");
 
     private final String wireName;
 

@@ -13,7 +13,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,7 +20,6 @@ import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The service catalogue and direct requests (docs/marketplace.md).
@@ -44,8 +42,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Component
 public class Market {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
-
     private final MarketStore store;
     private final Escrows escrows;
     private final AuditLog audit;
@@ -53,9 +49,11 @@ public class Market {
     private final MarketSettings settings;
     private final Clock clock;
     private final TransactionTemplate tx;
+    private final PerformanceSettlement settlement;
 
     public Market(MarketStore store, Escrows escrows, AuditLog audit, EventPublisher events, MarketSettings settings,
-                  Clock clock, DataSource dataSource) {
+                  Clock clock, DataSource dataSource, PerformanceSettlement settlement) {
+        this.settlement = settlement;
         this.store = store;
         this.escrows = escrows;
         this.audit = audit;
@@ -330,15 +328,10 @@ public class Market {
             ServiceRequest r = locked.get();
             bonus[0] = Reputation.of(r.provider().hex(), store.outcomes(r.provider()), clock.instant()).bonusBps();
             PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
-            Escrow escrow = escrows.visible(r.escrowId(), caller).orElseThrow();
-            if (pay.refund().signum() > 0 && escrow.state() == EscrowState.FUNDED) {
-                Escrows.Result disputed = escrows.dispute(r.escrowId(), caller, "market settlement of " + id
-                        + ": performance pay " + pay.payout() + " of " + pay.escrowed());
-                if (!disputed.ok()) {
-                    status.setRollbackOnly();
-                    return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow cannot settle: "
-                            + disputed.code());
-                }
+            String refused = settlement.open(r.escrowId(), caller, pay, id);
+            if (refused != null) {
+                status.setRollbackOnly();
+                return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow cannot settle: " + refused);
             }
             return Result.ok(pay);
         });
@@ -355,24 +348,14 @@ public class Market {
             ServiceRequest r = locked.get();
             Instant now = clock.instant();
             PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
-            ServiceRequest scored = r.scored(now, quality, accuracy, pay, breakdownJson(pay));
+            ServiceRequest scored = r.scored(now, quality, accuracy, pay, PerformanceSettlement.breakdownJson(pay));
             store.update(scored);
             boolean success = !r.elapsed().minus(r.allowed()).isPositive() && quality >= 100;
             store.recordOutcome(r.serviceId(), quality, success);
-            Escrow escrow = escrows.visible(r.escrowId(), caller).orElseThrow();
-            Escrows.Result settled;
-            if (escrow.state() == EscrowState.DISPUTED) {
-                settled = escrows.resolve(r.escrowId(), escrow.arbiter(), pay.payout().signum() > 0
-                        ? Map.of(0, pay.payout()) : Map.of(), pay.refund());
-            } else if (escrow.state() == EscrowState.FUNDED && pay.refund().signum() == 0) {
-                settled = escrows.release(r.escrowId(), caller, List.of());
-            } else {
-                settled = null;
-            }
-            if (settled == null || !settled.ok()) {
+            String refused = settlement.settle(r.escrowId(), caller, pay);
+            if (refused != null) {
                 status.setRollbackOnly();
-                return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow cannot settle: "
-                        + (settled == null ? escrow.state().name() : settled.code()));
+                return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow cannot settle: " + refused);
             }
             audit.record(caller.hex(), "MARKET_REQUEST_SCORED", "market_request", id, r.token().hex(), pay.payout());
             events.publish(EventType.MARKET_REQUEST_SCORED, List.of(r.consumer(), r.provider()), id, Map.of(
@@ -403,23 +386,5 @@ public class Market {
     private static PerformancePay.Breakdown pay(ServiceRequest r, int quality, int accuracy, int bonusBps) {
         return PerformancePay.payout(r.base(), r.escrowed(), r.maxMultiplierBps(),
                 new PerformancePay.Scores(quality, accuracy, r.elapsed(), r.allowed(), bonusBps));
-    }
-
-    private static String breakdownJson(PerformancePay.Breakdown b) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("base", b.base().toString());
-        out.put("escrowed", b.escrowed().toString());
-        out.put("qualityBps", b.qualityBps());
-        out.put("speedBps", b.speedBps());
-        out.put("accuracyBps", b.accuracyBps());
-        out.put("reputationBps", b.reputationBps());
-        out.put("productBps", b.productBps());
-        out.put("maxMultiplierBps", b.maxMultiplierBps());
-        out.put("clamped", b.clamped());
-        out.put("cappedByEscrow", b.cappedByEscrow());
-        out.put("payout", b.payout().toString());
-        out.put("refund", b.refund().toString());
-        out.put("arithmetic", b.arithmetic());
-        return JSON.writeValueAsString(out);
     }
 }

@@ -7,8 +7,9 @@ import org.web3j.crypto.Hash;
 
 /**
  * Deterministic ids: a service's from (provider, Idempotency-Key), a request's from (consumer,
- * Idempotency-Key), so a retried POST finds what the first made; a request's escrow is created
- * under the key {@code market:<request id>}, so its id is fixed by the request's.
+ * Idempotency-Key), a task's from (poster, Idempotency-Key), so a retried POST finds what the first
+ * made; a request's (a task's) escrow is created under the key {@code market:<request or task id>},
+ * so its id is fixed by the request's (the task's).
  */
 public final class MarketIds {
     private MarketIds() {
@@ -20,6 +21,16 @@ public final class MarketIds {
 
     public static String requestId(Address consumer, String idempotencyKey) {
         return "req_" + hex(sha256("market-request", consumer.hex(), idempotencyKey), 16);
+    }
+
+    public static String taskId(Address poster, String idempotencyKey) {
+        return "task_" + hex(sha256("market-task", poster.hex(), idempotencyKey), 16);
+    }
+
+    /** The escrow's terms hash of an allocated task: SHA-256 of the task, the winner, the price and the multiplier. */
+    public static String taskTermsHash(String taskId, Address winner, String price, int maxMultiplierBps) {
+        return "0x" + hex(sha256("market-task-terms", taskId, winner.hex(), price, Integer.toString(maxMultiplierBps)),
+                32);
     }
 
     /** The Idempotency-Key under which a request's escrow is created (its id derives from it and the consumer). */

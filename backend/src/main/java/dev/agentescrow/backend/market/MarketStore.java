@@ -185,21 +185,21 @@ public class MarketStore {
                 rs.getLong(23));
     }
 
-    private static BigInteger big(ResultSet rs, int column) throws SQLException {
+    static BigInteger big(ResultSet rs, int column) throws SQLException {
         BigDecimal value = rs.getBigDecimal(column);
         return value == null ? null : value.toBigIntegerExact();
     }
 
-    private static Instant instant(ResultSet rs, int column) throws SQLException {
+    static Instant instant(ResultSet rs, int column) throws SQLException {
         Timestamp value = rs.getTimestamp(column);
         return value == null ? null : value.toInstant();
     }
 
-    private static BigDecimal dec(BigInteger value) {
+    static BigDecimal dec(BigInteger value) {
         return value == null ? null : new BigDecimal(value);
     }
 
-    private static Timestamp ts(Instant value) {
+    static Timestamp ts(Instant value) {
         return value == null ? null : Timestamp.from(value);
     }
 }

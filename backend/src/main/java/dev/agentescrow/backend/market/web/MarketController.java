@@ -47,7 +47,7 @@ public class MarketController {
     private static final Pattern REQUEST_ID = Pattern.compile("req_[0-9a-f]{32}");
     private static final Pattern CAPABILITY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,39}");
     private static final Pattern UNIT = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
-    private static final Pattern TEXT = Pattern.compile("[^\\p{Cntrl}]+");
+    static final Pattern TEXT = Pattern.compile("[^\\p{Cntrl}]+");
     static final String NOT_FOUND = "NOT_FOUND (no such service or request, or not a party of the request)";
 
     private final Market market;
@@ -245,12 +245,7 @@ public class MarketController {
     public MarketViews.RequestView complete(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                                             @RequestBody CompleteInput body) {
         Address me = Principals.current();
-        String ref = body == null ? null : body.resultRef();
-        if (ref == null || ref.length() > 512 || !TEXT.matcher(ref).matches()) {
-            throw ApiException.invalidField("resultRef", "INVALID_TEXT", "a hash or URI: 1-512 characters, no control"
-                    + " characters");
-        }
-        return MarketViews.of(orThrow(market.complete(checkRequest(id), me, ref), "request"), me);
+        return MarketViews.of(orThrow(market.complete(checkRequest(id), me, resultRef(body)), "request"), me);
     }
 
     @PostMapping("/requests/{id}/score")
@@ -263,42 +258,16 @@ public class MarketController {
     public MarketViews.RequestView score(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                                          @RequestBody ScoreInput body) {
         Address me = Principals.current();
-        Inputs inputs = Inputs.check();
-        Integer quality = body == null ? null : body.quality();
-        Integer accuracy = body == null ? null : body.accuracy();
-        if (quality == null || quality < 0 || quality > PerformancePay.QUALITY_MAX) {
-            inputs.error("quality", "OUT_OF_RANGE", "0 to " + PerformancePay.QUALITY_MAX + " (clamped to "
-                    + PerformancePay.QUALITY_MIN + "-" + PerformancePay.QUALITY_MAX + ")");
-        }
-        if (accuracy == null || accuracy < 0 || accuracy > PerformancePay.ACCURACY_MAX) {
-            inputs.error("accuracy", "OUT_OF_RANGE", "0 to " + PerformancePay.ACCURACY_MAX + " (clamped to "
-                    + PerformancePay.ACCURACY_MIN + "-" + PerformancePay.ACCURACY_MAX + ")");
-        }
-        inputs.orThrow();
-        return MarketViews.of(orThrow(market.score(checkRequest(id), me, quality, accuracy), "request"), me);
+        checkScores(body);
+        return MarketViews.of(orThrow(market.score(checkRequest(id), me, body.quality(), body.accuracy()), "request"),
+                me);
     }
 
     // ------------------------------------------------------------------ parsing
 
     private Market.Terms parse(ServiceInput body, boolean registering) {
         Inputs inputs = Inputs.check();
-        List<String> capabilities = new ArrayList<>();
-        if (body.capabilities() == null || body.capabilities().isEmpty()
-                || body.capabilities().size() > MarketSettings.MAX_CAPABILITIES) {
-            inputs.error("capabilities", "OUT_OF_RANGE", "1 to " + MarketSettings.MAX_CAPABILITIES + " tags");
-        } else {
-            for (int i = 0; i < body.capabilities().size(); i++) {
-                String tag = body.capabilities().get(i);
-                if (tag == null || !CAPABILITY.matcher(tag).matches()) {
-                    inputs.error("capabilities[" + i + "]", "INVALID_CAPABILITY",
-                            "lower-case letters, digits, '.', '_', '-'; 1-40");
-                } else if (capabilities.contains(tag)) {
-                    inputs.error("capabilities[" + i + "]", "DUPLICATE", "each tag at most once");
-                } else {
-                    capabilities.add(tag);
-                }
-            }
-        }
+        List<String> capabilities = capabilities(inputs, body.capabilities());
         String description = body.description();
         if (description == null || description.length() > 1000 || !TEXT.matcher(description).matches()) {
             inputs.error("description", "INVALID_TEXT", "1-1000 characters, no control characters");
@@ -334,6 +303,53 @@ public class MarketController {
         return new Market.Terms(List.copyOf(capabilities), description, token, price, body.unit(), maxDelivery);
     }
 
+    /** A completion's result reference: a hash or URI, 1-512 characters (else 400). */
+    static String resultRef(CompleteInput body) {
+        String ref = body == null ? null : body.resultRef();
+        if (ref == null || ref.length() > 512 || !TEXT.matcher(ref).matches()) {
+            throw ApiException.invalidField("resultRef", "INVALID_TEXT", "a hash or URI: 1-512 characters, no control"
+                    + " characters");
+        }
+        return ref;
+    }
+
+    /** Checks a scoring's quality (0-200) and accuracy (0-150); else 400. */
+    static void checkScores(ScoreInput body) {
+        Inputs inputs = Inputs.check();
+        Integer quality = body == null ? null : body.quality();
+        Integer accuracy = body == null ? null : body.accuracy();
+        if (quality == null || quality < 0 || quality > PerformancePay.QUALITY_MAX) {
+            inputs.error("quality", "OUT_OF_RANGE", "0 to " + PerformancePay.QUALITY_MAX + " (clamped to "
+                    + PerformancePay.QUALITY_MIN + "-" + PerformancePay.QUALITY_MAX + ")");
+        }
+        if (accuracy == null || accuracy < 0 || accuracy > PerformancePay.ACCURACY_MAX) {
+            inputs.error("accuracy", "OUT_OF_RANGE", "0 to " + PerformancePay.ACCURACY_MAX + " (clamped to "
+                    + PerformancePay.ACCURACY_MIN + "-" + PerformancePay.ACCURACY_MAX + ")");
+        }
+        inputs.orThrow();
+    }
+
+    /** The capability tags of a service or a task: 1-16 distinct tags; errors go to {@code inputs}. */
+    static List<String> capabilities(Inputs inputs, List<String> tags) {
+        List<String> capabilities = new ArrayList<>();
+        if (tags == null || tags.isEmpty() || tags.size() > MarketSettings.MAX_CAPABILITIES) {
+            inputs.error("capabilities", "OUT_OF_RANGE", "1 to " + MarketSettings.MAX_CAPABILITIES + " tags");
+            return capabilities;
+        }
+        for (int i = 0; i < tags.size(); i++) {
+            String tag = tags.get(i);
+            if (tag == null || !CAPABILITY.matcher(tag).matches()) {
+                inputs.error("capabilities[" + i + "]", "INVALID_CAPABILITY",
+                        "lower-case letters, digits, '.', '_', '-'; 1-40");
+            } else if (capabilities.contains(tag)) {
+                inputs.error("capabilities[" + i + "]", "DUPLICATE", "each tag at most once");
+            } else {
+                capabilities.add(tag);
+            }
+        }
+        return capabilities;
+    }
+
     private static String checkService(String id) {
         if (!SERVICE_ID.matcher(id).matches()) {
             throw ApiException.notFound("service");
@@ -348,7 +364,7 @@ public class MarketController {
         return id;
     }
 
-    private static <T> T orThrow(Market.Result<T> result, String what) {
+    static <T> T orThrow(Market.Result<T> result, String what) {
         if (!result.ok()) {
             if (result.status() == 404) {
                 throw ApiException.notFound(what);

@@ -35,6 +35,19 @@ public class MarketOpenApi {
             Map.entry("MARKET_ALREADY_SCORED", "409: the request was scored already"),
             Map.entry("MARKET_ESCROW_CLOSED", "409: the request's escrow was settled or refunded outside the marketplace"),
             Map.entry("MARKET_REQUEST_EXPIRED", "422: the late window (twice the maximum delivery time) has closed"),
+            Map.entry("MARKET_BUDGET_TOO_SMALL", "422: the task's budget divided by its largest multiplier is below one"
+                    + " base unit"),
+            Map.entry("MARKET_BID_ABOVE_MAX", "422: the bid is above the task's maximum base price (budget / largest"
+                    + " multiplier)"),
+            Map.entry("MARKET_BIDDING_CLOSED", "409: the task's bidding window has closed"),
+            Map.entry("MARKET_CAPABILITY_MISSING", "422: the bidder lists no active service covering the task's"
+                    + " capabilities"),
+            Map.entry("MARKET_DUPLICATE_BID", "409: the bidder has bid on this task already"),
+            Map.entry("MARKET_SELF_BID", "422: the poster cannot bid on its own task"),
+            Map.entry("MARKET_NOT_ALLOCATED", "409: the task has no winner (bidding open, or closed unallocated)"),
+            Map.entry("MARKET_WINNER_ONLY", "403: only the task's winner completes it"),
+            Map.entry("MARKET_POSTER_ONLY", "403: only the task's poster scores it"),
+            Map.entry("MARKET_TASK_EXPIRED", "422: the task's late window (twice the time for the work) has closed"),
             Map.entry("INVALID_CAPABILITY", "400 field code: a capability tag is lower-case letters, digits, '.', '_', '-'"),
             Map.entry("ESCROW_FEE_ABOVE_MAX", "422: the platform fee is above the maximum the escrow accepts")));
 

@@ -1,0 +1,108 @@
+package dev.agentescrow.backend.market;
+
+import static dev.agentescrow.backend.market.MarketStore.big;
+import static dev.agentescrow.backend.market.MarketStore.dec;
+import static dev.agentescrow.backend.market.MarketStore.instant;
+import static dev.agentescrow.backend.market.MarketStore.ts;
+
+import dev.agentescrow.chain.Address;
+import java.math.BigInteger;
+import java.sql.Array;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The marketplace's tasks and their sealed bids in schema {@code backend}. The callers run every
+ * change inside one transaction that holds the task's lock (bids a shared one, the allocation and
+ * the task's actions an exclusive one).
+ */
+@Component
+public class MarketTaskStore {
+    private static final String COLUMNS = "id, poster, state, capabilities, description, token, budget,"
+            + " max_multiplier_bps, max_base_price, bidding_closes_at, work_seconds, created_at, closed_at, reason,"
+            + " winner, clearing_price, reserve_applied, escrowed, escrow_id, completed_at, result_ref, scored_at,"
+            + " quality, accuracy, payout, refund, breakdown, position";
+
+    private final JdbcTemplate jdbc;
+
+    public MarketTaskStore(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** Inserts a new task; false if the id exists (a retried posting). */
+    public boolean insert(MarketTask t) {
+        return jdbc.update("INSERT INTO backend.market_tasks (id, poster, state, capabilities, description, token,"
+                        + " budget, max_multiplier_bps, max_base_price, bidding_closes_at, work_seconds, created_at)"
+                        + " VALUES (?, ?, ?, CAST(? AS VARCHAR(40)[]), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                t.id(), t.poster().hex(), t.state().name(), t.capabilities().toArray(String[]::new), t.description(),
+                t.token().hex(), dec(t.budget()), t.maxMultiplierBps(), dec(t.maxBasePrice()), ts(t.biddingClosesAt()),
+                t.workSeconds(), ts(t.createdAt())) == 1;
+    }
+
+    public Optional<MarketTask> find(String id) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM backend.market_tasks WHERE id = ?", (rs, n) -> task(rs), id)
+                .stream().findFirst();
+    }
+
+    /** The task, its row locked until the caller's transaction ends ({@code share}: a shared lock). */
+    public Optional<MarketTask> lock(String id, boolean share) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM backend.market_tasks WHERE id = ? FOR "
+                + (share ? "SHARE" : "UPDATE"), (rs, n) -> task(rs), id).stream().findFirst();
+    }
+
+    /** Writes the allocation, completion or scoring of a task. */
+    public void update(MarketTask t) {
+        jdbc.update("UPDATE backend.market_tasks SET state = ?, closed_at = ?, reason = ?, winner = ?,"
+                        + " clearing_price = ?, reserve_applied = ?, escrowed = ?, escrow_id = ?, completed_at = ?,"
+                        + " result_ref = ?, scored_at = ?, quality = ?, accuracy = ?, payout = ?, refund = ?,"
+                        + " breakdown = ? WHERE id = ?",
+                t.state().name(), ts(t.closedAt()), t.reason(), t.winner() == null ? null : t.winner().hex(),
+                dec(t.clearingPrice()), t.reserveApplied(), dec(t.escrowed()), t.escrowId(), ts(t.completedAt()),
+                t.resultRef(), ts(t.scoredAt()), t.quality(), t.accuracy(), dec(t.payout()), dec(t.refund()),
+                t.breakdown(), t.id());
+    }
+
+    /** Open tasks whose bidding window closed at or before {@code now}, oldest first. */
+    public List<String> closedOpen(Instant now, int limit) {
+        return jdbc.queryForList("SELECT id FROM backend.market_tasks WHERE state = 'OPEN' AND bidding_closes_at <= ?"
+                + " ORDER BY bidding_closes_at LIMIT ?", String.class, ts(now), limit);
+    }
+
+    /** Stores a bid; false if the bidder has bid on the task already. */
+    public boolean insertBid(String taskId, Address bidder, BigInteger ask, Instant now) {
+        return jdbc.update("INSERT INTO backend.market_bids (task_id, bidder, ask, created_at) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (task_id, bidder) DO NOTHING", taskId, bidder.hex(), dec(ask), ts(now)) == 1;
+    }
+
+    /** The task's bids in the order they were stored. */
+    public List<MarketTask.Bid> bids(String taskId) {
+        return jdbc.query("SELECT task_id, bidder, ask, sequence, created_at FROM backend.market_bids WHERE task_id = ?"
+                + " ORDER BY sequence", (rs, n) -> new MarketTask.Bid(rs.getString(1), Address.of(rs.getString(2)),
+                big(rs, 3), rs.getLong(4), instant(rs, 5)), taskId);
+    }
+
+    /** Whether {@code agent} lists an active service whose capabilities include all of {@code required}. */
+    public boolean covers(Address agent, List<String> required) {
+        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM backend.market_services"
+                + " WHERE provider = ? AND state = 'ACTIVE' AND capabilities @> CAST(? AS VARCHAR(40)[]))",
+                Boolean.class, agent.hex(), required.toArray(String[]::new)));
+    }
+
+    private static MarketTask task(ResultSet rs) throws SQLException {
+        Array capabilities = rs.getArray(4);
+        String winner = rs.getString(15);
+        return new MarketTask(rs.getString(1), Address.of(rs.getString(2)), MarketTask.State.valueOf(rs.getString(3)),
+                Arrays.asList((String[]) capabilities.getArray()), rs.getString(5), Address.of(rs.getString(6)),
+                big(rs, 7), rs.getInt(8), big(rs, 9), instant(rs, 10), rs.getLong(11), instant(rs, 12),
+                instant(rs, 13), rs.getString(14), winner == null ? null : Address.of(winner), big(rs, 16),
+                (Boolean) rs.getObject(17), big(rs, 18), rs.getString(19), instant(rs, 20), rs.getString(21),
+                instant(rs, 22), (Integer) rs.getObject(23), (Integer) rs.getObject(24), big(rs, 25), big(rs, 26),
+                rs.getString(27), rs.getLong(28));
+    }
+}

@@ -1,0 +1,207 @@
+package dev.agentescrow.backend.market.web;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.agentescrow.backend.common.web.ApiException;
+import dev.agentescrow.backend.common.web.Inputs;
+import dev.agentescrow.backend.common.web.Principals;
+import dev.agentescrow.backend.market.MarketSettings;
+import dev.agentescrow.backend.market.MarketTask;
+import dev.agentescrow.backend.market.MarketTasks;
+import dev.agentescrow.backend.market.PerformancePay;
+import dev.agentescrow.backend.token.TokenCatalog;
+import dev.agentescrow.chain.Address;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Tasks and their sealed-bid reverse Vickrey auctions (docs/marketplace.md, "Tasks"). Every POST
+ * needs an Idempotency-Key (a replay answers the first response).
+ */
+@RestController
+@RequestMapping("/api/v1/market/tasks")
+@Tag(name = "market", description = "Services agents offer, and direct requests paid by performance out of a ledger escrow")
+public class MarketTaskController {
+    private static final Pattern TASK_ID = Pattern.compile("task_[0-9a-f]{32}");
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    static final String NOT_FOUND = "NOT_FOUND (no such task)";
+
+    private final MarketTasks tasks;
+    private final TokenCatalog tokens;
+    private final Clock clock;
+
+    public MarketTaskController(MarketTasks tasks, TokenCatalog tokens, Clock clock) {
+        this.tasks = tasks;
+        this.tokens = tokens;
+        this.clock = clock;
+    }
+
+    /** A task: the budget includes performance pay; the maximum base price is budget / largest multiplier. */
+    public record TaskInput(List<String> capabilities, String description, String token, String budget,
+                            Integer maxMultiplierBps, Long biddingSeconds, Long workSeconds) {
+    }
+
+    public record BidInput(String ask) {
+    }
+
+    /** A bid; {@code ask} is null (sealed) for everyone but its bidder until the window closes. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record BidView(String taskId, String bidder, String ask, boolean sealed, Instant createdAt) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record TaskView(String id, String poster, String state, String reason, List<String> capabilities,
+                    String description, String token, String budget, int maxMultiplierBps, String maxBasePrice,
+                    Instant biddingClosesAt, long workSeconds, Instant createdAt, Instant closedAt, String winner,
+                    String clearingPrice, Boolean reserveApplied, String escrowed, String escrowId,
+                    Instant workDeadline, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
+                    Integer accuracy, String payout, String refund, JsonNode breakdown, int bidCount,
+                    List<BidView> bids) {
+    }
+
+    @PostMapping
+    @Operation(summary = "Posts a task: capabilities, budget, largest multiplier, token, bidding window, time for the work")
+    @ApiResponse(responseCode = "201", description = "posted; bidding is open")
+    @ApiResponse(responseCode = "422", description = "MARKET_BUDGET_TOO_SMALL, MARKET_ID_CONFLICT, UNKNOWN_TOKEN,"
+            + " IDEMPOTENCY_KEY_REUSED")
+    public ResponseEntity<TaskView> post(
+            @Parameter(description = "IETF Idempotency-Key; the task id derives from it")
+            @RequestHeader("Idempotency-Key") String idempotencyKey, @RequestBody TaskInput body) {
+        Address poster = Principals.current();
+        Inputs inputs = Inputs.check();
+        List<String> capabilities = MarketController.capabilities(inputs, body.capabilities());
+        String description = body.description();
+        if (description != null && (description.length() > 1000 || !MarketController.TEXT.matcher(description)
+                .matches())) {
+            inputs.error("description", "INVALID_TEXT", "1-1000 characters, no control characters");
+        }
+        Address token = inputs.address("token", body.token());
+        BigInteger budget = inputs.amount("budget", body.budget());
+        int max = body.maxMultiplierBps() == null ? PerformancePay.DEFAULT_MAX_MULTIPLIER_BPS : body.maxMultiplierBps();
+        if (max < PerformancePay.BPS || max > PerformancePay.MAX_MULTIPLIER_BPS) {
+            inputs.error("maxMultiplierBps", "OUT_OF_RANGE", PerformancePay.BPS + " to "
+                    + PerformancePay.MAX_MULTIPLIER_BPS);
+        }
+        long bidding = seconds(inputs, "biddingSeconds", body.biddingSeconds());
+        long work = seconds(inputs, "workSeconds", body.workSeconds());
+        inputs.orThrow();
+        if (tokens.find(token).isEmpty()) {
+            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "UNKNOWN_TOKEN", "the service does not accept this token");
+        }
+        MarketTask task = MarketController.orThrow(tasks.post(poster, idempotencyKey, new MarketTasks.Posting(
+                List.copyOf(capabilities), description, token, budget, max, bidding, work)), "task");
+        return ResponseEntity.status(HttpStatus.CREATED).body(view(new MarketTasks.Listed(task, List.of()), poster));
+    }
+
+    @GetMapping("/{id}")
+    @Operation(summary = "A task with its bids (amounts sealed but for their bidder until the window closes); a task"
+            + " whose window has closed is allocated first")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    public TaskView get(@PathVariable String id) {
+        Address me = Principals.current();
+        return view(tasks.view(checkTask(id)).orElseThrow(() -> ApiException.notFound("task")), me);
+    }
+
+    @PostMapping("/{id}/bids")
+    @Operation(summary = "A sealed bid of a base price by an agent whose active service covers the capabilities")
+    @ApiResponse(responseCode = "201", description = "bid stored (sealed)")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_BIDDING_CLOSED, MARKET_DUPLICATE_BID,"
+            + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "MARKET_BID_ABOVE_MAX, MARKET_CAPABILITY_MISSING, MARKET_SELF_BID,"
+            + " IDEMPOTENCY_KEY_REUSED")
+    public ResponseEntity<BidView> bid(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                                       @RequestBody BidInput body) {
+        Address me = Principals.current();
+        Inputs inputs = Inputs.check();
+        BigInteger ask = inputs.amount("ask", body == null ? null : body.ask());
+        inputs.orThrow();
+        MarketTask.Bid bid = MarketController.orThrow(tasks.bid(checkTask(id), me, ask), "task");
+        return ResponseEntity.status(HttpStatus.CREATED).body(new BidView(bid.taskId(), bid.bidder().checksummed(),
+                bid.ask().toString(), false, bid.createdAt()));
+    }
+
+    @PostMapping("/{id}/complete")
+    @Operation(summary = "The winner delivers a result reference (hash or URI), once, before the escrow's deadline")
+    @ApiResponse(responseCode = "403", description = "MARKET_WINNER_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_NOT_ALLOCATED, MARKET_ALREADY_COMPLETED,"
+            + " MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "MARKET_TASK_EXPIRED, IDEMPOTENCY_KEY_REUSED")
+    public TaskView complete(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                             @RequestBody MarketController.CompleteInput body) {
+        Address me = Principals.current();
+        MarketTask task = MarketController.orThrow(tasks.complete(checkTask(id), me,
+                MarketController.resultRef(body)), "task");
+        return view(tasks.view(task.id()).orElseThrow(), me);
+    }
+
+    @PostMapping("/{id}/score")
+    @Operation(summary = "The poster scores the result: the escrow pays the winner by performance, refunds the rest")
+    @ApiResponse(responseCode = "403", description = "MARKET_POSTER_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_NOT_COMPLETED, MARKET_ALREADY_SCORED,"
+            + " MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "IDEMPOTENCY_KEY_REUSED")
+    public TaskView score(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                          @RequestBody MarketController.ScoreInput body) {
+        Address me = Principals.current();
+        MarketController.checkScores(body);
+        MarketTask task = MarketController.orThrow(tasks.score(checkTask(id), me, body.quality(), body.accuracy()),
+                "task");
+        return view(tasks.view(task.id()).orElseThrow(), me);
+    }
+
+    private static long seconds(Inputs inputs, String field, Long value) {
+        if (value == null || value < 1 || value > MarketSettings.MAX_DELIVERY_SECONDS) {
+            inputs.error(field, "OUT_OF_RANGE", "1 to " + MarketSettings.MAX_DELIVERY_SECONDS + " seconds");
+            return 0;
+        }
+        return value;
+    }
+
+    private static String checkTask(String id) {
+        if (!TASK_ID.matcher(id).matches()) {
+            throw ApiException.notFound("task");
+        }
+        return id;
+    }
+
+    private TaskView view(MarketTasks.Listed listed, Address viewer) {
+        MarketTask t = listed.task();
+        boolean open = !t.biddingClosed(clock.instant());
+        List<BidView> bids = listed.bids().stream().map(b -> {
+            boolean sealed = open && !b.bidder().equals(viewer);
+            return new BidView(b.taskId(), b.bidder().checksummed(), sealed ? null : b.ask().toString(), sealed,
+                    b.createdAt());
+        }).toList();
+        return new TaskView(t.id(), t.poster().checksummed(), t.state().name(), t.reason(), t.capabilities(),
+                t.description(), t.token().checksummed(), t.budget().toString(), t.maxMultiplierBps(),
+                t.maxBasePrice().toString(), t.biddingClosesAt(), t.workSeconds(), t.createdAt(), t.closedAt(),
+                t.winner() == null ? null : t.winner().checksummed(), str(t.clearingPrice()), t.reserveApplied(),
+                str(t.escrowed()), t.escrowId(), t.workDeadline(), t.completedAt(), t.resultRef(), t.scoredAt(),
+                t.quality(), t.accuracy(), str(t.payout()), str(t.refund()),
+                t.breakdown() == null ? null : JSON.readTree(t.breakdown()), bids.size(), bids);
+    }
+
+    private static String str(BigInteger value) {
+        return value == null ? null : value.toString();
+    }
+}
