@@ -151,8 +151,12 @@ class Agent {
     delete types.EIP712Domain;
     const signature = ethers.Signature.from(await this.wallet.signTypedData(permit.domain, types, message));
     const vault = new ethers.Contract(vaultAddress, VAULT_ABI, this.wallet);
-    const tx = await vault.depositWithPermit(tokenAddress, BigInt(amount), BigInt(message.deadline),
-      signature.v, signature.r, signature.s);
+    const args = [tokenAddress, BigInt(amount), BigInt(message.deadline), signature.v, signature.r, signature.s];
+    // The permit runs inside try/catch, so an estimate taken while other agents' deposits are
+    // being mined (new vault accounts change the state it was taken on) can fall short: give it
+    // a quarter more, as wallets do.
+    const estimate = await vault.depositWithPermit.estimateGas(...args);
+    const tx = await vault.depositWithPermit(...args, { gasLimit: estimate + estimate / 4n });
     const receipt = await tx.wait();
     if (receipt.status !== 1) throw new Error(`depositWithPermit ${tx.hash} reverted`);
     return { receipt, source: permit.source };
