@@ -3,11 +3,9 @@ package dev.agentescrow.backend.escrow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
-import dev.agentescrow.backend.testing.NodeScripts;
+import dev.agentescrow.backend.testing.FreshAgents;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.web3j.crypto.Credentials;
 import tools.jackson.databind.JsonNode;
@@ -19,16 +17,7 @@ final class EscrowCalls {
 
     /** Signs {@code key} in with a SIWE message built and signed by the npm siwe package; the access token. */
     static String signIn(ApiClient api, Credentials key) {
-        String privateKey = "0x" + String.format("%064x", key.getEcKeyPair().getPrivateKey());
-        JsonNode nonce = api.post("/api/v1/auth/nonce", null, null, "{}").json();
-        Map<String, Object> input = new HashMap<>(Map.of("privateKey", privateKey,
-                "domain", nonce.path("domain").asString(), "uri", nonce.path("uri").asString(),
-                "chainId", nonce.path("chainId").asLong(), "nonce", nonce.path("nonce").asString()));
-        JsonNode signed = ApiClient.JSON.readTree(NodeScripts.run("siwe-sign.js", ApiClient.JSON.writeValueAsString(input)));
-        ApiClient.Response login = api.post("/api/v1/auth/login", null, null, Map.of(
-                "message", signed.path("message").asString(), "signature", signed.path("signature").asString()));
-        assertThat(login.status()).as(login.toString()).isEqualTo(200);
-        return login.json().path("accessToken").asString();
+        return FreshAgents.signIn(api, key).accessToken();
     }
 
     static ApiClient.Response action(ApiClient api, String accessToken, String id, String action, Object body) {
