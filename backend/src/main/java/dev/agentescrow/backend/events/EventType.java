@@ -34,7 +34,11 @@ public enum EventType {
     MARKET_TASK_ALLOCATED("market.task_allocated"),
     MARKET_TASK_UNALLOCATED("market.task_unallocated"),
     MARKET_TASK_COMPLETED("market.task_completed"),
-    MARKET_TASK_SCORED("market.task_scored");
+    MARKET_TASK_SCORED("market.task_scored"),
+    MARKET_TASK_FAILURE_REPORTED("market.task_failure_reported"),
+    MARKET_TASK_DISPUTED("market.task_disputed"),
+    MARKET_TASK_FAILED("market.task_failed"),
+    MARKET_TASK_RESOLVED("market.task_resolved");
 
     private final String wireName;
 

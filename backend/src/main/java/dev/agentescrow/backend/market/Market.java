@@ -184,18 +184,25 @@ public class Market {
     }
 
     /** An agent's reputation as a provider now, with the outcomes it comes from (newest first). */
-    public record AgentReputation(Address agent, Reputation.Score score, List<Reputation.Outcome> outcomes) {
+    public record AgentReputation(Address agent, Reputation.Score score, List<MarketStore.RecordedOutcome> outcomes) {
     }
 
+    /** The agent's reputation from every outcome of its tasks and requests ({@link Reputation}'s rules). */
     public AgentReputation reputation(Address agent) {
-        List<Reputation.Outcome> outcomes = store.outcomes(agent);
-        return new AgentReputation(agent, Reputation.of(agent.hex(), outcomes, clock.instant()), outcomes);
+        List<MarketStore.RecordedOutcome> outcomes = store.outcomes(agent);
+        return new AgentReputation(agent, Reputation.of(agent.hex(), outcomes.stream()
+                .map(MarketStore.RecordedOutcome::outcome).toList(), clock.instant()), outcomes);
+    }
+
+    /** The agent's reputation bonus (0-1,000 bps): its performance-pay bonus and its auction discount. */
+    public int reputationBonus(Address agent) {
+        return reputation(agent).score().bonusBps();
     }
 
     // ------------------------------------------------------------------ requests
 
-    /** What a consumer asks of a service. */
-    public record Order(long units, String input, int maxMultiplierBps) {
+    /** What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result. */
+    public record Order(long units, String input, int maxMultiplierBps, Address evaluator) {
     }
 
     /**
@@ -223,6 +230,9 @@ public class Market {
             }
             if (s.provider().equals(consumer)) {
                 return Result.refused(422, "MARKET_SELF_REQUEST", "a provider cannot request its own service");
+            }
+            if (order.evaluator() != null && order.evaluator().equals(s.provider())) {
+                return Result.refused(422, "MARKET_EVALUATOR_IS_PARTY", "the provider cannot evaluate its own work");
             }
             if (s.unit() == null && order.units() != 1) {
                 return Result.refused(422, "MARKET_UNITS_NOT_PRICED", "the service is priced per request: units is 1");
@@ -258,7 +268,7 @@ public class Market {
             ServiceRequest request = new ServiceRequest(id, serviceId, consumer, s.provider(),
                     ServiceRequest.State.ESCROWED, s.token(), order.units(), order.input(), base,
                     order.maxMultiplierBps(), escrowed, escrowId, s.maxDeliverySeconds(), now, null, null, null, null,
-                    null, null, null, null, 0);
+                    null, null, null, null, evaluator(order.evaluator(), consumer), 0);
             store.insert(request);
             store.countRequest(serviceId);
             audit.record(consumer.hex(), "MARKET_REQUEST_CREATED", "market_request", id, s.token().hex(), escrowed);
@@ -270,13 +280,17 @@ public class Market {
         });
     }
 
-    /** The request if {@code who} is its consumer or provider (else empty: another principal's is not found). */
+    private static Address evaluator(Address named, Address payer) {
+        return named == null || named.equals(payer) ? null : named;
+    }
+
+    /** The request if {@code who} is its consumer, provider or evaluator (else empty: another principal's is not found). */
     public Optional<ServiceRequest> visible(String id, Address who) {
         return store.findRequest(id).filter(r -> r.isParty(who));
     }
 
-    public List<ServiceRequest> requests(Address who, boolean asProvider, long before, int limit) {
-        return store.requests(who, asProvider, before, limit);
+    public List<ServiceRequest> requests(Address who, MarketStore.RequestRole role, long before, int limit) {
+        return store.requests(who, role, before, limit);
     }
 
     /** The provider delivers a result reference (a hash or URI), once, before the escrow's deadline. */
@@ -326,9 +340,9 @@ public class Market {
                 return refusal;
             }
             ServiceRequest r = locked.get();
-            bonus[0] = Reputation.of(r.provider().hex(), store.outcomes(r.provider()), clock.instant()).bonusBps();
+            bonus[0] = reputationBonus(r.provider());
             PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
-            String refused = settlement.open(r.escrowId(), caller, pay, id);
+            String refused = settlement.open(r.escrowId(), r.consumer(), pay, id);
             if (refused != null) {
                 status.setRollbackOnly();
                 return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow cannot settle: " + refused);
@@ -350,9 +364,11 @@ public class Market {
             PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
             ServiceRequest scored = r.scored(now, quality, accuracy, pay, PerformanceSettlement.breakdownJson(pay));
             store.update(scored);
-            boolean success = !r.elapsed().minus(r.allowed()).isPositive() && quality >= 100;
-            store.recordOutcome(r.serviceId(), quality, success);
-            String refused = settlement.settle(r.escrowId(), caller, pay);
+            boolean late = r.elapsed().minus(r.allowed()).isPositive();
+            store.recordOutcome(r.serviceId(), quality, !late && quality >= 100);
+            store.addOutcome(r.provider(), r.rater(), MarketStore.OutcomeKind.REQUEST, id,
+                    MarketStore.OutcomeResult.SCORED, quality, late, now);
+            String refused = settlement.settle(r.escrowId(), r.consumer(), pay);
             if (refused != null) {
                 status.setRollbackOnly();
                 return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow cannot settle: " + refused);
@@ -371,8 +387,10 @@ public class Market {
             return Result.refused(404, "NOT_FOUND", "request not found");
         }
         ServiceRequest r = locked.get();
-        if (!r.consumer().equals(caller)) {
-            return Result.refused(403, "MARKET_CONSUMER_ONLY", "only the request's consumer scores it");
+        if (!r.rater().equals(caller)) {
+            return r.evaluator() != null
+                    ? Result.refused(403, "MARKET_EVALUATOR_ONLY", "only the request's evaluator scores it")
+                    : Result.refused(403, "MARKET_CONSUMER_ONLY", "only the request's consumer scores it");
         }
         if (r.state() == ServiceRequest.State.ESCROWED) {
             return Result.refused(409, "MARKET_NOT_COMPLETED", "the provider has not completed the request");

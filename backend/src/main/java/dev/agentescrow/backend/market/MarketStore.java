@@ -26,7 +26,7 @@ public class MarketStore {
             + " updated_at, position";
     private static final String REQUEST_COLUMNS = "id, service_id, consumer, provider, state, token, units, input, base,"
             + " max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at, completed_at, result_ref,"
-            + " scored_at, quality, accuracy, payout, refund, breakdown, position";
+            + " scored_at, quality, accuracy, payout, refund, breakdown, evaluator, position";
 
     private final JdbcTemplate jdbc;
 
@@ -114,29 +114,54 @@ public class MarketStore {
                 token.hex(), new String[] {capability}, sample);
     }
 
-    /**
-     * The provider's most recent scored outcomes (at most {@link Reputation#MAX_OUTCOMES}), each
-     * with its consumer's breadth: the distinct providers other than this one it has scored.
-     */
-    public List<Reputation.Outcome> outcomes(Address provider) {
-        return jdbc.query("SELECT r.consumer, r.scored_at, r.quality,"
-                + " r.completed_at > r.created_at + r.max_delivery_seconds * INTERVAL '1 second',"
-                + " (SELECT count(DISTINCT o.provider) FROM backend.market_requests o WHERE o.consumer = r.consumer"
-                + "  AND o.state = 'SCORED' AND o.provider <> r.provider)"
-                + " FROM backend.market_requests r WHERE r.provider = ? AND r.state = 'SCORED'"
-                + " ORDER BY r.scored_at DESC LIMIT ?", (rs, n) -> new Reputation.Outcome(rs.getString(1),
-                instant(rs, 2), rs.getInt(3), rs.getBoolean(4), rs.getLong(5)), provider.hex(), Reputation.MAX_OUTCOMES);
+    /** What an outcome was about: a direct request or a task. */
+    public enum OutcomeKind { REQUEST, TASK }
+
+    /** How the work ended: scored, failed (reported, undisputed), missed its deadline, or decided by the arbiter. */
+    public enum OutcomeResult { SCORED, FAILED, DEADLINE_MISSED, RESOLVED }
+
+    /** One stored outcome of an agent's work, with the {@link Reputation.Outcome} it counts as. */
+    public record RecordedOutcome(OutcomeKind kind, String subjectId, OutcomeResult result, Reputation.Outcome outcome) {
     }
+
+    /**
+     * Records an outcome of {@code agent}'s work, once per (kind, subject): in the transaction that
+     * settles the request or task. {@code counterparty} is the one whose word it is (the evaluator,
+     * else the consumer or poster); {@code quality} 0-200.
+     */
+    public void addOutcome(Address agent, Address counterparty, OutcomeKind kind, String subjectId, OutcomeResult result,
+                           int quality, boolean late, Instant at) {
+        jdbc.update("INSERT INTO backend.market_outcomes (agent, counterparty, kind, subject_id, result, quality, late, at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, subject_id) DO NOTHING",
+                agent.hex(), counterparty.hex(), kind.name(), subjectId, result.name(),
+                Math.max(0, Math.min(200, quality)), late, ts(at));
+    }
+
+    /**
+     * The agent's most recent outcomes (at most {@link Reputation#MAX_OUTCOMES}) of tasks and
+     * requests, newest first, each with its counterparty's breadth: the distinct agents other than
+     * this one whose work that counterparty has rated.
+     */
+    public List<RecordedOutcome> outcomes(Address agent) {
+        return jdbc.query("SELECT o.counterparty, o.at, o.quality, o.late,"
+                + " (SELECT count(DISTINCT c.agent) FROM backend.market_outcomes c WHERE c.counterparty = o.counterparty"
+                + "  AND c.agent <> o.agent), o.kind, o.subject_id, o.result"
+                + " FROM backend.market_outcomes o WHERE o.agent = ? ORDER BY o.at DESC, o.id DESC LIMIT ?",
+                (rs, n) -> new RecordedOutcome(OutcomeKind.valueOf(rs.getString(6)), rs.getString(7),
+                        OutcomeResult.valueOf(rs.getString(8)), new Reputation.Outcome(rs.getString(1), instant(rs, 2),
+                        rs.getInt(3), rs.getBoolean(4), rs.getLong(5))), agent.hex(), Reputation.MAX_OUTCOMES);
+    }
+
 
     // ------------------------------------------------------------------ requests
 
     public void insert(ServiceRequest r) {
         jdbc.update("INSERT INTO backend.market_requests (id, service_id, consumer, provider, state, token, units, input,"
-                        + " base, max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " base, max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at, evaluator)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 r.id(), r.serviceId(), r.consumer().hex(), r.provider().hex(), r.state().name(), r.token().hex(),
                 r.units(), r.input(), dec(r.base()), r.maxMultiplierBps(), dec(r.escrowed()), r.escrowId(),
-                r.maxDeliverySeconds(), ts(r.createdAt()));
+                r.maxDeliverySeconds(), ts(r.createdAt()), r.evaluator() == null ? null : r.evaluator().hex());
     }
 
     public Optional<ServiceRequest> findRequest(String id) {
@@ -158,10 +183,13 @@ public class MarketStore {
                 dec(r.payout()), dec(r.refund()), r.breakdown(), r.id());
     }
 
-    /** The caller's requests as consumer or provider, newest first; keyset pages. */
-    public List<ServiceRequest> requests(Address who, boolean asProvider, long before, int limit) {
+    /** A party's role in a request, as a listing asks for it. */
+    public enum RequestRole { CONSUMER, PROVIDER, EVALUATOR }
+
+    /** The caller's requests as consumer, provider or evaluator, newest first; keyset pages. */
+    public List<ServiceRequest> requests(Address who, RequestRole role, long before, int limit) {
         return jdbc.query("SELECT " + REQUEST_COLUMNS + " FROM backend.market_requests WHERE "
-                        + (asProvider ? "provider" : "consumer") + " = ? AND (? = 0 OR position < ?)"
+                        + role.name().toLowerCase(java.util.Locale.ROOT) + " = ? AND (? = 0 OR position < ?)"
                         + " ORDER BY position DESC LIMIT ?", (rs, n) -> request(rs), who.hex(), before, before, limit);
     }
 
@@ -182,7 +210,7 @@ public class MarketStore {
                 rs.getLong(7), rs.getString(8), big(rs, 9), rs.getInt(10), big(rs, 11), rs.getString(12),
                 rs.getLong(13), instant(rs, 14), instant(rs, 15), rs.getString(16), instant(rs, 17),
                 (Integer) rs.getObject(18), (Integer) rs.getObject(19), big(rs, 20), big(rs, 21), rs.getString(22),
-                rs.getLong(23));
+                rs.getString(23) == null ? null : Address.of(rs.getString(23)), rs.getLong(24));
     }
 
     static BigInteger big(ResultSet rs, int column) throws SQLException {

@@ -22,9 +22,35 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
                          Instant biddingClosesAt, long workSeconds, Instant createdAt, Instant closedAt, String reason,
                          Address winner, BigInteger clearingPrice, Boolean reserveApplied, BigInteger escrowed,
                          String escrowId, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
-                         Integer accuracy, BigInteger payout, BigInteger refund, String breakdown, long position) {
+                         Integer accuracy, BigInteger payout, BigInteger refund, String breakdown, Address evaluator,
+                         long disputeWindowSeconds, Failure failure, long position) {
 
-    public enum State { OPEN, ALLOCATED, UNALLOCATED, COMPLETED, SCORED }
+    public enum State {
+        OPEN, ALLOCATED, UNALLOCATED, COMPLETED, SCORED, FAILURE_REPORTED, DISPUTED, FAILED, RESOLVED;
+
+        /** Whether nothing more happens to a task in this state. */
+        public boolean isFinal() {
+            return this == UNALLOCATED || this == SCORED || this == FAILED || this == RESOLVED;
+        }
+    }
+
+    /** Why a failure happened: the poster's (or evaluator's) report, or the late window passing without a result. */
+    public enum FailureReason { REPORTED, DEADLINE_MISSED }
+
+    /**
+     * A task's failure: when and why; for a report, the end of the winner's dispute window, and the
+     * winner's dispute and the arbiter's decision once they happen.
+     */
+    public record Failure(Instant failedAt, FailureReason reason, String detail, Instant windowEnds,
+                          Instant disputedAt, String disputeDetail, Instant decidedAt) {
+        public Failure disputed(Instant now, String why) {
+            return new Failure(failedAt, reason, detail, windowEnds, now, why, null);
+        }
+
+        public Failure decided(Instant now) {
+            return new Failure(failedAt, reason, detail, windowEnds, disputedAt, disputeDetail, now);
+        }
+    }
 
     /** A sealed bid: the bidder's base price, shown to others only once the window has closed. */
     public record Bid(String taskId, Address bidder, BigInteger ask, long sequence, Instant createdAt) {
@@ -50,14 +76,16 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
                                 BigInteger escrowedAmount, String escrow) {
         return new MarketTask(id, poster, State.ALLOCATED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, now, null, winnerAddress, price, reserve,
-                escrowedAmount, escrow, null, null, null, null, null, null, null, null, position);
+                escrowedAmount, escrow, null, null, null, null, null, null, null, null, evaluator,
+                disputeWindowSeconds, null, position);
     }
 
     /** The task closed without a winner, as of {@code now}, for {@code why}. */
     public MarketTask unallocated(Instant now, String why) {
         return new MarketTask(id, poster, State.UNALLOCATED, capabilities, description, token, budget,
                 maxMultiplierBps, maxBasePrice, biddingClosesAt, workSeconds, createdAt, now, why, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, position);
+                null, null, null, null, null, null, null, null, null, null, evaluator, disputeWindowSeconds, null,
+                position);
     }
 
     /** The winner delivered {@code ref} at {@code now}; only from ALLOCATED. */
@@ -67,7 +95,8 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         }
         return new MarketTask(id, poster, State.COMPLETED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
-                reserveApplied, escrowed, escrowId, now, ref, null, null, null, null, null, null, position);
+                reserveApplied, escrowed, escrowId, now, ref, null, null, null, null, null, null, evaluator,
+                disputeWindowSeconds, null, position);
     }
 
     /** The poster scored the result at {@code now}; only from COMPLETED. */
@@ -79,7 +108,72 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.SCORED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, completedAt, resultRef, now, qualityScore, accuracyScore,
-                pay.payout(), pay.refund(), breakdownJson, position);
+                pay.payout(), pay.refund(), breakdownJson, evaluator, disputeWindowSeconds, null, position);
+    }
+
+    /** The poster (or the evaluator) reported a failure at {@code now}; only from ALLOCATED or COMPLETED. */
+    public MarketTask failureReported(Instant now, String detail) {
+        if (state != State.ALLOCATED && state != State.COMPLETED) {
+            throw new IllegalStateException("task " + id + " is " + state);
+        }
+        return with(State.FAILURE_REPORTED, null, null, new Failure(now, FailureReason.REPORTED, detail,
+                now.plusSeconds(disputeWindowSeconds), null, null, null));
+    }
+
+    /** The winner disputed the reported failure at {@code now}; only from FAILURE_REPORTED. */
+    public MarketTask disputed(Instant now, String detail) {
+        if (state != State.FAILURE_REPORTED) {
+            throw new IllegalStateException("task " + id + " is " + state);
+        }
+        return with(State.DISPUTED, null, null, failure.disputed(now, detail));
+    }
+
+    /**
+     * The task failed and the poster was refunded everything: an undisputed report whose window
+     * ended, or (from ALLOCATED) the late window passed without a result.
+     */
+    public MarketTask failed(Instant now) {
+        if (state == State.FAILURE_REPORTED) {
+            return with(State.FAILED, BigInteger.ZERO, escrowed, failure);
+        }
+        if (state != State.ALLOCATED) {
+            throw new IllegalStateException("task " + id + " is " + state);
+        }
+        return with(State.FAILED, BigInteger.ZERO, escrowed, new Failure(now, FailureReason.DEADLINE_MISSED,
+                "no result by " + lateDeadline(), null, null, null, null));
+    }
+
+    /** The arbiter decided the dispute at {@code now}: {@code toWinner} to the winner, the rest back; only from DISPUTED. */
+    public MarketTask resolved(Instant now, BigInteger toWinner) {
+        if (state != State.DISPUTED) {
+            throw new IllegalStateException("task " + id + " is " + state);
+        }
+        return with(State.RESOLVED, toWinner, escrowed.subtract(toWinner), failure.decided(now));
+    }
+
+    private MarketTask with(State to, BigInteger paid, BigInteger refunded, Failure f) {
+        return new MarketTask(id, poster, to, capabilities, description, token, budget, maxMultiplierBps,
+                maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
+                reserveApplied, escrowed, escrowId, completedAt, resultRef, scoredAt, quality, accuracy, paid,
+                refunded, breakdown, evaluator, disputeWindowSeconds, f, position);
+    }
+
+    /** Who scores the result or reports a failure: the evaluator the task names, else the poster. */
+    public Address rater() {
+        return evaluator != null ? evaluator : poster;
+    }
+
+    /**
+     * The end of the late window (the escrow's deadline): the allocation plus twice the time for the
+     * work. A task with no result by then has failed (no dispute window). Null before the allocation.
+     */
+    public Instant lateDeadline() {
+        return closedAt == null || winner == null ? null : closedAt.plusSeconds(2 * workSeconds);
+    }
+
+    /** Whether a result delivered at {@code completedAt} was late (after the work's deadline). */
+    public boolean deliveredLate() {
+        return completedAt != null && completedAt.isAfter(workDeadline());
     }
 
     /** The work's deadline: the allocation plus the allowed time (null before the allocation). */

@@ -12,6 +12,8 @@ import org.springframework.stereotype.Component;
  * instance that writes the ledger), every {@code agentescrow.market.allocation-interval} (1 s by
  * default), each OPEN task whose window has closed is allocated (or closed UNALLOCATED) under its
  * row's lock, so a read or bid that triggers the same allocation concurrently never makes it twice.
+ * The same sweep fails each ALLOCATED task past its late window (a missed deadline) and each
+ * reported failure whose dispute window ended undisputed, also under the row's lock.
  */
 @Component
 public class MarketTaskSchedule {
@@ -36,6 +38,11 @@ public class MarketTaskSchedule {
             tasks.allocateDue(MAX_PER_SWEEP);
         } catch (RuntimeException e) {
             log.warn("the tasks' allocation sweep failed; tried again at the next sweep", e);
+        }
+        try {
+            tasks.settleFailuresDue(MAX_PER_SWEEP);
+        } catch (RuntimeException e) {
+            log.warn("the tasks' failure sweep failed; tried again at the next sweep", e);
         }
     }
 }

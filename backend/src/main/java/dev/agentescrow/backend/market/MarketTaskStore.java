@@ -11,6 +11,7 @@ import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -27,7 +28,8 @@ public class MarketTaskStore {
     private static final String COLUMNS = "id, poster, state, capabilities, description, token, budget,"
             + " max_multiplier_bps, max_base_price, bidding_closes_at, work_seconds, created_at, closed_at, reason,"
             + " winner, clearing_price, reserve_applied, escrowed, escrow_id, completed_at, result_ref, scored_at,"
-            + " quality, accuracy, payout, refund, breakdown, position";
+            + " quality, accuracy, payout, refund, breakdown, evaluator, dispute_window_seconds, failed_at, failure_reason,"
+            + " failure_detail, dispute_window_ends, disputed_at, dispute_detail, decided_at, position";
 
     private final JdbcTemplate jdbc;
 
@@ -38,11 +40,13 @@ public class MarketTaskStore {
     /** Inserts a new task; false if the id exists (a retried posting). */
     public boolean insert(MarketTask t) {
         return jdbc.update("INSERT INTO backend.market_tasks (id, poster, state, capabilities, description, token,"
-                        + " budget, max_multiplier_bps, max_base_price, bidding_closes_at, work_seconds, created_at)"
-                        + " VALUES (?, ?, ?, CAST(? AS VARCHAR(40)[]), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        + " budget, max_multiplier_bps, max_base_price, bidding_closes_at, work_seconds, created_at,"
+                        + " evaluator, dispute_window_seconds)"
+                        + " VALUES (?, ?, ?, CAST(? AS VARCHAR(40)[]), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 t.id(), t.poster().hex(), t.state().name(), t.capabilities().toArray(String[]::new), t.description(),
                 t.token().hex(), dec(t.budget()), t.maxMultiplierBps(), dec(t.maxBasePrice()), ts(t.biddingClosesAt()),
-                t.workSeconds(), ts(t.createdAt())) == 1;
+                t.workSeconds(), ts(t.createdAt()), t.evaluator() == null ? null : t.evaluator().hex(),
+                t.disputeWindowSeconds()) == 1;
     }
 
     public Optional<MarketTask> find(String id) {
@@ -58,14 +62,69 @@ public class MarketTaskStore {
 
     /** Writes the allocation, completion or scoring of a task. */
     public void update(MarketTask t) {
+        MarketTask.Failure f = t.failure();
         jdbc.update("UPDATE backend.market_tasks SET state = ?, closed_at = ?, reason = ?, winner = ?,"
                         + " clearing_price = ?, reserve_applied = ?, escrowed = ?, escrow_id = ?, completed_at = ?,"
                         + " result_ref = ?, scored_at = ?, quality = ?, accuracy = ?, payout = ?, refund = ?,"
-                        + " breakdown = ? WHERE id = ?",
+                        + " breakdown = ?, failed_at = ?, failure_reason = ?, failure_detail = ?, dispute_window_ends = ?,"
+                        + " disputed_at = ?, dispute_detail = ?, decided_at = ? WHERE id = ?",
                 t.state().name(), ts(t.closedAt()), t.reason(), t.winner() == null ? null : t.winner().hex(),
                 dec(t.clearingPrice()), t.reserveApplied(), dec(t.escrowed()), t.escrowId(), ts(t.completedAt()),
                 t.resultRef(), ts(t.scoredAt()), t.quality(), t.accuracy(), dec(t.payout()), dec(t.refund()),
-                t.breakdown(), t.id());
+                t.breakdown(), f == null ? null : ts(f.failedAt()), f == null ? null : f.reason().name(),
+                f == null ? null : f.detail(), f == null ? null : ts(f.windowEnds()), f == null ? null : ts(f.disputedAt()),
+                f == null ? null : f.disputeDetail(), f == null ? null : ts(f.decidedAt()), t.id());
+    }
+
+    /**
+     * Running tasks with something due at {@code now}: ALLOCATED past the late window (a missed
+     * deadline), FAILURE_REPORTED past the dispute window; oldest first.
+     */
+    public List<String> dueFailures(Instant now, int limit) {
+        return jdbc.queryForList("SELECT id FROM backend.market_tasks WHERE state IN ('ALLOCATED', 'FAILURE_REPORTED')"
+                + " AND ((state = 'ALLOCATED' AND closed_at + 2 * work_seconds * INTERVAL '1 second' < ?)"
+                + " OR (state = 'FAILURE_REPORTED' AND dispute_window_ends < ?)) ORDER BY closed_at LIMIT ?",
+                String.class, ts(now), ts(now), limit);
+    }
+
+    /** What a task listing asks for; null filters are absent. */
+    public record Query(String capability, MarketTask.State state, Address poster, Address bidder, Instant openAt) {
+    }
+
+    /**
+     * One keyset page of tasks, newest first: by state and capability, the poster's, or those
+     * {@code bidder} bid on; {@code openAt}: only OPEN tasks whose window is still open then.
+     */
+    public List<MarketTask> list(Query q, long before, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS.replaceAll("(^|, )([a-z_]+)", "$1t.$2")
+                + " FROM backend.market_tasks t");
+        List<Object> args = new ArrayList<>();
+        if (q.bidder() != null) {
+            sql.append(" JOIN backend.market_bids b ON b.task_id = t.id AND b.bidder = ?");
+            args.add(q.bidder().hex());
+        }
+        sql.append(" WHERE (? = 0 OR t.position < ?)");
+        args.add(before);
+        args.add(before);
+        if (q.poster() != null) {
+            sql.append(" AND t.poster = ?");
+            args.add(q.poster().hex());
+        }
+        if (q.state() != null) {
+            sql.append(" AND t.state = ?");
+            args.add(q.state().name());
+        }
+        if (q.openAt() != null) {
+            sql.append(" AND t.state = 'OPEN' AND t.bidding_closes_at > ?");
+            args.add(ts(q.openAt()));
+        }
+        if (q.capability() != null) {
+            sql.append(" AND t.capabilities @> CAST(? AS VARCHAR(40)[])");
+            args.add(new String[] {q.capability()});
+        }
+        sql.append(" ORDER BY t.position DESC LIMIT ?");
+        args.add(limit);
+        return jdbc.query(sql.toString(), (rs, n) -> task(rs), args.toArray());
     }
 
     /** Open tasks whose bidding window closed at or before {@code now}, oldest first. */
@@ -103,6 +162,16 @@ public class MarketTaskStore {
                 instant(rs, 13), rs.getString(14), winner == null ? null : Address.of(winner), big(rs, 16),
                 (Boolean) rs.getObject(17), big(rs, 18), rs.getString(19), instant(rs, 20), rs.getString(21),
                 instant(rs, 22), (Integer) rs.getObject(23), (Integer) rs.getObject(24), big(rs, 25), big(rs, 26),
-                rs.getString(27), rs.getLong(28));
+                rs.getString(27), address(rs.getString(28)), rs.getLong(29), failure(rs), rs.getLong(37));
+    }
+
+    private static MarketTask.Failure failure(ResultSet rs) throws SQLException {
+        String reason = rs.getString(31);
+        return reason == null ? null : new MarketTask.Failure(instant(rs, 30), MarketTask.FailureReason.valueOf(reason),
+                rs.getString(32), instant(rs, 33), instant(rs, 34), rs.getString(35), instant(rs, 36));
+    }
+
+    private static Address address(String hex) {
+        return hex == null ? null : Address.of(hex);
     }
 }

@@ -15,9 +15,11 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -64,9 +66,13 @@ public class MarketTasks {
         this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
     }
 
-    /** A task's terms, checked field by field already. */
+    /**
+     * A task's terms, checked field by field already; {@code evaluator} (null: the poster) scores the
+     * result or reports failure; the winner may dispute a reported failure for {@code disputeWindowSeconds}.
+     */
     public record Posting(List<String> capabilities, String description, Address token, BigInteger budget,
-                          int maxMultiplierBps, long biddingSeconds, long workSeconds) {
+                          int maxMultiplierBps, long biddingSeconds, long workSeconds, Address evaluator,
+                          long disputeWindowSeconds) {
     }
 
     /** A task with its bids (in the order stored). */
@@ -85,14 +91,17 @@ public class MarketTasks {
         MarketTask task = new MarketTask(id, poster, MarketTask.State.OPEN, p.capabilities(), p.description(),
                 p.token(), p.budget(), p.maxMultiplierBps(), maxBase, now.plusSeconds(p.biddingSeconds()),
                 p.workSeconds(), now, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, 0);
+                null, null, p.evaluator() == null || p.evaluator().equals(poster) ? null : p.evaluator(),
+                p.disputeWindowSeconds(), null, 0);
         return tx.execute(status -> {
             if (!tasks.insert(task)) {
                 MarketTask existing = tasks.find(id).orElseThrow();
                 boolean same = existing.capabilities().equals(p.capabilities())
                         && existing.token().equals(p.token()) && existing.budget().equals(p.budget())
                         && existing.maxMultiplierBps() == p.maxMultiplierBps()
-                        && existing.workSeconds() == p.workSeconds();
+                        && existing.workSeconds() == p.workSeconds()
+                        && java.util.Objects.equals(existing.evaluator(), task.evaluator())
+                        && existing.disputeWindowSeconds() == p.disputeWindowSeconds();
                 return same ? Market.Result.ok(existing) : Market.Result.refused(422, "MARKET_ID_CONFLICT",
                         "a task with other terms was posted under this Idempotency-Key");
             }
@@ -105,14 +114,31 @@ public class MarketTasks {
         });
     }
 
-    /** The task and its bids; a task whose window has closed is allocated first (once). Any principal sees a task. */
+    /**
+     * The task and its bids; what is due happens first, once: a task whose window has closed is
+     * allocated, a missed deadline or an ended dispute window fails it. Any principal sees a task.
+     */
     public Optional<Listed> view(String id) {
+        Optional<MarketTask> found = catchUp(id);
+        return found.map(t -> new Listed(t, tasks.bids(id)));
+    }
+
+    /** One keyset page of tasks (newest first); see {@link MarketTaskStore#list}. */
+    public List<MarketTask> list(MarketTaskStore.Query query, long before, int limit) {
+        return tasks.list(query, before, limit);
+    }
+
+    /** The task after whatever was due on it (allocation, a missed deadline, an ended dispute window). */
+    private Optional<MarketTask> catchUp(String id) {
         Optional<MarketTask> found = tasks.find(id);
         if (found.isPresent() && due(found.get())) {
             allocate(id);
             found = tasks.find(id);
         }
-        return found.map(t -> new Listed(t, tasks.bids(id)));
+        if (found.isPresent() && failureDue(found.get(), clock.instant())) {
+            found = Optional.of(settleFailure(id));
+        }
+        return found;
     }
 
     private boolean due(MarketTask t) {
@@ -144,6 +170,9 @@ public class MarketTasks {
             if (ask.compareTo(t.maxBasePrice()) > 0) {
                 return Market.Result.refused(422, "MARKET_BID_ABOVE_MAX", "the maximum base price is "
                         + t.maxBasePrice());
+            }
+            if (bidder.equals(t.evaluator())) {
+                return Market.Result.refused(422, "MARKET_EVALUATOR_BID", "the task's evaluator cannot bid on it");
             }
             if (!tasks.covers(bidder, t.capabilities())) {
                 return Market.Result.refused(422, "MARKET_CAPABILITY_MISSING", "the bidder lists no active service"
@@ -249,27 +278,25 @@ public class MarketTasks {
 
     /** An agent's reputation bonus as a provider (0-1,000 bps): its pay bonus and its auction discount. */
     private int reputationBonus(Address agent, Instant now) {
-        return Reputation.of(agent.hex(), market.outcomes(agent), now).bonusBps();
+        return services.reputationBonus(agent);
     }
 
     // ------------------------------------------------------------------ completion and scoring
 
     /** The winner delivers a result reference, once, while the escrow is FUNDED and before its deadline. */
     public Market.Result<MarketTask> complete(String id, Address caller, String resultRef) {
-        if (tasks.find(id).map(this::due).orElse(false)) {
-            allocate(id);
-        }
-        return tx.execute(status -> {
-            Optional<MarketTask> locked = tasks.lock(id, false);
-            if (locked.isEmpty()) {
-                return Market.Result.refused(404, "NOT_FOUND", "task not found");
+        catchUp(id);
+        return locked(id, (t, status) -> {
+            Market.Result<MarketTask> notWinner = notWinner(t, caller, "completes it");
+            if (notWinner != null) {
+                return notWinner;
             }
-            MarketTask t = locked.get();
-            if (t.winner() == null) {
-                return Market.Result.refused(409, "MARKET_NOT_ALLOCATED", "the task is " + t.state());
+            if (t.failure() != null && t.failure().reason() == MarketTask.FailureReason.DEADLINE_MISSED) {
+                return Market.Result.refused(422, "MARKET_TASK_EXPIRED", "the late window closed at "
+                        + t.lateDeadline());
             }
-            if (!t.winner().equals(caller)) {
-                return Market.Result.refused(403, "MARKET_WINNER_ONLY", "only the task's winner completes it");
+            if (t.failure() != null) {
+                return Market.Result.refused(409, "MARKET_TASK_FAILED", "the task is " + t.state());
             }
             if (t.state() != MarketTask.State.ALLOCATED) {
                 return Market.Result.refused(409, "MARKET_ALREADY_COMPLETED", "the task was completed already");
@@ -297,6 +324,7 @@ public class MarketTasks {
      * {@link PerformancePay} (with its reputation bonus) out of the escrow, the rest refunded. Once.
      */
     public Market.Result<MarketTask> score(String id, Address caller, int quality, int accuracy) {
+        catchUp(id);
         int[] bonus = new int[1];
         Market.Result<MarketTask> checked = tx.execute(status -> {
             Optional<MarketTask> locked = tasks.lock(id, false);
@@ -306,7 +334,7 @@ public class MarketTasks {
             }
             MarketTask t = locked.get();
             bonus[0] = reputationBonus(t.winner(), clock.instant());
-            String refused = settlement.open(t.escrowId(), caller, pay(t, quality, accuracy, bonus[0]), id);
+            String refused = settlement.open(t.escrowId(), t.poster(), pay(t, quality, accuracy, bonus[0]), id);
             if (refused != null) {
                 status.setRollbackOnly();
                 return Market.Result.refused(409, "MARKET_ESCROW_CLOSED", "the task's escrow cannot settle: " + refused);
@@ -323,11 +351,13 @@ public class MarketTasks {
                 return refusal;
             }
             MarketTask t = locked.get();
+            Instant now = clock.instant();
             PerformancePay.Breakdown pay = pay(t, quality, accuracy, bonus[0]);
-            MarketTask scored = t.scored(clock.instant(), quality, accuracy, pay,
-                    PerformanceSettlement.breakdownJson(pay));
+            MarketTask scored = t.scored(now, quality, accuracy, pay, PerformanceSettlement.breakdownJson(pay));
             tasks.update(scored);
-            String refused = settlement.settle(t.escrowId(), caller, pay);
+            market.addOutcome(t.winner(), t.rater(), MarketStore.OutcomeKind.TASK, id, MarketStore.OutcomeResult.SCORED,
+                    quality, t.deliveredLate(), now);
+            String refused = settlement.settle(t.escrowId(), t.poster(), pay);
             if (refused != null) {
                 status.setRollbackOnly();
                 return Market.Result.refused(409, "MARKET_ESCROW_CLOSED", "the task's escrow cannot settle: " + refused);
@@ -345,8 +375,12 @@ public class MarketTasks {
             return Market.Result.refused(404, "NOT_FOUND", "task not found");
         }
         MarketTask t = locked.get();
-        if (!t.poster().equals(caller)) {
-            return Market.Result.refused(403, "MARKET_POSTER_ONLY", "only the task's poster scores it");
+        Market.Result<MarketTask> notRater = notRater(t, caller);
+        if (notRater != null) {
+            return notRater;
+        }
+        if (t.failure() != null) {
+            return Market.Result.refused(409, "MARKET_TASK_FAILED", "the task is " + t.state());
         }
         if (t.state() == MarketTask.State.SCORED) {
             return Market.Result.refused(409, "MARKET_ALREADY_SCORED", "the task was scored already");
@@ -355,6 +389,211 @@ public class MarketTasks {
             return Market.Result.refused(409, "MARKET_NOT_COMPLETED", "the task is " + t.state());
         }
         return null;
+    }
+
+    /** Under the task's row lock, in one transaction: {@code action} on the task (it may roll back), or 404. */
+    private Market.Result<MarketTask> locked(String id,
+            BiFunction<MarketTask, TransactionStatus, Market.Result<MarketTask>> action) {
+        return tx.execute(status -> tasks.lock(id, false).map(t -> action.apply(t, status))
+                .orElseGet(() -> Market.Result.refused(404, "NOT_FOUND", "task not found")));
+    }
+
+    /** Null when the task has a winner and it is {@code caller}; else the refusal. */
+    private static Market.Result<MarketTask> notWinner(MarketTask t, Address caller, String what) {
+        if (t.winner() == null) {
+            return Market.Result.refused(409, "MARKET_NOT_ALLOCATED", "the task is " + t.state());
+        }
+        return t.winner().equals(caller) ? null
+                : Market.Result.refused(403, "MARKET_WINNER_ONLY", "only the task's winner " + what);
+    }
+
+    /** Null when {@code caller} is the one who scores or reports failure: the evaluator if named, else the poster. */
+    private static Market.Result<MarketTask> notRater(MarketTask t, Address caller) {
+        if (t.rater().equals(caller)) {
+            return null;
+        }
+        return t.evaluator() != null
+                ? Market.Result.refused(403, "MARKET_EVALUATOR_ONLY", "only the task's evaluator scores it or reports"
+                        + " failure")
+                : Market.Result.refused(403, "MARKET_POSTER_ONLY", "only the task's poster scores it or reports failure");
+    }
+
+    // ------------------------------------------------------------------ failure, dispute, arbiter
+
+    /**
+     * The poster (or the task's evaluator) reports that the work failed, from ALLOCATED or
+     * COMPLETED: the poster's escrow is disputed in the same transaction (frozen for the
+     * arbiter), and the winner may dispute until {@code now + disputeWindowSeconds}; undisputed by
+     * then the poster is refunded everything ({@link #settleFailure}). Once.
+     */
+    public Market.Result<MarketTask> reportFailure(String id, Address caller, String detail) {
+        catchUp(id);
+        return locked(id, (t, status) -> {
+            Market.Result<MarketTask> notRater = notRater(t, caller);
+            if (notRater != null) {
+                return notRater;
+            }
+            if (t.winner() == null) {
+                return Market.Result.refused(409, "MARKET_NOT_ALLOCATED", "the task is " + t.state());
+            }
+            if (t.failure() != null) {
+                return Market.Result.refused(409, "MARKET_TASK_FAILED", "the task is " + t.state());
+            }
+            if (t.state() == MarketTask.State.SCORED) {
+                return Market.Result.refused(409, "MARKET_ALREADY_SCORED", "the task was scored already");
+            }
+            Instant now = clock.instant();
+            Escrows.Result disputed = escrows.dispute(t.escrowId(), t.poster(), "market task " + id
+                    + ": failure reported");
+            if (!disputed.ok()) {
+                status.setRollbackOnly();
+                return Market.Result.refused(409, "MARKET_ESCROW_CLOSED", "the task's escrow cannot be held for the"
+                        + " arbiter: " + disputed.code());
+            }
+            MarketTask reported = t.failureReported(now, detail);
+            tasks.update(reported);
+            audit.record(caller.hex(), "MARKET_TASK_FAILURE_REPORTED", "market_task", id, t.token().hex(), null);
+            events.publish(EventType.MARKET_TASK_FAILURE_REPORTED, List.of(t.poster(), t.winner()), id, Map.of(
+                    "taskId", id, "reportedBy", caller.checksummed(), "detail", detail,
+                    "disputeWindowEnds", reported.failure().windowEnds().toString()));
+            return Market.Result.ok(reported);
+        });
+    }
+
+    /** The winner disputes a reported failure before its window ends: the platform's arbiter decides. Once. */
+    public Market.Result<MarketTask> dispute(String id, Address caller, String detail) {
+        catchUp(id);
+        return locked(id, (t, status) -> {
+            Market.Result<MarketTask> notWinner = notWinner(t, caller, "disputes a failure");
+            if (notWinner != null) {
+                return notWinner;
+            }
+            if (t.state() == MarketTask.State.DISPUTED || t.state() == MarketTask.State.RESOLVED) {
+                return Market.Result.refused(409, "MARKET_ALREADY_DISPUTED", "the failure was disputed already");
+            }
+            if (t.state() == MarketTask.State.FAILED && t.failure().reason() == MarketTask.FailureReason.REPORTED) {
+                return Market.Result.refused(422, "MARKET_DISPUTE_WINDOW_CLOSED", "the dispute window closed at "
+                        + t.failure().windowEnds());
+            }
+            if (t.state() != MarketTask.State.FAILURE_REPORTED) {
+                return Market.Result.refused(409, "MARKET_NO_FAILURE_REPORTED", "no failure is reported for the task"
+                        + " (it is " + t.state() + ")");
+            }
+            Instant now = clock.instant();
+            if (now.isAfter(t.failure().windowEnds())) {
+                return Market.Result.refused(422, "MARKET_DISPUTE_WINDOW_CLOSED", "the dispute window closed at "
+                        + t.failure().windowEnds());
+            }
+            MarketTask disputed = t.disputed(now, detail);
+            tasks.update(disputed);
+            Escrow escrow = escrows.find(t.escrowId()).orElseThrow();
+            audit.record(caller.hex(), "MARKET_TASK_DISPUTED", "market_task", id, t.token().hex(), null);
+            events.publish(EventType.MARKET_TASK_DISPUTED, List.of(t.poster(), t.winner(), escrow.arbiter()), id,
+                    Map.of("taskId", id, "detail", detail, "arbiter", escrow.arbiter().checksummed(),
+                            "arbitrationDeadline", String.valueOf(escrow.arbitrationDeadline())));
+            return Market.Result.ok(disputed);
+        });
+    }
+
+    /**
+     * The platform's arbiter decides a disputed failure: {@code toWinner} (gross, at most what the
+     * escrow holds) is paid to the winner, the rest refunded to the poster, through the escrow's
+     * resolve in the same transaction. The winner's outcome counts its share of the clearing price
+     * as its quality. Once.
+     */
+    public Market.Result<MarketTask> decide(String id, Address caller, BigInteger toWinner) {
+        return locked(id, (t, status) -> {
+            Escrow escrow = t.escrowId() == null ? null : escrows.find(t.escrowId()).orElseThrow();
+            if (escrow == null || !escrow.arbiter().equals(caller)) {
+                return Market.Result.refused(403, "MARKET_ARBITER_ONLY", "only the platform's arbiter decides a"
+                        + " disputed task");
+            }
+            if (t.state() == MarketTask.State.RESOLVED) {
+                return Market.Result.refused(409, "MARKET_ALREADY_DECIDED", "the arbiter decided already");
+            }
+            if (t.state() != MarketTask.State.DISPUTED) {
+                return Market.Result.refused(409, "MARKET_NOT_DISPUTED", "the task is " + t.state());
+            }
+            if (toWinner.compareTo(t.escrowed()) > 0) {
+                return Market.Result.refused(422, "MARKET_SPLIT_ABOVE_ESCROW", "the escrow holds " + t.escrowed());
+            }
+            Instant now = clock.instant();
+            Escrows.Result resolved = escrows.resolve(t.escrowId(), caller, toWinner.signum() > 0
+                    ? Map.of(0, toWinner) : Map.of(), t.escrowed().subtract(toWinner));
+            if (!resolved.ok()) {
+                status.setRollbackOnly();
+                return Market.Result.refused(409, "MARKET_ESCROW_CLOSED", "the task's escrow cannot be resolved: "
+                        + resolved.code());
+            }
+            MarketTask decided = t.resolved(now, toWinner);
+            tasks.update(decided);
+            int quality = toWinner.multiply(BigInteger.valueOf(100)).divide(t.clearingPrice())
+                    .min(BigInteger.valueOf(PerformancePay.QUALITY_MAX)).intValueExact();
+            market.addOutcome(t.winner(), t.rater(), MarketStore.OutcomeKind.TASK, id,
+                    MarketStore.OutcomeResult.RESOLVED, quality, false, now);
+            audit.record(caller.hex(), "MARKET_TASK_RESOLVED", "market_task", id, t.token().hex(), toWinner);
+            events.publish(EventType.MARKET_TASK_RESOLVED, List.of(t.poster(), t.winner()), id, Map.of("taskId", id,
+                    "toWinner", toWinner.toString(), "refund", decided.refund().toString(), "escrowId", t.escrowId()));
+            return Market.Result.ok(decided);
+        });
+    }
+
+    /** Whether a failure is due on the task at {@code now}: a missed late window, or an ended dispute window. */
+    private static boolean failureDue(MarketTask t, Instant now) {
+        return (t.state() == MarketTask.State.ALLOCATED && now.isAfter(t.lateDeadline()))
+                || (t.state() == MarketTask.State.FAILURE_REPORTED && now.isAfter(t.failure().windowEnds()));
+    }
+
+    /** Fails every task whose failure is due (the leader's schedule); how many failed. */
+    public int settleFailuresDue(int limit) {
+        int failed = 0;
+        for (String id : tasks.dueFailures(clock.instant(), limit)) {
+            if (settleFailure(id).state() == MarketTask.State.FAILED) {
+                failed++;
+            }
+        }
+        return failed;
+    }
+
+    /**
+     * Under the task's lock, if still due: a task ALLOCATED past its late window has missed its
+     * deadline (no dispute window): the poster's escrow is refunded at once; a reported failure
+     * whose dispute window ended undisputed is refunded through the arbiter's resolve. Either way
+     * the task is FAILED and the winner's outcome is a failure (quality 0), in one transaction.
+     */
+    public MarketTask settleFailure(String id) {
+        return tx.execute(status -> {
+            MarketTask t = tasks.lock(id, false).orElseThrow();
+            Instant now = clock.instant();
+            if (!failureDue(t, now)) {
+                return t;
+            }
+            Escrow escrow = escrows.find(t.escrowId()).orElseThrow();
+            boolean missed = t.state() == MarketTask.State.ALLOCATED;
+            Escrows.Result refunded = null;
+            if (missed && escrow.state() == EscrowState.FUNDED) {
+                refunded = escrows.refund(t.escrowId(), t.poster());
+            } else if (!missed && escrow.state() == EscrowState.DISPUTED) {
+                refunded = escrows.resolve(t.escrowId(), escrow.arbiter(), Map.of(), escrow.held());
+            } else if (escrow.state() != EscrowState.EXPIRED && escrow.state() != EscrowState.RESOLVED) {
+                return t; // the escrow was settled another way (directly through the escrow API): left as it is
+            }
+            if (refunded != null && !refunded.ok()) {
+                status.setRollbackOnly();
+                throw new IllegalStateException("task " + id + ": the escrow refused the failure's refund: "
+                        + refunded.code());
+            }
+            MarketTask failed = t.failed(now);
+            tasks.update(failed);
+            market.addOutcome(t.winner(), missed ? t.poster() : t.rater(), MarketStore.OutcomeKind.TASK, id,
+                    missed ? MarketStore.OutcomeResult.DEADLINE_MISSED : MarketStore.OutcomeResult.FAILED, 0, missed,
+                    now);
+            audit.record(AUCTIONEER, "MARKET_TASK_FAILED", "market_task", id, t.token().hex(), t.escrowed());
+            events.publish(EventType.MARKET_TASK_FAILED, List.of(t.poster(), t.winner()), id, Map.of("taskId", id,
+                    "reason", failed.failure().reason().name(), "refund", t.escrowed().toString(),
+                    "escrowId", t.escrowId()));
+            return failed;
+        });
     }
 
     private static PerformancePay.Breakdown pay(MarketTask t, int quality, int accuracy, int bonusBps) {

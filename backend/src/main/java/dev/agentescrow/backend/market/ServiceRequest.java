@@ -20,7 +20,8 @@ public record ServiceRequest(String id, String serviceId, Address consumer, Addr
                              Address token, long units, String input, BigInteger base, int maxMultiplierBps,
                              BigInteger escrowed, String escrowId, long maxDeliverySeconds, Instant createdAt,
                              Instant completedAt, String resultRef, Instant scoredAt, Integer quality, Integer accuracy,
-                             BigInteger payout, BigInteger refund, String breakdown, long position) {
+                             BigInteger payout, BigInteger refund, String breakdown, Address evaluator,
+                             long position) {
 
     public enum State { ESCROWED, COMPLETED, SCORED }
 
@@ -36,7 +37,7 @@ public record ServiceRequest(String id, String serviceId, Address consumer, Addr
         }
         return new ServiceRequest(id, serviceId, consumer, provider, State.COMPLETED, token, units, input, base,
                 maxMultiplierBps, escrowed, escrowId, maxDeliverySeconds, createdAt, now, ref, null, null, null, null,
-                null, null, position);
+                null, null, evaluator, position);
     }
 
     /** The request scored at {@code now}, with the payout's breakdown (as JSON); only from COMPLETED. */
@@ -47,7 +48,7 @@ public record ServiceRequest(String id, String serviceId, Address consumer, Addr
         }
         return new ServiceRequest(id, serviceId, consumer, provider, State.SCORED, token, units, input, base,
                 maxMultiplierBps, escrowed, escrowId, maxDeliverySeconds, createdAt, completedAt, resultRef, now,
-                qualityScore, accuracyScore, pay.payout(), pay.refund(), breakdownJson, position);
+                qualityScore, accuracyScore, pay.payout(), pay.refund(), breakdownJson, evaluator, position);
     }
 
     /** The service's own timestamps: from the request (and its escrow) to the delivery. */
@@ -60,7 +61,13 @@ public record ServiceRequest(String id, String serviceId, Address consumer, Addr
         return Duration.ofSeconds(maxDeliverySeconds);
     }
 
+    /** Whether {@code who} may see the request: its consumer, its provider or its evaluator. */
     public boolean isParty(Address who) {
-        return consumer.equals(who) || provider.equals(who);
+        return consumer.equals(who) || provider.equals(who) || who.equals(evaluator);
+    }
+
+    /** Who scores the result: the evaluator the request names, else the consumer. */
+    public Address rater() {
+        return evaluator != null ? evaluator : consumer;
     }
 }

@@ -96,8 +96,14 @@ class MarketTasksIT extends BackendITSupport {
     }
 
     private JsonNode posted(FreshAgents.FreshAgent poster, long budget, long biddingSeconds) {
+        return posted(poster, budget, biddingSeconds, Map.of());
+    }
+
+    /** A posted task of capability "summarize", 3,600 s for the work, with {@code extra} fields of the posting. */
+    private JsonNode posted(FreshAgents.FreshAgent poster, long budget, long biddingSeconds, Map<String, Object> extra) {
         Map<String, Object> body = new HashMap<>(Map.of("capabilities", List.of("summarize"), "token", token,
                 "budget", Long.toString(budget), "biddingSeconds", biddingSeconds, "workSeconds", 3600));
+        body.putAll(extra);
         ApiClient.Response response = api().post("/api/v1/market/tasks", poster.accessToken(), key(), body);
         assertThat(response.status()).as(response.toString()).isEqualTo(201);
         assertThat(response.json().path("state").asString()).isEqualTo("OPEN");
@@ -369,5 +375,391 @@ class MarketTasksIT extends BackendITSupport {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    // ------------------------------------------------------------------ failures, disputes, the arbiter
+
+    /** A task of {@code poster} with one bid of {@code winner}, allocated at the reserve: 10,000, escrow 15,000. */
+    private JsonNode allocatedTo(FreshAgents.FreshAgent poster, FreshAgents.FreshAgent winner, Map<String, Object> extra) {
+        JsonNode posted = posted(poster, 15_000, 2, extra);
+        String id = posted.path("id").asString();
+        bids(winner, id, 4_000);
+        JsonNode allocated = closed(poster, id);
+        assertThat(allocated.path("state").asString()).as(allocated.toString()).isEqualTo("ALLOCATED");
+        assertThat(allocated.path("escrowed").asString()).isEqualTo("15000");
+        return allocated;
+    }
+
+    private ApiClient.Response act(FreshAgents.FreshAgent who, String id, String action, Map<String, Object> body) {
+        return api().post("/api/v1/market/tasks/" + id + "/" + action, who.accessToken(), key(), body);
+    }
+
+    private JsonNode reputation(FreshAgents.FreshAgent agent) {
+        ApiClient.Response response = api().get("/api/v1/market/agents/" + agent.address() + "/reputation",
+                agent.accessToken());
+        assertThat(response.status()).as(response.toString()).isEqualTo(200);
+        return response.json();
+    }
+
+    /** The task once it has left {@code state} (polled with a deadline). */
+    private JsonNode leaves(FreshAgents.FreshAgent who, String id, String state) {
+        JsonNode[] last = new JsonNode[1];
+        awaitUntil("task " + id + " left " + state, () -> !state.equals((last[0] = task(who, id)).path("state")
+                .asString()));
+        return last[0];
+    }
+
+    @Test
+    void a_reported_failure_undisputed_in_its_window_refunds_the_poster_and_drops_the_winners_reputation() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        FreshAgents.FreshAgent other = provider("summarize");
+        JsonNode allocated = allocatedTo(poster, winner, Map.of("disputeWindowSeconds", 2));
+        String id = allocated.path("id").asString();
+        String escrowId = allocated.path("escrowId").asString();
+        assertThat(available(poster)).isEqualTo(big(5_000));
+
+        refused(act(winner, id, "failure", Map.of("reason", "mine")), 403, "MARKET_POSTER_ONLY");
+        refused(act(other, id, "failure", Map.of("reason", "theirs")), 403, "MARKET_POSTER_ONLY");
+        refused(act(poster, id, "failure", Map.of()), 400, "VALIDATION_FAILED");
+        refused(act(winner, id, "dispute", Map.of("reason", "nothing reported")), 409, "MARKET_NO_FAILURE_REPORTED");
+        ApiClient.Response reported = act(poster, id, "failure", Map.of("reason", "the summary is empty"));
+        assertThat(reported.status()).as(reported.toString()).isEqualTo(200);
+        assertThat(reported.json().path("state").asString()).isIn("FAILURE_REPORTED", "FAILED");
+        assertThat(reported.json().path("failure").path("reason").asString()).isEqualTo("REPORTED");
+        assertThat(reported.json().path("failure").path("detail").asString()).isEqualTo("the summary is empty");
+        refused(act(poster, id, "failure", Map.of("reason", "again")), 409, "MARKET_TASK_FAILED");
+        refused(act(winner, id, "complete", Map.of("resultRef", "ipfs://late")), 409, "MARKET_TASK_FAILED");
+        refused(act(poster, id, "score", Map.of("quality", 100, "accuracy", 100)), 409, "MARKET_TASK_FAILED");
+
+        // undisputed: after the window the poster is refunded everything, the winner's outcome is a failure
+        JsonNode failed = leaves(poster, id, "FAILURE_REPORTED");
+        assertThat(failed.path("state").asString()).as(failed.toString()).isEqualTo("FAILED");
+        assertThat(failed.path("payout").asString()).isEqualTo("0");
+        assertThat(failed.path("refund").asString()).isEqualTo("15000");
+        assertThat(available(poster)).isEqualTo(big(20_000));
+        assertThat(available(winner)).isZero();
+        assertThat(balances().escrowAccount(escrowId)).isZero();
+        refused(act(winner, id, "dispute", Map.of("reason", "too late")), 422, "MARKET_DISPUTE_WINDOW_CLOSED");
+        JsonNode history = reputation(winner).path("history");
+        assertThat(history.get(0).path("kind").asString()).isEqualTo("TASK");
+        assertThat(history.get(0).path("subjectId").asString()).isEqualTo(id);
+        assertThat(history.get(0).path("result").asString()).isEqualTo("FAILED");
+        assertThat(history.get(0).path("quality").asInt()).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.audit_records WHERE object_id = ?"
+                + " AND action = 'MARKET_TASK_FAILED'", Long.class, id)).isEqualTo(1L);
+    }
+
+    @Test
+    void a_disputed_failure_is_decided_by_the_platforms_arbiter_once() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        FreshAgents.FreshAgent arbiter = FreshAgents.signIn(api(), MARKET_ARBITER_KEY);
+        JsonNode allocated = allocatedTo(poster, winner, Map.of("disputeWindowSeconds", 3_600));
+        String id = allocated.path("id").asString();
+        String escrowId = allocated.path("escrowId").asString();
+        assertThat(act(winner, id, "complete", Map.of("resultRef", "ipfs://r")).status()).isEqualTo(200);
+        refused(act(arbiter, id, "decision", Map.of("toWinner", "1")), 409, "MARKET_NOT_DISPUTED");
+
+        ApiClient.Response reported = act(poster, id, "failure", Map.of("reason", "wrong language"));
+        assertThat(reported.json().path("state").asString()).isEqualTo("FAILURE_REPORTED");
+        assertThat(api().get("/api/v1/escrows/" + escrowId, poster.accessToken()).json().path("state").asString())
+                .isEqualTo("DISPUTED");
+        refused(act(poster, id, "dispute", Map.of("reason", "me too")), 403, "MARKET_WINNER_ONLY");
+        ApiClient.Response disputed = act(winner, id, "dispute", Map.of("reason", "it is in English as asked"));
+        assertThat(disputed.status()).as(disputed.toString()).isEqualTo(200);
+        assertThat(disputed.json().path("state").asString()).isEqualTo("DISPUTED");
+        assertThat(disputed.json().path("failure").path("disputeDetail").asString())
+                .isEqualTo("it is in English as asked");
+        refused(act(winner, id, "dispute", Map.of("reason", "again")), 409, "MARKET_ALREADY_DISPUTED");
+
+        refused(act(poster, id, "decision", Map.of("toWinner", "1")), 403, "MARKET_ARBITER_ONLY");
+        refused(act(winner, id, "decision", Map.of("toWinner", "15000")), 403, "MARKET_ARBITER_ONLY");
+        refused(act(arbiter, id, "decision", Map.of("toWinner", "15001")), 422, "MARKET_SPLIT_ABOVE_ESCROW");
+        refused(act(arbiter, id, "decision", Map.of("toWinner", "-1")), 400, "VALIDATION_FAILED");
+
+        // concurrent decisions: one pays 6,000 to the winner (fee 60), 9,000 back to the poster
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<ApiClient.Response>> calls = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                calls.add(pool.submit(() -> act(arbiter, id, "decision", Map.of("toWinner", "6000"))));
+            }
+            int decided = 0;
+            for (Future<ApiClient.Response> call : calls) {
+                ApiClient.Response response = call.get();
+                if (response.status() == 200) {
+                    decided++;
+                    assertThat(response.json().path("state").asString()).isEqualTo("RESOLVED");
+                    assertThat(response.json().path("payout").asString()).isEqualTo("6000");
+                    assertThat(response.json().path("refund").asString()).isEqualTo("9000");
+                } else {
+                    refused(response, 409, "MARKET_ALREADY_DECIDED");
+                }
+            }
+            assertThat(decided).isEqualTo(1);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(available(winner)).isEqualTo(big(6_000 - 60));
+        assertThat(available(poster)).isEqualTo(big(5_000 + 9_000));
+        assertThat(balances().escrowAccount(escrowId)).isZero();
+        JsonNode outcome = reputation(winner).path("history").get(0);
+        assertThat(outcome.path("result").asString()).isEqualTo("RESOLVED");
+        assertThat(outcome.path("quality").asInt()).isEqualTo(60); // 6,000 of the 10,000 clearing price
+    }
+
+    @Test
+    void a_missed_deadline_fails_the_task_at_once_and_refunds_the_poster() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        JsonNode allocated = allocatedTo(poster, winner, Map.of("workSeconds", 1));
+        String id = allocated.path("id").asString();
+        JsonNode failed = leaves(poster, id, "ALLOCATED");
+        assertThat(failed.path("state").asString()).as(failed.toString()).isEqualTo("FAILED");
+        assertThat(failed.path("failure").path("reason").asString()).isEqualTo("DEADLINE_MISSED");
+        assertThat(failed.path("failure").has("disputeWindowEnds")).isFalse();
+        assertThat(available(poster)).isEqualTo(big(20_000));
+        refused(act(winner, id, "complete", Map.of("resultRef", "ipfs://late")), 422, "MARKET_TASK_EXPIRED");
+        refused(act(winner, id, "dispute", Map.of("reason", "no")), 409, "MARKET_NO_FAILURE_REPORTED");
+        refused(act(poster, id, "failure", Map.of("reason", "late")), 409, "MARKET_TASK_FAILED");
+        JsonNode outcome = reputation(winner).path("history").get(0);
+        assertThat(outcome.path("result").asString()).isEqualTo("DEADLINE_MISSED");
+        assertThat(outcome.path("late").asBoolean()).isTrue();
+    }
+
+    @Test
+    void concurrent_failure_reports_hold_the_escrow_once() throws Exception {
+        FreshAgents.FreshAgent poster = funded(40_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        String id = allocatedTo(poster, winner, Map.of()).path("id").asString();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<ApiClient.Response>> calls = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                calls.add(pool.submit(() -> act(poster, id, "failure", Map.of("reason", "no result"))));
+            }
+            int reported = 0;
+            for (Future<ApiClient.Response> call : calls) {
+                ApiClient.Response response = call.get();
+                if (response.status() == 200) {
+                    reported++;
+                } else {
+                    refused(response, 409, "MARKET_TASK_FAILED");
+                }
+            }
+            assertThat(reported).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.audit_records WHERE object_id = ?"
+                + " AND action = 'MARKET_TASK_FAILURE_REPORTED'", Long.class, id)).isEqualTo(1L);
+        // a replay of the same key answers the first response
+        FreshAgents.FreshAgent winner2 = provider("summarize");
+        String second = allocatedTo(poster, winner2, Map.of()).path("id").asString();
+        String key = key();
+        String path = "/api/v1/market/tasks/" + second + "/failure";
+        ApiClient.Response first = api().post(path, poster.accessToken(), key, Map.of("reason", "x"));
+        ApiClient.Response again = api().post(path, poster.accessToken(), key, Map.of("reason", "x"));
+        assertThat(first.status()).as(first.toString()).isEqualTo(200);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+    }
+
+    // ------------------------------------------------------------------ evaluators
+
+    @Test
+    void a_tasks_evaluator_scores_it_instead_of_the_poster_and_may_not_bid() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        FreshAgents.FreshAgent evaluator = provider("summarize");
+        JsonNode posted = posted(poster, 15_000, 3, Map.of("evaluator", evaluator.address()));
+        String id = posted.path("id").asString();
+        assertThat(posted.path("evaluator").asString()).isEqualTo(evaluator.address());
+        refused(bid(evaluator, id, 100), 422, "MARKET_EVALUATOR_BID");
+        bids(winner, id, 4_000);
+        assertThat(closed(poster, id).path("state").asString()).isEqualTo("ALLOCATED");
+        assertThat(act(winner, id, "complete", Map.of("resultRef", "ipfs://r")).status()).isEqualTo(200);
+        refused(act(poster, id, "score", Map.of("quality", 100, "accuracy", 100)), 403, "MARKET_EVALUATOR_ONLY");
+        refused(act(poster, id, "failure", Map.of("reason", "x")), 403, "MARKET_EVALUATOR_ONLY");
+        ApiClient.Response scored = act(evaluator, id, "score", Map.of("quality", 100, "accuracy", 100));
+        assertThat(scored.status()).as(scored.toString()).isEqualTo(200);
+        // 1.0 * 1.5 (fast) * 1.0 = 15,000 of the 10,000 clearing price, the whole escrow
+        assertThat(scored.json().path("payout").asString()).isEqualTo("15000");
+        assertThat(available(winner)).isEqualTo(big(15_000 - 150));
+        assertThat(available(poster)).isEqualTo(big(5_000));
+        JsonNode outcome = reputation(winner).path("history").get(0);
+        assertThat(outcome.path("result").asString()).isEqualTo("SCORED");
+        assertThat(outcome.path("consumer").asString()).isEqualTo(evaluator.address());
+    }
+
+    // ------------------------------------------------------------------ listing
+
+    @Test
+    void tasks_list_open_by_capability_the_posters_and_the_bidders_in_keyset_pages() {
+        String tag = "cap-" + Long.toHexString(System.nanoTime());
+        FreshAgents.FreshAgent poster = funded(0);
+        FreshAgents.FreshAgent bidder = provider(tag);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ApiClient.Response response = api().post("/api/v1/market/tasks", poster.accessToken(), key(), Map.of(
+                    "capabilities", List.of(tag), "token", token, "budget", "1500", "biddingSeconds", 600,
+                    "workSeconds", 60));
+            assertThat(response.status()).as(response.toString()).isEqualTo(201);
+            ids.add(response.json().path("id").asString());
+        }
+        bids(bidder, ids.get(1), 100);
+
+        JsonNode page1 = api().get("/api/v1/market/tasks?capability=" + tag + "&limit=2", bidder.accessToken()).json();
+        assertThat(page1.path("items")).hasSize(2);
+        assertThat(page1.path("items").get(0).path("id").asString()).isEqualTo(ids.get(2));
+        assertThat(page1.path("items").get(1).path("id").asString()).isEqualTo(ids.get(1));
+        assertThat(page1.path("items").get(0).has("bids")).isFalse();
+        String cursor = page1.path("nextCursor").asString();
+        JsonNode page2 = api().get("/api/v1/market/tasks?capability=" + tag + "&limit=2&cursor=" + cursor,
+                bidder.accessToken()).json();
+        assertThat(page2.path("items")).hasSize(1);
+        assertThat(page2.path("items").get(0).path("id").asString()).isEqualTo(ids.get(0));
+        assertThat(page2.path("nextCursor").isNull() || page2.path("nextCursor").isMissingNode()).isTrue();
+
+        JsonNode mine = api().get("/api/v1/market/tasks?role=poster", poster.accessToken()).json();
+        assertThat(mine.path("items")).hasSize(3);
+        JsonNode bidOn = api().get("/api/v1/market/tasks?role=bidder", bidder.accessToken()).json();
+        assertThat(bidOn.path("items")).hasSize(1);
+        assertThat(bidOn.path("items").get(0).path("id").asString()).isEqualTo(ids.get(1));
+        JsonNode none = api().get("/api/v1/market/tasks?role=poster&state=SCORED", poster.accessToken()).json();
+        assertThat(none.path("items")).isEmpty();
+
+        refused(api().get("/api/v1/market/tasks?role=judge", poster.accessToken()), 400, "VALIDATION_FAILED");
+        refused(api().get("/api/v1/market/tasks?state=DONE", poster.accessToken()), 400, "VALIDATION_FAILED");
+        refused(api().get("/api/v1/market/tasks?limit=101", poster.accessToken()), 400, "VALIDATION_FAILED");
+        refused(api().get("/api/v1/market/tasks?cursor=x", poster.accessToken()), 400, "VALIDATION_FAILED");
+        refused(api().get("/api/v1/market/tasks", null), 401, "UNAUTHENTICATED");
+    }
+
+    // ------------------------------------------------------------------ metrics
+
+    @Test
+    void metrics_show_tasks_by_state_auctions_cleared_payouts_and_disputes_from_the_rows() {
+        FreshAgents.FreshAgent poster = funded(0);
+        posted(poster, 1_500, 600);
+        awaitUntil("the marketplace's gauges", () -> {
+            String metrics = api().get("/actuator/prometheus", null).raw().body();
+            return metrics.lines().anyMatch(l -> l.startsWith("agentescrow_market_tasks{")
+                    && l.contains("state=\"OPEN\"") && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= 1)
+                    && metrics.lines().anyMatch(l -> l.startsWith("agentescrow_market_auctions_cleared"))
+                    && metrics.lines().anyMatch(l -> l.startsWith("agentescrow_market_disputes{")
+                    && l.contains("state=\"open\""))
+                    && metrics.lines().anyMatch(l -> l.startsWith("agentescrow_market_disputes{")
+                    && l.contains("state=\"decided\""));
+        });
+    }
+
+    // ------------------------------------------------------------------ the story, end to end
+
+    private FreshAgents.FreshAgent service(String capability, String price) {
+        FreshAgents.FreshAgent agent = FreshAgents.signIn(api());
+        ApiClient.Response listed = api().post("/api/v1/market/services", agent.accessToken(), key(), Map.of(
+                "capabilities", List.of(capability), "description", "work", "token", token, "price", price,
+                "maxDeliverySeconds", 3600));
+        assertThat(listed.status()).as(listed.toString()).isEqualTo(201);
+        return agent;
+    }
+
+    private int reputationBps(FreshAgents.FreshAgent agent) {
+        return reputation(agent).path("reputationBps").asInt();
+    }
+
+    /**
+     * The issue's story over HTTP against the Hardhat node: three agents bid, the auction allocates
+     * at the Vickrey price and funds the escrow, the winner completes early with a high score and is
+     * paid above base within the cap, the rest refunded, its reputation up; a second task is reported
+     * failed, the winner disputes and the arbiter splits; a third misses its deadline and is
+     * refunded, the agent's reputation down; a direct request is paid by quality; then the batch
+     * settles, the vault's balances equal the ledger's, and the admin's verification is clean.
+     */
+    @Test
+    void the_marketplace_story_settles_on_chain_and_the_vault_reconciles_with_the_ledger() {
+        FreshAgents.FreshAgent poster = funded(100_000);
+        FreshAgents.FreshAgent a = service("summarize", "100");
+        FreshAgents.FreshAgent b = service("summarize", "100");
+        FreshAgents.FreshAgent c = service("summarize", "100");
+        FreshAgents.FreshAgent d = service("translate", "1000");
+        FreshAgents.FreshAgent arbiter = FreshAgents.signIn(api(), MARKET_ARBITER_KEY);
+
+        // 1. three bids; a (4,000) wins at c's 5,000; escrow 7,500; paid 1.2 * 1.5 * 0.8 = 1.44x = 7,200, 300 back
+        String first = posted(poster, 15_000, 3).path("id").asString();
+        bids(a, first, 4_000);
+        bids(b, first, 6_000);
+        bids(c, first, 5_000);
+        JsonNode won = closed(poster, first);
+        assertThat(won.path("winner").asString()).isEqualTo(a.address());
+        assertThat(won.path("clearingPrice").asString()).isEqualTo("5000");
+        assertThat(available(poster)).isEqualTo(big(100_000 - 7_500));
+        assertThat(act(a, first, "complete", Map.of("resultRef", "ipfs://summary")).status()).isEqualTo(200);
+        JsonNode scored = act(poster, first, "score", Map.of("quality", 120, "accuracy", 80)).json();
+        assertThat(scored.path("payout").asString()).as(scored.toString()).isEqualTo("7200");
+        assertThat(scored.path("refund").asString()).isEqualTo("300");
+        assertThat(available(a)).isEqualTo(big(7_200 - 72));
+        int reputationAfterSuccess = reputationBps(a);
+        assertThat(reputationAfterSuccess).isEqualTo(6_000); // quality 120, on time
+
+        // 2. b alone: the reserve (10,000), escrow 15,000; failure reported, disputed, the arbiter gives b 5,000
+        String second = posted(poster, 15_000, 3, Map.of("disputeWindowSeconds", 3_600)).path("id").asString();
+        bids(b, second, 9_000);
+        assertThat(closed(poster, second).path("winner").asString()).isEqualTo(b.address());
+        assertThat(act(b, second, "complete", Map.of("resultRef", "ipfs://draft")).status()).isEqualTo(200);
+        assertThat(act(poster, second, "failure", Map.of("reason", "off topic")).status()).isEqualTo(200);
+        assertThat(act(b, second, "dispute", Map.of("reason", "on topic")).status()).isEqualTo(200);
+        JsonNode decided = act(arbiter, second, "decision", Map.of("toWinner", "5000")).json();
+        assertThat(decided.path("state").asString()).as(decided.toString()).isEqualTo("RESOLVED");
+        assertThat(available(b)).isEqualTo(big(5_000 - 50));
+
+        // 3. a alone again, 1 s for the work: no result by the late window's end; refunded, a's reputation down
+        String third = posted(poster, 15_000, 3, Map.of("workSeconds", 1)).path("id").asString();
+        bids(a, third, 9_000);
+        assertThat(closed(poster, third).path("winner").asString()).isEqualTo(a.address());
+        JsonNode missed = leaves(poster, third, "ALLOCATED");
+        assertThat(missed.path("state").asString()).as(missed.toString()).isEqualTo("FAILED");
+        assertThat(missed.path("failure").path("reason").asString()).isEqualTo("DEADLINE_MISSED");
+        assertThat(reputationBps(a)).isLessThan(reputationAfterSuccess);
+
+        // 4. a direct request to d (price 1,000, escrow 1,500): quality 80, fast = 0.8 * 1.5 = 1.2x = 1,200, 300 back
+        String serviceId = api().get("/api/v1/market/services?provider=" + d.address(), d.accessToken()).json()
+                .path("items").get(0).path("id").asString();
+        ApiClient.Response requested = api().post("/api/v1/market/services/" + serviceId + "/requests",
+                poster.accessToken(), key(), Map.of());
+        assertThat(requested.status()).as(requested.toString()).isEqualTo(201);
+        String request = "/api/v1/market/requests/" + requested.json().path("id").asString();
+        assertThat(api().post(request + "/complete", d.accessToken(), key(), Map.of("resultRef", "ipfs://t"))
+                .status()).isEqualTo(200);
+        JsonNode paid = api().post(request + "/score", poster.accessToken(), key(), Map.of("quality", 80,
+                "accuracy", 100)).json();
+        assertThat(paid.path("payout").asString()).as(paid.toString()).isEqualTo("1200");
+        assertThat(available(d)).isEqualTo(big(1_200 - 12));
+        assertThat(available(poster)).isEqualTo(big(100_000 - 7_200 - 5_000 - 1_200));
+
+        // 5. a withdraws; the batch settles; the vault's settled balances equal the ledger's
+        ApiClient.Response withdrawal = api().post("/api/v1/withdrawals", a.accessToken(), key(),
+                Map.of("token", token, "amount", "1000"));
+        assertThat(withdrawal.status()).as(withdrawal.toString()).isEqualTo(201);
+        String withdrawalId = withdrawal.json().path("id").asString();
+        awaitUntil("a's withdrawal paid", () -> "PAID".equals(api().get("/api/v1/withdrawals/" + withdrawalId,
+                a.accessToken()).json().path("state").asString()));
+        assertThat(CHAIN.deployment().token(CHAIN.client()).balanceOf(Address.of(a.address())).baseUnits())
+                .isEqualTo(big(1_000));
+        var vault = CHAIN.deployment().vault(CHAIN.client());
+        for (FreshAgents.FreshAgent agent : List.of(poster, a, b, d)) {
+            awaitUntil("vault == ledger for " + agent.address(), () -> vault.settledBalance(Address.of(token),
+                    Address.of(agent.address())).baseUnits().equals(available(agent)));
+        }
+        assertThat(available(a)).isEqualTo(big(7_200 - 72 - 1_000));
+        String admin = login(ADMIN_ACCOUNT);
+        awaitUntil("a clean verification", () -> {
+            JsonNode verified = api().post("/api/v1/admin/verify", admin, key(), "{}").json();
+            return verified.path("ok").asBoolean() && verified.path("reconciled").asBoolean();
+        });
     }
 }

@@ -31,8 +31,9 @@ public abstract class BackendITSupport {
      * and the service sends its resolutions from its own nonce sequence).
      */
     public static final org.web3j.crypto.Credentials ESCROW_ARBITER = TestChain.fundedFreshKey();
-    /** The marketplace's arbiter in the tests: an address no test signs with (no dev account). */
-    public static final String MARKET_ARBITER = "0x00000000000000000000000000000000000a4b17";
+    /** The marketplace's arbiter in the tests: a fresh key (no dev account) that the arbiter's tests sign in with. */
+    public static final org.web3j.crypto.Credentials MARKET_ARBITER_KEY = freshKey();
+    public static final String MARKET_ARBITER = org.web3j.crypto.Keys.toChecksumAddress(MARKET_ARBITER_KEY.getAddress());
 
     @LocalServerPort
     protected int port;
@@ -55,6 +56,14 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.escrow.chain.arbiter-private-key", () -> TestChain.privateKey(ESCROW_ARBITER));
         registry.add("agentescrow.chainlog.poll-interval", () -> "PT0.2S");
         registry.add("agentescrow.market.arbiter", () -> MARKET_ARBITER);
+    }
+
+    private static org.web3j.crypto.Credentials freshKey() {
+        try {
+            return org.web3j.crypto.Credentials.create(org.web3j.crypto.Keys.createEcKeyPair());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     protected ApiClient api() {

@@ -6,6 +6,7 @@ import dev.agentescrow.backend.common.web.Paging;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.market.Market;
 import dev.agentescrow.backend.market.MarketSettings;
+import dev.agentescrow.backend.market.MarketStore;
 import dev.agentescrow.backend.market.PerformancePay;
 import dev.agentescrow.backend.market.ServiceListing;
 import dev.agentescrow.backend.market.ServiceRequest;
@@ -45,7 +46,7 @@ import org.springframework.web.bind.annotation.RestController;
 public class MarketController {
     private static final Pattern SERVICE_ID = Pattern.compile("svc_[0-9a-f]{32}");
     private static final Pattern REQUEST_ID = Pattern.compile("req_[0-9a-f]{32}");
-    private static final Pattern CAPABILITY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,39}");
+    static final Pattern CAPABILITY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,39}");
     private static final Pattern UNIT = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
     static final Pattern TEXT = Pattern.compile("[^\\p{Cntrl}]+");
     static final String NOT_FOUND = "NOT_FOUND (no such service or request, or not a party of the request)";
@@ -66,7 +67,7 @@ public class MarketController {
     }
 
     /** A request: {@code units} of a per-unit service (default 1), an input reference, the largest multiplier. */
-    public record RequestInput(Long units, String input, Integer maxMultiplierBps) {
+    public record RequestInput(Long units, String input, Integer maxMultiplierBps, String evaluator) {
     }
 
     public record CompleteInput(String resultRef) {
@@ -180,13 +181,14 @@ public class MarketController {
     @ApiResponse(responseCode = "409", description = "MARKET_SERVICE_WITHDRAWN, MARKET_ESCROW_REFUSED,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "INSUFFICIENT_FUNDS, MARKET_SELF_REQUEST, MARKET_UNITS_NOT_PRICED,"
+            + " MARKET_EVALUATOR_IS_PARTY,"
             + " MARKET_ARBITER_IS_PARTY, MARKET_ID_CONFLICT, ESCROW_FEE_ABOVE_MAX, UNKNOWN_TOKEN, IDEMPOTENCY_KEY_REUSED")
     @ApiResponse(responseCode = "503", description = "MARKET_NO_ARBITER, LEDGER_UNAVAILABLE")
     public ResponseEntity<MarketViews.RequestView> request(@PathVariable String id,
             @Parameter(description = "IETF Idempotency-Key; the request id derives from it")
             @RequestHeader("Idempotency-Key") String idempotencyKey, @RequestBody(required = false) RequestInput body) {
         Address consumer = Principals.current();
-        RequestInput input = body == null ? new RequestInput(null, null, null) : body;
+        RequestInput input = body == null ? new RequestInput(null, null, null, null) : body;
         Inputs inputs = Inputs.check();
         long units = input.units() == null ? 1 : input.units();
         if (units < 1 || units > MarketSettings.MAX_UNITS) {
@@ -200,34 +202,34 @@ public class MarketController {
             inputs.error("maxMultiplierBps", "OUT_OF_RANGE", PerformancePay.BPS + " to "
                     + PerformancePay.MAX_MULTIPLIER_BPS);
         }
+        Address evaluator = input.evaluator() == null ? null : inputs.address("evaluator", input.evaluator());
         inputs.orThrow();
         ServiceRequest created = orThrow(market.request(checkService(id), consumer, idempotencyKey,
-                new Market.Order(units, input.input(), max)), "service");
+                new Market.Order(units, input.input(), max, evaluator)), "service");
         return ResponseEntity.status(HttpStatus.CREATED).body(MarketViews.of(created, consumer));
     }
 
     @GetMapping("/requests")
-    @Operation(summary = "The caller's requests as consumer (default) or provider, newest first; keyset pages")
+    @Operation(summary = "The caller's requests as consumer (default), provider or evaluator, newest first; keyset pages")
     public MarketViews.RequestPage requests(@RequestParam(required = false) String role,
                                             @RequestParam(required = false) String cursor,
                                             @RequestParam(required = false) Integer limit) {
         Address me = Principals.current();
-        boolean asProvider;
-        if (role == null || role.equalsIgnoreCase("consumer")) {
-            asProvider = false;
-        } else if (role.equalsIgnoreCase("provider")) {
-            asProvider = true;
-        } else {
-            throw ApiException.invalidField("role", "INVALID_VALUE", "consumer or provider");
+        MarketStore.RequestRole as;
+        try {
+            as = role == null ? MarketStore.RequestRole.CONSUMER
+                    : MarketStore.RequestRole.valueOf(role.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalidField("role", "INVALID_VALUE", "consumer, provider or evaluator");
         }
         int size = Paging.limit(limit);
-        List<ServiceRequest> rows = market.requests(me, asProvider, Paging.before(cursor), size);
+        List<ServiceRequest> rows = market.requests(me, as, Paging.before(cursor), size);
         return new MarketViews.RequestPage(rows.stream().map(r -> MarketViews.of(r, me)).toList(),
                 rows.size() == size ? Long.toString(rows.getLast().position()) : null);
     }
 
     @GetMapping("/requests/{id}")
-    @Operation(summary = "A request the caller is consumer or provider of, with its performance-pay breakdown once scored")
+    @Operation(summary = "A request the caller is consumer, provider or evaluator of, with its performance-pay breakdown once scored")
     @ApiResponse(responseCode = "404", description = NOT_FOUND)
     public MarketViews.RequestView get(@PathVariable String id) {
         Address me = Principals.current();
@@ -249,8 +251,9 @@ public class MarketController {
     }
 
     @PostMapping("/requests/{id}/score")
-    @Operation(summary = "The consumer scores the result: the escrow pays the provider by performance, refunds the rest")
-    @ApiResponse(responseCode = "403", description = "MARKET_CONSUMER_ONLY")
+    @Operation(summary = "The consumer (or the request's evaluator) scores the result: the escrow pays the provider by"
+            + " performance, refunds the rest")
+    @ApiResponse(responseCode = "403", description = "MARKET_CONSUMER_ONLY, MARKET_EVALUATOR_ONLY")
     @ApiResponse(responseCode = "404", description = NOT_FOUND)
     @ApiResponse(responseCode = "409", description = "MARKET_NOT_COMPLETED, MARKET_ALREADY_SCORED, MARKET_ESCROW_CLOSED,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT")

@@ -46,7 +46,21 @@ public class MarketOpenApi {
             Map.entry("MARKET_SELF_BID", "422: the poster cannot bid on its own task"),
             Map.entry("MARKET_NOT_ALLOCATED", "409: the task has no winner (bidding open, or closed unallocated)"),
             Map.entry("MARKET_WINNER_ONLY", "403: only the task's winner completes it"),
-            Map.entry("MARKET_POSTER_ONLY", "403: only the task's poster scores it"),
+            Map.entry("MARKET_POSTER_ONLY", "403: only the task's poster scores it or reports failure"),
+            Map.entry("MARKET_EVALUATOR_ONLY", "403: the task or request names an evaluator: only it scores (or reports"
+                    + " failure)"),
+            Map.entry("MARKET_EVALUATOR_IS_PARTY", "422: the provider cannot be its own request's evaluator"),
+            Map.entry("MARKET_EVALUATOR_BID", "422: the task's evaluator cannot bid on it"),
+            Map.entry("MARKET_TASK_FAILED", "409: a failure was reported for the task, or it failed, or the arbiter"
+                    + " decided it"),
+            Map.entry("MARKET_NO_FAILURE_REPORTED", "409: no failure is reported for the task: nothing to dispute"),
+            Map.entry("MARKET_ALREADY_DISPUTED", "409: the winner disputed the failure already"),
+            Map.entry("MARKET_DISPUTE_WINDOW_CLOSED", "422: the reported failure's dispute window has ended (the poster"
+                    + " was refunded)"),
+            Map.entry("MARKET_ARBITER_ONLY", "403: only the platform's arbiter (the task escrow's) decides a dispute"),
+            Map.entry("MARKET_NOT_DISPUTED", "409: the task is not disputed"),
+            Map.entry("MARKET_ALREADY_DECIDED", "409: the arbiter decided the dispute already"),
+            Map.entry("MARKET_SPLIT_ABOVE_ESCROW", "422: the arbiter's award to the winner is above what the escrow holds"),
             Map.entry("MARKET_TASK_EXPIRED", "422: the task's late window (twice the time for the work) has closed"),
             Map.entry("INVALID_CAPABILITY", "400 field code: a capability tag is lower-case letters, digits, '.', '_', '-'"),
             Map.entry("ESCROW_FEE_ABOVE_MAX", "422: the platform fee is above the maximum the escrow accepts")));

@@ -3,9 +3,12 @@ package dev.agentescrow.backend.market.web;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Inputs;
+import dev.agentescrow.backend.common.web.Paging;
 import dev.agentescrow.backend.common.web.Principals;
+import dev.agentescrow.backend.market.Market;
 import dev.agentescrow.backend.market.MarketSettings;
 import dev.agentescrow.backend.market.MarketTask;
+import dev.agentescrow.backend.market.MarketTaskStore;
 import dev.agentescrow.backend.market.MarketTasks;
 import dev.agentescrow.backend.market.PerformancePay;
 import dev.agentescrow.backend.token.TokenCatalog;
@@ -18,6 +21,7 @@ import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -27,6 +31,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -42,6 +47,10 @@ public class MarketTaskController {
     private static final Pattern TASK_ID = Pattern.compile("task_[0-9a-f]{32}");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String NOT_FOUND = "NOT_FOUND (no such task)";
+    /** A reported failure's dispute window when the posting gives none: one day. */
+    public static final long DEFAULT_DISPUTE_WINDOW_SECONDS = 86_400;
+    /** The longest dispute window a task may set (the escrow's arbitration period must outlast it). */
+    public static final long MAX_DISPUTE_WINDOW_SECONDS = 3 * 86_400;
 
     private final MarketTasks tasks;
     private final TokenCatalog tokens;
@@ -55,10 +64,28 @@ public class MarketTaskController {
 
     /** A task: the budget includes performance pay; the maximum base price is budget / largest multiplier. */
     public record TaskInput(List<String> capabilities, String description, String token, String budget,
-                            Integer maxMultiplierBps, Long biddingSeconds, Long workSeconds) {
+                            Integer maxMultiplierBps, Long biddingSeconds, Long workSeconds, String evaluator,
+                            Long disputeWindowSeconds) {
     }
 
     public record BidInput(String ask) {
+    }
+
+    /** A failure report's or a dispute's reason (1-512 characters). */
+    public record ReasonInput(String reason) {
+    }
+
+    /** The arbiter's decision: what the winner gets (gross, fee taken from it); the rest goes back to the poster. */
+    public record DecisionInput(String toWinner) {
+    }
+
+    /** A task's failure: why, when, the winner's dispute window and what became of it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record FailureView(String reason, String detail, Instant failedAt, Instant disputeWindowEnds, Instant disputedAt,
+                       String disputeDetail, Instant decidedAt) {
+    }
+
+    record TaskPage(List<TaskView> items, String nextCursor) {
     }
 
     /** A bid; {@code ask} is null (sealed) for everyone but its bidder until the window closes. */
@@ -72,7 +99,8 @@ public class MarketTaskController {
                     Instant biddingClosesAt, long workSeconds, Instant createdAt, Instant closedAt, String winner,
                     String clearingPrice, Boolean reserveApplied, String escrowed, String escrowId,
                     Instant workDeadline, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
-                    Integer accuracy, String payout, String refund, JsonNode breakdown, int bidCount,
+                    Integer accuracy, String payout, String refund, JsonNode breakdown, String evaluator,
+                    long disputeWindowSeconds, Instant lateDeadline, FailureView failure, Integer bidCount,
                     List<BidView> bids) {
     }
 
@@ -101,12 +129,15 @@ public class MarketTaskController {
         }
         long bidding = seconds(inputs, "biddingSeconds", body.biddingSeconds());
         long work = seconds(inputs, "workSeconds", body.workSeconds());
+        Address evaluator = body.evaluator() == null ? null : inputs.address("evaluator", body.evaluator());
+        long window = body.disputeWindowSeconds() == null ? DEFAULT_DISPUTE_WINDOW_SECONDS
+                : seconds(inputs, "disputeWindowSeconds", body.disputeWindowSeconds(), MAX_DISPUTE_WINDOW_SECONDS);
         inputs.orThrow();
         if (tokens.find(token).isEmpty()) {
             throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "UNKNOWN_TOKEN", "the service does not accept this token");
         }
         MarketTask task = MarketController.orThrow(tasks.post(poster, idempotencyKey, new MarketTasks.Posting(
-                List.copyOf(capabilities), description, token, budget, max, bidding, work)), "task");
+                List.copyOf(capabilities), description, token, budget, max, bidding, work, evaluator, window)), "task");
         return ResponseEntity.status(HttpStatus.CREATED).body(view(new MarketTasks.Listed(task, List.of()), poster));
     }
 
@@ -126,6 +157,7 @@ public class MarketTaskController {
     @ApiResponse(responseCode = "409", description = "MARKET_BIDDING_CLOSED, MARKET_DUPLICATE_BID,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "MARKET_BID_ABOVE_MAX, MARKET_CAPABILITY_MISSING, MARKET_SELF_BID,"
+            + " MARKET_EVALUATOR_BID,"
             + " IDEMPOTENCY_KEY_REUSED")
     public ResponseEntity<BidView> bid(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                                        @RequestBody BidInput body) {
@@ -143,38 +175,137 @@ public class MarketTaskController {
     @ApiResponse(responseCode = "403", description = "MARKET_WINNER_ONLY")
     @ApiResponse(responseCode = "404", description = NOT_FOUND)
     @ApiResponse(responseCode = "409", description = "MARKET_NOT_ALLOCATED, MARKET_ALREADY_COMPLETED,"
-            + " MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+            + " MARKET_TASK_FAILED, MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "MARKET_TASK_EXPIRED, IDEMPOTENCY_KEY_REUSED")
     public TaskView complete(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                              @RequestBody MarketController.CompleteInput body) {
         Address me = Principals.current();
-        MarketTask task = MarketController.orThrow(tasks.complete(checkTask(id), me,
-                MarketController.resultRef(body)), "task");
-        return view(tasks.view(task.id()).orElseThrow(), me);
+        return after(tasks.complete(checkTask(id), me, MarketController.resultRef(body)), me);
     }
 
     @PostMapping("/{id}/score")
-    @Operation(summary = "The poster scores the result: the escrow pays the winner by performance, refunds the rest")
-    @ApiResponse(responseCode = "403", description = "MARKET_POSTER_ONLY")
+    @Operation(summary = "The poster (or the task's evaluator) scores the result: the escrow pays the winner by"
+            + " performance, refunds the rest")
+    @ApiResponse(responseCode = "403", description = "MARKET_POSTER_ONLY, MARKET_EVALUATOR_ONLY")
     @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = "MARKET_NOT_COMPLETED, MARKET_ALREADY_SCORED,"
+    @ApiResponse(responseCode = "409", description = "MARKET_NOT_COMPLETED, MARKET_ALREADY_SCORED, MARKET_TASK_FAILED,"
             + " MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "IDEMPOTENCY_KEY_REUSED")
     public TaskView score(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                           @RequestBody MarketController.ScoreInput body) {
         Address me = Principals.current();
         MarketController.checkScores(body);
-        MarketTask task = MarketController.orThrow(tasks.score(checkTask(id), me, body.quality(), body.accuracy()),
-                "task");
+        return after(tasks.score(checkTask(id), me, body.quality(), body.accuracy()), me);
+    }
+
+    @GetMapping
+    @Operation(summary = "Tasks, newest first, keyset pages: by default the open tasks (bidding window still open),"
+            + " optionally of a capability; role=poster: the caller's tasks; role=bidder: tasks the caller bid on;"
+            + " state filters any of them")
+    @ApiResponse(responseCode = "400", description = "VALIDATION_FAILED (role, state, capability, cursor, limit)")
+    public TaskPage list(@RequestParam(required = false) String role, @RequestParam(required = false) String state,
+                         @RequestParam(required = false) String capability,
+                         @RequestParam(required = false) String cursor,
+                         @RequestParam(required = false) Integer limit) {
+        Address me = Principals.current();
+        Inputs inputs = Inputs.check();
+        if (capability != null && !MarketController.CAPABILITY.matcher(capability).matches()) {
+            inputs.error("capability", "INVALID_CAPABILITY", "lower-case letters, digits, '.', '_', '-'; 1-40");
+        }
+        MarketTask.State stateFilter = null;
+        if (state != null) {
+            try {
+                stateFilter = MarketTask.State.valueOf(state.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                inputs.error("state", "INVALID_VALUE", "one of " + List.of(MarketTask.State.values()));
+            }
+        }
+        String as = role == null ? "open" : role.toLowerCase(Locale.ROOT);
+        if (!List.of("open", "poster", "bidder").contains(as)) {
+            inputs.error("role", "INVALID_VALUE", "open (default), poster or bidder");
+        }
+        inputs.orThrow();
+        long before = Paging.before(cursor);
+        int size = Paging.limit(limit);
+        boolean open = as.equals("open") && stateFilter == null;
+        MarketTaskStore.Query query = new MarketTaskStore.Query(capability, stateFilter,
+                as.equals("poster") ? me : null, as.equals("bidder") ? me : null, open ? clock.instant() : null);
+        List<MarketTask> rows = tasks.list(query, before, size);
+        return new TaskPage(rows.stream().map(t -> view(new MarketTasks.Listed(t, null), me)).toList(),
+                rows.size() == size ? Long.toString(rows.getLast().position()) : null);
+    }
+
+    @PostMapping("/{id}/failure")
+    @Operation(summary = "The poster (or the task's evaluator) reports that the work failed: the escrow is held for the"
+            + " arbiter and the winner may dispute until the task's dispute window ends; undisputed, the poster is"
+            + " refunded and the winner's reputation drops")
+    @ApiResponse(responseCode = "403", description = "MARKET_POSTER_ONLY, MARKET_EVALUATOR_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_NOT_ALLOCATED, MARKET_TASK_FAILED, MARKET_ALREADY_SCORED,"
+            + " MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "IDEMPOTENCY_KEY_REUSED")
+    public TaskView reportFailure(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                                  @RequestBody ReasonInput body) {
+        Address me = Principals.current();
+        return after(tasks.reportFailure(checkTask(id), me, reason(body)), me);
+    }
+
+    @PostMapping("/{id}/dispute")
+    @Operation(summary = "The winner disputes a reported failure before the dispute window ends; the platform's arbiter"
+            + " decides")
+    @ApiResponse(responseCode = "403", description = "MARKET_WINNER_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_NOT_ALLOCATED, MARKET_NO_FAILURE_REPORTED,"
+            + " MARKET_ALREADY_DISPUTED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "MARKET_DISPUTE_WINDOW_CLOSED, IDEMPOTENCY_KEY_REUSED")
+    public TaskView dispute(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                            @RequestBody ReasonInput body) {
+        Address me = Principals.current();
+        return after(tasks.dispute(checkTask(id), me, reason(body)), me);
+    }
+
+    @PostMapping("/{id}/decision")
+    @Operation(summary = "The platform's arbiter decides a disputed task: toWinner to the winner (fee taken from it),"
+            + " the rest back to the poster")
+    @ApiResponse(responseCode = "403", description = "MARKET_ARBITER_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_NOT_DISPUTED, MARKET_ALREADY_DECIDED, MARKET_ESCROW_CLOSED,"
+            + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "MARKET_SPLIT_ABOVE_ESCROW, IDEMPOTENCY_KEY_REUSED")
+    public TaskView decide(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                           @RequestBody DecisionInput body) {
+        Address me = Principals.current();
+        Inputs inputs = Inputs.check();
+        String text = body == null ? null : body.toWinner();
+        BigInteger toWinner = "0".equals(text) ? BigInteger.ZERO : inputs.amount("toWinner", text);
+        inputs.orThrow();
+        return after(tasks.decide(checkTask(id), me, toWinner), me);
+    }
+
+    /** The task after a command (read again, with its bids), or the command's refusal as problem+json. */
+    private TaskView after(Market.Result<MarketTask> result, Address me) {
+        MarketTask task = MarketController.orThrow(result, "task");
         return view(tasks.view(task.id()).orElseThrow(), me);
     }
 
     private static long seconds(Inputs inputs, String field, Long value) {
-        if (value == null || value < 1 || value > MarketSettings.MAX_DELIVERY_SECONDS) {
-            inputs.error(field, "OUT_OF_RANGE", "1 to " + MarketSettings.MAX_DELIVERY_SECONDS + " seconds");
+        return seconds(inputs, field, value, MarketSettings.MAX_DELIVERY_SECONDS);
+    }
+
+    private static long seconds(Inputs inputs, String field, Long value, long max) {
+        if (value == null || value < 1 || value > max) {
+            inputs.error(field, "OUT_OF_RANGE", "1 to " + max + " seconds");
             return 0;
         }
         return value;
+    }
+
+    private static String reason(ReasonInput body) {
+        String reason = body == null ? null : body.reason();
+        if (reason == null || reason.length() > 512 || !MarketController.TEXT.matcher(reason).matches()) {
+            throw ApiException.invalidField("reason", "INVALID_TEXT", "1-512 characters, no control characters");
+        }
+        return reason;
     }
 
     private static String checkTask(String id) {
@@ -187,18 +318,23 @@ public class MarketTaskController {
     private TaskView view(MarketTasks.Listed listed, Address viewer) {
         MarketTask t = listed.task();
         boolean open = !t.biddingClosed(clock.instant());
-        List<BidView> bids = listed.bids().stream().map(b -> {
+        List<BidView> bids = listed.bids() == null ? List.of() : listed.bids().stream().map(b -> {
             boolean sealed = open && !b.bidder().equals(viewer);
             return new BidView(b.taskId(), b.bidder().checksummed(), sealed ? null : b.ask().toString(), sealed,
                     b.createdAt());
         }).toList();
+        MarketTask.Failure f = t.failure();
+        FailureView failure = f == null ? null : new FailureView(f.reason().name(), f.detail(), f.failedAt(),
+                f.windowEnds(), f.disputedAt(), f.disputeDetail(), f.decidedAt());
         return new TaskView(t.id(), t.poster().checksummed(), t.state().name(), t.reason(), t.capabilities(),
                 t.description(), t.token().checksummed(), t.budget().toString(), t.maxMultiplierBps(),
                 t.maxBasePrice().toString(), t.biddingClosesAt(), t.workSeconds(), t.createdAt(), t.closedAt(),
                 t.winner() == null ? null : t.winner().checksummed(), str(t.clearingPrice()), t.reserveApplied(),
                 str(t.escrowed()), t.escrowId(), t.workDeadline(), t.completedAt(), t.resultRef(), t.scoredAt(),
                 t.quality(), t.accuracy(), str(t.payout()), str(t.refund()),
-                t.breakdown() == null ? null : JSON.readTree(t.breakdown()), bids.size(), bids);
+                t.breakdown() == null ? null : JSON.readTree(t.breakdown()),
+                t.evaluator() == null ? null : t.evaluator().checksummed(), t.disputeWindowSeconds(), t.lateDeadline(),
+                failure, listed.bids() == null ? null : bids.size(), listed.bids() == null ? null : bids);
     }
 
     private static String str(BigInteger value) {

@@ -35,7 +35,7 @@ final class MarketViews {
                        long units, String input, String base, int maxMultiplierBps, String escrowed, String escrowId,
                        long maxDeliverySeconds, Instant createdAt, Instant deadline, Instant completedAt,
                        String resultRef, Instant scoredAt, Integer quality, Integer accuracy, String payout,
-                       String refund, JsonNode breakdown, List<String> myRoles) {
+                       String refund, JsonNode breakdown, String evaluator, List<String> myRoles) {
     }
 
     record PriceSuggestionView(String capability, String token, String median, String min, String max,
@@ -47,8 +47,12 @@ final class MarketViews {
                           List<OutcomeView> history) {
     }
 
-    record OutcomeView(String consumer, Instant scoredAt, int quality, boolean late, int valueBps, long decayBps,
-                       long counterpartyBps) {
+    /**
+     * One outcome of the agent's history: what it was about (a task or request), how it ended, the
+     * counterparty whose word it is, and what it counts for now.
+     */
+    record OutcomeView(String kind, String subjectId, String result, String consumer, Instant scoredAt, int quality,
+                       boolean late, int valueBps, long decayBps, long counterpartyBps) {
     }
 
     record ServicePage(List<ServiceView> items, String nextCursor) {
@@ -66,23 +70,28 @@ final class MarketViews {
 
     static RequestView of(ServiceRequest r, Address viewer) {
         List<String> roles = r.consumer().equals(viewer) ? List.of("CONSUMER")
-                : r.provider().equals(viewer) ? List.of("PROVIDER") : List.of();
+                : r.provider().equals(viewer) ? List.of("PROVIDER")
+                : viewer.equals(r.evaluator()) ? List.of("EVALUATOR") : List.of();
         return new RequestView(r.id(), r.serviceId(), r.consumer().checksummed(), r.provider().checksummed(),
                 r.state().name(), r.token().checksummed(), r.units(), r.input(), r.base().toString(),
                 r.maxMultiplierBps(), r.escrowed().toString(), r.escrowId(), r.maxDeliverySeconds(), r.createdAt(),
                 r.createdAt().plusSeconds(r.maxDeliverySeconds()), r.completedAt(), r.resultRef(), r.scoredAt(),
                 r.quality(), r.accuracy(), r.payout() == null ? null : r.payout().toString(),
                 r.refund() == null ? null : r.refund().toString(),
-                r.breakdown() == null ? null : JSON.readTree(r.breakdown()), roles);
+                r.breakdown() == null ? null : JSON.readTree(r.breakdown()),
+                r.evaluator() == null ? null : r.evaluator().checksummed(), roles);
     }
 
     static ReputationView of(Market.AgentReputation r, Instant now, int historySize) {
         Reputation.Score s = r.score();
         return new ReputationView(r.agent().checksummed(), s.reputationBps(), s.confidenceBps(), s.bonusBps(),
-                s.counted(), r.outcomes().stream().limit(historySize).map(o -> new OutcomeView(
-                        Address.of(o.consumer()).checksummed(), o.scoredAt(), o.quality(), o.late(), Reputation.value(o),
-                        Reputation.decayBps(java.time.Duration.between(o.scoredAt(), now)),
-                        Reputation.counterpartyBps(o.consumerBreadth()))).toList());
+                s.counted(), r.outcomes().stream().limit(historySize).map(recorded -> {
+                    Reputation.Outcome o = recorded.outcome();
+                    return new OutcomeView(recorded.kind().name(), recorded.subjectId(), recorded.result().name(),
+                            Address.of(o.consumer()).checksummed(), o.scoredAt(), o.quality(), o.late(),
+                            Reputation.value(o), Reputation.decayBps(java.time.Duration.between(o.scoredAt(), now)),
+                            Reputation.counterpartyBps(o.consumerBreadth()));
+                }).toList());
     }
 
     static PriceSuggestionView of(Market.PriceSuggestion p) {
