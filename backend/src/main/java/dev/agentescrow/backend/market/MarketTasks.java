@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.TransactionStatus;
@@ -39,6 +41,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 @Component
 public class MarketTasks {
+    private static final Logger log = LoggerFactory.getLogger(MarketTasks.class);
     /** The actor of allocations in the audit log and the escrow's history (no principal triggers them). */
     public static final String AUCTIONEER = "market-auction";
 
@@ -579,9 +582,12 @@ public class MarketTasks {
                 return t; // the escrow was settled another way (directly through the escrow API): left as it is
             }
             if (refunded != null && !refunded.ok()) {
+                // e.g. the arbitration period ended first: the escrow's own fallback (REFUND_PAYER) settles
+                // it on its schedule, and the task fails at the next trigger after that
                 status.setRollbackOnly();
-                throw new IllegalStateException("task " + id + ": the escrow refused the failure's refund: "
-                        + refunded.code());
+                log.info("task {}: the escrow refused the failure's refund ({}); tried again later", id,
+                        refunded.code());
+                return t;
             }
             MarketTask failed = t.failed(now);
             tasks.update(failed);

@@ -534,16 +534,54 @@ class MarketIT extends BackendITSupport {
     }
 
     @Test
+    void a_requests_evaluator_scores_it_instead_of_the_consumer_and_sees_it() {
+        Agent provider = agent();
+        Agent consumer = funded(10_000);
+        Agent evaluator = agent();
+        String serviceId = registered(provider, service("summarize", "1000", null));
+        refused(request(consumer, serviceId, Map.of("evaluator", provider.address())), 422,
+                "MARKET_EVALUATOR_IS_PARTY");
+        refused(request(consumer, serviceId, Map.of("evaluator", "0x12")), 400, "VALIDATION_FAILED");
+        JsonNode request = requested(consumer, serviceId, Map.of("evaluator", evaluator.address()));
+        String id = request.path("id").asString();
+        assertThat(request.path("evaluator").asString()).isEqualTo(evaluator.address());
+        JsonNode seen = ok(api().get("/api/v1/market/requests/" + id, evaluator.accessToken()));
+        assertThat(seen.path("myRoles").get(0).asString()).isEqualTo("EVALUATOR");
+        JsonNode listed = ok(api().get("/api/v1/market/requests?role=evaluator", evaluator.accessToken()));
+        assertThat(listed.path("items").get(0).path("id").asString()).isEqualTo(id);
+        refused(api().get("/api/v1/market/requests/" + id, agent().accessToken()), 404, "NOT_FOUND");
+
+        ok(complete(provider, id, "ipfs://r"));
+        refused(score(consumer, id, 100, 100), 403, "MARKET_EVALUATOR_ONLY");
+        refused(score(provider, id, 200, 150), 403, "MARKET_EVALUATOR_ONLY");
+        // the evaluator's quality 80: 0.8 * 1.5 (fast) * 1.0 = 1.2x of 1,000; 300 of the 1,500 back to the consumer
+        JsonNode scored = ok(score(evaluator, id, 80, 100));
+        assertThat(scored.path("payout").asString()).isEqualTo("1200");
+        assertThat(available(provider)).isEqualTo(big(1_200).subtract(fee(1_200)));
+        assertThat(available(consumer)).isEqualTo(big(10_000 - 1_200));
+        assertThat(available(evaluator)).isZero();
+        JsonNode history = ok(api().get("/api/v1/market/agents/" + provider.address() + "/reputation",
+                provider.accessToken())).path("history");
+        assertThat(history.get(0).path("kind").asString()).isEqualTo("REQUEST");
+        assertThat(history.get(0).path("subjectId").asString()).isEqualTo(id);
+        assertThat(history.get(0).path("consumer").asString()).isEqualTo(evaluator.address());
+        assertThat(history.get(0).path("quality").asInt()).isEqualTo(80);
+    }
+
+    @Test
     void the_openapi_document_lists_the_market_codes() {
         String openApi = api().get("/v3/api-docs", null).raw().body();
         JsonNode doc = ApiClient.JSON.readTree(openApi);
         for (String path : List.of("/api/v1/market/services", "/api/v1/market/services/{id}/requests",
-                "/api/v1/market/requests/{id}/complete", "/api/v1/market/requests/{id}/score")) {
+                "/api/v1/market/requests/{id}/complete", "/api/v1/market/requests/{id}/score",
+                "/api/v1/market/tasks", "/api/v1/market/tasks/{id}/failure", "/api/v1/market/tasks/{id}/dispute",
+                "/api/v1/market/tasks/{id}/decision")) {
             assertThat(doc.path("paths").has(path)).as(path).isTrue();
         }
         JsonNode codes = doc.path("x-error-codes");
         for (String code : List.of("MARKET_ALREADY_SCORED", "MARKET_PROVIDER_ONLY", "MARKET_PRICE_REQUIRED",
-                "INSUFFICIENT_FUNDS", "NOT_YET_VISIBLE")) {
+                "INSUFFICIENT_FUNDS", "NOT_YET_VISIBLE", "MARKET_EVALUATOR_ONLY", "MARKET_TASK_FAILED",
+                "MARKET_DISPUTE_WINDOW_CLOSED", "MARKET_ARBITER_ONLY", "MARKET_SPLIT_ABOVE_ESCROW")) {
             assertThat(codes.path(code).asString()).as(code).isNotBlank();
         }
     }
