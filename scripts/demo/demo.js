@@ -1,6 +1,7 @@
 // Simulated agents against a running backend (scripts/run --demo starts one and runs this):
 // each agent signs in with SIWE, deposits with an EIP-2612 permit, they pay each other a few
-// hundred micropayments, one escrow is disputed and split by an arbiter, one withdraws, and once a batch has settled a transfer's inclusion
+// hundred micropayments, one escrow is disputed and split by an arbiter, a task is auctioned (sealed
+// bids, reverse Vickrey allocation funding the escrow, paid by performance), one withdraws, and once a batch has settled a transfer's inclusion
 // proof is checked with @openzeppelin/merkle-tree and by the vault on chain. Prints a summary;
 // exits 0 only if every step held, else 1 with the first step that failed.
 //
@@ -219,6 +220,15 @@ async function main() {
     });
   }
 
+  if (agents.length >= 4) {
+    const [poster, ...bidders] = agents;
+    await step(`an auction from posting to payout: ${poster.name} posts a task, ${bidders.map((b) => b.name).join(", ")} bid sealed, ` +
+      "the reverse Vickrey auction allocates and funds the escrow, the winner is paid by performance", async () => {
+      ctx.auction = await auction(ctx, poster, bidders, fmt);
+      return ctx.auction;
+    });
+  }
+
   const withdrawer = agents[1];
   await step(`${withdrawer.name} withdraws ${fmt(ctx.withdrawal)} (POST /withdrawals)`, async () => {
     const { body } = await withdrawer.post("/withdrawals", { token: ctx.token, amount: ctx.withdrawal.toString() }, { expect: [201] });
@@ -340,6 +350,75 @@ async function main() {
   summary(ctx, fmt, withdrawer);
 }
 
+/**
+ * The marketplace's auction: the bidders list a service, the poster posts a task (budget 15 tokens
+ * at the default largest multiplier 1.5x: maximum base price 10), three sealed bids, the allocation
+ * at the Vickrey price with the poster's escrow funded, the winner's completion and the poster's
+ * scoring, paid by performance within the cap and the rest refunded. Balances checked at each step.
+ */
+async function auction(ctx, poster, bidders, fmt) {
+  const capability = `summarize-${SEED}`;
+  for (const bidder of bidders) {
+    await bidder.post("/market/services", { capabilities: [capability], description: `${bidder.name} summarizes`,
+      token: ctx.token, price: ctx.unit.toString(), maxDeliverySeconds: 3600 }, { expect: [201] });
+  }
+  const budget = 15n * ctx.unit;
+  const { body: task } = await poster.post("/market/tasks", { capabilities: [capability], description: "summarize the demo's log",
+    token: ctx.token, budget: budget.toString(), biddingSeconds: 5, workSeconds: 600 }, { expect: [201] });
+  check(task.state === "OPEN" && BigInt(task.maxBasePrice) === 10n * ctx.unit,
+    `the posted task is ${task.state} with maximum base price ${task.maxBasePrice}, expected OPEN and ${10n * ctx.unit}`);
+  const asks = [6n, 4n, 5n].map((tokens) => tokens * ctx.unit);
+  for (let i = 0; i < bidders.length && i < asks.length; i++) {
+    await bidders[i].post(`/market/tasks/${task.id}/bids`, { ask: asks[i].toString() }, { expect: [201] });
+  }
+  const { body: listed } = await bidders[0].get(`/market/tasks?capability=${capability}`);
+  const sealed = (listed.items || []).find((t) => t.id === task.id);
+  const { body: seen } = await poster.get(`/market/tasks/${task.id}`);
+  if (seen.state === "OPEN" && sealed) {
+    check(seen.bids.every((b) => b.sealed && b.ask === undefined), "the poster sees a bid's amount while bidding is open");
+  }
+  const before = BigInt((await poster.balance(ctx.token)).available);
+  const allocated = await waitFor(`task ${task.id} to be allocated`, 60, async () => {
+    const { body } = await poster.get(`/market/tasks/${task.id}`);
+    return body.state !== "OPEN" && body;
+  }, 500);
+  check(allocated.state === "ALLOCATED", `the task closed ${allocated.state} (${allocated.reason || ""})`);
+  const winner = bidders.find((b) => b.address === ethers.getAddress(allocated.winner));
+  check(winner, `the winner ${allocated.winner} is none of the bidders`);
+  const ask = asks[bidders.indexOf(winner)];
+  const price = BigInt(allocated.clearingPrice);
+  const escrowed = BigInt(allocated.escrowed);
+  check(price >= ask && price <= 10n * ctx.unit, `the clearing price ${price} is not between the winner's ask ${ask} and the maximum`);
+  check(escrowed === (price * 15000n) / 10000n, `the escrow holds ${escrowed}, expected the clearing price times 1.5`);
+  const { body: escrow } = await poster.get(`/escrows/${allocated.escrowId}`);
+  check(escrow.state === "FUNDED", `the task's escrow is ${escrow.state}, not FUNDED`);
+  const afterAllocation = BigInt((await poster.balance(ctx.token)).available);
+  check(before - afterAllocation === escrowed, `the poster paid ${before - afterAllocation} into the escrow, expected ${escrowed}`);
+
+  const winnerBefore = BigInt((await winner.balance(ctx.token)).available);
+  const { body: done } = await winner.post(`/market/tasks/${task.id}/complete`, { resultRef: `ipfs://demo-${SEED}` }, { expect: [200] });
+  check(done.state === "COMPLETED", `after the completion the task is ${done.state}`);
+  // quality 110 (1.1x), early (1.5x), accuracy 80 (0.8x): 1.32x of the price, a reputation bonus adds at most 10 %
+  const { body: scored } = await poster.post(`/market/tasks/${task.id}/score`, { quality: 110, accuracy: 80 }, { expect: [200] });
+  const payout = BigInt(scored.payout);
+  const refund = BigInt(scored.refund);
+  check(scored.state === "SCORED" && payout + refund === escrowed, `scored ${scored.state}: payout ${payout} + refund ${refund} != ${escrowed}`);
+  check(payout > price && refund > 0n, `the payout ${payout} is not above the base ${price} with something refunded`);
+  const { body: quote } = await poster.get(`/escrows/quote?token=${ctx.token}&amount=${payout.toString()}`);
+  const fee = (payout * BigInt(quote.feeBps)) / 10_000n;
+  const winnerAfter = BigInt((await winner.balance(ctx.token)).available);
+  check(winnerAfter - winnerBefore === payout - fee, `the winner received ${winnerAfter - winnerBefore}, expected ${payout - fee}`);
+  const posterAfter = BigInt((await poster.balance(ctx.token)).available);
+  check(posterAfter === afterAllocation + refund, `the poster holds ${posterAfter}, expected ${afterAllocation + refund} after the refund`);
+  ctx.expected.set(poster, ctx.expected.get(poster) - payout);
+  ctx.expected.set(winner, ctx.expected.get(winner) + payout - fee);
+  const { body: reputation } = await winner.get(`/market/agents/${winner.address}/reputation`);
+  check((reputation.history || []).some((o) => o.subjectId === task.id && o.result === "SCORED"),
+    `${winner.name}'s reputation history does not show task ${task.id}`);
+  return `${task.id}: ${winner.name} won (ask ${fmt(ask)}) at ${fmt(price)}, escrow ${fmt(escrowed)}; ` +
+    `paid ${fmt(payout)} (${scored.breakdown.arithmetic}), ${fmt(refund)} back to ${poster.name}; reputation ${reputation.reputationBps} bps`;
+}
+
 /** A SIWE message whose nonce was used must not log in again (EIP-4361 replay protection). */
 async function replaySiwe(api, agent) {
   const { body: nonce } = await api.call("POST", "/auth/nonce", { body: {} });
@@ -401,6 +480,7 @@ function summary(ctx, fmt, withdrawer) {
   s.proof.forEach((node, i) => console.log(`  proof[${i}] ${node}`));
   console.log("  StandardMerkleTree.verify: true; SettlementVault.verifyTransfer: true; with amount + 1: false");
   if (ctx.escrow) console.log(`escrow with a dispute: ${ctx.escrow}`);
+  if (ctx.auction) console.log(`auction: ${ctx.auction}`);
   console.log(`admin verification: ${ctx.verify}`);
   console.log(`${line}\n[demo] every step held`);
 }
