@@ -12,7 +12,10 @@ import java.util.Objects;
  * {@code biddingClosesAt}), then ALLOCATED (the poster's escrow to the winner holds
  * {@code escrowed = floor(clearingPrice * maxMultiplierBps / 10,000)}) or UNALLOCATED ({@code reason}:
  * NO_BIDS, INSUFFICIENT_FUNDS or the escrow's refusal code); then COMPLETED (the winner delivered)
- * and SCORED (paid by {@link PerformancePay}, the rest refunded).
+ * and SCORED (paid by {@link PerformancePay}, the rest refunded). A failure reported from ALLOCATED
+ * or COMPLETED makes it FAILURE_REPORTED; the winner's dispute within the window DISPUTED, the
+ * arbiter's decision RESOLVED; undisputed after the window, or ALLOCATED past the late window
+ * (a missed deadline), FAILED with the poster refunded.
  *
  * @param maxBasePrice {@code floor(budget * 10,000 / maxMultiplierBps)}: the highest bid accepted
  * @param workSeconds the time allowed for the work, from the allocation

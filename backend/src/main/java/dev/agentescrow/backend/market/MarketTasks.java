@@ -37,7 +37,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * on the lock and find the task closed: it is allocated once.
  *
  * <p><b>Completion and scoring</b> follow the requests' rules and pay through the same
- * {@link PerformanceSettlement}.
+ * {@link PerformanceSettlement}. <b>Failures</b> (a report, the winner's dispute, the arbiter's
+ * decision, an undisputed window's end, a missed deadline) lock the task's row and run their escrow
+ * action in the same transaction; what is due runs on the leader's schedule and before any read or
+ * action on the task, so each happens once.
  */
 @Component
 public class MarketTasks {
@@ -220,7 +223,7 @@ public class MarketTasks {
                 return unallocated(t, now, "NO_BIDS");
             }
             List<ReverseVickreyAuction.Bid> sealed = bids.stream().map(b -> new ReverseVickreyAuction.Bid(
-                    b.bidder().hex(), b.ask(), reputationBonus(b.bidder(), now), b.sequence())).toList();
+                    b.bidder().hex(), b.ask(), reputationBonus(b.bidder()), b.sequence())).toList();
             ReverseVickreyAuction.Allocation a = ReverseVickreyAuction.allocate(sealed, t.maxBasePrice()).orElseThrow();
             Address winner = Address.of(a.winner().bidder());
             Optional<Address> arbiter = services.arbiter();
@@ -280,7 +283,7 @@ public class MarketTasks {
     }
 
     /** An agent's reputation bonus as a provider (0-1,000 bps): its pay bonus and its auction discount. */
-    private int reputationBonus(Address agent, Instant now) {
+    private int reputationBonus(Address agent) {
         return services.reputationBonus(agent);
     }
 
@@ -336,7 +339,7 @@ public class MarketTasks {
                 return refusal;
             }
             MarketTask t = locked.get();
-            bonus[0] = reputationBonus(t.winner(), clock.instant());
+            bonus[0] = reputationBonus(t.winner());
             String refused = settlement.open(t.escrowId(), t.poster(), pay(t, quality, accuracy, bonus[0]), id);
             if (refused != null) {
                 status.setRollbackOnly();
