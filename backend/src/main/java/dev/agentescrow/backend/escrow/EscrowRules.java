@@ -69,15 +69,10 @@ public final class EscrowRules {
 
     /**
      * A payout of the plan: to a payee (net), its platform fee (FEE) or protocol fee (PROTOCOL_FEE),
-     * each with the payee's index and {@code gross} (the payee's gross payout they were split from),
-     * or back to the payer.
+     * each with the payee's index, or back to the payer.
      */
-    public record Payout(Kind kind, int index, Address to, BigInteger amount, BigInteger gross) {
+    public record Payout(Kind kind, int index, Address to, BigInteger amount) {
         public enum Kind { PAYEE, FEE, PROTOCOL_FEE, PAYER }
-
-        public Payout(Kind kind, int index, Address to, BigInteger amount) {
-            this(kind, index, to, amount, null);
-        }
 
         public boolean isFee() {
             return kind == Kind.FEE || kind == Kind.PROTOCOL_FEE;
@@ -343,12 +338,12 @@ public final class EscrowRules {
             BigInteger platform = fee(g, e.feeBps());
             BigInteger protocol = fee(g, e.protocolFeeBps());
             payouts.add(new Payout(Payout.Kind.PAYEE, payee.index(), payee.account(),
-                    g.subtract(platform).subtract(protocol), g));
+                    g.subtract(platform).subtract(protocol)));
             if (platform.signum() > 0) {
-                payouts.add(new Payout(Payout.Kind.FEE, payee.index(), null, platform, g));
+                payouts.add(new Payout(Payout.Kind.FEE, payee.index(), null, platform));
             }
             if (protocol.signum() > 0) {
-                payouts.add(new Payout(Payout.Kind.PROTOCOL_FEE, payee.index(), null, protocol, g));
+                payouts.add(new Payout(Payout.Kind.PROTOCOL_FEE, payee.index(), null, protocol));
             }
         }
         return payouts;

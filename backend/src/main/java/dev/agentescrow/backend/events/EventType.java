@@ -34,7 +34,9 @@ public enum EventType {
     MARKET_TASK_ALLOCATED("market.task_allocated"),
     MARKET_TASK_UNALLOCATED("market.task_unallocated"),
     MARKET_TASK_COMPLETED("market.task_completed"),
-    MARKET_TASK_SCORED("market.task_scored");
+    MARKET_TASK_SCORED("market.task_scored"),
+    /** A fee distribution paid a stakeholder its part of one token and fee type (issue 16). */
+    FEE_DISTRIBUTED("fee.distributed");
 
     private final String wireName;
 

@@ -1,5 +1,7 @@
 package dev.agentescrow.backend.fee;
 
+import dev.agentescrow.backend.events.EventPublisher;
+import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.backend.gateway.LedgerUnavailableException;
 import dev.agentescrow.batcher.command.ServiceCommands;
 import dev.agentescrow.batcher.ledger.AccountKey;
@@ -58,9 +60,11 @@ public class FeeDistributions {
     private final Batcher batcher;
     private final Clock clock;
     private final TransactionTemplate tx;
+    private final EventPublisher events;
 
     public FeeDistributions(JdbcTemplate jdbc, Stakeholders stakeholders, Batcher batcher, Clock clock,
-                            DataSource dataSource) {
+                            DataSource dataSource, EventPublisher events) {
+        this.events = events;
         this.jdbc = jdbc;
         this.stakeholders = stakeholders;
         this.batcher = batcher;
@@ -244,8 +248,19 @@ public class FeeDistributions {
                         receipt.seq(), group.get(i).transferId());
             }
         }
-        jdbc.update("UPDATE backend.fee_periods SET state = 'DISTRIBUTED', distributed_at = ? WHERE number = ?"
-                + " AND state = 'PLANNED'", Timestamp.from(clock.instant()), period.number());
+        tx.executeWithoutResult(status -> {
+            int marked = jdbc.update("UPDATE backend.fee_periods SET state = 'DISTRIBUTED', distributed_at = ?"
+                    + " WHERE number = ? AND state = 'PLANNED'", Timestamp.from(clock.instant()), period.number());
+            if (marked == 1) {
+                for (Payment p : payments(period.number())) {
+                    events.publishOnce("fee.distributed:" + p.transferId(), EventType.FEE_DISTRIBUTED,
+                            List.of(p.account()), "fee-period:" + p.period(), Map.of("period", p.period(),
+                                    "token", p.token().checksummed(), "feeType", p.type().name(),
+                                    "amount", p.amount().toString(), "ledgerTransferId", p.transferId().toString(),
+                                    "stakeholderId", p.stakeholderId()));
+                }
+            }
+        });
         log.info("fee period {} distributed ({} payments)", period.number(),
                 groups.values().stream().mapToInt(List::size).sum());
         return period(period.number()).orElseThrow();
