@@ -72,36 +72,8 @@ public class FeeDistributions {
         this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
     }
 
-    /** Why a distribution did not happen. */
-    public enum Refusal {
-        NO_STAKEHOLDERS(422, "FEE_NO_STAKEHOLDERS", "there is no active stakeholder to distribute to"),
-        NOTHING_TO_DISTRIBUTE(422, "FEE_NOTHING_TO_DISTRIBUTE", "no fee was collected since the last period");
-
-        private final int status;
-        private final String code;
-        private final String message;
-
-        Refusal(int status, String code, String message) {
-            this.status = status;
-            this.code = code;
-            this.message = message;
-        }
-
-        public int status() {
-            return status;
-        }
-
-        public String code() {
-            return code;
-        }
-
-        public String message() {
-            return message;
-        }
-    }
-
     /** The period distributed (or finished) by a call, or why none was. */
-    public record Outcome(FeePeriod period, Refusal refusal) {
+    public record Outcome(FeePeriod period, FeeRefusal refusal) {
         public boolean ok() {
             return refusal == null;
         }
@@ -157,7 +129,7 @@ public class FeeDistributions {
             }
             List<Stakeholder> receivers = stakeholders.active();
             if (receivers.isEmpty()) {
-                return new Outcome(null, Refusal.NO_STAKEHOLDERS);
+                return new Outcome(null, FeeRefusal.NO_STAKEHOLDERS);
             }
             Instant now = clock.instant();
             Optional<Instant> lastEnd = lastEnd();
@@ -179,7 +151,7 @@ public class FeeDistributions {
                     }, number);
             if (collected.isEmpty()) {
                 status.setRollbackOnly();
-                return new Outcome(null, Refusal.NOTHING_TO_DISTRIBUTE);
+                return new Outcome(null, FeeRefusal.NOTHING_TO_DISTRIBUTE);
             }
             Map<String, BigInteger> carried = new LinkedHashMap<>();
             jdbc.query("SELECT DISTINCT ON (token, fee_type) token, fee_type, carried_out FROM backend.fee_period_totals"

@@ -42,38 +42,8 @@ public class Stakeholders {
         this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
     }
 
-    /** Why a change does not apply. */
-    public enum Refusal {
-        ACCOUNT_TAKEN(409, "FEE_STAKEHOLDER_EXISTS", "an active stakeholder has this account already"),
-        TOO_MANY(422, "FEE_TOO_MANY_STAKEHOLDERS", "the number of active stakeholders is at its limit"),
-        ID_CONFLICT(422, "FEE_STAKEHOLDER_ID_CONFLICT", "a stakeholder with other terms was added under this Idempotency-Key"),
-        INACTIVE(409, "FEE_STAKEHOLDER_REMOVED", "the stakeholder was removed");
-
-        private final int status;
-        private final String code;
-        private final String message;
-
-        Refusal(int status, String code, String message) {
-            this.status = status;
-            this.code = code;
-            this.message = message;
-        }
-
-        public int status() {
-            return status;
-        }
-
-        public String code() {
-            return code;
-        }
-
-        public String message() {
-            return message;
-        }
-    }
-
     /** A stakeholder after a change, or a refusal. */
-    public record Result(Stakeholder stakeholder, Refusal refusal) {
+    public record Result(Stakeholder stakeholder, FeeRefusal refusal) {
         public boolean ok() {
             return refusal == null;
         }
@@ -81,20 +51,20 @@ public class Stakeholders {
 
     /** Adds a stakeholder; {@code created} false when the key's earlier add is answered. */
     public Result add(String admin, String idempotencyKey, Address account, String name, long shares) {
-        String id = FeeIds.stakeholderId(admin, idempotencyKey);
+        String id = FeeIds.stakeholderId(Address.of(admin), idempotencyKey);
         return tx.execute(status -> {
             lock();
             Optional<Stakeholder> earlier = find(id);
             if (earlier.isPresent()) {
                 Stakeholder s = earlier.get();
                 return s.account().equals(account) && s.name().equals(name) && s.shares() == shares
-                        ? new Result(s, null) : new Result(null, Refusal.ID_CONFLICT);
+                        ? new Result(s, null) : new Result(null, FeeRefusal.STAKEHOLDER_ID_CONFLICT);
             }
             if (activeByAccount(account).isPresent()) {
-                return new Result(null, Refusal.ACCOUNT_TAKEN);
+                return new Result(null, FeeRefusal.STAKEHOLDER_EXISTS);
             }
             if (active().size() >= settings.maxStakeholders()) {
-                return new Result(null, Refusal.TOO_MANY);
+                return new Result(null, FeeRefusal.TOO_MANY_STAKEHOLDERS);
             }
             Instant now = clock.instant();
             jdbc.update("INSERT INTO backend.fee_stakeholders (id, account, name, shares, active, created_at, updated_at)"
@@ -114,7 +84,7 @@ public class Stakeholders {
                 return Optional.<Result>empty();
             }
             if (!found.get().active()) {
-                return Optional.of(new Result(null, Refusal.INACTIVE));
+                return Optional.of(new Result(null, FeeRefusal.STAKEHOLDER_REMOVED));
             }
             jdbc.update("UPDATE backend.fee_stakeholders SET name = COALESCE(?, name), shares = COALESCE(?, shares),"
                     + " updated_at = ? WHERE id = ?", name, shares, Timestamp.from(clock.instant()), id);

@@ -7,6 +7,7 @@ import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.fee.FeeDistributions;
 import dev.agentescrow.backend.fee.FeePeriod;
 import dev.agentescrow.backend.fee.FeeRates;
+import dev.agentescrow.backend.fee.FeeRefusal;
 import dev.agentescrow.backend.fee.FeeReports;
 import dev.agentescrow.backend.fee.Fees;
 import dev.agentescrow.backend.fee.Stakeholder;
@@ -175,8 +176,7 @@ public class FeeController {
         Address admin = Principals.current();
         FeeDistributions.Outcome outcome = distributions.distribute(FeePeriod.Trigger.ADMIN, admin.hex());
         if (!outcome.ok()) {
-            throw new ApiException(HttpStatus.valueOf(outcome.refusal().status()), outcome.refusal().code(),
-                    outcome.refusal().message());
+            throw refused(outcome.refusal());
         }
         FeeReports.Report report = reports.report(outcome.period().number()).orElseThrow();
         return ResponseEntity.status(HttpStatus.CREATED).body(FeeViews.ReportView.of(report));
@@ -233,10 +233,13 @@ public class FeeController {
 
     private static Stakeholder accepted(Stakeholders.Result result) {
         if (!result.ok()) {
-            throw new ApiException(HttpStatus.valueOf(result.refusal().status()), result.refusal().code(),
-                    result.refusal().message());
+            throw refused(result.refusal());
         }
         return result.stakeholder();
+    }
+
+    private static ApiException refused(FeeRefusal refusal) {
+        return new ApiException(HttpStatus.valueOf(refusal.status()), refusal.code(), refusal.message());
     }
 
     private static int bps(Inputs inputs, String field, Integer value) {

@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.fee.web;
 
+import dev.agentescrow.backend.fee.FeeRefusal;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
@@ -13,17 +14,18 @@ import org.springframework.context.annotation.Configuration;
 /** The fee feature's error codes in the document's {@code x-error-codes}, and the problem+json schema on its refusals. */
 @Configuration(proxyBeanMethods = false)
 public class FeeOpenApi {
-    static final Map<String, String> CODES = new TreeMap<>(Map.ofEntries(
-            Map.entry("FEE_STAKEHOLDER_EXISTS", "409: an active stakeholder has this account already"),
-            Map.entry("FEE_STAKEHOLDER_REMOVED", "409: the stakeholder was removed"),
-            Map.entry("FEE_STAKEHOLDER_ID_CONFLICT", "422: a stakeholder with other terms was added under this"
-                    + " Idempotency-Key"),
-            Map.entry("FEE_TOO_MANY_STAKEHOLDERS", "422: the number of active stakeholders is at its limit"
-                    + " (agentescrow.fees.max-stakeholders)"),
-            Map.entry("FEE_NO_STAKEHOLDERS", "422: a distribution needs at least one active stakeholder"),
-            Map.entry("FEE_NOTHING_TO_DISTRIBUTE", "422: no fee was collected since the last period"),
-            Map.entry("ESCROW_FEE_ABOVE_MAX", "422: the platform and protocol fees together are above the maximum"
-                    + " the payer accepts (maxFeeBps)")));
+    /** Every code the fee feature answers beyond the service-wide ones, and what it means. */
+    static final Map<String, String> CODES = codes();
+
+    private static Map<String, String> codes() {
+        Map<String, String> codes = new TreeMap<>();
+        for (FeeRefusal refusal : FeeRefusal.values()) {
+            codes.put(refusal.code(), refusal.status() + ": " + refusal.message());
+        }
+        codes.put("ESCROW_FEE_ABOVE_MAX", "422: the platform and protocol fees together are above the maximum the"
+                + " payer accepts (maxFeeBps)");
+        return codes;
+    }
 
     @Bean
     OpenApiCustomizer feeProblems() {
