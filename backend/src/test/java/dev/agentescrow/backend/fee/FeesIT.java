@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -51,6 +52,8 @@ import tools.jackson.databind.JsonNode;
 class FeesIT extends BackendITSupport {
     @Autowired
     Batcher batcher;
+    @Autowired
+    JdbcTemplate jdbc;
 
     private String token;
     private String admin;
@@ -331,6 +334,18 @@ class FeesIT extends BackendITSupport {
         assertThat(api.post("/api/v1/admin/fees/distributions", admin, key(), "{}").code())
                 .isEqualTo("FEE_NOTHING_TO_DISTRIBUTE");
         assertThat(balances().available(second.accessToken()).subtract(secondBefore)).isEqualTo(secondTotal);
+
+        // a crash after the ledger paid but before the period was marked: the next call pays it again, once
+        assertThat(jdbc.update("UPDATE backend.fee_periods SET state = 'PLANNED', distributed_at = NULL WHERE number = ?",
+                period)).isEqualTo(1);
+        ApiClient.Response resumed = api.post("/api/v1/admin/fees/distributions", admin, key(), "{}");
+        assertThat(resumed.status()).as(resumed.toString()).isEqualTo(201);
+        assertThat(resumed.json().path("period").path("number").asLong()).isEqualTo(period);
+        assertThat(resumed.json().path("period").path("state").asString()).isEqualTo("DISTRIBUTED");
+        assertThat(balances().available(first.accessToken()).subtract(firstBefore)).isEqualTo(firstTotal);
+        assertThat(balances().available(second.accessToken()).subtract(secondBefore)).isEqualTo(secondTotal);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.events WHERE type = 'fee.distributed'"
+                + " AND object_id = ?", Integer.class, "fee-period:" + period)).isEqualTo(4);
 
         // CSV for people
         ApiClient.Response csv = api.send(api.request("/api/v1/admin/fees/periods/" + period, admin)
