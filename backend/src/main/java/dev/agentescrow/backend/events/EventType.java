@@ -38,7 +38,9 @@ public enum EventType {
     MARKET_TASK_FAILURE_REPORTED("market.task_failure_reported"),
     MARKET_TASK_DISPUTED("market.task_disputed"),
     MARKET_TASK_FAILED("market.task_failed"),
-    MARKET_TASK_RESOLVED("market.task_resolved");
+    MARKET_TASK_RESOLVED("market.task_resolved"),
+    /** A fee distribution paid a stakeholder its part of one token and fee type (issue 16). */
+    FEE_DISTRIBUTED("fee.distributed");
 
     private final String wireName;
 
