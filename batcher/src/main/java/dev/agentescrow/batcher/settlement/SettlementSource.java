@@ -16,6 +16,15 @@ public interface SettlementSource {
     /** How many movements {@link #unsettled} would return without a limit, and the oldest one's commit time. */
     UnsettledBacklog backlog();
 
+    /**
+     * As {@link #backlog()}, for a caller that only needs to know whether at least {@code enough}
+     * movements wait (the trigger's N): a store may stop counting there, so the count is exact
+     * below {@code enough} and at least {@code enough} otherwise; the oldest commit time is exact.
+     */
+    default UnsettledBacklog backlog(int enough) {
+        return backlog();
+    }
+
     /** The open batch {@code batchId} was refused: its movements become unsettled again, in their commit order. */
     void release(long batchId);
 

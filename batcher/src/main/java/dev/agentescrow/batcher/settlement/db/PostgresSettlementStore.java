@@ -56,6 +56,11 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     @Override
+    public UnsettledBacklog backlog(int enough) {
+        return claims.backlog(enough);
+    }
+
+    @Override
     public void release(long batchId) {
         claims.release(batchId);
     }
