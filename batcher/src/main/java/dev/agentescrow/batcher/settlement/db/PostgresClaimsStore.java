@@ -92,6 +92,19 @@ public final class PostgresClaimsStore implements SettlementSource {
         return transactions.write("read unsettled movements", c -> scan(c, limit, Integer.MAX_VALUE, true).movements());
     }
 
+    /** One scan: up to {@code limit} movements and the backlog they start (exact up to {@code limit}). */
+    @Override
+    public Waiting waiting(int limit) {
+        if (limit <= 0) {
+            return new Waiting(List.of(), backlog(1));
+        }
+        return transactions.write("read waiting movements", c -> {
+            Scan scan = scan(c, limit, Integer.MAX_VALUE, true);
+            return new Waiting(scan.movements(), scan.pending() == 0 ? UnsettledBacklog.EMPTY
+                    : UnsettledBacklog.of((int) Math.min(Integer.MAX_VALUE, scan.pending()), scan.oldest()));
+        });
+    }
+
     /**
      * How many movements wait and the oldest one's commit time; bounded: the count is exact up to
      * {@value #BACKLOG_EXACT_ROWS} transfers read after the watermark and a lower bound beyond.
@@ -124,9 +137,10 @@ public final class PostgresClaimsStore implements SettlementSource {
      * hold, in commit order, at most {@code maxRows}, until {@code limit} movements are found
      * (collected when {@code collect}); quarantines the rows {@link TransferMapping} cannot map, and
      * moves the watermark up to the first transfer that is not final: the first movement found, or
-     * the first transfer an open batch claims, or else the last row read. Everything between is
-     * final: claimed by a confirmed batch (passed over by the statement), quarantined, or no
-     * movement.
+     * the first transfer an open batch claims, or else the last row read (the last transfer
+     * committed before the last statement, when that statement read to the end). Everything
+     * between is final: claimed by a confirmed batch (passed over by the statement), quarantined,
+     * or no movement.
      */
     private Scan scan(Connection c, int limit, int maxRows, boolean collect) throws SQLException {
         long watermark = watermark(c);
@@ -136,11 +150,16 @@ public final class PostgresClaimsStore implements SettlementSource {
         long pending = 0;
         Instant oldest = null;
         int rows = 0;
+        // the end of what the last statement could see: rows up to it that it did not return are
+        // claimed or quarantined (the one writer commits seq in order, so a row up to the largest
+        // seq committed before the statement is visible to it)
+        long readTo = watermark;
         while (pending < limit && rows < maxRows) {
             // a small limit (the trigger's N) reads about as many rows, not a whole statement's worth
             int ask = (int) Math.min(Math.min(SCAN_ROWS, maxRows - rows), Math.max(limit - pending, 0) + 64);
             int scanned = 0;
             Map<UUID, String> unmappable = new LinkedHashMap<>();
+            long visibleEnd = lastCommittedSeq(c);
             try (PreparedStatement s = c.prepareStatement(SCAN)) {
                 s.setLong(1, afterSeq);
                 s.setInt(2, ask);
@@ -170,15 +189,28 @@ public final class PostgresClaimsStore implements SettlementSource {
                 insertQuarantine(c, entry.getKey(), entry.getValue(), clock.instant());
             }
             rows += scanned;
+            readTo = afterSeq;
             if (scanned < ask) {
+                if (pending < limit) {
+                    // read to the end: what follows the last row returned, up to the visible end, is final
+                    readTo = Math.max(afterSeq, visibleEnd);
+                }
                 break;
             }
         }
-        long finalUpTo = Math.min(afterSeq, firstPending - 1);
+        long finalUpTo = Math.min(readTo, firstPending - 1);
         if (finalUpTo > watermark) {
             moveWatermark(c, Math.min(finalUpTo, firstOpenClaim(c) - 1));
         }
         return new Scan(List.copyOf(movements), pending, oldest);
+    }
+
+    private static long lastCommittedSeq(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT coalesce(max(seq), 0) FROM transfers");
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /** The seq of the first transfer an open batch claims, {@link Long#MAX_VALUE} with no open batch. */

@@ -56,6 +56,11 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     @Override
+    public Waiting waiting(int limit) {
+        return claims.waiting(limit);
+    }
+
+    @Override
     public UnsettledBacklog backlog(int enough) {
         return claims.backlog(enough);
     }

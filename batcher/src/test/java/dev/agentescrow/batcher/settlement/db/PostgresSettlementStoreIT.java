@@ -16,6 +16,8 @@ import dev.agentescrow.batcher.settlement.BatchNetting;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.SettlementBatchRecord;
 import dev.agentescrow.batcher.settlement.SettlementMovement;
+import dev.agentescrow.batcher.settlement.SettlementSource;
+import dev.agentescrow.batcher.settlement.UnsettledBacklog;
 import dev.agentescrow.batcher.settlement.SettlementMovement.Transfer;
 import dev.agentescrow.batcher.settlement.SettlementMovement.Withdrawal;
 import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
@@ -271,6 +273,11 @@ class PostgresSettlementStoreIT {
         assertThat(store.backlog().oldest()).contains(first);
         assertThat(store.backlog(100).count()).isEqualTo(100);
         assertThat(store.backlog(100).oldest()).contains(first);
+        // the submitter's one read: the candidates and the backlog they start
+        SettlementSource.Waiting waiting = store.waiting(1_000);
+        assertThat(waiting.movements()).hasSize(1_000);
+        assertThat(waiting.movements().getFirst().transferId()).isEqualTo(sid(transfer));
+        assertThat(waiting.backlog()).isEqualTo(UnsettledBacklog.of(1_000, first));
         assertThat(store.unsettled(extra + 4)).hasSize(extra + 4);
     }
 
@@ -294,5 +301,40 @@ class PostgresSettlementStoreIT {
         assertThat(store.unsettled(100)).extracting(SettlementMovement::transferId)
                 .containsExactly(sid(transfer), sid(posted), sid(fee), sid(withdrawal), later);
         assertThat(store.backlog().count()).isEqualTo(5);
+    }
+
+    /**
+     * Rows a confirmed batch claims are passed over inside PostgreSQL; once they are all that
+     * follows, a read still moves the watermark to the last committed transfer (settled means
+     * nothing after the watermark), and never while the batch is open.
+     */
+    @Test
+    void theWatermarkReachesTheLastTransferOnceEverythingIsSettled() throws Exception {
+        List<SettlementMovement> movements = store.unsettled(100);
+        store.saveBuilt(built(1, movements), ids(movements));
+        assertThat(store.backlog().isEmpty()).isTrue();
+        assertThat(watermark()).as("below the open batch's first claim").isLessThan(lastSeq());
+        store.markSubmitted(1, tx(5), 5);
+        store.settled(1);
+        store.markConfirmed(1, new MinedReceipt(tx(5).txHash(), MinedReceipt.Status.SUCCEEDED, 9, 90_000));
+
+        assertThat(store.waiting(100).movements()).isEmpty();
+        assertThat(watermark()).isEqualTo(lastSeq());
+    }
+
+    private long watermark() throws Exception {
+        return single("SELECT seq FROM settlement_watermark");
+    }
+
+    private long lastSeq() throws Exception {
+        return single("SELECT max(seq) FROM transfers");
+    }
+
+    private long single(String sql) throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }
