@@ -452,6 +452,30 @@ public final class ChainClient implements AutoCloseable {
     }
 
     /**
+     * {@code eth_call}s of {@code to} with each of {@code data} at the latest block, as one
+     * JSON-RPC batch (one HTTP round trip): the raw results, in order. A call the node answers with
+     * an error (a revert, too) is a {@link ChainException}.
+     */
+    public List<String> calls(Address to, List<String> data) {
+        if (data.isEmpty()) {
+            return List.of();
+        }
+        @SuppressWarnings("unchecked")
+        Request<?, ? extends Response<?>>[] requests = data.stream()
+                .map(d -> web3j.ethCall(Transaction.createEthCallTransaction(null, to.hex(), d),
+                        DefaultBlockParameterName.LATEST))
+                .toArray(Request[]::new);
+        List<String> results = new ArrayList<>(requests.length);
+        for (Response<?> answer : batch("batched eth_call", requests)) {
+            if (answer.hasError()) {
+                throw new ChainException("eth_call failed: " + answer.getError().getMessage());
+            }
+            results.add(((org.web3j.protocol.core.methods.response.EthCall) answer).getValue());
+        }
+        return results;
+    }
+
+    /**
      * Sends {@code requests} as one JSON-RPC batch (one HTTP round trip; the node runs them in
      * order) and returns their answers in request order. Answers are matched by id, so a node
      * that reorders them is still read correctly; a missing answer is a {@link ChainException}.

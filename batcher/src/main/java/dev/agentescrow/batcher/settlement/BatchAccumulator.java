@@ -136,6 +136,10 @@ final class BatchAccumulator {
         return movements.isEmpty();
     }
 
+    int size() {
+        return movements.size();
+    }
+
     List<SettlementMovement> movements() {
         return List.copyOf(movements);
     }

@@ -114,6 +114,34 @@ public record BatchPlanner(int maxMovementsPerBatch, long maxGasPerBatch) {
     }
 
     /**
+     * How long the next batch would be, without netting it (no Merkle tree is built): the longest
+     * prefix of {@code movements} that fits, and the bound that closed it before the end (empty
+     * when every movement fits). A submitter asks this first and reads which accounts are
+     * {@link Funded} only when the gas bound closed the batch, then nets once with {@link #next}.
+     */
+    public Prefix prefix(List<SettlementMovement> movements, Funded funded) {
+        BatchAccumulator batch = new BatchAccumulator(maxMovementsPerBatch, maxGasPerBatch, funded);
+        for (SettlementMovement movement : movements) {
+            Optional<BatchBound> bound = batch.exceeded(movement);
+            if (bound.isPresent()) {
+                return new Prefix(batch.size(), bound);
+            }
+            batch.add(movement);
+        }
+        return new Prefix(batch.size(), Optional.empty());
+    }
+
+    /** The answer of {@link #prefix}: {@code length} movements fit; {@code closedBy} is the bound the next one breaks. */
+    public record Prefix(int length, Optional<BatchBound> closedBy) {
+        public Prefix {
+            if (length < 0) {
+                throw new IllegalArgumentException("length must not be negative: " + length);
+            }
+            java.util.Objects.requireNonNull(closedBy, "closedBy");
+        }
+    }
+
+    /**
      * Which accounts hold a settled balance on chain that is not zero, in a token, when the batch
      * is built: their balance slot is not zero, so a credit to them costs the vault
      * {@link BatchGas#FUNDED_ENTRY}, not {@link BatchGas#ENTRY}. Only the settling operator's own

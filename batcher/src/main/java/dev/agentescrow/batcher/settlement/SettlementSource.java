@@ -16,6 +16,34 @@ public interface SettlementSource {
     /** How many movements {@link #unsettled} would return without a limit, and the oldest one's commit time. */
     UnsettledBacklog backlog();
 
+    /**
+     * As {@link #backlog()}, for a caller that only needs to know whether at least {@code enough}
+     * movements wait (the trigger's N): a store may stop counting there, so the count is exact
+     * below {@code enough} and at least {@code enough} otherwise; the oldest commit time is exact.
+     */
+    default UnsettledBacklog backlog(int enough) {
+        return backlog();
+    }
+
+    /**
+     * What the submitter reads before it builds a batch, in one read: up to {@code limit}
+     * movements as {@link #unsettled} returns them, and the backlog they start (its count is exact
+     * up to {@code limit}, at least {@code limit} otherwise; the oldest commit time is exact). A
+     * backlog below the trigger's N is read whole, one above it is due anyway, so the trigger's
+     * check and the batch need one scan, not two.
+     */
+    default Waiting waiting(int limit) {
+        return new Waiting(unsettled(limit), backlog());
+    }
+
+    /** Movements waiting, in commit order, and the backlog they start. */
+    record Waiting(List<SettlementMovement> movements, UnsettledBacklog backlog) {
+        public Waiting {
+            movements = List.copyOf(movements);
+            java.util.Objects.requireNonNull(backlog, "backlog");
+        }
+    }
+
     /** The open batch {@code batchId} was refused: its movements become unsettled again, in their commit order. */
     void release(long batchId);
 

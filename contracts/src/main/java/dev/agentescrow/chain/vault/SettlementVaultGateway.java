@@ -417,6 +417,35 @@ public final class SettlementVaultGateway {
         return true;
     }
 
+    /** Accounts one {@link #unknownAccounts} round trip asks about. */
+    static final int ACCOUNT_IDS_PER_CALL = 200;
+
+    /**
+     * The accounts among {@code accounts} that the vault has no id for, in their order. Ids already
+     * known come from the cache; the others are asked in JSON-RPC batches of
+     * {@value #ACCOUNT_IDS_PER_CALL} {@code accountIdOf} calls (one round trip each, instead of one
+     * per account) and cached once assigned.
+     */
+    public List<Address> unknownAccounts(java.util.Collection<Address> accounts) {
+        List<Address> ask = accounts.stream().distinct().filter(account -> !accountIds.containsKey(account)).toList();
+        List<Address> unknown = new ArrayList<>();
+        for (int from = 0; from < ask.size(); from += ACCOUNT_IDS_PER_CALL) {
+            List<Address> chunk = ask.subList(from, Math.min(ask.size(), from + ACCOUNT_IDS_PER_CALL));
+            List<String> results = client.calls(address, chunk.stream()
+                    .map(account -> reader().accountIdOf(account.hex()).encodeFunctionCall()).toList());
+            for (int i = 0; i < chunk.size(); i++) {
+                String hex = results.get(i);
+                BigInteger id = hex == null || hex.length() <= 2 ? BigInteger.ZERO : new BigInteger(hex.substring(2), 16);
+                if (id.signum() == 0) {
+                    unknown.add(chunk.get(i));
+                } else {
+                    accountIds.putIfAbsent(chunk.get(i), id.longValueExact());
+                }
+            }
+        }
+        return unknown;
+    }
+
     /** The vault's id of {@code account}; an id never changes once assigned, so it is cached. */
     private long accountId(Address account) {
         return accountIds.computeIfAbsent(account, a -> {

@@ -77,6 +77,7 @@ public final class PostgresBatchStore implements BatchStore {
             throw new IllegalStateException("not a built batch: " + record);
         }
         transactions.write("save built batch " + record.batchId(), c -> {
+            PostgresClaimsStore.lockWatermark(c);
             try (PreparedStatement s = c.prepareStatement("SELECT " + BATCH_COLUMNS
                     + " FROM settlement_batches b WHERE b." + OPEN)) {
                 try (ResultSet rs = s.executeQuery()) {
@@ -110,50 +111,58 @@ public final class PostgresBatchStore implements BatchStore {
             if (!inBatch.equals(named)) {
                 throw new IllegalStateException("batch " + record.batchId() + " claims other movements than it holds");
             }
-            int waiting = waiting(c, ids);
+            // the movement rows are the claims: the unique index refuses a transfer another batch
+            // claims, and only transfers in the ledger that the quarantine does not hold are inserted
+            int waiting = insertMovements(c, rowId, record.batch().movements());
             if (waiting != ids.size()) {
                 throw new IllegalStateException("batch " + record.batchId() + " claims " + ids.size()
                         + " movements but only " + waiting + " are waiting for settlement");
             }
-            // the movement rows are the claims: the unique index refuses a transfer another batch claims
-            insertMovements(c, rowId, record.batch().movements());
             batchesByRow.put(rowId, record.batch());
             return null;
         });
     }
 
-    /** How many of {@code ids} are ledger transfers that the quarantine does not hold. */
-    private static int waiting(Connection c, List<UUID> ids) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("""
-                SELECT count(*) FROM transfers t WHERE t.id = ANY (?)
-                  AND NOT EXISTS (SELECT 1 FROM settlement_quarantine q WHERE q.transfer_id = t.id)""")) {
-            s.setArray(1, c.createArrayOf("uuid", ids.toArray()));
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
-    }
-
-    private static void insertMovements(Connection c, long rowId, List<SettlementMovement> movements)
+    /**
+     * Inserts the movement rows (the claims) of those movements that are ledger transfers the
+     * quarantine does not hold, in one statement, and returns how many: the columns travel as
+     * arrays and PostgreSQL unnests them, one round trip for a batch of 16,384 movements instead
+     * of a check and one statement execution per movement.
+     */
+    private static int insertMovements(Connection c, long rowId, List<SettlementMovement> movements)
             throws SQLException {
+        int n = movements.size();
+        Object[] ids = new Object[n];
+        String[] kinds = new String[n];
+        String[] tokens = new String[n];
+        String[] froms = new String[n];
+        String[] tos = new String[n];
+        BigDecimal[] amounts = new BigDecimal[n];
+        for (int i = 0; i < n; i++) {
+            SettlementMovement movement = movements.get(i);
+            ids[i] = TransferMapping.transferUuid(movement.transferId());
+            kinds[i] = movement instanceof SettlementMovement.Withdrawal ? "WITHDRAWAL" : "TRANSFER";
+            tokens[i] = movement.token().hex();
+            froms[i] = movement.leaf().from().hex();
+            tos[i] = movement.leaf().to().hex();
+            amounts[i] = new BigDecimal(movement.amount().baseUnits());
+        }
         try (PreparedStatement s = c.prepareStatement("""
                 INSERT INTO settlement_batch_movements
                     (batch_row_id, position, transfer_id, kind, token, from_address, to_address, amount)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
-            for (int i = 0; i < movements.size(); i++) {
-                SettlementMovement movement = movements.get(i);
-                s.setLong(1, rowId);
-                s.setInt(2, i);
-                s.setObject(3, TransferMapping.transferUuid(movement.transferId()));
-                s.setString(4, movement instanceof SettlementMovement.Withdrawal ? "WITHDRAWAL" : "TRANSFER");
-                s.setString(5, movement.token().hex());
-                s.setString(6, movement.leaf().from().hex());
-                s.setString(7, movement.leaf().to().hex());
-                s.setBigDecimal(8, new BigDecimal(movement.amount().baseUnits()));
-                s.addBatch();
-            }
-            s.executeBatch();
+                SELECT ?, m.ord - 1, m.transfer_id, m.kind, m.token, m.from_address, m.to_address, m.amount
+                FROM unnest(?::uuid[], ?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::numeric[])
+                    WITH ORDINALITY AS m(transfer_id, kind, token, from_address, to_address, amount, ord)
+                WHERE EXISTS (SELECT 1 FROM transfers t WHERE t.id = m.transfer_id)
+                  AND NOT EXISTS (SELECT 1 FROM settlement_quarantine q WHERE q.transfer_id = m.transfer_id)""")) {
+            s.setLong(1, rowId);
+            s.setArray(2, c.createArrayOf("uuid", ids));
+            s.setArray(3, c.createArrayOf("varchar", kinds));
+            s.setArray(4, c.createArrayOf("varchar", tokens));
+            s.setArray(5, c.createArrayOf("varchar", froms));
+            s.setArray(6, c.createArrayOf("varchar", tos));
+            s.setArray(7, c.createArrayOf("numeric", amounts));
+            return s.executeUpdate();
         }
     }
 

@@ -40,24 +40,36 @@ import javax.sql.DataSource;
  * above the watermark.
  */
 public final class PostgresClaimsStore implements SettlementSource {
-    private static final int SCAN_ROWS = 1_000;
+    /** Rows one statement of a scan reads at most. */
+    private static final int SCAN_ROWS = 4_096;
     /**
-     * Rows {@link #backlog()} classifies one by one at most; beyond them it counts every transfer
-     * that no batch claims and the quarantine does not hold (transfers without a movement too).
+     * Rows {@link #backlog()} reads at most: its count is exact up to this many transfers waiting
+     * after the watermark and a lower bound beyond (the trigger only asks whether N are waiting), so
+     * the tick's read costs the same with 100,000 transfers waiting as with 20,000.
      */
-    static final int BACKLOG_EXACT_ROWS = 50_000;
+    static final int BACKLOG_EXACT_ROWS = 16_384;
     private static final String CLAIMED = "EXISTS (SELECT 1 FROM settlement_batch_movements m WHERE m.transfer_id = t.id"
             + " AND NOT m.reverted)";
     private static final String QUARANTINED = "EXISTS (SELECT 1 FROM settlement_quarantine q"
             + " WHERE q.transfer_id = t.id)";
-    private static final String SCAN = "SELECT " + TransferMapping.COLUMNS + ", t.created_at, " + CLAIMED + ", "
-            + "EXISTS (SELECT 1 FROM settlement_batch_movements m JOIN settlement_batches b ON b.row_id = m.batch_row_id"
-            + " WHERE m.transfer_id = t.id AND NOT m.reverted AND b.state = 'CONFIRMED'), " + QUARANTINED + """
-
-            FROM transfers t
-            JOIN accounts d ON d.id = t.debit_account_id
-            JOIN accounts c ON c.id = t.credit_account_id
-            WHERE t.seq > ? ORDER BY t.seq LIMIT ?""";
+    /**
+     * The transfers after a position that no batch claims and the quarantine does not hold, in
+     * commit order: the anti-joins run in PostgreSQL (an index probe per row on the claims' and the
+     * quarantine's unique indexes), so the rows a confirmed batch claims are passed over there,
+     * never sent to Java. Columns: {@link TransferMapping#COLUMNS}, then the commit time.
+     */
+    private static final String SCAN = "SELECT " + TransferMapping.COLUMNS + ", t.created_at FROM transfers t"
+            + " JOIN accounts d ON d.id = t.debit_account_id JOIN accounts c ON c.id = t.credit_account_id"
+            + " WHERE t.seq > ? AND NOT " + CLAIMED + " AND NOT " + QUARANTINED + " ORDER BY t.seq LIMIT ?";
+    /**
+     * The first transfer an open batch claims: not final, so the watermark stays below it. Its
+     * claims are after the watermark (the watermark never passes a transfer that is not final).
+     */
+    private static final String FIRST_OPEN_CLAIM = """
+            SELECT min(t.seq) FROM settlement_batches b
+            JOIN settlement_batch_movements m ON m.batch_row_id = b.row_id AND NOT m.reverted
+            JOIN transfers t ON t.id = m.transfer_id
+            WHERE b.state IN ('BUILT', 'SUBMITTED')""";
 
     private final Ledger ledger;
     private final TransferMapping mapping;
@@ -77,24 +89,37 @@ public final class PostgresClaimsStore implements SettlementSource {
         if (limit <= 0) {
             return List.of();
         }
-        return transactions.write("read unsettled movements", c -> scan(c, limit, Integer.MAX_VALUE).movements());
+        return transactions.write("read unsettled movements", c -> scan(c, limit, Integer.MAX_VALUE, true).movements());
     }
 
+    /** One scan: up to {@code limit} movements and the backlog they start (exact up to {@code limit}). */
+    @Override
+    public Waiting waiting(int limit) {
+        if (limit <= 0) {
+            return new Waiting(List.of(), backlog(1));
+        }
+        return transactions.write("read waiting movements", c -> {
+            Scan scan = scan(c, limit, Integer.MAX_VALUE, true);
+            return new Waiting(scan.movements(), scan.pending() == 0 ? UnsettledBacklog.EMPTY
+                    : UnsettledBacklog.of((int) Math.min(Integer.MAX_VALUE, scan.pending()), scan.oldest()));
+        });
+    }
+
+    /**
+     * How many movements wait and the oldest one's commit time; bounded: the count is exact up to
+     * {@value #BACKLOG_EXACT_ROWS} transfers read after the watermark and a lower bound beyond.
+     */
     @Override
     public UnsettledBacklog backlog() {
+        return backlog(BACKLOG_EXACT_ROWS);
+    }
+
+    /** Stops counting at {@code enough} movements (the trigger's N); never reads more than {@value #BACKLOG_EXACT_ROWS} rows. */
+    @Override
+    public UnsettledBacklog backlog(int enough) {
         return transactions.write("read the settlement backlog", c -> {
-            Scan scan = scan(c, 0, BACKLOG_EXACT_ROWS);
+            Scan scan = scan(c, Math.max(1, Math.min(enough, BACKLOG_EXACT_ROWS)), BACKLOG_EXACT_ROWS, false);
             long count = scan.pending();
-            if (!scan.complete()) {
-                try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM transfers t WHERE t.seq > ? AND NOT "
-                        + CLAIMED + " AND NOT " + QUARANTINED)) {
-                    s.setLong(1, scan.lastSeq());
-                    try (ResultSet rs = s.executeQuery()) {
-                        rs.next();
-                        count += rs.getLong(1);
-                    }
-                }
-            }
             return count == 0 ? UnsettledBacklog.EMPTY
                     : UnsettledBacklog.of((int) Math.min(Integer.MAX_VALUE, count), scan.oldest());
         });
@@ -102,71 +127,60 @@ public final class PostgresClaimsStore implements SettlementSource {
 
     /**
      * What a read found after the watermark: up to the limit the movements no batch claims, in
-     * commit order; how many there are among the rows read, the oldest one's commit time, the last
-     * row read and whether it read to the end.
+     * commit order; how many there are among the rows read, and the oldest one's commit time.
      */
-    private record Scan(List<SettlementMovement> movements, long pending, Instant oldest, long lastSeq,
-                        boolean complete) {
+    private record Scan(List<SettlementMovement> movements, long pending, Instant oldest) {
     }
 
     /**
-     * Reads the transfers after the watermark in commit order, at most {@code maxRows}, collecting
-     * up to {@code limit} unclaimed movements (and counting all of them); quarantines the rows
-     * {@link TransferMapping} cannot map, and moves the watermark over the final rows before the
-     * first that is not.
+     * Reads the transfers after the watermark that no batch claims and the quarantine does not
+     * hold, in commit order, at most {@code maxRows}, until {@code limit} movements are found
+     * (collected when {@code collect}); quarantines the rows {@link TransferMapping} cannot map, and
+     * moves the watermark up to the first transfer that is not final: the first movement found, or
+     * the first transfer an open batch claims, or else the last row read (the last transfer
+     * committed before the last statement, when that statement read to the end). Everything
+     * between is final: claimed by a confirmed batch (passed over by the statement), quarantined,
+     * or no movement.
      */
-    private Scan scan(Connection c, int limit, int maxRows) throws SQLException {
+    private Scan scan(Connection c, int limit, int maxRows, boolean collect) throws SQLException {
         long watermark = watermark(c);
         long afterSeq = watermark;
-        boolean finalPrefix = true;
+        long firstPending = Long.MAX_VALUE;
         List<SettlementMovement> movements = new ArrayList<>();
         long pending = 0;
         Instant oldest = null;
         int rows = 0;
-        boolean complete = false;
-        boolean full = false;
-        while (!full) {
-            int ask = Math.min(SCAN_ROWS, maxRows - rows);
-            if (ask <= 0) {
-                break;
-            }
+        // the end of what the last statement could see: rows up to it that it did not return are
+        // claimed or quarantined (the one writer commits seq in order, so a row up to the largest
+        // seq committed before the statement is visible to it)
+        long readTo = watermark;
+        while (pending < limit && rows < maxRows) {
+            // a small limit (the trigger's N) reads about as many rows, not a whole statement's worth
+            int ask = (int) Math.min(Math.min(SCAN_ROWS, maxRows - rows), Math.max(limit - pending, 0) + 64);
             int scanned = 0;
             Map<UUID, String> unmappable = new LinkedHashMap<>();
+            long visibleEnd = lastCommittedSeq(c);
             try (PreparedStatement s = c.prepareStatement(SCAN)) {
                 s.setLong(1, afterSeq);
                 s.setInt(2, ask);
                 try (ResultSet rs = s.executeQuery()) {
-                    while (!full && rs.next()) {
+                    while (pending < limit && rs.next()) {
                         scanned++;
                         afterSeq = rs.getLong(2);
-                        boolean isFinal;
-                        if (rs.getBoolean(11)) {
-                            isFinal = rs.getBoolean(12);
-                        } else if (rs.getBoolean(13)) {
-                            isFinal = true;
-                        } else {
-                            switch (mapping.map(rs)) {
-                                case TransferMapping.NoMovement none -> isFinal = true;
-                                case TransferMapping.Unmappable bad -> {
-                                    unmappable.put(rs.getObject(1, UUID.class), bad.reason());
-                                    isFinal = true;
+                        switch (mapping.map(rs)) {
+                            case TransferMapping.NoMovement none -> { }
+                            case TransferMapping.Unmappable bad -> unmappable.put(rs.getObject(1, UUID.class),
+                                    bad.reason());
+                            case TransferMapping.Mapped mapped -> {
+                                pending++;
+                                if (oldest == null) {
+                                    oldest = rs.getTimestamp(10).toInstant();
+                                    firstPending = afterSeq;
                                 }
-                                case TransferMapping.Mapped mapped -> {
-                                    isFinal = false;
-                                    pending++;
-                                    if (oldest == null) {
-                                        oldest = rs.getTimestamp(10).toInstant();
-                                    }
-                                    if (limit > 0) {
-                                        movements.add(mapped.movement());
-                                        full = movements.size() >= limit;
-                                    }
+                                if (collect) {
+                                    movements.add(mapped.movement());
                                 }
                             }
-                        }
-                        finalPrefix &= isFinal;
-                        if (finalPrefix) {
-                            watermark = afterSeq;
                         }
                     }
                 }
@@ -175,16 +189,50 @@ public final class PostgresClaimsStore implements SettlementSource {
                 insertQuarantine(c, entry.getKey(), entry.getValue(), clock.instant());
             }
             rows += scanned;
-            if (!full && scanned < ask) {
-                complete = true;
+            readTo = afterSeq;
+            if (scanned < ask) {
+                if (pending < limit) {
+                    // read to the end: what follows the last row returned, up to the visible end, is final
+                    readTo = Math.max(afterSeq, visibleEnd);
+                }
                 break;
             }
         }
-        moveWatermark(c, watermark);
-        return new Scan(List.copyOf(movements), pending, oldest, afterSeq, complete);
+        long finalUpTo = Math.min(readTo, firstPending - 1);
+        if (finalUpTo > watermark) {
+            moveWatermark(c, Math.min(finalUpTo, firstOpenClaim(c) - 1));
+        }
+        return new Scan(List.copyOf(movements), pending, oldest);
+    }
+
+    private static long lastCommittedSeq(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT coalesce(max(seq), 0) FROM transfers");
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The seq of the first transfer an open batch claims, {@link Long#MAX_VALUE} with no open batch. */
+    private static long firstOpenClaim(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(FIRST_OPEN_CLAIM); ResultSet rs = s.executeQuery()) {
+            rs.next();
+            long seq = rs.getLong(1);
+            return rs.wasNull() ? Long.MAX_VALUE : seq;
+        }
     }
 
     private static long watermark(Connection c) throws SQLException {
+        return lockWatermark(c);
+    }
+
+    /**
+     * Locks the watermark row until the transaction ends and returns its seq. A scan holds it
+     * while it reads and moves the watermark; every change of a claim (a batch built, a batch's
+     * claims released) takes it first, so no claim changes between a scan's statements and the
+     * watermark never passes a transfer that a concurrent release made waiting again.
+     */
+    static long lockWatermark(Connection c) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT seq FROM settlement_watermark FOR UPDATE");
              ResultSet rs = s.executeQuery()) {
             if (!rs.next()) {
@@ -227,6 +275,7 @@ public final class PostgresClaimsStore implements SettlementSource {
 
     /** Drops the claims of the open row of {@code batchId}; the one place a claim ends. */
     static void releaseClaims(Connection c, long batchId) throws SQLException {
+        lockWatermark(c);
         try (PreparedStatement s = c.prepareStatement("""
                 UPDATE settlement_batch_movements m SET reverted = TRUE
                 FROM settlement_batches b

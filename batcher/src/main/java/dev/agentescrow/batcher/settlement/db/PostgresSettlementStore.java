@@ -56,6 +56,16 @@ public final class PostgresSettlementStore implements BatchStore, SettlementSour
     }
 
     @Override
+    public Waiting waiting(int limit) {
+        return claims.waiting(limit);
+    }
+
+    @Override
+    public UnsettledBacklog backlog(int enough) {
+        return claims.backlog(enough);
+    }
+
+    @Override
     public void release(long batchId) {
         claims.release(batchId);
     }

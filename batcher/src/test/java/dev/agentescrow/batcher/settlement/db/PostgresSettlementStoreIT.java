@@ -16,6 +16,8 @@ import dev.agentescrow.batcher.settlement.BatchNetting;
 import dev.agentescrow.batcher.settlement.BatchState;
 import dev.agentescrow.batcher.settlement.SettlementBatchRecord;
 import dev.agentescrow.batcher.settlement.SettlementMovement;
+import dev.agentescrow.batcher.settlement.SettlementSource;
+import dev.agentescrow.batcher.settlement.UnsettledBacklog;
 import dev.agentescrow.batcher.settlement.SettlementMovement.Transfer;
 import dev.agentescrow.batcher.settlement.SettlementMovement.Withdrawal;
 import dev.agentescrow.batcher.testing.EmbeddedPostgresExtension;
@@ -242,5 +244,97 @@ class PostgresSettlementStoreIT {
                 .isInstanceOf(IllegalStateException.class);
         assertThat(store.batches()).isEmpty();
         assertThat(store.unsettled(100)).hasSize(3);
+    }
+
+    /**
+     * Issue 11: the backlog read is bounded, so a tick costs the same however many transfers wait
+     * (it counted every waiting transfer beyond 50,000 before): exact up to
+     * {@link PostgresClaimsStore#BACKLOG_EXACT_ROWS}, a lower bound beyond, and it stops at the
+     * trigger's N when asked for it; the oldest commit time is exact either way.
+     */
+    @Test
+    void backlogIsBoundedWhateverTheNumberOfWaitingTransfers() {
+        Instant first = clock.instant();
+        clock.advance(java.time.Duration.ofSeconds(5));
+        int extra = PostgresClaimsStore.BACKLOG_EXACT_ROWS + 500;
+        List<TransferRequest> requests = new java.util.ArrayList<>();
+        for (int i = 0; i < extra; i++) {
+            requests.add(TransferRequest.single(id(), user(i % 2 == 0 ? ALICE : BOB), user(i % 2 == 0 ? BOB : ALICE),
+                    Amount.of(1)));
+            if (requests.size() == ledger.config().maxSubmissionSize()) {
+                assertThat(ledger.submit(requests)).containsOnly(TransferResult.OK);
+                requests.clear();
+            }
+        }
+        assertThat(ledger.submit(requests)).containsOnly(TransferResult.OK);
+
+        // the rows read are bounded; the fixture's five transfers without a movement are among them
+        assertThat(store.backlog().count()).isEqualTo(PostgresClaimsStore.BACKLOG_EXACT_ROWS - 5);
+        assertThat(store.backlog().oldest()).contains(first);
+        assertThat(store.backlog(100).count()).isEqualTo(100);
+        assertThat(store.backlog(100).oldest()).contains(first);
+        // the submitter's one read: the candidates and the backlog they start
+        SettlementSource.Waiting waiting = store.waiting(1_000);
+        assertThat(waiting.movements()).hasSize(1_000);
+        assertThat(waiting.movements().getFirst().transferId()).isEqualTo(sid(transfer));
+        assertThat(waiting.backlog()).isEqualTo(UnsettledBacklog.of(1_000, first));
+        assertThat(store.unsettled(extra + 4)).hasSize(extra + 4);
+    }
+
+    /**
+     * The watermark never passes a transfer that an open batch claims, however many reads run while
+     * the batch is open and whatever they find after it: once the batch is refused, its movements
+     * wait again, first in commit order, and nothing is lost.
+     */
+    @Test
+    void readsWhileABatchIsOpenNeverMoveTheWatermarkOverItsClaims() {
+        List<SettlementMovement> movements = store.unsettled(100);
+        store.saveBuilt(built(1, movements), ids(movements));
+        TransferId later = commit(TransferRequest.single(id(), user(ALICE), user(BOB), Amount.of(1)));
+        commit(TransferRequest.hold(id(), user(BOB), user(ALICE), Amount.of(2), 60));
+        assertThat(store.unsettled(100)).extracting(SettlementMovement::transferId).containsExactly(later);
+        assertThat(store.backlog().count()).isEqualTo(1);
+        assertThat(store.backlog(1).count()).isEqualTo(1);
+        store.markSubmitted(1, tx(4), 4);
+        store.refuse(1, "refused", Map.of());
+
+        assertThat(store.unsettled(100)).extracting(SettlementMovement::transferId)
+                .containsExactly(sid(transfer), sid(posted), sid(fee), sid(withdrawal), later);
+        assertThat(store.backlog().count()).isEqualTo(5);
+    }
+
+    /**
+     * Rows a confirmed batch claims are passed over inside PostgreSQL; once they are all that
+     * follows, a read still moves the watermark to the last committed transfer (settled means
+     * nothing after the watermark), and never while the batch is open.
+     */
+    @Test
+    void theWatermarkReachesTheLastTransferOnceEverythingIsSettled() throws Exception {
+        List<SettlementMovement> movements = store.unsettled(100);
+        store.saveBuilt(built(1, movements), ids(movements));
+        assertThat(store.backlog().isEmpty()).isTrue();
+        assertThat(watermark()).as("below the open batch's first claim").isLessThan(lastSeq());
+        store.markSubmitted(1, tx(5), 5);
+        store.settled(1);
+        store.markConfirmed(1, new MinedReceipt(tx(5).txHash(), MinedReceipt.Status.SUCCEEDED, 9, 90_000));
+
+        assertThat(store.waiting(100).movements()).isEmpty();
+        assertThat(watermark()).isEqualTo(lastSeq());
+    }
+
+    private long watermark() throws Exception {
+        return single("SELECT seq FROM settlement_watermark");
+    }
+
+    private long lastSeq() throws Exception {
+        return single("SELECT max(seq) FROM transfers");
+    }
+
+    private long single(String sql) throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }
