@@ -16,6 +16,8 @@ public enum EventType {
     ESCROW_DISPUTED("escrow.disputed"),
     ESCROW_RESOLVED("escrow.resolved"),
     ESCROW_FALLBACK_APPLIED("escrow.fallback_applied"),
+    ESCROW_FUNDING_EXPIRED("escrow.funding_expired"),
+    ESCROW_RETRACTED("escrow.retracted"),
     CHANNEL_OPENED("channel.opened"),
     CHANNEL_ACCEPTED("channel.accepted"),
     CHANNEL_DEPOSITED("channel.deposited"),
