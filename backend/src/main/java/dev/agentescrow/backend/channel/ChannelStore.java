@@ -68,6 +68,31 @@ public class ChannelStore {
         return touched;
     }
 
+    /** An event published for a channel from one of its indexed logs, as the outbox holds it. */
+    public record PublishedEvent(String eventId, String type, String channelId, List<Address> recipients, String txHash,
+                                 long blockNumber) {
+    }
+
+    /**
+     * The events published for the logs of blocks from {@code fromBlock} on of {@code channels}
+     * ({@code channel.*} events carrying a {@code blockNumber}) that no retraction names yet.
+     */
+    public List<PublishedEvent> publishedFrom(Set<Bytes32> channels, long fromBlock) {
+        if (channels.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.query("SELECT e.id::text, e.type, e.object_id, e.recipients::text[], e.data::jsonb->>'txHash',"
+                        + " (e.data::jsonb->>'blockNumber')::bigint FROM backend.events e WHERE e.object_id = ANY(?)"
+                        + " AND e.type LIKE 'channel.%' AND e.type <> 'channel.retracted'"
+                        + " AND (e.data::jsonb->>'blockNumber') IS NOT NULL AND (e.data::jsonb->>'blockNumber')::bigint >= ?"
+                        + " AND NOT EXISTS (SELECT 1 FROM backend.events r WHERE r.dedupe_key = 'channel-retracted:' || e.id)"
+                        + " ORDER BY e.inserted",
+                (rs, n) -> new PublishedEvent(rs.getString(1), rs.getString(2), rs.getString(3),
+                        java.util.Arrays.stream((String[]) rs.getArray(4).getArray()).map(String::strip)
+                                .map(Address::of).toList(), rs.getString(5), rs.getLong(6)),
+                channels.stream().map(Bytes32::hex).toArray(String[]::new), fromBlock);
+    }
+
     /** The channel's stored events in chain order. */
     public List<ChannelEvent> events(Bytes32 channelId) {
         return jdbc.query("SELECT block_number, log_index, block_hash, tx_hash, kind, address1, address2, address3,"

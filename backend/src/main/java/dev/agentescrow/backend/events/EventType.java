@@ -28,6 +28,7 @@ public enum EventType {
     CHANNEL_PAYOUT_REFUSED("channel.payout_refused"),
     CHANNEL_CLAIMED("channel.claimed"),
     CHANNEL_DEFENDED("channel.defended"),
+    CHANNEL_RETRACTED("channel.retracted"),
     MARKET_REQUEST_CREATED("market.request_created"),
     MARKET_REQUEST_COMPLETED("market.request_completed"),
     MARKET_REQUEST_SCORED("market.request_scored"),
