@@ -285,19 +285,32 @@ public class ChannelStore {
 
     /**
      * Stores {@code proof} if it is newer than the stored one of its signer (a larger nonce and a
-     * total at least as large), in one statement; true if it was written.
+     * total at least as large); true if it was written. The common case is one statement: the
+     * conditional {@code UPDATE} of the stored proof. Only the first proof of a signer inserts
+     * ({@code ON CONFLICT DO NOTHING}, then the update again if a concurrent first proof won the
+     * insert). A proof that is not newer changes no row and locks none, so its statement commits
+     * without a WAL flush (an {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} locks the stored row
+     * even when its condition is false, and that commit waits for an fsync).
      */
     public boolean storeIfNewer(StoredProof proof) {
-        return !jdbc.queryForList("INSERT INTO backend.channel_proofs (channel_id, signer, nonce, transferred, signature,"
+        if (replaceIfNewer(proof)) {
+            return true;
+        }
+        int inserted = jdbc.update("INSERT INTO backend.channel_proofs (channel_id, signer, nonce, transferred, signature,"
                         + " digest, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                        + " ON CONFLICT (channel_id, signer) DO UPDATE SET nonce = EXCLUDED.nonce,"
-                        + " transferred = EXCLUDED.transferred, signature = EXCLUDED.signature, digest = EXCLUDED.digest,"
-                        + " stored_by = EXCLUDED.stored_by, stored_at = EXCLUDED.stored_at"
-                        + " WHERE channel_proofs.nonce < EXCLUDED.nonce AND channel_proofs.transferred <= EXCLUDED.transferred"
-                        + " RETURNING 1", Integer.class,
+                        + " ON CONFLICT (channel_id, signer) DO NOTHING",
                 proof.channelId().hex(), proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred()),
-                proof.signature(), proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()))
-                .isEmpty();
+                proof.signature(), proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()));
+        return inserted == 1 || replaceIfNewer(proof);
+    }
+
+    /** The one place of the rule "newer": a larger nonce and a total at least as large. */
+    private boolean replaceIfNewer(StoredProof proof) {
+        return jdbc.update("UPDATE backend.channel_proofs SET nonce = ?, transferred = ?, signature = ?, digest = ?,"
+                        + " stored_by = ?, stored_at = ? WHERE channel_id = ? AND signer = ? AND nonce < ?"
+                        + " AND transferred <= ?", dec(proof.nonce()), dec(proof.transferred()), proof.signature(),
+                proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()), proof.channelId().hex(),
+                proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred())) == 1;
     }
 
     public Optional<StoredProof> proof(Bytes32 channelId, Address signer) {
