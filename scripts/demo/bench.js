@@ -79,7 +79,10 @@ async function send(pool, request, errors, countItems) {
   }
 }
 
-/** `concurrency` clients, each sending its next request when the previous one answered. */
+/**
+ * `concurrency` clients, each sending its next request when the previous one answered; a client
+ * stops when `make` answers null (a finite workload) or the time is up.
+ */
 async function closedLoop(name, make, concurrency, seconds, countItems) {
   const pool = new Pool(API_URL, { connections: concurrency, pipelining: 1 });
   const latencies = [];
@@ -92,6 +95,7 @@ async function closedLoop(name, make, concurrency, seconds, countItems) {
   const client = async () => {
     while (performance.now() < end) {
       const request = make(sequence++);
+      if (request === null) return;
       const sent = performance.now();
       const items = await send(pool, request, errors, countItems);
       if (items > 0) {
@@ -110,7 +114,7 @@ async function closedLoop(name, make, concurrency, seconds, countItems) {
  * Open loop: request i is due at start + i / rate whatever the server does; its latency runs
  * from that scheduled time to the answer, so queueing in the client counts against the server.
  */
-async function openLoop(name, make, rate, seconds, connections) {
+async function openLoop(name, make, rate, seconds, connections, countItems) {
   const pool = new Pool(API_URL, { connections, pipelining: 1 });
   const latencies = [];
   const errors = newErrors();
@@ -125,7 +129,7 @@ async function openLoop(name, make, rate, seconds, connections) {
     const due = Math.min(total, Math.floor((performance.now() - started) / interval) + 1);
     for (; i < due; i++) {
       const scheduled = started + i * interval;
-      const promise = send(pool, make(i), errors).then((items) => {
+      const promise = send(pool, make(i), errors, countItems).then((items) => {
         if (items > 0) {
           ok += items;
           latencies.push(performance.now() - scheduled);
@@ -372,4 +376,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { closedLoop, openLoop, percentile };
+module.exports = { closedLoop, openLoop, percentile, serverMeters, sumOf };

@@ -1,23 +1,27 @@
 // Simulated agents against a running backend (scripts/run --demo starts one and runs this):
 // each agent signs in with SIWE, deposits with an EIP-2612 permit, they pay each other a few
-// hundred micropayments, one escrow is disputed and split by an arbiter, a task is auctioned (sealed
-// bids, reverse Vickrey allocation funding the escrow, paid by performance), one withdraws, and once a batch has settled a transfer's inclusion
+// hundred micropayments, one escrow is disputed and split by an arbiter, the period's fees are
+// distributed to two stakeholders, a task is auctioned (sealed bids, reverse Vickrey allocation
+// funding the escrow, paid by performance), two open a payment channel with a permit, store
+// off-chain proofs and close it cooperatively, one withdraws, and once a batch has settled a transfer's inclusion
 // proof is checked with @openzeppelin/merkle-tree and by the vault on chain. Prints a summary;
 // exits 0 only if every step held, else 1 with the first step that failed.
 //
 // Environment: API_URL (default http://127.0.0.1:8080), CHAIN_RPC_URL (default
 // http://127.0.0.1:8545), AGENT_PRIVATE_KEYS (comma-separated; default Hardhat dev accounts #4..#7),
-// DEMO_TRANSFERS (default 300), DEMO_SEED (default random), DEMO_SETTLE_TIMEOUT_SECONDS (default 120),
+// DEMO_TRANSFERS (default 300), DEMO_CHANNEL_PROOFS (default 200), DEMO_SEED (default random), DEMO_SETTLE_TIMEOUT_SECONDS (default 120),
 // DEMO_ADMIN_PRIVATE_KEY (default Hardhat dev account #0, an admin in scripts/run's local setup).
 "use strict";
 const crypto = require("crypto");
 const { ethers } = require("ethers");
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
 const { Agent, Api, ApiError, agentKeys, waitFor, VAULT_ABI, TOKEN_ABI } = require("./lib/agent");
+const { openChannel, signProof, closeCooperatively } = require("./lib/channel");
 
 const API_URL = process.env.API_URL || "http://127.0.0.1:8080";
 const RPC_URL = process.env.CHAIN_RPC_URL || "http://127.0.0.1:8545";
 const TRANSFERS = Number(process.env.DEMO_TRANSFERS || 300);
+const CHANNEL_PROOFS = Number(process.env.DEMO_CHANNEL_PROOFS || 200);
 const SEED = Number(process.env.DEMO_SEED || crypto.randomInt(1, 2 ** 31));
 const SETTLE_SECONDS = Number(process.env.DEMO_SETTLE_TIMEOUT_SECONDS || 120);
 const CREDIT_SECONDS = Number(process.env.DEMO_CREDIT_TIMEOUT_SECONDS || 60);
@@ -293,6 +297,8 @@ async function main() {
     });
   }
 
+  await channelSteps(ctx, fmt);
+
   const withdrawer = agents[1];
   await step(`${withdrawer.name} withdraws ${fmt(ctx.withdrawal)} (POST /withdrawals)`, async () => {
     const { body } = await withdrawer.post("/withdrawals", { token: ctx.token, amount: ctx.withdrawal.toString() }, { expect: [201] });
@@ -382,8 +388,10 @@ async function main() {
       check(BigInt(after.api.available) === ctx.expected.get(agent),
         `${agent.name}'s available balance is ${after.api.available}, expected ${ctx.expected.get(agent)}`);
       const paidOut = agent === withdrawer ? ctx.withdrawal : 0n;
-      check(after.wallet - before.wallet === paidOut - ctx.deposit,
-        `${agent.name}'s wallet changed by ${after.wallet - before.wallet}, expected ${paidOut - ctx.deposit}`);
+      // The channel paid on chain, outside the ledger: what its close moved between the two wallets.
+      const channel = (ctx.channelNet && ctx.channelNet.get(agent)) || 0n;
+      check(after.wallet - before.wallet === paidOut - ctx.deposit + channel,
+        `${agent.name}'s wallet changed by ${after.wallet - before.wallet}, expected ${paidOut - ctx.deposit + channel}`);
       check(BigInt(after.api.settledOnChain) === after.vault,
         `${agent.name}: the service says ${after.api.settledOnChain} is settled on chain, the vault holds ${after.vault}`);
     }
@@ -547,8 +555,93 @@ function summary(ctx, fmt, withdrawer) {
   if (ctx.escrow) console.log(`escrow with a dispute: ${ctx.escrow}`);
   if (ctx.fees) console.log(`fee distribution: ${ctx.fees}`);
   if (ctx.auction) console.log(`auction: ${ctx.auction}`);
+  if (ctx.channel) console.log(`payment channel: ${ctx.channel}`);
   console.log(`admin verification: ${ctx.verify}`);
   console.log(`${line}\n[demo] every step held`);
+}
+
+/**
+ * A payment channel between the first two agents, on chain and off the ledger: A opens it with a
+ * permit and B accepts (calls prepared by the service, sent from their own keys), they pay each other
+ * with signed balance proofs the receiver stores in the service (a stale one refused), the service's
+ * "if closed now" matches the proofs, both sign the cooperative close, and their wallets end with
+ * exactly what the proofs say.
+ */
+async function channelSteps(ctx, fmt) {
+  const [a, b] = ctx.agents;
+  const depositA = 10n * ctx.unit;
+  const depositB = 5n * ctx.unit;
+  const wallet = async (agent) => ctx.erc20.balanceOf(agent.address);
+  await step(`${a.name} opens a payment channel to ${b.name} with a permit (${fmt(depositA)}), ${b.name} accepts (${fmt(depositB)})`, async () => {
+    ctx.channelWallets = { a: await wallet(a), b: await wallet(b) };
+    check(ctx.channelWallets.a >= depositA && ctx.channelWallets.b >= depositB,
+      `the agents' wallets hold ${fmt(ctx.channelWallets.a)} and ${fmt(ctx.channelWallets.b)}, not enough for the channel`);
+    ctx.ch = await openChannel(a, b, ctx.token, depositA, depositB);
+    const view = ctx.ch.channel;
+    check(view.a.deposit === depositA.toString() && view.b.deposit === depositB.toString(),
+      `the service shows deposits ${view.a.deposit} / ${view.b.deposit}`);
+    check(await wallet(a) === ctx.channelWallets.a - depositA, `${a.name}'s wallet did not pay the deposit`);
+    return `channel ${short(ctx.ch.id)} OPEN on ${short(ctx.ch.contract)}`;
+  });
+
+  const payAtoB = ctx.unit / 100n || 1n;
+  const payBtoA = ctx.unit / 200n || 1n;
+  await step(`${CHANNEL_PROOFS} off-chain payments as signed balance proofs, each stored by its receiver (POST /channels/{id}/proofs)`, async () => {
+    let sentA = 0n;
+    let sentB = 0n;
+    let nonceA = 0n;
+    let nonceB = 0n;
+    const started = Date.now();
+    for (let i = 0; i < CHANNEL_PROOFS; i++) {
+      const aPays = i % 4 !== 3;
+      if (aPays) {
+        nonceA += 1n;
+        sentA += payAtoB;
+        const proof = await signProof(a.wallet, ctx.ch.domain, ctx.ch.id, nonceA, sentA);
+        await b.post(`/channels/${ctx.ch.id}/proofs`, proof, { expect: [201] });
+      } else {
+        nonceB += 1n;
+        sentB += payBtoA;
+        const proof = await signProof(b.wallet, ctx.ch.domain, ctx.ch.id, nonceB, sentB);
+        await a.post(`/channels/${ctx.ch.id}/proofs`, proof, { expect: [201] });
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const stale = await signProof(a.wallet, ctx.ch.domain, ctx.ch.id, nonceA - 1n, sentA - payAtoB);
+    const refused = await b.post(`/channels/${ctx.ch.id}/proofs`, stale, { expect: [409] });
+    check(refused.body.code === "CHANNEL_PROOF_STALE", `a stale proof answered ${refused.body.code}`);
+    const forged = await signProof(b.wallet, ctx.ch.domain, ctx.ch.id, nonceA + 1n, sentA + payAtoB);
+    const forgedAnswer = await b.post(`/channels/${ctx.ch.id}/proofs`, forged, { expect: [422] });
+    check(forgedAnswer.body.code === "CHANNEL_PROOF_INVALID_SIGNATURE", `a proof signed by the wrong key answered ${forgedAnswer.body.code}`);
+    ctx.channelSent = { a: sentA, b: sentB };
+    const { body: view } = await a.get(`/channels/${ctx.ch.id}`);
+    const expectA = depositA - sentA + sentB;
+    const expectB = depositB - sentB + sentA;
+    check(view.proofs.sentByA && view.proofs.sentByA.transferred === sentA.toString(),
+      `the newest proof of ${a.name} stored is ${JSON.stringify(view.proofs.sentByA)}`);
+    check(view.ifClosedNow.a === expectA.toString() && view.ifClosedNow.b === expectB.toString(),
+      `if closed now the service says ${view.ifClosedNow.a} / ${view.ifClosedNow.b}, the proofs say ${expectA} / ${expectB}`);
+    return `${(CHANNEL_PROOFS / seconds).toFixed(0)} proofs/s one at a time; ${a.name} sent ${fmt(sentA)}, ${b.name} ${fmt(sentB)}; ` +
+      `a stale and a forged proof refused; if closed now ${fmt(expectA)} / ${fmt(expectB)}`;
+  });
+
+  await step("both sign the cooperative close the service prepares; wallets end with what the proofs say", async () => {
+    const { receipt, settled } = await closeCooperatively(a, b, b, ctx.ch.id);
+    const expectA = depositA - ctx.channelSent.a + ctx.channelSent.b;
+    const expectB = depositB - ctx.channelSent.b + ctx.channelSent.a;
+    check(settled.settled && settled.settled.a === expectA.toString() && settled.settled.b === expectB.toString(),
+      `the service shows payouts ${JSON.stringify(settled.settled)}, expected ${expectA} / ${expectB}`);
+    const walletA = await wallet(a);
+    const walletB = await wallet(b);
+    check(walletA === ctx.channelWallets.a - depositA + expectA,
+      `${a.name}'s wallet holds ${fmt(walletA)}, expected ${fmt(ctx.channelWallets.a - depositA + expectA)}`);
+    check(walletB === ctx.channelWallets.b - depositB + expectB,
+      `${b.name}'s wallet holds ${fmt(walletB)}, expected ${fmt(ctx.channelWallets.b - depositB + expectB)}`);
+    ctx.channelNet = new Map([[a, expectA - depositA], [b, expectB - depositB]]);
+    ctx.channel = `${short(ctx.ch.id)}: ${fmt(depositA)} + ${fmt(depositB)} deposited, ${CHANNEL_PROOFS} proofs stored, ` +
+      `closed cooperatively in tx ${short(receipt.hash)}: ${a.name} ${fmt(expectA)}, ${b.name} ${fmt(expectB)}, wallets checked`;
+    return ctx.channel;
+  });
 }
 
 main().catch((error) => {

@@ -23,9 +23,11 @@ import org.springframework.stereotype.Component;
  * follower calls it on the ledger's leader with the logs of each confirmed block range, in its
  * transaction). Each event is stored once (by its position), the channels it touches are folded
  * again from all their stored events ({@link ChannelFold}), and each new event is published to both
- * participants once (keyed by transaction hash and log index). A reorganisation deletes the dropped
- * blocks' events and folds the channels they touched again; a channel whose open was undone
- * disappears with its proofs and registrations. Every channel of the contract is indexed.
+ * participants once (keyed by transaction hash, log index and block hash). A reorganisation deletes the
+ * dropped blocks' events, folds the channels they touched again (a channel whose open was undone
+ * disappears with its proofs and registrations) and retracts each event published for a log of those
+ * blocks ({@code channel.retracted}, once per event); a log mined again in the new chain is published
+ * anew. Every channel of the contract is indexed (docs/channels-api.md says why).
  */
 @Component
 public class ChannelIndexer implements ChainLogHandler {
@@ -70,9 +72,20 @@ public class ChannelIndexer implements ChainLogHandler {
         for (Bytes32 id : touched) {
             refold(id);
         }
+        List<ChannelStore.PublishedEvent> retracted = store.publishedFrom(touched, fromBlock);
+        for (ChannelStore.PublishedEvent published : retracted) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("channelId", published.channelId());
+            data.put("retractedEventId", published.eventId());
+            data.put("retractedType", published.type());
+            data.put("txHash", published.txHash());
+            data.put("blockNumber", published.blockNumber());
+            events.publishOnce("channel-retracted:" + published.eventId(), EventType.CHANNEL_RETRACTED,
+                    published.recipients(), published.channelId(), data);
+        }
         if (!touched.isEmpty()) {
-            log.warn("channel events from block {} on were dropped by a reorganisation; {} channels folded again",
-                    fromBlock, touched.size());
+            log.warn("channel events from block {} on were dropped by a reorganisation; {} channels folded again,"
+                    + " {} published events retracted", fromBlock, touched.size(), retracted.size());
         }
     }
 
@@ -182,7 +195,9 @@ public class ChannelIndexer implements ChainLogHandler {
         data.put("txHash", e.position().txHash().value());
         data.put("blockNumber", e.position().blockNumber());
         List<Address> recipients = List.of(channel.a(), channel.b());
-        events.publishOnce("channel:" + e.position().txHash().value() + ":" + e.position().logIndex(), type,
-                recipients, channel.id().hex(), data);
+        // Keyed by the block too: a log mined again in another block after a reorganisation (whose first
+        // event was retracted) is a new event.
+        events.publishOnce("channel:" + e.position().txHash().value() + ":" + e.position().logIndex() + ":"
+                + e.position().blockHash().hex(), type, recipients, channel.id().hex(), data);
     }
 }

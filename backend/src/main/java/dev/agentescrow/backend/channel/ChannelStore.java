@@ -68,6 +68,31 @@ public class ChannelStore {
         return touched;
     }
 
+    /** An event published for a channel from one of its indexed logs, as the outbox holds it. */
+    public record PublishedEvent(String eventId, String type, String channelId, List<Address> recipients, String txHash,
+                                 long blockNumber) {
+    }
+
+    /**
+     * The events published for the logs of blocks from {@code fromBlock} on of {@code channels}
+     * ({@code channel.*} events carrying a {@code blockNumber}) that no retraction names yet.
+     */
+    public List<PublishedEvent> publishedFrom(Set<Bytes32> channels, long fromBlock) {
+        if (channels.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.query("SELECT e.id::text, e.type, e.object_id, e.recipients::text[], e.data::jsonb->>'txHash',"
+                        + " (e.data::jsonb->>'blockNumber')::bigint FROM backend.events e WHERE e.object_id = ANY(?)"
+                        + " AND e.type LIKE 'channel.%' AND e.type <> 'channel.retracted'"
+                        + " AND (e.data::jsonb->>'blockNumber') IS NOT NULL AND (e.data::jsonb->>'blockNumber')::bigint >= ?"
+                        + " AND NOT EXISTS (SELECT 1 FROM backend.events r WHERE r.dedupe_key = 'channel-retracted:' || e.id)"
+                        + " ORDER BY e.inserted",
+                (rs, n) -> new PublishedEvent(rs.getString(1), rs.getString(2), rs.getString(3),
+                        java.util.Arrays.stream((String[]) rs.getArray(4).getArray()).map(String::strip)
+                                .map(Address::of).toList(), rs.getString(5), rs.getLong(6)),
+                channels.stream().map(Bytes32::hex).toArray(String[]::new), fromBlock);
+    }
+
     /** The channel's stored events in chain order. */
     public List<ChannelEvent> events(Bytes32 channelId) {
         return jdbc.query("SELECT block_number, log_index, block_hash, tx_hash, kind, address1, address2, address3,"
@@ -260,19 +285,32 @@ public class ChannelStore {
 
     /**
      * Stores {@code proof} if it is newer than the stored one of its signer (a larger nonce and a
-     * total at least as large), in one statement; true if it was written.
+     * total at least as large); true if it was written. The common case is one statement: the
+     * conditional {@code UPDATE} of the stored proof. Only the first proof of a signer inserts
+     * ({@code ON CONFLICT DO NOTHING}, then the update again if a concurrent first proof won the
+     * insert). A proof that is not newer changes no row and locks none, so its statement commits
+     * without a WAL flush (an {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} locks the stored row
+     * even when its condition is false, and that commit waits for an fsync).
      */
     public boolean storeIfNewer(StoredProof proof) {
-        return !jdbc.queryForList("INSERT INTO backend.channel_proofs (channel_id, signer, nonce, transferred, signature,"
+        if (replaceIfNewer(proof)) {
+            return true;
+        }
+        int inserted = jdbc.update("INSERT INTO backend.channel_proofs (channel_id, signer, nonce, transferred, signature,"
                         + " digest, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                        + " ON CONFLICT (channel_id, signer) DO UPDATE SET nonce = EXCLUDED.nonce,"
-                        + " transferred = EXCLUDED.transferred, signature = EXCLUDED.signature, digest = EXCLUDED.digest,"
-                        + " stored_by = EXCLUDED.stored_by, stored_at = EXCLUDED.stored_at"
-                        + " WHERE channel_proofs.nonce < EXCLUDED.nonce AND channel_proofs.transferred <= EXCLUDED.transferred"
-                        + " RETURNING 1", Integer.class,
+                        + " ON CONFLICT (channel_id, signer) DO NOTHING",
                 proof.channelId().hex(), proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred()),
-                proof.signature(), proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()))
-                .isEmpty();
+                proof.signature(), proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()));
+        return inserted == 1 || replaceIfNewer(proof);
+    }
+
+    /** The one place of the rule "newer": a larger nonce and a total at least as large. */
+    private boolean replaceIfNewer(StoredProof proof) {
+        return jdbc.update("UPDATE backend.channel_proofs SET nonce = ?, transferred = ?, signature = ?, digest = ?,"
+                        + " stored_by = ?, stored_at = ? WHERE channel_id = ? AND signer = ? AND nonce < ?"
+                        + " AND transferred <= ?", dec(proof.nonce()), dec(proof.transferred()), proof.signature(),
+                proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()), proof.channelId().hex(),
+                proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred())) == 1;
     }
 
     public Optional<StoredProof> proof(Bytes32 channelId, Address signer) {

@@ -1,6 +1,7 @@
 package dev.agentescrow.backend.channel;
 
 import dev.agentescrow.backend.audit.AuditLog;
+import dev.agentescrow.backend.common.ApiSteps;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
@@ -11,6 +12,8 @@ import dev.agentescrow.chain.channel.ChannelState;
 import dev.agentescrow.chain.channel.ChannelTypedData;
 import dev.agentescrow.chain.channel.ChannelTypedDataSigner;
 import dev.agentescrow.chain.channel.PaymentChannelsGateway;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.util.List;
@@ -30,12 +33,19 @@ public class Channels {
     private final ChannelTypedDataSigner signer;
     private final AuditLog audit;
     private final Clock clock;
+    private final Timer reading;
+    private final Timer verifying;
+    private final Timer writing;
 
-    public Channels(ChannelStore store, PaymentChannelsGateway gateway, AuditLog audit, Clock clock) {
+    public Channels(ChannelStore store, PaymentChannelsGateway gateway, AuditLog audit, Clock clock,
+                    MeterRegistry registry) {
         this.store = store;
         this.signer = gateway.typedDataSigner();
         this.audit = audit;
         this.clock = clock;
+        this.reading = ApiSteps.timer(registry, "proof-read");
+        this.verifying = ApiSteps.timer(registry, "proof-verify");
+        this.writing = ApiSteps.timer(registry, "proof-write");
     }
 
     public ChannelTypedDataSigner typedDataSigner() {
@@ -95,7 +105,7 @@ public class Channels {
      */
     public ProofResult storeProof(Bytes32 id, Address caller, ChannelNonce nonce, Amount transferred,
                                   ChannelSignature signature) {
-        Optional<ChannelStore.ProofContext> context = store.proofContext(id, caller)
+        Optional<ChannelStore.ProofContext> context = reading.record(() -> store.proofContext(id, caller))
                 .filter(c -> c.channel().isParticipant(caller));
         if (context.isEmpty()) {
             return ProofResult.refused(404, "NOT_FOUND", "channel not found");
@@ -108,7 +118,7 @@ public class Channels {
         Address counterparty = channel.counterparty(caller);
         Address key = channel.signingKey(counterparty).orElseThrow();
         BalanceProof proof = new BalanceProof(id, nonce, transferred);
-        if (!signer.verify(proof, signature, key)) {
+        if (!verifying.record(() -> signer.verify(proof, signature, key))) {
             return ProofResult.refused(422, "CHANNEL_PROOF_INVALID_SIGNATURE", "the signature is not "
                     + counterparty.checksummed() + "'s key (" + key.checksummed()
                     + ") over this channel's BalanceProof(channelId, nonce, transferred)");
@@ -123,7 +133,7 @@ public class Channels {
         Bytes32 digest = signer.digest(proof);
         ChannelStore.StoredProof stored = new ChannelStore.StoredProof(id, counterparty, nonce.value(),
                 transferred.baseUnits(), signature.hex(), digest, caller, clock.instant());
-        if (store.storeIfNewer(stored)) {
+        if (writing.record(() -> store.storeIfNewer(stored))) {
             if (!context.get().registered()) {
                 register(id, caller, null);
             }

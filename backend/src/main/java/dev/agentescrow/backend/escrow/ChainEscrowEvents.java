@@ -105,13 +105,37 @@ public class ChainEscrowEvents implements ChainLogHandler {
         }
     }
 
+    /**
+     * Deletes the events of the dropped blocks, rebuilds the escrows they were about and retracts each
+     * event published for a transaction of those blocks ({@code escrow.retracted}, once per retraction):
+     * every applied block had its confirmations, so this is a reorganisation deeper than them. If the
+     * transaction is mined again in the new chain, its event is published again (a new event id).
+     */
     @Override
     public void undo(long fromBlock) {
-        for (String id : chain.dropEventsFrom(fromBlock)) {
-            log.warn("chain escrow {}: events from block {} on left the chain; rebuilt from those that stay", id,
-                    fromBlock);
-            rebuild(id);
+        Map<String, List<EscrowStore.HistoryEntry>> dropped = new LinkedHashMap<>();
+        for (String id : chain.escrowsWithEventsFrom(fromBlock)) {
+            dropped.put(id, escrows.history(id).stream().filter(h -> h.txHash() != null && h.blockNumber() != null
+                    && h.blockNumber() >= fromBlock).toList());
         }
+        chain.dropEventsFrom(fromBlock);
+        Instant now = clock.instant();
+        for (Map.Entry<String, List<EscrowStore.HistoryEntry>> e : dropped.entrySet()) {
+            String id = e.getKey();
+            log.warn("chain escrow {}: events from block {} on left the chain; rebuilt from those that stay, {}"
+                    + " published event(s) retracted", id, fromBlock, e.getValue().size());
+            rebuild(id);
+            for (EscrowStore.HistoryEntry entry : e.getValue()) {
+                int generation = chain.retract(id, entry.txHash(), entry.blockNumber(), now);
+                escrows.publishRetraction(id, entry, generation, "chain-escrow-retracted:" + id + ":" + entry.txHash()
+                        + ":" + generation, publishKey(id, entry.txHash(), generation - 1));
+            }
+        }
+    }
+
+    /** The key of a transaction's event after {@code generation} retractions. */
+    private static String publishKey(String id, String txHash, int generation) {
+        return "chain-escrow:" + id + ":" + txHash + (generation == 0 ? "" : ":" + generation);
     }
 
     /** Whether the Created event (and the contract's record of the escrow) carries the terms the service prepared. */
@@ -311,6 +335,15 @@ public class ChainEscrowEvents implements ChainLogHandler {
             payees.add(new Escrow.Payee(p.index(), p.account(), p.share(), released.get(p.index()),
                     accepted.get(p.index())));
         }
+        Optional<Instant> fundingExpired = chain.fundingExpiredAt(id);
+        if (state == EscrowState.PENDING_FUNDING && fundingExpired.isPresent()) {
+            history.add(new EscrowStore.HistoryEntry(history.size() + 1, EscrowAction.FUNDING_EXPIRED, "service", null,
+                    EscrowState.PENDING_FUNDING, EscrowState.EXPIRED, "not funded by its deadline: the contract no"
+                    + " longer creates it; nothing was held", fundingExpired.get(), List.of(), null, null));
+            payoutsOf.add(List.of());
+            state = EscrowState.EXPIRED;
+            updated = fundingExpired.get();
+        }
         Escrow after = new Escrow(id, state, base.payer(), base.token(), base.arbiter(), base.evaluator(),
                 base.deadline(), base.graceSeconds(), base.arbitrationSeconds(), arbitrationDeadline, feeBps,
                 base.maxFeeBps(), base.fallback(), base.atomic(), base.termsHash(), base.amount(), held, feesPaid,
@@ -319,7 +352,9 @@ public class ChainEscrowEvents implements ChainLogHandler {
         for (int i = 0; i < history.size(); i++) {
             EscrowStore.HistoryEntry entry = history.get(i);
             escrows.historyRow(id, entry);
-            escrows.publish(id, entry, "chain-escrow:" + id + ":" + entry.txHash(), payoutsOf.get(i));
+            String key = entry.txHash() == null ? "chain-escrow:" + id + ":" + entry.action().name().toLowerCase()
+                    : publishKey(id, entry.txHash(), chain.generation(id, entry.txHash()));
+            escrows.publish(id, entry, key, payoutsOf.get(i));
         }
         return history;
     }

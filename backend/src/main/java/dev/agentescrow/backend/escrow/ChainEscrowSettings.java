@@ -19,6 +19,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param permitValidity how long the permit a create returns stays valid
  * @param feeSweepInterval how often the leader claims accrued fees and carries them into the ledger
  * @param sendTimeout how long the service waits for one of its own transactions to be mined
+ * @param keeperPrivateKey the keeper's key (hex), or blank: with it the service sends the refund of a
+ *                         chain escrow after its grace period and the fallback after its arbitration
+ *                         deadline when no party did (its own nonce lane: give it ETH for gas only)
+ * @param keeperKeystore a keystore file with the keeper's key instead
+ * @param keeperInterval how often the leader runs the keeper (funding expiries, refunds, fallbacks)
+ * @param keeperLag how long after a deadline (by block time) the keeper waits, so a party's own call comes first
  */
 @ConfigurationProperties("agentescrow.escrow.chain")
 public record ChainEscrowSettings(
@@ -32,5 +38,10 @@ public record ChainEscrowSettings(
         String feeRecipientKeystorePassword,
         @DefaultValue("PT1H") Duration permitValidity,
         @DefaultValue("PT30S") Duration feeSweepInterval,
-        @DefaultValue("PT60S") Duration sendTimeout) {
+        @DefaultValue("PT60S") Duration sendTimeout,
+        String keeperPrivateKey,
+        String keeperKeystore,
+        String keeperKeystorePassword,
+        @DefaultValue("PT10S") Duration keeperInterval,
+        @DefaultValue("PT60S") Duration keeperLag) {
 }

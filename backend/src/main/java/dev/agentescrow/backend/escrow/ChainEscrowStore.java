@@ -114,6 +114,54 @@ public class ChainEscrowStore {
         jdbc.update("DELETE FROM backend.escrow_history WHERE escrow_id = ?", after.id());
     }
 
+    /** When the service expired the pending escrow's funding, if it did. */
+    Optional<Instant> fundingExpiredAt(String escrowId) {
+        return jdbc.query("SELECT funding_expired_at FROM backend.chain_escrows WHERE escrow_id = ?"
+                + " AND funding_expired_at IS NOT NULL", (rs, n) -> rs.getTimestamp(1).toInstant(), escrowId)
+                .stream().findFirst();
+    }
+
+    /** Records that the pending escrow's funding expired; false if it was recorded already. */
+    boolean expireFunding(String escrowId, Instant at) {
+        return jdbc.update("UPDATE backend.chain_escrows SET funding_expired_at = ? WHERE escrow_id = ?"
+                + " AND funding_expired_at IS NULL", Timestamp.from(at), escrowId) == 1;
+    }
+
+    /**
+     * Chain escrows of {@code contract} in one of {@code states} whose {@code column} ({@code deadline}
+     * or {@code arbitration_deadline}) is before {@code before}, oldest first.
+     */
+    List<String> due(Address contract, List<EscrowState> states, String column, Instant before, int limit) {
+        if (!column.equals("deadline") && !column.equals("arbitration_deadline")) {
+            throw new IllegalArgumentException(column);
+        }
+        return jdbc.queryForList("SELECT e.id FROM backend.escrows e JOIN backend.chain_escrows c ON c.escrow_id = e.id"
+                        + " WHERE c.contract = ? AND e.custody = 'CHAIN' AND e.state = ANY(?) AND e." + column + " < ?"
+                        + " ORDER BY e." + column + " LIMIT ?", String.class, contract.hex(),
+                states.stream().map(Enum::name).toArray(String[]::new), Timestamp.from(before), limit);
+    }
+
+    /** How many times the published event of the escrow's transaction was retracted (0: never). */
+    int generation(String escrowId, String txHash) {
+        Integer n = jdbc.queryForObject("SELECT max(generation) FROM backend.chain_escrow_retractions"
+                + " WHERE escrow_id = ? AND tx_hash = ?", Integer.class, escrowId, txHash);
+        return n == null ? 0 : n;
+    }
+
+    /** Records one more retraction of the escrow's transaction; returns its generation (1 for the first). */
+    int retract(String escrowId, String txHash, long blockNumber, Instant at) {
+        int generation = generation(escrowId, txHash) + 1;
+        jdbc.update("INSERT INTO backend.chain_escrow_retractions (escrow_id, tx_hash, generation, block_number,"
+                + " retracted_at) VALUES (?, ?, ?, ?, ?)", escrowId, txHash, generation, blockNumber, Timestamp.from(at));
+        return generation;
+    }
+
+    /** The escrows with events in blocks from {@code fromBlock} on. */
+    List<String> escrowsWithEventsFrom(long fromBlock) {
+        return jdbc.queryForList("SELECT DISTINCT escrow_id FROM backend.chain_escrow_events WHERE block_number >= ?",
+                String.class, fromBlock);
+    }
+
     private static Timestamp ts(Instant instant) {
         return instant == null ? null : Timestamp.from(instant);
     }

@@ -141,8 +141,8 @@ public class ChainFeeSweep {
             String purpose = "fee-claim:" + sweep.id();
             ChainSends.Sent sent;
             try {
-                sent = sends.find(purpose).map(sends::complete).orElseGet(() -> sends.send(purpose, credentials,
-                        gateway.address(), gateway.encodeClaimFees(token, recipient)));
+                sent = sends.find(purpose).map(s -> sends.complete(s, credentials)).orElseGet(() -> sends.send(purpose,
+                        credentials, gateway.address(), gateway.encodeClaimFees(token, recipient)));
             } catch (ContractRevertedException nothing) {
                 // Nothing owed any more (claimed by the key elsewhere): this sweep has nothing to carry.
                 log.warn("fee sweep {}: the claim reverts ({}); sweep abandoned", sweep.id(), nothing.getMessage());
@@ -165,7 +165,7 @@ public class ChainFeeSweep {
         if (sweep.state().equals("DEPOSITING")) {
             String purpose = "fee-deposit:" + sweep.id();
             Sweep depositing = sweep;
-            ChainSends.Sent sent = sends.find(purpose).map(sends::complete).orElseGet(() -> {
+            ChainSends.Sent sent = sends.find(purpose).map(s -> sends.complete(s, credentials)).orElseGet(() -> {
                 Erc20Permit permit = new Erc20PermitSigner(client).sign(client.signer(credentials), token,
                         vault.address(), Amount.of(depositing.amount()), clock.instant().plus(settings.permitValidity()));
                 return sends.send(purpose, credentials, vault.address(), vault.encodeDepositWithPermit(token, permit));

@@ -207,18 +207,7 @@ public class EscrowStore {
 
     /** As above, with the chain payouts ({@code kind}, {@code account}, {@code amount}, {@code fee}) of the entry. */
     void publish(String id, HistoryEntry entry, String dedupeKey, List<Map<String, Object>> payouts) {
-        Set<Address> parties = new LinkedHashSet<>();
-        jdbc.query("SELECT payer, arbiter, evaluator FROM backend.escrows WHERE id = ?", rs -> {
-            parties.add(Address.of(rs.getString(1)));
-            parties.add(Address.of(rs.getString(2)));
-            if (rs.getString(3) != null) {
-                parties.add(Address.of(rs.getString(3)));
-            }
-        }, id);
-        jdbc.query("SELECT account FROM backend.escrow_payees WHERE escrow_id = ? ORDER BY idx",
-                rs -> {
-                    parties.add(Address.of(rs.getString(1)));
-                }, id);
+        Set<Address> parties = parties(id);
         List<Map<String, Object>> transfers = new ArrayList<>();
         for (TransferPart t : entry.transfers()) {
             Map<String, Object> part = new LinkedHashMap<>();
@@ -245,6 +234,42 @@ public class EscrowStore {
         events.publishOnce(dedupeKey, eventType(entry.action()), parties, id, data);
     }
 
+    /** The escrow's parties: payer, arbiter, evaluator and payees. */
+    private Set<Address> parties(String id) {
+        Set<Address> parties = new LinkedHashSet<>();
+        jdbc.query("SELECT payer, arbiter, evaluator FROM backend.escrows WHERE id = ?", rs -> {
+            parties.add(Address.of(rs.getString(1)));
+            parties.add(Address.of(rs.getString(2)));
+            if (rs.getString(3) != null) {
+                parties.add(Address.of(rs.getString(3)));
+            }
+        }, id);
+        jdbc.query("SELECT account FROM backend.escrow_payees WHERE escrow_id = ? ORDER BY idx",
+                rs -> {
+                    parties.add(Address.of(rs.getString(1)));
+                }, id);
+        return parties;
+    }
+
+    /**
+     * Publishes to the parties that the chain event published under {@code retractedKey} (the entry's
+     * transaction) no longer holds: its block left the chain ({@code escrow.retracted}), once per
+     * {@code dedupeKey}.
+     */
+    void publishRetraction(String id, HistoryEntry entry, int generation, String dedupeKey, String retractedKey) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("escrowId", id);
+        data.put("custody", "chain");
+        data.put("retractedEventId", jdbc.queryForList("SELECT id::text FROM backend.events WHERE dedupe_key = ?",
+                String.class, retractedKey).stream().findFirst().orElse(null));
+        data.put("retractedType", eventType(entry.action()).wireName());
+        data.put("action", entry.action().name());
+        data.put("txHash", entry.txHash());
+        data.put("blockNumber", entry.blockNumber());
+        data.put("retraction", generation);
+        events.publishOnce(dedupeKey, EventType.ESCROW_RETRACTED, parties(id), id, data);
+    }
+
     static EventType eventType(EscrowAction action) {
         return switch (action) {
             case CREATED -> EventType.ESCROW_CREATED;
@@ -255,6 +280,7 @@ public class EscrowStore {
             case DISPUTED -> EventType.ESCROW_DISPUTED;
             case RESOLVED -> EventType.ESCROW_RESOLVED;
             case FALLBACK_APPLIED -> EventType.ESCROW_FALLBACK_APPLIED;
+            case FUNDING_EXPIRED -> EventType.ESCROW_FUNDING_EXPIRED;
         };
     }
 

@@ -34,7 +34,8 @@ import org.web3j.crypto.Keys;
  * {@code evm_snapshot}/{@code evm_revert} must not disturb the service's chain, whose vault indexer
  * refuses a reorganisation deeper than its confirmations) and the service's PostgreSQL: the
  * contract-log follower drives a {@link ChannelIndexer} for a PaymentChannels deployed there. An
- * indexed acceptance is undone with its block, and applied again when it is mined again.
+ * indexed acceptance is undone with its block (its published event retracted), and applied again
+ * when it is mined again (published anew).
  */
 class ChannelReorgIT extends BackendITSupport {
     private static HardhatNode node;
@@ -122,6 +123,9 @@ class ChannelReorgIT extends BackendITSupport {
         assertThat(store.find(id).orElseThrow().state()).isEqualTo(ChannelState.OPEN);
         assertThat(store.find(id).orElseThrow().keyB()).isEqualTo(Address.of(b.getAddress()));
 
+        assertThat(published(id)).containsExactly("channel.opened", "channel.accepted");
+        String acceptedEvent = eventId(id, "channel.accepted");
+
         client.rawRequest("evm_revert", List.of(snapshot));
         client.rawRequest("evm_mine", List.of());
         client.rawRequest("evm_mine", List.of());
@@ -129,6 +133,11 @@ class ChannelReorgIT extends BackendITSupport {
         assertThat(store.find(id).orElseThrow().state()).as("the acceptance went with its block")
                 .isEqualTo(ChannelState.PENDING);
         assertThat(store.events(id)).hasSize(1).allMatch(e -> e instanceof ChannelEvent.Opened);
+        // Published for a block deeper than the confirmations (0 here): retracted once, naming the event.
+        assertThat(published(id)).containsExactly("channel.opened", "channel.accepted", "channel.retracted");
+        assertThat(new org.springframework.jdbc.core.JdbcTemplate(dataSource).queryForObject(
+                "SELECT data FROM backend.events WHERE object_id = ? AND type = 'channel.retracted'", String.class,
+                id.hex())).contains(acceptedEvent).contains("channel.accepted");
 
         // the acceptance mined again in the new chain (a fresh connection: the old signer's nonce is past the revert)
         try (ChainClient again = ChainClient.connect(ChainSettings.local(node.rpcUrl()))) {
@@ -137,5 +146,20 @@ class ChannelReorgIT extends BackendITSupport {
         catchUp(follower);
         assertThat(store.find(id).orElseThrow().state()).isEqualTo(ChannelState.OPEN);
         assertThat(store.events(id)).hasSize(2);
+        // The acceptance mined again is a new event; nothing is retracted or published twice.
+        assertThat(published(id)).containsExactly("channel.opened", "channel.accepted", "channel.retracted",
+                "channel.accepted");
+        catchUp(follower);
+        assertThat(published(id)).hasSize(4);
+    }
+
+    private List<String> published(Bytes32 id) {
+        return new org.springframework.jdbc.core.JdbcTemplate(dataSource).queryForList("SELECT type FROM backend.events"
+                + " WHERE object_id = ? ORDER BY inserted", String.class, id.hex());
+    }
+
+    private String eventId(Bytes32 id, String type) {
+        return new org.springframework.jdbc.core.JdbcTemplate(dataSource).queryForObject("SELECT id::text FROM"
+                + " backend.events WHERE object_id = ? AND type = ?", String.class, id.hex(), type);
     }
 }

@@ -38,8 +38,8 @@ import org.web3j.crypto.Keys;
  * The TaskEscrow follower through a reorganisation, on a Hardhat node of its own (so that
  * {@code evm_snapshot}/{@code evm_revert} cannot disturb the service's chain) with the service's
  * PostgreSQL: an acceptance confirmed, its block dropped (the escrow goes back to OPEN, the history
- * entry goes), the same transaction mined again in the new chain (FUNDED again) and every event
- * published once.
+ * entry goes, its published event is retracted), the same transaction mined again in the new chain
+ * (FUNDED again, its event published anew) and every event published once per generation.
  */
 class ChainEscrowReorgIT extends BackendITSupport {
     private static OwnChain own;
@@ -69,7 +69,7 @@ class ChainEscrowReorgIT extends BackendITSupport {
     }
 
     @Test
-    void a_dropped_acceptance_is_undone_and_published_once() throws Exception {
+    void a_dropped_acceptance_is_undone_retracted_and_published_again_once_mined_again() throws Exception {
         Signer owner = client.signer(DevAccounts.account(0));
         Erc20Token token = Erc20Token.deployTestToken(client, owner, "Test USD", "TUSD", 6);
         TaskEscrowGateway contract = TaskEscrowGateway.deploy(client, owner, owner.address(),
@@ -125,6 +125,16 @@ class ChainEscrowReorgIT extends BackendITSupport {
         assertThat(undone.state()).isEqualTo(EscrowState.OPEN);
         assertThat(undone.payees().getFirst().accepted()).isFalse();
         assertThat(escrows.history(id)).extracting(EscrowStore.HistoryEntry::action).containsExactly(EscrowAction.CREATED);
+        // The acceptance was published for a block deeper than the confirmations (0 here): it is retracted.
+        assertThat(published(id)).containsExactly("escrow.created", "escrow.accepted", "escrow.retracted");
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        String acceptedEvent = jdbc.queryForObject("SELECT id::text FROM backend.events WHERE object_id = ?"
+                + " AND type = 'escrow.accepted'", String.class, id);
+        String retraction = jdbc.queryForObject("SELECT data FROM backend.events WHERE object_id = ?"
+                + " AND type = 'escrow.retracted'", String.class, id);
+        assertThat(retraction).contains(acceptedEvent).contains(accept.txHash().value()).contains("escrow.accepted");
+        assertThat(follow.poll().outcome()).isNotEqualTo(ChainLogFollower.Outcome.REWOUND);
+        assertThat(published(id)).containsExactly("escrow.created", "escrow.accepted", "escrow.retracted");
 
         client.broadcastAndPoll(accept);
         drain(follow);
@@ -134,8 +144,11 @@ class ChainEscrowReorgIT extends BackendITSupport {
                 .containsExactly(EscrowAction.CREATED, EscrowAction.ACCEPTED);
         assertThat(history.get(1).txHash()).isEqualTo(accept.txHash().value());
         assertThat(history.get(1).blockNumber()).isGreaterThan(firstBlock);
-        // Published once each, the acceptance under its transaction's key before and after the reorganisation.
-        assertThat(published(id)).containsExactly("escrow.created", "escrow.accepted");
+        // The acceptance mined again is a new event (after its retraction); nothing else is published twice.
+        assertThat(published(id)).containsExactly("escrow.created", "escrow.accepted", "escrow.retracted",
+                "escrow.accepted");
+        drain(follow);
+        assertThat(published(id)).hasSize(4);
     }
 
     private List<String> published(String id) {

@@ -277,6 +277,12 @@ class ChainEscrowsIT extends BackendITSupport {
         });
         assertThat(fees().subtract(feesBefore)).isEqualTo(fee);
         assertThat(contract.feesOwed(Address.of(token), recipient).baseUnits()).isZero();
+        // The fee's deposit settled: the vault's token balance reconciles with the ledger.
+        String admin = login(ADMIN_ACCOUNT);
+        awaitUntil("a clean verification (the vault reconciles with the ledger)", () -> {
+            JsonNode verified = api().post("/api/v1/admin/verify", admin, key(), "{}").json();
+            return verified.path("ok").asBoolean() && verified.path("reconciled").asBoolean();
+        });
     }
 
     @Test

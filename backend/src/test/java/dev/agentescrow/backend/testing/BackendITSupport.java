@@ -31,6 +31,8 @@ public abstract class BackendITSupport {
      * and the service sends its resolutions from its own nonce sequence).
      */
     public static final org.web3j.crypto.Credentials ESCROW_ARBITER = TestChain.fundedFreshKey();
+    /** The service's chain escrow keeper key: a fresh key given ETH (its own nonce lane). */
+    public static final org.web3j.crypto.Credentials ESCROW_KEEPER = TestChain.fundedFreshKey();
     /** The marketplace's arbiter in the tests: a fresh key (no dev account) that the arbiter's tests sign in with. */
     public static final org.web3j.crypto.Credentials MARKET_ARBITER_KEY = freshKey();
     public static final String MARKET_ARBITER = org.web3j.crypto.Keys.toChecksumAddress(MARKET_ARBITER_KEY.getAddress());
@@ -54,6 +56,8 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.events.heartbeat", () -> "PT1S");
         registry.add("agentescrow.escrow.expiry-lag", () -> "PT6S");
         registry.add("agentescrow.escrow.chain.arbiter-private-key", () -> TestChain.privateKey(ESCROW_ARBITER));
+        registry.add("agentescrow.escrow.chain.keeper-private-key", () -> TestChain.privateKey(ESCROW_KEEPER));
+        registry.add("agentescrow.escrow.chain.keeper-interval", () -> "PT1S");
         registry.add("agentescrow.chainlog.poll-interval", () -> "PT0.2S");
         registry.add("agentescrow.market.arbiter", () -> MARKET_ARBITER);
     }
