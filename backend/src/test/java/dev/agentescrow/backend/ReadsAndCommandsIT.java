@@ -238,7 +238,7 @@ class ReadsAndCommandsIT extends BackendITSupport {
     }
 
     @Test
-    void deposits_are_paged_newest_first_with_an_opaque_cursor_each_once() {
+    void deposits_and_withdrawals_are_paged_newest_first_with_an_opaque_cursor_each_once() {
         org.web3j.crypto.Credentials key = TestChain.fundedFreshKey();
         FreshAgents.FreshAgent agent = FreshAgents.signIn(api(), key);
         assertThat(api().post("/api/v1/faucet", agent.accessToken(), key(), Map.of("token", token, "amount", "35"))
@@ -286,6 +286,27 @@ class ReadsAndCommandsIT extends BackendITSupport {
             assertThat(refused.status()).as(bad).isEqualTo(400);
             assertThat(refused.code()).as(bad).isEqualTo("INVALID_CURSOR");
         }
+
+        // Withdrawals: each item costs ledger reads (and a chain call once settled), so the list is paged too.
+        List<String> withdrawn = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ApiClient.Response w = api().post("/api/v1/withdrawals", agent.accessToken(), key(),
+                    Map.of("token", token, "amount", "1"));
+            assertThat(w.status()).as(w.toString()).isEqualTo(201);
+            withdrawn.addFirst(w.json().path("id").asString());
+        }
+        ApiClient.Response firstPage = api().get("/api/v1/withdrawals?limit=2", agent.accessToken());
+        assertThat(firstPage.json().path("items").valueStream().map(w -> w.path("id").asString()).toList())
+                .isEqualTo(withdrawn.subList(0, 2));
+        ApiClient.Response lastPage = api().get("/api/v1/withdrawals?limit=2&cursor="
+                + firstPage.json().path("nextCursor").asString(), agent.accessToken());
+        assertThat(lastPage.json().path("items").valueStream().map(w -> w.path("id").asString()).toList())
+                .isEqualTo(withdrawn.subList(2, 3));
+        assertThat(lastPage.json().path("nextCursor").isMissingNode()).isTrue();
+        assertThat(api().get("/api/v1/withdrawals?limit=101", agent.accessToken()).code()).isEqualTo("VALIDATION_FAILED");
+        assertThat(api().get("/api/v1/withdrawals?cursor=" + firstPage.json().path("nextCursor").asString().substring(1),
+                agent.accessToken()).code()).isEqualTo("INVALID_CURSOR");
+        assertThat(api().get("/api/v1/withdrawals", this.stranger).raw().body()).doesNotContain(withdrawn);
     }
 
     @Test

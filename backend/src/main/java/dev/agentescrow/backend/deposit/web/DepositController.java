@@ -144,7 +144,7 @@ public class DepositController {
     }
 
     /** A listed deposit with where it sorts. */
-    record Item(CustodyHoldKey key, Deposit deposit) {
+    public record Item(CustodyHoldKey key, Deposit deposit) {
     }
 
     /**

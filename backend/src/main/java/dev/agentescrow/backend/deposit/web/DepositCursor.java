@@ -1,19 +1,16 @@
 package dev.agentescrow.backend.deposit.web;
 
-import dev.agentescrow.backend.common.web.ApiException;
+import dev.agentescrow.backend.common.web.OpaqueCursor;
 import dev.agentescrow.batcher.read.CustodyHoldKey;
 import dev.agentescrow.chain.TxHash;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.springframework.http.HttpStatus;
 
 /**
  * The deposit list's opaque cursor: "deposits that sort below this one" (block, log index, tx
  * hash), base64url. Anything that is not a cursor this list gave out is 400 INVALID_CURSOR.
  */
-final class DepositCursor {
+public final class DepositCursor {
     private static final String PREFIX = "d1:";
     private static final Pattern KEY = Pattern.compile("(0|[1-9][0-9]{0,17}):(0|[1-9][0-9]{0,17}):(0x[0-9a-f]{64})");
     /** Longer than any cursor this list writes (3 + 18 + 1 + 18 + 1 + 66 characters, base64: 144). */
@@ -23,26 +20,15 @@ final class DepositCursor {
     }
 
     static String encode(CustodyHoldKey key) {
-        String text = PREFIX + key.blockNumber() + ":" + key.logIndex() + ":" + key.txHash().value();
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(StandardCharsets.US_ASCII));
+        return OpaqueCursor.wrap(PREFIX + key.blockNumber() + ":" + key.logIndex() + ":" + key.txHash().value());
     }
 
     static CustodyHoldKey decode(String cursor) {
-        String text;
-        try {
-            text = cursor.length() <= MAX_LENGTH
-                    ? new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII) : "";
-        } catch (IllegalArgumentException e) {
-            throw invalid();
-        }
+        String text = OpaqueCursor.unwrap(cursor, MAX_LENGTH);
         Matcher m = KEY.matcher(text.startsWith(PREFIX) ? text.substring(PREFIX.length()) : "");
         if (!m.matches()) {
-            throw invalid();
+            throw OpaqueCursor.invalid();
         }
         return new CustodyHoldKey(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), new TxHash(m.group(3)));
-    }
-
-    private static ApiException invalid() {
-        return new ApiException(HttpStatus.BAD_REQUEST, "INVALID_CURSOR", "cursor is not a nextCursor this list gave out");
     }
 }
