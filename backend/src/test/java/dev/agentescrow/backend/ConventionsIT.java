@@ -20,6 +20,8 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -34,6 +36,8 @@ class ConventionsIT extends BackendITSupport {
     /** A dev account no other test class signs in with: its audit records are only what this test does. */
     private static final int STRANGER = 7;
     private String payer;
+    @Autowired
+    private JdbcTemplate jdbc;
     private String payee;
     private String token;
 
@@ -73,6 +77,34 @@ class ConventionsIT extends BackendITSupport {
                 Map.of("to", address(PAYER), "token", token, "amount", "1"));
         assertThat(otherPrincipal.status()).as("keys are scoped to the principal").isIn(201, 422);
         assertThat(otherPrincipal.code()).isNotEqualTo("IDEMPOTENCY_KEY_REUSED");
+    }
+
+    @Test
+    void a_payment_whose_stored_response_a_crash_lost_answers_the_same_on_a_later_replay_and_pays_once() {
+        // The stored response of a 201 payment commits without its own WAL flush: a crash may lose it.
+        BigInteger before = available(payer);
+        String key = key();
+        ApiClient.Response first = api().post("/api/v1/transfers", payer, key, payment("321"));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        assertThat(api().get("/api/v1/transfers/" + first.json().path("id").asString(), payer).json()
+                .path("committedAt")).as("the answer's time is the one the ledger keeps").isEqualTo(first.json().path("committedAt"));
+        // What the database holds after such a crash: the claim (flushed by the ledger's commit), no response.
+        assertThat(jdbc.update("UPDATE backend.idempotency_keys SET state = 'IN_FLIGHT', status = NULL,"
+                + " content_type = NULL, body = NULL, completed_at = NULL WHERE idempotency_key = ?", key)).isEqualTo(1);
+        ApiClient.Response inFlight = api().post("/api/v1/transfers", payer, key, payment("321"));
+        assertThat(inFlight.status()).isEqualTo(409);
+        assertThat(inFlight.code()).isEqualTo("IDEMPOTENCY_REQUEST_IN_FLIGHT");
+        jdbc.update("UPDATE backend.idempotency_keys SET created_at = now() - interval '6 minutes'"
+                + " WHERE idempotency_key = ?", key);
+
+        ApiClient.Response replay = api().post("/api/v1/transfers", payer, key, payment("321"));
+        assertThat(replay.status()).as(replay.toString()).isEqualTo(201);
+        assertThat(replay.header("Idempotent-Replayed")).as("run again, not replayed from a record").isNull();
+        assertThat(replay.json()).isEqualTo(first.json());
+        assertThat(before.subtract(available(payer))).as("paid once").isEqualTo(BigInteger.valueOf(321));
+        ApiClient.Response stored = api().post("/api/v1/transfers", payer, key, payment("321"));
+        assertThat(stored.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(stored.json()).isEqualTo(first.json());
     }
 
     @Test
@@ -190,6 +222,11 @@ class ConventionsIT extends BackendITSupport {
                 .isEqualTo(404);
         assertThat(api().get("/api/v1/withdrawals/" + withdrawal.json().path("id").asString(), payer).status())
                 .isEqualTo(200);
+        for (String cursor : new String[] {"x", "0", "-1", "99999999999999999999"}) {
+            ApiClient.Response bad = api().get("/api/v1/audit?cursor=" + cursor, payer);
+            assertThat(bad.status()).as(cursor).isEqualTo(400);
+            assertThat(bad.code()).as("the same code as every other list").isEqualTo("INVALID_CURSOR");
+        }
         JsonNode audit = api().get("/api/v1/audit", payer).json();
         assertThat(audit.path("items").valueStream().map(n -> n.path("action").asString()))
                 .contains("WITHDRAWAL_REQUESTED");

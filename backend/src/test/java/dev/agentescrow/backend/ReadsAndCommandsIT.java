@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentescrow.backend.config.BackendProperties;
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.backend.testing.FreshAgents;
 import dev.agentescrow.backend.testing.TestChain;
 import dev.agentescrow.backend.transfer.AmountLimits;
 import dev.agentescrow.chain.Address;
@@ -234,6 +235,78 @@ class ReadsAndCommandsIT extends BackendITSupport {
         assertThat(deposit.path("confirmations").asLong()).isPositive();
         assertThat(api().get("/api/v1/deposits", stranger).raw().body()).doesNotContain(depositTx);
         assertThat(api().get("/api/v1/deposits", null).status()).isEqualTo(401);
+    }
+
+    @Test
+    void deposits_and_withdrawals_are_paged_newest_first_with_an_opaque_cursor_each_once() {
+        org.web3j.crypto.Credentials key = TestChain.fundedFreshKey();
+        FreshAgents.FreshAgent agent = FreshAgents.signIn(api(), key);
+        assertThat(api().post("/api/v1/faucet", agent.accessToken(), key(), Map.of("token", token, "amount", "35"))
+                .status()).isEqualTo(201);
+        var signer = CHAIN.client().signer(key);
+        CHAIN.deployment().token(CHAIN.client()).approve(signer, CHAIN.deployment().vault(), Amount.of(35));
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            sent.addFirst(CHAIN.deployment().vault(CHAIN.client()).deposit(signer, Address.of(token), Amount.of(7))
+                    .txHash().value());
+        }
+        awaitUntil("five deposits credited", () -> api().get("/api/v1/deposits?limit=500", agent.accessToken()).json()
+                .path("items").valueStream().filter(item -> item.path("state").asString().equals("CREDITED")).count() == 5);
+        ApiClient.Response whole = api().get("/api/v1/deposits?limit=500", agent.accessToken());
+        assertThat(whole.json().path("nextCursor").isMissingNode()).isTrue();
+        assertThat(whole.json().path("items").valueStream().map(item -> item.path("txHash").asString()).toList())
+                .as("newest first").isEqualTo(sent);
+
+        List<String> paged = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        String cursor = null;
+        do {
+            ApiClient.Response page = api().get("/api/v1/deposits?limit=2" + (cursor == null ? "" : "&cursor=" + cursor),
+                    agent.accessToken());
+            assertThat(page.status()).as(page.toString()).isEqualTo(200);
+            page.json().path("items").forEach(item -> paged.add(item.path("txHash").asString()));
+            sizes.add(page.json().path("items").size());
+            cursor = page.json().path("nextCursor").isMissingNode() ? null : page.json().path("nextCursor").asString();
+            if (cursor != null) {
+                ApiClient.Response stranger = api().get("/api/v1/deposits?cursor=" + cursor, this.stranger);
+                assertThat(stranger.status()).isEqualTo(200);
+                assertThat(stranger.raw().body()).as("a cursor shows only the caller's deposits").doesNotContain(sent);
+            }
+        } while (cursor != null && sizes.size() < 10);
+        assertThat(paged).isEqualTo(sent);
+        assertThat(sizes).containsExactly(2, 2, 1);
+
+        for (String query : new String[] {"limit=0", "limit=501", "limit=x", "limit=-1", "limit=99999999999"}) {
+            ApiClient.Response bad = api().get("/api/v1/deposits?" + query, agent.accessToken());
+            assertThat(bad.status()).as(query).isEqualTo(400);
+            assertThat(bad.code()).as(query).isEqualTo("VALIDATION_FAILED");
+        }
+        for (String bad : new String[] {"x", "aDE6MA", "%00", "ZDE6MTI6Mw", "a".repeat(300)}) {
+            ApiClient.Response refused = api().get("/api/v1/deposits?cursor=" + bad, agent.accessToken());
+            assertThat(refused.status()).as(bad).isEqualTo(400);
+            assertThat(refused.code()).as(bad).isEqualTo("INVALID_CURSOR");
+        }
+
+        // Withdrawals: each item costs ledger reads (and a chain call once settled), so the list is paged too.
+        List<String> withdrawn = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ApiClient.Response w = api().post("/api/v1/withdrawals", agent.accessToken(), key(),
+                    Map.of("token", token, "amount", "1"));
+            assertThat(w.status()).as(w.toString()).isEqualTo(201);
+            withdrawn.addFirst(w.json().path("id").asString());
+        }
+        ApiClient.Response firstPage = api().get("/api/v1/withdrawals?limit=2", agent.accessToken());
+        assertThat(firstPage.json().path("items").valueStream().map(w -> w.path("id").asString()).toList())
+                .isEqualTo(withdrawn.subList(0, 2));
+        ApiClient.Response lastPage = api().get("/api/v1/withdrawals?limit=2&cursor="
+                + firstPage.json().path("nextCursor").asString(), agent.accessToken());
+        assertThat(lastPage.json().path("items").valueStream().map(w -> w.path("id").asString()).toList())
+                .isEqualTo(withdrawn.subList(2, 3));
+        assertThat(lastPage.json().path("nextCursor").isMissingNode()).isTrue();
+        assertThat(api().get("/api/v1/withdrawals?limit=101", agent.accessToken()).code()).isEqualTo("VALIDATION_FAILED");
+        assertThat(api().get("/api/v1/withdrawals?cursor=" + firstPage.json().path("nextCursor").asString().substring(1),
+                agent.accessToken()).code()).isEqualTo("INVALID_CURSOR");
+        assertThat(api().get("/api/v1/withdrawals", this.stranger).raw().body()).doesNotContain(withdrawn);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.auth;
 
+import dev.agentescrow.backend.common.web.CreatedCursor;
 import dev.agentescrow.chain.Address;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -8,6 +9,7 @@ import java.security.SecureRandom;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -36,6 +38,10 @@ public class ApiKeys {
     }
 
     public record ApiKey(UUID id, Address owner, String name, String prefix, Instant createdAt, Instant revokedAt) {
+        /** Where it sorts in its owner's list. */
+        public CreatedCursor.Position position() {
+            return new CreatedCursor.Position(createdAt, id);
+        }
     }
 
     public record Created(ApiKey key, String secret) {
@@ -59,11 +65,22 @@ public class ApiKeys {
         return Optional.of(new Created(new ApiKey(id, owner, name, prefix, now, null), secret));
     }
 
-    public List<ApiKey> list(Address owner) {
+    /**
+     * {@code owner}'s keys (revoked ones too), newest first, at most {@code limit}, below
+     * {@code before} when given: revoked keys accumulate, so the list is paged like every other.
+     */
+    public List<ApiKey> list(Address owner, Optional<CreatedCursor.Position> before, int limit) {
+        String below = before.isPresent() ? " AND (created_at, id) < (?, ?)" : "";
+        List<Object> args = new ArrayList<>(List.of(owner.hex()));
+        before.ifPresent(p -> {
+            args.add(Timestamp.from(p.createdAt()));
+            args.add(p.id());
+        });
+        args.add(limit);
         return jdbc.query("SELECT id, owner, name, key_prefix, created_at, revoked_at FROM backend.api_keys WHERE owner = ?"
-                + " ORDER BY created_at DESC", (rs, n) -> new ApiKey(rs.getObject(1, UUID.class), Address.of(rs.getString(2)),
-                rs.getString(3), rs.getString(4), rs.getTimestamp(5).toInstant(),
-                rs.getTimestamp(6) == null ? null : rs.getTimestamp(6).toInstant()), owner.hex());
+                + below + " ORDER BY created_at DESC, id DESC LIMIT ?", (rs, n) -> new ApiKey(rs.getObject(1, UUID.class),
+                Address.of(rs.getString(2)), rs.getString(3), rs.getString(4), rs.getTimestamp(5).toInstant(),
+                rs.getTimestamp(6) == null ? null : rs.getTimestamp(6).toInstant()), args.toArray());
     }
 
     /** Revokes {@code owner}'s key {@code id}; false if it has no such key (another's key is not found either). */

@@ -51,6 +51,7 @@ public class MoneyApiDocs implements OpenApiCustomizer {
             Map.entry("SIWE_NONCE_UNKNOWN", "401: the nonce was not issued here, or was used"),
             Map.entry("SIWE_NONCE_EXPIRED", "401: the nonce has expired"),
             Map.entry("FORBIDDEN", "403: the principal lacks the role (admin endpoints)"),
+            Map.entry("API_KEY_NOT_ALLOWED", "403: an API key may not create API keys (sign in with SIWE)"),
             Map.entry("NOT_FOUND", "404: no such resource, or another principal's"),
             Map.entry("METHOD_NOT_ALLOWED", "405"),
             Map.entry("IDEMPOTENCY_REQUEST_IN_FLIGHT", "409: the first request with this key is still running"),
@@ -158,7 +159,8 @@ public class MoneyApiDocs implements OpenApiCustomizer {
                         "txHash", TX), readProblems()));
         docs.put("GET /api/v1/deposits", new Doc(null, "200", Map.of("items", List.of(
                 Map.of("txHash", TX, "logIndex", 1, "blockNumber", 905, "token", TOKEN, "amount", "10000000",
-                        "confirmations", 8, "state", "CREDITED"))), readProblems()));
+                        "confirmations", 8, "state", "CREDITED")),
+                "nextCursor", "ZDE6OTA1OjE6MHg5ZjNi"), readProblems("VALIDATION_FAILED", "INVALID_CURSOR")));
         docs.put("GET /api/v1/batches/{id}", new Doc(null, "200", batch(), readProblems()));
         docs.put("GET /api/v1/batches", new Doc(null, "200", Map.of("items", List.of(batch())),
                 readProblems("VALIDATION_FAILED")));

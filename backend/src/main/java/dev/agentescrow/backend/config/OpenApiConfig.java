@@ -28,7 +28,7 @@ public class OpenApiConfig {
             "401", "UNAUTHENTICATED, INVALID_TOKEN, SIWE_MALFORMED, SIWE_DOMAIN_MISMATCH, SIWE_URI_MISMATCH, "
                     + "SIWE_CHAIN_MISMATCH, SIWE_EXPIRED, SIWE_NOT_YET_VALID, SIWE_BAD_SIGNATURE, SIWE_NONCE_UNKNOWN, "
                     + "SIWE_NONCE_EXPIRED",
-            "403", "FORBIDDEN",
+            "403", "FORBIDDEN, API_KEY_NOT_ALLOWED",
             "404", "NOT_FOUND (also another principal's resource)",
             "409", "IDEMPOTENCY_REQUEST_IN_FLIGHT, TRANSFER_ID_CONFLICT, API_KEY_LIMIT",
             "413", "BODY_TOO_LARGE",

@@ -13,6 +13,7 @@ import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.read.AccountView;
 import dev.agentescrow.batcher.read.BatchView;
+import dev.agentescrow.batcher.read.CustodyHoldKey;
 import dev.agentescrow.batcher.read.CustodyHolds;
 import dev.agentescrow.batcher.read.HistoryPage;
 import dev.agentescrow.batcher.read.LedgerReads;
@@ -144,9 +145,12 @@ public class LedgerGateway {
         return guarded(() -> reads().lastCommittedSeq());
     }
 
-    /** {@code owner}'s deposits as the vault indexer booked them, newest first, and the indexer's checkpoint. */
-    public CustodyHolds deposits(Address owner, int limit) {
-        return guarded(() -> reads().custodyHolds(owner, CustodyEvent.Kind.DEPOSIT, limit)).get().orElseThrow();
+    /**
+     * A page of {@code owner}'s deposits as the vault indexer booked them, below {@code before},
+     * newest first, each event with all its bookings, and the indexer's checkpoint.
+     */
+    public CustodyHolds deposits(Address owner, Optional<CustodyHoldKey> before, int limit) {
+        return guarded(() -> reads().custodyHolds(owner, CustodyEvent.Kind.DEPOSIT, before, limit)).get().orElseThrow();
     }
 
     public Optional<BatchView> batch(long id) {

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -24,6 +25,9 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.util.ContentCachingResponseWrapper;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The {@code Idempotency-Key} header (IETF draft) on every POST: the first request with a key
@@ -31,12 +35,17 @@ import org.springframework.web.util.ContentCachingResponseWrapper;
  * the same body gets that response again ({@code Idempotent-Replayed: true}); the same key with
  * another body or path is 422 IDEMPOTENCY_KEY_REUSED; a replay while the first is running is 409
  * IDEMPOTENCY_REQUEST_IN_FLIGHT. A 5xx, 401 or 429 answer releases the key, so that the client may retry.
+ * A response that carries a secret shown once (an API key, an access token: {@link #withholdSecrets}) is
+ * stored, and so replayed, with those fields null: the secret never rests in the key's record.
  */
 @Component
 @Order(10)
 public class IdempotencyFilter extends OncePerRequestFilter {
     public static final String HEADER = "Idempotency-Key";
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+    private static final String SECRET_FIELDS = IdempotencyFilter.class.getName() + ".secretFields";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String REDERIVABLE = IdempotencyFilter.class.getName() + ".rederivable";
 
     private final IdempotencyStore store;
     private final Timer claiming;
@@ -112,8 +121,15 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             chain.doFilter(request, wrapper);
             int status = wrapper.getStatus();
             if (status < 500 && status != 401 && status != 429) {
-                completing.record(() -> store.complete(principal, key, status, wrapper.getContentType(),
-                        wrapper.getContentAsByteArray()));
+                byte[] stored = withoutSecrets(request, wrapper.getContentAsByteArray());
+                boolean rederivable = Boolean.TRUE.equals(request.getAttribute(REDERIVABLE)) && status == 201;
+                completing.record(() -> {
+                    if (rederivable) {
+                        store.completeRederivable(principal, key, status, wrapper.getContentType(), stored);
+                    } else {
+                        store.complete(principal, key, status, wrapper.getContentType(), stored);
+                    }
+                });
                 completed = true;
             }
         } finally {
@@ -122,6 +138,46 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             }
             wrapper.copyBodyToResponse();
         }
+    }
+
+    /**
+     * Marks this request's success as re-derivable from the ledger: every ledger id it writes
+     * derives from the principal and the key, and its answer from those transfers, so running it
+     * again after a lost response writes nothing and answers the same. Its stored response, if it
+     * is a 201 (everything committed: a refusal or a partly refused batch could come out otherwise
+     * the second time), then commits without a WAL flush of its own
+     * ({@link IdempotencyStore#completeRederivable}).
+     */
+    public static void rederivableFromTheLedger(HttpServletRequest request) {
+        request.setAttribute(REDERIVABLE, Boolean.TRUE);
+    }
+
+    /**
+     * Marks the top-level JSON {@code fields} of this request's response as secrets shown once: the
+     * stored response (and so any replay of the key) has them null.
+     */
+    public static void withholdSecrets(HttpServletRequest request, String... fields) {
+        request.setAttribute(SECRET_FIELDS, List.of(fields));
+    }
+
+    /** The body to store: as sent, or with the request's secret fields null (nothing if it is not a JSON object). */
+    static byte[] withoutSecrets(HttpServletRequest request, byte[] body) {
+        if (!(request.getAttribute(SECRET_FIELDS) instanceof List<?> fields)) {
+            return body;
+        }
+        try {
+            if (JSON.readTree(body) instanceof ObjectNode object) {
+                fields.forEach(field -> {
+                    if (object.has(field.toString())) {
+                        object.putNull(field.toString());
+                    }
+                });
+                return JSON.writeValueAsBytes(object);
+            }
+        } catch (JacksonException e) {
+            // Not JSON: store no body at all rather than a secret.
+        }
+        return new byte[0];
     }
 
     private static void inFlight(HttpServletRequest request, HttpServletResponse response) throws IOException {

@@ -65,10 +65,28 @@ public class IdempotencyStore {
         return found.stream().findFirst();
     }
 
+    /** Stores the first response, synchronously: after any crash a replay finds it. */
     public void complete(String principal, String key, int status, String contentType, byte[] body) {
+        complete(principal, key, status, contentType, body, "");
+    }
+
+    /**
+     * Stores the first response of a request whose ledger writes make it re-derivable, without
+     * waiting for its own WAL flush: its ledger ids derive from the key, so if a crash loses this
+     * record the claim stays IN_FLIGHT (flushed by the ledger's commit), a replay is 409 until the
+     * claim is taken over ({@link #ABANDONED_AFTER}), and then runs again: the ledger answers the
+     * committed transfers (EXISTS) and the same response is stored, with nothing written twice.
+     * The next synchronous commit of any session, or PostgreSQL's WAL writer within 200 ms,
+     * flushes it in the usual case.
+     */
+    public void completeRederivable(String principal, String key, int status, String contentType, byte[] body) {
+        complete(principal, key, status, contentType, body, " FROM " + AheadOfTheLedger.ASYNC_COMMIT);
+    }
+
+    private void complete(String principal, String key, int status, String contentType, byte[] body, String from) {
         jdbc.update("UPDATE backend.idempotency_keys SET state = 'DONE', status = ?, content_type = ?, body = ?,"
-                + " completed_at = ? WHERE principal = ? AND idempotency_key = ? AND state = 'IN_FLIGHT'", status,
-                contentType, body, Timestamp.from(clock.instant()), principal, key);
+                + " completed_at = ?" + from + " WHERE principal = ? AND idempotency_key = ? AND state = 'IN_FLIGHT'",
+                status, contentType, body, Timestamp.from(clock.instant()), principal, key);
     }
 
     /** Frees the key after a response that must not be replayed (a failure the client may retry). */

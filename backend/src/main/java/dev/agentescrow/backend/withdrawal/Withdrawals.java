@@ -1,6 +1,7 @@
 package dev.agentescrow.backend.withdrawal;
 
 import dev.agentescrow.backend.audit.AuditLog;
+import dev.agentescrow.backend.common.web.CreatedCursor;
 import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.gateway.BatchView;
 import dev.agentescrow.backend.gateway.LedgerGateway;
@@ -17,6 +18,7 @@ import java.math.BigInteger;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -58,6 +60,10 @@ public class Withdrawals {
     public enum State { REQUESTED, BATCHED, PAID, CLAIMABLE }
 
     public record Withdrawal(UUID id, Address owner, Address token, BigInteger amount, Instant createdAt) {
+        /** Where it sorts in its owner's list. */
+        public CreatedCursor.Position position() {
+            return new CreatedCursor.Position(createdAt, id);
+        }
     }
 
     /** @param sequence the ledger position of its debit (pass as X-Min-Sequence to read it back anywhere) */
@@ -88,12 +94,20 @@ public class Withdrawals {
                         rs.getTimestamp(5).toInstant()), id).stream().findFirst();
     }
 
-    public List<Withdrawal> of(Address owner) {
+    /** {@code owner}'s withdrawals, newest first, at most {@code limit}, below {@code before} when given. */
+    public List<Withdrawal> of(Address owner, Optional<CreatedCursor.Position> before, int limit) {
+        List<Object> args = new ArrayList<>(List.of(owner.hex()));
+        before.ifPresent(p -> {
+            args.add(Timestamp.from(p.createdAt()));
+            args.add(p.id());
+        });
+        args.add(limit);
         return jdbc.query("SELECT id, owner, token, amount, created_at FROM backend.withdrawals WHERE owner = ?"
-                        + " ORDER BY created_at DESC LIMIT 500",
+                        + (before.isPresent() ? " AND (created_at, id) < (?, ?)" : "")
+                        + " ORDER BY created_at DESC, id DESC LIMIT ?",
                 (rs, n) -> new Withdrawal(rs.getObject(1, UUID.class), Address.of(rs.getString(2)),
                         Address.of(rs.getString(3)), rs.getBigDecimal(4).toBigIntegerExact(),
-                        rs.getTimestamp(5).toInstant()), owner.hex());
+                        rs.getTimestamp(5).toInstant()), args.toArray());
     }
 
     /**

@@ -4,17 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.backend.testing.FreshAgents;
 import dev.agentescrow.chain.Signer;
 import dev.agentescrow.chain.wrappers.ChannelSmartWallet;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.web3j.crypto.Keys;
 import tools.jackson.databind.JsonNode;
 
 /** Sign-In with Ethereum against messages built by the npm siwe package and signed by ethers. */
 class SiweLoginIT extends BackendITSupport {
     private static final int AGENT = 3;
+
+    @Autowired
+    private JdbcTemplate jdbc;
 
     private JsonNode nonce() {
         ApiClient.Response response = api().post("/api/v1/auth/nonce", null, null, "{}");
@@ -133,6 +139,80 @@ class SiweLoginIT extends BackendITSupport {
         assertThat(revoked.code()).isEqualTo("INVALID_TOKEN");
         assertThat(api().post("/api/v1/auth/api-keys", token, key(), Map.of("name", "")).status()).isEqualTo(400);
         assertThat(api().post("/api/v1/auth/api-keys", null, key(), Map.of("name", "x")).status()).isEqualTo(401);
+    }
+
+    /** How many stored Idempotency-Key responses hold {@code secret}. */
+    private int storedResponsesHolding(String secret) {
+        return jdbc.queryForObject("SELECT count(*) FROM backend.idempotency_keys WHERE body IS NOT NULL"
+                + " AND position(convert_to(?, 'UTF8') in body) > 0", Integer.class, secret);
+    }
+
+    @Test
+    void attack_a_secret_shown_once_never_rests_in_the_idempotency_record_nor_shows_again_on_a_replay() {
+        FreshAgents.FreshAgent agent = FreshAgents.signIn(api());
+        String key = key();
+        ApiClient.Response created = api().post("/api/v1/auth/api-keys", agent.accessToken(), key, Map.of("name", "once"));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String secret = created.json().path("key").asString();
+        assertThat(secret).startsWith("aek_");
+        ApiClient.Response replay = api().post("/api/v1/auth/api-keys", agent.accessToken(), key, Map.of("name", "once"));
+        assertThat(replay.status()).isEqualTo(201);
+        assertThat(replay.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(replay.json().path("id").asString()).isEqualTo(created.json().path("id").asString());
+        assertThat(replay.json().path("key").isNull()).as(replay.toString()).isTrue();
+        assertThat(storedResponsesHolding(secret)).as("the API key's secret stored in plain text").isZero();
+
+        String loginKey = key();
+        JsonNode signed = siwe(AGENT, nonce(), Map.of());
+        Map<String, String> body = Map.of("message", signed.path("message").asString(),
+                "signature", signed.path("signature").asString());
+        ApiClient.Response login = api().post("/api/v1/auth/login", null, loginKey, body);
+        assertThat(login.status()).as(login.toString()).isEqualTo(200);
+        String accessToken = login.json().path("accessToken").asString();
+        assertThat(storedResponsesHolding(accessToken)).as("an access token stored in plain text").isZero();
+        ApiClient.Response loginReplay = api().post("/api/v1/auth/login", null, loginKey, body);
+        assertThat(loginReplay.status()).isEqualTo(200);
+        assertThat(loginReplay.json().path("accessToken").isNull()).as(loginReplay.toString()).isTrue();
+    }
+
+    @Test
+    void attack_an_api_key_cannot_mint_more_api_keys_so_revoking_a_leaked_key_ends_its_access() {
+        FreshAgents.FreshAgent agent = FreshAgents.signIn(api());
+        String apiKey = api().post("/api/v1/auth/api-keys", agent.accessToken(), key(), Map.of("name", "leaked"))
+                .json().path("key").asString();
+        ApiClient.Response minted = api().post("/api/v1/auth/api-keys", apiKey, key(), Map.of("name", "persistence"));
+        assertThat(minted.status()).as(minted.toString()).isEqualTo(403);
+        assertThat(minted.code()).isEqualTo("API_KEY_NOT_ALLOWED");
+        assertThat(api().get("/api/v1/auth/api-keys", agent.accessToken()).json().path("items").size()).isEqualTo(1);
+    }
+
+    @Test
+    void the_api_key_list_is_paged_newest_first_since_revoked_keys_accumulate() {
+        FreshAgents.FreshAgent agent = FreshAgents.signIn(api());
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ApiClient.Response created = api().post("/api/v1/auth/api-keys", agent.accessToken(), key(),
+                    Map.of("name", "key " + i));
+            ids.addFirst(created.json().path("id").asString());
+            assertThat(api().delete("/api/v1/auth/api-keys/" + ids.getFirst(), agent.accessToken()).status())
+                    .isEqualTo(204);
+        }
+        ApiClient.Response first = api().get("/api/v1/auth/api-keys?limit=2", agent.accessToken());
+        assertThat(first.json().path("items").valueStream().map(k -> k.path("id").asString()).toList())
+                .isEqualTo(ids.subList(0, 2));
+        String cursor = first.json().path("nextCursor").asString();
+        ApiClient.Response second = api().get("/api/v1/auth/api-keys?limit=2&cursor=" + cursor, agent.accessToken());
+        assertThat(second.json().path("items").valueStream().map(k -> k.path("id").asString()).toList())
+                .isEqualTo(ids.subList(2, 3));
+        assertThat(second.json().path("nextCursor").isMissingNode()).isTrue();
+        for (String query : new String[] {"limit=0", "limit=101", "limit=x"}) {
+            assertThat(api().get("/api/v1/auth/api-keys?" + query, agent.accessToken()).code()).as(query)
+                    .isEqualTo("VALIDATION_FAILED");
+        }
+        for (String bad : new String[] {"x", "azE6MQ", "a".repeat(200)}) {
+            assertThat(api().get("/api/v1/auth/api-keys?cursor=" + bad, agent.accessToken()).code()).as(bad)
+                    .isEqualTo("INVALID_CURSOR");
+        }
     }
 
     @Test

@@ -71,6 +71,9 @@ public final class LedgerReads {
 
     static final String BALANCE_POSITION = "SELECT seq FROM ledger_checkpoint";
     static final String TRANSFER_POSITION = "SELECT coalesce(max(seq), 0) FROM transfers";
+    private static final String CUSTODY_HOLD_COLUMNS =
+            "kind, tx_hash, ordinal, incarnation, block_number, log_index, token, account, amount, state, updated_at";
+
     private static final String SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     private static final String ACCOUNT_COLUMNS = "a.id, a.kind, a.owner, a.token, a.debits_posted, a.credits_posted,"
             + " a.debits_pending, a.credits_pending, a.created_at, a.escrow_id,"
@@ -524,33 +527,79 @@ public final class LedgerReads {
 
     /**
      * {@code account}'s custody events of {@code kind} as the vault indexer booked them (every
-     * incarnation, voided ones too), newest block first, at most {@code limit}; with the indexer's
-     * checkpoint, after which the chain may show events not booked yet. One range of the index
-     * {@code indexer_custody_holds_account}.
+     * incarnation, voided ones too), newest block first, at most {@code limit} bookings plus the
+     * other bookings of their events; with the indexer's checkpoint, after which the chain may show
+     * events not booked yet.
      */
     public Read<CustodyHolds> custodyHolds(Address account, CustodyEvent.Kind kind, int limit) {
+        return custodyHolds(account, kind, Optional.empty(), limit);
+    }
+
+    /**
+     * One page of {@code account}'s custody bookings of {@code kind}: at most {@code limit} bookings
+     * whose key is below {@code before} (all when empty), newest first (block, log index, tx hash,
+     * then incarnation), and every other booking of the same events wherever their keys lie (a
+     * deposit voided in one block and mined again in another is read whole), with the indexer's
+     * checkpoint; {@link CustodyHolds#cut()} is the last booking's key when {@code limit} were read.
+     * One range of the index {@code indexer_custody_holds_account} and one look-up by the events'
+     * transaction hashes, in one snapshot.
+     */
+    public Read<CustodyHolds> custodyHolds(Address account, CustodyEvent.Kind kind, Optional<CustodyHoldKey> before,
+                                           int limit) {
         Objects.requireNonNull(account, "account");
         Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(before, "before");
         int n = page(limit);
         return read(0, Duration.ZERO, TRANSFER_POSITION, (c, position) -> {
-            List<CustodyHoldView> holds = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("""
-                    SELECT kind, tx_hash, ordinal, incarnation, block_number, log_index, token, account, amount, state,
-                           updated_at
-                    FROM indexer_custody_holds WHERE account = CAST(? AS CHAR(42)) AND stream = ? AND kind = ?
-                    ORDER BY block_number DESC, log_index DESC, incarnation DESC LIMIT ?""")) {
-                s.setString(1, account.hex());
-                s.setString(2, VaultIndexer.STREAM);
-                s.setString(3, kind.name());
-                s.setInt(4, n);
+            List<CustodyHoldView> range = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT " + CUSTODY_HOLD_COLUMNS
+                    + " FROM indexer_custody_holds WHERE account = CAST(? AS CHAR(42)) AND stream = ? AND kind = ?"
+                    + (before.isPresent()
+                    ? " AND (block_number, log_index, tx_hash COLLATE \"C\") < (?, ?, CAST(? AS CHAR(66)) COLLATE \"C\")"
+                    : "")
+                    + " ORDER BY block_number DESC, log_index DESC, tx_hash COLLATE \"C\" DESC, incarnation DESC"
+                    + " LIMIT ?")) {
+                int p = 1;
+                s.setString(p++, account.hex());
+                s.setString(p++, VaultIndexer.STREAM);
+                s.setString(p++, kind.name());
+                if (before.isPresent()) {
+                    s.setLong(p++, before.get().blockNumber());
+                    s.setLong(p++, before.get().logIndex());
+                    s.setString(p++, before.get().txHash().value());
+                }
+                s.setInt(p, n);
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        holds.add(new CustodyHoldView(CustodyEvent.Kind.valueOf(rs.getString(1)),
-                                new TxHash(rs.getString(2)), rs.getInt(3), rs.getInt(4), rs.getLong(5), rs.getLong(6),
-                                Address.of(rs.getString(7)), Address.of(rs.getString(8)), integer(rs, 9),
-                                CustodyHold.State.valueOf(rs.getString(10)), rs.getTimestamp(11).toInstant()));
+                        range.add(custodyHold(rs));
                     }
                 }
+            }
+            List<CustodyHoldView> holds = new ArrayList<>(range);
+            if (!range.isEmpty()) {
+                try (PreparedStatement s = c.prepareStatement("SELECT " + CUSTODY_HOLD_COLUMNS
+                        + " FROM indexer_custody_holds WHERE stream = ? AND kind = ? AND tx_hash = ANY (?)"
+                        + " AND account = CAST(? AS CHAR(42))")) {
+                    s.setString(1, VaultIndexer.STREAM);
+                    s.setString(2, kind.name());
+                    s.setArray(3, c.createArrayOf("bpchar",
+                            range.stream().map(h -> h.txHash().value()).distinct().toArray()));
+                    s.setString(4, account.hex());
+                    try (ResultSet rs = s.executeQuery()) {
+                        while (rs.next()) {
+                            CustodyHoldView other = custodyHold(rs);
+                            boolean sameEvent = range.stream().anyMatch(h -> h.txHash().equals(other.txHash())
+                                    && h.ordinal() == other.ordinal());
+                            boolean read = range.stream().anyMatch(h -> h.txHash().equals(other.txHash())
+                                    && h.ordinal() == other.ordinal() && h.incarnation() == other.incarnation());
+                            if (sameEvent && !read) {
+                                holds.add(other);
+                            }
+                        }
+                    }
+                }
+                holds.sort(Comparator.comparing(CustodyHoldKey::of).thenComparingInt(CustodyHoldView::incarnation)
+                        .reversed());
             }
             OptionalLong checkpoint = OptionalLong.empty();
             try (PreparedStatement s = c.prepareStatement(
@@ -562,8 +611,17 @@ public final class LedgerReads {
                     }
                 }
             }
-            return Read.found(new CustodyHolds(holds, checkpoint), position);
+            Optional<CustodyHoldKey> cut = range.size() == n
+                    ? Optional.of(CustodyHoldKey.of(range.getLast())) : Optional.empty();
+            return Read.found(new CustodyHolds(holds, checkpoint, cut), position);
         });
+    }
+
+    private static CustodyHoldView custodyHold(ResultSet rs) throws SQLException {
+        return new CustodyHoldView(CustodyEvent.Kind.valueOf(rs.getString(1)), new TxHash(rs.getString(2)),
+                rs.getInt(3), rs.getInt(4), rs.getLong(5), rs.getLong(6), Address.of(rs.getString(7)),
+                Address.of(rs.getString(8)), integer(rs, 9), CustodyHold.State.valueOf(rs.getString(10)),
+                rs.getTimestamp(11).toInstant());
     }
 
     // ---------------------------------------------------------------- totals

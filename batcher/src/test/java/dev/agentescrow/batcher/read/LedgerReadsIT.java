@@ -293,6 +293,22 @@ class LedgerReadsIT {
         assertThat(holds.holds().get(2).live()).isFalse();
         assertThat(reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT, 1).get().orElseThrow().holds()).hasSize(1);
         assertThat(reads.custodyHolds(ALICE, CustodyEvent.Kind.ESCAPE, 10).get().orElseThrow().holds()).isEmpty();
+
+        // Pages: a full range says where it was cut; a range carries its events' other bookings.
+        CustodyHolds first1 = reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT, Optional.empty(), 1).get().orElseThrow();
+        assertThat(first1.holds()).extracting(CustodyHoldView::txHash).containsExactly(second);
+        assertThat(first1.cut()).hasValue(new CustodyHoldKey(9, 2, second));
+        CustodyHolds next = reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT, first1.cut(), 1).get().orElseThrow();
+        assertThat(next.holds()).extracting(CustodyHoldView::blockNumber, CustodyHoldView::incarnation)
+                .containsExactly(tuple(6L, 1), tuple(5L, 0));
+        assertThat(next.cut()).hasValue(new CustodyHoldKey(6, 0, first));
+        CustodyHolds below = reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT,
+                Optional.of(new CustodyHoldKey(6, 0, first)), 10).get().orElseThrow();
+        assertThat(below.holds()).as("the voided booking below the cursor brings its event's live one")
+                .extracting(CustodyHoldView::blockNumber, CustodyHoldView::state)
+                .containsExactly(tuple(6L, CustodyHold.State.POSTED), tuple(5L, CustodyHold.State.VOIDED));
+        assertThat(below.cut()).isEmpty();
+        assertThat(below.checkpointBlock()).hasValue(6);
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;
 import java.util.List;
+import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -45,7 +46,8 @@ public class AuditController {
         long before = 0;
         if (cursor != null) {
             if (!cursor.matches("[1-9][0-9]{0,17}")) {
-                throw ApiException.invalidField("cursor", "INVALID", "a cursor from a previous page");
+                throw new ApiException(HttpStatus.BAD_REQUEST, "INVALID_CURSOR",
+                        "cursor is not a nextCursor this list gave out");
             }
             before = Long.parseLong(cursor);
         }

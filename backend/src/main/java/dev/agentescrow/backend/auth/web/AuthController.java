@@ -7,16 +7,23 @@ import dev.agentescrow.backend.auth.ApiKeys;
 import dev.agentescrow.backend.auth.NonceStore;
 import dev.agentescrow.backend.auth.SiweSettings;
 import dev.agentescrow.backend.auth.SiweVerifier;
-import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.common.web.ApiException;
+import dev.agentescrow.backend.common.web.CreatedCursor;
+import dev.agentescrow.backend.common.web.Paging;
+import dev.agentescrow.backend.gateway.ChainGateway;
+import dev.agentescrow.backend.idempotency.IdempotencyFilter;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -26,12 +33,14 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
 @RequestMapping("/api/v1/auth")
 @Tag(name = "auth", description = "Sign-In with Ethereum and API keys")
 public class AuthController {
+    private static final String KEY_LIST = "k1";
     private final NonceStore nonces;
     private final SiweSettings siwe;
     private final SiweVerifier verifier;
@@ -70,7 +79,8 @@ public class AuthController {
 
     @PostMapping("/login")
     @Operation(summary = "Exchanges a signed SIWE message for an access token; 401 SIWE_* says what was wrong")
-    public LoginResponse login(@Valid @RequestBody LoginRequest request) {
+    public LoginResponse login(@Valid @RequestBody LoginRequest request, HttpServletRequest http) {
+        IdempotencyFilter.withholdSecrets(http, "accessToken");
         SiweVerifier.Verdict verdict = verifier.verify(request.message(), request.signature());
         if (!verdict.ok()) {
             throw new ApiException(HttpStatus.UNAUTHORIZED, verdict.failure().name(), verdict.failure().detail());
@@ -93,12 +103,21 @@ public class AuthController {
     public record CreatedKey(String id, String name, String key, Instant createdAt) {
     }
 
-    public record ApiKeyList(List<ApiKeyView> items) {
+    /** @param nextCursor pass as {@code cursor} for the next page; absent on the last page */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ApiKeyList(List<ApiKeyView> items, String nextCursor) {
     }
 
     @PostMapping("/api-keys")
-    @Operation(summary = "Creates an API key; the key is shown this once only")
-    public ResponseEntity<CreatedKey> createKey(AgentAuthentication principal, @Valid @RequestBody CreateKeyRequest request) {
+    @Operation(summary = "Creates an API key; the key is shown this once only (a replay of the Idempotency-Key "
+            + "answers the key as null). Only a SIWE session may create keys: with an API key, 403 API_KEY_NOT_ALLOWED")
+    public ResponseEntity<CreatedKey> createKey(AgentAuthentication principal, @Valid @RequestBody CreateKeyRequest request,
+                                                HttpServletRequest http) {
+        if (principal.method() == AgentAuthentication.Method.API_KEY) {
+            throw new ApiException(HttpStatus.FORBIDDEN, "API_KEY_NOT_ALLOWED",
+                    "an API key cannot create API keys; sign in with SIWE");
+        }
+        IdempotencyFilter.withholdSecrets(http, "key");
         ApiKeys.Created created = apiKeys.create(principal.address(), request.name())
                 .orElseThrow(() -> new ApiException(HttpStatus.CONFLICT, "API_KEY_LIMIT",
                         "at most " + ApiKeys.MAX_ACTIVE_PER_OWNER + " active API keys per address"));
@@ -108,9 +127,20 @@ public class AuthController {
     }
 
     @GetMapping("/api-keys")
-    @Operation(summary = "The caller's API keys (never the keys themselves)")
-    public ApiKeyList keys(AgentAuthentication principal) {
-        return new ApiKeyList(apiKeys.list(principal.address()).stream().map(ApiKeyView::of).toList());
+    @Operation(summary = "The caller's API keys (never the keys themselves), revoked ones too, newest first; keyset "
+            + "pages: pass nextCursor as cursor")
+    public ApiKeyList keys(AgentAuthentication principal,
+                           @Parameter(description = "nextCursor of the previous page (opaque); absent for the first page")
+                           @RequestParam(required = false) String cursor,
+                           @Parameter(description = "page size, 1 to 100 (default 50)")
+                           @RequestParam(required = false) String limit) {
+        Optional<CreatedCursor.Position> before = cursor == null ? Optional.empty()
+                : Optional.of(CreatedCursor.decode(KEY_LIST, cursor));
+        int size = Paging.limit(limit, Paging.MAX_LIMIT);
+        List<ApiKeys.ApiKey> page = apiKeys.list(principal.address(), before, size + 1);
+        List<ApiKeys.ApiKey> shown = page.size() > size ? page.subList(0, size) : page;
+        return new ApiKeyList(shown.stream().map(ApiKeyView::of).toList(),
+                page.size() > size ? CreatedCursor.encode(KEY_LIST, shown.getLast().position()) : null);
     }
 
     @DeleteMapping("/api-keys/{id}")

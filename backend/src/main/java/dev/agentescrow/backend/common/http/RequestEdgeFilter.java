@@ -44,7 +44,7 @@ public class RequestEdgeFilter extends OncePerRequestFilter {
             chain.doFilter(request, response);
             return;
         }
-        byte[] body = read(request.getInputStream());
+        byte[] body = read(request.getInputStream(), request.getContentLengthLong());
         if (body == null) {
             tooLarge(request, response);
             return;
@@ -52,7 +52,16 @@ public class RequestEdgeFilter extends OncePerRequestFilter {
         chain.doFilter(new CachedBodyRequest(request, body), response);
     }
 
-    private static byte[] read(InputStream in) throws IOException {
+    /**
+     * The body, or null when it is larger than {@link #MAX_BODY_BYTES}. With a Content-Length (at
+     * most the limit, checked above) it is read straight into an array of that size; without one
+     * (chunked) it grows as it comes. A body that ends early is what arrived.
+     */
+    private static byte[] read(InputStream in, long contentLength) throws IOException {
+        if (contentLength >= 0) {
+            byte[] body = in.readNBytes((int) contentLength);
+            return in.read() < 0 ? body : null;
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
         int n;

@@ -36,4 +36,19 @@ public final class Paging {
         }
         return size;
     }
+
+    /**
+     * The page size from its query text: {@link #DEFAULT_LIMIT} when absent; 400 OUT_OF_RANGE for
+     * anything but a decimal number from 1 to {@code max} (so "abc" or "1e9" is the same code as 0).
+     */
+    public static int limit(String limit, int max) {
+        if (limit == null) {
+            return Math.min(DEFAULT_LIMIT, max);
+        }
+        int size = limit.matches("[0-9]{1,4}") ? Integer.parseInt(limit) : 0;
+        if (size < 1 || size > max) {
+            throw ApiException.invalidField("limit", "OUT_OF_RANGE", "1 to " + max);
+        }
+        return size;
+    }
 }

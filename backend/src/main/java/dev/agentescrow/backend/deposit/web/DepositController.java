@@ -2,16 +2,20 @@ package dev.agentescrow.backend.deposit.web;
 
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Inputs;
+import dev.agentescrow.backend.common.web.Paging;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.gateway.ChainGateway;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.token.TokenCatalog;
 import dev.agentescrow.batcher.indexer.CustodyHold;
+import dev.agentescrow.batcher.read.CustodyHoldKey;
 import dev.agentescrow.batcher.read.CustodyHoldView;
 import dev.agentescrow.batcher.read.CustodyHolds;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.vault.VaultDeposit;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -21,6 +25,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -31,8 +36,8 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/deposits")
 @Tag(name = "deposits", description = "Deposits into the vault: what to sign and send, and what arrived")
 public class DepositController {
-    /** The most deposits (bookings) listed. */
-    static final int MAX_SHOWN = 500;
+    /** The largest page. */
+    static final int MAX_LIMIT = 500;
 
     /** How long a permit from the instructions stays valid. */
     static final Duration PERMIT_VALIDITY = Duration.ofHours(1);
@@ -64,7 +69,9 @@ public class DepositController {
                           long confirmations, String state) {
     }
 
-    public record DepositList(List<Deposit> items) {
+    /** @param nextCursor pass as {@code cursor} for the next page; absent on the last page */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DepositList(List<Deposit> items, String nextCursor) {
     }
 
     @GetMapping("/instructions")
@@ -98,15 +105,46 @@ public class DepositController {
     }
 
     @GetMapping
-    @Operation(summary = "The caller's deposits into the vault, newest first (at most 500): PENDING (on chain, not yet "
-            + "booked), HELD (booked at the confirmations, not yet spendable), CREDITED (spendable), VOIDED (its block "
-            + "left the chain), REJECTED (the ledger refused it: a token it does not accept)")
-    public DepositList deposits() {
+    @Operation(summary = "The caller's deposits into the vault, newest first, in keyset pages (pass nextCursor as "
+            + "cursor): PENDING (on chain, not yet booked), HELD (booked at the confirmations, not yet spendable), "
+            + "CREDITED (spendable), VOIDED (its block left the chain), REJECTED (the ledger refused it: a token it "
+            + "does not accept)")
+    public DepositList deposits(
+            @Parameter(description = "nextCursor of the previous page (opaque); absent for the first page")
+            @RequestParam(required = false) String cursor,
+            @Parameter(description = "page size, 1 to 500 (default 50)") @RequestParam(required = false) String limit) {
         Address owner = Principals.current();
+        Optional<CustodyHoldKey> before = cursor == null ? Optional.empty() : Optional.of(DepositCursor.decode(cursor));
+        int size = Paging.limit(limit, MAX_LIMIT);
         long head = chain.blockNumber();
-        CustodyHolds booked = ledger.deposits(owner, MAX_SHOWN);
+        // One booking more than the page: a page whose bookings are all distinct events is then known complete.
+        CustodyHolds booked = ledger.deposits(owner, before, size + 1);
         long from = booked.checkpointBlock().isPresent() ? booked.checkpointBlock().getAsLong() + 1 : 0;
-        return new DepositList(list(owner, head, booked, chain.depositsBetween(from, head)));
+        return page(list(owner, head, booked, chain.depositsBetween(from, head)), booked.cut(), before, size);
+    }
+
+    /**
+     * The page of {@code items} below {@code before}: an item shows where its event's shown booking
+     * sorts, so every event is on exactly one page however its bookings spread over blocks. Items
+     * below the bookings' {@code cut} may lack bookings not read yet and wait for the next page.
+     */
+    static DepositList page(List<Item> items, Optional<CustodyHoldKey> cut, Optional<CustodyHoldKey> before,
+                            int size) {
+        List<Item> kept = items.stream()
+                .filter(item -> before.isEmpty() || item.key().compareTo(before.get()) < 0)
+                .filter(item -> cut.isEmpty() || item.key().compareTo(cut.get()) >= 0)
+                .sorted(Comparator.comparing(Item::key).reversed())
+                .toList();
+        if (kept.size() > size) {
+            List<Item> shown = kept.subList(0, size);
+            return new DepositList(shown.stream().map(Item::deposit).toList(),
+                    DepositCursor.encode(shown.getLast().key()));
+        }
+        return new DepositList(kept.stream().map(Item::deposit).toList(), cut.map(DepositCursor::encode).orElse(null));
+    }
+
+    /** A listed deposit with where it sorts. */
+    public record Item(CustodyHoldKey key, Deposit deposit) {
     }
 
     /**
@@ -114,9 +152,9 @@ public class DepositController {
      * deposits the chain shows after the indexer's checkpoint ({@code recent}, anyone's): a booking
      * that stands gives HELD, CREDITED or REJECTED; a recent deposit of the owner with no standing
      * booking of the same tx hash and log index is PENDING; an event whose bookings were all voided
-     * and that the chain does not show again is VOIDED. Newest first, at most {@link #MAX_SHOWN}.
+     * and that the chain does not show again is VOIDED (at its newest booking). Unsorted.
      */
-    static List<Deposit> list(Address owner, long head, CustodyHolds booked, List<VaultDeposit> recent) {
+    static List<Item> list(Address owner, long head, CustodyHolds booked, List<VaultDeposit> recent) {
         Map<String, CustodyHoldView> live = new LinkedHashMap<>();
         Map<String, CustodyHoldView> voided = new LinkedHashMap<>();
         for (CustodyHoldView hold : booked.holds()) {
@@ -124,7 +162,7 @@ public class DepositController {
             if (hold.live()) {
                 live.put(event, hold);
             } else {
-                voided.putIfAbsent(event, hold);
+                voided.merge(event, hold, (a, b) -> CustodyHoldKey.of(a).compareTo(CustodyHoldKey.of(b)) >= 0 ? a : b);
             }
         }
         List<VaultDeposit> unbooked = new ArrayList<>();
@@ -134,20 +172,21 @@ public class DepositController {
                 unbooked.add(deposit);
             }
         }
-        List<Deposit> items = new ArrayList<>();
-        unbooked.forEach(d -> items.add(new Deposit(d.position().txHash().value(), d.position().logIndex(),
-                d.position().blockNumber(), d.token().checksummed(), d.amount().baseUnits().toString(),
-                confirmations(head, d.position().blockNumber()), DepositState.PENDING.name())));
-        live.values().forEach(hold -> items.add(view(hold, confirmations(head, hold.blockNumber()), state(hold))));
+        List<Item> items = new ArrayList<>();
+        unbooked.forEach(d -> items.add(new Item(
+                new CustodyHoldKey(d.position().blockNumber(), d.position().logIndex(), d.position().txHash()),
+                new Deposit(d.position().txHash().value(), d.position().logIndex(), d.position().blockNumber(),
+                        d.token().checksummed(), d.amount().baseUnits().toString(),
+                        confirmations(head, d.position().blockNumber()), DepositState.PENDING.name()))));
+        live.values().forEach(hold -> items.add(item(hold, confirmations(head, hold.blockNumber()), state(hold))));
         voided.forEach((event, hold) -> {
             boolean minedAgain = live.containsKey(event)
                     || unbooked.stream().anyMatch(d -> d.position().txHash().equals(hold.txHash()));
             if (!minedAgain) {
-                items.add(view(hold, 0, DepositState.VOIDED));
+                items.add(item(hold, 0, DepositState.VOIDED));
             }
         });
-        items.sort(Comparator.comparingLong(Deposit::blockNumber).thenComparingLong(Deposit::logIndex).reversed());
-        return items.size() > MAX_SHOWN ? List.copyOf(items.subList(0, MAX_SHOWN)) : items;
+        return items;
     }
 
     /** What the deposit list says of a deposit. */
@@ -172,8 +211,8 @@ public class DepositController {
         return Math.max(0, head - block + 1);
     }
 
-    private static Deposit view(CustodyHoldView hold, long confirmations, DepositState state) {
-        return new Deposit(hold.txHash().value(), hold.logIndex(), hold.blockNumber(), hold.token().checksummed(),
-                hold.amount().toString(), confirmations, state.name());
+    private static Item item(CustodyHoldView hold, long confirmations, DepositState state) {
+        return new Item(CustodyHoldKey.of(hold), new Deposit(hold.txHash().value(), hold.logIndex(),
+                hold.blockNumber(), hold.token().checksummed(), hold.amount().toString(), confirmations, state.name()));
     }
 }

@@ -8,6 +8,7 @@ import dev.agentescrow.backend.common.web.MinSequence;
 import dev.agentescrow.backend.gateway.BatchView;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.gateway.SettlementGateway;
+import dev.agentescrow.backend.idempotency.IdempotencyFilter;
 import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.backend.transfer.Payments;
 import dev.agentescrow.batcher.ledger.TransferId;
@@ -20,7 +21,9 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import java.math.BigInteger;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -76,17 +79,22 @@ public class TransferController {
     @Operation(summary = "Pays from the caller's account; 201 once durable. Idempotency-Key required.")
     public ResponseEntity<TransferView> transfer(
             @Parameter(description = "IETF Idempotency-Key") @RequestHeader("Idempotency-Key") String idempotencyKey,
-            @RequestBody TransferOrder order) {
+            @RequestBody TransferOrder order, HttpServletRequest request) {
         Address from = Principals.current();
         Inputs inputs = Inputs.check();
         Payments.Order parsed = parse(inputs, from, order, idempotencyKey, 0);
         inputs.orThrow();
+        // The id is the client's or derives from the key; the answer is the ledger's receipt of it.
+        IdempotencyFilter.rederivableFromTheLedger(request);
         Payments.Outcome outcome = payments.pay(from, List.of(parsed), false).getFirst();
         if (!outcome.committed()) {
             throw refusal(outcome);
         }
+        // The time as the ledger keeps it (microseconds), so the answer equals every later read of the
+        // transfer and a run again after a lost stored response answers the same body.
         return ResponseEntity.status(HttpStatus.CREATED).body(new TransferView(parsed.id().toUuid().toString(),
-                SettlementState.COMMITTED.name(), outcome.receipt().seq(), outcome.receipt().committedAt(),
+                SettlementState.COMMITTED.name(), outcome.receipt().seq(),
+                outcome.receipt().committedAt().truncatedTo(ChronoUnit.MICROS),
                 "SINGLE", from.checksummed(), parsed.to().checksummed(), parsed.token().checksummed(),
                 parsed.amount().toString(), parsed.reference(), null, null));
     }
@@ -94,8 +102,9 @@ public class TransferController {
     @PostMapping("/batch")
     @Operation(summary = "Up to 1,000 payments in one request, one result each; atomic: all or none")
     public ResponseEntity<BatchResult> batch(@RequestHeader("Idempotency-Key") String idempotencyKey,
-                                             @RequestBody BatchOrder batch) {
+                                             @RequestBody BatchOrder batch, HttpServletRequest request) {
         Address from = Principals.current();
+        IdempotencyFilter.rederivableFromTheLedger(request);
         if (batch.transfers() == null || batch.transfers().isEmpty()) {
             throw ApiException.invalidField("transfers", "REQUIRED", "at least one transfer");
         }

@@ -2,8 +2,10 @@ package dev.agentescrow.backend.withdrawal.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.backend.common.web.ApiException;
+import dev.agentescrow.backend.common.web.CreatedCursor;
 import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.common.web.MinSequence;
+import dev.agentescrow.backend.common.web.Paging;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.token.TokenCatalog;
 import dev.agentescrow.backend.transfer.AmountLimits;
@@ -14,10 +16,12 @@ import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.chain.Address;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -34,6 +38,7 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/withdrawals")
 @Tag(name = "withdrawals", description = "Debited at once, paid on chain by the next batch")
 public class WithdrawalController {
+    private static final String LIST = "w1";
     private final Withdrawals withdrawals;
     private final TokenCatalog tokens;
     private final AmountLimits limits;
@@ -58,7 +63,9 @@ public class WithdrawalController {
         }
     }
 
-    public record WithdrawalList(List<WithdrawalView> items) {
+    /** @param nextCursor pass as {@code cursor} for the next page; absent on the last page */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record WithdrawalList(List<WithdrawalView> items, String nextCursor) {
     }
 
     @PostMapping
@@ -109,9 +116,19 @@ public class WithdrawalController {
     }
 
     @GetMapping
-    @Operation(summary = "The caller's withdrawals, newest first (at most 500)")
-    public WithdrawalList list() {
+    @Operation(summary = "The caller's withdrawals with their state, newest first; keyset pages: pass nextCursor as "
+            + "cursor")
+    public WithdrawalList list(
+            @Parameter(description = "nextCursor of the previous page (opaque); absent for the first page")
+            @RequestParam(required = false) String cursor,
+            @Parameter(description = "page size, 1 to 100 (default 50)") @RequestParam(required = false) String limit) {
         Address owner = Principals.current();
-        return new WithdrawalList(withdrawals.of(owner).stream().map(withdrawals::status).map(WithdrawalView::of).toList());
+        Optional<CreatedCursor.Position> before = cursor == null ? Optional.empty()
+                : Optional.of(CreatedCursor.decode(LIST, cursor));
+        int size = Paging.limit(limit, Paging.MAX_LIMIT);
+        List<Withdrawals.Withdrawal> page = withdrawals.of(owner, before, size + 1);
+        List<Withdrawals.Withdrawal> shown = page.size() > size ? page.subList(0, size) : page;
+        return new WithdrawalList(shown.stream().map(withdrawals::status).map(WithdrawalView::of).toList(),
+                page.size() > size ? CreatedCursor.encode(LIST, shown.getLast().position()) : null);
     }
 }
