@@ -34,7 +34,11 @@ public enum EventType {
     MARKET_TASK_ALLOCATED("market.task_allocated"),
     MARKET_TASK_UNALLOCATED("market.task_unallocated"),
     MARKET_TASK_COMPLETED("market.task_completed"),
-    MARKET_TASK_SCORED("market.task_scored");
+    MARKET_TASK_SCORED("market.task_scored"),
+    WORKFLOW_CREATED("workflow.created"),
+    WORKFLOW_STEP_SUCCEEDED("workflow.step_succeeded"),
+    WORKFLOW_STEP_FAILED("workflow.step_failed"),
+    WORKFLOW_FINISHED("workflow.finished");
 
     private final String wireName;
 
