@@ -16,6 +16,8 @@ CREATE TABLE workflows (
     refunded     NUMERIC(78,0) NOT NULL DEFAULT 0 CHECK (refunded >= 0),
     fee_bps      INTEGER       NOT NULL CHECK (fee_bps BETWEEN 0 AND 10000),
     max_fee_bps  INTEGER       NOT NULL CHECK (max_fee_bps BETWEEN 0 AND 10000 AND fee_bps <= max_fee_bps),
+    -- performance pay per step (market/PerformancePay): the largest total multiplier; null for none
+    max_multiplier_bps INTEGER CHECK (max_multiplier_bps BETWEEN 10000 AND 45000),
     version      INTEGER       NOT NULL CHECK (version >= 1),
     -- the earliest deadline of a step not yet finished: when the leader's schedule looks again
     due_at       TIMESTAMPTZ,
@@ -47,6 +49,10 @@ CREATE TABLE workflow_steps (
     paid         NUMERIC(78,0) NOT NULL DEFAULT 0 CHECK (paid >= 0),
     fee          NUMERIC(78,0) NOT NULL DEFAULT 0 CHECK (fee >= 0),
     refunded     NUMERIC(78,0) NOT NULL DEFAULT 0 CHECK (refunded >= 0),
+    -- the evaluator's scores of a success under performance pay, and the payout's arithmetic
+    quality      INTEGER       CHECK (quality BETWEEN 0 AND 200),
+    accuracy     INTEGER       CHECK (accuracy BETWEEN 0 AND 150),
+    performance  VARCHAR(400),
     PRIMARY KEY (workflow_id, idx),
     UNIQUE (workflow_id, step_key),
     CHECK ((state IN ('SUCCEEDED', 'FAILED')) = (finished_at IS NOT NULL)),

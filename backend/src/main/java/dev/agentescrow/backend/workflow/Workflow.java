@@ -19,16 +19,21 @@ import java.util.Set;
  * @param paid what the agents received so far, net of fees
  * @param fees the platform's fees on those payouts
  * @param refunded what went back to the payer
+ * @param maxMultiplierBps performance pay per step with this largest total multiplier; null for none
  * @param version the number of changes so far
  */
 public record Workflow(String id, Address payer, Address token, Address evaluator, WorkflowMode mode, SplitKind split,
                        WorkflowState state, BigInteger amount, BigInteger paid, BigInteger fees, BigInteger refunded,
-                       int feeBps, int maxFeeBps, int version, Instant createdAt, Instant updatedAt, List<Step> steps) {
+                       int feeBps, int maxFeeBps, Integer maxMultiplierBps, int version, Instant createdAt, Instant updatedAt, List<Step> steps) {
 
     public Workflow {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(state, "state");
         steps = List.copyOf(steps);
+    }
+
+    public boolean performancePay() {
+        return maxMultiplierBps != null;
     }
 
     /** What the workflow's ledger account still holds: the amount less every payout, fee and refund. */

@@ -20,9 +20,10 @@ import java.util.Set;
  *
  * @param amount the workflow's amount; null with a PRICES split (the sum of the prices)
  * @param evaluator may report any step besides its agent; null for none
+ * @param maxMultiplierBps performance pay per step with this largest total multiplier (10,000-45,000); null for none
  */
 public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, BigInteger amount, Address evaluator,
-                            int maxFeeBps, List<StepDraft> steps) {
+                            int maxFeeBps, Integer maxMultiplierBps, List<StepDraft> steps) {
     /** The most steps a workflow may have (all of an ATOMIC payout, with fees, is one linked group). */
     public static final int MAX_STEPS = 16;
 
@@ -48,7 +49,8 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
         AMOUNT_TOO_SMALL("WORKFLOW_AMOUNT_TOO_SMALL", "the split leaves a step a share of zero"),
         AGENT_IS_PAYER("WORKFLOW_AGENT_IS_PAYER", "the payer cannot be a step's agent or the evaluator"),
         DEADLINE_PASSED("WORKFLOW_DEADLINE_PASSED", "every step's deadline must be in the future"),
-        DEADLINE_TOO_FAR("WORKFLOW_DEADLINE_TOO_FAR", "a step's deadline is too far ahead");
+        DEADLINE_TOO_FAR("WORKFLOW_DEADLINE_TOO_FAR", "a step's deadline is too far ahead"),
+        EVALUATOR_MISSING("WORKFLOW_EVALUATOR_MISSING", "performance pay needs an evaluator to score each success");
 
         private final String code;
         private final String message;
@@ -123,6 +125,9 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
         }
         if (payer.equals(evaluator)) {
             return refused(Problem.AGENT_IS_PAYER, "evaluator");
+        }
+        if (maxMultiplierBps != null && evaluator == null) {
+            return refused(Problem.EVALUATOR_MISSING, null);
         }
         if (split == SplitKind.EXECUTION_TIME && mode != WorkflowMode.ATOMIC) {
             return refused(Problem.SPLIT_NOT_ALLOWED, null);

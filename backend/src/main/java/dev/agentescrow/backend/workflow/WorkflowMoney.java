@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.workflow;
 
+import dev.agentescrow.backend.escrow.EscrowMoney;
 import dev.agentescrow.backend.escrow.EscrowRules;
 import dev.agentescrow.backend.escrow.Escrows;
 import dev.agentescrow.backend.gateway.LedgerUnavailableException;
@@ -45,10 +46,12 @@ public class WorkflowMoney {
 
     private final Batcher batcher;
     private final Escrows escrows;
+    private final EscrowMoney escrowMoney;
 
-    public WorkflowMoney(Batcher batcher, Escrows escrows) {
+    public WorkflowMoney(Batcher batcher, Escrows escrows, EscrowMoney escrowMoney) {
         this.batcher = batcher;
         this.escrows = escrows;
+        this.escrowMoney = escrowMoney;
     }
 
     /** Whether this instance writes the ledger now (the batcher's leader). */
@@ -68,7 +71,7 @@ public class WorkflowMoney {
 
     /** Moves the workflow's whole {@code amount} of the payer's {@code token} into the workflow's account. */
     public TransferReceipt fund(Address payer, String workflowId, Address token, BigInteger amount) {
-        TransferId id = WorkflowIds.transfer(workflowId, "fund");
+        TransferId id = WorkflowIds.transfer(payer, workflowId, "fund");
         return guarded(() -> batcher.agentCommands().fundEscrow(payer, id, workflowId, token, Amount.of(amount)));
     }
 
@@ -81,7 +84,7 @@ public class WorkflowMoney {
             WorkflowRules.Payout payout = payouts.get(i);
             AccountKey to = payout.kind() == WorkflowRules.Payout.Kind.FEE ? AccountKey.fees(w.token())
                     : AccountKey.user(payout.to(), w.token());
-            TransferRequest request = TransferRequest.single(WorkflowIds.transfer(w.id(), WorkflowIds.part(payout)),
+            TransferRequest request = TransferRequest.single(WorkflowIds.transfer(w.payer(), w.id(), WorkflowIds.part(payout)),
                     from, to, Amount.of(payout.amount())).withReference("workflow:" + w.id());
             transfers.add(i < payouts.size() - 1 ? request.linkedToNext() : request);
         }
@@ -102,9 +105,8 @@ public class WorkflowMoney {
     }
 
     /** The committed transfer of part {@code part} of the workflow, if any. */
-    public Optional<TransferRecord> committed(String workflowId, String part) {
-        TransferId id = WorkflowIds.transfer(workflowId, part);
-        return guarded(() -> batcher.reads().transfer(id, 0, Duration.ZERO)).get().map(view -> view.transfer());
+    public Optional<TransferRecord> committed(Workflow w, String part) {
+        return escrowMoney.committed(WorkflowIds.transfer(w.payer(), w.id(), part));
     }
 
     private static <T> T guarded(Supplier<T> call) {

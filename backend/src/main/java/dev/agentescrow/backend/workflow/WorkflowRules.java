@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.workflow;
 
+import dev.agentescrow.backend.market.PerformancePay;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -32,13 +33,23 @@ public final class WorkflowRules {
     /** The outcome a step's agent or the evaluator reports. */
     public enum Outcome { SUCCEEDED, FAILED }
 
+    /** The evaluator's scores of a success under performance pay (see {@code market.PerformancePay}). */
+    public record Scores(int quality, int accuracy) {
+    }
+
     /** Why a report does not apply; each has a stable code and an HTTP status. */
     public enum Refusal {
         STEP_NOT_FOUND(404, "WORKFLOW_STEP_NOT_FOUND", "the workflow has no step with this key"),
         REPORTER_REQUIRED(403, "WORKFLOW_REPORTER_REQUIRED", "only the step's agent or the workflow's evaluator reports"),
         NOT_STARTED(409, "WORKFLOW_STEP_NOT_STARTED", "the step waits for its dependencies: it has not started"),
         STEP_FINISHED(409, "WORKFLOW_STEP_FINISHED", "the step is finished already (reported, failed by its"
-                + " deadline or by a dependency)");
+                + " deadline or by a dependency)"),
+        EVALUATOR_REQUIRED(403, "WORKFLOW_EVALUATOR_REQUIRED", "with performance pay only the workflow's evaluator"
+                + " reports a success, with its scores"),
+        SCORES_REQUIRED(422, "WORKFLOW_SCORES_REQUIRED", "with performance pay a success carries scores (quality"
+                + " 0-200, accuracy 0-150)"),
+        SCORES_NOT_APPLICABLE(422, "WORKFLOW_SCORES_NOT_APPLICABLE", "scores apply to a success of a workflow with"
+                + " performance pay only");
 
         private final int status;
         private final String code;
@@ -95,7 +106,7 @@ public final class WorkflowRules {
     public static Workflow started(Workflow created, Instant now) {
         Workflow a = settle(created, new ArrayList<>(created.steps()), now, (g, bps) -> BigInteger.ZERO).after();
         return new Workflow(a.id(), a.payer(), a.token(), a.evaluator(), a.mode(), a.split(), a.state(), a.amount(),
-                a.paid(), a.fees(), a.refunded(), a.feeBps(), a.maxFeeBps(), created.version(), created.createdAt(),
+                a.paid(), a.fees(), a.refunded(), a.feeBps(), a.maxFeeBps(), a.maxMultiplierBps(), created.version(), created.createdAt(),
                 created.updatedAt(), a.steps());
     }
 
@@ -137,6 +148,15 @@ public final class WorkflowRules {
     /** {@code caller} reports step {@code key}'s outcome (on a workflow already {@link #advance advanced} to now). */
     public static Decision report(Workflow w, String key, Address caller, Outcome outcome, String reason, Instant now,
                                   Fees fees) {
+        return report(w, key, caller, outcome, reason, null, now, fees);
+    }
+
+    /**
+     * As {@link #report(Workflow, String, Address, Outcome, String, Instant, Fees)}, with the
+     * evaluator's {@code scores} of a success when the workflow has performance pay.
+     */
+    public static Decision report(Workflow w, String key, Address caller, Outcome outcome, String reason, Scores scores,
+                                  Instant now, Fees fees) {
         Step step = w.step(key).orElse(null);
         if (step == null) {
             return new Decision(null, Refusal.STEP_NOT_FOUND);
@@ -150,10 +170,22 @@ public final class WorkflowRules {
         if (step.state() == StepState.WAITING) {
             return new Decision(null, Refusal.NOT_STARTED);
         }
+        boolean success = outcome == Outcome.SUCCEEDED;
+        if (scores != null && (!success || !w.performancePay())) {
+            return new Decision(null, Refusal.SCORES_NOT_APPLICABLE);
+        }
+        if (success && w.performancePay()) {
+            if (!caller.equals(w.evaluator())) {
+                return new Decision(null, Refusal.EVALUATOR_REQUIRED);
+            }
+            if (scores == null) {
+                return new Decision(null, Refusal.SCORES_REQUIRED);
+            }
+        }
         List<Step> steps = new ArrayList<>(w.steps());
         String why = reason == null || reason.isBlank() ? outcome.name() : reason;
-        steps.set(step.index(), step.finished(outcome == Outcome.SUCCEEDED ? StepState.SUCCEEDED : StepState.FAILED,
-                now, caller.hex(), why));
+        Step done = step.finished(success ? StepState.SUCCEEDED : StepState.FAILED, now, caller.hex(), why);
+        steps.set(step.index(), scores == null ? done : done.scored(scores.quality(), scores.accuracy()));
         return new Decision(settle(w, steps, now, fees), null);
     }
 
@@ -196,7 +228,7 @@ public final class WorkflowRules {
                 }
                 Step s = steps.get(i);
                 if (s.state() == StepState.SUCCEEDED) {
-                    steps.set(i, pay(before, s, fees, payouts));
+                    steps.set(i, pay(before, s, fees, payouts, now));
                 } else if (s.state() == StepState.FAILED && s.share().signum() > 0) {
                     payouts.add(new Payout(Payout.Kind.PAYER, i, before.payer(), s.share()));
                     steps.set(i, s.settled(BigInteger.ZERO, BigInteger.ZERO, s.share()));
@@ -211,7 +243,7 @@ public final class WorkflowRules {
                 }
             }
             for (int i = 0; i < steps.size(); i++) {
-                steps.set(i, pay(before, steps.get(i), fees, payouts));
+                steps.set(i, pay(before, steps.get(i), fees, payouts, now));
             }
         } else if (before.state() == WorkflowState.RUNNING && state == WorkflowState.FAILED
                 && before.held().signum() > 0) {
@@ -235,14 +267,36 @@ public final class WorkflowRules {
         boolean any = !changedSteps.isEmpty() || !payouts.isEmpty() || state != before.state();
         Workflow after = new Workflow(before.id(), before.payer(), before.token(), before.evaluator(), before.mode(),
                 before.split(), state, before.amount(), before.paid().add(paid), before.fees().add(fee),
-                before.refunded().add(refunded), before.feeBps(), before.maxFeeBps(),
+                before.refunded().add(refunded), before.feeBps(), before.maxFeeBps(), before.maxMultiplierBps(),
                 any ? before.version() + 1 : before.version(), before.createdAt(), any ? now : before.updatedAt(), steps);
         return new Plan(after, payouts, changedSteps);
     }
 
-    /** The step paid its share: its agent the net, the platform the fee. */
-    private static Step pay(Workflow w, Step s, Fees fees, List<Payout> payouts) {
+    /**
+     * The step paid its share: its agent the net, the platform the fee. With performance pay the
+     * share is what is held for the step: the base price is {@code floor(share * 10,000 /
+     * maxMultiplierBps)}, the gross payout {@link PerformancePay#payout} of it (quality and accuracy
+     * from the evaluator, speed from the step's start, success and deadline; no reputation bonus),
+     * the rest of the share back to the payer in the same group.
+     */
+    private static Step pay(Workflow w, Step s, Fees fees, List<Payout> payouts, Instant now) {
         BigInteger gross = s.share();
+        BigInteger refund = BigInteger.ZERO;
+        Step paid = s;
+        if (w.performancePay()) {
+            BigInteger base = gross.multiply(BigInteger.valueOf(PerformancePay.BPS))
+                    .divide(BigInteger.valueOf(w.maxMultiplierBps()));
+            Instant finished = s.finishedAt() == null ? now : s.finishedAt();
+            Duration allowed = Duration.between(s.startedAt(), s.deadline());
+            PerformancePay.Breakdown breakdown = PerformancePay.payout(base, gross, w.maxMultiplierBps(),
+                    new PerformancePay.Scores(s.quality() == null ? 100 : s.quality(),
+                            s.accuracy() == null ? 100 : s.accuracy(), Duration.between(s.startedAt(), finished),
+                            allowed.isPositive() ? allowed : Duration.ofMillis(1), 0));
+            gross = breakdown.payout();
+            refund = breakdown.refund();
+            String arithmetic = breakdown.arithmetic();
+            paid = s.withPerformance(arithmetic.length() > 400 ? arithmetic.substring(0, 400) : arithmetic);
+        }
         BigInteger fee = fees.of(gross, w.feeBps());
         BigInteger net = gross.subtract(fee);
         if (net.signum() > 0) {
@@ -251,7 +305,10 @@ public final class WorkflowRules {
         if (fee.signum() > 0) {
             payouts.add(new Payout(Payout.Kind.FEE, s.index(), null, fee));
         }
-        return s.settled(net, fee, BigInteger.ZERO);
+        if (refund.signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.PAYER, s.index(), w.payer(), refund));
+        }
+        return paid.settled(net, fee, refund);
     }
 
     /** The measured execution time of a succeeded step in milliseconds, at least 1 (so that every weight counts). */

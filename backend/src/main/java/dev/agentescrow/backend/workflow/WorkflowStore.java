@@ -22,9 +22,9 @@ import org.springframework.stereotype.Component;
 @Component
 public class WorkflowStore {
     private static final String COLUMNS = "id, payer, token, evaluator, mode, split, state, amount, paid, fees, refunded,"
-            + " fee_bps, max_fee_bps, version, created_at, updated_at";
+            + " fee_bps, max_fee_bps, version, created_at, updated_at, max_multiplier_bps";
     private static final String STEP_COLUMNS = "idx, step_key, agent, capability, deadline, depends_on, weight, share,"
-            + " state, started_at, finished_at, reported_by, reason, paid, fee, refunded";
+            + " state, started_at, finished_at, reported_by, reason, paid, fee, refunded, quality, accuracy, performance";
 
     private final JdbcTemplate jdbc;
 
@@ -40,21 +40,21 @@ public class WorkflowStore {
     /** Inserts a new workflow and its steps; false if the id exists (a retried create). */
     public boolean insert(Workflow w) {
         int inserted = jdbc.update("INSERT INTO backend.workflows (" + COLUMNS + ", due_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 w.id(), w.payer().hex(), w.token().hex(), w.evaluator() == null ? null : w.evaluator().hex(),
                 w.mode().name(), w.split().name(), w.state().name(), dec(w.amount()), dec(w.paid()), dec(w.fees()),
                 dec(w.refunded()), w.feeBps(), w.maxFeeBps(), w.version(), ts(w.createdAt()), ts(w.updatedAt()),
-                ts(w.dueAt()));
+                w.maxMultiplierBps(), ts(w.dueAt()));
         if (inserted == 0) {
             return false;
         }
         for (Step s : w.steps()) {
             jdbc.update("INSERT INTO backend.workflow_steps (workflow_id, " + STEP_COLUMNS + ")"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     w.id(), s.index(), s.key(), s.agent().hex(), s.capability(), ts(s.deadline()),
                     String.join(",", s.dependsOn()), dec(s.weight()), dec(s.share()), s.state().name(),
                     ts(s.startedAt()), ts(s.finishedAt()), s.reportedBy(), s.reason(), dec(s.paid()), dec(s.fee()),
-                    dec(s.refunded()));
+                    dec(s.refunded()), s.quality(), s.accuracy(), s.performance());
         }
         return true;
     }
@@ -67,9 +67,11 @@ public class WorkflowStore {
                 ts(w.dueAt()), w.id());
         for (Step s : w.steps()) {
             jdbc.update("UPDATE backend.workflow_steps SET share = ?, state = ?, started_at = ?, finished_at = ?,"
-                            + " reported_by = ?, reason = ?, paid = ?, fee = ?, refunded = ? WHERE workflow_id = ? AND idx = ?",
+                            + " reported_by = ?, reason = ?, paid = ?, fee = ?, refunded = ?, quality = ?, accuracy = ?,"
+                            + " performance = ? WHERE workflow_id = ? AND idx = ?",
                     dec(s.share()), s.state().name(), ts(s.startedAt()), ts(s.finishedAt()), s.reportedBy(), s.reason(),
-                    dec(s.paid()), dec(s.fee()), dec(s.refunded()), w.id(), s.index());
+                    dec(s.paid()), dec(s.fee()), dec(s.refunded()), s.quality(), s.accuracy(), s.performance(), w.id(),
+                    s.index());
         }
     }
 
@@ -116,7 +118,7 @@ public class WorkflowStore {
         return new Workflow(rs.getString(1), Address.of(rs.getString(2)), Address.of(rs.getString(3)),
                 address(rs.getString(4)), WorkflowMode.valueOf(rs.getString(5)), SplitKind.valueOf(rs.getString(6)),
                 WorkflowState.valueOf(rs.getString(7)), big(rs, 8), big(rs, 9), big(rs, 10), big(rs, 11), rs.getInt(12),
-                rs.getInt(13), rs.getInt(14), instant(rs, 15), instant(rs, 16), steps);
+                rs.getInt(13), (Integer) rs.getObject(17), rs.getInt(14), instant(rs, 15), instant(rs, 16), steps);
     }
 
     private static Step step(ResultSet r) throws SQLException {
@@ -124,7 +126,8 @@ public class WorkflowStore {
         return new Step(r.getInt(1), r.getString(2), Address.of(r.getString(3)), r.getString(4), instant(r, 5),
                 deps.isEmpty() ? List.of() : Arrays.asList(deps.split(",")), big(r, 7), big(r, 8),
                 StepState.valueOf(r.getString(9)), instant(r, 10), instant(r, 11), r.getString(12), r.getString(13),
-                big(r, 14), big(r, 15), big(r, 16));
+                big(r, 14), big(r, 15), big(r, 16), (Integer) r.getObject(17), (Integer) r.getObject(18),
+                r.getString(19));
     }
 
     private static Address address(String hex) {

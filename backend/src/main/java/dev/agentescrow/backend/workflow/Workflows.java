@@ -99,7 +99,7 @@ public class Workflows {
         String id = WorkflowIds.workflowId(payer, idempotencyKey);
         Workflow workflow = WorkflowRules.started(new Workflow(id, payer, draft.token(), draft.evaluator(), draft.mode(),
                 draft.split(), WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO,
-                BigInteger.ZERO, feeBps, draft.maxFeeBps(), 1, now, now, checked.steps()), now);
+                BigInteger.ZERO, feeBps, draft.maxFeeBps(), draft.maxMultiplierBps(), 1, now, now, checked.steps()), now);
         return tx.execute(status -> {
             if (!store.insert(workflow)) {
                 Workflow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
@@ -129,6 +129,7 @@ public class Workflows {
     private static boolean sameTerms(Workflow a, Workflow b) {
         return a.token().equals(b.token()) && a.amount().equals(b.amount()) && a.mode() == b.mode()
                 && a.split() == b.split() && Objects.equals(a.evaluator(), b.evaluator()) && a.maxFeeBps() == b.maxFeeBps()
+                && Objects.equals(a.maxMultiplierBps(), b.maxMultiplierBps())
                 && terms(a).equals(terms(b));
     }
 
@@ -169,7 +170,8 @@ public class Workflows {
     }
 
     /** {@code caller} reports step {@code key}'s outcome; first the deadlines due now are applied (and kept). */
-    public Result report(String id, String key, Address caller, WorkflowRules.Outcome outcome, String reason) {
+    public Result report(String id, String key, Address caller, WorkflowRules.Outcome outcome, String reason,
+                         WorkflowRules.Scores scores) {
         return tx.execute(status -> {
             Optional<Workflow> locked = store.lock(id, false);
             if (locked.isEmpty() || !locked.get().isParty(caller)) {
@@ -182,7 +184,8 @@ public class Workflows {
                 apply(w, due, WorkflowRules.SERVICE, "WORKFLOW_DEADLINE", "a step's deadline passed");
                 w = due.after();
             }
-            WorkflowRules.Decision decision = WorkflowRules.report(w, key, caller, outcome, reason, now, money::fee);
+            WorkflowRules.Decision decision = WorkflowRules.report(w, key, caller, outcome, reason, scores, now,
+                    money::fee);
             if (decision.refused()) {
                 WorkflowRules.Refusal r = decision.refusal();
                 return Result.refused(r.status(), r.code(), r.message());
@@ -245,7 +248,7 @@ public class Workflows {
     }
 
     private boolean found(Workflow w, String part) {
-        Optional<TransferRecord> record = money.committed(w.id(), part);
+        Optional<TransferRecord> record = money.committed(w, part);
         return record.isPresent();
     }
 
@@ -284,6 +287,9 @@ public class Workflows {
             data.put("paid", s.paid().toString());
             data.put("fee", s.fee().toString());
             data.put("refunded", s.refunded().toString());
+            if (s.performance() != null) {
+                data.put("performance", s.performance());
+            }
             events.publishOnce("workflow:" + after.id() + ":" + s.key() + ":" + s.state().name(),
                     ok ? EventType.WORKFLOW_STEP_SUCCEEDED : EventType.WORKFLOW_STEP_FAILED, after.parties(), after.id(),
                     data);

@@ -26,7 +26,7 @@ class WorkflowRulesTest {
     }
 
     private static WorkflowDraft draft(WorkflowMode mode, SplitKind split, long amount, WorkflowDraft.StepDraft... steps) {
-        return new WorkflowDraft(TOKEN, mode, split, amount == 0 ? null : BigInteger.valueOf(amount), null, 100,
+        return new WorkflowDraft(TOKEN, mode, split, amount == 0 ? null : BigInteger.valueOf(amount), null, 100, null,
                 List.of(steps));
     }
 
@@ -39,7 +39,7 @@ class WorkflowRulesTest {
         WorkflowDraft.Checked checked = draft.check(PAYER, NOW, Duration.ofDays(30));
         assertThat(checked.ok()).as(String.valueOf(checked.problem())).isTrue();
         return WorkflowRules.started(new Workflow("wf_" + "0".repeat(32), PAYER, TOKEN, null, draft.mode(), draft.split(),
-                WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, 100, 100, 1,
+                WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, 100, 100, null, 1,
                 NOW, NOW, checked.steps()), NOW);
     }
 
@@ -58,7 +58,7 @@ class WorkflowRulesTest {
         for (int i = 0; i < 17; i++) {
             many.add(step("s" + i, A));
         }
-        assertThat(problem(new WorkflowDraft(TOKEN, f, SplitKind.EQUAL, BigInteger.valueOf(1000), null, 100, many)))
+        assertThat(problem(new WorkflowDraft(TOKEN, f, SplitKind.EQUAL, BigInteger.valueOf(1000), null, 100, null, many)))
                 .isEqualTo("WORKFLOW_TOO_LARGE");
         assertThat(problem(draft(f, SplitKind.EQUAL, 300, step("a", A), step("a", B)))).isEqualTo("WORKFLOW_DUPLICATE_STEP");
         assertThat(problem(draft(f, SplitKind.EQUAL, 300, step("a", A, "x")))).isEqualTo("WORKFLOW_UNKNOWN_DEPENDENCY");
@@ -140,5 +140,36 @@ class WorkflowRulesTest {
         assertThat(late.after().steps().get(0).reason()).isEqualTo("DEADLINE_PASSED");
         assertThat(late.after().refunded()).isEqualTo(BigInteger.valueOf(100));
         assertThat(late.after().state()).isEqualTo(WorkflowState.FAILED);
+    }
+
+    @Test
+    void performance_pay_pays_the_scored_part_of_the_share_and_refunds_the_rest() {
+        Address evaluator = Address.of("0x00000000000000000000000000000000000000e1");
+        WorkflowDraft draft = new WorkflowDraft(TOKEN, WorkflowMode.FLEXIBLE, SplitKind.EQUAL, BigInteger.valueOf(30_000),
+                evaluator, 100, 15_000, List.of(step("a", A), step("b", B)));
+        WorkflowDraft.Checked checked = draft.check(PAYER, NOW, Duration.ofDays(30));
+        Workflow w = WorkflowRules.started(new Workflow("wf_" + "0".repeat(32), PAYER, TOKEN, evaluator, draft.mode(),
+                draft.split(), WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO,
+                100, 100, 15_000, 1, NOW, NOW, checked.steps()), NOW);
+        assertThat(WorkflowRules.report(w, "a", A, WorkflowRules.Outcome.SUCCEEDED, null, null, NOW, ONE_PERCENT)
+                .refusal()).isEqualTo(WorkflowRules.Refusal.EVALUATOR_REQUIRED);
+        assertThat(WorkflowRules.report(w, "a", evaluator, WorkflowRules.Outcome.SUCCEEDED, null, null, NOW, ONE_PERCENT)
+                .refusal()).isEqualTo(WorkflowRules.Refusal.SCORES_REQUIRED);
+        assertThat(WorkflowRules.report(w, "a", A, WorkflowRules.Outcome.FAILED, null, new WorkflowRules.Scores(1, 1),
+                NOW, ONE_PERCENT).refusal()).isEqualTo(WorkflowRules.Refusal.SCORES_NOT_APPLICABLE);
+        // base 10,000 (15,000 held at 1.5x); quality 0.5x, speed 1.5x (well within the time), accuracy 1.0x: 7,500
+        WorkflowRules.Plan scored = WorkflowRules.report(w, "a", evaluator, WorkflowRules.Outcome.SUCCEEDED, null,
+                new WorkflowRules.Scores(50, 100), NOW.plusSeconds(60), ONE_PERCENT).plan();
+        assertThat(scored.payouts()).containsExactly(
+                new WorkflowRules.Payout(WorkflowRules.Payout.Kind.AGENT, 0, A, BigInteger.valueOf(7_425)),
+                new WorkflowRules.Payout(WorkflowRules.Payout.Kind.FEE, 0, null, BigInteger.valueOf(75)),
+                new WorkflowRules.Payout(WorkflowRules.Payout.Kind.PAYER, 0, PAYER, BigInteger.valueOf(7_500)));
+        Step a = scored.after().steps().get(0);
+        assertThat(a.quality()).isEqualTo(50);
+        assertThat(a.performance()).contains("= 7500");
+        assertThat(a.paid().add(a.fee()).add(a.refunded())).isEqualTo(a.share());
+        assertThat(new WorkflowDraft(TOKEN, WorkflowMode.FLEXIBLE, SplitKind.EQUAL, BigInteger.TEN, null, 100, 15_000,
+                List.of(step("a", A))).check(PAYER, NOW, Duration.ofDays(30)).problem())
+                .isEqualTo(WorkflowDraft.Problem.EVALUATOR_MISSING);
     }
 }

@@ -42,6 +42,12 @@ class WorkflowsIT extends BackendITSupport {
     @Autowired
     Batcher batcher;
 
+    @Autowired
+    WorkflowMoney money;
+
+    @Autowired
+    WorkflowStore store;
+
     private String token;
     private FreshAgents.FreshAgent funder;
 
@@ -214,6 +220,8 @@ class WorkflowsIT extends BackendITSupport {
         assertThat(get(c, id).path("id").asString()).isEqualTo(id);
         assertThat(api().get("/api/v1/workflows/" + id, agent().accessToken()).status()).isEqualTo(404);
         assertThat(api().get("/api/v1/workflows/" + id, null).status()).isEqualTo(401);
+        refused(api().post("/api/v1/workflows/" + id + "/steps/load/report", null, key(), Map.of("outcome", "FAILED")),
+                401, "UNAUTHENTICATED");
     }
 
     @Test
@@ -289,6 +297,39 @@ class WorkflowsIT extends BackendITSupport {
         assertThat(new BigInteger(done.path("paid").asString()).add(new BigInteger(done.path("fees").asString())))
                 .isEqualTo(big(1_000));
         assertThat(available(a).add(available(b))).isEqualTo(new BigInteger(done.path("paid").asString()));
+    }
+
+    @Test
+    void performance_pay_pays_each_step_by_its_scores_and_refunds_the_rest_of_its_share() {
+        FreshAgents.FreshAgent payer = funded(30_000);
+        FreshAgents.FreshAgent a = agent();
+        FreshAgents.FreshAgent b = agent();
+        FreshAgents.FreshAgent evaluator = agent();
+        Map<String, Object> body = workflow("flexible", 30_000, List.of(step("a", a), step("b", b)));
+        body.put("evaluator", evaluator.address());
+        body.put("performancePay", Map.of("maxMultiplierBps", 15_000));
+        String id = created(payer, body).path("id").asString();
+        String path = "/api/v1/workflows/" + id + "/steps/a/report";
+        refused(report(a, id, "a", "SUCCEEDED"), 403, "WORKFLOW_EVALUATOR_REQUIRED");
+        refused(report(evaluator, id, "a", "SUCCEEDED"), 422, "WORKFLOW_SCORES_REQUIRED");
+        refused(api().post(path, evaluator.accessToken(), key(), Map.of("outcome", "SUCCEEDED",
+                "scores", Map.of("quality", 201, "accuracy", 100))), 400, "VALIDATION_FAILED");
+        // base 10,000 of the 15,000 held; quality 0.5x, speed 1.5x (minutes of an hour), accuracy 1.0x: 7,500
+        ApiClient.Response scored = api().post(path, evaluator.accessToken(), key(), Map.of("outcome", "SUCCEEDED",
+                "scores", Map.of("quality", 50, "accuracy", 100)));
+        assertThat(scored.status()).as(scored.toString()).isEqualTo(200);
+        JsonNode stepA = stepOf(scored.json(), "a");
+        assertThat(stepA.path("paid").asString()).isEqualTo(net(7_500).toString());
+        assertThat(stepA.path("refunded").asString()).isEqualTo("7500");
+        assertThat(stepA.path("performance").asString()).contains("= 7500");
+        assertThat(available(a)).isEqualTo(net(7_500));
+        assertThat(available(payer)).isEqualTo(big(7_500));
+        reported(b, id, "b", "FAILED");
+        assertThat(available(payer)).isEqualTo(big(22_500));
+        assertThat(balances().escrowAccount(id)).isZero();
+        Map<String, Object> noEvaluator = workflow("flexible", 100, List.of(step("x", a)));
+        noEvaluator.put("performancePay", Map.of("maxMultiplierBps", 15_000));
+        refused(create(payer, noEvaluator), 422, "WORKFLOW_EVALUATOR_MISSING");
     }
 
     // ------------------------------------------------------------------ refusals and replays
@@ -416,7 +457,7 @@ class WorkflowsIT extends BackendITSupport {
         FreshAgents.FreshAgent payer = funded(1_000);
         FreshAgents.FreshAgent a = agent();
         FreshAgents.FreshAgent b = agent();
-        Instant soon = Instant.now().plusSeconds(3);
+        Instant soon = Instant.now().plusSeconds(8);
         String id = created(payer, workflow("flexible", 1_000, List.of(step("x", a, soon), step("y", b, "x"))))
                 .path("id").asString();
         awaitUntil("the deadline passed and the step failed", () -> get(payer, id).path("state").asString()
@@ -427,5 +468,53 @@ class WorkflowsIT extends BackendITSupport {
         refused(report(a, id, "x", "SUCCEEDED"), 409, "WORKFLOW_STEP_FINISHED");
         assertThat(available(payer)).isEqualTo(big(1_000));
         assertThat(balances().escrowAccount(id)).isZero();
+    }
+
+    // ------------------------------------------------------------------ recovery and documentation
+
+    @Test
+    void a_payout_the_ledger_committed_but_the_service_lost_is_recovered_and_paid_once() {
+        FreshAgents.FreshAgent payer = funded(1_000);
+        FreshAgents.FreshAgent a = agent();
+        FreshAgents.FreshAgent b = agent();
+        FreshAgents.FreshAgent evaluator = agent();
+        Map<String, Object> body = workflow("flexible", 1_000, List.of(step("x", a), step("y", b)));
+        body.put("evaluator", evaluator.address());
+        String id = created(payer, body).path("id").asString();
+        // The ledger commits step x's payout; the service's transaction that would record it is lost.
+        Workflow w = store.find(id).orElseThrow();
+        WorkflowRules.Plan lost = WorkflowRules.report(w, "x", Address.of(a.address()), WorkflowRules.Outcome.SUCCEEDED,
+                null, Instant.now(), money::fee).plan();
+        money.payOut(w, lost.payouts(), "WORKFLOW_STEP_SUCCEEDED", Address.of(a.address()).hex(), "a lost commit");
+        assertThat(available(a)).isEqualTo(net(500));
+        assertThat(balances().escrowAccount(id)).isEqualTo(big(500));
+
+        // A contrary report finds the ledger's outcome applied first: no refund of money that has left.
+        refused(report(evaluator, id, "x", "FAILED"), 409, "WORKFLOW_STEP_FINISHED");
+        JsonNode read = get(payer, id);
+        assertThat(stepOf(read, "x").path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(stepOf(read, "x").path("reportedBy").asString()).isEqualTo("recovery");
+        assertThat(stepOf(read, "x").path("paid").asString()).isEqualTo(net(500).toString());
+        refused(report(a, id, "x", "SUCCEEDED"), 409, "WORKFLOW_STEP_FINISHED");
+        JsonNode done = reported(b, id, "y", "SUCCEEDED");
+        assertThat(done.path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(available(a)).isEqualTo(net(500));
+        assertThat(available(b)).isEqualTo(net(500));
+        assertThat(available(payer)).isZero();
+        assertThat(balances().escrowAccount(id)).isZero();
+    }
+
+    @Test
+    void the_openapi_document_lists_the_workflow_endpoints_and_codes() {
+        JsonNode doc = api().get("/v3/api-docs", null).json();
+        assertThat(doc.path("paths").has("/api/v1/workflows")).isTrue();
+        assertThat(doc.path("paths").has("/api/v1/workflows/{id}")).isTrue();
+        assertThat(doc.path("paths").path("/api/v1/workflows/{id}/steps/{key}/report").path("post").path("responses")
+                .path("409").path("content").has("application/problem+json")).isTrue();
+        for (String code : new String[] {"WORKFLOW_CYCLE", "WORKFLOW_UNKNOWN_DEPENDENCY", "WORKFLOW_SELF_DEPENDENCY",
+                "WORKFLOW_EMPTY", "WORKFLOW_TOO_LARGE", "WORKFLOW_WEIGHTS_MISMATCH", "WORKFLOW_STEP_FINISHED",
+                "WORKFLOW_STEP_NOT_STARTED", "WORKFLOW_REPORTER_REQUIRED", "INSUFFICIENT_FUNDS"}) {
+            assertThat(doc.path("x-error-codes").path(code).asString()).as(code).isNotBlank();
+        }
     }
 }

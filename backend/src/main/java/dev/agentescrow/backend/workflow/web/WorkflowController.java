@@ -4,6 +4,7 @@ import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.escrow.EscrowRules;
+import dev.agentescrow.backend.market.PerformancePay;
 import dev.agentescrow.backend.workflow.SplitKind;
 import dev.agentescrow.backend.workflow.Workflow;
 import dev.agentescrow.backend.workflow.WorkflowDraft;
@@ -50,7 +51,7 @@ public class WorkflowController {
     private static final String CREATE_REFUSALS = "WORKFLOW_EMPTY, WORKFLOW_TOO_LARGE, WORKFLOW_DUPLICATE_STEP,"
             + " WORKFLOW_UNKNOWN_DEPENDENCY, WORKFLOW_SELF_DEPENDENCY, WORKFLOW_CYCLE, WORKFLOW_SPLIT_NOT_ALLOWED,"
             + " WORKFLOW_WEIGHTS_MISMATCH, WORKFLOW_PRICES_MISMATCH, WORKFLOW_AMOUNT_REQUIRED, WORKFLOW_AMOUNT_TOO_SMALL,"
-            + " WORKFLOW_AGENT_IS_PAYER, WORKFLOW_DEADLINE_PASSED, WORKFLOW_DEADLINE_TOO_FAR, WORKFLOW_FEE_ABOVE_MAX,"
+            + " WORKFLOW_AGENT_IS_PAYER, WORKFLOW_EVALUATOR_MISSING, WORKFLOW_DEADLINE_PASSED, WORKFLOW_DEADLINE_TOO_FAR, WORKFLOW_FEE_ABOVE_MAX,"
             + " WORKFLOW_ID_CONFLICT, INSUFFICIENT_FUNDS (nothing held), UNKNOWN_TOKEN, IDEMPOTENCY_KEY_REUSED";
 
     private final Workflows workflows;
@@ -67,13 +68,21 @@ public class WorkflowController {
                             String weight, String price) {
     }
 
-    /** A create; see docs/workflows.md for each field. */
-    public record CreateWorkflow(String token, String mode, String split, String amount, String evaluator,
-                                 Integer maxFeeBps, List<StepInput> steps) {
+    /** Performance pay per step: the largest total multiplier (10,000-45,000 bps); the share held is base times it. */
+    public record PerformancePayInput(Integer maxMultiplierBps) {
     }
 
-    /** A step's outcome: SUCCEEDED or FAILED, with the reporter's words. */
-    public record Report(String outcome, String reason) {
+    /** A create; see docs/workflows.md for each field. */
+    public record CreateWorkflow(String token, String mode, String split, String amount, String evaluator,
+                                 Integer maxFeeBps, PerformancePayInput performancePay, List<StepInput> steps) {
+    }
+
+    /** The evaluator's scores of a success under performance pay: quality 0-200, accuracy 0-150. */
+    public record ScoresInput(Integer quality, Integer accuracy) {
+    }
+
+    /** A step's outcome: SUCCEEDED or FAILED, with the reporter's words (and scores, under performance pay). */
+    public record Report(String outcome, String reason, ScoresInput scores) {
     }
 
     @PostMapping
@@ -108,13 +117,15 @@ public class WorkflowController {
             + " (FLEXIBLE: this step's share now; ATOMIC: everyone when the last step succeeds), FAILED fails its"
             + " dependants and refunds (FLEXIBLE: their shares; ATOMIC: everything)")
     @ApiResponse(responseCode = "200", description = "the workflow after the report")
-    @ApiResponse(responseCode = "400", description = "VALIDATION_FAILED (outcome: REQUIRED, INVALID_VALUE; reason)")
+    @ApiResponse(responseCode = "400", description = "VALIDATION_FAILED (outcome: REQUIRED, INVALID_VALUE; reason;"
+            + " scores: OUT_OF_RANGE)")
     @ApiResponse(responseCode = "403", description = "WORKFLOW_REPORTER_REQUIRED (a party that is neither the step's"
-            + " agent nor the evaluator)")
+            + " agent nor the evaluator), WORKFLOW_EVALUATOR_REQUIRED (a success under performance pay)")
     @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a party), WORKFLOW_STEP_NOT_FOUND")
     @ApiResponse(responseCode = "409", description = "WORKFLOW_STEP_NOT_STARTED, WORKFLOW_STEP_FINISHED,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
-    @ApiResponse(responseCode = "422", description = "IDEMPOTENCY_KEY_REUSED")
+    @ApiResponse(responseCode = "422", description = "WORKFLOW_SCORES_REQUIRED, WORKFLOW_SCORES_NOT_APPLICABLE,"
+            + " IDEMPOTENCY_KEY_REUSED")
     public WorkflowView report(@PathVariable String id, @PathVariable String key,
                                @Parameter(description = "IETF Idempotency-Key") @RequestHeader("Idempotency-Key")
                                String idempotencyKey, @RequestBody Report report) {
@@ -127,11 +138,22 @@ public class WorkflowController {
         if (report.reason() != null && (report.reason().length() > 200 || report.reason().chars().anyMatch(c -> c < 0x20))) {
             inputs.error("reason", "INVALID_VALUE", "at most 200 characters, no control characters");
         }
+        WorkflowRules.Scores scores = null;
+        if (report.scores() != null) {
+            ScoresInput s = report.scores();
+            if (s.quality() == null || s.quality() < 0 || s.quality() > 200) {
+                inputs.error("scores.quality", "OUT_OF_RANGE", "0 to 200");
+            }
+            if (s.accuracy() == null || s.accuracy() < 0 || s.accuracy() > 150) {
+                inputs.error("scores.accuracy", "OUT_OF_RANGE", "0 to 150");
+            }
+            scores = inputs.ok() ? new WorkflowRules.Scores(s.quality(), s.accuracy()) : null;
+        }
         inputs.orThrow();
         if (!KEY.matcher(key).matches()) {
             throw new ApiException(HttpStatus.NOT_FOUND, "WORKFLOW_STEP_NOT_FOUND", "the workflow has no step with this key");
         }
-        Workflows.Result result = workflows.report(id, key, me, outcome, report.reason());
+        Workflows.Result result = workflows.report(id, key, me, outcome, report.reason(), scores);
         refuse(result);
         return view(result.workflow());
     }
@@ -177,6 +199,16 @@ public class WorkflowController {
         } else {
             maxFeeBps = order.maxFeeBps();
         }
+        Integer maxMultiplierBps = null;
+        if (order.performancePay() != null) {
+            Integer max = order.performancePay().maxMultiplierBps();
+            if (max == null || max < PerformancePay.BPS || max > PerformancePay.MAX_MULTIPLIER_BPS) {
+                inputs.error("performancePay.maxMultiplierBps", "OUT_OF_RANGE", PerformancePay.BPS + " to "
+                        + PerformancePay.MAX_MULTIPLIER_BPS);
+            } else {
+                maxMultiplierBps = max;
+            }
+        }
         List<WorkflowDraft.StepDraft> steps = new ArrayList<>();
         for (int i = 0; i < stepInputs.size(); i++) {
             StepInput s = stepInputs.get(i);
@@ -205,7 +237,7 @@ public class WorkflowController {
             steps.add(new WorkflowDraft.StepDraft(s.key(), agent, s.capability(), deadline, deps, weight, price));
         }
         inputs.orThrow();
-        return new WorkflowDraft(token, mode, split, amount, evaluator, maxFeeBps, steps);
+        return new WorkflowDraft(token, mode, split, amount, evaluator, maxFeeBps, maxMultiplierBps, steps);
     }
 
     private static Instant time(Inputs inputs, String field, String value) {

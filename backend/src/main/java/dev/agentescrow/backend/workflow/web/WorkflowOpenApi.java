@@ -34,6 +34,11 @@ public class WorkflowOpenApi {
             Map.entry("WORKFLOW_FEE_ABOVE_MAX", "422: the platform fee is above the maxFeeBps the payer accepts"),
             Map.entry("WORKFLOW_ID_CONFLICT", "422: the Idempotency-Key made a workflow with other terms"),
             Map.entry("WORKFLOW_ACTION_CONFLICT", "409: the ledger holds a different transfer under this workflow's id"),
+            Map.entry("WORKFLOW_EVALUATOR_MISSING", "422: performance pay needs an evaluator to score each success"),
+            Map.entry("WORKFLOW_EVALUATOR_REQUIRED", "403: with performance pay only the evaluator reports a success"),
+            Map.entry("WORKFLOW_SCORES_REQUIRED", "422: with performance pay a success carries scores (quality 0-200,"
+                    + " accuracy 0-150)"),
+            Map.entry("WORKFLOW_SCORES_NOT_APPLICABLE", "422: scores apply only to a success under performance pay"),
             Map.entry("WORKFLOW_STEP_NOT_FOUND", "404: the workflow has no step with this key"),
             Map.entry("WORKFLOW_REPORTER_REQUIRED", "403: only the step's agent or the workflow's evaluator reports"),
             Map.entry("WORKFLOW_STEP_NOT_STARTED", "409: the step waits for its dependencies"),
@@ -53,7 +58,8 @@ public class WorkflowOpenApi {
             openApi.getPaths().forEach((path, item) -> {
                 if (path.startsWith("/api/v1/workflows")) {
                     item.readOperations().forEach(operation -> operation.getResponses().forEach((status, response) -> {
-                        if ((status.startsWith("4") || status.startsWith("5")) && response.getContent() == null) {
+                        if ((status.startsWith("4") || status.startsWith("5")) && (response.getContent() == null
+                                || !response.getContent().containsKey("application/problem+json"))) {
                             response.setContent(new Content().addMediaType("application/problem+json",
                                     new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
                         }
