@@ -24,7 +24,8 @@ import java.util.Set;
  */
 public record Workflow(String id, Address payer, Address token, Address evaluator, WorkflowMode mode, SplitKind split,
                        WorkflowState state, BigInteger amount, BigInteger paid, BigInteger fees, BigInteger refunded,
-                       int feeBps, int maxFeeBps, Integer maxMultiplierBps, int version, Instant createdAt, Instant updatedAt, List<Step> steps) {
+                       int feeBps, int maxFeeBps, Integer maxMultiplierBps, int version, Instant createdAt,
+                       Instant updatedAt, List<Step> steps) {
 
     public Workflow {
         Objects.requireNonNull(id, "id");

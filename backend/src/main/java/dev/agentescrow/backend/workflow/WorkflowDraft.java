@@ -47,6 +47,7 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
                 + " equal to their sum), and no other split takes prices"),
         AMOUNT_REQUIRED("WORKFLOW_AMOUNT_REQUIRED", "an amount is required unless the split is PRICES"),
         AMOUNT_TOO_SMALL("WORKFLOW_AMOUNT_TOO_SMALL", "the split leaves a step a share of zero"),
+        AMOUNT_TOO_LARGE("WORKFLOW_AMOUNT_TOO_LARGE", "the prices add up to more than 2^256 - 1"),
         AGENT_IS_PAYER("WORKFLOW_AGENT_IS_PAYER", "the payer cannot be a step's agent or the evaluator"),
         DEADLINE_PASSED("WORKFLOW_DEADLINE_PASSED", "every step's deadline must be in the future"),
         DEADLINE_TOO_FAR("WORKFLOW_DEADLINE_TOO_FAR", "a step's deadline is too far ahead"),
@@ -155,6 +156,9 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
             BigInteger sum = weightOf.stream().reduce(BigInteger.ZERO, BigInteger::add);
             if (total != null && !total.equals(sum)) {
                 return refused(Problem.PRICES_MISMATCH, "the prices add up to " + sum);
+            }
+            if (sum.bitLength() > 256) {
+                return refused(Problem.AMOUNT_TOO_LARGE, null);
             }
             total = sum;
         } else if (total == null) {

@@ -74,7 +74,10 @@ public final class WorkflowRules {
         }
     }
 
-    /** A payout out of the workflow's account: to a step's agent (net), its fee, or back to the payer ({@code index} -1: all of it). */
+    /**
+     * A payout out of the workflow's account: to a step's agent (net), its fee, or back to the payer
+     * ({@code index} -1: all of it).
+     */
     public record Payout(Kind kind, int index, Address to, BigInteger amount) {
         public enum Kind { AGENT, FEE, PAYER }
     }
@@ -106,8 +109,8 @@ public final class WorkflowRules {
     public static Workflow started(Workflow created, Instant now) {
         Workflow a = settle(created, new ArrayList<>(created.steps()), now, (g, bps) -> BigInteger.ZERO).after();
         return new Workflow(a.id(), a.payer(), a.token(), a.evaluator(), a.mode(), a.split(), a.state(), a.amount(),
-                a.paid(), a.fees(), a.refunded(), a.feeBps(), a.maxFeeBps(), a.maxMultiplierBps(), created.version(), created.createdAt(),
-                created.updatedAt(), a.steps());
+                a.paid(), a.fees(), a.refunded(), a.feeBps(), a.maxFeeBps(), a.maxMultiplierBps(), created.version(),
+                created.createdAt(), created.updatedAt(), a.steps());
     }
 
     /**

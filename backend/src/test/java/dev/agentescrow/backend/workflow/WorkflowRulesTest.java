@@ -75,6 +75,10 @@ class WorkflowRulesTest {
         WorkflowDraft.StepDraft late = new WorkflowDraft.StepDraft("a", A, "work", NOW.minusSeconds(1), List.of(), null,
                 null);
         assertThat(problem(draft(f, SplitKind.EQUAL, 300, late))).isEqualTo("WORKFLOW_DEADLINE_PASSED");
+        BigInteger max = BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE);
+        assertThat(problem(draft(f, SplitKind.PRICES, 0, new WorkflowDraft.StepDraft("a", A, "work", NOW.plusSeconds(60),
+                List.of(), null, max), new WorkflowDraft.StepDraft("b", B, "work", NOW.plusSeconds(60), List.of(), null,
+                BigInteger.ONE)))).isEqualTo("WORKFLOW_AMOUNT_TOO_LARGE");
         assertThat(problem(draft(f, SplitKind.EQUAL, 300, step("a", A), step("b", B, "a"), step("c", C, "a", "b"))))
                 .isNull();
     }

@@ -28,6 +28,7 @@ public class WorkflowOpenApi {
                     + " equals their sum); other splits take none"),
             Map.entry("WORKFLOW_AMOUNT_REQUIRED", "422: an amount is required unless the split is PRICES"),
             Map.entry("WORKFLOW_AMOUNT_TOO_SMALL", "422: the split leaves a step a share of zero"),
+            Map.entry("WORKFLOW_AMOUNT_TOO_LARGE", "422: the prices add up to more than 2^256 - 1"),
             Map.entry("WORKFLOW_AGENT_IS_PAYER", "422: the payer cannot be a step's agent or the evaluator"),
             Map.entry("WORKFLOW_DEADLINE_PASSED", "422: every step's deadline must be in the future"),
             Map.entry("WORKFLOW_DEADLINE_TOO_FAR", "422: a step's deadline is beyond agentescrow.workflow.max-duration"),

@@ -17,8 +17,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkflowView(String id, String state, String mode, String split, String token, String payer,
                            String evaluator, String amount, String held, String paid, String fees, String refunded,
-                           int feeBps, int maxFeeBps, Integer maxMultiplierBps, Instant createdAt, Instant updatedAt, List<StepView> steps,
-                           List<TransferView> transfers) {
+                           int feeBps, int maxFeeBps, Integer maxMultiplierBps, Instant createdAt, Instant updatedAt,
+                           List<StepView> steps, List<TransferView> transfers) {
 
     /** One step: {@code share} null until known (an EXECUTION_TIME split, computed when the last step succeeds). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
