@@ -181,10 +181,11 @@ async function main() {
       const shareB = 4n * ctx.unit;
       const { body: quote } = await payer.get(`/escrows/quote?token=${ctx.token}&amount=${(shareA + shareB).toString()}`);
       const feeBps = BigInt(quote.feeBps);
+      const protocolFeeBps = BigInt(quote.protocolFeeBps || 0);
       const deadline = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000).toISOString().replace(".000Z", "Z");
       const { body: created } = await payer.post("/escrows", {
         token: ctx.token, payees: [{ address: payeeA.address, share: shareA.toString() }, { address: payeeB.address, share: shareB.toString() }],
-        deadline, arbiter: arbiter.address, termsHash: ethers.id(`demo escrow ${SEED}`), maxFeeBps: Number(feeBps),
+        deadline, arbiter: arbiter.address, termsHash: ethers.id(`demo escrow ${SEED}`), maxFeeBps: Number(quote.totalFeeBps ?? feeBps),
         fallback: "REFUND_PAYER", custody: "ledger",
       }, { expect: [201] });
       const id = created.id;
@@ -201,7 +202,8 @@ async function main() {
         payees: [{ index: 0, amount: toA.toString() }, { index: 1, amount: toB.toString() }], payer: back.toString(),
       }, { expect: [200] });
       check(resolved.state === "RESOLVED", `after the arbiter's split the escrow is ${resolved.state}, not RESOLVED`);
-      const fee = (gross) => (gross * feeBps) / 10_000n;
+      // each fee floored on its own, the rest to the payee (docs/fees.md)
+      const fee = (gross) => (gross * feeBps) / 10_000n + (gross * protocolFeeBps) / 10_000n;
       ctx.expected.set(payer, ctx.expected.get(payer) - shareA - shareB + back);
       ctx.expected.set(payeeA, ctx.expected.get(payeeA) + toA - fee(toA));
       ctx.expected.set(payeeB, ctx.expected.get(payeeB) + toB - fee(toB));
@@ -215,8 +217,70 @@ async function main() {
       check(JSON.stringify(actions) === JSON.stringify(["CREATED", "ACCEPTED", "ACCEPTED", "DISPUTED", "RESOLVED"]),
         `the escrow's history is ${JSON.stringify(actions)}`);
       ctx.escrow = `${id}: ${fmt(shareA + shareB)} escrowed, disputed, resolved ${fmt(toA)} / ${fmt(toB)} / ${fmt(back)} back, ` +
-        `fee ${fmt(fee(toA) + fee(toB))} (${feeBps} bps)`;
+        `fees ${fmt(fee(toA) + fee(toB))} (platform ${feeBps} + protocol ${protocolFeeBps} bps)`;
       return ctx.escrow;
+    });
+
+    await step(`fees: the admin makes ${payeeB.name} (1 share) and ${arbiter.name} (3 shares) the stakeholders and distributes the period`, async () => {
+      const admin = new Agent("admin", agentKeys([0], "DEMO_ADMIN_PRIVATE_KEY")[0], api, provider);
+      await admin.login();
+      let listed;
+      try {
+        listed = (await admin.get("/admin/fees/stakeholders")).body;
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+          ctx.fees = `skipped: ${admin.address} is no admin (ADMIN_ADDRESSES)`;
+          return ctx.fees;
+        }
+        throw error;
+      }
+      for (const s of listed.items.filter((x) => x.active)) {
+        await admin.api.call("DELETE", `/admin/fees/stakeholders/${s.id}`, { token: admin.token, expect: [200] });
+      }
+      const holders = [{ agent: payeeB, shares: 1n }, { agent: arbiter, shares: 3n }];
+      for (const h of holders) {
+        await admin.post("/admin/fees/stakeholders", { account: h.agent.address, name: `demo ${h.agent.name}`, shares: Number(h.shares) },
+          { expect: [201] });
+      }
+      const { body: report } = await admin.post("/admin/fees/distributions", {}, { expect: [201] });
+      check(report.period.state === "DISTRIBUTED", `the period is ${report.period.state}, not DISTRIBUTED`);
+      const escrowFees = report.collected.filter((c) => c.source === "ESCROW").reduce((sum, c) => sum + BigInt(c.amount), 0n);
+      check(escrowFees > 0n, `the period collected no escrow fee: ${JSON.stringify(report.collected)}`);
+      // floor(pool * shares / total) per stakeholder, token and type; the remainder is carried
+      const total = holders.reduce((sum, h) => sum + h.shares, 0n);
+      let distributed = 0n;
+      for (const t of report.totals) {
+        const pool = BigInt(t.collected) + BigInt(t.carriedIn);
+        let paid = 0n;
+        for (const h of holders) {
+          const part = (pool * h.shares) / total;
+          const row = report.received.find((r) => r.account === h.agent.address && r.feeType === t.feeType && r.token === t.token);
+          check(part === (row ? BigInt(row.amount) : 0n), `${h.agent.name} received ${row ? row.amount : 0} of ${t.feeType}, expected ${part}`);
+          if (ethers.getAddress(t.token) === ethers.getAddress(ctx.token)) ctx.expected.set(h.agent, ctx.expected.get(h.agent) + part);
+          paid += part;
+        }
+        check(BigInt(t.distributed) === paid && BigInt(t.carriedOut) === pool - paid,
+          `period ${report.period.number} ${t.feeType}: distributed ${t.distributed}, carried ${t.carriedOut}; expected ${paid} and ${pool - paid}`);
+        distributed += paid;
+      }
+      for (const h of holders) {
+        const balance = await h.agent.balance(ctx.token);
+        check(BigInt(balance.available) === ctx.expected.get(h.agent),
+          `${h.agent.name}'s available balance is ${balance.available} after the distribution, expected ${ctx.expected.get(h.agent)}`);
+      }
+      const again = await admin.post("/admin/fees/distributions", {}, { expect: [422] });
+      check(again.body.code === "FEE_NOTHING_TO_DISTRIBUTE", `a second distribution answered ${JSON.stringify(again.body)}`);
+      const csv = await fetch(`${api.baseUrl}/api/v1/admin/fees/periods/${report.period.number}`,
+        { headers: { Accept: "text/csv", Authorization: `Bearer ${admin.token}` }, signal: AbortSignal.timeout(30_000) });
+      const lines = (await csv.text()).trim().split(/\r?\n/);
+      check(csv.status === 200 && lines[0].startsWith("period,section,fee_type"), `the CSV report answered ${csv.status}: ${lines[0]}`);
+      check(lines.filter((l) => l.split(",")[1] === "received").length === report.received.length,
+        "the CSV report's received rows differ from the JSON report's");
+      ctx.fees = `period ${report.period.number}: collected ` +
+        report.collected.map((c) => `${c.feeType.toLowerCase()} ${c.source.toLowerCase()} ${fmt(BigInt(c.amount))}`).join(", ") +
+        `; distributed ${fmt(distributed)} to ${holders.map((h) => `${h.agent.name} (${h.shares})`).join(" and ")}; ` +
+        `a second distribution has nothing to pay; CSV ${lines.length - 1} rows`;
+      return ctx.fees;
     });
   }
 
@@ -241,8 +305,7 @@ async function main() {
           { key: "load", agent: c.address, capability: "etl", deadline: deadline(), dependsOn: ["extract"] },
         ],
       }, { expect: [201] });
-      const feeBps = BigInt(created.feeBps);
-      const fee = (gross) => (gross * feeBps) / 10_000n;
+      const fee = (gross) => (gross * BigInt(created.platformFeeBps)) / 10_000n + (gross * BigInt(created.protocolFeeBps)) / 10_000n;
       const share = amount / 3n;
       ctx.expected.set(payer, ctx.expected.get(payer) - amount);
       await checkBalances("the workflow's funding");
@@ -271,8 +334,7 @@ async function main() {
           { key: "c", agent: c.address, capability: "etl", deadline: deadline(), dependsOn: ["b"] },
         ],
       }, { expect: [201] });
-      const feeBps = BigInt(created.feeBps);
-      const fee = (gross) => (gross * feeBps) / 10_000n;
+      const fee = (gross) => (gross * BigInt(created.platformFeeBps)) / 10_000n + (gross * BigInt(created.protocolFeeBps)) / 10_000n;
       const share = amount / 3n;
       ctx.expected.set(payer, ctx.expected.get(payer) - amount);
       await a.post(`/workflows/${created.id}/steps/a/report`, { outcome: "SUCCEEDED" }, { expect: [200] });
@@ -472,6 +534,7 @@ function summary(ctx, fmt, withdrawer) {
   console.log("  StandardMerkleTree.verify: true; SettlementVault.verifyTransfer: true; with amount + 1: false");
   if (ctx.escrow) console.log(`escrow with a dispute: ${ctx.escrow}`);
   if (ctx.workflows) console.log(`workflows: ${ctx.workflows}`);
+  if (ctx.fees) console.log(`fee distribution: ${ctx.fees}`);
   console.log(`admin verification: ${ctx.verify}`);
   console.log(`${line}\n[demo] every step held`);
 }

@@ -14,8 +14,11 @@ CREATE TABLE workflows (
     paid         NUMERIC(78,0) NOT NULL DEFAULT 0 CHECK (paid >= 0),
     fees         NUMERIC(78,0) NOT NULL DEFAULT 0 CHECK (fees >= 0),
     refunded     NUMERIC(78,0) NOT NULL DEFAULT 0 CHECK (refunded >= 0),
+    -- the platform and protocol fees in force at creation (fee/FeeRates), fixed for the workflow
     fee_bps      INTEGER       NOT NULL CHECK (fee_bps BETWEEN 0 AND 10000),
-    max_fee_bps  INTEGER       NOT NULL CHECK (max_fee_bps BETWEEN 0 AND 10000 AND fee_bps <= max_fee_bps),
+    protocol_fee_bps INTEGER   NOT NULL CHECK (protocol_fee_bps BETWEEN 0 AND 10000),
+    max_fee_bps  INTEGER       NOT NULL CHECK (max_fee_bps BETWEEN 0 AND 10000
+                                               AND fee_bps + protocol_fee_bps <= max_fee_bps),
     -- performance pay per step (market/PerformancePay): the largest total multiplier; null for none
     max_multiplier_bps INTEGER CHECK (max_multiplier_bps BETWEEN 10000 AND 45000),
     version      INTEGER       NOT NULL CHECK (version >= 1),
@@ -64,7 +67,7 @@ CREATE INDEX workflow_steps_agent ON workflow_steps (agent);
 CREATE TABLE workflow_transfers (
     workflow_id  VARCHAR(64)   NOT NULL REFERENCES workflows (id),
     transfer_id  UUID          NOT NULL UNIQUE,
-    kind         VARCHAR(8)    NOT NULL CHECK (kind IN ('FUND', 'AGENT', 'FEE', 'PAYER')),
+    kind         VARCHAR(16)   NOT NULL CHECK (kind IN ('FUND', 'AGENT', 'FEE', 'PROTOCOL_FEE', 'PAYER')),
     idx          INTEGER       NOT NULL,
     account      CHAR(42)      CHECK (account ~ '^0x[0-9a-f]{40}$'),
     amount       NUMERIC(78,0) NOT NULL CHECK (amount > 0),

@@ -18,7 +18,7 @@ import org.springframework.web.bind.annotation.RestController;
  */
 class ArchitectureTest {
     static final List<String> FEATURES = List.of("auth", "account", "transfer", "withdrawal", "batch", "deposit",
-            "token", "faucet", "admin", "audit", "events");
+            "token", "faucet", "admin", "audit", "events", "fee");
     private static JavaClasses classes;
 
     @BeforeAll

@@ -2,6 +2,10 @@ package dev.agentescrow.backend.escrow;
 
 import dev.agentescrow.backend.config.ChainDeployment;
 import dev.agentescrow.backend.config.OperatorKeys;
+import dev.agentescrow.backend.fee.FeeCharge;
+import dev.agentescrow.backend.fee.FeeSource;
+import dev.agentescrow.backend.fee.FeeType;
+import dev.agentescrow.backend.fee.Fees;
 import dev.agentescrow.backend.gateway.LedgerUnavailableException;
 import dev.agentescrow.batcher.command.ServiceRule;
 import dev.agentescrow.batcher.leadership.Role;
@@ -61,11 +65,13 @@ public class ChainFeeSweep {
     private final ChainEscrowSettings settings;
     private final SettlementVaultGateway vault;
     private final Optional<Credentials> key;
+    private final Fees fees;
     private volatile String lastWarning;
 
     public ChainFeeSweep(ChainEscrows escrows, ChainSends sends, ChainClient client, Batcher batcher, JdbcTemplate jdbc,
-                         Clock clock, ChainEscrowSettings settings, ChainDeployment deployment) {
+                         Clock clock, ChainEscrowSettings settings, ChainDeployment deployment, Fees fees) {
         this.escrows = escrows;
+        this.fees = fees;
         this.sends = sends;
         this.client = client;
         this.batcher = batcher;
@@ -185,6 +191,9 @@ public class ChainFeeSweep {
             }
             TransferResult result = receipts.getFirst().result();
             if (result.committed()) {
+                fees.record(List.of(new FeeCharge(move.id().toUuid(), FeeType.PLATFORM, FeeSource.CHAIN_SWEEP,
+                        "fee-sweep:" + sweep.id(), null, token, sweep.amount(), null, receipts.getFirst().seq(),
+                        clock.instant())));
                 jdbc.update("UPDATE backend.fee_sweeps SET state = 'BOOKED', updated_at = ? WHERE id = ?",
                         Timestamp.from(clock.instant()), sweep.id());
                 log.info("fee sweep {}: {} of {} in the ledger's FEES account", sweep.id(), sweep.amount(), token);

@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.escrow;
 
+import dev.agentescrow.backend.fee.FeeSource;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Instant;
@@ -17,18 +18,37 @@ import java.util.Set;
  * @param evaluator may release like the payer; null for none
  * @param arbitrationDeadline set by a dispute: the arbiter decides until then (inclusive)
  * @param held what the escrow's ledger account holds: {@code amount} minus every payout so far
+ * @param feeBps the platform fee (a chain escrow: the contract's single fee), fixed at creation
+ * @param feesPaid both fees taken from payouts so far
  * @param version the number of history entries; part of every derived transfer id
+ * @param protocolFeeBps the protocol fee (issue 16), fixed at creation; 0 for chain escrows
+ * @param feeSource what the escrow funds (a plain escrow, a market request or task, a workflow), for the fee report
  */
 public record Escrow(String id, EscrowState state, Address payer, Address token, Address arbiter, Address evaluator,
                      Instant deadline, long graceSeconds, long arbitrationSeconds, Instant arbitrationDeadline,
                      int feeBps, int maxFeeBps, FallbackRule fallback, boolean atomic, String termsHash,
                      BigInteger amount, BigInteger held, BigInteger feesPaid, int version, Instant createdAt,
-                     Instant updatedAt, List<Payee> payees) {
+                     Instant updatedAt, List<Payee> payees, int protocolFeeBps, FeeSource feeSource) {
 
     public Escrow {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(feeSource, "feeSource");
+        if (feeSource == FeeSource.CHAIN_SWEEP) {
+            throw new IllegalArgumentException("an escrow's fee source is ESCROW, REQUEST, TASK or WORKFLOW");
+        }
         payees = List.copyOf(payees);
+    }
+
+    /** An escrow without a protocol fee, funding a plain escrow (chain escrows, and escrows before issue 16). */
+    public Escrow(String id, EscrowState state, Address payer, Address token, Address arbiter, Address evaluator,
+                  Instant deadline, long graceSeconds, long arbitrationSeconds, Instant arbitrationDeadline,
+                  int feeBps, int maxFeeBps, FallbackRule fallback, boolean atomic, String termsHash,
+                  BigInteger amount, BigInteger held, BigInteger feesPaid, int version, Instant createdAt,
+                  Instant updatedAt, List<Payee> payees) {
+        this(id, state, payer, token, arbiter, evaluator, deadline, graceSeconds, arbitrationSeconds,
+                arbitrationDeadline, feeBps, maxFeeBps, fallback, atomic, termsHash, amount, held, feesPaid, version,
+                createdAt, updatedAt, payees, 0, FeeSource.ESCROW);
     }
 
     /**

@@ -33,6 +33,7 @@ public final class EscrowIds {
 
     /**
      * The transfer of one part of one action: {@code part} is {@code payee:<i>}, {@code fee:<i>},
+     * {@code protocol_fee:<i>},
      * {@code payer} or {@code fund}; {@code sequence} the escrow's version the action creates.
      */
     public static TransferId transfer(String escrowId, EscrowAction action, String part, int sequence) {

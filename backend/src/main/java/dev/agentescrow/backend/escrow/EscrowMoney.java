@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.escrow;
 
+import dev.agentescrow.backend.fee.FeeType;
 import dev.agentescrow.backend.gateway.LedgerUnavailableException;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.LedgerException;
@@ -60,7 +61,8 @@ public class EscrowMoney {
             EscrowRules.Payout payout = plan.payouts().get(i);
             AccountKey to = switch (payout.kind()) {
                 case PAYEE, PAYER -> AccountKey.user(payout.to(), e.token());
-                case FEE -> AccountKey.fees(e.token());
+                case FEE -> FeeType.PLATFORM.account(e.token());
+                case PROTOCOL_FEE -> FeeType.PROTOCOL.account(e.token());
             };
             TransferRequest request = TransferRequest.single(ids.get(i), from, to, Amount.of(payout.amount()))
                     .withReference("escrow:" + e.id());

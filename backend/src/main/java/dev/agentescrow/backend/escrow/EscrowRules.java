@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.escrow;
 
+import dev.agentescrow.backend.fee.FeeRates;
 import dev.agentescrow.batcher.command.ServiceRule;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
@@ -66,9 +67,16 @@ public final class EscrowRules {
         }
     }
 
-    /** A payout of the plan: to a payee (gross {@code amount}, the fee split off), or back to the payer. */
+    /**
+     * A payout of the plan: to a payee (net), its platform fee (FEE) or protocol fee (PROTOCOL_FEE),
+     * each with the payee's index, or back to the payer.
+     */
     public record Payout(Kind kind, int index, Address to, BigInteger amount) {
-        public enum Kind { PAYEE, FEE, PAYER }
+        public enum Kind { PAYEE, FEE, PROTOCOL_FEE, PAYER }
+
+        public boolean isFee() {
+            return kind == Kind.FEE || kind == Kind.PROTOCOL_FEE;
+        }
     }
 
     /**
@@ -83,9 +91,9 @@ public final class EscrowRules {
             return payouts.stream().map(Payout::amount).reduce(BigInteger.ZERO, BigInteger::add);
         }
 
+        /** Both fees of the plan's payouts. */
         public BigInteger fees() {
-            return payouts.stream().filter(p -> p.kind() == Payout.Kind.FEE).map(Payout::amount)
-                    .reduce(BigInteger.ZERO, BigInteger::add);
+            return payouts.stream().filter(Payout::isFee).map(Payout::amount).reduce(BigInteger.ZERO, BigInteger::add);
         }
     }
 
@@ -108,9 +116,9 @@ public final class EscrowRules {
     public record Release(int index, BigInteger amount) {
     }
 
-    /** The platform fee of a gross payout to a payee: {@code floor(amount * feeBps / 10,000)}. */
+    /** One fee of a gross payout to a payee: {@code floor(amount * feeBps / 10,000)} ({@link FeeRates#floor}). */
     public static BigInteger fee(BigInteger amount, int feeBps) {
-        return amount.multiply(BigInteger.valueOf(feeBps)).divide(BigInteger.valueOf(BPS));
+        return FeeRates.floor(amount, feeBps);
     }
 
     // ------------------------------------------------------------------ actions
@@ -317,15 +325,25 @@ public final class EscrowRules {
         return new Plan(action, rule, null, EscrowState.RESOLVED, payouts, gross, Set.of(), null);
     }
 
-    /** Each gross payout to a payee as its net part and the platform's fee (none when it rounds to zero). */
+    /**
+     * Each gross payout to a payee as its net part, the platform's fee and the protocol's fee (a fee
+     * that rounds to zero is no payout): each fee floored on its own, the rest to the payee
+     * (docs/fees.md).
+     */
     private static List<Payout> payeePayouts(Escrow e, Map<Integer, BigInteger> gross) {
         List<Payout> payouts = new ArrayList<>();
         for (Map.Entry<Integer, BigInteger> part : gross.entrySet()) {
             Escrow.Payee payee = e.payees().get(part.getKey());
-            BigInteger fee = fee(part.getValue(), e.feeBps());
-            payouts.add(new Payout(Payout.Kind.PAYEE, payee.index(), payee.account(), part.getValue().subtract(fee)));
-            if (fee.signum() > 0) {
-                payouts.add(new Payout(Payout.Kind.FEE, payee.index(), null, fee));
+            BigInteger g = part.getValue();
+            BigInteger platform = fee(g, e.feeBps());
+            BigInteger protocol = fee(g, e.protocolFeeBps());
+            payouts.add(new Payout(Payout.Kind.PAYEE, payee.index(), payee.account(),
+                    g.subtract(platform).subtract(protocol)));
+            if (platform.signum() > 0) {
+                payouts.add(new Payout(Payout.Kind.FEE, payee.index(), null, platform));
+            }
+            if (protocol.signum() > 0) {
+                payouts.add(new Payout(Payout.Kind.PROTOCOL_FEE, payee.index(), null, protocol));
             }
         }
         return payouts;

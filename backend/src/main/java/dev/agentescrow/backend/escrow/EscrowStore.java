@@ -2,6 +2,7 @@ package dev.agentescrow.backend.escrow;
 
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
+import dev.agentescrow.backend.fee.FeeSource;
 import dev.agentescrow.chain.Address;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -29,7 +30,7 @@ import org.springframework.stereotype.Component;
 public class EscrowStore {
     private static final String COLUMNS = "id, state, payer, token, arbiter, evaluator, deadline, grace_seconds,"
             + " arbitration_seconds, arbitration_deadline, fee_bps, max_fee_bps, fallback, atomic, terms_hash, amount,"
-            + " held, fees_paid, version, created_at, updated_at, position";
+            + " held, fees_paid, version, created_at, updated_at, position, protocol_fee_bps, fee_source";
 
     private final JdbcTemplate jdbc;
     private final EventPublisher events;
@@ -71,14 +72,14 @@ public class EscrowStore {
     public boolean insert(Escrow e, boolean chain) {
         int inserted = jdbc.update("INSERT INTO backend.escrows (id, custody, state, payer, token, arbiter, evaluator,"
                         + " deadline, grace_seconds, arbitration_seconds, fee_bps, max_fee_bps, fallback, atomic, terms_hash,"
-                        + " amount, held, version, due_at, created_at, updated_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " amount, held, version, due_at, created_at, updated_at, protocol_fee_bps, fee_source)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                         + " ON CONFLICT (id) DO NOTHING",
                 e.id(), chain ? "CHAIN" : "LEDGER", e.state().name(), e.payer().hex(), e.token().hex(), e.arbiter().hex(),
                 e.evaluator() == null ? null : e.evaluator().hex(), ts(e.deadline()), e.graceSeconds(),
                 e.arbitrationSeconds(), e.feeBps(), e.maxFeeBps(), e.fallback().name(), e.atomic(), e.termsHash(),
                 dec(e.amount()), dec(e.held()), e.version(), chain ? null : ts(e.graceEnd()), ts(e.createdAt()),
-                ts(e.updatedAt()));
+                ts(e.updatedAt()), e.protocolFeeBps(), e.feeSource().name());
         if (inserted == 0) {
             return false;
         }
@@ -142,7 +143,7 @@ public class EscrowStore {
         return new Escrow(e.id(), e.state(), e.payer(), e.token(), e.arbiter(), e.evaluator(), e.deadline(),
                 e.graceSeconds(), e.arbitrationSeconds(), e.arbitrationDeadline(), e.feeBps(), e.maxFeeBps(),
                 e.fallback(), e.atomic(), e.termsHash(), e.amount(), e.held(), e.feesPaid(), e.version(),
-                e.createdAt(), e.updatedAt(), payees);
+                e.createdAt(), e.updatedAt(), payees, e.protocolFeeBps(), e.feeSource());
     }
 
     private static Listed row(ResultSet rs, List<Escrow.Payee> payees) throws SQLException {
@@ -151,7 +152,8 @@ public class EscrowStore {
                 Address.of(rs.getString(4)), Address.of(rs.getString(5)), evaluator == null ? null : Address.of(evaluator),
                 instant(rs, 7), rs.getLong(8), rs.getLong(9), instant(rs, 10), rs.getInt(11), rs.getInt(12),
                 FallbackRule.valueOf(rs.getString(13)), rs.getBoolean(14), rs.getString(15), big(rs, 16), big(rs, 17),
-                big(rs, 18), rs.getInt(19), instant(rs, 20), instant(rs, 21), payees), rs.getLong(22));
+                big(rs, 18), rs.getInt(19), instant(rs, 20), instant(rs, 21), payees, rs.getInt(23),
+                FeeSource.valueOf(rs.getString(24))), rs.getLong(22));
     }
 
     /**

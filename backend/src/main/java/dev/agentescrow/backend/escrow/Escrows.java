@@ -1,6 +1,11 @@
 package dev.agentescrow.backend.escrow;
 
 import dev.agentescrow.backend.audit.AuditLog;
+import dev.agentescrow.backend.fee.FeeCharge;
+import dev.agentescrow.backend.fee.FeeRates;
+import dev.agentescrow.backend.fee.FeeSource;
+import dev.agentescrow.backend.fee.FeeType;
+import dev.agentescrow.backend.fee.Fees;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
@@ -42,9 +47,11 @@ public class Escrows {
     private final EscrowSettings settings;
     private final Clock clock;
     private final TransactionTemplate tx;
+    private final Fees fees;
 
     public Escrows(EscrowStore store, EscrowMoney money, AuditLog audit, EscrowSettings settings, Clock clock,
-                   DataSource dataSource) {
+                   DataSource dataSource, Fees fees) {
+        this.fees = fees;
         this.store = store;
         this.money = money;
         this.audit = audit;
@@ -53,10 +60,26 @@ public class Escrows {
         this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
     }
 
-    /** A new escrow's terms, checked field by field already. {@code evaluator} null for none. */
+    /**
+     * A new escrow's terms, checked field by field already. {@code evaluator} null for none;
+     * {@code maxFeeBps} the most the payer accepts for both fees together; {@code source} what the
+     * escrow funds (for the fee report).
+     */
     public record Terms(Address token, List<Address> payees, List<BigInteger> shares, Instant deadline,
                         long graceSeconds, long arbitrationSeconds, Address arbiter, Address evaluator,
-                        String termsHash, boolean atomic, int maxFeeBps, FallbackRule fallback) {
+                        String termsHash, boolean atomic, int maxFeeBps, FallbackRule fallback, FeeSource source) {
+        public Terms {
+            java.util.Objects.requireNonNull(source, "source");
+        }
+
+        /** Terms of a plain escrow ({@link FeeSource#ESCROW}). */
+        public Terms(Address token, List<Address> payees, List<BigInteger> shares, Instant deadline,
+                     long graceSeconds, long arbitrationSeconds, Address arbiter, Address evaluator,
+                     String termsHash, boolean atomic, int maxFeeBps, FallbackRule fallback) {
+            this(token, payees, shares, deadline, graceSeconds, arbitrationSeconds, arbiter, evaluator, termsHash,
+                    atomic, maxFeeBps, fallback, FeeSource.ESCROW);
+        }
+
         public BigInteger amount() {
             return shares.stream().reduce(BigInteger.ZERO, BigInteger::add);
         }
@@ -81,8 +104,19 @@ public class Escrows {
         }
     }
 
+    /** The platform fee in force for new escrows, bps. */
     public int feeBps() {
-        return settings.feeBps();
+        return fees.rates().platformBps();
+    }
+
+    /** Both fees in force for new escrows ({@link Fees#rates()}). */
+    public FeeRates feeRates() {
+        return fees.rates();
+    }
+
+    /** Both fees together in force for new escrows: the least {@code maxFeeBps} a create must accept. */
+    public int totalFeeBps() {
+        return fees.rates().totalBps();
     }
 
     public Optional<Address> platformArbiter() {
@@ -100,9 +134,11 @@ public class Escrows {
      */
     public Result create(Address payer, String idempotencyKey, Terms terms) {
         Instant now = clock.instant();
-        if (settings.feeBps() > terms.maxFeeBps()) {
-            return Result.refused(422, "ESCROW_FEE_ABOVE_MAX", "the platform fee is " + settings.feeBps()
-                    + " bps, above the maximum of " + terms.maxFeeBps() + " bps");
+        FeeRates rates = fees.rates();
+        if (rates.totalBps() > terms.maxFeeBps()) {
+            return Result.refused(422, "ESCROW_FEE_ABOVE_MAX", "the fees are " + rates.totalBps() + " bps (platform "
+                    + rates.platformBps() + ", protocol " + rates.protocolBps() + "), above the maximum of "
+                    + terms.maxFeeBps() + " bps");
         }
         if (!terms.deadline().isAfter(now)) {
             return Result.refused(422, "ESCROW_DEADLINE_PASSED", "the deadline must be in the future");
@@ -121,9 +157,9 @@ public class Escrows {
         }
         Address evaluator = payer.equals(terms.evaluator()) ? null : terms.evaluator();
         Escrow escrow = new Escrow(id, EscrowState.OPEN, payer, terms.token(), terms.arbiter(), evaluator,
-                terms.deadline(), terms.graceSeconds(), terms.arbitrationSeconds(), null, settings.feeBps(),
+                terms.deadline(), terms.graceSeconds(), terms.arbitrationSeconds(), null, rates.platformBps(),
                 terms.maxFeeBps(), terms.fallback(), terms.atomic(), terms.termsHash(), terms.amount(), terms.amount(),
-                BigInteger.ZERO, 1, now, now, payees);
+                BigInteger.ZERO, 1, now, now, payees, rates.protocolBps(), terms.source());
         return tx.execute(status -> {
             if (!store.insert(escrow)) {
                 Escrow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
@@ -151,7 +187,7 @@ public class Escrows {
                 && a.arbiter().equals(b.arbiter()) && java.util.Objects.equals(a.evaluator(), b.evaluator())
                 && a.fallback() == b.fallback() && a.atomic() == b.atomic() && a.termsHash().equals(b.termsHash())
                 && a.graceSeconds() == b.graceSeconds() && a.arbitrationSeconds() == b.arbitrationSeconds()
-                && a.maxFeeBps() == b.maxFeeBps()
+                && a.maxFeeBps() == b.maxFeeBps() && a.feeSource() == b.feeSource()
                 && a.payees().stream().map(p -> p.account().hex() + ":" + p.share()).toList()
                         .equals(b.payees().stream().map(p -> p.account().hex() + ":" + p.share()).toList());
     }
@@ -260,6 +296,7 @@ public class Escrows {
                 store.applied(o.after(), new EscrowStore.HistoryEntry(o.after().version(), o.action(), actor, ruleName,
                         original.state(), o.after().state(), retry ? reason
                         : "payouts found in the ledger after a lost commit", now, o.parts()));
+                recordFees(original, o.parts(), now);
                 audit.record(actor, "ESCROW_" + o.action().name(), "escrow", id, original.token().hex(), o.paid());
                 if (retry) {
                     return Result.ok(o.after());
@@ -304,6 +341,7 @@ public class Escrows {
             String ruleName = plan.rule() != null ? plan.rule().name() : plan.payerRule();
             store.applied(after, new EscrowStore.HistoryEntry(seq, plan.action(), actor, ruleName, e.state(), after.state(),
                     reason, now, parts));
+            recordFees(e, parts, now);
             audit.record(actor, "ESCROW_" + plan.action().name(), "escrow", id, e.token().hex(),
                     plan.payouts().isEmpty() ? null : plan.paidOut());
             return Result.ok(after);
@@ -346,6 +384,7 @@ public class Escrows {
             for (Escrow.Payee p : e.payees()) {
                 names.add("payee:" + p.index());
                 names.add("fee:" + p.index());
+                names.add("protocol_fee:" + p.index());
             }
             for (String name : names) {
                 TransferId id = EscrowIds.transfer(e.id(), action, name, seq);
@@ -355,11 +394,13 @@ public class Escrows {
                 }
                 BigInteger amount = found.get().amount();
                 int index = name.equals("payer") ? -1 : Integer.parseInt(name.substring(name.indexOf(':') + 1));
-                String kind = name.equals("payer") ? "PAYER" : name.startsWith("fee") ? "FEE" : "PAYEE";
-                Address to = kind.equals("FEE") ? null : found.get().credit().owner();
+                String kind = name.equals("payer") ? "PAYER" : name.startsWith("fee") ? "FEE"
+                        : name.startsWith("protocol_fee") ? "PROTOCOL_FEE" : "PAYEE";
+                boolean fee = kind.equals("FEE") || kind.equals("PROTOCOL_FEE");
+                Address to = fee ? null : found.get().credit().owner();
                 parts.add(new EscrowStore.TransferPart(id.toUuid(), kind, index, to, amount, found.get().seq()));
                 paid = paid.add(amount);
-                if (kind.equals("FEE")) {
+                if (fee) {
                     fees = fees.add(amount);
                 }
                 if (index >= 0) {
@@ -381,7 +422,7 @@ public class Escrows {
             Escrow after = new Escrow(e.id(), to, e.payer(), e.token(), e.arbiter(), e.evaluator(), e.deadline(),
                     e.graceSeconds(), e.arbitrationSeconds(), e.arbitrationDeadline(), e.feeBps(), e.maxFeeBps(),
                     e.fallback(), e.atomic(), e.termsHash(), e.amount(), held, e.feesPaid().add(fees), seq,
-                    e.createdAt(), now, payees);
+                    e.createdAt(), now, payees, e.protocolFeeBps(), e.feeSource());
             return Optional.of(new Orphan(action, after, parts, paid));
         }
         throw new IllegalStateException("escrow " + e.id() + " holds " + money.held(e) + " in the ledger but " + e.held()
@@ -399,6 +440,31 @@ public class Escrows {
         return new Escrow(e.id(), plan.to(), e.payer(), e.token(), e.arbiter(), e.evaluator(), e.deadline(),
                 e.graceSeconds(), e.arbitrationSeconds(), arbitration, e.feeBps(), e.maxFeeBps(), e.fallback(),
                 e.atomic(), e.termsHash(), e.amount(), e.held().subtract(plan.paidOut()), e.feesPaid().add(plan.fees()),
-                seq, e.createdAt(), now, payees);
+                seq, e.createdAt(), now, payees, e.protocolFeeBps(), e.feeSource());
+    }
+
+    /**
+     * Stores the fees among an action's payouts with the payout that paid them (type, source, the
+     * payee and its gross payout: what the payee's parts of the action add up to), in the action's
+     * transaction.
+     */
+    private void recordFees(Escrow e, List<EscrowStore.TransferPart> parts, Instant now) {
+        Map<Integer, BigInteger> gross = new java.util.HashMap<>();
+        for (EscrowStore.TransferPart part : parts) {
+            if (part.index() >= 0 && !part.kind().equals("PAYER") && !part.kind().equals("FUND")) {
+                gross.merge(part.index(), part.amount(), BigInteger::add);
+            }
+        }
+        List<FeeCharge> charges = new ArrayList<>();
+        for (EscrowStore.TransferPart part : parts) {
+            FeeType type = part.kind().equals("FEE") ? FeeType.PLATFORM
+                    : part.kind().equals("PROTOCOL_FEE") ? FeeType.PROTOCOL : null;
+            if (type != null) {
+                charges.add(new FeeCharge(part.transferId(), type, e.feeSource(), "escrow:" + e.id(),
+                        e.payees().get(part.index()).account(), e.token(), part.amount(), gross.get(part.index()),
+                        part.ledgerSeq(), now));
+            }
+        }
+        fees.record(charges);
     }
 }

@@ -38,7 +38,9 @@ public enum EventType {
     WORKFLOW_CREATED("workflow.created"),
     WORKFLOW_STEP_SUCCEEDED("workflow.step_succeeded"),
     WORKFLOW_STEP_FAILED("workflow.step_failed"),
-    WORKFLOW_FINISHED("workflow.finished");
+    WORKFLOW_FINISHED("workflow.finished"),
+    /** A fee distribution paid a stakeholder its part of one token and fee type (issue 16). */
+    FEE_DISTRIBUTED("fee.distributed");
 
     private final String wireName;
 

@@ -4,6 +4,7 @@ import dev.agentescrow.backend.audit.AuditLog;
 import dev.agentescrow.backend.escrow.Escrow;
 import dev.agentescrow.backend.escrow.EscrowState;
 import dev.agentescrow.backend.escrow.Escrows;
+import dev.agentescrow.backend.fee.FeeSource;
 import dev.agentescrow.backend.escrow.FallbackRule;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
@@ -242,7 +243,7 @@ public class Market {
             Escrows.Terms terms = new Escrows.Terms(s.token(), List.of(s.provider()), List.of(escrowed),
                     now.plusSeconds(2 * s.maxDeliverySeconds()), escrows.settings().defaultGrace().toSeconds(),
                     escrows.settings().defaultArbitration().toSeconds(), arbiter.get(), null, termsHash, true,
-                    escrows.feeBps(), FallbackRule.REFUND_PAYER);
+                    escrows.totalFeeBps(), FallbackRule.REFUND_PAYER, FeeSource.REQUEST);
             Escrows.Result created = escrows.create(consumer, MarketIds.escrowKey(id), terms);
             if (!created.ok()) {
                 status.setRollbackOnly();

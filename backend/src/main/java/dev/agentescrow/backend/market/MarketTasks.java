@@ -4,6 +4,7 @@ import dev.agentescrow.backend.audit.AuditLog;
 import dev.agentescrow.backend.escrow.Escrow;
 import dev.agentescrow.backend.escrow.EscrowState;
 import dev.agentescrow.backend.escrow.Escrows;
+import dev.agentescrow.backend.fee.FeeSource;
 import dev.agentescrow.backend.escrow.FallbackRule;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
@@ -203,7 +204,7 @@ public class MarketTasks {
                     now.plusSeconds(2 * t.workSeconds()), escrows.settings().defaultGrace().toSeconds(),
                     escrows.settings().defaultArbitration().toSeconds(), arbiter.get(), null,
                     MarketIds.taskTermsHash(id, winner, a.price().toString(), t.maxMultiplierBps()), true,
-                    escrows.feeBps(), FallbackRule.REFUND_PAYER);
+                    escrows.totalFeeBps(), FallbackRule.REFUND_PAYER, FeeSource.TASK);
             Escrows.Result created = escrows.create(t.poster(), MarketIds.escrowKey(id), terms);
             if (!created.ok()) {
                 status.setRollbackOnly();

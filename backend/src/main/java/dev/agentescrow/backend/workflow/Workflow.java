@@ -17,14 +17,16 @@ import java.util.Set;
  *
  * @param evaluator may report any step's outcome besides the step's agent; null for none
  * @param paid what the agents received so far, net of fees
- * @param fees the platform's fees on those payouts
+ * @param fees the fees on those payouts (platform and protocol)
+ * @param feeBps the platform fee fixed at creation
+ * @param protocolFeeBps the protocol fee fixed at creation
  * @param refunded what went back to the payer
  * @param maxMultiplierBps performance pay per step with this largest total multiplier; null for none
  * @param version the number of changes so far
  */
 public record Workflow(String id, Address payer, Address token, Address evaluator, WorkflowMode mode, SplitKind split,
                        WorkflowState state, BigInteger amount, BigInteger paid, BigInteger fees, BigInteger refunded,
-                       int feeBps, int maxFeeBps, Integer maxMultiplierBps, int version, Instant createdAt,
+                       int feeBps, int protocolFeeBps, int maxFeeBps, Integer maxMultiplierBps, int version, Instant createdAt,
                        Instant updatedAt, List<Step> steps) {
 
     public Workflow {

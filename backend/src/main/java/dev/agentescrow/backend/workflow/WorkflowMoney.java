@@ -1,8 +1,11 @@
 package dev.agentescrow.backend.workflow;
 
 import dev.agentescrow.backend.escrow.EscrowMoney;
-import dev.agentescrow.backend.escrow.EscrowRules;
-import dev.agentescrow.backend.escrow.Escrows;
+import dev.agentescrow.backend.fee.FeeCharge;
+import dev.agentescrow.backend.fee.FeeRates;
+import dev.agentescrow.backend.fee.FeeSplit;
+import dev.agentescrow.backend.fee.FeeType;
+import dev.agentescrow.backend.fee.Fees;
 import dev.agentescrow.backend.gateway.LedgerUnavailableException;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.LedgerException;
@@ -36,21 +39,23 @@ import org.springframework.stereotype.Component;
  * row per transfer in the same ledger transaction naming the rule and the actor (the reporter, or
  * {@code service}). The account's balance check keeps every payout within what it holds.
  *
- * <p><b>Fees.</b> {@link #feeBps} and {@link #fee} are the escrows' platform fee today (fixed per
- * workflow at creation, floor of gross times bps, booked to FEES): the place to point at a
- * dedicated fee rule (platform and protocol fees) when there is one.
+ * <p><b>Fees</b> are the fee feature's ({@link Fees}, docs/fees.md): the rates in force when the
+ * workflow is created ({@link #rates}) are fixed for it; each payout is split by {@link #fee}
+ * ({@link FeeRates#split}: each fee floored on its own), the platform fee booked into FEES and the
+ * protocol fee into PROTOCOL_FEES in the payout's linked group, and {@link #record} stores them
+ * (source WORKFLOW) so that they are reported and distributed.
  */
 @Component
 public class WorkflowMoney {
     private static final Duration CATCH_UP = Duration.ofSeconds(10);
 
     private final Batcher batcher;
-    private final Escrows escrows;
+    private final Fees fees;
     private final EscrowMoney escrowMoney;
 
-    public WorkflowMoney(Batcher batcher, Escrows escrows, EscrowMoney escrowMoney) {
+    public WorkflowMoney(Batcher batcher, Fees fees, EscrowMoney escrowMoney) {
         this.batcher = batcher;
-        this.escrows = escrows;
+        this.fees = fees;
         this.escrowMoney = escrowMoney;
     }
 
@@ -59,14 +64,21 @@ public class WorkflowMoney {
         return batcher.role() == Role.LEADER;
     }
 
-    /** The platform's fee rate a new workflow gets, basis points. */
-    public int feeBps() {
-        return escrows.feeBps();
+    /** The fees a new workflow gets (the fee feature's rates in force). */
+    public FeeRates rates() {
+        return fees.rates();
     }
 
-    /** The fee of a gross payout at {@code feeBps}: {@code floor(gross * feeBps / 10,000)}. */
-    public BigInteger fee(BigInteger gross, int feeBps) {
-        return EscrowRules.fee(gross, feeBps);
+    /** A gross payout of {@code w} split into the agent's net and the two fees at the workflow's rates. */
+    public FeeSplit fee(BigInteger gross, Workflow w) {
+        return new FeeRates(w.feeBps(), w.protocolFeeBps()).split(gross);
+    }
+
+    /** Stores the fees a payout booked (in the caller's database transaction; idempotent by transfer id). */
+    public void record(List<FeeCharge> charges) {
+        if (!charges.isEmpty()) {
+            fees.record(charges);
+        }
     }
 
     /** Moves the workflow's whole {@code amount} of the payer's {@code token} into the workflow's account. */
@@ -82,8 +94,11 @@ public class WorkflowMoney {
         List<TransferRequest> transfers = new ArrayList<>();
         for (int i = 0; i < payouts.size(); i++) {
             WorkflowRules.Payout payout = payouts.get(i);
-            AccountKey to = payout.kind() == WorkflowRules.Payout.Kind.FEE ? AccountKey.fees(w.token())
-                    : AccountKey.user(payout.to(), w.token());
+            AccountKey to = switch (payout.kind()) {
+                case FEE -> FeeType.PLATFORM.account(w.token());
+                case PROTOCOL_FEE -> FeeType.PROTOCOL.account(w.token());
+                case AGENT, PAYER -> AccountKey.user(payout.to(), w.token());
+            };
             TransferRequest request = TransferRequest.single(WorkflowIds.transfer(w.payer(), w.id(), WorkflowIds.part(payout)),
                     from, to, Amount.of(payout.amount())).withReference("workflow:" + w.id());
             transfers.add(i < payouts.size() - 1 ? request.linkedToNext() : request);

@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.workflow;
 
+import dev.agentescrow.backend.fee.FeeSplit;
 import dev.agentescrow.backend.market.PerformancePay;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
@@ -79,7 +80,7 @@ public final class WorkflowRules {
      * ({@code index} -1: all of it).
      */
     public record Payout(Kind kind, int index, Address to, BigInteger amount) {
-        public enum Kind { AGENT, FEE, PAYER }
+        public enum Kind { AGENT, FEE, PROTOCOL_FEE, PAYER }
     }
 
     /** What a change does: the workflow after it, its payouts, and the steps whose state changed (after). */
@@ -97,19 +98,19 @@ public final class WorkflowRules {
     }
 
     /**
-     * The fee of a gross payout at the workflow's fee rate: the seam where the platform's fee rule
-     * is applied ({@link WorkflowMoney#fee}).
+     * A gross payout split into the agent's net, the platform fee and the protocol fee at the
+     * workflow's rates: the seam where the fee rule is applied ({@link WorkflowMoney#fee}).
      */
     @FunctionalInterface
     public interface Fees {
-        BigInteger of(BigInteger gross, int feeBps);
+        FeeSplit of(BigInteger gross, Workflow w);
     }
 
     /** A new workflow, settled: the steps without dependencies start. */
     public static Workflow started(Workflow created, Instant now) {
-        Workflow a = settle(created, new ArrayList<>(created.steps()), now, (g, bps) -> BigInteger.ZERO).after();
+        Workflow a = settle(created, new ArrayList<>(created.steps()), now, (g, x) -> new FeeSplit(g, BigInteger.ZERO, BigInteger.ZERO)).after();
         return new Workflow(a.id(), a.payer(), a.token(), a.evaluator(), a.mode(), a.split(), a.state(), a.amount(),
-                a.paid(), a.fees(), a.refunded(), a.feeBps(), a.maxFeeBps(), a.maxMultiplierBps(), created.version(),
+                a.paid(), a.fees(), a.refunded(), a.feeBps(), a.protocolFeeBps(), a.maxFeeBps(), a.maxMultiplierBps(), created.version(),
                 created.createdAt(), created.updatedAt(), a.steps());
     }
 
@@ -265,12 +266,12 @@ public final class WorkflowRules {
             }
         }
         BigInteger paid = sum(payouts, Payout.Kind.AGENT);
-        BigInteger fee = sum(payouts, Payout.Kind.FEE);
+        BigInteger fee = sum(payouts, Payout.Kind.FEE).add(sum(payouts, Payout.Kind.PROTOCOL_FEE));
         BigInteger refunded = sum(payouts, Payout.Kind.PAYER);
         boolean any = !changedSteps.isEmpty() || !payouts.isEmpty() || state != before.state();
         Workflow after = new Workflow(before.id(), before.payer(), before.token(), before.evaluator(), before.mode(),
                 before.split(), state, before.amount(), before.paid().add(paid), before.fees().add(fee),
-                before.refunded().add(refunded), before.feeBps(), before.maxFeeBps(), before.maxMultiplierBps(),
+                before.refunded().add(refunded), before.feeBps(), before.protocolFeeBps(), before.maxFeeBps(), before.maxMultiplierBps(),
                 any ? before.version() + 1 : before.version(), before.createdAt(), any ? now : before.updatedAt(), steps);
         return new Plan(after, payouts, changedSteps);
     }
@@ -300,13 +301,17 @@ public final class WorkflowRules {
             String arithmetic = breakdown.arithmetic();
             paid = s.withPerformance(arithmetic.length() > 400 ? arithmetic.substring(0, 400) : arithmetic);
         }
-        BigInteger fee = fees.of(gross, w.feeBps());
-        BigInteger net = gross.subtract(fee);
+        FeeSplit split = fees.of(gross, w);
+        BigInteger net = split.net();
+        BigInteger fee = split.fees();
         if (net.signum() > 0) {
             payouts.add(new Payout(Payout.Kind.AGENT, s.index(), s.agent(), net));
         }
-        if (fee.signum() > 0) {
-            payouts.add(new Payout(Payout.Kind.FEE, s.index(), null, fee));
+        if (split.platform().signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.FEE, s.index(), null, split.platform()));
+        }
+        if (split.protocol().signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.PROTOCOL_FEE, s.index(), null, split.protocol()));
         }
         if (refund.signum() > 0) {
             payouts.add(new Payout(Payout.Kind.PAYER, s.index(), w.payer(), refund));

@@ -22,7 +22,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class WorkflowStore {
     private static final String COLUMNS = "id, payer, token, evaluator, mode, split, state, amount, paid, fees, refunded,"
-            + " fee_bps, max_fee_bps, version, created_at, updated_at, max_multiplier_bps";
+            + " fee_bps, max_fee_bps, version, created_at, updated_at, max_multiplier_bps, protocol_fee_bps";
     private static final String STEP_COLUMNS = "idx, step_key, agent, capability, deadline, depends_on, weight, share,"
             + " state, started_at, finished_at, reported_by, reason, paid, fee, refunded, quality, accuracy, performance";
 
@@ -40,11 +40,11 @@ public class WorkflowStore {
     /** Inserts a new workflow and its steps; false if the id exists (a retried create). */
     public boolean insert(Workflow w) {
         int inserted = jdbc.update("INSERT INTO backend.workflows (" + COLUMNS + ", due_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 w.id(), w.payer().hex(), w.token().hex(), w.evaluator() == null ? null : w.evaluator().hex(),
                 w.mode().name(), w.split().name(), w.state().name(), dec(w.amount()), dec(w.paid()), dec(w.fees()),
                 dec(w.refunded()), w.feeBps(), w.maxFeeBps(), w.version(), ts(w.createdAt()), ts(w.updatedAt()),
-                w.maxMultiplierBps(), ts(w.dueAt()));
+                w.maxMultiplierBps(), w.protocolFeeBps(), ts(w.dueAt()));
         if (inserted == 0) {
             return false;
         }
@@ -118,7 +118,8 @@ public class WorkflowStore {
         return new Workflow(rs.getString(1), Address.of(rs.getString(2)), Address.of(rs.getString(3)),
                 address(rs.getString(4)), WorkflowMode.valueOf(rs.getString(5)), SplitKind.valueOf(rs.getString(6)),
                 WorkflowState.valueOf(rs.getString(7)), big(rs, 8), big(rs, 9), big(rs, 10), big(rs, 11), rs.getInt(12),
-                rs.getInt(13), (Integer) rs.getObject(17), rs.getInt(14), instant(rs, 15), instant(rs, 16), steps);
+                rs.getInt(18), rs.getInt(13), (Integer) rs.getObject(17), rs.getInt(14), instant(rs, 15), instant(rs, 16),
+                steps);
     }
 
     private static Step step(ResultSet r) throws SQLException {

@@ -3,6 +3,10 @@ package dev.agentescrow.backend.workflow;
 import dev.agentescrow.backend.audit.AuditLog;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
+import dev.agentescrow.backend.fee.FeeCharge;
+import dev.agentescrow.backend.fee.FeeRates;
+import dev.agentescrow.backend.fee.FeeSource;
+import dev.agentescrow.backend.fee.FeeType;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.batcher.read.TransferRecord;
@@ -10,6 +14,7 @@ import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,10 +77,6 @@ public class Workflows {
         }
     }
 
-    public int feeBps() {
-        return money.feeBps();
-    }
-
     public WorkflowSettings settings() {
         return settings;
     }
@@ -86,10 +87,11 @@ public class Workflows {
      */
     public Result create(Address payer, String idempotencyKey, WorkflowDraft draft) {
         Instant now = clock.instant();
-        int feeBps = money.feeBps();
-        if (feeBps > draft.maxFeeBps()) {
-            return Result.refused(422, "WORKFLOW_FEE_ABOVE_MAX", "the platform fee is " + feeBps
-                    + " bps, above the maximum of " + draft.maxFeeBps() + " bps");
+        FeeRates rates = money.rates();
+        if (rates.totalBps() > draft.maxFeeBps()) {
+            return Result.refused(422, "WORKFLOW_FEE_ABOVE_MAX", "the fees are " + rates.totalBps()
+                    + " bps (platform " + rates.platformBps() + ", protocol " + rates.protocolBps()
+                    + "), above the maximum of " + draft.maxFeeBps() + " bps");
         }
         WorkflowDraft.Checked checked = draft.check(payer, now, settings.maxDuration());
         if (!checked.ok()) {
@@ -99,7 +101,7 @@ public class Workflows {
         String id = WorkflowIds.workflowId(payer, idempotencyKey);
         Workflow workflow = WorkflowRules.started(new Workflow(id, payer, draft.token(), draft.evaluator(), draft.mode(),
                 draft.split(), WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO,
-                BigInteger.ZERO, feeBps, draft.maxFeeBps(), draft.maxMultiplierBps(), 1, now, now, checked.steps()), now);
+                BigInteger.ZERO, rates.platformBps(), rates.protocolBps(), draft.maxFeeBps(), draft.maxMultiplierBps(), 1, now, now, checked.steps()), now);
         return tx.execute(status -> {
             if (!store.insert(workflow)) {
                 Workflow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
@@ -259,6 +261,7 @@ public class Workflows {
         if (!plan.payouts().isEmpty()) {
             List<TransferReceipt> receipts = money.payOut(before, plan.payouts(), rule, actor,
                     reason.length() > 256 ? reason.substring(0, 256) : reason);
+            List<FeeCharge> charges = new ArrayList<>();
             for (int i = 0; i < receipts.size(); i++) {
                 TransferReceipt receipt = receipts.get(i);
                 if (!receipt.committed()) {
@@ -268,7 +271,16 @@ public class Workflows {
                 WorkflowRules.Payout payout = plan.payouts().get(i);
                 store.transfer(before.id(), new WorkflowStore.TransferRow(receipt.id().toUuid(), payout.kind().name(),
                         payout.index(), payout.to(), payout.amount(), receipt.seq(), now));
+                if (payout.kind() == WorkflowRules.Payout.Kind.FEE
+                        || payout.kind() == WorkflowRules.Payout.Kind.PROTOCOL_FEE) {
+                    Step step = after.steps().get(payout.index());
+                    charges.add(new FeeCharge(receipt.id().toUuid(), payout.kind() == WorkflowRules.Payout.Kind.FEE
+                            ? FeeType.PLATFORM : FeeType.PROTOCOL, FeeSource.WORKFLOW, "workflow:" + after.id(),
+                            step.agent(), after.token(), payout.amount(), step.paid().add(step.fee()), receipt.seq(),
+                            now));
+                }
             }
+            money.record(charges);
         }
         store.update(after);
         for (Step s : plan.changed()) {

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The batcher's service commands (which may debit an escrow's account or FEES) are reached only
- * from the escrow rules' adapter, never from an HTTP part; and the escrow feature's web part is
- * used by nothing else.
+ * from the escrow rules' adapter and the fee distribution, never from an HTTP part; and the escrow
+ * feature's web part is used by nothing else.
  */
 class EscrowArchitectureTest {
     private static JavaClasses classes;
@@ -27,7 +27,7 @@ class EscrowArchitectureTest {
     void no_controller_reaches_the_service_commands() {
         noClasses().that().resideInAPackage("dev.agentescrow.backend..web..")
                 .should().dependOnClassesThat().areAssignableTo(ServiceCommands.class).check(classes);
-        noClasses().that().resideOutsideOfPackage("dev.agentescrow.backend.escrow")
+        noClasses().that().resideOutsideOfPackages("dev.agentescrow.backend.escrow", "dev.agentescrow.backend.fee")
                 .and().resideInAPackage("dev.agentescrow.backend..")
                 .should().dependOnClassesThat().areAssignableTo(ServiceCommands.class).allowEmptyShould(true).check(classes);
     }

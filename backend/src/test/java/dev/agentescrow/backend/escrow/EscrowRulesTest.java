@@ -52,6 +52,26 @@ class EscrowRulesTest {
     }
 
     @Test
+    void a_release_with_a_protocol_fee_pays_both_fees_each_floored_and_the_rest_to_the_payee() {
+        Escrow plain = escrow(EscrowState.FUNDED, true, 1_000, 10_199, FallbackRule.REFUND_PAYER);
+        Escrow e = new Escrow(plain.id(), plain.state(), plain.payer(), plain.token(), plain.arbiter(), plain.evaluator(),
+                plain.deadline(), plain.graceSeconds(), plain.arbitrationSeconds(), plain.arbitrationDeadline(), 100,
+                150, plain.fallback(), plain.atomic(), plain.termsHash(), plain.amount(), plain.held(),
+                plain.feesPaid(), plain.version(), plain.createdAt(), plain.updatedAt(), plain.payees(), 50,
+                dev.agentescrow.backend.fee.FeeSource.REQUEST);
+        EscrowRules.Decision d = EscrowRules.release(e, EVALUATOR, List.of(new EscrowRules.Release(1, null),
+                new EscrowRules.Release(0, BigInteger.valueOf(99))));
+        assertThat(d.plan().payouts()).containsExactlyInAnyOrder(
+                new EscrowRules.Payout(EscrowRules.Payout.Kind.PAYEE, 1, B, BigInteger.valueOf(10_048)),
+                new EscrowRules.Payout(EscrowRules.Payout.Kind.FEE, 1, null, BigInteger.valueOf(101)),
+                new EscrowRules.Payout(EscrowRules.Payout.Kind.PROTOCOL_FEE, 1, null, BigInteger.valueOf(50)),
+                // 99 at 100 + 50 bps: both fees floor to zero, the payee keeps all of it
+                new EscrowRules.Payout(EscrowRules.Payout.Kind.PAYEE, 0, A, BigInteger.valueOf(99)));
+        assertThat(d.plan().fees()).isEqualTo(151);
+        assertThat(d.plan().paidOut()).isEqualTo(10_199 + 99);
+    }
+
+    @Test
     void refunds_wait_for_the_deadline_and_others_for_the_grace_period() {
         Escrow e = escrow(EscrowState.FUNDED, true, 1_000, 500, FallbackRule.REFUND_PAYER);
         assertThat(EscrowRules.refund(e, PAYER, DEADLINE).refusal()).isEqualTo(EscrowRules.Refusal.DEADLINE_NOT_REACHED);

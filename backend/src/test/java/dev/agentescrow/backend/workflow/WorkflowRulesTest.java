@@ -2,6 +2,7 @@ package dev.agentescrow.backend.workflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentescrow.backend.fee.FeeRates;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -18,8 +19,8 @@ class WorkflowRulesTest {
     private static final Address A = Address.of("0x0000000000000000000000000000000000000001");
     private static final Address B = Address.of("0x0000000000000000000000000000000000000002");
     private static final Address C = Address.of("0x0000000000000000000000000000000000000003");
-    private static final WorkflowRules.Fees ONE_PERCENT = (gross, bps) -> gross.multiply(BigInteger.valueOf(bps))
-            .divide(BigInteger.valueOf(10_000));
+    private static final WorkflowRules.Fees ONE_PERCENT = (gross, w) -> new FeeRates(w.feeBps(), w.protocolFeeBps())
+            .split(gross);
 
     private static WorkflowDraft.StepDraft step(String key, Address agent, String... deps) {
         return new WorkflowDraft.StepDraft(key, agent, "work", NOW.plusSeconds(3600), List.of(deps), null, null);
@@ -39,7 +40,7 @@ class WorkflowRulesTest {
         WorkflowDraft.Checked checked = draft.check(PAYER, NOW, Duration.ofDays(30));
         assertThat(checked.ok()).as(String.valueOf(checked.problem())).isTrue();
         return WorkflowRules.started(new Workflow("wf_" + "0".repeat(32), PAYER, TOKEN, null, draft.mode(), draft.split(),
-                WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, 100, 100, null, 1,
+                WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, 100, 0, 100, null, 1,
                 NOW, NOW, checked.steps()), NOW);
     }
 
@@ -154,7 +155,7 @@ class WorkflowRulesTest {
         WorkflowDraft.Checked checked = draft.check(PAYER, NOW, Duration.ofDays(30));
         Workflow w = WorkflowRules.started(new Workflow("wf_" + "0".repeat(32), PAYER, TOKEN, evaluator, draft.mode(),
                 draft.split(), WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO,
-                100, 100, 15_000, 1, NOW, NOW, checked.steps()), NOW);
+                100, 0, 100, 15_000, 1, NOW, NOW, checked.steps()), NOW);
         assertThat(WorkflowRules.report(w, "a", A, WorkflowRules.Outcome.SUCCEEDED, null, null, NOW, ONE_PERCENT)
                 .refusal()).isEqualTo(WorkflowRules.Refusal.EVALUATOR_REQUIRED);
         assertThat(WorkflowRules.report(w, "a", evaluator, WorkflowRules.Outcome.SUCCEEDED, null, null, NOW, ONE_PERCENT)

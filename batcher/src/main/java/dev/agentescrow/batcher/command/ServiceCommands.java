@@ -48,14 +48,18 @@ public final class ServiceCommands {
         this.reads = Objects.requireNonNull(reads, "reads");
     }
 
-    /** One part paid out of an escrow (or of FEES): to a user, or to FEES as the platform's fee. */
+    /**
+     * One part paid out of an escrow (or of a fee account): to a user, or to FEES / PROTOCOL_FEES as
+     * the platform's or the protocol's fee.
+     */
     public record Share(TransferId id, AccountKey to, Amount amount) {
         public Share {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(to, "to");
             Objects.requireNonNull(amount, "amount");
-            if (to.kind() != AccountKind.USER && to.kind() != AccountKind.FEES) {
-                throw new IllegalArgumentException("a share goes to a user or to FEES: " + to);
+            if (to.kind() != AccountKind.USER && to.kind() != AccountKind.FEES
+                    && to.kind() != AccountKind.PROTOCOL_FEES) {
+                throw new IllegalArgumentException("a share goes to a user, FEES or PROTOCOL_FEES: " + to);
             }
         }
     }
@@ -114,8 +118,20 @@ public final class ServiceCommands {
 
     /** Pays collected fees of {@code token} out to users, all or none. */
     public List<TransferReceipt> distributeFees(String actor, Address token, List<Share> shares, String reason) {
-        return execute(ServiceRule.FEE_DISTRIBUTION, actor, "fees:" + token.hex(), reason,
-                linked(AccountKey.fees(token), shares, "fees"));
+        return distributeFees(actor, AccountKey.fees(token), shares, reason);
+    }
+
+    /**
+     * Pays collected fees out of {@code feeAccount} (FEES or PROTOCOL_FEES of one token) to users,
+     * all or none (a linked group); the fee account's balance check refuses paying out more than it holds.
+     */
+    public List<TransferReceipt> distributeFees(String actor, AccountKey feeAccount, List<Share> shares, String reason) {
+        if (feeAccount.kind() != AccountKind.FEES && feeAccount.kind() != AccountKind.PROTOCOL_FEES) {
+            throw new IllegalArgumentException("fees are distributed out of FEES or PROTOCOL_FEES: " + feeAccount);
+        }
+        String reference = feeAccount.kind() == AccountKind.FEES ? "fees" : "protocol-fees";
+        return execute(ServiceRule.FEE_DISTRIBUTION, actor, reference + ":" + feeAccount.token().hex(), reason,
+                linked(feeAccount, shares, reference));
     }
 
     /**

@@ -62,6 +62,10 @@ public record AccountKey(AccountKind kind, Address owner, Address token, String 
         return system(AccountKind.FEES, token);
     }
 
+    public static AccountKey protocolFees(Address token) {
+        return system(AccountKind.PROTOCOL_FEES, token);
+    }
+
     public static AccountKey escrow(Address token) {
         return system(AccountKind.ESCROW, token);
     }

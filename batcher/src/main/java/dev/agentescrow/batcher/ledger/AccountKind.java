@@ -14,6 +14,12 @@ public enum AccountKind {
     CUSTODY,
     /** Platform fees collected. Never negative. */
     FEES,
+    /**
+     * Protocol fees collected (issue 16), kept apart from the platform's {@link #FEES} so that each
+     * is reported and distributed by itself. Settles on chain as the fee collector, like FEES.
+     * Never negative; opened on its first credit for tokens registered before it existed.
+     */
+    PROTOCOL_FEES,
     /** Holds whose payee is not known yet (hold to ESCROW, post, then pay out from ESCROW). */
     ESCROW,
     /** Withdrawals awaiting the next settlement batch (user -> PAYOUTS). Never negative. */

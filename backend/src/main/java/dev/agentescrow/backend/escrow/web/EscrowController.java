@@ -5,6 +5,8 @@ import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.auth.Roles;
 import dev.agentescrow.backend.escrow.ChainEscrowStore;
+import dev.agentescrow.backend.fee.FeeRates;
+import dev.agentescrow.backend.fee.FeeSplit;
 import dev.agentescrow.backend.escrow.ChainEscrows;
 import dev.agentescrow.backend.escrow.Escrow;
 import dev.agentescrow.backend.escrow.EscrowRole;
@@ -120,7 +122,14 @@ public class EscrowController {
     public record NoArguments() {
     }
 
-    public record Quote(int feeBps, String token, String amount, String maxFee, String payeesReceiveAtLeast,
+    /**
+     * What a new ledger escrow would pay, shown before the payer commits: the platform fee
+     * ({@code feeBps}), the protocol fee ({@code protocolFeeBps}) and both ({@code totalFeeBps}, the
+     * least {@code maxFeeBps} a create must accept); for an {@code amount}, each fee of it (each
+     * floored on its own), both ({@code maxFee}) and what the payees receive at least.
+     */
+    public record Quote(int feeBps, int protocolFeeBps, int totalFeeBps, String token, String amount,
+                        String platformFee, String protocolFee, String maxFee, String payeesReceiveAtLeast,
                         String arbiter, long defaultGraceSeconds, long defaultArbitrationSeconds, int maxPayees,
                         List<String> custodies, Integer chainFeeBps, String chainArbiter) {
     }
@@ -129,18 +138,21 @@ public class EscrowController {
     }
 
     @GetMapping("/quote")
-    @Operation(summary = "The platform fee a new escrow would have (bps, taken from payees on release) and the defaults")
+    @Operation(summary = "The fees a new ledger escrow would have (platform and protocol, bps, each floored on its own and"
+            + " taken from payees on release; maxFeeBps must cover both) and the defaults")
     public Quote quote(@RequestParam(required = false) String token, @RequestParam(required = false) String amount) {
         Principals.current();
         Inputs inputs = Inputs.check();
         Address tokenAddress = token == null ? null : inputs.address("token", token);
         BigInteger value = amount == null ? null : inputs.amount("amount", amount);
         inputs.orThrow();
-        BigInteger fee = value == null ? null : EscrowRules.fee(value, escrows.feeBps());
+        FeeRates rates = escrows.feeRates();
+        FeeSplit split = value == null ? null : rates.split(value);
         EscrowSettings settings = escrows.settings();
-        return new Quote(escrows.feeBps(), tokenAddress == null ? null : tokenAddress.checksummed(),
-                value == null ? null : value.toString(), fee == null ? null : fee.toString(),
-                fee == null ? null : value.subtract(fee).toString(),
+        return new Quote(rates.platformBps(), rates.protocolBps(), rates.totalBps(),
+                tokenAddress == null ? null : tokenAddress.checksummed(), value == null ? null : value.toString(),
+                split == null ? null : split.platform().toString(), split == null ? null : split.protocol().toString(),
+                split == null ? null : split.fees().toString(), split == null ? null : split.net().toString(),
                 escrows.platformArbiter().map(Address::checksummed).orElse(null),
                 settings.defaultGrace().toSeconds(), settings.defaultArbitration().toSeconds(), EscrowSettings.MAX_PAYEES,
                 chainEscrows.offered() ? List.of("ledger", "chain") : List.of("ledger"),

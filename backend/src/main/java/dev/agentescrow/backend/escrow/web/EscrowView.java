@@ -11,10 +11,16 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
 
-/** An escrow as the API shows it: terms, state, payees, what is held and paid, the caller's roles and (in detail) its history. */
+/**
+ * An escrow as the API shows it: terms, state, payees, what is held and paid, the caller's roles and
+ * (in detail) its history. {@code feeBps} is the platform fee, {@code protocolFeeBps} the protocol
+ * fee (both fixed at creation), {@code feesPaid} both fees taken so far; {@code feeSource} what the
+ * escrow funds (ESCROW, REQUEST, TASK, WORKFLOW).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record EscrowView(String id, String custody, String state, String token, String payer, List<PayeeView> payees,
-                         String amount, String held, String released, String feesPaid, int feeBps, int maxFeeBps,
+                         String amount, String held, String released, String feesPaid, int feeBps, int protocolFeeBps,
+                         String feeSource, int maxFeeBps,
                          String arbiter, String evaluator, Instant deadline, long graceSeconds, Instant graceEndsAt,
                          long arbitrationSeconds, Instant arbitrationDeadline, String fallback, boolean atomic,
                          String termsHash, Instant createdAt, Instant updatedAt, List<String> myRoles,
@@ -88,7 +94,7 @@ public record EscrowView(String id, String custody, String state, String token, 
                 e.payees().stream().map(p -> new PayeeView(p.index(), p.account().checksummed(), p.share().toString(),
                         p.released().toString(), p.remaining().toString(), p.accepted(), p.acceptedAt())).toList(),
                 e.amount().toString(), e.held().toString(), released.toString(), e.feesPaid().toString(), e.feeBps(),
-                e.maxFeeBps(), e.arbiter().checksummed(), e.evaluator() == null ? null : e.evaluator().checksummed(),
+                e.protocolFeeBps(), e.feeSource().name(), e.maxFeeBps(), e.arbiter().checksummed(), e.evaluator() == null ? null : e.evaluator().checksummed(),
                 e.deadline(), e.graceSeconds(), e.graceEnd(), e.arbitrationSeconds(), e.arbitrationDeadline(),
                 e.fallback().name(), e.atomic(), e.termsHash(), e.createdAt(), e.updatedAt(),
                 e.rolesOf(viewer).stream().map(EscrowRole::name).toList(),

@@ -17,7 +17,7 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkflowView(String id, String state, String mode, String split, String token, String payer,
                            String evaluator, String amount, String held, String paid, String fees, String refunded,
-                           int feeBps, int maxFeeBps, Integer maxMultiplierBps, Instant createdAt, Instant updatedAt,
+                           int platformFeeBps, int protocolFeeBps, int maxFeeBps, Integer maxMultiplierBps, Instant createdAt, Instant updatedAt,
                            List<StepView> steps, List<TransferView> transfers) {
 
     /** One step: {@code share} null until known (an EXECUTION_TIME split, computed when the last step succeeds). */
@@ -44,7 +44,7 @@ public record WorkflowView(String id, String state, String mode, String split, S
         return new WorkflowView(w.id(), w.state().name(), w.mode().name(), w.split().name(), w.token().checksummed(),
                 w.payer().checksummed(), w.evaluator() == null ? null : w.evaluator().checksummed(), w.amount().toString(),
                 w.held().toString(), w.paid().toString(), w.fees().toString(), w.refunded().toString(), w.feeBps(),
-                w.maxFeeBps(), w.maxMultiplierBps(), w.createdAt(), w.updatedAt(), w.steps().stream().map(StepView::of).toList(),
+                w.protocolFeeBps(), w.maxFeeBps(), w.maxMultiplierBps(), w.createdAt(), w.updatedAt(), w.steps().stream().map(StepView::of).toList(),
                 transfers.stream().map(t -> new TransferView(t.transferId().toString(), t.kind(),
                         t.index() < 0 ? null : w.steps().get(t.index()).key(),
                         t.account() == null ? null : t.account().checksummed(), t.amount().toString(), t.ledgerSeq(),

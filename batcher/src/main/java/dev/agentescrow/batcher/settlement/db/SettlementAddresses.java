@@ -4,7 +4,7 @@ import dev.agentescrow.chain.Address;
 import java.util.Objects;
 
 /**
- * The on-chain accounts that stand for the ledger's {@code FEES} and {@code ESCROW} system accounts
+ * The on-chain accounts that stand for the ledger's {@code FEES} (and {@code PROTOCOL_FEES}) and {@code ESCROW} system accounts
  * in settlement: a transfer touching one of them settles as a transfer from or to this address.
  */
 public record SettlementAddresses(Address feeCollector, Address escrowHolder) {

@@ -120,7 +120,7 @@ public final class TransferMapping {
     private Address onChain(AccountKind kind, String owner) {
         return switch (kind) {
             case USER -> Addresses.of(owner);
-            case FEES -> addresses.feeCollector();
+            case FEES, PROTOCOL_FEES -> addresses.feeCollector();
             case ESCROW, ESCROW_FUNDS -> addresses.escrowHolder();
             case CUSTODY, PAYOUTS -> throw new IllegalArgumentException(kind + " has no on-chain address");
         };
