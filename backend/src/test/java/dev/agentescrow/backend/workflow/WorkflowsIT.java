@@ -48,6 +48,9 @@ class WorkflowsIT extends BackendITSupport {
     @Autowired
     WorkflowStore store;
 
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
     private String token;
     private FreshAgents.FreshAgent funder;
 
@@ -215,6 +218,9 @@ class WorkflowsIT extends BackendITSupport {
         assertThat(available(payer)).isEqualTo(big(400_000));
         assertThat(balances().escrowAccount(id)).isZero();
         assertThat(balances().fees().subtract(feesBefore)).isEqualTo(fee(300_000).multiply(big(2)));
+        assertThat(jdbc.queryForObject("SELECT sum(amount) FROM backend.fee_charges WHERE subject = ? AND source ="
+                + " 'WORKFLOW' AND fee_type = 'PLATFORM'", java.math.BigDecimal.class, "workflow:" + id).toBigIntegerExact())
+                .isEqualTo(fee(300_000).multiply(big(2)));
         JsonNode read = get(payer, id);
         assertThat(read.path("transfers")).hasSize(6);
         assertThat(get(c, id).path("id").asString()).isEqualTo(id);
