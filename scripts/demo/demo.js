@@ -2,8 +2,9 @@
 // each agent signs in with SIWE, deposits with an EIP-2612 permit, they pay each other a few
 // hundred micropayments, one escrow is disputed and split by an arbiter, the period's fees are
 // distributed to two stakeholders, a task is auctioned (sealed bids, reverse Vickrey allocation
-// funding the escrow, paid by performance), two open a payment channel with a permit, store
-// off-chain proofs and close it cooperatively, one withdraws, and once a batch has settled a transfer's inclusion
+// funding the escrow, paid by performance), a flexible and an atomic workflow pay three agents, two
+// open a payment channel with a permit, store off-chain proofs and close it cooperatively, one
+// withdraws, and once a batch has settled a transfer's inclusion
 // proof is checked with @openzeppelin/merkle-tree and by the vault on chain. Prints a summary;
 // exits 0 only if every step held, else 1 with the first step that failed.
 //
@@ -297,6 +298,73 @@ async function main() {
     });
   }
 
+  if (agents.length >= 4) {
+    const [payer, a, b, c] = agents;
+    const deadline = () => new Date(Date.now() + 3_600_000).toISOString();
+    const stepOf = (workflow, key) => workflow.steps.find((s) => s.key === key);
+    const checkBalances = async (what) => {
+      for (const agent of [payer, a, b, c]) {
+        const balance = await agent.balance(ctx.token);
+        check(BigInt(balance.available) === ctx.expected.get(agent),
+          `${agent.name}'s available balance is ${balance.available} after ${what}, expected ${ctx.expected.get(agent)}`);
+      }
+    };
+    await step(`a flexible workflow: ${payer.name} funds three steps up front, ${b.name}'s fails, ${a.name} and ${c.name} are paid as they succeed`, async () => {
+      const amount = 3n * ctx.unit;
+      const { body: created } = await payer.post("/workflows", {
+        token: ctx.token, mode: "FLEXIBLE", amount: amount.toString(), maxFeeBps: 10_000,
+        steps: [
+          { key: "extract", agent: a.address, capability: "etl", deadline: deadline(), dependsOn: [] },
+          { key: "transform", agent: b.address, capability: "etl", deadline: deadline(), dependsOn: [] },
+          { key: "load", agent: c.address, capability: "etl", deadline: deadline(), dependsOn: ["extract"] },
+        ],
+      }, { expect: [201] });
+      const fee = (gross) => (gross * BigInt(created.platformFeeBps)) / 10_000n + (gross * BigInt(created.protocolFeeBps)) / 10_000n;
+      const share = amount / 3n;
+      ctx.expected.set(payer, ctx.expected.get(payer) - amount);
+      await checkBalances("the workflow's funding");
+      check(stepOf(created, "load").state === "WAITING", `the load step is ${stepOf(created, "load").state}, not WAITING`);
+      await a.post(`/workflows/${created.id}/steps/extract/report`, { outcome: "SUCCEEDED" }, { expect: [200] });
+      ctx.expected.set(a, ctx.expected.get(a) + share - fee(share));
+      await checkBalances("the first step's success");
+      await b.post(`/workflows/${created.id}/steps/transform/report`, { outcome: "FAILED", reason: "bad input" }, { expect: [200] });
+      ctx.expected.set(payer, ctx.expected.get(payer) + share);
+      const second = await b.post(`/workflows/${created.id}/steps/transform/report`, { outcome: "SUCCEEDED" }, { expect: [409] });
+      check(second.body.code === "WORKFLOW_STEP_FINISHED", `a second report answered ${second.body.code}`);
+      const { body: done } = await c.post(`/workflows/${created.id}/steps/load/report`, { outcome: "SUCCEEDED" }, { expect: [200] });
+      ctx.expected.set(c, ctx.expected.get(c) + share - fee(share));
+      check(done.state === "PARTIAL", `the flexible workflow is ${done.state}, not PARTIAL`);
+      check(done.held === "0" && BigInt(done.refunded) === share, `the workflow holds ${done.held} and refunded ${done.refunded}`);
+      await checkBalances("the flexible workflow");
+      return `${created.id}: ${fmt(amount)} held, two steps paid ${fmt(share - fee(share))} each (fee ${fmt(fee(share))}), ${fmt(share)} refunded`;
+    });
+    await step(`an atomic pipeline: ${a.name} -> ${b.name} -> ${c.name}, paid all at once when the last step succeeds`, async () => {
+      const amount = 3n * ctx.unit;
+      const { body: created } = await payer.post("/workflows", {
+        token: ctx.token, mode: "ATOMIC", amount: amount.toString(), maxFeeBps: 10_000,
+        steps: [
+          { key: "a", agent: a.address, capability: "etl", deadline: deadline(), dependsOn: [] },
+          { key: "b", agent: b.address, capability: "etl", deadline: deadline(), dependsOn: ["a"] },
+          { key: "c", agent: c.address, capability: "etl", deadline: deadline(), dependsOn: ["b"] },
+        ],
+      }, { expect: [201] });
+      const fee = (gross) => (gross * BigInt(created.platformFeeBps)) / 10_000n + (gross * BigInt(created.protocolFeeBps)) / 10_000n;
+      const share = amount / 3n;
+      ctx.expected.set(payer, ctx.expected.get(payer) - amount);
+      await a.post(`/workflows/${created.id}/steps/a/report`, { outcome: "SUCCEEDED" }, { expect: [200] });
+      await b.post(`/workflows/${created.id}/steps/b/report`, { outcome: "SUCCEEDED" }, { expect: [200] });
+      await checkBalances("two of three atomic steps (nothing paid yet)");
+      const { body: done } = await c.post(`/workflows/${created.id}/steps/c/report`, { outcome: "SUCCEEDED" }, { expect: [200] });
+      check(done.state === "SUCCEEDED", `the atomic workflow is ${done.state}, not SUCCEEDED`);
+      for (const agent of [a, b, c]) ctx.expected.set(agent, ctx.expected.get(agent) + share - fee(share));
+      await checkBalances("the atomic workflow");
+      const seqs = done.transfers.filter((t) => t.kind !== "FUND").map((t) => t.sequence);
+      check(Math.max(...seqs) - Math.min(...seqs) === seqs.length - 1, `the atomic payouts are not one group: ${seqs}`);
+      ctx.workflows = `flexible PARTIAL, atomic ${created.id} SUCCEEDED (${seqs.length} transfers in one linked group)`;
+      return `${created.id}: three agents paid ${fmt(share - fee(share))} each in one linked group`;
+    });
+  }
+
   await channelSteps(ctx, fmt);
 
   const withdrawer = agents[1];
@@ -553,6 +621,7 @@ function summary(ctx, fmt, withdrawer) {
   s.proof.forEach((node, i) => console.log(`  proof[${i}] ${node}`));
   console.log("  StandardMerkleTree.verify: true; SettlementVault.verifyTransfer: true; with amount + 1: false");
   if (ctx.escrow) console.log(`escrow with a dispute: ${ctx.escrow}`);
+  if (ctx.workflows) console.log(`workflows: ${ctx.workflows}`);
   if (ctx.fees) console.log(`fee distribution: ${ctx.fees}`);
   if (ctx.auction) console.log(`auction: ${ctx.auction}`);
   if (ctx.channel) console.log(`payment channel: ${ctx.channel}`);

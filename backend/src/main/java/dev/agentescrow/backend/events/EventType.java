@@ -42,6 +42,10 @@ public enum EventType {
     MARKET_TASK_DISPUTED("market.task_disputed"),
     MARKET_TASK_FAILED("market.task_failed"),
     MARKET_TASK_RESOLVED("market.task_resolved"),
+    WORKFLOW_CREATED("workflow.created"),
+    WORKFLOW_STEP_SUCCEEDED("workflow.step_succeeded"),
+    WORKFLOW_STEP_FAILED("workflow.step_failed"),
+    WORKFLOW_FINISHED("workflow.finished"),
     /** A fee distribution paid a stakeholder its part of one token and fee type (issue 16). */
     FEE_DISTRIBUTED("fee.distributed");
 

@@ -1,0 +1,342 @@
+package dev.agentescrow.backend.workflow;
+
+import dev.agentescrow.backend.fee.FeeSplit;
+import dev.agentescrow.backend.market.PerformancePay;
+import dev.agentescrow.chain.Address;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * A workflow's state machine as pure decisions: given a workflow, the time and (for a report) who
+ * reports what, either a {@link Refusal} or a {@link Plan} (the workflow after it and the ledger
+ * payouts it makes). Nothing here reads a clock or the database.
+ *
+ * <p>After every change the workflow is <b>settled</b>: a WAITING step with a FAILED dependency
+ * fails (DEPENDENCY_FAILED); in ATOMIC mode any failure fails every step not final
+ * (WORKFLOW_FAILED); a WAITING step whose dependencies all SUCCEEDED starts (RUNNING, its start
+ * time the measured execution's start). Then the money: FLEXIBLE pays each newly SUCCEEDED step
+ * its share (less the fee) and refunds each newly FAILED step's share; ATOMIC pays every step at
+ * once when the last one succeeds (EXECUTION_TIME shares computed then) or refunds all that is
+ * held on the first failure.
+ */
+public final class WorkflowRules {
+    /** The actor of the service's own moves (deadline, a dependency's failure). */
+    public static final String SERVICE = "service";
+
+    private WorkflowRules() {
+    }
+
+    /** The outcome a step's agent or the evaluator reports. */
+    public enum Outcome { SUCCEEDED, FAILED }
+
+    /** The evaluator's scores of a success under performance pay (see {@code market.PerformancePay}). */
+    public record Scores(int quality, int accuracy) {
+    }
+
+    /** Why a report does not apply; each has a stable code and an HTTP status. */
+    public enum Refusal {
+        STEP_NOT_FOUND(404, "WORKFLOW_STEP_NOT_FOUND", "the workflow has no step with this key"),
+        REPORTER_REQUIRED(403, "WORKFLOW_REPORTER_REQUIRED", "only the step's agent or the workflow's evaluator reports"),
+        NOT_STARTED(409, "WORKFLOW_STEP_NOT_STARTED", "the step waits for its dependencies: it has not started"),
+        STEP_FINISHED(409, "WORKFLOW_STEP_FINISHED", "the step is finished already (reported, failed by its"
+                + " deadline or by a dependency)"),
+        EVALUATOR_REQUIRED(403, "WORKFLOW_EVALUATOR_REQUIRED", "with performance pay only the workflow's evaluator"
+                + " reports a success, with its scores"),
+        SCORES_REQUIRED(422, "WORKFLOW_SCORES_REQUIRED", "with performance pay a success carries scores (quality"
+                + " 0-200, accuracy 0-150)"),
+        SCORES_NOT_APPLICABLE(422, "WORKFLOW_SCORES_NOT_APPLICABLE", "scores apply to a success of a workflow with"
+                + " performance pay only");
+
+        private final int status;
+        private final String code;
+        private final String message;
+
+        Refusal(int status, String code, String message) {
+            this.status = status;
+            this.code = code;
+            this.message = message;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        public String code() {
+            return code;
+        }
+
+        public String message() {
+            return message;
+        }
+    }
+
+    /**
+     * A payout out of the workflow's account: to a step's agent (net), its fee, or back to the payer
+     * ({@code index} -1: all of it).
+     */
+    public record Payout(Kind kind, int index, Address to, BigInteger amount) {
+        public enum Kind { AGENT, FEE, PROTOCOL_FEE, PAYER }
+    }
+
+    /** What a change does: the workflow after it, its payouts, and the steps whose state changed (after). */
+    public record Plan(Workflow after, List<Payout> payouts, List<Step> changed) {
+        public boolean isEmpty() {
+            return payouts.isEmpty() && changed.isEmpty();
+        }
+    }
+
+    /** Either a plan or a refusal. */
+    public record Decision(Plan plan, Refusal refusal) {
+        public boolean refused() {
+            return refusal != null;
+        }
+    }
+
+    /**
+     * A gross payout split into the agent's net, the platform fee and the protocol fee at the
+     * workflow's rates: the seam where the fee rule is applied ({@link WorkflowMoney#fee}).
+     */
+    @FunctionalInterface
+    public interface Fees {
+        FeeSplit of(BigInteger gross, Workflow w);
+    }
+
+    /** A new workflow, settled: the steps without dependencies start. */
+    public static Workflow started(Workflow created, Instant now) {
+        Workflow a = settle(created, new ArrayList<>(created.steps()), now, (g, x) -> new FeeSplit(g, BigInteger.ZERO, BigInteger.ZERO)).after();
+        return new Workflow(a.id(), a.payer(), a.token(), a.evaluator(), a.mode(), a.split(), a.state(), a.amount(),
+                a.paid(), a.fees(), a.refunded(), a.feeBps(), a.protocolFeeBps(), a.maxFeeBps(), a.maxMultiplierBps(), created.version(),
+                created.createdAt(), created.updatedAt(), a.steps());
+    }
+
+    /**
+     * The workflow with the outcomes found in the ledger but not in its rows (a crash between the
+     * ledger's commit and the service's): each step in {@code succeeded} SUCCEEDED, each in
+     * {@code failed} FAILED, {@code allRefunded} every step not final FAILED; then settled, so that
+     * the payouts repeat under the same ids (the ledger answers EXISTS: paid once).
+     */
+    public static Plan recovered(Workflow w, java.util.Set<Integer> succeeded, java.util.Set<Integer> failed,
+                                 boolean allRefunded, Instant now, Fees fees) {
+        List<Step> steps = new ArrayList<>(w.steps());
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            if (s.state().isFinal()) {
+                continue;
+            }
+            if (succeeded.contains(i)) {
+                steps.set(i, s.finished(StepState.SUCCEEDED, now, "recovery", "RECOVERED"));
+            } else if (failed.contains(i) || allRefunded) {
+                steps.set(i, s.finished(StepState.FAILED, now, "recovery", "RECOVERED"));
+            }
+        }
+        return settle(w, steps, now, fees);
+    }
+
+    /** The service's own moves due now: each step not final past its deadline fails, then the workflow is settled. */
+    public static Plan advance(Workflow w, Instant now, Fees fees) {
+        List<Step> steps = new ArrayList<>(w.steps());
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            if (!s.state().isFinal() && now.isAfter(s.deadline())) {
+                steps.set(i, s.finished(StepState.FAILED, now, SERVICE, "DEADLINE_PASSED"));
+            }
+        }
+        return settle(w, steps, now, fees);
+    }
+
+    /** {@code caller} reports step {@code key}'s outcome (on a workflow already {@link #advance advanced} to now). */
+    public static Decision report(Workflow w, String key, Address caller, Outcome outcome, String reason, Instant now,
+                                  Fees fees) {
+        return report(w, key, caller, outcome, reason, null, now, fees);
+    }
+
+    /**
+     * As {@link #report(Workflow, String, Address, Outcome, String, Instant, Fees)}, with the
+     * evaluator's {@code scores} of a success when the workflow has performance pay.
+     */
+    public static Decision report(Workflow w, String key, Address caller, Outcome outcome, String reason, Scores scores,
+                                  Instant now, Fees fees) {
+        Step step = w.step(key).orElse(null);
+        if (step == null) {
+            return new Decision(null, Refusal.STEP_NOT_FOUND);
+        }
+        if (!step.agent().equals(caller) && !caller.equals(w.evaluator())) {
+            return new Decision(null, Refusal.REPORTER_REQUIRED);
+        }
+        if (step.state().isFinal()) {
+            return new Decision(null, Refusal.STEP_FINISHED);
+        }
+        if (step.state() == StepState.WAITING) {
+            return new Decision(null, Refusal.NOT_STARTED);
+        }
+        boolean success = outcome == Outcome.SUCCEEDED;
+        if (scores != null && (!success || !w.performancePay())) {
+            return new Decision(null, Refusal.SCORES_NOT_APPLICABLE);
+        }
+        if (success && w.performancePay()) {
+            if (!caller.equals(w.evaluator())) {
+                return new Decision(null, Refusal.EVALUATOR_REQUIRED);
+            }
+            if (scores == null) {
+                return new Decision(null, Refusal.SCORES_REQUIRED);
+            }
+        }
+        List<Step> steps = new ArrayList<>(w.steps());
+        String why = reason == null || reason.isBlank() ? outcome.name() : reason;
+        Step done = step.finished(success ? StepState.SUCCEEDED : StepState.FAILED, now, caller.hex(), why);
+        steps.set(step.index(), scores == null ? done : done.scored(scores.quality(), scores.accuracy()));
+        return new Decision(settle(w, steps, now, fees), null);
+    }
+
+    /** Propagates failures, starts what may start, decides the state and the money, relative to {@code before}. */
+    private static Plan settle(Workflow before, List<Step> steps, Instant now, Fees fees) {
+        Map<String, Integer> byKey = steps.stream().collect(Collectors.toMap(Step::key, Step::index));
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            boolean anyFailed = steps.stream().anyMatch(s -> s.state() == StepState.FAILED);
+            for (int i = 0; i < steps.size(); i++) {
+                Step s = steps.get(i);
+                if (s.state().isFinal()) {
+                    continue;
+                }
+                if (before.mode() == WorkflowMode.ATOMIC && anyFailed) {
+                    steps.set(i, s.finished(StepState.FAILED, now, SERVICE, "WORKFLOW_FAILED"));
+                    changed = true;
+                    continue;
+                }
+                if (s.state() != StepState.WAITING) {
+                    continue;
+                }
+                List<StepState> deps = s.dependsOn().stream().map(k -> steps.get(byKey.get(k)).state()).toList();
+                if (deps.contains(StepState.FAILED)) {
+                    steps.set(i, s.finished(StepState.FAILED, now, SERVICE, "DEPENDENCY_FAILED"));
+                    changed = true;
+                } else if (deps.stream().allMatch(d -> d == StepState.SUCCEEDED)) {
+                    steps.set(i, s.started(now));
+                    changed = true;
+                }
+            }
+        }
+        WorkflowState state = stateOf(before.mode(), steps);
+        List<Payout> payouts = new ArrayList<>();
+        if (before.mode() == WorkflowMode.FLEXIBLE) {
+            for (int i = 0; i < steps.size(); i++) {
+                if (before.steps().get(i).state().isFinal()) {
+                    continue;
+                }
+                Step s = steps.get(i);
+                if (s.state() == StepState.SUCCEEDED) {
+                    steps.set(i, pay(before, s, fees, payouts, now));
+                } else if (s.state() == StepState.FAILED && s.share().signum() > 0) {
+                    payouts.add(new Payout(Payout.Kind.PAYER, i, before.payer(), s.share()));
+                    steps.set(i, s.settled(BigInteger.ZERO, BigInteger.ZERO, s.share()));
+                }
+            }
+        } else if (before.state() == WorkflowState.RUNNING && state == WorkflowState.SUCCEEDED) {
+            if (before.split() == SplitKind.EXECUTION_TIME) {
+                List<BigInteger> weights = steps.stream().map(WorkflowRules::executionMillis).toList();
+                List<BigInteger> shares = Splits.largestRemainder(before.amount(), weights);
+                for (int i = 0; i < steps.size(); i++) {
+                    steps.set(i, steps.get(i).withShare(shares.get(i)));
+                }
+            }
+            for (int i = 0; i < steps.size(); i++) {
+                steps.set(i, pay(before, steps.get(i), fees, payouts, now));
+            }
+        } else if (before.state() == WorkflowState.RUNNING && state == WorkflowState.FAILED
+                && before.held().signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.PAYER, -1, before.payer(), before.held()));
+            for (int i = 0; i < steps.size(); i++) {
+                Step s = steps.get(i);
+                if (s.share() != null && s.share().signum() > 0) {
+                    steps.set(i, s.settled(BigInteger.ZERO, BigInteger.ZERO, s.share()));
+                }
+            }
+        }
+        List<Step> changedSteps = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).state() != before.steps().get(i).state()) {
+                changedSteps.add(steps.get(i));
+            }
+        }
+        BigInteger paid = sum(payouts, Payout.Kind.AGENT);
+        BigInteger fee = sum(payouts, Payout.Kind.FEE).add(sum(payouts, Payout.Kind.PROTOCOL_FEE));
+        BigInteger refunded = sum(payouts, Payout.Kind.PAYER);
+        boolean any = !changedSteps.isEmpty() || !payouts.isEmpty() || state != before.state();
+        Workflow after = new Workflow(before.id(), before.payer(), before.token(), before.evaluator(), before.mode(),
+                before.split(), state, before.amount(), before.paid().add(paid), before.fees().add(fee),
+                before.refunded().add(refunded), before.feeBps(), before.protocolFeeBps(), before.maxFeeBps(), before.maxMultiplierBps(),
+                any ? before.version() + 1 : before.version(), before.createdAt(), any ? now : before.updatedAt(), steps);
+        return new Plan(after, payouts, changedSteps);
+    }
+
+    /**
+     * The step paid its share: its agent the net, the platform the fee. With performance pay the
+     * share is what is held for the step: the base price is {@code floor(share * 10,000 /
+     * maxMultiplierBps)}, the gross payout {@link PerformancePay#payout} of it (quality and accuracy
+     * from the evaluator, speed from the step's start, success and deadline; no reputation bonus),
+     * the rest of the share back to the payer in the same group.
+     */
+    private static Step pay(Workflow w, Step s, Fees fees, List<Payout> payouts, Instant now) {
+        BigInteger gross = s.share();
+        BigInteger refund = BigInteger.ZERO;
+        Step paid = s;
+        if (w.performancePay()) {
+            BigInteger base = gross.multiply(BigInteger.valueOf(PerformancePay.BPS))
+                    .divide(BigInteger.valueOf(w.maxMultiplierBps()));
+            Instant finished = s.finishedAt() == null ? now : s.finishedAt();
+            Duration allowed = Duration.between(s.startedAt(), s.deadline());
+            PerformancePay.Breakdown breakdown = PerformancePay.payout(base, gross, w.maxMultiplierBps(),
+                    new PerformancePay.Scores(s.quality() == null ? 100 : s.quality(),
+                            s.accuracy() == null ? 100 : s.accuracy(), Duration.between(s.startedAt(), finished),
+                            allowed.isPositive() ? allowed : Duration.ofMillis(1), 0));
+            gross = breakdown.payout();
+            refund = breakdown.refund();
+            String arithmetic = breakdown.arithmetic();
+            paid = s.withPerformance(arithmetic.length() > 400 ? arithmetic.substring(0, 400) : arithmetic);
+        }
+        FeeSplit split = fees.of(gross, w);
+        BigInteger net = split.net();
+        BigInteger fee = split.fees();
+        if (net.signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.AGENT, s.index(), s.agent(), net));
+        }
+        if (split.platform().signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.FEE, s.index(), null, split.platform()));
+        }
+        if (split.protocol().signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.PROTOCOL_FEE, s.index(), null, split.protocol()));
+        }
+        if (refund.signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.PAYER, s.index(), w.payer(), refund));
+        }
+        return paid.settled(net, fee, refund);
+    }
+
+    /** The measured execution time of a succeeded step in milliseconds, at least 1 (so that every weight counts). */
+    static BigInteger executionMillis(Step s) {
+        long millis = Duration.between(s.startedAt(), s.finishedAt()).toMillis();
+        return BigInteger.valueOf(Math.max(1, millis));
+    }
+
+    private static WorkflowState stateOf(WorkflowMode mode, List<Step> steps) {
+        if (steps.stream().anyMatch(s -> !s.state().isFinal())) {
+            return WorkflowState.RUNNING;
+        }
+        long succeeded = steps.stream().filter(s -> s.state() == StepState.SUCCEEDED).count();
+        if (succeeded == steps.size()) {
+            return WorkflowState.SUCCEEDED;
+        }
+        return mode == WorkflowMode.ATOMIC || succeeded == 0 ? WorkflowState.FAILED : WorkflowState.PARTIAL;
+    }
+
+    private static BigInteger sum(List<Payout> payouts, Payout.Kind kind) {
+        return payouts.stream().filter(p -> p.kind() == kind).map(Payout::amount).reduce(BigInteger.ZERO, BigInteger::add);
+    }
+}

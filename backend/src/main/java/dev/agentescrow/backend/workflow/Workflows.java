@@ -1,0 +1,318 @@
+package dev.agentescrow.backend.workflow;
+
+import dev.agentescrow.backend.audit.AuditLog;
+import dev.agentescrow.backend.events.EventPublisher;
+import dev.agentescrow.backend.events.EventType;
+import dev.agentescrow.backend.fee.FeeCharge;
+import dev.agentescrow.backend.fee.FeeRates;
+import dev.agentescrow.backend.fee.FeeSource;
+import dev.agentescrow.backend.fee.FeeType;
+import dev.agentescrow.batcher.ledger.TransferReceipt;
+import dev.agentescrow.batcher.ledger.TransferResult;
+import dev.agentescrow.batcher.read.TransferRecord;
+import dev.agentescrow.chain.Address;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Multi-agent workflows: creation (the payer's whole amount moves at once into the workflow's own
+ * ledger account, or nothing does), reports of a step's outcome, and the service's own moves
+ * (deadlines, on the leader's schedule and lazily before every report and read).
+ *
+ * <p><b>Exactly once.</b> Each change runs in one database transaction that first locks the
+ * workflow's row, so concurrent reports on one workflow (on any instance) queue and the second
+ * finds the step finished; it decides on the state it then sees ({@link WorkflowRules}), pays
+ * through the ledger with transfer ids derived from (workflow, part) and waits for the ledger's
+ * commit, then writes the rows, the audit records and the events, and commits. A crash between the
+ * ledger's commit and this one leaves the ledger account holding less than the rows say: the next
+ * change first reads which parts the ledger has and applies them ({@link #recover}), repeating their
+ * payouts under the same ids (EXISTS), so nothing is paid twice.
+ */
+@Component
+public class Workflows {
+    private final WorkflowStore store;
+    private final WorkflowMoney money;
+    private final AuditLog audit;
+    private final EventPublisher events;
+    private final WorkflowSettings settings;
+    private final Clock clock;
+    private final TransactionTemplate tx;
+
+    public Workflows(WorkflowStore store, WorkflowMoney money, AuditLog audit, EventPublisher events,
+                     WorkflowSettings settings, Clock clock, DataSource dataSource) {
+        this.store = store;
+        this.money = money;
+        this.audit = audit;
+        this.events = events;
+        this.settings = settings;
+        this.clock = clock;
+        this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+    }
+
+    /** The workflow after a create or a report, or a refusal (HTTP status, code, message). */
+    public record Result(Workflow workflow, int status, String code, String message) {
+        static Result ok(Workflow workflow) {
+            return new Result(workflow, 200, null, null);
+        }
+
+        static Result refused(int status, String code, String message) {
+            return new Result(null, status, code, message);
+        }
+
+        public boolean ok() {
+            return workflow != null;
+        }
+    }
+
+    public WorkflowSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Creates and funds a workflow for {@code payer}; its id derives from (payer, Idempotency-Key),
+     * so a create retried after a lost answer finds the same workflow (and its funding transfer).
+     */
+    public Result create(Address payer, String idempotencyKey, WorkflowDraft draft) {
+        Instant now = clock.instant();
+        FeeRates rates = money.rates();
+        if (rates.totalBps() > draft.maxFeeBps()) {
+            return Result.refused(422, "WORKFLOW_FEE_ABOVE_MAX", "the fees are " + rates.totalBps()
+                    + " bps (platform " + rates.platformBps() + ", protocol " + rates.protocolBps()
+                    + "), above the maximum of " + draft.maxFeeBps() + " bps");
+        }
+        WorkflowDraft.Checked checked = draft.check(payer, now, settings.maxDuration());
+        if (!checked.ok()) {
+            return Result.refused(422, checked.problem().code(), checked.problem().message()
+                    + (checked.detail() == null ? "" : " (" + checked.detail() + ")"));
+        }
+        String id = WorkflowIds.workflowId(payer, idempotencyKey);
+        Workflow workflow = WorkflowRules.started(new Workflow(id, payer, draft.token(), draft.evaluator(), draft.mode(),
+                draft.split(), WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO,
+                BigInteger.ZERO, rates.platformBps(), rates.protocolBps(), draft.maxFeeBps(), draft.maxMultiplierBps(), 1, now, now, checked.steps()), now);
+        return tx.execute(status -> {
+            if (!store.insert(workflow)) {
+                Workflow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
+                        "workflow " + id + " exists and is not readable"));
+                return sameTerms(existing, workflow) ? Result.ok(existing) : Result.refused(422, "WORKFLOW_ID_CONFLICT",
+                        "a workflow with other terms was created under this Idempotency-Key");
+            }
+            TransferReceipt receipt = money.fund(payer, id, draft.token(), checked.amount());
+            if (!receipt.committed()) {
+                status.setRollbackOnly();
+                return fundingRefused(receipt.result());
+            }
+            store.transfer(id, new WorkflowStore.TransferRow(receipt.id().toUuid(), "FUND", -1, payer,
+                    checked.amount(), receipt.seq(), now));
+            audit.record(payer.hex(), "WORKFLOW_CREATED", "workflow", id, draft.token().hex(), checked.amount());
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("workflowId", id);
+            data.put("mode", workflow.mode().name());
+            data.put("amount", checked.amount().toString());
+            data.put("steps", workflow.steps().stream().map(s -> Map.of("key", s.key(), "agent", s.agent().checksummed(),
+                    "state", s.state().name())).toList());
+            events.publishOnce("workflow:" + id + ":created", EventType.WORKFLOW_CREATED, workflow.parties(), id, data);
+            return Result.ok(workflow);
+        });
+    }
+
+    private static boolean sameTerms(Workflow a, Workflow b) {
+        return a.token().equals(b.token()) && a.amount().equals(b.amount()) && a.mode() == b.mode()
+                && a.split() == b.split() && Objects.equals(a.evaluator(), b.evaluator()) && a.maxFeeBps() == b.maxFeeBps()
+                && Objects.equals(a.maxMultiplierBps(), b.maxMultiplierBps())
+                && terms(a).equals(terms(b));
+    }
+
+    private static List<String> terms(Workflow w) {
+        return w.steps().stream().map(s -> String.join("|", s.key(), s.agent().hex(), s.capability(),
+                s.deadline().toString(), String.join(",", s.dependsOn()), s.weight().toString())).toList();
+    }
+
+    private static Result fundingRefused(TransferResult result) {
+        return switch (result) {
+            case EXISTS_WITH_DIFFERENT_CONTENT -> Result.refused(409, "WORKFLOW_ACTION_CONFLICT",
+                    "a different funding transfer with this workflow's id was committed earlier");
+            case TOO_MANY_ACCOUNTS, TOO_MANY_PENDING -> Result.refused(503, result.name(),
+                    "the ledger is at its configured capacity");
+            case INSUFFICIENT_FUNDS -> Result.refused(422, result.name(),
+                    "the available balance is smaller than the workflow's amount: nothing was held");
+            default -> Result.refused(422, result.name(), "the ledger refused the funding: " + result.name());
+        };
+    }
+
+    /**
+     * The workflow if {@code who} is a party (payer, evaluator, an agent), else empty: another
+     * principal's workflow is not found. A step past its deadline is failed first (when this
+     * instance writes the ledger; elsewhere the leader's schedule does it).
+     */
+    public Optional<Workflow> visible(String id, Address who) {
+        Optional<Workflow> found = store.find(id).filter(w -> w.isParty(who));
+        if (found.isPresent() && found.get().state() == WorkflowState.RUNNING && money.writes()
+                && !clock.instant().isBefore(found.get().dueAt())) {
+            expire(id, false);
+            return store.find(id);
+        }
+        return found;
+    }
+
+    public List<WorkflowStore.TransferRow> transfers(String id) {
+        return store.transfers(id);
+    }
+
+    /** {@code caller} reports step {@code key}'s outcome; first the deadlines due now are applied (and kept). */
+    public Result report(String id, String key, Address caller, WorkflowRules.Outcome outcome, String reason,
+                         WorkflowRules.Scores scores) {
+        return tx.execute(status -> {
+            Optional<Workflow> locked = store.lock(id, false);
+            if (locked.isEmpty() || !locked.get().isParty(caller)) {
+                return Result.refused(404, "NOT_FOUND", "workflow not found");
+            }
+            Instant now = clock.instant();
+            Workflow w = recover(locked.get(), now);
+            WorkflowRules.Plan due = WorkflowRules.advance(w, now, money::fee);
+            if (!due.isEmpty()) {
+                apply(w, due, WorkflowRules.SERVICE, "WORKFLOW_DEADLINE", "a step's deadline passed");
+                w = due.after();
+            }
+            WorkflowRules.Decision decision = WorkflowRules.report(w, key, caller, outcome, reason, scores, now,
+                    money::fee);
+            if (decision.refused()) {
+                WorkflowRules.Refusal r = decision.refusal();
+                return Result.refused(r.status(), r.code(), r.message());
+            }
+            apply(w, decision.plan(), caller.hex(), "WORKFLOW_STEP_" + outcome.name(),
+                    reason == null || reason.isBlank() ? "step " + key + " " + outcome.name().toLowerCase() : reason);
+            return Result.ok(decision.plan().after());
+        });
+    }
+
+    /**
+     * The service's move on a workflow with a step past its deadline. {@code skipLocked}: skips a
+     * workflow another transaction holds (the schedule; it comes back at the next sweep).
+     */
+    public void expire(String id, boolean skipLocked) {
+        tx.executeWithoutResult(status -> store.lock(id, skipLocked).ifPresent(locked -> {
+            Instant now = clock.instant();
+            Workflow w = recover(locked, now);
+            WorkflowRules.Plan due = WorkflowRules.advance(w, now, money::fee);
+            if (!due.isEmpty()) {
+                apply(w, due, WorkflowRules.SERVICE, "WORKFLOW_DEADLINE", "a step's deadline passed");
+            }
+        }));
+    }
+
+    /** Workflows with a step past its deadline now. */
+    public List<String> due(int limit) {
+        return store.due(clock.instant(), limit);
+    }
+
+    /**
+     * The workflow with every payout the ledger committed but its rows lack (a lost commit)
+     * applied: each part is looked up under its derived id; then those outcomes are settled and
+     * written, their payouts answered EXISTS by the ledger.
+     */
+    private Workflow recover(Workflow w, Instant now) {
+        if (w.state() != WorkflowState.RUNNING || money.held(w).equals(w.held())) {
+            return w;
+        }
+        Set<Integer> succeeded = new HashSet<>();
+        Set<Integer> failed = new HashSet<>();
+        for (Step s : w.steps()) {
+            if (s.state().isFinal()) {
+                continue;
+            }
+            if (found(w, "agent:" + s.index()) || found(w, "fee:" + s.index())) {
+                succeeded.add(s.index());
+            } else if (found(w, "payer:" + s.index())) {
+                failed.add(s.index());
+            }
+        }
+        boolean all = found(w, "payer:all");
+        WorkflowRules.Plan plan = WorkflowRules.recovered(w, succeeded, failed, all, now, money::fee);
+        if (plan.isEmpty()) {
+            throw new IllegalStateException("workflow " + w.id() + " holds " + money.held(w) + " in the ledger but "
+                    + w.held() + " in its rows, and no payouts of its steps were found");
+        }
+        apply(w, plan, "recovery", "WORKFLOW_RECOVERY", "payouts found in the ledger after a lost commit");
+        return plan.after();
+    }
+
+    private boolean found(Workflow w, String part) {
+        Optional<TransferRecord> record = money.committed(w, part);
+        return record.isPresent();
+    }
+
+    /** Pays the plan's payouts (one linked group), writes the rows, audit records and events. */
+    private void apply(Workflow before, WorkflowRules.Plan plan, String actor, String rule, String reason) {
+        Workflow after = plan.after();
+        Instant now = after.updatedAt();
+        if (!plan.payouts().isEmpty()) {
+            List<TransferReceipt> receipts = money.payOut(before, plan.payouts(), rule, actor,
+                    reason.length() > 256 ? reason.substring(0, 256) : reason);
+            List<FeeCharge> charges = new ArrayList<>();
+            for (int i = 0; i < receipts.size(); i++) {
+                TransferReceipt receipt = receipts.get(i);
+                if (!receipt.committed()) {
+                    throw new IllegalStateException("the ledger refused payout " + i + " of workflow " + before.id()
+                            + ": " + receipt.result() + " (the workflow's rows and its ledger account disagree)");
+                }
+                WorkflowRules.Payout payout = plan.payouts().get(i);
+                store.transfer(before.id(), new WorkflowStore.TransferRow(receipt.id().toUuid(), payout.kind().name(),
+                        payout.index(), payout.to(), payout.amount(), receipt.seq(), now));
+                if (payout.kind() == WorkflowRules.Payout.Kind.FEE
+                        || payout.kind() == WorkflowRules.Payout.Kind.PROTOCOL_FEE) {
+                    Step step = after.steps().get(payout.index());
+                    charges.add(new FeeCharge(receipt.id().toUuid(), payout.kind() == WorkflowRules.Payout.Kind.FEE
+                            ? FeeType.PLATFORM : FeeType.PROTOCOL, FeeSource.WORKFLOW, "workflow:" + after.id(),
+                            step.agent(), after.token(), payout.amount(), step.paid().add(step.fee()), receipt.seq(),
+                            now));
+                }
+            }
+            money.record(charges);
+        }
+        store.update(after);
+        for (Step s : plan.changed()) {
+            if (!s.state().isFinal()) {
+                continue;
+            }
+            boolean ok = s.state() == StepState.SUCCEEDED;
+            String by = s.reportedBy() == null ? actor : s.reportedBy();
+            audit.record(by, "WORKFLOW_STEP_" + s.state().name(), "workflow", after.id() + "/" + s.key(),
+                    after.token().hex(), ok ? s.paid().add(s.fee()) : s.refunded());
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("workflowId", after.id());
+            data.put("step", s.key());
+            data.put("agent", s.agent().checksummed());
+            data.put("reason", s.reason());
+            data.put("paid", s.paid().toString());
+            data.put("fee", s.fee().toString());
+            data.put("refunded", s.refunded().toString());
+            if (s.performance() != null) {
+                data.put("performance", s.performance());
+            }
+            events.publishOnce("workflow:" + after.id() + ":" + s.key() + ":" + s.state().name(),
+                    ok ? EventType.WORKFLOW_STEP_SUCCEEDED : EventType.WORKFLOW_STEP_FAILED, after.parties(), after.id(),
+                    data);
+        }
+        if (before.state() == WorkflowState.RUNNING && after.state() != WorkflowState.RUNNING) {
+            audit.record(actor, "WORKFLOW_" + after.state().name(), "workflow", after.id(), after.token().hex(),
+                    after.paid().add(after.fees()));
+            events.publishOnce("workflow:" + after.id() + ":finished", EventType.WORKFLOW_FINISHED, after.parties(),
+                    after.id(), Map.of("workflowId", after.id(), "state", after.state().name(),
+                            "paid", after.paid().toString(), "fees", after.fees().toString(),
+                            "refunded", after.refunded().toString()));
+        }
+    }
+}

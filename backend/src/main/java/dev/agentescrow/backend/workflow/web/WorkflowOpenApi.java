@@ -1,0 +1,72 @@
+package dev.agentescrow.backend.workflow.web;
+
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.Schema;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The workflows' error codes in the document's {@code x-error-codes}, and problem+json on their refusals. */
+@Configuration(proxyBeanMethods = false)
+public class WorkflowOpenApi {
+    /** Every code the workflows answer beyond the service-wide ones, and what it means. */
+    static final Map<String, String> CODES = new TreeMap<>(Map.ofEntries(
+            Map.entry("WORKFLOW_EMPTY", "422: a workflow has at least one step"),
+            Map.entry("WORKFLOW_TOO_LARGE", "422: a workflow has at most 16 steps"),
+            Map.entry("WORKFLOW_DUPLICATE_STEP", "422: two steps share a key, or a step names a dependency twice"),
+            Map.entry("WORKFLOW_UNKNOWN_DEPENDENCY", "422: a step depends on a key no step has"),
+            Map.entry("WORKFLOW_SELF_DEPENDENCY", "422: a step depends on itself"),
+            Map.entry("WORKFLOW_CYCLE", "422: the dependencies form a cycle"),
+            Map.entry("WORKFLOW_SPLIT_NOT_ALLOWED", "422: an EXECUTION_TIME split is for ATOMIC workflows only"),
+            Map.entry("WORKFLOW_WEIGHTS_MISMATCH", "422: a WEIGHTS split gives every step a weight, adding up to"
+                    + " exactly 10000; other splits take none"),
+            Map.entry("WORKFLOW_PRICES_MISMATCH", "422: a PRICES split gives every step a price (an amount, if given,"
+                    + " equals their sum); other splits take none"),
+            Map.entry("WORKFLOW_AMOUNT_REQUIRED", "422: an amount is required unless the split is PRICES"),
+            Map.entry("WORKFLOW_AMOUNT_TOO_SMALL", "422: the split leaves a step a share of zero"),
+            Map.entry("WORKFLOW_AMOUNT_TOO_LARGE", "422: the prices add up to more than 2^256 - 1"),
+            Map.entry("WORKFLOW_AGENT_IS_PAYER", "422: the payer cannot be a step's agent or the evaluator"),
+            Map.entry("WORKFLOW_DEADLINE_PASSED", "422: every step's deadline must be in the future"),
+            Map.entry("WORKFLOW_DEADLINE_TOO_FAR", "422: a step's deadline is beyond agentescrow.workflow.max-duration"),
+            Map.entry("WORKFLOW_FEE_ABOVE_MAX", "422: the platform fee is above the maxFeeBps the payer accepts"),
+            Map.entry("WORKFLOW_ID_CONFLICT", "422: the Idempotency-Key made a workflow with other terms"),
+            Map.entry("WORKFLOW_ACTION_CONFLICT", "409: the ledger holds a different transfer under this workflow's id"),
+            Map.entry("WORKFLOW_EVALUATOR_MISSING", "422: performance pay needs an evaluator to score each success"),
+            Map.entry("WORKFLOW_EVALUATOR_REQUIRED", "403: with performance pay only the evaluator reports a success"),
+            Map.entry("WORKFLOW_SCORES_REQUIRED", "422: with performance pay a success carries scores (quality 0-200,"
+                    + " accuracy 0-150)"),
+            Map.entry("WORKFLOW_SCORES_NOT_APPLICABLE", "422: scores apply only to a success under performance pay"),
+            Map.entry("WORKFLOW_STEP_NOT_FOUND", "404: the workflow has no step with this key"),
+            Map.entry("WORKFLOW_REPORTER_REQUIRED", "403: only the step's agent or the workflow's evaluator reports"),
+            Map.entry("WORKFLOW_STEP_NOT_STARTED", "409: the step waits for its dependencies"),
+            Map.entry("WORKFLOW_STEP_FINISHED", "409: the step was reported already, or failed by its deadline or a"
+                    + " dependency")));
+
+    @Bean
+    OpenApiCustomizer workflowProblems() {
+        return openApi -> {
+            Object existing = openApi.getExtensions() == null ? null : openApi.getExtensions().get("x-error-codes");
+            Map<String, Object> codes = new LinkedHashMap<>();
+            if (existing instanceof Map<?, ?> map) {
+                map.forEach((k, v) -> codes.put(String.valueOf(k), v));
+            }
+            codes.putAll(CODES);
+            openApi.addExtension("x-error-codes", codes);
+            openApi.getPaths().forEach((path, item) -> {
+                if (path.startsWith("/api/v1/workflows")) {
+                    item.readOperations().forEach(operation -> operation.getResponses().forEach((status, response) -> {
+                        if ((status.startsWith("4") || status.startsWith("5")) && (response.getContent() == null
+                                || !response.getContent().containsKey("application/problem+json"))) {
+                            response.setContent(new Content().addMediaType("application/problem+json",
+                                    new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
+                        }
+                    }));
+                }
+            });
+        };
+    }
+}
