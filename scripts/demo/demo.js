@@ -3,27 +3,29 @@
 // hundred micropayments, one escrow is disputed and split by an arbiter, the period's fees are
 // distributed to two stakeholders, a task is auctioned (sealed bids, reverse Vickrey allocation
 // funding the escrow, paid by performance), a flexible and an atomic workflow pay three agents, two
-// open a payment channel with a permit, store off-chain proofs and close it cooperatively, one
-// withdraws, and once a batch has settled a transfer's inclusion
+// open a payment channel with a permit, store off-chain proofs and close it cooperatively, in a second
+// channel the service's watchtower defends an offline agent against a stale close, one withdraws, and once a batch has settled a transfer's inclusion
 // proof is checked with @openzeppelin/merkle-tree and by the vault on chain. Prints a summary;
 // exits 0 only if every step held, else 1 with the first step that failed.
 //
 // Environment: API_URL (default http://127.0.0.1:8080), CHAIN_RPC_URL (default
 // http://127.0.0.1:8545), AGENT_PRIVATE_KEYS (comma-separated; default Hardhat dev accounts #4..#7),
 // DEMO_TRANSFERS (default 300), DEMO_CHANNEL_PROOFS (default 200), DEMO_SEED (default random), DEMO_SETTLE_TIMEOUT_SECONDS (default 120),
+// DEMO_DEFENCE_TIMEOUT_SECONDS (default 90: how long the watchtower may take to challenge a stale close),
 // DEMO_ADMIN_PRIVATE_KEY (default Hardhat dev account #0, an admin in scripts/run's local setup).
 "use strict";
 const crypto = require("crypto");
 const { ethers } = require("ethers");
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
 const { Agent, Api, ApiError, agentKeys, waitFor, VAULT_ABI, TOKEN_ABI } = require("./lib/agent");
-const { openChannel, signProof, closeCooperatively } = require("./lib/channel");
+const { openChannel, signProof, closeCooperatively, sendPrepared, awaitChannel, channelOf, eventsAfter, CHANNELS_ABI } = require("./lib/channel");
 
 const API_URL = process.env.API_URL || "http://127.0.0.1:8080";
 const RPC_URL = process.env.CHAIN_RPC_URL || "http://127.0.0.1:8545";
 const TRANSFERS = Number(process.env.DEMO_TRANSFERS || 300);
 const CHANNEL_PROOFS = Number(process.env.DEMO_CHANNEL_PROOFS || 200);
 const SEED = Number(process.env.DEMO_SEED || crypto.randomInt(1, 2 ** 31));
+const DEFENCE_SECONDS = Number(process.env.DEMO_DEFENCE_TIMEOUT_SECONDS || 90);
 const SETTLE_SECONDS = Number(process.env.DEMO_SETTLE_TIMEOUT_SECONDS || 120);
 const CREDIT_SECONDS = Number(process.env.DEMO_CREDIT_TIMEOUT_SECONDS || 60);
 const CONCURRENCY = 8;
@@ -366,6 +368,7 @@ async function main() {
   }
 
   await channelSteps(ctx, fmt);
+  await defendedCloseSteps(ctx, fmt, provider);
 
   const withdrawer = agents[1];
   await step(`${withdrawer.name} withdraws ${fmt(ctx.withdrawal)} (POST /withdrawals)`, async () => {
@@ -625,6 +628,7 @@ function summary(ctx, fmt, withdrawer) {
   if (ctx.fees) console.log(`fee distribution: ${ctx.fees}`);
   if (ctx.auction) console.log(`auction: ${ctx.auction}`);
   if (ctx.channel) console.log(`payment channel: ${ctx.channel}`);
+  if (ctx.defence) console.log(`defended stale close: ${ctx.defence}`);
   console.log(`admin verification: ${ctx.verify}`);
   console.log(`${line}\n[demo] every step held`);
 }
@@ -710,6 +714,177 @@ async function channelSteps(ctx, fmt) {
     ctx.channel = `${short(ctx.ch.id)}: ${fmt(depositA)} + ${fmt(depositB)} deposited, ${CHANNEL_PROOFS} proofs stored, ` +
       `closed cooperatively in tx ${short(receipt.hash)}: ${a.name} ${fmt(expectA)}, ${b.name} ${fmt(expectB)}, wallets checked`;
     return ctx.channel;
+  });
+}
+
+/**
+ * A defended stale close: C opens a second channel to D and pays it in signed proofs that D stores
+ * in the service; D registers the channel with the watchtower on and goes offline. C closes
+ * unilaterally with the service's prepared call and then pushes one of its OLDER proofs on chain
+ * (what it would like to have paid). The service's watchtower (its own key) submits D's newest
+ * proof within the challenge period; the demo then moves the chain past the period (a local Hardhat
+ * node only), D comes back, settles through the prepared call, and its wallet ends with exactly what
+ * the newest proof says.
+ */
+async function defendedCloseSteps(ctx, fmt, provider) {
+  const [c, d] = ctx.agents.length >= 4 ? [ctx.agents[2], ctx.agents[3]] : [ctx.agents[0], ctx.agents[1]];
+  const depositC = 10n * ctx.unit;
+  const depositD = 1n * ctx.unit;
+  const payCtoD = ctx.unit / 10n || 1n;
+  const payDtoC = ctx.unit / 20n || 1n;
+  const proofs = 10n;
+  const staleNonce = proofs / 2n;
+  const wallet = async (agent) => ctx.erc20.balanceOf(agent.address);
+  const def = { sentC: payCtoD * proofs, staleC: payCtoD * staleNonce, sentD: payDtoC };
+  ctx.defenceDetail = def;
+
+  await step(`a second channel: ${c.name} opens to ${d.name} (${fmt(depositC)} / ${fmt(depositD)}), pays ${proofs} proofs that ${d.name} stores; ` +
+      `${d.name} registers with the watchtower on`, async () => {
+    def.wallets = { c: await wallet(c), d: await wallet(d) };
+    check(def.wallets.c >= depositC && def.wallets.d >= depositD,
+      `the agents' wallets hold ${fmt(def.wallets.c)} and ${fmt(def.wallets.d)}, not enough for the channel`);
+    def.ch = await openChannel(c, d, ctx.token, depositC, depositD);
+    const id = def.ch.id;
+    def.proofs = [];
+    for (let n = 1n; n <= proofs; n++) {
+      const proof = await signProof(c.wallet, def.ch.domain, id, n, payCtoD * n);
+      def.proofs.push(proof);
+      const stored = await d.post(`/channels/${id}/proofs`, proof, { expect: [201] });
+      check(stored.body.replayed !== true, `${d.name}'s proof ${n} answered as a replay`);
+    }
+    // one payment back, which C keeps (C's close will carry it)
+    const back = await signProof(d.wallet, def.ch.domain, id, 1n, payDtoC);
+    await c.post(`/channels/${id}/proofs`, back, { expect: [201] });
+    const { body: registration } = await d.post(`/channels/${id}/register`, { watchtower: true }, { expect: [200, 201] });
+    const view = await channelOf(d, id);
+    check(view.watchtower && view.watchtower.registered && view.watchtower.enabled,
+      `${d.name}'s registration shows ${JSON.stringify(view.watchtower || registration)}`);
+    check(view.watchtower.address, "the service runs no watchtower (no WATCHTOWER_PRIVATE_KEY or keystore configured)");
+    def.watchtower = ethers.getAddress(view.watchtower.address);
+    check(view.proofs.sentByA && view.proofs.sentByA.nonce === proofs.toString() && view.proofs.sentByA.transferred === def.sentC.toString(),
+      `the newest stored proof of ${c.name} is ${JSON.stringify(view.proofs.sentByA)}, expected nonce ${proofs}, ${def.sentC}`);
+    def.eventsFrom = (await eventsAfter(d)).last;
+    return `channel ${short(id)}; newest proof of ${c.name}: nonce ${proofs}, ${fmt(def.sentC)}; watchtower ${def.watchtower}; ${d.name} now offline`;
+  });
+
+  await step(`${c.name} closes unilaterally (prepared call) and pushes an older proof of its own (nonce ${staleNonce}, ${fmt(def.staleC)}) on chain`, async () => {
+    const id = def.ch.id;
+    const { body: call } = await c.post(`/channels/${id}/calls/close`, {}, { expect: [200] });
+    check(call.calldata && call.args.nonce === "1" && call.args.transferred === def.sentD.toString(),
+      `the prepared close carries ${JSON.stringify(call.args)}, not ${d.name}'s proof 1 of ${def.sentD}`);
+    def.closeReceipt = await sendPrepared(c, call);
+    const stale = def.proofs[Number(staleNonce) - 1];
+    const data = new ethers.Interface(CHANNELS_ABI).encodeFunctionData("updateBalanceProof",
+      [id, c.address, BigInt(stale.nonce), BigInt(stale.transferred), stale.signature]);
+    try {
+      def.staleReceipt = await sendPrepared(c, { to: def.ch.contract, calldata: data, function: "updateBalanceProof" });
+      def.staleNote = `the older proof mined in ${short(def.staleReceipt.hash)}`;
+    } catch (error) {
+      // the watchtower may be faster than the cheat: then the contract refuses the older proof
+      c.nextChannelNonce = 0;
+      def.staleNote = `the watchtower was first; the older proof was refused (${error.shortMessage || error.message.slice(0, 80)})`;
+    }
+    const view = await awaitChannel(c, id, "CLOSING", 60);
+    def.closesAt = view.closesAt;
+    return `close tx ${short(def.closeReceipt.hash)}, closes at ${view.closesAt}; ${def.staleNote}`;
+  });
+
+  await step(`the service's watchtower challenges with ${d.name}'s newest proof within the window (polling, at most ${DEFENCE_SECONDS} s)`, async () => {
+    const id = def.ch.id;
+    const started = Date.now();
+    const view = await waitFor(`the watchtower's proof of ${c.name} in channel ${id}`, DEFENCE_SECONDS, async () => {
+      const v = await channelOf(d, id);
+      const done = v && (v.watchtower.submissions || []).find((s) => s.state === "SUCCEEDED" && s.transferred === def.sentC.toString());
+      return done && v.a.proofTransferred === def.sentC.toString() && v;
+    }, 500);
+    const submission = view.watchtower.submissions.find((s) => s.state === "SUCCEEDED");
+    check(view.state === "CLOSING", `the channel is ${view.state}, not CLOSING, after the challenge`);
+    check(view.a.proofNonce === proofs.toString(), `the contract holds ${c.name}'s nonce ${view.a.proofNonce}, not ${proofs}`);
+    // the chain itself: the last proof of C stored in the contract is the newest, sent by the watchtower
+    const iface = new ethers.Interface(CHANNELS_ABI);
+    const logs = await provider.getLogs({
+      address: def.ch.contract, fromBlock: def.closeReceipt.blockNumber, toBlock: "latest",
+      topics: [iface.getEvent("ChannelBalanceProofUpdated").topicHash, id, ethers.zeroPadValue(c.address, 32)],
+    });
+    check(logs.length > 0, `no ChannelBalanceProofUpdated of ${c.name} on chain since the close`);
+    const last = iface.parseLog(logs[logs.length - 1]);
+    check(ethers.getAddress(last.args.submitter) === def.watchtower && last.args.transferred === def.sentC && last.args.nonce === proofs,
+      `the last proof of ${c.name} on chain is nonce ${last.args.nonce}, ${last.args.transferred}, sent by ${last.args.submitter}`);
+    check(logs[logs.length - 1].transactionHash.toLowerCase() === String(submission.txHash).toLowerCase(),
+      `the watchtower's submission names tx ${submission.txHash}, the chain's proof came in ${logs[logs.length - 1].transactionHash}`);
+    const block = await provider.getBlock(logs[logs.length - 1].blockNumber);
+    check(BigInt(block.timestamp) < BigInt(Math.floor(Date.parse(def.closesAt) / 1000)),
+      `the challenge was mined at ${block.timestamp}, not before the channel closes at ${def.closesAt}`);
+    const events = await waitFor(`channel.defended and channel.challenged in ${d.name}'s events`, 30, async () => {
+      const { items } = await eventsAfter(d, def.eventsFrom);
+      const mine = items.filter((e) => e.objectId === id);
+      const defended = mine.find((e) => e.type === "channel.defended");
+      const challenged = mine.find((e) => e.type === "channel.challenged" && e.data && e.data.submitter
+        && ethers.getAddress(e.data.submitter) === def.watchtower);
+      return defended && challenged && { defended, challenged };
+    });
+    def.challengeTx = submission.txHash;
+    return `tx ${short(submission.txHash)} (gas ${submission.gasUsed}) after ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+      `before closesAt; ${d.name} got ${events.defended.type} and ${events.challenged.type} (submitter = the watchtower)`;
+  });
+
+  const expectC = depositC - def.sentC + def.sentD;
+  const expectD = depositD - def.sentD + def.sentC;
+  const version = await provider.send("web3_clientVersion", []).catch(() => "");
+  const local = /hardhat/i.test(String(version));
+  if (!local) {
+    await step("advance the chain past the challenge period, settle and check the wallets", async () => {
+      // the channel's deposits stay in the contract until someone settles after closesAt
+      ctx.channelNet.set(c, (ctx.channelNet.get(c) || 0n) - depositC);
+      ctx.channelNet.set(d, (ctx.channelNet.get(d) || 0n) - depositD);
+      ctx.defence = `${short(def.ch.id)}: stale close by ${c.name} challenged by the watchtower in tx ${short(def.challengeTx)}; ` +
+        `settlement skipped (not a local Hardhat node)`;
+      return `skipped: ${RPC_URL} is not a local Hardhat node (${version || "no web3_clientVersion"}), so the challenge period ` +
+        `(until ${def.closesAt}) cannot be skipped; settle later with POST /channels/${def.ch.id}/calls/settle`;
+    });
+    return;
+  }
+
+  await step(`move the local Hardhat chain past the challenge period (evm_increaseTime, evm_mine); ${d.name} settles (prepared call) and claims if owed`, async () => {
+    const id = def.ch.id;
+    const latest = await provider.getBlock("latest");
+    const wait = Math.floor(Date.parse(def.closesAt) / 1000) - Number(latest.timestamp) + 1;
+    await provider.send("evm_increaseTime", [Math.max(wait, 1)]);
+    await provider.send("evm_mine", []);
+    const { body: call } = await d.post(`/channels/${id}/calls/settle`, {}, { expect: [200] });
+    const receipt = await sendPrepared(d, call);
+    const settled = await awaitChannel(d, id, "SETTLED", 60);
+    check(settled.settled && settled.settled.a === expectC.toString() && settled.settled.b === expectD.toString(),
+      `the service shows payouts ${JSON.stringify(settled.settled)}, expected ${expectC} / ${expectD}`);
+    let claimed = "nothing left to claim (the token paid both at settlement)";
+    if (settled.b.unclaimed && settled.b.unclaimed !== "0") {
+      const { body: claim } = await d.post(`/channels/${id}/calls/claim`, {}, { expect: [200] });
+      await sendPrepared(d, claim);
+      claimed = `claimed ${fmt(BigInt(settled.b.unclaimed))}`;
+    } else {
+      const refused = await d.post(`/channels/${id}/calls/claim`, {}, { expect: [409] });
+      check(refused.body.code === "CHANNEL_NOTHING_TO_CLAIM", `a claim with nothing owed answered ${refused.body.code}`);
+    }
+    def.settleTx = receipt.hash;
+    def.claimed = claimed;
+    return `moved ${wait} s; settle tx ${short(receipt.hash)}; ${claimed}`;
+  });
+
+  await step(`${d.name}'s wallet ends with exactly what ${c.name}'s newest proof says`, async () => {
+    const walletC = await wallet(c);
+    const walletD = await wallet(d);
+    const withStale = depositD - def.sentD + def.staleC;
+    check(walletD === def.wallets.d - depositD + expectD,
+      `${d.name}'s wallet holds ${fmt(walletD)}, expected ${fmt(def.wallets.d - depositD + expectD)}` +
+      (walletD === def.wallets.d - depositD + withStale ? " (the stale close won)" : ""));
+    check(walletC === def.wallets.c - depositC + expectC,
+      `${c.name}'s wallet holds ${fmt(walletC)}, expected ${fmt(def.wallets.c - depositC + expectC)}`);
+    ctx.channelNet.set(c, (ctx.channelNet.get(c) || 0n) + expectC - depositC);
+    ctx.channelNet.set(d, (ctx.channelNet.get(d) || 0n) + expectD - depositD);
+    ctx.defence = `${short(def.ch.id)}: ${c.name} closed and pushed its older proof ${staleNonce} (${fmt(def.staleC)}) while ${d.name} was offline; ` +
+      `the watchtower submitted proof ${proofs} (${fmt(def.sentC)}) in tx ${short(def.challengeTx)}; settled in tx ${short(def.settleTx)}: ` +
+      `${d.name} ${fmt(expectD)} (the stale state would have paid ${fmt(withStale)}), ${c.name} ${fmt(expectC)}, wallets checked`;
+    return `${d.name} received ${fmt(expectD)} = ${fmt(depositD)} - ${fmt(def.sentD)} + ${fmt(def.sentC)}`;
   });
 }
 

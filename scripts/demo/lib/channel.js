@@ -108,4 +108,27 @@ async function closeCooperatively(a, b, sender, id, seconds = 60) {
   return { receipt, settled, message };
 }
 
-module.exports = { PROOF_TYPES, openChannel, signProof, closeCooperatively, channelOf, awaitChannel, sendPrepared, signTyped };
+/** What the demo reads and (as a dishonest counterparty) sends to PaymentChannels without the service. */
+const CHANNELS_ABI = [
+  "function updateBalanceProof(bytes32 channelId, address participant, uint256 nonce, uint256 transferred, bytes signature)",
+  "event ChannelBalanceProofUpdated(bytes32 indexed channelId, address indexed participant, address indexed submitter, uint256 nonce, uint256 transferred)",
+];
+
+/** The caller's events after sequence `after` (all pages, oldest first) and the last sequence seen. */
+async function eventsAfter(agent, after = 0, maxPages = 100) {
+  const items = [];
+  let cursor = String(after);
+  let last = Number(after);
+  for (let page = 0; page < maxPages; page++) {
+    const { body } = await agent.get(`/events?after=${cursor}&limit=500`);
+    for (const item of body.items || []) {
+      items.push(item);
+      last = Math.max(last, Number(item.sequence));
+    }
+    if (!body.nextCursor) return { items, last };
+    cursor = body.nextCursor;
+  }
+  throw new Error(`${agent.name} has more than ${maxPages * 500} events after ${after}`);
+}
+
+module.exports = { PROOF_TYPES, CHANNELS_ABI, eventsAfter, openChannel, signProof, closeCooperatively, channelOf, awaitChannel, sendPrepared, signTyped };
