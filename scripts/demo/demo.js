@@ -778,11 +778,16 @@ async function defendedCloseSteps(ctx, fmt, provider) {
       [id, c.address, BigInt(stale.nonce), BigInt(stale.transferred), stale.signature]);
     try {
       def.staleReceipt = await sendPrepared(c, { to: def.ch.contract, calldata: data, function: "updateBalanceProof" });
+      def.staleOnChain = def.staleC;
       def.staleNote = `the older proof mined in ${short(def.staleReceipt.hash)}`;
     } catch (error) {
-      // the watchtower may be faster than the cheat: then the contract refuses the older proof
+      // the watchtower may be faster than the cheat: then the contract refuses the older proof as stale
+      const staleSelector = ethers.id("ChannelStaleProof(bytes32,address,uint256,uint256)").slice(0, 10);
+      const said = `${error.data || ""} ${(error.info && error.info.error && error.info.error.data) || ""} ${error.message}`;
+      if (!said.includes(staleSelector) && !said.includes("ChannelStaleProof")) throw error;
       c.nextChannelNonce = 0;
-      def.staleNote = `the watchtower was first; the older proof was refused (${error.shortMessage || error.message.slice(0, 80)})`;
+      def.staleOnChain = 0n;
+      def.staleNote = "the watchtower was first: the contract refused the older proof (ChannelStaleProof)";
     }
     const view = await awaitChannel(c, id, "CLOSING", 60);
     def.closesAt = view.closesAt;
@@ -873,7 +878,7 @@ async function defendedCloseSteps(ctx, fmt, provider) {
   await step(`${d.name}'s wallet ends with exactly what ${c.name}'s newest proof says`, async () => {
     const walletC = await wallet(c);
     const walletD = await wallet(d);
-    const withStale = depositD - def.sentD + def.staleC;
+    const withStale = depositD - def.sentD + def.staleOnChain;
     check(walletD === def.wallets.d - depositD + expectD,
       `${d.name}'s wallet holds ${fmt(walletD)}, expected ${fmt(def.wallets.d - depositD + expectD)}` +
       (walletD === def.wallets.d - depositD + withStale ? " (the stale close won)" : ""));
@@ -881,7 +886,8 @@ async function defendedCloseSteps(ctx, fmt, provider) {
       `${c.name}'s wallet holds ${fmt(walletC)}, expected ${fmt(def.wallets.c - depositC + expectC)}`);
     ctx.channelNet.set(c, (ctx.channelNet.get(c) || 0n) + expectC - depositC);
     ctx.channelNet.set(d, (ctx.channelNet.get(d) || 0n) + expectD - depositD);
-    ctx.defence = `${short(def.ch.id)}: ${c.name} closed and pushed its older proof ${staleNonce} (${fmt(def.staleC)}) while ${d.name} was offline; ` +
+    const cheat = def.staleReceipt ? `pushed its older proof ${staleNonce} (${fmt(def.staleC)})` : `tried its older proof ${staleNonce} too late`;
+    ctx.defence = `${short(def.ch.id)}: ${c.name} closed and ${cheat} while ${d.name} was offline; ` +
       `the watchtower submitted proof ${proofs} (${fmt(def.sentC)}) in tx ${short(def.challengeTx)}; settled in tx ${short(def.settleTx)}: ` +
       `${d.name} ${fmt(expectD)} (the stale state would have paid ${fmt(withStale)}), ${c.name} ${fmt(expectC)}, wallets checked`;
     return `${d.name} received ${fmt(expectD)} = ${fmt(depositD)} - ${fmt(def.sentD)} + ${fmt(def.sentC)}`;
