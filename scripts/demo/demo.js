@@ -759,7 +759,8 @@ async function defendedCloseSteps(ctx, fmt, provider) {
     const view = await channelOf(d, id);
     check(view.watchtower && view.watchtower.registered && view.watchtower.enabled,
       `${d.name}'s registration shows ${JSON.stringify(view.watchtower || registration)}`);
-    check(view.watchtower.address, "the service runs no watchtower (no WATCHTOWER_PRIVATE_KEY or keystore configured)");
+    check(view.watchtower.active && view.watchtower.defended && view.watchtower.address,
+      "the service runs no watchtower (WATCHTOWER_ENABLED=false, or no WATCHTOWER_PRIVATE_KEY or keystore configured)");
     def.watchtower = ethers.getAddress(view.watchtower.address);
     check(view.proofs.sentByA && view.proofs.sentByA.nonce === proofs.toString() && view.proofs.sentByA.transferred === def.sentC.toString(),
       `the newest stored proof of ${c.name} is ${JSON.stringify(view.proofs.sentByA)}, expected nonce ${proofs}, ${def.sentC}`);

@@ -244,6 +244,9 @@ class ChannelsIT extends BackendITSupport {
         assertThat(view.path("ifClosedNow").path("a").asString()).isEqualTo(expectA.toString());
         assertThat(view.path("ifClosedNow").path("b").asString()).isEqualTo(expectB.toString());
         assertThat(view.path("watchtower").path("registered").asBoolean()).isTrue();
+        assertThat(view.path("watchtower").path("active").asBoolean()).isTrue();
+        assertThat(view.path("watchtower").path("defended").asBoolean()).isEqualTo(
+                view.path("watchtower").path("enabled").asBoolean());
 
         // wrong state for a call, 404 for a stranger's call
         ApiClient.Response settleEarly = api().post("/api/v1/channels/" + id.hex() + "/calls/settle", b.jwt(), null, "{}");
@@ -258,6 +261,7 @@ class ChannelsIT extends BackendITSupport {
                 Map.of("watchtower", false));
         assertThat(optOut.status()).as(optOut.toString()).isEqualTo(200);
         assertThat(optOut.json().path("watchtower").path("enabled").asBoolean()).isFalse();
+        assertThat(optOut.json().path("watchtower").path("defended").asBoolean()).isFalse();
         ApiClient.Response again = api().post("/api/v1/channels/" + id.hex() + "/register", a.jwt(), registrationKey,
                 Map.of("watchtower", false));
         assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");

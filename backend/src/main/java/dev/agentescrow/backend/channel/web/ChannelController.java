@@ -3,6 +3,7 @@ package dev.agentescrow.backend.channel.web;
 import dev.agentescrow.backend.channel.Channel;
 import dev.agentescrow.backend.channel.ChannelStore;
 import dev.agentescrow.backend.channel.Channels;
+import dev.agentescrow.backend.channel.ChannelSettings;
 import dev.agentescrow.backend.channel.Watchtower;
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Principals;
@@ -47,10 +48,12 @@ public class ChannelController {
 
     private final Channels channels;
     private final Watchtower watchtower;
+    private final boolean watchtowerRuns;
 
-    public ChannelController(Channels channels, Watchtower watchtower) {
+    public ChannelController(Channels channels, Watchtower watchtower, ChannelSettings settings) {
         this.channels = channels;
         this.watchtower = watchtower;
+        this.watchtowerRuns = settings.watchtowerEnabled() && watchtower.address().isPresent();
     }
 
     public record Page(List<ChannelView> items, String nextCursor) {
@@ -184,9 +187,9 @@ public class ChannelController {
 
     private ChannelView view(Channel c, Address me) {
         var registration = channels.registration(c.id(), me);
-        var tower = new ChannelView.Watchtower(registration.isPresent(),
-                registration.map(ChannelStore.Registration::watchtower).orElse(false),
-                watchtower.address().map(Address::checksummed).orElse(null), watchtower.submissions(c.id()));
+        var tower = ChannelView.Watchtower.of(registration.isPresent(),
+                registration.map(ChannelStore.Registration::watchtower).orElse(false), watchtowerRuns,
+                watchtower.address(), watchtower.submissions(c.id()));
         return ChannelView.of(c, me, channels.proof(c.id(), c.a()), channels.proof(c.id(), c.b()),
                 channels.movements(c.id()), tower);
     }

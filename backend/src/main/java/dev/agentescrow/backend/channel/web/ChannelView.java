@@ -42,9 +42,21 @@ public record ChannelView(String id, String state, String token, long challengeP
     }
 
     /**
-     * The caller's registration and watchtower choice, the watchtower's address, and its submissions.
+     * The caller's registration and watchtower choice ({@code enabled}), whether the service's watchtower
+     * runs at all ({@code active}: switched on and given a key), whether the caller is defended in this
+     * channel ({@code defended}: all three), the watchtower's address (only while it runs), and its
+     * submissions.
      */
-    public record Watchtower(boolean registered, boolean enabled, String address, List<Map<String, Object>> submissions) {
+    public record Watchtower(boolean registered, boolean enabled, boolean active, boolean defended, String address,
+                             List<Map<String, Object>> submissions) {
+
+        /** The view of the caller's defence: an agent is never told it is defended by a watchtower that does not run. */
+        public static Watchtower of(boolean registered, boolean optedIn, boolean runs, Optional<Address> address,
+                                    List<Map<String, Object>> submissions) {
+            boolean active = runs && address.isPresent();
+            return new Watchtower(registered, registered && optedIn, active, registered && optedIn && active,
+                    active ? address.get().checksummed() : null, submissions);
+        }
     }
 
     static ChannelView of(Channel c, Address me, Optional<ChannelStore.StoredProof> sentByA,
