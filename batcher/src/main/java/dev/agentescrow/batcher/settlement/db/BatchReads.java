@@ -49,10 +49,11 @@ public final class BatchReads {
 
     /** As {@link #proof(TransferId)}, on the caller's connection (and snapshot). */
     public Optional<InclusionProof> proof(Connection c, TransferId transferId) throws SQLException {
+        // a confirmed batch's movement rows are never reverted: the condition lets the claim index answer
         try (PreparedStatement s = c.prepareStatement("""
                 SELECT b.row_id, b.batch_id, b.merkle_root
                 FROM settlement_batch_movements m JOIN settlement_batches b ON b.row_id = m.batch_row_id
-                WHERE m.transfer_id = ? AND b.state = 'CONFIRMED'""")) {
+                WHERE m.transfer_id = ? AND NOT m.reverted AND b.state = 'CONFIRMED'""")) {
             s.setObject(1, TransferMapping.transferUuid(transferId));
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {

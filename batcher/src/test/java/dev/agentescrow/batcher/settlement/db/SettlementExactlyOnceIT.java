@@ -28,6 +28,7 @@ import dev.agentescrow.chain.TxHash;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
@@ -201,5 +202,29 @@ class SettlementExactlyOnceIT {
         }
         assertThat(store.holdsClaims(1)).isFalse();
         assertThat(store.holdsClaims(2)).isFalse();
+    }
+    @Test
+    void aMovementRowNamesAnExistingBatchRowCheckedOncePerStatement() throws Exception {
+        // V11_9: the foreign key's per-row check became one check per statement; the rule holds.
+        build(1);
+        long rowId = scalar("SELECT row_id FROM settlement_batches WHERE batch_id = 1");
+        assertThatThrownBy(() -> sql("INSERT INTO settlement_batch_movements (batch_row_id, position, transfer_id, kind,"
+                + " token, from_address, to_address, amount) SELECT " + (rowId + 1000) + ", 0, gen_random_uuid(),"
+                + " 'TRANSFER', token, from_address, to_address, amount FROM settlement_batch_movements"
+                + " WHERE batch_row_id = " + rowId + " LIMIT 1"))
+                .hasMessageContaining("names a batch row that does not exist");
+        assertThatThrownBy(() -> sql("UPDATE settlement_batch_movements SET batch_row_id = " + (rowId + 1000)))
+                .hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> sql("DELETE FROM settlement_batches WHERE row_id = " + rowId))
+                .hasMessageContaining("is named by its movement rows");
+        assertThat(scalar("SELECT count(*) FROM settlement_batch_movements WHERE batch_row_id = " + rowId)).isEqualTo(2);
+    }
+
+    private long scalar(String query) throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }
