@@ -205,7 +205,7 @@ class SettlementExactlyOnceIT {
     }
     @Test
     void aMovementRowNamesAnExistingBatchRowCheckedOncePerStatement() throws Exception {
-        // V11_9: the foreign key's per-row check became one check per statement; the rule holds.
+        // V16_9: the foreign key's per-row check became one check per statement; the rule holds.
         build(1);
         long rowId = scalar("SELECT row_id FROM settlement_batches WHERE batch_id = 1");
         assertThatThrownBy(() -> sql("INSERT INTO settlement_batch_movements (batch_row_id, position, transfer_id, kind,"

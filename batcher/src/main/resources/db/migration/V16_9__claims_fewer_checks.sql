@@ -1,3 +1,5 @@
+-- Numbered V16_9 (not V11_x) so that it sorts after every migration a database of an earlier
+-- release has already applied: Flyway refuses a new version below the applied ones.
 -- Issue 11 (settlement keeps up): storing a batch's claims inserts one settlement_batch_movements
 -- row per movement, 16,384 for a full batch, in one statement. Two per-row costs go:
 --
