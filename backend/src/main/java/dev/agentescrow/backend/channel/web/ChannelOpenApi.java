@@ -1,6 +1,6 @@
 package dev.agentescrow.backend.channel.web;
 
-import java.util.LinkedHashMap;
+import dev.agentescrow.backend.common.web.FeatureOpenApi;
 import java.util.Map;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -29,15 +29,6 @@ public class ChannelOpenApi {
     @Bean
     @Order(Ordered.LOWEST_PRECEDENCE)
     OpenApiCustomizer channelErrorCodes() {
-        return openApi -> {
-            Map<String, Object> extensions = openApi.getExtensions();
-            Object existing = extensions == null ? null : extensions.get("x-error-codes");
-            Map<String, Object> codes = new LinkedHashMap<>();
-            if (existing instanceof Map<?, ?> map) {
-                map.forEach((k, v) -> codes.put(String.valueOf(k), v));
-            }
-            codes.putAll(CODES);
-            openApi.addExtension("x-error-codes", codes);
-        };
+        return FeatureOpenApi.errorCodes(CODES, p -> p.startsWith("/api/v1/channels"));
     }
 }

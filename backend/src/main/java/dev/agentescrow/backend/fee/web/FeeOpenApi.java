@@ -1,10 +1,7 @@
 package dev.agentescrow.backend.fee.web;
 
+import dev.agentescrow.backend.common.web.FeatureOpenApi;
 import dev.agentescrow.backend.fee.FeeRefusal;
-import io.swagger.v3.oas.models.media.Content;
-import io.swagger.v3.oas.models.media.MediaType;
-import io.swagger.v3.oas.models.media.Schema;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.springdoc.core.customizers.OpenApiCustomizer;
@@ -29,24 +26,6 @@ public class FeeOpenApi {
 
     @Bean
     OpenApiCustomizer feeProblems() {
-        return openApi -> {
-            Object existing = openApi.getExtensions() == null ? null : openApi.getExtensions().get("x-error-codes");
-            Map<String, Object> codes = new LinkedHashMap<>();
-            if (existing instanceof Map<?, ?> map) {
-                map.forEach((k, v) -> codes.put(String.valueOf(k), v));
-            }
-            codes.putAll(CODES);
-            openApi.addExtension("x-error-codes", codes);
-            openApi.getPaths().forEach((path, item) -> {
-                if (path.startsWith("/api/v1/admin/fees") || path.equals("/api/v1/fees")) {
-                    item.readOperations().forEach(operation -> operation.getResponses().forEach((status, response) -> {
-                        if ((status.startsWith("4") || status.startsWith("5")) && response.getContent() == null) {
-                            response.setContent(new Content().addMediaType("application/problem+json",
-                                    new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
-                        }
-                    }));
-                }
-            });
-        };
+        return FeatureOpenApi.errorCodes(CODES, p -> p.startsWith("/api/v1/admin/fees") || p.equals("/api/v1/fees"));
     }
 }

@@ -1,9 +1,6 @@
 package dev.agentescrow.backend.workflow.web;
 
-import io.swagger.v3.oas.models.media.Content;
-import io.swagger.v3.oas.models.media.MediaType;
-import io.swagger.v3.oas.models.media.Schema;
-import java.util.LinkedHashMap;
+import dev.agentescrow.backend.common.web.FeatureOpenApi;
 import java.util.Map;
 import java.util.TreeMap;
 import org.springdoc.core.customizers.OpenApiCustomizer;
@@ -48,25 +45,6 @@ public class WorkflowOpenApi {
 
     @Bean
     OpenApiCustomizer workflowProblems() {
-        return openApi -> {
-            Object existing = openApi.getExtensions() == null ? null : openApi.getExtensions().get("x-error-codes");
-            Map<String, Object> codes = new LinkedHashMap<>();
-            if (existing instanceof Map<?, ?> map) {
-                map.forEach((k, v) -> codes.put(String.valueOf(k), v));
-            }
-            codes.putAll(CODES);
-            openApi.addExtension("x-error-codes", codes);
-            openApi.getPaths().forEach((path, item) -> {
-                if (path.startsWith("/api/v1/workflows")) {
-                    item.readOperations().forEach(operation -> operation.getResponses().forEach((status, response) -> {
-                        if ((status.startsWith("4") || status.startsWith("5")) && (response.getContent() == null
-                                || !response.getContent().containsKey("application/problem+json"))) {
-                            response.setContent(new Content().addMediaType("application/problem+json",
-                                    new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
-                        }
-                    }));
-                }
-            });
-        };
+        return FeatureOpenApi.errorCodes(CODES, p -> p.startsWith("/api/v1/workflows"));
     }
 }
