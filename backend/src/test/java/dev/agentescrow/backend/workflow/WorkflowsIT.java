@@ -167,6 +167,15 @@ class WorkflowsIT extends BackendITSupport {
         throw new AssertionError("no step " + key + " in " + workflow);
     }
 
+    /** A flexible workflow of steps a and b, 15,000 held for each, with performance pay up to 1.5x judged by {@code evaluator}. */
+    private String performanceWorkflow(FreshAgents.FreshAgent payer, FreshAgents.FreshAgent a, FreshAgents.FreshAgent b,
+                                       FreshAgents.FreshAgent evaluator) {
+        Map<String, Object> body = workflow("flexible", 30_000, List.of(step("a", a), step("b", b)));
+        body.put("evaluator", evaluator.address());
+        body.put("performancePay", Map.of("maxMultiplierBps", 15_000));
+        return created(payer, body).path("id").asString();
+    }
+
     private static void refused(ApiClient.Response response, int status, String code) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
         assertThat(response.code()).as(response.toString()).isEqualTo(code);
@@ -311,10 +320,7 @@ class WorkflowsIT extends BackendITSupport {
         FreshAgents.FreshAgent a = agent();
         FreshAgents.FreshAgent b = agent();
         FreshAgents.FreshAgent evaluator = agent();
-        Map<String, Object> body = workflow("flexible", 30_000, List.of(step("a", a), step("b", b)));
-        body.put("evaluator", evaluator.address());
-        body.put("performancePay", Map.of("maxMultiplierBps", 15_000));
-        String id = created(payer, body).path("id").asString();
+        String id = performanceWorkflow(payer, a, b, evaluator);
         String path = "/api/v1/workflows/" + id + "/steps/a/report";
         refused(report(a, id, "a", "SUCCEEDED"), 403, "WORKFLOW_EVALUATOR_REQUIRED");
         refused(report(evaluator, id, "a", "SUCCEEDED"), 422, "WORKFLOW_SCORES_REQUIRED");
@@ -579,10 +585,7 @@ class WorkflowsIT extends BackendITSupport {
         FreshAgents.FreshAgent a = agent();
         FreshAgents.FreshAgent b = agent();
         FreshAgents.FreshAgent evaluator = agent();
-        Map<String, Object> body = workflow("flexible", 30_000, List.of(step("a", a), step("b", b)));
-        body.put("evaluator", evaluator.address());
-        body.put("performancePay", Map.of("maxMultiplierBps", 15_000));
-        String id = created(payer, body).path("id").asString();
+        String id = performanceWorkflow(payer, a, b, evaluator);
         // The ledger commits the evaluator's scored success (quality 50, late in the step's hour); the
         // service's commit is lost, and with it the scores: a recomputation could not repeat the amount.
         Workflow w = store.find(id).orElseThrow();
