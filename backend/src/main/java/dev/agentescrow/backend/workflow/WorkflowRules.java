@@ -7,8 +7,10 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -120,7 +122,7 @@ public final class WorkflowRules {
      * {@code failed} FAILED, {@code allRefunded} every step not final FAILED; then settled, so that
      * the payouts repeat under the same ids (the ledger answers EXISTS: paid once).
      */
-    public static Plan recovered(Workflow w, java.util.Set<Integer> succeeded, java.util.Set<Integer> failed,
+    public static Plan recovered(Workflow w, Set<Integer> succeeded, Set<Integer> failed,
                                  boolean allRefunded, Instant now, Fees fees) {
         List<Step> steps = new ArrayList<>(w.steps());
         for (int i = 0; i < steps.size(); i++) {
@@ -135,6 +137,109 @@ public final class WorkflowRules {
             }
         }
         return settle(w, steps, now, fees);
+    }
+
+    /**
+     * The workflow with the payouts the ledger committed but its rows lack (a crash between the
+     * ledger's commit and the service's) <b>adopted as committed</b>: {@code lost} maps each such
+     * part ({@code agent:<i>}, {@code fee:<i>}, {@code protocol_fee:<i>}, {@code payer:<i>},
+     * {@code payer:all}) to its committed amount. The states follow the parts: a step not final
+     * with an agent or fee part SUCCEEDED (in ATOMIC mode every step not final, as an atomic payout
+     * pays all at once), with only its refund FAILED, every step not final FAILED on
+     * {@code payer:all}; then the workflow is settled. The money is not recomputed, because an
+     * EXECUTION_TIME share and a performance payout depend on the time of the lost success (and on
+     * its scores): each step's paid, fee and refund add the committed amounts, an EXECUTION_TIME
+     * share is what its parts add up to, and the plan's payouts are the committed transfers (the
+     * caller records them; nothing new is paid). Without any lost part the plan is empty.
+     */
+    public static Plan adopted(Workflow w, Map<String, BigInteger> lost, Instant now, Fees fees) {
+        if (lost.isEmpty()) {
+            return new Plan(w, List.of(), List.of());
+        }
+        boolean anyPaid = false;
+        Set<Integer> succeeded = new HashSet<>();
+        Set<Integer> failed = new HashSet<>();
+        for (Step s : w.steps()) {
+            int i = s.index();
+            boolean paid = lost.containsKey("agent:" + i) || lost.containsKey("fee:" + i)
+                    || lost.containsKey("protocol_fee:" + i);
+            anyPaid |= paid;
+            if (s.state().isFinal()) {
+                continue;
+            }
+            if (paid) {
+                succeeded.add(i);
+            } else if (lost.containsKey("payer:" + i)) {
+                failed.add(i);
+            }
+        }
+        if (w.mode() == WorkflowMode.ATOMIC && anyPaid) {
+            w.steps().stream().filter(s -> !s.state().isFinal()).forEach(s -> succeeded.add(s.index()));
+        }
+        Workflow settled = recovered(w, succeeded, failed, lost.containsKey("payer:all"), now, fees).after();
+        boolean atomicPaid = w.mode() == WorkflowMode.ATOMIC && anyPaid;
+        List<Step> steps = new ArrayList<>(settled.steps());
+        List<Payout> payouts = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step before = w.steps().get(i);
+            Step s = steps.get(i);
+            BigInteger net = lost.getOrDefault("agent:" + i, BigInteger.ZERO);
+            BigInteger platform = lost.getOrDefault("fee:" + i, BigInteger.ZERO);
+            BigInteger protocol = lost.getOrDefault("protocol_fee:" + i, BigInteger.ZERO);
+            BigInteger refund = lost.getOrDefault("payer:" + i, BigInteger.ZERO);
+            boolean own = lost.containsKey("agent:" + i) || lost.containsKey("fee:" + i)
+                    || lost.containsKey("protocol_fee:" + i) || lost.containsKey("payer:" + i);
+            if (!own && !atomicPaid) {
+                // untouched by the lost change, or refunded by payer:all (an exact refund of what was held)
+                if (!lost.containsKey("payer:all")) {
+                    steps.set(i, money(s, before.share(), before, before.performance()));
+                }
+                continue;
+            }
+            BigInteger gross = net.add(platform).add(protocol);
+            BigInteger share = w.split() == SplitKind.EXECUTION_TIME && atomicPaid ? gross.add(refund) : before.share();
+            String performance = before.performance();
+            if (w.performancePay() && own) {
+                String note = "adopted from the ledger after a lost commit: payout " + gross + " = " + net
+                        + " to the agent + " + platform.add(protocol) + " fees, refund " + refund;
+                performance = note.length() > 400 ? note.substring(0, 400) : note;
+            }
+            steps.set(i, money(s, share, before, performance).settled(net, platform.add(protocol), refund));
+            if (lost.containsKey("agent:" + i)) {
+                payouts.add(new Payout(Payout.Kind.AGENT, i, s.agent(), net));
+            }
+            if (lost.containsKey("fee:" + i)) {
+                payouts.add(new Payout(Payout.Kind.FEE, i, null, platform));
+            }
+            if (lost.containsKey("protocol_fee:" + i)) {
+                payouts.add(new Payout(Payout.Kind.PROTOCOL_FEE, i, null, protocol));
+            }
+            if (lost.containsKey("payer:" + i)) {
+                payouts.add(new Payout(Payout.Kind.PAYER, i, w.payer(), refund));
+            }
+        }
+        if (lost.containsKey("payer:all")) {
+            payouts.add(new Payout(Payout.Kind.PAYER, -1, w.payer(), lost.get("payer:all")));
+        }
+        List<Step> changedSteps = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).state() != w.steps().get(i).state()) {
+                changedSteps.add(steps.get(i));
+            }
+        }
+        Workflow after = new Workflow(w.id(), w.payer(), w.token(), w.evaluator(), w.mode(), w.split(), settled.state(),
+                w.amount(), w.paid().add(sum(payouts, Payout.Kind.AGENT)),
+                w.fees().add(sum(payouts, Payout.Kind.FEE)).add(sum(payouts, Payout.Kind.PROTOCOL_FEE)),
+                w.refunded().add(sum(payouts, Payout.Kind.PAYER)), w.feeBps(), w.protocolFeeBps(), w.maxFeeBps(),
+                w.maxMultiplierBps(), w.version() + 1, w.createdAt(), now, steps);
+        return new Plan(after, payouts, changedSteps);
+    }
+
+    /** {@code s}'s states and times with {@code before}'s money, the given share and performance arithmetic. */
+    private static Step money(Step s, BigInteger share, Step before, String performance) {
+        return new Step(s.index(), s.key(), s.agent(), s.capability(), s.deadline(), s.dependsOn(), s.weight(), share,
+                s.state(), s.startedAt(), s.finishedAt(), s.reportedBy(), s.reason(), before.paid(), before.fee(),
+                before.refunded(), s.quality(), s.accuracy(), performance);
     }
 
     /** The service's own moves due now: each step not final past its deadline fails, then the workflow is settled. */

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
@@ -38,8 +39,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * through the ledger with transfer ids derived from (workflow, part) and waits for the ledger's
  * commit, then writes the rows, the audit records and the events, and commits. A crash between the
  * ledger's commit and this one leaves the ledger account holding less than the rows say: the next
- * change first reads which parts the ledger has and applies them ({@link #recover}), repeating their
- * payouts under the same ids (EXISTS), so nothing is paid twice.
+ * change first reads which parts the ledger committed that the rows lack and adopts them at the
+ * committed amounts ({@link #recover}, {@link WorkflowRules#adopted}): nothing is recomputed (an
+ * EXECUTION_TIME split or a performance payout would differ) and nothing is paid twice.
  */
 @Component
 public class Workflows {
@@ -220,68 +222,91 @@ public class Workflows {
 
     /**
      * The workflow with every payout the ledger committed but its rows lack (a lost commit)
-     * applied: each part is looked up under its derived id; then those outcomes are settled and
-     * written, their payouts answered EXISTS by the ledger.
+     * adopted: each part is looked up under its derived id, and those the rows do not record are
+     * applied at the amounts the ledger committed ({@link WorkflowRules#adopted}), nothing
+     * recomputed and nothing paid again. The ledger account must then hold what the rows say; if
+     * not, the change fails (an operator's case: the rows and the ledger disagree otherwise).
      */
     private Workflow recover(Workflow w, Instant now) {
-        if (w.state() != WorkflowState.RUNNING || money.held(w).equals(w.held())) {
+        if (w.state() != WorkflowState.RUNNING) {
             return w;
         }
-        Set<Integer> succeeded = new HashSet<>();
-        Set<Integer> failed = new HashSet<>();
+        BigInteger held = money.held(w);
+        if (held.equals(w.held())) {
+            return w;
+        }
+        Set<UUID> recorded = new HashSet<>();
+        store.transfers(w.id()).forEach(t -> recorded.add(t.transferId()));
+        Map<String, TransferRecord> lost = new LinkedHashMap<>();
+        List<String> parts = new ArrayList<>();
         for (Step s : w.steps()) {
-            if (s.state().isFinal()) {
-                continue;
-            }
-            if (found(w, "agent:" + s.index()) || found(w, "fee:" + s.index())) {
-                succeeded.add(s.index());
-            } else if (found(w, "payer:" + s.index())) {
-                failed.add(s.index());
+            for (String kind : List.of("agent:", "fee:", "protocol_fee:", "payer:")) {
+                parts.add(kind + s.index());
             }
         }
-        boolean all = found(w, "payer:all");
-        WorkflowRules.Plan plan = WorkflowRules.recovered(w, succeeded, failed, all, now, money::fee);
-        if (plan.isEmpty()) {
-            throw new IllegalStateException("workflow " + w.id() + " holds " + money.held(w) + " in the ledger but "
-                    + w.held() + " in its rows, and no payouts of its steps were found");
+        parts.add("payer:all");
+        for (String part : parts) {
+            money.committed(w, part).filter(r -> !recorded.contains(r.id().toUuid()))
+                    .ifPresent(r -> lost.put(part, r));
         }
-        apply(w, plan, "recovery", "WORKFLOW_RECOVERY", "payouts found in the ledger after a lost commit");
+        Map<String, BigInteger> amounts = new LinkedHashMap<>();
+        lost.forEach((part, r) -> amounts.put(part, r.amount()));
+        WorkflowRules.Plan plan = WorkflowRules.adopted(w, amounts, now, money::fee);
+        if (plan.isEmpty() || !plan.after().held().equals(held)) {
+            throw new IllegalStateException("workflow " + w.id() + " holds " + held + " in the ledger but "
+                    + w.held() + " in its rows, and the payouts found there (" + amounts + ") do not account for it");
+        }
+        List<Committed> committed = plan.payouts().stream().map(p -> lost.get(WorkflowIds.part(p)))
+                .map(r -> new Committed(r.id().toUuid(), r.seq())).toList();
+        write(w, plan, committed, "recovery");
         return plan.after();
     }
 
-    private boolean found(Workflow w, String part) {
-        Optional<TransferRecord> record = money.committed(w, part);
-        return record.isPresent();
+    /** A payout's transfer as the ledger committed it. */
+    private record Committed(UUID transferId, long seq) {
     }
 
     /** Pays the plan's payouts (one linked group), writes the rows, audit records and events. */
     private void apply(Workflow before, WorkflowRules.Plan plan, String actor, String rule, String reason) {
-        Workflow after = plan.after();
-        Instant now = after.updatedAt();
+        List<Committed> committed = new ArrayList<>();
         if (!plan.payouts().isEmpty()) {
             List<TransferReceipt> receipts = money.payOut(before, plan.payouts(), rule, actor,
                     reason.length() > 256 ? reason.substring(0, 256) : reason);
-            List<FeeCharge> charges = new ArrayList<>();
             for (int i = 0; i < receipts.size(); i++) {
                 TransferReceipt receipt = receipts.get(i);
                 if (!receipt.committed()) {
                     throw new IllegalStateException("the ledger refused payout " + i + " of workflow " + before.id()
                             + ": " + receipt.result() + " (the workflow's rows and its ledger account disagree)");
                 }
-                WorkflowRules.Payout payout = plan.payouts().get(i);
-                store.transfer(before.id(), new WorkflowStore.TransferRow(receipt.id().toUuid(), payout.kind().name(),
-                        payout.index(), payout.to(), payout.amount(), receipt.seq(), now));
-                if (payout.kind() == WorkflowRules.Payout.Kind.FEE
-                        || payout.kind() == WorkflowRules.Payout.Kind.PROTOCOL_FEE) {
-                    Step step = after.steps().get(payout.index());
-                    charges.add(new FeeCharge(receipt.id().toUuid(), payout.kind() == WorkflowRules.Payout.Kind.FEE
-                            ? FeeType.PLATFORM : FeeType.PROTOCOL, FeeSource.WORKFLOW, "workflow:" + after.id(),
-                            step.agent(), after.token(), payout.amount(), step.paid().add(step.fee()), receipt.seq(),
-                            now));
-                }
+                committed.add(new Committed(receipt.id().toUuid(), receipt.seq()));
             }
-            money.record(charges);
         }
+        write(before, plan, committed, actor);
+    }
+
+    /**
+     * Writes a plan whose payouts the ledger committed ({@code committed}, in the plan's order): the
+     * transfer rows, the fee charges, the workflow's rows, audit records and events.
+     */
+    private void write(Workflow before, WorkflowRules.Plan plan, List<Committed> committed, String actor) {
+        Workflow after = plan.after();
+        Instant now = after.updatedAt();
+        List<FeeCharge> charges = new ArrayList<>();
+        for (int i = 0; i < committed.size(); i++) {
+            Committed receipt = committed.get(i);
+            WorkflowRules.Payout payout = plan.payouts().get(i);
+            store.transfer(before.id(), new WorkflowStore.TransferRow(receipt.transferId(), payout.kind().name(),
+                    payout.index(), payout.to(), payout.amount(), receipt.seq(), now));
+            if (payout.kind() == WorkflowRules.Payout.Kind.FEE
+                    || payout.kind() == WorkflowRules.Payout.Kind.PROTOCOL_FEE) {
+                Step step = after.steps().get(payout.index());
+                charges.add(new FeeCharge(receipt.transferId(), payout.kind() == WorkflowRules.Payout.Kind.FEE
+                        ? FeeType.PLATFORM : FeeType.PROTOCOL, FeeSource.WORKFLOW, "workflow:" + after.id(),
+                        step.agent(), after.token(), payout.amount(), step.paid().add(step.fee()), receipt.seq(),
+                        now));
+            }
+        }
+        money.record(charges);
         store.update(after);
         for (Step s : plan.changed()) {
             if (!s.state().isFinal()) {

@@ -177,4 +177,32 @@ class WorkflowRulesTest {
                 List.of(step("a", A))).check(PAYER, NOW, Duration.ofDays(30)).problem())
                 .isEqualTo(WorkflowDraft.Problem.EVALUATOR_MISSING);
     }
+
+    @Test
+    void a_lost_atomic_payout_is_adopted_at_the_committed_amounts_not_recomputed() {
+        Workflow w = created(draft(WorkflowMode.ATOMIC, SplitKind.EXECUTION_TIME, 1_000_000, step("a", A),
+                step("b", B, "a")));
+        w = report(w, "a", A, WorkflowRules.Outcome.SUCCEEDED, NOW.plusSeconds(10)).after();
+        WorkflowRules.Plan lost = report(w, "b", B, WorkflowRules.Outcome.SUCCEEDED, NOW.plusSeconds(1_810));
+        java.util.Map<String, BigInteger> committed = new java.util.LinkedHashMap<>();
+        lost.payouts().forEach(p -> committed.put(WorkflowIds.part(p), p.amount()));
+        Instant later = NOW.plusSeconds(20);
+        WorkflowRules.Plan recomputed = report(w, "b", B, WorkflowRules.Outcome.SUCCEEDED, later);
+        assertThat(recomputed.payouts()).isNotEqualTo(lost.payouts());
+
+        WorkflowRules.Plan adopted = WorkflowRules.adopted(w, committed, later, ONE_PERCENT);
+        assertThat(adopted.after().state()).isEqualTo(WorkflowState.SUCCEEDED);
+        assertThat(adopted.payouts()).containsExactlyInAnyOrderElementsOf(lost.payouts());
+        assertThat(adopted.after().held()).isZero();
+        assertThat(adopted.after().paid()).isEqualTo(lost.after().paid());
+        assertThat(adopted.after().fees()).isEqualTo(lost.after().fees());
+        for (int i = 0; i < 2; i++) {
+            Step got = adopted.after().steps().get(i);
+            Step want = lost.after().steps().get(i);
+            assertThat(List.of(got.share(), got.paid(), got.fee(), got.refunded()))
+                    .isEqualTo(List.of(want.share(), want.paid(), want.fee(), want.refunded()));
+        }
+        assertThat(adopted.changed()).extracting(Step::key).containsExactly("b");
+        assertThat(WorkflowRules.adopted(w, java.util.Map.of(), later, ONE_PERCENT).isEmpty()).isTrue();
+    }
 }

@@ -167,6 +167,15 @@ class WorkflowsIT extends BackendITSupport {
         throw new AssertionError("no step " + key + " in " + workflow);
     }
 
+    /** A flexible workflow of steps a and b, 15,000 held for each, with performance pay up to 1.5x judged by {@code evaluator}. */
+    private String performanceWorkflow(FreshAgents.FreshAgent payer, FreshAgents.FreshAgent a, FreshAgents.FreshAgent b,
+                                       FreshAgents.FreshAgent evaluator) {
+        Map<String, Object> body = workflow("flexible", 30_000, List.of(step("a", a), step("b", b)));
+        body.put("evaluator", evaluator.address());
+        body.put("performancePay", Map.of("maxMultiplierBps", 15_000));
+        return created(payer, body).path("id").asString();
+    }
+
     private static void refused(ApiClient.Response response, int status, String code) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
         assertThat(response.code()).as(response.toString()).isEqualTo(code);
@@ -311,10 +320,7 @@ class WorkflowsIT extends BackendITSupport {
         FreshAgents.FreshAgent a = agent();
         FreshAgents.FreshAgent b = agent();
         FreshAgents.FreshAgent evaluator = agent();
-        Map<String, Object> body = workflow("flexible", 30_000, List.of(step("a", a), step("b", b)));
-        body.put("evaluator", evaluator.address());
-        body.put("performancePay", Map.of("maxMultiplierBps", 15_000));
-        String id = created(payer, body).path("id").asString();
+        String id = performanceWorkflow(payer, a, b, evaluator);
         String path = "/api/v1/workflows/" + id + "/steps/a/report";
         refused(report(a, id, "a", "SUCCEEDED"), 403, "WORKFLOW_EVALUATOR_REQUIRED");
         refused(report(evaluator, id, "a", "SUCCEEDED"), 422, "WORKFLOW_SCORES_REQUIRED");
@@ -507,6 +513,116 @@ class WorkflowsIT extends BackendITSupport {
         assertThat(available(a)).isEqualTo(net(500));
         assertThat(available(b)).isEqualTo(net(500));
         assertThat(available(payer)).isZero();
+        assertThat(balances().escrowAccount(id)).isZero();
+    }
+
+    /** What the lost change paid as part {@code kind}:{@code index}, zero if it paid nothing there. */
+    private static BigInteger lostPart(WorkflowRules.Plan lost, WorkflowRules.Payout.Kind kind, int index) {
+        return lost.payouts().stream().filter(p -> p.kind() == kind && p.index() == index)
+                .map(WorkflowRules.Payout::amount).reduce(BigInteger.ZERO, BigInteger::add);
+    }
+
+    private static long transfersOf(JsonNode workflow, String kind, String step) {
+        long n = 0;
+        for (JsonNode t : workflow.path("transfers")) {
+            if (t.path("kind").asString().equals(kind) && t.path("step").asString().equals(step)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void a_lost_atomic_execution_time_payout_is_adopted_as_the_ledger_committed_it() {
+        FreshAgents.FreshAgent payer = funded(1_000_000);
+        FreshAgents.FreshAgent a = agent();
+        FreshAgents.FreshAgent b = agent();
+        Map<String, Object> body = workflow("atomic", 1_000_000, List.of(step("a", a), step("b", b, "a")));
+        body.put("split", "EXECUTION_TIME");
+        String id = created(payer, body).path("id").asString();
+        reported(a, id, "a", "SUCCEEDED");
+        // The ledger commits the last step's success as measured then (b ran 30 minutes); the
+        // service's transaction that would record it is lost. Recomputed at recovery, the shares differ.
+        Workflow w = store.find(id).orElseThrow();
+        Instant lostAt = w.step("b").orElseThrow().startedAt().plusSeconds(1_800);
+        WorkflowRules.Plan lost = WorkflowRules.report(w, "b", Address.of(b.address()), WorkflowRules.Outcome.SUCCEEDED,
+                null, lostAt, money::fee).plan();
+        var receipts = money.payOut(w, lost.payouts(), "WORKFLOW_STEP_SUCCEEDED", Address.of(b.address()).hex(),
+                "a lost commit");
+        assertThat(receipts).allMatch(r -> r.committed());
+        BigInteger shareA = lost.after().steps().get(0).share();
+        BigInteger shareB = lost.after().steps().get(1).share();
+        assertThat(shareA.add(shareB)).isEqualTo(big(1_000_000));
+        assertThat(balances().escrowAccount(id)).isZero();
+
+        // The next change adopts the ledger's payouts: no 500, no second payout, the amounts as committed.
+        refused(report(b, id, "b", "SUCCEEDED"), 409, "WORKFLOW_STEP_FINISHED");
+        JsonNode read = get(payer, id);
+        assertThat(read.path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(read.path("held").asString()).isEqualTo("0");
+        assertThat(stepOf(read, "a").path("share").asString()).isEqualTo(shareA.toString());
+        assertThat(stepOf(read, "b").path("share").asString()).isEqualTo(shareB.toString());
+        assertThat(stepOf(read, "b").path("reportedBy").asString()).isEqualTo("recovery");
+        for (int i = 0; i < 2; i++) {
+            String key = i == 0 ? "a" : "b";
+            assertThat(stepOf(read, key).path("paid").asString())
+                    .isEqualTo(lostPart(lost, WorkflowRules.Payout.Kind.AGENT, i).toString());
+            assertThat(stepOf(read, key).path("fee").asString()).isEqualTo(lostPart(lost, WorkflowRules.Payout.Kind.FEE, i)
+                    .add(lostPart(lost, WorkflowRules.Payout.Kind.PROTOCOL_FEE, i)).toString());
+            assertThat(transfersOf(read, "AGENT", key)).as("payouts to step " + key).isEqualTo(1);
+        }
+        assertThat(available(a)).isEqualTo(lostPart(lost, WorkflowRules.Payout.Kind.AGENT, 0));
+        assertThat(available(b)).isEqualTo(lostPart(lost, WorkflowRules.Payout.Kind.AGENT, 1));
+        assertThat(new BigInteger(read.path("paid").asString()).add(new BigInteger(read.path("fees").asString())))
+                .isEqualTo(big(1_000_000));
+        assertThat(available(payer)).isZero();
+        assertThat(balances().escrowAccount(id)).isZero();
+    }
+
+    @Test
+    void a_lost_performance_payout_is_adopted_as_the_ledger_committed_it() {
+        FreshAgents.FreshAgent payer = funded(30_000);
+        FreshAgents.FreshAgent a = agent();
+        FreshAgents.FreshAgent b = agent();
+        FreshAgents.FreshAgent evaluator = agent();
+        String id = performanceWorkflow(payer, a, b, evaluator);
+        // The ledger commits the evaluator's scored success (quality 50, late in the step's hour); the
+        // service's commit is lost, and with it the scores: a recomputation could not repeat the amount.
+        Workflow w = store.find(id).orElseThrow();
+        Instant lostAt = w.step("a").orElseThrow().startedAt().plusSeconds(3_000);
+        WorkflowRules.Plan lost = WorkflowRules.report(w, "a", Address.of(evaluator.address()),
+                WorkflowRules.Outcome.SUCCEEDED, null, new WorkflowRules.Scores(50, 100), lostAt, money::fee).plan();
+        money.payOut(w, lost.payouts(), "WORKFLOW_STEP_SUCCEEDED", Address.of(evaluator.address()).hex(),
+                "a lost commit");
+        BigInteger net = lostPart(lost, WorkflowRules.Payout.Kind.AGENT, 0);
+        BigInteger fees = lostPart(lost, WorkflowRules.Payout.Kind.FEE, 0)
+                .add(lostPart(lost, WorkflowRules.Payout.Kind.PROTOCOL_FEE, 0));
+        BigInteger refund = lostPart(lost, WorkflowRules.Payout.Kind.PAYER, 0);
+        assertThat(net.add(fees).add(refund)).isEqualTo(big(15_000));
+        assertThat(refund.signum()).isPositive();
+        assertThat(available(a)).isEqualTo(net);
+
+        // A contrary report finds the ledger's outcome adopted first: 409, not 500, and no second payout.
+        refused(report(evaluator, id, "a", "FAILED"), 409, "WORKFLOW_STEP_FINISHED");
+        JsonNode read = get(payer, id);
+        JsonNode stepA = stepOf(read, "a");
+        assertThat(stepA.path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(stepA.path("reportedBy").asString()).isEqualTo("recovery");
+        assertThat(stepA.path("paid").asString()).isEqualTo(net.toString());
+        assertThat(stepA.path("fee").asString()).isEqualTo(fees.toString());
+        assertThat(stepA.path("refunded").asString()).isEqualTo(refund.toString());
+        assertThat(transfersOf(read, "AGENT", "a")).isEqualTo(1);
+        assertThat(transfersOf(read, "PAYER", "a")).isEqualTo(1);
+        assertThat(available(payer)).isEqualTo(refund);
+
+        reported(b, id, "b", "FAILED");
+        JsonNode done = get(payer, id);
+        assertThat(done.path("state").asString()).isEqualTo("PARTIAL");
+        assertThat(done.path("paid").asString()).isEqualTo(net.toString());
+        assertThat(done.path("fees").asString()).isEqualTo(fees.toString());
+        assertThat(done.path("refunded").asString()).isEqualTo(refund.add(big(15_000)).toString());
+        assertThat(available(a)).isEqualTo(net);
+        assertThat(available(payer)).isEqualTo(refund.add(big(15_000)));
         assertThat(balances().escrowAccount(id)).isZero();
     }
 
