@@ -6,11 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
+import dev.agentescrow.backend.testing.Funder;
 import dev.agentescrow.backend.testing.LedgerBalances;
-import dev.agentescrow.backend.testing.TestChain;
 import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.Address;
-import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,31 +45,19 @@ class MarketTasksIT extends BackendITSupport {
 
     private String token;
     private FreshAgents.FreshAgent funder;
+    private Funder funding;
 
     @BeforeAll
     void fund() {
         token = CHAIN.deployment().token().checksummed();
-        funder = FreshAgents.signIn(api(), TestChain.fundedFreshKey());
-        ApiClient.Response minted = api().post("/api/v1/faucet", funder.accessToken(), key(),
-                Map.of("token", token, "amount", "10000000"));
-        assertThat(minted.status()).as(minted.toString()).isEqualTo(201);
-        var signer = CHAIN.client().signer(funder.key());
-        var vault = CHAIN.deployment().vault(CHAIN.client());
-        CHAIN.deployment().token(CHAIN.client()).approve(signer, vault.address(), Amount.of(10_000_000));
-        vault.deposit(signer, Address.of(token), Amount.of(10_000_000));
-        awaitUntil("the funder's deposit credited", () -> available(funder).signum() > 0);
+        funding = Funder.deposit(api(), CHAIN, balances(), 10_000_000);
+        funder = funding.agent();
     }
 
     // ------------------------------------------------------------------ helpers
 
     private FreshAgents.FreshAgent funded(long amount) {
-        FreshAgents.FreshAgent agent = FreshAgents.signIn(api());
-        if (amount > 0) {
-            ApiClient.Response paid = api().post("/api/v1/transfers", funder.accessToken(), key(),
-                    Map.of("to", agent.address(), "token", token, "amount", Long.toString(amount)));
-            assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
-        }
-        return agent;
+        return funding.fresh(amount);
     }
 
     /** A fresh agent listing a service with {@code capabilities}. */
