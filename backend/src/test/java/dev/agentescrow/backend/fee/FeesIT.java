@@ -158,6 +158,10 @@ class FeesIT extends BackendITSupport {
                 .isEqualTo("FEE_STAKEHOLDER_REMOVED");
 
         assertThat(api.get("/api/v1/admin/fees/periods/0", admin).code()).isEqualTo("VALIDATION_FAILED");
+        assertThat(api.get("/api/v1/admin/fees/periods/-1", admin).code()).isEqualTo("VALIDATION_FAILED");
+        assertThat(api.get("/api/v1/admin/fees/periods/99999999999999999999", admin).code())
+                .isEqualTo("VALIDATION_FAILED");
+        assertThat(api.get("/api/v1/admin/fees/periods/1?format=xml", admin).code()).isEqualTo("VALIDATION_FAILED");
         assertThat(api.get("/api/v1/admin/fees/periods/999999", admin).status()).isEqualTo(404);
         assertThat(api.get("/api/v1/admin/fees/periods?cursor=x", admin).code()).isEqualTo("VALIDATION_FAILED");
         deactivateEveryStakeholder();
