@@ -46,6 +46,10 @@ public enum EventType {
     WORKFLOW_STEP_SUCCEEDED("workflow.step_succeeded"),
     WORKFLOW_STEP_FAILED("workflow.step_failed"),
     WORKFLOW_FINISHED("workflow.finished"),
+    /** A sealed bid on a workflow's auctioned step (to the bidder). */
+    WORKFLOW_BID_PLACED("workflow.bid_placed"),
+    /** An auctioned step allocated to its winner (to the workflow's parties, the winner included). */
+    WORKFLOW_STEP_ALLOCATED("workflow.step_allocated"),
     /** A fee distribution paid a stakeholder its part of one token and fee type (issue 16). */
     FEE_DISTRIBUTED("fee.distributed");
 

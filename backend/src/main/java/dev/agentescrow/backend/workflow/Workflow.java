@@ -48,19 +48,52 @@ public record Workflow(String id, Address payer, Address token, Address evaluato
         return steps.stream().filter(s -> s.key().equals(key)).findFirst();
     }
 
-    /** When the schedule must look again: the earliest deadline of a step not final; null once the workflow is. */
+    /**
+     * When the schedule must look again: the earliest deadline of a step not final, the end of an
+     * open auction's bidding window, or (a closed auction whose outcome the next change settles:
+     * its surplus refund or its failure without a bid) the auction's close; null once the workflow
+     * is final.
+     */
     public Instant dueAt() {
         if (state != WorkflowState.RUNNING) {
             return null;
         }
-        return steps.stream().filter(s -> !s.state().isFinal()).map(Step::deadline).min(Comparator.naturalOrder())
-                .orElse(updatedAt);
+        Instant due = steps.stream().filter(s -> !s.state().isFinal()).map(Step::deadline)
+                .min(Comparator.naturalOrder()).orElse(updatedAt);
+        for (Step s : steps) {
+            StepAuction a = s.auction();
+            if (a == null) {
+                continue;
+            }
+            Instant at = !a.isClosed() ? (s.state().isFinal() ? null : a.biddingClosesAt())
+                    : a.allocated() && a.surplus() == null ? a.closedAt()
+                    : !a.allocated() && !s.state().isFinal() ? a.closedAt() : null;
+            if (at != null && at.isBefore(due)) {
+                due = at;
+            }
+        }
+        return due;
+    }
+
+    /** Steps whose auction's bidding window has closed by {@code now} and which are still to allocate. */
+    public List<Step> auctionsDue(Instant now) {
+        return steps.stream().filter(s -> s.auction() != null && !s.auction().isClosed() && !s.state().isFinal()
+                && s.auction().biddingClosed(now)).toList();
+    }
+
+    /**
+     * What the split divides: the amount less every auctioned step's budget (auctioned steps are
+     * paid their auction's price, outside the split).
+     */
+    public BigInteger splitTotal() {
+        return amount.subtract(steps.stream().filter(Step::auctioned).map(s -> s.auction().budget())
+                .reduce(BigInteger.ZERO, BigInteger::add));
     }
 
     /** Whether {@code who} may see the workflow: its payer, its evaluator or a step's agent. */
     public boolean isParty(Address who) {
         return who != null && (who.equals(payer) || who.equals(evaluator)
-                || steps.stream().anyMatch(s -> s.agent().equals(who)));
+                || steps.stream().anyMatch(s -> who.equals(s.agent())));
     }
 
     /** Everyone the workflow's events go to: the payer, the evaluator, every agent (each once). */
@@ -70,7 +103,7 @@ public record Workflow(String id, Address payer, Address token, Address evaluato
         if (evaluator != null) {
             parties.add(evaluator);
         }
-        steps.forEach(s -> parties.add(s.agent()));
+        steps.stream().filter(Step::hasAgent).forEach(s -> parties.add(s.agent()));
         return List.copyOf(parties);
     }
 }

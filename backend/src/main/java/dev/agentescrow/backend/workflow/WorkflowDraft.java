@@ -27,9 +27,23 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
     /** The most steps a workflow may have (all of an ATOMIC payout, with fees, is one linked group). */
     public static final int MAX_STEPS = 16;
 
-    /** One requested step: {@code weight} with a WEIGHTS split, {@code price} with PRICES, else null. */
+    /**
+     * One requested step: {@code weight} with a WEIGHTS split, {@code price} with PRICES, else null.
+     * A step without an {@code agent} is left to an auction: it gives instead its {@code budget} (the
+     * most it pays, held up front) and {@code biddingClosesAt} (before its deadline), and no weight
+     * or price (it is outside the split).
+     */
     public record StepDraft(String key, Address agent, String capability, Instant deadline, List<String> dependsOn,
-                            BigInteger weight, BigInteger price) {
+                            BigInteger weight, BigInteger price, BigInteger budget, Instant biddingClosesAt) {
+        /** A step with a named agent. */
+        public StepDraft(String key, Address agent, String capability, Instant deadline, List<String> dependsOn,
+                         BigInteger weight, BigInteger price) {
+            this(key, agent, capability, deadline, dependsOn, weight, price, null, null);
+        }
+
+        public boolean auctioned() {
+            return agent == null;
+        }
     }
 
     /** Why a draft is refused; each has a stable code (HTTP 422). */
@@ -51,7 +65,13 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
         AGENT_IS_PAYER("WORKFLOW_AGENT_IS_PAYER", "the payer cannot be a step's agent or the evaluator"),
         DEADLINE_PASSED("WORKFLOW_DEADLINE_PASSED", "every step's deadline must be in the future"),
         DEADLINE_TOO_FAR("WORKFLOW_DEADLINE_TOO_FAR", "a step's deadline is too far ahead"),
-        EVALUATOR_MISSING("WORKFLOW_EVALUATOR_MISSING", "performance pay needs an evaluator to score each success");
+        EVALUATOR_MISSING("WORKFLOW_EVALUATOR_MISSING", "performance pay needs an evaluator to score each success"),
+        AUCTION_MISMATCH("WORKFLOW_AUCTION_MISMATCH", "a step names its agent, or instead gives a budget and a"
+                + " biddingClosesAt (and no weight or price) to be allocated by auction"),
+        BIDDING_WINDOW("WORKFLOW_BIDDING_WINDOW", "an auctioned step's bidding closes in the future and before its"
+                + " deadline"),
+        BUDGET_TOO_SMALL("WORKFLOW_BUDGET_TOO_SMALL", "an auctioned step's budget divided by the largest multiplier"
+                + " is below one base unit");
 
         private final String code;
         private final String message;
@@ -114,7 +134,11 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
             return refused(Problem.CYCLE, "through " + cycle);
         }
         for (StepDraft s : steps) {
-            if (s.agent().equals(payer)) {
+            if (s.auctioned() ? s.budget() == null || s.biddingClosesAt() == null || s.weight() != null
+                    || s.price() != null : s.budget() != null || s.biddingClosesAt() != null) {
+                return refused(Problem.AUCTION_MISMATCH, s.key());
+            }
+            if (s.agent() != null && s.agent().equals(payer)) {
                 return refused(Problem.AGENT_IS_PAYER, s.key());
             }
             if (!s.deadline().isAfter(now)) {
@@ -122,6 +146,12 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
             }
             if (s.deadline().isAfter(now.plus(maxDuration))) {
                 return refused(Problem.DEADLINE_TOO_FAR, s.key() + ": at most " + maxDuration.toDays() + " days ahead");
+            }
+            if (s.auctioned() && (!s.biddingClosesAt().isAfter(now) || !s.biddingClosesAt().isBefore(s.deadline()))) {
+                return refused(Problem.BIDDING_WINDOW, s.key());
+            }
+            if (s.auctioned() && maxMultiplierBps != null && maxBasePrice(s.budget()).signum() <= 0) {
+                return refused(Problem.BUDGET_TOO_SMALL, s.key());
             }
         }
         if (payer.equals(evaluator)) {
@@ -133,49 +163,76 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
         if (split == SplitKind.EXECUTION_TIME && mode != WorkflowMode.ATOMIC) {
             return refused(Problem.SPLIT_NOT_ALLOWED, null);
         }
+        List<StepDraft> named = steps.stream().filter(s -> !s.auctioned()).toList();
         boolean weights = steps.stream().anyMatch(s -> s.weight() != null);
         boolean prices = steps.stream().anyMatch(s -> s.price() != null);
-        if (weights != (split == SplitKind.WEIGHTS) || (weights && steps.stream().anyMatch(s -> s.weight() == null))
-                || (weights && !steps.stream().map(StepDraft::weight).reduce(BigInteger.ZERO, BigInteger::add)
-                        .equals(Splits.WEIGHT_TOTAL))) {
+        if (weights != (split == SplitKind.WEIGHTS) || (weights && named.stream().anyMatch(s -> s.weight() == null))
+                || (split == SplitKind.WEIGHTS && !named.stream().map(StepDraft::weight)
+                        .reduce(BigInteger.ZERO, BigInteger::add).equals(Splits.WEIGHT_TOTAL))) {
             return refused(Problem.WEIGHTS_MISMATCH, null);
         }
-        if (prices != (split == SplitKind.PRICES) || (prices && steps.stream().anyMatch(s -> s.price() == null))) {
+        if (split == SplitKind.PRICES ? named.stream().anyMatch(s -> s.price() == null) : prices) {
             return refused(Problem.PRICES_MISMATCH, null);
         }
-        BigInteger total = amount;
+        BigInteger budgets = steps.stream().filter(StepDraft::auctioned).map(StepDraft::budget)
+                .reduce(BigInteger.ZERO, BigInteger::add);
         List<BigInteger> weightOf = new ArrayList<>();
-        for (StepDraft s : steps) {
+        for (StepDraft s : named) {
             weightOf.add(switch (split) {
                 case WEIGHTS -> s.weight();
                 case PRICES -> s.price();
                 case EQUAL, EXECUTION_TIME -> BigInteger.ONE;
             });
         }
+        BigInteger total;
         if (split == SplitKind.PRICES) {
-            BigInteger sum = weightOf.stream().reduce(BigInteger.ZERO, BigInteger::add);
-            if (total != null && !total.equals(sum)) {
-                return refused(Problem.PRICES_MISMATCH, "the prices add up to " + sum);
+            total = weightOf.stream().reduce(BigInteger.ZERO, BigInteger::add).add(budgets);
+            if (amount != null && !amount.equals(total)) {
+                return refused(Problem.PRICES_MISMATCH, "the prices and budgets add up to " + total);
             }
-            if (sum.bitLength() > 256) {
-                return refused(Problem.AMOUNT_TOO_LARGE, null);
-            }
-            total = sum;
-        } else if (total == null) {
+        } else if (amount == null && named.isEmpty()) {
+            total = budgets;
+        } else if (amount == null) {
             return refused(Problem.AMOUNT_REQUIRED, null);
+        } else if (named.isEmpty() && !amount.equals(budgets)) {
+            return refused(Problem.AUCTION_MISMATCH, "every step is auctioned: the amount, if given, is the sum of"
+                    + " the budgets, " + budgets);
+        } else {
+            total = amount;
         }
-        List<BigInteger> shares = split == SplitKind.EXECUTION_TIME ? null : Splits.largestRemainder(total, weightOf);
-        if (shares == null ? total.compareTo(BigInteger.valueOf(steps.size())) < 0
-                : shares.stream().anyMatch(x -> x.signum() == 0)) {
+        if (total.bitLength() > 256) {
+            return refused(Problem.AMOUNT_TOO_LARGE, null);
+        }
+        BigInteger splitTotal = total.subtract(budgets);
+        List<BigInteger> shares = split == SplitKind.EXECUTION_TIME || named.isEmpty() || splitTotal.signum() <= 0
+                ? null : Splits.largestRemainder(splitTotal, weightOf);
+        if (!named.isEmpty() && (shares == null ? splitTotal.compareTo(BigInteger.valueOf(named.size())) < 0
+                : shares.stream().anyMatch(x -> x.signum() == 0))) {
             return refused(Problem.AMOUNT_TOO_SMALL, null);
         }
         List<Step> out = new ArrayList<>();
+        int n = 0;
         for (int i = 0; i < steps.size(); i++) {
             StepDraft s = steps.get(i);
-            out.add(Step.of(i, s.key(), s.agent(), s.capability(), s.deadline(), s.dependsOn(), weightOf.get(i),
-                    shares == null ? null : shares.get(i)));
+            if (s.auctioned()) {
+                out.add(Step.of(i, s.key(), null, s.capability(), s.deadline(), s.dependsOn(), s.budget(), s.budget(),
+                        StepAuction.open(s.budget(), maxBasePrice(s.budget()), s.biddingClosesAt())));
+            } else {
+                out.add(Step.of(i, s.key(), s.agent(), s.capability(), s.deadline(), s.dependsOn(), weightOf.get(n),
+                        shares == null ? null : shares.get(n)));
+                n++;
+            }
         }
         return new Checked(null, null, total, out);
+    }
+
+    /**
+     * The highest base price a bid on an auctioned step of {@code budget} may ask: the budget, or with
+     * performance pay {@code floor(budget * 10,000 / maxMultiplierBps)} (as a marketplace task's).
+     */
+    private BigInteger maxBasePrice(BigInteger budget) {
+        return maxMultiplierBps == null ? budget : budget.multiply(BigInteger.valueOf(10_000))
+                .divide(BigInteger.valueOf(maxMultiplierBps));
     }
 
     /** A step on a cycle of the dependencies (Kahn's algorithm leaves it unordered), or null for a DAG. */

@@ -97,7 +97,7 @@ public class WorkflowMoney {
             AccountKey to = switch (payout.kind()) {
                 case FEE -> FeeType.PLATFORM.account(w.token());
                 case PROTOCOL_FEE -> FeeType.PROTOCOL.account(w.token());
-                case AGENT, PAYER -> AccountKey.user(payout.to(), w.token());
+                case AGENT, PAYER, SURPLUS -> AccountKey.user(payout.to(), w.token());
             };
             TransferRequest request = TransferRequest.single(WorkflowIds.transfer(w.payer(), w.id(), WorkflowIds.part(payout)),
                     from, to, Amount.of(payout.amount())).withReference("workflow:" + w.id());

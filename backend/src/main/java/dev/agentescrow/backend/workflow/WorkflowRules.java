@@ -2,6 +2,7 @@ package dev.agentescrow.backend.workflow;
 
 import dev.agentescrow.backend.fee.FeeSplit;
 import dev.agentescrow.backend.market.PerformancePay;
+import dev.agentescrow.backend.market.ReverseVickreyAuction;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -82,7 +83,8 @@ public final class WorkflowRules {
      * ({@code index} -1: all of it).
      */
     public record Payout(Kind kind, int index, Address to, BigInteger amount) {
-        public enum Kind { AGENT, FEE, PROTOCOL_FEE, PAYER }
+        /** SURPLUS: an auctioned step's budget above its cost, back to the payer after the allocation. */
+        public enum Kind { AGENT, FEE, PROTOCOL_FEE, PAYER, SURPLUS }
     }
 
     /** What a change does: the workflow after it, its payouts, and the steps whose state changed (after). */
@@ -189,10 +191,15 @@ public final class WorkflowRules {
             BigInteger refund = lost.getOrDefault("payer:" + i, BigInteger.ZERO);
             boolean own = lost.containsKey("agent:" + i) || lost.containsKey("fee:" + i)
                     || lost.containsKey("protocol_fee:" + i) || lost.containsKey("payer:" + i);
+            if (lost.containsKey("surplus:" + i)) {
+                payouts.add(new Payout(Payout.Kind.SURPLUS, i, w.payer(), lost.get("surplus:" + i)));
+            }
             if (!own && !atomicPaid) {
                 // untouched by the lost change, or refunded by payer:all (an exact refund of what was held)
                 if (!lost.containsKey("payer:all")) {
-                    steps.set(i, money(s, before.share(), before, before.performance()));
+                    steps.set(i, surplus(money(s, before.share(), before, before.performance()), lost));
+                } else {
+                    steps.set(i, surplus(s.withAuction(before.auction()), lost));
                 }
                 continue;
             }
@@ -204,7 +211,7 @@ public final class WorkflowRules {
                         + " to the agent + " + platform.add(protocol) + " fees, refund " + refund;
                 performance = note.length() > 400 ? note.substring(0, 400) : note;
             }
-            steps.set(i, money(s, share, before, performance).settled(net, platform.add(protocol), refund));
+            steps.set(i, surplus(money(s, share, before, performance), lost).settled(net, platform.add(protocol), refund));
             if (lost.containsKey("agent:" + i)) {
                 payouts.add(new Payout(Payout.Kind.AGENT, i, s.agent(), net));
             }
@@ -230,16 +237,56 @@ public final class WorkflowRules {
         Workflow after = new Workflow(w.id(), w.payer(), w.token(), w.evaluator(), w.mode(), w.split(), settled.state(),
                 w.amount(), w.paid().add(sum(payouts, Payout.Kind.AGENT)),
                 w.fees().add(sum(payouts, Payout.Kind.FEE)).add(sum(payouts, Payout.Kind.PROTOCOL_FEE)),
-                w.refunded().add(sum(payouts, Payout.Kind.PAYER)), w.feeBps(), w.protocolFeeBps(), w.maxFeeBps(),
+                w.refunded().add(sum(payouts, Payout.Kind.PAYER)).add(sum(payouts, Payout.Kind.SURPLUS)), w.feeBps(),
+                w.protocolFeeBps(), w.maxFeeBps(),
                 w.maxMultiplierBps(), w.version() + 1, w.createdAt(), now, steps);
         return new Plan(after, payouts, changedSteps);
     }
 
-    /** {@code s}'s states and times with {@code before}'s money, the given share and performance arithmetic. */
+    /**
+     * {@code s}'s states and times with {@code before}'s money (its auction's surplus included), the
+     * given share and performance arithmetic.
+     */
     private static Step money(Step s, BigInteger share, Step before, String performance) {
         return new Step(s.index(), s.key(), s.agent(), s.capability(), s.deadline(), s.dependsOn(), s.weight(), share,
                 s.state(), s.startedAt(), s.finishedAt(), s.reportedBy(), s.reason(), before.paid(), before.fee(),
-                before.refunded(), s.quality(), s.accuracy(), performance);
+                before.refunded(), s.quality(), s.accuracy(), performance, before.auction());
+    }
+
+    /**
+     * Closes the auction of step {@code index} (its window closed): with {@code allocation} the step
+     * has the winner as its agent and the clearing base price, its share becomes its cost (the
+     * price, or under performance pay {@link PerformancePay#escrowFor} of it) and the rest of its
+     * budget is the surplus the next {@link #advance} refunds; without (no bid) the auction is closed
+     * unsold and the next {@link #advance} fails the step ({@code NO_BIDS}). Moves no money, so that
+     * the ledger's part of the outcome (the surplus, or the refund) is a function of the rows alone.
+     */
+    public static Workflow closeAuction(Workflow w, int index, ReverseVickreyAuction.Allocation allocation,
+                                        int bidCount, Instant now) {
+        Step s = w.steps().get(index);
+        if (s.auction() == null || s.auction().isClosed() || s.state().isFinal()) {
+            throw new IllegalStateException("step " + s.key() + " of " + w.id() + " has no open auction to close");
+        }
+        Step closed;
+        if (allocation == null) {
+            closed = s.withAuction(s.auction().unsold(now));
+        } else {
+            BigInteger price = allocation.price();
+            BigInteger cost = w.performancePay() ? PerformancePay.escrowFor(price, w.maxMultiplierBps()) : price;
+            closed = s.allocated(Address.of(allocation.winner().bidder()), cost,
+                    s.auction().won(now, bidCount, price, allocation.reserveApplied()));
+        }
+        List<Step> steps = new ArrayList<>(w.steps());
+        steps.set(index, closed);
+        return new Workflow(w.id(), w.payer(), w.token(), w.evaluator(), w.mode(), w.split(), w.state(), w.amount(),
+                w.paid(), w.fees(), w.refunded(), w.feeBps(), w.protocolFeeBps(), w.maxFeeBps(), w.maxMultiplierBps(),
+                w.version() + 1, w.createdAt(), now, steps);
+    }
+
+    /** {@code s} with its auction's surplus refund adopted when the lost change committed it ({@code surplus:<i>}). */
+    private static Step surplus(Step s, Map<String, BigInteger> lost) {
+        BigInteger refunded = lost.get("surplus:" + s.index());
+        return refunded == null || s.auction() == null ? s : s.withAuction(s.auction().withSurplus(refunded));
     }
 
     /** The service's own moves due now: each step not final past its deadline fails, then the workflow is settled. */
@@ -270,7 +317,7 @@ public final class WorkflowRules {
         if (step == null) {
             return new Decision(null, Refusal.STEP_NOT_FOUND);
         }
-        if (!step.agent().equals(caller) && !caller.equals(w.evaluator())) {
+        if (!caller.equals(step.agent()) && !caller.equals(w.evaluator())) {
             return new Decision(null, Refusal.REPORTER_REQUIRED);
         }
         if (step.state().isFinal()) {
@@ -310,6 +357,11 @@ public final class WorkflowRules {
                 if (s.state().isFinal()) {
                     continue;
                 }
+                if (s.auction() != null && s.auction().isClosed() && !s.auction().allocated()) {
+                    steps.set(i, s.finished(StepState.FAILED, now, SERVICE, "NO_BIDS"));
+                    changed = true;
+                    continue;
+                }
                 if (before.mode() == WorkflowMode.ATOMIC && anyFailed) {
                     steps.set(i, s.finished(StepState.FAILED, now, SERVICE, "WORKFLOW_FAILED"));
                     changed = true;
@@ -322,7 +374,7 @@ public final class WorkflowRules {
                 if (deps.contains(StepState.FAILED)) {
                     steps.set(i, s.finished(StepState.FAILED, now, SERVICE, "DEPENDENCY_FAILED"));
                     changed = true;
-                } else if (deps.stream().allMatch(d -> d == StepState.SUCCEEDED)) {
+                } else if (s.hasAgent() && deps.stream().allMatch(d -> d == StepState.SUCCEEDED)) {
                     steps.set(i, s.started(now));
                     changed = true;
                 }
@@ -330,6 +382,17 @@ public final class WorkflowRules {
         }
         WorkflowState state = stateOf(before.mode(), steps);
         List<Payout> payouts = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            if (s.auction() != null && s.auction().allocated() && s.auction().surplus() == null) {
+                BigInteger surplus = s.auction().budget().subtract(s.share());
+                if (surplus.signum() > 0) {
+                    payouts.add(new Payout(Payout.Kind.SURPLUS, i, before.payer(), surplus));
+                }
+                steps.set(i, s.withAuction(s.auction().withSurplus(surplus)));
+            }
+        }
+        BigInteger surplusNow = sum(payouts, Payout.Kind.SURPLUS);
         if (before.mode() == WorkflowMode.FLEXIBLE) {
             for (int i = 0; i < steps.size(); i++) {
                 if (before.steps().get(i).state().isFinal()) {
@@ -344,19 +407,20 @@ public final class WorkflowRules {
                 }
             }
         } else if (before.state() == WorkflowState.RUNNING && state == WorkflowState.SUCCEEDED) {
-            if (before.split() == SplitKind.EXECUTION_TIME) {
-                List<BigInteger> weights = steps.stream().map(WorkflowRules::executionMillis).toList();
-                List<BigInteger> shares = Splits.largestRemainder(before.amount(), weights);
-                for (int i = 0; i < steps.size(); i++) {
-                    steps.set(i, steps.get(i).withShare(shares.get(i)));
+            List<Step> named = steps.stream().filter(x -> !x.auctioned()).toList();
+            if (before.split() == SplitKind.EXECUTION_TIME && !named.isEmpty()) {
+                List<BigInteger> weights = named.stream().map(WorkflowRules::executionMillis).toList();
+                List<BigInteger> shares = Splits.largestRemainder(before.splitTotal(), weights);
+                for (int k = 0; k < named.size(); k++) {
+                    steps.set(named.get(k).index(), named.get(k).withShare(shares.get(k)));
                 }
             }
             for (int i = 0; i < steps.size(); i++) {
                 steps.set(i, pay(before, steps.get(i), fees, payouts, now));
             }
         } else if (before.state() == WorkflowState.RUNNING && state == WorkflowState.FAILED
-                && before.held().signum() > 0) {
-            payouts.add(new Payout(Payout.Kind.PAYER, -1, before.payer(), before.held()));
+                && before.held().subtract(surplusNow).signum() > 0) {
+            payouts.add(new Payout(Payout.Kind.PAYER, -1, before.payer(), before.held().subtract(surplusNow)));
             for (int i = 0; i < steps.size(); i++) {
                 Step s = steps.get(i);
                 if (s.share() != null && s.share().signum() > 0) {
@@ -372,7 +436,7 @@ public final class WorkflowRules {
         }
         BigInteger paid = sum(payouts, Payout.Kind.AGENT);
         BigInteger fee = sum(payouts, Payout.Kind.FEE).add(sum(payouts, Payout.Kind.PROTOCOL_FEE));
-        BigInteger refunded = sum(payouts, Payout.Kind.PAYER);
+        BigInteger refunded = sum(payouts, Payout.Kind.PAYER).add(surplusNow);
         boolean any = !changedSteps.isEmpty() || !payouts.isEmpty() || state != before.state();
         Workflow after = new Workflow(before.id(), before.payer(), before.token(), before.evaluator(), before.mode(),
                 before.split(), state, before.amount(), before.paid().add(paid), before.fees().add(fee),
@@ -393,8 +457,8 @@ public final class WorkflowRules {
         BigInteger refund = BigInteger.ZERO;
         Step paid = s;
         if (w.performancePay()) {
-            BigInteger base = gross.multiply(BigInteger.valueOf(PerformancePay.BPS))
-                    .divide(BigInteger.valueOf(w.maxMultiplierBps()));
+            BigInteger base = s.auction() != null && s.auction().allocated() ? s.auction().price()
+                    : gross.multiply(BigInteger.valueOf(PerformancePay.BPS)).divide(BigInteger.valueOf(w.maxMultiplierBps()));
             Instant finished = s.finishedAt() == null ? now : s.finishedAt();
             Duration allowed = Duration.between(s.startedAt(), s.deadline());
             PerformancePay.Breakdown breakdown = PerformancePay.payout(base, gross, w.maxMultiplierBps(),

@@ -24,7 +24,8 @@ public class WorkflowStore {
     private static final String COLUMNS = "id, payer, token, evaluator, mode, split, state, amount, paid, fees, refunded,"
             + " fee_bps, max_fee_bps, version, created_at, updated_at, max_multiplier_bps, protocol_fee_bps";
     private static final String STEP_COLUMNS = "idx, step_key, agent, capability, deadline, depends_on, weight, share,"
-            + " state, started_at, finished_at, reported_by, reason, paid, fee, refunded, quality, accuracy, performance";
+            + " state, started_at, finished_at, reported_by, reason, paid, fee, refunded, quality, accuracy, performance,"
+            + " budget, max_base_price, bidding_closes_at, auction_closed_at, bids, price, reserve_applied, surplus";
 
     private final JdbcTemplate jdbc;
 
@@ -35,6 +36,10 @@ public class WorkflowStore {
     /** One ledger transfer of a workflow. */
     public record TransferRow(UUID transferId, String kind, int index, Address account, BigInteger amount, long ledgerSeq,
                               Instant occurredAt) {
+    }
+
+    /** A sealed bid on an auctioned step, with the order it was stored in (the auction's tie rule). */
+    public record Bid(String workflowId, int index, Address bidder, BigInteger ask, long sequence, Instant createdAt) {
     }
 
     /** Inserts a new workflow and its steps; false if the id exists (a retried create). */
@@ -50,11 +55,14 @@ public class WorkflowStore {
         }
         for (Step s : w.steps()) {
             jdbc.update("INSERT INTO backend.workflow_steps (workflow_id, " + STEP_COLUMNS + ")"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    w.id(), s.index(), s.key(), s.agent().hex(), s.capability(), ts(s.deadline()),
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    w.id(), s.index(), s.key(), hex(s.agent()), s.capability(), ts(s.deadline()),
                     String.join(",", s.dependsOn()), dec(s.weight()), dec(s.share()), s.state().name(),
                     ts(s.startedAt()), ts(s.finishedAt()), s.reportedBy(), s.reason(), dec(s.paid()), dec(s.fee()),
-                    dec(s.refunded()), s.quality(), s.accuracy(), s.performance());
+                    dec(s.refunded()), s.quality(), s.accuracy(), s.performance(), auction(s, StepAuction::budget),
+                    auction(s, StepAuction::maxBasePrice), ts(a(s, StepAuction::biddingClosesAt)),
+                    ts(a(s, StepAuction::closedAt)), a(s, StepAuction::bids), auction(s, StepAuction::price),
+                    a(s, StepAuction::reserveApplied), auction(s, StepAuction::surplus));
         }
         return true;
     }
@@ -68,10 +76,13 @@ public class WorkflowStore {
         for (Step s : w.steps()) {
             jdbc.update("UPDATE backend.workflow_steps SET share = ?, state = ?, started_at = ?, finished_at = ?,"
                             + " reported_by = ?, reason = ?, paid = ?, fee = ?, refunded = ?, quality = ?, accuracy = ?,"
-                            + " performance = ? WHERE workflow_id = ? AND idx = ?",
+                            + " performance = ?, agent = ?, auction_closed_at = ?, bids = ?, price = ?,"
+                            + " reserve_applied = ?, surplus = ? WHERE workflow_id = ? AND idx = ?",
                     dec(s.share()), s.state().name(), ts(s.startedAt()), ts(s.finishedAt()), s.reportedBy(), s.reason(),
-                    dec(s.paid()), dec(s.fee()), dec(s.refunded()), s.quality(), s.accuracy(), s.performance(), w.id(),
-                    s.index());
+                    dec(s.paid()), dec(s.fee()), dec(s.refunded()), s.quality(), s.accuracy(), s.performance(),
+                    hex(s.agent()), ts(a(s, StepAuction::closedAt)), a(s, StepAuction::bids),
+                    auction(s, StepAuction::price), a(s, StepAuction::reserveApplied),
+                    auction(s, StepAuction::surplus), w.id(), s.index());
         }
     }
 
@@ -89,6 +100,40 @@ public class WorkflowStore {
         List<String> locked = jdbc.queryForList("SELECT id FROM backend.workflows WHERE id = ? FOR UPDATE"
                 + (skipLocked ? " SKIP LOCKED" : ""), String.class, id);
         return locked.isEmpty() ? Optional.empty() : find(id);
+    }
+
+    /** Locks the workflow's row in share mode (a bid: bids do not queue on each other, an allocation waits for them). */
+    public Optional<Workflow> lockShared(String id) {
+        List<String> locked = jdbc.queryForList("SELECT id FROM backend.workflows WHERE id = ? FOR SHARE",
+                String.class, id);
+        return locked.isEmpty() ? Optional.empty() : find(id);
+    }
+
+    /** Stores a bid; false if the bidder has bid on the step already. */
+    public boolean insertBid(String workflowId, int index, Address bidder, BigInteger ask, Instant now) {
+        return jdbc.update("INSERT INTO backend.workflow_bids (workflow_id, idx, bidder, ask, created_at)"
+                + " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", workflowId, index, bidder.hex(), dec(ask), ts(now)) == 1;
+    }
+
+    /** The step's bids in the order stored. */
+    public List<Bid> bids(String workflowId, int index) {
+        return jdbc.query("SELECT bidder, ask, sequence, created_at FROM backend.workflow_bids"
+                        + " WHERE workflow_id = ? AND idx = ? ORDER BY sequence",
+                (rs, n) -> new Bid(workflowId, index, Address.of(rs.getString(1)), big(rs, 2), rs.getLong(3),
+                        instant(rs, 4)), workflowId, index);
+    }
+
+    /** How many bids the step has. */
+    public int bidCount(String workflowId, int index) {
+        Integer count = jdbc.queryForObject("SELECT count(*) FROM backend.workflow_bids WHERE workflow_id = ? AND idx = ?",
+                Integer.class, workflowId, index);
+        return count == null ? 0 : count;
+    }
+
+    /** Whether {@code who} has bid on any step of the workflow. */
+    public boolean isBidder(String workflowId, Address who) {
+        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM backend.workflow_bids"
+                + " WHERE workflow_id = ? AND bidder = ?)", Boolean.class, workflowId, who.hex()));
     }
 
     /** Workflows with a step whose deadline has passed by {@code now}, the oldest first. */
@@ -124,11 +169,26 @@ public class WorkflowStore {
 
     private static Step step(ResultSet r) throws SQLException {
         String deps = r.getString(6);
-        return new Step(r.getInt(1), r.getString(2), Address.of(r.getString(3)), r.getString(4), instant(r, 5),
+        BigInteger budget = big(r, 20);
+        StepAuction auction = budget == null ? null : new StepAuction(budget, big(r, 21), instant(r, 22),
+                instant(r, 23), (Integer) r.getObject(24), big(r, 25), (Boolean) r.getObject(26), big(r, 27));
+        return new Step(r.getInt(1), r.getString(2), address(r.getString(3)), r.getString(4), instant(r, 5),
                 deps.isEmpty() ? List.of() : Arrays.asList(deps.split(",")), big(r, 7), big(r, 8),
                 StepState.valueOf(r.getString(9)), instant(r, 10), instant(r, 11), r.getString(12), r.getString(13),
                 big(r, 14), big(r, 15), big(r, 16), (Integer) r.getObject(17), (Integer) r.getObject(18),
-                r.getString(19));
+                r.getString(19), auction);
+    }
+
+    private static String hex(Address a) {
+        return a == null ? null : a.hex();
+    }
+
+    private static <T> T a(Step s, java.util.function.Function<StepAuction, T> field) {
+        return s.auction() == null ? null : field.apply(s.auction());
+    }
+
+    private static BigDecimal auction(Step s, java.util.function.Function<StepAuction, BigInteger> field) {
+        return dec(a(s, field));
     }
 
     private static Address address(String hex) {

@@ -7,6 +7,9 @@ import dev.agentescrow.backend.fee.FeeCharge;
 import dev.agentescrow.backend.fee.FeeRates;
 import dev.agentescrow.backend.fee.FeeSource;
 import dev.agentescrow.backend.fee.FeeType;
+import dev.agentescrow.backend.market.Market;
+import dev.agentescrow.backend.market.MarketTaskStore;
+import dev.agentescrow.backend.market.ReverseVickreyAuction;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
 import dev.agentescrow.batcher.read.TransferRecord;
@@ -42,6 +45,14 @@ import org.springframework.transaction.support.TransactionTemplate;
  * change first reads which parts the ledger committed that the rows lack and adopts them at the
  * committed amounts ({@link #recover}, {@link WorkflowRules#adopted}): nothing is recomputed (an
  * EXECUTION_TIME split or a performance payout would differ) and nothing is paid twice.
+ *
+ * <p><b>Auctioned steps.</b> A step that names no agent takes sealed bids ({@link #bid}) until its
+ * window closes; then, first of the leader's schedule, a read or an action, {@link #closeAuctions}
+ * allocates it under the workflow's row lock with the marketplace's {@link ReverseVickreyAuction}
+ * (each bid's discount the bidder's reputation bonus, {@link Market#reputationBonus}) and commits
+ * the agent and price <i>without moving money</i>; the next change (in its own transaction, right
+ * after) refunds the surplus or, without a bid, fails the step, from the rows alone. So a lost
+ * commit never leaves a ledger transfer whose amount depends on a reputation read at another time.
  */
 @Component
 public class Workflows {
@@ -50,13 +61,18 @@ public class Workflows {
     private final AuditLog audit;
     private final EventPublisher events;
     private final WorkflowSettings settings;
+    private final Market market;
+    private final MarketTaskStore services;
     private final Clock clock;
     private final TransactionTemplate tx;
 
     public Workflows(WorkflowStore store, WorkflowMoney money, AuditLog audit, EventPublisher events,
-                     WorkflowSettings settings, Clock clock, DataSource dataSource) {
+                     WorkflowSettings settings, Market market, MarketTaskStore services, Clock clock,
+                     DataSource dataSource) {
         this.store = store;
         this.money = money;
+        this.market = market;
+        this.services = services;
         this.audit = audit;
         this.events = events;
         this.settings = settings;
@@ -123,8 +139,8 @@ public class Workflows {
             data.put("workflowId", id);
             data.put("mode", workflow.mode().name());
             data.put("amount", checked.amount().toString());
-            data.put("steps", workflow.steps().stream().map(s -> Map.of("key", s.key(), "agent", s.agent().checksummed(),
-                    "state", s.state().name())).toList());
+            data.put("steps", workflow.steps().stream().map(s -> Map.of("key", s.key(), "agent",
+                    s.hasAgent() ? s.agent().checksummed() : "auction", "state", s.state().name())).toList());
             events.publishOnce("workflow:" + id + ":created", EventType.WORKFLOW_CREATED, workflow.parties(), id, data);
             return Result.ok(workflow);
         });
@@ -138,8 +154,9 @@ public class Workflows {
     }
 
     private static List<String> terms(Workflow w) {
-        return w.steps().stream().map(s -> String.join("|", s.key(), s.agent().hex(), s.capability(),
-                s.deadline().toString(), String.join(",", s.dependsOn()), s.weight().toString())).toList();
+        return w.steps().stream().map(s -> String.join("|", s.key(), s.auctioned() ? "auction" : s.agent().hex(),
+                s.capability(), s.deadline().toString(), String.join(",", s.dependsOn()), s.weight().toString(),
+                s.auctioned() ? s.auction().biddingClosesAt().toString() : "")).toList();
     }
 
     private static Result fundingRefused(TransferResult result) {
@@ -160,7 +177,7 @@ public class Workflows {
      * instance writes the ledger; elsewhere the leader's schedule does it).
      */
     public Optional<Workflow> visible(String id, Address who) {
-        Optional<Workflow> found = store.find(id).filter(w -> w.isParty(who));
+        Optional<Workflow> found = store.find(id).filter(w -> w.isParty(who) || store.isBidder(id, who));
         if (found.isPresent() && found.get().state() == WorkflowState.RUNNING && money.writes()
                 && !clock.instant().isBefore(found.get().dueAt())) {
             expire(id, false);
@@ -176,6 +193,7 @@ public class Workflows {
     /** {@code caller} reports step {@code key}'s outcome; first the deadlines due now are applied (and kept). */
     public Result report(String id, String key, Address caller, WorkflowRules.Outcome outcome, String reason,
                          WorkflowRules.Scores scores) {
+        closeAuctions(id, false);
         return tx.execute(status -> {
             Optional<Workflow> locked = store.lock(id, false);
             if (locked.isEmpty() || !locked.get().isParty(caller)) {
@@ -205,6 +223,7 @@ public class Workflows {
      * workflow another transaction holds (the schedule; it comes back at the next sweep).
      */
     public void expire(String id, boolean skipLocked) {
+        closeAuctions(id, skipLocked);
         tx.executeWithoutResult(status -> store.lock(id, skipLocked).ifPresent(locked -> {
             Instant now = clock.instant();
             Workflow w = recover(locked, now);
@@ -214,6 +233,140 @@ public class Workflows {
             }
         }));
     }
+
+    /** A bid as stored, or a refusal (HTTP status, code, message). */
+    public record BidResult(WorkflowStore.Bid bid, int status, String code, String message) {
+        static BidResult refused(int status, String code, String message) {
+            return new BidResult(null, status, code, message);
+        }
+
+        public boolean ok() {
+            return bid != null;
+        }
+    }
+
+    /** The most bids one auctioned step takes. */
+    public static final int MAX_BIDS_PER_STEP = 100;
+
+    /**
+     * A sealed bid of base price {@code ask} by {@code bidder} on auctioned step {@code key}: the
+     * marketplace's task-bid rules, in this order: the workflow's payer (422 WORKFLOW_SELF_BID) or
+     * evaluator (422 WORKFLOW_EVALUATOR_BID), a step with a named agent (409
+     * WORKFLOW_STEP_NOT_AUCTIONED), the window closed or the step final (409
+     * WORKFLOW_BIDDING_CLOSED), above the maximum base price (422 WORKFLOW_BID_ABOVE_MAX), no active
+     * service of the bidder covering the step's capability (422 WORKFLOW_CAPABILITY_MISSING), a
+     * second bid (409 WORKFLOW_DUPLICATE_BID), the step full (409 WORKFLOW_BIDS_FULL). Under a share
+     * lock of the workflow's row, so no bid slips in after the allocation. Any signed-in principal
+     * may bid on a workflow whose id it knows; an agent may hold several steps of one workflow.
+     */
+    public BidResult bid(String id, String key, Address bidder, BigInteger ask) {
+        return tx.execute(status -> {
+            Optional<Workflow> locked = store.lockShared(id);
+            if (locked.isEmpty()) {
+                return BidResult.refused(404, "NOT_FOUND", "workflow not found");
+            }
+            Workflow w = locked.get();
+            Instant now = clock.instant();
+            Step step = w.step(key).orElse(null);
+            if (step == null) {
+                return BidResult.refused(404, "WORKFLOW_STEP_NOT_FOUND", "the workflow has no step with this key");
+            }
+            if (bidder.equals(w.payer())) {
+                return BidResult.refused(422, "WORKFLOW_SELF_BID", "the workflow's payer cannot bid on its steps");
+            }
+            if (bidder.equals(w.evaluator())) {
+                return BidResult.refused(422, "WORKFLOW_EVALUATOR_BID", "the workflow's evaluator cannot bid on its"
+                        + " steps");
+            }
+            StepAuction auction = step.auction();
+            if (auction == null) {
+                return BidResult.refused(409, "WORKFLOW_STEP_NOT_AUCTIONED", "the step names its agent: it takes no"
+                        + " bids");
+            }
+            if (auction.isClosed() || auction.biddingClosed(now) || step.state().isFinal()) {
+                return BidResult.refused(409, "WORKFLOW_BIDDING_CLOSED", "the step's bidding window closed at "
+                        + auction.biddingClosesAt());
+            }
+            if (ask.compareTo(auction.maxBasePrice()) > 0) {
+                return BidResult.refused(422, "WORKFLOW_BID_ABOVE_MAX", "the maximum base price is "
+                        + auction.maxBasePrice());
+            }
+            if (!services.covers(bidder, List.of(step.capability()))) {
+                return BidResult.refused(422, "WORKFLOW_CAPABILITY_MISSING", "the bidder lists no active service"
+                        + " covering " + step.capability());
+            }
+            if (store.bidCount(id, step.index()) >= MAX_BIDS_PER_STEP) {
+                if (store.bids(id, step.index()).stream().anyMatch(b -> b.bidder().equals(bidder))) {
+                    return BidResult.refused(409, "WORKFLOW_DUPLICATE_BID", "the bidder has bid on this step"
+                            + " already");
+                }
+                return BidResult.refused(409, "WORKFLOW_BIDS_FULL", "the step has " + MAX_BIDS_PER_STEP
+                        + " bids, the most it takes");
+            }
+            if (!store.insertBid(id, step.index(), bidder, ask, now)) {
+                return BidResult.refused(409, "WORKFLOW_DUPLICATE_BID", "the bidder has bid on this step already");
+            }
+            audit.record(bidder.hex(), "WORKFLOW_BID_PLACED", "workflow", id + "/" + key, w.token().hex(), ask);
+            events.publish(EventType.WORKFLOW_BID_PLACED, List.of(bidder), id, Map.of("workflowId", id,
+                    "step", key, "bidder", bidder.checksummed(), "ask", ask.toString()));
+            WorkflowStore.Bid stored = store.bids(id, step.index()).stream().filter(b -> b.bidder().equals(bidder))
+                    .findFirst().orElseThrow();
+            return new BidResult(stored, 201, null, null);
+        });
+    }
+
+    /**
+     * Closes every auction of the workflow whose window has closed, under the workflow's row lock
+     * ({@code skipLocked}: skips a workflow another transaction holds), in a transaction of its own
+     * that moves no money: each step with bids is allocated by {@link ReverseVickreyAuction} at its
+     * maximum base price (its agent and price fixed, its share its cost), each without is closed
+     * unsold. Concurrent triggers queue on the lock and find the auctions closed: allocated once.
+     * The surplus refund or the step's failure follows in the next change ({@link #expire}).
+     */
+    public void closeAuctions(String id, boolean skipLocked) {
+        Optional<Workflow> seen = store.find(id);
+        if (seen.isEmpty() || seen.get().state() != WorkflowState.RUNNING
+                || seen.get().auctionsDue(clock.instant()).isEmpty()) {
+            return;
+        }
+        tx.executeWithoutResult(status -> store.lock(id, skipLocked).ifPresent(locked -> {
+            Instant now = clock.instant();
+            Workflow w = locked;
+            if (w.state() != WorkflowState.RUNNING) {
+                return;
+            }
+            for (Step due : w.auctionsDue(now)) {
+                List<WorkflowStore.Bid> bids = store.bids(id, due.index());
+                List<ReverseVickreyAuction.Bid> sealed = bids.stream().map(b -> new ReverseVickreyAuction.Bid(
+                        b.bidder().hex(), b.ask(), market.reputationBonus(b.bidder()), b.sequence())).toList();
+                ReverseVickreyAuction.Allocation allocation = ReverseVickreyAuction
+                        .allocate(sealed, due.auction().maxBasePrice()).orElse(null);
+                w = WorkflowRules.closeAuction(w, due.index(), allocation, bids.size(), now);
+                Step closed = w.steps().get(due.index());
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("workflowId", id);
+                data.put("step", closed.key());
+                data.put("bids", bids.size());
+                if (allocation == null) {
+                    audit.record(AUCTIONEER, "WORKFLOW_STEP_UNALLOCATED", "workflow", id + "/" + closed.key(),
+                            w.token().hex(), null);
+                } else {
+                    audit.record(AUCTIONEER, "WORKFLOW_STEP_ALLOCATED", "workflow", id + "/" + closed.key(),
+                            w.token().hex(), closed.auction().price());
+                    data.put("winner", closed.agent().checksummed());
+                    data.put("price", closed.auction().price().toString());
+                    data.put("reserveApplied", closed.auction().reserveApplied());
+                    data.put("held", closed.share().toString());
+                    events.publishOnce("workflow:" + id + ":" + closed.key() + ":allocated",
+                            EventType.WORKFLOW_STEP_ALLOCATED, w.parties(), id, data);
+                }
+            }
+            store.update(w);
+        }));
+    }
+
+    /** The actor of auction closes in the audit log (no principal triggers them). */
+    public static final String AUCTIONEER = "workflow-auction";
 
     /** Workflows with a step past its deadline now. */
     public List<String> due(int limit) {
@@ -240,7 +393,7 @@ public class Workflows {
         Map<String, TransferRecord> lost = new LinkedHashMap<>();
         List<String> parts = new ArrayList<>();
         for (Step s : w.steps()) {
-            for (String kind : List.of("agent:", "fee:", "protocol_fee:", "payer:")) {
+            for (String kind : List.of("agent:", "fee:", "protocol_fee:", "payer:", "surplus:")) {
                 parts.add(kind + s.index());
             }
         }
@@ -319,7 +472,7 @@ public class Workflows {
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("workflowId", after.id());
             data.put("step", s.key());
-            data.put("agent", s.agent().checksummed());
+            data.put("agent", s.hasAgent() ? s.agent().checksummed() : null);
             data.put("reason", s.reason());
             data.put("paid", s.paid().toString());
             data.put("fee", s.fee().toString());

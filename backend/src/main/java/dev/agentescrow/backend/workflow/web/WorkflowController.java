@@ -52,7 +52,8 @@ public class WorkflowController {
             + " WORKFLOW_UNKNOWN_DEPENDENCY, WORKFLOW_SELF_DEPENDENCY, WORKFLOW_CYCLE, WORKFLOW_SPLIT_NOT_ALLOWED,"
             + " WORKFLOW_WEIGHTS_MISMATCH, WORKFLOW_PRICES_MISMATCH, WORKFLOW_AMOUNT_REQUIRED, WORKFLOW_AMOUNT_TOO_SMALL,"
             + " WORKFLOW_AMOUNT_TOO_LARGE, WORKFLOW_AGENT_IS_PAYER, WORKFLOW_EVALUATOR_MISSING, WORKFLOW_DEADLINE_PASSED,"
-            + " WORKFLOW_DEADLINE_TOO_FAR, WORKFLOW_FEE_ABOVE_MAX,"
+            + " WORKFLOW_DEADLINE_TOO_FAR, WORKFLOW_FEE_ABOVE_MAX, WORKFLOW_AUCTION_MISMATCH, WORKFLOW_BIDDING_WINDOW,"
+            + " WORKFLOW_BUDGET_TOO_SMALL,"
             + " WORKFLOW_ID_CONFLICT, INSUFFICIENT_FUNDS (nothing held), UNKNOWN_TOKEN, IDEMPOTENCY_KEY_REUSED";
 
     private final Workflows workflows;
@@ -64,9 +65,19 @@ public class WorkflowController {
     /**
      * One step: {@code agent} does it and is paid its share; {@code weight} with a WEIGHTS split,
      * {@code price} with PRICES; {@code dependsOn} the keys of the steps that must succeed first.
+     * Without an {@code agent} the step is left to an auction: {@code budget} (the most it pays, held
+     * up front) and {@code biddingClosesAt} (RFC 3339, before its deadline) instead.
      */
     public record StepInput(String key, String agent, String capability, String deadline, List<String> dependsOn,
-                            String weight, String price) {
+                            String weight, String price, String budget, String biddingClosesAt) {
+    }
+
+    /** A sealed bid: the base price asked, in base units. */
+    public record BidInput(String ask) {
+    }
+
+    /** A stored bid (its ask shown to its bidder). */
+    public record BidView(String workflowId, String step, String bidder, String ask, Instant createdAt) {
     }
 
     /** Performance pay per step: the largest total multiplier (10,000-45,000 bps); the share held is base times it. */
@@ -159,6 +170,39 @@ public class WorkflowController {
         return view(result.workflow());
     }
 
+    @PostMapping("/{id}/steps/{key}/bids")
+    @Operation(summary = "A sealed bid of a base price on a step left to an auction, by an agent whose active service"
+            + " covers the step's capability; allocated by the marketplace's reverse Vickrey rule when the step's"
+            + " bidding window closes")
+    @ApiResponse(responseCode = "201", description = "bid stored (sealed)")
+    @ApiResponse(responseCode = "400", description = "VALIDATION_FAILED (ask: REQUIRED, INVALID_AMOUNT)")
+    @ApiResponse(responseCode = "404", description = "NOT_FOUND, WORKFLOW_STEP_NOT_FOUND")
+    @ApiResponse(responseCode = "409", description = "WORKFLOW_STEP_NOT_AUCTIONED, WORKFLOW_BIDDING_CLOSED,"
+            + " WORKFLOW_DUPLICATE_BID, WORKFLOW_BIDS_FULL, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "WORKFLOW_SELF_BID, WORKFLOW_EVALUATOR_BID, WORKFLOW_BID_ABOVE_MAX,"
+            + " WORKFLOW_CAPABILITY_MISSING, IDEMPOTENCY_KEY_REUSED")
+    public ResponseEntity<BidView> bid(@PathVariable String id, @PathVariable String key,
+                                       @Parameter(description = "IETF Idempotency-Key") @RequestHeader("Idempotency-Key")
+                                       String idempotencyKey, @RequestBody BidInput body) {
+        Address me = Principals.current();
+        checkId(id);
+        Inputs inputs = Inputs.check();
+        BigInteger ask = inputs.amount("ask", body == null ? null : body.ask());
+        inputs.orThrow();
+        if (!KEY.matcher(key).matches()) {
+            throw new ApiException(HttpStatus.NOT_FOUND, "WORKFLOW_STEP_NOT_FOUND", "the workflow has no step with this key");
+        }
+        Workflows.BidResult result = workflows.bid(id, key, me, ask);
+        if (!result.ok()) {
+            if ("NOT_FOUND".equals(result.code())) {
+                throw ApiException.notFound("workflow");
+            }
+            throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
+        }
+        return ResponseEntity.status(HttpStatus.CREATED).body(new BidView(id, key, result.bid().bidder().checksummed(),
+                result.bid().ask().toString(), result.bid().createdAt()));
+    }
+
     private WorkflowView view(Workflow w) {
         return WorkflowView.of(w, workflows.transfers(w.id()));
     }
@@ -221,9 +265,7 @@ public class WorkflowController {
             if (s.key() == null || !KEY.matcher(s.key()).matches()) {
                 inputs.error(field + "key", "INVALID_KEY", "1-32 of A-Z a-z 0-9 _ -");
             }
-            Address agent = s.agent() == null ? inputs.error(field + "agent", "REQUIRED",
-                    "a named agent (allocation by auction is not offered for workflow steps)")
-                    : inputs.address(field + "agent", s.agent());
+            Address agent = s.agent() == null ? null : inputs.address(field + "agent", s.agent());
             if (s.capability() == null || !CAPABILITY.matcher(s.capability()).matches()) {
                 inputs.error(field + "capability", "INVALID_CAPABILITY", "1-64 of lower-case letters, digits, '.', '_', '-'");
             }
@@ -235,7 +277,11 @@ public class WorkflowController {
             }
             BigInteger weight = s.weight() == null ? null : inputs.amount(field + "weight", s.weight());
             BigInteger price = s.price() == null ? null : inputs.amount(field + "price", s.price());
-            steps.add(new WorkflowDraft.StepDraft(s.key(), agent, s.capability(), deadline, deps, weight, price));
+            BigInteger budget = s.budget() == null ? null : inputs.amount(field + "budget", s.budget());
+            Instant closes = s.biddingClosesAt() == null ? null : time(inputs, field + "biddingClosesAt",
+                    s.biddingClosesAt());
+            steps.add(new WorkflowDraft.StepDraft(s.key(), agent, s.capability(), deadline, deps, weight, price,
+                    budget, closes));
         }
         inputs.orThrow();
         return new WorkflowDraft(token, mode, split, amount, evaluator, maxFeeBps, maxMultiplierBps, steps);

@@ -41,7 +41,22 @@ public class WorkflowOpenApi {
             Map.entry("WORKFLOW_REPORTER_REQUIRED", "403: only the step's agent or the workflow's evaluator reports"),
             Map.entry("WORKFLOW_STEP_NOT_STARTED", "409: the step waits for its dependencies"),
             Map.entry("WORKFLOW_STEP_FINISHED", "409: the step was reported already, or failed by its deadline or a"
-                    + " dependency")));
+                    + " dependency"),
+            Map.entry("WORKFLOW_AUCTION_MISMATCH", "422: a step names its agent, or instead gives a budget and a"
+                    + " biddingClosesAt (no weight, no price); with every step auctioned an amount equals the budgets"),
+            Map.entry("WORKFLOW_BIDDING_WINDOW", "422: an auctioned step's bidding closes in the future and before its"
+                    + " deadline"),
+            Map.entry("WORKFLOW_BUDGET_TOO_SMALL", "422: an auctioned step's budget divided by the largest multiplier"
+                    + " is below one base unit"),
+            Map.entry("WORKFLOW_SELF_BID", "422: the workflow's payer cannot bid on its steps"),
+            Map.entry("WORKFLOW_EVALUATOR_BID", "422: the workflow's evaluator cannot bid on its steps"),
+            Map.entry("WORKFLOW_STEP_NOT_AUCTIONED", "409: the step names its agent: it takes no bids"),
+            Map.entry("WORKFLOW_BIDDING_CLOSED", "409: the step's bidding window has closed"),
+            Map.entry("WORKFLOW_BID_ABOVE_MAX", "422: the ask is above the step's maximum base price"),
+            Map.entry("WORKFLOW_CAPABILITY_MISSING", "422: the bidder lists no active service covering the step's"
+                    + " capability"),
+            Map.entry("WORKFLOW_DUPLICATE_BID", "409: the bidder has bid on this step already"),
+            Map.entry("WORKFLOW_BIDS_FULL", "409: the step has the most bids it takes (100)")));
 
     @Bean
     OpenApiCustomizer workflowProblems() {

@@ -2,6 +2,7 @@ package dev.agentescrow.backend.workflow.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.backend.workflow.Step;
+import dev.agentescrow.backend.workflow.StepAuction;
 import dev.agentescrow.backend.workflow.Workflow;
 import dev.agentescrow.backend.workflow.WorkflowStore;
 import dev.agentescrow.chain.Address;
@@ -20,21 +21,46 @@ public record WorkflowView(String id, String state, String mode, String split, S
                            int platformFeeBps, int protocolFeeBps, int maxFeeBps, Integer maxMultiplierBps, Instant createdAt, Instant updatedAt,
                            List<StepView> steps, List<TransferView> transfers) {
 
-    /** One step: {@code share} null until known (an EXECUTION_TIME split, computed when the last step succeeds). */
+    /**
+     * One step: {@code share} null until known (an EXECUTION_TIME split, computed when the last step
+     * succeeds); {@code agent} null while an auctioned step is not allocated; {@code auction} for a
+     * step left to the marketplace's auction.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record StepView(String key, String agent, String capability, Instant deadline, List<String> dependsOn,
                            String weight, String share, String state, Instant startedAt, Instant finishedAt,
                            String reportedBy, String reason, String paid, String fee, String refunded,
-                           Integer quality, Integer accuracy, String performance) {
+                           Integer quality, Integer accuracy, String performance, AuctionView auction) {
         static StepView of(Step s) {
-            return new StepView(s.key(), s.agent().checksummed(), s.capability(), s.deadline(), s.dependsOn(),
-                    s.weight().toString(), str(s.share()), s.state().name(), s.startedAt(), s.finishedAt(),
-                    reporter(s.reportedBy()), s.reason(), s.paid().toString(), s.fee().toString(),
-                    s.refunded().toString(), s.quality(), s.accuracy(), s.performance());
+            return new StepView(s.key(), s.hasAgent() ? s.agent().checksummed() : null, s.capability(), s.deadline(),
+                    s.dependsOn(), s.weight().toString(), str(s.share()), s.state().name(), s.startedAt(),
+                    s.finishedAt(), reporter(s.reportedBy()), s.reason(), s.paid().toString(), s.fee().toString(),
+                    s.refunded().toString(), s.quality(), s.accuracy(), s.performance(),
+                    s.auctioned() ? AuctionView.of(s) : null);
         }
     }
 
-    /** A ledger transfer: FUND (payer to the workflow), AGENT (net payout), FEE, PAYER (refund); {@code step} null for all. */
+    /**
+     * An auctioned step's auction: its budget (held up front), the highest base price a bid may ask,
+     * the window; once closed, the number of bids (sealed until then), the winner, the Vickrey
+     * clearing base price, whether the reserve applied (a single bid), and the surplus refunded.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record AuctionView(String state, String budget, String maxBasePrice, Instant biddingClosesAt,
+                              Instant closedAt, Integer bids, String winner, String price, Boolean reserveApplied,
+                              String surplus) {
+        static AuctionView of(Step s) {
+            StepAuction a = s.auction();
+            return new AuctionView(a.state(), a.budget().toString(), a.maxBasePrice().toString(), a.biddingClosesAt(),
+                    a.closedAt(), a.bids(), a.allocated() ? s.agent().checksummed() : null, str(a.price()),
+                    a.reserveApplied(), str(a.surplus()));
+        }
+    }
+
+    /**
+     * A ledger transfer: FUND (payer to the workflow), AGENT (net payout), FEE, PROTOCOL_FEE, PAYER
+     * (refund), SURPLUS (an auctioned step's budget above its cost); {@code step} null for all.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record TransferView(String transferId, String kind, String step, String account, String amount,
                                long sequence, Instant occurredAt) {
