@@ -8,10 +8,11 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * The workflows' deadlines on the service's schedule: on the batcher's leader only, every
- * {@code agentescrow.workflow.sweep-interval}, each workflow with a step past its deadline has
+ * The workflows' deadlines and auctions on the service's schedule: on the batcher's leader only,
+ * every {@code agentescrow.workflow.sweep-interval}, each workflow with a step past its deadline has
  * that step failed (its dependants with it, its share refunded, or in ATOMIC mode everything
- * refunded). Each workflow is one change under its row lock ({@code SKIP LOCKED}), so a party's
+ * refunded), and each auctioned step whose bidding window has closed is allocated (then its
+ * surplus refunded) or, without a bid, failed. Each workflow is one change under its row lock ({@code SKIP LOCKED}), so a party's
  * concurrent report or another instance never makes it happen twice.
  */
 @Component

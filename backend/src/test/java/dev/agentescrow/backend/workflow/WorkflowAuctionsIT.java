@@ -3,6 +3,7 @@ package dev.agentescrow.backend.workflow;
 import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentescrow.backend.market.ReverseVickreyAuction;
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
@@ -50,6 +51,12 @@ class WorkflowAuctionsIT extends BackendITSupport {
 
     @Autowired
     JdbcTemplate jdbc;
+
+    @Autowired
+    WorkflowStore store;
+
+    @Autowired
+    WorkflowMoney money;
 
     private String token;
     private Funder funding;
@@ -466,6 +473,42 @@ class WorkflowAuctionsIT extends BackendITSupport {
         assertThat(done.path("state").asString()).isEqualTo("SUCCEEDED");
         assertThat(available(b1)).isEqualTo(net(3_000));
         assertThat(big(10_000).subtract(available(payer))).isEqualTo(net(3_000).add(fee(3_000)));
+    }
+
+    @Test
+    void a_surplus_refund_the_ledger_committed_but_the_service_lost_is_adopted_and_refunded_once() {
+        FreshAgents.FreshAgent payer = funded(10_000);
+        FreshAgents.FreshAgent b1 = provider("etl");
+        FreshAgents.FreshAgent b2 = provider("etl");
+        Instant closes = closesIn(WINDOW_SECONDS);
+        String id = created(payer, workflow("flexible", List.of(auctioned("x", "etl", 6_000, closes))))
+                .path("id").asString();
+        bids(b1, id, "x", 2_000);
+        bids(b2, id, "x", 2_500);
+        // The allocation (fresh bidders: no reputation discount) and its surplus refund as the service
+        // makes them; the ledger commits the refund, the service's transaction that records it is lost.
+        Workflow w = store.find(id).orElseThrow();
+        List<ReverseVickreyAuction.Bid> sealed = store.bids(id, 0).stream().map(b -> new ReverseVickreyAuction.Bid(
+                b.bidder().hex(), b.ask(), 0, b.sequence())).toList();
+        Workflow allocated = WorkflowRules.closeAuction(w, 0, ReverseVickreyAuction.allocate(sealed, big(6_000))
+                .orElseThrow(), 2, closes);
+        WorkflowRules.Plan lost = WorkflowRules.advance(allocated, closes, money::fee);
+        assertThat(lost.payouts()).hasSize(1);
+        money.payOut(allocated, lost.payouts(), "WORKFLOW_DEADLINE", WorkflowRules.SERVICE, "a lost commit");
+        assertThat(available(payer)).isEqualTo(big(7_500));
+
+        JsonNode read = closed(payer, id, "x");
+        assertThat(stepOf(read, "x").path("auction").path("price").asString()).isEqualTo("2500");
+        assertThat(stepOf(read, "x").path("auction").path("surplus").asString()).isEqualTo("3500");
+        assertThat(transfers(read, "SURPLUS")).isEqualTo(1);
+        assertThat(read.path("held").asString()).isEqualTo("2500");
+        assertThat(available(payer)).isEqualTo(big(7_500));
+        assertThat(balances().escrowAccount(id)).isEqualTo(big(2_500));
+        JsonNode done = reported(b1, id, "x", "SUCCEEDED");
+        assertThat(done.path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(available(b1)).isEqualTo(net(2_500));
+        assertThat(available(payer)).isEqualTo(big(7_500));
+        assertThat(balances().escrowAccount(id)).isZero();
     }
 
     @Test
