@@ -1,8 +1,14 @@
 package dev.agentescrow.backend.workflow;
 
+import static dev.agentescrow.backend.workflow.WorkflowRulesTest.A;
+import static dev.agentescrow.backend.workflow.WorkflowRulesTest.B;
+import static dev.agentescrow.backend.workflow.WorkflowRulesTest.C;
+import static dev.agentescrow.backend.workflow.WorkflowRulesTest.NOW;
+import static dev.agentescrow.backend.workflow.WorkflowRulesTest.ONE_PERCENT;
+import static dev.agentescrow.backend.workflow.WorkflowRulesTest.PAYER;
+import static dev.agentescrow.backend.workflow.WorkflowRulesTest.TOKEN;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.agentescrow.backend.fee.FeeRates;
 import dev.agentescrow.backend.market.ReverseVickreyAuction;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
@@ -21,15 +27,6 @@ import org.junit.jupiter.api.Test;
  * no base unit is lost or created over random workflows, bids and outcomes.
  */
 class WorkflowAuctionRulesTest {
-    private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
-    private static final Address PAYER = Address.of("0x00000000000000000000000000000000000000a1");
-    private static final Address TOKEN = Address.of("0x00000000000000000000000000000000000000f1");
-    private static final Address A = Address.of("0x0000000000000000000000000000000000000001");
-    private static final Address B = Address.of("0x0000000000000000000000000000000000000002");
-    private static final Address C = Address.of("0x0000000000000000000000000000000000000003");
-    private static final WorkflowRules.Fees FEES = (gross, w) -> new FeeRates(w.feeBps(), w.protocolFeeBps())
-            .split(gross);
-
     private static WorkflowDraft.StepDraft named(String key, Address agent, BigInteger weight, BigInteger price,
                                                  String... deps) {
         return new WorkflowDraft.StepDraft(key, agent, "work", NOW.plusSeconds(3600), List.of(deps), weight, price);
@@ -148,10 +145,10 @@ class WorkflowAuctionRulesTest {
 
         // a succeeds before the window closes: x still waits for its allocation
         WorkflowRules.Plan aDone = WorkflowRules.report(w, "a", A, WorkflowRules.Outcome.SUCCEEDED, null, NOW.plusSeconds(10),
-                FEES).plan();
+                ONE_PERCENT).plan();
         assertThat(aDone.after().steps().get(1).state()).isEqualTo(StepState.WAITING);
         assertThat(WorkflowRules.report(aDone.after(), "x", B, WorkflowRules.Outcome.SUCCEEDED, null,
-                NOW.plusSeconds(11), FEES).refusal()).isEqualTo(WorkflowRules.Refusal.REPORTER_REQUIRED);
+                NOW.plusSeconds(11), ONE_PERCENT).refusal()).isEqualTo(WorkflowRules.Refusal.REPORTER_REQUIRED);
 
         Workflow closed = WorkflowRules.closeAuction(aDone.after(), 1, allocation(big(1_000), B, 300, C, 450, A, 700), 3,
                 closes);
@@ -164,17 +161,17 @@ class WorkflowAuctionRulesTest {
         assertThat(closed.held()).isEqualTo(big(1_000));
         assertThat(closed.dueAt()).isEqualTo(closes);
 
-        WorkflowRules.Plan next = WorkflowRules.advance(closed, closes.plusMillis(5), FEES);
+        WorkflowRules.Plan next = WorkflowRules.advance(closed, closes.plusMillis(5), ONE_PERCENT);
         assertThat(next.payouts()).containsExactly(new WorkflowRules.Payout(WorkflowRules.Payout.Kind.SURPLUS, 1, PAYER,
                 big(550)));
         Step running = next.after().steps().get(1);
         assertThat(running.state()).isEqualTo(StepState.RUNNING);
         assertThat(running.auction().surplus()).isEqualTo(big(550));
         assertThat(next.after().held()).isEqualTo(big(450));
-        assertThat(WorkflowRules.advance(next.after(), closes.plusMillis(6), FEES).payouts()).isEmpty();
+        assertThat(WorkflowRules.advance(next.after(), closes.plusMillis(6), ONE_PERCENT).payouts()).isEmpty();
 
         WorkflowRules.Plan paid = WorkflowRules.report(next.after(), "x", B, WorkflowRules.Outcome.SUCCEEDED, null,
-                closes.plusSeconds(1), FEES).plan();
+                closes.plusSeconds(1), ONE_PERCENT).plan();
         assertThat(paid.after().state()).isEqualTo(WorkflowState.SUCCEEDED);
         assertThat(paid.after().held()).isZero();
         assertThat(paid.after().refunded()).isEqualTo(big(550));
@@ -188,7 +185,7 @@ class WorkflowAuctionRulesTest {
         Instant closes = NOW.plusSeconds(60);
         Workflow unsold = WorkflowRules.closeAuction(flexible, 0, null, 0, closes);
         assertThat(unsold.steps().getFirst().auction().state()).isEqualTo("NO_BIDS");
-        WorkflowRules.Plan failed = WorkflowRules.advance(unsold, closes, FEES);
+        WorkflowRules.Plan failed = WorkflowRules.advance(unsold, closes, ONE_PERCENT);
         assertThat(failed.after().steps().get(0).reason()).isEqualTo("NO_BIDS");
         assertThat(failed.after().steps().get(1).reason()).isEqualTo("DEPENDENCY_FAILED");
         assertThat(failed.after().steps().get(2).state()).isEqualTo(StepState.RUNNING);
@@ -197,7 +194,7 @@ class WorkflowAuctionRulesTest {
 
         Workflow atomic = created(draft(WorkflowMode.ATOMIC, SplitKind.PRICES, null, null, auctioned("x", 1_000),
                 named("z", B, null, big(200))));
-        WorkflowRules.Plan all = WorkflowRules.advance(WorkflowRules.closeAuction(atomic, 0, null, 0, closes), closes, FEES);
+        WorkflowRules.Plan all = WorkflowRules.advance(WorkflowRules.closeAuction(atomic, 0, null, 0, closes), closes, ONE_PERCENT);
         assertThat(all.after().state()).isEqualTo(WorkflowState.FAILED);
         assertThat(all.payouts()).containsExactly(new WorkflowRules.Payout(WorkflowRules.Payout.Kind.PAYER, -1, PAYER,
                 big(1_200)));
@@ -210,7 +207,7 @@ class WorkflowAuctionRulesTest {
         Instant closes = NOW.plusSeconds(60);
         Workflow won = WorkflowRules.closeAuction(atomic, 0, allocation(big(1_000), A, 400, C, 600), 2, closes);
         // z fails in the change that also settles the allocation: surplus 400 and the rest 800, no more
-        WorkflowRules.Plan failed = WorkflowRules.report(won, "z", B, WorkflowRules.Outcome.FAILED, null, closes, FEES)
+        WorkflowRules.Plan failed = WorkflowRules.report(won, "z", B, WorkflowRules.Outcome.FAILED, null, closes, ONE_PERCENT)
                 .plan();
         assertThat(failed.payouts()).containsExactly(
                 new WorkflowRules.Payout(WorkflowRules.Payout.Kind.SURPLUS, 0, PAYER, big(400)),
@@ -227,11 +224,11 @@ class WorkflowAuctionRulesTest {
         assertThat(won.steps().getFirst().auction().price()).isEqualTo(big(1_000));
         assertThat(won.steps().getFirst().auction().reserveApplied()).isTrue();
         assertThat(won.steps().getFirst().share()).isEqualTo(big(1_500));
-        WorkflowRules.Plan next = WorkflowRules.advance(won, closes, FEES);
+        WorkflowRules.Plan next = WorkflowRules.advance(won, closes, ONE_PERCENT);
         assertThat(next.payouts()).isEmpty();
         assertThat(next.after().steps().getFirst().auction().surplus()).isZero();
         WorkflowRules.Plan paid = WorkflowRules.report(next.after(), "x", C, WorkflowRules.Outcome.SUCCEEDED, null,
-                new WorkflowRules.Scores(100, 100), closes.plusSeconds(1), FEES).plan();
+                new WorkflowRules.Scores(100, 100), closes.plusSeconds(1), ONE_PERCENT).plan();
         assertThat(paid.after().steps().getFirst().performance()).startsWith("floor(1000 * ");
         assertThat(paid.after().held()).isZero();
     }
@@ -242,14 +239,14 @@ class WorkflowAuctionRulesTest {
                 named("y", B, null, big(200))));
         Instant closes = NOW.plusSeconds(60);
         Workflow won = WorkflowRules.closeAuction(w, 0, allocation(big(1_000), A, 400, C, 600), 2, closes);
-        WorkflowRules.Plan lost = WorkflowRules.advance(won, closes, FEES);
+        WorkflowRules.Plan lost = WorkflowRules.advance(won, closes, ONE_PERCENT);
         WorkflowRules.Plan adopted = WorkflowRules.adopted(won, Map.of("surplus:0", big(400)), closes.plusSeconds(1),
-                FEES);
+                ONE_PERCENT);
         assertThat(adopted.payouts()).isEqualTo(lost.payouts());
         assertThat(adopted.after().held()).isEqualTo(lost.after().held());
         assertThat(adopted.after().steps().getFirst().auction().surplus()).isEqualTo(big(400));
         assertThat(adopted.after().steps().getFirst().state()).isEqualTo(StepState.RUNNING);
-        assertThat(WorkflowRules.advance(adopted.after(), closes.plusSeconds(2), FEES).payouts()).isEmpty();
+        assertThat(WorkflowRules.advance(adopted.after(), closes.plusSeconds(2), ONE_PERCENT).payouts()).isEmpty();
     }
 
     /**
@@ -337,11 +334,11 @@ class WorkflowAuctionRulesTest {
                     WorkflowRules.Decision d = WorkflowRules.report(w, s.key(), reporter,
                             ok ? WorkflowRules.Outcome.SUCCEEDED : WorkflowRules.Outcome.FAILED, null,
                             w.performancePay() && ok ? new WorkflowRules.Scores(random.nextInt(201), random.nextInt(151))
-                                    : null, now, FEES);
+                                    : null, now, ONE_PERCENT);
                     assertThat(d.refused()).as(at + ": " + d.refusal()).isFalse();
                     plan = d.plan();
                 } else {
-                    plan = WorkflowRules.advance(w, now.plusSeconds(random.nextInt(4_000)), FEES);
+                    plan = WorkflowRules.advance(w, now.plusSeconds(random.nextInt(4_000)), ONE_PERCENT);
                 }
                 BigInteger out = plan.payouts().stream().map(WorkflowRules.Payout::amount)
                         .reduce(BigInteger.ZERO, BigInteger::add);
@@ -355,7 +352,7 @@ class WorkflowAuctionRulesTest {
                 for (Step s : w.auctionsDue(now)) {
                     w = WorkflowRules.closeAuction(w, s.index(), null, 0, now);
                 }
-                WorkflowRules.Plan last = WorkflowRules.advance(w, now, FEES);
+                WorkflowRules.Plan last = WorkflowRules.advance(w, now, ONE_PERCENT);
                 assertThat(w.held().subtract(last.after().held())).as(at).isEqualTo(last.payouts().stream()
                         .map(WorkflowRules.Payout::amount).reduce(BigInteger.ZERO, BigInteger::add));
                 w = last.after();

@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.market.ReverseVickreyAuction;
 import dev.agentescrow.backend.testing.ApiClient;
-import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
-import dev.agentescrow.backend.testing.Funder;
-import dev.agentescrow.backend.testing.LedgerBalances;
-import dev.agentescrow.batcher.runtime.Batcher;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -38,13 +34,9 @@ import tools.jackson.databind.JsonNode;
  * what the others received (nothing lost or created). Every party is a fresh key.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class WorkflowAuctionsIT extends BackendITSupport {
-    private static final BigInteger FEE_BPS = BigInteger.valueOf(100);
+class WorkflowAuctionsIT extends WorkflowITSupport {
     /** Long enough for a few bids under a loaded machine, short enough to wait for. */
     private static final long WINDOW_SECONDS = 10;
-
-    @Autowired
-    Batcher batcher;
 
     @Autowired
     Workflows workflows;
@@ -58,20 +50,12 @@ class WorkflowAuctionsIT extends BackendITSupport {
     @Autowired
     WorkflowMoney money;
 
-    private String token;
-    private Funder funding;
-
     @BeforeAll
     void fund() {
-        token = CHAIN.deployment().token().checksummed();
-        funding = Funder.deposit(api(), CHAIN, balances(), 1_000_000);
+        deposit(1_000_000);
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private FreshAgents.FreshAgent funded(long amount) {
-        return funding.fresh(amount);
-    }
 
     /** A fresh agent listing an active service with {@code capability}. */
     private FreshAgents.FreshAgent provider(String capability) {
@@ -81,26 +65,6 @@ class WorkflowAuctionsIT extends BackendITSupport {
                 "maxDeliverySeconds", 3600));
         assertThat(listed.status()).as(listed.toString()).isEqualTo(201);
         return agent;
-    }
-
-    private BigInteger available(FreshAgents.FreshAgent agent) {
-        return balances().available(agent.accessToken());
-    }
-
-    private LedgerBalances balances() {
-        return new LedgerBalances(api(), batcher.reads(), token);
-    }
-
-    private static BigInteger big(long value) {
-        return BigInteger.valueOf(value);
-    }
-
-    private static BigInteger fee(long gross) {
-        return big(gross).multiply(FEE_BPS).divide(big(10_000));
-    }
-
-    private static BigInteger net(long gross) {
-        return big(gross).subtract(fee(gross));
     }
 
     private static Instant closesIn(long seconds) {
@@ -141,16 +105,6 @@ class WorkflowAuctionsIT extends BackendITSupport {
         return body;
     }
 
-    private ApiClient.Response create(FreshAgents.FreshAgent payer, Map<String, Object> body) {
-        return api().post("/api/v1/workflows", payer.accessToken(), key(), body);
-    }
-
-    private JsonNode created(FreshAgents.FreshAgent payer, Map<String, Object> body) {
-        ApiClient.Response response = create(payer, body);
-        assertThat(response.status()).as(response.toString()).isEqualTo(201);
-        return response.json();
-    }
-
     private ApiClient.Response bid(FreshAgents.FreshAgent who, String id, String step, long ask) {
         return api().post("/api/v1/workflows/" + id + "/steps/" + step + "/bids", who.accessToken(), key(),
                 Map.of("ask", Long.toString(ask)));
@@ -160,28 +114,6 @@ class WorkflowAuctionsIT extends BackendITSupport {
         ApiClient.Response response = bid(who, id, step, ask);
         assertThat(response.status()).as(response.toString()).isEqualTo(201);
         assertThat(response.json().path("ask").asString()).isEqualTo(Long.toString(ask));
-    }
-
-    private JsonNode reported(FreshAgents.FreshAgent who, String id, String step, String outcome) {
-        ApiClient.Response response = api().post("/api/v1/workflows/" + id + "/steps/" + step + "/report",
-                who.accessToken(), key(), Map.of("outcome", outcome));
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
-    }
-
-    private JsonNode get(FreshAgents.FreshAgent who, String id) {
-        ApiClient.Response response = api().get("/api/v1/workflows/" + id, who.accessToken());
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
-    }
-
-    private static JsonNode stepOf(JsonNode workflow, String key) {
-        for (JsonNode step : workflow.path("steps")) {
-            if (step.path("key").asString().equals(key)) {
-                return step;
-            }
-        }
-        throw new AssertionError("no step " + key + " in " + workflow);
     }
 
     /**
@@ -196,12 +128,6 @@ class WorkflowAuctionsIT extends BackendITSupport {
                     : state.equals("NO_BIDS") && step.path("state").asString().equals("FAILED");
         });
         return get(who, id);
-    }
-
-    private static void refused(ApiClient.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.code()).as(response.toString()).isEqualTo(code);
-        assertThat(response.header("Content-Type")).startsWith("application/problem+json");
     }
 
     private static long transfers(JsonNode workflow, String kind) {

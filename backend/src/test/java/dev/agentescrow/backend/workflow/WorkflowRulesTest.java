@@ -13,13 +13,13 @@ import org.junit.jupiter.api.Test;
 
 /** The DAG checks of a draft and the state machine of reports, deadlines, propagation and money, as pure decisions. */
 class WorkflowRulesTest {
-    private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
-    private static final Address PAYER = Address.of("0x00000000000000000000000000000000000000a1");
-    private static final Address TOKEN = Address.of("0x00000000000000000000000000000000000000f1");
-    private static final Address A = Address.of("0x0000000000000000000000000000000000000001");
-    private static final Address B = Address.of("0x0000000000000000000000000000000000000002");
-    private static final Address C = Address.of("0x0000000000000000000000000000000000000003");
-    private static final WorkflowRules.Fees ONE_PERCENT = (gross, w) -> new FeeRates(w.feeBps(), w.protocolFeeBps())
+    static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
+    static final Address PAYER = Address.of("0x00000000000000000000000000000000000000a1");
+    static final Address TOKEN = Address.of("0x00000000000000000000000000000000000000f1");
+    static final Address A = Address.of("0x0000000000000000000000000000000000000001");
+    static final Address B = Address.of("0x0000000000000000000000000000000000000002");
+    static final Address C = Address.of("0x0000000000000000000000000000000000000003");
+    static final WorkflowRules.Fees ONE_PERCENT = (gross, w) -> new FeeRates(w.feeBps(), w.protocolFeeBps())
             .split(gross);
 
     private static WorkflowDraft.StepDraft step(String key, Address agent, String... deps) {

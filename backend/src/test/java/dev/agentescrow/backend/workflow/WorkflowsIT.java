@@ -4,11 +4,7 @@ import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
-import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
-import dev.agentescrow.backend.testing.Funder;
-import dev.agentescrow.backend.testing.LedgerBalances;
-import dev.agentescrow.batcher.runtime.Batcher;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Instant;
@@ -35,12 +31,7 @@ import tools.jackson.databind.JsonNode;
  * fresh key; the funder's tokens come from the faucet and a deposit.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class WorkflowsIT extends BackendITSupport {
-    private static final BigInteger FEE_BPS = BigInteger.valueOf(100);
-
-    @Autowired
-    Batcher batcher;
-
+class WorkflowsIT extends WorkflowITSupport {
     @Autowired
     WorkflowMoney money;
 
@@ -50,45 +41,18 @@ class WorkflowsIT extends BackendITSupport {
     @Autowired
     org.springframework.jdbc.core.JdbcTemplate jdbc;
 
-    private String token;
     private FreshAgents.FreshAgent funder;
-    private Funder funding;
 
     @BeforeAll
     void fund() {
-        token = CHAIN.deployment().token().checksummed();
-        funding = Funder.deposit(api(), CHAIN, balances(), 20_000_000);
+        deposit(20_000_000);
         funder = funding.agent();
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private FreshAgents.FreshAgent funded(long amount) {
-        return funding.fresh(amount);
-    }
-
     private FreshAgents.FreshAgent agent() {
         return funded(0);
-    }
-
-    private BigInteger available(FreshAgents.FreshAgent agent) {
-        return balances().available(agent.accessToken());
-    }
-
-    private LedgerBalances balances() {
-        return new LedgerBalances(api(), batcher.reads(), token);
-    }
-
-    private static BigInteger big(long value) {
-        return BigInteger.valueOf(value);
-    }
-
-    private static BigInteger fee(long gross) {
-        return big(gross).multiply(FEE_BPS).divide(big(10_000));
-    }
-
-    private static BigInteger net(long gross) {
-        return big(gross).subtract(fee(gross));
     }
 
     private static Map<String, Object> step(String key, FreshAgents.FreshAgent agent, String... deps) {
@@ -117,43 +81,6 @@ class WorkflowsIT extends BackendITSupport {
         return body;
     }
 
-    private ApiClient.Response create(FreshAgents.FreshAgent payer, Map<String, Object> body) {
-        return api().post("/api/v1/workflows", payer.accessToken(), key(), body);
-    }
-
-    private JsonNode created(FreshAgents.FreshAgent payer, Map<String, Object> body) {
-        ApiClient.Response response = create(payer, body);
-        assertThat(response.status()).as(response.toString()).isEqualTo(201);
-        assertThat(response.json().path("state").asString()).isEqualTo("RUNNING");
-        return response.json();
-    }
-
-    private ApiClient.Response report(FreshAgents.FreshAgent who, String id, String step, String outcome) {
-        return api().post("/api/v1/workflows/" + id + "/steps/" + step + "/report", who.accessToken(), key(),
-                Map.of("outcome", outcome));
-    }
-
-    private JsonNode reported(FreshAgents.FreshAgent who, String id, String step, String outcome) {
-        ApiClient.Response response = report(who, id, step, outcome);
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
-    }
-
-    private JsonNode get(FreshAgents.FreshAgent who, String id) {
-        ApiClient.Response response = api().get("/api/v1/workflows/" + id, who.accessToken());
-        assertThat(response.status()).as(response.toString()).isEqualTo(200);
-        return response.json();
-    }
-
-    private static JsonNode stepOf(JsonNode workflow, String key) {
-        for (JsonNode step : workflow.path("steps")) {
-            if (step.path("key").asString().equals(key)) {
-                return step;
-            }
-        }
-        throw new AssertionError("no step " + key + " in " + workflow);
-    }
-
     /** A flexible workflow of steps a and b, 15,000 held for each, with performance pay up to 1.5x judged by {@code evaluator}. */
     private String performanceWorkflow(FreshAgents.FreshAgent payer, FreshAgents.FreshAgent a, FreshAgents.FreshAgent b,
                                        FreshAgents.FreshAgent evaluator) {
@@ -161,12 +88,6 @@ class WorkflowsIT extends BackendITSupport {
         body.put("evaluator", evaluator.address());
         body.put("performancePay", Map.of("maxMultiplierBps", 15_000));
         return created(payer, body).path("id").asString();
-    }
-
-    private static void refused(ApiClient.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.code()).as(response.toString()).isEqualTo(code);
-        assertThat(response.header("Content-Type")).startsWith("application/problem+json");
     }
 
     // ------------------------------------------------------------------ end to end

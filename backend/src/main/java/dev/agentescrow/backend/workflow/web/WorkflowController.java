@@ -194,10 +194,7 @@ public class WorkflowController {
         }
         Workflows.BidResult result = workflows.bid(id, key, me, ask);
         if (!result.ok()) {
-            if ("NOT_FOUND".equals(result.code())) {
-                throw ApiException.notFound("workflow");
-            }
-            throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
+            refuse(result.status(), result.code(), result.message());
         }
         return ResponseEntity.status(HttpStatus.CREATED).body(new BidView(id, key, result.bid().bidder().checksummed(),
                 result.bid().ask().toString(), result.bid().createdAt()));
@@ -209,11 +206,16 @@ public class WorkflowController {
 
     private static void refuse(Workflows.Result result) {
         if (!result.ok()) {
-            if ("NOT_FOUND".equals(result.code())) {
-                throw ApiException.notFound("workflow");
-            }
-            throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
+            refuse(result.status(), result.code(), result.message());
         }
+    }
+
+    /** A refusal as problem+json; NOT_FOUND as the service's plain 404 (another principal's workflow). */
+    private static void refuse(int status, String code, String message) {
+        if ("NOT_FOUND".equals(code)) {
+            throw ApiException.notFound("workflow");
+        }
+        throw new ApiException(HttpStatus.valueOf(status), code, message);
     }
 
     private static String checkId(String id) {
