@@ -10,7 +10,8 @@ import java.util.Objects;
  * One step of a workflow as stored. Immutable: {@link WorkflowRules} derives the next version.
  *
  * @param key the client's name of the step, unique in its workflow; dependencies name it
- * @param weight what the split weighs the step by (1 for EQUAL, the weight, the price)
+ * @param weight what the split weighs the step by (1 for EQUAL, the weight, the price); an auctioned
+ *               step's budget (it is outside the split)
  * @param share the step's part of the amount, gross; null until known (an EXECUTION_TIME split)
  * @param reportedBy who finished the step: an address, or {@code service} (deadline, dependency)
  * @param reason why it finished (the reporter's words, DEADLINE_PASSED, DEPENDENCY_FAILED, WORKFLOW_FAILED)

@@ -102,13 +102,6 @@ public class WorkflowStore {
         return locked.isEmpty() ? Optional.empty() : find(id);
     }
 
-    /** Locks the workflow's row in share mode (a bid: bids do not queue on each other, an allocation waits for them). */
-    public Optional<Workflow> lockShared(String id) {
-        List<String> locked = jdbc.queryForList("SELECT id FROM backend.workflows WHERE id = ? FOR SHARE",
-                String.class, id);
-        return locked.isEmpty() ? Optional.empty() : find(id);
-    }
-
     /** Stores a bid; false if the bidder has bid on the step already. */
     public boolean insertBid(String workflowId, int index, Address bidder, BigInteger ask, Instant now) {
         return jdbc.update("INSERT INTO backend.workflow_bids (workflow_id, idx, bidder, ask, created_at)"

@@ -255,13 +255,14 @@ public class Workflows {
      * WORKFLOW_STEP_NOT_AUCTIONED), the window closed or the step final (409
      * WORKFLOW_BIDDING_CLOSED), above the maximum base price (422 WORKFLOW_BID_ABOVE_MAX), no active
      * service of the bidder covering the step's capability (422 WORKFLOW_CAPABILITY_MISSING), a
-     * second bid (409 WORKFLOW_DUPLICATE_BID), the step full (409 WORKFLOW_BIDS_FULL). Under a share
-     * lock of the workflow's row, so no bid slips in after the allocation. Any signed-in principal
+     * second bid (409 WORKFLOW_DUPLICATE_BID), the step full (409 WORKFLOW_BIDS_FULL). Under the
+     * workflow's row lock: bids on one workflow queue (the cap is exact) and none slips in after the
+     * allocation. Any signed-in principal
      * may bid on a workflow whose id it knows; an agent may hold several steps of one workflow.
      */
     public BidResult bid(String id, String key, Address bidder, BigInteger ask) {
         return tx.execute(status -> {
-            Optional<Workflow> locked = store.lockShared(id);
+            Optional<Workflow> locked = store.lock(id, false);
             if (locked.isEmpty()) {
                 return BidResult.refused(404, "NOT_FOUND", "workflow not found");
             }
