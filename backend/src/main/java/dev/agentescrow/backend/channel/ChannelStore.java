@@ -208,6 +208,7 @@ public class ChannelStore {
     /** Removes a channel whose open a reorganisation undid (with its proofs and registrations). */
     public void delete(Bytes32 id) {
         jdbc.update("DELETE FROM backend.channel_proofs WHERE channel_id = ?", id.hex());
+        jdbc.update("DELETE FROM backend.channel_proof_receipts WHERE channel_id = ?", id.hex());
         jdbc.update("DELETE FROM backend.channel_registrations WHERE channel_id = ?", id.hex());
         jdbc.update("DELETE FROM backend.channels WHERE id = ?", id.hex());
     }
@@ -313,11 +314,71 @@ public class ChannelStore {
                 proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred())) == 1;
     }
 
+    /**
+     * The channel, its row locked until the transaction ends ({@code FOR NO KEY UPDATE}): proof
+     * groups of every instance, and the indexer's folds, take their turns on it, so a group
+     * verifies against a state that cannot change before it commits.
+     */
+    public Optional<Channel> lockForProofs(Bytes32 id) {
+        return jdbc.query("SELECT " + CHANNEL_COLUMNS + " FROM backend.channels WHERE id = ? FOR NO KEY UPDATE",
+                (rs, n) -> row(rs).channel(), id.hex()).stream().findFirst();
+    }
+
+    /** The newest stored proof of each signer of the channel (at most two). */
+    public List<StoredProof> proofs(Bytes32 channelId) {
+        return jdbc.query("SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
+                + " FROM backend.channel_proofs WHERE channel_id = ?", (rs, n) -> storedProof(rs), channelId.hex());
+    }
+
+    /** The participants that registered the channel. */
+    public Set<Address> registered(Bytes32 channelId) {
+        Set<Address> out = new LinkedHashSet<>();
+        jdbc.query("SELECT participant FROM backend.channel_registrations WHERE channel_id = ?",
+                rs -> {
+                    out.add(addr(rs, 1));
+                }, channelId.hex());
+        return out;
+    }
+
+    /** The accepted proofs of the channel (of either signer) among {@code digests}: a replayed proof's receipt. */
+    public List<StoredProof> receipts(Bytes32 channelId, Set<Bytes32> digests) {
+        if (digests.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.query("SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
+                        + " FROM backend.channel_proof_receipts WHERE channel_id = ? AND digest = ANY(?)",
+                (rs, n) -> storedProof(rs), channelId.hex(), digests.stream().map(Bytes32::hex).toArray(String[]::new));
+    }
+
+    /** Records the accepted proofs of one channel (one statement; a digest recorded before is kept). */
+    public void insertReceipts(Bytes32 channelId, List<StoredProof> accepted) {
+        if (accepted.isEmpty()) {
+            return;
+        }
+        jdbc.update("INSERT INTO backend.channel_proof_receipts (channel_id, digest, signer, nonce, transferred,"
+                        + " signature, stored_by, stored_at) SELECT ?, u.digest, u.signer, u.nonce::numeric,"
+                        + " u.transferred::numeric, u.signature, u.stored_by, u.stored_at::timestamptz"
+                        + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
+                        + " AS u(digest, signer, nonce, transferred, signature, stored_by, stored_at)"
+                        + " ON CONFLICT (channel_id, signer, digest) DO NOTHING", channelId.hex(),
+                column(accepted, p -> p.digest().hex()), column(accepted, p -> p.signer().hex()),
+                column(accepted, p -> p.nonce().toString()), column(accepted, p -> p.transferred().toString()),
+                column(accepted, StoredProof::signature), column(accepted, p -> p.storedBy().hex()),
+                column(accepted, p -> p.storedAt().toString()));
+    }
+
+    private static String[] column(List<StoredProof> proofs, java.util.function.Function<StoredProof, String> field) {
+        return proofs.stream().map(field).toArray(String[]::new);
+    }
+
+    private static StoredProof storedProof(ResultSet rs) throws SQLException {
+        return new StoredProof(Bytes32.fromHex(rs.getString(1)), addr(rs, 2), big(rs, 3), big(rs, 4),
+                rs.getString(5).strip(), Bytes32.fromHex(rs.getString(6)), addr(rs, 7), rs.getTimestamp(8).toInstant());
+    }
+
     public Optional<StoredProof> proof(Bytes32 channelId, Address signer) {
         return jdbc.query("SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
-                + " FROM backend.channel_proofs WHERE channel_id = ? AND signer = ?", (rs, n) -> new StoredProof(
-                        Bytes32.fromHex(rs.getString(1)), addr(rs, 2), big(rs, 3), big(rs, 4), rs.getString(5),
-                        Bytes32.fromHex(rs.getString(6)), addr(rs, 7), rs.getTimestamp(8).toInstant()),
+                + " FROM backend.channel_proofs WHERE channel_id = ? AND signer = ?", (rs, n) -> storedProof(rs),
                 channelId.hex(), signer.hex()).stream().findFirst();
     }
 

@@ -122,13 +122,16 @@ public class ChannelController {
 
     @PostMapping("/{id}/proofs")
     @Operation(summary = "Stores the newest balance proof the counterparty signed (idempotent on the proof's hash;"
-            + " an Idempotency-Key is optional)")
+            + " an Idempotency-Key is optional); answered after the commit of the group it is written with")
     @ApiResponse(responseCode = "201", description = "stored: newer than the one stored before")
     @ApiResponse(responseCode = "200", description = "this very proof was stored already (replayed)")
     @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a participant, or not indexed yet)")
     @ApiResponse(responseCode = "409", description = "CHANNEL_PROOF_STALE, CHANNEL_INVALID_STATE")
     @ApiResponse(responseCode = "422", description = "CHANNEL_PROOF_INVALID_SIGNATURE (forged, or signed for another"
             + " channel or domain), CHANNEL_PROOF_WRONG_CHANNEL, CHANNEL_PROOF_EXCEEDS_DEPOSIT")
+    @ApiResponse(responseCode = "503", description = "CHANNEL_PROOFS_BUSY (too many proofs of this channel wait to be"
+            + " written), CHANNEL_PROOFS_NOT_STORED (the write of its group failed: nothing stored); both with"
+            + " Retry-After, and safe to send again")
     public ResponseEntity<ProofAnswer> storeProof(@PathVariable String id,
                                                   @RequestHeader(value = "Idempotency-Key", required = false) String key,
                                                   @RequestBody ProofOrder body) {
@@ -160,6 +163,10 @@ public class ChannelController {
         if (!result.ok()) {
             if (result.status() == 404) {
                 throw ApiException.notFound("channel");
+            }
+            if (result.status() == 503) {
+                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, result.code(), result.message(), List.of(),
+                        java.util.Map.of("Retry-After", "1"));
             }
             throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
         }
