@@ -38,9 +38,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * channel's lane; the lane writes the proofs that queued while its previous group was committing as
  * one group, in one transaction: the channel's row locked ({@link ChannelStore#lockForProofs}), each
  * proof checked in arrival order against the state as the proofs before it in the group leave it
- * (state, key, deposit bound, newer or a replay or stale, exactly as one at a time), then one write
- * of the newest proof of each direction, one insert of every accepted proof's receipt (its digest),
- * the first proof's registration, and one commit. Only after the commit does any request of the
+ * (state, key, deposit bound, newer or a replay or stale, exactly as one at a time), then one
+ * statement writes every accepted proof's receipt (its digest) and the newest proof of each
+ * direction (only the newest: the ones it overtook in the group are receipts only), the first
+ * proof's registration, and one commit. Only after the commit does any request of the
  * group get its answer; a group whose transaction fails answers all its requests that nothing was
  * stored. The row lock keeps groups of several instances (and the indexer's folds) in turn; the
  * grouping is this instance's way to share one commit's flush among many proofs.
@@ -176,26 +177,39 @@ public class ProofGroups {
         }
     }
 
-    /** The group's answers, in its order; the writes done in the caller's transaction. */
+    /**
+     * The group's answers, in its order; the writes done in the caller's transaction: one locked
+     * read, a read of receipts only if some proof is not newer than the stored one (a replay or a
+     * stale proof), one write (receipts and the newest of each direction), a registration only with
+     * a participant's first proof.
+     */
     private List<Channels.ProofResult> decideAndWrite(Bytes32 channelId, List<Pending> group) {
         List<Channels.ProofResult> results = new ArrayList<>(group.size());
-        Optional<Channel> found = store.lockForProofs(channelId);
+        Optional<ChannelStore.ProofState> found = store.lockForProofs(channelId);
         if (found.isEmpty()) {
             group.forEach(p -> results.add(Channels.ProofResult.refused(404, "NOT_FOUND", "channel not found")));
             return results;
         }
-        Channel channel = found.get();
+        Channel channel = found.get().channel();
         Map<Address, ChannelStore.StoredProof> newest = new HashMap<>();
-        for (ChannelStore.StoredProof p : store.proofs(channelId)) {
+        for (ChannelStore.StoredProof p : found.get().newest()) {
             newest.put(p.signer(), p);
         }
-        Set<Bytes32> digests = new LinkedHashSet<>();
-        group.forEach(p -> digests.add(p.digest()));
+        // a proof accepted before this group is not newer than the stored one: only such may be a replay
+        Set<Bytes32> maybeReplayed = new LinkedHashSet<>();
+        for (Pending p : group) {
+            if (channel.isParticipant(p.caller())) {
+                ChannelStore.StoredProof current = newest.get(channel.counterparty(p.caller()));
+                if (current != null && !newer(p, current)) {
+                    maybeReplayed.add(p.digest());
+                }
+            }
+        }
         Map<String, ChannelStore.StoredProof> receipts = new HashMap<>();
-        for (ChannelStore.StoredProof r : store.receipts(channelId, digests)) {
+        for (ChannelStore.StoredProof r : store.receipts(channelId, maybeReplayed)) {
             receipts.put(receiptKey(r.signer(), r.digest()), r);
         }
-        Set<Address> registered = store.registered(channelId);
+        Set<Address> registered = new LinkedHashSet<>(found.get().registered());
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         List<ChannelStore.StoredProof> accepted = new ArrayList<>();
         Map<Address, ChannelStore.StoredProof> changed = new LinkedHashMap<>();
@@ -214,19 +228,24 @@ public class ProofGroups {
             }
             results.add(result);
         }
-        for (ChannelStore.StoredProof stored : changed.values()) {
-            if (!store.storeIfNewer(stored)) {
-                throw new IllegalStateException("the stored proof of " + stored.signer() + " in channel " + channelId
+        if (!accepted.isEmpty()) {
+            int written = store.writeGroup(channelId, List.copyOf(changed.values()), accepted);
+            if (written != changed.size()) {
+                throw new IllegalStateException("the stored proofs of channel " + channelId
                         + " changed under the channel's lock");
             }
         }
-        store.insertReceipts(channelId, accepted);
         for (Address who : registering) {
             ChannelStore.Registration registration = store.register(channelId, who, null, now);
             audit.record(who.hex(), registration.watchtower() ? "CHANNEL_REGISTERED"
                     : "CHANNEL_REGISTERED_NO_WATCHTOWER", "channel", channelId.hex(), null, null);
         }
         return results;
+    }
+
+    /** The one rule "newer" in Java (as {@link ChannelStore#writeGroup} has it in SQL): a larger nonce, a total not smaller. */
+    private static boolean newer(Pending p, ChannelStore.StoredProof current) {
+        return p.nonce().compareTo(current.nonce()) > 0 && p.transferred().compareTo(current.transferred()) >= 0;
     }
 
     /** A receipt's key: the digest names no signer (both directions may sign the same nonce and total). */
@@ -270,8 +289,7 @@ public class ProofGroups {
                     + capacity + ")");
         }
         ChannelStore.StoredProof current = newest.get(counterparty);
-        if (current == null || (p.nonce().compareTo(current.nonce()) > 0
-                && p.transferred().compareTo(current.transferred()) >= 0)) {
+        if (current == null || newer(p, current)) {
             ChannelStore.StoredProof stored = new ChannelStore.StoredProof(channel.id(), counterparty, p.nonce(),
                     p.transferred(), p.signature(), p.digest(), caller, now);
             return new Channels.ProofResult(stored, true, 201, null, null);

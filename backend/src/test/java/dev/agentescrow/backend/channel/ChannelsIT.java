@@ -687,7 +687,7 @@ class ChannelsIT extends BackendITSupport {
                 awaitUntil("the other instance's first group waiting for the row", () -> {
                     jdbc.execute("SELECT pg_stat_clear_snapshot()");
                     return jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                            + " AND query LIKE '%FROM backend.channels WHERE id = $1 FOR NO KEY UPDATE%'", Long.class) > 0;
+                            + " AND query LIKE '%FOR NO KEY UPDATE OF c%'", Long.class) > 0;
                 });
                 queued.add(pool.submit(() -> store(other, id, b.address(), 3, 3_000, a.key())));
                 queued.add(pool.submit(() -> store(other, id, b.address(), 7, 7_000, a.key())));
