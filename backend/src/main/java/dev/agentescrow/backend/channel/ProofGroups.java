@@ -37,7 +37,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * its signature on its own thread (the recovered key, in parallel), then queues the proof on its
  * channel's lane; the lane writes the proofs that queued while its previous group was committing as
  * one group, in one transaction: the channel's row locked ({@link ChannelStore#lockForProofs}), each
- * proof checked in arrival order against the state as the proofs before it in the group leave it
+ * proof checked in nonce order (they were all in flight at once: any order is one the requests could
+ * have had) against the state as the proofs before it in the group leave it
  * (state, key, deposit bound, newer or a replay or stale, exactly as one at a time), then one
  * statement writes every accepted proof's receipt (its digest) and the newest proof of each
  * direction (only the newest: the ones it overtook in the group are receipts only), the first
@@ -64,6 +65,10 @@ public class ProofGroups {
             super(message, null, false, false);
         }
     }
+
+    private static final Channels.ProofResult NOT_STORED = Channels.ProofResult.refused(503,
+            "CHANNEL_PROOFS_NOT_STORED", "the proof was not stored (its write failed: nothing of its group was kept);"
+                    + " send it again");
 
     private final ChannelStore store;
     private final AuditLog audit;
@@ -151,8 +156,30 @@ public class ProofGroups {
                     lock.unlock();
                 }
                 waiting.addAndGet(-group.size());
-                write(channelId, group);
+                try {
+                    write(channelId, group);
+                } catch (Error e) {
+                    abandon();
+                    throw e;
+                }
             }
+        }
+
+        /** After an error that ended the writer: the lane is retired and what still waits is answered "not stored". */
+        private void abandon() {
+            List<Pending> left = new ArrayList<>();
+            lock.lock();
+            try {
+                running = false;
+                retired = true;
+                lanes.remove(channelId, this);
+                left.addAll(queue);
+                queue.clear();
+            } finally {
+                lock.unlock();
+            }
+            waiting.addAndGet(-left.size());
+            left.forEach(p -> p.answer().complete(NOT_STORED));
         }
     }
 
@@ -163,9 +190,7 @@ public class ProofGroups {
             results = groupWrites.record(() -> tx.execute(status -> decideAndWrite(channelId, group)));
         } catch (RuntimeException e) {
             log.warn("a group of {} proofs of channel {} was not stored: {}", group.size(), channelId, e.toString());
-            Channels.ProofResult failed = Channels.ProofResult.refused(503, "CHANNEL_PROOFS_NOT_STORED",
-                    "the proof was not stored (its write failed: nothing of its group was kept); send it again");
-            group.forEach(p -> p.answer().complete(failed));
+            group.forEach(p -> p.answer().complete(NOT_STORED));
             return;
         } catch (Error e) {
             group.forEach(p -> p.answer().completeExceptionally(e));
@@ -214,7 +239,16 @@ public class ProofGroups {
         List<ChannelStore.StoredProof> accepted = new ArrayList<>();
         Map<Address, ChannelStore.StoredProof> changed = new LinkedHashMap<>();
         List<Address> registering = new ArrayList<>();
-        for (Pending p : group) {
+        // the proofs of a group were all in flight at once, so any order of them is one the requests
+        // could have had: by nonce, so that proofs a network reordered do not overtake each other here
+        Channels.ProofResult[] answers = new Channels.ProofResult[group.size()];
+        Integer[] order = new Integer[group.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparing(i -> group.get(i).nonce()));
+        for (int i : order) {
+            Pending p = group.get(i);
             Channels.ProofResult result = decide(channel, newest, receipts, p, now);
             if (result.created()) {
                 ChannelStore.StoredProof stored = result.proof();
@@ -226,8 +260,9 @@ public class ProofGroups {
                     registering.add(p.caller());
                 }
             }
-            results.add(result);
+            answers[i] = result;
         }
+        results.addAll(java.util.Arrays.asList(answers));
         if (!accepted.isEmpty()) {
             int written = store.writeGroup(channelId, List.copyOf(changed.values()), accepted);
             if (written != changed.size()) {
