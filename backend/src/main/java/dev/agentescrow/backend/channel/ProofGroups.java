@@ -67,8 +67,8 @@ public class ProofGroups {
     }
 
     private static final Channels.ProofResult NOT_STORED = Channels.ProofResult.refused(503,
-            "CHANNEL_PROOFS_NOT_STORED", "the proof was not stored (its write failed: nothing of its group was kept);"
-                    + " send it again");
+            "CHANNEL_PROOFS_NOT_STORED", "the write of the proof's group failed (rolled back, or its commit's outcome"
+                    + " unknown): send the proof again (a stored one answers 200, replayed)");
 
     private final ChannelStore store;
     private final AuditLog audit;

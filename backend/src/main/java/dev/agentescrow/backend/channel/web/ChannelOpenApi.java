@@ -27,8 +27,8 @@ public class ChannelOpenApi {
             Map.entry("CHANNEL_NOTHING_TO_CLAIM", "409: the caller has no payout left to claim"),
             Map.entry("CHANNEL_PROOFS_BUSY", "503: too many proofs of this channel (or instance) wait to be written, or the"
                     + " write took too long; send the proof again after Retry-After (a stored one answers 200)"),
-            Map.entry("CHANNEL_PROOFS_NOT_STORED", "503: the transaction that wrote the proof's group failed; nothing of it was"
-                    + " stored, send the proof again"));
+            Map.entry("CHANNEL_PROOFS_NOT_STORED", "503: the transaction that wrote the proof's group failed (rolled back,"
+                    + " or its commit's outcome unknown); send the proof again (a stored one answers 200)"));
 
     @Bean
     @Order(Ordered.LOWEST_PRECEDENCE)
