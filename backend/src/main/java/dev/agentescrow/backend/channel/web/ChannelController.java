@@ -7,6 +7,7 @@ import dev.agentescrow.backend.channel.ChannelSettings;
 import dev.agentescrow.backend.channel.Watchtower;
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Principals;
+import dev.agentescrow.backend.common.web.ReadFloor;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
@@ -49,11 +50,13 @@ public class ChannelController {
     private final Channels channels;
     private final Watchtower watchtower;
     private final boolean watchtowerRuns;
+    private final ReadFloor floor;
 
-    public ChannelController(Channels channels, Watchtower watchtower, ChannelSettings settings) {
+    public ChannelController(Channels channels, Watchtower watchtower, ChannelSettings settings, ReadFloor floor) {
         this.channels = channels;
         this.watchtower = watchtower;
         this.watchtowerRuns = settings.watchtowerEnabled() && watchtower.address().isPresent();
+        this.floor = floor;
     }
 
     public record Page(List<ChannelView> items, String nextCursor) {
@@ -160,6 +163,9 @@ public class ChannelController {
         }
         Channels.ProofResult result = channels.storeProof(channelId, me, new ChannelNonce(nonce),
                 Amount.of(transferred), ChannelSignature.fromHex(body.signature()));
+        // a proof changes nothing in the ledger: this write acknowledges no ledger position beyond the
+        // instance's floor (so no query of the ledger's position after it, one statement less per proof)
+        floor.acknowledged(floor.position());
         if (!result.ok()) {
             if (result.status() == 404) {
                 throw ApiException.notFound("channel");
