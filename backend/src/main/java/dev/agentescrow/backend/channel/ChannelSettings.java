@@ -15,6 +15,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param watchtowerPrivateKey the watchtower's own key (hex), used by no other role
  * @param watchtowerKeystore a web3j/geth keystore file with the watchtower's key, or blank
  * @param watchtowerKeystorePassword the keystore's password
+ * @param proofQueueCapacity how many balance proofs of one channel may wait for their group commit on
+ *     this instance (beyond: 503 {@code CHANNEL_PROOFS_BUSY}); eight times as many on the instance
+ * @param proofGroupMax the most proofs of one channel written in one transaction
  */
 @ConfigurationProperties("agentescrow.channels")
 public record ChannelSettings(
@@ -24,5 +27,7 @@ public record ChannelSettings(
         @DefaultValue("true") boolean watchtowerEnabled,
         String watchtowerPrivateKey,
         String watchtowerKeystore,
-        String watchtowerKeystorePassword) {
+        String watchtowerKeystorePassword,
+        @DefaultValue("4096") int proofQueueCapacity,
+        @DefaultValue("1024") int proofGroupMax) {
 }

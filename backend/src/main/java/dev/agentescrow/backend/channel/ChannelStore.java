@@ -208,26 +208,9 @@ public class ChannelStore {
     /** Removes a channel whose open a reorganisation undid (with its proofs and registrations). */
     public void delete(Bytes32 id) {
         jdbc.update("DELETE FROM backend.channel_proofs WHERE channel_id = ?", id.hex());
+        jdbc.update("DELETE FROM backend.channel_proof_receipts WHERE channel_id = ?", id.hex());
         jdbc.update("DELETE FROM backend.channel_registrations WHERE channel_id = ?", id.hex());
         jdbc.update("DELETE FROM backend.channels WHERE id = ?", id.hex());
-    }
-
-    /**
-     * What storing a proof of {@code caller}'s counterparty needs, in one read: the channel, the
-     * total of the newest proof of {@code caller} stored by the counterparty (0: none), and whether
-     * {@code caller} registered the channel.
-     */
-    public Optional<ProofContext> proofContext(Bytes32 id, Address caller) {
-        return jdbc.query("SELECT " + CHANNEL_COLUMNS + ", (SELECT p.transferred FROM backend.channel_proofs p"
-                        + " WHERE p.channel_id = c.id AND p.signer = ?),"
-                        + " EXISTS (SELECT 1 FROM backend.channel_registrations r WHERE r.channel_id = c.id"
-                        + " AND r.participant = ?) FROM backend.channels c WHERE c.id = ?",
-                (rs, n) -> new ProofContext(row(rs).channel(),
-                        Optional.ofNullable(big(rs, 26)).orElse(BigInteger.ZERO), rs.getBoolean(27)),
-                caller.hex(), caller.hex(), id.hex()).stream().findFirst();
-    }
-
-    public record ProofContext(Channel channel, BigInteger receivedByCaller, boolean registered) {
     }
 
     public Optional<Channel> find(Bytes32 id) {
@@ -283,41 +266,99 @@ public class ChannelStore {
                               String signature, Bytes32 digest, Address storedBy, Instant storedAt) {
     }
 
-    /**
-     * Stores {@code proof} if it is newer than the stored one of its signer (a larger nonce and a
-     * total at least as large); true if it was written. The common case is one statement: the
-     * conditional {@code UPDATE} of the stored proof. Only the first proof of a signer inserts
-     * ({@code ON CONFLICT DO NOTHING}, then the update again if a concurrent first proof won the
-     * insert). A proof that is not newer changes no row and locks none, so its statement commits
-     * without a WAL flush (an {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} locks the stored row
-     * even when its condition is false, and that commit waits for an fsync).
-     */
-    public boolean storeIfNewer(StoredProof proof) {
-        if (replaceIfNewer(proof)) {
-            return true;
-        }
-        int inserted = jdbc.update("INSERT INTO backend.channel_proofs (channel_id, signer, nonce, transferred, signature,"
-                        + " digest, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                        + " ON CONFLICT (channel_id, signer) DO NOTHING",
-                proof.channelId().hex(), proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred()),
-                proof.signature(), proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()));
-        return inserted == 1 || replaceIfNewer(proof);
+    /** What a group of proofs is decided against: the channel, the newest proof of each signer, who registered. */
+    public record ProofState(Channel channel, List<StoredProof> newest, Set<Address> registered) {
     }
 
-    /** The one place of the rule "newer": a larger nonce and a total at least as large. */
-    private boolean replaceIfNewer(StoredProof proof) {
-        return jdbc.update("UPDATE backend.channel_proofs SET nonce = ?, transferred = ?, signature = ?, digest = ?,"
-                        + " stored_by = ?, stored_at = ? WHERE channel_id = ? AND signer = ? AND nonce < ?"
-                        + " AND transferred <= ?", dec(proof.nonce()), dec(proof.transferred()), proof.signature(),
-                proof.digest().hex(), proof.storedBy().hex(), Timestamp.from(proof.storedAt()), proof.channelId().hex(),
-                proof.signer().hex(), dec(proof.nonce()), dec(proof.transferred())) == 1;
+    /**
+     * The channel with its newest proofs and registrations, in one read, its row locked until the
+     * transaction ends ({@code FOR NO KEY UPDATE}): the proof groups of every instance, and the
+     * indexer's folds, take their turns on it, so a group is decided against a state that cannot
+     * change before it commits.
+     */
+    public Optional<ProofState> lockForProofs(Bytes32 id) {
+        String columns = java.util.Arrays.stream(CHANNEL_COLUMNS.split(", ")).map(c -> "c." + c)
+                .collect(java.util.stream.Collectors.joining(", "));
+        List<ProofState> rows = new ArrayList<>();
+        jdbc.query("SELECT " + columns + ", ARRAY(SELECT r.participant FROM backend.channel_registrations r"
+                        + " WHERE r.channel_id = c.id)::text[], p.channel_id, p.signer, p.nonce, p.transferred, p.signature,"
+                        + " p.digest, p.stored_by, p.stored_at FROM backend.channels c LEFT JOIN backend.channel_proofs p"
+                        + " ON p.channel_id = c.id WHERE c.id = ? FOR NO KEY UPDATE OF c",
+                rs -> {
+                    if (rows.isEmpty()) {
+                        Set<Address> registered = new LinkedHashSet<>();
+                        for (String who : (String[]) rs.getArray(26).getArray()) {
+                            registered.add(Address.of(who.strip()));
+                        }
+                        rows.add(new ProofState(row(rs).channel(), new ArrayList<>(), registered));
+                    }
+                    if (rs.getString(27) != null) {
+                        rows.getFirst().newest().add(storedProof(rs, 27));
+                    }
+                }, id.hex());
+        return rows.stream().findFirst();
+    }
+
+    /** The accepted proofs of the channel (of either signer) among {@code digests}: a replayed proof's receipt. */
+    public List<StoredProof> receipts(Bytes32 channelId, Set<Bytes32> digests) {
+        if (digests.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.query("SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
+                        + " FROM backend.channel_proof_receipts WHERE channel_id = ? AND digest = ANY(?)",
+                (rs, n) -> storedProof(rs, 1), channelId.hex(), digests.stream().map(Bytes32::hex).toArray(String[]::new));
+    }
+
+    /**
+     * Writes a group of one channel in one statement: the receipt of every accepted proof
+     * ({@code accepted}; a digest recorded before is kept) and the newest proof of each signer
+     * ({@code newest}, at most one per signer) if it is newer than the stored one (a larger nonce and
+     * a total at least as large: the one place of the rule "newer" in SQL); the number of signers'
+     * rows written.
+     */
+    public int writeGroup(Bytes32 channelId, List<StoredProof> newest, List<StoredProof> accepted) {
+        return jdbc.queryForObject("WITH receipts AS (INSERT INTO backend.channel_proof_receipts (channel_id, digest,"
+                        + " signer, nonce, transferred, signature, stored_by, stored_at) SELECT ?, u.digest, u.signer,"
+                        + " u.nonce::numeric, u.transferred::numeric, u.signature, u.stored_by, u.stored_at::timestamptz"
+                        + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
+                        + " AS u(digest, signer, nonce, transferred, signature, stored_by, stored_at)"
+                        + " ON CONFLICT (channel_id, signer, digest) DO NOTHING),"
+                        + " written AS (INSERT INTO backend.channel_proofs (channel_id, signer, nonce, transferred,"
+                        + " signature, digest, stored_by, stored_at) SELECT ?, u.signer, u.nonce::numeric,"
+                        + " u.transferred::numeric, u.signature, u.digest, u.stored_by, u.stored_at::timestamptz"
+                        + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
+                        + " AS u(digest, signer, nonce, transferred, signature, stored_by, stored_at)"
+                        + " ON CONFLICT (channel_id, signer) DO UPDATE SET nonce = EXCLUDED.nonce,"
+                        + " transferred = EXCLUDED.transferred, signature = EXCLUDED.signature, digest = EXCLUDED.digest,"
+                        + " stored_by = EXCLUDED.stored_by, stored_at = EXCLUDED.stored_at"
+                        + " WHERE channel_proofs.nonce < EXCLUDED.nonce AND channel_proofs.transferred <= EXCLUDED.transferred"
+                        + " RETURNING 1) SELECT count(*)::int FROM written", Integer.class,
+                java.util.stream.Stream.concat(java.util.Arrays.stream(unnested(channelId, accepted)),
+                        java.util.Arrays.stream(unnested(channelId, newest))).toArray());
+    }
+
+    /** The channel and the proofs' columns as arrays, in the order the statements unnest them. */
+    private static Object[] unnested(Bytes32 channelId, List<StoredProof> proofs) {
+        return new Object[] {channelId.hex(), column(proofs, p -> p.digest().hex()), column(proofs, p -> p.signer().hex()),
+                column(proofs, p -> p.nonce().toString()), column(proofs, p -> p.transferred().toString()),
+                column(proofs, StoredProof::signature), column(proofs, p -> p.storedBy().hex()),
+                column(proofs, p -> p.storedAt().toString())};
+    }
+
+    private static String[] column(List<StoredProof> proofs, java.util.function.Function<StoredProof, String> field) {
+        return proofs.stream().map(field).toArray(String[]::new);
+    }
+
+    /** A stored proof from 8 columns from {@code first} on: channel, signer, nonce, total, signature, digest, by, at. */
+    private static StoredProof storedProof(ResultSet rs, int first) throws SQLException {
+        return new StoredProof(Bytes32.fromHex(rs.getString(first)), addr(rs, first + 1), big(rs, first + 2),
+                big(rs, first + 3), rs.getString(first + 4).strip(), Bytes32.fromHex(rs.getString(first + 5)),
+                addr(rs, first + 6), rs.getTimestamp(first + 7).toInstant());
     }
 
     public Optional<StoredProof> proof(Bytes32 channelId, Address signer) {
         return jdbc.query("SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
-                + " FROM backend.channel_proofs WHERE channel_id = ? AND signer = ?", (rs, n) -> new StoredProof(
-                        Bytes32.fromHex(rs.getString(1)), addr(rs, 2), big(rs, 3), big(rs, 4), rs.getString(5),
-                        Bytes32.fromHex(rs.getString(6)), addr(rs, 7), rs.getTimestamp(8).toInstant()),
+                + " FROM backend.channel_proofs WHERE channel_id = ? AND signer = ?", (rs, n) -> storedProof(rs, 1),
                 channelId.hex(), signer.hex()).stream().findFirst();
     }
 

@@ -14,10 +14,14 @@ import dev.agentescrow.chain.channel.ChannelTypedDataSigner;
 import dev.agentescrow.chain.channel.PaymentChannelsGateway;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.math.BigInteger;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.springframework.stereotype.Component;
 
 /**
@@ -25,27 +29,31 @@ import org.springframework.stereotype.Component;
  * (and watchtower choice), and the store of the newest balance proof each received. A proof is
  * checked as the contract checks it (EIP-712 in the contract's domain, the signer's fixed key, the
  * channel id inside the signed message) and against what the service knows (newer than the stored
- * one, within what the signer deposited and received), then written in one statement.
+ * one, within what the signer deposited and received), then written with the proofs of the same
+ * channel that arrived meanwhile, in one commit ({@link ProofGroups}).
  */
 @Component
 public class Channels {
-    private final ChannelStore store;
     private final ChannelTypedDataSigner signer;
     private final AuditLog audit;
     private final Clock clock;
-    private final Timer reading;
-    private final Timer verifying;
-    private final Timer writing;
+    /** How long a request waits for its group's commit before it answers 503 (the proof may yet be stored). */
+    private static final Duration ANSWER_WAIT = Duration.ofSeconds(30);
 
-    public Channels(ChannelStore store, PaymentChannelsGateway gateway, AuditLog audit, Clock clock,
-                    MeterRegistry registry) {
+    private final ChannelStore store;
+    private final ProofGroups groups;
+    private final Timer verifying;
+    private final Timer waitingForGroup;
+
+    public Channels(ChannelStore store, ProofGroups groups, PaymentChannelsGateway gateway, AuditLog audit,
+                    Clock clock, MeterRegistry registry) {
         this.store = store;
+        this.groups = groups;
         this.signer = gateway.typedDataSigner();
         this.audit = audit;
         this.clock = clock;
-        this.reading = ApiSteps.timer(registry, "proof-read");
         this.verifying = ApiSteps.timer(registry, "proof-verify");
-        this.writing = ApiSteps.timer(registry, "proof-write");
+        this.waitingForGroup = ApiSteps.timer(registry, "proof-wait");
     }
 
     public ChannelTypedDataSigner typedDataSigner() {
@@ -101,51 +109,41 @@ public class Channels {
      * participant (404), the channel open or closing, the signature the counterparty's key over this
      * channel's proof, the total within the counterparty's deposit less withdrawals plus what it
      * received, and the proof newer than the stored one (a larger nonce, a total not smaller). The
-     * same proof again answers the stored one.
+     * same proof again (an accepted one, even if a newer one replaced it since) answers what was
+     * stored. The signature is recovered here, on the request's thread; the rest is decided and
+     * written by the channel's lane ({@link ProofGroups}), and the answer comes after its commit.
      */
     public ProofResult storeProof(Bytes32 id, Address caller, ChannelNonce nonce, Amount transferred,
                                   ChannelSignature signature) {
-        Optional<ChannelStore.ProofContext> context = reading.record(() -> store.proofContext(id, caller))
-                .filter(c -> c.channel().isParticipant(caller));
-        if (context.isEmpty()) {
-            return ProofResult.refused(404, "NOT_FOUND", "channel not found");
-        }
-        Channel channel = context.get().channel();
-        if (channel.state() != ChannelState.OPEN && channel.state() != ChannelState.CLOSING) {
-            return ProofResult.refused(409, "CHANNEL_INVALID_STATE", "the channel is " + channel.state()
-                    + ": proofs count only while it is OPEN or CLOSING");
-        }
-        Address counterparty = channel.counterparty(caller);
-        Address key = channel.signingKey(counterparty).orElseThrow();
         BalanceProof proof = new BalanceProof(id, nonce, transferred);
-        if (!verifying.record(() -> signer.verify(proof, signature, key))) {
-            return ProofResult.refused(422, "CHANNEL_PROOF_INVALID_SIGNATURE", "the signature is not "
-                    + counterparty.checksummed() + "'s key (" + key.checksummed()
-                    + ") over this channel's BalanceProof(channelId, nonce, transferred)");
-        }
-        Channel.Side side = channel.side(counterparty);
-        BigInteger received = context.get().receivedByCaller().max(channel.side(caller).transferred());
-        BigInteger capacity = side.deposit().subtract(side.withdrawn()).add(received);
-        if (transferred.baseUnits().compareTo(capacity) > 0) {
-            return ProofResult.refused(422, "CHANNEL_PROOF_EXCEEDS_DEPOSIT", "the proof states " + transferred
-                    + " sent, more than the signer deposited less withdrawals plus what it received (" + capacity + ")");
-        }
-        Bytes32 digest = signer.digest(proof);
-        ChannelStore.StoredProof stored = new ChannelStore.StoredProof(id, counterparty, nonce.value(),
-                transferred.baseUnits(), signature.hex(), digest, caller, clock.instant());
-        if (writing.record(() -> store.storeIfNewer(stored))) {
-            if (!context.get().registered()) {
-                register(id, caller, null);
+        Address recovered = verifying.record(() -> {
+            try {
+                return signer.recover(proof, signature);
+            } catch (IllegalArgumentException malformed) {
+                return null;
             }
-            return new ProofResult(stored, true, 201, null, null);
+        });
+        CompletableFuture<ProofResult> answer = new CompletableFuture<>();
+        long start = System.nanoTime();
+        try {
+            groups.submit(new ProofGroups.Pending(id, caller, nonce.value(), transferred.baseUnits(), signature.hex(),
+                    signer.digest(proof), recovered, answer));
+        } catch (ProofGroups.Busy busy) {
+            return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", busy.getMessage() + ": send it again shortly");
         }
-        ChannelStore.StoredProof newest = store.proof(id, counterparty).orElseThrow();
-        if (newest.digest().equals(digest)) {
-            return new ProofResult(newest, false, 200, null, null);
+        try {
+            return answer.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", "the proof was not written within "
+                    + ANSWER_WAIT.toSeconds() + " s (it may be yet): send it again (a stored one answers 200, replayed)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", "interrupted while the proof was being written");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("writing the proof failed", e.getCause());
+        } finally {
+            waitingForGroup.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
-        return ProofResult.refused(409, "CHANNEL_PROOF_STALE", "the stored proof (nonce " + newest.nonce()
-                + ", transferred " + newest.transferred() + ") is not older than this one: a newer proof needs a larger"
-                + " nonce and a transferred total at least as large");
     }
 
     /** Whether {@code signature} is {@code key}'s over {@code message} in the contract's domain. */

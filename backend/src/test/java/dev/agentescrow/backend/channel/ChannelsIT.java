@@ -55,6 +55,15 @@ class ChannelsIT extends BackendITSupport {
     @Autowired
     ChannelConfig.WatchtowerKey watchtowerKey;
 
+    @Autowired
+    ChannelStore store;
+
+    @Autowired
+    dev.agentescrow.backend.audit.AuditLog audit;
+
+    @Autowired
+    javax.sql.DataSource dataSource;
+
     private final ChainClient client = CHAIN.client();
     private final PaymentChannelsGateway gateway = CHAIN.deployment().channels(client);
     private final ChannelTypedDataSigner signer = gateway.typedDataSigner();
@@ -214,6 +223,11 @@ class ChannelsIT extends BackendITSupport {
         ApiClient.Response replay = storeProof(b, id, newest);
         assertThat(replay.status()).isEqualTo(200);
         assertThat(replay.json().path("replayed").asBoolean()).isTrue();
+        ApiClient.Response overtaken = storeProof(b, id, proofBody(id, 1, 100_000, a.key()));
+        assertThat(overtaken.status()).as("a proof stored, then overtaken, answers its replay with what was stored")
+                .isEqualTo(200);
+        assertThat(overtaken.json().path("replayed").asBoolean()).isTrue();
+        assertThat(overtaken.json().path("proof")).isEqualTo(first.json().path("proof"));
         assertThat(storeProof(b, id, proofBody(id, 2, 200_000, a.key())).code()).isEqualTo("CHANNEL_PROOF_STALE");
         assertThat(storeProof(b, id, proofBody(id, 4, 250_000, a.key())).code()).isEqualTo("CHANNEL_PROOF_STALE");
         ApiClient.Response forged = storeProof(b, id, proofBody(id, 5, 500_000, stranger.key()));
@@ -299,7 +313,7 @@ class ChannelsIT extends BackendITSupport {
                 "channel.accepted", "channel.settled")));
         JsonNode codes = api().get("/v3/api-docs", null).json().path("x-error-codes");
         for (String code : List.of("CHANNEL_PROOF_STALE", "CHANNEL_PROOF_INVALID_SIGNATURE", "CHANNEL_INVALID_STATE",
-                "NOT_FOUND")) {
+                "NOT_FOUND", "CHANNEL_PROOFS_BUSY", "CHANNEL_PROOFS_NOT_STORED")) {
             assertThat(codes.path(code).asString()).as(code).isNotBlank();
         }
     }
@@ -491,6 +505,217 @@ class ChannelsIT extends BackendITSupport {
                 count, count / sequential, threads, count / concurrent, created.get(), stale.get());
         assertThat(created.get() + stale.get()).isEqualTo(count);
         assertThat(channels.proof(id, a.address()).orElseThrow().nonce()).isEqualTo(BigInteger.valueOf(2 * count));
+    }
+
+    /** A proof signed by {@code key}, stored through the proof store as {@code caller}. */
+    private Channels.ProofResult store(Channels through, Bytes32 id, Address caller, long nonce, long transferred,
+                                       Credentials key) {
+        BalanceProof proof = new BalanceProof(id, ChannelNonce.of(nonce), Amount.of(transferred));
+        return through.storeProof(id, caller, proof.nonce(), proof.transferred(), signer.sign(proof, key));
+    }
+
+    /** Runs every task at once on its own thread; their results in the tasks' order. */
+    private static <T> List<T> allAtOnce(List<java.util.concurrent.Callable<T>> tasks) throws Exception {
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<T>> futures = pool.invokeAll(tasks);
+            List<T> out = new ArrayList<>();
+            for (var f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        }
+    }
+
+    private long receiptCount(Bytes32 id) {
+        return jdbc.queryForObject("SELECT count(*) FROM backend.channel_proof_receipts WHERE channel_id = ?", Long.class,
+                id.hex());
+    }
+
+    @Test
+    void concurrent_proofs_on_one_channel_keep_the_newest_and_every_answer_is_exact_and_replays_alike() throws Exception {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Agent stranger = agent(false);
+        Bytes32 id = openThroughTheService(a, b);
+        // both directions at once, out of order, each proof twice, with forged and over-deposit ones among them
+        int n = 300;
+        List<long[]> orders = new ArrayList<>();
+        for (long i = 1; i <= n; i++) {
+            orders.add(new long[] {0, i, i * 1_000});   // A's proofs, stored by B
+            orders.add(new long[] {0, i, i * 1_000});   // the same again
+            orders.add(new long[] {1, i, i * 500});     // B's proofs, stored by A
+        }
+        for (long i = 1; i <= 20; i++) {
+            orders.add(new long[] {2, n + i, i});                                  // forged (a stranger's key)
+            orders.add(new long[] {3, n + i, DEPOSIT_A.longValue() + 200_000 + i}); // beyond A's deposit and receipts
+        }
+        java.util.Collections.shuffle(orders, new java.util.Random(14));
+        List<java.util.concurrent.Callable<Channels.ProofResult>> tasks = new ArrayList<>();
+        for (long[] o : orders) {
+            tasks.add(() -> switch ((int) o[0]) {
+                case 0, 3 -> store(channels, id, b.address(), o[1], o[2], a.key());
+                case 1 -> store(channels, id, a.address(), o[1], o[2], b.key());
+                default -> store(channels, id, b.address(), o[1], o[2], stranger.key());
+            });
+        }
+        List<Channels.ProofResult> results = allAtOnce(tasks);
+
+        Map<String, Channels.ProofResult> createdByKey = new HashMap<>();
+        int created = 0;
+        for (int i = 0; i < orders.size(); i++) {
+            long[] o = orders.get(i);
+            Channels.ProofResult r = results.get(i);
+            switch ((int) o[0]) {
+                case 2 -> assertThat(r.code()).isEqualTo("CHANNEL_PROOF_INVALID_SIGNATURE");
+                case 3 -> assertThat(r.code()).isEqualTo("CHANNEL_PROOF_EXCEEDS_DEPOSIT");
+                default -> {
+                    assertThat(r.ok() || "CHANNEL_PROOF_STALE".equals(r.code())).as(r.code() + " " + r.message()).isTrue();
+                    String key = o[0] + ":" + o[1];
+                    if (r.created()) {
+                        created++;
+                        assertThat(createdByKey.put(key, r)).as("proof " + key + " created once").isNull();
+                        assertThat(r.proof().nonce()).isEqualTo(BigInteger.valueOf(o[1]));
+                    }
+                }
+            }
+        }
+        // the same proof twice: at most one 201, and a 200 only for a proof that was created
+        for (int i = 0; i < orders.size(); i++) {
+            long[] o = orders.get(i);
+            Channels.ProofResult r = results.get(i);
+            if (o[0] <= 1 && r.ok() && !r.created()) {
+                Channels.ProofResult first = createdByKey.get(o[0] + ":" + o[1]);
+                assertThat(first).as("a replay answer for a proof that was stored").isNotNull();
+                assertThat(r.proof()).isEqualTo(first.proof());
+            }
+        }
+        // the newest of each direction kept; every accepted proof has its receipt
+        assertThat(channels.proof(id, a.address()).orElseThrow().nonce()).isEqualTo(BigInteger.valueOf(n));
+        assertThat(channels.proof(id, b.address()).orElseThrow().nonce()).isEqualTo(BigInteger.valueOf(n));
+        assertThat(receiptCount(id)).isEqualTo(created);
+        JsonNode view = channel(a, id);
+        assertThat(view.path("proofs").path("sentByA").path("transferred").asString()).isEqualTo(Long.toString(n * 1_000L));
+        assertThat(view.path("proofs").path("sentByB").path("transferred").asString()).isEqualTo(Long.toString(n * 500L));
+        assertThat(view.path("watchtower").path("registered").asBoolean()).isTrue();
+
+        // every replay answers as the first time: a stored proof 200 with what was stored, a stale one stale
+        for (long[] o : orders.subList(0, 200)) {
+            if (o[0] > 1) {
+                continue;
+            }
+            Channels.ProofResult again = o[0] == 0 ? store(channels, id, b.address(), o[1], o[2], a.key())
+                    : store(channels, id, a.address(), o[1], o[2], b.key());
+            Channels.ProofResult first = createdByKey.get(o[0] + ":" + o[1]);
+            if (first != null) {
+                assertThat(again.status()).isEqualTo(200);
+                assertThat(again.proof()).isEqualTo(first.proof());
+            } else {
+                assertThat(again.code()).isEqualTo("CHANNEL_PROOF_STALE");
+            }
+        }
+        assertThat(receiptCount(id)).isEqualTo(created);
+    }
+
+    @Test
+    void a_group_whose_commit_fails_acknowledges_none_of_its_proofs_and_stores_nothing() throws Exception {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        assertThat(store(channels, id, b.address(), 1, 1_000, a.key()).created()).isTrue();
+        String trigger = "fail_" + id.hex().substring(2, 18);
+        // the database refuses the group at its commit (a deferred constraint trigger on this channel's receipts)
+        jdbc.execute("CREATE OR REPLACE FUNCTION backend." + trigger + "() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN RAISE EXCEPTION 'the commit of this group fails'; END $$");
+        jdbc.execute("CREATE CONSTRAINT TRIGGER " + trigger + " AFTER INSERT ON backend.channel_proof_receipts"
+                + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.channel_id = '" + id.hex() + "')"
+                + " EXECUTE FUNCTION backend." + trigger + "()");
+        List<Channels.ProofResult> failed;
+        ApiClient.Response overHttp;
+        try {
+            List<java.util.concurrent.Callable<Channels.ProofResult>> tasks = new ArrayList<>();
+            for (long i = 2; i <= 60; i++) {
+                long nonce = i;
+                tasks.add(() -> store(channels, id, b.address(), nonce, nonce * 1_000, a.key()));
+                tasks.add(() -> store(channels, id, a.address(), nonce, nonce, b.key()));
+            }
+            failed = allAtOnce(tasks);
+            overHttp = storeProof(b, id, proofBody(id, 61, 61_000, a.key()));
+        } finally {
+            jdbc.execute("DROP TRIGGER " + trigger + " ON backend.channel_proof_receipts");
+            jdbc.execute("DROP FUNCTION backend." + trigger + "()");
+        }
+        for (Channels.ProofResult r : failed) {
+            assertThat(r.ok()).as("nobody of a failed group is acknowledged").isFalse();
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.code()).isEqualTo("CHANNEL_PROOFS_NOT_STORED");
+        }
+        assertThat(overHttp.status()).isEqualTo(503);
+        assertThat(overHttp.code()).isEqualTo("CHANNEL_PROOFS_NOT_STORED");
+        assertThat(overHttp.raw().headers().firstValue("Retry-After")).contains("1");
+        // nothing of the failed groups is stored: not the newest, not a receipt, not A's registration
+        assertThat(channels.proof(id, a.address()).orElseThrow().nonce()).isEqualTo(BigInteger.ONE);
+        assertThat(channels.proof(id, b.address())).isEmpty();
+        assertThat(receiptCount(id)).isEqualTo(1);
+        assertThat(channels.registration(id, a.address())).isEmpty();
+        // sent again, they are stored as if the first try had never been
+        assertThat(storeProof(b, id, proofBody(id, 61, 61_000, a.key())).status()).isEqualTo(201);
+        assertThat(store(channels, id, a.address(), 60, 60, b.key()).created()).isTrue();
+        assertThat(channels.proof(id, b.address()).orElseThrow().nonce()).isEqualTo(BigInteger.valueOf(60));
+        assertThat(channels.registration(id, a.address())).isPresent();
+    }
+
+    @Test
+    void another_instance_holding_the_channel_waits_its_turn_decides_its_group_in_nonce_order_and_a_full_queue_answers_busy() throws Exception {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        // a second "instance": its own lanes (queue of 2) on the same database
+        ChannelSettings small = new ChannelSettings(null, 0, Duration.ofSeconds(1), false, null, null, null, 2, 1024);
+        var otherMeters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        ProofGroups otherLanes = new ProofGroups(store, audit, java.time.Clock.systemUTC(), dataSource, small,
+                otherMeters);
+        Channels other = new Channels(store, otherLanes, gateway, audit, java.time.Clock.systemUTC(),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        var txManager = new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource);
+        var holding = txManager.getTransaction(new org.springframework.transaction.support.DefaultTransactionDefinition());
+        List<java.util.concurrent.Future<Channels.ProofResult>> queued = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            try {
+                // this instance's group holds the channel's row (as a group of this instance does while it writes)
+                assertThat(store.lockForProofs(id)).isPresent();
+                queued.add(pool.submit(() -> store(other, id, b.address(), 5, 5_000, a.key())));
+                awaitUntil("the other instance's first group waiting for the row", () -> {
+                    jdbc.execute("SELECT pg_stat_clear_snapshot()");
+                    return jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            + " AND query LIKE '%FOR NO KEY UPDATE OF c%'", Long.class) > 0;
+                });
+                // 7 queued before 6 (as a network may reorder them): one group, decided in nonce order
+                queued.add(pool.submit(() -> store(other, id, b.address(), 7, 7_000, a.key())));
+                awaitUntil("7 queued behind it", () -> otherMeters.get("agentescrow.channel.proof.queued")
+                        .gauge().value() == 1);
+                queued.add(pool.submit(() -> store(other, id, b.address(), 6, 6_000, a.key())));
+                awaitUntil("6 queued behind 7", () -> otherMeters.get("agentescrow.channel.proof.queued")
+                        .gauge().value() == 2);
+                Channels.ProofResult full = store(other, id, b.address(), 9, 9_000, a.key());
+                assertThat(full.status()).isEqualTo(503);
+                assertThat(full.code()).isEqualTo("CHANNEL_PROOFS_BUSY");
+                for (var f : queued) {
+                    assertThat(f.isDone()).as("no answer before the commit").isFalse();
+                }
+                assertThat(channels.proof(id, a.address())).isEmpty();
+            } finally {
+                txManager.commit(holding);
+            }
+            for (var f : queued) {
+                Channels.ProofResult r = f.get();
+                assertThat(r.created()).as(r.code() + " " + r.message()).isTrue();
+            }
+        }
+        assertThat(channels.proof(id, a.address()).orElseThrow().nonce()).isEqualTo(BigInteger.valueOf(7));
+        assertThat(receiptCount(id)).isEqualTo(3);
+        assertThat(store(other, id, b.address(), 4, 4_000, a.key()).code()).isEqualTo("CHANNEL_PROOF_STALE");
+        assertThat(store(channels, id, b.address(), 5, 5_000, a.key()).status()).as("replayed on this instance")
+                .isEqualTo(200);
     }
 
     private long latestTimestamp() {

@@ -7,6 +7,7 @@ import dev.agentescrow.backend.channel.ChannelSettings;
 import dev.agentescrow.backend.channel.Watchtower;
 import dev.agentescrow.backend.common.web.ApiException;
 import dev.agentescrow.backend.common.web.Principals;
+import dev.agentescrow.backend.common.web.ReadFloor;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
@@ -49,11 +50,13 @@ public class ChannelController {
     private final Channels channels;
     private final Watchtower watchtower;
     private final boolean watchtowerRuns;
+    private final ReadFloor floor;
 
-    public ChannelController(Channels channels, Watchtower watchtower, ChannelSettings settings) {
+    public ChannelController(Channels channels, Watchtower watchtower, ChannelSettings settings, ReadFloor floor) {
         this.channels = channels;
         this.watchtower = watchtower;
         this.watchtowerRuns = settings.watchtowerEnabled() && watchtower.address().isPresent();
+        this.floor = floor;
     }
 
     public record Page(List<ChannelView> items, String nextCursor) {
@@ -122,13 +125,16 @@ public class ChannelController {
 
     @PostMapping("/{id}/proofs")
     @Operation(summary = "Stores the newest balance proof the counterparty signed (idempotent on the proof's hash;"
-            + " an Idempotency-Key is optional)")
+            + " an Idempotency-Key is optional); answered after the commit of the group it is written with")
     @ApiResponse(responseCode = "201", description = "stored: newer than the one stored before")
     @ApiResponse(responseCode = "200", description = "this very proof was stored already (replayed)")
     @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a participant, or not indexed yet)")
     @ApiResponse(responseCode = "409", description = "CHANNEL_PROOF_STALE, CHANNEL_INVALID_STATE")
     @ApiResponse(responseCode = "422", description = "CHANNEL_PROOF_INVALID_SIGNATURE (forged, or signed for another"
             + " channel or domain), CHANNEL_PROOF_WRONG_CHANNEL, CHANNEL_PROOF_EXCEEDS_DEPOSIT")
+    @ApiResponse(responseCode = "503", description = "CHANNEL_PROOFS_BUSY (too many proofs of this channel wait to be"
+            + " written), CHANNEL_PROOFS_NOT_STORED (the write of its group failed: nothing stored); both with"
+            + " Retry-After, and safe to send again")
     public ResponseEntity<ProofAnswer> storeProof(@PathVariable String id,
                                                   @RequestHeader(value = "Idempotency-Key", required = false) String key,
                                                   @RequestBody ProofOrder body) {
@@ -157,9 +163,16 @@ public class ChannelController {
         }
         Channels.ProofResult result = channels.storeProof(channelId, me, new ChannelNonce(nonce),
                 Amount.of(transferred), ChannelSignature.fromHex(body.signature()));
+        // a proof changes nothing in the ledger: this write acknowledges no ledger position beyond the
+        // instance's floor (so no query of the ledger's position after it, one statement less per proof)
+        floor.acknowledged(floor.position());
         if (!result.ok()) {
             if (result.status() == 404) {
                 throw ApiException.notFound("channel");
+            }
+            if (result.status() == 503) {
+                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, result.code(), result.message(), List.of(),
+                        java.util.Map.of("Retry-After", "1"));
             }
             throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
         }
