@@ -42,6 +42,10 @@ public enum EventType {
     MARKET_TASK_DISPUTED("market.task_disputed"),
     MARKET_TASK_FAILED("market.task_failed"),
     MARKET_TASK_RESOLVED("market.task_resolved"),
+    /** A task's escrow ended by the escrow's own rules (its periods, or a party through the escrow API). */
+    MARKET_TASK_CLOSED("market.task_closed"),
+    /** A request's escrow ended by the escrow's own rules (its periods, or a party through the escrow API). */
+    MARKET_REQUEST_CLOSED("market.request_closed"),
     WORKFLOW_CREATED("workflow.created"),
     WORKFLOW_STEP_SUCCEEDED("workflow.step_succeeded"),
     WORKFLOW_STEP_FAILED("workflow.step_failed"),

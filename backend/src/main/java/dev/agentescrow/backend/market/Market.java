@@ -51,10 +51,14 @@ public class Market {
     private final Clock clock;
     private final TransactionTemplate tx;
     private final PerformanceSettlement settlement;
+    private final EscrowClosure closure;
+    /** The actor of the request's settlements in the audit log (no principal triggers them). */
+    static final String AUDITOR = "market-schedule";
 
     public Market(MarketStore store, Escrows escrows, AuditLog audit, EventPublisher events, MarketSettings settings,
-                  Clock clock, DataSource dataSource, PerformanceSettlement settlement) {
+                  Clock clock, DataSource dataSource, PerformanceSettlement settlement, EscrowClosure closure) {
         this.settlement = settlement;
+        this.closure = closure;
         this.store = store;
         this.escrows = escrows;
         this.audit = audit;
@@ -269,7 +273,7 @@ public class Market {
             ServiceRequest request = new ServiceRequest(id, serviceId, consumer, s.provider(),
                     ServiceRequest.State.ESCROWED, s.token(), order.units(), order.input(), base,
                     order.maxMultiplierBps(), escrowed, escrowId, s.maxDeliverySeconds(), now, null, null, null, null,
-                    null, null, null, null, evaluator(order.evaluator(), consumer), 0);
+                    null, null, null, null, evaluator(order.evaluator(), consumer), null, 0);
             store.insert(request);
             store.countRequest(serviceId);
             audit.record(consumer.hex(), "MARKET_REQUEST_CREATED", "market_request", id, s.token().hex(), escrowed);
@@ -285,9 +289,89 @@ public class Market {
         return named == null || named.equals(payer) ? null : named;
     }
 
-    /** The request if {@code who} is its consumer, provider or evaluator (else empty: another principal's is not found). */
+    /**
+     * The request if {@code who} is its consumer, provider or evaluator (else empty: another
+     * principal's is not found), after whatever was due on it ({@link #settle}).
+     */
     public Optional<ServiceRequest> visible(String id, Address who) {
-        return store.findRequest(id).filter(r -> r.isParty(who));
+        return catchUp(id).filter(r -> r.isParty(who));
+    }
+
+    private Optional<ServiceRequest> catchUp(String id) {
+        Optional<ServiceRequest> found = store.findRequest(id);
+        if (found.isPresent() && settlementDue(found.get(), clock.instant())) {
+            return Optional.of(settle(id));
+        }
+        return found;
+    }
+
+    /** Whether something is due on a running request: never delivered by the escrow's deadline, or its escrow ended or due. */
+    private boolean settlementDue(ServiceRequest r, Instant now) {
+        if (r.state().isFinal()) {
+            return false;
+        }
+        Escrow escrow = escrows.find(r.escrowId()).orElseThrow();
+        return (r.state() == ServiceRequest.State.ESCROWED && now.isAfter(escrow.deadline()))
+                || EscrowClosure.endedOrDue(escrow, now);
+    }
+
+    /** Settles every running request with something due (the leader's schedule); how many were closed. */
+    public int settleDue(int limit) {
+        int closed = 0;
+        for (String id : store.dueRequests(clock.instant(), limit)) {
+            if (settle(id).state().isFinal()) {
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /**
+     * Under the request's lock, in one transaction, as {@link MarketTasks#settle} does for tasks: a
+     * request never delivered by its escrow's deadline (the end of the late window) has missed it:
+     * the consumer's escrow is refunded at once; an escrow whose grace or arbitration period ended
+     * gets its own due move here. Once the escrow has ended (so, or another way before), the request
+     * is CLOSED with how and what it paid; a missed deadline is the provider's outcome
+     * {@code DEADLINE_MISSED}, an arbiter's split {@code RESOLVED}; the rest count no outcome.
+     * Idempotent.
+     */
+    public ServiceRequest settle(String id) {
+        return tx.execute(status -> {
+            ServiceRequest r = store.lockRequest(id).orElseThrow();
+            Instant now = clock.instant();
+            if (r.state().isFinal()) {
+                return r;
+            }
+            Escrow escrow = escrows.find(r.escrowId()).orElseThrow();
+            if (r.state() == ServiceRequest.State.ESCROWED && escrow.state() == EscrowState.FUNDED
+                    && now.isAfter(escrow.deadline()) && !EscrowClosure.due(escrow, now)) {
+                Escrows.Result refunded = escrows.refund(r.escrowId(), r.consumer());
+                if (!refunded.ok()) {
+                    status.setRollbackOnly();
+                    return r;
+                }
+            }
+            Optional<EscrowClosure.Closure> ended = closure.settle(r.escrowId(), now, status::setRollbackOnly);
+            if (ended.isEmpty()) {
+                return r;
+            }
+            ServiceRequest closed = r.settledBy(ended.get(), now);
+            store.update(closed);
+            if (ended.get().how() == EscrowClosure.How.ARBITER) {
+                int quality = closed.payout().multiply(BigInteger.valueOf(100)).divide(r.base())
+                        .min(BigInteger.valueOf(PerformancePay.QUALITY_MAX)).intValueExact();
+                store.addOutcome(r.provider(), r.rater(), MarketStore.OutcomeKind.REQUEST, id,
+                        MarketStore.OutcomeResult.RESOLVED, quality, false, now);
+            } else if (ended.get().how() == EscrowClosure.How.EXPIRED && r.state() == ServiceRequest.State.ESCROWED) {
+                store.addOutcome(r.provider(), r.consumer(), MarketStore.OutcomeKind.REQUEST, id,
+                        MarketStore.OutcomeResult.DEADLINE_MISSED, 0, true, now);
+            }
+            audit.record(AUDITOR, "MARKET_REQUEST_CLOSED", "market_request", id, r.token().hex(), closed.refund());
+            events.publish(EventType.MARKET_REQUEST_CLOSED, List.of(r.consumer(), r.provider()), id, Map.of(
+                    "requestId", id, "closure", ended.get().how().name(), "from", r.state().name(), "payout",
+                    closed.payout().toString(), "refund", closed.refund().toString(), "escrowId", r.escrowId()));
+            return closed;
+        });
     }
 
     public List<ServiceRequest> requests(Address who, MarketStore.RequestRole role, long before, int limit) {
@@ -296,6 +380,7 @@ public class Market {
 
     /** The provider delivers a result reference (a hash or URI), once, before the escrow's deadline. */
     public Result<ServiceRequest> complete(String id, Address caller, String resultRef) {
+        catchUp(id);
         return tx.execute(status -> {
             Optional<ServiceRequest> locked = store.lockRequest(id);
             if (locked.isEmpty() || !locked.get().isParty(caller)) {
@@ -304,6 +389,13 @@ public class Market {
             ServiceRequest r = locked.get();
             if (!r.provider().equals(caller)) {
                 return Result.refused(403, "MARKET_PROVIDER_ONLY", "only the request's provider completes it");
+            }
+            if (r.state() == ServiceRequest.State.CLOSED && r.completedAt() == null
+                    && r.closed().how() == EscrowClosure.How.EXPIRED) {
+                return Result.refused(422, "MARKET_REQUEST_EXPIRED", "the late window closed: the consumer was refunded");
+            }
+            if (r.state() == ServiceRequest.State.CLOSED) {
+                return closedRefusal(r);
             }
             if (r.state() != ServiceRequest.State.ESCROWED) {
                 return Result.refused(409, "MARKET_ALREADY_COMPLETED", "the request was completed already");
@@ -331,6 +423,7 @@ public class Market {
      * the rest refunded; the service's record moves. Once.
      */
     public Result<ServiceRequest> score(String id, Address caller, int quality, int accuracy) {
+        catchUp(id);
         // the provider's reputation bonus, fixed for both steps (outcomes scored meanwhile count next time)
         int[] bonus = new int[1];
         // step 1, own transaction: check, and open the escrow's split (dispute) when the payout is partial
@@ -382,6 +475,12 @@ public class Market {
         });
     }
 
+    /** The refusal of any action on a CLOSED request: its escrow ended by the escrow's own rules. */
+    private static <T> Result<T> closedRefusal(ServiceRequest r) {
+        return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow ended (" + r.closed().how()
+                + "): the request is closed");
+    }
+
     /** Null when {@code caller} may score the request now; else the refusal. */
     private static <T> Result<T> scorable(Optional<ServiceRequest> locked, Address caller) {
         if (locked.isEmpty() || !locked.get().isParty(caller)) {
@@ -392,6 +491,9 @@ public class Market {
             return r.evaluator() != null
                     ? Result.refused(403, "MARKET_EVALUATOR_ONLY", "only the request's evaluator scores it")
                     : Result.refused(403, "MARKET_CONSUMER_ONLY", "only the request's consumer scores it");
+        }
+        if (r.state() == ServiceRequest.State.CLOSED) {
+            return closedRefusal(r);
         }
         if (r.state() == ServiceRequest.State.ESCROWED) {
             return Result.refused(409, "MARKET_NOT_COMPLETED", "the provider has not completed the request");

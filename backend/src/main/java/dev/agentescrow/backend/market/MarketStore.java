@@ -26,7 +26,7 @@ public class MarketStore {
             + " updated_at, position";
     private static final String REQUEST_COLUMNS = "id, service_id, consumer, provider, state, token, units, input, base,"
             + " max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at, completed_at, result_ref,"
-            + " scored_at, quality, accuracy, payout, refund, breakdown, evaluator, position";
+            + " scored_at, quality, accuracy, payout, refund, breakdown, evaluator, position, closure, closure_at";
 
     private final JdbcTemplate jdbc;
 
@@ -178,9 +178,22 @@ public class MarketStore {
     /** Writes the completion or the scoring of a request. */
     public void update(ServiceRequest r) {
         jdbc.update("UPDATE backend.market_requests SET state = ?, completed_at = ?, result_ref = ?, scored_at = ?,"
-                        + " quality = ?, accuracy = ?, payout = ?, refund = ?, breakdown = ? WHERE id = ?",
+                        + " quality = ?, accuracy = ?, payout = ?, refund = ?, breakdown = ?, closure = ?, closure_at = ?"
+                        + " WHERE id = ?",
                 r.state().name(), ts(r.completedAt()), r.resultRef(), ts(r.scoredAt()), r.quality(), r.accuracy(),
-                dec(r.payout()), dec(r.refund()), r.breakdown(), r.id());
+                dec(r.payout()), dec(r.refund()), r.breakdown(), r.closed() == null ? null : r.closed().how().name(),
+                r.closed() == null ? null : ts(r.closed().at()), r.id());
+    }
+
+    /**
+     * Running requests with something due at {@code now}: ESCROWED past the escrow's deadline (never
+     * delivered), or whose escrow ended or is due on the escrow's own schedule; oldest first.
+     */
+    public List<String> dueRequests(Instant now, int limit) {
+        return jdbc.queryForList("SELECT r.id FROM backend.market_requests r JOIN backend.escrows e ON e.id = r.escrow_id"
+                + " WHERE r.state IN ('ESCROWED', 'COMPLETED') AND ((r.state = 'ESCROWED' AND e.deadline < ?)"
+                + " OR e.due_at IS NULL OR e.due_at < ?) ORDER BY r.created_at LIMIT ?", String.class, ts(now), ts(now),
+                limit);
     }
 
     /** A party's role in a request, as a listing asks for it. */
@@ -210,7 +223,9 @@ public class MarketStore {
                 rs.getLong(7), rs.getString(8), big(rs, 9), rs.getInt(10), big(rs, 11), rs.getString(12),
                 rs.getLong(13), instant(rs, 14), instant(rs, 15), rs.getString(16), instant(rs, 17),
                 (Integer) rs.getObject(18), (Integer) rs.getObject(19), big(rs, 20), big(rs, 21), rs.getString(22),
-                rs.getString(23) == null ? null : Address.of(rs.getString(23)), rs.getLong(24));
+                rs.getString(23) == null ? null : Address.of(rs.getString(23)),
+                rs.getString(25) == null ? null : new MarketTask.Closed(EscrowClosure.How.valueOf(rs.getString(25)),
+                        instant(rs, 26)), rs.getLong(24));
     }
 
     static BigInteger big(ResultSet rs, int column) throws SQLException {

@@ -26,14 +26,14 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
                          Address winner, BigInteger clearingPrice, Boolean reserveApplied, BigInteger escrowed,
                          String escrowId, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
                          Integer accuracy, BigInteger payout, BigInteger refund, String breakdown, Address evaluator,
-                         long disputeWindowSeconds, Failure failure, long position) {
+                         long disputeWindowSeconds, Failure failure, Closed closed, long position) {
 
     public enum State {
-        OPEN, ALLOCATED, UNALLOCATED, COMPLETED, SCORED, FAILURE_REPORTED, DISPUTED, FAILED, RESOLVED;
+        OPEN, ALLOCATED, UNALLOCATED, COMPLETED, SCORED, FAILURE_REPORTED, DISPUTED, FAILED, RESOLVED, CLOSED;
 
         /** Whether nothing more happens to a task in this state. */
         public boolean isFinal() {
-            return this == UNALLOCATED || this == SCORED || this == FAILED || this == RESOLVED;
+            return this == UNALLOCATED || this == SCORED || this == FAILED || this == RESOLVED || this == CLOSED;
         }
     }
 
@@ -53,6 +53,13 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         public Failure decided(Instant now) {
             return new Failure(failedAt, reason, detail, windowEnds, disputedAt, disputeDetail, now);
         }
+    }
+
+    /**
+     * How a CLOSED task's escrow ended by the escrow's own rules rather than a marketplace step, and
+     * when the task learnt it (docs/marketplace.md, "When the escrow ends on its own terms").
+     */
+    public record Closed(EscrowClosure.How how, Instant at) {
     }
 
     /** A sealed bid: the bidder's base price, shown to others only once the window has closed. */
@@ -80,7 +87,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.ALLOCATED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, now, null, winnerAddress, price, reserve,
                 escrowedAmount, escrow, null, null, null, null, null, null, null, null, evaluator,
-                disputeWindowSeconds, null, position);
+                disputeWindowSeconds, null, null, position);
     }
 
     /** The task closed without a winner, as of {@code now}, for {@code why}. */
@@ -88,7 +95,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.UNALLOCATED, capabilities, description, token, budget,
                 maxMultiplierBps, maxBasePrice, biddingClosesAt, workSeconds, createdAt, now, why, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, evaluator, disputeWindowSeconds, null,
-                position);
+                null, position);
     }
 
     /** The winner delivered {@code ref} at {@code now}; only from ALLOCATED. */
@@ -99,7 +106,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.COMPLETED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, now, ref, null, null, null, null, null, null, evaluator,
-                disputeWindowSeconds, null, position);
+                disputeWindowSeconds, null, null, position);
     }
 
     /** The poster scored the result at {@code now}; only from COMPLETED. */
@@ -111,7 +118,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.SCORED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, completedAt, resultRef, now, qualityScore, accuracyScore,
-                pay.payout(), pay.refund(), breakdownJson, evaluator, disputeWindowSeconds, null, position);
+                pay.payout(), pay.refund(), breakdownJson, evaluator, disputeWindowSeconds, null, null, position);
     }
 
     /** The poster (or the evaluator) reported a failure at {@code now}; only from ALLOCATED or COMPLETED. */
@@ -154,11 +161,38 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return with(State.RESOLVED, toWinner, escrowed.subtract(toWinner), failure.decided(now));
     }
 
+    /**
+     * The task after its escrow ended by the escrow's own rules ({@code c}: how, what the winner was
+     * paid gross, what went back to the poster), from a running state: a refund after the late window
+     * of an ALLOCATED task is its missed deadline (FAILED); a reported failure refunded whole stands
+     * (FAILED); the arbiter's split of a disputed failure is its decision (RESOLVED); anything else is
+     * CLOSED with how the escrow ended and its amounts.
+     */
+    public MarketTask settledBy(EscrowClosure.Closure c, Instant now) {
+        if (state.isFinal() || state == State.OPEN) {
+            throw new IllegalStateException("task " + id + " is " + state);
+        }
+        if (state == State.ALLOCATED && c.how() == EscrowClosure.How.EXPIRED) {
+            return failed(now);
+        }
+        if (state == State.FAILURE_REPORTED && c.payout().signum() == 0) {
+            return failed(now);
+        }
+        if (state == State.DISPUTED && c.how() == EscrowClosure.How.ARBITER) {
+            return resolved(now, c.payout());
+        }
+        return new MarketTask(id, poster, State.CLOSED, capabilities, description, token, budget, maxMultiplierBps,
+                maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
+                reserveApplied, escrowed, escrowId, completedAt, resultRef, scoredAt, quality, accuracy, c.payout(),
+                c.refund(), breakdown, evaluator, disputeWindowSeconds, failure,
+                new Closed(c.how(), now.truncatedTo(java.time.temporal.ChronoUnit.MICROS)), position);
+    }
+
     private MarketTask with(State to, BigInteger paid, BigInteger refunded, Failure f) {
         return new MarketTask(id, poster, to, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, completedAt, resultRef, scoredAt, quality, accuracy, paid,
-                refunded, breakdown, evaluator, disputeWindowSeconds, f, position);
+                refunded, breakdown, evaluator, disputeWindowSeconds, f, closed, position);
     }
 
     /** Who scores the result or reports a failure: the evaluator the task names, else the poster. */

@@ -54,19 +54,21 @@ public class MarketTasks {
     private final Market services;
     private final Escrows escrows;
     private final PerformanceSettlement settlement;
+    private final EscrowClosure closure;
     private final AuditLog audit;
     private final EventPublisher events;
     private final Clock clock;
     private final TransactionTemplate tx;
 
     public MarketTasks(MarketTaskStore tasks, MarketStore market, Market services, Escrows escrows,
-                       PerformanceSettlement settlement, AuditLog audit, EventPublisher events, Clock clock,
+                       PerformanceSettlement settlement, EscrowClosure closure, AuditLog audit, EventPublisher events, Clock clock,
                        DataSource dataSource) {
         this.tasks = tasks;
         this.market = market;
         this.services = services;
         this.escrows = escrows;
         this.settlement = settlement;
+        this.closure = closure;
         this.audit = audit;
         this.events = events;
         this.clock = clock;
@@ -99,7 +101,7 @@ public class MarketTasks {
                 p.token(), p.budget(), p.maxMultiplierBps(), maxBase, now.plusSeconds(p.biddingSeconds()),
                 p.workSeconds(), now, null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, p.evaluator() == null || p.evaluator().equals(poster) ? null : p.evaluator(),
-                p.disputeWindowSeconds(), null, 0);
+                p.disputeWindowSeconds(), null, null, 0);
         return tx.execute(status -> {
             if (!tasks.insert(task)) {
                 MarketTask existing = tasks.find(id).orElseThrow();
@@ -142,8 +144,8 @@ public class MarketTasks {
             allocate(id);
             found = tasks.find(id);
         }
-        if (found.isPresent() && failureDue(found.get(), clock.instant())) {
-            found = Optional.of(settleFailure(id));
+        if (found.isPresent() && settlementDue(found.get(), clock.instant())) {
+            found = Optional.of(settle(id));
         }
         return found;
     }
@@ -298,6 +300,9 @@ public class MarketTasks {
             if (notWinner != null) {
                 return notWinner;
             }
+            if (t.state() == MarketTask.State.CLOSED) {
+                return closedRefusal(t);
+            }
             if (t.failure() != null && t.failure().reason() == MarketTask.FailureReason.DEADLINE_MISSED) {
                 return Market.Result.refused(422, "MARKET_TASK_EXPIRED", "the late window closed at "
                         + t.lateDeadline());
@@ -386,6 +391,9 @@ public class MarketTasks {
         if (notRater != null) {
             return notRater;
         }
+        if (t.state() == MarketTask.State.CLOSED) {
+            return closedRefusal(t);
+        }
         if (t.failure() != null) {
             return Market.Result.refused(409, "MARKET_TASK_FAILED", "the task is " + t.state());
         }
@@ -403,6 +411,12 @@ public class MarketTasks {
             BiFunction<MarketTask, TransactionStatus, Market.Result<MarketTask>> action) {
         return tx.execute(status -> tasks.lock(id, false).map(t -> action.apply(t, status))
                 .orElseGet(() -> Market.Result.refused(404, "NOT_FOUND", "task not found")));
+    }
+
+    /** The refusal of any action on a CLOSED task: its escrow ended by the escrow's own rules. */
+    private static Market.Result<MarketTask> closedRefusal(MarketTask t) {
+        return Market.Result.refused(409, "MARKET_ESCROW_CLOSED", "the task's escrow ended (" + t.closed().how()
+                + "): the task is closed");
     }
 
     /** Null when the task has a winner and it is {@code caller}; else the refusal. */
@@ -431,7 +445,7 @@ public class MarketTasks {
      * The poster (or the task's evaluator) reports that the work failed, from ALLOCATED or
      * COMPLETED: the poster's escrow is disputed in the same transaction (frozen for the
      * arbiter), and the winner may dispute until {@code now + disputeWindowSeconds}; undisputed by
-     * then the poster is refunded everything ({@link #settleFailure}). Once.
+     * then the poster is refunded everything ({@link #settle}). Once.
      */
     public Market.Result<MarketTask> reportFailure(String id, Address caller, String detail) {
         catchUp(id);
@@ -439,6 +453,9 @@ public class MarketTasks {
             Market.Result<MarketTask> notRater = notRater(t, caller);
             if (notRater != null) {
                 return notRater;
+            }
+            if (t.state() == MarketTask.State.CLOSED) {
+                return closedRefusal(t);
             }
             if (t.winner() == null) {
                 return Market.Result.refused(409, "MARKET_NOT_ALLOCATED", "the task is " + t.state());
@@ -474,6 +491,9 @@ public class MarketTasks {
             Market.Result<MarketTask> notWinner = notWinner(t, caller, "disputes a failure");
             if (notWinner != null) {
                 return notWinner;
+            }
+            if (t.state() == MarketTask.State.CLOSED) {
+                return closedRefusal(t);
             }
             if (t.state() == MarketTask.State.DISPUTED || t.state() == MarketTask.State.RESOLVED) {
                 return Market.Result.refused(409, "MARKET_ALREADY_DISPUTED", "the failure was disputed already");
@@ -515,6 +535,9 @@ public class MarketTasks {
                 return Market.Result.refused(403, "MARKET_ARBITER_ONLY", "only the platform's arbiter decides a"
                         + " disputed task");
             }
+            if (t.state() == MarketTask.State.CLOSED) {
+                return closedRefusal(t);
+            }
             if (t.state() == MarketTask.State.RESOLVED) {
                 return Market.Result.refused(409, "MARKET_ALREADY_DECIDED", "the arbiter decided already");
             }
@@ -534,10 +557,7 @@ public class MarketTasks {
             }
             MarketTask decided = t.resolved(now, toWinner);
             tasks.update(decided);
-            int quality = toWinner.multiply(BigInteger.valueOf(100)).divide(t.clearingPrice())
-                    .min(BigInteger.valueOf(PerformancePay.QUALITY_MAX)).intValueExact();
-            market.addOutcome(t.winner(), t.rater(), MarketStore.OutcomeKind.TASK, id,
-                    MarketStore.OutcomeResult.RESOLVED, quality, false, now);
+            recordOutcome(decided, now);
             audit.record(caller.hex(), "MARKET_TASK_RESOLVED", "market_task", id, t.token().hex(), toWinner);
             events.publish(EventType.MARKET_TASK_RESOLVED, List.of(t.poster(), t.winner()), id, Map.of("taskId", id,
                     "toWinner", toWinner.toString(), "refund", decided.refund().toString(), "escrowId", t.escrowId()));
@@ -551,59 +571,112 @@ public class MarketTasks {
                 || (t.state() == MarketTask.State.FAILURE_REPORTED && now.isAfter(t.failure().windowEnds()));
     }
 
-    /** Fails every task whose failure is due (the leader's schedule); how many failed. */
-    public int settleFailuresDue(int limit) {
-        int failed = 0;
-        for (String id : tasks.dueFailures(clock.instant(), limit)) {
-            if (settleFailure(id).state() == MarketTask.State.FAILED) {
-                failed++;
+    /** Whether something is due on a running task: a failure, or its escrow ended or due on its own schedule. */
+    private boolean settlementDue(MarketTask t, Instant now) {
+        if (t.state().isFinal() || t.escrowId() == null) {
+            return false;
+        }
+        return failureDue(t, now) || EscrowClosure.endedOrDue(escrows.find(t.escrowId()).orElseThrow(), now);
+    }
+
+    /** Settles every running task with something due (the leader's schedule); how many reached a final state. */
+    public int settleDue(int limit) {
+        int settled = 0;
+        for (String id : tasks.dueSettlements(clock.instant(), limit)) {
+            if (settle(id).state().isFinal()) {
+                settled++;
             }
         }
-        return failed;
+        return settled;
     }
 
     /**
-     * Under the task's lock, if still due: a task ALLOCATED past its late window has missed its
-     * deadline (no dispute window): the poster's escrow is refunded at once; a reported failure
-     * whose dispute window ended undisputed is refunded through the arbiter's resolve. Either way
-     * the task is FAILED and the winner's outcome is a failure (quality 0), in one transaction.
+     * Under the task's lock, in one transaction, whatever is due on a running task: a task ALLOCATED
+     * past its late window has missed its deadline (no dispute window): the poster's escrow is
+     * refunded at once; a reported failure whose dispute window ended undisputed is refunded through
+     * the arbiter's resolve; an escrow whose grace or arbitration period ended gets its own due move
+     * (the refund, the fallback) in this transaction. Then, once the escrow has ended (by these moves
+     * or earlier by another way), the task takes the final state that says how
+     * ({@link MarketTask#settledBy}), with the winner's outcome where the rules count one, an audit
+     * record and an event. Idempotent: a task already final, or whose escrow still runs, is returned
+     * as it is.
      */
-    public MarketTask settleFailure(String id) {
+    public MarketTask settle(String id) {
         return tx.execute(status -> {
             MarketTask t = tasks.lock(id, false).orElseThrow();
             Instant now = clock.instant();
-            if (!failureDue(t, now)) {
+            if (t.state().isFinal() || t.escrowId() == null) {
                 return t;
             }
             Escrow escrow = escrows.find(t.escrowId()).orElseThrow();
-            boolean missed = t.state() == MarketTask.State.ALLOCATED;
-            Escrows.Result refunded = null;
-            if (missed && escrow.state() == EscrowState.FUNDED) {
-                refunded = escrows.refund(t.escrowId(), t.poster());
-            } else if (!missed && escrow.state() == EscrowState.DISPUTED) {
-                refunded = escrows.resolve(t.escrowId(), escrow.arbiter(), Map.of(), escrow.held());
-            } else if (escrow.state() != EscrowState.EXPIRED && escrow.state() != EscrowState.RESOLVED) {
-                return t; // the escrow was settled another way (directly through the escrow API): left as it is
+            if (!escrow.state().isFinal() && !EscrowClosure.due(escrow, now) && failureDue(t, now)) {
+                Escrows.Result refunded = t.state() == MarketTask.State.ALLOCATED
+                        ? escrows.refund(t.escrowId(), t.poster())
+                        : escrows.resolve(t.escrowId(), escrow.arbiter(), Map.of(), escrow.held());
+                if (!refunded.ok()) {
+                    // e.g. the escrow is in a state the failure cannot move (disputed through the escrow API):
+                    // its own periods end it, and the task follows at the next trigger after that
+                    status.setRollbackOnly();
+                    log.info("task {}: the escrow refused the failure's refund ({}); tried again later", id,
+                            refunded.code());
+                    return t;
+                }
             }
-            if (refunded != null && !refunded.ok()) {
-                // e.g. the arbitration period ended first: the escrow's own fallback (REFUND_PAYER) settles
-                // it on its schedule, and the task fails at the next trigger after that
-                status.setRollbackOnly();
-                log.info("task {}: the escrow refused the failure's refund ({}); tried again later", id,
-                        refunded.code());
+            Optional<EscrowClosure.Closure> ended = closure.settle(t.escrowId(), now, status::setRollbackOnly);
+            if (ended.isEmpty()) {
                 return t;
             }
-            MarketTask failed = t.failed(now);
-            tasks.update(failed);
-            market.addOutcome(t.winner(), missed ? t.poster() : t.rater(), MarketStore.OutcomeKind.TASK, id,
+            MarketTask after = t.settledBy(ended.get(), now);
+            tasks.update(after);
+            recordOutcome(after, now);
+            String action = switch (after.state()) {
+                case FAILED -> "MARKET_TASK_FAILED";
+                case RESOLVED -> "MARKET_TASK_RESOLVED";
+                default -> "MARKET_TASK_CLOSED";
+            };
+            audit.record(AUCTIONEER, action, "market_task", id, t.token().hex(), after.refund());
+            Map<String, Object> data = new java.util.LinkedHashMap<>(Map.of("taskId", id, "payout",
+                    after.payout().toString(), "refund", after.refund().toString(), "escrowId", t.escrowId()));
+            switch (after.state()) {
+                case FAILED -> {
+                    data.put("reason", after.failure().reason().name());
+                    events.publish(EventType.MARKET_TASK_FAILED, List.of(t.poster(), t.winner()), id, data);
+                }
+                case RESOLVED -> {
+                    data.put("toWinner", after.payout().toString());
+                    events.publish(EventType.MARKET_TASK_RESOLVED, List.of(t.poster(), t.winner()), id, data);
+                }
+                default -> {
+                    data.put("closure", after.closed().how().name());
+                    data.put("from", t.state().name());
+                    events.publish(EventType.MARKET_TASK_CLOSED, List.of(t.poster(), t.winner()), id, data);
+                }
+            }
+            return after;
+        });
+    }
+
+    /**
+     * The winner's outcome of a task that reached a final state other than SCORED: a missed deadline
+     * ({@code DEADLINE_MISSED}, late, the poster's word), an undisputed failure ({@code FAILED},
+     * quality 0), an arbiter's split, through the marketplace or the escrow API ({@code RESOLVED},
+     * its share of the clearing price as quality). An escrow that ended by its own periods or the
+     * poster's release (CLOSED: EXPIRED, FALLBACK, RELEASED) is nobody's word on the work: no outcome.
+     */
+    private void recordOutcome(MarketTask t, Instant now) {
+        boolean arbiter = t.state() == MarketTask.State.RESOLVED
+                || (t.state() == MarketTask.State.CLOSED && t.closed().how() == EscrowClosure.How.ARBITER);
+        if (arbiter) {
+            int quality = t.payout().multiply(BigInteger.valueOf(100)).divide(t.clearingPrice())
+                    .min(BigInteger.valueOf(PerformancePay.QUALITY_MAX)).intValueExact();
+            market.addOutcome(t.winner(), t.rater(), MarketStore.OutcomeKind.TASK, t.id(),
+                    MarketStore.OutcomeResult.RESOLVED, quality, false, now);
+        } else if (t.state() == MarketTask.State.FAILED) {
+            boolean missed = t.failure().reason() == MarketTask.FailureReason.DEADLINE_MISSED;
+            market.addOutcome(t.winner(), missed ? t.poster() : t.rater(), MarketStore.OutcomeKind.TASK, t.id(),
                     missed ? MarketStore.OutcomeResult.DEADLINE_MISSED : MarketStore.OutcomeResult.FAILED, 0, missed,
                     now);
-            audit.record(AUCTIONEER, "MARKET_TASK_FAILED", "market_task", id, t.token().hex(), t.escrowed());
-            events.publish(EventType.MARKET_TASK_FAILED, List.of(t.poster(), t.winner()), id, Map.of("taskId", id,
-                    "reason", failed.failure().reason().name(), "refund", t.escrowed().toString(),
-                    "escrowId", t.escrowId()));
-            return failed;
-        });
+        }
     }
 
     private static PerformancePay.Breakdown pay(MarketTask t, int quality, int accuracy, int bonusBps) {

@@ -43,6 +43,9 @@ class MarketIT extends BackendITSupport {
     @Autowired
     Batcher batcher;
 
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
     private String token;
     private Agent funder;
 
@@ -358,8 +361,34 @@ class MarketIT extends BackendITSupport {
         refused(request(consumer, serviceId, Map.of()), 409, "MARKET_SERVICE_WITHDRAWN");
     }
 
+    private JsonNode requestOf(Agent who, String id) {
+        return ok(api().get("/api/v1/market/requests/" + id, who.accessToken()));
+    }
+
+    /** The request once it has left {@code state} (polled with a deadline). */
+    private JsonNode leaves(Agent who, String id, String state) {
+        JsonNode[] last = new JsonNode[1];
+        awaitUntil("request " + id + " left " + state, () -> !state.equals((last[0] = requestOf(who, id)).path("state")
+                .asString()));
+        return last[0];
+    }
+
+    private long count(String sql, Object... args) {
+        return jdbc.queryForObject(sql, Long.class, args);
+    }
+
+    private JsonNode outcomeOf(Agent agent, String subjectId) {
+        for (JsonNode outcome : ok(api().get("/api/v1/market/agents/" + agent.address() + "/reputation",
+                agent.accessToken())).path("history")) {
+            if (outcome.path("subjectId").asString().equals(subjectId)) {
+                return outcome;
+            }
+        }
+        return null;
+    }
+
     @Test
-    void a_completion_after_the_late_window_is_refused_and_the_consumer_may_take_the_escrow_back() {
+    void a_request_never_delivered_closes_expired_at_the_end_of_its_late_window_with_the_consumer_refunded() {
         Agent provider = agent();
         Agent consumer = funded(10_000);
         Map<String, Object> quick = service("instant", "100", null);
@@ -367,15 +396,53 @@ class MarketIT extends BackendITSupport {
         String serviceId = registered(provider, quick);
         JsonNode request = requested(consumer, serviceId, Map.of());
         String id = request.path("id").asString();
-        // the escrow's deadline is the end of the late window: twice the maximum delivery time
-        java.time.Instant deadline = java.time.Instant.parse(escrow(consumer, request.path("escrowId").asString())
-                .path("deadline").asString());
-        awaitUntil("the late window closes", () -> java.time.Instant.now().isAfter(deadline.plusMillis(300)));
-        refused(complete(provider, id, "ipfs://too-late"), 422, "MARKET_REQUEST_EXPIRED");
-        ok(api().post("/api/v1/escrows/" + request.path("escrowId").asString() + "/refund", consumer.accessToken(), key(),
-                "{}"));
+        String escrowId = request.path("escrowId").asString();
+        // the escrow's deadline is the end of the late window: twice the maximum delivery time; then the
+        // request has missed it (as a task's winner would): the consumer is refunded at once
+        JsonNode closed = leaves(consumer, id, "ESCROWED");
+        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
+        assertThat(closed.path("closure").path("how").asString()).isEqualTo("EXPIRED");
+        assertThat(closed.path("payout").asString()).isEqualTo("0");
+        assertThat(closed.path("refund").asString()).isEqualTo("150");
+        assertThat(escrow(consumer, escrowId).path("state").asString()).isEqualTo("EXPIRED");
         assertThat(available(consumer)).isEqualTo(big(10_000));
-        refused(score(consumer, id, 100, 100), 409, "MARKET_NOT_COMPLETED");
+        assertThat(escrowAccount(escrowId)).isZero();
+        refused(complete(provider, id, "ipfs://too-late"), 422, "MARKET_REQUEST_EXPIRED");
+        refused(score(consumer, id, 100, 100), 409, "MARKET_ESCROW_CLOSED");
+        JsonNode outcome = outcomeOf(provider, id);
+        assertThat(outcome).isNotNull();
+        assertThat(outcome.path("kind").asString()).isEqualTo("REQUEST");
+        assertThat(outcome.path("result").asString()).isEqualTo("DEADLINE_MISSED");
+        assertThat(outcome.path("late").asBoolean()).isTrue();
+        assertThat(count("SELECT count(*) FROM backend.audit_records WHERE object_id = ?"
+                + " AND action = 'MARKET_REQUEST_CLOSED'", id)).isEqualTo(1L);
+        assertThat(count("SELECT count(*) FROM backend.events WHERE object_id = ? AND type = 'market.request_closed'",
+                id)).isEqualTo(1L);
+    }
+
+    @Test
+    void a_request_delivered_and_never_scored_closes_expired_after_the_escrows_grace_without_an_outcome() {
+        Agent provider = agent();
+        Agent consumer = funded(10_000);
+        String serviceId = registered(provider, service("unscored", "1000", null));
+        JsonNode request = requested(consumer, serviceId, Map.of());
+        String id = request.path("id").asString();
+        String escrowId = request.path("escrowId").asString();
+        ok(complete(provider, id, "ipfs://delivered"));
+        // the consumer never scores: the escrow's deadline and grace pass (its columns moved, nothing mocked)
+        assertThat(jdbc.update("UPDATE backend.escrows SET deadline = now() - INTERVAL '3 seconds', grace_seconds = 1,"
+                + " due_at = now() - INTERVAL '2 seconds' WHERE id = ? AND state = 'FUNDED'", escrowId)).isEqualTo(1);
+        JsonNode closed = leaves(consumer, id, "COMPLETED");
+        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
+        assertThat(closed.path("closure").path("how").asString()).isEqualTo("EXPIRED");
+        assertThat(closed.path("payout").asString()).isEqualTo("0");
+        assertThat(closed.path("refund").asString()).isEqualTo("1500");
+        assertThat(available(consumer)).isEqualTo(big(10_000));
+        assertThat(available(provider)).isZero();
+        assertThat(escrowAccount(escrowId)).isZero();
+        assertThat(outcomeOf(provider, id)).isNull();
+        refused(score(consumer, id, 100, 100), 409, "MARKET_ESCROW_CLOSED");
+        refused(complete(provider, id, "ipfs://again"), 409, "MARKET_ESCROW_CLOSED");
     }
 
     @Test

@@ -30,7 +30,9 @@ public class MarketOpenApi {
             Map.entry("MARKET_ALREADY_COMPLETED", "409: the request was completed already"),
             Map.entry("MARKET_NOT_COMPLETED", "409: the provider has not completed the request"),
             Map.entry("MARKET_ALREADY_SCORED", "409: the request was scored already"),
-            Map.entry("MARKET_ESCROW_CLOSED", "409: the request's escrow was settled or refunded outside the marketplace"),
+            Map.entry("MARKET_ESCROW_CLOSED", "409: the request's or task's escrow ended outside the marketplace's steps (its"
+                    + " deadline and grace, its fallback, or a party through the escrow API): the request or task is"
+                    + " CLOSED, or its escrow cannot take the step"),
             Map.entry("MARKET_REQUEST_EXPIRED", "422: the late window (twice the maximum delivery time) has closed"),
             Map.entry("MARKET_BUDGET_TOO_SMALL", "422: the task's budget divided by its largest multiplier is below one"
                     + " base unit"),

@@ -100,8 +100,8 @@ public class MarketTaskController {
                     String clearingPrice, Boolean reserveApplied, String escrowed, String escrowId,
                     Instant workDeadline, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
                     Integer accuracy, String payout, String refund, JsonNode breakdown, String evaluator,
-                    long disputeWindowSeconds, Instant lateDeadline, FailureView failure, Integer bidCount,
-                    List<BidView> bids) {
+                    long disputeWindowSeconds, Instant lateDeadline, FailureView failure,
+                    MarketViews.ClosureView closure, Integer bidCount, List<BidView> bids) {
     }
 
     @PostMapping
@@ -256,7 +256,7 @@ public class MarketTaskController {
     @ApiResponse(responseCode = "403", description = "MARKET_WINNER_ONLY")
     @ApiResponse(responseCode = "404", description = NOT_FOUND)
     @ApiResponse(responseCode = "409", description = "MARKET_NOT_ALLOCATED, MARKET_NO_FAILURE_REPORTED,"
-            + " MARKET_ALREADY_DISPUTED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+            + " MARKET_ALREADY_DISPUTED, MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "MARKET_DISPUTE_WINDOW_CLOSED, IDEMPOTENCY_KEY_REUSED")
     public TaskView dispute(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                             @RequestBody ReasonInput body) {
@@ -334,7 +334,8 @@ public class MarketTaskController {
                 t.quality(), t.accuracy(), str(t.payout()), str(t.refund()),
                 t.breakdown() == null ? null : JSON.readTree(t.breakdown()),
                 t.evaluator() == null ? null : t.evaluator().checksummed(), t.disputeWindowSeconds(), t.lateDeadline(),
-                failure, listed.bids() == null ? null : bids.size(), listed.bids() == null ? null : bids);
+                failure, MarketViews.ClosureView.of(t.closed()), listed.bids() == null ? null : bids.size(),
+                listed.bids() == null ? null : bids);
     }
 
     private static String str(BigInteger value) {
