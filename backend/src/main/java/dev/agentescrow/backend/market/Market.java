@@ -51,14 +51,19 @@ public class Market {
     private final Clock clock;
     private final TransactionTemplate tx;
     private final PerformanceSettlement settlement;
-    private final EscrowClosure closure;
+    private final MarketFailures failures;
+    /** The requests' names and rows in the failure flow shared with tasks. */
+    private final MarketFailures.Kind<ServiceRequest> kind;
     /** The actor of the request's settlements in the audit log (no principal triggers them). */
     static final String AUDITOR = "market-schedule";
 
     public Market(MarketStore store, Escrows escrows, AuditLog audit, EventPublisher events, MarketSettings settings,
-                  Clock clock, DataSource dataSource, PerformanceSettlement settlement, EscrowClosure closure) {
+                  Clock clock, DataSource dataSource, PerformanceSettlement settlement, MarketFailures failures) {
         this.settlement = settlement;
-        this.closure = closure;
+        this.failures = failures;
+        this.kind = new MarketFailures.Kind<>("request", "requestId", "MARKET_REQUEST", AUDITOR,
+                MarketStore.OutcomeKind.REQUEST, store::lockRequest, store::update, ServiceRequest::isParty, "consumer",
+                "provider", "MARKET_CONSUMER_ONLY", "MARKET_PROVIDER_ONLY", "MARKET_REQUEST_FAILED");
         this.store = store;
         this.escrows = escrows;
         this.audit = audit;
@@ -207,7 +212,7 @@ public class Market {
     // ------------------------------------------------------------------ requests
 
     /** What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result. */
-    public record Order(long units, String input, int maxMultiplierBps, Address evaluator) {
+    public record Order(long units, String input, int maxMultiplierBps, Address evaluator, long disputeWindowSeconds) {
     }
 
     /**
@@ -273,7 +278,8 @@ public class Market {
             ServiceRequest request = new ServiceRequest(id, serviceId, consumer, s.provider(),
                     ServiceRequest.State.ESCROWED, s.token(), order.units(), order.input(), base,
                     order.maxMultiplierBps(), escrowed, escrowId, s.maxDeliverySeconds(), now, null, null, null, null,
-                    null, null, null, null, evaluator(order.evaluator(), consumer), null, 0);
+                    null, null, null, null, evaluator(order.evaluator(), consumer), order.disputeWindowSeconds(), null,
+                    null, 0);
             store.insert(request);
             store.countRequest(serviceId);
             audit.record(consumer.hex(), "MARKET_REQUEST_CREATED", "market_request", id, s.token().hex(), escrowed);
@@ -294,84 +300,60 @@ public class Market {
      * principal's is not found), after whatever was due on it ({@link #settle}).
      */
     public Optional<ServiceRequest> visible(String id, Address who) {
-        return catchUp(id).filter(r -> r.isParty(who));
+        return catchUp(id).filter(r -> sees(r, who));
+    }
+
+    /** Whether {@code who} may see the request: a party, or the arbiter of its escrow (who decides its disputes). */
+    private boolean sees(ServiceRequest r, Address who) {
+        return r.isParty(who) || escrows.find(r.escrowId()).map(e -> e.arbiter().equals(who)).orElse(false);
     }
 
     private Optional<ServiceRequest> catchUp(String id) {
         Optional<ServiceRequest> found = store.findRequest(id);
-        if (found.isPresent() && settlementDue(found.get(), clock.instant())) {
+        if (found.isPresent() && failures.due(found.get(), clock.instant())) {
             return Optional.of(settle(id));
         }
         return found;
     }
 
-    /** Whether something is due on a running request: never delivered by the escrow's deadline, or its escrow ended or due. */
-    private boolean settlementDue(ServiceRequest r, Instant now) {
-        if (r.state().isFinal()) {
-            return false;
-        }
-        Escrow escrow = escrows.find(r.escrowId()).orElseThrow();
-        return (r.state() == ServiceRequest.State.ESCROWED && now.isAfter(escrow.deadline()))
-                || EscrowClosure.endedOrDue(escrow, now);
-    }
-
-    /** Settles every running request with something due (the leader's schedule); how many were closed. */
+    /** Settles every running request with something due (the leader's schedule); how many reached a final state. */
     public int settleDue(int limit) {
-        int closed = 0;
-        for (String id : store.dueRequests(clock.instant(), limit)) {
-            if (settle(id).state().isFinal()) {
-                closed++;
-            }
-        }
-        return closed;
+        return failures.settleAll(kind, store.dueRequests(clock.instant(), limit));
     }
 
     /**
-     * Under the request's lock, in one transaction, as {@link MarketTasks#settle} does for tasks: a
-     * request never delivered by its escrow's deadline (the end of the late window) has missed it:
-     * the consumer's escrow is refunded at once; an escrow whose grace or arbitration period ended
-     * gets its own due move here. Once the escrow has ended (so, or another way before), the request
-     * is CLOSED with how and what it paid; a missed deadline is the provider's outcome
-     * {@code DEADLINE_MISSED}, an arbiter's split {@code RESOLVED}; the rest count no outcome.
-     * Idempotent.
+     * Whatever is due on a running request, under its lock, in one transaction, with the tasks' rules
+     * ({@link MarketFailures#settle}): not delivered by the end of its late window (its escrow's
+     * deadline) it has missed it (FAILED, the consumer refunded at once, outcome
+     * {@code DEADLINE_MISSED}); a reported failure undisputed in its window is refunded; an escrow
+     * whose grace or arbitration period ended gets its own due move; an escrow that ended another way
+     * makes the request CLOSED (or FAILED, RESOLVED) from the escrow's state. Idempotent.
      */
     public ServiceRequest settle(String id) {
-        return tx.execute(status -> {
-            ServiceRequest r = store.lockRequest(id).orElseThrow();
-            Instant now = clock.instant();
-            if (r.state().isFinal()) {
-                return r;
-            }
-            Escrow escrow = escrows.find(r.escrowId()).orElseThrow();
-            if (r.state() == ServiceRequest.State.ESCROWED && escrow.state() == EscrowState.FUNDED
-                    && now.isAfter(escrow.deadline()) && !EscrowClosure.due(escrow, now)) {
-                Escrows.Result refunded = escrows.refund(r.escrowId(), r.consumer());
-                if (!refunded.ok()) {
-                    status.setRollbackOnly();
-                    return r;
-                }
-            }
-            Optional<EscrowClosure.Closure> ended = closure.settle(r.escrowId(), now, status::setRollbackOnly);
-            if (ended.isEmpty()) {
-                return r;
-            }
-            ServiceRequest closed = r.settledBy(ended.get(), now);
-            store.update(closed);
-            if (ended.get().how() == EscrowClosure.How.ARBITER) {
-                int quality = closed.payout().multiply(BigInteger.valueOf(100)).divide(r.base())
-                        .min(BigInteger.valueOf(PerformancePay.QUALITY_MAX)).intValueExact();
-                store.addOutcome(r.provider(), r.rater(), MarketStore.OutcomeKind.REQUEST, id,
-                        MarketStore.OutcomeResult.RESOLVED, quality, false, now);
-            } else if (ended.get().how() == EscrowClosure.How.EXPIRED && r.state() == ServiceRequest.State.ESCROWED) {
-                store.addOutcome(r.provider(), r.consumer(), MarketStore.OutcomeKind.REQUEST, id,
-                        MarketStore.OutcomeResult.DEADLINE_MISSED, 0, true, now);
-            }
-            audit.record(AUDITOR, "MARKET_REQUEST_CLOSED", "market_request", id, r.token().hex(), closed.refund());
-            events.publish(EventType.MARKET_REQUEST_CLOSED, List.of(r.consumer(), r.provider()), id, Map.of(
-                    "requestId", id, "closure", ended.get().how().name(), "from", r.state().name(), "payout",
-                    closed.payout().toString(), "refund", closed.refund().toString(), "escrowId", r.escrowId()));
-            return closed;
-        });
+        return failures.settle(kind, id);
+    }
+
+    // ------------------------------------------------------------------ failure, dispute, arbiter (MarketFailures)
+
+    /**
+     * The consumer (or the request's evaluator) reports that the work failed, from ESCROWED or
+     * COMPLETED: the consumer's escrow is disputed in the same transaction; the provider may dispute
+     * within the request's dispute window; undisputed, the consumer is refunded after it. Once.
+     */
+    public Result<ServiceRequest> reportFailure(String id, Address caller, String detail) {
+        catchUp(id);
+        return failures.report(kind, id, caller, detail);
+    }
+
+    /** The provider disputes a reported failure before its window ends: the platform's arbiter decides. Once. */
+    public Result<ServiceRequest> dispute(String id, Address caller, String detail) {
+        catchUp(id);
+        return failures.dispute(kind, id, caller, detail);
+    }
+
+    /** The platform's arbiter decides a disputed request: {@code toProvider} to the provider, the rest back. Once. */
+    public Result<ServiceRequest> decide(String id, Address caller, BigInteger toProvider) {
+        return failures.decide(kind, id, caller, toProvider);
     }
 
     public List<ServiceRequest> requests(Address who, MarketStore.RequestRole role, long before, int limit) {
@@ -390,12 +372,14 @@ public class Market {
             if (!r.provider().equals(caller)) {
                 return Result.refused(403, "MARKET_PROVIDER_ONLY", "only the request's provider completes it");
             }
-            if (r.state() == ServiceRequest.State.CLOSED && r.completedAt() == null
-                    && r.closed().how() == EscrowClosure.How.EXPIRED) {
+            if (r.failure() != null && r.failure().reason() == MarketTask.FailureReason.DEADLINE_MISSED) {
                 return Result.refused(422, "MARKET_REQUEST_EXPIRED", "the late window closed: the consumer was refunded");
             }
             if (r.state() == ServiceRequest.State.CLOSED) {
-                return closedRefusal(r);
+                return MarketFailures.closedRefusal(kind, r);
+            }
+            if (r.failure() != null) {
+                return Result.refused(409, "MARKET_REQUEST_FAILED", "the request is " + r.state());
             }
             if (r.state() != ServiceRequest.State.ESCROWED) {
                 return Result.refused(409, "MARKET_ALREADY_COMPLETED", "the request was completed already");
@@ -475,25 +459,21 @@ public class Market {
         });
     }
 
-    /** The refusal of any action on a CLOSED request: its escrow ended by the escrow's own rules. */
-    private static <T> Result<T> closedRefusal(ServiceRequest r) {
-        return Result.refused(409, "MARKET_ESCROW_CLOSED", "the request's escrow ended (" + r.closed().how()
-                + "): the request is closed");
-    }
-
     /** Null when {@code caller} may score the request now; else the refusal. */
-    private static <T> Result<T> scorable(Optional<ServiceRequest> locked, Address caller) {
+    private <T> Result<T> scorable(Optional<ServiceRequest> locked, Address caller) {
         if (locked.isEmpty() || !locked.get().isParty(caller)) {
             return Result.refused(404, "NOT_FOUND", "request not found");
         }
         ServiceRequest r = locked.get();
-        if (!r.rater().equals(caller)) {
-            return r.evaluator() != null
-                    ? Result.refused(403, "MARKET_EVALUATOR_ONLY", "only the request's evaluator scores it")
-                    : Result.refused(403, "MARKET_CONSUMER_ONLY", "only the request's consumer scores it");
+        Result<T> notRater = MarketFailures.notRater(kind, r, caller);
+        if (notRater != null) {
+            return notRater;
         }
         if (r.state() == ServiceRequest.State.CLOSED) {
-            return closedRefusal(r);
+            return MarketFailures.closedRefusal(kind, r);
+        }
+        if (r.failure() != null) {
+            return Result.refused(409, "MARKET_REQUEST_FAILED", "the request is " + r.state());
         }
         if (r.state() == ServiceRequest.State.ESCROWED) {
             return Result.refused(409, "MARKET_NOT_COMPLETED", "the provider has not completed the request");

@@ -26,7 +26,8 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
                          Address winner, BigInteger clearingPrice, Boolean reserveApplied, BigInteger escrowed,
                          String escrowId, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
                          Integer accuracy, BigInteger payout, BigInteger refund, String breakdown, Address evaluator,
-                         long disputeWindowSeconds, Failure failure, Closed closed, long position) {
+                         long disputeWindowSeconds, Failure failure, Closed closed, long position)
+        implements MarketWork<MarketTask> {
 
     public enum State {
         OPEN, ALLOCATED, UNALLOCATED, COMPLETED, SCORED, FAILURE_REPORTED, DISPUTED, FAILED, RESOLVED, CLOSED;
@@ -122,6 +123,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
     }
 
     /** The poster (or the evaluator) reported a failure at {@code now}; only from ALLOCATED or COMPLETED. */
+    @Override
     public MarketTask failureReported(Instant now, String detail) {
         if (state != State.ALLOCATED && state != State.COMPLETED) {
             throw new IllegalStateException("task " + id + " is " + state);
@@ -131,6 +133,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
     }
 
     /** The winner disputed the reported failure at {@code now}; only from FAILURE_REPORTED. */
+    @Override
     public MarketTask disputed(Instant now, String detail) {
         if (state != State.FAILURE_REPORTED) {
             throw new IllegalStateException("task " + id + " is " + state);
@@ -142,6 +145,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
      * The task failed and the poster was refunded everything: an undisputed report whose window
      * ended, or (from ALLOCATED) the late window passed without a result.
      */
+    @Override
     public MarketTask failed(Instant now) {
         if (state == State.FAILURE_REPORTED) {
             return with(State.FAILED, BigInteger.ZERO, escrowed, failure);
@@ -154,6 +158,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
     }
 
     /** The arbiter decided the dispute at {@code now}: {@code toWinner} to the winner, the rest back; only from DISPUTED. */
+    @Override
     public MarketTask resolved(Instant now, BigInteger toWinner) {
         if (state != State.DISPUTED) {
             throw new IllegalStateException("task " + id + " is " + state);
@@ -161,31 +166,41 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return with(State.RESOLVED, toWinner, escrowed.subtract(toWinner), failure.decided(now));
     }
 
-    /**
-     * The task after its escrow ended by the escrow's own rules ({@code c}: how, what the winner was
-     * paid gross, what went back to the poster), from a running state: a refund after the late window
-     * of an ALLOCATED task is its missed deadline (FAILED); a reported failure refunded whole stands
-     * (FAILED); the arbiter's split of a disputed failure is its decision (RESOLVED); anything else is
-     * CLOSED with how the escrow ended and its amounts.
-     */
-    public MarketTask settledBy(EscrowClosure.Closure c, Instant now) {
+    @Override
+    public MarketTask closed(EscrowClosure.Closure c, Instant now) {
         if (state.isFinal() || state == State.OPEN) {
             throw new IllegalStateException("task " + id + " is " + state);
-        }
-        if (state == State.ALLOCATED && c.how() == EscrowClosure.How.EXPIRED) {
-            return failed(now);
-        }
-        if (state == State.FAILURE_REPORTED && c.payout().signum() == 0) {
-            return failed(now);
-        }
-        if (state == State.DISPUTED && c.how() == EscrowClosure.How.ARBITER) {
-            return resolved(now, c.payout());
         }
         return new MarketTask(id, poster, State.CLOSED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, completedAt, resultRef, scoredAt, quality, accuracy, c.payout(),
                 c.refund(), breakdown, evaluator, disputeWindowSeconds, failure,
                 new Closed(c.how(), now.truncatedTo(java.time.temporal.ChronoUnit.MICROS)), position);
+    }
+
+    @Override
+    public Phase phase() {
+        return switch (state) {
+            case OPEN, UNALLOCATED -> Phase.UNASSIGNED;
+            case ALLOCATED -> Phase.RUNNING;
+            case COMPLETED -> Phase.DELIVERED;
+            default -> Phase.valueOf(state.name());
+        };
+    }
+
+    @Override
+    public Address payer() {
+        return poster;
+    }
+
+    @Override
+    public Address worker() {
+        return winner;
+    }
+
+    @Override
+    public BigInteger base() {
+        return clearingPrice;
     }
 
     private MarketTask with(State to, BigInteger paid, BigInteger refunded, Failure f) {

@@ -547,26 +547,36 @@ class MarketTasksIT extends BackendITSupport {
         return false;
     }
 
+    /** A task allocated to {@code winner} (escrow 15,000) whose winner delivered {@code ipfs://done}; its id. */
+    private String delivered(FreshAgents.FreshAgent poster, FreshAgents.FreshAgent winner) {
+        String id = allocatedTo(poster, winner, Map.of()).path("id").asString();
+        assertThat(act(winner, id, "complete", Map.of("resultRef", "ipfs://done")).status()).isEqualTo(200);
+        return id;
+    }
+
+    /** The delivered task CLOSED by its escrow's refund: nothing paid, the poster's 20,000 whole again. */
+    private void closedExpired(JsonNode closed, FreshAgents.FreshAgent poster) {
+        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
+        assertThat(closed.path("closure").path("how").asString()).isEqualTo("EXPIRED");
+        assertThat(closed.path("payout").asString()).isEqualTo("0");
+        assertThat(closed.path("refund").asString()).isEqualTo("15000");
+        assertThat(closed.path("resultRef").asString()).isEqualTo("ipfs://done");
+        assertThat(available(poster)).isEqualTo(big(20_000));
+    }
+
     @Test
     void a_completed_task_never_scored_closes_expired_when_its_escrows_grace_ends_with_the_poster_refunded() {
         FreshAgents.FreshAgent poster = funded(20_000);
         FreshAgents.FreshAgent winner = provider("summarize");
-        JsonNode allocated = allocatedTo(poster, winner, Map.of());
-        String id = allocated.path("id").asString();
-        String escrowId = allocated.path("escrowId").asString();
-        assertThat(act(winner, id, "complete", Map.of("resultRef", "ipfs://done")).status()).isEqualTo(200);
+        String id = delivered(poster, winner);
+        String escrowId = task(poster, id).path("escrowId").asString();
 
         // the poster never scores: the late window and the grace period pass
         escrowDeadlinePassed(escrowId, 3, 1);
         JsonNode closed = leaves(poster, id, "COMPLETED");
-        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
-        assertThat(closed.path("closure").path("how").asString()).isEqualTo("EXPIRED");
+        closedExpired(closed, poster);
         assertThat(closed.path("closure").has("at")).isTrue();
-        assertThat(closed.path("payout").asString()).isEqualTo("0");
-        assertThat(closed.path("refund").asString()).isEqualTo("15000");
-        assertThat(closed.path("resultRef").asString()).isEqualTo("ipfs://done");
         assertThat(escrowState(poster, escrowId)).isEqualTo("EXPIRED");
-        assertThat(available(poster)).isEqualTo(big(20_000));
         assertThat(available(winner)).isZero();
         assertThat(balances().escrowAccount(escrowId)).isZero();
         // an unscored completion is nobody's word on the work: no outcome, the winner's reputation untouched
@@ -591,10 +601,8 @@ class MarketTasksIT extends BackendITSupport {
     void a_task_whose_escrow_was_refunded_before_the_task_moved_takes_its_final_state_from_the_escrow() {
         FreshAgents.FreshAgent poster = funded(20_000);
         FreshAgents.FreshAgent winner = provider("summarize");
-        JsonNode allocated = allocatedTo(poster, winner, Map.of());
-        String id = allocated.path("id").asString();
-        String escrowId = allocated.path("escrowId").asString();
-        assertThat(act(winner, id, "complete", Map.of("resultRef", "ipfs://done")).status()).isEqualTo(200);
+        String id = delivered(poster, winner);
+        String escrowId = task(poster, id).path("escrowId").asString();
 
         // past the deadline, within the grace period: the payer takes the escrow back through the escrow API,
         // so the escrow ends while the task's row still says COMPLETED (as after a crash between the two)
@@ -603,11 +611,7 @@ class MarketTasksIT extends BackendITSupport {
                 "{}");
         assertThat(refunded.status()).as(refunded.toString()).isEqualTo(200);
         JsonNode closed = leaves(poster, id, "COMPLETED");
-        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
-        assertThat(closed.path("closure").path("how").asString()).isEqualTo("EXPIRED");
-        assertThat(closed.path("payout").asString()).isEqualTo("0");
-        assertThat(closed.path("refund").asString()).isEqualTo("15000");
-        assertThat(available(poster)).isEqualTo(big(20_000));
+        closedExpired(closed, poster);
         assertThat(hasOutcome(winner, id)).isFalse();
         assertThat(count("SELECT count(*) FROM backend.audit_records WHERE object_id = ? AND action = 'MARKET_TASK_CLOSED'",
                 id)).isEqualTo(1L);

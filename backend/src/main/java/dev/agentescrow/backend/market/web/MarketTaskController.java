@@ -83,6 +83,10 @@ public class MarketTaskController {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record FailureView(String reason, String detail, Instant failedAt, Instant disputeWindowEnds, Instant disputedAt,
                        String disputeDetail, Instant decidedAt) {
+        static FailureView of(MarketTask.Failure f) {
+            return f == null ? null : new FailureView(f.reason().name(), f.detail(), f.failedAt(), f.windowEnds(),
+                    f.disputedAt(), f.disputeDetail(), f.decidedAt());
+        }
     }
 
     record TaskPage(List<TaskView> items, String nextCursor) {
@@ -275,11 +279,15 @@ public class MarketTaskController {
     public TaskView decide(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                            @RequestBody DecisionInput body) {
         Address me = Principals.current();
+        return after(tasks.decide(checkTask(id), me, share("toWinner", body == null ? null : body.toWinner())), me);
+    }
+
+    /** An arbiter's award in base units, 0 or more (400 VALIDATION_FAILED otherwise). */
+    static BigInteger share(String field, String text) {
         Inputs inputs = Inputs.check();
-        String text = body == null ? null : body.toWinner();
-        BigInteger toWinner = "0".equals(text) ? BigInteger.ZERO : inputs.amount("toWinner", text);
+        BigInteger value = "0".equals(text) ? BigInteger.ZERO : inputs.amount(field, text);
         inputs.orThrow();
-        return after(tasks.decide(checkTask(id), me, toWinner), me);
+        return value;
     }
 
     /** The task after a command (read again, with its bids), or the command's refusal as problem+json. */
@@ -292,7 +300,7 @@ public class MarketTaskController {
         return seconds(inputs, field, value, MarketSettings.MAX_DELIVERY_SECONDS);
     }
 
-    private static long seconds(Inputs inputs, String field, Long value, long max) {
+    static long seconds(Inputs inputs, String field, Long value, long max) {
         if (value == null || value < 1 || value > max) {
             inputs.error(field, "OUT_OF_RANGE", "1 to " + max + " seconds");
             return 0;
@@ -300,7 +308,7 @@ public class MarketTaskController {
         return value;
     }
 
-    private static String reason(ReasonInput body) {
+    static String reason(ReasonInput body) {
         String reason = body == null ? null : body.reason();
         if (reason == null || reason.length() > 512 || !MarketController.TEXT.matcher(reason).matches()) {
             throw ApiException.invalidField("reason", "INVALID_TEXT", "1-512 characters, no control characters");
@@ -323,9 +331,7 @@ public class MarketTaskController {
             return new BidView(b.taskId(), b.bidder().checksummed(), sealed ? null : b.ask().toString(), sealed,
                     b.createdAt());
         }).toList();
-        MarketTask.Failure f = t.failure();
-        FailureView failure = f == null ? null : new FailureView(f.reason().name(), f.detail(), f.failedAt(),
-                f.windowEnds(), f.disputedAt(), f.disputeDetail(), f.decidedAt());
+        FailureView failure = FailureView.of(t.failure());
         return new TaskView(t.id(), t.poster().checksummed(), t.state().name(), t.reason(), t.capabilities(),
                 t.description(), t.token().checksummed(), t.budget().toString(), t.maxMultiplierBps(),
                 t.maxBasePrice().toString(), t.biddingClosesAt(), t.workSeconds(), t.createdAt(), t.closedAt(),

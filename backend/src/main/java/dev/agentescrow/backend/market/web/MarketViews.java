@@ -37,6 +37,7 @@ final class MarketViews {
                        long maxDeliverySeconds, Instant createdAt, Instant deadline, Instant completedAt,
                        String resultRef, Instant scoredAt, Integer quality, Integer accuracy, String payout,
                        String refund, JsonNode breakdown, String evaluator, List<String> myRoles,
+                       long disputeWindowSeconds, Instant lateDeadline, MarketTaskController.FailureView failure,
                        ClosureView closure) {
     }
 
@@ -83,7 +84,7 @@ final class MarketViews {
     static RequestView of(ServiceRequest r, Address viewer) {
         List<String> roles = r.consumer().equals(viewer) ? List.of("CONSUMER")
                 : r.provider().equals(viewer) ? List.of("PROVIDER")
-                : viewer.equals(r.evaluator()) ? List.of("EVALUATOR") : List.of();
+                : viewer.equals(r.evaluator()) ? List.of("EVALUATOR") : List.of("ARBITER");
         return new RequestView(r.id(), r.serviceId(), r.consumer().checksummed(), r.provider().checksummed(),
                 r.state().name(), r.token().checksummed(), r.units(), r.input(), r.base().toString(),
                 r.maxMultiplierBps(), r.escrowed().toString(), r.escrowId(), r.maxDeliverySeconds(), r.createdAt(),
@@ -91,7 +92,8 @@ final class MarketViews {
                 r.quality(), r.accuracy(), r.payout() == null ? null : r.payout().toString(),
                 r.refund() == null ? null : r.refund().toString(),
                 r.breakdown() == null ? null : JSON.readTree(r.breakdown()),
-                r.evaluator() == null ? null : r.evaluator().checksummed(), roles, ClosureView.of(r.closed()));
+                r.evaluator() == null ? null : r.evaluator().checksummed(), roles, r.disputeWindowSeconds(),
+                r.lateDeadline(), MarketTaskController.FailureView.of(r.failure()), ClosureView.of(r.closed()));
     }
 
     static ReputationView of(Market.AgentReputation r, Instant now, int historySize) {
