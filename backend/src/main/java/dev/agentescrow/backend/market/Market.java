@@ -63,7 +63,9 @@ public class Market {
         this.failures = failures;
         this.kind = new MarketFailures.Kind<>("request", "requestId", "MARKET_REQUEST", AUDITOR,
                 MarketStore.OutcomeKind.REQUEST, store::lockRequest, store::update, ServiceRequest::isParty, "consumer",
-                "provider", "MARKET_CONSUMER_ONLY", "MARKET_PROVIDER_ONLY", "MARKET_REQUEST_FAILED");
+                "provider", "MARKET_CONSUMER_ONLY", "MARKET_PROVIDER_ONLY", "MARKET_REQUEST_FAILED",
+                // a failure or an arbiter's split is a verdict on the service's work: its record moves (never a success)
+                (r, quality) -> store.recordOutcome(r.serviceId(), quality, false));
         this.store = store;
         this.escrows = escrows;
         this.audit = audit;

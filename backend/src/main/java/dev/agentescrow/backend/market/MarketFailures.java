@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.ObjIntConsumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,12 +53,14 @@ public class MarketFailures {
      * @param payerRole, workerRole the roles' names ("poster", "winner"; "consumer", "provider")
      * @param payerOnly, workerOnly the codes refusing the wrong role
      * @param failedCode the code refusing a step on failed work
+     * @param judged what else moves with a verdict on the work (a failure or an arbiter's split) and its
+     *               quality 0-200: a request's service record
      */
     public record Kind<W extends MarketWork<W>>(String noun, String idKey, String prefix, String actor,
                                                  MarketStore.OutcomeKind outcome, Function<String, Optional<W>> lock,
                                                  Consumer<W> update, BiPredicate<W, Address> sees, String payerRole,
                                                  String workerRole, String payerOnly, String workerOnly,
-                                                 String failedCode) {
+                                                 String failedCode, ObjIntConsumer<W> judged) {
         EventType event(Step step) {
             return EventType.valueOf(prefix + "_" + step.name());
         }
@@ -342,7 +345,7 @@ public class MarketFailures {
      * The worker's outcome of work that reached a final state other than SCORED: a missed deadline
      * ({@code DEADLINE_MISSED}, late, the payer's word), an undisputed failure ({@code FAILED},
      * quality 0), an arbiter's split, through the marketplace or the escrow API ({@code RESOLVED},
-     * its share of the base as quality). An escrow that ended by its own periods or the payer's
+     * its share of the base as quality), with {@link Kind#judged}. An escrow that ended by its own periods or the payer's
      * release (CLOSED: EXPIRED, FALLBACK, RELEASED) is nobody's word on the work: no outcome.
      */
     private <W extends MarketWork<W>> void recordOutcome(Kind<W> k, W w, Instant now) {
@@ -353,11 +356,13 @@ public class MarketFailures {
                     .min(BigInteger.valueOf(PerformancePay.QUALITY_MAX)).intValueExact();
             market.addOutcome(w.worker(), w.rater(), k.outcome(), w.id(), MarketStore.OutcomeResult.RESOLVED, quality,
                     false, now);
+            k.judged().accept(w, quality);
         } else if (w.phase() == MarketWork.Phase.FAILED) {
             boolean missed = w.failure().reason() == MarketTask.FailureReason.DEADLINE_MISSED;
             market.addOutcome(w.worker(), missed ? w.payer() : w.rater(), k.outcome(), w.id(),
                     missed ? MarketStore.OutcomeResult.DEADLINE_MISSED : MarketStore.OutcomeResult.FAILED, 0, missed,
                     now);
+            k.judged().accept(w, 0);
         }
     }
 

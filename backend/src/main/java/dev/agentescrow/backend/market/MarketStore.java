@@ -99,7 +99,7 @@ public class MarketStore {
         jdbc.update("UPDATE backend.market_services SET total_requests = total_requests + 1 WHERE id = ?", serviceId);
     }
 
-    /** A scored request moves the service's record. */
+    /** A verdict on a request (scored, failed, or decided by the arbiter) moves the service's record. */
     public void recordOutcome(String serviceId, int quality, boolean success) {
         jdbc.update("UPDATE backend.market_services SET scored_requests = scored_requests + 1,"
                 + " successful_requests = successful_requests + ?, quality_sum = quality_sum + ? WHERE id = ?",

@@ -70,7 +70,7 @@ public class MarketTasks {
         this.failures = failures;
         this.kind = new MarketFailures.Kind<>("task", "taskId", "MARKET_TASK", AUCTIONEER,
                 MarketStore.OutcomeKind.TASK, id -> tasks.lock(id, false), tasks::update, (t, who) -> true, "poster",
-                "winner", "MARKET_POSTER_ONLY", "MARKET_WINNER_ONLY", "MARKET_TASK_FAILED");
+                "winner", "MARKET_POSTER_ONLY", "MARKET_WINNER_ONLY", "MARKET_TASK_FAILED", (t, quality) -> { });
         this.audit = audit;
         this.events = events;
         this.clock = clock;

@@ -411,6 +411,8 @@ class MarketIT extends BackendITSupport {
         refused(complete(provider, id, "ipfs://too-late"), 422, "MARKET_REQUEST_EXPIRED");
         refused(score(consumer, id, 100, 100), 409, "MARKET_REQUEST_FAILED");
         refused(act(provider, id, "dispute", Map.of("reason", "no")), 409, "MARKET_NO_FAILURE_REPORTED");
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 1L, "rating", 0L,
+                "successRateBps", 0L));
         JsonNode outcome = outcomeOf(provider, id);
         assertThat(outcome).isNotNull();
         assertThat(outcome.path("kind").asString()).isEqualTo("REQUEST");
@@ -466,6 +468,9 @@ class MarketIT extends BackendITSupport {
         assertThat(escrowAccount(escrowId)).isZero();
         refused(act(provider, id, "dispute", Map.of("reason", "too late")), 422, "MARKET_DISPUTE_WINDOW_CLOSED");
         refused(score(consumer, id, 100, 100), 409, "MARKET_REQUEST_FAILED");
+        // a failure is a verdict on the service's work: its record counts it, quality 0, not a success
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 1L, "rating", 0L,
+                "successRateBps", 0L));
         JsonNode outcome = outcomeOf(provider, id);
         assertThat(outcome.path("result").asString()).isEqualTo("FAILED");
         assertThat(outcome.path("quality").asInt()).isZero();
@@ -527,6 +532,8 @@ class MarketIT extends BackendITSupport {
         JsonNode outcome = outcomeOf(provider, id);
         assertThat(outcome.path("result").asString()).isEqualTo("RESOLVED");
         assertThat(outcome.path("quality").asInt()).isEqualTo(60); // 600 of the 1,000 base
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 1L, "rating", 60L,
+                "successRateBps", 0L));
         assertThat(count("SELECT count(*) FROM backend.events WHERE object_id = ? AND type = 'market.request_resolved'",
                 id)).isEqualTo(1L);
     }
@@ -554,6 +561,8 @@ class MarketIT extends BackendITSupport {
         assertThat(outcomeOf(provider, id)).isNull();
         refused(score(consumer, id, 100, 100), 409, "MARKET_ESCROW_CLOSED");
         refused(complete(provider, id, "ipfs://again"), 409, "MARKET_ESCROW_CLOSED");
+        // no verdict on the work: the service's record counts the request, nothing else
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 0L));
     }
 
     @Test
