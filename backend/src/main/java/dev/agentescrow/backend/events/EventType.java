@@ -42,6 +42,14 @@ public enum EventType {
     MARKET_TASK_DISPUTED("market.task_disputed"),
     MARKET_TASK_FAILED("market.task_failed"),
     MARKET_TASK_RESOLVED("market.task_resolved"),
+    /** A task's escrow ended by the escrow's own rules (its periods, or a party through the escrow API). */
+    MARKET_TASK_CLOSED("market.task_closed"),
+    /** A request's escrow ended by the escrow's own rules (its periods, or a party through the escrow API). */
+    MARKET_REQUEST_CLOSED("market.request_closed"),
+    MARKET_REQUEST_FAILURE_REPORTED("market.request_failure_reported"),
+    MARKET_REQUEST_DISPUTED("market.request_disputed"),
+    MARKET_REQUEST_FAILED("market.request_failed"),
+    MARKET_REQUEST_RESOLVED("market.request_resolved"),
     WORKFLOW_CREATED("workflow.created"),
     WORKFLOW_STEP_SUCCEEDED("workflow.step_succeeded"),
     WORKFLOW_STEP_FAILED("workflow.step_failed"),

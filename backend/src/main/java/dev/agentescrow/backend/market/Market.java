@@ -51,10 +51,21 @@ public class Market {
     private final Clock clock;
     private final TransactionTemplate tx;
     private final PerformanceSettlement settlement;
+    private final MarketFailures failures;
+    /** The requests' names and rows in the failure flow shared with tasks. */
+    private final MarketFailures.Kind<ServiceRequest> kind;
+    /** The actor of the request's settlements in the audit log (no principal triggers them). */
+    static final String AUDITOR = "market-schedule";
 
     public Market(MarketStore store, Escrows escrows, AuditLog audit, EventPublisher events, MarketSettings settings,
-                  Clock clock, DataSource dataSource, PerformanceSettlement settlement) {
+                  Clock clock, DataSource dataSource, PerformanceSettlement settlement, MarketFailures failures) {
         this.settlement = settlement;
+        this.failures = failures;
+        this.kind = new MarketFailures.Kind<>("request", "requestId", "MARKET_REQUEST", AUDITOR,
+                MarketStore.OutcomeKind.REQUEST, store::lockRequest, store::update, ServiceRequest::isParty, "consumer",
+                "provider", "MARKET_CONSUMER_ONLY", "MARKET_PROVIDER_ONLY", "MARKET_REQUEST_FAILED",
+                // a failure or an arbiter's split is a verdict on the service's work: its record moves (never a success)
+                (r, quality) -> store.recordOutcome(r.serviceId(), quality, false));
         this.store = store;
         this.escrows = escrows;
         this.audit = audit;
@@ -203,7 +214,7 @@ public class Market {
     // ------------------------------------------------------------------ requests
 
     /** What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result. */
-    public record Order(long units, String input, int maxMultiplierBps, Address evaluator) {
+    public record Order(long units, String input, int maxMultiplierBps, Address evaluator, long disputeWindowSeconds) {
     }
 
     /**
@@ -269,7 +280,8 @@ public class Market {
             ServiceRequest request = new ServiceRequest(id, serviceId, consumer, s.provider(),
                     ServiceRequest.State.ESCROWED, s.token(), order.units(), order.input(), base,
                     order.maxMultiplierBps(), escrowed, escrowId, s.maxDeliverySeconds(), now, null, null, null, null,
-                    null, null, null, null, evaluator(order.evaluator(), consumer), 0);
+                    null, null, null, null, evaluator(order.evaluator(), consumer), order.disputeWindowSeconds(), null,
+                    null, 0);
             store.insert(request);
             store.countRequest(serviceId);
             audit.record(consumer.hex(), "MARKET_REQUEST_CREATED", "market_request", id, s.token().hex(), escrowed);
@@ -285,9 +297,65 @@ public class Market {
         return named == null || named.equals(payer) ? null : named;
     }
 
-    /** The request if {@code who} is its consumer, provider or evaluator (else empty: another principal's is not found). */
+    /**
+     * The request if {@code who} is its consumer, provider or evaluator (else empty: another
+     * principal's is not found), after whatever was due on it ({@link #settle}).
+     */
     public Optional<ServiceRequest> visible(String id, Address who) {
-        return store.findRequest(id).filter(r -> r.isParty(who));
+        return catchUp(id).filter(r -> sees(r, who));
+    }
+
+    /** Whether {@code who} may see the request: a party, or the arbiter of its escrow (who decides its disputes). */
+    private boolean sees(ServiceRequest r, Address who) {
+        return r.isParty(who) || escrows.find(r.escrowId()).map(e -> e.arbiter().equals(who)).orElse(false);
+    }
+
+    private Optional<ServiceRequest> catchUp(String id) {
+        Optional<ServiceRequest> found = store.findRequest(id);
+        if (found.isPresent() && failures.due(found.get(), clock.instant())) {
+            return Optional.of(settle(id));
+        }
+        return found;
+    }
+
+    /** Settles every running request with something due (the leader's schedule); how many reached a final state. */
+    public int settleDue(int limit) {
+        return failures.settleAll(kind, store.dueRequests(clock.instant(), limit));
+    }
+
+    /**
+     * Whatever is due on a running request, under its lock, in one transaction, with the tasks' rules
+     * ({@link MarketFailures#settle}): not delivered by the end of its late window (its escrow's
+     * deadline) it has missed it (FAILED, the consumer refunded at once, outcome
+     * {@code DEADLINE_MISSED}); a reported failure undisputed in its window is refunded; an escrow
+     * whose grace or arbitration period ended gets its own due move; an escrow that ended another way
+     * makes the request CLOSED (or FAILED, RESOLVED) from the escrow's state. Idempotent.
+     */
+    public ServiceRequest settle(String id) {
+        return failures.settle(kind, id);
+    }
+
+    // ------------------------------------------------------------------ failure, dispute, arbiter (MarketFailures)
+
+    /**
+     * The consumer (or the request's evaluator) reports that the work failed, from ESCROWED or
+     * COMPLETED: the consumer's escrow is disputed in the same transaction; the provider may dispute
+     * within the request's dispute window; undisputed, the consumer is refunded after it. Once.
+     */
+    public Result<ServiceRequest> reportFailure(String id, Address caller, String detail) {
+        catchUp(id);
+        return failures.report(kind, id, caller, detail);
+    }
+
+    /** The provider disputes a reported failure before its window ends: the platform's arbiter decides. Once. */
+    public Result<ServiceRequest> dispute(String id, Address caller, String detail) {
+        catchUp(id);
+        return failures.dispute(kind, id, caller, detail);
+    }
+
+    /** The platform's arbiter decides a disputed request: {@code toProvider} to the provider, the rest back. Once. */
+    public Result<ServiceRequest> decide(String id, Address caller, BigInteger toProvider) {
+        return failures.decide(kind, id, caller, toProvider);
     }
 
     public List<ServiceRequest> requests(Address who, MarketStore.RequestRole role, long before, int limit) {
@@ -296,6 +364,7 @@ public class Market {
 
     /** The provider delivers a result reference (a hash or URI), once, before the escrow's deadline. */
     public Result<ServiceRequest> complete(String id, Address caller, String resultRef) {
+        catchUp(id);
         return tx.execute(status -> {
             Optional<ServiceRequest> locked = store.lockRequest(id);
             if (locked.isEmpty() || !locked.get().isParty(caller)) {
@@ -304,6 +373,15 @@ public class Market {
             ServiceRequest r = locked.get();
             if (!r.provider().equals(caller)) {
                 return Result.refused(403, "MARKET_PROVIDER_ONLY", "only the request's provider completes it");
+            }
+            if (r.failure() != null && r.failure().reason() == MarketTask.FailureReason.DEADLINE_MISSED) {
+                return Result.refused(422, "MARKET_REQUEST_EXPIRED", "the late window closed: the consumer was refunded");
+            }
+            if (r.state() == ServiceRequest.State.CLOSED) {
+                return MarketFailures.closedRefusal(kind, r);
+            }
+            if (r.failure() != null) {
+                return Result.refused(409, "MARKET_REQUEST_FAILED", "the request is " + r.state());
             }
             if (r.state() != ServiceRequest.State.ESCROWED) {
                 return Result.refused(409, "MARKET_ALREADY_COMPLETED", "the request was completed already");
@@ -331,6 +409,7 @@ public class Market {
      * the rest refunded; the service's record moves. Once.
      */
     public Result<ServiceRequest> score(String id, Address caller, int quality, int accuracy) {
+        catchUp(id);
         // the provider's reputation bonus, fixed for both steps (outcomes scored meanwhile count next time)
         int[] bonus = new int[1];
         // step 1, own transaction: check, and open the escrow's split (dispute) when the payout is partial
@@ -383,15 +462,20 @@ public class Market {
     }
 
     /** Null when {@code caller} may score the request now; else the refusal. */
-    private static <T> Result<T> scorable(Optional<ServiceRequest> locked, Address caller) {
+    private <T> Result<T> scorable(Optional<ServiceRequest> locked, Address caller) {
         if (locked.isEmpty() || !locked.get().isParty(caller)) {
             return Result.refused(404, "NOT_FOUND", "request not found");
         }
         ServiceRequest r = locked.get();
-        if (!r.rater().equals(caller)) {
-            return r.evaluator() != null
-                    ? Result.refused(403, "MARKET_EVALUATOR_ONLY", "only the request's evaluator scores it")
-                    : Result.refused(403, "MARKET_CONSUMER_ONLY", "only the request's consumer scores it");
+        Result<T> notRater = MarketFailures.notRater(kind, r, caller);
+        if (notRater != null) {
+            return notRater;
+        }
+        if (r.state() == ServiceRequest.State.CLOSED) {
+            return MarketFailures.closedRefusal(kind, r);
+        }
+        if (r.failure() != null) {
+            return Result.refused(409, "MARKET_REQUEST_FAILED", "the request is " + r.state());
         }
         if (r.state() == ServiceRequest.State.ESCROWED) {
             return Result.refused(409, "MARKET_NOT_COMPLETED", "the provider has not completed the request");

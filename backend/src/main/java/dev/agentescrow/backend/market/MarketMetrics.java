@@ -22,8 +22,8 @@ import org.springframework.stereotype.Component;
  * <ul>
  * <li>{@code agentescrow_market_tasks{state}}: tasks in each state;</li>
  * <li>{@code agentescrow_market_auctions_cleared}: auctions that allocated a winner;</li>
- * <li>{@code agentescrow_market_payouts{kind,token}}: what scored and decided work paid its agents, base units;</li>
- * <li>{@code agentescrow_market_disputes{state}}: disputed failures awaiting the arbiter ({@code open})
+ * <li>{@code agentescrow_market_payouts{kind,token}}: what scored, decided and closed work paid its agents, base units;</li>
+ * <li>{@code agentescrow_market_disputes{state}}: disputed failures of tasks and requests awaiting the arbiter ({@code open})
  *     and decided ({@code decided});</li>
  * <li>{@code agentescrow_market_outcomes{kind,result}}: the outcomes reputation is computed from.</li>
  * </ul>
@@ -68,7 +68,9 @@ public class MarketMetrics {
                 tasks.get(MarketTask.State.valueOf(rs.getString(1))).set(rs.getLong(2));
             });
             jdbc.query("SELECT count(*) FILTER (WHERE clearing_price IS NOT NULL),"
-                    + " count(*) FILTER (WHERE state = 'DISPUTED'), count(*) FILTER (WHERE state = 'RESOLVED')"
+                    + " count(*) FILTER (WHERE state = 'DISPUTED') + (SELECT count(*) FROM backend.market_requests"
+                    + " WHERE state = 'DISPUTED'), count(*) FILTER (WHERE state = 'RESOLVED')"
+                    + " + (SELECT count(*) FROM backend.market_requests WHERE state = 'RESOLVED')"
                     + " FROM backend.market_tasks", rs -> {
                         cleared.set(rs.getLong(1));
                         disputesOpen.set(rs.getLong(2));
@@ -76,9 +78,9 @@ public class MarketMetrics {
                     });
             List<MultiGauge.Row<?>> paid = new ArrayList<>();
             jdbc.query("SELECT 'TASK', token, sum(payout) FROM backend.market_tasks"
-                    + " WHERE state IN ('SCORED', 'RESOLVED') GROUP BY token"
+                    + " WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token"
                     + " UNION ALL SELECT 'REQUEST', token, sum(payout) FROM backend.market_requests"
-                    + " WHERE state = 'SCORED' GROUP BY token", rs -> {
+                    + " WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token", rs -> {
                         paid.add(MultiGauge.Row.of(Tags.of("kind", rs.getString(1), "token",
                                 Address.of(rs.getString(2)).checksummed()),
                                 rs.getBigDecimal(3).doubleValue()));

@@ -21,12 +21,16 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class MarketStore {
+    /** A task's or request's failure, in the order {@link #failure} reads and {@link #failureArgs} writes. */
+    static final String FAILURE_COLUMNS = "failed_at, failure_reason, failure_detail, dispute_window_ends, disputed_at,"
+            + " dispute_detail, decided_at";
     private static final String SERVICE_COLUMNS = "id, provider, state, capabilities, description, token, price, unit,"
             + " max_delivery_seconds, total_requests, scored_requests, successful_requests, quality_sum, created_at,"
             + " updated_at, position";
     private static final String REQUEST_COLUMNS = "id, service_id, consumer, provider, state, token, units, input, base,"
             + " max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at, completed_at, result_ref,"
-            + " scored_at, quality, accuracy, payout, refund, breakdown, evaluator, position";
+            + " scored_at, quality, accuracy, payout, refund, breakdown, evaluator, position, closure, closure_at,"
+            + " dispute_window_seconds, " + FAILURE_COLUMNS;
 
     private final JdbcTemplate jdbc;
 
@@ -95,7 +99,7 @@ public class MarketStore {
         jdbc.update("UPDATE backend.market_services SET total_requests = total_requests + 1 WHERE id = ?", serviceId);
     }
 
-    /** A scored request moves the service's record. */
+    /** A verdict on a request (scored, failed, or decided by the arbiter) moves the service's record. */
     public void recordOutcome(String serviceId, int quality, boolean success) {
         jdbc.update("UPDATE backend.market_services SET scored_requests = scored_requests + 1,"
                 + " successful_requests = successful_requests + ?, quality_sum = quality_sum + ? WHERE id = ?",
@@ -157,11 +161,12 @@ public class MarketStore {
 
     public void insert(ServiceRequest r) {
         jdbc.update("INSERT INTO backend.market_requests (id, service_id, consumer, provider, state, token, units, input,"
-                        + " base, max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at, evaluator)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " base, max_multiplier_bps, escrowed, escrow_id, max_delivery_seconds, created_at, evaluator,"
+                        + " dispute_window_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 r.id(), r.serviceId(), r.consumer().hex(), r.provider().hex(), r.state().name(), r.token().hex(),
                 r.units(), r.input(), dec(r.base()), r.maxMultiplierBps(), dec(r.escrowed()), r.escrowId(),
-                r.maxDeliverySeconds(), ts(r.createdAt()), r.evaluator() == null ? null : r.evaluator().hex());
+                r.maxDeliverySeconds(), ts(r.createdAt()), r.evaluator() == null ? null : r.evaluator().hex(),
+                r.disputeWindowSeconds());
     }
 
     public Optional<ServiceRequest> findRequest(String id) {
@@ -178,9 +183,26 @@ public class MarketStore {
     /** Writes the completion or the scoring of a request. */
     public void update(ServiceRequest r) {
         jdbc.update("UPDATE backend.market_requests SET state = ?, completed_at = ?, result_ref = ?, scored_at = ?,"
-                        + " quality = ?, accuracy = ?, payout = ?, refund = ?, breakdown = ? WHERE id = ?",
-                r.state().name(), ts(r.completedAt()), r.resultRef(), ts(r.scoredAt()), r.quality(), r.accuracy(),
-                dec(r.payout()), dec(r.refund()), r.breakdown(), r.id());
+                        + " quality = ?, accuracy = ?, payout = ?, refund = ?, breakdown = ?, closure = ?, closure_at = ?,"
+                        + " failed_at = ?, failure_reason = ?, failure_detail = ?, dispute_window_ends = ?, disputed_at = ?,"
+                        + " dispute_detail = ?, decided_at = ? WHERE id = ?",
+                concat(new Object[] {r.state().name(), ts(r.completedAt()), r.resultRef(), ts(r.scoredAt()), r.quality(),
+                    r.accuracy(), dec(r.payout()), dec(r.refund()), r.breakdown(),
+                    r.closed() == null ? null : r.closed().how().name(), r.closed() == null ? null : ts(r.closed().at())},
+                        failureArgs(r.failure()), new Object[] {r.id()}));
+    }
+
+    /**
+     * Running requests with something due at {@code now}: ESCROWED past the escrow's deadline (never
+     * delivered), FAILURE_REPORTED past the dispute window, or whose escrow ended or is due on the
+     * escrow's own schedule; oldest first.
+     */
+    public List<String> dueRequests(Instant now, int limit) {
+        return jdbc.queryForList("SELECT r.id FROM backend.market_requests r JOIN backend.escrows e ON e.id = r.escrow_id"
+                + " WHERE r.state IN ('ESCROWED', 'COMPLETED', 'FAILURE_REPORTED', 'DISPUTED')"
+                + " AND ((r.state = 'ESCROWED' AND e.deadline < ?) OR (r.state = 'FAILURE_REPORTED'"
+                + " AND r.dispute_window_ends < ?) OR e.due_at IS NULL OR e.due_at < ?) ORDER BY r.created_at LIMIT ?",
+                String.class, ts(now), ts(now), ts(now), limit);
     }
 
     /** A party's role in a request, as a listing asks for it. */
@@ -210,7 +232,36 @@ public class MarketStore {
                 rs.getLong(7), rs.getString(8), big(rs, 9), rs.getInt(10), big(rs, 11), rs.getString(12),
                 rs.getLong(13), instant(rs, 14), instant(rs, 15), rs.getString(16), instant(rs, 17),
                 (Integer) rs.getObject(18), (Integer) rs.getObject(19), big(rs, 20), big(rs, 21), rs.getString(22),
-                rs.getString(23) == null ? null : Address.of(rs.getString(23)), rs.getLong(24));
+                rs.getString(23) == null ? null : Address.of(rs.getString(23)),
+                rs.getLong(27), failure(rs, 28), closed(rs, 25), rs.getLong(24));
+    }
+
+    /** A task's or request's failure read from {@link #FAILURE_COLUMNS} at {@code first}; null without one. */
+    static MarketTask.Failure failure(ResultSet rs, int first) throws SQLException {
+        String reason = rs.getString(first + 1);
+        return reason == null ? null : new MarketTask.Failure(instant(rs, first),
+                MarketTask.FailureReason.valueOf(reason), rs.getString(first + 2), instant(rs, first + 3),
+                instant(rs, first + 4), rs.getString(first + 5), instant(rs, first + 6));
+    }
+
+    /** The values of {@link #FAILURE_COLUMNS} for {@code f} (all null without one). */
+    static Object[] failureArgs(MarketTask.Failure f) {
+        return f == null ? new Object[7] : new Object[] {ts(f.failedAt()), f.reason().name(), f.detail(),
+            ts(f.windowEnds()), ts(f.disputedAt()), f.disputeDetail(), ts(f.decidedAt())};
+    }
+
+    /** How a CLOSED task's or request's escrow ended, read from (closure, closure_at) at {@code first}. */
+    static MarketTask.Closed closed(ResultSet rs, int first) throws SQLException {
+        String how = rs.getString(first);
+        return how == null ? null : new MarketTask.Closed(EscrowClosure.How.valueOf(how), instant(rs, first + 1));
+    }
+
+    static Object[] concat(Object[]... parts) {
+        List<Object> all = new ArrayList<>();
+        for (Object[] part : parts) {
+            all.addAll(Arrays.asList(part));
+        }
+        return all.toArray();
     }
 
     static BigInteger big(ResultSet rs, int column) throws SQLException {

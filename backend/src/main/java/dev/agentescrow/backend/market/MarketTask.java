@@ -26,14 +26,15 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
                          Address winner, BigInteger clearingPrice, Boolean reserveApplied, BigInteger escrowed,
                          String escrowId, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
                          Integer accuracy, BigInteger payout, BigInteger refund, String breakdown, Address evaluator,
-                         long disputeWindowSeconds, Failure failure, long position) {
+                         long disputeWindowSeconds, Failure failure, Closed closed, long position)
+        implements MarketWork<MarketTask> {
 
     public enum State {
-        OPEN, ALLOCATED, UNALLOCATED, COMPLETED, SCORED, FAILURE_REPORTED, DISPUTED, FAILED, RESOLVED;
+        OPEN, ALLOCATED, UNALLOCATED, COMPLETED, SCORED, FAILURE_REPORTED, DISPUTED, FAILED, RESOLVED, CLOSED;
 
         /** Whether nothing more happens to a task in this state. */
         public boolean isFinal() {
-            return this == UNALLOCATED || this == SCORED || this == FAILED || this == RESOLVED;
+            return this == UNALLOCATED || this == SCORED || this == FAILED || this == RESOLVED || this == CLOSED;
         }
     }
 
@@ -53,6 +54,13 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         public Failure decided(Instant now) {
             return new Failure(failedAt, reason, detail, windowEnds, disputedAt, disputeDetail, now);
         }
+    }
+
+    /**
+     * How a CLOSED task's escrow ended by the escrow's own rules rather than a marketplace step, and
+     * when the task learnt it (docs/marketplace.md, "When the escrow ends on its own terms").
+     */
+    public record Closed(EscrowClosure.How how, Instant at) {
     }
 
     /** A sealed bid: the bidder's base price, shown to others only once the window has closed. */
@@ -80,7 +88,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.ALLOCATED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, now, null, winnerAddress, price, reserve,
                 escrowedAmount, escrow, null, null, null, null, null, null, null, null, evaluator,
-                disputeWindowSeconds, null, position);
+                disputeWindowSeconds, null, null, position);
     }
 
     /** The task closed without a winner, as of {@code now}, for {@code why}. */
@@ -88,7 +96,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.UNALLOCATED, capabilities, description, token, budget,
                 maxMultiplierBps, maxBasePrice, biddingClosesAt, workSeconds, createdAt, now, why, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, evaluator, disputeWindowSeconds, null,
-                position);
+                null, position);
     }
 
     /** The winner delivered {@code ref} at {@code now}; only from ALLOCATED. */
@@ -99,7 +107,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.COMPLETED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, now, ref, null, null, null, null, null, null, evaluator,
-                disputeWindowSeconds, null, position);
+                disputeWindowSeconds, null, null, position);
     }
 
     /** The poster scored the result at {@code now}; only from COMPLETED. */
@@ -111,10 +119,11 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return new MarketTask(id, poster, State.SCORED, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, completedAt, resultRef, now, qualityScore, accuracyScore,
-                pay.payout(), pay.refund(), breakdownJson, evaluator, disputeWindowSeconds, null, position);
+                pay.payout(), pay.refund(), breakdownJson, evaluator, disputeWindowSeconds, null, null, position);
     }
 
     /** The poster (or the evaluator) reported a failure at {@code now}; only from ALLOCATED or COMPLETED. */
+    @Override
     public MarketTask failureReported(Instant now, String detail) {
         if (state != State.ALLOCATED && state != State.COMPLETED) {
             throw new IllegalStateException("task " + id + " is " + state);
@@ -124,6 +133,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
     }
 
     /** The winner disputed the reported failure at {@code now}; only from FAILURE_REPORTED. */
+    @Override
     public MarketTask disputed(Instant now, String detail) {
         if (state != State.FAILURE_REPORTED) {
             throw new IllegalStateException("task " + id + " is " + state);
@@ -135,6 +145,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
      * The task failed and the poster was refunded everything: an undisputed report whose window
      * ended, or (from ALLOCATED) the late window passed without a result.
      */
+    @Override
     public MarketTask failed(Instant now) {
         if (state == State.FAILURE_REPORTED) {
             return with(State.FAILED, BigInteger.ZERO, escrowed, failure);
@@ -147,6 +158,7 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
     }
 
     /** The arbiter decided the dispute at {@code now}: {@code toWinner} to the winner, the rest back; only from DISPUTED. */
+    @Override
     public MarketTask resolved(Instant now, BigInteger toWinner) {
         if (state != State.DISPUTED) {
             throw new IllegalStateException("task " + id + " is " + state);
@@ -154,11 +166,48 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
         return with(State.RESOLVED, toWinner, escrowed.subtract(toWinner), failure.decided(now));
     }
 
+    @Override
+    public MarketTask closed(EscrowClosure.Closure c, Instant now) {
+        if (state.isFinal() || state == State.OPEN) {
+            throw new IllegalStateException("task " + id + " is " + state);
+        }
+        return new MarketTask(id, poster, State.CLOSED, capabilities, description, token, budget, maxMultiplierBps,
+                maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
+                reserveApplied, escrowed, escrowId, completedAt, resultRef, scoredAt, quality, accuracy, c.payout(),
+                c.refund(), breakdown, evaluator, disputeWindowSeconds, failure,
+                new Closed(c.how(), now.truncatedTo(java.time.temporal.ChronoUnit.MICROS)), position);
+    }
+
+    @Override
+    public Phase phase() {
+        return switch (state) {
+            case OPEN, UNALLOCATED -> Phase.UNASSIGNED;
+            case ALLOCATED -> Phase.RUNNING;
+            case COMPLETED -> Phase.DELIVERED;
+            default -> Phase.valueOf(state.name());
+        };
+    }
+
+    @Override
+    public Address payer() {
+        return poster;
+    }
+
+    @Override
+    public Address worker() {
+        return winner;
+    }
+
+    @Override
+    public BigInteger base() {
+        return clearingPrice;
+    }
+
     private MarketTask with(State to, BigInteger paid, BigInteger refunded, Failure f) {
         return new MarketTask(id, poster, to, capabilities, description, token, budget, maxMultiplierBps,
                 maxBasePrice, biddingClosesAt, workSeconds, createdAt, closedAt, null, winner, clearingPrice,
                 reserveApplied, escrowed, escrowId, completedAt, resultRef, scoredAt, quality, accuracy, paid,
-                refunded, breakdown, evaluator, disputeWindowSeconds, f, position);
+                refunded, breakdown, evaluator, disputeWindowSeconds, f, closed, position);
     }
 
     /** Who scores the result or reports a failure: the evaluator the task names, else the poster. */

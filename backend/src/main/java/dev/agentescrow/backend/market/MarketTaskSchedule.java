@@ -13,7 +13,10 @@ import org.springframework.stereotype.Component;
  * default), each OPEN task whose window has closed is allocated (or closed UNALLOCATED) under its
  * row's lock, so a read or bid that triggers the same allocation concurrently never makes it twice.
  * The same sweep fails each ALLOCATED task past its late window (a missed deadline) and each
- * reported failure whose dispute window ended undisputed, also under the row's lock.
+ * reported failure whose dispute window ended undisputed, and settles each running task whose
+ * escrow ended or is due on the escrow's own schedule (in the task's transaction, before the
+ * escrow's schedule, which waits {@code agentescrow.escrow.expiry-lag} longer), also under the
+ * row's lock; then each direct request likewise.
  */
 @Component
 public class MarketTaskSchedule {
@@ -22,10 +25,12 @@ public class MarketTaskSchedule {
     static final int MAX_PER_SWEEP = 100;
 
     private final MarketTasks tasks;
+    private final Market requests;
     private final Batcher batcher;
 
-    public MarketTaskSchedule(MarketTasks tasks, Batcher batcher) {
+    public MarketTaskSchedule(MarketTasks tasks, Market requests, Batcher batcher) {
         this.tasks = tasks;
+        this.requests = requests;
         this.batcher = batcher;
     }
 
@@ -40,9 +45,14 @@ public class MarketTaskSchedule {
             log.warn("the tasks' allocation sweep failed; tried again at the next sweep", e);
         }
         try {
-            tasks.settleFailuresDue(MAX_PER_SWEEP);
+            tasks.settleDue(MAX_PER_SWEEP);
         } catch (RuntimeException e) {
-            log.warn("the tasks' failure sweep failed; tried again at the next sweep", e);
+            log.warn("the tasks' settlement sweep failed; tried again at the next sweep", e);
+        }
+        try {
+            requests.settleDue(MAX_PER_SWEEP);
+        } catch (RuntimeException e) {
+            log.warn("the requests' settlement sweep failed; tried again at the next sweep", e);
         }
     }
 }

@@ -28,8 +28,8 @@ public class MarketTaskStore {
     private static final String COLUMNS = "id, poster, state, capabilities, description, token, budget,"
             + " max_multiplier_bps, max_base_price, bidding_closes_at, work_seconds, created_at, closed_at, reason,"
             + " winner, clearing_price, reserve_applied, escrowed, escrow_id, completed_at, result_ref, scored_at,"
-            + " quality, accuracy, payout, refund, breakdown, evaluator, dispute_window_seconds, failed_at, failure_reason,"
-            + " failure_detail, dispute_window_ends, disputed_at, dispute_detail, decided_at, position";
+            + " quality, accuracy, payout, refund, breakdown, evaluator, dispute_window_seconds, "
+            + MarketStore.FAILURE_COLUMNS + ", position, closure, closure_at";
 
     private final JdbcTemplate jdbc;
 
@@ -62,29 +62,31 @@ public class MarketTaskStore {
 
     /** Writes the allocation, completion or scoring of a task. */
     public void update(MarketTask t) {
-        MarketTask.Failure f = t.failure();
         jdbc.update("UPDATE backend.market_tasks SET state = ?, closed_at = ?, reason = ?, winner = ?,"
                         + " clearing_price = ?, reserve_applied = ?, escrowed = ?, escrow_id = ?, completed_at = ?,"
                         + " result_ref = ?, scored_at = ?, quality = ?, accuracy = ?, payout = ?, refund = ?,"
                         + " breakdown = ?, failed_at = ?, failure_reason = ?, failure_detail = ?, dispute_window_ends = ?,"
-                        + " disputed_at = ?, dispute_detail = ?, decided_at = ? WHERE id = ?",
-                t.state().name(), ts(t.closedAt()), t.reason(), t.winner() == null ? null : t.winner().hex(),
-                dec(t.clearingPrice()), t.reserveApplied(), dec(t.escrowed()), t.escrowId(), ts(t.completedAt()),
-                t.resultRef(), ts(t.scoredAt()), t.quality(), t.accuracy(), dec(t.payout()), dec(t.refund()),
-                t.breakdown(), f == null ? null : ts(f.failedAt()), f == null ? null : f.reason().name(),
-                f == null ? null : f.detail(), f == null ? null : ts(f.windowEnds()), f == null ? null : ts(f.disputedAt()),
-                f == null ? null : f.disputeDetail(), f == null ? null : ts(f.decidedAt()), t.id());
+                        + " disputed_at = ?, dispute_detail = ?, decided_at = ?, closure = ?, closure_at = ? WHERE id = ?",
+                MarketStore.concat(new Object[] {t.state().name(), ts(t.closedAt()), t.reason(),
+                    t.winner() == null ? null : t.winner().hex(), dec(t.clearingPrice()), t.reserveApplied(),
+                    dec(t.escrowed()), t.escrowId(), ts(t.completedAt()), t.resultRef(), ts(t.scoredAt()), t.quality(),
+                    t.accuracy(), dec(t.payout()), dec(t.refund()), t.breakdown()},
+                        MarketStore.failureArgs(t.failure()), new Object[] {
+                    t.closed() == null ? null : t.closed().how().name(), t.closed() == null ? null : ts(t.closed().at()),
+                    t.id()}));
     }
 
     /**
      * Running tasks with something due at {@code now}: ALLOCATED past the late window (a missed
-     * deadline), FAILURE_REPORTED past the dispute window; oldest first.
+     * deadline), FAILURE_REPORTED past the dispute window, or any whose escrow ended or is due on
+     * the escrow's own schedule (its grace or arbitration period ended); oldest first.
      */
-    public List<String> dueFailures(Instant now, int limit) {
-        return jdbc.queryForList("SELECT id FROM backend.market_tasks WHERE state IN ('ALLOCATED', 'FAILURE_REPORTED')"
-                + " AND ((state = 'ALLOCATED' AND closed_at + 2 * work_seconds * INTERVAL '1 second' < ?)"
-                + " OR (state = 'FAILURE_REPORTED' AND dispute_window_ends < ?)) ORDER BY closed_at LIMIT ?",
-                String.class, ts(now), ts(now), limit);
+    public List<String> dueSettlements(Instant now, int limit) {
+        return jdbc.queryForList("SELECT t.id FROM backend.market_tasks t JOIN backend.escrows e ON e.id = t.escrow_id"
+                + " WHERE t.state IN ('ALLOCATED', 'COMPLETED', 'FAILURE_REPORTED', 'DISPUTED')"
+                + " AND ((t.state = 'ALLOCATED' AND t.closed_at + 2 * t.work_seconds * INTERVAL '1 second' < ?)"
+                + " OR (t.state = 'FAILURE_REPORTED' AND t.dispute_window_ends < ?) OR e.due_at IS NULL OR e.due_at < ?)"
+                + " ORDER BY t.closed_at LIMIT ?", String.class, ts(now), ts(now), ts(now), limit);
     }
 
     /** What a task listing asks for; null filters are absent. */
@@ -162,13 +164,8 @@ public class MarketTaskStore {
                 instant(rs, 13), rs.getString(14), winner == null ? null : Address.of(winner), big(rs, 16),
                 (Boolean) rs.getObject(17), big(rs, 18), rs.getString(19), instant(rs, 20), rs.getString(21),
                 instant(rs, 22), (Integer) rs.getObject(23), (Integer) rs.getObject(24), big(rs, 25), big(rs, 26),
-                rs.getString(27), address(rs.getString(28)), rs.getLong(29), failure(rs), rs.getLong(37));
-    }
-
-    private static MarketTask.Failure failure(ResultSet rs) throws SQLException {
-        String reason = rs.getString(31);
-        return reason == null ? null : new MarketTask.Failure(instant(rs, 30), MarketTask.FailureReason.valueOf(reason),
-                rs.getString(32), instant(rs, 33), instant(rs, 34), rs.getString(35), instant(rs, 36));
+                rs.getString(27), address(rs.getString(28)), rs.getLong(29), MarketStore.failure(rs, 30),
+                MarketStore.closed(rs, 38), rs.getLong(37));
     }
 
     private static Address address(String hex) {

@@ -18,8 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.TransactionStatus;
@@ -45,7 +43,6 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 @Component
 public class MarketTasks {
-    private static final Logger log = LoggerFactory.getLogger(MarketTasks.class);
     /** The actor of allocations in the audit log and the escrow's history (no principal triggers them). */
     public static final String AUCTIONEER = "market-auction";
 
@@ -54,19 +51,26 @@ public class MarketTasks {
     private final Market services;
     private final Escrows escrows;
     private final PerformanceSettlement settlement;
+    private final MarketFailures failures;
+    /** The tasks' names and rows in the failure flow shared with requests. */
+    private final MarketFailures.Kind<MarketTask> kind;
     private final AuditLog audit;
     private final EventPublisher events;
     private final Clock clock;
     private final TransactionTemplate tx;
 
     public MarketTasks(MarketTaskStore tasks, MarketStore market, Market services, Escrows escrows,
-                       PerformanceSettlement settlement, AuditLog audit, EventPublisher events, Clock clock,
+                       PerformanceSettlement settlement, MarketFailures failures, AuditLog audit, EventPublisher events, Clock clock,
                        DataSource dataSource) {
         this.tasks = tasks;
         this.market = market;
         this.services = services;
         this.escrows = escrows;
         this.settlement = settlement;
+        this.failures = failures;
+        this.kind = new MarketFailures.Kind<>("task", "taskId", "MARKET_TASK", AUCTIONEER,
+                MarketStore.OutcomeKind.TASK, id -> tasks.lock(id, false), tasks::update, (t, who) -> true, "poster",
+                "winner", "MARKET_POSTER_ONLY", "MARKET_WINNER_ONLY", "MARKET_TASK_FAILED", (t, quality) -> { });
         this.audit = audit;
         this.events = events;
         this.clock = clock;
@@ -99,7 +103,7 @@ public class MarketTasks {
                 p.token(), p.budget(), p.maxMultiplierBps(), maxBase, now.plusSeconds(p.biddingSeconds()),
                 p.workSeconds(), now, null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, p.evaluator() == null || p.evaluator().equals(poster) ? null : p.evaluator(),
-                p.disputeWindowSeconds(), null, 0);
+                p.disputeWindowSeconds(), null, null, 0);
         return tx.execute(status -> {
             if (!tasks.insert(task)) {
                 MarketTask existing = tasks.find(id).orElseThrow();
@@ -142,8 +146,8 @@ public class MarketTasks {
             allocate(id);
             found = tasks.find(id);
         }
-        if (found.isPresent() && failureDue(found.get(), clock.instant())) {
-            found = Optional.of(settleFailure(id));
+        if (found.isPresent() && failures.due(found.get(), clock.instant())) {
+            found = Optional.of(settle(id));
         }
         return found;
     }
@@ -294,9 +298,12 @@ public class MarketTasks {
     public Market.Result<MarketTask> complete(String id, Address caller, String resultRef) {
         catchUp(id);
         return locked(id, (t, status) -> {
-            Market.Result<MarketTask> notWinner = notWinner(t, caller, "completes it");
+            Market.Result<MarketTask> notWinner = MarketFailures.notWorker(kind, t, caller, "completes it");
             if (notWinner != null) {
                 return notWinner;
+            }
+            if (t.state() == MarketTask.State.CLOSED) {
+                return MarketFailures.closedRefusal(kind, t);
             }
             if (t.failure() != null && t.failure().reason() == MarketTask.FailureReason.DEADLINE_MISSED) {
                 return Market.Result.refused(422, "MARKET_TASK_EXPIRED", "the late window closed at "
@@ -377,14 +384,17 @@ public class MarketTasks {
         });
     }
 
-    private static Market.Result<MarketTask> scorable(Optional<MarketTask> locked, Address caller) {
+    private Market.Result<MarketTask> scorable(Optional<MarketTask> locked, Address caller) {
         if (locked.isEmpty()) {
             return Market.Result.refused(404, "NOT_FOUND", "task not found");
         }
         MarketTask t = locked.get();
-        Market.Result<MarketTask> notRater = notRater(t, caller);
+        Market.Result<MarketTask> notRater = MarketFailures.notRater(kind, t, caller);
         if (notRater != null) {
             return notRater;
+        }
+        if (t.state() == MarketTask.State.CLOSED) {
+            return MarketFailures.closedRefusal(kind, t);
         }
         if (t.failure() != null) {
             return Market.Result.refused(409, "MARKET_TASK_FAILED", "the task is " + t.state());
@@ -405,101 +415,23 @@ public class MarketTasks {
                 .orElseGet(() -> Market.Result.refused(404, "NOT_FOUND", "task not found")));
     }
 
-    /** Null when the task has a winner and it is {@code caller}; else the refusal. */
-    private static Market.Result<MarketTask> notWinner(MarketTask t, Address caller, String what) {
-        if (t.winner() == null) {
-            return Market.Result.refused(409, "MARKET_NOT_ALLOCATED", "the task is " + t.state());
-        }
-        return t.winner().equals(caller) ? null
-                : Market.Result.refused(403, "MARKET_WINNER_ONLY", "only the task's winner " + what);
-    }
-
-    /** Null when {@code caller} is the one who scores or reports failure: the evaluator if named, else the poster. */
-    private static Market.Result<MarketTask> notRater(MarketTask t, Address caller) {
-        if (t.rater().equals(caller)) {
-            return null;
-        }
-        return t.evaluator() != null
-                ? Market.Result.refused(403, "MARKET_EVALUATOR_ONLY", "only the task's evaluator scores it or reports"
-                        + " failure")
-                : Market.Result.refused(403, "MARKET_POSTER_ONLY", "only the task's poster scores it or reports failure");
-    }
-
-    // ------------------------------------------------------------------ failure, dispute, arbiter
+    // ------------------------------------------------------------------ failure, dispute, arbiter (MarketFailures)
 
     /**
      * The poster (or the task's evaluator) reports that the work failed, from ALLOCATED or
-     * COMPLETED: the poster's escrow is disputed in the same transaction (frozen for the
-     * arbiter), and the winner may dispute until {@code now + disputeWindowSeconds}; undisputed by
-     * then the poster is refunded everything ({@link #settleFailure}). Once.
+     * COMPLETED: the poster's escrow is disputed in the same transaction, and the winner may dispute
+     * until {@code now + disputeWindowSeconds}; undisputed by then the poster is refunded everything
+     * ({@link #settle}). Once. The rules are the requests' too ({@link MarketFailures}).
      */
     public Market.Result<MarketTask> reportFailure(String id, Address caller, String detail) {
         catchUp(id);
-        return locked(id, (t, status) -> {
-            Market.Result<MarketTask> notRater = notRater(t, caller);
-            if (notRater != null) {
-                return notRater;
-            }
-            if (t.winner() == null) {
-                return Market.Result.refused(409, "MARKET_NOT_ALLOCATED", "the task is " + t.state());
-            }
-            if (t.failure() != null) {
-                return Market.Result.refused(409, "MARKET_TASK_FAILED", "the task is " + t.state());
-            }
-            if (t.state() == MarketTask.State.SCORED) {
-                return Market.Result.refused(409, "MARKET_ALREADY_SCORED", "the task was scored already");
-            }
-            Instant now = clock.instant();
-            Escrows.Result disputed = escrows.dispute(t.escrowId(), t.poster(), "market task " + id
-                    + ": failure reported");
-            if (!disputed.ok()) {
-                status.setRollbackOnly();
-                return Market.Result.refused(409, "MARKET_ESCROW_CLOSED", "the task's escrow cannot be held for the"
-                        + " arbiter: " + disputed.code());
-            }
-            MarketTask reported = t.failureReported(now, detail);
-            tasks.update(reported);
-            audit.record(caller.hex(), "MARKET_TASK_FAILURE_REPORTED", "market_task", id, t.token().hex(), null);
-            events.publish(EventType.MARKET_TASK_FAILURE_REPORTED, List.of(t.poster(), t.winner()), id, Map.of(
-                    "taskId", id, "reportedBy", caller.checksummed(), "detail", detail,
-                    "disputeWindowEnds", reported.failure().windowEnds().toString()));
-            return Market.Result.ok(reported);
-        });
+        return failures.report(kind, id, caller, detail);
     }
 
     /** The winner disputes a reported failure before its window ends: the platform's arbiter decides. Once. */
     public Market.Result<MarketTask> dispute(String id, Address caller, String detail) {
         catchUp(id);
-        return locked(id, (t, status) -> {
-            Market.Result<MarketTask> notWinner = notWinner(t, caller, "disputes a failure");
-            if (notWinner != null) {
-                return notWinner;
-            }
-            if (t.state() == MarketTask.State.DISPUTED || t.state() == MarketTask.State.RESOLVED) {
-                return Market.Result.refused(409, "MARKET_ALREADY_DISPUTED", "the failure was disputed already");
-            }
-            if (t.state() == MarketTask.State.FAILED && t.failure().reason() == MarketTask.FailureReason.REPORTED) {
-                return Market.Result.refused(422, "MARKET_DISPUTE_WINDOW_CLOSED", "the dispute window closed at "
-                        + t.failure().windowEnds());
-            }
-            if (t.state() != MarketTask.State.FAILURE_REPORTED) {
-                return Market.Result.refused(409, "MARKET_NO_FAILURE_REPORTED", "no failure is reported for the task"
-                        + " (it is " + t.state() + ")");
-            }
-            Instant now = clock.instant();
-            if (now.isAfter(t.failure().windowEnds())) {
-                return Market.Result.refused(422, "MARKET_DISPUTE_WINDOW_CLOSED", "the dispute window closed at "
-                        + t.failure().windowEnds());
-            }
-            MarketTask disputed = t.disputed(now, detail);
-            tasks.update(disputed);
-            Escrow escrow = escrows.find(t.escrowId()).orElseThrow();
-            audit.record(caller.hex(), "MARKET_TASK_DISPUTED", "market_task", id, t.token().hex(), null);
-            events.publish(EventType.MARKET_TASK_DISPUTED, List.of(t.poster(), t.winner(), escrow.arbiter()), id,
-                    Map.of("taskId", id, "detail", detail, "arbiter", escrow.arbiter().checksummed(),
-                            "arbitrationDeadline", String.valueOf(escrow.arbitrationDeadline())));
-            return Market.Result.ok(disputed);
-        });
+        return failures.dispute(kind, id, caller, detail);
     }
 
     /**
@@ -509,101 +441,21 @@ public class MarketTasks {
      * as its quality. Once.
      */
     public Market.Result<MarketTask> decide(String id, Address caller, BigInteger toWinner) {
-        return locked(id, (t, status) -> {
-            Escrow escrow = t.escrowId() == null ? null : escrows.find(t.escrowId()).orElseThrow();
-            if (escrow == null || !escrow.arbiter().equals(caller)) {
-                return Market.Result.refused(403, "MARKET_ARBITER_ONLY", "only the platform's arbiter decides a"
-                        + " disputed task");
-            }
-            if (t.state() == MarketTask.State.RESOLVED) {
-                return Market.Result.refused(409, "MARKET_ALREADY_DECIDED", "the arbiter decided already");
-            }
-            if (t.state() != MarketTask.State.DISPUTED) {
-                return Market.Result.refused(409, "MARKET_NOT_DISPUTED", "the task is " + t.state());
-            }
-            if (toWinner.compareTo(t.escrowed()) > 0) {
-                return Market.Result.refused(422, "MARKET_SPLIT_ABOVE_ESCROW", "the escrow holds " + t.escrowed());
-            }
-            Instant now = clock.instant();
-            Escrows.Result resolved = escrows.resolve(t.escrowId(), caller, toWinner.signum() > 0
-                    ? Map.of(0, toWinner) : Map.of(), t.escrowed().subtract(toWinner));
-            if (!resolved.ok()) {
-                status.setRollbackOnly();
-                return Market.Result.refused(409, "MARKET_ESCROW_CLOSED", "the task's escrow cannot be resolved: "
-                        + resolved.code());
-            }
-            MarketTask decided = t.resolved(now, toWinner);
-            tasks.update(decided);
-            int quality = toWinner.multiply(BigInteger.valueOf(100)).divide(t.clearingPrice())
-                    .min(BigInteger.valueOf(PerformancePay.QUALITY_MAX)).intValueExact();
-            market.addOutcome(t.winner(), t.rater(), MarketStore.OutcomeKind.TASK, id,
-                    MarketStore.OutcomeResult.RESOLVED, quality, false, now);
-            audit.record(caller.hex(), "MARKET_TASK_RESOLVED", "market_task", id, t.token().hex(), toWinner);
-            events.publish(EventType.MARKET_TASK_RESOLVED, List.of(t.poster(), t.winner()), id, Map.of("taskId", id,
-                    "toWinner", toWinner.toString(), "refund", decided.refund().toString(), "escrowId", t.escrowId()));
-            return Market.Result.ok(decided);
-        });
+        return failures.decide(kind, id, caller, toWinner);
     }
 
-    /** Whether a failure is due on the task at {@code now}: a missed late window, or an ended dispute window. */
-    private static boolean failureDue(MarketTask t, Instant now) {
-        return (t.state() == MarketTask.State.ALLOCATED && now.isAfter(t.lateDeadline()))
-                || (t.state() == MarketTask.State.FAILURE_REPORTED && now.isAfter(t.failure().windowEnds()));
-    }
-
-    /** Fails every task whose failure is due (the leader's schedule); how many failed. */
-    public int settleFailuresDue(int limit) {
-        int failed = 0;
-        for (String id : tasks.dueFailures(clock.instant(), limit)) {
-            if (settleFailure(id).state() == MarketTask.State.FAILED) {
-                failed++;
-            }
-        }
-        return failed;
+    /** Settles every running task with something due (the leader's schedule); how many reached a final state. */
+    public int settleDue(int limit) {
+        return failures.settleAll(kind, tasks.dueSettlements(clock.instant(), limit));
     }
 
     /**
-     * Under the task's lock, if still due: a task ALLOCATED past its late window has missed its
-     * deadline (no dispute window): the poster's escrow is refunded at once; a reported failure
-     * whose dispute window ended undisputed is refunded through the arbiter's resolve. Either way
-     * the task is FAILED and the winner's outcome is a failure (quality 0), in one transaction.
+     * Whatever is due on a running task, under its lock, in one transaction ({@link MarketFailures#settle}):
+     * a missed deadline, an undisputed failure's refund, the escrow's own due move, and the final state
+     * that says how the escrow ended. Idempotent.
      */
-    public MarketTask settleFailure(String id) {
-        return tx.execute(status -> {
-            MarketTask t = tasks.lock(id, false).orElseThrow();
-            Instant now = clock.instant();
-            if (!failureDue(t, now)) {
-                return t;
-            }
-            Escrow escrow = escrows.find(t.escrowId()).orElseThrow();
-            boolean missed = t.state() == MarketTask.State.ALLOCATED;
-            Escrows.Result refunded = null;
-            if (missed && escrow.state() == EscrowState.FUNDED) {
-                refunded = escrows.refund(t.escrowId(), t.poster());
-            } else if (!missed && escrow.state() == EscrowState.DISPUTED) {
-                refunded = escrows.resolve(t.escrowId(), escrow.arbiter(), Map.of(), escrow.held());
-            } else if (escrow.state() != EscrowState.EXPIRED && escrow.state() != EscrowState.RESOLVED) {
-                return t; // the escrow was settled another way (directly through the escrow API): left as it is
-            }
-            if (refunded != null && !refunded.ok()) {
-                // e.g. the arbitration period ended first: the escrow's own fallback (REFUND_PAYER) settles
-                // it on its schedule, and the task fails at the next trigger after that
-                status.setRollbackOnly();
-                log.info("task {}: the escrow refused the failure's refund ({}); tried again later", id,
-                        refunded.code());
-                return t;
-            }
-            MarketTask failed = t.failed(now);
-            tasks.update(failed);
-            market.addOutcome(t.winner(), missed ? t.poster() : t.rater(), MarketStore.OutcomeKind.TASK, id,
-                    missed ? MarketStore.OutcomeResult.DEADLINE_MISSED : MarketStore.OutcomeResult.FAILED, 0, missed,
-                    now);
-            audit.record(AUCTIONEER, "MARKET_TASK_FAILED", "market_task", id, t.token().hex(), t.escrowed());
-            events.publish(EventType.MARKET_TASK_FAILED, List.of(t.poster(), t.winner()), id, Map.of("taskId", id,
-                    "reason", failed.failure().reason().name(), "refund", t.escrowed().toString(),
-                    "escrowId", t.escrowId()));
-            return failed;
-        });
+    public MarketTask settle(String id) {
+        return failures.settle(kind, id);
     }
 
     private static PerformancePay.Breakdown pay(MarketTask t, int quality, int accuracy, int bonusBps) {

@@ -43,6 +43,9 @@ class MarketIT extends BackendITSupport {
     @Autowired
     Batcher batcher;
 
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
     private String token;
     private Agent funder;
 
@@ -358,8 +361,34 @@ class MarketIT extends BackendITSupport {
         refused(request(consumer, serviceId, Map.of()), 409, "MARKET_SERVICE_WITHDRAWN");
     }
 
+    private JsonNode requestOf(Agent who, String id) {
+        return ok(api().get("/api/v1/market/requests/" + id, who.accessToken()));
+    }
+
+    /** The request once it has left {@code state} (polled with a deadline). */
+    private JsonNode leaves(Agent who, String id, String state) {
+        JsonNode[] last = new JsonNode[1];
+        awaitUntil("request " + id + " left " + state, () -> !state.equals((last[0] = requestOf(who, id)).path("state")
+                .asString()));
+        return last[0];
+    }
+
+    private long count(String sql, Object... args) {
+        return jdbc.queryForObject(sql, Long.class, args);
+    }
+
+    private JsonNode outcomeOf(Agent agent, String subjectId) {
+        for (JsonNode outcome : ok(api().get("/api/v1/market/agents/" + agent.address() + "/reputation",
+                agent.accessToken())).path("history")) {
+            if (outcome.path("subjectId").asString().equals(subjectId)) {
+                return outcome;
+            }
+        }
+        return null;
+    }
+
     @Test
-    void a_completion_after_the_late_window_is_refused_and_the_consumer_may_take_the_escrow_back() {
+    void a_request_never_delivered_fails_at_the_end_of_its_late_window_with_the_consumer_refunded() {
         Agent provider = agent();
         Agent consumer = funded(10_000);
         Map<String, Object> quick = service("instant", "100", null);
@@ -367,15 +396,173 @@ class MarketIT extends BackendITSupport {
         String serviceId = registered(provider, quick);
         JsonNode request = requested(consumer, serviceId, Map.of());
         String id = request.path("id").asString();
-        // the escrow's deadline is the end of the late window: twice the maximum delivery time
-        java.time.Instant deadline = java.time.Instant.parse(escrow(consumer, request.path("escrowId").asString())
-                .path("deadline").asString());
-        awaitUntil("the late window closes", () -> java.time.Instant.now().isAfter(deadline.plusMillis(300)));
-        refused(complete(provider, id, "ipfs://too-late"), 422, "MARKET_REQUEST_EXPIRED");
-        ok(api().post("/api/v1/escrows/" + request.path("escrowId").asString() + "/refund", consumer.accessToken(), key(),
-                "{}"));
+        String escrowId = request.path("escrowId").asString();
+        // the escrow's deadline is the end of the late window: twice the maximum delivery time; then the
+        // request has missed it (as a task's winner would): the consumer is refunded at once, no dispute window
+        JsonNode failed = leaves(consumer, id, "ESCROWED");
+        assertThat(failed.path("state").asString()).as(failed.toString()).isEqualTo("FAILED");
+        assertThat(failed.path("failure").path("reason").asString()).isEqualTo("DEADLINE_MISSED");
+        assertThat(failed.path("failure").has("disputeWindowEnds")).isFalse();
+        assertThat(failed.path("payout").asString()).isEqualTo("0");
+        assertThat(failed.path("refund").asString()).isEqualTo("150");
+        assertThat(escrow(consumer, escrowId).path("state").asString()).isEqualTo("EXPIRED");
         assertThat(available(consumer)).isEqualTo(big(10_000));
-        refused(score(consumer, id, 100, 100), 409, "MARKET_NOT_COMPLETED");
+        assertThat(escrowAccount(escrowId)).isZero();
+        refused(complete(provider, id, "ipfs://too-late"), 422, "MARKET_REQUEST_EXPIRED");
+        refused(score(consumer, id, 100, 100), 409, "MARKET_REQUEST_FAILED");
+        refused(act(provider, id, "dispute", Map.of("reason", "no")), 409, "MARKET_NO_FAILURE_REPORTED");
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 1L, "rating", 0L,
+                "successRateBps", 0L));
+        JsonNode outcome = outcomeOf(provider, id);
+        assertThat(outcome).isNotNull();
+        assertThat(outcome.path("kind").asString()).isEqualTo("REQUEST");
+        assertThat(outcome.path("result").asString()).isEqualTo("DEADLINE_MISSED");
+        assertThat(outcome.path("late").asBoolean()).isTrue();
+        assertThat(count("SELECT count(*) FROM backend.audit_records WHERE object_id = ?"
+                + " AND action = 'MARKET_REQUEST_FAILED'", id)).isEqualTo(1L);
+        assertThat(count("SELECT count(*) FROM backend.events WHERE object_id = ? AND type = 'market.request_failed'",
+                id)).isEqualTo(1L);
+    }
+
+    private ApiClient.Response act(Agent who, String id, String action, Map<String, Object> body) {
+        return api().post("/api/v1/market/requests/" + id + "/" + action, who.accessToken(), key(), body);
+    }
+
+    private Agent arbiter() {
+        FreshAgents.FreshAgent fresh = FreshAgents.signIn(api(), MARKET_ARBITER_KEY);
+        return new Agent(fresh.address(), fresh.accessToken(), fresh.key());
+    }
+
+    @Test
+    void a_reported_request_failure_undisputed_in_its_window_refunds_the_consumer_and_counts_against_the_provider() {
+        Agent provider = agent();
+        Agent consumer = funded(10_000);
+        Agent stranger = agent();
+        String serviceId = registered(provider, service("fails", "1000", null));
+        JsonNode request = requested(consumer, serviceId, Map.of("disputeWindowSeconds", 2));
+        String id = request.path("id").asString();
+        String escrowId = request.path("escrowId").asString();
+        assertThat(request.path("disputeWindowSeconds").asLong()).isEqualTo(2);
+        assertThat(available(consumer)).isEqualTo(big(8_500));
+
+        refused(act(provider, id, "failure", Map.of("reason", "mine")), 403, "MARKET_CONSUMER_ONLY");
+        refused(act(stranger, id, "failure", Map.of("reason", "theirs")), 404, "NOT_FOUND");
+        refused(act(consumer, id, "failure", Map.of()), 400, "VALIDATION_FAILED");
+        refused(act(provider, id, "dispute", Map.of("reason", "nothing reported")), 409, "MARKET_NO_FAILURE_REPORTED");
+        refused(request(consumer, serviceId, Map.of("disputeWindowSeconds", 0)), 400, "VALIDATION_FAILED");
+        JsonNode reported = ok(act(consumer, id, "failure", Map.of("reason", "nothing arrived")));
+        assertThat(reported.path("state").asString()).isIn("FAILURE_REPORTED", "FAILED");
+        assertThat(reported.path("failure").path("reason").asString()).isEqualTo("REPORTED");
+        assertThat(reported.path("failure").path("detail").asString()).isEqualTo("nothing arrived");
+        refused(act(consumer, id, "failure", Map.of("reason", "again")), 409, "MARKET_REQUEST_FAILED");
+        refused(complete(provider, id, "ipfs://late"), 409, "MARKET_REQUEST_FAILED");
+        refused(act(consumer, id, "dispute", Map.of("reason", "me")), 403, "MARKET_PROVIDER_ONLY");
+
+        // undisputed: after the window the consumer is refunded everything; the provider's outcome is a failure
+        JsonNode failed = leaves(consumer, id, "FAILURE_REPORTED");
+        assertThat(failed.path("state").asString()).as(failed.toString()).isEqualTo("FAILED");
+        assertThat(failed.path("payout").asString()).isEqualTo("0");
+        assertThat(failed.path("refund").asString()).isEqualTo("1500");
+        assertThat(available(consumer)).isEqualTo(big(10_000));
+        assertThat(available(provider)).isZero();
+        assertThat(escrowAccount(escrowId)).isZero();
+        refused(act(provider, id, "dispute", Map.of("reason", "too late")), 422, "MARKET_DISPUTE_WINDOW_CLOSED");
+        refused(score(consumer, id, 100, 100), 409, "MARKET_REQUEST_FAILED");
+        // a failure is a verdict on the service's work: its record counts it, quality 0, not a success
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 1L, "rating", 0L,
+                "successRateBps", 0L));
+        JsonNode outcome = outcomeOf(provider, id);
+        assertThat(outcome.path("result").asString()).isEqualTo("FAILED");
+        assertThat(outcome.path("quality").asInt()).isZero();
+        assertThat(count("SELECT count(*) FROM backend.audit_records WHERE object_id = ?"
+                + " AND action IN ('MARKET_REQUEST_FAILURE_REPORTED', 'MARKET_REQUEST_FAILED')", id)).isEqualTo(2L);
+        assertThat(count("SELECT count(*) FROM backend.events WHERE object_id = ?"
+                + " AND type IN ('market.request_failure_reported', 'market.request_failed')", id)).isEqualTo(2L);
+    }
+
+    @Test
+    void a_disputed_request_failure_is_decided_once_by_the_platforms_arbiter() throws Exception {
+        Agent provider = agent();
+        Agent consumer = funded(10_000);
+        Agent stranger = agent();
+        Agent arbiter = arbiter();
+        String serviceId = registered(provider, service("disputed", "1000", null));
+        JsonNode request = requested(consumer, serviceId, Map.of("disputeWindowSeconds", 3_600));
+        String id = request.path("id").asString();
+        String escrowId = request.path("escrowId").asString();
+        ok(complete(provider, id, "ipfs://r"));
+        refused(act(arbiter, id, "decision", Map.of("toProvider", "1")), 409, "MARKET_NOT_DISPUTED");
+        JsonNode reported = ok(act(consumer, id, "failure", Map.of("reason", "wrong language")));
+        assertThat(reported.path("state").asString()).isEqualTo("FAILURE_REPORTED");
+        assertThat(escrow(consumer, escrowId).path("state").asString()).isEqualTo("DISPUTED");
+        refused(score(consumer, id, 100, 100), 409, "MARKET_REQUEST_FAILED");
+        JsonNode disputed = ok(act(provider, id, "dispute", Map.of("reason", "it is in English as asked")));
+        assertThat(disputed.path("state").asString()).isEqualTo("DISPUTED");
+        assertThat(disputed.path("failure").path("disputeDetail").asString()).isEqualTo("it is in English as asked");
+        refused(act(provider, id, "dispute", Map.of("reason", "again")), 409, "MARKET_ALREADY_DISPUTED");
+
+        // the arbiter sees the request it decides; a stranger does not
+        assertThat(ok(api().get("/api/v1/market/requests/" + id, arbiter.accessToken())).path("state").asString())
+                .isEqualTo("DISPUTED");
+        refused(api().get("/api/v1/market/requests/" + id, stranger.accessToken()), 404, "NOT_FOUND");
+        refused(act(consumer, id, "decision", Map.of("toProvider", "1")), 403, "MARKET_ARBITER_ONLY");
+        refused(act(stranger, id, "decision", Map.of("toProvider", "1")), 404, "NOT_FOUND");
+        refused(act(arbiter, id, "decision", Map.of("toProvider", "1501")), 422, "MARKET_SPLIT_ABOVE_ESCROW");
+        refused(act(arbiter, id, "decision", Map.of("toProvider", "-1")), 400, "VALIDATION_FAILED");
+
+        // concurrent decisions: one pays 600 to the provider (fee 6), 900 back to the consumer
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Callable<ApiClient.Response>> decisions = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                decisions.add(() -> act(arbiter, id, "decision", Map.of("toProvider", "600")));
+            }
+            assertThat(outcomes(pool.invokeAll(decisions))).containsExactlyInAnyOrder("200",
+                    "409:MARKET_ALREADY_DECIDED", "409:MARKET_ALREADY_DECIDED", "409:MARKET_ALREADY_DECIDED");
+        } finally {
+            pool.shutdownNow();
+        }
+        JsonNode decided = ok(api().get("/api/v1/market/requests/" + id, consumer.accessToken()));
+        assertThat(decided.path("state").asString()).isEqualTo("RESOLVED");
+        assertThat(decided.path("payout").asString()).isEqualTo("600");
+        assertThat(decided.path("refund").asString()).isEqualTo("900");
+        assertThat(available(provider)).isEqualTo(big(600 - 6));
+        assertThat(available(consumer)).isEqualTo(big(8_500 + 900));
+        assertThat(escrowAccount(escrowId)).isZero();
+        JsonNode outcome = outcomeOf(provider, id);
+        assertThat(outcome.path("result").asString()).isEqualTo("RESOLVED");
+        assertThat(outcome.path("quality").asInt()).isEqualTo(60); // 600 of the 1,000 base
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 1L, "rating", 60L,
+                "successRateBps", 0L));
+        assertThat(count("SELECT count(*) FROM backend.events WHERE object_id = ? AND type = 'market.request_resolved'",
+                id)).isEqualTo(1L);
+    }
+
+    @Test
+    void a_request_delivered_and_never_scored_closes_expired_after_the_escrows_grace_without_an_outcome() {
+        Agent provider = agent();
+        Agent consumer = funded(10_000);
+        String serviceId = registered(provider, service("unscored", "1000", null));
+        JsonNode request = requested(consumer, serviceId, Map.of());
+        String id = request.path("id").asString();
+        String escrowId = request.path("escrowId").asString();
+        ok(complete(provider, id, "ipfs://delivered"));
+        // the consumer never scores: the escrow's deadline and grace pass (its columns moved, nothing mocked)
+        assertThat(jdbc.update("UPDATE backend.escrows SET deadline = now() - INTERVAL '3 seconds', grace_seconds = 1,"
+                + " due_at = now() - INTERVAL '2 seconds' WHERE id = ? AND state = 'FUNDED'", escrowId)).isEqualTo(1);
+        JsonNode closed = leaves(consumer, id, "COMPLETED");
+        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
+        assertThat(closed.path("closure").path("how").asString()).isEqualTo("EXPIRED");
+        assertThat(closed.path("payout").asString()).isEqualTo("0");
+        assertThat(closed.path("refund").asString()).isEqualTo("1500");
+        assertThat(available(consumer)).isEqualTo(big(10_000));
+        assertThat(available(provider)).isZero();
+        assertThat(escrowAccount(escrowId)).isZero();
+        assertThat(outcomeOf(provider, id)).isNull();
+        refused(score(consumer, id, 100, 100), 409, "MARKET_ESCROW_CLOSED");
+        refused(complete(provider, id, "ipfs://again"), 409, "MARKET_ESCROW_CLOSED");
+        // no verdict on the work: the service's record counts the request, nothing else
+        assertStats(serviceId, consumer, Map.of("totalRequests", 1L, "scoredRequests", 0L));
     }
 
     @Test

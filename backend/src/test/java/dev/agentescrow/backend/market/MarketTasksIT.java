@@ -517,6 +517,166 @@ class MarketTasksIT extends BackendITSupport {
         assertThat(outcome.path("late").asBoolean()).isTrue();
     }
 
+    // ------------------------------------------------------------------ the escrow ending on its own terms
+
+    /**
+     * Moves the escrow's clock: its deadline {@code deadlineAgoSeconds} in the past with
+     * {@code graceSeconds} of grace (the service reads these columns; time is not otherwise mocked).
+     */
+    private void escrowDeadlinePassed(String escrowId, long deadlineAgoSeconds, long graceSeconds) {
+        assertThat(jdbc.update("UPDATE backend.escrows SET deadline = now() - ? * INTERVAL '1 second',"
+                + " grace_seconds = ?, due_at = now() - ? * INTERVAL '1 second' + ? * INTERVAL '1 second'"
+                + " WHERE id = ? AND state = 'FUNDED'", deadlineAgoSeconds, graceSeconds, deadlineAgoSeconds,
+                graceSeconds, escrowId)).isEqualTo(1);
+    }
+
+    private long count(String sql, Object... args) {
+        return jdbc.queryForObject(sql, Long.class, args);
+    }
+
+    private String escrowState(FreshAgents.FreshAgent who, String escrowId) {
+        return api().get("/api/v1/escrows/" + escrowId, who.accessToken()).json().path("state").asString();
+    }
+
+    private boolean hasOutcome(FreshAgents.FreshAgent agent, String subjectId) {
+        for (JsonNode outcome : reputation(agent).path("history")) {
+            if (outcome.path("subjectId").asString().equals(subjectId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A task allocated to {@code winner} (escrow 15,000) whose winner delivered {@code ipfs://done}; its id. */
+    private String delivered(FreshAgents.FreshAgent poster, FreshAgents.FreshAgent winner) {
+        String id = allocatedTo(poster, winner, Map.of()).path("id").asString();
+        assertThat(act(winner, id, "complete", Map.of("resultRef", "ipfs://done")).status()).isEqualTo(200);
+        return id;
+    }
+
+    /** The delivered task CLOSED by its escrow's refund: nothing paid, the poster's 20,000 whole again. */
+    private void closedExpired(JsonNode closed, FreshAgents.FreshAgent poster) {
+        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
+        assertThat(closed.path("closure").path("how").asString()).isEqualTo("EXPIRED");
+        assertThat(closed.path("payout").asString()).isEqualTo("0");
+        assertThat(closed.path("refund").asString()).isEqualTo("15000");
+        assertThat(closed.path("resultRef").asString()).isEqualTo("ipfs://done");
+        assertThat(available(poster)).isEqualTo(big(20_000));
+    }
+
+    @Test
+    void a_completed_task_never_scored_closes_expired_when_its_escrows_grace_ends_with_the_poster_refunded() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        String id = delivered(poster, winner);
+        String escrowId = task(poster, id).path("escrowId").asString();
+
+        // the poster never scores: the late window and the grace period pass
+        escrowDeadlinePassed(escrowId, 3, 1);
+        JsonNode closed = leaves(poster, id, "COMPLETED");
+        closedExpired(closed, poster);
+        assertThat(closed.path("closure").has("at")).isTrue();
+        assertThat(escrowState(poster, escrowId)).isEqualTo("EXPIRED");
+        assertThat(available(winner)).isZero();
+        assertThat(balances().escrowAccount(escrowId)).isZero();
+        // an unscored completion is nobody's word on the work: no outcome, the winner's reputation untouched
+        assertThat(hasOutcome(winner, id)).isFalse();
+        assertThat(count("SELECT count(*) FROM backend.market_outcomes WHERE subject_id = ?", id)).isZero();
+        assertThat(count("SELECT count(*) FROM backend.audit_records WHERE object_id = ? AND action = 'MARKET_TASK_CLOSED'",
+                id)).isEqualTo(1L);
+        assertThat(count("SELECT count(*) FROM backend.events WHERE object_id = ? AND type = 'market.task_closed'"
+                + " AND data LIKE '%\"closure\":\"EXPIRED\"%'", id)).isEqualTo(1L);
+        // nothing more happens to it, whatever is tried; reading again changes nothing
+        refused(act(poster, id, "score", Map.of("quality", 100, "accuracy", 100)), 409, "MARKET_ESCROW_CLOSED");
+        refused(act(poster, id, "failure", Map.of("reason", "late")), 409, "MARKET_ESCROW_CLOSED");
+        refused(act(winner, id, "dispute", Map.of("reason", "pay me")), 409, "MARKET_ESCROW_CLOSED");
+        assertThat(task(poster, id).path("closure").path("at").asString())
+                .isEqualTo(closed.path("closure").path("at").asString());
+        awaitUntil("the CLOSED gauge", () -> api().get("/actuator/prometheus", null).raw().body().lines()
+                .anyMatch(l -> l.startsWith("agentescrow_market_tasks{") && l.contains("state=\"CLOSED\"")
+                        && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= 1));
+    }
+
+    @Test
+    void a_task_whose_escrow_was_refunded_before_the_task_moved_takes_its_final_state_from_the_escrow() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        String id = delivered(poster, winner);
+        String escrowId = task(poster, id).path("escrowId").asString();
+
+        // past the deadline, within the grace period: the payer takes the escrow back through the escrow API,
+        // so the escrow ends while the task's row still says COMPLETED (as after a crash between the two)
+        escrowDeadlinePassed(escrowId, 1, 3_600);
+        ApiClient.Response refunded = api().post("/api/v1/escrows/" + escrowId + "/refund", poster.accessToken(), key(),
+                "{}");
+        assertThat(refunded.status()).as(refunded.toString()).isEqualTo(200);
+        JsonNode closed = leaves(poster, id, "COMPLETED");
+        closedExpired(closed, poster);
+        assertThat(hasOutcome(winner, id)).isFalse();
+        assertThat(count("SELECT count(*) FROM backend.audit_records WHERE object_id = ? AND action = 'MARKET_TASK_CLOSED'",
+                id)).isEqualTo(1L);
+    }
+
+    @Test
+    void a_dispute_the_arbiter_never_decides_closes_with_the_escrows_fallback_and_counts_no_outcome() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        FreshAgents.FreshAgent arbiter = FreshAgents.signIn(api(), MARKET_ARBITER_KEY);
+        JsonNode allocated = allocatedTo(poster, winner, Map.of("disputeWindowSeconds", 3_600));
+        String id = allocated.path("id").asString();
+        String escrowId = allocated.path("escrowId").asString();
+        assertThat(act(winner, id, "complete", Map.of("resultRef", "ipfs://r")).status()).isEqualTo(200);
+        assertThat(act(poster, id, "failure", Map.of("reason", "wrong")).status()).isEqualTo(200);
+        assertThat(act(winner, id, "dispute", Map.of("reason", "right")).json().path("state").asString())
+                .isEqualTo("DISPUTED");
+
+        // the arbitration period ends undecided: the escrow's fallback (REFUND_PAYER) applies
+        assertThat(jdbc.update("UPDATE backend.escrows SET arbitration_deadline = now() - INTERVAL '1 second',"
+                + " due_at = now() - INTERVAL '1 second' WHERE id = ? AND state = 'DISPUTED'", escrowId)).isEqualTo(1);
+        JsonNode closed = leaves(poster, id, "DISPUTED");
+        assertThat(closed.path("state").asString()).as(closed.toString()).isEqualTo("CLOSED");
+        assertThat(closed.path("closure").path("how").asString()).isEqualTo("FALLBACK");
+        assertThat(closed.path("payout").asString()).isEqualTo("0");
+        assertThat(closed.path("refund").asString()).isEqualTo("15000");
+        assertThat(closed.path("failure").path("disputeDetail").asString()).isEqualTo("right");
+        assertThat(escrowState(poster, escrowId)).isEqualTo("RESOLVED");
+        assertThat(available(poster)).isEqualTo(big(20_000));
+        assertThat(available(winner)).isZero();
+        assertThat(balances().escrowAccount(escrowId)).isZero();
+        // nobody decided: the winner's disputed failure counts neither way
+        assertThat(hasOutcome(winner, id)).isFalse();
+        assertThat(count("SELECT count(*) FROM backend.events WHERE object_id = ? AND type = 'market.task_closed'"
+                + " AND data LIKE '%\"closure\":\"FALLBACK\"%'", id)).isEqualTo(1L);
+        refused(act(arbiter, id, "decision", Map.of("toWinner", "6000")), 409, "MARKET_ESCROW_CLOSED");
+    }
+
+    @Test
+    void an_arbiter_deciding_through_the_escrow_api_resolves_the_disputed_task_with_its_split() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        FreshAgents.FreshAgent arbiter = FreshAgents.signIn(api(), MARKET_ARBITER_KEY);
+        JsonNode allocated = allocatedTo(poster, winner, Map.of("disputeWindowSeconds", 3_600));
+        String id = allocated.path("id").asString();
+        String escrowId = allocated.path("escrowId").asString();
+        assertThat(act(poster, id, "failure", Map.of("reason", "nothing delivered")).status()).isEqualTo(200);
+        assertThat(act(winner, id, "dispute", Map.of("reason", "it was")).status()).isEqualTo(200);
+
+        ApiClient.Response resolved = api().post("/api/v1/escrows/" + escrowId + "/resolve", arbiter.accessToken(), key(),
+                Map.of("payees", List.of(Map.of("index", 0, "amount", "5000")), "payer", "10000"));
+        assertThat(resolved.status()).as(resolved.toString()).isEqualTo(200);
+        JsonNode decided = leaves(poster, id, "DISPUTED");
+        assertThat(decided.path("state").asString()).as(decided.toString()).isEqualTo("RESOLVED");
+        assertThat(decided.path("payout").asString()).isEqualTo("5000");
+        assertThat(decided.path("refund").asString()).isEqualTo("10000");
+        assertThat(available(winner)).isEqualTo(big(5_000 - 50));
+        assertThat(available(poster)).isEqualTo(big(5_000 + 10_000));
+        JsonNode outcome = reputation(winner).path("history").get(0);
+        assertThat(outcome.path("subjectId").asString()).isEqualTo(id);
+        assertThat(outcome.path("result").asString()).isEqualTo("RESOLVED");
+        assertThat(outcome.path("quality").asInt()).isEqualTo(50); // 5,000 of the 10,000 clearing price
+        refused(act(arbiter, id, "decision", Map.of("toWinner", "1")), 409, "MARKET_ALREADY_DECIDED");
+    }
+
     @Test
     void concurrent_failure_reports_hold_the_escrow_once() throws Exception {
         FreshAgents.FreshAgent poster = funded(40_000);

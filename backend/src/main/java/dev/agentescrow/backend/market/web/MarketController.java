@@ -67,7 +67,8 @@ public class MarketController {
     }
 
     /** A request: {@code units} of a per-unit service (default 1), an input reference, the largest multiplier. */
-    public record RequestInput(Long units, String input, Integer maxMultiplierBps, String evaluator) {
+    public record RequestInput(Long units, String input, Integer maxMultiplierBps, String evaluator,
+                               Long disputeWindowSeconds) {
     }
 
     public record CompleteInput(String resultRef) {
@@ -188,7 +189,7 @@ public class MarketController {
             @Parameter(description = "IETF Idempotency-Key; the request id derives from it")
             @RequestHeader("Idempotency-Key") String idempotencyKey, @RequestBody(required = false) RequestInput body) {
         Address consumer = Principals.current();
-        RequestInput input = body == null ? new RequestInput(null, null, null, null) : body;
+        RequestInput input = body == null ? new RequestInput(null, null, null, null, null) : body;
         Inputs inputs = Inputs.check();
         long units = input.units() == null ? 1 : input.units();
         if (units < 1 || units > MarketSettings.MAX_UNITS) {
@@ -203,9 +204,12 @@ public class MarketController {
                     + PerformancePay.MAX_MULTIPLIER_BPS);
         }
         Address evaluator = input.evaluator() == null ? null : inputs.address("evaluator", input.evaluator());
+        long window = input.disputeWindowSeconds() == null ? MarketTaskController.DEFAULT_DISPUTE_WINDOW_SECONDS
+                : MarketTaskController.seconds(inputs, "disputeWindowSeconds", input.disputeWindowSeconds(),
+                        MarketTaskController.MAX_DISPUTE_WINDOW_SECONDS);
         inputs.orThrow();
         ServiceRequest created = orThrow(market.request(checkService(id), consumer, idempotencyKey,
-                new Market.Order(units, input.input(), max, evaluator)), "service");
+                new Market.Order(units, input.input(), max, evaluator, window)), "service");
         return ResponseEntity.status(HttpStatus.CREATED).body(MarketViews.of(created, consumer));
     }
 
@@ -264,6 +268,59 @@ public class MarketController {
         checkScores(body);
         return MarketViews.of(orThrow(market.score(checkRequest(id), me, body.quality(), body.accuracy()), "request"),
                 me);
+    }
+
+    /** The arbiter's decision on a disputed request: {@code toProvider} base units to the provider, the rest back. */
+    public record RequestDecisionInput(String toProvider) {
+    }
+
+    @PostMapping("/requests/{id}/failure")
+    @Operation(summary = "The consumer (or the request's evaluator) reports that the work failed: the escrow is held for"
+            + " the arbiter and the provider may dispute until the request's dispute window ends; undisputed, the"
+            + " consumer is refunded and the provider's reputation drops")
+    @ApiResponse(responseCode = "403", description = "MARKET_CONSUMER_ONLY, MARKET_EVALUATOR_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_REQUEST_FAILED, MARKET_ALREADY_SCORED, MARKET_ESCROW_CLOSED,"
+            + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "IDEMPOTENCY_KEY_REUSED")
+    public MarketViews.RequestView reportFailure(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                                                 @RequestBody MarketTaskController.ReasonInput body) {
+        Address me = Principals.current();
+        return after(market.reportFailure(checkRequest(id), me, MarketTaskController.reason(body)), me);
+    }
+
+    @PostMapping("/requests/{id}/dispute")
+    @Operation(summary = "The provider disputes a reported failure before the dispute window ends; the platform's arbiter"
+            + " decides")
+    @ApiResponse(responseCode = "403", description = "MARKET_PROVIDER_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_NO_FAILURE_REPORTED, MARKET_ALREADY_DISPUTED,"
+            + " MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "MARKET_DISPUTE_WINDOW_CLOSED, IDEMPOTENCY_KEY_REUSED")
+    public MarketViews.RequestView dispute(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                                           @RequestBody MarketTaskController.ReasonInput body) {
+        Address me = Principals.current();
+        return after(market.dispute(checkRequest(id), me, MarketTaskController.reason(body)), me);
+    }
+
+    @PostMapping("/requests/{id}/decision")
+    @Operation(summary = "The platform's arbiter decides a disputed request: toProvider to the provider (fee taken from"
+            + " it), the rest back to the consumer")
+    @ApiResponse(responseCode = "403", description = "MARKET_ARBITER_ONLY")
+    @ApiResponse(responseCode = "404", description = NOT_FOUND)
+    @ApiResponse(responseCode = "409", description = "MARKET_NOT_DISPUTED, MARKET_ALREADY_DECIDED, MARKET_ESCROW_CLOSED,"
+            + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
+    @ApiResponse(responseCode = "422", description = "MARKET_SPLIT_ABOVE_ESCROW, IDEMPOTENCY_KEY_REUSED")
+    public MarketViews.RequestView decide(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
+                                          @RequestBody RequestDecisionInput body) {
+        Address me = Principals.current();
+        return after(market.decide(checkRequest(id), me, MarketTaskController.share("toProvider",
+                body == null ? null : body.toProvider())), me);
+    }
+
+    /** The request after a command, as the caller sees it, or the command's refusal as problem+json. */
+    private MarketViews.RequestView after(Market.Result<ServiceRequest> result, Address me) {
+        return MarketViews.of(orThrow(result, "request"), me);
     }
 
     // ------------------------------------------------------------------ parsing

@@ -25,12 +25,14 @@ public class MarketOpenApi {
             Map.entry("MARKET_ARBITER_IS_PARTY", "422: the platform's arbiter cannot be the consumer or the provider"),
             Map.entry("MARKET_NO_ARBITER", "503: no marketplace arbiter is configured"),
             Map.entry("MARKET_ESCROW_REFUSED", "409: the request's escrow refused the provider's acceptance"),
-            Map.entry("MARKET_PROVIDER_ONLY", "403: only the request's provider completes it"),
-            Map.entry("MARKET_CONSUMER_ONLY", "403: only the request's consumer scores it"),
+            Map.entry("MARKET_PROVIDER_ONLY", "403: only the request's provider completes it or disputes a failure"),
+            Map.entry("MARKET_CONSUMER_ONLY", "403: only the request's consumer scores it or reports failure"),
             Map.entry("MARKET_ALREADY_COMPLETED", "409: the request was completed already"),
             Map.entry("MARKET_NOT_COMPLETED", "409: the provider has not completed the request"),
             Map.entry("MARKET_ALREADY_SCORED", "409: the request was scored already"),
-            Map.entry("MARKET_ESCROW_CLOSED", "409: the request's escrow was settled or refunded outside the marketplace"),
+            Map.entry("MARKET_ESCROW_CLOSED", "409: the request's or task's escrow ended outside the marketplace's steps (its"
+                    + " deadline and grace, its fallback, or a party through the escrow API): the request or task is"
+                    + " CLOSED, or its escrow cannot take the step"),
             Map.entry("MARKET_REQUEST_EXPIRED", "422: the late window (twice the maximum delivery time) has closed"),
             Map.entry("MARKET_BUDGET_TOO_SMALL", "422: the task's budget divided by its largest multiplier is below one"
                     + " base unit"),
@@ -50,14 +52,19 @@ public class MarketOpenApi {
             Map.entry("MARKET_EVALUATOR_BID", "422: the task's evaluator cannot bid on it"),
             Map.entry("MARKET_TASK_FAILED", "409: a failure was reported for the task, or it failed, or the arbiter"
                     + " decided it"),
-            Map.entry("MARKET_NO_FAILURE_REPORTED", "409: no failure is reported for the task: nothing to dispute"),
-            Map.entry("MARKET_ALREADY_DISPUTED", "409: the winner disputed the failure already"),
+            Map.entry("MARKET_REQUEST_FAILED", "409: a failure was reported for the request, or it failed (reported, or"
+                    + " not delivered by the end of its late window), or the arbiter decided it"),
+            Map.entry("MARKET_NO_FAILURE_REPORTED", "409: no failure is reported for the task or request: nothing to"
+                    + " dispute"),
+            Map.entry("MARKET_ALREADY_DISPUTED", "409: the winner (provider) disputed the failure already"),
             Map.entry("MARKET_DISPUTE_WINDOW_CLOSED", "422: the reported failure's dispute window has ended (the poster"
                     + " was refunded)"),
-            Map.entry("MARKET_ARBITER_ONLY", "403: only the platform's arbiter (the task escrow's) decides a dispute"),
-            Map.entry("MARKET_NOT_DISPUTED", "409: the task is not disputed"),
+            Map.entry("MARKET_ARBITER_ONLY", "403: only the platform's arbiter (the task's or request's escrow's)"
+                    + " decides a dispute"),
+            Map.entry("MARKET_NOT_DISPUTED", "409: the task or request is not disputed"),
             Map.entry("MARKET_ALREADY_DECIDED", "409: the arbiter decided the dispute already"),
-            Map.entry("MARKET_SPLIT_ABOVE_ESCROW", "422: the arbiter's award to the winner is above what the escrow holds"),
+            Map.entry("MARKET_SPLIT_ABOVE_ESCROW", "422: the arbiter's award to the winner (provider) is above what the"
+                    + " escrow holds"),
             Map.entry("MARKET_TASK_EXPIRED", "422: the task's late window (twice the time for the work) has closed"),
             Map.entry("INVALID_CAPABILITY", "400 field code: a capability tag is lower-case letters, digits, '.', '_', '-'"),
             Map.entry("ESCROW_FEE_ABOVE_MAX", "422: the platform fee is above the maximum the escrow accepts")));

@@ -83,6 +83,10 @@ public class MarketTaskController {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record FailureView(String reason, String detail, Instant failedAt, Instant disputeWindowEnds, Instant disputedAt,
                        String disputeDetail, Instant decidedAt) {
+        static FailureView of(MarketTask.Failure f) {
+            return f == null ? null : new FailureView(f.reason().name(), f.detail(), f.failedAt(), f.windowEnds(),
+                    f.disputedAt(), f.disputeDetail(), f.decidedAt());
+        }
     }
 
     record TaskPage(List<TaskView> items, String nextCursor) {
@@ -100,8 +104,8 @@ public class MarketTaskController {
                     String clearingPrice, Boolean reserveApplied, String escrowed, String escrowId,
                     Instant workDeadline, Instant completedAt, String resultRef, Instant scoredAt, Integer quality,
                     Integer accuracy, String payout, String refund, JsonNode breakdown, String evaluator,
-                    long disputeWindowSeconds, Instant lateDeadline, FailureView failure, Integer bidCount,
-                    List<BidView> bids) {
+                    long disputeWindowSeconds, Instant lateDeadline, FailureView failure,
+                    MarketViews.ClosureView closure, Integer bidCount, List<BidView> bids) {
     }
 
     @PostMapping
@@ -256,7 +260,7 @@ public class MarketTaskController {
     @ApiResponse(responseCode = "403", description = "MARKET_WINNER_ONLY")
     @ApiResponse(responseCode = "404", description = NOT_FOUND)
     @ApiResponse(responseCode = "409", description = "MARKET_NOT_ALLOCATED, MARKET_NO_FAILURE_REPORTED,"
-            + " MARKET_ALREADY_DISPUTED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
+            + " MARKET_ALREADY_DISPUTED, MARKET_ESCROW_CLOSED, IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "MARKET_DISPUTE_WINDOW_CLOSED, IDEMPOTENCY_KEY_REUSED")
     public TaskView dispute(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                             @RequestBody ReasonInput body) {
@@ -275,11 +279,15 @@ public class MarketTaskController {
     public TaskView decide(@PathVariable String id, @RequestHeader("Idempotency-Key") String key,
                            @RequestBody DecisionInput body) {
         Address me = Principals.current();
+        return after(tasks.decide(checkTask(id), me, share("toWinner", body == null ? null : body.toWinner())), me);
+    }
+
+    /** An arbiter's award in base units, 0 or more (400 VALIDATION_FAILED otherwise). */
+    static BigInteger share(String field, String text) {
         Inputs inputs = Inputs.check();
-        String text = body == null ? null : body.toWinner();
-        BigInteger toWinner = "0".equals(text) ? BigInteger.ZERO : inputs.amount("toWinner", text);
+        BigInteger value = "0".equals(text) ? BigInteger.ZERO : inputs.amount(field, text);
         inputs.orThrow();
-        return after(tasks.decide(checkTask(id), me, toWinner), me);
+        return value;
     }
 
     /** The task after a command (read again, with its bids), or the command's refusal as problem+json. */
@@ -292,7 +300,7 @@ public class MarketTaskController {
         return seconds(inputs, field, value, MarketSettings.MAX_DELIVERY_SECONDS);
     }
 
-    private static long seconds(Inputs inputs, String field, Long value, long max) {
+    static long seconds(Inputs inputs, String field, Long value, long max) {
         if (value == null || value < 1 || value > max) {
             inputs.error(field, "OUT_OF_RANGE", "1 to " + max + " seconds");
             return 0;
@@ -300,7 +308,7 @@ public class MarketTaskController {
         return value;
     }
 
-    private static String reason(ReasonInput body) {
+    static String reason(ReasonInput body) {
         String reason = body == null ? null : body.reason();
         if (reason == null || reason.length() > 512 || !MarketController.TEXT.matcher(reason).matches()) {
             throw ApiException.invalidField("reason", "INVALID_TEXT", "1-512 characters, no control characters");
@@ -323,9 +331,7 @@ public class MarketTaskController {
             return new BidView(b.taskId(), b.bidder().checksummed(), sealed ? null : b.ask().toString(), sealed,
                     b.createdAt());
         }).toList();
-        MarketTask.Failure f = t.failure();
-        FailureView failure = f == null ? null : new FailureView(f.reason().name(), f.detail(), f.failedAt(),
-                f.windowEnds(), f.disputedAt(), f.disputeDetail(), f.decidedAt());
+        FailureView failure = FailureView.of(t.failure());
         return new TaskView(t.id(), t.poster().checksummed(), t.state().name(), t.reason(), t.capabilities(),
                 t.description(), t.token().checksummed(), t.budget().toString(), t.maxMultiplierBps(),
                 t.maxBasePrice().toString(), t.biddingClosesAt(), t.workSeconds(), t.createdAt(), t.closedAt(),
@@ -334,7 +340,8 @@ public class MarketTaskController {
                 t.quality(), t.accuracy(), str(t.payout()), str(t.refund()),
                 t.breakdown() == null ? null : JSON.readTree(t.breakdown()),
                 t.evaluator() == null ? null : t.evaluator().checksummed(), t.disputeWindowSeconds(), t.lateDeadline(),
-                failure, listed.bids() == null ? null : bids.size(), listed.bids() == null ? null : bids);
+                failure, MarketViews.ClosureView.of(t.closed()), listed.bids() == null ? null : bids.size(),
+                listed.bids() == null ? null : bids);
     }
 
     private static String str(BigInteger value) {

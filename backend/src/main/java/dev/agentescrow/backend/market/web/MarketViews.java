@@ -2,6 +2,7 @@ package dev.agentescrow.backend.market.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.backend.market.Market;
+import dev.agentescrow.backend.market.MarketTask;
 import dev.agentescrow.backend.market.Reputation;
 import dev.agentescrow.backend.market.ServiceListing;
 import dev.agentescrow.backend.market.ServiceRequest;
@@ -35,7 +36,19 @@ final class MarketViews {
                        long units, String input, String base, int maxMultiplierBps, String escrowed, String escrowId,
                        long maxDeliverySeconds, Instant createdAt, Instant deadline, Instant completedAt,
                        String resultRef, Instant scoredAt, Integer quality, Integer accuracy, String payout,
-                       String refund, JsonNode breakdown, String evaluator, List<String> myRoles) {
+                       String refund, JsonNode breakdown, String evaluator, List<String> myRoles,
+                       long disputeWindowSeconds, Instant lateDeadline, MarketTaskController.FailureView failure,
+                       ClosureView closure) {
+    }
+
+    /**
+     * How a CLOSED task's or request's escrow ended by the escrow's own rules (EXPIRED, FALLBACK,
+     * ARBITER, RELEASED), and when the marketplace recorded it.
+     */
+    record ClosureView(String how, Instant at) {
+        static ClosureView of(MarketTask.Closed closed) {
+            return closed == null ? null : new ClosureView(closed.how().name(), closed.at());
+        }
     }
 
     record PriceSuggestionView(String capability, String token, String median, String min, String max,
@@ -71,7 +84,7 @@ final class MarketViews {
     static RequestView of(ServiceRequest r, Address viewer) {
         List<String> roles = r.consumer().equals(viewer) ? List.of("CONSUMER")
                 : r.provider().equals(viewer) ? List.of("PROVIDER")
-                : viewer.equals(r.evaluator()) ? List.of("EVALUATOR") : List.of();
+                : viewer.equals(r.evaluator()) ? List.of("EVALUATOR") : List.of("ARBITER");
         return new RequestView(r.id(), r.serviceId(), r.consumer().checksummed(), r.provider().checksummed(),
                 r.state().name(), r.token().checksummed(), r.units(), r.input(), r.base().toString(),
                 r.maxMultiplierBps(), r.escrowed().toString(), r.escrowId(), r.maxDeliverySeconds(), r.createdAt(),
@@ -79,7 +92,8 @@ final class MarketViews {
                 r.quality(), r.accuracy(), r.payout() == null ? null : r.payout().toString(),
                 r.refund() == null ? null : r.refund().toString(),
                 r.breakdown() == null ? null : JSON.readTree(r.breakdown()),
-                r.evaluator() == null ? null : r.evaluator().checksummed(), roles);
+                r.evaluator() == null ? null : r.evaluator().checksummed(), roles, r.disputeWindowSeconds(),
+                r.lateDeadline(), MarketTaskController.FailureView.of(r.failure()), ClosureView.of(r.closed()));
     }
 
     static ReputationView of(Market.AgentReputation r, Instant now, int historySize) {
