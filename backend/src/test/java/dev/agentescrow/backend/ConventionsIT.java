@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -247,6 +248,34 @@ class ConventionsIT extends BackendITSupport {
         assertThat(partial.json().path("results").get(0).path("status").asString()).isEqualTo("COMMITTED");
         assertThat(partial.json().path("results").get(1).path("status").asString()).isEqualTo("REJECTED");
         assertThat(available(payer)).as("the next read, without X-Min-Sequence").isEqualTo(before.subtract(BigInteger.TEN));
+    }
+
+    /**
+     * A batch that names one client id twice is refused field by field: atomic, nothing is paid
+     * (400); not atomic, the repeat alone is refused. Before, an atomic batch with a repeated id
+     * failed the ledger's whole commit group (500), and a concurrent client's payment with it.
+     */
+    @Test
+    void a_batch_that_repeats_an_id_is_refused() {
+        BigInteger before = available(payer);
+        String id = UUID.randomUUID().toString();
+        Map<String, Object> first = new java.util.HashMap<>(payment("3"));
+        first.put("id", id);
+        ApiClient.Response atomic = api().post("/api/v1/transfers/batch", payer, key(), Map.of("atomic", true,
+                "transfers", List.of(first, first)));
+        assertThat(atomic.status()).as(atomic.toString()).isEqualTo(400);
+        assertThat(atomic.code()).isEqualTo("VALIDATION_FAILED");
+        assertThat(atomic.json().path("errors").get(0).path("field").asString()).isEqualTo("transfers[1].id");
+        assertThat(atomic.json().path("errors").get(0).path("code").asString()).isEqualTo("DUPLICATE_ID");
+        assertThat(available(payer)).isEqualTo(before);
+
+        ApiClient.Response partial = api().post("/api/v1/transfers/batch", payer, key(), Map.of("atomic", false,
+                "transfers", List.of(first, first)));
+        assertThat(partial.status()).as(partial.toString()).isEqualTo(200);
+        assertThat(partial.json().path("results").get(0).path("status").asString()).isEqualTo("COMMITTED");
+        assertThat(partial.json().path("results").get(1).path("status").asString()).isEqualTo("REJECTED");
+        assertThat(partial.json().path("results").get(1).path("code").asString()).isEqualTo("VALIDATION_FAILED");
+        assertThat(available(payer)).isEqualTo(before.subtract(BigInteger.valueOf(3)));
     }
 
     /**

@@ -252,11 +252,18 @@ final class Group {
         if (failed) {
             rollbackTo(mark);
             for (int k = start; k <= end; k++) {
-                if (results[k] == null || results[k] == TransferResult.OK) {
+                // EXISTS of a member that repeats an earlier member of this group names a write
+                // the rollback just undid: it failed with the group, it does not exist.
+                if (results[k] == null || results[k] == TransferResult.OK
+                        || (results[k] == TransferResult.EXISTS && !exists(requests.get(k).id()))) {
                     results[k] = TransferResult.LINKED_TRANSFER_FAILED;
                 }
             }
         }
+    }
+
+    private boolean exists(TransferId id) {
+        return written.containsKey(id) || committed.containsKey(id);
     }
 
     /** Undoes everything this group applied to the state (not token registrations). */

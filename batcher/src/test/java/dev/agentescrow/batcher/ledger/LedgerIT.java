@@ -325,6 +325,24 @@ class LedgerIT {
     }
 
     @Test
+    void aLinkedGroupThatRepeatsAnIdFailsWholeAndTheLedgerGoesOn() {
+        deposit(ledger, ALICE, 1_000);
+        String before = snapshot(dataSource, ledger);
+        TransferRequest pay = TransferRequest.single(nextId(), user(ALICE), user(BOB), amount(100));
+        // The second member repeats the first: within the group it is EXISTS, and the group
+        // (new and existing members together) fails, so the first member's write is undone and
+        // the repeat must not be answered as an existing transfer either.
+        List<TransferResult> results = ledger.submit(List.of(pay.linkedToNext(), pay.linkedToNext(),
+                TransferRequest.single(nextId(), user(ALICE), user(CAROL), amount(1))));
+        assertThat(results).containsOnly(TransferResult.LINKED_TRANSFER_FAILED);
+        assertThat(snapshot(dataSource, ledger)).isEqualTo(before);
+
+        assertThat(ledger.submit(pay)).isEqualTo(TransferResult.OK);
+        assertThat(balance(ledger, user(BOB))).isEqualTo(100);
+        assertSumsToZero(ledger.balances());
+    }
+
+    @Test
     void aLedgerRestartedOnTheSameDatabaseHasTheSameState() {
         deposit(ledger, ALICE, 1_000);
         TransferId hold = nextId();

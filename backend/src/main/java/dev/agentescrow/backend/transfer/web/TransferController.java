@@ -117,11 +117,20 @@ public class TransferController {
         List<Integer> positions = new ArrayList<>();
         ItemResult[] results = new ItemResult[batch.transfers().size()];
         Inputs all = Inputs.check();
+        java.util.Map<TransferId, Integer> indexOfId = new java.util.HashMap<>();
         for (int i = 0; i < batch.transfers().size(); i++) {
             TransferOrder item = batch.transfers().get(i);
             Inputs inputs = Inputs.check("transfers[" + i + "].");
             Payments.Order parsed = item == null ? inputs.error("", "REQUIRED", "required")
                     : parse(inputs, from, item, idempotencyKey, i);
+            if (parsed != null) {
+                Integer earlier = indexOfId.putIfAbsent(parsed.id(), i);
+                if (earlier != null) {
+                    // One id is one transfer: a repeat would be answered as the first or, in a
+                    // linked group, fail the group for a reason that is not the client's amounts.
+                    parsed = inputs.error("id", "DUPLICATE_ID", "repeats transfers[" + earlier + "].id");
+                }
+            }
             if (inputs.ok()) {
                 orders.add(parsed);
                 positions.add(i);
