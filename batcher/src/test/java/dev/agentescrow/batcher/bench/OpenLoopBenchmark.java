@@ -150,6 +150,16 @@ final class OpenLoopBenchmark {
      */
     record SettlementAb(int rate, List<Load> paused, List<Load> running, List<Double> readP99Paused,
                         List<Double> readP99Running) {
+        /** With the read p99 of each probe, in the order probed (running, paused, running, ...). */
+        SettlementAb withReads(List<Double> readP99ByProbe) {
+            List<Double> readPaused = new ArrayList<>();
+            List<Double> readRunning = new ArrayList<>();
+            for (int i = 0; i < readP99ByProbe.size(); i++) {
+                (i % 2 == 1 ? readPaused : readRunning).add(readP99ByProbe.get(i));
+            }
+            return new SettlementAb(rate, paused, running, readPaused, readRunning);
+        }
+
         static double median(List<Double> values) {
             if (values.isEmpty()) {
                 return 0;
@@ -345,7 +355,8 @@ final class OpenLoopBenchmark {
             // With no sustained rate the run goes at the lowest rate probed, and the rate reported is 0.
             int rate = found > 0 ? found : MIN_RATE;
             // Settlement paused against running, at the rate found (-Dbench.settlementPairs=0 skips it).
-            SettlementAb ab = settlementAb(database, batcher, ledger, agents, config, rate, readLogs, waits, gc,
+            List<long[]> abWindows = new ArrayList<>();
+            SettlementAb probed = settlementAb(database, batcher, ledger, agents, config, rate, abWindows, waits, gc,
                     Integer.getInteger("bench.settlementPairs", 2));
             phase(waits, "run");
             // Backlog of settlement, sampled every second of the run.
@@ -373,6 +384,10 @@ final class OpenLoopBenchmark {
                     f.get();
                 }
                 long[] readTimes = reads(readLogs, start, end);
+                // The reads of the comparison's probes, now that every read scheduled in them was made
+                // (a reader that lags its schedule makes them later).
+                SettlementAb ab = probed.withReads(abWindows.stream()
+                        .map(w -> LedgerBenchmark.percentileMs(reads(readLogs, w[0], w[1]), 0.99)).toList());
                 if (Boolean.getBoolean("bench.perSecond")) {
                     StringBuilder line = new StringBuilder("reads per second p99/max ms:");
                     StringBuilder pauses = new StringBuilder("GC pauses per second ms:");
@@ -418,13 +433,11 @@ final class OpenLoopBenchmark {
      * running probe sees settlement as it runs in steady state, not a catch-up.
      */
     private static SettlementAb settlementAb(Database database, Batcher batcher, Ledger ledger,
-            List<AccountKey> agents, Config config, int rate, List<ReadLog> readLogs, WaitSampler waits, GcPauses gc,
+            List<AccountKey> agents, Config config, int rate, List<long[]> windows, WaitSampler waits, GcPauses gc,
             int pairs)
             throws SQLException {
         List<Load> paused = new ArrayList<>();
         List<Load> running = new ArrayList<>();
-        List<Double> readPaused = new ArrayList<>();
-        List<Double> readRunning = new ArrayList<>();
         for (int pair = 0; pair < pairs; pair++) {
             for (boolean pause : new boolean[] {false, true}) {
                 phase(waits, pause ? "settlement paused" : "settlement running");
@@ -432,14 +445,13 @@ final class OpenLoopBenchmark {
                 long from = System.nanoTime();
                 Load probe = load(ledger, agents, rate, config.probeTime(), from);
                 long to = System.nanoTime();
-                double readP99 = LedgerBenchmark.percentileMs(reads(readLogs, from, to), 0.99);
                 List<GcPauses.Pause> pauses = gc.between(from, to);
                 System.err.printf(Locale.ROOT, "open-loop %d/s, settlement %s: %.0f tps, p50 %.2f ms, p99 %.2f ms;"
-                                + " reads p99 %.2f ms; %d GC pauses, %d ms in all, longest %d ms%n", rate,
+                                + " %d GC pauses, %d ms in all, longest %d ms%n", rate,
                         pause ? "paused" : "running", probe.tps(), probe.percentileMs(0.50), probe.percentileMs(0.99),
-                        readP99, pauses.size(), GcPauses.totalMillis(pauses), GcPauses.maxMillis(pauses));
+                        pauses.size(), GcPauses.totalMillis(pauses), GcPauses.maxMillis(pauses));
                 (pause ? paused : running).add(probe);
-                (pause ? readPaused : readRunning).add(readP99);
+                windows.add(new long[] {from, to});
             }
             phase(waits, "catch-up");
             batcher.pauseSettlement(false);
@@ -449,7 +461,7 @@ final class OpenLoopBenchmark {
             }
         }
         batcher.pauseSettlement(false);
-        return new SettlementAb(rate, paused, running, readPaused, readRunning);
+        return new SettlementAb(rate, paused, running, List.of(), List.of());
     }
 
     /**
