@@ -92,15 +92,19 @@ public final class LedgerReads {
     private static final String KEY_COLUMNS = "%1$s.kind, %1$s.owner, %1$s.token, %1$s.escrow_id";
     private static final String TRANSFER_COLUMNS = "t.id, t.seq, t.kind, t.amount, t.pending_id, t.expires_at,"
             + " t.reference, t.created_at, " + KEY_COLUMNS.formatted("d") + ", " + KEY_COLUMNS.formatted("c");
+    /** A transfer with its two account ids in place of their keys ({@link AccountKeys}). */
+    private static final String HISTORY_COLUMNS = "t.id, t.seq, t.kind, t.amount, t.pending_id, t.expires_at,"
+            + " t.reference, t.created_at, t.debit_account_id, t.credit_account_id";
     private static final String TRANSFER_JOINS = " JOIN accounts d ON d.id = t.debit_account_id"
             + " JOIN accounts c ON c.id = t.credit_account_id";
     /**
      * A history page, one statement (one snapshot): the position (the last committed transfer), the
      * number of accounts the key names, and the page: two index ranges per account (debits,
-     * credits), merged newest first; an empty page gives one row with a null transfer. Each row's
-     * two accounts are looked up by primary key ({@code LATERAL ... LIMIT 1}): joined plainly, the
-     * planner hashed the whole {@code accounts} table twice per page (1-2.5 ms at 1,000 accounts,
-     * against 0.2 ms; docs/ledger.md).
+     * credits), merged newest first; an empty page gives one row with a null transfer. Each row
+     * carries its two account ids, whose keys come from {@link AccountKeys} (an account's identity
+     * never changes): joined in the statement, the two lookups per row and their eight text columns
+     * were most of a page's cost (docs/ledger.md); before that, joined plainly, the planner hashed
+     * the whole {@code accounts} table twice per page.
      */
     static final String USER_HISTORY = historyRead(USER_KEY);
     private static final String OWNER_HISTORY = historyRead(OWNER_KEY);
@@ -110,6 +114,7 @@ public final class LedgerReads {
 
     private final DataSource dataSource;
     private final BatchReads proofs;
+    private final AccountKeys accountKeys = new AccountKeys();
 
     public LedgerReads(DataSource dataSource) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -122,12 +127,10 @@ public final class LedgerReads {
 
     private static String historyRead(String key) {
         return "WITH p AS (SELECT coalesce(max(seq), 0) AS seq FROM transfers), k AS (SELECT a.id FROM accounts a WHERE " + key + ")"
-                + " SELECT p.seq, (SELECT count(*) FROM k), " + TRANSFER_COLUMNS + " FROM p LEFT JOIN (SELECT x.* FROM k,"
+                + " SELECT p.seq, (SELECT count(*) FROM k), " + HISTORY_COLUMNS + " FROM p LEFT JOIN (SELECT x.* FROM k,"
                 + " LATERAL ((SELECT * FROM transfers h WHERE h.debit_account_id = k.id AND h.seq < ?"
                 + " ORDER BY h.seq DESC LIMIT ?) UNION ALL (SELECT * FROM transfers h WHERE h.credit_account_id = k.id"
                 + " AND h.seq < ? ORDER BY h.seq DESC LIMIT ?)) x ORDER BY x.seq DESC LIMIT ?) t ON true"
-                + " LEFT JOIN LATERAL (SELECT * FROM accounts ad WHERE ad.id = t.debit_account_id LIMIT 1) d ON true"
-                + " LEFT JOIN LATERAL (SELECT * FROM accounts ac WHERE ac.id = t.credit_account_id LIMIT 1) c ON true"
                 + " ORDER BY t.seq DESC";
     }
 
@@ -359,15 +362,25 @@ public final class LedgerReads {
                 s.setInt(i, n);
                 long position = 0;
                 long accounts = 0;
-                List<TransferRecord> entries = new ArrayList<>();
+                List<HistoryRow> rows = new ArrayList<>();
+                List<Long> accountIds = new ArrayList<>();
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         position = rs.getLong(1);
                         accounts = rs.getLong(2);
                         if (rs.getObject(HISTORY_PREFIX + 1) != null) {
-                            entries.add(transferRecord(rs, HISTORY_PREFIX));
+                            HistoryRow row = historyRow(rs, HISTORY_PREFIX);
+                            rows.add(row);
+                            accountIds.add(row.debitAccountId());
+                            accountIds.add(row.creditAccountId());
                         }
                     }
+                }
+                // The keys of accounts this instance has not seen yet: one more statement, rarely.
+                Map<Long, AccountKey> keys = accountKeys.keysOf(c, accountIds);
+                List<TransferRecord> entries = new ArrayList<>(rows.size());
+                for (HistoryRow row : rows) {
+                    entries.add(row.record(keys.get(row.debitAccountId()), keys.get(row.creditAccountId())));
                 }
                 if (oneAccount && accounts == 0) {
                     return Read.notFound(position);
@@ -706,13 +719,29 @@ public final class LedgerReads {
 
     /** An account key from four columns (kind, owner, token, escrow_id) starting at {@code from}. */
     private static AccountKey key(ResultSet rs, int from) throws SQLException {
-        AccountKind kind = AccountKind.valueOf(rs.getString(from));
-        Address token = Addresses.of(rs.getString(from + 2));
-        return switch (kind) {
-            case USER -> AccountKey.user(Addresses.of(rs.getString(from + 1)), token);
-            case ESCROW_FUNDS -> AccountKey.escrowFunds(rs.getString(from + 3), token);
-            default -> AccountKey.system(kind, token);
-        };
+        return AccountKeys.key(rs.getString(from), rs.getString(from + 1), rs.getString(from + 2),
+                rs.getString(from + 3));
+    }
+
+    /** A history row: a transfer from {@link #HISTORY_COLUMNS}, its accounts by id. */
+    private record HistoryRow(TransferId id, long seq, TransferKind kind, BigInteger amount, TransferId pendingId,
+                              Instant expiresAt, String reference, Instant createdAt, long debitAccountId,
+                              long creditAccountId) {
+        TransferRecord record(AccountKey debit, AccountKey credit) {
+            return new TransferRecord(id, seq, kind, debit, credit, amount, pendingId, expiresAt, reference,
+                    createdAt);
+        }
+    }
+
+    /** A row of {@link #HISTORY_COLUMNS} after {@code skip} other columns. */
+    private static HistoryRow historyRow(ResultSet rs, int skip) throws SQLException {
+        UUID pending = rs.getObject(skip + 5, UUID.class);
+        Timestamp expires = rs.getTimestamp(skip + 6);
+        return new HistoryRow(TransferId.of(rs.getObject(skip + 1, UUID.class)), rs.getLong(skip + 2),
+                TransferKind.valueOf(rs.getString(skip + 3)), integer(rs, skip + 4),
+                pending == null ? null : TransferId.of(pending), expires == null ? null : expires.toInstant(),
+                rs.getString(skip + 7), rs.getTimestamp(skip + 8).toInstant(), rs.getLong(skip + 9),
+                rs.getLong(skip + 10));
     }
 
     private static BigInteger integer(ResultSet rs, int column) throws SQLException {

@@ -109,6 +109,8 @@ public final class Batcher implements AutoCloseable {
     private final LedgerReads reads;
     private final FeedReads feedReads;
     private LeaderElection<Term> election;
+    /** While set, the scheduled {@code settle} step does nothing ({@link #pauseSettlement}). */
+    private volatile boolean settlementPaused;
     /** Keys of the signer lanes added with {@link #signerLane}, by kind: every term builds its lanes from them. */
     private final java.util.Map<String, Credentials> extraLanes = new java.util.LinkedHashMap<>();
 
@@ -242,7 +244,11 @@ public final class Batcher implements AutoCloseable {
             BatcherConfig.Schedule schedule = config.schedule();
             term.scheduler = BatcherScheduler.start(List.of(
                     new BatcherScheduler.Step("index", schedule.index(), term::indexOnce),
-                    new BatcherScheduler.Step("settle", schedule.settle(), term::settleOnce),
+                    new BatcherScheduler.Step("settle", schedule.settle(), () -> {
+                        if (!settlementPaused) {
+                            term.settleOnce();
+                        }
+                    }),
                     new BatcherScheduler.Step("expire", schedule.expire(), term::expireOnce),
                     new BatcherScheduler.Step("reconcile", schedule.reconcile(), term::reconcileIfIdle,
                             RECONCILE_LANE)),
@@ -390,6 +396,27 @@ public final class Batcher implements AutoCloseable {
     public TickResult settleNow() {
         Term term = term("settlement");
         return term.scheduler.runNow(term::settleOnce);
+    }
+
+    /**
+     * Pauses or resumes the scheduled {@code settle} step (for operations and diagnosis: the
+     * benchmark compares latencies with settlement paused and running). A pause returns once the
+     * turn in progress, if any, has finished, so no tick runs after it; a tick is atomic on its
+     * own, so a pause between ticks is what a slow scheduler would do: a batch in flight stays as
+     * stored and the next tick after the resume carries on. {@link #settleNow} still runs. On the
+     * leader only; the pause is the batcher's, so it holds across a change of term.
+     */
+    public void pauseSettlement(boolean paused) {
+        settlementPaused = paused;
+        if (paused) {
+            Term term = term("settlement");
+            term.scheduler.runNow(() -> null);
+        }
+    }
+
+    /** Whether the scheduled {@code settle} step is paused ({@link #pauseSettlement}). */
+    public boolean isSettlementPaused() {
+        return settlementPaused;
     }
 
     /**

@@ -171,13 +171,32 @@ public final class LedgerBenchmark {
         }
         System.out.printf(Locale.ROOT, "%-10s %8d %10d %10.0f %10.2f %10.2f%n", "run", run.rate(), run.sent(),
                 run.tps(), run.percentileMs(0.50), run.percentileMs(0.99));
-        System.out.printf(Locale.ROOT, "reads: %d, p50 %.2f ms, p99 %.2f ms (target <= 5 ms: %s)%n", open.reads(),
-                open.readP50Ms(), open.readP99Ms(), met(open.readP99Ms() <= 5));
+        System.out.printf(Locale.ROOT, "reads: %d, p50 %.2f ms, p99 %.2f ms (target <= 5 ms: %s); p99 of the read's own"
+                        + " time (call to answer, without the wait behind its reader's previous read) %.2f ms%n",
+                open.reads(), open.readP50Ms(), open.readP99Ms(), met(open.readP99Ms() <= 5), open.readServiceP99Ms());
         System.out.printf(Locale.ROOT, "settlement backlog per second: %s; %d batches in the run%n",
                 Arrays.toString(open.backlogPerSecond()), open.batches());
         System.out.printf(Locale.ROOT, "PostgreSQL in the run: %.1f MB WAL (%.0f bytes per transfer), checkpoints"
                         + " requested %d, timed %d%n", open.walBytes() / 1e6, open.walBytes() / (double) Math.max(1,
                         run.ok()), open.checkpointsRequested(), open.checkpointsTimed());
+        OpenLoopBenchmark.SettlementAb ab = open.settlementAb();
+        for (int i = 0; i < Math.max(ab.paused().size(), ab.running().size()); i++) {
+            for (boolean paused : new boolean[] {false, true}) {
+                List<OpenLoopBenchmark.Load> loads = paused ? ab.paused() : ab.running();
+                if (i < loads.size()) {
+                    OpenLoopBenchmark.Load probe = loads.get(i);
+                    System.out.printf(Locale.ROOT, "%-10s %8d %10d %10.0f %10.2f %10.2f  reads p99 %.2f ms%n",
+                            paused ? "paused" : "settling", probe.rate(), probe.sent(), probe.tps(),
+                            probe.percentileMs(0.50), probe.percentileMs(0.99),
+                            (paused ? ab.readP99Paused() : ab.readP99Running()).get(i));
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "at %d/s, median of %d probes each: p99 %.2f ms with settlement running vs %.2f ms"
+                        + " paused; reads p99 %.2f ms vs %.2f ms%n", ab.rate(), ab.paused().size(), ab.p99Running(),
+                ab.p99Paused(), ab.readP99RunningMedian(), ab.readP99PausedMedian());
+        System.out.printf(Locale.ROOT, "GC pauses in the run: %d, %d ms in all, longest %d ms (every thread stops)%n",
+                open.gcPauses().size(), GcPauses.totalMillis(open.gcPauses()), GcPauses.maxMillis(open.gcPauses()));
         double ratio = run.tps() / naiveTps;
         System.out.printf(Locale.ROOT, "with readers and settlement: %.0f tps = %.1fx naive (target >= 10x: %s) at p99"
                         + " %.2f ms (target <= 50 ms: %s); backlog at the end %d vs at 10 s %d (target: not larger: %s)%n",
@@ -186,10 +205,15 @@ public final class LedgerBenchmark {
         return String.format(Locale.ROOT, "\"open_loop_rate\": %d, \"ledger_tps_with_readers\": %.0f,"
                         + " \"ledger_p99_ms_with_readers\": %.2f, \"read_p99_ms\": %.2f, \"settlement_backlog_max\": %d,"
                         + " \"settlement_backlog_end\": %d, \"settlement_backlog_10s\": %d, \"ratio_with_readers\": %.1f,"
-                        + " \"settlement_batches\": %d, \"wal_bytes_per_transfer\": %.0f, \"pg_checkpoints_requested\": %d",
+                        + " \"settlement_batches\": %d, \"wal_bytes_per_transfer\": %.0f, \"pg_checkpoints_requested\": %d,"
+                        + " \"ab_rate\": %d, \"probe_p99_ms_settlement_running\": %.2f, \"probe_p99_ms_settlement_paused\": %.2f,"
+                        + " \"read_p99_ms_settlement_running\": %.2f, \"read_p99_ms_settlement_paused\": %.2f,"
+                        + " \"read_service_p99_ms\": %.2f, \"gc_pauses_in_run\": %d, \"gc_pause_ms_total_in_run\": %d, \"gc_pause_ms_max_in_run\": %d",
                 open.rate(), run.tps(), run.percentileMs(0.99), open.readP99Ms(), open.backlogMax(), open.backlogEnd(),
                 open.backlogAt(10), ratio, open.batches(), open.walBytes() / (double) Math.max(1, run.ok()),
-                open.checkpointsRequested());
+                open.checkpointsRequested(), ab.rate(), ab.p99Running(), ab.p99Paused(), ab.readP99RunningMedian(),
+                ab.readP99PausedMedian(), open.readServiceP99Ms(), open.gcPauses().size(), GcPauses.totalMillis(open.gcPauses()),
+                GcPauses.maxMillis(open.gcPauses()));
     }
 
     private static String met(boolean met) {

@@ -85,10 +85,6 @@ final class OpenLoopBenchmark {
     /** The lowest rate the search probes. */
     private static final int MIN_RATE = 62;
 
-    /** Diagnosis ({@code bench.perSecond}): the slowest read scheduled in each second of the run. */
-    private static final java.util.concurrent.atomic.AtomicLongArray READ_MAX = new java.util.concurrent.atomic.AtomicLongArray(3_600);
-    private static volatile long runStart;
-
     private OpenLoopBenchmark() {
     }
 
@@ -130,8 +126,9 @@ final class OpenLoopBenchmark {
     }
 
     record Result(int rate, Load run, List<Load> probes, long reads, double readP50Ms, double readP99Ms,
+                  double readServiceP99Ms,
                   long[] backlogPerSecond, long batches, long walBytes, long checkpointsRequested,
-                  long checkpointsTimed) {
+                  long checkpointsTimed, SettlementAb settlementAb, List<GcPauses.Pause> gcPauses) {
         long backlogAt(int second) {
             return backlogPerSecond.length == 0 ? 0
                     : backlogPerSecond[Math.min(second, backlogPerSecond.length) - 1];
@@ -143,6 +140,49 @@ final class OpenLoopBenchmark {
 
         long backlogEnd() {
             return backlogPerSecond.length == 0 ? 0 : backlogPerSecond[backlogPerSecond.length - 1];
+        }
+    }
+
+    /**
+     * Probes at one rate with settlement paused and running, alternately ({@code pairs} of each),
+     * in the same run: the transfer p99 and the read p99 of each probe. The difference is what
+     * settlement costs the tail.
+     */
+    record SettlementAb(int rate, List<Load> paused, List<Load> running, List<Double> readP99Paused,
+                        List<Double> readP99Running) {
+        /** With the read p99 of each probe, in the order probed (running, paused, running, ...). */
+        SettlementAb withReads(List<Double> readP99ByProbe) {
+            List<Double> readPaused = new ArrayList<>();
+            List<Double> readRunning = new ArrayList<>();
+            for (int i = 0; i < readP99ByProbe.size(); i++) {
+                (i % 2 == 1 ? readPaused : readRunning).add(readP99ByProbe.get(i));
+            }
+            return new SettlementAb(rate, paused, running, readPaused, readRunning);
+        }
+
+        static double median(List<Double> values) {
+            if (values.isEmpty()) {
+                return 0;
+            }
+            double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        }
+
+        double p99Paused() {
+            return median(paused.stream().map(l -> l.percentileMs(0.99)).toList());
+        }
+
+        double p99Running() {
+            return median(running.stream().map(l -> l.percentileMs(0.99)).toList());
+        }
+
+        double readP99PausedMedian() {
+            return median(readP99Paused);
+        }
+
+        double readP99RunningMedian() {
+            return median(readP99Running);
         }
     }
 
@@ -193,7 +233,7 @@ final class OpenLoopBenchmark {
                     // From here on a block every 2 s, as on a real chain.
                     client.rawRequest("evm_setAutomine", List.of(false));
                     client.rawRequest("evm_setIntervalMining", List.of(config.blockIntervalMillis()));
-                    return measure(database, ledger, reads, agents, config);
+                    return measure(database, databaseConfig, batcher, ledger, reads, agents, config);
                 }
             }
         }
@@ -237,31 +277,88 @@ final class OpenLoopBenchmark {
         }
     }
 
-    private static Result measure(Database database, Ledger ledger, LedgerReads reads, List<AccountKey> agents,
-            Config config) throws Exception {
+    /**
+     * The reads of one reader, in order: when each was scheduled, its latency (from the scheduled
+     * time: it includes the wait behind the reader's previous read) and its service time (from the
+     * call to the answer: the read's own time).
+     */
+    private static final class ReadLog {
+        final long[] scheduled;
+        final long[] latency;
+        final long[] service;
+        volatile int count;
+
+        ReadLog(int capacity) {
+            scheduled = new long[capacity];
+            latency = new long[capacity];
+            service = new long[capacity];
+        }
+
+        void add(long at, long nanos, long serviceNanos) {
+            int n = count;
+            if (n < scheduled.length) {
+                scheduled[n] = at;
+                latency[n] = nanos;
+                service[n] = serviceNanos;
+                count = n + 1;
+            }
+        }
+    }
+
+    /** The latencies of the reads scheduled in [from, to). */
+    private static long[] reads(List<ReadLog> logs, long from, long to) {
+        return reads(logs, from, to, false);
+    }
+
+    /** The latencies, or the service times, of the reads scheduled in [from, to). */
+    private static long[] reads(List<ReadLog> logs, long from, long to, boolean service) {
+        long[] all = new long[logs.stream().mapToInt(l -> l.count).sum()];
+        int at = 0;
+        for (ReadLog log : logs) {
+            int n = log.count;
+            for (int i = 0; i < n; i++) {
+                if (log.scheduled[i] - from >= 0 && log.scheduled[i] - to < 0) {
+                    all[at++] = service ? log.service[i] : log.latency[i];
+                }
+            }
+        }
+        return Arrays.copyOf(all, at);
+    }
+
+    private static Result measure(Database database, DatabaseConfig databaseConfig, Batcher batcher, Ledger ledger,
+            LedgerReads reads, List<AccountKey> agents, Config config) throws Exception {
         AtomicBoolean readersRun = new AtomicBoolean(true);
-        List<long[]> readLatencies = new ArrayList<>();
-        List<AtomicInteger> readCounts = new ArrayList<>();
-        AtomicBoolean recordReads = new AtomicBoolean(false);
-        try (ExecutorService readerPool = Executors.newFixedThreadPool(config.readers())) {
+        List<ReadLog> readLogs = new ArrayList<>();
+        // -Dbench.waits=true (diagnosis): sample pg_stat_activity and the pool's waiting threads every 20 ms.
+        WaitSampler waits = Boolean.getBoolean("bench.waits")
+                ? WaitSampler.start(database.jdbcUrl(), databaseConfig.user(), databaseConfig.password(),
+                database.dataSource(), Long.getLong("bench.waitsIntervalMillis", 20))
+                : null;
+        try (GcPauses gc = GcPauses.start();
+             ExecutorService readerPool = Executors.newFixedThreadPool(config.readers())) {
             List<Future<?>> readerFutures = new ArrayList<>();
-            int maxReads = (int) (config.readsPerSecond() * (config.runTime().toSeconds() + 5));
+            // Room for every read of the search, the settlement comparison and the run.
+            int capacity = (int) (config.readsPerSecond() * (config.runTime().toSeconds() + 400));
             for (int r = 0; r < config.readers(); r++) {
-                long[] latencies = new long[maxReads];
-                AtomicInteger count = new AtomicInteger();
-                readLatencies.add(latencies);
-                readCounts.add(count);
+                ReadLog log = new ReadLog(capacity);
+                readLogs.add(log);
                 readerFutures.add(readerPool.submit(() -> {
-                    read(reads, agents, config.readsPerSecond(), readersRun, recordReads, latencies, count);
+                    read(reads, agents, config.readsPerSecond(), readersRun, log);
                     return null;
                 }));
             }
             List<Load> probes = new ArrayList<>();
+            phase(waits, "search");
             // -Dbench.openLoopRate=N (diagnosis): run at N without the search.
             int fixed = Integer.getInteger("bench.openLoopRate", 0);
             int found = fixed > 0 ? fixed : search(ledger, agents, config, probes);
             // With no sustained rate the run goes at the lowest rate probed, and the rate reported is 0.
             int rate = found > 0 ? found : MIN_RATE;
+            // Settlement paused against running, at the rate found (-Dbench.settlementPairs=0 skips it).
+            List<long[]> abWindows = new ArrayList<>();
+            SettlementAb probed = settlementAb(database, batcher, ledger, agents, config, rate, abWindows, waits, gc,
+                    Integer.getInteger("bench.settlementPairs", 2));
+            phase(waits, "run");
             // Backlog of settlement, sampled every second of the run.
             long seconds = config.runTime().toSeconds();
             long[] backlog = new long[(int) seconds];
@@ -269,10 +366,8 @@ final class OpenLoopBenchmark {
             long walBefore = count(database, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn");
             long requestedBefore = count(database, "SELECT num_requested FROM pg_stat_checkpointer");
             long timedBefore = count(database, "SELECT num_timed FROM pg_stat_checkpointer");
-            recordReads.set(true);
             try (ExecutorService sampler = Executors.newSingleThreadExecutor()) {
                 long start = System.nanoTime();
-                runStart = start;
                 Future<?> sampling = sampler.submit(() -> {
                     for (int s = 0; s < seconds; s++) {
                         long at = start + TimeUnit.SECONDS.toNanos(s + 1);
@@ -283,33 +378,90 @@ final class OpenLoopBenchmark {
                 });
                 Load run = load(ledger, agents, rate, config.runTime(), start);
                 sampling.get();
-                recordReads.set(false);
+                long end = System.nanoTime();
                 readersRun.set(false);
                 for (Future<?> f : readerFutures) {
                     f.get();
                 }
-                long[] all = new long[readCounts.stream().mapToInt(AtomicInteger::get).sum()];
-                int at = 0;
-                for (int r = 0; r < readLatencies.size(); r++) {
-                    int n = Math.min(readCounts.get(r).get(), readLatencies.get(r).length);
-                    System.arraycopy(readLatencies.get(r), 0, all, at, n);
-                    at += n;
-                }
-                long[] readTimes = Arrays.copyOf(all, at);
+                long[] readTimes = reads(readLogs, start, end);
+                // The reads of the comparison's probes, now that every read scheduled in them was made
+                // (a reader that lags its schedule makes them later).
+                SettlementAb ab = probed.withReads(abWindows.stream()
+                        .map(w -> LedgerBenchmark.percentileMs(reads(readLogs, w[0], w[1]), 0.99)).toList());
                 if (Boolean.getBoolean("bench.perSecond")) {
-                    StringBuilder line = new StringBuilder("reads per second max ms:");
+                    StringBuilder line = new StringBuilder("reads per second p99/max ms:");
+                    StringBuilder pauses = new StringBuilder("GC pauses per second ms:");
                     for (int s = 0; s < seconds; s++) {
-                        line.append(String.format(Locale.ROOT, " %.0f", READ_MAX.get(s) / 1e6));
+                        long from = start + TimeUnit.SECONDS.toNanos(s);
+                        long to = start + TimeUnit.SECONDS.toNanos(s + 1);
+                        long[] second = reads(readLogs, from, to);
+                        line.append(String.format(Locale.ROOT, " %.0f/%.0f", LedgerBenchmark.percentileMs(second, 0.99),
+                                LedgerBenchmark.percentileMs(second, 1.0)));
+                        pauses.append(' ').append(GcPauses.totalMillis(gc.between(from, to)));
                     }
-                    System.err.println(line + "\nbacklog per second: " + Arrays.toString(backlog));
+                    System.err.println(line + "\n" + pauses + "\nbacklog per second: " + Arrays.toString(backlog));
+                }
+                if (waits != null) {
+                    waits.close();
+                    waits.report(12).forEach(System.err::println);
                 }
                 return new Result(found, run, probes, readTimes.length, LedgerBenchmark.percentileMs(readTimes, 0.50),
-                        LedgerBenchmark.percentileMs(readTimes, 0.99), backlog, batches(database) - batchesBefore,
+                        LedgerBenchmark.percentileMs(readTimes, 0.99),
+                        LedgerBenchmark.percentileMs(reads(readLogs, start, end, true), 0.99), backlog, batches(database) - batchesBefore,
                         count(database, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn") - walBefore,
                         count(database, "SELECT num_requested FROM pg_stat_checkpointer") - requestedBefore,
-                        count(database, "SELECT num_timed FROM pg_stat_checkpointer") - timedBefore);
+                        count(database, "SELECT num_timed FROM pg_stat_checkpointer") - timedBefore, ab,
+                        gc.between(start, end));
+            }
+        } finally {
+            if (waits != null) {
+                waits.close();
             }
         }
+    }
+
+    private static void phase(WaitSampler waits, String name) {
+        if (waits != null) {
+            waits.phase(name);
+        }
+    }
+
+    /**
+     * {@code pairs} times: a probe at {@code rate} with settlement running, then one with it paused
+     * ({@link Batcher#pauseSettlement}); after each paused probe settlement resumes and the next
+     * pair starts once the backlog the pause left is claimed by a batch (at most 20 s), so a
+     * running probe sees settlement as it runs in steady state, not a catch-up.
+     */
+    private static SettlementAb settlementAb(Database database, Batcher batcher, Ledger ledger,
+            List<AccountKey> agents, Config config, int rate, List<long[]> windows, WaitSampler waits, GcPauses gc,
+            int pairs)
+            throws SQLException {
+        List<Load> paused = new ArrayList<>();
+        List<Load> running = new ArrayList<>();
+        for (int pair = 0; pair < pairs; pair++) {
+            for (boolean pause : new boolean[] {false, true}) {
+                phase(waits, pause ? "settlement paused" : "settlement running");
+                batcher.pauseSettlement(pause);
+                long from = System.nanoTime();
+                Load probe = load(ledger, agents, rate, config.probeTime(), from);
+                long to = System.nanoTime();
+                List<GcPauses.Pause> pauses = gc.between(from, to);
+                System.err.printf(Locale.ROOT, "open-loop %d/s, settlement %s: %.0f tps, p50 %.2f ms, p99 %.2f ms;"
+                                + " %d GC pauses, %d ms in all, longest %d ms%n", rate,
+                        pause ? "paused" : "running", probe.tps(), probe.percentileMs(0.50), probe.percentileMs(0.99),
+                        pauses.size(), GcPauses.totalMillis(pauses), GcPauses.maxMillis(pauses));
+                (pause ? paused : running).add(probe);
+                windows.add(new long[] {from, to});
+            }
+            phase(waits, "catch-up");
+            batcher.pauseSettlement(false);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (backlog(database) > rate && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            }
+        }
+        batcher.pauseSettlement(false);
+        return new SettlementAb(rate, paused, running, List.of(), List.of());
     }
 
     /**
@@ -420,33 +572,24 @@ final class OpenLoopBenchmark {
 
     /** One reader: {@code perSecond} reads, alternately a balance and a history page of a random agent. */
     private static void read(LedgerReads reads, List<AccountKey> agents, int perSecond, AtomicBoolean run,
-            AtomicBoolean record, long[] latencies, AtomicInteger count) {
+            ReadLog log) {
         long interval = TimeUnit.SECONDS.toNanos(1) / perSecond;
         long scheduled = System.nanoTime();
         ThreadLocalRandom random = ThreadLocalRandom.current();
         for (long i = 0; run.get(); i++) {
             scheduled += interval;
             parkUntil(scheduled);
+            long called = System.nanoTime();
             AccountKey agent = agents.get(random.nextInt(agents.size()));
             boolean found = (i & 1) == 0
                     ? reads.account(agent).get().isPresent()
                     : reads.history(agent.owner(), Optional.of(agent.token()), Long.MAX_VALUE, HISTORY_PAGE, 0,
                     Duration.ZERO).get().isPresent();
-            long latency = System.nanoTime() - scheduled;
+            long answered = System.nanoTime();
             if (!found) {
                 throw new IllegalStateException("agent " + agent + " not found");
             }
-            if (record.get()) {
-                int n = count.getAndIncrement();
-                if (n < latencies.length) {
-                    latencies[n] = latency;
-                }
-                long from = runStart;
-                int second = (int) ((scheduled - from) / 1_000_000_000L);
-                if (from != 0 && scheduled - from >= 0 && second < READ_MAX.length()) {
-                    READ_MAX.accumulateAndGet(second, latency, Math::max);
-                }
-            }
+            log.add(scheduled, answered - scheduled, answered - called);
         }
     }
 

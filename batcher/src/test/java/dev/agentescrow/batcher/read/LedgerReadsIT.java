@@ -381,6 +381,35 @@ class LedgerReadsIT {
         }
     }
 
+    /**
+     * A page's account keys come from the reader's cache of account ids (an account's identity
+     * never changes): accounts created after the cache was filled are loaded when a page first
+     * names them, of every kind, and a warmed reader answers the same page as a fresh one.
+     */
+    @Test
+    void historyNamesAccountsCreatedAfterTheReaderCachedTheOthers() {
+        Address carol = Address.of("0x00000000000000000000000000000000000ca201");
+        commit(TransferRequest.single(id(), AccountKey.custody(USDC), user(BOB, USDC), Amount.of(100)));
+        TransferReceipt first = commit(TransferRequest.single(id(), user(BOB, USDC), user(ALICE, USDC), Amount.of(10)));
+        assertThat(reads.history(user(BOB, USDC), Long.MAX_VALUE, 10, first.seq(), Duration.ofSeconds(5)).get()
+                .orElseThrow().entries()).hasSize(2);
+
+        // New accounts, after the reader has cached Bob's, Alice's and custody's keys.
+        TransferReceipt toCarol = commit(TransferRequest.single(id(), user(BOB, USDC), user(carol, USDC), Amount.of(7)));
+        TransferReceipt fee = commit(TransferRequest.single(id(), user(BOB, USDC), AccountKey.fees(USDC), Amount.of(3)));
+        Read<HistoryPage> page = reads.history(user(BOB, USDC), Long.MAX_VALUE, 10, fee.seq(), Duration.ofSeconds(5));
+        assertThat(page.get().orElseThrow().entries())
+                .extracting(TransferRecord::id, TransferRecord::debit, TransferRecord::credit)
+                .startsWith(org.assertj.core.groups.Tuple.tuple(fee.id(), user(BOB, USDC), AccountKey.fees(USDC)),
+                        org.assertj.core.groups.Tuple.tuple(toCarol.id(), user(BOB, USDC), user(carol, USDC)),
+                        org.assertj.core.groups.Tuple.tuple(first.id(), user(BOB, USDC), user(ALICE, USDC)));
+        assertThat(page.get().orElseThrow().entries().getLast().debit()).isEqualTo(AccountKey.custody(USDC));
+        assertThat(reads.history(carol, Optional.empty(), Long.MAX_VALUE, 10, 0, Duration.ZERO).get().orElseThrow()
+                .entries()).singleElement().extracting(TransferRecord::debit).isEqualTo(user(BOB, USDC));
+        assertThat(new LedgerReads(dataSource).history(user(BOB, USDC), Long.MAX_VALUE, 10, 0, Duration.ZERO))
+                .as("a fresh reader").isEqualTo(reads.history(user(BOB, USDC), Long.MAX_VALUE, 10, 0, Duration.ZERO));
+    }
+
     @Test
     void historyPagesNeverRepeatNorSkip_whileTransfersCommit() throws Exception {
         commit(TransferRequest.single(id(), AccountKey.custody(USDC), user(ALICE, USDC), Amount.of(1_000_000)));

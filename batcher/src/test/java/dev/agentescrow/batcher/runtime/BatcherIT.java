@@ -49,7 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
  * PostgreSQL: nothing here calls a component step by hand. Deposits on chain reach the ledger
  * through the scheduled indexer; transfers and a withdrawal settle in scheduled batches; a hold
  * expires on the schedule; the scheduled reconciler finds the books clean. Then the batcher
- * stops and starts again on the same data folder, and settles more, every batch id exactly once.
+ * stops and starts again on the same data folder, and settles more, every batch id exactly once;
+ * with settlement paused ({@link Batcher#pauseSettlement}) the scheduled step settles nothing until
+ * it is resumed.
  */
 @ExtendWith(LocalChainExtension.class)
 class BatcherIT {
@@ -188,16 +190,25 @@ class BatcherIT {
 
         // A restart on the same data folder: the ledger is where it was, and settling goes on.
         long batchesBefore = vault.lastBatchId();
-        try (Batcher batcher = Batcher.start(config, DevAccounts.account(OPERATOR), Clock.systemUTC(),
-                new SimpleMeterRegistry())) {
+        SimpleMeterRegistry restarted = new SimpleMeterRegistry();
+        try (Batcher batcher = Batcher.start(config, DevAccounts.account(OPERATOR), Clock.systemUTC(), restarted)) {
             Ledger ledger = batcher.ledger();
             for (Address agent : agents) {
                 assertThat(balance(ledger, agent, usd)).as("ledger balance of %s after the restart", agent)
                         .isEqualTo(model.get(agent));
             }
+            // Paused, the scheduled settle step runs and settles nothing; resumed, it settles.
+            batcher.pauseSettlement(true);
+            assertThat(batcher.isSettlementPaused()).isTrue();
             for (int round = 12; round < 17; round++) {
                 transfer(ledger, usd, agents, round, model);
             }
+            double settleRuns = restarted.counter("batcher.steps", "step", "settle", "result", "ok").count();
+            awaitUntil("three scheduled settle steps while paused", () -> restarted.counter("batcher.steps",
+                    "step", "settle", "result", "ok").count() >= settleRuns + 3);
+            assertThat(vault.lastBatchId()).as("no batch while settlement is paused").isEqualTo(batchesBefore);
+            assertThat(settledMatches(vault, usd, model)).isFalse();
+            batcher.pauseSettlement(false);
             awaitUntil("the transfers after the restart settle", () -> settledMatches(vault, usd, model)
                     && vault.lastBatchId() > batchesBefore);
             assertThat(reconciled(batcher).clean()).isTrue();
