@@ -31,7 +31,7 @@ public class MoneyApiDocs implements OpenApiCustomizer {
 
     /** Every stable code of a problem answer, and what it means. */
     static final Map<String, String> CODES = new TreeMap<>(Map.ofEntries(
-            Map.entry("VALIDATION_FAILED", "400: fields are invalid; errors[] names each (field, code: REQUIRED, INVALID, OUT_OF_RANGE, TOO_MANY, TOO_LARGE, SAME_ACCOUNT, RESERVED_ID, ...)"),
+            Map.entry("VALIDATION_FAILED", "400: fields are invalid; errors[] names each (field, code: REQUIRED, INVALID, OUT_OF_RANGE, TOO_MANY, TOO_LARGE, SAME_ACCOUNT, RESERVED_ID, DUPLICATE_ID (a batch naming one id twice), ...)"),
             Map.entry("MALFORMED_JSON", "400: the body is not JSON of the expected shape"),
             Map.entry("UNKNOWN_FIELD", "400: the body has a field the endpoint does not take (e.g. a payer: every write debits the caller)"),
             Map.entry("IDEMPOTENCY_KEY_MISSING", "400: POST /transfers, /transfers/batch and /withdrawals need an Idempotency-Key"),
