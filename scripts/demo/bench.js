@@ -239,7 +239,8 @@ function fmtMs(ms) {
 function row(result, label) {
   const errors = result.errors ? `  errors ${result.errors}` : "";
   const steps = Object.entries(result.stepMeanMs || {}).map(([step, ms]) => `${step} ${fmtMs(ms)}`).join(", ");
-  const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms${steps ? ` (${steps})` : ""}` : "";
+  const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms` +
+    ` (${fmtMs(result.poolAcquiresPerRequest)} connections taken per request)${steps ? ` (${steps})` : ""}` : "";
   const gc = Number.isFinite(result.serverMeanMs) ? `, gc ${result.gcPauses} pauses ${fmtMs(result.gcPausedMs)} ms, cpu ${fmtMs(result.serverCpuMsPerRequest)} ms/request` : "";
   const lag = Number.isFinite(result.dispatchLagP99) ? `, send lag p99 ${fmtMs(result.dispatchLagP99)} ms` : "";
   return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms  ` +
@@ -395,6 +396,7 @@ async function main() {
     batch_step_mean_ms: batch.stepMeanMs,
     post_server_mean_ms_half_load: Number(postHalf.serverMeanMs.toFixed(2)),
     post_pool_wait_mean_ms_half_load: Number(postHalf.poolAcquireMeanMs.toFixed(2)),
+    post_pool_acquires_per_request_half_load: Number(postHalf.poolAcquiresPerRequest.toFixed(2)),
     post_step_mean_ms_half_load: postHalf.stepMeanMs,
     post_gc_paused_ms_half_load: postHalf.gcPausedMs,
     post_gc_pauses_half_load: postHalf.gcPauses,

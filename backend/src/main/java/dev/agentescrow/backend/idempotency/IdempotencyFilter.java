@@ -37,6 +37,9 @@ import tools.jackson.databind.node.ObjectNode;
  * IDEMPOTENCY_REQUEST_IN_FLIGHT. A 5xx, 401 or 429 answer releases the key, so that the client may retry.
  * A response that carries a secret shown once (an API key, an access token: {@link #withholdSecrets}) is
  * stored, and so replayed, with those fields null: the secret never rests in the key's record.
+ * The key is claimed before the request writes anything, but not here: right before the handler
+ * ({@link IdempotencyClaimInterceptor}), or in the handler's first statement ({@link ClaimedWithFirstWrite},
+ * a payment's daily reservation), which saves the claim's own round trip and commit on the hot path.
  */
 @Component
 @Order(10)
