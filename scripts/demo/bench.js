@@ -15,7 +15,7 @@
 "use strict";
 const crypto = require("crypto");
 const os = require("os");
-const { performance } = require("perf_hooks");
+const { performance, monitorEventLoopDelay } = require("perf_hooks");
 const { Pool } = require("undici");
 const { ethers } = require("ethers");
 const { Agent, Api, agentKeys, waitFor } = require("./lib/agent");
@@ -39,15 +39,27 @@ function percentile(sorted, p) {
   return sorted[index];
 }
 
-function stats(name, latencies, ok, errors, seconds, cpuStart, extra = {}) {
+function stats(name, latencies, ok, errors, seconds, cpuStart, loopDelay, extra = {}) {
   const sorted = Float64Array.from(latencies).sort();
   const cpu = process.cpuUsage(cpuStart);
+  loopDelay.disable();
   return {
     name, ok, errors: errors.count, errorSample: errors.sample, seconds,
     rps: ok / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99),
     // The load generator's own CPU (one Node thread) as a share of one core: near 1 it would be the bottleneck.
-    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds, ...extra,
+    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+    // How late the client's own event loop ran (a timer due every 10 ms, measured by Node): a
+    // client that is starved of CPU or pauses for its own GC shows here, not only in the latencies.
+    clientLoopDelayP99: loopDelay.percentile(99) / 1e6, clientLoopDelayMax: loopDelay.max / 1e6,
+    loadAverage: os.loadavg()[0], ...extra,
   };
+}
+
+/** Node's own measure of its event loop's lateness during a phase (nanoseconds). */
+function loopDelayMonitor() {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return histogram;
 }
 
 function newErrors() {
@@ -89,6 +101,7 @@ async function closedLoop(name, make, concurrency, seconds, countItems) {
   const errors = newErrors();
   let ok = 0;
   let sequence = 0;
+  const loopDelay = loopDelayMonitor();
   const cpuStart = process.cpuUsage();
   const started = performance.now();
   const end = started + seconds * 1000;
@@ -107,28 +120,35 @@ async function closedLoop(name, make, concurrency, seconds, countItems) {
   await Promise.all(Array.from({ length: concurrency }, client));
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  return stats(name, latencies, ok, errors, elapsed, cpuStart, { concurrency, requests: sequence });
+  return stats(name, latencies, ok, errors, elapsed, cpuStart, loopDelay, { concurrency, requests: sequence });
 }
 
 /**
  * Open loop: request i is due at start + i / rate whatever the server does; its latency runs
- * from that scheduled time to the answer, so queueing in the client counts against the server.
+ * from that scheduled time to the answer, so queueing in the client counts against the server
+ * (no coordinated omission). How late the client itself handed each request to its connection
+ * pool (`dispatchLag`: a timer that fired late, a client GC, the client starved of CPU) is
+ * reported beside it, so a tail that is the load generator's own shows as such.
  */
 async function openLoop(name, make, rate, seconds, connections, countItems) {
   const pool = new Pool(API_URL, { connections, pipelining: 1 });
   const latencies = [];
+  const dispatchLags = [];
   const errors = newErrors();
   let ok = 0;
   const total = Math.max(1, Math.round(rate * seconds));
   const interval = 1000 / rate;
+  const loopDelay = loopDelayMonitor();
   const cpuStart = process.cpuUsage();
   const started = performance.now() + 5;
   const inFlight = new Set();
   let i = 0;
   while (i < total) {
-    const due = Math.min(total, Math.floor((performance.now() - started) / interval) + 1);
+    const now = performance.now();
+    const due = Math.min(total, Math.floor((now - started) / interval) + 1);
     for (; i < due; i++) {
       const scheduled = started + i * interval;
+      dispatchLags.push(now - scheduled);
       const promise = send(pool, make(i), errors, countItems).then((items) => {
         if (items > 0) {
           ok += items;
@@ -143,7 +163,10 @@ async function openLoop(name, make, rate, seconds, connections, countItems) {
   await Promise.all([...inFlight]);
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  return stats(name, latencies, ok, errors, elapsed, cpuStart, { targetRate: rate, requests: total });
+  const lags = Float64Array.from(dispatchLags).sort();
+  return stats(name, latencies, ok, errors, elapsed, cpuStart, loopDelay, {
+    targetRate: rate, requests: total, dispatchLagP99: percentile(lags, 99), dispatchLagMax: lags[lags.length - 1],
+  });
 }
 
 /** The server's Prometheus meters now, by their full name with labels. */
@@ -186,7 +209,15 @@ function serverSide(before, after, method, uri) {
     const n = delta("agentescrow_api_step_seconds_count", [`step="${step}"`]);
     if (n > 0) steps[step] = Number(((delta("agentescrow_api_step_seconds_sum", [`step="${step}"`]) / n) * 1000).toFixed(2));
   }
+  // Stop-the-world GC pauses of the server JVM during the phase: while more than 1 % of the phase is
+  // paused, the p99 of requests that meet a pause is at least of the order of one pause.
+  const pauses = delta("jvm_gc_pause_seconds_count", []);
+  const pausedMs = delta("jvm_gc_pause_seconds_sum", []) * 1000;
   return {
+    gcPauses: pauses,
+    gcPausedMs: Number(pausedMs.toFixed(1)),
+    gcPauseMeanMs: pauses > 0 ? Number((pausedMs / pauses).toFixed(1)) : 0,
+    serverCpuMsPerRequest: count > 0 ? delta("process_cpu_time_ns_total", []) / 1e6 / count : NaN,
     stepMeanMs: steps,
     serverMeanMs: count > 0 ? (delta("http_server_requests_seconds_sum", labels) / count) * 1000 : NaN,
     poolAcquireMeanMs: acquired > 0 ? (delta("hikaricp_connections_acquire_seconds_sum", []) / acquired) * 1000 : NaN,
@@ -208,8 +239,13 @@ function fmtMs(ms) {
 function row(result, label) {
   const errors = result.errors ? `  errors ${result.errors}` : "";
   const steps = Object.entries(result.stepMeanMs || {}).map(([step, ms]) => `${step} ${fmtMs(ms)}`).join(", ");
-  const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms${steps ? ` (${steps})` : ""}` : "";
-  return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms  client cpu ${(result.clientCpu * 100).toFixed(0).padStart(3)} %${server}${errors}`;
+  const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms` +
+    ` (${fmtMs(result.poolAcquiresPerRequest)} connections taken per request)${steps ? ` (${steps})` : ""}` : "";
+  const gc = Number.isFinite(result.serverMeanMs) ? `, gc ${result.gcPauses} pauses ${fmtMs(result.gcPausedMs)} ms, cpu ${fmtMs(result.serverCpuMsPerRequest)} ms/request` : "";
+  const lag = Number.isFinite(result.dispatchLagP99) ? `, send lag p99 ${fmtMs(result.dispatchLagP99)} ms` : "";
+  return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms  ` +
+    `client cpu ${(result.clientCpu * 100).toFixed(0).padStart(3)} %, loop delay p99 ${fmtMs(result.clientLoopDelayP99)} ms${lag}  ` +
+    `load ${result.loadAverage.toFixed(1)}${server}${gc}${errors}`;
 }
 
 function checkErrors(result) {
@@ -360,7 +396,14 @@ async function main() {
     batch_step_mean_ms: batch.stepMeanMs,
     post_server_mean_ms_half_load: Number(postHalf.serverMeanMs.toFixed(2)),
     post_pool_wait_mean_ms_half_load: Number(postHalf.poolAcquireMeanMs.toFixed(2)),
+    post_pool_acquires_per_request_half_load: Number(postHalf.poolAcquiresPerRequest.toFixed(2)),
     post_step_mean_ms_half_load: postHalf.stepMeanMs,
+    post_gc_paused_ms_half_load: postHalf.gcPausedMs,
+    post_gc_pauses_half_load: postHalf.gcPauses,
+    post_server_cpu_ms_per_request_half_load: Number(postHalf.serverCpuMsPerRequest.toFixed(2)),
+    post_send_lag_p99_ms_half_load: Number(postHalf.dispatchLagP99.toFixed(2)),
+    client_loop_delay_p99_ms_half_load: Number(postHalf.clientLoopDelayP99.toFixed(2)),
+    load_avg_1m_post_half_load: Number(postHalf.loadAverage.toFixed(2)),
     client_cpu_post: Number(post.clientCpu.toFixed(2)),
     client_cpu_get: Number(get.clientCpu.toFixed(2)),
     cpus: os.cpus().length,

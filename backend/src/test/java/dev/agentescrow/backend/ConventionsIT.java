@@ -3,10 +3,14 @@ package dev.agentescrow.backend;
 import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentescrow.backend.common.ApiSteps;
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
+import dev.agentescrow.backend.transfer.AmountLimits;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.math.BigInteger;
 import java.net.http.HttpRequest;
 import java.util.ArrayList;
@@ -37,6 +41,10 @@ class ConventionsIT extends BackendITSupport {
     /** A dev account no other test class signs in with: its audit records are only what this test does. */
     private static final int STRANGER = 7;
     private String payer;
+    @Autowired
+    private MeterRegistry meters;
+    @Autowired
+    private AmountLimits limits;
     @Autowired
     private JdbcTemplate jdbc;
     private String payee;
@@ -106,6 +114,68 @@ class ConventionsIT extends BackendITSupport {
         ApiClient.Response stored = api().post("/api/v1/transfers", payer, key, payment("321"));
         assertThat(stored.header("Idempotent-Replayed")).isEqualTo("true");
         assertThat(stored.json()).isEqualTo(first.json());
+    }
+
+    @Test
+    void a_payment_claims_its_key_in_the_statement_of_its_reservation_and_other_posts_before_their_handler() {
+        Timer claims = meters.get(ApiSteps.NAME).tag("step", "idempotency-claim").timer();
+        Timer reservations = meters.get(ApiSteps.NAME).tag("step", "daily-reservation").timer();
+        long claimed = claims.count();
+        long reserved = reservations.count();
+        String key = key();
+        ApiClient.Response paid = api().post("/api/v1/transfers", payer, key, payment("12"));
+        assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
+        assertThat(claims.count()).as("no round trip of its own for the payment's claim").isEqualTo(claimed);
+        assertThat(reservations.count()).isEqualTo(reserved + 1);
+        assertThat(jdbc.queryForObject("SELECT state FROM backend.idempotency_keys WHERE idempotency_key = ?",
+                String.class, key)).isEqualTo("DONE");
+        ApiClient.Response batch = api().post("/api/v1/transfers/batch", payer, key(),
+                Map.of("transfers", List.of(payment("1"), payment("2")), "atomic", true));
+        assertThat(batch.status()).as(batch.toString()).isEqualTo(201);
+        assertThat(claims.count()).isEqualTo(claimed);
+        ApiClient.Response minted = api().post("/api/v1/faucet", payer, key(), Map.of("token", token, "amount", "1"));
+        assertThat(minted.status()).as(minted.toString()).isEqualTo(201);
+        assertThat(claims.count()).as("any other POST claims before its handler runs").isEqualTo(claimed + 1);
+    }
+
+    @Test
+    void a_payment_whose_key_another_request_holds_reserves_nothing_and_pays_nothing() {
+        String key = key();
+        ApiClient.Response first = api().post("/api/v1/transfers", payer, key, payment("555"));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        Address owner = Address.of(address(PAYER));
+        BigInteger spent = limits.spentToday(owner, Address.of(token));
+        BigInteger available = available(payer);
+        // As while the first request runs: its claim, no response yet.
+        jdbc.update("UPDATE backend.idempotency_keys SET state = 'IN_FLIGHT', status = NULL, content_type = NULL,"
+                + " body = NULL, completed_at = NULL WHERE idempotency_key = ?", key);
+        ApiClient.Response inFlight = api().post("/api/v1/transfers", payer, key, payment("555"));
+        assertThat(inFlight.status()).as(inFlight.toString()).isEqualTo(409);
+        assertThat(inFlight.code()).isEqualTo("IDEMPOTENCY_REQUEST_IN_FLIGHT");
+        ApiClient.Response reused = api().post("/api/v1/transfers", payer, key, payment("556"));
+        assertThat(reused.status()).as(reused.toString()).isEqualTo(422);
+        assertThat(reused.code()).isEqualTo("IDEMPOTENCY_KEY_REUSED");
+        ApiClient.Response reusedBatch = api().post("/api/v1/transfers/batch", payer, key,
+                Map.of("transfers", List.of(payment("1"), payment("2")), "atomic", false));
+        assertThat(reusedBatch.status()).as(reusedBatch.toString()).isEqualTo(422);
+        assertThat(limits.spentToday(owner, Address.of(token))).as("nothing reserved").isEqualTo(spent);
+        assertThat(available(payer)).as("nothing paid").isEqualTo(available);
+    }
+
+    @Test
+    void a_refusal_before_any_write_is_stored_as_the_keys_first_answer_and_replayed() {
+        String key = key();
+        Map<String, Object> selfPayment = Map.of("to", address(PAYER), "token", token, "amount", "5");
+        ApiClient.Response refused = api().post("/api/v1/transfers", payer, key, selfPayment);
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+        assertThat(refused.code()).isEqualTo("VALIDATION_FAILED");
+        ApiClient.Response replay = api().post("/api/v1/transfers", payer, key, selfPayment);
+        assertThat(replay.status()).isEqualTo(400);
+        assertThat(replay.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(replay.json()).isEqualTo(refused.json());
+        ApiClient.Response other = api().post("/api/v1/transfers", payer, key, payment("5"));
+        assertThat(other.status()).isEqualTo(422);
+        assertThat(other.code()).isEqualTo("IDEMPOTENCY_KEY_REUSED");
     }
 
     @Test

@@ -4,6 +4,7 @@ import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.config.BackendProperties;
+import dev.agentescrow.backend.idempotency.IdempotencyStore;
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
@@ -48,6 +49,8 @@ class ReadsAndCommandsIT extends BackendITSupport {
     JdbcTemplate jdbc;
     @Autowired
     BackendProperties properties;
+    @Autowired
+    IdempotencyStore idempotencyStore;
 
     private String payer;
     private String payee;
@@ -356,8 +359,8 @@ class ReadsAndCommandsIT extends BackendITSupport {
     @Test
     void the_daily_limit_is_durable_and_shared_by_every_instance() throws Exception {
         Clock day = Clock.fixed(Instant.parse("2031-05-05T10:00:00Z"), ZoneOffset.UTC);
-        AmountLimits one = new AmountLimits(properties, day, jdbc);
-        AmountLimits two = new AmountLimits(properties, day, jdbc);
+        AmountLimits one = new AmountLimits(properties, day, jdbc, idempotencyStore);
+        AmountLimits two = new AmountLimits(properties, day, jdbc, idempotencyStore);
         Address owner = Address.of(address(STRANGER));
         Address tokenAddress = Address.of(token);
         BigInteger limit = new BigInteger(DAILY_LIMIT);
@@ -378,11 +381,11 @@ class ReadsAndCommandsIT extends BackendITSupport {
             pool.shutdownNow();
         }
         assertThat(one.spentToday(owner, tokenAddress)).isEqualTo(limit);
-        AmountLimits restarted = new AmountLimits(properties, day, jdbc);
+        AmountLimits restarted = new AmountLimits(properties, day, jdbc, idempotencyStore);
         assertThat(restarted.reserve(owner, tokenAddress, BigInteger.ONE)).isEqualTo(AmountLimits.Verdict.DAILY_LIMIT_EXCEEDED);
         two.release(owner, tokenAddress, tenth);
         assertThat(restarted.reserve(owner, tokenAddress, tenth)).isEqualTo(AmountLimits.Verdict.OK);
-        AmountLimits nextDay = new AmountLimits(properties, Clock.offset(day, java.time.Duration.ofDays(1)), jdbc);
+        AmountLimits nextDay = new AmountLimits(properties, Clock.offset(day, java.time.Duration.ofDays(1)), jdbc, idempotencyStore);
         assertThat(nextDay.reserve(owner, tokenAddress, tenth)).isEqualTo(AmountLimits.Verdict.OK);
     }
 }

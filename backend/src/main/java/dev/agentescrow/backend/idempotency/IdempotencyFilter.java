@@ -37,6 +37,9 @@ import tools.jackson.databind.node.ObjectNode;
  * IDEMPOTENCY_REQUEST_IN_FLIGHT. A 5xx, 401 or 429 answer releases the key, so that the client may retry.
  * A response that carries a secret shown once (an API key, an access token: {@link #withholdSecrets}) is
  * stored, and so replayed, with those fields null: the secret never rests in the key's record.
+ * The key is claimed before the request writes anything, but not here: right before the handler
+ * ({@link IdempotencyClaimInterceptor}), or in the handler's first statement ({@link ClaimedWithFirstWrite},
+ * a payment's daily reservation), which saves the claim's own round trip and commit on the hot path.
  */
 @Component
 @Order(10)
@@ -46,14 +49,13 @@ public class IdempotencyFilter extends OncePerRequestFilter {
     private static final String SECRET_FIELDS = IdempotencyFilter.class.getName() + ".secretFields";
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String REDERIVABLE = IdempotencyFilter.class.getName() + ".rederivable";
+    private static final String PENDING_CLAIM = IdempotencyFilter.class.getName() + ".pendingClaim";
 
     private final IdempotencyStore store;
-    private final Timer claiming;
     private final Timer completing;
 
     public IdempotencyFilter(IdempotencyStore store, MeterRegistry registry) {
         this.store = store;
-        this.claiming = ApiSteps.timer(registry, "idempotency-claim");
         this.completing = ApiSteps.timer(registry, "idempotency-response");
     }
 
@@ -72,35 +74,91 @@ public class IdempotencyFilter extends OncePerRequestFilter {
                     "Idempotency-Key must be 1 to 255 visible ASCII characters", Map.of());
             return;
         }
-        String principal = principal(request);
         byte[] body = CachedBodyRequest.bodyOf(request);
-        String hash = hash(request.getRequestURI(), body);
-        if (claiming.record(() -> store.claim(principal, key, hash))) {
-            run(request, response, chain, principal, key);
-            return;
+        PendingClaim claim = new PendingClaim(principal(request), key, hash(request.getRequestURI(), body));
+        request.setAttribute(PENDING_CLAIM, claim);
+        try {
+            run(request, response, chain, claim);
+        } finally {
+            request.removeAttribute(PENDING_CLAIM);
         }
-        Optional<IdempotencyStore.Record> existing = store.find(principal, key);
-        if (existing.isEmpty()) {
-            if (store.claim(principal, key, hash)) {
-                run(request, response, chain, principal, key);
-            } else {
-                inFlight(request, response);
+    }
+
+    /**
+     * Runs the request; its key is claimed before the handler runs ({@link IdempotencyClaimInterceptor})
+     * or in the handler's first write ({@link ClaimedWithFirstWrite}). Afterwards: a key found held
+     * or answered answers what its record says (nothing was written); a claimed key stores the
+     * answer (or is released after a 5xx, 401 or 429); a request that ended before it claimed (a
+     * validation error, an unknown path) stores its answer as the key's first.
+     */
+    private void run(HttpServletRequest request, HttpServletResponse response, FilterChain chain, PendingClaim claim)
+            throws ServletException, IOException {
+        ContentCachingResponseWrapper wrapper = new ContentCachingResponseWrapper(response);
+        boolean completed = false;
+        boolean answered = false;
+        try {
+            chain.doFilter(request, wrapper);
+            if (claim.state() == PendingClaim.State.TAKEN) {
+                answered = answerFromTheRecord(request, response, claim);
+                return;
             }
-            return;
+            int status = wrapper.getStatus();
+            if (status < 500 && status != 401 && status != 429) {
+                byte[] stored = withoutSecrets(request, wrapper.getContentAsByteArray());
+                if (claim.claimed()) {
+                    boolean rederivable = Boolean.TRUE.equals(request.getAttribute(REDERIVABLE)) && status == 201;
+                    completing.record(() -> {
+                        if (rederivable) {
+                            store.completeRederivable(claim.principal(), claim.key(), status, wrapper.getContentType(), stored);
+                        } else {
+                            store.complete(claim.principal(), claim.key(), status, wrapper.getContentType(), stored);
+                        }
+                    });
+                    completed = true;
+                } else if (completing.record(() -> store.storeUnclaimed(claim, status, wrapper.getContentType(), stored))) {
+                    completed = true;
+                } else {
+                    claim.taken();
+                    answered = answerFromTheRecord(request, response, claim);
+                }
+            }
+        } finally {
+            if (!completed && claim.claimed()) {
+                store.release(claim.principal(), claim.key());
+            }
+            if (!answered) {
+                wrapper.copyBodyToResponse();
+            }
+        }
+    }
+
+    /**
+     * The answer of a request whose key another request holds or answered: the stored response
+     * (replayed), 422 for another body, 409 while in flight. What this request's handler wrote is
+     * dropped (it wrote nothing to the database: the claim comes before any write). False if the
+     * response was committed already and cannot be replaced.
+     */
+    private boolean answerFromTheRecord(HttpServletRequest request, HttpServletResponse response, PendingClaim claim)
+            throws IOException {
+        if (response.isCommitted()) {
+            return false;
+        }
+        response.reset();
+        Optional<IdempotencyStore.Record> existing = store.find(claim.principal(), claim.key());
+        if (existing.isEmpty()) {
+            // Released (a 5xx) between this request's claim and this read: the client may retry.
+            inFlight(request, response);
+            return true;
         }
         IdempotencyStore.Record record = existing.get();
-        if (!record.requestHash().equals(hash)) {
+        if (!record.requestHash().equals(claim.requestHash())) {
             Problems.write(request, response, HttpStatus.UNPROCESSABLE_CONTENT, "IDEMPOTENCY_KEY_REUSED",
                     "this Idempotency-Key was used with another request body", Map.of());
-            return;
+            return true;
         }
         if (record.state() == IdempotencyStore.State.IN_FLIGHT) {
-            if (store.takeOver(principal, key, hash)) {
-                run(request, response, chain, principal, key);
-            } else {
-                inFlight(request, response);
-            }
-            return;
+            inFlight(request, response);
+            return true;
         }
         response.setStatus(record.status());
         response.setHeader("Idempotent-Replayed", "true");
@@ -111,33 +169,15 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             response.getOutputStream().write(record.body());
         }
         response.flushBuffer();
+        return true;
     }
 
-    private void run(HttpServletRequest request, HttpServletResponse response, FilterChain chain, String principal,
-                     String key) throws ServletException, IOException {
-        ContentCachingResponseWrapper wrapper = new ContentCachingResponseWrapper(response);
-        boolean completed = false;
-        try {
-            chain.doFilter(request, wrapper);
-            int status = wrapper.getStatus();
-            if (status < 500 && status != 401 && status != 429) {
-                byte[] stored = withoutSecrets(request, wrapper.getContentAsByteArray());
-                boolean rederivable = Boolean.TRUE.equals(request.getAttribute(REDERIVABLE)) && status == 201;
-                completing.record(() -> {
-                    if (rederivable) {
-                        store.completeRederivable(principal, key, status, wrapper.getContentType(), stored);
-                    } else {
-                        store.complete(principal, key, status, wrapper.getContentType(), stored);
-                    }
-                });
-                completed = true;
-            }
-        } finally {
-            if (!completed) {
-                store.release(principal, key);
-            }
-            wrapper.copyBodyToResponse();
-        }
+    /**
+     * The pending claim of this request's {@code Idempotency-Key}, for a {@link ClaimedWithFirstWrite}
+     * handler to make in its first write; null when the request has none (no key, not a POST).
+     */
+    public static PendingClaim pendingClaim(HttpServletRequest request) {
+        return request.getAttribute(PENDING_CLAIM) instanceof PendingClaim claim ? claim : null;
     }
 
     /**

@@ -38,23 +38,56 @@ public class IdempotencyStore {
     }
 
     /**
-     * Claims the key for a new request: true if it was free. Committed ahead of the request's
-     * writes without a WAL flush of its own ({@link AheadOfTheLedger}): the ledger's commit, or the
-     * stored response's ({@link #complete}, synchronous), flushes it before the answer leaves.
+     * The claim of a {@link PendingClaim} as a common table expression named {@code claim}, to put
+     * first in the statement of a request's first write ({@code WITH <CLAIM_CTE>, ... FROM claim}):
+     * one row if the key is this request's now (it was free, or its claim was abandoned by a
+     * process that died: same body, in flight for longer than {@link #ABANDONED_AFTER}), none if
+     * another request holds it or answered it. The statement's parameters start with
+     * {@link #claimParameters}. Committed without a WAL flush of its own ({@link AheadOfTheLedger}),
+     * so the ledger's commit, or the stored
+     * response's ({@link #complete}, synchronous), flushes it before the answer leaves.
      */
-    public boolean claim(String principal, String key, String requestHash) {
-        return jdbc.update("INSERT INTO backend.idempotency_keys (principal, idempotency_key, request_hash, state, created_at)"
-                + " SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'IN_FLIGHT', CAST(? AS TIMESTAMPTZ)"
-                + " FROM " + AheadOfTheLedger.ASYNC_COMMIT + " ON CONFLICT DO NOTHING",
-                principal, key, requestHash, Timestamp.from(clock.instant())) == 1;
+    public static final String CLAIM_CTE = """
+            claim AS (INSERT INTO backend.idempotency_keys AS k (principal, idempotency_key, request_hash, state, created_at)
+            SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'IN_FLIGHT', CAST(? AS TIMESTAMPTZ)
+            FROM %s
+            ON CONFLICT (principal, idempotency_key) DO UPDATE SET created_at = EXCLUDED.created_at
+            WHERE k.state = 'IN_FLIGHT' AND k.request_hash = EXCLUDED.request_hash AND k.created_at < CAST(? AS TIMESTAMPTZ)
+            RETURNING 1)""".formatted(AheadOfTheLedger.ASYNC_COMMIT);
+
+    /** The first parameters of a statement that starts with {@link #CLAIM_CTE}. */
+    public Object[] claimParameters(PendingClaim claim) {
+        Instant now = clock.instant();
+        return new Object[] {claim.principal(), claim.key(), claim.requestHash(), Timestamp.from(now),
+                Timestamp.from(now.minus(ABANDONED_AFTER))};
     }
 
-    /** Takes over a claim abandoned by a process that died mid-request (same body only). */
-    public boolean takeOver(String principal, String key, String requestHash) {
-        Instant now = clock.instant();
-        return jdbc.update("UPDATE backend.idempotency_keys SET created_at = ? WHERE principal = ? AND idempotency_key = ?"
-                + " AND request_hash = ? AND state = 'IN_FLIGHT' AND created_at < ?", Timestamp.from(now), principal, key,
-                requestHash, Timestamp.from(now.minus(ABANDONED_AFTER))) == 1;
+    /** Claims (or takes over, see {@link #CLAIM_CTE}) a pending claim in a statement of its own. */
+    boolean claim(PendingClaim claim) {
+        Integer claimed = jdbc.queryForObject("WITH " + CLAIM_CTE + " SELECT count(*)::int FROM claim", Integer.class,
+                claimParameters(claim));
+        return claimed != null && claimed == 1;
+    }
+
+    /**
+     * Stores the answer of a request that never claimed its key (it ended before any write: a
+     * validation error, an unknown path), synchronously, unless another request holds or answered
+     * the key meanwhile: true if stored.
+     */
+    boolean storeUnclaimed(PendingClaim claim, int status, String contentType, byte[] body) {
+        Timestamp now = Timestamp.from(clock.instant());
+        return jdbc.update("INSERT INTO backend.idempotency_keys (principal, idempotency_key, request_hash, state, status,"
+                + " content_type, body, created_at, completed_at) VALUES (?, ?, ?, 'DONE', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                claim.principal(), claim.key(), claim.requestHash(), status, contentType, body, now, now) == 1;
+    }
+
+    /**
+     * Makes a pending claim now, in a statement of its own: for a {@link ClaimedWithFirstWrite}
+     * handler about to write without having claimed yet. Throws {@link PendingClaim.KeyTakenException}
+     * if another request holds the key.
+     */
+    public void claimNow(PendingClaim claim) {
+        claim.claimedBy(claim(claim));
     }
 
     public Optional<Record> find(String principal, String key) {

@@ -2,6 +2,8 @@ package dev.agentescrow.backend.transfer;
 
 import dev.agentescrow.backend.common.db.AheadOfTheLedger;
 import dev.agentescrow.backend.config.BackendProperties;
+import dev.agentescrow.backend.idempotency.IdempotencyStore;
+import dev.agentescrow.backend.idempotency.PendingClaim;
 import dev.agentescrow.chain.Address;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -9,6 +11,7 @@ import java.sql.Date;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -34,16 +37,32 @@ public class AmountLimits {
             WHERE d.amount + EXCLUDED.amount <= ?
             RETURNING amount""".formatted(AheadOfTheLedger.ASYNC_COMMIT);
 
+    /**
+     * {@link #RESERVE} with the request's Idempotency-Key claim in front ({@link IdempotencyStore#CLAIM_CTE}):
+     * one statement, one round trip and one commit for both; nothing is reserved unless the key was
+     * claimed. Answers (claimed, reserved), each 0 or 1.
+     */
+    private static final String CLAIM_AND_RESERVE = """
+            WITH %s,
+            reserved AS (INSERT INTO backend.daily_amounts AS d (owner, token, day, amount)
+                SELECT CAST(? AS CHAR(42)), CAST(? AS CHAR(42)), CAST(? AS DATE), CAST(? AS NUMERIC) FROM claim
+                ON CONFLICT (owner, token, day) DO UPDATE SET amount = d.amount + EXCLUDED.amount
+                WHERE d.amount + EXCLUDED.amount <= ?
+                RETURNING amount)
+            SELECT (SELECT count(*) FROM claim)::int, (SELECT count(*) FROM reserved)::int""".formatted(IdempotencyStore.CLAIM_CTE);
+
     private final BigInteger maxTransfer;
     private final BigInteger maxDaily;
     private final Clock clock;
     private final JdbcTemplate jdbc;
+    private final IdempotencyStore idempotency;
 
-    public AmountLimits(BackendProperties properties, Clock clock, JdbcTemplate jdbc) {
+    public AmountLimits(BackendProperties properties, Clock clock, JdbcTemplate jdbc, IdempotencyStore idempotency) {
         this.maxTransfer = properties.limits().maxTransferAmount();
         this.maxDaily = properties.limits().maxDailyAmount();
         this.clock = clock;
         this.jdbc = jdbc;
+        this.idempotency = idempotency;
     }
 
     public enum Verdict { OK, TRANSFER_LIMIT_EXCEEDED, DAILY_LIMIT_EXCEEDED }
@@ -57,20 +76,48 @@ public class AmountLimits {
      * {@link #release} gives it back if the transfer is not committed.
      */
     public Verdict reserve(Address owner, Address token, BigInteger amount) {
+        return reserve(owner, token, amount, null);
+    }
+
+    /** As {@link #reserve(Address, Address, BigInteger)}, claiming {@code claim} with it (see {@link #reserveDaily(Address, Address, BigInteger, PendingClaim)}). */
+    public Verdict reserve(Address owner, Address token, BigInteger amount, PendingClaim claim) {
         if (!withinTransferLimit(amount)) {
             return Verdict.TRANSFER_LIMIT_EXCEEDED;
         }
-        return reserveDaily(owner, token, amount) ? Verdict.OK : Verdict.DAILY_LIMIT_EXCEEDED;
+        return reserveDaily(owner, token, amount, claim) ? Verdict.OK : Verdict.DAILY_LIMIT_EXCEEDED;
     }
 
     /** Reserves {@code total} of today's allowance at once (several payments in one token): all or nothing. */
     public boolean reserveDaily(Address owner, Address token, BigInteger total) {
+        return reserveDaily(owner, token, total, null);
+    }
+
+    /**
+     * As {@link #reserveDaily(Address, Address, BigInteger)}, and claims the request's
+     * Idempotency-Key in the same statement if {@code claim} is not claimed yet (throws
+     * {@link PendingClaim.KeyTakenException}, nothing reserved, if another request holds it).
+     */
+    public boolean reserveDaily(Address owner, Address token, BigInteger total, PendingClaim claim) {
         if (total.compareTo(maxDaily) > 0) {
             return false;
         }
-        List<BigDecimal> after = jdbc.query(RESERVE, (rs, n) -> rs.getBigDecimal(1), owner.hex(), token.hex(),
-                Date.valueOf(today()), new BigDecimal(total), new BigDecimal(maxDaily));
+        Object[] reservation = {owner.hex(), token.hex(), Date.valueOf(today()), new BigDecimal(total),
+                new BigDecimal(maxDaily)};
+        if (claim != null && !claim.claimed()) {
+            Object[] parameters = concat(idempotency.claimParameters(claim), reservation);
+            int[] outcome = jdbc.queryForObject(CLAIM_AND_RESERVE, (rs, n) -> new int[] {rs.getInt(1), rs.getInt(2)},
+                    parameters);
+            claim.claimedBy(outcome[0] == 1);
+            return outcome[1] == 1;
+        }
+        List<BigDecimal> after = jdbc.query(RESERVE, (rs, n) -> rs.getBigDecimal(1), reservation);
         return !after.isEmpty();
+    }
+
+    private static Object[] concat(Object[] first, Object[] second) {
+        Object[] all = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, all, first.length, second.length);
+        return all;
     }
 
     /** Gives back {@code amount} of today's allowance (a reserved transfer the ledger did not commit). */

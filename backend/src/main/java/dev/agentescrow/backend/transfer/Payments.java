@@ -2,6 +2,8 @@ package dev.agentescrow.backend.transfer;
 
 import dev.agentescrow.backend.common.ApiSteps;
 import dev.agentescrow.backend.gateway.LedgerGateway;
+import dev.agentescrow.backend.idempotency.IdempotencyStore;
+import dev.agentescrow.backend.idempotency.PendingClaim;
 import dev.agentescrow.batcher.command.AgentCommands;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
@@ -27,12 +29,14 @@ import org.springframework.stereotype.Component;
 public class Payments {
     private final LedgerGateway ledger;
     private final AmountLimits limits;
+    private final IdempotencyStore idempotency;
     private final Timer reserving;
     private final Timer paying;
 
-    public Payments(LedgerGateway ledger, AmountLimits limits, MeterRegistry registry) {
+    public Payments(LedgerGateway ledger, AmountLimits limits, IdempotencyStore idempotency, MeterRegistry registry) {
         this.ledger = ledger;
         this.limits = limits;
+        this.idempotency = idempotency;
         this.reserving = ApiSteps.timer(registry, "daily-reservation");
         this.paying = ApiSteps.timer(registry, "ledger");
     }
@@ -65,7 +69,18 @@ public class Payments {
      * group in the ledger), else each on its own.
      */
     public List<Outcome> pay(Address from, List<Order> orders, boolean atomic) {
-        AmountLimits.Verdict[] verdicts = reserving.record(() -> reserve(from, orders));
+        return pay(from, orders, atomic, null);
+    }
+
+    /**
+     * As {@link #pay(Address, List, boolean)}, claiming the request's Idempotency-Key ({@code claim},
+     * null if the request has none or claimed it already) in its first statement, the day's
+     * reservation, or on its own before the ledger write if no reservation was needed: the claim
+     * always precedes the ledger write, and costs no round trip of its own in the usual case.
+     * Throws {@link PendingClaim.KeyTakenException}, having written nothing, if another request holds the key.
+     */
+    public List<Outcome> pay(Address from, List<Order> orders, boolean atomic, PendingClaim claim) {
+        AmountLimits.Verdict[] verdicts = reserving.record(() -> reserve(from, orders, claim));
         List<Order> reserved = new ArrayList<>();
         List<AgentCommands.Payment> payments = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
@@ -89,6 +104,9 @@ public class Payments {
                 }
             }
             return List.of(outcomes);
+        }
+        if (claim != null && !claim.claimed()) {
+            idempotency.claimNow(claim);
         }
         List<TransferReceipt> receipts;
         try {
@@ -114,7 +132,7 @@ public class Payments {
      * Today's allowance for every order: per token, the whole sum in one reservation when it fits
      * (the usual case: one statement per token, whatever the number of orders), else order by order.
      */
-    private AmountLimits.Verdict[] reserve(Address from, List<Order> orders) {
+    private AmountLimits.Verdict[] reserve(Address from, List<Order> orders, PendingClaim claim) {
         AmountLimits.Verdict[] verdicts = new AmountLimits.Verdict[orders.size()];
         Map<Address, List<Integer>> byToken = new LinkedHashMap<>();
         for (int i = 0; i < orders.size(); i++) {
@@ -127,10 +145,10 @@ public class Payments {
         }
         byToken.forEach((token, indexes) -> {
             BigInteger total = indexes.stream().map(i -> orders.get(i).amount()).reduce(BigInteger.ZERO, BigInteger::add);
-            if (indexes.size() > 1 && limits.reserveDaily(from, token, total)) {
+            if (indexes.size() > 1 && limits.reserveDaily(from, token, total, claim)) {
                 indexes.forEach(i -> verdicts[i] = AmountLimits.Verdict.OK);
             } else {
-                indexes.forEach(i -> verdicts[i] = limits.reserve(from, token, orders.get(i).amount()));
+                indexes.forEach(i -> verdicts[i] = limits.reserve(from, token, orders.get(i).amount(), claim));
             }
         });
         return verdicts;

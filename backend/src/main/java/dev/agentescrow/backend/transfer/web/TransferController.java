@@ -8,6 +8,7 @@ import dev.agentescrow.backend.common.web.MinSequence;
 import dev.agentescrow.backend.gateway.BatchView;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.gateway.SettlementGateway;
+import dev.agentescrow.backend.idempotency.ClaimedWithFirstWrite;
 import dev.agentescrow.backend.idempotency.IdempotencyFilter;
 import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.backend.transfer.Payments;
@@ -76,6 +77,7 @@ public class TransferController {
     }
 
     @PostMapping
+    @ClaimedWithFirstWrite
     @Operation(summary = "Pays from the caller's account; 201 once durable. Idempotency-Key required.")
     public ResponseEntity<TransferView> transfer(
             @Parameter(description = "IETF Idempotency-Key") @RequestHeader("Idempotency-Key") String idempotencyKey,
@@ -86,7 +88,8 @@ public class TransferController {
         inputs.orThrow();
         // The id is the client's or derives from the key; the answer is the ledger's receipt of it.
         IdempotencyFilter.rederivableFromTheLedger(request);
-        Payments.Outcome outcome = payments.pay(from, List.of(parsed), false).getFirst();
+        Payments.Outcome outcome = payments.pay(from, List.of(parsed), false, IdempotencyFilter.pendingClaim(request))
+                .getFirst();
         if (!outcome.committed()) {
             throw refusal(outcome);
         }
@@ -100,6 +103,7 @@ public class TransferController {
     }
 
     @PostMapping("/batch")
+    @ClaimedWithFirstWrite
     @Operation(summary = "Up to 1,000 payments in one request, one result each; atomic: all or none")
     public ResponseEntity<BatchResult> batch(@RequestHeader("Idempotency-Key") String idempotencyKey,
                                              @RequestBody BatchOrder batch, HttpServletRequest request) {
@@ -142,7 +146,7 @@ public class TransferController {
         if (atomic) {
             all.orThrow();
         }
-        List<Payments.Outcome> outcomes = payments.pay(from, orders, atomic);
+        List<Payments.Outcome> outcomes = payments.pay(from, orders, atomic, IdempotencyFilter.pendingClaim(request));
         boolean allCommitted = orders.size() == results.length;
         for (int k = 0; k < outcomes.size(); k++) {
             Payments.Outcome outcome = outcomes.get(k);
