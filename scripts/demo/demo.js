@@ -680,7 +680,13 @@ async function channelSteps(ctx, fmt) {
       }
     }
     const seconds = (Date.now() - started) / 1000;
-    const stale = await signProof(a.wallet, ctx.ch.domain, ctx.ch.id, nonceA - 1n, sentA - payAtoB);
+    // The proof stored before the newest one, sent again, is a replay (200, what was stored); a
+    // proof of an older nonce that was never stored is stale.
+    const previous = await signProof(a.wallet, ctx.ch.domain, ctx.ch.id, nonceA - 1n, sentA - payAtoB);
+    const replayed = await b.post(`/channels/${ctx.ch.id}/proofs`, previous, { expect: [200] });
+    check(replayed.body.replayed === true && replayed.body.proof.transferred === (sentA - payAtoB).toString(),
+      `the overtaken proof replayed ${JSON.stringify(replayed.body)}`);
+    const stale = await signProof(a.wallet, ctx.ch.domain, ctx.ch.id, nonceA - 1n, sentA - payAtoB - 1n);
     const refused = await b.post(`/channels/${ctx.ch.id}/proofs`, stale, { expect: [409] });
     check(refused.body.code === "CHANNEL_PROOF_STALE", `a stale proof answered ${refused.body.code}`);
     const forged = await signProof(b.wallet, ctx.ch.domain, ctx.ch.id, nonceA + 1n, sentA + payAtoB);
@@ -695,7 +701,7 @@ async function channelSteps(ctx, fmt) {
     check(view.ifClosedNow.a === expectA.toString() && view.ifClosedNow.b === expectB.toString(),
       `if closed now the service says ${view.ifClosedNow.a} / ${view.ifClosedNow.b}, the proofs say ${expectA} / ${expectB}`);
     return `${(CHANNEL_PROOFS / seconds).toFixed(0)} proofs/s one at a time; ${a.name} sent ${fmt(sentA)}, ${b.name} ${fmt(sentB)}; ` +
-      `a stale and a forged proof refused; if closed now ${fmt(expectA)} / ${fmt(expectB)}`;
+      `an overtaken proof replayed, a stale and a forged one refused; if closed now ${fmt(expectA)} / ${fmt(expectB)}`;
   });
 
   await step("both sign the cooperative close the service prepares; wallets end with what the proofs say", async () => {
