@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.workflow;
 
+import dev.agentescrow.backend.market.MarketTask;
 import dev.agentescrow.chain.Address;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -231,8 +232,7 @@ public record WorkflowDraft(Address token, WorkflowMode mode, SplitKind split, B
      * performance pay {@code floor(budget * 10,000 / maxMultiplierBps)} (as a marketplace task's).
      */
     private BigInteger maxBasePrice(BigInteger budget) {
-        return maxMultiplierBps == null ? budget : budget.multiply(BigInteger.valueOf(10_000))
-                .divide(BigInteger.valueOf(maxMultiplierBps));
+        return maxMultiplierBps == null ? budget : MarketTask.maxBasePrice(budget, maxMultiplierBps);
     }
 
     /** A step on a cycle of the dependencies (Kahn's algorithm leaves it unordered), or null for a DAG. */

@@ -38,6 +38,18 @@ public record AccountKey(AccountKind kind, Address owner, Address token, String 
         return escrowId != null && ESCROW_ID.matcher(escrowId).matches();
     }
 
+    /**
+     * The key of an account row: its kind, and the owner (USER) or escrow id (ESCROW_FUNDS) the
+     * kind needs; the other of the two is ignored.
+     */
+    public static AccountKey of(AccountKind kind, Address owner, Address token, String escrowId) {
+        return switch (kind) {
+            case USER -> user(owner, token);
+            case ESCROW_FUNDS -> escrowFunds(escrowId, token);
+            default -> system(kind, token);
+        };
+    }
+
     public static AccountKey user(Address owner, Address token) {
         return new AccountKey(AccountKind.USER, Objects.requireNonNull(owner, "owner"), token);
     }

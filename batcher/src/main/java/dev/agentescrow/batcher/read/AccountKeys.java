@@ -3,16 +3,15 @@ package dev.agentescrow.batcher.read;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.AccountKind;
 import dev.agentescrow.batcher.support.Addresses;
-import dev.agentescrow.chain.Address;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -38,12 +37,12 @@ final class AccountKeys {
      */
     Map<Long, AccountKey> keysOf(Connection c, Collection<Long> ids) throws SQLException {
         Map<Long, AccountKey> found = new HashMap<>();
-        List<Long> missing = new ArrayList<>();
+        Set<Long> missing = new LinkedHashSet<>();
         for (Long id : ids) {
             AccountKey key = keys.get(id);
             if (key != null) {
                 found.put(id, key);
-            } else if (!found.containsKey(id) && !missing.contains(id)) {
+            } else {
                 missing.add(id);
             }
         }
@@ -75,11 +74,7 @@ final class AccountKeys {
     /** An account key from its row's kind, owner, token and escrow id. */
     static AccountKey key(String kind, String owner, String tokenHex, String escrowId) {
         AccountKind accountKind = AccountKind.valueOf(kind);
-        Address token = Addresses.of(tokenHex);
-        return switch (accountKind) {
-            case USER -> AccountKey.user(Addresses.of(owner), token);
-            case ESCROW_FUNDS -> AccountKey.escrowFunds(escrowId, token);
-            default -> AccountKey.system(accountKind, token);
-        };
+        return AccountKey.of(accountKind, accountKind == AccountKind.USER ? Addresses.of(owner) : null,
+                Addresses.of(tokenHex), escrowId);
     }
 }

@@ -442,12 +442,8 @@ public final class LedgerStore {
     public static AccountRow account(ResultSet rs) throws SQLException {
         AccountKind kind = AccountKind.valueOf(rs.getString(2));
         String owner = rs.getString(3);
-        Address token = Address.of(rs.getString(4));
-        AccountKey key = switch (kind) {
-            case USER -> AccountKey.user(Address.of(owner), token);
-            case ESCROW_FUNDS -> AccountKey.escrowFunds(rs.getString(10), token);
-            default -> AccountKey.system(kind, token);
-        };
+        AccountKey key = AccountKey.of(kind, kind == AccountKind.USER ? Address.of(owner) : null,
+                Address.of(rs.getString(4)), rs.getString(10));
         return new AccountRow(rs.getLong(1), key, integer(rs, 5), integer(rs, 6), integer(rs, 7), integer(rs, 8),
                 rs.getTimestamp(9).toInstant());
     }
