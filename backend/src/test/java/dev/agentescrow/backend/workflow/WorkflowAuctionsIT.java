@@ -238,8 +238,12 @@ class WorkflowAuctionsIT extends WorkflowITSupport {
         refused(bid(bidder, id, "x", 2_001), 422, "WORKFLOW_BID_ABOVE_MAX");
         refused(bid(other, id, "x", 100), 422, "WORKFLOW_CAPABILITY_MISSING");
         refused(bid(funded(0), id, "x", 100), 422, "WORKFLOW_CAPABILITY_MISSING");
-        refused(api().post("/api/v1/workflows/" + id + "/steps/x/bids", bidder.accessToken(), key(),
-                Map.of("ask", "0")), 400, "VALIDATION_FAILED");
+        for (String ask : List.of("0", "-1", "1.5", "abc", "1".repeat(80))) {
+            refused(api().post("/api/v1/workflows/" + id + "/steps/x/bids", bidder.accessToken(), key(),
+                    Map.of("ask", ask)), 400, "VALIDATION_FAILED");
+        }
+        refused(api().post("/api/v1/workflows/" + id + "/steps/x/bids", bidder.accessToken(), key(), Map.of()), 400,
+                "VALIDATION_FAILED");
         assertThat(api().post("/api/v1/workflows/" + id + "/steps/x/bids", null, key(), Map.of("ask", "1")).status())
                 .isEqualTo(401);
 
