@@ -97,15 +97,18 @@ final class OpenLoopBenchmark {
      * @param bisections probes between the last sustained rate and the first that was not
      * @param readers reader threads
      * @param readsPerSecond reads per second of each reader
+     * @param readThreads the threads that make the readers' reads (each reader dispatches its
+     *     reads onto them at their scheduled times)
      * @param blockIntervalMillis Hardhat's interval mining
      * @param p99TargetMs the latency a sustained rate keeps at p99
      */
     record Config(int agents, Duration runTime, Duration probeTime, int firstRate, int maxRate, int bisections,
-                  int readers, int readsPerSecond, long blockIntervalMillis, double p99TargetMs) {
+                  int readers, int readsPerSecond, int readThreads, long blockIntervalMillis, double p99TargetMs) {
         static Config of(int runSeconds) {
             int probeSeconds = Math.max(2, Math.min(4, runSeconds / 10));
             return new Config(1_000, Duration.ofSeconds(runSeconds), Duration.ofSeconds(probeSeconds), 1_000,
-                    64_000, runSeconds >= 30 ? 3 : 1, 4, 500, 2_000, 50.0);
+                    64_000, runSeconds >= 30 ? 3 : 1, 4, 500,
+                    Integer.getInteger("bench.readThreads", 8), 2_000, 50.0);
         }
     }
 
@@ -278,14 +281,16 @@ final class OpenLoopBenchmark {
     }
 
     /**
-     * The reads of one reader, in order: when each was scheduled, its latency (from the scheduled
-     * time: it includes the wait behind the reader's previous read) and its service time (from the
-     * call to the answer: the read's own time).
+     * The reads of one reader: when each was scheduled, its latency (from the scheduled time: it
+     * includes any wait for a free read thread) and its service time (from the call to the answer:
+     * the read's own time). Reads complete out of order on the read pool; each takes its own slot,
+     * and the log is read only once the pool has finished.
      */
     private static final class ReadLog {
         final long[] scheduled;
         final long[] latency;
         final long[] service;
+        final AtomicInteger slots = new AtomicInteger();
         volatile int count;
 
         ReadLog(int capacity) {
@@ -294,14 +299,21 @@ final class OpenLoopBenchmark {
             service = new long[capacity];
         }
 
-        void add(long at, long nanos, long serviceNanos) {
-            int n = count;
-            if (n < scheduled.length) {
-                scheduled[n] = at;
-                latency[n] = nanos;
-                service[n] = serviceNanos;
-                count = n + 1;
+        int slot() {
+            return slots.getAndIncrement();
+        }
+
+        void add(int slot, long at, long nanos, long serviceNanos) {
+            if (slot < scheduled.length) {
+                scheduled[slot] = at;
+                latency[slot] = nanos;
+                service[slot] = serviceNanos;
             }
+        }
+
+        /** Once no read is in flight: the slots taken become the reads counted. */
+        void seal() {
+            count = Math.min(scheduled.length, slots.get());
         }
     }
 
@@ -317,7 +329,7 @@ final class OpenLoopBenchmark {
         for (ReadLog log : logs) {
             int n = log.count;
             for (int i = 0; i < n; i++) {
-                if (log.scheduled[i] - from >= 0 && log.scheduled[i] - to < 0) {
+                if (log.latency[i] > 0 && log.scheduled[i] - from >= 0 && log.scheduled[i] - to < 0) {
                     all[at++] = service ? log.service[i] : log.latency[i];
                 }
             }
@@ -335,7 +347,8 @@ final class OpenLoopBenchmark {
                 database.dataSource(), Long.getLong("bench.waitsIntervalMillis", 20))
                 : null;
         try (GcPauses gc = GcPauses.start();
-             ExecutorService readerPool = Executors.newFixedThreadPool(config.readers())) {
+             ExecutorService readerPool = Executors.newFixedThreadPool(config.readers());
+             ExecutorService readPool = Executors.newFixedThreadPool(config.readThreads())) {
             List<Future<?>> readerFutures = new ArrayList<>();
             // Room for every read of the search, the settlement comparison and the run.
             int capacity = (int) (config.readsPerSecond() * (config.runTime().toSeconds() + 400));
@@ -343,7 +356,7 @@ final class OpenLoopBenchmark {
                 ReadLog log = new ReadLog(capacity);
                 readLogs.add(log);
                 readerFutures.add(readerPool.submit(() -> {
-                    read(reads, agents, config.readsPerSecond(), readersRun, log);
+                    read(reads, agents, config.readsPerSecond(), readersRun, log, readPool);
                     return null;
                 }));
             }
@@ -383,6 +396,11 @@ final class OpenLoopBenchmark {
                 for (Future<?> f : readerFutures) {
                     f.get();
                 }
+                readPool.shutdown();
+                if (!readPool.awaitTermination(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("reads still running 60 s after the run");
+                }
+                readLogs.forEach(ReadLog::seal);
                 long[] readTimes = reads(readLogs, start, end);
                 // The reads of the comparison's probes, now that every read scheduled in them was made
                 // (a reader that lags its schedule makes them later).
@@ -570,26 +588,35 @@ final class OpenLoopBenchmark {
         return new Load(rate, sent, ok.get(), failed.get(), seconds, measured, overrun);
     }
 
-    /** One reader: {@code perSecond} reads, alternately a balance and a history page of a random agent. */
+    /**
+     * One reader: {@code perSecond} reads, alternately a balance and a history page of a random
+     * agent, each dispatched at its scheduled time onto {@code pool} (open loop: a slow read does
+     * not hold back the dispatch of the next; its latency still counts from the scheduled time).
+     */
     private static void read(LedgerReads reads, List<AccountKey> agents, int perSecond, AtomicBoolean run,
-            ReadLog log) {
+            ReadLog log, ExecutorService pool) {
         long interval = TimeUnit.SECONDS.toNanos(1) / perSecond;
-        long scheduled = System.nanoTime();
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long next = System.nanoTime();
         for (long i = 0; run.get(); i++) {
-            scheduled += interval;
-            parkUntil(scheduled);
-            long called = System.nanoTime();
-            AccountKey agent = agents.get(random.nextInt(agents.size()));
-            boolean found = (i & 1) == 0
-                    ? reads.account(agent).get().isPresent()
-                    : reads.history(agent.owner(), Optional.of(agent.token()), Long.MAX_VALUE, HISTORY_PAGE, 0,
-                    Duration.ZERO).get().isPresent();
-            long answered = System.nanoTime();
-            if (!found) {
-                throw new IllegalStateException("agent " + agent + " not found");
-            }
-            log.add(scheduled, answered - scheduled, answered - called);
+            next += interval;
+            parkUntil(next);
+            long scheduled = next;
+            boolean balance = (i & 1) == 0;
+            int slot = log.slot();
+            pool.execute(() -> {
+                long called = System.nanoTime();
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                AccountKey agent = agents.get(random.nextInt(agents.size()));
+                boolean found = balance
+                        ? reads.account(agent).get().isPresent()
+                        : reads.history(agent.owner(), Optional.of(agent.token()), Long.MAX_VALUE, HISTORY_PAGE, 0,
+                        Duration.ZERO).get().isPresent();
+                long answered = System.nanoTime();
+                if (!found) {
+                    throw new IllegalStateException("agent " + agent + " not found");
+                }
+                log.add(slot, scheduled, answered - scheduled, answered - called);
+            });
         }
     }
 
