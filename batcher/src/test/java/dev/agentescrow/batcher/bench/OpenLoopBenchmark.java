@@ -107,7 +107,7 @@ final class OpenLoopBenchmark {
         static Config of(int runSeconds) {
             int probeSeconds = Math.max(2, Math.min(4, runSeconds / 10));
             return new Config(1_000, Duration.ofSeconds(runSeconds), Duration.ofSeconds(probeSeconds), 1_000,
-                    64_000, runSeconds >= 30 ? 3 : 1, 4, 500,
+                    64_000, runSeconds >= 30 ? 4 : 1, 4, 500,
                     Integer.getInteger("bench.readThreads", 8), 2_000, 50.0);
         }
     }
@@ -361,10 +361,17 @@ final class OpenLoopBenchmark {
                 }));
             }
             List<Load> probes = new ArrayList<>();
+            // Warm-up, not counted: the first probe of a fresh JVM ran while the JIT compiled the
+            // open-loop paths (submitAsync, the reads, settlement) and failed at rates later ones
+            // sustained, so the search halved from there.
+            phase(waits, "warm-up");
+            Load warmUp = load(ledger, agents, config.firstRate(), config.probeTime(), System.nanoTime());
+            System.err.printf(Locale.ROOT, "open-loop warm-up %d/s (not counted): p50 %.2f ms, p99 %.2f ms%n",
+                    config.firstRate(), warmUp.percentileMs(0.50), warmUp.percentileMs(0.99));
             phase(waits, "search");
             // -Dbench.openLoopRate=N (diagnosis): run at N without the search.
             int fixed = Integer.getInteger("bench.openLoopRate", 0);
-            int found = fixed > 0 ? fixed : search(ledger, agents, config, probes);
+            int found = fixed > 0 ? fixed : search(database, ledger, agents, config, probes);
             // With no sustained rate the run goes at the lowest rate probed, and the rate reported is 0.
             int rate = found > 0 ? found : MIN_RATE;
             // Settlement paused against running, at the rate found (-Dbench.settlementPairs=0 skips it).
@@ -379,6 +386,7 @@ final class OpenLoopBenchmark {
             long walBefore = count(database, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn");
             long requestedBefore = count(database, "SELECT num_requested FROM pg_stat_checkpointer");
             long timedBefore = count(database, "SELECT num_timed FROM pg_stat_checkpointer");
+            long seqBefore = lastSeq(database);
             try (ExecutorService sampler = Executors.newSingleThreadExecutor()) {
                 long start = System.nanoTime();
                 Future<?> sampling = sampler.submit(() -> {
@@ -390,6 +398,8 @@ final class OpenLoopBenchmark {
                     return null;
                 });
                 Load run = load(ledger, agents, rate, config.runTime(), start);
+                System.err.println("open-loop run " + rate + "/s: " + groups(database, seqBefore, lastSeq(database),
+                        run.seconds()));
                 sampling.get();
                 long end = System.nanoTime();
                 readersRun.set(false);
@@ -486,11 +496,11 @@ final class OpenLoopBenchmark {
      * Doubles the rate from {@code firstRate} while sustained (or halves it until one is), then
      * bisects; returns the highest rate a probe sustained, 0 if none.
      */
-    private static int search(Ledger ledger, List<AccountKey> agents, Config config, List<Load> probes) {
+    private static int search(Database database, Ledger ledger, List<AccountKey> agents, Config config, List<Load> probes) {
         int good = 0;
         int bad = 0;
         for (int rate = config.firstRate(); rate <= config.maxRate(); rate *= 2) {
-            Load probe = probe(ledger, agents, rate, config, probes);
+            Load probe = probe(database, ledger, agents, rate, config, probes);
             if (!probe.sustained(config.p99TargetMs())) {
                 bad = rate;
                 break;
@@ -501,7 +511,7 @@ final class OpenLoopBenchmark {
             // Not even the first rate: halve until a probe is sustained (the rate reported is one
             // that a probe sustained, never an untried floor; 0 if none down to MIN_RATE was).
             for (int rate = config.firstRate() / 2; rate >= MIN_RATE; rate /= 2) {
-                if (probe(ledger, agents, rate, config, probes).sustained(config.p99TargetMs())) {
+                if (probe(database, ledger, agents, rate, config, probes).sustained(config.p99TargetMs())) {
                     good = rate;
                     break;
                 }
@@ -510,7 +520,7 @@ final class OpenLoopBenchmark {
         }
         for (int i = 0; i < config.bisections() && good > 0 && bad > 0 && bad - good > good / 10; i++) {
             int mid = (good + bad) / 2;
-            if (probe(ledger, agents, mid, config, probes).sustained(config.p99TargetMs())) {
+            if (probe(database, ledger, agents, mid, config, probes).sustained(config.p99TargetMs())) {
                 good = mid;
             } else {
                 bad = mid;
@@ -519,13 +529,46 @@ final class OpenLoopBenchmark {
         return good;
     }
 
-    private static Load probe(Ledger ledger, List<AccountKey> agents, int rate, Config config, List<Load> probes) {
+    private static Load probe(Database database, Ledger ledger, List<AccountKey> agents, int rate, Config config,
+            List<Load> probes) {
+        long seqBefore = lastSeq(database);
         Load probe = load(ledger, agents, rate, config.probeTime(), System.nanoTime());
         probes.add(probe);
-        System.err.printf(Locale.ROOT, "open-loop probe %d/s: %.0f tps, p50 %.2f ms, p99 %.2f ms%s%s%n", rate,
+        System.err.printf(Locale.ROOT, "open-loop probe %d/s: %.0f tps, p50 %.2f ms, p99 %.2f ms; %s%s%s%n", rate,
                 probe.tps(), probe.percentileMs(0.50), probe.percentileMs(0.99),
+                groups(database, seqBefore, lastSeq(database), probe.seconds()),
                 probe.failed() > 0 ? ", " + probe.failed() + " failed" : "", probe.overrun() ? ", overrun" : "");
         return probe;
+    }
+
+    private static long lastSeq(Database database) {
+        try {
+            return count(database, "SELECT coalesce(max(seq), 0) FROM transfers");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The writer's groups that committed transfers in {@code (fromSeq, toSeq]}: a group stamps its
+     * transfers with one {@code created_at}, so distinct stamps count groups (diagnosis: the
+     * commit cadence and the group size at a rate).
+     */
+    static String groups(Database database, long fromSeq, long toSeq, double seconds) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement s = c.prepareStatement(
+                "SELECT count(*), count(DISTINCT created_at) FROM transfers WHERE seq > ? AND seq <= ?")) {
+            s.setLong(1, fromSeq);
+            s.setLong(2, toSeq);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                long transfers = rs.getLong(1);
+                long groups = rs.getLong(2);
+                return String.format(Locale.ROOT, "%d groups, %.0f/s, %.1f transfers each", groups, groups / seconds,
+                        groups == 0 ? 0.0 : (double) transfers / groups);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
