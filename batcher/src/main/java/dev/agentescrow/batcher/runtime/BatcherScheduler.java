@@ -72,20 +72,10 @@ public final class BatcherScheduler implements AutoCloseable {
         return new BatcherScheduler(lanes);
     }
 
-    /**
-     * A lane's thread, at {@link Thread#MIN_PRIORITY}: the steps are background work (a settlement
-     * batch's netting and Merkle tree take a core for a while) and should yield the CPU to the
-     * ledger writer and to requests. The JVM maps Java priorities to the OS only when told to
-     * (on Linux {@code -XX:ThreadPriorityPolicy=1}, which needs the right to lower a nice value,
-     * root or {@code CAP_SYS_NICE}: MIN_PRIORITY is then nice 4); without it this changes nothing.
-     */
     private static ScheduledExecutorService lane(String name) {
         String thread = MAIN.equals(name) ? "batcher-scheduler" : "batcher-scheduler-" + name;
-        return Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread t = Thread.ofPlatform().name(thread).daemon(true).unstarted(runnable);
-            t.setPriority(Thread.MIN_PRIORITY);
-            return t;
-        });
+        return Executors.newSingleThreadScheduledExecutor(
+                runnable -> Thread.ofPlatform().name(thread).daemon(true).unstarted(runnable));
     }
 
     private static void run(Step step, Counter ok, Counter failed) {
