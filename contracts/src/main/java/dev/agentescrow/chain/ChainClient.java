@@ -138,7 +138,7 @@ public final class ChainClient implements AutoCloseable {
 
     public long chainId() {
         try {
-            return web3j.ethChainId().send().getChainId().longValueExact();
+            return Quantities.longOf(web3j.ethChainId().send().getResult());
         } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_chainId failed at " + settings.rpcUrl(), e);
         }
@@ -146,7 +146,7 @@ public final class ChainClient implements AutoCloseable {
 
     public long blockNumber() {
         try {
-            return web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
+            return Quantities.longOf(web3j.ethBlockNumber().send().getResult());
         } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_blockNumber failed", e);
         }
@@ -169,8 +169,8 @@ public final class ChainClient implements AutoCloseable {
     /** Native (gas) token balance of an account, in wei. */
     public BigInteger nativeBalance(Address account) {
         try {
-            return web3j.ethGetBalance(account.hex(), DefaultBlockParameterName.LATEST)
-                    .send().getBalance();
+            return Quantities.of(web3j.ethGetBalance(account.hex(), DefaultBlockParameterName.LATEST)
+                    .send().getResult());
         } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getBalance failed", e);
         }
@@ -200,7 +200,7 @@ public final class ChainClient implements AutoCloseable {
             if (response.hasError()) {
                 throw new ChainException("eth_getTransactionCount failed: " + response.getError().getMessage());
             }
-            return response.getTransactionCount().longValueExact();
+            return Quantities.longOf(response.getResult());
         } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getTransactionCount failed", e);
         }
@@ -213,7 +213,7 @@ public final class ChainClient implements AutoCloseable {
             if (response.hasError()) {
                 throw new ChainException("eth_getTransactionCount failed: " + response.getError().getMessage());
             }
-            return response.getTransactionCount().longValueExact();
+            return Quantities.longOf(response.getResult());
         } catch (IOException | ClientConnectionException e) {
             throw new ChainException("eth_getTransactionCount failed", e);
         }
@@ -244,8 +244,8 @@ public final class ChainClient implements AutoCloseable {
         if (gasPrice.hasError()) {
             throw new ChainException("eth_gasPrice failed: " + gasPrice.getError().getMessage());
         }
-        BigInteger gasLimit = estimate.getAmountUsed().multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
-        RawTransaction raw = RawTransaction.createTransaction(BigInteger.valueOf(nonce), gasPrice.getGasPrice(),
+        BigInteger gasLimit = Quantities.of(estimate.getResult()).multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
+        RawTransaction raw = RawTransaction.createTransaction(BigInteger.valueOf(nonce), Quantities.of(gasPrice.getResult()),
                 gasLimit, to.hex(), BigInteger.ZERO, data);
         String signed = Numeric.toHexString(TransactionEncoder.signMessage(raw, settings.chainId(), credentials));
         return new PreparedTransaction(new TxHash(Hash.sha3(signed)), nonce, signed, from, to);
@@ -272,7 +272,7 @@ public final class ChainClient implements AutoCloseable {
         if (baseFee == null) {
             throw new ChainException("the node's pending block has no base fee: not an EIP-1559 chain");
         }
-        return new FeeMarket(Numeric.decodeQuantity(baseFee), priority.getMaxPriorityFeePerGas());
+        return new FeeMarket(Quantities.of(baseFee), Quantities.of(priority.getResult()));
     }
 
     /**
@@ -294,7 +294,7 @@ public final class ChainClient implements AutoCloseable {
             throw SerialNonceTransactionManager.revertException(revertDecoder, "gas estimate of a call to " + to,
                     estimate.getError());
         }
-        BigInteger gasLimit = estimate.getAmountUsed().multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
+        BigInteger gasLimit = Quantities.of(estimate.getResult()).multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN);
         return sign1559(credentials, BigInteger.valueOf(nonce), gasLimit, to, BigInteger.ZERO, data, fees);
     }
 
@@ -447,8 +447,8 @@ public final class ChainClient implements AutoCloseable {
         }
         Optional<TransactionReceipt> receipt = response.getTransactionReceipt();
         return receipt.map(r -> new MinedReceipt(txHash,
-                r.isStatusOK() ? MinedReceipt.Status.SUCCEEDED : MinedReceipt.Status.FAILED,
-                r.getBlockNumber().longValueExact(), r.getGasUsed().longValueExact()));
+                Quantities.statusOk(r.getStatus()) ? MinedReceipt.Status.SUCCEEDED : MinedReceipt.Status.FAILED,
+                Quantities.longOf(r.getBlockNumberRaw()), Quantities.longOf(r.getGasUsedRaw())));
     }
 
     /**

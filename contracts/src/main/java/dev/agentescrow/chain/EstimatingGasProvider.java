@@ -27,7 +27,7 @@ public final class EstimatingGasProvider implements ContractGasProvider {
     @Override
     public BigInteger getGasPrice() {
         try {
-            return web3j.ethGasPrice().send().getGasPrice();
+            return Quantities.of(web3j.ethGasPrice().send().getResult());
         } catch (IOException e) {
             throw new UncheckedIOException("eth_gasPrice failed", e);
         }
@@ -45,7 +45,7 @@ public final class EstimatingGasProvider implements ContractGasProvider {
             throw SerialNonceTransactionManager.revertException(revertDecoder,
                     "transaction to " + transaction.getTo(), estimate.getError());
         }
-        BigInteger gas = estimate.getAmountUsed();
+        BigInteger gas = Quantities.of(estimate.getResult());
         return gas.add(gas.divide(BigInteger.valueOf(5)));
     }
 

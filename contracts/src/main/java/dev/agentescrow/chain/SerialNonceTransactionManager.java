@@ -44,8 +44,8 @@ public final class SerialNonceTransactionManager extends RawTransactionManager {
             throw new IllegalStateException("nonces are handed out only while sending");
         }
         if (nextNonce == null) {
-            nextNonce = web3j.ethGetTransactionCount(getFromAddress(), DefaultBlockParameterName.PENDING)
-                    .send().getTransactionCount();
+            nextNonce = Quantities.of(web3j.ethGetTransactionCount(getFromAddress(), DefaultBlockParameterName.PENDING)
+                    .send().getResult());
         }
         BigInteger nonce = nextNonce;
         nextNonce = nextNonce.add(BigInteger.ONE);

@@ -7,7 +7,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
-import org.web3j.crypto.Hash;
 
 /**
  * A Merkle tree of {@link TransferLeaf}s, byte for byte the tree that {@code @openzeppelin/merkle-tree}
@@ -65,14 +64,17 @@ public final class StandardMerkleTree {
         if (n > MAX_LEAVES) {
             throw new IllegalArgumentException("a Merkle tree takes at most " + MAX_LEAVES + " leaves, got " + n);
         }
-        byte[][] hashes = new byte[n][];
+        // One digest for every hash of the tree (Keccak): a batch has thousands of leaves.
+        Keccak keccak = new Keccak();
+        byte[] hashes = new byte[n * NODE];
         Integer[] sorted = new Integer[n];
         for (int i = 0; i < n; i++) {
-            hashes[i] = values.get(i).hash().bytes();
+            keccak.leafHash(values.get(i), hashes, i * NODE);
             sorted[i] = i;
         }
         // Arrays.sort on objects is stable, like Array.prototype.sort in the JavaScript library
-        Arrays.sort(sorted, (a, b) -> Arrays.compareUnsigned(hashes[a], hashes[b]));
+        Arrays.sort(sorted, (a, b) -> Arrays.compareUnsigned(hashes, a * NODE, a * NODE + NODE,
+                hashes, b * NODE, b * NODE + NODE));
 
         int nodeCount = 2 * n - 1;
         byte[] nodes = new byte[nodeCount * NODE];
@@ -81,14 +83,13 @@ public final class StandardMerkleTree {
         for (int k = 0; k < n; k++) {
             int treeIndex = nodeCount - 1 - k;
             int valueIndex = sorted[k];
-            System.arraycopy(hashes[valueIndex], 0, nodes, treeIndex * NODE, NODE);
+            System.arraycopy(hashes, valueIndex * NODE, nodes, treeIndex * NODE, NODE);
             treeIndexOfValue[valueIndex] = treeIndex;
             valueOfLeafNode[treeIndex - (n - 1)] = valueIndex;
         }
         byte[] pair = new byte[2 * NODE];
         for (int i = nodeCount - 1 - n; i >= 0; i--) {
-            byte[] parent = hashSortedPair(nodes, 2 * i + 1, 2 * i + 2, pair);
-            System.arraycopy(parent, 0, nodes, i * NODE, NODE);
+            hashSortedPair(keccak, nodes, 2 * i + 1, 2 * i + 2, pair, nodes, i * NODE);
         }
         return new StandardMerkleTree(values, nodes, treeIndexOfValue, valueOfLeafNode);
     }
@@ -193,10 +194,14 @@ public final class StandardMerkleTree {
         byte[] both = new byte[2 * NODE];
         System.arraycopy(a.bytes(), 0, both, 0, NODE);
         System.arraycopy(b.bytes(), 0, both, NODE, NODE);
-        return new Bytes32(hashSortedPair(both, 0, 1, new byte[2 * NODE]));
+        byte[] parent = new byte[NODE];
+        hashSortedPair(new Keccak(), both, 0, 1, new byte[2 * NODE], parent, 0);
+        return new Bytes32(parent);
     }
 
-    private static byte[] hashSortedPair(byte[] nodes, int left, int right, byte[] pair) {
+    /** keccak256 of the two nodes in ascending order into {@code out} at {@code at}. */
+    private static void hashSortedPair(Keccak keccak, byte[] nodes, int left, int right, byte[] pair, byte[] out,
+            int at) {
         int first = left;
         int second = right;
         if (Arrays.compareUnsigned(nodes, left * NODE, left * NODE + NODE, nodes, right * NODE, right * NODE + NODE) > 0) {
@@ -205,7 +210,7 @@ public final class StandardMerkleTree {
         }
         System.arraycopy(nodes, first * NODE, pair, 0, NODE);
         System.arraycopy(nodes, second * NODE, pair, NODE, NODE);
-        return Hash.sha3(pair);
+        keccak.hash(pair, 0, 2 * NODE, out, at);
     }
 
     private int compareNode(int treeIndex, byte[] hash) {

@@ -4,10 +4,9 @@ import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import dev.agentescrow.chain.Bytes32;
-import java.util.HexFormat;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import org.web3j.crypto.Hash;
 
 /**
  * One leaf of a batch's Merkle tree: the values of leaf types
@@ -33,23 +32,44 @@ public record TransferLeaf(TransferId transferId, Address token, Address from, A
     /** {@code abi.encode(transferId, token, from, to, amount)}: five 32-byte words. */
     public byte[] abiEncoded() {
         byte[] encoded = new byte[5 * WORD];
-        System.arraycopy(transferId.toBytes32().bytes(), 0, encoded, 0, WORD);
+        encodeInto(encoded);
+        return encoded;
+    }
+
+    /** The standard leaf hash: keccak256 applied twice to the ABI encoding. */
+    public Bytes32 hash() {
+        byte[] out = new byte[WORD];
+        new Keccak().leafHash(this, out, 0);
+        return new Bytes32(out);
+    }
+
+    /** {@link #abiEncoded()} into {@code encoded} (five words, every byte written). */
+    void encodeInto(byte[] encoded) {
+        Arrays.fill(encoded, 0, 5 * WORD, (byte) 0);
+        putLong(encoded, WORD / 2, transferId.high());
+        putLong(encoded, WORD / 2 + 8, transferId.low());
         putAddress(encoded, 1, token);
         putAddress(encoded, 2, from);
         putAddress(encoded, 3, to);
         byte[] magnitude = amount.baseUnits().toByteArray();
         int length = Math.min(magnitude.length, WORD);
         System.arraycopy(magnitude, magnitude.length - length, encoded, 5 * WORD - length, length);
-        return encoded;
     }
 
-    /** The standard leaf hash: keccak256 applied twice to the ABI encoding. */
-    public Bytes32 hash() {
-        return new Bytes32(Hash.sha3(Hash.sha3(abiEncoded())));
+    private static void putLong(byte[] encoded, int at, long value) {
+        for (int i = 7; i >= 0; i--) {
+            encoded[at + i] = (byte) value;
+            value >>>= 8;
+        }
     }
 
+    /** The address's 20 bytes, right-aligned in word {@code word}, parsed from its hex without a copy. */
     private static void putAddress(byte[] encoded, int word, Address address) {
-        byte[] raw = HexFormat.of().parseHex(address.hex().substring(2));
-        System.arraycopy(raw, 0, encoded, word * WORD + WORD - raw.length, raw.length);
+        String hex = address.hex();
+        int at = word * WORD + WORD - 20;
+        for (int i = 0; i < 20; i++) {
+            encoded[at + i] = (byte) (Character.digit(hex.charAt(2 + 2 * i), 16) << 4
+                    | Character.digit(hex.charAt(3 + 2 * i), 16));
+        }
     }
 }

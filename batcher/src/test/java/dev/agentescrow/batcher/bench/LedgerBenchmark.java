@@ -172,7 +172,7 @@ public final class LedgerBenchmark {
         System.out.printf(Locale.ROOT, "%-10s %8d %10d %10.0f %10.2f %10.2f%n", "run", run.rate(), run.sent(),
                 run.tps(), run.percentileMs(0.50), run.percentileMs(0.99));
         System.out.printf(Locale.ROOT, "reads: %d, p50 %.2f ms, p99 %.2f ms (target <= 5 ms: %s); p99 of the read's own"
-                        + " time (call to answer, without the wait behind its reader's previous read) %.2f ms%n",
+                        + " time (call to answer, without the wait for a read thread) %.2f ms%n",
                 open.reads(), open.readP50Ms(), open.readP99Ms(), met(open.readP99Ms() <= 5), open.readServiceP99Ms());
         System.out.printf(Locale.ROOT, "settlement backlog per second: %s; %d batches in the run%n",
                 Arrays.toString(open.backlogPerSecond()), open.batches());

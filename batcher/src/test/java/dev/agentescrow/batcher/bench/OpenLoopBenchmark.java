@@ -97,15 +97,18 @@ final class OpenLoopBenchmark {
      * @param bisections probes between the last sustained rate and the first that was not
      * @param readers reader threads
      * @param readsPerSecond reads per second of each reader
+     * @param readThreads the threads that make the readers' reads (each reader dispatches its
+     *     reads onto them at their scheduled times)
      * @param blockIntervalMillis Hardhat's interval mining
      * @param p99TargetMs the latency a sustained rate keeps at p99
      */
     record Config(int agents, Duration runTime, Duration probeTime, int firstRate, int maxRate, int bisections,
-                  int readers, int readsPerSecond, long blockIntervalMillis, double p99TargetMs) {
+                  int readers, int readsPerSecond, int readThreads, long blockIntervalMillis, double p99TargetMs) {
         static Config of(int runSeconds) {
             int probeSeconds = Math.max(2, Math.min(4, runSeconds / 10));
             return new Config(1_000, Duration.ofSeconds(runSeconds), Duration.ofSeconds(probeSeconds), 1_000,
-                    64_000, runSeconds >= 30 ? 3 : 1, 4, 500, 2_000, 50.0);
+                    64_000, runSeconds >= 30 ? 4 : 1, 4, 500,
+                    Integer.getInteger("bench.readThreads", 8), 2_000, 50.0);
         }
     }
 
@@ -278,14 +281,16 @@ final class OpenLoopBenchmark {
     }
 
     /**
-     * The reads of one reader, in order: when each was scheduled, its latency (from the scheduled
-     * time: it includes the wait behind the reader's previous read) and its service time (from the
-     * call to the answer: the read's own time).
+     * The reads of one reader: when each was scheduled, its latency (from the scheduled time: it
+     * includes any wait for a free read thread) and its service time (from the call to the answer:
+     * the read's own time). Reads complete out of order on the read pool; each takes its own slot,
+     * and the log is read only once the pool has finished.
      */
     private static final class ReadLog {
         final long[] scheduled;
         final long[] latency;
         final long[] service;
+        final AtomicInteger slots = new AtomicInteger();
         volatile int count;
 
         ReadLog(int capacity) {
@@ -294,14 +299,21 @@ final class OpenLoopBenchmark {
             service = new long[capacity];
         }
 
-        void add(long at, long nanos, long serviceNanos) {
-            int n = count;
-            if (n < scheduled.length) {
-                scheduled[n] = at;
-                latency[n] = nanos;
-                service[n] = serviceNanos;
-                count = n + 1;
+        int slot() {
+            return slots.getAndIncrement();
+        }
+
+        void add(int slot, long at, long nanos, long serviceNanos) {
+            if (slot < scheduled.length) {
+                scheduled[slot] = at;
+                latency[slot] = nanos;
+                service[slot] = serviceNanos;
             }
+        }
+
+        /** Once no read is in flight: the slots taken become the reads counted. */
+        void seal() {
+            count = Math.min(scheduled.length, slots.get());
         }
     }
 
@@ -317,7 +329,7 @@ final class OpenLoopBenchmark {
         for (ReadLog log : logs) {
             int n = log.count;
             for (int i = 0; i < n; i++) {
-                if (log.scheduled[i] - from >= 0 && log.scheduled[i] - to < 0) {
+                if (log.latency[i] > 0 && log.scheduled[i] - from >= 0 && log.scheduled[i] - to < 0) {
                     all[at++] = service ? log.service[i] : log.latency[i];
                 }
             }
@@ -335,7 +347,8 @@ final class OpenLoopBenchmark {
                 database.dataSource(), Long.getLong("bench.waitsIntervalMillis", 20))
                 : null;
         try (GcPauses gc = GcPauses.start();
-             ExecutorService readerPool = Executors.newFixedThreadPool(config.readers())) {
+             ExecutorService readerPool = Executors.newFixedThreadPool(config.readers());
+             ExecutorService readPool = Executors.newFixedThreadPool(config.readThreads())) {
             List<Future<?>> readerFutures = new ArrayList<>();
             // Room for every read of the search, the settlement comparison and the run.
             int capacity = (int) (config.readsPerSecond() * (config.runTime().toSeconds() + 400));
@@ -343,15 +356,22 @@ final class OpenLoopBenchmark {
                 ReadLog log = new ReadLog(capacity);
                 readLogs.add(log);
                 readerFutures.add(readerPool.submit(() -> {
-                    read(reads, agents, config.readsPerSecond(), readersRun, log);
+                    read(reads, agents, config.readsPerSecond(), readersRun, log, readPool);
                     return null;
                 }));
             }
             List<Load> probes = new ArrayList<>();
+            // Warm-up, not counted: the first probe of a fresh JVM ran while the JIT compiled the
+            // open-loop paths (submitAsync, the reads, settlement) and failed at rates later ones
+            // sustained, so the search halved from there.
+            phase(waits, "warm-up");
+            Load warmUp = load(ledger, agents, config.firstRate(), config.probeTime(), System.nanoTime());
+            System.err.printf(Locale.ROOT, "open-loop warm-up %d/s (not counted): p50 %.2f ms, p99 %.2f ms%n",
+                    config.firstRate(), warmUp.percentileMs(0.50), warmUp.percentileMs(0.99));
             phase(waits, "search");
             // -Dbench.openLoopRate=N (diagnosis): run at N without the search.
             int fixed = Integer.getInteger("bench.openLoopRate", 0);
-            int found = fixed > 0 ? fixed : search(ledger, agents, config, probes);
+            int found = fixed > 0 ? fixed : search(database, ledger, agents, config, probes);
             // With no sustained rate the run goes at the lowest rate probed, and the rate reported is 0.
             int rate = found > 0 ? found : MIN_RATE;
             // Settlement paused against running, at the rate found (-Dbench.settlementPairs=0 skips it).
@@ -366,6 +386,7 @@ final class OpenLoopBenchmark {
             long walBefore = count(database, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn");
             long requestedBefore = count(database, "SELECT num_requested FROM pg_stat_checkpointer");
             long timedBefore = count(database, "SELECT num_timed FROM pg_stat_checkpointer");
+            long seqBefore = lastSeq(database);
             try (ExecutorService sampler = Executors.newSingleThreadExecutor()) {
                 long start = System.nanoTime();
                 Future<?> sampling = sampler.submit(() -> {
@@ -377,12 +398,19 @@ final class OpenLoopBenchmark {
                     return null;
                 });
                 Load run = load(ledger, agents, rate, config.runTime(), start);
+                System.err.println("open-loop run " + rate + "/s: " + groups(database, seqBefore, lastSeq(database),
+                        run.seconds()));
                 sampling.get();
                 long end = System.nanoTime();
                 readersRun.set(false);
                 for (Future<?> f : readerFutures) {
                     f.get();
                 }
+                readPool.shutdown();
+                if (!readPool.awaitTermination(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("reads still running 60 s after the run");
+                }
+                readLogs.forEach(ReadLog::seal);
                 long[] readTimes = reads(readLogs, start, end);
                 // The reads of the comparison's probes, now that every read scheduled in them was made
                 // (a reader that lags its schedule makes them later).
@@ -468,11 +496,11 @@ final class OpenLoopBenchmark {
      * Doubles the rate from {@code firstRate} while sustained (or halves it until one is), then
      * bisects; returns the highest rate a probe sustained, 0 if none.
      */
-    private static int search(Ledger ledger, List<AccountKey> agents, Config config, List<Load> probes) {
+    private static int search(Database database, Ledger ledger, List<AccountKey> agents, Config config, List<Load> probes) {
         int good = 0;
         int bad = 0;
         for (int rate = config.firstRate(); rate <= config.maxRate(); rate *= 2) {
-            Load probe = probe(ledger, agents, rate, config, probes);
+            Load probe = probe(database, ledger, agents, rate, config, probes);
             if (!probe.sustained(config.p99TargetMs())) {
                 bad = rate;
                 break;
@@ -483,7 +511,7 @@ final class OpenLoopBenchmark {
             // Not even the first rate: halve until a probe is sustained (the rate reported is one
             // that a probe sustained, never an untried floor; 0 if none down to MIN_RATE was).
             for (int rate = config.firstRate() / 2; rate >= MIN_RATE; rate /= 2) {
-                if (probe(ledger, agents, rate, config, probes).sustained(config.p99TargetMs())) {
+                if (probe(database, ledger, agents, rate, config, probes).sustained(config.p99TargetMs())) {
                     good = rate;
                     break;
                 }
@@ -492,7 +520,7 @@ final class OpenLoopBenchmark {
         }
         for (int i = 0; i < config.bisections() && good > 0 && bad > 0 && bad - good > good / 10; i++) {
             int mid = (good + bad) / 2;
-            if (probe(ledger, agents, mid, config, probes).sustained(config.p99TargetMs())) {
+            if (probe(database, ledger, agents, mid, config, probes).sustained(config.p99TargetMs())) {
                 good = mid;
             } else {
                 bad = mid;
@@ -501,13 +529,46 @@ final class OpenLoopBenchmark {
         return good;
     }
 
-    private static Load probe(Ledger ledger, List<AccountKey> agents, int rate, Config config, List<Load> probes) {
+    private static Load probe(Database database, Ledger ledger, List<AccountKey> agents, int rate, Config config,
+            List<Load> probes) {
+        long seqBefore = lastSeq(database);
         Load probe = load(ledger, agents, rate, config.probeTime(), System.nanoTime());
         probes.add(probe);
-        System.err.printf(Locale.ROOT, "open-loop probe %d/s: %.0f tps, p50 %.2f ms, p99 %.2f ms%s%s%n", rate,
+        System.err.printf(Locale.ROOT, "open-loop probe %d/s: %.0f tps, p50 %.2f ms, p99 %.2f ms; %s%s%s%n", rate,
                 probe.tps(), probe.percentileMs(0.50), probe.percentileMs(0.99),
+                groups(database, seqBefore, lastSeq(database), probe.seconds()),
                 probe.failed() > 0 ? ", " + probe.failed() + " failed" : "", probe.overrun() ? ", overrun" : "");
         return probe;
+    }
+
+    private static long lastSeq(Database database) {
+        try {
+            return count(database, "SELECT coalesce(max(seq), 0) FROM transfers");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The writer's groups that committed transfers in {@code (fromSeq, toSeq]}: a group stamps its
+     * transfers with one {@code created_at}, so distinct stamps count groups (diagnosis: the
+     * commit cadence and the group size at a rate).
+     */
+    static String groups(Database database, long fromSeq, long toSeq, double seconds) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement s = c.prepareStatement(
+                "SELECT count(*), count(DISTINCT created_at) FROM transfers WHERE seq > ? AND seq <= ?")) {
+            s.setLong(1, fromSeq);
+            s.setLong(2, toSeq);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                long transfers = rs.getLong(1);
+                long groups = rs.getLong(2);
+                return String.format(Locale.ROOT, "%d groups, %.0f/s, %.1f transfers each", groups, groups / seconds,
+                        groups == 0 ? 0.0 : (double) transfers / groups);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -570,26 +631,35 @@ final class OpenLoopBenchmark {
         return new Load(rate, sent, ok.get(), failed.get(), seconds, measured, overrun);
     }
 
-    /** One reader: {@code perSecond} reads, alternately a balance and a history page of a random agent. */
+    /**
+     * One reader: {@code perSecond} reads, alternately a balance and a history page of a random
+     * agent, each dispatched at its scheduled time onto {@code pool} (open loop: a slow read does
+     * not hold back the dispatch of the next; its latency still counts from the scheduled time).
+     */
     private static void read(LedgerReads reads, List<AccountKey> agents, int perSecond, AtomicBoolean run,
-            ReadLog log) {
+            ReadLog log, ExecutorService pool) {
         long interval = TimeUnit.SECONDS.toNanos(1) / perSecond;
-        long scheduled = System.nanoTime();
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long next = System.nanoTime();
         for (long i = 0; run.get(); i++) {
-            scheduled += interval;
-            parkUntil(scheduled);
-            long called = System.nanoTime();
-            AccountKey agent = agents.get(random.nextInt(agents.size()));
-            boolean found = (i & 1) == 0
-                    ? reads.account(agent).get().isPresent()
-                    : reads.history(agent.owner(), Optional.of(agent.token()), Long.MAX_VALUE, HISTORY_PAGE, 0,
-                    Duration.ZERO).get().isPresent();
-            long answered = System.nanoTime();
-            if (!found) {
-                throw new IllegalStateException("agent " + agent + " not found");
-            }
-            log.add(scheduled, answered - scheduled, answered - called);
+            next += interval;
+            parkUntil(next);
+            long scheduled = next;
+            boolean balance = (i & 1) == 0;
+            int slot = log.slot();
+            pool.execute(() -> {
+                long called = System.nanoTime();
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                AccountKey agent = agents.get(random.nextInt(agents.size()));
+                boolean found = balance
+                        ? reads.account(agent).get().isPresent()
+                        : reads.history(agent.owner(), Optional.of(agent.token()), Long.MAX_VALUE, HISTORY_PAGE, 0,
+                        Duration.ZERO).get().isPresent();
+                long answered = System.nanoTime();
+                if (!found) {
+                    throw new IllegalStateException("agent " + agent + " not found");
+                }
+                log.add(slot, scheduled, answered - scheduled, answered - called);
+            });
         }
     }
 

@@ -25,6 +25,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class HardhatNode implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
+    /** System property: the niceness {@link #start(Path)} runs the node at (default 0, as started). */
+    public static final String NICENESS_PROPERTY = "agentescrow.hardhat.nice";
 
     private final Process process;
     private final int port;
@@ -45,6 +47,15 @@ public final class HardhatNode implements AutoCloseable {
      * on a free loopback port and returns once it answers {@code eth_chainId}.
      */
     public static HardhatNode start(Path contractsDir) {
+        return start(contractsDir, Integer.getInteger(NICENESS_PROPERTY, 0));
+    }
+
+    /**
+     * As {@link #start(Path)}, the node's process at {@code niceness} (the {@code nice} command's
+     * {@code -n}, 0 for none): a benchmark that stands the local node for a remote one runs it at
+     * 19 so that its CPU does not compete with the code measured on the same cores.
+     */
+    public static HardhatNode start(Path contractsDir, int niceness) {
         Path hardhat = contractsDir.resolve("node_modules/.bin/hardhat");
         if (!Files.isExecutable(hardhat)) {
             throw new ChainException("no Hardhat at " + hardhat + ": run `npm ci` in " + contractsDir);
@@ -52,8 +63,14 @@ public final class HardhatNode implements AutoCloseable {
         int port = freeLoopbackPort();
         try {
             Path logFile = Files.createTempFile("hardhat-node-" + port + "-", ".log");
-            Process process = new ProcessBuilder(hardhat.toString(), "node", "--hostname", "127.0.0.1",
-                    "--port", Integer.toString(port))
+            List<String> command = new ArrayList<>();
+            if (niceness != 0) {
+                // nice execs the node, so the process (and its pid) is the node's.
+                command.addAll(List.of("nice", "-n", Integer.toString(niceness)));
+            }
+            command.addAll(List.of(hardhat.toString(), "node", "--hostname", "127.0.0.1", "--port",
+                    Integer.toString(port)));
+            Process process = new ProcessBuilder(command)
                     .directory(contractsDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(logFile.toFile())

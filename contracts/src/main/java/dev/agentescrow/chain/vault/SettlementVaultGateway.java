@@ -43,12 +43,19 @@ public final class SettlementVaultGateway {
     private final Erc20PermitSigner permits;
     private final Map<Address, Long> accountIds = new ConcurrentHashMap<>();
     private final Map<Address, Long> tokenIds = new ConcurrentHashMap<>();
+    /**
+     * The read-only wrapper, built once: it holds no state a call changes (its default block is
+     * never set), so every thread shares it; building one per call was a large share of
+     * settlement's allocation.
+     */
+    private final SettlementVault reader;
 
     public SettlementVaultGateway(ChainClient client, Address address) {
         this.client = client;
         this.address = address;
         this.logs = new ContractLogs(client, address);
         this.permits = new Erc20PermitSigner(client);
+        this.reader = SettlementVault.load(address.hex(), client.web3j(), client.readOnly(), client.readGasProvider());
     }
 
     /**
@@ -474,6 +481,6 @@ public final class SettlementVaultGateway {
     }
 
     private SettlementVault reader() {
-        return SettlementVault.load(address.hex(), client.web3j(), client.readOnly(), client.readGasProvider());
+        return reader;
     }
 }

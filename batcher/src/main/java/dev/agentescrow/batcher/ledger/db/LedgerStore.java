@@ -6,8 +6,6 @@ import dev.agentescrow.batcher.ledger.Token;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferKind;
 import dev.agentescrow.chain.Address;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Array;
@@ -24,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -360,13 +359,23 @@ public final class LedgerStore {
             return;
         }
         boolean narrow = BinaryCopy.narrow(transfers);
+        byte[] rows = BinaryCopy.transfers(transfers, narrow);
+        // The rows go out as they are: CopyManager.copyIn(sql, InputStream) would allocate a 64 KB
+        // buffer for every group (most of the writer's allocation at open-loop rates).
+        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                "COPY transfers (" + (narrow ? NARROW_TRANSFER_COLUMNS : TRANSFER_COLUMNS) + ") FROM STDIN (FORMAT binary)");
         try {
-            long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(
-                    "COPY transfers (" + (narrow ? NARROW_TRANSFER_COLUMNS : TRANSFER_COLUMNS) + ") FROM STDIN (FORMAT binary)",
-                    new ByteArrayInputStream(BinaryCopy.transfers(transfers, narrow)));
-            expectRows((int) rows, transfers.size(), "transfers copied");
-        } catch (IOException e) {
-            throw new SQLException("COPY of transfers failed", e);
+            copy.writeToCopy(rows, 0, rows.length);
+            expectRows((int) copy.endCopy(), transfers.size(), "transfers copied");
+        } catch (SQLException e) {
+            if (copy.isActive()) {
+                try {
+                    copy.cancelCopy();
+                } catch (SQLException cancel) {
+                    e.addSuppressed(cancel);
+                }
+            }
+            throw e;
         }
     }
 
