@@ -92,13 +92,16 @@ async function storedNonce(agent, channel) {
  */
 async function withServerSide(phase) {
   const before = await serverMeters();
+  const pgBefore = postgresCpuMs();
   const result = await phase();
+  const pgAfter = postgresCpuMs();
   const after = await serverMeters();
   const delta = (name, labels) => sumOf(after, name, labels) - sumOf(before, name, labels);
   const labels = ['method="POST"', 'uri="/api/v1/channels/{id}/proofs"'];
   const count = delta("http_server_requests_seconds_count", labels);
   const steps = {};
-  for (const step of ["proof-verify", "proof-wait", "proof-group"]) {
+  for (const step of ["proof-verify", "proof-wait", "proof-group", "proof-group-read", "proof-group-write",
+    "proof-group-commit"]) {
     const n = delta("agentescrow_api_step_seconds_count", [`step="${step}"`]);
     if (n > 0) steps[step] = Number(((delta("agentescrow_api_step_seconds_sum", [`step="${step}"`]) / n) * 1000).toFixed(3));
   }
@@ -108,7 +111,41 @@ async function withServerSide(phase) {
   const groups = plain(after, "agentescrow_channel_proof_group_size_count") - plain(before, "agentescrow_channel_proof_group_size_count");
   const groupSum = plain(after, "agentescrow_channel_proof_group_size_sum") - plain(before, "agentescrow_channel_proof_group_size_sum");
   const meanGroup = groups > 0 ? Number((groupSum / groups).toFixed(1)) : null;
-  return { ...result, serverMeanMs, stepMeanMs: steps, meanGroup };
+  // CPU per request (all of the JVM's threads, and every PostgreSQL process of this system's cluster):
+  // what the phase cost the machine per answered proof, whatever the load of other processes
+  const plainDelta = (name) => plain(after, name) - plain(before, name);
+  const jvmCpuMs = count > 0 ? Number((plainDelta("process_cpu_time_ns_total") / 1e6 / count).toFixed(3)) : null;
+  const pgCpuMs = count > 0 && pgBefore !== null && pgAfter !== null ? Number(((pgAfter - pgBefore) / count).toFixed(3)) : null;
+  return { ...result, serverMeanMs, stepMeanMs: steps, meanGroup, jvmCpuMs, pgCpuMs };
+}
+
+/**
+ * CPU time (ms) of the PostgreSQL cluster of this system so far: its postmaster (BENCH_PG_DIR's
+ * postmaster.pid) and its children, from /proc; null if unknown (another machine, no such dir).
+ */
+function postgresCpuMs() {
+  const dir = process.env.BENCH_PG_DIR;
+  if (!dir) return null;
+  try {
+    const fs = require("fs");
+    const postmaster = Number(fs.readFileSync(path.join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+    const tick = 1000 / 100; // USER_HZ
+    let ticks = 0;
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^[0-9]+$/.test(entry)) continue;
+      let stat;
+      try {
+        stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      } catch (gone) {
+        continue;
+      }
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(entry) === postmaster || Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks * tick;
+  } catch (error) {
+    return null;
+  }
 }
 
 function fmtMs(ms) {
@@ -121,7 +158,9 @@ function row(result, label) {
     `p99 ${fmtMs(result.p99).padStart(7)} ms  client cpu ${(result.clientCpu * 100).toFixed(0).padStart(3)} %` +
     (result.serverMeanMs ? `  server mean ${fmtMs(result.serverMeanMs)} ms (${Object.entries(result.stepMeanMs)
       .map(([step, ms]) => `${step} ${fmtMs(ms)}`).join(", ")})` : "") +
-    (result.meanGroup ? `  group ${result.meanGroup}` : "");
+    (result.meanGroup ? `  group ${result.meanGroup}` : "") +
+    (result.jvmCpuMs !== undefined && result.jvmCpuMs !== null ? `  cpu/req jvm ${fmtMs(result.jvmCpuMs)} ms` +
+      (result.pgCpuMs !== null ? ` pg ${fmtMs(result.pgCpuMs)} ms` : "") : "");
 }
 
 /**
@@ -275,6 +314,8 @@ async function main() {
     open_loop_server_mean_ms: open.serverMeanMs,
     open_loop_step_mean_ms: open.stepMeanMs,
     open_loop_mean_group: open.meanGroup,
+    one_channel_cpu_ms_per_proof: { jvm: single.jvmCpuMs, postgres: single.pgCpuMs },
+    open_loop_cpu_ms_per_proof: { jvm: open.jvmCpuMs, postgres: open.pgCpuMs },
     one_channel_concurrent_mean_group: parallel.meanGroup,
     per_channel_stored_per_s: Math.round(open.storedPerS),
     per_channel_answered_per_s: Math.round(open.rps),

@@ -34,6 +34,14 @@ public class ChannelStore {
             + " nonce_b, transferred_b, unclaimed_b, closer, closes_at, payout_a, payout_b, cooperative, updated_block,"
             + " position";
 
+    /** {@link #lockForProofs}: the channel's row locked, with its newest proofs and registrations. */
+    private static final String LOCK_FOR_PROOFS = "SELECT " + java.util.Arrays.stream(CHANNEL_COLUMNS.split(", "))
+            .map(c -> "c." + c).collect(java.util.stream.Collectors.joining(", "))
+            + ", ARRAY(SELECT r.participant FROM backend.channel_registrations r"
+            + " WHERE r.channel_id = c.id)::text[], p.channel_id, p.signer, p.nonce, p.transferred, p.signature,"
+            + " p.digest, p.stored_by, p.stored_at FROM backend.channels c LEFT JOIN backend.channel_proofs p"
+            + " ON p.channel_id = c.id WHERE c.id = ? FOR NO KEY UPDATE OF c";
+
     private final JdbcTemplate jdbc;
 
     public ChannelStore(JdbcTemplate jdbc) {
@@ -277,13 +285,8 @@ public class ChannelStore {
      * change before it commits.
      */
     public Optional<ProofState> lockForProofs(Bytes32 id) {
-        String columns = java.util.Arrays.stream(CHANNEL_COLUMNS.split(", ")).map(c -> "c." + c)
-                .collect(java.util.stream.Collectors.joining(", "));
         List<ProofState> rows = new ArrayList<>();
-        jdbc.query("SELECT " + columns + ", ARRAY(SELECT r.participant FROM backend.channel_registrations r"
-                        + " WHERE r.channel_id = c.id)::text[], p.channel_id, p.signer, p.nonce, p.transferred, p.signature,"
-                        + " p.digest, p.stored_by, p.stored_at FROM backend.channels c LEFT JOIN backend.channel_proofs p"
-                        + " ON p.channel_id = c.id WHERE c.id = ? FOR NO KEY UPDATE OF c",
+        jdbc.query(LOCK_FOR_PROOFS,
                 rs -> {
                     if (rows.isEmpty()) {
                         Set<Address> registered = new LinkedHashSet<>();

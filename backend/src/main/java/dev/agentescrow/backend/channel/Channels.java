@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.springframework.stereotype.Component;
@@ -123,24 +122,18 @@ public class Channels {
                 return null;
             }
         });
-        CompletableFuture<ProofResult> answer = new CompletableFuture<>();
         long start = System.nanoTime();
         try {
-            groups.submit(new ProofGroups.Pending(id, caller, nonce.value(), transferred.baseUnits(), signature.hex(),
-                    signer.digest(proof), recovered, answer));
+            return groups.store(new ProofGroups.Pending(id, caller, nonce.value(), transferred.baseUnits(),
+                    signature.hex(), signer.digest(proof), recovered, new CompletableFuture<>()), ANSWER_WAIT.toNanos());
         } catch (ProofGroups.Busy busy) {
             return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", busy.getMessage() + ": send it again shortly");
-        }
-        try {
-            return answer.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", "the proof was not written within "
                     + ANSWER_WAIT.toSeconds() + " s (it may be yet): send it again (a stored one answers 200, replayed)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", "interrupted while the proof was being written");
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("writing the proof failed", e.getCause());
         } finally {
             waitingForGroup.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }

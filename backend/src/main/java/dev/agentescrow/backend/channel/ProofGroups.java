@@ -23,6 +23,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
@@ -30,13 +33,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionStatus;
 
 /**
  * The writer of balance proofs: one lane per channel on this instance. A proof's request verifies
  * its signature on its own thread (the recovered key, in parallel), then queues the proof on its
- * channel's lane; the lane writes the proofs that queued while its previous group was committing as
- * one group, in one transaction: the channel's row locked ({@link ChannelStore#lockForProofs}), each
+ * channel's lane; the lane's writer (the request itself if the lane was idle, else the lane's
+ * thread: see {@link #store}) writes the proofs that queued while its previous group was
+ * committing as one group, in one transaction: the channel's row locked ({@link ChannelStore#lockForProofs}), each
  * proof checked in nonce order (they were all in flight at once: any order is one the requests could
  * have had) against the state as the proofs before it in the group leave it
  * (state, key, deposit bound, newer or a replay or stale, exactly as one at a time), then one
@@ -73,7 +79,7 @@ public class ProofGroups {
     private final ChannelStore store;
     private final AuditLog audit;
     private final Clock clock;
-    private final TransactionTemplate tx;
+    private final PlatformTransactionManager transactions;
     private final int queueCapacity;
     private final int groupMax;
     private final int instanceCapacity;
@@ -81,30 +87,52 @@ public class ProofGroups {
     private final AtomicInteger waiting = new AtomicInteger();
     private final DistributionSummary groupSizes;
     private final Timer groupWrites;
+    private final Timer groupReads;
+    private final Timer groupStatements;
+    private final Timer commits;
 
     public ProofGroups(ChannelStore store, AuditLog audit, Clock clock, DataSource dataSource,
                        ChannelSettings settings, MeterRegistry registry) {
         this.store = store;
         this.audit = audit;
         this.clock = clock;
-        this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        this.transactions = new DataSourceTransactionManager(dataSource);
         this.queueCapacity = Math.max(1, settings.proofQueueCapacity());
         this.groupMax = Math.max(1, settings.proofGroupMax());
         this.instanceCapacity = 8 * queueCapacity;
         this.groupSizes = DistributionSummary.builder("agentescrow.channel.proof.group.size")
                 .description("balance proofs written per group commit").register(registry);
         this.groupWrites = ApiSteps.timer(registry, "proof-group");
+        this.groupReads = ApiSteps.timer(registry, "proof-group-read");
+        this.groupStatements = ApiSteps.timer(registry, "proof-group-write");
+        this.commits = ApiSteps.timer(registry, "proof-group-commit");
         registry.gauge("agentescrow.channel.proof.queued", waiting);
     }
 
-    /** Queues {@code pending} on its channel's lane; its answer completes after its group's commit. */
-    void submit(Pending pending) {
+    /**
+     * Stores {@code pending} with the proofs of its channel that wait with it, and answers it after
+     * its group's commit. A proof that finds its channel's lane idle (no writer, nothing waiting) is
+     * written at once on the caller's thread, as a group of one: no hand-off to another thread. Else
+     * it queues, and the lane's writer (a virtual thread, started by the request that wrote alone
+     * when proofs had queued behind it, gone when the queue is empty) takes it into its next group.
+     * A lane has one writer at a time, so the groups of a channel on this instance take their turns.
+     *
+     * @throws Busy the channel's (or the instance's) queue is full: nothing queued
+     * @throws TimeoutException no answer within {@code timeoutNanos} (the proof stays queued and may yet be written)
+     */
+    Channels.ProofResult store(Pending pending, long timeoutNanos) throws TimeoutException, InterruptedException {
+        Lane lane;
         while (true) {
-            Lane lane = lanes.computeIfAbsent(pending.channelId(), Lane::new);
+            lane = lanes.computeIfAbsent(pending.channelId(), Lane::new);
             lane.lock.lock();
             try {
                 if (lane.retired) {
                     continue;
+                }
+                if (!lane.running) {
+                    // an idle lane's queue is empty (a writer stops only once it is): written at once, alone
+                    lane.running = true;
+                    break;
                 }
                 if (lane.queue.size() >= queueCapacity) {
                     throw new Busy(queueCapacity + " proofs of this channel are waiting to be written");
@@ -114,19 +142,19 @@ public class ProofGroups {
                     throw new Busy(instanceCapacity + " proofs are waiting to be written on this instance");
                 }
                 lane.queue.add(pending);
-                if (!lane.running) {
-                    lane.running = true;
-                    Thread.ofVirtual().name("channel-proofs-" + pending.channelId().hex().substring(2, 10))
-                            .start(lane::drain);
-                }
-                return;
             } finally {
                 lane.lock.unlock();
             }
+            try {
+                return pending.answer().get(timeoutNanos, TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("writing the proof's group failed", e.getCause());
+            }
         }
+        return lane.writeAlone(pending);
     }
 
-    /** One channel's queue and its single writer (a virtual thread while proofs wait, none otherwise). */
+    /** One channel's queue and its single writer (the request writing alone, or a virtual thread; none while idle). */
     private final class Lane {
         private final Bytes32 channelId;
         private final ReentrantLock lock = new ReentrantLock();
@@ -138,6 +166,34 @@ public class ProofGroups {
             this.channelId = channelId;
         }
 
+        /**
+         * The caller is the lane's writer for one group, its own proof alone; the proofs that queued
+         * meanwhile go to a writer thread of the lane (the caller's answer does not wait for them).
+         */
+        Channels.ProofResult writeAlone(Pending pending) {
+            Channels.ProofResult answer;
+            try {
+                answer = write(channelId, List.of(pending)).getFirst();
+            } catch (Error e) {
+                abandon();
+                throw e;
+            }
+            lock.lock();
+            try {
+                if (queue.isEmpty()) {
+                    running = false;
+                    retired = true;
+                    lanes.remove(channelId, this);
+                } else {
+                    Thread.ofVirtual().name("channel-proofs-" + channelId.hex().substring(2, 10)).start(this::drain);
+                }
+            } finally {
+                lock.unlock();
+            }
+            return answer;
+        }
+
+        /** Writes the queued proofs group after group until the queue is empty; then the lane retires. */
         void drain() {
             while (true) {
                 List<Pending> group = new ArrayList<>();
@@ -156,11 +212,16 @@ public class ProofGroups {
                     lock.unlock();
                 }
                 waiting.addAndGet(-group.size());
+                List<Channels.ProofResult> results;
                 try {
-                    write(channelId, group);
+                    results = write(channelId, group);
                 } catch (Error e) {
+                    group.forEach(p -> p.answer().completeExceptionally(e));
                     abandon();
                     throw e;
+                }
+                for (int i = 0; i < group.size(); i++) {
+                    group.get(i).answer().complete(results.get(i));
                 }
             }
         }
@@ -183,23 +244,40 @@ public class ProofGroups {
         }
     }
 
-    /** Writes one group in one transaction; answers every request of it after the commit (or its failure). */
-    private void write(Bytes32 channelId, List<Pending> group) {
+    /** Writes one group in one transaction: its answers, in its order (all "not stored" if the transaction failed). */
+    private List<Channels.ProofResult> write(Bytes32 channelId, List<Pending> group) {
         List<Channels.ProofResult> results;
+        long start = System.nanoTime();
         try {
-            results = groupWrites.record(() -> tx.execute(status -> decideAndWrite(channelId, group)));
+            results = inTransaction(channelId, group);
         } catch (RuntimeException e) {
             log.warn("a group of {} proofs of channel {} was not stored: {}", group.size(), channelId, e.toString());
-            group.forEach(p -> p.answer().complete(NOT_STORED));
-            return;
-        } catch (Error e) {
-            group.forEach(p -> p.answer().completeExceptionally(e));
-            throw e;
+            return java.util.Collections.nCopies(group.size(), NOT_STORED);
+        } finally {
+            groupWrites.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
         groupSizes.record(group.size());
-        for (int i = 0; i < group.size(); i++) {
-            group.get(i).answer().complete(results.get(i));
+        return results;
+    }
+
+    /** The group decided and written in one transaction, then committed (its commit timed on its own). */
+    private List<Channels.ProofResult> inTransaction(Bytes32 channelId, List<Pending> group) {
+        TransactionStatus status = transactions.getTransaction(TransactionDefinition.withDefaults());
+        List<Channels.ProofResult> results;
+        try {
+            results = decideAndWrite(channelId, group);
+        } catch (RuntimeException | Error e) {
+            try {
+                transactions.rollback(status);
+            } catch (RuntimeException | Error rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
         }
+        long start = System.nanoTime();
+        transactions.commit(status);
+        commits.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        return results;
     }
 
     /**
@@ -210,6 +288,7 @@ public class ProofGroups {
      */
     private List<Channels.ProofResult> decideAndWrite(Bytes32 channelId, List<Pending> group) {
         List<Channels.ProofResult> results = new ArrayList<>(group.size());
+        long readStart = System.nanoTime();
         Optional<ChannelStore.ProofState> found = store.lockForProofs(channelId);
         if (found.isEmpty()) {
             group.forEach(p -> results.add(Channels.ProofResult.refused(404, "NOT_FOUND", "channel not found")));
@@ -234,6 +313,7 @@ public class ProofGroups {
         for (ChannelStore.StoredProof r : store.receipts(channelId, maybeReplayed)) {
             receipts.put(receiptKey(r.signer(), r.digest()), r);
         }
+        groupReads.record(System.nanoTime() - readStart, TimeUnit.NANOSECONDS);
         Set<Address> registered = new LinkedHashSet<>(found.get().registered());
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         List<ChannelStore.StoredProof> accepted = new ArrayList<>();
@@ -263,6 +343,7 @@ public class ProofGroups {
             answers[i] = result;
         }
         results.addAll(java.util.Arrays.asList(answers));
+        long writeStart = System.nanoTime();
         if (!accepted.isEmpty()) {
             int written = store.writeGroup(channelId, List.copyOf(changed.values()), accepted);
             if (written != changed.size()) {
@@ -275,6 +356,7 @@ public class ProofGroups {
             audit.record(who.hex(), registration.watchtower() ? "CHANNEL_REGISTERED"
                     : "CHANNEL_REGISTERED_NO_WATCHTOWER", "channel", channelId.hex(), null, null);
         }
+        groupStatements.record(System.nanoTime() - writeStart, TimeUnit.NANOSECONDS);
         return results;
     }
 

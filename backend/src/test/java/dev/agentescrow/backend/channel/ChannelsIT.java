@@ -2,6 +2,7 @@ package dev.agentescrow.backend.channel;
 
 import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
@@ -716,6 +717,60 @@ class ChannelsIT extends BackendITSupport {
         assertThat(store(other, id, b.address(), 4, 4_000, a.key()).code()).isEqualTo("CHANNEL_PROOF_STALE");
         assertThat(store(channels, id, b.address(), 5, 5_000, a.key()).status()).as("replayed on this instance")
                 .isEqualTo(200);
+    }
+
+    @Test
+    void a_request_that_stops_waiting_for_its_group_leaves_its_proof_to_the_lane_which_goes_on_without_it() throws Exception {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        ProofGroups lanes = new ProofGroups(store, audit, java.time.Clock.systemUTC(), dataSource,
+                new ChannelSettings(null, 0, Duration.ofSeconds(1), false, null, null, null, 16, 1024), meters);
+        var txManager = new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource);
+        var holding = txManager.getTransaction(new org.springframework.transaction.support.DefaultTransactionDefinition());
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.concurrent.Future<Channels.ProofResult> first;
+            java.util.concurrent.Future<Channels.ProofResult> last;
+            try {
+                // the channel's row is held elsewhere: the first proof's request writes (and waits for the row)
+                assertThat(store.lockForProofs(id)).isPresent();
+                first = pool.submit(() -> lanes.store(pending(id, b.address(), 5, 5_000, a.key()), Long.MAX_VALUE));
+                awaitUntil("the first proof's group waiting for the row", () -> {
+                    jdbc.execute("SELECT pg_stat_clear_snapshot()");
+                    return jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            + " AND query LIKE '%FOR NO KEY UPDATE OF c%'", Long.class) > 0;
+                });
+                // the second stops waiting (its request's time is up) while it is queued first
+                assertThatThrownBy(() -> lanes.store(pending(id, b.address(), 6, 6_000, a.key()),
+                        java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50)))
+                        .isInstanceOf(java.util.concurrent.TimeoutException.class);
+                last = pool.submit(() -> lanes.store(pending(id, b.address(), 7, 7_000, a.key()), Long.MAX_VALUE));
+                awaitUntil("7 queued behind 6", () -> meters.get("agentescrow.channel.proof.queued").gauge().value() == 2);
+            } finally {
+                txManager.commit(holding);
+            }
+            // the lane writes the next group (6, whose request stopped waiting, and 7): nothing is left behind
+            assertThat(first.get(60, java.util.concurrent.TimeUnit.SECONDS).created()).isTrue();
+            Channels.ProofResult seventh = last.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(seventh.created()).as(seventh.code() + " " + seventh.message()).isTrue();
+        }
+        assertThat(channels.proof(id, a.address()).orElseThrow().nonce()).isEqualTo(BigInteger.valueOf(7));
+        assertThat(receiptCount(id)).isEqualTo(3);
+        // the proof whose request gave up was stored all the same: sent again, it is a replay
+        assertThat(store(channels, id, b.address(), 6, 6_000, a.key()).status()).isEqualTo(200);
+        // and the lane serves the next proof at once (written by its own request)
+        assertThat(lanes.store(pending(id, b.address(), 8, 8_000, a.key()), Long.MAX_VALUE).created()).isTrue();
+        assertThat(meters.get("agentescrow.channel.proof.queued").gauge().value()).isZero();
+    }
+
+    /** A proof as a request brings it to the lanes: signed by {@code key}, its signer's key recovered. */
+    private ProofGroups.Pending pending(Bytes32 id, Address caller, long nonce, long transferred, Credentials key) {
+        BalanceProof proof = new BalanceProof(id, ChannelNonce.of(nonce), Amount.of(transferred));
+        ChannelSignature signature = signer.sign(proof, key);
+        return new ProofGroups.Pending(id, caller, proof.nonce().value(), proof.transferred().baseUnits(),
+                signature.hex(), signer.digest(proof), signer.recover(proof, signature),
+                new java.util.concurrent.CompletableFuture<>());
     }
 
     private long latestTimestamp() {
