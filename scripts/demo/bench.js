@@ -11,7 +11,9 @@
 // Environment: API_URL, CHAIN_RPC_URL, AGENT_PRIVATE_KEYS (default Hardhat dev accounts #4..#7),
 // BENCH_SECONDS (per measured run, default 8), BENCH_SEARCH_SECONDS (per search step, default 3),
 // BENCH_CONCURRENCY (skip the search: a fixed concurrency), BENCH_BATCH_SIZE (default 1000),
-// BENCH_GET_PATH (the authenticated GET to compare with, default /api/v1/accounts/me).
+// BENCH_GET_PATH (the authenticated GET to compare with, default /api/v1/accounts/me),
+// BENCH_TRACE_FILE (write each half-load POST as a JSON line: wall-clock scheduled time in ms,
+// latency, send lag; to line the tail up with the server's GC log, settlements and blocks).
 "use strict";
 const crypto = require("crypto");
 const os = require("os");
@@ -130,7 +132,7 @@ async function closedLoop(name, make, concurrency, seconds, countItems) {
  * pool (`dispatchLag`: a timer that fired late, a client GC, the client starved of CPU) is
  * reported beside it, so a tail that is the load generator's own shows as such.
  */
-async function openLoop(name, make, rate, seconds, connections, countItems) {
+async function openLoop(name, make, rate, seconds, connections, countItems, trace) {
   const pool = new Pool(API_URL, { connections, pipelining: 1 });
   const latencies = [];
   const dispatchLags = [];
@@ -154,6 +156,7 @@ async function openLoop(name, make, rate, seconds, connections, countItems) {
           ok += items;
           latencies.push(performance.now() - scheduled);
         }
+        if (trace) trace.push({ at: Number((performance.timeOrigin + scheduled).toFixed(1)), ms: Number((performance.now() - scheduled).toFixed(2)), lag: Number((now - scheduled).toFixed(2)), ok: items > 0 });
         inFlight.delete(promise);
       });
       inFlight.add(promise);
@@ -349,9 +352,11 @@ async function main() {
   const getHalf = await withServerSide("GET", GET_PATH,
     () => openLoop("GET /accounts/me at half load", getAccount, get.rps / 2, SECONDS, connections));
   checkErrors(getHalf);
+  const trace = process.env.BENCH_TRACE_FILE ? [] : null;
   const postHalf = await withServerSide("POST", "/api/v1/transfers",
-    () => openLoop("POST /transfers at half load", postTransfer, post.rps / 2, SECONDS, connections));
+    () => openLoop("POST /transfers at half load", postTransfer, post.rps / 2, SECONDS, connections, undefined, trace));
   checkErrors(postHalf);
+  if (trace) require("fs").writeFileSync(process.env.BENCH_TRACE_FILE, trace.map((t) => JSON.stringify(t)).join("\n") + "\n");
   let batch;
   for (const concurrency of BATCH_CONCURRENCY_LEVELS) {
     const result = await withServerSide("POST", "/api/v1/transfers/batch",
@@ -409,6 +414,7 @@ async function main() {
     cpus: os.cpus().length,
     load_avg_1m_before: Number(loadBefore.toFixed(2)),
     load_avg_1m_after: Number(os.loadavg()[0].toFixed(2)),
+    setup: process.env.BENCH_SETUP || null,
   }));
 }
 

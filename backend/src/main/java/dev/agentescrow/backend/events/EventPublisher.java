@@ -4,8 +4,10 @@ import dev.agentescrow.chain.Address;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -65,15 +67,57 @@ public class EventPublisher {
      */
     public UUID publishOnce(String dedupeKey, EventType type, Collection<Address> recipients, String objectId,
                             Map<String, ?> data) {
+        requireDedupeKey(dedupeKey);
+        return insert(type, recipients, objectId, data, dedupeKey);
+    }
+
+    /** One event of {@link #publishAllOnce}: the arguments of {@link #publishOnce}. */
+    public record Publication(String dedupeKey, EventType type, Collection<Address> recipients, String objectId,
+                              Map<String, ?> data) {
+    }
+
+    /**
+     * As {@link #publishOnce} for each of {@code events}, in one JDBC batch (one round trip instead
+     * of one per event: a settled batch publishes one event per movement, hundreds at once, and
+     * each round trip took a core from the payments being served meanwhile). Returns how many
+     * were new.
+     */
+    public int publishAllOnce(List<Publication> events) {
+        if (events.isEmpty()) {
+            return 0;
+        }
+        Timestamp now = Timestamp.from(clock.instant());
+        List<Object[]> rows = new ArrayList<>(events.size());
+        for (Publication event : events) {
+            requireDedupeKey(event.dedupeKey());
+            rows.add(row(UUID.randomUUID(), event.type(), event.recipients(), event.objectId(), event.data(),
+                    event.dedupeKey(), now));
+        }
+        int[] counts = jdbc.batchUpdate("""
+                INSERT INTO backend.events (id, type, object_id, recipients, data, dedupe_key, created_at)
+                VALUES (?, ?, ?, CAST(? AS CHAR(42)[]), ?, ?, ?)
+                ON CONFLICT (dedupe_key) DO NOTHING""", rows);
+        int inserted = 0;
+        for (int count : counts) {
+            // the driver may answer SUCCESS_NO_INFO (-2) for a batched statement: counted as written
+            inserted += count == java.sql.Statement.SUCCESS_NO_INFO ? 1 : count;
+        }
+        if (inserted > 0) {
+            wakeAfterCommit();
+        }
+        return inserted;
+    }
+
+    private static void requireDedupeKey(String dedupeKey) {
         Objects.requireNonNull(dedupeKey, "dedupeKey");
         if (dedupeKey.isEmpty() || dedupeKey.length() > 200) {
             throw new IllegalArgumentException("a dedupe key has 1 to 200 characters");
         }
-        return insert(type, recipients, objectId, data, dedupeKey);
     }
 
-    private UUID insert(EventType type, Collection<Address> recipients, String objectId, Map<String, ?> data,
-                        String dedupeKey) {
+    /** The checked parameters of one events row (id, type, object id, recipients, data, dedupe key, time). */
+    private static Object[] row(UUID id, EventType type, Collection<Address> recipients, String objectId,
+                                Map<String, ?> data, String dedupeKey, Timestamp at) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(objectId, "objectId");
         Objects.requireNonNull(data, "data");
@@ -89,15 +133,19 @@ public class EventPublisher {
         if (json.getBytes(StandardCharsets.UTF_8).length > MAX_DATA_BYTES) {
             throw new IllegalArgumentException("event data over " + MAX_DATA_BYTES + " bytes");
         }
-        UUID id = UUID.randomUUID();
+        return new Object[] {id, type.wireName(), objectId, "{" + String.join(",", to) + "}", json, dedupeKey, at};
+    }
+
+    private UUID insert(EventType type, Collection<Address> recipients, String objectId, Map<String, ?> data,
+                        String dedupeKey) {
+        Object[] row = row(UUID.randomUUID(), type, recipients, objectId, data, dedupeKey, Timestamp.from(clock.instant()));
         java.util.List<UUID> stored = jdbc.queryForList("""
                 WITH inserted AS (
                     INSERT INTO backend.events (id, type, object_id, recipients, data, dedupe_key, created_at)
                     VALUES (?, ?, ?, CAST(? AS CHAR(42)[]), ?, ?, ?)
                     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)
                 SELECT id FROM inserted UNION ALL SELECT id FROM backend.events WHERE dedupe_key = ? LIMIT 1""",
-                UUID.class, id, type.wireName(), objectId, "{" + String.join(",", to) + "}", json, dedupeKey,
-                Timestamp.from(clock.instant()), dedupeKey);
+                UUID.class, row[0], row[1], row[2], row[3], row[4], row[5], row[6], dedupeKey);
         if (stored.isEmpty()) {
             // a concurrent publication of the same key committed after this statement's snapshot
             return jdbc.queryForObject("SELECT id FROM backend.events WHERE dedupe_key = ?", UUID.class, dedupeKey);

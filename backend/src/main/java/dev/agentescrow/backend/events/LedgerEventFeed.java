@@ -145,7 +145,7 @@ public class LedgerEventFeed {
     }
 
     private int publishMovements(ConfirmedBatch batch) {
-        int published = 0;
+        List<EventPublisher.Publication> events = new ArrayList<>();
         for (BatchMovement movement : feed.movementsOf(batch)) {
             Set<Address> recipients = new LinkedHashSet<>();
             boolean withdrawal = movement.kind() == BatchMovement.Kind.WITHDRAWAL;
@@ -172,9 +172,11 @@ public class LedgerEventFeed {
             data.put("txHash", batch.txHash());
             data.put("blockNumber", batch.blockNumber());
             EventType type = withdrawal ? EventType.WITHDRAWAL_PAID : EventType.TRANSFER_SETTLED;
-            publisher.publishOnce(type.wireName() + ":" + id, type, new ArrayList<>(recipients), id, data);
-            published++;
+            events.add(new EventPublisher.Publication(type.wireName() + ":" + id, type, new ArrayList<>(recipients), id,
+                    data));
         }
-        return published;
+        // one JDBC batch for the whole settled batch (hundreds of movements), not a round trip each
+        publisher.publishAllOnce(events);
+        return events.size();
     }
 }
