@@ -256,6 +256,21 @@ async function acrossChannels(channels, signed) {
   };
 }
 
+/** An open loop's figures as JSON keys named `${prefix}_...` (rates in proofs per second: `perRequest` proofs a request). */
+function openLoopFigures(prefix, r, perRequest) {
+  return {
+    [`${prefix}_target_per_s`]: Math.round(r.targetRate * perRequest),
+    [`${prefix}_answered_per_s`]: Math.round(r.rps),
+    [`${prefix}_stored_per_s`]: Math.round(r.storedPerS),
+    [`${prefix}_p50_ms`]: Number(r.p50.toFixed(2)),
+    [`${prefix}_p99_ms`]: Number(r.p99.toFixed(2)),
+    [`${prefix}_server_mean_ms`]: r.serverMeanMs,
+    [`${prefix}_step_mean_ms`]: r.stepMeanMs,
+    [`${prefix}_mean_group`]: r.meanGroup,
+    [`${prefix}_cpu_ms_per_proof`]: { jvm: r.jvmCpuMs, postgres: r.pgCpuMs },
+  };
+}
+
 async function main() {
   const startedAt = Date.now();
   const loadBefore = os.loadavg()[0];
@@ -350,29 +365,14 @@ async function main() {
     one_channel_concurrent_answered_per_s: Math.round(parallel.rps),
     one_channel_concurrent_stored_per_s: Math.round(parallel.storedPerS),
     across_channels_stored_per_s: Math.round(across.storedPerS),
-    open_loop_target_per_s: Math.round(open.targetRate),
-    open_loop_answered_per_s: Math.round(open.rps),
-    open_loop_stored_per_s: Math.round(open.storedPerS),
-    open_loop_p50_ms: Number(open.p50.toFixed(2)),
-    open_loop_p99_ms: Number(open.p99.toFixed(2)),
+    ...openLoopFigures("open_loop", open, 1),
     one_channel_server_mean_ms: single.serverMeanMs,
     one_channel_step_mean_ms: single.stepMeanMs,
-    open_loop_server_mean_ms: open.serverMeanMs,
-    open_loop_step_mean_ms: open.stepMeanMs,
-    open_loop_mean_group: open.meanGroup,
     one_channel_cpu_ms_per_proof: { jvm: single.jvmCpuMs, postgres: single.pgCpuMs },
-    open_loop_cpu_ms_per_proof: { jvm: open.jvmCpuMs, postgres: open.pgCpuMs },
     one_channel_concurrent_mean_group: parallel.meanGroup,
     batch_size: BATCH,
-    batch_target_per_s: Math.round(batched.targetRate * BATCH),
     batch_stored_per_s: Math.round(batched.storedPerS),
-    batch_answered_per_s: Math.round(batched.rps),
-    batch_open_loop_p50_ms: Number(batched.p50.toFixed(2)),
-    batch_open_loop_p99_ms: Number(batched.p99.toFixed(2)),
-    batch_server_mean_ms: batched.serverMeanMs,
-    batch_step_mean_ms: batched.stepMeanMs,
-    batch_mean_group: batched.meanGroup,
-    batch_cpu_ms_per_proof: { jvm: batched.jvmCpuMs, postgres: batched.pgCpuMs },
+    ...openLoopFigures("batch_open_loop", batched, BATCH),
     per_channel_stored_per_s: Math.round(open.storedPerS),
     per_channel_answered_per_s: Math.round(open.rps),
     per_channel_across_stored_per_s: Math.round(across.storedPerS / CHANNELS),
