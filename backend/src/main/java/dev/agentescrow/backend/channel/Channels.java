@@ -136,6 +136,9 @@ public class Channels {
      * {@code CHANNEL_PROOFS_NOT_STORED}.
      */
     public List<ProofResult> storeProofs(Bytes32 id, Address caller, List<ProofInput> proofs) {
+        if (proofs.isEmpty()) {
+            return List.of();
+        }
         List<ProofGroups.Pending> pending = new ArrayList<>(proofs.size());
         for (ProofInput p : proofs) {
             BalanceProof proof = new BalanceProof(id, p.nonce(), p.transferred());
