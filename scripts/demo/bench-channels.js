@@ -9,7 +9,9 @@
 //    verified all the same, counted apart);
 //  - across several channels, one client per channel;
 //  - one channel open loop at a fixed rate (BENCH_RATE, default 1,000/s), latency from each proof's
-//    scheduled send time (no coordinated omission).
+//    scheduled send time (no coordinated omission);
+//  - one channel open loop at the same rate of proofs sent in batches (POST .../proofs/batch,
+//    BENCH_BATCH proofs each, default 50: 20 requests/s), latency from each batch's scheduled time.
 // Proofs are signed before each phase (ethers, in worker threads; not timed). Prints a table and
 // ratios against the baseline; the last line is one JSON object, with the rate per channel
 // (per_channel_stored_per_s: the open loop's stored proofs per second on its one channel). Bounded
@@ -18,7 +20,8 @@
 // Environment: API_URL, CHAIN_RPC_URL, AGENT_PRIVATE_KEYS (default Hardhat dev accounts #4..#7: they
 // hold test tokens and ETH), BENCH_SECONDS (default 5), BENCH_PROOFS (default 2000),
 // BENCH_CHANNELS (default 4), BENCH_CONCURRENCY (default 8), BENCH_RATE (default 1000),
-// BENCH_CONNECTIONS (the open loop's connections, default 64).
+// BENCH_CONNECTIONS (the open loop's connections, default 64), BENCH_BATCH (proofs per batch, default 50),
+// BENCH_BATCH_PROOFS (the batch phase's proofs, default BENCH_RATE x BENCH_SECONDS).
 "use strict";
 const os = require("os");
 const path = require("path");
@@ -36,7 +39,11 @@ const CHANNELS = Number(process.env.BENCH_CHANNELS || 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 8);
 const RATE = Number(process.env.BENCH_RATE || 1000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 64);
+const BATCH = Math.min(100, Math.max(1, Number(process.env.BENCH_BATCH || 50)));
+const BATCH_PROOFS = Number(process.env.BENCH_BATCH_PROOFS || RATE * SECONDS);
 const MAX_ERROR_SHARE = 0.01;
+const PROOFS_URI = "/api/v1/channels/{id}/proofs";
+const BATCH_URI = "/api/v1/channels/{id}/proofs/batch";
 
 const log = (...args) => console.log("[bench]", ...args);
 
@@ -70,6 +77,16 @@ function proofRequests(receiver, channel, signed) {
   } : null);
 }
 
+/** A phase's batches of one channel: the request to store proofs [i x BATCH, (i + 1) x BATCH), past the end: none. */
+function batchRequests(receiver, channel, signed) {
+  const headers = { authorization: `Bearer ${receiver.token}`, "content-type": "application/json" };
+  return (i) => (i * BATCH < signed.length ? {
+    spec: { method: "POST", path: `/api/v1/channels/${channel.id}/proofs/batch`, headers,
+      body: JSON.stringify({ proofs: signed.slice(i * BATCH, (i + 1) * BATCH) }) },
+    expect: [200],
+  } : null);
+}
+
 function checkErrors(result) {
   if (result.errors > 0) log(`${result.name}: ${result.errors} of ${result.requests} requests failed, e.g. ${result.errorSample}`);
   if (result.errors / Math.max(1, result.requests) > MAX_ERROR_SHARE) {
@@ -90,14 +107,14 @@ async function storedNonce(agent, channel) {
  * channel's lane to its group's commit, proof-group = one group's transaction, once per group) and the
  * mean group size. The rest of the server time is HTTP, security, JSON.
  */
-async function withServerSide(phase) {
+async function withServerSide(phase, uri = PROOFS_URI) {
   const before = await serverMeters();
   const pgBefore = postgresCpuMs();
   const result = await phase();
   const pgAfter = postgresCpuMs();
   const after = await serverMeters();
   const delta = (name, labels) => sumOf(after, name, labels) - sumOf(before, name, labels);
-  const labels = ['method="POST"', 'uri="/api/v1/channels/{id}/proofs"'];
+  const labels = ['method="POST"', `uri="${uri}"`];
   const count = delta("http_server_requests_seconds_count", labels);
   const steps = {};
   for (const step of ["proof-verify", "proof-wait", "proof-group", "proof-group-read", "proof-group-write",
@@ -114,8 +131,10 @@ async function withServerSide(phase) {
   // CPU per request (all of the JVM's threads, and every PostgreSQL process of this system's cluster):
   // what the phase cost the machine per answered proof, whatever the load of other processes
   const plainDelta = (name) => plain(after, name) - plain(before, name);
-  const jvmCpuMs = count > 0 ? Number((plainDelta("process_cpu_time_ns_total") / 1e6 / count).toFixed(3)) : null;
-  const pgCpuMs = count > 0 && pgBefore !== null && pgAfter !== null ? Number(((pgAfter - pgBefore) / count).toFixed(3)) : null;
+  // (per proof: a batch request carries many)
+  const proofs = uri === BATCH_URI ? result.stored + result.stale : count;
+  const jvmCpuMs = proofs > 0 ? Number((plainDelta("process_cpu_time_ns_total") / 1e6 / proofs).toFixed(3)) : null;
+  const pgCpuMs = proofs > 0 && pgBefore !== null && pgAfter !== null ? Number(((pgAfter - pgBefore) / proofs).toFixed(3)) : null;
   return { ...result, serverMeanMs, stepMeanMs: steps, meanGroup, jvmCpuMs, pgCpuMs };
 }
 
@@ -183,6 +202,15 @@ function proofCounter(tally) {
   };
 }
 
+/** Counts a batch's items as {@link proofCounter} counts single answers; returns how many proofs were answered. */
+function batchCounter(tally) {
+  const one = proofCounter(tally);
+  return (body) => {
+    if (!body || !Array.isArray(body.items)) return one(body);
+    return body.items.reduce((n, item) => n + (item.status === 201 ? one(item) : one({ code: item.code || `status ${item.status}`, ...item })), 0);
+  };
+}
+
 /** The loop's result with what was stored and what was stale. */
 function withTally(result, tally) {
   if (tally.other > 0) {
@@ -204,6 +232,12 @@ async function proofsOpenLoop(name, make, total, rate, connections) {
   return withTally(await openLoop(name, make, rate, total / rate, connections, proofCounter(tally)), tally);
 }
 
+/** Open loop of batches: batch i (BATCH proofs) due at start + i x BATCH / rate; latency per batch from then. */
+async function batchesOpenLoop(name, make, total, rate, connections) {
+  const tally = { stored: 0, stale: 0, other: 0 };
+  return withTally(await openLoop(name, make, rate / BATCH, total / rate, connections, batchCounter(tally)), tally);
+}
+
 /** One client per channel at once, each sending its channel's signed proofs in order. */
 async function acrossChannels(channels, signed) {
   const results = await Promise.all(channels.map((channel, c) =>
@@ -219,6 +253,21 @@ async function acrossChannels(channels, signed) {
     p50: Math.max(...results.map((r) => r.p50)), p99: Math.max(...results.map((r) => r.p99)),
     clientCpu: Math.max(...results.map((r) => r.clientCpu)),
     requests: results.reduce((n, r) => n + r.requests, 0),
+  };
+}
+
+/** An open loop's figures as JSON keys named `${prefix}_...` (rates in proofs per second: `perRequest` proofs a request). */
+function openLoopFigures(prefix, r, perRequest) {
+  return {
+    [`${prefix}_target_per_s`]: Math.round(r.targetRate * perRequest),
+    [`${prefix}_answered_per_s`]: Math.round(r.rps),
+    [`${prefix}_stored_per_s`]: Math.round(r.storedPerS),
+    [`${prefix}_p50_ms`]: Number(r.p50.toFixed(2)),
+    [`${prefix}_p99_ms`]: Number(r.p99.toFixed(2)),
+    [`${prefix}_server_mean_ms`]: r.serverMeanMs,
+    [`${prefix}_step_mean_ms`]: r.stepMeanMs,
+    [`${prefix}_mean_group`]: r.meanGroup,
+    [`${prefix}_cpu_ms_per_proof`]: { jvm: r.jvmCpuMs, postgres: r.pgCpuMs },
   };
 }
 
@@ -286,6 +335,17 @@ async function main() {
     throw new Error(`the service holds proof nonce ${held} of channel ${main.id}, the newest sent was ${main.next}`);
   }
 
+  // Open loop of batches on the same channel: the same rate of proofs, BATCH per request.
+  const batchCount = Math.max(BATCH, Math.round(BATCH_PROOFS / BATCH) * BATCH);
+  signed = await take(main, batchCount);
+  const batched = await withServerSide(() => batchesOpenLoop(`one channel batches of ${BATCH} open loop ${RATE}/s`,
+    batchRequests(main.b, main, signed), batchCount, RATE, CONNECTIONS), BATCH_URI);
+  checkErrors(batched);
+  const heldAfterBatches = await storedNonce(main.b, main);
+  if (heldAfterBatches !== BigInt(main.next)) {
+    throw new Error(`after the batches the service holds proof nonce ${heldAfterBatches}, the newest sent was ${main.next}`);
+  }
+
   console.log("");
   console.log(`Channel proof benchmark on ${API_URL} (${CHANNELS} channels, proofs of 1 base unit, JWT)`);
   console.log(row(get, `GET  /channels/{id}   baseline, ${CONCURRENCY} clients`));
@@ -293,6 +353,7 @@ async function main() {
   console.log(row(parallel, `POST proofs  one channel, ${CONCURRENCY} clients`));
   console.log(row(across, `POST proofs  ${CHANNELS} channels, 1 client each`));
   console.log(row(open, `POST proofs  one channel open loop ${Math.round(open.targetRate)}/s`));
+  console.log(row(batched, `POST batch   ${BATCH}/req open loop ${Math.round(batched.targetRate * BATCH)} proofs/s`));
   const ratio = (x) => Number((x / get.rps).toFixed(3));
   console.log(`ratios to the baseline GET: one channel 1 client ${ratio(single.rps)}, ${CONCURRENCY} clients ${ratio(parallel.rps)}, ` +
     `${CHANNELS} channels ${ratio(across.rps)}; open loop p99 ${fmtMs(open.p99)} ms from the scheduled time (target: 1,000 stored/s per channel)`);
@@ -304,19 +365,14 @@ async function main() {
     one_channel_concurrent_answered_per_s: Math.round(parallel.rps),
     one_channel_concurrent_stored_per_s: Math.round(parallel.storedPerS),
     across_channels_stored_per_s: Math.round(across.storedPerS),
-    open_loop_target_per_s: Math.round(open.targetRate),
-    open_loop_answered_per_s: Math.round(open.rps),
-    open_loop_stored_per_s: Math.round(open.storedPerS),
-    open_loop_p50_ms: Number(open.p50.toFixed(2)),
-    open_loop_p99_ms: Number(open.p99.toFixed(2)),
+    ...openLoopFigures("open_loop", open, 1),
     one_channel_server_mean_ms: single.serverMeanMs,
     one_channel_step_mean_ms: single.stepMeanMs,
-    open_loop_server_mean_ms: open.serverMeanMs,
-    open_loop_step_mean_ms: open.stepMeanMs,
-    open_loop_mean_group: open.meanGroup,
     one_channel_cpu_ms_per_proof: { jvm: single.jvmCpuMs, postgres: single.pgCpuMs },
-    open_loop_cpu_ms_per_proof: { jvm: open.jvmCpuMs, postgres: open.pgCpuMs },
     one_channel_concurrent_mean_group: parallel.meanGroup,
+    batch_size: BATCH,
+    batch_stored_per_s: Math.round(batched.storedPerS),
+    ...openLoopFigures("batch_open_loop", batched, BATCH),
     per_channel_stored_per_s: Math.round(open.storedPerS),
     per_channel_answered_per_s: Math.round(open.rps),
     per_channel_across_stored_per_s: Math.round(across.storedPerS / CHANNELS),

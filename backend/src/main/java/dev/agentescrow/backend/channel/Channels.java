@@ -12,10 +12,12 @@ import dev.agentescrow.chain.channel.ChannelState;
 import dev.agentescrow.chain.channel.ChannelTypedData;
 import dev.agentescrow.chain.channel.ChannelTypedDataSigner;
 import dev.agentescrow.chain.channel.PaymentChannelsGateway;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +45,7 @@ public class Channels {
     private final ProofGroups groups;
     private final Timer verifying;
     private final Timer waitingForGroup;
+    private final DistributionSummary requestSizes;
 
     public Channels(ChannelStore store, ProofGroups groups, PaymentChannelsGateway gateway, AuditLog audit,
                     Clock clock, MeterRegistry registry) {
@@ -53,6 +56,9 @@ public class Channels {
         this.clock = clock;
         this.verifying = ApiSteps.timer(registry, "proof-verify");
         this.waitingForGroup = ApiSteps.timer(registry, "proof-wait");
+        this.requestSizes = DistributionSummary.builder("agentescrow.channel.proof.request.size")
+                .description("balance proofs per store request (1: POST .../proofs; 1 to 100: .../proofs/batch)")
+                .register(registry);
     }
 
     public ChannelTypedDataSigner typedDataSigner() {
@@ -62,7 +68,7 @@ public class Channels {
     /** The outcome of storing a proof: the stored proof (new or replayed) or a refusal. */
     public record ProofResult(ChannelStore.StoredProof proof, boolean created, int status, String code,
                               String message) {
-        static ProofResult refused(int status, String code, String message) {
+        public static ProofResult refused(int status, String code, String message) {
             return new ProofResult(null, false, status, code, message);
         }
 
@@ -114,29 +120,59 @@ public class Channels {
      */
     public ProofResult storeProof(Bytes32 id, Address caller, ChannelNonce nonce, Amount transferred,
                                   ChannelSignature signature) {
-        BalanceProof proof = new BalanceProof(id, nonce, transferred);
-        Address recovered = verifying.record(() -> {
-            try {
-                return signer.recover(proof, signature);
-            } catch (IllegalArgumentException malformed) {
-                return null;
-            }
-        });
+        return storeProofs(id, caller, List.of(new ProofInput(nonce, transferred, signature))).getFirst();
+    }
+
+    /** A balance proof of a request (its channel is the request's): nonce, running total and signature. */
+    public record ProofInput(ChannelNonce nonce, Amount transferred, ChannelSignature signature) {
+    }
+
+    /**
+     * Stores the counterparty's proofs that {@code caller} received, each as {@link #storeProof}
+     * would, and answers them in their order: each signature recovered here, on the request's thread,
+     * then all handed to the channel's lane at once (written in one group or consecutive ones, in
+     * nonce order). A full queue or a late answer refuses every proof of the request alike (503
+     * {@code CHANNEL_PROOFS_BUSY}); a group whose write failed answers its proofs 503
+     * {@code CHANNEL_PROOFS_NOT_STORED}.
+     */
+    public List<ProofResult> storeProofs(Bytes32 id, Address caller, List<ProofInput> proofs) {
+        if (proofs.isEmpty()) {
+            return List.of();
+        }
+        List<ProofGroups.Pending> pending = new ArrayList<>(proofs.size());
+        for (ProofInput p : proofs) {
+            BalanceProof proof = new BalanceProof(id, p.nonce(), p.transferred());
+            Address recovered = verifying.record(() -> {
+                try {
+                    return signer.recover(proof, p.signature());
+                } catch (IllegalArgumentException malformed) {
+                    return null;
+                }
+            });
+            pending.add(new ProofGroups.Pending(id, caller, p.nonce().value(), p.transferred().baseUnits(),
+                    p.signature().hex(), signer.digest(proof), recovered, new CompletableFuture<>()));
+        }
+        requestSizes.record(proofs.size());
         long start = System.nanoTime();
         try {
-            return groups.store(new ProofGroups.Pending(id, caller, nonce.value(), transferred.baseUnits(),
-                    signature.hex(), signer.digest(proof), recovered, new CompletableFuture<>()), ANSWER_WAIT.toNanos());
+            return groups.store(pending, ANSWER_WAIT.toNanos());
         } catch (ProofGroups.Busy busy) {
-            return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", busy.getMessage() + ": send it again shortly");
+            return all(proofs, ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", busy.getMessage()
+                    + ": send it again shortly"));
         } catch (TimeoutException e) {
-            return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", "the proof was not written within "
-                    + ANSWER_WAIT.toSeconds() + " s (it may be yet): send it again (a stored one answers 200, replayed)");
+            return all(proofs, ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", "the proof was not written within "
+                    + ANSWER_WAIT.toSeconds() + " s (it may be yet): send it again (a stored one answers 200, replayed)"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return ProofResult.refused(503, "CHANNEL_PROOFS_BUSY", "interrupted while the proof was being written");
+            return all(proofs, ProofResult.refused(503, "CHANNEL_PROOFS_BUSY",
+                    "interrupted while the proof was being written"));
         } finally {
             waitingForGroup.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
+    }
+
+    private static List<ProofResult> all(List<ProofInput> proofs, ProofResult result) {
+        return java.util.Collections.nCopies(proofs.size(), result);
     }
 
     /** Whether {@code signature} is {@code key}'s over {@code message} in the contract's domain. */

@@ -110,48 +110,62 @@ public class ProofGroups {
     }
 
     /**
-     * Stores {@code pending} with the proofs of its channel that wait with it, and answers it after
-     * its group's commit. A proof that finds its channel's lane idle (no writer, nothing waiting) is
-     * written at once on the caller's thread, as a group of one: no hand-off to another thread. Else
-     * it queues, and the lane's writer (a virtual thread, started by the request that wrote alone
-     * when proofs had queued behind it, gone when the queue is empty) takes it into its next group.
-     * A lane has one writer at a time, so the groups of a channel on this instance take their turns.
+     * Stores {@code batch} (one request's proofs, all of one channel) with the proofs of its channel
+     * that wait with it, and answers them, in the batch's order, after their groups' commits. The
+     * batch joins its lane in nonce order and all at once, so its proofs are written in one group or
+     * in consecutive ones. A batch that finds its channel's lane idle (no writer, nothing waiting) is
+     * written at once on the caller's thread (groups of at most {@code groupMax}): no hand-off to
+     * another thread. Else it queues, and the lane's writer (a virtual thread, started by the request
+     * that wrote alone when proofs had queued behind it, gone when the queue is empty) takes it into
+     * its next groups. A lane has one writer at a time, so the groups of a channel on this instance
+     * take their turns.
      *
-     * @throws Busy the channel's (or the instance's) queue is full: nothing queued
-     * @throws TimeoutException no answer within {@code timeoutNanos} (the proof stays queued and may yet be written)
+     * @throws Busy the channel's (or the instance's) queue has no room for the whole batch: nothing queued
+     * @throws TimeoutException not all answered within {@code timeoutNanos} (the proofs stay queued and may yet be written)
      */
-    Channels.ProofResult store(Pending pending, long timeoutNanos) throws TimeoutException, InterruptedException {
-        Lane lane;
+    List<Channels.ProofResult> store(List<Pending> batch, long timeoutNanos)
+            throws TimeoutException, InterruptedException {
+        List<Pending> ordered = batch.size() == 1 ? batch
+                : batch.stream().sorted(java.util.Comparator.comparing(Pending::nonce)).toList();
+        long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
-            lane = lanes.computeIfAbsent(pending.channelId(), Lane::new);
+            Lane lane = lanes.computeIfAbsent(ordered.getFirst().channelId(), Lane::new);
+            boolean writer = false;
             lane.lock.lock();
             try {
                 if (lane.retired) {
                     continue;
                 }
                 if (!lane.running) {
-                    // an idle lane's queue is empty (a writer stops only once it is): written at once, alone
+                    // an idle lane's queue is empty (a writer stops only once it is): written at once, by the caller
                     lane.running = true;
-                    break;
+                    writer = true;
+                } else {
+                    if (lane.queue.size() + ordered.size() > queueCapacity) {
+                        throw new Busy(queueCapacity + " proofs of this channel are waiting to be written");
+                    }
+                    if (waiting.addAndGet(ordered.size()) > instanceCapacity) {
+                        waiting.addAndGet(-ordered.size());
+                        throw new Busy(instanceCapacity + " proofs are waiting to be written on this instance");
+                    }
+                    lane.queue.addAll(ordered);
                 }
-                if (lane.queue.size() >= queueCapacity) {
-                    throw new Busy(queueCapacity + " proofs of this channel are waiting to be written");
-                }
-                if (waiting.incrementAndGet() > instanceCapacity) {
-                    waiting.decrementAndGet();
-                    throw new Busy(instanceCapacity + " proofs are waiting to be written on this instance");
-                }
-                lane.queue.add(pending);
             } finally {
                 lane.lock.unlock();
             }
-            try {
-                return pending.answer().get(timeoutNanos, TimeUnit.NANOSECONDS);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("writing the proof's group failed", e.getCause());
+            if (writer) {
+                lane.writeOwn(ordered);
             }
+            List<Channels.ProofResult> answers = new ArrayList<>(batch.size());
+            for (Pending p : batch) {
+                try {
+                    answers.add(p.answer().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("writing the proof's group failed", e.getCause());
+                }
+            }
+            return answers;
         }
-        return lane.writeAlone(pending);
     }
 
     /** One channel's queue and its single writer (the request writing alone, or a virtual thread; none while idle). */
@@ -167,14 +181,18 @@ public class ProofGroups {
         }
 
         /**
-         * The caller is the lane's writer for one group, its own proof alone; the proofs that queued
-         * meanwhile go to a writer thread of the lane (the caller's answer does not wait for them).
+         * The caller is the lane's writer for its own proofs (in groups of at most {@code groupMax},
+         * each answered after its commit); the proofs that queued meanwhile go to a writer thread of
+         * the lane (the caller's answer does not wait for them).
          */
-        Channels.ProofResult writeAlone(Pending pending) {
-            Channels.ProofResult answer;
+        void writeOwn(List<Pending> own) {
             try {
-                answer = write(channelId, List.of(pending)).getFirst();
+                for (int from = 0; from < own.size(); from += groupMax) {
+                    List<Pending> group = own.subList(from, Math.min(own.size(), from + groupMax));
+                    answer(group, write(channelId, group));
+                }
             } catch (Error e) {
+                own.forEach(p -> p.answer().complete(NOT_STORED));
                 abandon();
                 throw e;
             }
@@ -190,7 +208,6 @@ public class ProofGroups {
             } finally {
                 lock.unlock();
             }
-            return answer;
         }
 
         /** Writes the queued proofs group after group until the queue is empty; then the lane retires. */
@@ -220,9 +237,13 @@ public class ProofGroups {
                     abandon();
                     throw e;
                 }
-                for (int i = 0; i < group.size(); i++) {
-                    group.get(i).answer().complete(results.get(i));
-                }
+                answer(group, results);
+            }
+        }
+
+        private static void answer(List<Pending> group, List<Channels.ProofResult> results) {
+            for (int i = 0; i < group.size(); i++) {
+                group.get(i).answer().complete(results.get(i));
             }
         }
 

@@ -319,6 +319,114 @@ class ChannelsIT extends BackendITSupport {
         }
     }
 
+    private ApiClient.Response storeProofs(Agent who, Bytes32 id, String idempotencyKey, List<?> proofs) {
+        return api().post("/api/v1/channels/" + id.hex() + "/proofs/batch", who == null ? null : who.jwt(),
+                idempotencyKey, Map.of("proofs", proofs));
+    }
+
+    private static List<Integer> statuses(ApiClient.Response answer) {
+        List<Integer> out = new ArrayList<>();
+        answer.json().path("items").forEach(i -> out.add(i.path("status").asInt()));
+        return out;
+    }
+
+    @Test
+    void a_batch_of_proofs_answers_each_in_request_order_as_the_single_endpoint_and_replays_alike() {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Agent stranger = agent(false);
+        Bytes32 id = openThroughTheService(a, b);
+        ApiClient.Response first = storeProof(b, id, proofBody(id, 1, 100_000, a.key()));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+
+        Bytes32 other = Bytes32.fromHex("0x" + "cd".repeat(32));
+        List<Map<String, Object>> batch = List.of(
+                proofBody(id, 6, 600_000, a.key()),                        // newest: stored
+                proofBody(id, 1, 100_000, a.key()),                        // stored before: replayed
+                proofBody(id, 2, 50_000, a.key()),                         // a total below the stored one: stale
+                proofBody(id, 4, 400_000, stranger.key()),                 // forged
+                proofBody(id, 5, DEPOSIT_A.longValue() + 1, a.key()),      // over the deposit
+                proofBody(other, 7, 700_000, a.key()),                     // names another channel
+                proofBody(id, 3, 300_000, a.key()));                       // stored (before 6: nonce order)
+        String batchKey = key();
+        ApiClient.Response answer = storeProofs(b, id, batchKey, batch);
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+        assertThat(statuses(answer)).containsExactly(201, 200, 409, 422, 422, 422, 201);
+        JsonNode items = answer.json().path("items");
+        assertThat(items.size()).isEqualTo(batch.size());
+        assertThat(items.get(0).path("replayed").asBoolean()).isFalse();
+        assertThat(items.get(0).path("channelId").asString()).isEqualTo(id.hex());
+        assertThat(items.get(0).path("proof").path("nonce").asString()).isEqualTo("6");
+        assertThat(items.get(1).path("replayed").asBoolean()).isTrue();
+        assertThat(items.get(1).path("proof")).as("the replay answers what was stored")
+                .isEqualTo(first.json().path("proof"));
+        assertThat(items.get(2).path("code").asString()).isEqualTo("CHANNEL_PROOF_STALE");
+        assertThat(items.get(2).has("proof")).isFalse();
+        assertThat(items.get(3).path("code").asString()).isEqualTo("CHANNEL_PROOF_INVALID_SIGNATURE");
+        assertThat(items.get(4).path("code").asString()).isEqualTo("CHANNEL_PROOF_EXCEEDS_DEPOSIT");
+        assertThat(items.get(5).path("code").asString()).isEqualTo("CHANNEL_PROOF_WRONG_CHANNEL");
+        assertThat(items.get(6).path("proof").path("nonce").asString()).isEqualTo("3");
+        assertThat(items.get(6).path("proof").path("transferred").asString()).isEqualTo("300000");
+
+        // the stored state is what the items say: the newest is nonce 6, and 1, 3 and 6 are receipts
+        JsonNode view = channel(b, id);
+        assertThat(view.path("proofs").path("sentByA")).isEqualTo(items.get(0).path("proof"));
+        assertThat(view.path("proofs").path("sentByB").isNull()).isTrue();
+        assertThat(receiptCount(id)).isEqualTo(3);
+        assertThat(storeProof(b, id, proofBody(id, 3, 300_000, a.key())).status())
+                .as("a proof a batch stored replays on the single endpoint").isEqualTo(200);
+
+        // the same batch again (no key): each proof answers as the single endpoint would now
+        ApiClient.Response again = storeProofs(b, id, null, batch);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(statuses(again)).containsExactly(200, 200, 409, 422, 422, 422, 200);
+        for (int i : List.of(0, 1, 6)) {
+            assertThat(again.json().path("items").get(i).path("replayed").asBoolean()).isTrue();
+            assertThat(again.json().path("items").get(i).path("proof")).isEqualTo(items.get(i).path("proof"));
+        }
+        // with the same Idempotency-Key: the first answer again
+        ApiClient.Response replayedKey = storeProofs(b, id, batchKey, batch);
+        assertThat(replayedKey.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(replayedKey.json()).isEqualTo(answer.json());
+        assertThat(receiptCount(id)).isEqualTo(3);
+
+        // the other direction, A storing B's proofs: registers A (as the single endpoint does)
+        assertThat(statuses(storeProofs(a, id, null, List.of(proofBody(id, 1, 10_000, b.key()),
+                proofBody(id, 2, 20_000, b.key()))))).containsExactly(201, 201);
+        assertThat(channel(a, id).path("proofs").path("sentByB").path("nonce").asString()).isEqualTo("2");
+        assertThat(channels.registration(id, a.address())).isPresent();
+
+        // refusals of the whole request, as the single endpoint's
+        ApiClient.Response strangers = storeProofs(stranger, id, null, List.of(proofBody(id, 8, 800_000, a.key())));
+        assertThat(strangers.status()).isEqualTo(404);
+        assertThat(strangers.code()).isEqualTo("NOT_FOUND");
+        assertThat(storeProofs(null, id, null, List.of(proofBody(id, 8, 800_000, a.key()))).status()).isEqualTo(401);
+        ApiClient.Response empty = storeProofs(b, id, null, List.of());
+        assertThat(empty.status()).isEqualTo(400);
+        assertThat(empty.code()).isEqualTo("VALIDATION_FAILED");
+        assertThat(empty.json().path("errors").get(0).path("field").asString()).isEqualTo("proofs");
+        List<Map<String, Object>> tooMany = new ArrayList<>();
+        Map<String, Object> one = proofBody(id, 8, 800_000, a.key());
+        for (int i = 0; i < 101; i++) {
+            tooMany.add(one);
+        }
+        ApiClient.Response oversize = storeProofs(b, id, null, tooMany);
+        assertThat(oversize.status()).isEqualTo(400);
+        assertThat(oversize.json().path("errors").get(0).path("field").asString()).isEqualTo("proofs");
+        assertThat(oversize.json().path("errors").get(0).path("code").asString()).isEqualTo("TOO_MANY");
+        ApiClient.Response malformed = storeProofs(b, id, null, List.of(one, Map.of("channelId", id.hex(),
+                "nonce", "0", "transferred", "1", "signature", "0x12")));
+        assertThat(malformed.status()).isEqualTo(400);
+        List<String> fields = new ArrayList<>();
+        malformed.json().path("errors").forEach(e -> fields.add(e.path("field").asString()));
+        assertThat(fields).contains("proofs[1].nonce", "proofs[1].signature");
+        assertThat(channel(b, id).path("proofs").path("sentByA").path("nonce").asString())
+                .as("nothing of a refused request is stored").isEqualTo("6");
+        JsonNode docs = api().get("/v3/api-docs", null).json();
+        assertThat(docs.path("paths").path("/api/v1/channels/{id}/proofs/batch").path("post").isMissingNode()).isFalse();
+        assertThat(docs.path("x-error-codes").path("CHANNEL_PROOFS_NOT_STORED").asString()).isNotBlank();
+    }
+
     @Test
     void the_watchtower_defends_an_offline_agent_against_a_stale_close_and_settlement_pays_its_newest_proof() {
         Agent a = agent(true);
@@ -735,17 +843,17 @@ class ChannelsIT extends BackendITSupport {
             try {
                 // the channel's row is held elsewhere: the first proof's request writes (and waits for the row)
                 assertThat(store.lockForProofs(id)).isPresent();
-                first = pool.submit(() -> lanes.store(pending(id, b.address(), 5, 5_000, a.key()), Long.MAX_VALUE));
+                first = pool.submit(() -> lanes.store(List.of(pending(id, b.address(), 5, 5_000, a.key())), Long.MAX_VALUE).getFirst());
                 awaitUntil("the first proof's group waiting for the row", () -> {
                     jdbc.execute("SELECT pg_stat_clear_snapshot()");
                     return jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                             + " AND query LIKE '%FOR NO KEY UPDATE OF c%'", Long.class) > 0;
                 });
                 // the second stops waiting (its request's time is up) while it is queued first
-                assertThatThrownBy(() -> lanes.store(pending(id, b.address(), 6, 6_000, a.key()),
+                assertThatThrownBy(() -> lanes.store(List.of(pending(id, b.address(), 6, 6_000, a.key())),
                         java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50)))
                         .isInstanceOf(java.util.concurrent.TimeoutException.class);
-                last = pool.submit(() -> lanes.store(pending(id, b.address(), 7, 7_000, a.key()), Long.MAX_VALUE));
+                last = pool.submit(() -> lanes.store(List.of(pending(id, b.address(), 7, 7_000, a.key())), Long.MAX_VALUE).getFirst());
                 awaitUntil("7 queued behind 6", () -> meters.get("agentescrow.channel.proof.queued").gauge().value() == 2);
             } finally {
                 txManager.commit(holding);
@@ -760,7 +868,7 @@ class ChannelsIT extends BackendITSupport {
         // the proof whose request gave up was stored all the same: sent again, it is a replay
         assertThat(store(channels, id, b.address(), 6, 6_000, a.key()).status()).isEqualTo(200);
         // and the lane serves the next proof at once (written by its own request)
-        assertThat(lanes.store(pending(id, b.address(), 8, 8_000, a.key()), Long.MAX_VALUE).created()).isTrue();
+        assertThat(lanes.store(List.of(pending(id, b.address(), 8, 8_000, a.key())), Long.MAX_VALUE).getFirst().created()).isTrue();
         assertThat(meters.get("agentescrow.channel.proof.queued").gauge().value()).isZero();
     }
 

@@ -5,7 +5,9 @@ import dev.agentescrow.backend.channel.ChannelStore;
 import dev.agentescrow.backend.channel.Channels;
 import dev.agentescrow.backend.channel.ChannelSettings;
 import dev.agentescrow.backend.channel.Watchtower;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.agentescrow.backend.common.web.ApiException;
+import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.common.web.Principals;
 import dev.agentescrow.backend.common.web.ReadFloor;
 import dev.agentescrow.chain.Address;
@@ -18,7 +20,9 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -46,6 +50,7 @@ public class ChannelController {
     private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,78}");
     private static final Pattern SIGNATURE = Pattern.compile("0x[0-9a-fA-F]{130}");
     private static final int MAX_PAGE = 100;
+    static final int MAX_BATCH = 100;
 
     private final Channels channels;
     private final Watchtower watchtower;
@@ -71,6 +76,20 @@ public class ChannelController {
     }
 
     public record ProofAnswer(String channelId, ChannelView.ProofView proof, boolean replayed) {
+    }
+
+    /** 1 to {@value #MAX_BATCH} balance proofs of this channel, each as POST .../proofs takes it. */
+    public record ProofBatch(List<ProofOrder> proofs) {
+    }
+
+    /** One proof's result: {@code status} 201/200 with POST .../proofs' body, else status, code and detail. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ProofBatchItem(int status, String channelId, ChannelView.ProofView proof, Boolean replayed,
+                                 String code, String detail) {
+    }
+
+    /** {@code items[i]}: the result of {@code proofs[i]}. */
+    public record ProofBatchAnswer(List<ProofBatchItem> items) {
     }
 
     @GetMapping
@@ -140,44 +159,142 @@ public class ChannelController {
                                                   @RequestBody ProofOrder body) {
         Address me = Principals.current();
         Bytes32 channelId = checkId(id);
-        dev.agentescrow.backend.common.web.Inputs inputs = dev.agentescrow.backend.common.web.Inputs.check();
-        if (body.channelId() == null) {
-            inputs.error("channelId", "REQUIRED", "required: the channel the proof names");
-        } else if (!CHANNEL_ID.matcher(body.channelId()).matches()) {
-            inputs.error("channelId", "INVALID", "0x and 64 hex digits");
-        }
-        BigInteger nonce = uint(inputs, "nonce", body.nonce());
-        if (nonce != null && nonce.signum() == 0) {
-            inputs.error("nonce", "OUT_OF_RANGE", "at least 1 (nonce 0 is no proof)");
-        }
-        BigInteger transferred = uint(inputs, "transferred", body.transferred());
-        if (body.signature() == null) {
-            inputs.error("signature", "REQUIRED", "required");
-        } else if (!SIGNATURE.matcher(body.signature()).matches()) {
-            inputs.error("signature", "INVALID", "0x and 130 hex digits (r, s, v)");
-        }
+        Inputs inputs = Inputs.check();
+        Channels.ProofInput proof = checkProof(inputs, "", body);
         inputs.orThrow();
-        if (!Bytes32.fromHex(body.channelId()).equals(channelId)) {
-            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "CHANNEL_PROOF_WRONG_CHANNEL",
-                    "the proof names channel " + body.channelId().toLowerCase(Locale.ROOT) + ", not this one");
+        Channels.ProofResult wrong = wrongChannel(channelId, body);
+        if (wrong != null) {
+            throw new ApiException(HttpStatus.valueOf(wrong.status()), wrong.code(), wrong.message());
         }
-        Channels.ProofResult result = channels.storeProof(channelId, me, new ChannelNonce(nonce),
-                Amount.of(transferred), ChannelSignature.fromHex(body.signature()));
-        // a proof changes nothing in the ledger: this write acknowledges no ledger position beyond the
-        // instance's floor (so no query of the ledger's position after it, one statement less per proof)
-        floor.acknowledged(floor.position());
+        Channels.ProofResult result = channels.storeProof(channelId, me, proof.nonce(), proof.transferred(),
+                proof.signature());
+        refuseWhole(List.of(result));
         if (!result.ok()) {
-            if (result.status() == 404) {
-                throw ApiException.notFound("channel");
-            }
-            if (result.status() == 503) {
-                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, result.code(), result.message(), List.of(),
-                        java.util.Map.of("Retry-After", "1"));
-            }
             throw new ApiException(HttpStatus.valueOf(result.status()), result.code(), result.message());
         }
         return ResponseEntity.status(result.created() ? HttpStatus.CREATED : HttpStatus.OK)
                 .body(new ProofAnswer(channelId.hex(), ChannelView.ProofView.of(result.proof()), !result.created()));
+    }
+
+    @PostMapping("/{id}/proofs/batch")
+    @Operation(summary = "Stores 1 to " + MAX_BATCH + " balance proofs the counterparty signed, each as POST"
+            + " .../proofs would (idempotent on each proof's hash; an Idempotency-Key is optional): all verified,"
+            + " then written together in one group or consecutive ones, in nonce order; one result per proof, in"
+            + " the request's order, answered after the commits")
+    @ApiResponse(responseCode = "200", description = "the batch was processed: items[i] is proofs[i]'s result, even"
+            + " when some were refused; a stored one has status 201 (new) or 200 (replayed: true) and the body POST"
+            + " .../proofs answers (channelId, proof, replayed), a refused one its status, code and detail:"
+            + " 409 CHANNEL_PROOF_STALE, CHANNEL_INVALID_STATE; 422 CHANNEL_PROOF_INVALID_SIGNATURE,"
+            + " CHANNEL_PROOF_WRONG_CHANNEL, CHANNEL_PROOF_EXCEEDS_DEPOSIT")
+    @ApiResponse(responseCode = "400", description = "VALIDATION_FAILED: errors[] names proofs (REQUIRED: none;"
+            + " TOO_MANY: over " + MAX_BATCH + ") or proofs[i].nonce, .transferred, .signature, .channelId")
+    @ApiResponse(responseCode = "404", description = "NOT_FOUND (not a participant, or not indexed yet)")
+    @ApiResponse(responseCode = "503", description = "CHANNEL_PROOFS_BUSY (the channel's queue has no room for the"
+            + " batch, or its write took too long), CHANNEL_PROOFS_NOT_STORED (the write of a group with some of its"
+            + " proofs failed); both with Retry-After: send the whole batch again (its stored proofs answer 200,"
+            + " replayed)")
+    public ProofBatchAnswer storeProofs(@PathVariable String id,
+                                        @RequestHeader(value = "Idempotency-Key", required = false) String key,
+                                        @RequestBody ProofBatch body) {
+        Address me = Principals.current();
+        Bytes32 channelId = checkId(id);
+        List<ProofOrder> orders = body.proofs();
+        if (orders == null || orders.isEmpty()) {
+            throw ApiException.invalidField("proofs", "REQUIRED", "1 to " + MAX_BATCH + " proofs");
+        }
+        if (orders.size() > MAX_BATCH) {
+            throw ApiException.invalidField("proofs", "TOO_MANY", "at most " + MAX_BATCH + " proofs");
+        }
+        Inputs inputs = Inputs.check();
+        List<Channels.ProofInput> proofs = new ArrayList<>(orders.size());
+        for (int i = 0; i < orders.size(); i++) {
+            ProofOrder order = orders.get(i);
+            if (order == null) {
+                inputs.error("proofs[" + i + "]", "REQUIRED", "a proof");
+                proofs.add(null);
+            } else {
+                proofs.add(checkProof(inputs, "proofs[" + i + "].", order));
+            }
+        }
+        inputs.orThrow();
+        // a proof that names another channel is refused as POST .../proofs refuses it; the rest go to the lane
+        Channels.ProofResult[] results = new Channels.ProofResult[orders.size()];
+        List<Channels.ProofInput> lane = new ArrayList<>(orders.size());
+        for (int i = 0; i < orders.size(); i++) {
+            results[i] = wrongChannel(channelId, orders.get(i));
+            if (results[i] == null) {
+                lane.add(proofs.get(i));
+            }
+        }
+        if (!lane.isEmpty()) {
+            Iterator<Channels.ProofResult> stored = channels.storeProofs(channelId, me, lane).iterator();
+            for (int i = 0; i < results.length; i++) {
+                if (results[i] == null) {
+                    results[i] = stored.next();
+                }
+            }
+        }
+        refuseWhole(Arrays.asList(results));
+        return new ProofBatchAnswer(Arrays.stream(results).map(r -> r.ok()
+                ? new ProofBatchItem(r.created() ? 201 : 200, channelId.hex(), ChannelView.ProofView.of(r.proof()),
+                        !r.created(), null, null)
+                : new ProofBatchItem(r.status(), null, null, null, r.code(), r.message())).toList());
+    }
+
+    /** A proof's fields checked (errors into {@code inputs}, named with {@code prefix}); null if any is invalid. */
+    private static Channels.ProofInput checkProof(Inputs inputs, String prefix, ProofOrder body) {
+        if (body.channelId() == null) {
+            inputs.error(prefix + "channelId", "REQUIRED", "required: the channel the proof names");
+        } else if (!CHANNEL_ID.matcher(body.channelId()).matches()) {
+            inputs.error(prefix + "channelId", "INVALID", "0x and 64 hex digits");
+        }
+        BigInteger nonce = uint(inputs, prefix + "nonce", body.nonce());
+        if (nonce != null && nonce.signum() == 0) {
+            nonce = inputs.error(prefix + "nonce", "OUT_OF_RANGE", "at least 1 (nonce 0 is no proof)");
+        }
+        BigInteger transferred = uint(inputs, prefix + "transferred", body.transferred());
+        boolean signed = body.signature() != null && SIGNATURE.matcher(body.signature()).matches();
+        if (body.signature() == null) {
+            inputs.error(prefix + "signature", "REQUIRED", "required");
+        } else if (!signed) {
+            inputs.error(prefix + "signature", "INVALID", "0x and 130 hex digits (r, s, v)");
+        }
+        if (nonce == null || transferred == null || !signed) {
+            return null;
+        }
+        return new Channels.ProofInput(new ChannelNonce(nonce), Amount.of(transferred),
+                ChannelSignature.fromHex(body.signature()));
+    }
+
+    /** The refusal of a (well-formed) proof that names another channel than the path's; null if it names this one. */
+    private static Channels.ProofResult wrongChannel(Bytes32 channelId, ProofOrder body) {
+        if (Bytes32.fromHex(body.channelId()).equals(channelId)) {
+            return null;
+        }
+        return Channels.ProofResult.refused(422, "CHANNEL_PROOF_WRONG_CHANNEL",
+                "the proof names channel " + body.channelId().toLowerCase(Locale.ROOT) + ", not this one");
+    }
+
+    /**
+     * The refusals that answer a whole request, not one proof: the channel not found for the caller
+     * (404, the same for all its proofs), and a proof not written (503 with Retry-After: nothing is
+     * claimed stored; sent again, the stored ones replay). A proof changes nothing in the ledger: the
+     * write acknowledges no ledger position beyond the instance's floor (so no query of the ledger's
+     * position after it, one statement less per request).
+     */
+    private void refuseWhole(List<Channels.ProofResult> results) {
+        floor.acknowledged(floor.position());
+        for (Channels.ProofResult result : results) {
+            if (result.status() == 404) {
+                throw ApiException.notFound("channel");
+            }
+        }
+        for (Channels.ProofResult result : results) {
+            if (result.status() == 503) {
+                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, result.code(), result.message(), List.of(),
+                        java.util.Map.of("Retry-After", "1"));
+            }
+        }
     }
 
     static Bytes32 checkId(String id) {
@@ -188,7 +305,7 @@ public class ChannelController {
     }
 
     /** A uint256 as a decimal string (0 allowed). */
-    static BigInteger uint(dev.agentescrow.backend.common.web.Inputs inputs, String field, String value) {
+    static BigInteger uint(Inputs inputs, String field, String value) {
         if (value == null) {
             return inputs.error(field, "REQUIRED", "required");
         }
