@@ -500,8 +500,7 @@ final class OpenLoopBenchmark {
         int good = 0;
         int bad = 0;
         for (int rate = config.firstRate(); rate <= config.maxRate(); rate *= 2) {
-            Load probe = probe(database, ledger, agents, rate, config, probes);
-            if (!probe.sustained(config.p99TargetMs())) {
+            if (!sustained(database, ledger, agents, rate, config, probes)) {
                 bad = rate;
                 break;
             }
@@ -511,7 +510,7 @@ final class OpenLoopBenchmark {
             // Not even the first rate: halve until a probe is sustained (the rate reported is one
             // that a probe sustained, never an untried floor; 0 if none down to MIN_RATE was).
             for (int rate = config.firstRate() / 2; rate >= MIN_RATE; rate /= 2) {
-                if (probe(database, ledger, agents, rate, config, probes).sustained(config.p99TargetMs())) {
+                if (sustained(database, ledger, agents, rate, config, probes)) {
                     good = rate;
                     break;
                 }
@@ -520,13 +519,27 @@ final class OpenLoopBenchmark {
         }
         for (int i = 0; i < config.bisections() && good > 0 && bad > 0 && bad - good > good / 10; i++) {
             int mid = (good + bad) / 2;
-            if (probe(database, ledger, agents, mid, config, probes).sustained(config.p99TargetMs())) {
+            if (sustained(database, ledger, agents, mid, config, probes)) {
                 good = mid;
             } else {
                 bad = mid;
             }
         }
         return good;
+    }
+
+    /**
+     * Whether the ledger sustains {@code rate}: a probe, and after a failed one a second probe at the
+     * same rate. A probe of a few seconds fails on one stall of ~60 ms (a GC pause, a settlement
+     * burst, another process taking a core), whatever the rate; without the second chance one such
+     * stall in the first probe halved the search down to nothing (an {@code open_loop_rate} of 0 in
+     * runs whose later probes sustained thousands per second). The rate found is still checked by
+     * the full run, whose p99 is reported as measured ({@code ledger_p99_ms_with_readers}).
+     */
+    private static boolean sustained(Database database, Ledger ledger, List<AccountKey> agents, int rate, Config config,
+            List<Load> probes) {
+        return probe(database, ledger, agents, rate, config, probes).sustained(config.p99TargetMs())
+                || probe(database, ledger, agents, rate, config, probes).sustained(config.p99TargetMs());
     }
 
     private static Load probe(Database database, Ledger ledger, List<AccountKey> agents, int rate, Config config,
