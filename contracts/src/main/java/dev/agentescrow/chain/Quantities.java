@@ -20,7 +20,9 @@ public final class Quantities {
             throw new MessageDecodingException("not a hex quantity: " + value);
         }
         for (int i = 2; i < value.length(); i++) {
-            if (Character.digit(value.charAt(i), 16) < 0) {
+            char c = value.charAt(i);
+            // ASCII hex digits only (Character.digit, and so Long.parseLong, take other scripts' digits too)
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
                 throw new MessageDecodingException("not a hex quantity: " + value);
             }
         }

@@ -20,7 +20,8 @@ class QuantitiesTest {
 
     @Test
     void refusesWhatIsNotAHexQuantity() {
-        for (String bad : new String[] {null, "", "0x", "12", "x1", "0xg1", "0x-1", "0x 1", "0X1"}) {
+        for (String bad : new String[] {null, "", "0x", "12", "x1", "0xg1", "0x-1", "0x 1", "0X1",
+                "0x\u0661", "0x\uff11", "0x1\uff41"}) {
             assertThatThrownBy(() -> Quantities.of(bad)).as(String.valueOf(bad))
                     .isInstanceOf(MessageDecodingException.class);
         }
