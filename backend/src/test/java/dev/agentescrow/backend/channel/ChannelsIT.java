@@ -422,6 +422,25 @@ class ChannelsIT extends BackendITSupport {
         assertThat(fields).contains("proofs[1].nonce", "proofs[1].signature");
         assertThat(channel(b, id).path("proofs").path("sentByA").path("nonce").asString())
                 .as("nothing of a refused request is stored").isEqualTo("6");
+
+        // one new proof repeated in a batch: written once, the repeats answer as replays of it;
+        // a batch of exactly 100 (the limit) is taken
+        Map<String, Object> nine = proofBody(id, 9, 900_000, a.key());
+        ApiClient.Response repeated = storeProofs(b, id, null, List.of(nine, nine, nine));
+        assertThat(statuses(repeated)).as(repeated.toString()).containsExactly(201, 200, 200);
+        assertThat(repeated.json().path("items").get(2).path("proof")).isEqualTo(
+                repeated.json().path("items").get(0).path("proof"));
+        assertThat(receiptCount(id)).as("three receipts before, one for nonce 9 (and 1, 2 of the other direction)")
+                .isEqualTo(6);
+        List<Map<String, Object>> hundred = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            hundred.add(nine);
+        }
+        ApiClient.Response full = storeProofs(b, id, null, hundred);
+        assertThat(full.status()).as(full.toString()).isEqualTo(200);
+        assertThat(full.json().path("items").size()).isEqualTo(100);
+        assertThat(statuses(full)).containsOnly(200);
+        assertThat(receiptCount(id)).isEqualTo(6);
         JsonNode docs = api().get("/v3/api-docs", null).json();
         assertThat(docs.path("paths").path("/api/v1/channels/{id}/proofs/batch").path("post").isMissingNode()).isFalse();
         assertThat(docs.path("x-error-codes").path("CHANNEL_PROOFS_NOT_STORED").asString()).isNotBlank();
