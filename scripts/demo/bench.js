@@ -13,7 +13,9 @@
 // BENCH_CONCURRENCY (skip the search: a fixed concurrency), BENCH_BATCH_SIZE (default 1000),
 // BENCH_GET_PATH (the authenticated GET to compare with, default /api/v1/accounts/me),
 // BENCH_TRACE_FILE (write each half-load POST as a JSON line: wall-clock scheduled time in ms,
-// latency, send lag; to line the tail up with the server's GC log, settlements and blocks).
+// latency, send lag; to line the tail up with the server's GC log, settlements and blocks; then
+// the disk probe's flushes), BENCH_DISK_PROBE_DIR (a folder on the database's disk: its flushes
+// are probed during the half-load POSTs, see lib/disk-probe.js; scripts/bench-api sets it).
 "use strict";
 const crypto = require("crypto");
 const os = require("os");
@@ -21,6 +23,7 @@ const { performance, monitorEventLoopDelay } = require("perf_hooks");
 const { Pool } = require("undici");
 const { ethers } = require("ethers");
 const { Agent, Api, agentKeys, waitFor } = require("./lib/agent");
+const { startDiskProbe, diskReport } = require("./lib/disk-probe");
 
 const API_URL = (process.env.API_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const RPC_URL = process.env.CHAIN_RPC_URL || "http://127.0.0.1:8545";
@@ -31,6 +34,9 @@ const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE || 1000);
 const GET_PATH = process.env.BENCH_GET_PATH || "/api/v1/accounts/me";
 const BATCH_CONCURRENCY_LEVELS = [1, 4];
 const MAX_ERROR_SHARE = 0.01;
+// The half-load p99 target; a disk flush slower than this is a stall (see lib/disk-probe.js).
+const POST_P99_TARGET_MS = 25;
+const DISK_PROBE_DIR = process.env.BENCH_DISK_PROBE_DIR || "";
 
 const log = (...args) => console.log("[bench]", ...args);
 
@@ -352,11 +358,19 @@ async function main() {
   const getHalf = await withServerSide("GET", GET_PATH,
     () => openLoop("GET /accounts/me at half load", getAccount, get.rps / 2, SECONDS, connections));
   checkErrors(getHalf);
-  const trace = process.env.BENCH_TRACE_FILE ? [] : null;
+  const trace = [];
+  const probe = DISK_PROBE_DIR ? startDiskProbe(DISK_PROBE_DIR) : null;
   const postHalf = await withServerSide("POST", "/api/v1/transfers",
     () => openLoop("POST /transfers at half load", postTransfer, post.rps / 2, SECONDS, connections, undefined, trace));
+  const flushes = probe ? await probe.stop() : null;
+  const disk = flushes ? diskReport(flushes, trace.filter((t) => t.ok), POST_P99_TARGET_MS, percentile) : null;
   checkErrors(postHalf);
-  if (trace) require("fs").writeFileSync(process.env.BENCH_TRACE_FILE, trace.map((t) => JSON.stringify(t)).join("\n") + "\n");
+  if (process.env.BENCH_TRACE_FILE) {
+    // The POSTs, then the disk probe's flushes as {"flushAt", "flushMs"} lines.
+    const lines = trace.map((t) => JSON.stringify(t));
+    if (flushes) flushes.starts.forEach((at, i) => lines.push(JSON.stringify({ flushAt: Number(at.toFixed(1)), flushMs: Number(flushes.durations[i].toFixed(2)) })));
+    require("fs").writeFileSync(process.env.BENCH_TRACE_FILE, lines.join("\n") + "\n");
+  }
   let batch;
   for (const concurrency of BATCH_CONCURRENCY_LEVELS) {
     const result = await withServerSide("POST", "/api/v1/transfers/batch",
@@ -383,6 +397,14 @@ async function main() {
     `(p50 ${fmtMs(batch.p50)} ms, p99 ${fmtMs(batch.p99)} ms per request)`);
   console.log(`ratios: POST/GET requests per second ${ratio.toFixed(2)} (target >= 0.5); POST p99 at half load ` +
     `${fmtMs(postHalf.p99)} ms (target <= 25); batch ${Math.round(batch.rps)} transfers/s (target >= 20,000)`);
+  if (disk) {
+    console.log(`the disk meanwhile (an fdatasync of 8 KiB every 10 ms in ${DISK_PROBE_DIR}): p50 ${fmtMs(disk.p50)} ms, ` +
+      `p99 ${fmtMs(disk.p99)} ms, max ${fmtMs(disk.max)} ms; ${disk.stalls} flushes over ${POST_P99_TARGET_MS} ms stalled the disk ` +
+      `${(disk.stalledShare * 100).toFixed(1)} % of the time; POSTs that overlapped no stall: ${disk.requestsClear} of ` +
+      `${disk.requestsTotal}, p99 ${fmtMs(disk.clearP99)} ms`);
+  } else {
+    console.log("the disk meanwhile: not probed (BENCH_DISK_PROBE_DIR unset)");
+  }
   console.log(`zero-sum check: the agents' available balances sum to ${sumAfter} before and after; ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   console.log(JSON.stringify({
     post_rps: Math.round(post.rps),
@@ -414,6 +436,11 @@ async function main() {
     cpus: os.cpus().length,
     load_avg_1m_before: Number(loadBefore.toFixed(2)),
     load_avg_1m_after: Number(os.loadavg()[0].toFixed(2)),
+    disk_fsync_p99_ms_half_load: disk ? Number(disk.p99.toFixed(2)) : null,
+    disk_fsync_max_ms_half_load: disk ? Number(disk.max.toFixed(1)) : null,
+    disk_stalled_share_half_load: disk ? Number(disk.stalledShare.toFixed(4)) : null,
+    post_p99_ms_half_load_clear_of_disk_stalls: disk ? Number(disk.clearP99.toFixed(2)) : null,
+    post_share_clear_of_disk_stalls: disk ? Number((disk.requestsClear / Math.max(1, disk.requestsTotal)).toFixed(4)) : null,
     setup: process.env.BENCH_SETUP || null,
   }));
 }

@@ -161,8 +161,10 @@ public final class LedgerBenchmark {
     /** Prints the open-loop run's table and verdicts; returns its JSON members. */
     private static String openLoop(OpenLoopBenchmark.Result open, double naiveTps) {
         OpenLoopBenchmark.Load run = open.run();
-        System.out.printf(Locale.ROOT, "%nopen loop (%d agents, settlement on a 2 s block chain, %d readers):%n",
-                1_000, 4);
+        System.out.printf(Locale.ROOT, "%nopen loop (%d agents, settlement on a 2 s block chain, %d readers; the rate"
+                        + " search judges a probe by %s):%n", 1_000, 4, OpenLoopBenchmark.JUDGE_CLEAR_OF_DISK_STALLS
+                        ? "the p99 of its transfers clear of the disk's stalls (-Dbench.judge=clearOfDiskStalls)"
+                        : "its p99");
         System.out.printf(Locale.ROOT, "%-10s %8s %10s %10s %10s %10s%n", "load", "rate", "sent", "tps", "p50_ms",
                 "p99_ms");
         for (OpenLoopBenchmark.Load probe : open.probes()) {
@@ -197,6 +199,12 @@ public final class LedgerBenchmark {
                 ab.p99Paused(), ab.readP99RunningMedian(), ab.readP99PausedMedian());
         System.out.printf(Locale.ROOT, "GC pauses in the run: %d, %d ms in all, longest %d ms (every thread stops)%n",
                 open.gcPauses().size(), GcPauses.totalMillis(open.gcPauses()), GcPauses.maxMillis(open.gcPauses()));
+        DiskProbe.Report disk = open.disk();
+        System.out.printf(Locale.ROOT, "the disk in the run (an fdatasync of 8 KiB every 10 ms beside the database):"
+                        + " p50 %.2f ms, p99 %.2f ms, max %.1f ms; %d flushes over %.0f ms stalled it %.1f %% of the"
+                        + " time; transfers that overlapped no stall: %d of %d, p99 %.2f ms%n", disk.p50Ms(), disk.p99Ms(),
+                disk.maxMs(), disk.stalls(), 50.0, disk.stalledShare() * 100, disk.transfersClear(), disk.transfersEnded(),
+                disk.clearP99Ms());
         double ratio = run.tps() / naiveTps;
         System.out.printf(Locale.ROOT, "with readers and settlement: %.0f tps = %.1fx naive (target >= 10x: %s) at p99"
                         + " %.2f ms (target <= 50 ms: %s); backlog at the end %d vs at 10 s %d (target: not larger: %s)%n",
@@ -208,11 +216,16 @@ public final class LedgerBenchmark {
                         + " \"settlement_batches\": %d, \"wal_bytes_per_transfer\": %.0f, \"pg_checkpoints_requested\": %d,"
                         + " \"ab_rate\": %d, \"probe_p99_ms_settlement_running\": %.2f, \"probe_p99_ms_settlement_paused\": %.2f,"
                         + " \"read_p99_ms_settlement_running\": %.2f, \"read_p99_ms_settlement_paused\": %.2f,"
-                        + " \"read_service_p99_ms\": %.2f, \"gc_pauses_in_run\": %d, \"gc_pause_ms_total_in_run\": %d, \"gc_pause_ms_max_in_run\": %d",
+                        + " \"read_service_p99_ms\": %.2f, \"disk_fsync_p99_ms\": %.2f, \"disk_fsync_max_ms\": %.1f,"
+                        + " \"disk_stalled_share\": %.4f, \"ledger_p99_ms_clear_of_disk_stalls\": %.2f,"
+                        + " \"transfers_share_clear_of_disk_stalls\": %.4f, \"search_judged_by\": \"%s\","
+                        + " \"gc_pauses_in_run\": %d, \"gc_pause_ms_total_in_run\": %d, \"gc_pause_ms_max_in_run\": %d",
                 open.rate(), run.tps(), run.percentileMs(0.99), open.readP99Ms(), open.backlogMax(), open.backlogEnd(),
                 open.backlogAt(10), ratio, open.batches(), open.walBytes() / (double) Math.max(1, run.ok()),
                 open.checkpointsRequested(), ab.rate(), ab.p99Running(), ab.p99Paused(), ab.readP99RunningMedian(),
-                ab.readP99PausedMedian(), open.readServiceP99Ms(), open.gcPauses().size(), GcPauses.totalMillis(open.gcPauses()),
+                ab.readP99PausedMedian(), open.readServiceP99Ms(), disk.p99Ms(), disk.maxMs(), disk.stalledShare(),
+                disk.clearP99Ms(), disk.transfersClear() / (double) Math.max(1, disk.transfersEnded()),
+                OpenLoopBenchmark.JUDGE_CLEAR_OF_DISK_STALLS ? "p99_clear_of_disk_stalls" : "p99", open.gcPauses().size(), GcPauses.totalMillis(open.gcPauses()),
                 GcPauses.maxMillis(open.gcPauses()));
     }
 
