@@ -30,9 +30,12 @@ import org.slf4j.LoggerFactory;
  *   <li>Accounts: every account's settled balance must equal what the ledger expects
  *       ({@link ExpectedBalances}), for the union of the vault's accounts and the ledger's.</li>
  * </ol>
- * Meters: {@code reconciliation.runs} (counter, tag {@code result} = clean or mismatch) and
- * {@code reconciliation.mismatches} (gauge: mismatches found by the last run). Run it when no batch
- * is in flight, or expect the in-flight batch to show as mismatches until it confirms.
+ * Meters: {@code reconciliation.runs} (counter, tag {@code result} = clean, mismatch or skipped)
+ * and {@code reconciliation.mismatches} (gauge: mismatches found by the last run that counted). Run
+ * it when no batch is in flight, or expect the in-flight batch to show as mismatches until it
+ * confirms: {@link #check} reads without recording anything, so that a caller that finds the run
+ * crossed a batch's change of state ({@code ReconcileGuard}) discards it, and {@link #record}s only
+ * what it keeps; {@link #reconcile} does both.
  */
 public final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
@@ -47,6 +50,7 @@ public final class Reconciler {
     private final Clock clock;
     private final Counter cleanRuns;
     private final Counter mismatchRuns;
+    private final Counter skippedRuns;
     private final AtomicInteger lastMismatches;
 
     public Reconciler(ChainClient client, SettlementVaultGateway vault, ResilientRpc rpc, ExpectedBalances ledger,
@@ -59,11 +63,17 @@ public final class Reconciler {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.cleanRuns = registry.counter("reconciliation.runs", "result", "clean");
         this.mismatchRuns = registry.counter("reconciliation.runs", "result", "mismatch");
+        this.skippedRuns = registry.counter("reconciliation.runs", "result", "skipped");
         this.lastMismatches = registry.gauge("reconciliation.mismatches", new AtomicInteger());
     }
 
-    /** Reconciles {@code tokens} now. */
+    /** Reconciles {@code tokens} now and {@link #record}s the result. */
     public ReconciliationReport reconcile(List<Address> tokens) {
+        return record(check(tokens));
+    }
+
+    /** Compares {@code tokens} now; logs and counts nothing (see {@link #record}). */
+    public ReconciliationReport check(List<Address> tokens) {
         // Every chain read of a run is pinned to one block and batched (F6).
         long block = rpc.call(client::blockNumber);
         PinnedVaultReads reads = new PinnedVaultReads(client, vault.address(), block);
@@ -73,7 +83,19 @@ public final class Reconciler {
         for (Address token : tokens) {
             reports.add(reconcileToken(token, accounts, payouts, reads));
         }
-        ReconciliationReport report = new ReconciliationReport(clock.instant(), reports);
+        return new ReconciliationReport(clock.instant(), reports);
+    }
+
+    /**
+     * Counts a run and logs its mismatches; a skipped run (it crossed a batch's change of state)
+     * counts as skipped and leaves the last run's mismatch gauge as it was: what it saw of an
+     * in-flight batch is no disagreement.
+     */
+    public ReconciliationReport record(ReconciliationReport report) {
+        if (report.isSkipped()) {
+            skippedRuns.increment();
+            return report;
+        }
         List<Mismatch> mismatches = report.mismatches();
         lastMismatches.set(mismatches.size());
         if (mismatches.isEmpty()) {

@@ -494,21 +494,23 @@ public final class Batcher implements AutoCloseable {
         }
 
         private ReconciliationReport reconcileUnlessInFlight() {
-            ReconciliationReport report = ReconcileGuard.run(
+            // The run only reads; its result is counted and logged once the guard has kept it (a
+            // run across a batch's change of state saw the batch half-applied: no mismatch).
+            ReconciliationReport report = reconciler.record(ReconcileGuard.run(
                     () -> store.openBatches().stream().filter(batch -> batch.state() == BatchState.SUBMITTED)
                             .mapToLong(batch -> batch.batchId()).findFirst(),
                     () -> List.of(store.lastBatchId(), store.openBatches().stream()
                             .map(batch -> batch.batchId() + ":" + batch.state()).toList()),
-                    this::reconcileNow, clock);
+                    this::checkNow, clock));
             if (!report.isSkipped()) {
                 lastReconciliation.set(report);
             }
             return report;
         }
 
-        private ReconciliationReport reconcileNow() {
+        private ReconciliationReport checkNow() {
             List<Address> tokens = ledger.tokens().stream().map(Token::address).toList();
-            ReconciliationReport report = reconciler.reconcile(tokens);
+            ReconciliationReport report = reconciler.check(tokens);
             lastVaultHealth.set(healthCheck.check(tokens));
             return report;
         }

@@ -81,6 +81,21 @@ class ReconcilerIT {
         assertThat(registry.get("reconciliation.mismatches").gauge().value()).isEqualTo(1);
         assertThat(registry.get("reconciliation.runs").tag("result", "clean").counter().count()).isEqualTo(1);
         assertThat(registry.get("reconciliation.runs").tag("result", "mismatch").counter().count()).isEqualTo(1);
+
+        // check() only reads: the same disagreement seen again is neither counted nor logged, so a
+        // run that the batcher's guard then discards (it crossed a batch's change of state and saw
+        // the batch half-applied) raises no alarm; the discarded run counts as skipped.
+        books.put(bob.address(), BigInteger.valueOf(1_300));
+        ReconciliationReport unrecorded = reconciler.check(List.of(token.address()));
+        assertThat(unrecorded.mismatches()).hasSize(1);
+        reconciler.record(ReconciliationReport.skipped(unrecorded.at(), 9));
+        assertThat(registry.get("reconciliation.mismatches").gauge().value()).isEqualTo(1);
+        assertThat(registry.get("reconciliation.runs").tag("result", "mismatch").counter().count()).isEqualTo(1);
+        assertThat(registry.get("reconciliation.runs").tag("result", "skipped").counter().count()).isEqualTo(1);
+        books.put(bob.address(), BigInteger.valueOf(1_200));
+        reconciler.record(reconciler.check(List.of(token.address())));
+        assertThat(registry.get("reconciliation.mismatches").gauge().value()).isZero();
+        assertThat(registry.get("reconciliation.runs").tag("result", "clean").counter().count()).isEqualTo(2);
     }
 
     @Test
