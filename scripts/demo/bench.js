@@ -6,7 +6,8 @@
 //  - both again open loop at half of those rates, latency from each request's scheduled send
 //    time (so a stalled server is not hidden by a client that waits: no coordinated omission);
 //  - transfers per second through POST /api/v1/transfers/batch, 1,000 transfers per request.
-// Prints a table and ratios; the last line is one JSON object. Bounded: about 75 s of load.
+// Prints a table and ratios; the last line is one JSON object. Bounded: about 75 s of load after
+// a warm-up of up to a minute (until the server's JIT is mostly done, BENCH_WARMUP_MAX_SECONDS).
 //
 // Environment: API_URL, CHAIN_RPC_URL, AGENT_PRIVATE_KEYS (default Hardhat dev accounts #4..#7),
 // BENCH_SECONDS (per measured run, default 8), BENCH_SEARCH_SECONDS (per search step, default 3),
@@ -226,6 +227,8 @@ function serverSide(before, after, method, uri) {
     gcPauses: pauses,
     gcPausedMs: Number(pausedMs.toFixed(1)),
     gcPauseMeanMs: pauses > 0 ? Number((pausedMs / pauses).toFixed(1)) : 0,
+    // The JIT's compile time in the phase (its threads take the same cores as the requests).
+    jitMs: delta("jvm_compilation_time_ms_total", []),
     serverCpuMsPerRequest: count > 0 ? delta("process_cpu_time_ns_total", []) / 1e6 / count : NaN,
     stepMeanMs: steps,
     serverMeanMs: count > 0 ? (delta("http_server_requests_seconds_sum", labels) / count) * 1000 : NaN,
@@ -250,7 +253,7 @@ function row(result, label) {
   const steps = Object.entries(result.stepMeanMs || {}).map(([step, ms]) => `${step} ${fmtMs(ms)}`).join(", ");
   const server = Number.isFinite(result.serverMeanMs) ? `  server mean ${fmtMs(result.serverMeanMs)} ms, pool wait ${fmtMs(result.poolAcquireMeanMs)} ms` +
     ` (${fmtMs(result.poolAcquiresPerRequest)} connections taken per request)${steps ? ` (${steps})` : ""}` : "";
-  const gc = Number.isFinite(result.serverMeanMs) ? `, gc ${result.gcPauses} pauses ${fmtMs(result.gcPausedMs)} ms, cpu ${fmtMs(result.serverCpuMsPerRequest)} ms/request` : "";
+  const gc = Number.isFinite(result.serverMeanMs) ? `, gc ${result.gcPauses} pauses ${fmtMs(result.gcPausedMs)} ms, jit ${Math.round(result.jitMs)} ms, cpu ${fmtMs(result.serverCpuMsPerRequest)} ms/request` : "";
   const lag = Number.isFinite(result.dispatchLagP99) ? `, send lag p99 ${fmtMs(result.dispatchLagP99)} ms` : "";
   return `${label.padEnd(44)} ${Math.round(result.rps).toString().padStart(8)}/s  p50 ${fmtMs(result.p50).padStart(7)} ms  p99 ${fmtMs(result.p99).padStart(7)} ms  ` +
     `client cpu ${(result.clientCpu * 100).toFixed(0).padStart(3)} %, loop delay p99 ${fmtMs(result.clientLoopDelayP99)} ms${lag}  ` +
@@ -327,9 +330,28 @@ async function main() {
     return committed;
   };
 
-  log("warming up (JIT) ...");
-  await closedLoop("warm-up GET", getAccount, 16, 2);
-  await closedLoop("warm-up POST", postTransfer, 16, 3);
+  // Warm-up until the server's JIT is mostly done: rounds of the measured requests (GET, POST and
+  // a batch) until a round's compile time is under a tenth of its length, at most
+  // BENCH_WARMUP_MAX_SECONDS (default 60). A few seconds were not enough on 2 cores: C2 then
+  // compiled through the measured phases (tens of seconds of compile time, up to half a core),
+  // taking the CPU the requests were measured on.
+  const warmupMaxMs = Number(process.env.BENCH_WARMUP_MAX_SECONDS || 60) * 1000;
+  const warmupStarted = performance.now();
+  const jitTimes = [];
+  const warmPool = new Pool(API_URL, { connections: 1 });
+  for (;;) {
+    const before = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []);
+    const roundStarted = performance.now();
+    await closedLoop("warm-up GET", getAccount, 16, 1);
+    await closedLoop("warm-up POST", postTransfer, 16, 2);
+    await send(warmPool, postBatch(jitTimes.length), newErrors(), countCommitted);
+    const jit = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []) - before;
+    jitTimes.push(Math.round(jit));
+    if (jit < (performance.now() - roundStarted) / 10 || performance.now() - warmupStarted > warmupMaxMs) break;
+  }
+  await warmPool.close();
+  const warmupSeconds = (performance.now() - warmupStarted) / 1000;
+  log(`warmed up in ${warmupSeconds.toFixed(0)} s; the JIT's compile time per round: ${jitTimes.join(", ")} ms`);
 
   let best;
   if (process.env.BENCH_CONCURRENCY) {
@@ -427,6 +449,8 @@ async function main() {
     post_step_mean_ms_half_load: postHalf.stepMeanMs,
     post_gc_paused_ms_half_load: postHalf.gcPausedMs,
     post_gc_pauses_half_load: postHalf.gcPauses,
+    post_jit_ms_half_load: Math.round(postHalf.jitMs),
+    warmup_s: Number(warmupSeconds.toFixed(1)),
     post_server_cpu_ms_per_request_half_load: Number(postHalf.serverCpuMsPerRequest.toFixed(2)),
     post_send_lag_p99_ms_half_load: Number(postHalf.dispatchLagP99.toFixed(2)),
     client_loop_delay_p99_ms_half_load: Number(postHalf.clientLoopDelayP99.toFixed(2)),
