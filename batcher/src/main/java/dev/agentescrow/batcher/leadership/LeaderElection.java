@@ -392,9 +392,18 @@ public final class LeaderElection<T extends LeaderElection.Term> implements Auto
         c.commit();
     }
 
+    /**
+     * Proves the lock session alive and the epoch still this term's. Its commit does not wait for a
+     * WAL flush ({@code synchronous_commit} off for this statement alone): {@code heartbeat_at} is
+     * for display, and a flush can take seconds behind a large write or a disk stall (measured: a
+     * confirmed batch's 10,000 settled events then a stall of the disk held one for over 3 s, and
+     * the only instance stepped down from a lead nobody else wanted). The election's epoch, which
+     * fences writes, still commits durably.
+     */
     private void heartbeat() {
-        try (PreparedStatement s = lockSession.prepareStatement(
-                "UPDATE leadership SET heartbeat_at = now() WHERE id = 1 AND epoch = ?")) {
+        try (PreparedStatement s = lockSession.prepareStatement("UPDATE leadership SET heartbeat_at = now()"
+                + " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
+                + " WHERE id = 1 AND epoch = ?")) {
             s.setQueryTimeout(Math.toIntExact(Math.max(1, config.heartbeatTimeout().toSeconds())));
             s.setLong(1, epoch);
             if (s.executeUpdate() != 1) {

@@ -135,6 +135,58 @@ class LeadershipIT {
     }
 
     /**
+     * A database that cannot make a commit durable for a while (here every synchronous commit waits
+     * for a synchronous standby that does not exist: as when the disk stalls behind a large write)
+     * must not depose the only leader: its heartbeat waits for no WAL flush.
+     */
+    @Test
+    void aLeaderWhoseDatabaseCannotFlushForSeveralHeartbeatTimeoutsKeepsItsLead(TestDatabases databases)
+            throws Exception {
+        DataSource ds = databases.create();
+        Migrations.migrate(ds);
+        try (LeaderElection<RecordingTerm> a = elect(ds, "node-a")) {
+            List<LeadershipChange> heard = new CopyOnWriteArrayList<>();
+            a.addListener(heard::add);
+            assertThat(a.role()).isEqualTo(Role.LEADER);
+            RecordingTerm term = a.term().orElseThrow();
+            synchronousStandby(ds, "absent_standby");
+            try {
+                assertThat(durableCommitWaits(ds)).as("durable commits wait now").isTrue();
+                Thread.sleep(fast("node-a").heartbeatTimeout().multipliedBy(3).toMillis());
+                assertThat(a.role()).isEqualTo(Role.LEADER);
+                assertThat(a.epoch()).isEqualTo(1);
+                assertThat(term.closed).isFalse();
+                assertThat(heard).noneMatch(c -> c.role() == Role.STANDBY);
+            } finally {
+                synchronousStandby(ds, null);
+            }
+        }
+    }
+
+    /** Sets (or with null resets) the server's synchronous standby names and reloads its configuration. */
+    private static void synchronousStandby(DataSource ds, String names) throws Exception {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(true);
+            s.execute(names == null ? "ALTER SYSTEM RESET synchronous_standby_names"
+                    : "ALTER SYSTEM SET synchronous_standby_names = '" + names + "'");
+            s.execute("SELECT pg_reload_conf()");
+        }
+        Thread.sleep(300);
+    }
+
+    /** Whether a durable commit of a one-row write is still waiting after half a second. */
+    private static boolean durableCommitWaits(DataSource ds) throws Exception {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(true);
+            s.execute("SET synchronous_commit = on");
+            s.setQueryTimeout(1);
+            long started = System.nanoTime();
+            s.execute("CREATE TEMP TABLE durable_probe (x int); INSERT INTO durable_probe VALUES (1)");
+            return System.nanoTime() - started > TimeUnit.MILLISECONDS.toNanos(500);
+        }
+    }
+
+    /**
      * A refused write reports STANDBY at once; from that moment the term is no longer handed out,
      * even though the election thread closes it a little later (a caller that saw STANDBY must not
      * still reach the deposed leader's ledger).
