@@ -125,6 +125,15 @@ public final class VaultIndexer {
         return events;
     }
 
+    /**
+     * The last block whose custody events the ledger holds as final (the checkpoint), -1 before
+     * the first poll: a reconciliation that sees it move while it runs compared the chain with a
+     * ledger that changed under it.
+     */
+    public long checkpointBlock() {
+        return checkpoints.load(STREAM).map(IndexerCheckpoint::blockNumber).orElse(-1L);
+    }
+
     /** Voids the lost holds, then holds and posts the next blocks' events once. */
     public PollResult poll() {
         Optional<IndexerCheckpoint> checkpoint = checkpoints.load(STREAM);
@@ -236,17 +245,25 @@ public final class VaultIndexer {
      * or not, and not refused): deposits add, escape withdrawals subtract. The reconciler adds them to
      * what the ledger expects ({@code ExpectedBalances.plus}), so that a deposit waiting for its
      * confirmations, or held and waiting for its depth, is not reported as a mismatch, while one the
-     * ledger refused is. An event that lands between this read and the reconciler's balance reads
-     * still shows, once; the next run is clean.
+     * ledger refused is. The reconciler asks {@linkplain #unbookedCustody(Address, long) up to the
+     * block its balance reads are pinned to}.
      */
     public Map<Address, BigInteger> unbookedCustody(Address token) {
+        return unbookedCustody(token, rpc.call(client::blockNumber));
+    }
+
+    /**
+     * {@link #unbookedCustody(Address)} of the events up to {@code upToBlock} only: what the vault's
+     * state at that block holds beyond the ledger's final custody. An event of a later block would
+     * be counted against balances read before it (once, as a mismatch: F6's false alarm).
+     */
+    public Map<Address, BigInteger> unbookedCustody(Address token, long upToBlock) {
         long fromBlock = checkpoints.load(STREAM).map(c -> c.blockNumber() + 1).orElse(settings.startBlock());
-        long head = rpc.call(client::blockNumber);
         Map<Address, BigInteger> unbooked = new HashMap<>();
-        if (head < fromBlock) {
+        if (upToBlock < fromBlock) {
             return unbooked;
         }
-        for (CustodyEvent event : custodyEvents(fromBlock, head)) {
+        for (CustodyEvent event : custodyEvents(fromBlock, upToBlock)) {
             if (!event.token().equals(token)) {
                 continue;
             }

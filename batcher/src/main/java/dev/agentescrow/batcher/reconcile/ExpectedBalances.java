@@ -16,6 +16,15 @@ import java.util.Map;
 public interface ExpectedBalances {
     Map<Address, BigInteger> expectedSettled(Address token);
 
+    /**
+     * {@link #expectedSettled(Address)} for a comparison with the vault's state at {@code atBlock}:
+     * expectations read from the chain count its events up to that block only (the default, for
+     * expectations that read no chain, is the same as without it).
+     */
+    default Map<Address, BigInteger> expectedSettled(Address token, long atBlock) {
+        return expectedSettled(token);
+    }
+
     /** Disagreements the ledger shows by itself, e.g. a transfer settled by two batches (F2). */
     default List<Mismatch> ledgerMismatches(Address token) {
         return List.of();
@@ -36,8 +45,17 @@ public interface ExpectedBalances {
         return new ExpectedBalances() {
             @Override
             public Map<Address, BigInteger> expectedSettled(Address token) {
-                Map<Address, BigInteger> sum = new HashMap<>(self.expectedSettled(token));
-                inFlight.expectedSettled(token).forEach((address, delta) -> sum.merge(address, delta, BigInteger::add));
+                return sum(self.expectedSettled(token), inFlight.expectedSettled(token));
+            }
+
+            @Override
+            public Map<Address, BigInteger> expectedSettled(Address token, long atBlock) {
+                return sum(self.expectedSettled(token, atBlock), inFlight.expectedSettled(token, atBlock));
+            }
+
+            private static Map<Address, BigInteger> sum(Map<Address, BigInteger> a, Map<Address, BigInteger> b) {
+                Map<Address, BigInteger> sum = new HashMap<>(a);
+                b.forEach((address, delta) -> sum.merge(address, delta, BigInteger::add));
                 return sum;
             }
 

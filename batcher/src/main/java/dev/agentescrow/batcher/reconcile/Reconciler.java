@@ -81,7 +81,7 @@ public final class Reconciler {
         List<VaultPayout> payouts = rpc.call(() -> vault.payoutsBetween(vaultDeploymentBlock, block));
         List<ReconciliationReport.TokenReport> reports = new ArrayList<>();
         for (Address token : tokens) {
-            reports.add(reconcileToken(token, accounts, payouts, reads));
+            reports.add(reconcileToken(token, block, accounts, payouts, reads));
         }
         return new ReconciliationReport(clock.instant(), reports);
     }
@@ -107,9 +107,9 @@ public final class Reconciler {
         return report;
     }
 
-    private ReconciliationReport.TokenReport reconcileToken(Address token, List<Address> accounts,
+    private ReconciliationReport.TokenReport reconcileToken(Address token, long block, List<Address> accounts,
                                                             List<VaultPayout> payouts, PinnedVaultReads reads) {
-        Map<Address, BigInteger> expected = ledger.expectedSettled(token);
+        Map<Address, BigInteger> expected = ledger.expectedSettled(token, block);
         Map<Address, BigInteger> onChain = new HashMap<>();
         TreeSet<Address> checked = new TreeSet<>(accounts);
         checked.addAll(expected.keySet());

@@ -27,6 +27,7 @@ import dev.agentescrow.batcher.leadership.Role;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.read.FeedReads;
 import dev.agentescrow.batcher.read.LedgerReads;
+import dev.agentescrow.batcher.reconcile.ExpectedBalances;
 import dev.agentescrow.batcher.reconcile.Reconciler;
 import dev.agentescrow.batcher.reconcile.ReconciliationReport;
 import dev.agentescrow.batcher.reconcile.VaultHealthCheck;
@@ -45,9 +46,11 @@ import dev.agentescrow.chain.ChainClient;
 import dev.agentescrow.chain.vault.ForcedWithdrawalRequest;
 import dev.agentescrow.chain.vault.SettlementVaultGateway;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.math.BigInteger;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -73,9 +76,12 @@ import org.web3j.crypto.Credentials;
  *       {@value #MAX_TICKS_PER_TURN} per turn), so a backlog drains without waiting a turn per batch;</li>
  *   <li>{@code expire}: {@link Ledger#expirePending()} until nothing is left to expire;</li>
  *   <li>{@code reconcile}: the vault against the ledger for every registered token, skipped while a
- *       batch is in flight (sent, not yet confirmed: it would show as mismatches until it confirms); custody events on chain
- *       that are not final in the ledger yet (deposits waiting for their confirmations or held until their depth) count as
- *       expected ({@link VaultIndexer#unbookedCustody}); then the {@link VaultHealthCheck} (frozen vault,
+ *       batch is in flight (sent, not yet confirmed: it would show as mismatches until it confirms), and
+ *       discarded as skipped (neither logged nor counted as a mismatch) if a batch changed state or the
+ *       indexer's checkpoint moved while it ran; custody events on chain up to the block its balance
+ *       reads are pinned to that are not final in the ledger yet (deposits waiting for their
+ *       confirmations or held until their depth) count as expected
+ *       ({@link VaultIndexer#unbookedCustody(dev.agentescrow.chain.Address, long)}); then the {@link VaultHealthCheck} (frozen vault,
  *       a token balance that moved without an event), see {@link #vaultHealth()}.</li>
  * </ul>
  * One process per database leads ({@link LeaderElection}): it runs the ledger writer and every step
@@ -229,7 +235,7 @@ public final class Batcher implements AutoCloseable {
                     config.batchConfirmationDepth(), new ForcedWithdrawalServing(vault, new ResilientRpc("forced-serving",
                             config.rpc())), config.fees());
             Reconciler reconciler = new Reconciler(client, vault, new ResilientRpc("reconciler", config.rpc()),
-                    new LedgerExpectedBalances(dataSource).plus(indexer::unbookedCustody),
+                    new LedgerExpectedBalances(dataSource).plus(unbookedCustody(indexer)),
                     config.vaultDeploymentBlock(), clock, registry);
 
             ForcedWithdrawalIndexer forcedWithdrawals = new ForcedWithdrawalIndexer(client, vault,
@@ -500,7 +506,7 @@ public final class Batcher implements AutoCloseable {
                     () -> store.openBatches().stream().filter(batch -> batch.state() == BatchState.SUBMITTED)
                             .mapToLong(batch -> batch.batchId()).findFirst(),
                     () -> List.of(store.lastBatchId(), store.openBatches().stream()
-                            .map(batch -> batch.batchId() + ":" + batch.state()).toList()),
+                            .map(batch -> batch.batchId() + ":" + batch.state()).toList(), indexer.checkpointBlock()),
                     this::checkNow, clock));
             if (!report.isSkipped()) {
                 lastReconciliation.set(report);
@@ -531,6 +537,24 @@ public final class Batcher implements AutoCloseable {
      * session lock would outlive a half-open leader on the server and keep the next leader from
      * settling, so there is none. Held while the term runs.
      */
+    /**
+     * The custody events on chain that the ledger does not hold as final yet, as expectations the
+     * reconciler adds to the ledger's: up to the block its balance reads are pinned to.
+     */
+    private static ExpectedBalances unbookedCustody(VaultIndexer indexer) {
+        return new ExpectedBalances() {
+            @Override
+            public Map<Address, BigInteger> expectedSettled(Address token) {
+                return indexer.unbookedCustody(token);
+            }
+
+            @Override
+            public Map<Address, BigInteger> expectedSettled(Address token, long atBlock) {
+                return indexer.unbookedCustody(token, atBlock);
+            }
+        };
+    }
+
     private static final class TermLock implements SingleSubmitterLock {
         private volatile boolean closed;
 

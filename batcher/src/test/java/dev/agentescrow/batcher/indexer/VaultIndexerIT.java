@@ -243,10 +243,15 @@ class VaultIndexerIT {
         setup.vault().deposit(dora, token, Amount.of(300));
         mine(chain, CONFIRMATIONS);
         assertThat(indexer.poll().credited()).isEqualTo(1);
+        long beforeDeposit = chain.client().blockNumber();
         setup.vault().deposit(dora, token, Amount.of(45));
         assertThat(indexer.poll().credited()).as("one confirmation short").isZero();
 
         assertThat(indexer.unbookedCustody(token)).containsExactly(Map.entry(dora.address(), BigInteger.valueOf(45)));
+        // Asked up to a block before that deposit (the block a reconciliation's balance reads were
+        // pinned to before it landed), none is unbooked: the vault's state there has none either.
+        assertThat(indexer.unbookedCustody(token, beforeDeposit)).isEmpty();
+        assertThat(indexer.checkpointBlock()).isLessThan(beforeDeposit + 1);
         assertThat(plain.reconcile(List.of(token)).mismatches()).containsExactly(
                 new Mismatch.Account(token, dora.address(), BigInteger.valueOf(345), BigInteger.valueOf(300)));
         assertThat(withInFlight.reconcile(List.of(token)).mismatches()).isEmpty();

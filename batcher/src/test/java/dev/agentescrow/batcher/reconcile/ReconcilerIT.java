@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -61,6 +62,26 @@ class ReconcilerIT {
 
         ReconciliationReport clean = reconciler.reconcile(List.of(token.address()));
         assertThat(clean.clean()).isTrue();
+        // The ledger's side is asked for the block the vault's balances are read at (F6: an event
+        // after it would count against balances without it).
+        AtomicLong askedAt = new AtomicLong(-1);
+        ExpectedBalances pinned = new ExpectedBalances() {
+            @Override
+            public Map<Address, BigInteger> expectedSettled(Address t) {
+                throw new AssertionError("the reconciler asks for its pinned block");
+            }
+
+            @Override
+            public Map<Address, BigInteger> expectedSettled(Address t, long atBlock) {
+                askedAt.set(atBlock);
+                return Map.copyOf(books);
+            }
+        };
+        long head = chain.client().blockNumber();
+        assertThat(new Reconciler(chain.client(), vault, new ResilientRpc("reconcile", RpcResilienceConfig.defaults()),
+                pinned, deployedAt, Clock.systemUTC(), new SimpleMeterRegistry()).check(List.of(token.address())).clean())
+                .isTrue();
+        assertThat(askedAt).hasValue(head);
         assertThat(clean.tokens()).singleElement().satisfies(report -> {
             assertThat(report.vaultTokenBalance()).isEqualTo(BigInteger.valueOf(1_900));
             assertThat(report.settledSum()).isEqualTo(BigInteger.valueOf(1_900));
