@@ -15,7 +15,8 @@
 // Proofs are signed before each phase (ethers, in worker threads; not timed). Prints a table and
 // ratios against the baseline; the last line is one JSON object, with the rate per channel
 // (per_channel_stored_per_s: the open loop's stored proofs per second on its one channel). Bounded
-// in count (BENCH_PROOFS per phase and channel) and in time (BENCH_SECONDS per phase).
+// in count (BENCH_PROOFS per phase and channel) and in time (BENCH_SECONDS per phase), after a
+// warm-up of up to BENCH_WARMUP_MAX_SECONDS (default 60: until the server's JIT is mostly done).
 //
 // Environment: API_URL, CHAIN_RPC_URL, AGENT_PRIVATE_KEYS (default Hardhat dev accounts #4..#7: they
 // hold test tokens and ETH), BENCH_SECONDS (default 5), BENCH_PROOFS (default 2000),
@@ -303,9 +304,22 @@ async function main() {
 
   const baselineHeaders = { authorization: `Bearer ${main.b.token}` };
   const baseline = () => ({ spec: { method: "GET", path: `/api/v1/channels/${main.id}`, headers: baselineHeaders }, expect: [200] });
-  log("warming up (JIT) ...");
-  await closedLoop("warm-up GET", baseline, CONCURRENCY, 2);
-  await proofsClosedLoop("warm-up proofs", proofRequests(main.b, main, await take(main, Math.min(PROOFS, 500))), 1, 3);
+  // Warm-up until the server's JIT is mostly done (as in bench.js): rounds of the GET and of
+  // proofs until a round's compile time is under a tenth of its length, at most
+  // BENCH_WARMUP_MAX_SECONDS (default 60); a few seconds left C2 compiling through the phases.
+  const warmupMaxMs = Number(process.env.BENCH_WARMUP_MAX_SECONDS || 60) * 1000;
+  const warmupStarted = Date.now();
+  const jitTimes = [];
+  for (;;) {
+    const before = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []);
+    const roundStarted = Date.now();
+    await closedLoop("warm-up GET", baseline, CONCURRENCY, 1);
+    await proofsClosedLoop("warm-up proofs", proofRequests(main.b, main, await take(main, Math.min(PROOFS, 300))), 1, 2);
+    const jit = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []) - before;
+    jitTimes.push(Math.round(jit));
+    if (jit < (Date.now() - roundStarted) / 10 || Date.now() - warmupStarted > warmupMaxMs) break;
+  }
+  log(`warmed up in ${((Date.now() - warmupStarted) / 1000).toFixed(0)} s; the JIT's compile time per round: ${jitTimes.join(", ")} ms`);
 
   log(`measuring at most ${SECONDS} s and ${PROOFS} proofs per phase and channel ...`);
   const get = await closedLoop("GET /channels/{id}", baseline, CONCURRENCY, SECONDS);
