@@ -30,7 +30,7 @@ const { Worker } = require("worker_threads");
 const { ethers } = require("ethers");
 const { Agent, Api, agentKeys } = require("./lib/agent");
 const { openChannel } = require("./lib/channel");
-const { closedLoop, openLoop, serverMeters, sumOf } = require("./bench");
+const { closedLoop, openLoop, serverMeters, sumOf, warmUpJit } = require("./bench");
 
 const API_URL = (process.env.API_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const RPC_URL = process.env.CHAIN_RPC_URL || "http://127.0.0.1:8545";
@@ -304,22 +304,10 @@ async function main() {
 
   const baselineHeaders = { authorization: `Bearer ${main.b.token}` };
   const baseline = () => ({ spec: { method: "GET", path: `/api/v1/channels/${main.id}`, headers: baselineHeaders }, expect: [200] });
-  // Warm-up until the server's JIT is mostly done (as in bench.js): rounds of the GET and of
-  // proofs until a round's compile time is under a tenth of its length, at most
-  // BENCH_WARMUP_MAX_SECONDS (default 60); a few seconds left C2 compiling through the phases.
-  const warmupMaxMs = Number(process.env.BENCH_WARMUP_MAX_SECONDS || 60) * 1000;
-  const warmupStarted = Date.now();
-  const jitTimes = [];
-  for (;;) {
-    const before = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []);
-    const roundStarted = Date.now();
+  await warmUpJit(async () => {
     await closedLoop("warm-up GET", baseline, CONCURRENCY, 1);
     await proofsClosedLoop("warm-up proofs", proofRequests(main.b, main, await take(main, Math.min(PROOFS, 300))), 1, 2);
-    const jit = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []) - before;
-    jitTimes.push(Math.round(jit));
-    if (jit < (Date.now() - roundStarted) / 10 || Date.now() - warmupStarted > warmupMaxMs) break;
-  }
-  log(`warmed up in ${((Date.now() - warmupStarted) / 1000).toFixed(0)} s; the JIT's compile time per round: ${jitTimes.join(", ")} ms`);
+  });
 
   log(`measuring at most ${SECONDS} s and ${PROOFS} proofs per phase and channel ...`);
   const get = await closedLoop("GET /channels/{id}", baseline, CONCURRENCY, SECONDS);

@@ -179,6 +179,35 @@ async function openLoop(name, make, rate, seconds, connections, countItems, trac
   });
 }
 
+/**
+ * Runs `round(i)` (the measured requests) again and again until the server's JIT is mostly done: a
+ * round's compile time (jvm_compilation_time_ms_total) under a tenth of its length, or
+ * BENCH_WARMUP_MAX_SECONDS (default 60) in all. A few seconds were not enough on 2 cores: C2 then
+ * compiled through the measured phases (tens of seconds of compile time, up to half a core),
+ * taking the CPU the requests were measured on. Logs the compile time per round; returns the
+ * seconds it took.
+ */
+async function warmUpJit(round) {
+  const maxSeconds = Number(process.env.BENCH_WARMUP_MAX_SECONDS || 60);
+  if (!Number.isFinite(maxSeconds) || maxSeconds < 0) {
+    throw new Error(`BENCH_WARMUP_MAX_SECONDS must be a number of seconds >= 0, not '${process.env.BENCH_WARMUP_MAX_SECONDS}'`);
+  }
+  const maxMs = maxSeconds * 1000;
+  const started = performance.now();
+  const jitTimes = [];
+  for (;;) {
+    const before = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []);
+    const roundStarted = performance.now();
+    await round(jitTimes.length);
+    const jit = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []) - before;
+    jitTimes.push(Math.round(jit));
+    if (jit < (performance.now() - roundStarted) / 10 || performance.now() - started > maxMs) break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  log(`warmed up in ${seconds.toFixed(0)} s; the JIT's compile time per round: ${jitTimes.join(", ")} ms`);
+  return seconds;
+}
+
 /** The server's Prometheus meters now, by their full name with labels. */
 async function serverMeters() {
   try {
@@ -330,28 +359,13 @@ async function main() {
     return committed;
   };
 
-  // Warm-up until the server's JIT is mostly done: rounds of the measured requests (GET, POST and
-  // a batch) until a round's compile time is under a tenth of its length, at most
-  // BENCH_WARMUP_MAX_SECONDS (default 60). A few seconds were not enough on 2 cores: C2 then
-  // compiled through the measured phases (tens of seconds of compile time, up to half a core),
-  // taking the CPU the requests were measured on.
-  const warmupMaxMs = Number(process.env.BENCH_WARMUP_MAX_SECONDS || 60) * 1000;
-  const warmupStarted = performance.now();
-  const jitTimes = [];
   const warmPool = new Pool(API_URL, { connections: 1 });
-  for (;;) {
-    const before = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []);
-    const roundStarted = performance.now();
+  const warmupSeconds = await warmUpJit(async (round) => {
     await closedLoop("warm-up GET", getAccount, 16, 1);
     await closedLoop("warm-up POST", postTransfer, 16, 2);
-    await send(warmPool, postBatch(jitTimes.length), newErrors(), countCommitted);
-    const jit = sumOf(await serverMeters(), "jvm_compilation_time_ms_total", []) - before;
-    jitTimes.push(Math.round(jit));
-    if (jit < (performance.now() - roundStarted) / 10 || performance.now() - warmupStarted > warmupMaxMs) break;
-  }
+    await send(warmPool, postBatch(round), newErrors(), countCommitted);
+  });
   await warmPool.close();
-  const warmupSeconds = (performance.now() - warmupStarted) / 1000;
-  log(`warmed up in ${warmupSeconds.toFixed(0)} s; the JIT's compile time per round: ${jitTimes.join(", ")} ms`);
 
   let best;
   if (process.env.BENCH_CONCURRENCY) {
@@ -476,4 +490,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { closedLoop, openLoop, percentile, serverMeters, sumOf };
+module.exports = { closedLoop, openLoop, percentile, serverMeters, sumOf, warmUpJit };

@@ -1,5 +1,5 @@
 // Checks lib/disk-probe.js (scripts/check-scripts runs it): a real probe in a temporary folder
-// reports flushes and removes its file; the report counts a stall, its share of the time, and
+// counts and reports its flushes and removes its file; the report counts a stall, its share of the time, and
 // leaves out the requests that overlapped the stall or the time after it that its queue clears in.
 "use strict";
 const assert = require("assert");
@@ -16,9 +16,12 @@ function percentile(sorted, p) {
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "disk-probe-"));
   const probe = startDiskProbe(dir, 5);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Until five flushes (a flush can take most of a second on a disk that stalls), at most 30 s.
+  const deadline = Date.now() + 30_000;
+  while (probe.flushes() < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   const samples = await probe.stop();
-  assert.ok(samples.durations.length >= 5, `only ${samples.durations.length} flushes in 300 ms`);
+  assert.ok(samples.durations.length >= 5, `only ${samples.durations.length} flushes in 30 s`);
+  assert.strictEqual(probe.flushes(), samples.durations.length, "the count and the samples disagree");
   assert.ok(samples.durations.every((ms) => ms >= 0) && samples.starts.every((at, i) => i === 0 || at > samples.starts[i - 1]));
   assert.deepStrictEqual(fs.readdirSync(dir), [], "the probe's file is left behind");
   fs.rmdirSync(dir);

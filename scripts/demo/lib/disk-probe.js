@@ -18,7 +18,7 @@ const BLOCKS = 16;
 
 if (!isMainThread && workerData && workerData.diskProbe) {
   const { file, intervalMs, control } = workerData;
-  const stop = new Int32Array(control);
+  const stop = new Int32Array(control); // [0]: stop when 1; [1]: flushes so far
   const fd = fs.openSync(file, "w");
   const block = Buffer.alloc(BLOCK, 0x5a);
   for (let i = 0; i < BLOCKS; i++) fs.writeSync(fd, block, 0, BLOCK, i * BLOCK);
@@ -33,6 +33,7 @@ if (!isMainThread && workerData && workerData.diskProbe) {
     const ended = performance.now();
     starts.push(performance.timeOrigin + started);
     durations.push(ended - started);
+    Atomics.add(stop, 1, 1);
     Atomics.wait(stop, 0, 0, intervalMs);
   }
   fs.closeSync(fd);
@@ -46,7 +47,7 @@ if (!isMainThread && workerData && workerData.diskProbe) {
  * `durations` (ms) of each fdatasync.
  */
 function startDiskProbe(dir, intervalMs = 10) {
-  const control = new SharedArrayBuffer(4);
+  const control = new SharedArrayBuffer(8);
   const file = path.join(dir, `.bench-disk-probe-${process.pid}`);
   const worker = new Worker(__filename, { workerData: { diskProbe: true, file, intervalMs, control } });
   const done = new Promise((resolve, reject) => {
@@ -56,6 +57,10 @@ function startDiskProbe(dir, intervalMs = 10) {
   });
   return {
     file,
+    /** The flushes made so far. */
+    flushes() {
+      return Atomics.load(new Int32Array(control), 1);
+    },
     async stop() {
       Atomics.store(new Int32Array(control), 0, 1);
       Atomics.notify(new Int32Array(control), 0);

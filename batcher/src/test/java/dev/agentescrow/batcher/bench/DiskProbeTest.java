@@ -1,5 +1,6 @@
 package dev.agentescrow.batcher.bench;
 
+import static dev.agentescrow.batcher.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -18,7 +19,7 @@ class DiskProbeTest {
     void a_probe_flushes_and_leaves_no_file_behind(@TempDir Path dir) throws Exception {
         long from = System.nanoTime();
         DiskProbe probe = DiskProbe.start(dir);
-        Thread.sleep(300);
+        awaitUntil("five flushes", () -> probe.report(from, System.nanoTime(), from, 1, new long[0], 50).flushes() >= 5);
         probe.close();
         DiskProbe.Report report = probe.report(from, System.nanoTime(), from, 1, new long[0], 50);
         assertThat(report.flushes()).isGreaterThanOrEqualTo(5);

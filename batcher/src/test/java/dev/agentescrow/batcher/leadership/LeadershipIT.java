@@ -32,6 +32,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -152,7 +153,9 @@ class LeadershipIT {
             synchronousStandby(ds, "absent_standby");
             try {
                 assertThat(durableCommitWaits(ds)).as("durable commits wait now").isTrue();
-                Thread.sleep(fast("node-a").heartbeatTimeout().multipliedBy(3).toMillis());
+                // Heartbeats go on arriving (visible at once, durable or not) for three heartbeat timeouts.
+                Instant until = heartbeatAt(ds).plus(fast("node-a").heartbeatTimeout().multipliedBy(3));
+                awaitUntil("heartbeats for three heartbeat timeouts", () -> heartbeatAt(ds).isAfter(until));
                 assertThat(a.role()).isEqualTo(Role.LEADER);
                 assertThat(a.epoch()).isEqualTo(1);
                 assertThat(term.closed).isFalse();
@@ -163,7 +166,10 @@ class LeadershipIT {
         }
     }
 
-    /** Sets (or with null resets) the server's synchronous standby names and reloads its configuration. */
+    /**
+     * Sets (or with null resets) the server's synchronous standby names, reloads its configuration
+     * and waits until a new session sees it.
+     */
     private static void synchronousStandby(DataSource ds, String names) throws Exception {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             c.setAutoCommit(true);
@@ -171,7 +177,27 @@ class LeadershipIT {
                     : "ALTER SYSTEM SET synchronous_standby_names = '" + names + "'");
             s.execute("SELECT pg_reload_conf()");
         }
-        Thread.sleep(300);
+        String expected = names == null ? "" : names;
+        awaitUntil("the server applies synchronous_standby_names", () -> {
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT current_setting('synchronous_standby_names')")) {
+                rs.next();
+                return expected.equals(rs.getString(1));
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** The leadership row's last heartbeat. */
+    private static Instant heartbeatAt(DataSource ds) {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT heartbeat_at FROM leadership WHERE id = 1")) {
+            rs.next();
+            return rs.getTimestamp(1).toInstant();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Whether a durable commit of a one-row write is still waiting after half a second. */
