@@ -23,6 +23,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param streamLifetime how long one SSE response lasts before the client reconnects (with Last-Event-ID)
  * @param maxStreams SSE streams open at once per instance
  * @param maxStreamsPerOwner SSE streams open at once per principal and instance
+ * @param retention how long an event, its feed rows and its finished deliveries are kept (at least
+ *        a day; an event with a delivery still pending is kept until it finishes)
+ * @param retentionInterval how often the retention deletes what is older
  */
 @ConfigurationProperties("agentescrow.events")
 public record EventsProperties(
@@ -39,7 +42,9 @@ public record EventsProperties(
         @DefaultValue("PT15S") Duration heartbeat,
         @DefaultValue("PT30M") Duration streamLifetime,
         @DefaultValue("500") int maxStreams,
-        @DefaultValue("5") int maxStreamsPerOwner) {
+        @DefaultValue("5") int maxStreamsPerOwner,
+        @DefaultValue("P30D") Duration retention,
+        @DefaultValue("PT1M") Duration retentionInterval) {
 
     public EventsProperties {
         if (maxAttempts < 1 || deliveryConcurrency < 1 || maxEndpointsPerOwner < 1 || maxStreams < 1
@@ -48,6 +53,12 @@ public record EventsProperties(
         }
         if (initialBackoff.isNegative() || initialBackoff.isZero() || maxBackoff.compareTo(initialBackoff) < 0) {
             throw new IllegalArgumentException("agentescrow.events: 0 < initial-backoff <= max-backoff");
+        }
+        if (retention.compareTo(Duration.ofDays(1)) < 0) {
+            throw new IllegalArgumentException("agentescrow.events.retention must be at least a day (P1D)");
+        }
+        if (retentionInterval.isNegative() || retentionInterval.isZero()) {
+            throw new IllegalArgumentException("agentescrow.events.retention-interval must be positive");
         }
     }
 }

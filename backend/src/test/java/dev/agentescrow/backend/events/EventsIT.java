@@ -100,7 +100,7 @@ class EventsIT extends BackendITSupport {
         ApiClient api = api();
         String token = CHAIN.deployment().token().checksummed();
         String payer = login(PAYER);
-        String payeeKey = freshKey();
+        String payeeKey = freshPrivateKey();
         String payee = loginWith(payeeKey);
         String payeeAddress = addressOf(payeeKey);
         try (Receiver receiver = new Receiver(3)) {
@@ -206,14 +206,14 @@ class EventsIT extends BackendITSupport {
     /** Attack: one principal opens streams until the instance runs out; the sixth is refused, others still open theirs. */
     @Test
     void a_principal_opens_at_most_five_streams_and_a_closed_one_frees_its_place() throws Exception {
-        String token = loginWith(freshKey());
+        String token = loginWith(freshPrivateKey());
         List<SseReader> open = new ArrayList<>();
         try {
             for (int i = 0; i < 5; i++) {
                 open.add(SseReader.open(port, token, null));
             }
             assertThat(streamStatus(token)).isEqualTo("429 STREAM_LIMIT");
-            assertThat(streamStatus(loginWith(freshKey()))).as("another principal").isEqualTo("200");
+            assertThat(streamStatus(loginWith(freshPrivateKey()))).as("another principal").isEqualTo("200");
             open.removeFirst().close();
             awaitUntil("the closed stream's place is free again", () -> streamStatus(token).equals("200"));
         } finally {
@@ -250,7 +250,7 @@ class EventsIT extends BackendITSupport {
 
     @Test
     void the_sse_stream_resumed_with_last_event_id_gets_exactly_the_missed_events() throws Exception {
-        String key = freshKey();
+        String key = freshPrivateKey();
         String token = loginWith(key);
         Address owner = Address.of(addressOf(key));
         List<String> first = new ArrayList<>();
@@ -301,8 +301,8 @@ class EventsIT extends BackendITSupport {
     @Test
     void webhook_validation_401_another_principals_endpoint_404_and_idempotent_replays() {
         ApiClient api = api();
-        String owner = loginWith(freshKey());
-        String other = loginWith(freshKey());
+        String owner = loginWith(freshPrivateKey());
+        String other = loginWith(freshPrivateKey());
         for (String path : List.of("/api/v1/webhooks", "/api/v1/events", "/api/v1/events/stream",
                 "/api/v1/webhooks/" + UUID.randomUUID() + "/deliveries")) {
             ApiClient.Response response = api.get(path, null);
@@ -362,7 +362,7 @@ class EventsIT extends BackendITSupport {
     @Test
     void an_endpoint_gets_only_its_types_and_deleting_one_cancels_its_pending_deliveries() throws Exception {
         ApiClient api = api();
-        String key = freshKey();
+        String key = freshPrivateKey();
         String token = loginWith(key);
         Address owner = Address.of(addressOf(key));
         try (Receiver filtered = new Receiver(0); Receiver broken = new Receiver(Integer.MAX_VALUE)) {
@@ -408,28 +408,6 @@ class EventsIT extends BackendITSupport {
     private static JsonNode receivedBody(Receiver receiver, String eventId) {
         return receiver.received.stream().filter(r -> eventId.equals(r.eventId()) && r.answered() == 200).findFirst()
                 .map(r -> ApiClient.JSON.readTree(r.body())).orElseThrow();
-    }
-
-    private static String freshKey() {
-        try {
-            return "0x" + String.format("%064x", Keys.createEcKeyPair().getPrivateKey());
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String addressOf(String privateKey) {
-        return Keys.toChecksumAddress(org.web3j.crypto.Credentials.create(privateKey).getAddress());
-    }
-
-    private String loginWith(String privateKey) {
-        ApiClient api = api();
-        JsonNode nonce = api.post("/api/v1/auth/nonce", null, null, "{}").json();
-        JsonNode signed = siwe(0, nonce, Map.of("privateKey", privateKey));
-        ApiClient.Response login = api.post("/api/v1/auth/login", null, null,
-                Map.of("message", signed.path("message").asString(), "signature", signed.path("signature").asString()));
-        assertThat(login.status()).as(login.toString()).isEqualTo(200);
-        return login.json().path("accessToken").asString();
     }
 
     /** Reads an SSE response line by line on its own thread. */

@@ -60,6 +60,8 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.escrow.chain.keeper-interval", () -> "PT1S");
         registry.add("agentescrow.chainlog.poll-interval", () -> "PT0.2S");
         registry.add("agentescrow.market.arbiter", () -> MARKET_ARBITER);
+        // the event retention runs when a test calls it (EventRetentionIT), not on its schedule
+        registry.add("agentescrow.events.retention-interval", () -> "PT24H");
     }
 
     private static org.web3j.crypto.Credentials freshKey() {
@@ -101,6 +103,28 @@ public abstract class BackendITSupport {
 
     protected static String address(int index) {
         return org.web3j.crypto.Keys.toChecksumAddress(DevAccounts.account(index).getAddress());
+    }
+
+    /** A new private key (hex), of an address no other test uses. */
+    protected static String freshPrivateKey() {
+        return "0x" + String.format("%064x", freshKey().getEcKeyPair().getPrivateKey());
+    }
+
+    protected static String addressOf(String privateKey) {
+        return org.web3j.crypto.Keys.toChecksumAddress(org.web3j.crypto.Credentials.create(privateKey).getAddress());
+    }
+
+    /** Signs in the holder of {@code privateKey} with a SIWE message built by the npm siwe package; returns the access token. */
+    protected String loginWith(String privateKey) {
+        ApiClient api = api();
+        JsonNode nonce = api.post("/api/v1/auth/nonce", null, null, "{}").json();
+        JsonNode signed = siwe(0, nonce, Map.of("privateKey", privateKey));
+        ApiClient.Response login = api.post("/api/v1/auth/login", null, null,
+                Map.of("message", signed.path("message").asString(), "signature", signed.path("signature").asString()));
+        if (login.status() != 200) {
+            throw new IllegalStateException("login failed: " + login);
+        }
+        return login.json().path("accessToken").asString();
     }
 
     protected static String key() {
