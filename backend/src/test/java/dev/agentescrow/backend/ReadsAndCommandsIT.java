@@ -9,7 +9,10 @@ import dev.agentescrow.backend.testing.ApiClient;
 import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
 import dev.agentescrow.backend.testing.TestChain;
+import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.transfer.AmountLimits;
+import dev.agentescrow.backend.transfer.Payments;
+import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
@@ -47,6 +50,8 @@ class ReadsAndCommandsIT extends BackendITSupport {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    LedgerGateway ledgerGateway;
     @Autowired
     BackendProperties properties;
     @Autowired
@@ -383,9 +388,76 @@ class ReadsAndCommandsIT extends BackendITSupport {
         assertThat(one.spentToday(owner, tokenAddress)).isEqualTo(limit);
         AmountLimits restarted = new AmountLimits(properties, day, jdbc, idempotencyStore);
         assertThat(restarted.reserve(owner, tokenAddress, BigInteger.ONE)).isEqualTo(AmountLimits.Verdict.DAILY_LIMIT_EXCEEDED);
-        two.release(owner, tokenAddress, tenth);
+        two.release(owner, tokenAddress, tenth, two.today());
         assertThat(restarted.reserve(owner, tokenAddress, tenth)).isEqualTo(AmountLimits.Verdict.OK);
         AmountLimits nextDay = new AmountLimits(properties, Clock.offset(day, java.time.Duration.ofDays(1)), jdbc, idempotencyStore);
         assertThat(nextDay.reserve(owner, tokenAddress, tenth)).isEqualTo(AmountLimits.Verdict.OK);
+    }
+
+    @Test
+    void a_payment_reserved_before_midnight_and_refused_after_it_gives_back_to_the_day_it_counted_against() throws Exception {
+        Instant beforeMidnight = Instant.parse("2031-06-06T23:59:59.999Z");
+        Instant afterMidnight = beforeMidnight.plusMillis(2);
+        // the payer's clock reads 23:59:59.999 once (the reservation), then after midnight (the give-back)
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        Clock crossing = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return reads.getAndIncrement() == 0 ? beforeMidnight : afterMidnight;
+            }
+        };
+        Address owner = Address.of(addressOf(freshPrivateKey()));
+        Address tokenAddress = Address.of(token);
+        BigInteger tenth = new BigInteger(DAILY_LIMIT).divide(BigInteger.TEN);
+        AmountLimits oldDay = new AmountLimits(properties, Clock.fixed(beforeMidnight, ZoneOffset.UTC), jdbc, idempotencyStore);
+        AmountLimits newDay = new AmountLimits(properties, Clock.fixed(afterMidnight, ZoneOffset.UTC), jdbc, idempotencyStore);
+        assertThat(newDay.reserve(owner, tokenAddress, tenth)).as("the new day's first payment").isEqualTo(AmountLimits.Verdict.OK);
+
+        // a payment the ledger refuses (the payer holds nothing): reserved on the old day, given back after midnight
+        Payments payments = new Payments(ledgerGateway, new AmountLimits(properties, crossing, jdbc, idempotencyStore),
+                idempotencyStore, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        Payments.Order order = new Payments.Order(TransferId.of(new BigInteger(120, new java.security.SecureRandom())),
+                Address.of(address(STRANGER)), tokenAddress, tenth, "crossing midnight");
+        try {
+            assertThat(payments.pay(owner, List.of(order), false).getFirst().committed()).isFalse();
+        } catch (RuntimeException refused) {
+            // the ledger refused by throwing: the reservation was given back all the same
+        }
+
+        assertThat(oldDay.spentToday(owner, tokenAddress)).as("given back to the day it was reserved from").isZero();
+        assertThat(newDay.spentToday(owner, tokenAddress)).as("the new day keeps its own payment").isEqualTo(tenth);
+    }
+
+    @Test
+    void the_totals_of_days_before_yesterday_are_purged() {
+        Address owner = Address.of(addressOf(freshPrivateKey()));
+        Address tokenAddress = Address.of(token);
+        Instant first = Instant.parse("1990-01-01T12:00:00Z");
+        List<AmountLimits> days = new ArrayList<>();
+        for (int d = 0; d < 3; d++) {
+            AmountLimits day = new AmountLimits(properties, Clock.fixed(first.plus(java.time.Duration.ofDays(d)), ZoneOffset.UTC),
+                    jdbc, idempotencyStore);
+            assertThat(day.reserve(owner, tokenAddress, BigInteger.valueOf(d + 1))).isEqualTo(AmountLimits.Verdict.OK);
+            days.add(day);
+        }
+        // on 1990-01-04, the hourly purge keeps yesterday (the 3rd) and deletes the 1st and the 2nd
+        new AmountLimits(properties, Clock.fixed(first.plus(java.time.Duration.ofDays(3)), ZoneOffset.UTC), jdbc,
+                idempotencyStore).purge();
+
+        assertThat(days.get(0).spentToday(owner, tokenAddress)).isZero();
+        assertThat(days.get(1).spentToday(owner, tokenAddress)).isZero();
+        assertThat(days.get(2).spentToday(owner, tokenAddress)).isEqualTo(BigInteger.valueOf(3));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.daily_amounts WHERE owner = ?", Long.class, owner.hex()))
+                .isEqualTo(1);
     }
 }

@@ -14,6 +14,7 @@ import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
@@ -73,35 +74,35 @@ public class AmountLimits {
 
     /**
      * Reserves {@code amount} of today's allowance of {@code owner} in {@code token};
-     * {@link #release} gives it back if the transfer is not committed.
+     * {@link #release} gives it back, to the same day, if the transfer is not committed.
      */
     public Verdict reserve(Address owner, Address token, BigInteger amount) {
-        return reserve(owner, token, amount, null);
-    }
-
-    /** As {@link #reserve(Address, Address, BigInteger)}, claiming {@code claim} with it (see {@link #reserveDaily(Address, Address, BigInteger, PendingClaim)}). */
-    public Verdict reserve(Address owner, Address token, BigInteger amount, PendingClaim claim) {
-        if (!withinTransferLimit(amount)) {
-            return Verdict.TRANSFER_LIMIT_EXCEEDED;
-        }
-        return reserveDaily(owner, token, amount, claim) ? Verdict.OK : Verdict.DAILY_LIMIT_EXCEEDED;
-    }
-
-    /** Reserves {@code total} of today's allowance at once (several payments in one token): all or nothing. */
-    public boolean reserveDaily(Address owner, Address token, BigInteger total) {
-        return reserveDaily(owner, token, total, null);
+        return reserve(owner, token, amount, null, today());
     }
 
     /**
-     * As {@link #reserveDaily(Address, Address, BigInteger)}, and claims the request's
-     * Idempotency-Key in the same statement if {@code claim} is not claimed yet (throws
-     * {@link PendingClaim.KeyTakenException}, nothing reserved, if another request holds it).
+     * As {@link #reserve(Address, Address, BigInteger)}, from the allowance of {@code day} (the
+     * caller's {@link #today()}, which it gives back to with {@link #release}), claiming
+     * {@code claim} with it (see {@link #reserveDaily}).
      */
-    public boolean reserveDaily(Address owner, Address token, BigInteger total, PendingClaim claim) {
+    public Verdict reserve(Address owner, Address token, BigInteger amount, PendingClaim claim, LocalDate day) {
+        if (!withinTransferLimit(amount)) {
+            return Verdict.TRANSFER_LIMIT_EXCEEDED;
+        }
+        return reserveDaily(owner, token, amount, claim, day) ? Verdict.OK : Verdict.DAILY_LIMIT_EXCEEDED;
+    }
+
+    /**
+     * Reserves {@code total} of {@code day}'s allowance at once (several payments in one token):
+     * all or nothing; and claims the request's Idempotency-Key in the same statement if
+     * {@code claim} is not null and not claimed yet (throws {@link PendingClaim.KeyTakenException},
+     * nothing reserved, if another request holds it).
+     */
+    public boolean reserveDaily(Address owner, Address token, BigInteger total, PendingClaim claim, LocalDate day) {
         if (total.compareTo(maxDaily) > 0) {
             return false;
         }
-        Object[] reservation = {owner.hex(), token.hex(), Date.valueOf(today()), new BigDecimal(total),
+        Object[] reservation = {owner.hex(), token.hex(), Date.valueOf(day), new BigDecimal(total),
                 new BigDecimal(maxDaily)};
         if (claim != null && !claim.claimed()) {
             Object[] parameters = concat(idempotency.claimParameters(claim), reservation);
@@ -120,11 +121,29 @@ public class AmountLimits {
         return all;
     }
 
-    /** Gives back {@code amount} of today's allowance (a reserved transfer the ledger did not commit). */
-    public void release(Address owner, Address token, BigInteger amount) {
+    /**
+     * Gives back {@code amount} of the allowance of {@code day}, the day it was reserved from (a
+     * reserved transfer the ledger did not commit): a payment reserved before midnight and refused
+     * after it gives back to the day it counted against, never to the new one.
+     */
+    public void release(Address owner, Address token, BigInteger amount, LocalDate day) {
         jdbc.update("UPDATE backend.daily_amounts SET amount = greatest(amount - ?, 0) FROM "
                 + AheadOfTheLedger.ASYNC_COMMIT + " WHERE owner = ? AND token = ? AND day = ?", new BigDecimal(amount), owner.hex(), token.hex(),
-                Date.valueOf(today()));
+                Date.valueOf(day));
+    }
+
+    /**
+     * Deletes the totals of the days before yesterday (UTC), every hour: only today's count, and
+     * yesterday's is kept for a payment reserved before midnight that gives back after it.
+     */
+    @Scheduled(fixedDelayString = "PT1H", initialDelayString = "PT1M")
+    public void purge() {
+        purgeBefore(today().minusDays(1));
+    }
+
+    /** Deletes the totals of the days before {@code day}; returns how many rows went. */
+    public int purgeBefore(LocalDate day) {
+        return jdbc.update("DELETE FROM backend.daily_amounts WHERE day < ?", Date.valueOf(day));
     }
 
     /** What {@code owner} has sent today in {@code token}, as counted. */
@@ -134,7 +153,8 @@ public class AmountLimits {
                 .stream().findFirst().orElse(BigInteger.ZERO);
     }
 
-    private LocalDate today() {
+    /** The UTC day whose allowance a reservation made now uses. */
+    public LocalDate today() {
         return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     }
 }

@@ -13,6 +13,7 @@ import dev.agentescrow.chain.Amount;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.math.BigInteger;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,7 +81,8 @@ public class Payments {
      * Throws {@link PendingClaim.KeyTakenException}, having written nothing, if another request holds the key.
      */
     public List<Outcome> pay(Address from, List<Order> orders, boolean atomic, PendingClaim claim) {
-        AmountLimits.Verdict[] verdicts = reserving.record(() -> reserve(from, orders, claim));
+        LocalDate day = limits.today();
+        AmountLimits.Verdict[] verdicts = reserving.record(() -> reserve(from, orders, claim, day));
         List<Order> reserved = new ArrayList<>();
         List<AgentCommands.Payment> payments = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
@@ -96,7 +98,7 @@ public class Payments {
             }
         }
         if (atomic && payments.size() < orders.size()) {
-            release(from, reserved);
+            release(from, reserved, day);
             for (int i = 0; i < outcomes.length; i++) {
                 if (outcomes[i].limit() == AmountLimits.Verdict.OK) {
                     outcomes[i] = new Outcome(orders.get(i),
@@ -112,7 +114,7 @@ public class Payments {
         try {
             receipts = paying.record(() -> ledger.pay(from, payments, atomic));
         } catch (RuntimeException e) {
-            release(from, reserved);
+            release(from, reserved, day);
             throw e;
         }
         List<Order> notWritten = new ArrayList<>();
@@ -124,7 +126,7 @@ public class Payments {
             }
             outcomes[position] = new Outcome(orders.get(position), receipt, null);
         }
-        release(from, notWritten);
+        release(from, notWritten, day);
         return List.of(outcomes);
     }
 
@@ -132,7 +134,7 @@ public class Payments {
      * Today's allowance for every order: per token, the whole sum in one reservation when it fits
      * (the usual case: one statement per token, whatever the number of orders), else order by order.
      */
-    private AmountLimits.Verdict[] reserve(Address from, List<Order> orders, PendingClaim claim) {
+    private AmountLimits.Verdict[] reserve(Address from, List<Order> orders, PendingClaim claim, LocalDate day) {
         AmountLimits.Verdict[] verdicts = new AmountLimits.Verdict[orders.size()];
         Map<Address, List<Integer>> byToken = new LinkedHashMap<>();
         for (int i = 0; i < orders.size(); i++) {
@@ -145,18 +147,18 @@ public class Payments {
         }
         byToken.forEach((token, indexes) -> {
             BigInteger total = indexes.stream().map(i -> orders.get(i).amount()).reduce(BigInteger.ZERO, BigInteger::add);
-            if (indexes.size() > 1 && limits.reserveDaily(from, token, total, claim)) {
+            if (indexes.size() > 1 && limits.reserveDaily(from, token, total, claim, day)) {
                 indexes.forEach(i -> verdicts[i] = AmountLimits.Verdict.OK);
             } else {
-                indexes.forEach(i -> verdicts[i] = limits.reserve(from, token, orders.get(i).amount(), claim));
+                indexes.forEach(i -> verdicts[i] = limits.reserve(from, token, orders.get(i).amount(), claim, day));
             }
         });
         return verdicts;
     }
 
-    private void release(Address from, List<Order> orders) {
+    private void release(Address from, List<Order> orders, LocalDate day) {
         Map<Address, BigInteger> byToken = new LinkedHashMap<>();
         orders.forEach(o -> byToken.merge(o.token(), o.amount(), BigInteger::add));
-        byToken.forEach((token, amount) -> limits.release(from, token, amount));
+        byToken.forEach((token, amount) -> limits.release(from, token, amount, day));
     }
 }
