@@ -80,6 +80,16 @@ public class LedgerGateway {
         return ledgerConfig.maxSubmissionSize();
     }
 
+    /** The service's running totals for metrics: a few rows kept by the writer, never a scan (any instance). */
+    public dev.agentescrow.batcher.read.ServiceTotals totals() {
+        return guarded(() -> reads().totals());
+    }
+
+    /** Confirmed batches after {@code afterBatchId}, summed, at most {@code limit} of them (any instance). */
+    public dev.agentescrow.batcher.read.FeedReads.SettledBatches settledAfter(long afterBatchId, int limit) {
+        return guarded(() -> batcher.feedReads().settledAfter(afterBatchId, limit));
+    }
+
     /** Every account's committed totals (admin verification only: reads every account). */
     public Map<AccountKey, AccountBalance> allBalances() {
         return guarded(() -> batcher.ledger().balances());

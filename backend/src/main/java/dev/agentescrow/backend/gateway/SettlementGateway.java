@@ -6,7 +6,6 @@ import dev.agentescrow.batcher.settlement.UnsettledBacklog;
 import dev.agentescrow.batcher.settlement.db.PostgresSettlementStore;
 import dev.agentescrow.batcher.settlement.db.SettlementAddresses;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -18,7 +17,6 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class SettlementGateway {
-    private static final int PAGE = 1_000;
 
     private final Batcher batcher;
     private final LedgerGateway ledger;
@@ -38,20 +36,6 @@ public class SettlementGateway {
     /** Batches newest first: at most {@code limit} (1..1,000) with an id below {@code beforeId}. */
     public List<BatchView> batches(long beforeId, int limit) {
         return ledger.batches(beforeId, limit).stream().map(BatchView::of).toList();
-    }
-
-    /** Every batch, newest first (for the service's metrics), a page at a time. */
-    public List<BatchView> batches() {
-        List<BatchView> all = new ArrayList<>();
-        long before = Long.MAX_VALUE;
-        while (true) {
-            List<BatchView> page = batches(before, PAGE);
-            all.addAll(page);
-            if (page.size() < PAGE) {
-                return all;
-            }
-            before = page.getLast().id();
-        }
     }
 
     /** The batch with this id: its open or confirmed row, else its last refused one. */

@@ -12,7 +12,6 @@ import dev.agentescrow.batcher.read.Read;
 import dev.agentescrow.batcher.read.TransferView;
 import dev.agentescrow.chain.Address;
 import dev.agentescrow.chain.TxHash;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Timestamp;
@@ -44,17 +43,13 @@ public class Withdrawals {
     private static final int MAX_CACHED_PAID = 100_000;
 
     public Withdrawals(LedgerGateway ledger, SettlementGateway settlement, ChainGateway chain, JdbcTemplate jdbc,
-                       AuditLog audit, Clock clock, MeterRegistry registry) {
+                       AuditLog audit, Clock clock) {
         this.ledger = ledger;
         this.settlement = settlement;
         this.chain = chain;
         this.jdbc = jdbc;
         this.audit = audit;
         this.clock = clock;
-        registry.gauge("agentescrow.withdrawals.count", jdbc, j -> j.queryForObject(
-                "SELECT count(*) FROM backend.withdrawals", Long.class));
-        registry.gauge("agentescrow.withdrawals.amount", jdbc, j -> j.queryForObject(
-                "SELECT coalesce(sum(amount), 0) FROM backend.withdrawals", BigDecimal.class).doubleValue());
     }
 
     public enum State { REQUESTED, BATCHED, PAID, CLAIMABLE }

@@ -37,6 +37,12 @@ public final class FeedReads {
     static final String CONFIRMED_BATCHES = """
             SELECT batch_id, row_id, confirmed_tx_hash, confirmed_block FROM settlement_batches
             WHERE state = 'CONFIRMED' AND batch_id > ? ORDER BY batch_id LIMIT ?""";
+    static final String SETTLED_AFTER = """
+            WITH b AS (SELECT batch_id, row_id FROM settlement_batches
+                       WHERE state = 'CONFIRMED' AND batch_id > ? ORDER BY batch_id LIMIT ?)
+            SELECT count(*), coalesce(max(batch_id), ?),
+                   (SELECT coalesce(sum(m.amount), 0) FROM settlement_batch_movements m JOIN b ON m.batch_row_id = b.row_id)
+            FROM b""";
     static final String MOVEMENTS = """
             SELECT m.transfer_id, m.kind, m.token, m.amount, d.owner, c.owner, m.from_address, m.to_address
             FROM settlement_batch_movements m
@@ -126,6 +132,28 @@ public final class FeedReads {
             s.setLong(1, afterBatchId);
             s.setInt(2, limit);
         }, rs -> new ConfirmedBatch(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4)));
+    }
+
+    /**
+     * The first {@code limit} confirmed batches with an id above {@code afterBatchId}, summed: how
+     * many, the last one's id ({@code afterBatchId} if none) and their movements' amounts (every
+     * movement of the confirmed row, any token: a {@code BatchView}'s moved amount). One statement;
+     * a consumer that keeps the last id reads each batch once (batch ids confirm in order).
+     */
+    public SettledBatches settledAfter(long afterBatchId, int limit) {
+        requireLimit(limit);
+        return query(SETTLED_AFTER, s -> {
+            s.setLong(1, afterBatchId);
+            s.setInt(2, limit);
+            s.setLong(3, afterBatchId);
+        }, rs -> new SettledBatches(rs.getLong(1), rs.getLong(2), rs.getBigDecimal(3).toBigIntegerExact())).getFirst();
+    }
+
+    /** Confirmed batches summed ({@link #settledAfter}). */
+    public record SettledBatches(long count, long lastBatchId, BigInteger movedAmount) {
+        public SettledBatches {
+            Objects.requireNonNull(movedAmount, "movedAmount");
+        }
     }
 
     /** The movements {@code batch} carried, in leaf order. */
