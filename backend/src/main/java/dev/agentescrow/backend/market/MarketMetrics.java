@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -15,10 +16,13 @@ import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The marketplace's gauges, read from its rows (so every instance shows the same, and a restart
- * loses nothing), every {@code agentescrow.market.metrics-interval} (1 s by default):
+ * The marketplace's gauges, read from running totals that triggers on its tables keep in the
+ * database (so every instance shows the same, a restart loses nothing, and a refresh reads a few
+ * rows however long the marketplace's history: migration {@code V18_2}), every
+ * {@code agentescrow.market.metrics-interval} (1 s by default):
  * <ul>
  * <li>{@code agentescrow_market_tasks{state}}: tasks in each state;</li>
  * <li>{@code agentescrow_market_auctions_cleared}: auctions that allocated a winner;</li>
@@ -32,7 +36,11 @@ import org.springframework.stereotype.Component;
 public class MarketMetrics {
     private static final Logger log = LoggerFactory.getLogger(MarketMetrics.class);
 
+    /** The advisory lock of the fold ("mktsum" in ASCII). */
+    static final long FOLD_LOCK_KEY = 0x6d6b7473756dL;
+
     private final JdbcTemplate jdbc;
+    private final TransactionTemplate transactions;
     private final Map<MarketTask.State, AtomicLong> tasks = new EnumMap<>(MarketTask.State.class);
     private final AtomicLong cleared = new AtomicLong();
     private final AtomicLong disputesOpen = new AtomicLong();
@@ -40,8 +48,9 @@ public class MarketMetrics {
     private final MultiGauge payouts;
     private final MultiGauge outcomes;
 
-    public MarketMetrics(JdbcTemplate jdbc, MeterRegistry registry) {
+    public MarketMetrics(JdbcTemplate jdbc, TransactionTemplate transactions, MeterRegistry registry) {
         this.jdbc = jdbc;
+        this.transactions = transactions;
         for (MarketTask.State state : MarketTask.State.values()) {
             AtomicLong count = new AtomicLong();
             tasks.put(state, count);
@@ -64,36 +73,64 @@ public class MarketMetrics {
     @Scheduled(fixedDelayString = "${agentescrow.market.metrics-interval:PT1S}")
     public void refresh() {
         try {
-            jdbc.query("SELECT state, count(*) FROM backend.market_tasks GROUP BY state", rs -> {
-                tasks.get(MarketTask.State.valueOf(rs.getString(1))).set(rs.getLong(2));
-            });
-            jdbc.query("SELECT count(*) FILTER (WHERE clearing_price IS NOT NULL),"
-                    + " count(*) FILTER (WHERE state = 'DISPUTED') + (SELECT count(*) FROM backend.market_requests"
-                    + " WHERE state = 'DISPUTED'), count(*) FILTER (WHERE state = 'RESOLVED')"
-                    + " + (SELECT count(*) FROM backend.market_requests WHERE state = 'RESOLVED')"
-                    + " FROM backend.market_tasks", rs -> {
-                        cleared.set(rs.getLong(1));
-                        disputesOpen.set(rs.getLong(2));
-                        disputesDecided.set(rs.getLong(3));
-                    });
+            List<Total> totals = transactions.execute(status -> foldAndRead());
+            Map<MarketTask.State, Long> byState = new EnumMap<>(MarketTask.State.class);
+            long clearedNow = 0;
+            long open = 0;
+            long decided = 0;
             List<MultiGauge.Row<?>> paid = new ArrayList<>();
-            jdbc.query("SELECT 'TASK', token, sum(payout) FROM backend.market_tasks"
-                    + " WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token"
-                    + " UNION ALL SELECT 'REQUEST', token, sum(payout) FROM backend.market_requests"
-                    + " WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token", rs -> {
-                        paid.add(MultiGauge.Row.of(Tags.of("kind", rs.getString(1), "token",
-                                Address.of(rs.getString(2)).checksummed()),
-                                rs.getBigDecimal(3).doubleValue()));
-                    });
-            payouts.register(paid, true);
             List<MultiGauge.Row<?>> counted = new ArrayList<>();
-            jdbc.query("SELECT kind, result, count(*) FROM backend.market_outcomes GROUP BY kind, result", rs -> {
-                counted.add(MultiGauge.Row.of(Tags.of("kind", rs.getString(1), "result", rs.getString(2)),
-                        rs.getLong(3)));
-            });
+            for (Total t : totals) {
+                switch (t.metric()) {
+                    case "tasks" -> byState.put(MarketTask.State.valueOf(t.key1()), t.value().longValueExact());
+                    case "cleared" -> clearedNow = t.value().longValueExact();
+                    case "disputes" -> {
+                        if (t.key1().equals("open")) {
+                            open = t.value().longValueExact();
+                        } else {
+                            decided = t.value().longValueExact();
+                        }
+                    }
+                    case "payouts" -> paid.add(MultiGauge.Row.of(Tags.of("kind", t.key1(), "token",
+                            Address.of(t.key2()).checksummed()), t.value().doubleValue()));
+                    case "outcomes" -> counted.add(MultiGauge.Row.of(Tags.of("kind", t.key1(), "result", t.key2()),
+                            t.value().longValueExact()));
+                    default -> throw new IllegalStateException("unknown market metric " + t.metric());
+                }
+            }
+            tasks.forEach((state, count) -> count.set(byState.getOrDefault(state, 0L)));
+            cleared.set(clearedNow);
+            disputesOpen.set(open);
+            disputesDecided.set(decided);
+            payouts.register(paid, true);
             outcomes.register(counted, true);
         } catch (RuntimeException e) {
             log.warn("the marketplace's gauges were not refreshed; tried again at the next interval", e);
         }
+    }
+
+    /** One metric's running total ({@code backend.market_metric_totals}). */
+    record Total(String metric, String key1, String key2, BigDecimal value) {
+    }
+
+    /**
+     * Folds the committed deltas into the totals (one instance at a time: the others read the
+     * totals plus the deltas not folded yet, which is the same sum) and reads every metric.
+     */
+    private List<Total> foldAndRead() {
+        Boolean locked = jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(?)", Boolean.class, FOLD_LOCK_KEY);
+        if (Boolean.TRUE.equals(locked)) {
+            jdbc.update("""
+                    WITH folded AS (DELETE FROM backend.market_metric_deltas RETURNING metric, key1, key2, delta)
+                    INSERT INTO backend.market_metric_totals AS t (metric, key1, key2, value)
+                    SELECT metric, key1, key2, sum(delta) FROM folded GROUP BY metric, key1, key2
+                    ON CONFLICT (metric, key1, key2) DO UPDATE SET value = t.value + EXCLUDED.value""");
+        }
+        return jdbc.query("""
+                SELECT metric, key1, key2, sum(value) FROM (
+                    SELECT metric, key1, key2, value FROM backend.market_metric_totals
+                    UNION ALL SELECT metric, key1, key2, delta FROM backend.market_metric_deltas) x
+                GROUP BY metric, key1, key2 ORDER BY metric, key1, key2""",
+                (rs, n) -> new Total(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBigDecimal(4)));
     }
 }

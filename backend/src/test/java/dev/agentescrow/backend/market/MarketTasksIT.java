@@ -14,6 +14,7 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.transaction.TransactionDefinition;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -42,6 +45,8 @@ class MarketTasksIT extends BackendITSupport {
 
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    org.springframework.transaction.PlatformTransactionManager transactionManager;
 
     private String token;
     private FreshAgents.FreshAgent funder;
@@ -802,6 +807,57 @@ class MarketTasksIT extends BackendITSupport {
                     && metrics.lines().anyMatch(l -> l.startsWith("agentescrow_market_disputes{")
                     && l.contains("state=\"decided\""));
         });
+    }
+
+    @Test
+    void the_running_totals_equal_an_aggregation_of_the_rows_and_an_unrelated_update_moves_none() {
+        FreshAgents.FreshAgent poster = funded(0);
+        String taskId = posted(poster, 1_500, 600).path("id").asString();
+        TransactionTemplate snapshot = new TransactionTemplate(transactionManager);
+        snapshot.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
+        snapshot.executeWithoutResult(status -> {
+            Map<String, BigDecimal> kept = totals("""
+                    SELECT metric, key1, key2, sum(value) FROM (
+                        SELECT metric, key1, key2, value FROM backend.market_metric_totals
+                        UNION ALL SELECT metric, key1, key2, delta FROM backend.market_metric_deltas) x
+                    GROUP BY metric, key1, key2""");
+            Map<String, BigDecimal> aggregated = totals("""
+                    SELECT 'tasks', state, '', count(*) FROM backend.market_tasks GROUP BY state
+                    UNION ALL SELECT 'cleared', '', '', count(*) FROM backend.market_tasks WHERE clearing_price IS NOT NULL
+                    UNION ALL SELECT 'disputes', 'open', '', (SELECT count(*) FROM backend.market_tasks WHERE state = 'DISPUTED')
+                        + (SELECT count(*) FROM backend.market_requests WHERE state = 'DISPUTED')
+                    UNION ALL SELECT 'disputes', 'decided', '', (SELECT count(*) FROM backend.market_tasks WHERE state = 'RESOLVED')
+                        + (SELECT count(*) FROM backend.market_requests WHERE state = 'RESOLVED')
+                    UNION ALL SELECT 'payouts', 'TASK', token, sum(coalesce(payout, 0)) FROM backend.market_tasks
+                        WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token
+                    UNION ALL SELECT 'payouts', 'REQUEST', token, sum(coalesce(payout, 0)) FROM backend.market_requests
+                        WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token
+                    UNION ALL SELECT 'outcomes', kind, result, count(*) FROM backend.market_outcomes GROUP BY kind, result""");
+            assertThat(kept).isEqualTo(aggregated).containsKey("tasks|OPEN|");
+        });
+        // an update that changes no metric writes no delta (looked at inside one transaction, rolled back)
+        snapshot.executeWithoutResult(status -> {
+            long before = count("SELECT count(*) FROM backend.market_metric_deltas");
+            jdbc.update("UPDATE backend.market_tasks SET description = description WHERE id = ?", taskId);
+            assertThat(count("SELECT count(*) FROM backend.market_metric_deltas")).isEqualTo(before);
+            jdbc.update("INSERT INTO backend.market_outcomes (agent, counterparty, kind, subject_id, result, quality, late, at)"
+                    + " VALUES (?, ?, 'TASK', ?, 'FAILED', 0, false, now())", poster.address().toLowerCase(),
+                    "0x" + "1".repeat(40), "t" + java.util.UUID.randomUUID().toString().replace("-", ""));
+            assertThat(count("SELECT count(*) FROM backend.market_metric_deltas")).as("one outcome more").isEqualTo(before + 1);
+            status.setRollbackOnly();
+        });
+    }
+
+    /** Non-zero values by "metric|key1|key2". */
+    private Map<String, BigDecimal> totals(String sql) {
+        Map<String, BigDecimal> out = new java.util.TreeMap<>();
+        jdbc.query(sql, rs -> {
+            BigDecimal value = rs.getBigDecimal(4);
+            if (value.signum() != 0) {
+                out.put(rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getString(3), value.stripTrailingZeros());
+            }
+        });
+        return out;
     }
 
     // ------------------------------------------------------------------ the story, end to end
