@@ -246,11 +246,6 @@ public class ChannelStore {
         return jdbc.query(sql.toString(), (rs, n) -> row(rs), args.toArray());
     }
 
-    /** Channels per state (for the gauges). */
-    public long count(ChannelState state) {
-        return jdbc.queryForObject("SELECT count(*) FROM backend.channels WHERE state = ?", Long.class, state.name());
-    }
-
     /** Closing channels whose challenge period has not ended by {@code now}. */
     public List<Channel> closing(Instant now, int limit) {
         return jdbc.query("SELECT " + CHANNEL_COLUMNS + " FROM backend.channels WHERE state = 'CLOSING' AND closes_at > ?"

@@ -818,8 +818,8 @@ class MarketTasksIT extends BackendITSupport {
         snapshot.executeWithoutResult(status -> {
             Map<String, BigDecimal> kept = totals("""
                     SELECT metric, key1, key2, sum(value) FROM (
-                        SELECT metric, key1, key2, value FROM backend.market_metric_totals
-                        UNION ALL SELECT metric, key1, key2, delta FROM backend.market_metric_deltas) x
+                        SELECT metric, key1, key2, value FROM backend.metric_totals
+                        UNION ALL SELECT metric, key1, key2, delta FROM backend.metric_deltas) x
                     GROUP BY metric, key1, key2""");
             Map<String, BigDecimal> aggregated = totals("""
                     SELECT 'tasks', state, '', count(*) FROM backend.market_tasks GROUP BY state
@@ -832,18 +832,19 @@ class MarketTasksIT extends BackendITSupport {
                         WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token
                     UNION ALL SELECT 'payouts', 'REQUEST', token, sum(coalesce(payout, 0)) FROM backend.market_requests
                         WHERE state IN ('SCORED', 'RESOLVED', 'CLOSED') GROUP BY token
-                    UNION ALL SELECT 'outcomes', kind, result, count(*) FROM backend.market_outcomes GROUP BY kind, result""");
+                    UNION ALL SELECT 'outcomes', kind, result, count(*) FROM backend.market_outcomes GROUP BY kind, result
+                    UNION ALL SELECT 'channels', state, '', count(*) FROM backend.channels GROUP BY state""");
             assertThat(kept).isEqualTo(aggregated).containsKey("tasks|OPEN|");
         });
         // an update that changes no metric writes no delta (looked at inside one transaction, rolled back)
         snapshot.executeWithoutResult(status -> {
-            long before = count("SELECT count(*) FROM backend.market_metric_deltas");
+            long before = count("SELECT count(*) FROM backend.metric_deltas");
             jdbc.update("UPDATE backend.market_tasks SET description = description WHERE id = ?", taskId);
-            assertThat(count("SELECT count(*) FROM backend.market_metric_deltas")).isEqualTo(before);
+            assertThat(count("SELECT count(*) FROM backend.metric_deltas")).isEqualTo(before);
             jdbc.update("INSERT INTO backend.market_outcomes (agent, counterparty, kind, subject_id, result, quality, late, at)"
                     + " VALUES (?, ?, 'TASK', ?, 'FAILED', 0, false, now())", poster.address().toLowerCase(),
                     "0x" + "1".repeat(40), "t" + java.util.UUID.randomUUID().toString().replace("-", ""));
-            assertThat(count("SELECT count(*) FROM backend.market_metric_deltas")).as("one outcome more").isEqualTo(before + 1);
+            assertThat(count("SELECT count(*) FROM backend.metric_deltas")).as("one outcome more").isEqualTo(before + 1);
             status.setRollbackOnly();
         });
     }
