@@ -47,6 +47,8 @@ class ConventionsIT extends BackendITSupport {
     private AmountLimits limits;
     @Autowired
     private JdbcTemplate jdbc;
+    @Autowired
+    private dev.agentescrow.backend.idempotency.IdempotencyStore idempotencyStore;
     private String payee;
     private String token;
 
@@ -399,5 +401,23 @@ class ConventionsIT extends BackendITSupport {
             }
         }
         return BigInteger.ZERO;
+    }
+
+    @Test
+    void the_purge_deletes_keys_past_their_retention_in_chunks_and_keeps_the_rest() {
+        String principal = "purge-test-" + UUID.randomUUID();
+        int old = 2 * dev.agentescrow.backend.idempotency.IdempotencyStore.PURGE_CHUNK + 123;
+        jdbc.update("INSERT INTO backend.idempotency_keys (principal, idempotency_key, request_hash, state, created_at)"
+                + " SELECT ?, 'old-' || n, repeat('0', 64), 'IN_FLIGHT', now() - INTERVAL '26 hours' FROM generate_series(1, ?) n",
+                principal, old);
+        jdbc.update("INSERT INTO backend.idempotency_keys (principal, idempotency_key, request_hash, state, created_at)"
+                + " VALUES (?, 'recent', repeat('0', 64), 'IN_FLIGHT', now() - INTERVAL '24 hours')", principal);
+
+        int purged = idempotencyStore.purgeBefore(java.time.Instant.now().minus(
+                dev.agentescrow.backend.idempotency.IdempotencyStore.RETENTION));
+
+        assertThat(purged).as("at least this test's old keys").isGreaterThanOrEqualTo(old);
+        assertThat(jdbc.queryForList("SELECT idempotency_key FROM backend.idempotency_keys WHERE principal = ?",
+                String.class, principal)).containsExactly("recent");
     }
 }

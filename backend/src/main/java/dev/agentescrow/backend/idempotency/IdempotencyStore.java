@@ -128,9 +128,31 @@ public class IdempotencyStore {
                 principal, key);
     }
 
+    /** Records deleted per statement by the purge. */
+    public static final int PURGE_CHUNK = 5_000;
+
     @Scheduled(fixedDelayString = "PT10M")
     public void purge() {
-        jdbc.update("DELETE FROM backend.idempotency_keys WHERE created_at < ?",
-                Timestamp.from(clock.instant().minus(RETENTION)));
+        purgeBefore(clock.instant().minus(RETENTION));
+    }
+
+    /**
+     * Deletes the records created before {@code cutoff}, {@link #PURGE_CHUNK} per statement (each
+     * its own short transaction, by the {@code created_at} index), until none is left; returns how
+     * many. One statement for all of them would delete ten minutes of payments at once (600,000
+     * rows at 1,000 payments a second): one long transaction and a burst of WAL that every
+     * payment's commit would queue behind.
+     */
+    public int purgeBefore(Instant cutoff) {
+        int total = 0;
+        while (true) {
+            int deleted = jdbc.update("DELETE FROM backend.idempotency_keys WHERE (principal, idempotency_key) IN"
+                    + " (SELECT principal, idempotency_key FROM backend.idempotency_keys WHERE created_at < ? LIMIT ?)",
+                    Timestamp.from(cutoff), PURGE_CHUNK);
+            total += deleted;
+            if (deleted < PURGE_CHUNK) {
+                return total;
+            }
+        }
     }
 }
