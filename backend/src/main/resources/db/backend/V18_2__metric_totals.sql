@@ -1,12 +1,13 @@
--- The marketplace's metrics as running totals. MarketMetrics read them by aggregating market_tasks,
--- market_requests and market_outcomes whole every second on every instance: a cost that grew with
--- every task ever posted. Now a row trigger on each table writes what a change adds to or takes
--- from each metric (an insert-only delta, so concurrent market writes never wait on a shared
--- counter row), and MarketMetrics folds the deltas into the totals under an advisory lock and reads
--- a few rows. Each metric's rule lives in one place: the contribution functions below, used by
--- the triggers and by the backfill, and checked against a full aggregation in MarketTasksIT.
+-- Running totals for gauges that would otherwise count or sum whole tables (common.db.RunningTotals),
+-- first for the marketplace: MarketMetrics aggregated market_tasks, market_requests and
+-- market_outcomes whole every second on every instance, a cost that grew with every task ever
+-- posted. A row trigger on each counted table writes what a change adds to or takes from each
+-- metric (an insert-only delta, so concurrent writers never wait on a shared counter row); the
+-- service folds the deltas into the totals under an advisory lock and reads a few rows. Each
+-- metric's rule lives in one place: a contribution function per table, used by the trigger and by
+-- the backfill, and checked against a full aggregation in MarketTasksIT.
 
-CREATE TABLE market_metric_totals (
+CREATE TABLE metric_totals (
     metric VARCHAR(16)   NOT NULL,
     key1   VARCHAR(64)   NOT NULL,
     key2   VARCHAR(64)   NOT NULL,
@@ -14,7 +15,7 @@ CREATE TABLE market_metric_totals (
     PRIMARY KEY (metric, key1, key2)
 );
 
-CREATE TABLE market_metric_deltas (
+CREATE TABLE metric_deltas (
     id     BIGSERIAL     PRIMARY KEY,
     metric VARCHAR(16)   NOT NULL,
     key1   VARCHAR(64)   NOT NULL,
@@ -22,7 +23,20 @@ CREATE TABLE market_metric_deltas (
     delta  NUMERIC(78,0) NOT NULL CHECK (delta <> 0)
 );
 
--- What one row counts for (nothing for a NULL row: the OLD of an insert, the NEW of a delete).
+-- The trigger of every counted table; its argument names the table's contribution function
+-- (a row -> (metric, key1, key2, delta) rows; none for a NULL row: the OLD of an insert, the NEW of
+-- a delete). One delta per metric the change moves, none when it moves nothing.
+CREATE FUNCTION metric_deltas_of_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('INSERT INTO backend.metric_deltas (metric, key1, key2, delta)
+                    SELECT c.metric, c.key1, c.key2, sum(c.delta) FROM (
+                        SELECT * FROM backend.%1$I($1)
+                        UNION ALL SELECT o.metric, o.key1, o.key2, -o.delta FROM backend.%1$I($2) o) c
+                    GROUP BY c.metric, c.key1, c.key2 HAVING sum(c.delta) <> 0', TG_ARGV[0])
+        USING NEW, OLD;
+    RETURN NULL;
+END $$;
+
 CREATE FUNCTION market_task_contributions(t backend.market_tasks)
 RETURNS TABLE (metric VARCHAR, key1 VARCHAR, key2 VARCHAR, delta NUMERIC) LANGUAGE sql STABLE AS $$
     SELECT v.metric, v.key1, v.key2, v.delta FROM (VALUES
@@ -52,46 +66,15 @@ RETURNS TABLE (metric VARCHAR, key1 VARCHAR, key2 VARCHAR, delta NUMERIC) LANGUA
     SELECT 'outcomes'::VARCHAR, o.kind::VARCHAR, o.result::VARCHAR, 1::NUMERIC WHERE o.id IS NOT NULL
 $$;
 
--- One delta per metric the change moves (none when it moves nothing, e.g. an update of other columns).
-CREATE FUNCTION market_tasks_metric_deltas() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO backend.market_metric_deltas (metric, key1, key2, delta)
-    SELECT c.metric, c.key1, c.key2, sum(c.delta) FROM (
-        SELECT * FROM backend.market_task_contributions(NEW)
-        UNION ALL SELECT o.metric, o.key1, o.key2, -o.delta FROM backend.market_task_contributions(OLD) o) c
-    GROUP BY c.metric, c.key1, c.key2 HAVING sum(c.delta) <> 0;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION market_requests_metric_deltas() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO backend.market_metric_deltas (metric, key1, key2, delta)
-    SELECT c.metric, c.key1, c.key2, sum(c.delta) FROM (
-        SELECT * FROM backend.market_request_contributions(NEW)
-        UNION ALL SELECT o.metric, o.key1, o.key2, -o.delta FROM backend.market_request_contributions(OLD) o) c
-    GROUP BY c.metric, c.key1, c.key2 HAVING sum(c.delta) <> 0;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION market_outcomes_metric_deltas() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO backend.market_metric_deltas (metric, key1, key2, delta)
-    SELECT c.metric, c.key1, c.key2, sum(c.delta) FROM (
-        SELECT * FROM backend.market_outcome_contributions(NEW)
-        UNION ALL SELECT o.metric, o.key1, o.key2, -o.delta FROM backend.market_outcome_contributions(OLD) o) c
-    GROUP BY c.metric, c.key1, c.key2 HAVING sum(c.delta) <> 0;
-    RETURN NULL;
-END $$;
-
 CREATE TRIGGER market_tasks_metric_deltas AFTER INSERT OR UPDATE OR DELETE ON market_tasks
-    FOR EACH ROW EXECUTE FUNCTION market_tasks_metric_deltas();
+    FOR EACH ROW EXECUTE FUNCTION metric_deltas_of_change('market_task_contributions');
 CREATE TRIGGER market_requests_metric_deltas AFTER INSERT OR UPDATE OR DELETE ON market_requests
-    FOR EACH ROW EXECUTE FUNCTION market_requests_metric_deltas();
+    FOR EACH ROW EXECUTE FUNCTION metric_deltas_of_change('market_request_contributions');
 CREATE TRIGGER market_outcomes_metric_deltas AFTER INSERT OR UPDATE OR DELETE ON market_outcomes
-    FOR EACH ROW EXECUTE FUNCTION market_outcomes_metric_deltas();
+    FOR EACH ROW EXECUTE FUNCTION metric_deltas_of_change('market_outcome_contributions');
 
 -- What is there already.
-INSERT INTO market_metric_totals (metric, key1, key2, value)
+INSERT INTO metric_totals (metric, key1, key2, value)
 SELECT c.metric, c.key1, c.key2, sum(c.delta) FROM (
     SELECT x.* FROM market_tasks t, market_task_contributions(t) x
     UNION ALL SELECT x.* FROM market_requests r, market_request_contributions(r) x
