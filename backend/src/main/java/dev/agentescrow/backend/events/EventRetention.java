@@ -80,7 +80,7 @@ public class EventRetention {
         while (System.nanoTime() < deadline) {
             long from = after;
             Step step = transactions.execute(status -> step(cutoff, from));
-            if (step == null || !step.locked()) {
+            if (!step.locked()) {
                 break;
             }
             total += step.deleted();

@@ -15,9 +15,11 @@ import dev.agentescrow.batcher.read.AccountView;
 import dev.agentescrow.batcher.read.BatchView;
 import dev.agentescrow.batcher.read.CustodyHoldKey;
 import dev.agentescrow.batcher.read.CustodyHolds;
+import dev.agentescrow.batcher.read.FeedReads;
 import dev.agentescrow.batcher.read.HistoryPage;
 import dev.agentescrow.batcher.read.LedgerReads;
 import dev.agentescrow.batcher.read.Read;
+import dev.agentescrow.batcher.read.ServiceTotals;
 import dev.agentescrow.batcher.read.SettlementStatus;
 import dev.agentescrow.batcher.read.TransferView;
 import dev.agentescrow.batcher.runtime.Batcher;
@@ -81,12 +83,12 @@ public class LedgerGateway {
     }
 
     /** The service's running totals for metrics: a few rows kept by the writer, never a scan (any instance). */
-    public dev.agentescrow.batcher.read.ServiceTotals totals() {
+    public ServiceTotals totals() {
         return guarded(() -> reads().totals());
     }
 
     /** Confirmed batches after {@code afterBatchId}, summed, at most {@code limit} of them (any instance). */
-    public dev.agentescrow.batcher.read.FeedReads.SettledBatches settledAfter(long afterBatchId, int limit) {
+    public FeedReads.SettledBatches settledAfter(long afterBatchId, int limit) {
         return guarded(() -> batcher.feedReads().settledAfter(afterBatchId, limit));
     }
 
