@@ -71,6 +71,9 @@ public final class LedgerReads {
 
     static final String BALANCE_POSITION = "SELECT seq FROM ledger_checkpoint";
     static final String TRANSFER_POSITION = "SELECT coalesce(max(seq), 0) FROM transfers";
+    static final String SETTLED_BATCHES = "SELECT coalesce((SELECT batch_id FROM settlement_batches"
+            + " WHERE state = 'CONFIRMED' ORDER BY batch_id DESC LIMIT 1) - (SELECT batch_id FROM settlement_batches"
+            + " WHERE state = 'CONFIRMED' ORDER BY batch_id LIMIT 1) + 1, 0)";
     private static final String CUSTODY_HOLD_COLUMNS =
             "kind, tx_hash, ordinal, incarnation, block_number, log_index, token, account, amount, state, updated_at";
 
@@ -650,9 +653,11 @@ public final class LedgerReads {
                             .put(rs.getString(2), new ServiceTotals.Count(rs.getLong(3), integer(rs, 4)));
                 }
             }
+            // the vault settles batch ids in order, each exactly once (VaultBatchIdMismatch), so the
+            // confirmed ones are consecutive: their count is the span of the confirmed index's ends,
+            // two index probes however many batches there are
             long settled;
-            try (PreparedStatement s = c.prepareStatement(
-                    "SELECT count(*) FROM settlement_batches WHERE state = 'CONFIRMED'");
+            try (PreparedStatement s = c.prepareStatement(SETTLED_BATCHES);
                  ResultSet rs = s.executeQuery()) {
                 rs.next();
                 settled = rs.getLong(1);

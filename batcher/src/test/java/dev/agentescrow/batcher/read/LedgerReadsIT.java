@@ -256,6 +256,38 @@ class LedgerReadsIT {
     }
 
     @Test
+    void settledBatchesCountsTheConfirmedOnes_byTwoProbesOfTheirIndex_notAScan() throws SQLException {
+        commit(TransferRequest.single(id(), AccountKey.custody(USDC), user(ALICE, USDC), Amount.of(1_000)));
+        PostgresSettlementStore store = new PostgresSettlementStore(dataSource, ledger, ADDRESSES, clock);
+        // a vault that settled three batches before this database took over: ids start at 4
+        for (long batchId = 4; batchId <= 7; batchId++) {
+            commit(TransferRequest.single(id(), user(ALICE, USDC), user(BOB, USDC), Amount.of(batchId)));
+            List<SettlementMovement> movements = store.unsettled(100);
+            store.saveBuilt(SettlementBatchRecord.built(BatchNetting.net(batchId, movements), 5),
+                    movements.stream().map(SettlementMovement::transferId).toList());
+            PreparedTransaction tx = new PreparedTransaction(new TxHash(String.format("0x%064x", batchId)), 0, "0x02f8",
+                    ALICE, VAULT);
+            store.markSubmitted(batchId, tx, 40);
+            if (batchId < 7) {
+                store.markConfirmed(batchId, new MinedReceipt(tx.txHash(), MinedReceipt.Status.SUCCEEDED, 40 + batchId, 90_000));
+                store.settled(batchId);
+            }
+        }
+        assertThat(reads.totals().settledBatches()).as("4, 5 and 6 confirmed; 7 in flight").isEqualTo(3);
+        String plan;
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("EXPLAIN " + LedgerReads.SETTLED_BATCHES)) {
+            StringBuilder lines = new StringBuilder();
+            while (rs.next()) {
+                lines.append(rs.getString(1)).append('\n');
+            }
+            plan = lines.toString();
+        }
+        assertThat(plan).as(plan).contains("settlement_batches_confirmed").contains("Limit")
+                .doesNotContain("Seq Scan");
+    }
+
+    @Test
     void custodyHoldsOfAnAccount_newestFirst_everyIncarnation_withTheIndexerCheckpoint() {
         PostgresCheckpointStore store = new PostgresCheckpointStore(dataSource, clock);
         assertThat(reads.custodyHolds(ALICE, CustodyEvent.Kind.DEPOSIT, 10).get().orElseThrow())
