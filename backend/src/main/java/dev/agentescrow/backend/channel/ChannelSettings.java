@@ -18,6 +18,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param proofQueueCapacity how many balance proofs of one channel may wait for their group commit on
  *     this instance (beyond: 503 {@code CHANNEL_PROOFS_BUSY}); eight times as many on the instance
  * @param proofGroupMax the most proofs of one channel written in one transaction
+ * @param proofReceiptRetention how long the receipt of an accepted proof is kept to answer its replay
+ *     (at least a day; the newest proof of each direction answers its replay for as long as it is the newest)
+ * @param proofReceiptRetentionInterval how often the receipts older than that are deleted
  */
 @ConfigurationProperties("agentescrow.channels")
 public record ChannelSettings(
@@ -29,5 +32,16 @@ public record ChannelSettings(
         String watchtowerKeystore,
         String watchtowerKeystorePassword,
         @DefaultValue("4096") int proofQueueCapacity,
-        @DefaultValue("1024") int proofGroupMax) {
+        @DefaultValue("1024") int proofGroupMax,
+        @DefaultValue("P1D") Duration proofReceiptRetention,
+        @DefaultValue("PT1M") Duration proofReceiptRetentionInterval) {
+
+    public ChannelSettings {
+        if (proofReceiptRetention.compareTo(Duration.ofDays(1)) < 0) {
+            throw new IllegalArgumentException("agentescrow.channels.proof-receipt-retention must be at least a day (P1D)");
+        }
+        if (proofReceiptRetentionInterval.isNegative() || proofReceiptRetentionInterval.isZero()) {
+            throw new IllegalArgumentException("agentescrow.channels.proof-receipt-retention-interval must be positive");
+        }
+    }
 }

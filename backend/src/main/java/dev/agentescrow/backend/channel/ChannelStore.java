@@ -297,14 +297,35 @@ public class ChannelStore {
         return rows.stream().findFirst();
     }
 
-    /** The accepted proofs of the channel (of either signer) among {@code digests}: a replayed proof's receipt. */
-    public List<StoredProof> receipts(Bytes32 channelId, Set<Bytes32> digests) {
-        if (digests.isEmpty()) {
+    /**
+     * The channel's receipts of {@code signers} among {@code digests} (a replayed proof's receipt; the
+     * caller matches signer and digest). Every column of the key is bound, with the columns' own type
+     * (a {@code text[]} would cast the column and rule the index out), so each (signer, digest) is one
+     * probe of the key's index, however many receipts the channel keeps: before, a replay read every
+     * receipt of its channel.
+     */
+    public List<StoredProof> receipts(Bytes32 channelId, Set<Address> signers, Set<Bytes32> digests) {
+        if (digests.isEmpty() || signers.isEmpty()) {
             return List.of();
         }
-        return jdbc.query("SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
-                        + " FROM backend.channel_proof_receipts WHERE channel_id = ? AND digest = ANY(?)",
-                (rs, n) -> storedProof(rs, 1), channelId.hex(), digests.stream().map(Bytes32::hex).toArray(String[]::new));
+        return jdbc.query(RECEIPTS, (rs, n) -> storedProof(rs, 1), channelId.hex(),
+                signers.stream().map(Address::hex).toArray(String[]::new),
+                digests.stream().map(Bytes32::hex).toArray(String[]::new));
+    }
+
+    static final String RECEIPTS = "SELECT channel_id, signer, nonce, transferred, signature, digest, stored_by, stored_at"
+            + " FROM backend.channel_proof_receipts WHERE channel_id = ?"
+            + " AND signer = ANY(CAST(? AS CHAR(42)[])) AND digest = ANY(CAST(? AS CHAR(66)[]))";
+
+    /**
+     * Deletes up to {@code limit} receipts stored before {@code cutoff}, oldest first; how many. A
+     * replay of such a proof is then answered 409 {@code CHANNEL_PROOF_STALE} unless it is still the
+     * newest of its direction, which {@code channel_proofs} answers.
+     */
+    public int deleteReceiptsBefore(Instant cutoff, int limit) {
+        return jdbc.update("DELETE FROM backend.channel_proof_receipts WHERE ctid = ANY (ARRAY("
+                + "SELECT ctid FROM backend.channel_proof_receipts WHERE stored_at < ? ORDER BY stored_at LIMIT ?))",
+                Timestamp.from(cutoff), limit);
     }
 
     /**

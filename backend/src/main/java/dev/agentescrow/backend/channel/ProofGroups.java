@@ -322,16 +322,19 @@ public class ProofGroups {
         }
         // a proof accepted before this group is not newer than the stored one: only such may be a replay
         Set<Bytes32> maybeReplayed = new LinkedHashSet<>();
+        Set<Address> replayedSigners = new LinkedHashSet<>();
         for (Pending p : group) {
             if (channel.isParticipant(p.caller())) {
-                ChannelStore.StoredProof current = newest.get(channel.counterparty(p.caller()));
+                Address signer = channel.counterparty(p.caller());
+                ChannelStore.StoredProof current = newest.get(signer);
                 if (current != null && !newer(p, current)) {
                     maybeReplayed.add(p.digest());
+                    replayedSigners.add(signer);
                 }
             }
         }
         Map<String, ChannelStore.StoredProof> receipts = new HashMap<>();
-        for (ChannelStore.StoredProof r : store.receipts(channelId, maybeReplayed)) {
+        for (ChannelStore.StoredProof r : store.receipts(channelId, replayedSigners, maybeReplayed)) {
             receipts.put(receiptKey(r.signer(), r.digest()), r);
         }
         groupReads.record(System.nanoTime() - readStart, TimeUnit.NANOSECONDS);

@@ -65,6 +65,9 @@ class ChannelsIT extends BackendITSupport {
     @Autowired
     javax.sql.DataSource dataSource;
 
+    @Autowired
+    ProofReceiptRetention receiptRetention;
+
     private final ChainClient client = CHAIN.client();
     private final PaymentChannelsGateway gateway = CHAIN.deployment().channels(client);
     private final ChannelTypedDataSigner signer = gateway.typedDataSigner();
@@ -654,6 +657,72 @@ class ChannelsIT extends BackendITSupport {
         }
     }
 
+    @Test
+    void receipts_of_replaced_proofs_go_after_the_retention_and_the_newest_still_answers_its_replay() {
+        Agent a = agent(true);
+        Agent b = agent(true);
+        Bytes32 id = openThroughTheService(a, b);
+        Map<String, Object> first = proofBody(id, 1, 100_000, a.key());
+        Map<String, Object> newest = proofBody(id, 3, 300_000, a.key());
+        Map<String, Object> fromB = proofBody(id, 1, 50_000, b.key());
+        assertThat(storeProof(b, id, first).status()).isEqualTo(201);
+        assertThat(storeProof(b, id, proofBody(id, 2, 200_000, a.key())).status()).isEqualTo(201);
+        ApiClient.Response stored = storeProof(b, id, newest);
+        assertThat(stored.status()).isEqualTo(201);
+        assertThat(storeProof(a, id, fromB).status()).isEqualTo(201);
+        assertThat(receiptCount(id)).isEqualTo(4);
+        assertThat(storeProof(b, id, first).status()).as("replaced, its receipt answers").isEqualTo(200);
+
+        jdbc.update("UPDATE backend.channel_proof_receipts SET stored_at = stored_at - interval '2 days'"
+                + " WHERE channel_id = ?", id.hex());
+        assertThat(receiptRetention.deleteOlderThan(Instant.now().minus(Duration.ofDays(1))))
+                .as("this channel's four receipts, aged; every other test's are younger").isEqualTo(4);
+        assertThat(receiptCount(id)).isZero();
+
+        ApiClient.Response replay = storeProof(b, id, newest);
+        assertThat(replay.status()).as("the newest of its direction answers its replay without a receipt").isEqualTo(200);
+        assertThat(replay.json().path("replayed").asBoolean()).isTrue();
+        assertThat(replay.json().path("proof")).isEqualTo(stored.json().path("proof"));
+        assertThat(storeProof(a, id, fromB).status()).as("so does the other direction's").isEqualTo(200);
+        ApiClient.Response late = storeProof(b, id, first);
+        assertThat(late.status()).as("a replaced proof replayed after the retention: stale").isEqualTo(409);
+        assertThat(late.code()).isEqualTo("CHANNEL_PROOF_STALE");
+        assertThat(channel(b, id).path("proofs").path("sentByA").path("nonce").asString()).isEqualTo("3");
+
+        assertThat(storeProof(b, id, proofBody(id, 4, 400_000, a.key())).status()).isEqualTo(201);
+        assertThat(receiptRetention.deleteOlderThan(Instant.now().minus(Duration.ofDays(1)))).isZero();
+        assertThat(receiptCount(id)).as("a receipt younger than the retention stays").isEqualTo(1);
+    }
+
+    @Test
+    void a_replay_reads_its_receipt_by_one_probe_however_many_receipts_the_channel_keeps() {
+        Bytes32 id = Bytes32.fromHex("0x" + "5e".repeat(32));
+        Address signer = Address.of("0x00000000000000000000000000000000000a11ce");
+        jdbc.update("INSERT INTO backend.channel_proof_receipts (channel_id, digest, signer, nonce, transferred,"
+                + " signature, stored_by, stored_at) SELECT ?, '0x' || lpad(to_hex(n), 64, '0'), ?, n, n, '0x' || repeat('ab', 65),"
+                + " ?, now() FROM generate_series(1, 20000) n", id.hex(), signer.hex(), signer.hex());
+        try {
+            jdbc.execute("ANALYZE backend.channel_proof_receipts");
+            String digest = "0x" + String.format("%064x", 12_345);
+            List<ChannelStore.StoredProof> found = store.receipts(id, java.util.Set.of(signer),
+                    java.util.Set.of(Bytes32.fromHex(digest)));
+            assertThat(found).singleElement().extracting(ChannelStore.StoredProof::nonce).isEqualTo(BigInteger.valueOf(12_345));
+            String plan = String.join("\n", jdbc.query(con -> {
+                var s = con.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) " + ChannelStore.RECEIPTS);
+                s.setString(1, id.hex());
+                s.setArray(2, con.createArrayOf("text", new Object[] {signer.hex()}));
+                s.setArray(3, con.createArrayOf("text", new Object[] {digest}));
+                return s;
+            }, (rs, n) -> rs.getString(1)));
+            java.util.regex.Matcher buffers = java.util.regex.Pattern.compile("Buffers: shared hit=(\\d+)").matcher(plan);
+            assertThat(buffers.find()).as(plan).isTrue();
+            assertThat(Integer.parseInt(buffers.group(1))).as("one index probe and its row, not the channel's 20,000: %s", plan)
+                    .isLessThanOrEqualTo(10);
+        } finally {
+            jdbc.update("DELETE FROM backend.channel_proof_receipts WHERE channel_id = ?", id.hex());
+        }
+    }
+
     private long receiptCount(Bytes32 id) {
         return jdbc.queryForObject("SELECT count(*) FROM backend.channel_proof_receipts WHERE channel_id = ?", Long.class,
                 id.hex());
@@ -798,7 +867,7 @@ class ChannelsIT extends BackendITSupport {
         Agent b = agent(true);
         Bytes32 id = openThroughTheService(a, b);
         // a second "instance": its own lanes (queue of 2) on the same database
-        ChannelSettings small = new ChannelSettings(null, 0, Duration.ofSeconds(1), false, null, null, null, 2, 1024);
+        ChannelSettings small = new ChannelSettings(null, 0, Duration.ofSeconds(1), false, null, null, null, 2, 1024, Duration.ofDays(1), Duration.ofMinutes(1));
         var otherMeters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         ProofGroups otherLanes = new ProofGroups(store, audit, java.time.Clock.systemUTC(), dataSource, small,
                 otherMeters);
@@ -853,7 +922,7 @@ class ChannelsIT extends BackendITSupport {
         Bytes32 id = openThroughTheService(a, b);
         var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         ProofGroups lanes = new ProofGroups(store, audit, java.time.Clock.systemUTC(), dataSource,
-                new ChannelSettings(null, 0, Duration.ofSeconds(1), false, null, null, null, 16, 1024), meters);
+                new ChannelSettings(null, 0, Duration.ofSeconds(1), false, null, null, null, 16, 1024, Duration.ofDays(1), Duration.ofMinutes(1)), meters);
         var txManager = new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource);
         var holding = txManager.getTransaction(new org.springframework.transaction.support.DefaultTransactionDefinition());
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {

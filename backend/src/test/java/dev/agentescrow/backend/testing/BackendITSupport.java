@@ -62,6 +62,7 @@ public abstract class BackendITSupport {
         registry.add("agentescrow.market.arbiter", () -> MARKET_ARBITER);
         // the event retention runs when a test calls it (EventRetentionIT), not on its schedule
         registry.add("agentescrow.events.retention-interval", () -> "PT24H");
+        registry.add("agentescrow.channels.proof-receipt-retention-interval", () -> "PT24H");
     }
 
     private static org.web3j.crypto.Credentials freshKey() {
