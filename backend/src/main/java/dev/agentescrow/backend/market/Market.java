@@ -9,6 +9,7 @@ import dev.agentescrow.backend.escrow.FallbackRule;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
@@ -211,6 +212,16 @@ public class Market {
         return reputation(agent).score().bonusBps();
     }
 
+    /**
+     * The agent's reputation bonus as it stood at {@code asOf}: from the outcomes recorded by then,
+     * decayed to then. A fixed instant gives the same bonus whenever it is asked (an auction ranks
+     * its bids as of its close, so an allocation retried after a crash ranks them the same).
+     */
+    public int reputationBonusAsOf(Address agent, Instant asOf) {
+        return Reputation.of(agent.hex(), store.outcomes(agent, asOf).stream()
+                .map(MarketStore.RecordedOutcome::outcome).toList(), asOf).bonusBps();
+    }
+
     // ------------------------------------------------------------------ requests
 
     /** What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result. */
@@ -259,6 +270,10 @@ public class Market {
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
             BigInteger base = s.cost(order.units());
             BigInteger escrowed = PerformancePay.escrowFor(base, order.maxMultiplierBps());
+            if (escrowed.compareTo(Amount.MAX_UINT256) > 0) {
+                return Result.refused(422, "MARKET_AMOUNT_TOO_LARGE", "the escrow (price times units times the largest"
+                        + " multiplier) would be " + escrowed + ", above 2^256 - 1");
+            }
             String termsHash = MarketIds.termsHash(id, serviceId, order.units(), order.input(), base.toString(),
                     order.maxMultiplierBps());
             Escrows.Terms terms = new Escrows.Terms(s.token(), List.of(s.provider()), List.of(escrowed),

@@ -272,6 +272,20 @@ class MarketIT extends BackendITSupport {
     }
 
     @Test
+    void a_request_whose_escrow_would_exceed_uint256_is_refused_with_a_problem_not_a_5xx() {
+        Agent provider = agent();
+        Agent consumer = funded(1_000);
+        String max = BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE).toString();
+        // per request: 2^256 - 1 at the default 1.5x needs an escrow above uint256
+        refused(request(consumer, registered(provider, service("tokens", max, null)), Map.of()), 422,
+                "MARKET_AMOUNT_TOO_LARGE");
+        // per unit: 2^256 - 1 times two units
+        refused(request(consumer, registered(provider, service("tokens", max, "page")), Map.of("units", 2,
+                "maxMultiplierBps", 10_000)), 422, "MARKET_AMOUNT_TOO_LARGE");
+        assertThat(available(consumer)).isEqualTo(big(1_000));
+    }
+
+    @Test
     void scored_outcomes_build_a_reputation_whose_bonus_raises_the_next_payout() {
         Agent provider = agent();
         String serviceId = registered(provider, service("review", "100000", null));

@@ -182,6 +182,7 @@ public class MarketController {
     @ApiResponse(responseCode = "409", description = "MARKET_SERVICE_WITHDRAWN, MARKET_ESCROW_REFUSED,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "INSUFFICIENT_FUNDS, MARKET_SELF_REQUEST, MARKET_UNITS_NOT_PRICED,"
+            + " MARKET_AMOUNT_TOO_LARGE,"
             + " MARKET_EVALUATOR_IS_PARTY,"
             + " MARKET_ARBITER_IS_PARTY, MARKET_ID_CONFLICT, ESCROW_FEE_ABOVE_MAX, UNKNOWN_TOKEN, IDEMPOTENCY_KEY_REUSED")
     @ApiResponse(responseCode = "503", description = "MARKET_NO_ARBITER, LEDGER_UNAVAILABLE")
