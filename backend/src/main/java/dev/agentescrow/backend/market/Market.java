@@ -425,7 +425,7 @@ public class Market {
      */
     public Result<ServiceRequest> score(String id, Address caller, int quality, int accuracy) {
         catchUp(id);
-        // the provider's reputation bonus, fixed for both steps (outcomes scored meanwhile count next time)
+        // the provider's reputation bonus as of the delivery, for both steps (outcomes recorded since count next time)
         int[] bonus = new int[1];
         // step 1, own transaction: check, and open the escrow's split (dispute) when the payout is partial
         Result<PerformancePay.Breakdown> checked = tx.execute(status -> {
@@ -435,7 +435,9 @@ public class Market {
                 return refusal;
             }
             ServiceRequest r = locked.get();
-            bonus[0] = reputationBonus(r.provider());
+            // the bonus as of the delivery: a scoring retried after a crash that lost its payout's commit pays
+            // the same split, which the escrow then finds in the ledger (paid once)
+            bonus[0] = reputationBonusAsOf(r.provider(), r.completedAt());
             PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
             String refused = settlement.open(r.escrowId(), r.consumer(), pay, id);
             if (refused != null) {

@@ -308,11 +308,6 @@ public class MarketTasks {
         return closed;
     }
 
-    /** An agent's reputation bonus as a provider (0-1,000 bps): its pay bonus and its auction discount. */
-    private int reputationBonus(Address agent) {
-        return services.reputationBonus(agent);
-    }
-
     // ------------------------------------------------------------------ completion and scoring
 
     /** The winner delivers a result reference, once, while the escrow is FUNDED and before its deadline. */
@@ -368,7 +363,9 @@ public class MarketTasks {
                 return refusal;
             }
             MarketTask t = locked.get();
-            bonus[0] = reputationBonus(t.winner());
+            // the bonus as of the delivery: a scoring retried after a crash that lost its payout's commit pays
+            // the same split, which the escrow then finds in the ledger (paid once)
+            bonus[0] = services.reputationBonusAsOf(t.winner(), t.completedAt());
             String refused = settlement.open(t.escrowId(), t.poster(), pay(t, quality, accuracy, bonus[0]), id);
             if (refused != null) {
                 status.setRollbackOnly();

@@ -47,6 +47,12 @@ class MarketTasksIT extends BackendITSupport {
     MarketStore marketStore;
 
     @Autowired
+    dev.agentescrow.backend.escrow.Escrows escrows;
+
+    @Autowired
+    javax.sql.DataSource dataSource;
+
+    @Autowired
     JdbcTemplate jdbc;
     @Autowired
     org.springframework.transaction.PlatformTransactionManager transactionManager;
@@ -816,12 +822,7 @@ class MarketTasksIT extends BackendITSupport {
                 escrowId, Address.of(token), dev.agentescrow.chain.Amount.of(9_000));
         assertThat(funded.committed()).as(funded.toString()).isTrue();
         // ...and before the retry, w's reputation moved: twenty outcomes recorded after the close
-        for (int i = 0; i < 20; i++) {
-            marketStore.addOutcome(Address.of(w.address()), Address.of(String.format("0x%040x", new BigInteger(159,
-                    new java.util.Random()))),
-                    MarketStore.OutcomeKind.TASK, "review_" + Long.toHexString(System.nanoTime()) + i,
-                    MarketStore.OutcomeResult.SCORED, 200, false, closes.plusSeconds(60 + i));
-        }
+        outcomes(w, closes.plusSeconds(60));
         JsonNode allocated = closed(poster, id);
         assertThat(allocated.path("state").asString()).as(allocated.toString()).isEqualTo("ALLOCATED");
         assertThat(allocated.path("winner").asString()).isEqualTo(w.address());
@@ -829,6 +830,49 @@ class MarketTasksIT extends BackendITSupport {
         assertThat(allocated.path("escrowId").asString()).isEqualTo(escrowId);
         assertThat(available(poster)).isEqualTo(big(20_000 - 9_000));
         assertThat(balances().escrowAccount(escrowId)).isEqualTo(big(9_000));
+    }
+
+    /** Twenty top outcomes of {@code agent} recorded at {@code at}, each from another fresh counterparty. */
+    private void outcomes(FreshAgents.FreshAgent agent, Instant at) {
+        for (int i = 0; i < 20; i++) {
+            marketStore.addOutcome(Address.of(agent.address()), Address.of(String.format("0x%040x", new BigInteger(159,
+                    new java.util.Random()))), MarketStore.OutcomeKind.TASK, "review_" + Long.toHexString(
+                    System.nanoTime()) + i, MarketStore.OutcomeResult.SCORED, 200, false, at.plusSeconds(i));
+        }
+    }
+
+    @Test
+    void a_scoring_retried_after_a_crash_that_lost_its_payout_pays_once_though_the_winners_reputation_moved() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        String id = delivered(poster, winner);
+        String escrowId = task(poster, id).path("escrowId").asString();
+        BigInteger feesBefore = balances().fees();
+        // quality 100, accuracy 80, delivered fast, no reputation at the delivery: 1.0 * 1.5 * 0.8 = 1.2x of the
+        // clearing price 10,000 = 12,000 of the 15,000 held. A first scoring opened the split (committed)...
+        assertThat(escrows.dispute(escrowId, Address.of(poster.address()), "market settlement of " + id).ok())
+                .isTrue();
+        // ...and its second transaction paid in the ledger and died before the database committed
+        new TransactionTemplate(new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource))
+                .executeWithoutResult(status -> {
+                    assertThat(escrows.resolve(escrowId, Address.of(MARKET_ARBITER), Map.of(0, big(12_000)),
+                            big(3_000)).ok()).isTrue();
+                    status.setRollbackOnly();
+                });
+        assertThat(balances().escrowAccount(escrowId)).isZero();
+        assertThat(task(poster, id).path("state").asString()).isEqualTo("COMPLETED");
+        // before the poster's retry, the winner's reputation moved (outcomes of other work since)
+        outcomes(winner, Instant.now());
+        ApiClient.Response retried = act(poster, id, "score", Map.of("quality", 100, "accuracy", 80));
+        assertThat(retried.status()).as(retried.toString()).isEqualTo(200);
+        assertThat(retried.json().path("state").asString()).isEqualTo("SCORED");
+        assertThat(retried.json().path("payout").asString()).isEqualTo("12000");
+        assertThat(retried.json().path("refund").asString()).isEqualTo("3000");
+        BigInteger fee = big(12_000).multiply(FEE_BPS).divide(big(10_000));
+        assertThat(available(winner)).isEqualTo(big(12_000).subtract(fee));
+        assertThat(available(poster)).isEqualTo(big(20_000 - 15_000 + 3_000));
+        assertThat(balances().fees().subtract(feesBefore)).isEqualTo(fee);
+        assertThat(escrowState(poster, escrowId)).isEqualTo("RESOLVED");
     }
 
     @Test
