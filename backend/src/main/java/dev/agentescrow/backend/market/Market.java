@@ -224,8 +224,12 @@ public class Market {
 
     // ------------------------------------------------------------------ requests
 
-    /** What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result. */
-    public record Order(long units, String input, int maxMultiplierBps, Address evaluator, long disputeWindowSeconds) {
+    /**
+     * What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result;
+     * {@code maxBase} (null: any) the most the consumer accepts as the base.
+     */
+    public record Order(long units, String input, int maxMultiplierBps, Address evaluator, long disputeWindowSeconds,
+                        BigInteger maxBase) {
     }
 
     /**
@@ -269,6 +273,12 @@ public class Market {
             }
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
             BigInteger base = s.cost(order.units());
+            if (order.maxBase() != null && base.compareTo(order.maxBase()) > 0) {
+                // under the service's shared lock: a price update (exclusive) is before or after, never between
+                return Result.refused(422, "MARKET_PRICE_ABOVE_MAX_BASE", "the cost is " + base + " (price "
+                        + s.price() + (s.unit() == null ? "" : " per " + s.unit()) + "), above maxBase "
+                        + order.maxBase());
+            }
             BigInteger escrowed = PerformancePay.escrowFor(base, order.maxMultiplierBps());
             if (escrowed.compareTo(Amount.MAX_UINT256) > 0) {
                 return Result.refused(422, "MARKET_AMOUNT_TOO_LARGE", "the escrow (price times units times the largest"

@@ -286,6 +286,20 @@ class MarketIT extends BackendITSupport {
     }
 
     @Test
+    void a_price_raised_before_the_request_is_refused_above_the_consumers_max_base() {
+        Agent provider = agent();
+        Agent consumer = funded(100_000);
+        String serviceId = registered(provider, service("summarize", "100", null));
+        // the provider raises its price between the consumer's read of the service and its request
+        ok(put("/api/v1/market/services/" + serviceId, provider, service("summarize", "50000", null)));
+        refused(request(consumer, serviceId, Map.of("maxBase", "100")), 422, "MARKET_PRICE_ABOVE_MAX_BASE");
+        assertThat(available(consumer)).isEqualTo(big(100_000));
+        refused(request(consumer, serviceId, Map.of("maxBase", "-1")), 400, "VALIDATION_FAILED");
+        JsonNode accepted = requested(consumer, serviceId, Map.of("maxBase", "50000"));
+        assertThat(accepted.path("base").asString()).isEqualTo("50000");
+    }
+
+    @Test
     void scored_outcomes_build_a_reputation_whose_bonus_raises_the_next_payout() {
         Agent provider = agent();
         String serviceId = registered(provider, service("review", "100000", null));

@@ -22,6 +22,8 @@ public class MarketOpenApi {
             Map.entry("MARKET_SERVICE_WITHDRAWN", "409: the service was withdrawn"),
             Map.entry("MARKET_SELF_REQUEST", "422: a provider cannot request its own service"),
             Map.entry("MARKET_UNITS_NOT_PRICED", "422: the service is priced per request: units is 1"),
+            Map.entry("MARKET_PRICE_ABOVE_MAX_BASE", "422: the service's cost (price times units) is above the request's"
+                    + " maxBase: the provider changed its price"),
             Map.entry("MARKET_AMOUNT_TOO_LARGE", "422: the request's escrow (price times units times the largest"
                     + " multiplier) would be above 2^256 - 1"),
             Map.entry("MARKET_ARBITER_IS_PARTY", "422: the platform's arbiter cannot be the consumer or the provider"),
