@@ -9,6 +9,7 @@ import dev.agentescrow.backend.escrow.FallbackRule;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.chain.Address;
+import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
@@ -211,10 +212,24 @@ public class Market {
         return reputation(agent).score().bonusBps();
     }
 
+    /**
+     * The agent's reputation bonus as it stood at {@code asOf}: from the outcomes recorded by then,
+     * decayed to then. A fixed instant gives the same bonus whenever it is asked (an auction ranks
+     * its bids as of its close, so an allocation retried after a crash ranks them the same).
+     */
+    public int reputationBonusAsOf(Address agent, Instant asOf) {
+        return Reputation.of(agent.hex(), store.outcomes(agent, asOf).stream()
+                .map(MarketStore.RecordedOutcome::outcome).toList(), asOf).bonusBps();
+    }
+
     // ------------------------------------------------------------------ requests
 
-    /** What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result. */
-    public record Order(long units, String input, int maxMultiplierBps, Address evaluator, long disputeWindowSeconds) {
+    /**
+     * What a consumer asks of a service; {@code evaluator} (null: the consumer) scores the result;
+     * {@code maxBase} (null: any) the most the consumer accepts as the base.
+     */
+    public record Order(long units, String input, int maxMultiplierBps, Address evaluator, long disputeWindowSeconds,
+                        BigInteger maxBase) {
     }
 
     /**
@@ -258,7 +273,17 @@ public class Market {
             }
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
             BigInteger base = s.cost(order.units());
+            if (order.maxBase() != null && base.compareTo(order.maxBase()) > 0) {
+                // under the service's shared lock: a price update (exclusive) is before or after, never between
+                return Result.refused(422, "MARKET_PRICE_ABOVE_MAX_BASE", "the cost is " + base + " (price "
+                        + s.price() + (s.unit() == null ? "" : " per " + s.unit()) + "), above maxBase "
+                        + order.maxBase());
+            }
             BigInteger escrowed = PerformancePay.escrowFor(base, order.maxMultiplierBps());
+            if (escrowed.compareTo(Amount.MAX_UINT256) > 0) {
+                return Result.refused(422, "MARKET_AMOUNT_TOO_LARGE", "the escrow (price times units times the largest"
+                        + " multiplier) would be " + escrowed + ", above 2^256 - 1");
+            }
             String termsHash = MarketIds.termsHash(id, serviceId, order.units(), order.input(), base.toString(),
                     order.maxMultiplierBps());
             Escrows.Terms terms = new Escrows.Terms(s.token(), List.of(s.provider()), List.of(escrowed),
@@ -410,7 +435,7 @@ public class Market {
      */
     public Result<ServiceRequest> score(String id, Address caller, int quality, int accuracy) {
         catchUp(id);
-        // the provider's reputation bonus, fixed for both steps (outcomes scored meanwhile count next time)
+        // the provider's reputation bonus as of the delivery, for both steps (outcomes recorded since count next time)
         int[] bonus = new int[1];
         // step 1, own transaction: check, and open the escrow's split (dispute) when the payout is partial
         Result<PerformancePay.Breakdown> checked = tx.execute(status -> {
@@ -420,7 +445,9 @@ public class Market {
                 return refusal;
             }
             ServiceRequest r = locked.get();
-            bonus[0] = reputationBonus(r.provider());
+            // the bonus as of the delivery: a scoring retried after a crash that lost its payout's commit pays
+            // the same split, which the escrow then finds in the ledger (paid once)
+            bonus[0] = reputationBonusAsOf(r.provider(), r.completedAt());
             PerformancePay.Breakdown pay = pay(r, quality, accuracy, bonus[0]);
             String refused = settlement.open(r.escrowId(), r.consumer(), pay, id);
             if (refused != null) {

@@ -147,15 +147,24 @@ public class MarketStore {
      * this one whose work that counterparty has rated.
      */
     public List<RecordedOutcome> outcomes(Address agent) {
-        return jdbc.query("SELECT o.counterparty, o.at, o.quality, o.late,"
-                + " (SELECT count(DISTINCT c.agent) FROM backend.market_outcomes c WHERE c.counterparty = o.counterparty"
-                + "  AND c.agent <> o.agent), o.kind, o.subject_id, o.result"
-                + " FROM backend.market_outcomes o WHERE o.agent = ? ORDER BY o.at DESC, o.id DESC LIMIT ?",
-                (rs, n) -> new RecordedOutcome(OutcomeKind.valueOf(rs.getString(6)), rs.getString(7),
-                        OutcomeResult.valueOf(rs.getString(8)), new Reputation.Outcome(rs.getString(1), instant(rs, 2),
-                        rs.getInt(3), rs.getBoolean(4), rs.getLong(5))), agent.hex(), Reputation.MAX_OUTCOMES);
+        return outcomes(agent, null);
     }
 
+    /**
+     * {@link #outcomes(Address)} as they stood at {@code asOf} (null: now): only outcomes recorded
+     * at or before it count, as outcomes and in the breadths.
+     */
+    public List<RecordedOutcome> outcomes(Address agent, Instant asOf) {
+        return jdbc.query("SELECT o.counterparty, o.at, o.quality, o.late,"
+                + " (SELECT count(DISTINCT c.agent) FROM backend.market_outcomes c WHERE c.counterparty = o.counterparty"
+                + "  AND c.agent <> o.agent AND (CAST(? AS TIMESTAMPTZ) IS NULL OR c.at <= ?)), o.kind, o.subject_id,"
+                + " o.result FROM backend.market_outcomes o WHERE o.agent = ?"
+                + " AND (CAST(? AS TIMESTAMPTZ) IS NULL OR o.at <= ?) ORDER BY o.at DESC, o.id DESC LIMIT ?",
+                (rs, n) -> new RecordedOutcome(OutcomeKind.valueOf(rs.getString(6)), rs.getString(7),
+                        OutcomeResult.valueOf(rs.getString(8)), new Reputation.Outcome(rs.getString(1), instant(rs, 2),
+                        rs.getInt(3), rs.getBoolean(4), rs.getLong(5))), ts(asOf), ts(asOf), agent.hex(), ts(asOf),
+                ts(asOf), Reputation.MAX_OUTCOMES);
+    }
 
     // ------------------------------------------------------------------ requests
 

@@ -64,6 +64,9 @@ public record MarketTask(String id, Address poster, State state, List<String> ca
     }
 
     /** A sealed bid: the bidder's base price, shown to others only once the window has closed. */
+    /** The most bids a task takes: the allocation ranks them all (a reputation read each) under the task's lock. */
+    public static final int MAX_BIDS = 1_000;
+
     public record Bid(String taskId, Address bidder, BigInteger ask, long sequence, Instant createdAt) {
     }
 

@@ -20,8 +20,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The marketplace's tasks and their sealed bids in schema {@code backend}. The callers run every
- * change inside one transaction that holds the task's lock (bids a shared one, the allocation and
- * the task's actions an exclusive one).
+ * change inside one transaction that holds the task's row lock (bids, the allocation and the task's
+ * actions alike: bids on one task queue, so their count is exact).
  */
 @Component
 public class MarketTaskStore {
@@ -54,10 +54,10 @@ public class MarketTaskStore {
                 .stream().findFirst();
     }
 
-    /** The task, its row locked until the caller's transaction ends ({@code share}: a shared lock). */
-    public Optional<MarketTask> lock(String id, boolean share) {
-        return jdbc.query("SELECT " + COLUMNS + " FROM backend.market_tasks WHERE id = ? FOR "
-                + (share ? "SHARE" : "UPDATE"), (rs, n) -> task(rs), id).stream().findFirst();
+    /** The task, its row locked until the caller's transaction ends. */
+    public Optional<MarketTask> lock(String id) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM backend.market_tasks WHERE id = ? FOR UPDATE",
+                (rs, n) -> task(rs), id).stream().findFirst();
     }
 
     /** Writes the allocation, completion or scoring of a task. */
@@ -139,6 +139,11 @@ public class MarketTaskStore {
     public boolean insertBid(String taskId, Address bidder, BigInteger ask, Instant now) {
         return jdbc.update("INSERT INTO backend.market_bids (task_id, bidder, ask, created_at) VALUES (?, ?, ?, ?)"
                 + " ON CONFLICT (task_id, bidder) DO NOTHING", taskId, bidder.hex(), dec(ask), ts(now)) == 1;
+    }
+
+    /** How many bids the task has. */
+    public int bidCount(String taskId) {
+        return jdbc.queryForObject("SELECT count(*) FROM backend.market_bids WHERE task_id = ?", Integer.class, taskId);
     }
 
     /** The task's bids in the order they were stored. */

@@ -69,7 +69,7 @@ public class MarketTasks {
         this.settlement = settlement;
         this.failures = failures;
         this.kind = new MarketFailures.Kind<>("task", "taskId", "MARKET_TASK", AUCTIONEER,
-                MarketStore.OutcomeKind.TASK, id -> tasks.lock(id, false), tasks::update, (t, who) -> true, "poster",
+                MarketStore.OutcomeKind.TASK, tasks::lock, tasks::update, (t, who) -> true, "poster",
                 "winner", "MARKET_POSTER_ONLY", "MARKET_WINNER_ONLY", "MARKET_TASK_FAILED", (t, quality) -> { });
         this.audit = audit;
         this.events = events;
@@ -134,6 +134,18 @@ public class MarketTasks {
         return found.map(t -> new Listed(t, tasks.bids(id)));
     }
 
+    /**
+     * Whether {@code who} may read the task's result reference: the poster (who paid for the work),
+     * the winner, the evaluator and the escrow's arbiter (who decides a dispute over it). Everyone
+     * else sees the task without it: the work is not handed to those who did not pay for it.
+     */
+    public boolean seesResult(MarketTask t, Address who) {
+        if (who.equals(t.poster()) || who.equals(t.winner()) || who.equals(t.evaluator())) {
+            return true;
+        }
+        return t.escrowId() != null && escrows.find(t.escrowId()).map(e -> e.arbiter().equals(who)).orElse(false);
+    }
+
     /** One keyset page of tasks (newest first); see {@link MarketTaskStore#list}. */
     public List<MarketTask> list(MarketTaskStore.Query query, long before, int limit) {
         return tasks.list(query, before, limit);
@@ -158,7 +170,8 @@ public class MarketTasks {
 
     /**
      * A sealed bid of {@code ask} by {@code bidder}: refused above the maximum base price, after the
-     * window, without an active service covering the capabilities, a second time, or by the poster.
+     * window, without an active service covering the capabilities, a second time, by the poster, or
+     * beyond the task's {@link MarketTask#MAX_BIDS} bids.
      */
     public Market.Result<MarketTask.Bid> bid(String id, Address bidder, BigInteger ask) {
         Optional<MarketTask> found = tasks.find(id);
@@ -169,7 +182,8 @@ public class MarketTasks {
             allocate(id);
         }
         return tx.execute(status -> {
-            MarketTask t = tasks.lock(id, true).orElseThrow();
+            // an exclusive lock: bids on one task queue, so the count below is exact
+            MarketTask t = tasks.lock(id).orElseThrow();
             Instant now = clock.instant();
             if (t.poster().equals(bidder)) {
                 return Market.Result.refused(422, "MARKET_SELF_BID", "the poster cannot bid on its own task");
@@ -188,6 +202,10 @@ public class MarketTasks {
             if (!tasks.covers(bidder, t.capabilities())) {
                 return Market.Result.refused(422, "MARKET_CAPABILITY_MISSING", "the bidder lists no active service"
                         + " covering " + t.capabilities());
+            }
+            if (tasks.bidCount(id) >= MarketTask.MAX_BIDS) {
+                return Market.Result.refused(409, "MARKET_TOO_MANY_BIDS", "the task has " + MarketTask.MAX_BIDS
+                        + " bids, the most it takes");
             }
             if (!tasks.insertBid(id, bidder, ask, now)) {
                 return Market.Result.refused(409, "MARKET_DUPLICATE_BID", "the bidder has bid on this task already");
@@ -218,7 +236,7 @@ public class MarketTasks {
     public MarketTask allocate(String id) {
         String[] refusal = new String[1];
         MarketTask done = tx.execute(status -> {
-            MarketTask t = tasks.lock(id, false).orElseThrow();
+            MarketTask t = tasks.lock(id).orElseThrow();
             Instant now = clock.instant();
             if (t.state() != MarketTask.State.OPEN || !t.biddingClosed(now)) {
                 return t;
@@ -227,8 +245,11 @@ public class MarketTasks {
             if (bids.isEmpty()) {
                 return unallocated(t, now, "NO_BIDS");
             }
+            // ranked on the reputations as of the close: a retry after a crash (the escrow's funding committed in
+            // the ledger, this transaction lost) ranks alike and funds the same amount, which the ledger answers EXISTS
             List<ReverseVickreyAuction.Bid> sealed = bids.stream().map(b -> new ReverseVickreyAuction.Bid(
-                    b.bidder().hex(), b.ask(), reputationBonus(b.bidder()), b.sequence())).toList();
+                    b.bidder().hex(), b.ask(), services.reputationBonusAsOf(b.bidder(), t.biddingClosesAt()),
+                    b.sequence())).toList();
             ReverseVickreyAuction.Allocation a = ReverseVickreyAuction.allocate(sealed, t.maxBasePrice()).orElseThrow();
             Address winner = Address.of(a.winner().bidder());
             Optional<Address> arbiter = services.arbiter();
@@ -273,7 +294,7 @@ public class MarketTasks {
         }
         // the escrow was refused: no allocation, no escrow; the task closes and says why
         return tx.execute(status -> {
-            MarketTask t = tasks.lock(id, false).orElseThrow();
+            MarketTask t = tasks.lock(id).orElseThrow();
             return t.state() == MarketTask.State.OPEN ? unallocated(t, clock.instant(), refusal[0]) : t;
         });
     }
@@ -285,11 +306,6 @@ public class MarketTasks {
         events.publish(EventType.MARKET_TASK_UNALLOCATED, List.of(t.poster()), t.id(), Map.of("taskId", t.id(),
                 "reason", reason));
         return closed;
-    }
-
-    /** An agent's reputation bonus as a provider (0-1,000 bps): its pay bonus and its auction discount. */
-    private int reputationBonus(Address agent) {
-        return services.reputationBonus(agent);
     }
 
     // ------------------------------------------------------------------ completion and scoring
@@ -341,13 +357,15 @@ public class MarketTasks {
         catchUp(id);
         int[] bonus = new int[1];
         Market.Result<MarketTask> checked = tx.execute(status -> {
-            Optional<MarketTask> locked = tasks.lock(id, false);
+            Optional<MarketTask> locked = tasks.lock(id);
             Market.Result<MarketTask> refusal = scorable(locked, caller);
             if (refusal != null) {
                 return refusal;
             }
             MarketTask t = locked.get();
-            bonus[0] = reputationBonus(t.winner());
+            // the bonus as of the delivery: a scoring retried after a crash that lost its payout's commit pays
+            // the same split, which the escrow then finds in the ledger (paid once)
+            bonus[0] = services.reputationBonusAsOf(t.winner(), t.completedAt());
             String refused = settlement.open(t.escrowId(), t.poster(), pay(t, quality, accuracy, bonus[0]), id);
             if (refused != null) {
                 status.setRollbackOnly();
@@ -359,7 +377,7 @@ public class MarketTasks {
             return checked;
         }
         return tx.execute(status -> {
-            Optional<MarketTask> locked = tasks.lock(id, false);
+            Optional<MarketTask> locked = tasks.lock(id);
             Market.Result<MarketTask> refusal = scorable(locked, caller);
             if (refusal != null) {
                 return refusal;
@@ -411,7 +429,7 @@ public class MarketTasks {
     /** Under the task's row lock, in one transaction: {@code action} on the task (it may roll back), or 404. */
     private Market.Result<MarketTask> locked(String id,
             BiFunction<MarketTask, TransactionStatus, Market.Result<MarketTask>> action) {
-        return tx.execute(status -> tasks.lock(id, false).map(t -> action.apply(t, status))
+        return tx.execute(status -> tasks.lock(id).map(t -> action.apply(t, status))
                 .orElseGet(() -> Market.Result.refused(404, "NOT_FOUND", "task not found")));
     }
 

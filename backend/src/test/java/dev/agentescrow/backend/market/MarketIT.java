@@ -272,6 +272,34 @@ class MarketIT extends BackendITSupport {
     }
 
     @Test
+    void a_request_whose_escrow_would_exceed_uint256_is_refused_with_a_problem_not_a_5xx() {
+        Agent provider = agent();
+        Agent consumer = funded(1_000);
+        String max = BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE).toString();
+        // per request: 2^256 - 1 at the default 1.5x needs an escrow above uint256
+        refused(request(consumer, registered(provider, service("tokens", max, null)), Map.of()), 422,
+                "MARKET_AMOUNT_TOO_LARGE");
+        // per unit: 2^256 - 1 times two units
+        refused(request(consumer, registered(provider, service("tokens", max, "page")), Map.of("units", 2,
+                "maxMultiplierBps", 10_000)), 422, "MARKET_AMOUNT_TOO_LARGE");
+        assertThat(available(consumer)).isEqualTo(big(1_000));
+    }
+
+    @Test
+    void a_price_raised_before_the_request_is_refused_above_the_consumers_max_base() {
+        Agent provider = agent();
+        Agent consumer = funded(100_000);
+        String serviceId = registered(provider, service("summarize", "100", null));
+        // the provider raises its price between the consumer's read of the service and its request
+        ok(put("/api/v1/market/services/" + serviceId, provider, service("summarize", "50000", null)));
+        refused(request(consumer, serviceId, Map.of("maxBase", "100")), 422, "MARKET_PRICE_ABOVE_MAX_BASE");
+        assertThat(available(consumer)).isEqualTo(big(100_000));
+        refused(request(consumer, serviceId, Map.of("maxBase", "-1")), 400, "VALIDATION_FAILED");
+        JsonNode accepted = requested(consumer, serviceId, Map.of("maxBase", "50000"));
+        assertThat(accepted.path("base").asString()).isEqualTo("50000");
+    }
+
+    @Test
     void scored_outcomes_build_a_reputation_whose_bonus_raises_the_next_payout() {
         Agent provider = agent();
         String serviceId = registered(provider, service("review", "100000", null));

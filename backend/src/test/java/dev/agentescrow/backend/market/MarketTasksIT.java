@@ -44,6 +44,15 @@ class MarketTasksIT extends BackendITSupport {
     Batcher batcher;
 
     @Autowired
+    MarketStore marketStore;
+
+    @Autowired
+    dev.agentescrow.backend.escrow.Escrows escrows;
+
+    @Autowired
+    javax.sql.DataSource dataSource;
+
+    @Autowired
     JdbcTemplate jdbc;
     @Autowired
     org.springframework.transaction.PlatformTransactionManager transactionManager;
@@ -789,6 +798,111 @@ class MarketTasksIT extends BackendITSupport {
         refused(api().get("/api/v1/market/tasks?limit=101", poster.accessToken()), 400, "VALIDATION_FAILED");
         refused(api().get("/api/v1/market/tasks?cursor=x", poster.accessToken()), 400, "VALIDATION_FAILED");
         refused(api().get("/api/v1/market/tasks", null), 401, "UNAUTHENTICATED");
+    }
+
+    // ------------------------------------------------------------------ review: crashes, limits, visibility
+
+    @Test
+    void an_allocation_retried_after_a_crash_that_lost_it_funds_the_escrow_once_at_the_price_of_the_close() {
+        FreshAgents.FreshAgent w = provider("summarize");
+        FreshAgents.FreshAgent r = provider("summarize");
+        FreshAgents.FreshAgent poster = funded(20_000);
+        JsonNode posted = posted(poster, 15_000, 8);
+        String id = posted.path("id").asString();
+        Instant closes = Instant.parse(posted.path("biddingClosesAt").asString());
+        bids(w, id, 4_000);
+        bids(r, id, 6_000);
+        // neither bidder has an outcome at the close: w wins at r's 6,000, escrow 9,000. A first allocation
+        // funded that escrow in the ledger and died before its database commit (the ledger commits first):
+        Address posterAddress = Address.of(poster.address());
+        String escrowId = dev.agentescrow.backend.escrow.EscrowIds.escrowId(posterAddress, MarketIds.escrowKey(id));
+        dev.agentescrow.batcher.ledger.TransferReceipt funded = batcher.agentCommands().fundEscrow(posterAddress,
+                dev.agentescrow.backend.escrow.EscrowIds.transfer(escrowId,
+                        dev.agentescrow.backend.escrow.EscrowAction.CREATED, "fund", 1),
+                escrowId, Address.of(token), dev.agentescrow.chain.Amount.of(9_000));
+        assertThat(funded.committed()).as(funded.toString()).isTrue();
+        // ...and before the retry, w's reputation moved: twenty outcomes recorded after the close
+        outcomes(w, closes.plusSeconds(60));
+        JsonNode allocated = closed(poster, id);
+        assertThat(allocated.path("state").asString()).as(allocated.toString()).isEqualTo("ALLOCATED");
+        assertThat(allocated.path("winner").asString()).isEqualTo(w.address());
+        assertThat(allocated.path("clearingPrice").asString()).isEqualTo("6000");
+        assertThat(allocated.path("escrowId").asString()).isEqualTo(escrowId);
+        assertThat(available(poster)).isEqualTo(big(20_000 - 9_000));
+        assertThat(balances().escrowAccount(escrowId)).isEqualTo(big(9_000));
+    }
+
+    /** Twenty top outcomes of {@code agent} recorded at {@code at}, each from another fresh counterparty. */
+    private void outcomes(FreshAgents.FreshAgent agent, Instant at) {
+        for (int i = 0; i < 20; i++) {
+            marketStore.addOutcome(Address.of(agent.address()), Address.of(String.format("0x%040x", new BigInteger(159,
+                    new java.util.Random()))), MarketStore.OutcomeKind.TASK, "review_" + Long.toHexString(
+                    System.nanoTime()) + i, MarketStore.OutcomeResult.SCORED, 200, false, at.plusSeconds(i));
+        }
+    }
+
+    @Test
+    void a_scoring_retried_after_a_crash_that_lost_its_payout_pays_once_though_the_winners_reputation_moved() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        String id = delivered(poster, winner);
+        String escrowId = task(poster, id).path("escrowId").asString();
+        BigInteger feesBefore = balances().fees();
+        // quality 100, accuracy 80, delivered fast, no reputation at the delivery: 1.0 * 1.5 * 0.8 = 1.2x of the
+        // clearing price 10,000 = 12,000 of the 15,000 held. A first scoring opened the split (committed)...
+        assertThat(escrows.dispute(escrowId, Address.of(poster.address()), "market settlement of " + id).ok())
+                .isTrue();
+        // ...and its second transaction paid in the ledger and died before the database committed
+        new TransactionTemplate(new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource))
+                .executeWithoutResult(status -> {
+                    assertThat(escrows.resolve(escrowId, Address.of(MARKET_ARBITER), Map.of(0, big(12_000)),
+                            big(3_000)).ok()).isTrue();
+                    status.setRollbackOnly();
+                });
+        assertThat(balances().escrowAccount(escrowId)).isZero();
+        assertThat(task(poster, id).path("state").asString()).isEqualTo("COMPLETED");
+        // before the poster's retry, the winner's reputation moved (outcomes of other work since)
+        outcomes(winner, Instant.now());
+        ApiClient.Response retried = act(poster, id, "score", Map.of("quality", 100, "accuracy", 80));
+        assertThat(retried.status()).as(retried.toString()).isEqualTo(200);
+        assertThat(retried.json().path("state").asString()).isEqualTo("SCORED");
+        assertThat(retried.json().path("payout").asString()).isEqualTo("12000");
+        assertThat(retried.json().path("refund").asString()).isEqualTo("3000");
+        BigInteger fee = big(12_000).multiply(FEE_BPS).divide(big(10_000));
+        assertThat(available(winner)).isEqualTo(big(12_000).subtract(fee));
+        assertThat(available(poster)).isEqualTo(big(20_000 - 15_000 + 3_000));
+        assertThat(balances().fees().subtract(feesBefore)).isEqualTo(fee);
+        assertThat(escrowState(poster, escrowId)).isEqualTo("RESOLVED");
+    }
+
+    @Test
+    void a_bid_beyond_the_tasks_limit_of_bids_is_refused() {
+        String tag = "cap-" + Long.toHexString(System.nanoTime());
+        FreshAgents.FreshAgent poster = funded(0);
+        FreshAgents.FreshAgent bidder = provider(tag);
+        JsonNode posted = posted(poster, 15_000, 3_600, Map.of("capabilities", List.of(tag)));
+        String id = posted.path("id").asString();
+        // the bids of a thousand other agents (rows as the service stores them)
+        jdbc.update("INSERT INTO backend.market_bids (task_id, bidder, ask, created_at)"
+                + " SELECT ?, '0x' || lpad(to_hex(g), 40, '0'), 100, now() FROM generate_series(1, 1000) g", id);
+        try {
+            refused(bid(bidder, id, 100), 409, "MARKET_TOO_MANY_BIDS");
+        } finally {
+            jdbc.update("DELETE FROM backend.market_bids WHERE task_id = ? AND bidder LIKE '0x00000000000000%'", id);
+        }
+        bids(bidder, id, 100);
+    }
+
+    @Test
+    void a_tasks_result_reference_is_shown_to_its_parties_only() {
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent winner = provider("summarize");
+        String id = delivered(poster, winner);
+        assertThat(task(poster, id).path("resultRef").asString()).isEqualTo("ipfs://done");
+        assertThat(task(winner, id).path("resultRef").asString()).isEqualTo("ipfs://done");
+        JsonNode seen = task(FreshAgents.signIn(api()), id);
+        assertThat(seen.path("state").asString()).isEqualTo("COMPLETED");
+        assertThat(seen.has("resultRef")).as(seen.toString()).isFalse();
     }
 
     // ------------------------------------------------------------------ metrics

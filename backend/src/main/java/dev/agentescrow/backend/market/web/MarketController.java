@@ -66,9 +66,13 @@ public class MarketController {
                                Long maxDeliverySeconds) {
     }
 
-    /** A request: {@code units} of a per-unit service (default 1), an input reference, the largest multiplier. */
+    /**
+     * A request: {@code units} of a per-unit service (default 1), an input reference, the largest
+     * multiplier; {@code maxBase} (optional) the most the consumer accepts as the base (price times
+     * units), against a price the provider raised after the consumer read it.
+     */
     public record RequestInput(Long units, String input, Integer maxMultiplierBps, String evaluator,
-                               Long disputeWindowSeconds) {
+                               Long disputeWindowSeconds, String maxBase) {
     }
 
     public record CompleteInput(String resultRef) {
@@ -182,6 +186,7 @@ public class MarketController {
     @ApiResponse(responseCode = "409", description = "MARKET_SERVICE_WITHDRAWN, MARKET_ESCROW_REFUSED,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "INSUFFICIENT_FUNDS, MARKET_SELF_REQUEST, MARKET_UNITS_NOT_PRICED,"
+            + " MARKET_AMOUNT_TOO_LARGE, MARKET_PRICE_ABOVE_MAX_BASE,"
             + " MARKET_EVALUATOR_IS_PARTY,"
             + " MARKET_ARBITER_IS_PARTY, MARKET_ID_CONFLICT, ESCROW_FEE_ABOVE_MAX, UNKNOWN_TOKEN, IDEMPOTENCY_KEY_REUSED")
     @ApiResponse(responseCode = "503", description = "MARKET_NO_ARBITER, LEDGER_UNAVAILABLE")
@@ -189,7 +194,7 @@ public class MarketController {
             @Parameter(description = "IETF Idempotency-Key; the request id derives from it")
             @RequestHeader("Idempotency-Key") String idempotencyKey, @RequestBody(required = false) RequestInput body) {
         Address consumer = Principals.current();
-        RequestInput input = body == null ? new RequestInput(null, null, null, null, null) : body;
+        RequestInput input = body == null ? new RequestInput(null, null, null, null, null, null) : body;
         Inputs inputs = Inputs.check();
         long units = input.units() == null ? 1 : input.units();
         if (units < 1 || units > MarketSettings.MAX_UNITS) {
@@ -207,9 +212,10 @@ public class MarketController {
         long window = input.disputeWindowSeconds() == null ? MarketTaskController.DEFAULT_DISPUTE_WINDOW_SECONDS
                 : MarketTaskController.seconds(inputs, "disputeWindowSeconds", input.disputeWindowSeconds(),
                         MarketTaskController.MAX_DISPUTE_WINDOW_SECONDS);
+        BigInteger maxBase = input.maxBase() == null ? null : inputs.amount("maxBase", input.maxBase());
         inputs.orThrow();
         ServiceRequest created = orThrow(market.request(checkService(id), consumer, idempotencyKey,
-                new Market.Order(units, input.input(), max, evaluator, window)), "service");
+                new Market.Order(units, input.input(), max, evaluator, window, maxBase)), "service");
         return ResponseEntity.status(HttpStatus.CREATED).body(MarketViews.of(created, consumer));
     }
 

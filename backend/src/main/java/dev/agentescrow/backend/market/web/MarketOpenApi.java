@@ -22,6 +22,10 @@ public class MarketOpenApi {
             Map.entry("MARKET_SERVICE_WITHDRAWN", "409: the service was withdrawn"),
             Map.entry("MARKET_SELF_REQUEST", "422: a provider cannot request its own service"),
             Map.entry("MARKET_UNITS_NOT_PRICED", "422: the service is priced per request: units is 1"),
+            Map.entry("MARKET_PRICE_ABOVE_MAX_BASE", "422: the service's cost (price times units) is above the request's"
+                    + " maxBase: the provider changed its price"),
+            Map.entry("MARKET_AMOUNT_TOO_LARGE", "422: the request's escrow (price times units times the largest"
+                    + " multiplier) would be above 2^256 - 1"),
             Map.entry("MARKET_ARBITER_IS_PARTY", "422: the platform's arbiter cannot be the consumer or the provider"),
             Map.entry("MARKET_NO_ARBITER", "503: no marketplace arbiter is configured"),
             Map.entry("MARKET_ESCROW_REFUSED", "409: the request's escrow refused the provider's acceptance"),
@@ -42,6 +46,7 @@ public class MarketOpenApi {
             Map.entry("MARKET_CAPABILITY_MISSING", "422: the bidder lists no active service covering the task's"
                     + " capabilities"),
             Map.entry("MARKET_DUPLICATE_BID", "409: the bidder has bid on this task already"),
+            Map.entry("MARKET_TOO_MANY_BIDS", "409: the task has 1,000 bids, the most it takes"),
             Map.entry("MARKET_SELF_BID", "422: the poster cannot bid on its own task"),
             Map.entry("MARKET_NOT_ALLOCATED", "409: the task has no winner (bidding open, or closed unallocated)"),
             Map.entry("MARKET_WINNER_ONLY", "403: only the task's winner completes it"),

@@ -158,7 +158,7 @@ public class MarketTaskController {
     @Operation(summary = "A sealed bid of a base price by an agent whose active service covers the capabilities")
     @ApiResponse(responseCode = "201", description = "bid stored (sealed)")
     @ApiResponse(responseCode = "404", description = NOT_FOUND)
-    @ApiResponse(responseCode = "409", description = "MARKET_BIDDING_CLOSED, MARKET_DUPLICATE_BID,"
+    @ApiResponse(responseCode = "409", description = "MARKET_BIDDING_CLOSED, MARKET_DUPLICATE_BID, MARKET_TOO_MANY_BIDS,"
             + " IDEMPOTENCY_REQUEST_IN_FLIGHT")
     @ApiResponse(responseCode = "422", description = "MARKET_BID_ABOVE_MAX, MARKET_CAPABILITY_MISSING, MARKET_SELF_BID,"
             + " MARKET_EVALUATOR_BID,"
@@ -336,7 +336,8 @@ public class MarketTaskController {
                 t.description(), t.token().checksummed(), t.budget().toString(), t.maxMultiplierBps(),
                 t.maxBasePrice().toString(), t.biddingClosesAt(), t.workSeconds(), t.createdAt(), t.closedAt(),
                 t.winner() == null ? null : t.winner().checksummed(), str(t.clearingPrice()), t.reserveApplied(),
-                str(t.escrowed()), t.escrowId(), t.workDeadline(), t.completedAt(), t.resultRef(), t.scoredAt(),
+                str(t.escrowed()), t.escrowId(), t.workDeadline(), t.completedAt(),
+                t.resultRef() != null && tasks.seesResult(t, viewer) ? t.resultRef() : null, t.scoredAt(),
                 t.quality(), t.accuracy(), str(t.payout()), str(t.refund()),
                 t.breakdown() == null ? null : JSON.readTree(t.breakdown()),
                 t.evaluator() == null ? null : t.evaluator().checksummed(), t.disputeWindowSeconds(), t.lateDeadline(),
