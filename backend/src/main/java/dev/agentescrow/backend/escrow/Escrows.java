@@ -269,83 +269,103 @@ public class Escrows {
     }
 
     /**
-     * One action: lock, decide, pay, record, in one transaction. {@code caller} null is the
+     * One action: lock, decide, pay, record, in one transaction (after the recovery of a lost
+     * commit's payouts, if the ledger holds any, in one before it). {@code caller} null is the
      * scheduler (skips a locked escrow). A caller who is not a party gets 404 unless the action
      * is open to anyone now (refund after the grace period, the fallback).
      */
     private Result act(String id, Address caller, BiFunction<Escrow, Instant, EscrowRules.Decision> rule,
                        String reason) {
-        return tx.execute(status -> {
-            Optional<Escrow> locked = store.lock(id, caller == null);
-            if (locked.isEmpty()) {
-                return caller == null ? Result.refused(409, "SKIPPED", "held by another transaction")
-                        : Result.refused(404, "NOT_FOUND", "escrow not found");
+        // A recovery of a lost commit's payouts commits in a transaction of its own, before the action is
+        // decided against the recovered escrow in the next: in one transaction, an action then refused
+        // (or failing) rolled the recovery back with it, so an escrow whose lost action had ended it
+        // (resolved, refunded) kept its old state for good, every later action and the schedule's
+        // refund or fallback refused against the state the ledger had already left. At most one
+        // recovery precedes an action: it leaves the row at the ledger's state.
+        for (int pass = 0; ; pass++) {
+            boolean mayRecover = pass == 0;
+            Result result = tx.execute(status -> actOnce(id, caller, rule, reason, mayRecover, status));
+            if (result != RECOVERED) {
+                return result;
             }
-            Instant now = clock.instant();
-            Escrow original = locked.get();
-            Optional<Orphan> orphan = orphan(original, now);
-            Escrow e = original;
-            if (orphan.isPresent()) {
-                Orphan o = orphan.get();
-                EscrowRules.Decision again = rule.apply(original, now);
-                boolean retry = !again.refused() && again.plan().action() == o.action()
-                        && o.sameAs(again.plan().payouts());
-                String actor = retry ? (caller == null ? SCHEDULER : caller.hex()) : "recovery";
-                String ruleName = retry ? (again.plan().rule() != null ? again.plan().rule().name()
-                        : again.plan().payerRule()) : "RECOVERED";
-                store.applied(o.after(), new EscrowStore.HistoryEntry(o.after().version(), o.action(), actor, ruleName,
-                        original.state(), o.after().state(), retry ? reason
-                        : "payouts found in the ledger after a lost commit", now, o.parts()));
-                recordFees(original, o.parts(), now);
-                audit.record(actor, "ESCROW_" + o.action().name(), "escrow", id, original.token().hex(), o.paid());
-                if (retry) {
-                    return Result.ok(o.after());
-                }
-                e = o.after();
+        }
+    }
+
+    /** {@link #actOnce}'s answer when it recorded a lost commit's payouts and committed: decide the action next. */
+    private static final Result RECOVERED = Result.refused(409, "RECOVERED", "a lost commit was recovered");
+
+    private Result actOnce(String id, Address caller, BiFunction<Escrow, Instant, EscrowRules.Decision> rule,
+                           String reason, boolean mayRecover, org.springframework.transaction.TransactionStatus status) {
+        Optional<Escrow> locked = store.lock(id, caller == null);
+        if (locked.isEmpty()) {
+            return caller == null ? Result.refused(409, "SKIPPED", "held by another transaction")
+                    : Result.refused(404, "NOT_FOUND", "escrow not found");
+        }
+        Instant now = clock.instant();
+        Escrow original = locked.get();
+        Optional<Orphan> orphan = orphan(original, now);
+        Escrow e = original;
+        if (orphan.isPresent()) {
+            if (!mayRecover) {
+                throw new IllegalStateException("escrow " + id + " found payouts of a lost commit again right after"
+                        + " recording them");
             }
-            EscrowRules.Decision decision = rule.apply(e, now);
-            if (decision.refused()) {
-                status.setRollbackOnly();
-                return caller != null && e.rolesOf(caller).isEmpty()
-                        ? Result.refused(404, "NOT_FOUND", "escrow not found") : Result.refused(decision.refusal());
-            }
-            EscrowRules.Plan plan = decision.plan();
-            int seq = e.version() + 1;
-            String actor = caller == null ? SCHEDULER : caller.hex();
-            List<TransferId> ids = new ArrayList<>();
-            for (EscrowRules.Payout payout : plan.payouts()) {
-                String part = payout.kind() == EscrowRules.Payout.Kind.PAYER ? "payer"
-                        : payout.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + payout.index();
-                ids.add(EscrowIds.transfer(id, plan.action(), part, seq));
-            }
-            List<EscrowStore.TransferPart> parts = new ArrayList<>();
-            if (!plan.payouts().isEmpty()) {
-                List<TransferReceipt> receipts = money.payOut(e, plan, ids, actor, reason);
-                for (int i = 0; i < receipts.size(); i++) {
-                    TransferReceipt receipt = receipts.get(i);
-                    if (!receipt.committed()) {
-                        status.setRollbackOnly();
-                        if (receipt.result() == TransferResult.EXISTS_WITH_DIFFERENT_CONTENT) {
-                            return Result.refused(409, "ESCROW_ACTION_CONFLICT",
-                                    "the ledger holds a different transfer under this action's id");
-                        }
-                        throw new IllegalStateException("the ledger refused payout " + i + " of escrow " + id + ": "
-                                + receipt.result() + " (the escrow's row and its ledger account disagree)");
+            Orphan o = orphan.get();
+            EscrowRules.Decision again = rule.apply(original, now);
+            boolean retry = !again.refused() && again.plan().action() == o.action()
+                    && o.sameAs(again.plan().payouts());
+            String actor = retry ? (caller == null ? SCHEDULER : caller.hex()) : "recovery";
+            String ruleName = retry ? (again.plan().rule() != null ? again.plan().rule().name()
+                    : again.plan().payerRule()) : "RECOVERED";
+            store.applied(o.after(), new EscrowStore.HistoryEntry(o.after().version(), o.action(), actor, ruleName,
+                    original.state(), o.after().state(), retry ? reason
+                    : "payouts found in the ledger after a lost commit", now, o.parts()));
+            recordFees(original, o.parts(), now);
+            audit.record(actor, "ESCROW_" + o.action().name(), "escrow", id, original.token().hex(), o.paid());
+            return retry ? Result.ok(o.after()) : RECOVERED;
+        }
+        EscrowRules.Decision decision = rule.apply(e, now);
+        if (decision.refused()) {
+            status.setRollbackOnly();
+            return caller != null && e.rolesOf(caller).isEmpty()
+                    ? Result.refused(404, "NOT_FOUND", "escrow not found") : Result.refused(decision.refusal());
+        }
+        EscrowRules.Plan plan = decision.plan();
+        int seq = e.version() + 1;
+        String actor = caller == null ? SCHEDULER : caller.hex();
+        List<TransferId> ids = new ArrayList<>();
+        for (EscrowRules.Payout payout : plan.payouts()) {
+            String part = payout.kind() == EscrowRules.Payout.Kind.PAYER ? "payer"
+                    : payout.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + payout.index();
+            ids.add(EscrowIds.transfer(id, plan.action(), part, seq));
+        }
+        List<EscrowStore.TransferPart> parts = new ArrayList<>();
+        if (!plan.payouts().isEmpty()) {
+            List<TransferReceipt> receipts = money.payOut(e, plan, ids, actor, reason);
+            for (int i = 0; i < receipts.size(); i++) {
+                TransferReceipt receipt = receipts.get(i);
+                if (!receipt.committed()) {
+                    status.setRollbackOnly();
+                    if (receipt.result() == TransferResult.EXISTS_WITH_DIFFERENT_CONTENT) {
+                        return Result.refused(409, "ESCROW_ACTION_CONFLICT",
+                                "the ledger holds a different transfer under this action's id");
                     }
-                    EscrowRules.Payout payout = plan.payouts().get(i);
-                    parts.add(new EscrowStore.TransferPart(ids.get(i).toUuid(), payout.kind().name(), payout.index(),
-                            payout.to(), payout.amount(), receipt.seq()));
+                    throw new IllegalStateException("the ledger refused payout " + i + " of escrow " + id + ": "
+                            + receipt.result() + " (the escrow's row and its ledger account disagree)");
                 }
+                EscrowRules.Payout payout = plan.payouts().get(i);
+                parts.add(new EscrowStore.TransferPart(ids.get(i).toUuid(), payout.kind().name(), payout.index(),
+                        payout.to(), payout.amount(), receipt.seq()));
             }
-            Escrow after = apply(e, plan, now, seq);
-            String ruleName = plan.rule() != null ? plan.rule().name() : plan.payerRule();
-            store.applied(after, new EscrowStore.HistoryEntry(seq, plan.action(), actor, ruleName, e.state(), after.state(),
-                    reason, now, parts));
-            recordFees(e, parts, now);
-            audit.record(actor, "ESCROW_" + plan.action().name(), "escrow", id, e.token().hex(),
-                    plan.payouts().isEmpty() ? null : plan.paidOut());
-            return Result.ok(after);
-        });
+        }
+        Escrow after = apply(e, plan, now, seq);
+        String ruleName = plan.rule() != null ? plan.rule().name() : plan.payerRule();
+        store.applied(after, new EscrowStore.HistoryEntry(seq, plan.action(), actor, ruleName, e.state(), after.state(),
+                reason, now, parts));
+        recordFees(e, parts, now);
+        audit.record(actor, "ESCROW_" + plan.action().name(), "escrow", id, e.token().hex(),
+                plan.payouts().isEmpty() ? null : plan.paidOut());
+        return Result.ok(after);
     }
 
     /** An action whose payouts are in the ledger but not in the row: the escrow after it, and its transfers. */

@@ -626,6 +626,41 @@ class EscrowsIT extends BackendITSupport {
     }
 
     @Test
+    void payouts_of_a_lost_commit_stay_recovered_when_the_action_after_them_is_refused() {
+        Agent payer = funded(100_000);
+        Agent payee = agent();
+        String id = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 50_000L));
+        ok(action(payee, id, "accept", Map.of()));
+        int next = get(payer, id).path("history").size() + 1;
+        Address tokenAddress = Address.of(token);
+        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
+        // a release of all 50,000 paid in the ledger, whose commit in the service was lost: the escrow has ended
+        assertThat(batcher.ledger().submit(List.of(
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), escrow,
+                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(50_000)))
+                        .withReference("escrow:" + id).linkedToNext(),
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), escrow,
+                        AccountKey.fees(tokenAddress), Amount.of(fee(50_000))).withReference("escrow:" + id))))
+                .allMatch(result -> result.committed());
+        assertThat(get(payer, id).path("state").asString()).isEqualTo("FUNDED");
+
+        // the payer's next action is another release, refused against what the ledger shows: nothing left
+        refused(action(payer, id, "release", release(0, 10_000)), 409, "ESCROW_INVALID_STATE");
+        JsonNode after = get(payer, id);
+        assertThat(after.path("state").asString()).as("the recovery stays though the action after it was refused")
+                .isEqualTo("COMPLETED");
+        assertThat(after.path("held").asString()).isEqualTo("0");
+        assertThat(actions(after)).containsExactly("CREATED", "ACCEPTED", "RELEASED");
+        assertThat(after.path("history").get(2).path("actor").asString()).isEqualTo("recovery");
+        assertThat(available(payee)).isEqualTo(net(50_000));
+        assertThat(escrowAccount(id)).isZero();
+        refused(action(payer, id, "release", release(0, 10_000)), 409, "ESCROW_INVALID_STATE");
+        assertThat(actions(get(payer, id))).as("recovered once").containsExactly("CREATED", "ACCEPTED", "RELEASED");
+    }
+
+    @Test
     void a_create_under_a_key_whose_record_expired_with_other_terms_is_refused() {
         Agent payer = funded(100_000);
         Agent payee = agent();
