@@ -121,7 +121,7 @@ public class Workflows {
                 draft.split(), WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO,
                 BigInteger.ZERO, rates.platformBps(), rates.protocolBps(), draft.maxFeeBps(), draft.maxMultiplierBps(), 1, now, now, checked.steps()), now);
         return tx.execute(status -> {
-            if (!store.insert(workflow)) {
+            if (!store.insert(workflow, WorkflowIds.newSalt())) {
                 Workflow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
                         "workflow " + id + " exists and is not readable"));
                 return sameTerms(existing, workflow) ? Result.ok(existing) : Result.refused(422, "WORKFLOW_ID_CONFLICT",
@@ -399,10 +399,11 @@ public class Workflows {
             }
         }
         parts.add("payer:all");
-        for (String part : parts) {
-            money.committed(w, part).filter(r -> !recorded.contains(r.id().toUuid()))
-                    .ifPresent(r -> lost.put(part, r));
-        }
+        money.committed(w, parts).forEach((part, r) -> {
+            if (!recorded.contains(r.id().toUuid())) {
+                lost.put(part, r);
+            }
+        });
         Map<String, BigInteger> amounts = new LinkedHashMap<>();
         lost.forEach((part, r) -> amounts.put(part, r.amount()));
         WorkflowRules.Plan plan = WorkflowRules.adopted(w, amounts, now, money::fee);
