@@ -3,6 +3,7 @@ package dev.agentescrow.backend.fee;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.backend.gateway.LedgerUnavailableException;
+import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.batcher.command.ServiceCommands;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.LedgerException;
@@ -167,7 +168,7 @@ public class FeeDistributions {
                 }
             });
             List<Long> shares = receivers.stream().map(Stakeholder::shares).toList();
-            String secret = FeeIds.newSecret();
+            String secret = DerivedIds.newSecret();
             for (String key : pools.keySet()) {
                 Address token = Address.of(key.substring(0, key.indexOf('/')));
                 FeeType type = FeeType.valueOf(key.substring(key.indexOf('/') + 1));

@@ -3,13 +3,11 @@ package dev.agentescrow.backend.fee;
 import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 
 /**
  * Ids of the fee feature ({@link DerivedIds}: SHA-256, outside the ledger's reserved namespace): a
  * stakeholder's from (admin, Idempotency-Key), and each distribution payment's ledger transfer from
- * (token, period, stakeholder, fee type) and a random secret of the plan ({@link #newSecret}). The
+ * (token, period, stakeholder, fee type) and a random secret of the plan ({@link DerivedIds#newSecret}). The
  * plan stores each payment's id with it, and paying (again, after a crash or by a concurrent caller)
  * reads the stored ids, so the ledger answers EXISTS instead of paying twice. The secret keeps the
  * ids from being computed in advance: clients choose the ids of their own transfers, and a
@@ -17,16 +15,7 @@ import java.util.HexFormat;
  * own under its next payment's id, and the period's payment would be refused for ever.
  */
 public final class FeeIds {
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private FeeIds() {
-    }
-
-    /** A plan's secret: 32 random hex digits. */
-    public static String newSecret() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
     }
 
     /** {@code sth_} and 32 hex digits derived from (admin, key). */

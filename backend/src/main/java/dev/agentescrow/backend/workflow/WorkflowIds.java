@@ -3,8 +3,6 @@ package dev.agentescrow.backend.workflow;
 import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Locale;
 
 /**
@@ -19,22 +17,13 @@ import java.util.Locale;
  * <p><b>Not computable by a party.</b> Clients choose the ids of their own transfers, and every party
  * reads the workflow's id and payer: a payout id derived from those alone could be committed first
  * by a party (a 1-unit payment of its own), and the workflow's payout or refund would be refused for
- * ever. So every part but {@code fund} also derives from the workflow's {@link #newSalt() salt}, a
+ * ever. So every part but {@code fund} also derives from the workflow's salt ({@link DerivedIds#newSecret}), a
  * random secret written with its row (never shown). The funding keeps (payer, workflow, "fund"): it
  * is made before anyone can read the workflow, and a create retried after a crash that lost the row
  * (and its salt) must find the funding it made.
  */
 public final class WorkflowIds {
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private WorkflowIds() {
-    }
-
-    /** A new workflow's secret: 32 random hex digits. */
-    public static String newSalt() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
     }
 
     /** {@code wf_} and the 32 hex digits of the id derived from ("workflow", payer, key). */

@@ -44,7 +44,7 @@ public class WorkflowStore {
 
     /**
      * Inserts a new workflow and its steps, with the secret its payout ids derive from
-     * ({@link WorkflowIds#newSalt}); false if the id exists (a retried create).
+     * ({@link DerivedIds#newSecret}); false if the id exists (a retried create).
      */
     public boolean insert(Workflow w, String transferSalt) {
         int inserted = jdbc.update("INSERT INTO backend.workflows (" + COLUMNS + ", due_at, transfer_salt)"
