@@ -3,6 +3,7 @@ package dev.agentescrow.backend.fee;
 import dev.agentescrow.backend.events.EventPublisher;
 import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.backend.gateway.LedgerUnavailableException;
+import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.batcher.command.ServiceCommands;
 import dev.agentescrow.batcher.ledger.AccountKey;
 import dev.agentescrow.batcher.ledger.LedgerException;
@@ -41,7 +42,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * per token and fee type its pool is what it claimed plus what the previous period carried; each
  * active stakeholder's part is {@code floor(pool * shares / totalShares)} ({@link FeeShares}) and the
  * remainder is carried to the next period (it stays in the fee account). The payments are stored
- * with transfer ids derived from (period, stakeholder, token, type) ({@link FeeIds#payment}).
+ * with transfer ids derived from (period, stakeholder, token, type) and a random secret of the plan
+ * ({@link FeeIds#payment}), so that no one computes them before the plan; paying reads them from the rows.
  *
  * <p><b>Pay</b>: each (token, type) group is one linked ledger submission out of FEES or
  * PROTOCOL_FEES through the service commands (rule FEE_DISTRIBUTION, audited with the transfers);
@@ -166,6 +168,7 @@ public class FeeDistributions {
                 }
             });
             List<Long> shares = receivers.stream().map(Stakeholder::shares).toList();
+            String secret = DerivedIds.newSecret();
             for (String key : pools.keySet()) {
                 Address token = Address.of(key.substring(0, key.indexOf('/')));
                 FeeType type = FeeType.valueOf(key.substring(key.indexOf('/') + 1));
@@ -183,7 +186,7 @@ public class FeeDistributions {
                         jdbc.update("INSERT INTO backend.fee_payments (period, stakeholder_id, account, shares, token,"
                                 + " fee_type, amount, transfer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", number, s.id(),
                                 s.account().hex(), s.shares(), token.hex(), type.name(), dec(part),
-                                FeeIds.payment(number, s.id(), token, type).toUuid());
+                                FeeIds.payment(number, s.id(), token, type, secret).toUuid());
                     }
                 }
             }

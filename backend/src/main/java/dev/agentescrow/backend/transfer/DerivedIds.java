@@ -5,7 +5,9 @@ import dev.agentescrow.chain.Address;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
  * Ledger transfer ids derived from (kind, principal, Idempotency-Key, index): the first 16 bytes of
@@ -13,7 +15,19 @@ import java.util.Arrays;
  * write). The namespace the ledger reserves for itself (top 32 bits all ones) is avoided.
  */
 public final class DerivedIds {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private DerivedIds() {
+    }
+
+    /**
+     * A secret to derive ids from besides the request's parts (32 random hex digits), where every
+     * part of an id is known to a client that could commit a transfer of its own under it first.
+     */
+    public static String newSecret() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     public static TransferId of(String kind, Address principal, String idempotencyKey, int index) {

@@ -25,8 +25,9 @@ import dev.agentescrow.chain.Amount;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
@@ -52,11 +53,13 @@ public class WorkflowMoney {
     private final Batcher batcher;
     private final Fees fees;
     private final EscrowMoney escrowMoney;
+    private final WorkflowStore store;
 
-    public WorkflowMoney(Batcher batcher, Fees fees, EscrowMoney escrowMoney) {
+    public WorkflowMoney(Batcher batcher, Fees fees, EscrowMoney escrowMoney, WorkflowStore store) {
         this.batcher = batcher;
         this.fees = fees;
         this.escrowMoney = escrowMoney;
+        this.store = store;
     }
 
     /** Whether this instance writes the ledger now (the batcher's leader). */
@@ -91,6 +94,7 @@ public class WorkflowMoney {
     public List<TransferReceipt> payOut(Workflow w, List<WorkflowRules.Payout> payouts, String rule, String actor,
                                         String reason) {
         AccountKey from = AccountKey.escrowFunds(w.id(), w.token());
+        String salt = store.transferSalt(w.id());
         List<TransferRequest> transfers = new ArrayList<>();
         for (int i = 0; i < payouts.size(); i++) {
             WorkflowRules.Payout payout = payouts.get(i);
@@ -99,7 +103,7 @@ public class WorkflowMoney {
                 case PROTOCOL_FEE -> FeeType.PROTOCOL.account(w.token());
                 case AGENT, PAYER, SURPLUS -> AccountKey.user(payout.to(), w.token());
             };
-            TransferRequest request = TransferRequest.single(WorkflowIds.transfer(w.payer(), w.id(), WorkflowIds.part(payout)),
+            TransferRequest request = TransferRequest.single(WorkflowIds.transfer(w.payer(), w.id(), salt, WorkflowIds.part(payout)),
                     from, to, Amount.of(payout.amount())).withReference("workflow:" + w.id());
             transfers.add(i < payouts.size() - 1 ? request.linkedToNext() : request);
         }
@@ -119,9 +123,15 @@ public class WorkflowMoney {
         return read.get().map(AccountView::available).orElse(BigInteger.ZERO);
     }
 
-    /** The committed transfer of part {@code part} of the workflow, if any. */
-    public Optional<TransferRecord> committed(Workflow w, String part) {
-        return escrowMoney.committed(WorkflowIds.transfer(w.payer(), w.id(), part));
+    /** The committed transfers of {@code parts} of the workflow, by part (a part not committed is absent). */
+    public Map<String, TransferRecord> committed(Workflow w, List<String> parts) {
+        String salt = store.transferSalt(w.id());
+        Map<String, TransferRecord> found = new LinkedHashMap<>();
+        for (String part : parts) {
+            escrowMoney.committed(WorkflowIds.transfer(w.payer(), w.id(), salt, part))
+                    .ifPresent(r -> found.put(part, r));
+        }
+        return found;
     }
 
     private static <T> T guarded(Supplier<T> call) {

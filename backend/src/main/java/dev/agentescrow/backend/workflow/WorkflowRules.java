@@ -87,7 +87,11 @@ public final class WorkflowRules {
         public enum Kind { AGENT, FEE, PROTOCOL_FEE, PAYER, SURPLUS }
     }
 
-    /** What a change does: the workflow after it, its payouts, and the steps whose state changed (after). */
+    /**
+     * What a change does: the workflow after it, its payouts, and the steps it changed (after): their
+     * state, or an allocated auction's surplus recorded (0 too: the schedule looks at the workflow
+     * again until that is written).
+     */
     public record Plan(Workflow after, List<Payout> payouts, List<Step> changed) {
         public boolean isEmpty() {
             return payouts.isEmpty() && changed.isEmpty();
@@ -382,6 +386,7 @@ public final class WorkflowRules {
         }
         WorkflowState state = stateOf(before.mode(), steps);
         List<Payout> payouts = new ArrayList<>();
+        Set<Integer> surplusRecorded = new HashSet<>();
         for (int i = 0; i < steps.size(); i++) {
             Step s = steps.get(i);
             if (s.auction() != null && s.auction().allocated() && s.auction().surplus() == null) {
@@ -390,6 +395,7 @@ public final class WorkflowRules {
                     payouts.add(new Payout(Payout.Kind.SURPLUS, i, before.payer(), surplus));
                 }
                 steps.set(i, s.withAuction(s.auction().withSurplus(surplus)));
+                surplusRecorded.add(i);
             }
         }
         BigInteger surplusNow = sum(payouts, Payout.Kind.SURPLUS);
@@ -430,7 +436,7 @@ public final class WorkflowRules {
         }
         List<Step> changedSteps = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
-            if (steps.get(i).state() != before.steps().get(i).state()) {
+            if (steps.get(i).state() != before.steps().get(i).state() || surplusRecorded.contains(i)) {
                 changedSteps.add(steps.get(i));
             }
         }

@@ -42,14 +42,17 @@ public class WorkflowStore {
     public record Bid(String workflowId, int index, Address bidder, BigInteger ask, long sequence, Instant createdAt) {
     }
 
-    /** Inserts a new workflow and its steps; false if the id exists (a retried create). */
-    public boolean insert(Workflow w) {
-        int inserted = jdbc.update("INSERT INTO backend.workflows (" + COLUMNS + ", due_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    /**
+     * Inserts a new workflow and its steps, with the secret its payout ids derive from
+     * ({@link DerivedIds#newSecret}); false if the id exists (a retried create).
+     */
+    public boolean insert(Workflow w, String transferSalt) {
+        int inserted = jdbc.update("INSERT INTO backend.workflows (" + COLUMNS + ", due_at, transfer_salt)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 w.id(), w.payer().hex(), w.token().hex(), w.evaluator() == null ? null : w.evaluator().hex(),
                 w.mode().name(), w.split().name(), w.state().name(), dec(w.amount()), dec(w.paid()), dec(w.fees()),
                 dec(w.refunded()), w.feeBps(), w.maxFeeBps(), w.version(), ts(w.createdAt()), ts(w.updatedAt()),
-                w.maxMultiplierBps(), w.protocolFeeBps(), ts(w.dueAt()));
+                w.maxMultiplierBps(), w.protocolFeeBps(), ts(w.dueAt()), transferSalt);
         if (inserted == 0) {
             return false;
         }
@@ -84,6 +87,12 @@ public class WorkflowStore {
                     auction(s, StepAuction::price), a(s, StepAuction::reserveApplied),
                     auction(s, StepAuction::surplus), w.id(), s.index());
         }
+    }
+
+    /** The secret the workflow's payout ids derive from; null for a workflow created before it (or none). */
+    public String transferSalt(String id) {
+        return jdbc.query("SELECT transfer_salt FROM backend.workflows WHERE id = ?", (rs, n) -> rs.getString(1), id)
+                .stream().findFirst().orElse(null);
     }
 
     public Optional<Workflow> find(String id) {

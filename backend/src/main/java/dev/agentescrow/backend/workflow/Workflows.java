@@ -7,6 +7,7 @@ import dev.agentescrow.backend.fee.FeeCharge;
 import dev.agentescrow.backend.fee.FeeRates;
 import dev.agentescrow.backend.fee.FeeSource;
 import dev.agentescrow.backend.fee.FeeType;
+import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.backend.market.Market;
 import dev.agentescrow.backend.market.MarketTaskStore;
 import dev.agentescrow.backend.market.ReverseVickreyAuction;
@@ -121,7 +122,7 @@ public class Workflows {
                 draft.split(), WorkflowState.RUNNING, checked.amount(), BigInteger.ZERO, BigInteger.ZERO,
                 BigInteger.ZERO, rates.platformBps(), rates.protocolBps(), draft.maxFeeBps(), draft.maxMultiplierBps(), 1, now, now, checked.steps()), now);
         return tx.execute(status -> {
-            if (!store.insert(workflow)) {
+            if (!store.insert(workflow, DerivedIds.newSecret())) {
                 Workflow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
                         "workflow " + id + " exists and is not readable"));
                 return sameTerms(existing, workflow) ? Result.ok(existing) : Result.refused(422, "WORKFLOW_ID_CONFLICT",
@@ -399,10 +400,11 @@ public class Workflows {
             }
         }
         parts.add("payer:all");
-        for (String part : parts) {
-            money.committed(w, part).filter(r -> !recorded.contains(r.id().toUuid()))
-                    .ifPresent(r -> lost.put(part, r));
-        }
+        money.committed(w, parts).forEach((part, r) -> {
+            if (!recorded.contains(r.id().toUuid())) {
+                lost.put(part, r);
+            }
+        });
         Map<String, BigInteger> amounts = new LinkedHashMap<>();
         lost.forEach((part, r) -> amounts.put(part, r.amount()));
         WorkflowRules.Plan plan = WorkflowRules.adopted(w, amounts, now, money::fee);

@@ -4,6 +4,7 @@ import static dev.agentescrow.backend.testing.Conditions.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentescrow.backend.testing.ApiClient;
+import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.backend.testing.BackendITSupport;
 import dev.agentescrow.backend.testing.FreshAgents;
 import dev.agentescrow.backend.testing.LedgerBalances;
@@ -381,6 +382,73 @@ class FeesIT extends BackendITSupport {
             JsonNode verified = api.post("/api/v1/admin/verify", admin, key(), "{}").json();
             return verified.path("ok").asBoolean() && verified.path("reconciled").asBoolean();
         });
+    }
+
+    @Test
+    @Order(3)
+    void payment_ids_a_stakeholder_derives_and_squats_first_do_not_block_the_next_distribution() {
+        // A stakeholder knows its id (its fee.distributed events carry it) and the next period's
+        // number. It commits, from its own account, transfers under the ids derived from them for
+        // its next payments (as payment ids were derived before the plan's secret). That must not stop the
+        // distribution: the period is paid, to it as to everyone.
+        ApiClient api = api();
+        assertThat(put("/api/v1/admin/fees/rates", admin, Map.of("platformBps", 100, "protocolBps", 50)).status())
+                .isEqualTo(200);
+        deactivateEveryStakeholder();
+        FreshAgents.FreshAgent squatter = FreshAgents.signIn(api);
+        FreshAgents.FreshAgent bystander = FreshAgents.signIn(api);
+        ApiClient.Response gift = api.post("/api/v1/transfers", funder.accessToken(), key(), Map.of("to",
+                squatter.address(), "token", token, "amount", "10"));
+        assertThat(gift.status()).as(gift.toString()).isEqualTo(201);
+        ApiClient.Response added = api.post("/api/v1/admin/fees/stakeholders", admin, key(),
+                Map.of("account", squatter.address(), "name", "squatter", "shares", 1));
+        assertThat(added.status()).as(added.toString()).isEqualTo(201);
+        String stakeholder = added.json().path("id").asString();
+        ApiClient.Response clearing = api.post("/api/v1/admin/fees/distributions", admin, key(), "{}");
+        assertThat(clearing.status()).as(clearing.toString()).isIn(201, 422);
+
+        Long last = jdbc.queryForObject("SELECT COALESCE(max(number), 0) FROM backend.fee_periods", Long.class);
+        for (long period = last + 1; period <= last + 3; period++) {
+            for (FeeType type : FeeType.values()) {
+                ApiClient.Response squat = api.post("/api/v1/transfers", squatter.accessToken(), key(), Map.of("to",
+                        bystander.address(), "token", token, "amount", "1", "id",
+                        DerivedIds.of("fee-payment", Address.of(token), period + ":" + stakeholder + ":" + type.name(), 0)
+                                .toUuid().toString()));
+                assertThat(squat.status()).as(squat.toString()).isEqualTo(201);
+            }
+        }
+        BigInteger before = balances().available(squatter.accessToken());
+        assertThat(before).isEqualTo(BigInteger.valueOf(4));
+
+        // fees of one payout: 100 + 50 bps of 10,000
+        FreshAgents.FreshAgent arbiter = FreshAgents.signIn(api);
+        FreshAgents.FreshAgent payee = FreshAgents.signIn(api);
+        Map<String, Object> terms = new HashMap<>();
+        terms.put("token", token);
+        terms.put("payees", List.of(Map.of("address", payee.address(), "share", "10000")));
+        terms.put("deadline", Instant.now().plusSeconds(3600).toString());
+        terms.put("arbiter", arbiter.address());
+        terms.put("termsHash", "0x" + "17".repeat(32));
+        terms.put("maxFeeBps", 150);
+        ApiClient.Response created = api.post("/api/v1/escrows", funder.accessToken(), key(), terms);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String escrowId = created.json().path("id").asString();
+        assertThat(api.post("/api/v1/escrows/" + escrowId + "/accept", payee.accessToken(), key(), "{}").status())
+                .isEqualTo(200);
+        ApiClient.Response released = api.post("/api/v1/escrows/" + escrowId + "/release", funder.accessToken(), key(),
+                "{}");
+        assertThat(released.status()).as(released.toString()).isEqualTo(200);
+        assertThat(released.json().path("feesPaid").asString()).isEqualTo("150");
+
+        ApiClient.Response distributed = api.post("/api/v1/admin/fees/distributions", admin, key(), "{}");
+        assertThat(distributed.status()).as(distributed.toString()).isEqualTo(201);
+        assertThat(distributed.json().path("period").path("state").asString()).isEqualTo("DISTRIBUTED");
+        assertThat(balances().available(squatter.accessToken()).subtract(before)).isGreaterThanOrEqualTo(
+                BigInteger.valueOf(150));
+        for (JsonNode r : distributed.json().path("received")) {
+            assertThat(r.path("stakeholderId").asString()).isEqualTo(stakeholder);
+            assertThat(r.path("ledgerSequence").asLong()).isPositive();
+        }
     }
 
     // ------------------------------------------------------------------ helpers

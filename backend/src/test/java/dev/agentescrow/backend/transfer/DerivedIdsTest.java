@@ -26,4 +26,14 @@ class DerivedIdsTest {
             assertThat(DerivedIds.of("transfer", ALICE, "k" + i, i).isReserved()).isFalse();
         }
     }
+
+    @Test
+    void a_secret_is_32_hex_digits_and_never_the_same_twice() {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 1_000; i++) {
+            String secret = DerivedIds.newSecret();
+            assertThat(secret).matches("[0-9a-f]{32}");
+            assertThat(seen.add(secret)).isTrue();
+        }
+    }
 }

@@ -234,6 +234,24 @@ class WorkflowAuctionRulesTest {
     }
 
     @Test
+    void an_allocation_with_no_surplus_whose_step_waits_is_still_a_change_to_record() {
+        // a single bid is paid the budget: surplus 0; the step waits for y: no payout, no state change,
+        // yet the next change records the surplus (else the workflow stays due at the close for ever)
+        Workflow w = created(draft(WorkflowMode.FLEXIBLE, SplitKind.PRICES, null, null, named("y", B, null, big(200)),
+                auctioned("x", 1_000, "y")));
+        Instant closes = NOW.plusSeconds(60);
+        Workflow won = WorkflowRules.closeAuction(w, 1, allocation(big(1_000), A, 300), 1, closes);
+        assertThat(won.dueAt()).isEqualTo(closes);
+        WorkflowRules.Plan next = WorkflowRules.advance(won, closes.plusMillis(5), ONE_PERCENT);
+        assertThat(next.payouts()).isEmpty();
+        assertThat(next.isEmpty()).isFalse();
+        assertThat(next.after().steps().get(1).state()).isEqualTo(StepState.WAITING);
+        assertThat(next.after().steps().get(1).auction().surplus()).isZero();
+        assertThat(next.after().dueAt()).isEqualTo(NOW.plusSeconds(3600));
+        assertThat(WorkflowRules.advance(next.after(), closes.plusMillis(6), ONE_PERCENT).isEmpty()).isTrue();
+    }
+
+    @Test
     void a_lost_surplus_refund_is_adopted_as_the_ledger_committed_it() {
         Workflow w = created(draft(WorkflowMode.FLEXIBLE, SplitKind.PRICES, null, null, auctioned("x", 1_000),
                 named("y", B, null, big(200))));

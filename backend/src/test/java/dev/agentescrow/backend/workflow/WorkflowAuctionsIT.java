@@ -275,6 +275,41 @@ class WorkflowAuctionsIT extends WorkflowITSupport {
     }
 
     @Test
+    void an_allocation_with_nothing_to_refund_while_its_step_waits_is_settled_and_leaves_the_schedule() {
+        // A single bid is paid the maximum base price, here the whole budget: the surplus is 0. The
+        // step waits for its dependency, so the allocation changes no step's state and moves no money;
+        // the schedule must still record it, else the workflow stays due (and takes one of the
+        // sweep's slots every second) until its dependency finishes.
+        FreshAgents.FreshAgent payer = funded(3_000);
+        FreshAgents.FreshAgent a = funded(0);
+        FreshAgents.FreshAgent bidder = provider("etl");
+        Instant closes = closesIn(WINDOW_SECONDS);
+        String id = created(payer, workflow("flexible", List.of(named("n", a, 1_000), auctioned("x", "etl", 2_000,
+                closes, "n")))).path("id").asString();
+        bids(bidder, id, "x", 1_500);
+        awaitUntil("the auction of x allocated", () -> stepOf(get(payer, id), "x").path("auction").path("state")
+                .asString().equals("ALLOCATED"));
+        awaitUntil("the allocation recorded (surplus 0) and the workflow no longer due", () ->
+                stepOf(get(payer, id), "x").path("auction").path("surplus").asString().equals("0")
+                        && !workflows.due(100_000).contains(id));
+        java.sql.Timestamp dueAt = jdbc.queryForObject("SELECT due_at FROM backend.workflows WHERE id = ?",
+                java.sql.Timestamp.class, id);
+        assertThat(dueAt.toInstant()).isAfter(Instant.now());
+        JsonNode waiting = stepOf(get(payer, id), "x");
+        assertThat(waiting.path("state").asString()).isEqualTo("WAITING");
+        assertThat(waiting.path("share").asString()).isEqualTo("2000");
+        assertThat(available(payer)).isZero();
+
+        reported(a, id, "n", "SUCCEEDED");
+        JsonNode done = reported(bidder, id, "x", "SUCCEEDED");
+        assertThat(done.path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(available(bidder)).isEqualTo(net(2_000));
+        assertThat(available(a)).isEqualTo(net(1_000));
+        assertThat(balances().escrowAccount(id)).isZero();
+        assertThat(transfers(done, "SURPLUS")).isZero();
+    }
+
+    @Test
     void a_workflow_with_a_bad_auctioned_step_is_refused_and_nothing_is_held() {
         FreshAgents.FreshAgent payer = funded(1_000);
         FreshAgents.FreshAgent a = funded(0);

@@ -424,6 +424,43 @@ class WorkflowsIT extends WorkflowITSupport {
         assertThat(balances().escrowAccount(id)).isZero();
     }
 
+    @Test
+    void ids_a_party_derives_from_the_workflow_and_squats_first_do_not_block_its_payouts_or_refunds() {
+        // Every party reads the workflow's id and payer. The payer commits, from its own account and
+        // before agent a is paid, a transfer under the id derived from them for a's payout
+        // (WorkflowIds.transfer(payer, id, "agent:0")); agent b does the same for the refund of b's
+        // share. Neither may block the workflow's money: a is paid, b's share goes back to the payer.
+        FreshAgents.FreshAgent payer = funded(10_010);
+        FreshAgents.FreshAgent a = agent();
+        FreshAgents.FreshAgent b = funded(10);
+        FreshAgents.FreshAgent bystander = agent();
+        String id = created(payer, workflow("flexible", 10_000, List.of(step("a", a), step("b", b))))
+                .path("id").asString();
+        Address payerAddress = Address.of(payer.address());
+        squat(payer, WorkflowIds.transfer(payerAddress, id, "agent:0"), bystander);
+        squat(b, WorkflowIds.transfer(payerAddress, id, "payer:1"), bystander);
+
+        JsonNode paid = reported(a, id, "a", "SUCCEEDED");
+        assertThat(stepOf(paid, "a").path("paid").asString()).isEqualTo(net(5_000).toString());
+        JsonNode done = reported(b, id, "b", "FAILED");
+        assertThat(done.path("state").asString()).isEqualTo("PARTIAL");
+        assertThat(stepOf(done, "b").path("refunded").asString()).isEqualTo("5000");
+        assertThat(available(a)).isEqualTo(net(5_000));
+        assertThat(available(payer)).isEqualTo(big(5_009));
+        assertThat(available(b)).isEqualTo(big(9));
+        assertThat(available(bystander)).isEqualTo(big(2));
+        assertThat(balances().escrowAccount(id)).isZero();
+    }
+
+    /** {@code who} pays 1 base unit to {@code to} under transfer id {@code id} (a client may choose its ids). */
+    private void squat(FreshAgents.FreshAgent who, dev.agentescrow.batcher.ledger.TransferId id,
+                       FreshAgents.FreshAgent to) {
+        ApiClient.Response paid = api().post("/api/v1/transfers", who.accessToken(), key(), Map.of("to", to.address(),
+                "token", token, "amount", "1", "id", id.toUuid().toString()));
+        assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
+        assertThat(paid.json().path("status").asString()).isEqualTo("COMMITTED");
+    }
+
     /** What the lost change paid as part {@code kind}:{@code index}, zero if it paid nothing there. */
     private static BigInteger lostPart(WorkflowRules.Plan lost, WorkflowRules.Payout.Kind kind, int index) {
         return lost.payouts().stream().filter(p -> p.kind() == kind && p.index() == index)
