@@ -171,9 +171,23 @@ class EscrowsIT extends BackendITSupport {
         return jdbc.queryForObject("SELECT transfer_salt FROM backend.escrows WHERE id = ?", String.class, id);
     }
 
-    /** The ledger transfer id the service derives for part {@code part} of {@code action} at version {@code seq}. */
-    private dev.agentescrow.batcher.ledger.TransferId payoutId(String id, EscrowAction action, String part, int seq) {
-        return EscrowIds.transfer(id, salt(id), action, part, seq);
+    /**
+     * Commits in the ledger what a release of {@code gross} to payee 0 creating version {@code version}
+     * pays (the payee's net and the fee, one linked group, under the ids the service derives with
+     * {@code salt}), as if the service's commit of that release was lost.
+     */
+    private void lostRelease(String id, Agent payee, long gross, int version, String salt) {
+        Address tokenAddress = Address.of(token);
+        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
+        assertThat(batcher.ledger().submit(List.of(
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, salt, EscrowAction.RELEASED, "payee:0", version), escrow,
+                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(gross)))
+                        .withReference("escrow:" + id).linkedToNext(),
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, salt, EscrowAction.RELEASED, "fee:0", version), escrow,
+                        AccountKey.fees(tokenAddress), Amount.of(fee(gross))).withReference("escrow:" + id))))
+                .allMatch(result -> result.committed());
     }
 
     // ------------------------------------------------------------------ end to end
@@ -570,23 +584,31 @@ class EscrowsIT extends BackendITSupport {
 
     @Test
     void a_release_retried_after_the_ledger_committed_but_the_service_did_not_pays_once() {
+        releaseRetriedAfterALostCommit(false);
+    }
+
+    @Test
+    void a_lost_commit_of_an_escrow_created_before_the_salt_is_recovered_under_its_old_ids() {
+        // An escrow created before the transfer salt existed has none (NULL): its payouts keep the ids
+        // derived from the escrow alone, so a release its lost commit paid is found and paid once.
+        releaseRetriedAfterALostCommit(true);
+    }
+
+    /**
+     * A release whose payouts the ledger committed while the service's commit was lost, retried: paid
+     * once. {@code legacy}: the escrow has no transfer salt (created before it), and its ids are the old ones.
+     */
+    private void releaseRetriedAfterALostCommit(boolean legacy) {
         Agent payer = funded(100_000);
         Agent payee = agent();
         BigInteger feesBefore = fees();
         String id = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 50_000L));
         ok(action(payee, id, "accept", Map.of()));
+        if (legacy) {
+            assertThat(jdbc.update("UPDATE backend.escrows SET transfer_salt = NULL WHERE id = ?", id)).isEqualTo(1);
+        }
         int next = get(payer, id).path("history").size() + 1;
-        Address tokenAddress = Address.of(token);
-        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
-        List<dev.agentescrow.batcher.ledger.TransferRequest> earlier = List.of(
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        payoutId(id, EscrowAction.RELEASED, "payee:0", next), escrow,
-                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(20_000)))
-                        .withReference("escrow:" + id).linkedToNext(),
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        payoutId(id, EscrowAction.RELEASED, "fee:0", next), escrow,
-                        AccountKey.fees(tokenAddress), Amount.of(fee(20_000))).withReference("escrow:" + id));
-        assertThat(batcher.ledger().submit(earlier)).allMatch(result -> result.committed());
+        lostRelease(id, payee, 20_000, next, legacy ? null : salt(id));
 
         JsonNode released = ok(action(payer, id, "release", release(0, 20_000)));
         assertThat(released.path("held").asString()).isEqualTo("30000");
@@ -597,6 +619,8 @@ class EscrowsIT extends BackendITSupport {
         assertThat(history).hasSize(3);
         assertThat(history.get(2).path("actor").asString()).isEqualTo(payer.address());
         assertThat(history.get(2).path("rule").asString()).isEqualTo("PAYER_RELEASE");
+        assertThat(history.get(2).path("transfers").get(0).path("id").asString()).isEqualTo(EscrowIds.transfer(id,
+                legacy ? null : salt(id), EscrowAction.RELEASED, "payee:0", next).toUuid().toString());
     }
 
     @Test
@@ -608,17 +632,7 @@ class EscrowsIT extends BackendITSupport {
         String id = created(payer, terms(arbiter, Instant.now().plusSeconds(3600), payee, 50_000L));
         ok(action(payee, id, "accept", Map.of()));
         int next = get(payer, id).path("history").size() + 1;
-        Address tokenAddress = Address.of(token);
-        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
-        assertThat(batcher.ledger().submit(List.of(
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        payoutId(id, EscrowAction.RELEASED, "payee:0", next), escrow,
-                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(20_000)))
-                        .withReference("escrow:" + id).linkedToNext(),
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        payoutId(id, EscrowAction.RELEASED, "fee:0", next), escrow,
-                        AccountKey.fees(tokenAddress), Amount.of(fee(20_000))).withReference("escrow:" + id))))
-                .allMatch(result -> result.committed());
+        lostRelease(id, payee, 20_000, next, salt(id));
 
         JsonNode disputed = ok(action(payee, id, "dispute", Map.of()));
         assertThat(disputed.path("state").asString()).isEqualTo("DISPUTED");
@@ -642,18 +656,8 @@ class EscrowsIT extends BackendITSupport {
         String id = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 50_000L));
         ok(action(payee, id, "accept", Map.of()));
         int next = get(payer, id).path("history").size() + 1;
-        Address tokenAddress = Address.of(token);
-        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
         // a release of all 50,000 paid in the ledger, whose commit in the service was lost: the escrow has ended
-        assertThat(batcher.ledger().submit(List.of(
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        payoutId(id, EscrowAction.RELEASED, "payee:0", next), escrow,
-                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(50_000)))
-                        .withReference("escrow:" + id).linkedToNext(),
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        payoutId(id, EscrowAction.RELEASED, "fee:0", next), escrow,
-                        AccountKey.fees(tokenAddress), Amount.of(fee(50_000))).withReference("escrow:" + id))))
-                .allMatch(result -> result.committed());
+        lostRelease(id, payee, 50_000, next, salt(id));
         assertThat(get(payer, id).path("state").asString()).isEqualTo("FUNDED");
 
         // the payer's next action is another release, refused against what the ledger shows: nothing left
@@ -725,44 +729,6 @@ class EscrowsIT extends BackendITSupport {
                 + " WHERE a.object_id = ? UNION ALL SELECT row_to_json(l)::text FROM public.audit_log l"
                 + " WHERE l.subject = ?", String.class, id, "escrow:" + id);
         assertThat(audited).isNotEmpty().noneMatch(row -> row.contains(salt));
-    }
-
-    @Test
-    void a_lost_commit_of_an_escrow_created_before_the_salt_is_recovered_under_its_old_ids() {
-        // An escrow created before the transfer salt existed has none (NULL): its payouts keep the ids
-        // derived from the escrow alone, so a release its lost commit paid is found and paid once.
-        Agent payer = funded(100_000);
-        Agent payee = agent();
-        BigInteger feesBefore = fees();
-        String id = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 50_000L));
-        ok(action(payee, id, "accept", Map.of()));
-        assertThat(jdbc.update("UPDATE backend.escrows SET transfer_salt = NULL WHERE id = ?", id)).isEqualTo(1);
-        int next = get(payer, id).path("history").size() + 1;
-        Address tokenAddress = Address.of(token);
-        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
-        assertThat(batcher.ledger().submit(List.of(
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), escrow,
-                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(20_000)))
-                        .withReference("escrow:" + id).linkedToNext(),
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), escrow,
-                        AccountKey.fees(tokenAddress), Amount.of(fee(20_000))).withReference("escrow:" + id))))
-                .allMatch(result -> result.committed());
-
-        JsonNode released = ok(action(payer, id, "release", release(0, 20_000)));
-        assertThat(released.path("held").asString()).isEqualTo("30000");
-        assertThat(available(payee)).as("paid once: the old ids made the ledger answer EXISTS").isEqualTo(net(20_000));
-        JsonNode completed = ok(action(payer, id, "release", release(0, 30_000)));
-        assertThat(completed.path("state").asString()).isEqualTo("COMPLETED");
-        assertThat(available(payee)).isEqualTo(net(20_000).add(net(30_000)));
-        assertThat(fees().subtract(feesBefore)).isEqualTo(fee(20_000).add(fee(30_000)));
-        assertThat(escrowAccount(id)).isZero();
-        JsonNode history = get(payer, id).path("history");
-        assertThat(actions(get(payer, id))).containsExactly("CREATED", "ACCEPTED", "RELEASED", "RELEASED");
-        assertThat(history.get(2).path("actor").asString()).isEqualTo(payer.address());
-        assertThat(history.get(3).path("transfers").get(0).path("id").asString())
-                .isEqualTo(EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next + 1).toUuid().toString());
     }
 
     /** {@code who} pays 1 base unit to {@code to} under transfer id {@code id} (a client may choose its ids). */
