@@ -60,7 +60,10 @@ public final class EscrowIds {
                         Integer.toString(sequence)));
     }
 
-    /** The funding transfer of escrow {@code escrowId}: from its id alone, so a create retried after a lost row finds it. */
+    /**
+     * The funding transfer of escrow {@code escrowId}: from its id alone, so a create retried after a
+     * crash that lost the row (and its salt) finds it.
+     */
     public static TransferId fund(String escrowId) {
         return transfer(escrowId, EscrowAction.CREATED, "fund", 1);
     }

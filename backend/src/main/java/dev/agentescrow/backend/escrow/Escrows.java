@@ -32,10 +32,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * escrow's row, so concurrent actions on one escrow (on any instance) queue; it decides on the
  * state it then sees, pays through the ledger with transfer ids derived from (escrow, its secret
  * salt, action, part, the escrow's next version: {@link EscrowIds}) and waits for the ledger's
- * commit, then writes the new state, the history entry and the audit record, and commits. A second release of the same share finds the
- * share released; a retry after a crash between the ledger's commit and this commit derives the
- * same ids and the ledger answers EXISTS, so nothing is paid twice. (A retried request with the
- * same Idempotency-Key is answered from the idempotency store before it gets here.)
+ * commit, then writes the new state, the history entry and the audit record, and commits. A second
+ * release of the same share finds the share released; a retry after a crash between the ledger's
+ * commit and this commit derives the same ids and the ledger answers EXISTS, so nothing is paid
+ * twice. (A retried request with the same Idempotency-Key is answered from the idempotency store
+ * before it gets here.)
  */
 @Component
 public class Escrows {
