@@ -197,7 +197,7 @@ public class ChainEscrows {
         ChainEscrowStore.ChainInfo info = new ChainEscrowStore.ChainInfo(id, gateway.get().address(),
                 TaskEscrowGateway.escrowId(payer, TaskId.of(taskId)), taskId, now.plus(settings.permitValidity()));
         return tx.execute(status -> {
-            if (!store.insert(escrow, true)) {
+            if (!store.insertChain(escrow)) {
                 Escrow existing = store.find(id).orElseThrow();
                 boolean same = chain.find(id).isPresent() && existing.token().equals(escrow.token())
                         && existing.amount().equals(escrow.amount()) && existing.deadline().equals(escrow.deadline())

@@ -1,5 +1,6 @@
 package dev.agentescrow.backend.escrow;
 
+import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.chain.Address;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,14 @@ import java.util.HexFormat;
  * lost answer or a crash between the ledger's commit and the service's) writes the same ids and
  * the ledger answers EXISTS instead of paying twice. The ledger's reserved namespace (top 32
  * bits all ones) is avoided.
+ *
+ * <p><b>Not computable by a party.</b> Clients choose the ids of their own transfers, and every party
+ * reads the escrow's id and version: a payout id derived from those alone could be committed first by
+ * a party (a 1-unit payment of its own), and the escrow's release, refund, resolution or fallback
+ * would be refused for ever. So every part but {@code fund} also derives from the escrow's salt
+ * ({@link DerivedIds#newSecret}), a random secret written with its row (never shown). The funding keeps
+ * (escrow, "fund"): it is made before anyone but the payer knows the escrow's id, and a create retried
+ * after a crash that lost the row (and its salt) must find the funding it made.
  */
 public final class EscrowIds {
     private EscrowIds() {
@@ -32,12 +41,31 @@ public final class EscrowIds {
     }
 
     /**
-     * The transfer of one part of one action: {@code part} is {@code payee:<i>}, {@code fee:<i>},
-     * {@code protocol_fee:<i>},
-     * {@code payer} or {@code fund}; {@code sequence} the escrow's version the action creates.
+     * The transfer of one part of one action as derived from the escrow's id alone: {@code part} is
+     * {@code payee:<i>}, {@code fee:<i>}, {@code protocol_fee:<i>}, {@code payer} or {@code fund};
+     * {@code sequence} the escrow's version the action creates. The funding's ({@link #fund}), and
+     * every part's of an escrow created before the salt.
      */
     public static TransferId transfer(String escrowId, EscrowAction action, String part, int sequence) {
         return transferId(sha256("escrow-transfer", escrowId, action.name(), part, Integer.toString(sequence)));
+    }
+
+    /**
+     * The transfer of one part of one action of escrow {@code escrowId} with secret {@code salt}; null
+     * {@code salt} (an escrow created before it) as {@link #transfer(String, EscrowAction, String, int)}.
+     */
+    public static TransferId transfer(String escrowId, String salt, EscrowAction action, String part, int sequence) {
+        return salt == null ? transfer(escrowId, action, part, sequence)
+                : transferId(sha256("escrow-transfer-salted", escrowId, salt, action.name(), part,
+                        Integer.toString(sequence)));
+    }
+
+    /**
+     * The funding transfer of escrow {@code escrowId}: from its id alone, so a create retried after a
+     * crash that lost the row (and its salt) finds it.
+     */
+    public static TransferId fund(String escrowId) {
+        return transfer(escrowId, EscrowAction.CREATED, "fund", 1);
     }
 
     /** The ledger transfer that moves a fee sweep's deposit into the FEES account. */

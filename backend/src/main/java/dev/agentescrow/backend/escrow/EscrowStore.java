@@ -60,26 +60,35 @@ public class EscrowStore {
     public record Listed(Escrow escrow, long position) {
     }
 
-    /** Inserts a new ledger escrow, its payees and parties; false if the id exists (a retried create). */
-    public boolean insert(Escrow e) {
-        return insert(e, false);
+    /**
+     * Inserts a new ledger escrow, its payees and parties, with {@code transferSalt}, the secret its
+     * payout ids derive from ({@link EscrowIds}); false if the id exists (a retried create).
+     */
+    public boolean insert(Escrow e, String transferSalt) {
+        return insert(e, false, transferSalt);
     }
 
     /**
-     * Inserts a new escrow, its payees and parties; false if the id exists (a retried create). A chain
-     * escrow has no due time: its deadlines are the contract's, not the ledger schedule's.
+     * Inserts a new chain escrow, its payees and parties (no transfer salt: it pays nothing through the
+     * ledger); false if the id exists (a retried create). A chain escrow has no due time: its deadlines
+     * are the contract's, not the ledger schedule's.
      */
-    public boolean insert(Escrow e, boolean chain) {
+    public boolean insertChain(Escrow e) {
+        return insert(e, true, null);
+    }
+
+    private boolean insert(Escrow e, boolean chain, String transferSalt) {
         int inserted = jdbc.update("INSERT INTO backend.escrows (id, custody, state, payer, token, arbiter, evaluator,"
                         + " deadline, grace_seconds, arbitration_seconds, fee_bps, max_fee_bps, fallback, atomic, terms_hash,"
-                        + " amount, held, version, due_at, created_at, updated_at, protocol_fee_bps, fee_source)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " amount, held, version, due_at, created_at, updated_at, protocol_fee_bps, fee_source,"
+                        + " transfer_salt)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                         + " ON CONFLICT (id) DO NOTHING",
                 e.id(), chain ? "CHAIN" : "LEDGER", e.state().name(), e.payer().hex(), e.token().hex(), e.arbiter().hex(),
                 e.evaluator() == null ? null : e.evaluator().hex(), ts(e.deadline()), e.graceSeconds(),
                 e.arbitrationSeconds(), e.feeBps(), e.maxFeeBps(), e.fallback().name(), e.atomic(), e.termsHash(),
                 dec(e.amount()), dec(e.held()), e.version(), chain ? null : ts(e.graceEnd()), ts(e.createdAt()),
-                ts(e.updatedAt()), e.protocolFeeBps(), e.feeSource().name());
+                ts(e.updatedAt()), e.protocolFeeBps(), e.feeSource().name(), transferSalt);
         if (inserted == 0) {
             return false;
         }
@@ -102,6 +111,13 @@ public class EscrowStore {
     private void party(String id, long position, Address party, EscrowRole role) {
         jdbc.update("INSERT INTO backend.escrow_parties (escrow_id, position, party, role) VALUES (?, ?, ?, ?)"
                 + " ON CONFLICT DO NOTHING", id, position, party.hex(), role.name());
+    }
+
+    /** The secret the escrow's payout ids derive from; null for an escrow created before it (or none). */
+    public String transferSalt(String id) {
+        List<String> salts = jdbc.query("SELECT transfer_salt FROM backend.escrows WHERE id = ?",
+                (rs, n) -> rs.getString(1), id);
+        return salts.isEmpty() ? null : salts.getFirst();
     }
 
     public Optional<Escrow> find(String id) {

@@ -6,6 +6,7 @@ import dev.agentescrow.backend.fee.FeeRates;
 import dev.agentescrow.backend.fee.FeeSource;
 import dev.agentescrow.backend.fee.FeeType;
 import dev.agentescrow.backend.fee.Fees;
+import dev.agentescrow.backend.transfer.DerivedIds;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
@@ -29,12 +30,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  *
  * <p><b>Exactly once.</b> Each action runs in one database transaction that first locks the
  * escrow's row, so concurrent actions on one escrow (on any instance) queue; it decides on the
- * state it then sees, pays through the ledger with transfer ids derived from (escrow, action, part,
- * the escrow's next version) and waits for the ledger's commit, then writes the new state, the
- * history entry and the audit record, and commits. A second release of the same share finds the
- * share released; a retry after a crash between the ledger's commit and this commit derives the
- * same ids and the ledger answers EXISTS, so nothing is paid twice. (A retried request with the
- * same Idempotency-Key is answered from the idempotency store before it gets here.)
+ * state it then sees, pays through the ledger with transfer ids derived from (escrow, its secret
+ * salt, action, part, the escrow's next version: {@link EscrowIds}) and waits for the ledger's
+ * commit, then writes the new state, the history entry and the audit record, and commits. A second
+ * release of the same share finds the share released; a retry after a crash between the ledger's
+ * commit and this commit derives the same ids and the ledger answers EXISTS, so nothing is paid
+ * twice. (A retried request with the same Idempotency-Key is answered from the idempotency store
+ * before it gets here.)
  */
 @Component
 public class Escrows {
@@ -161,13 +163,13 @@ public class Escrows {
                 terms.maxFeeBps(), terms.fallback(), terms.atomic(), terms.termsHash(), terms.amount(), terms.amount(),
                 BigInteger.ZERO, 1, now, now, payees, rates.protocolBps(), terms.source());
         return tx.execute(status -> {
-            if (!store.insert(escrow)) {
+            if (!store.insert(escrow, DerivedIds.newSecret())) {
                 Escrow existing = store.find(id).orElseThrow(() -> new IllegalStateException(
                         "escrow " + id + " exists and is not readable"));
                 return sameTerms(existing, escrow) ? Result.ok(existing) : Result.refused(422, "ESCROW_ID_CONFLICT",
                         "an escrow with other terms was created under this Idempotency-Key");
             }
-            TransferId fundId = EscrowIds.transfer(id, EscrowAction.CREATED, "fund", 1);
+            TransferId fundId = EscrowIds.fund(id);
             TransferReceipt receipt = money.fund(payer, fundId, id, terms.token(), terms.amount());
             if (!receipt.committed()) {
                 status.setRollbackOnly();
@@ -334,10 +336,11 @@ public class Escrows {
         int seq = e.version() + 1;
         String actor = caller == null ? SCHEDULER : caller.hex();
         List<TransferId> ids = new ArrayList<>();
+        String salt = plan.payouts().isEmpty() ? null : store.transferSalt(id);
         for (EscrowRules.Payout payout : plan.payouts()) {
             String part = payout.kind() == EscrowRules.Payout.Kind.PAYER ? "payer"
                     : payout.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + payout.index();
-            ids.add(EscrowIds.transfer(id, plan.action(), part, seq));
+            ids.add(EscrowIds.transfer(id, salt, plan.action(), part, seq));
         }
         List<EscrowStore.TransferPart> parts = new ArrayList<>();
         if (!plan.payouts().isEmpty()) {
@@ -385,16 +388,18 @@ public class Escrows {
     /**
      * The last action, if its payouts reached the ledger but its row did not (a crash between the
      * ledger's commit and this service's): then the escrow's ledger account holds less than the
-     * row says, and the payouts sit under the ids derived for the row's next version. The caller
-     * writes them into the row and the history before anything else is decided: a retry of that
-     * action answers them (paid once), a different action is decided on the escrow after them
-     * (never paying from money that has left, never losing the payouts from the history).
+     * row says, and the payouts sit under the ids derived for the row's next version (with the
+     * escrow's salt; an escrow created before it has none, and its ids are those it was made with).
+     * The caller writes them into the row and the history before anything else is decided: a retry
+     * of that action answers them (paid once), a different action is decided on the escrow after
+     * them (never paying from money that has left, never losing the payouts from the history).
      */
     private Optional<Orphan> orphan(Escrow e, Instant now) {
         if (e.state().isFinal() || money.held(e).equals(e.held())) {
             return Optional.empty();
         }
         int seq = e.version() + 1;
+        String salt = store.transferSalt(e.id());
         for (EscrowAction action : PAYING) {
             List<EscrowStore.TransferPart> parts = new ArrayList<>();
             java.util.Map<Integer, BigInteger> gross = new java.util.HashMap<>();
@@ -407,7 +412,7 @@ public class Escrows {
                 names.add("protocol_fee:" + p.index());
             }
             for (String name : names) {
-                TransferId id = EscrowIds.transfer(e.id(), action, name, seq);
+                TransferId id = EscrowIds.transfer(e.id(), salt, action, name, seq);
                 Optional<dev.agentescrow.batcher.read.TransferRecord> found = money.committed(id);
                 if (found.isEmpty()) {
                     continue;

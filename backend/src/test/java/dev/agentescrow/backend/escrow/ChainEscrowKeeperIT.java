@@ -147,7 +147,7 @@ class ChainEscrowKeeperIT extends BackendITSupport {
         Bytes32 taskId = new Bytes32(EscrowIds.taskId(id));
         Bytes32 onChainId = TaskEscrowGateway.escrowId(payer, TaskId.of(taskId));
         new TransactionTemplate(new DataSourceTransactionManager(dataSource)).executeWithoutResult(s -> {
-            assertThat(escrows.insert(prepared, true)).isTrue();
+            assertThat(escrows.insertChain(prepared)).isTrue();
             chain.insert(new ChainEscrowStore.ChainInfo(id, contract.address(), onChainId, taskId, deadline));
         });
         return new Prepared(id, prepared, taskId, onChainId, payerKey, payeeKey);

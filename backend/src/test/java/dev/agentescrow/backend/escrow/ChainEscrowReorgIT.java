@@ -95,7 +95,7 @@ class ChainEscrowReorgIT extends BackendITSupport {
         Bytes32 onChainId = TaskEscrowGateway.escrowId(payer, TaskId.of(taskId));
         new org.springframework.transaction.support.TransactionTemplate(
                 new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource)).executeWithoutResult(s -> {
-                    assertThat(escrows.insert(prepared, true)).isTrue();
+                    assertThat(escrows.insertChain(prepared)).isTrue();
                     chain.insert(new ChainEscrowStore.ChainInfo(id, contract.address(), onChainId, taskId,
                             now.plusSeconds(3600)));
                 });

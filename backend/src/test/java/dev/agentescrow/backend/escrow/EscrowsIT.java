@@ -166,6 +166,30 @@ class EscrowsIT extends BackendITSupport {
         return Map.of("releases", List.of(Map.of("index", index, "amount", Long.toString(amount))));
     }
 
+    /** The escrow's transfer salt, as the service stored it (never shown by the API). */
+    private String salt(String id) {
+        return jdbc.queryForObject("SELECT transfer_salt FROM backend.escrows WHERE id = ?", String.class, id);
+    }
+
+    /**
+     * Commits in the ledger what a release of {@code gross} to payee 0 creating version {@code version}
+     * pays (the payee's net and the fee, one linked group, under the ids the service derives with
+     * {@code salt}), as if the service's commit of that release was lost.
+     */
+    private void lostRelease(String id, Agent payee, long gross, int version, String salt) {
+        Address tokenAddress = Address.of(token);
+        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
+        assertThat(batcher.ledger().submit(List.of(
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, salt, EscrowAction.RELEASED, "payee:0", version), escrow,
+                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(gross)))
+                        .withReference("escrow:" + id).linkedToNext(),
+                dev.agentescrow.batcher.ledger.TransferRequest.single(
+                        EscrowIds.transfer(id, salt, EscrowAction.RELEASED, "fee:0", version), escrow,
+                        AccountKey.fees(tokenAddress), Amount.of(fee(gross))).withReference("escrow:" + id))))
+                .allMatch(result -> result.committed());
+    }
+
     // ------------------------------------------------------------------ end to end
 
     @Test
@@ -560,23 +584,31 @@ class EscrowsIT extends BackendITSupport {
 
     @Test
     void a_release_retried_after_the_ledger_committed_but_the_service_did_not_pays_once() {
+        releaseRetriedAfterALostCommit(false);
+    }
+
+    @Test
+    void a_lost_commit_of_an_escrow_created_before_the_salt_is_recovered_under_its_old_ids() {
+        // An escrow created before the transfer salt existed has none (NULL): its payouts keep the ids
+        // derived from the escrow alone, so a release its lost commit paid is found and paid once.
+        releaseRetriedAfterALostCommit(true);
+    }
+
+    /**
+     * A release whose payouts the ledger committed while the service's commit was lost, retried: paid
+     * once. {@code legacy}: the escrow has no transfer salt (created before it), and its ids are the old ones.
+     */
+    private void releaseRetriedAfterALostCommit(boolean legacy) {
         Agent payer = funded(100_000);
         Agent payee = agent();
         BigInteger feesBefore = fees();
         String id = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 50_000L));
         ok(action(payee, id, "accept", Map.of()));
+        if (legacy) {
+            assertThat(jdbc.update("UPDATE backend.escrows SET transfer_salt = NULL WHERE id = ?", id)).isEqualTo(1);
+        }
         int next = get(payer, id).path("history").size() + 1;
-        Address tokenAddress = Address.of(token);
-        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
-        List<dev.agentescrow.batcher.ledger.TransferRequest> earlier = List.of(
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), escrow,
-                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(20_000)))
-                        .withReference("escrow:" + id).linkedToNext(),
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), escrow,
-                        AccountKey.fees(tokenAddress), Amount.of(fee(20_000))).withReference("escrow:" + id));
-        assertThat(batcher.ledger().submit(earlier)).allMatch(result -> result.committed());
+        lostRelease(id, payee, 20_000, next, legacy ? null : salt(id));
 
         JsonNode released = ok(action(payer, id, "release", release(0, 20_000)));
         assertThat(released.path("held").asString()).isEqualTo("30000");
@@ -587,6 +619,8 @@ class EscrowsIT extends BackendITSupport {
         assertThat(history).hasSize(3);
         assertThat(history.get(2).path("actor").asString()).isEqualTo(payer.address());
         assertThat(history.get(2).path("rule").asString()).isEqualTo("PAYER_RELEASE");
+        assertThat(history.get(2).path("transfers").get(0).path("id").asString()).isEqualTo(EscrowIds.transfer(id,
+                legacy ? null : salt(id), EscrowAction.RELEASED, "payee:0", next).toUuid().toString());
     }
 
     @Test
@@ -598,17 +632,7 @@ class EscrowsIT extends BackendITSupport {
         String id = created(payer, terms(arbiter, Instant.now().plusSeconds(3600), payee, 50_000L));
         ok(action(payee, id, "accept", Map.of()));
         int next = get(payer, id).path("history").size() + 1;
-        Address tokenAddress = Address.of(token);
-        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
-        assertThat(batcher.ledger().submit(List.of(
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), escrow,
-                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(20_000)))
-                        .withReference("escrow:" + id).linkedToNext(),
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), escrow,
-                        AccountKey.fees(tokenAddress), Amount.of(fee(20_000))).withReference("escrow:" + id))))
-                .allMatch(result -> result.committed());
+        lostRelease(id, payee, 20_000, next, salt(id));
 
         JsonNode disputed = ok(action(payee, id, "dispute", Map.of()));
         assertThat(disputed.path("state").asString()).isEqualTo("DISPUTED");
@@ -632,18 +656,8 @@ class EscrowsIT extends BackendITSupport {
         String id = created(payer, terms(agent(), Instant.now().plusSeconds(3600), payee, 50_000L));
         ok(action(payee, id, "accept", Map.of()));
         int next = get(payer, id).path("history").size() + 1;
-        Address tokenAddress = Address.of(token);
-        AccountKey escrow = AccountKey.escrowFunds(id, tokenAddress);
         // a release of all 50,000 paid in the ledger, whose commit in the service was lost: the escrow has ended
-        assertThat(batcher.ledger().submit(List.of(
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), escrow,
-                        AccountKey.user(payee.addr(), tokenAddress), Amount.of(net(50_000)))
-                        .withReference("escrow:" + id).linkedToNext(),
-                dev.agentescrow.batcher.ledger.TransferRequest.single(
-                        EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), escrow,
-                        AccountKey.fees(tokenAddress), Amount.of(fee(50_000))).withReference("escrow:" + id))))
-                .allMatch(result -> result.committed());
+        lostRelease(id, payee, 50_000, next, salt(id));
         assertThat(get(payer, id).path("state").asString()).isEqualTo("FUNDED");
 
         // the payer's next action is another release, refused against what the ledger shows: nothing left
@@ -658,6 +672,71 @@ class EscrowsIT extends BackendITSupport {
         assertThat(escrowAccount(id)).isZero();
         refused(action(payer, id, "release", release(0, 10_000)), 409, "ESCROW_INVALID_STATE");
         assertThat(actions(get(payer, id))).as("recovered once").containsExactly("CREATED", "ACCEPTED", "RELEASED");
+    }
+
+    @Test
+    void ids_a_party_derives_from_the_escrow_and_squats_first_do_not_block_its_release_or_refund() {
+        // Every party reads the escrow's id and its version. Before the payer releases, the payee commits
+        // from its own account a 1-unit transfer under the id derived from them alone for its own payout
+        // (EscrowIds.transfer(id, RELEASED, "payee:0", next version)), and the arbiter does the same for
+        // the fee's part of that release and for the payer's part of the refunds that could follow. None
+        // may block the escrow's money: the release pays the payee, and the refund after the deadline
+        // returns the rest to the payer.
+        Agent payer = funded(100_000);
+        Agent payee = funded(10);
+        Agent arbiter = funded(10);
+        Agent bystander = agent();
+        BigInteger feesBefore = fees();
+        Instant deadline = Instant.now().plusSeconds(8);
+        Map<String, Object> body = terms(arbiter, deadline, payee, 50_000L);
+        body.put("graceSeconds", 3600);
+        String id = created(payer, body);
+        ok(action(payee, id, "accept", Map.of()));
+        int next = get(payer, id).path("history").size() + 1;
+        squat(payee, EscrowIds.transfer(id, EscrowAction.RELEASED, "payee:0", next), bystander);
+        squat(arbiter, EscrowIds.transfer(id, EscrowAction.RELEASED, "fee:0", next), bystander);
+        squat(arbiter, EscrowIds.transfer(id, EscrowAction.REFUNDED, "payer", next + 1), bystander);
+
+        JsonNode released = ok(action(payer, id, "release", release(0, 20_000)));
+        assertThat(released.path("state").asString()).isEqualTo("FUNDED");
+        assertThat(released.path("held").asString()).isEqualTo("30000");
+        assertThat(available(payee)).isEqualTo(big(9).add(net(20_000)));
+        assertThat(fees().subtract(feesBefore)).isEqualTo(fee(20_000));
+
+        awaitClockPast(deadline);
+        JsonNode refunded = ok(action(payer, id, "refund", Map.of()));
+        assertThat(refunded.path("state").asString()).isEqualTo("EXPIRED");
+        assertThat(refunded.path("held").asString()).isEqualTo("0");
+        assertThat(available(payer)).isEqualTo(big(80_000));
+        assertThat(available(payee)).isEqualTo(big(9).add(net(20_000)));
+        assertThat(available(arbiter)).isEqualTo(big(8));
+        assertThat(available(bystander)).isEqualTo(big(3));
+        assertThat(fees().subtract(feesBefore)).isEqualTo(fee(20_000));
+        assertThat(escrowAccount(id)).isZero();
+        JsonNode escrow = get(payee, id);
+        assertThat(actions(escrow)).containsExactly("CREATED", "ACCEPTED", "RELEASED", "REFUNDED");
+        JsonNode refund = escrow.path("history").get(3).path("transfers");
+        assertThat(refund).hasSize(1);
+        assertThat(refund.get(0).path("to").asString()).isEqualTo(payer.address());
+        assertThat(refund.get(0).path("amount").asString()).isEqualTo("30000");
+        String salt = salt(id);
+        assertThat(salt).matches("[0-9a-f]{32}");
+        assertThat(escrow.toString()).as("the salt is never shown").doesNotContain(salt);
+        for (Agent party : List.of(payer, payee, arbiter)) {
+            assertThat(api().get("/api/v1/events?limit=500", party.accessToken()).json().toString()).doesNotContain(salt);
+        }
+        List<String> audited = jdbc.queryForList("SELECT row_to_json(a)::text FROM backend.audit_records a"
+                + " WHERE a.object_id = ? UNION ALL SELECT row_to_json(l)::text FROM public.audit_log l"
+                + " WHERE l.subject = ?", String.class, id, "escrow:" + id);
+        assertThat(audited).isNotEmpty().noneMatch(row -> row.contains(salt));
+    }
+
+    /** {@code who} pays 1 base unit to {@code to} under transfer id {@code id} (a client may choose its ids). */
+    private void squat(Agent who, dev.agentescrow.batcher.ledger.TransferId id, Agent to) {
+        ApiClient.Response paid = api().post("/api/v1/transfers", who.accessToken(), key(), Map.of("to", to.address(),
+                "token", token, "amount", "1", "id", id.toUuid().toString()));
+        assertThat(paid.status()).as(paid.toString()).isEqualTo(201);
+        assertThat(paid.json().path("status").asString()).isEqualTo("COMMITTED");
     }
 
     @Test
