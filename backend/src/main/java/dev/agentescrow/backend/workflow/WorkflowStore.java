@@ -91,8 +91,10 @@ public class WorkflowStore {
 
     /** The secret the workflow's payout ids derive from; null for a workflow created before it (or none). */
     public String transferSalt(String id) {
-        return jdbc.query("SELECT transfer_salt FROM backend.workflows WHERE id = ?", (rs, n) -> rs.getString(1), id)
-                .stream().findFirst().orElse(null);
+        // a row written before V18_5_1 has none: null, which a stream's findFirst() would refuse
+        List<String> salts = jdbc.query("SELECT transfer_salt FROM backend.workflows WHERE id = ?",
+                (rs, n) -> rs.getString(1), id);
+        return salts.isEmpty() ? null : salts.getFirst();
     }
 
     public Optional<Workflow> find(String id) {

@@ -452,6 +452,30 @@ class WorkflowsIT extends WorkflowITSupport {
         assertThat(balances().escrowAccount(id)).isZero();
     }
 
+    @Test
+    void a_workflow_created_before_the_transfer_secret_pays_and_refunds_under_its_old_ids() {
+        FreshAgents.FreshAgent payer = funded(10_000);
+        FreshAgents.FreshAgent a = agent();
+        FreshAgents.FreshAgent b = agent();
+        String id = created(payer, workflow("flexible", 10_000, List.of(step("a", a), step("b", b))))
+                .path("id").asString();
+        // as a row written before V18_5_1 has it
+        assertThat(jdbc.update("UPDATE backend.workflows SET transfer_salt = NULL WHERE id = ?", id)).isEqualTo(1);
+
+        JsonNode paid = reported(a, id, "a", "SUCCEEDED");
+        assertThat(stepOf(paid, "a").path("paid").asString()).isEqualTo(net(5_000).toString());
+        JsonNode done = reported(b, id, "b", "FAILED");
+        assertThat(done.path("state").asString()).isEqualTo("PARTIAL");
+        assertThat(available(a)).isEqualTo(net(5_000));
+        assertThat(available(payer)).isEqualTo(big(5_000));
+        assertThat(balances().escrowAccount(id)).isZero();
+        Address payerAddress = Address.of(payer.address());
+        assertThat(batcher.reads().transfer(WorkflowIds.transfer(payerAddress, id, "agent:0"), 0, java.time.Duration.ZERO)
+                .get()).as("a's payout under the id derived without a secret").isPresent();
+        assertThat(batcher.reads().transfer(WorkflowIds.transfer(payerAddress, id, "payer:1"), 0, java.time.Duration.ZERO)
+                .get()).isPresent();
+    }
+
     /** {@code who} pays 1 base unit to {@code to} under transfer id {@code id} (a client may choose its ids). */
     private void squat(FreshAgents.FreshAgent who, dev.agentescrow.batcher.ledger.TransferId id,
                        FreshAgents.FreshAgent to) {
