@@ -38,6 +38,17 @@ public final class MarketIds {
         return "market:" + requestId;
     }
 
+    /**
+     * The Idempotency-Key under which a task's escrow is created at its allocation: with the task's
+     * secret (drawn when it was posted, never shown), so that no bidder can compute the escrow's id
+     * and take its funding's ledger id first; a task posted before the secret ({@code null}) keeps
+     * {@link #escrowKey}. A request's escrow needs none: it is created in the request's own
+     * transaction, before anyone could read its id.
+     */
+    public static String taskEscrowKey(String taskId, String secret) {
+        return secret == null ? escrowKey(taskId) : escrowKey(taskId) + ":" + secret;
+    }
+
     /** The escrow's terms hash: SHA-256 of the request's terms (service, units, input, base, multiplier). */
     public static String termsHash(String requestId, String serviceId, long units, String input, String base,
                                    int maxMultiplierBps) {

@@ -38,15 +38,26 @@ public class MarketTaskStore {
     }
 
     /** Inserts a new task; false if the id exists (a retried posting). */
-    public boolean insert(MarketTask t) {
+    /**
+     * Inserts a new task with {@code escrowSecret}, the secret its escrow's Idempotency-Key carries
+     * ({@link MarketIds#taskEscrowKey}); false if the id exists (a retried post keeps the first's).
+     */
+    public boolean insert(MarketTask t, String escrowSecret) {
         return jdbc.update("INSERT INTO backend.market_tasks (id, poster, state, capabilities, description, token,"
                         + " budget, max_multiplier_bps, max_base_price, bidding_closes_at, work_seconds, created_at,"
-                        + " evaluator, dispute_window_seconds)"
-                        + " VALUES (?, ?, ?, CAST(? AS VARCHAR(40)[]), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        + " evaluator, dispute_window_seconds, escrow_secret)"
+                        + " VALUES (?, ?, ?, CAST(? AS VARCHAR(40)[]), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 t.id(), t.poster().hex(), t.state().name(), t.capabilities().toArray(String[]::new), t.description(),
                 t.token().hex(), dec(t.budget()), t.maxMultiplierBps(), dec(t.maxBasePrice()), ts(t.biddingClosesAt()),
                 t.workSeconds(), ts(t.createdAt()), t.evaluator() == null ? null : t.evaluator().hex(),
-                t.disputeWindowSeconds()) == 1;
+                t.disputeWindowSeconds(), escrowSecret) == 1;
+    }
+
+    /** The task's escrow secret; null for a task posted before it (or none). */
+    public String escrowSecret(String id) {
+        List<String> secrets = jdbc.query("SELECT escrow_secret FROM backend.market_tasks WHERE id = ?",
+                (rs, n) -> rs.getString(1), id);
+        return secrets.isEmpty() ? null : secrets.getFirst();
     }
 
     public Optional<MarketTask> find(String id) {

@@ -105,7 +105,7 @@ public class MarketTasks {
                 null, null, p.evaluator() == null || p.evaluator().equals(poster) ? null : p.evaluator(),
                 p.disputeWindowSeconds(), null, null, 0);
         return tx.execute(status -> {
-            if (!tasks.insert(task)) {
+            if (!tasks.insert(task, dev.agentescrow.backend.transfer.DerivedIds.newSecret())) {
                 MarketTask existing = tasks.find(id).orElseThrow();
                 boolean same = existing.capabilities().equals(p.capabilities())
                         && existing.token().equals(p.token()) && existing.budget().equals(p.budget())
@@ -265,7 +265,7 @@ public class MarketTasks {
                     escrows.settings().defaultArbitration().toSeconds(), arbiter.get(), null,
                     MarketIds.taskTermsHash(id, winner, a.price().toString(), t.maxMultiplierBps()), true,
                     escrows.totalFeeBps(), FallbackRule.REFUND_PAYER, FeeSource.TASK);
-            Escrows.Result created = escrows.create(t.poster(), MarketIds.escrowKey(id), terms);
+            Escrows.Result created = escrows.create(t.poster(), MarketIds.taskEscrowKey(id, tasks.escrowSecret(id)), terms);
             if (!created.ok()) {
                 status.setRollbackOnly();
                 refusal[0] = created.status() >= 500 ? null : created.code();

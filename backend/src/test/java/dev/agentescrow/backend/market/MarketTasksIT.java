@@ -47,6 +47,9 @@ class MarketTasksIT extends BackendITSupport {
     MarketStore marketStore;
 
     @Autowired
+    MarketTaskStore taskStore;
+
+    @Autowired
     dev.agentescrow.backend.escrow.Escrows escrows;
 
     @Autowired
@@ -815,7 +818,8 @@ class MarketTasksIT extends BackendITSupport {
         // neither bidder has an outcome at the close: w wins at r's 6,000, escrow 9,000. A first allocation
         // funded that escrow in the ledger and died before its database commit (the ledger commits first):
         Address posterAddress = Address.of(poster.address());
-        String escrowId = dev.agentescrow.backend.escrow.EscrowIds.escrowId(posterAddress, MarketIds.escrowKey(id));
+        String escrowId = dev.agentescrow.backend.escrow.EscrowIds.escrowId(posterAddress,
+                MarketIds.taskEscrowKey(id, taskStore.escrowSecret(id)));
         dev.agentescrow.batcher.ledger.TransferReceipt funded = batcher.agentCommands().fundEscrow(posterAddress,
                 dev.agentescrow.backend.escrow.EscrowIds.transfer(escrowId,
                         dev.agentescrow.backend.escrow.EscrowAction.CREATED, "fund", 1),
@@ -830,6 +834,34 @@ class MarketTasksIT extends BackendITSupport {
         assertThat(allocated.path("escrowId").asString()).isEqualTo(escrowId);
         assertThat(available(poster)).isEqualTo(big(20_000 - 9_000));
         assertThat(balances().escrowAccount(escrowId)).isEqualTo(big(9_000));
+    }
+
+    @Test
+    void a_bidder_that_takes_the_task_escrows_funding_id_first_does_not_block_the_allocation() {
+        FreshAgents.FreshAgent w = provider("summarize");
+        FreshAgents.FreshAgent r = provider("summarize");
+        FreshAgents.FreshAgent poster = funded(20_000);
+        FreshAgents.FreshAgent bystander = funded(0);
+        JsonNode posted = posted(poster, 15_000, 8);
+        String id = posted.path("id").asString();
+        bids(w, id, 4_000);
+        bids(r, id, 6_000);
+        // anyone reads the task's id and poster (a task is public), computes what the escrow's funding id
+        // would be if its key were the task id alone, and commits a 1-unit payment of its own under it first
+        FreshAgents.FreshAgent attacker = funded(1);
+        Address posterAddress = Address.of(poster.address());
+        String guessed = dev.agentescrow.backend.escrow.EscrowIds.escrowId(posterAddress, MarketIds.escrowKey(id));
+        ApiClient.Response squat = api().post("/api/v1/transfers", attacker.accessToken(), key(), Map.of("to",
+                bystander.address(), "token", token, "amount", "1", "id",
+                dev.agentescrow.backend.escrow.EscrowIds.fund(guessed).toUuid().toString()));
+        assertThat(squat.status()).as(squat.toString()).isEqualTo(201);
+        JsonNode allocated = closed(poster, id);
+        assertThat(allocated.path("state").asString()).as(allocated.toString()).isEqualTo("ALLOCATED");
+        assertThat(allocated.path("winner").asString()).isEqualTo(w.address());
+        assertThat(allocated.path("escrowId").asString()).isNotEqualTo(guessed);
+        assertThat(available(poster)).isEqualTo(big(20_000 - 9_000));
+        assertThat(balances().escrowAccount(allocated.path("escrowId").asString())).isEqualTo(big(9_000));
+        assertThat(available(bystander)).isEqualTo(big(1));
     }
 
     /** Twenty top outcomes of {@code agent} recorded at {@code at}, each from another fresh counterparty. */
