@@ -334,8 +334,13 @@ public class MarketFailures {
     public <W extends MarketWork<W>> int settleAll(Kind<W> k, List<String> ids) {
         int settled = 0;
         for (String id : ids) {
-            if (settle(k, id).phase().isFinal()) {
-                settled++;
+            // one that fails must not hold up those behind it (the oldest come first, every sweep)
+            try {
+                if (settle(k, id).phase().isFinal()) {
+                    settled++;
+                }
+            } catch (RuntimeException e) {
+                log.warn("{}: the scheduled settlement failed, tried again at the next sweep", id, e);
             }
         }
         return settled;

@@ -43,6 +43,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 @Component
 public class MarketTasks {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MarketTasks.class);
+
     /** The actor of allocations in the audit log and the escrow's history (no principal triggers them). */
     public static final String AUCTIONEER = "market-auction";
 
@@ -222,8 +224,14 @@ public class MarketTasks {
     public int allocateDue(int limit) {
         int closed = 0;
         for (String id : tasks.closedOpen(clock.instant(), limit)) {
-            if (allocate(id).state() != MarketTask.State.OPEN) {
-                closed++;
+            // one task that fails (its transaction rolled back) must not hold up those behind it: the
+            // oldest come first, so it would meet every sweep first and end each one
+            try {
+                if (allocate(id).state() != MarketTask.State.OPEN) {
+                    closed++;
+                }
+            } catch (RuntimeException e) {
+                log.warn("task {}: the allocation failed, tried again at the next sweep", id, e);
             }
         }
         return closed;

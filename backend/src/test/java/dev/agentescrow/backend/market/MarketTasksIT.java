@@ -864,6 +864,46 @@ class MarketTasksIT extends BackendITSupport {
         assertThat(available(bystander)).isEqualTo(big(1));
     }
 
+    @Test
+    void a_task_whose_allocation_fails_does_not_hold_up_the_others_in_the_schedules_sweep() {
+        FreshAgents.FreshAgent w = provider("summarize");
+        FreshAgents.FreshAgent poster = funded(30_000);
+        String first = posted(poster, 15_000, 6).path("id").asString();
+        String trigger = "fail_" + first.substring(5, 21);
+        // the first task's allocation fails every time (its row refuses to leave OPEN), as a task whose
+        // payout the ledger refuses for a limit would; it closes first, so every sweep meets it first
+        jdbc.execute("CREATE OR REPLACE FUNCTION backend." + trigger + "() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN RAISE EXCEPTION 'this task cannot be allocated'; END $$");
+        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON backend.market_tasks FOR EACH ROW"
+                + " WHEN (NEW.id = '" + first + "' AND NEW.state <> 'OPEN') EXECUTE FUNCTION backend." + trigger + "()");
+        String second = posted(poster, 15_000, 7).path("id").asString();
+        try {
+            bids(w, first, 4_000);
+            bids(w, second, 4_000);
+            // read from the table, not through GET (a read allocates a due task itself): the schedule's work
+            awaitUntil("the second task allocated by the schedule's sweep",
+                    () -> "ALLOCATED".equals(taskState(second)));
+            assertThat(taskState(first)).isEqualTo("OPEN");
+        } finally {
+            jdbc.execute("DROP TRIGGER " + trigger + " ON backend.market_tasks");
+            jdbc.execute("DROP FUNCTION backend." + trigger + "()");
+        }
+        awaitUntil("the first task allocated once it can be", () -> "ALLOCATED".equals(taskState(first)));
+        assertThat(available(poster)).as("each escrow funded once").isEqualTo(big(30_000).subtract(escrowedOf(first))
+                .subtract(escrowedOf(second)));
+        assertThat(balances().escrowAccount(jdbc.queryForObject("SELECT escrow_id FROM backend.market_tasks WHERE id = ?",
+                String.class, first))).isEqualTo(escrowedOf(first));
+    }
+
+    private String taskState(String id) {
+        return jdbc.queryForObject("SELECT state FROM backend.market_tasks WHERE id = ?", String.class, id);
+    }
+
+    private BigInteger escrowedOf(String id) {
+        return jdbc.queryForObject("SELECT escrowed FROM backend.market_tasks WHERE id = ?", java.math.BigDecimal.class, id)
+                .toBigIntegerExact();
+    }
+
     /** Twenty top outcomes of {@code agent} recorded at {@code at}, each from another fresh counterparty. */
     private void outcomes(FreshAgents.FreshAgent agent, Instant at) {
         for (int i = 0; i < 20; i++) {
