@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * API keys for agents that run unattended: {@code aek_} and 32 random bytes, shown once at
@@ -29,11 +30,13 @@ public class ApiKeys {
     public static final int MAX_ACTIVE_PER_OWNER = 20;
 
     private final JdbcTemplate jdbc;
+    private final TransactionTemplate transactions;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
-    public ApiKeys(JdbcTemplate jdbc, Clock clock) {
+    public ApiKeys(JdbcTemplate jdbc, TransactionTemplate transactions, Clock clock) {
         this.jdbc = jdbc;
+        this.transactions = transactions;
         this.clock = clock;
     }
 
@@ -47,22 +50,30 @@ public class ApiKeys {
     public record Created(ApiKey key, String secret) {
     }
 
-    /** A new key for {@code owner}, or empty when it holds the maximum already. */
+    /**
+     * A new key for {@code owner}, or empty when it holds the maximum already. The count and the
+     * insert run under the owner's transaction-scoped advisory lock: counted without it, parallel
+     * creations each saw room and together passed the limit.
+     */
     public Optional<Created> create(Address owner, String name) {
-        Integer active = jdbc.queryForObject("SELECT count(*) FROM backend.api_keys WHERE owner = ? AND revoked_at IS NULL",
-                Integer.class, owner.hex());
-        if (active != null && active >= MAX_ACTIVE_PER_OWNER) {
-            return Optional.empty();
-        }
-        byte[] bytes = new byte[32];
-        random.nextBytes(bytes);
-        String secret = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        UUID id = UUID.randomUUID();
-        Instant now = clock.instant();
-        String prefix = secret.substring(0, 10);
-        jdbc.update("INSERT INTO backend.api_keys (id, owner, name, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                id, owner.hex(), name, hash(secret), prefix, Timestamp.from(now));
-        return Optional.of(new Created(new ApiKey(id, owner, name, prefix, now, null), secret));
+        return transactions.execute(status -> {
+            jdbc.queryForObject("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext(?))) x", Integer.class,
+                    "api-keys:" + owner.hex());
+            Integer active = jdbc.queryForObject(
+                    "SELECT count(*) FROM backend.api_keys WHERE owner = ? AND revoked_at IS NULL", Integer.class, owner.hex());
+            if (active != null && active >= MAX_ACTIVE_PER_OWNER) {
+                return Optional.<Created>empty();
+            }
+            byte[] bytes = new byte[32];
+            random.nextBytes(bytes);
+            String secret = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+            UUID id = UUID.randomUUID();
+            Instant now = clock.instant();
+            String prefix = secret.substring(0, 10);
+            jdbc.update("INSERT INTO backend.api_keys (id, owner, name, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    id, owner.hex(), name, hash(secret), prefix, Timestamp.from(now));
+            return Optional.of(new Created(new ApiKey(id, owner, name, prefix, now, null), secret));
+        });
     }
 
     /**

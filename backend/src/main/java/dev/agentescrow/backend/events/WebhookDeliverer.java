@@ -120,21 +120,24 @@ public class WebhookDeliverer {
             error = "refused: " + refusal.get();
         } else {
             byte[] body = event.get().body();
-            HttpRequest request = HttpRequest.newBuilder(URI.create(claim.url()))
-                    .timeout(properties.requestTimeout())
-                    .header("Content-Type", "application/json")
-                    .header("User-Agent", "agent-escrow-webhooks/1")
-                    .header(EVENT_ID_HEADER, claim.eventId().toString())
-                    .header(EVENT_TYPE_HEADER, event.get().type())
-                    .header(DELIVERY_ID_HEADER, claim.deliveryId().toString())
-                    .header(WebhookSignature.HEADER,
-                            WebhookSignature.header(claim.secret(), clock.instant().getEpochSecond(), body))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
             try {
+                HttpRequest request = HttpRequest.newBuilder(URI.create(claim.url()))
+                        .timeout(properties.requestTimeout())
+                        .header("Content-Type", "application/json")
+                        .header("User-Agent", "agent-escrow-webhooks/1")
+                        .header(EVENT_ID_HEADER, claim.eventId().toString())
+                        .header(EVENT_TYPE_HEADER, event.get().type())
+                        .header(DELIVERY_ID_HEADER, claim.deliveryId().toString())
+                        .header(WebhookSignature.HEADER,
+                                WebhookSignature.header(claim.secret(), clock.instant().getEpochSecond(), body))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
                 HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
                 status = response.statusCode();
                 response.body().close();
-            } catch (IOException e) {
+            } catch (IOException | IllegalArgumentException e) {
+                // IllegalArgumentException: a URL the HTTP client refuses (a port out of range, stored before
+                // the policy checked it) is a failed attempt too, so the delivery runs out of attempts
+                // instead of being claimed again after every lease for good.
                 error = describe(e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -170,7 +173,7 @@ public class WebhookDeliverer {
                 + " AND state = 'PENDING'", state, Timestamp.from(at), claim.deliveryId(), claim.attempt());
     }
 
-    private static String describe(IOException e) {
+    private static String describe(Exception e) {
         String text = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         return bytes.length <= 300 ? text : new String(bytes, 0, 290, StandardCharsets.UTF_8) + "...";

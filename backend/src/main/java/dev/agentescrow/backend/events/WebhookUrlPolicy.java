@@ -38,6 +38,8 @@ public final class WebhookUrlPolicy {
         }
     }
 
+    private static final int MAX_PORT = 65_535;
+
     private final boolean allowPrivateAddresses;
 
     public WebhookUrlPolicy(boolean allowPrivateAddresses) {
@@ -68,7 +70,8 @@ public final class WebhookUrlPolicy {
         if (uri.getRawFragment() != null) {
             return Optional.of(Refusal.FRAGMENT_IN_URL);
         }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        if (uri.getHost() == null || uri.getHost().isEmpty() || uri.getPort() > MAX_PORT) {
+            // a port out of range: the HTTP client refuses it at each attempt (IllegalArgumentException)
             return Optional.of(Refusal.MALFORMED_URL);
         }
         return Optional.empty();

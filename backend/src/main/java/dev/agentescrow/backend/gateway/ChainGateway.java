@@ -13,6 +13,7 @@ import dev.agentescrow.chain.vault.VaultDeposit;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,7 @@ import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthCall;
+import org.web3j.utils.Numeric;
 
 /**
  * The one place the service reads the chain itself (the batcher does the rest): token metadata and
@@ -44,7 +46,8 @@ import org.web3j.protocol.core.methods.response.EthCall;
 public class ChainGateway {
     /** Blocks per log query when scanning for deposits. */
     private static final long LOG_WINDOW_BLOCKS = 2_000;
-    private static final byte[] ERC1271_MAGIC = {0x16, 0x26, (byte) 0xba, 0x7e};
+    /** The ERC-1271 magic value {@code 0x1626ba7e} as the ABI word it is returned in (left-aligned, zero-padded). */
+    private static final byte[] ERC1271_MAGIC_WORD = Arrays.copyOf(new byte[] {0x16, 0x26, (byte) 0xba, 0x7e}, 32);
 
     private final ChainClient client;
     private final SettlementVaultGateway vault;
@@ -182,14 +185,25 @@ public class ChainGateway {
         }
     }
 
-    /** ERC-1271: whether contract wallet {@code wallet} accepts {@code signature} over {@code hash}. */
+    /**
+     * ERC-1271: whether contract wallet {@code wallet} accepts {@code signature} over {@code hash}. The
+     * answer must be one ABI word holding the magic value, as Solidity's decoder and OpenZeppelin's
+     * {@code SignatureChecker} require: a revert, an error, a shorter answer (which web3j's decoder
+     * met with a StringIndexOutOfBoundsException, a 500 at login) or another word is a refusal.
+     */
     public boolean isValidContractSignature(Address wallet, byte[] hash, byte[] signature) {
         Function isValid = new Function("isValidSignature", List.of(new Bytes32(hash), new DynamicBytes(signature)),
                 List.of(new TypeReference<Bytes4>() { }));
         try {
-            List<Type> result = call(wallet, isValid);
-            return !result.isEmpty() && java.util.Arrays.equals((byte[]) result.getFirst().getValue(), ERC1271_MAGIC);
-        } catch (ChainException e) {
+            EthCall response = client.web3j().ethCall(Transaction.createEthCallTransaction(null, wallet.hex(),
+                    FunctionEncoder.encode(isValid)), DefaultBlockParameterName.LATEST).send();
+            if (response.hasError() || response.isReverted() || response.getValue() == null) {
+                return false;
+            }
+            byte[] answer = Numeric.hexStringToByteArray(response.getValue());
+            return answer.length >= ERC1271_MAGIC_WORD.length
+                    && Arrays.equals(answer, 0, ERC1271_MAGIC_WORD.length, ERC1271_MAGIC_WORD, 0, ERC1271_MAGIC_WORD.length);
+        } catch (IOException | RuntimeException e) {
             return false;
         }
     }

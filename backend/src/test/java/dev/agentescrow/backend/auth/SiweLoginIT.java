@@ -21,6 +21,8 @@ class SiweLoginIT extends BackendITSupport {
 
     @Autowired
     private JdbcTemplate jdbc;
+    @Autowired
+    private javax.sql.DataSource dataSource;
 
     private JsonNode nonce() {
         ApiClient.Response response = api().post("/api/v1/auth/nonce", null, null, "{}");
@@ -221,6 +223,54 @@ class SiweLoginIT extends BackendITSupport {
         ApiClient.Response tampered = api().get("/api/v1/accounts/me", token.substring(0, token.length() - 3) + "AAA");
         assertThat(tampered.status()).isEqualTo(401);
         assertThat(tampered.header("Content-Type")).startsWith("application/problem+json");
+    }
+
+    @Test
+    void attack_a_contract_wallet_answering_odd_return_data_is_refused_not_a_500() {
+        // Runtime codes: return one byte; return the ERC-1271 magic value unpadded (4 bytes, not an ABI word);
+        // revert with no data.
+        for (String code : new String[] {"0x601660005360016000f3", "0x631626ba7e60e01b60005260046000f3", "0x60006000fd"}) {
+            String wallet = addressOf(freshPrivateKey());
+            CHAIN.client().rawRequest("hardhat_setCode", java.util.List.of(wallet, code));
+            assertRefused(siwe(AGENT, nonce(), Map.of("address", wallet)), "SIWE_BAD_SIGNATURE");
+        }
+    }
+
+    @Test
+    void attack_parallel_creations_never_pass_the_limit_of_active_api_keys() throws Exception {
+        FreshAgents.FreshAgent agent = FreshAgents.signIn(api());
+        for (int i = 1; i < ApiKeys.MAX_ACTIVE_PER_OWNER; i++) {
+            assertThat(api().post("/api/v1/auth/api-keys", agent.accessToken(), key(), Map.of("name", "key " + i)).status())
+                    .isEqualTo(201);
+        }
+        int parallel = 3;
+        java.util.List<java.util.concurrent.Future<Integer>> statuses = new java.util.ArrayList<>();
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(parallel);
+             java.sql.Connection holder = dataSource.getConnection()) {
+            // Inserts into api_keys wait behind this lock while reads pass: each creation counts, then waits to
+            // insert, so all of them count before any inserts (the window a race needs, held open).
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("LOCK TABLE backend.api_keys IN SHARE MODE");
+            for (int i = 0; i < parallel; i++) {
+                String name = "race " + i;
+                statuses.add(pool.submit(() -> api().post("/api/v1/auth/api-keys", agent.accessToken(), key(),
+                        Map.of("name", name)).status()));
+            }
+            dev.agentescrow.backend.testing.Conditions.awaitUntil("the creations wait on a lock", () -> jdbc.queryForObject(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND (relation = 'backend.api_keys'::regclass"
+                            + " OR locktype = 'advisory')", Integer.class) >= parallel);
+            holder.commit();
+            int created = 0;
+            for (java.util.concurrent.Future<Integer> status : statuses) {
+                assertThat(status.get()).isIn(201, 409);
+                created += status.get() == 201 ? 1 : 0;
+            }
+            Integer active = jdbc.queryForObject("SELECT count(*) FROM backend.api_keys WHERE owner = ? AND revoked_at IS NULL",
+                    Integer.class, agent.address().toLowerCase());
+            assertThat(active).as("active API keys after %d parallel creations", parallel)
+                    .isEqualTo(ApiKeys.MAX_ACTIVE_PER_OWNER);
+            assertThat(created).isEqualTo(1);
+        }
     }
 
     private void assertRefused(JsonNode signed, String code) {

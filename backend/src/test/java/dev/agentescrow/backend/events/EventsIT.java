@@ -360,6 +360,48 @@ class EventsIT extends BackendITSupport {
     }
 
     @Test
+    void attack_a_webhook_secret_never_rests_in_the_idempotency_record_nor_shows_again_on_a_replay() {
+        ApiClient api = api();
+        String owner = loginWith(freshPrivateKey());
+        String replayKey = key();
+        Map<String, Object> body = Map.of("url", "http://127.0.0.1:9/secret-hook");
+        ApiClient.Response first = api.post("/api/v1/webhooks", owner, replayKey, body);
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        String secret = first.json().path("secret").asString();
+        assertThat(secret).startsWith(Webhooks.SECRET_PREFIX);
+        ApiClient.Response replay = api.post("/api/v1/webhooks", owner, replayKey, body);
+        assertThat(replay.status()).isEqualTo(201);
+        assertThat(replay.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(replay.json().path("id").asString()).isEqualTo(first.json().path("id").asString());
+        assertThat(replay.json().path("secret").isNull()).as(replay.toString()).isTrue();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM backend.idempotency_keys WHERE body IS NOT NULL"
+                + " AND position(convert_to(?, 'UTF8') in body) > 0", Integer.class, secret))
+                .as("the webhook's signing secret stored in an Idempotency-Key record").isZero();
+    }
+
+    @Test
+    void attack_a_webhook_port_out_of_range_is_refused_and_an_endpoint_stored_with_one_records_failed_attempts() {
+        ApiClient api = api();
+        String owner = loginWith(freshPrivateKey());
+        ApiClient.Response refused = api.post("/api/v1/webhooks", owner, key(), Map.of("url", "http://127.0.0.1:99999/hook"));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+        assertThat(refused.json().path("errors").get(0).path("code").asString()).isEqualTo("MALFORMED_URL");
+
+        // An endpoint registered before that check: the HTTP client refused its URL with an
+        // IllegalArgumentException, so no attempt was ever recorded and the delivery stayed PENDING for
+        // good, claimed again after every lease (and its event kept from the retention).
+        Address stored = Address.of(addressOf(freshPrivateKey()));
+        UUID endpoint = UUID.randomUUID();
+        jdbc.update("INSERT INTO backend.webhook_endpoints (id, owner, url, secret, created_at) VALUES (?, ?, ?, ?, now())",
+                endpoint, stored.hex(), "http://127.0.0.1:99999/hook", Webhooks.SECRET_PREFIX + "test");
+        publisher.publish(EventType.ESCROW_CREATED, List.of(stored), "escrow-bad-port", Map.of());
+        awaitUntil("a failed attempt recorded for the endpoint with a port out of range", () -> jdbc.queryForObject(
+                "SELECT count(*) FROM backend.webhook_attempts a JOIN backend.webhook_deliveries d ON d.id = a.delivery_id"
+                        + " WHERE d.endpoint_id = ? AND a.status_code IS NULL AND a.error IS NOT NULL", Integer.class,
+                endpoint) > 0);
+    }
+
+    @Test
     void an_endpoint_gets_only_its_types_and_deleting_one_cancels_its_pending_deliveries() throws Exception {
         ApiClient api = api();
         String key = freshPrivateKey();

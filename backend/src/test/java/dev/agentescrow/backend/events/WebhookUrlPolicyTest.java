@@ -23,6 +23,8 @@ class WebhookUrlPolicyTest {
         assertThat(production.check("not a url")).contains(Refusal.MALFORMED_URL);
         assertThat(production.check("https://93.184.216.34/" + "a".repeat(2100))).contains(Refusal.URL_TOO_LONG);
         assertThat(production.check(null)).contains(Refusal.MALFORMED_URL);
+        assertThat(production.check("http://93.184.216.34:99999/")).contains(Refusal.MALFORMED_URL);
+        assertThat(production.check("http://93.184.216.34:65535/")).isEmpty();
     }
 
     @Test

@@ -7,8 +7,10 @@ import dev.agentescrow.backend.common.web.Inputs;
 import dev.agentescrow.backend.events.DeliveryLog;
 import dev.agentescrow.backend.events.EventType;
 import dev.agentescrow.backend.events.Webhooks;
+import dev.agentescrow.backend.idempotency.IdempotencyFilter;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,7 +76,9 @@ public class WebhookController {
     @PostMapping
     @Operation(summary = "Registers a webhook endpoint (http or https, no credentials in the URL; public addresses"
             + " only outside the local profile); the signing secret is shown this once")
-    public ResponseEntity<Created> create(AgentAuthentication principal, @RequestBody CreateRequest request) {
+    public ResponseEntity<Created> create(AgentAuthentication principal, @RequestBody CreateRequest request,
+                                          HttpServletRequest http) {
+        IdempotencyFilter.withholdSecrets(http, "secret");
         Inputs inputs = Inputs.check();
         if (request.url() == null) {
             inputs.error("url", "REQUIRED", "required");
