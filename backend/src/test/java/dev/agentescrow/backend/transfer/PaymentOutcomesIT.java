@@ -25,7 +25,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
- * Payments at the edges: a ledger write that outlives its request, tokens the service does not accept.
+ * Payments at the edges: a ledger write that outlives its request, tokens the service does not accept,
+ * a withdrawal whose derived id another principal took first.
  */
 class PaymentOutcomesIT extends BackendITSupport {
     @Autowired
@@ -70,6 +71,27 @@ class PaymentOutcomesIT extends BackendITSupport {
         // write a thousand rows, every day, for each principal)
         assertThat(jdbc.queryForList("SELECT token FROM backend.daily_amounts WHERE owner = ?", String.class,
                 Address.of(payer.address()).hex())).containsExactly(Address.of(token).hex());
+    }
+
+    @Test
+    void a_withdrawal_whose_id_another_principal_took_first_is_a_documented_conflict_and_moves_nothing() {
+        String token = CHAIN.deployment().token().checksummed();
+        Funder funder = Funder.deposit(api(), CHAIN, new LedgerBalances(api(), batcher.reads(), token), 1_000_000);
+        FreshAgents.FreshAgent victim = funder.fresh(300_000);
+        FreshAgents.FreshAgent attacker = funder.fresh(100);
+        // the victim's next Idempotency-Key is guessable; its withdrawal's id derives from it
+        String guessed = "withdraw-" + UUID.randomUUID();
+        String squatted = DerivedIds.of("withdrawal", Address.of(victim.address()), guessed, 0).toUuid().toString();
+        ApiClient.Response taken = api().post("/api/v1/transfers", attacker.accessToken(), key(),
+                Map.of("id", squatted, "to", funder.agent().address(), "token", token, "amount", "1"));
+        assertThat(taken.status()).as(taken.toString()).isEqualTo(201);
+
+        ApiClient.Response withdrawal = api().post("/api/v1/withdrawals", victim.accessToken(), guessed,
+                Map.of("token", token, "amount", "1000"));
+        assertThat(withdrawal.status()).as(withdrawal.toString()).isEqualTo(409);
+        assertThat(withdrawal.code()).isEqualTo("TRANSFER_ID_CONFLICT");
+        assertThat(new LedgerBalances(api(), batcher.reads(), token).available(victim.accessToken()))
+                .isEqualTo(BigInteger.valueOf(300_000));
     }
 
     @Test
