@@ -4,7 +4,9 @@ import dev.agentescrow.backend.common.ApiSteps;
 import dev.agentescrow.backend.gateway.LedgerGateway;
 import dev.agentescrow.backend.idempotency.IdempotencyStore;
 import dev.agentescrow.backend.idempotency.PendingClaim;
+import dev.agentescrow.backend.token.TokenCatalog;
 import dev.agentescrow.batcher.command.AgentCommands;
+import dev.agentescrow.batcher.leadership.NotLeaderException;
 import dev.agentescrow.batcher.ledger.TransferId;
 import dev.agentescrow.batcher.ledger.TransferReceipt;
 import dev.agentescrow.batcher.ledger.TransferResult;
@@ -15,29 +17,40 @@ import io.micrometer.core.instrument.Timer;
 import java.math.BigInteger;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.springframework.stereotype.Component;
 
 /**
- * Micropayments from the caller's account: amount limits, then the agents' command layer, which
- * debits only the caller's own account. A payment is final once this returns a committed receipt.
- * Only a transfer written now ({@code OK}) counts against the day's limit; a replay the ledger
- * answers {@code EXISTS} was counted when it was written.
+ * Micropayments from the caller's account: the token, amount limits, then the agents' command
+ * layer, which debits only the caller's own account. A payment is final once this returns a
+ * committed receipt. Only a transfer written now ({@code OK}) counts against the day's limit; a
+ * replay the ledger answers {@code EXISTS} was counted when it was written. A payment in a token the
+ * service does not accept is refused ({@code UNKNOWN_TOKEN}) before any reservation, so made-up
+ * tokens leave no rows in the day's totals. A ledger write whose answer never came (a timeout, a
+ * lost connection) keeps its reservation (a write refused before its submission, on an instance that
+ * no longer leads, gives it back): it may still commit, and a replay the ledger answers
+ * {@code EXISTS} gives its own reservation back, so it counts once (never given back for a payment
+ * that committed; one that did not keeps its allowance used, as after a crash: the safe side).
  */
 @Component
 public class Payments {
     private final LedgerGateway ledger;
     private final AmountLimits limits;
     private final IdempotencyStore idempotency;
+    private final TokenCatalog tokens;
     private final Timer reserving;
     private final Timer paying;
 
-    public Payments(LedgerGateway ledger, AmountLimits limits, IdempotencyStore idempotency, MeterRegistry registry) {
+    public Payments(LedgerGateway ledger, AmountLimits limits, IdempotencyStore idempotency, TokenCatalog tokens,
+                    MeterRegistry registry) {
         this.ledger = ledger;
         this.limits = limits;
         this.idempotency = idempotency;
+        this.tokens = tokens;
         this.reserving = ApiSteps.timer(registry, "daily-reservation");
         this.paying = ApiSteps.timer(registry, "ledger");
     }
@@ -46,7 +59,10 @@ public class Payments {
     public record Order(TransferId id, Address to, Address token, BigInteger amount, String reference) {
     }
 
-    /** The outcome of one order: a ledger receipt, or the limit that stopped it before the ledger. */
+    /**
+     * The outcome of one order: a ledger receipt (or a refusal in its terms before the ledger: an
+     * unknown token), or the limit that stopped it before the ledger.
+     */
     public record Outcome(Order order, TransferReceipt receipt, AmountLimits.Verdict limit) {
         public TransferId id() {
             return order.id();
@@ -82,14 +98,16 @@ public class Payments {
      */
     public List<Outcome> pay(Address from, List<Order> orders, boolean atomic, PendingClaim claim) {
         LocalDate day = limits.today();
-        AmountLimits.Verdict[] verdicts = reserving.record(() -> reserve(from, orders, claim, day));
+        boolean[] unknown = unknownTokens(orders);
+        AmountLimits.Verdict[] verdicts = reserving.record(() -> reserve(from, orders, unknown, claim, day));
         List<Order> reserved = new ArrayList<>();
         List<AgentCommands.Payment> payments = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
         Outcome[] outcomes = new Outcome[orders.size()];
         for (int i = 0; i < orders.size(); i++) {
             Order order = orders.get(i);
-            outcomes[i] = new Outcome(order, null, verdicts[i]);
+            outcomes[i] = unknown[i] ? new Outcome(order, TransferReceipt.rejected(order.id(), TransferResult.UNKNOWN_TOKEN),
+                    null) : new Outcome(order, null, verdicts[i]);
             if (verdicts[i] == AmountLimits.Verdict.OK) {
                 reserved.add(order);
                 payments.add(new AgentCommands.Payment(order.id(), order.to(), order.token(), Amount.of(order.amount()),
@@ -113,10 +131,12 @@ public class Payments {
         List<TransferReceipt> receipts;
         try {
             receipts = paying.record(() -> ledger.pay(from, payments, atomic));
-        } catch (RuntimeException e) {
+        } catch (NotLeaderException e) {
+            // Refused before the write: this instance no longer leads, nothing was submitted.
             release(from, reserved, day);
             throw e;
         }
+        // Any other failure gives nothing back: the write may still commit (see the class comment).
         List<Order> notWritten = new ArrayList<>();
         for (int k = 0; k < receipts.size(); k++) {
             int position = positions.get(k);
@@ -134,11 +154,15 @@ public class Payments {
      * Today's allowance for every order: per token, the whole sum in one reservation when it fits
      * (the usual case: one statement per token, whatever the number of orders), else order by order.
      */
-    private AmountLimits.Verdict[] reserve(Address from, List<Order> orders, PendingClaim claim, LocalDate day) {
+    private AmountLimits.Verdict[] reserve(Address from, List<Order> orders, boolean[] unknown, PendingClaim claim,
+                                           LocalDate day) {
         AmountLimits.Verdict[] verdicts = new AmountLimits.Verdict[orders.size()];
         Map<Address, List<Integer>> byToken = new LinkedHashMap<>();
         for (int i = 0; i < orders.size(); i++) {
             Order order = orders.get(i);
+            if (unknown[i]) {
+                continue;
+            }
             if (!limits.withinTransferLimit(order.amount())) {
                 verdicts[i] = AmountLimits.Verdict.TRANSFER_LIMIT_EXCEEDED;
             } else {
@@ -154,6 +178,32 @@ public class Payments {
             }
         });
         return verdicts;
+    }
+
+    /**
+     * Which orders name a token the service does not accept: the catalog as kept, read again at most
+     * once per request (a token registered in the last second), however many made-up tokens it names.
+     */
+    private boolean[] unknownTokens(List<Order> orders) {
+        boolean[] unknown = new boolean[orders.size()];
+        Set<Address> accepted = acceptedTokens();
+        boolean reread = false;
+        for (int i = 0; i < orders.size(); i++) {
+            Address token = orders.get(i).token();
+            if (!accepted.contains(token) && !reread) {
+                reread = true;
+                tokens.find(token);
+                accepted = acceptedTokens();
+            }
+            unknown[i] = !accepted.contains(token);
+        }
+        return unknown;
+    }
+
+    private Set<Address> acceptedTokens() {
+        Set<Address> accepted = new HashSet<>();
+        tokens.tokens().forEach(token -> accepted.add(token.address()));
+        return accepted;
     }
 
     private void release(Address from, List<Order> orders, LocalDate day) {

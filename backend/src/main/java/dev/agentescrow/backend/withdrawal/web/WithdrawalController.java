@@ -91,6 +91,12 @@ public class WithdrawalController {
             throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "INSUFFICIENT_FUNDS",
                     "the available balance is smaller than the amount");
         }
+        if (result == TransferResult.EXISTS_WITH_DIFFERENT_CONTENT) {
+            // The id derives from the key: a payment another principal made under it first (a guessed
+            // key), or an earlier withdrawal under a key used again after its record expired.
+            throw new ApiException(HttpStatus.CONFLICT, "TRANSFER_ID_CONFLICT",
+                    "a different transfer with this withdrawal's id was committed earlier; retry under a new key");
+        }
         if (!result.committed()) {
             throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, result.name(), "the ledger refused the withdrawal");
         }
