@@ -47,6 +47,12 @@ public class ChainGateway {
     /** Blocks per log query when scanning for deposits. */
     private static final long LOG_WINDOW_BLOCKS = 2_000;
     /** The ERC-1271 magic value {@code 0x1626ba7e} as the ABI word it is returned in (left-aligned, zero-padded). */
+    /**
+     * The gas an ERC-1271 {@code isValidSignature} call may use: a multi-owner or passkey wallet
+     * needs tens to hundreds of thousands; more is refused (the signature is then not valid).
+     */
+    static final java.math.BigInteger ERC1271_GAS = java.math.BigInteger.valueOf(2_000_000);
+
     private static final byte[] ERC1271_MAGIC_WORD = Arrays.copyOf(new byte[] {0x16, 0x26, (byte) 0xba, 0x7e}, 32);
 
     private final ChainClient client;
@@ -195,8 +201,10 @@ public class ChainGateway {
         Function isValid = new Function("isValidSignature", List.of(new Bytes32(hash), new DynamicBytes(signature)),
                 List.of(new TypeReference<Bytes4>() { }));
         try {
-            EthCall response = client.web3j().ethCall(Transaction.createEthCallTransaction(null, wallet.hex(),
-                    FunctionEncoder.encode(isValid)), DefaultBlockParameterName.LATEST).send();
+            // capped: the login that asks is unauthenticated, and a wallet whose check loops would
+            // otherwise burn the node's whole call gas on every attempt
+            EthCall response = client.web3j().ethCall(new Transaction(null, null, null, ERC1271_GAS, wallet.hex(),
+                    null, FunctionEncoder.encode(isValid)), DefaultBlockParameterName.LATEST).send();
             if (response.hasError() || response.isReverted() || response.getValue() == null) {
                 return false;
             }

@@ -237,6 +237,27 @@ class SiweLoginIT extends BackendITSupport {
     }
 
     @Test
+    void attack_a_contract_wallet_check_gets_a_bounded_gas_allowance() {
+        // Runtime code: answer the ERC-1271 magic word only if more than N gas is left at the start
+        // (GAS PUSH4 N LT PUSH1 14 JUMPI; else revert; JUMPDEST: MSTORE the word, RETURN 32 bytes). A wallet
+        // whose check needs 1,000,000 signs in; one that needs 3,000,000 (or loops) is refused: the call's
+        // gas is capped, not the node's whole call gas an unauthenticated login could burn.
+        for (long needed : new long[] {1_000_000, 3_000_000}) {
+            String code = "0x5a63" + String.format("%08x", needed) + "10600e57600080fd5b7f1626ba7e" + "00".repeat(28)
+                    + "60005260206000f3";
+            String wallet = addressOf(freshPrivateKey());
+            CHAIN.client().rawRequest("hardhat_setCode", java.util.List.of(wallet, code));
+            JsonNode signed = siwe(AGENT, nonce(), Map.of("address", wallet));
+            if (needed < 2_000_000) {
+                ApiClient.Response answer = login(signed);
+                assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+            } else {
+                assertRefused(signed, "SIWE_BAD_SIGNATURE");
+            }
+        }
+    }
+
+    @Test
     void attack_parallel_creations_never_pass_the_limit_of_active_api_keys() throws Exception {
         FreshAgents.FreshAgent agent = FreshAgents.signIn(api());
         for (int i = 1; i < ApiKeys.MAX_ACTIVE_PER_OWNER; i++) {
