@@ -284,13 +284,8 @@ public class Escrows {
         // (resolved, refunded) kept its old state for good, every later action and the schedule's
         // refund or fallback refused against the state the ledger had already left. At most one
         // recovery precedes an action: it leaves the row at the ledger's state.
-        for (int pass = 0; ; pass++) {
-            boolean mayRecover = pass == 0;
-            Result result = tx.execute(status -> actOnce(id, caller, rule, reason, mayRecover, status));
-            if (result != RECOVERED) {
-                return result;
-            }
-        }
+        Result result = tx.execute(status -> actOnce(id, caller, rule, reason, true, status));
+        return result != RECOVERED ? result : tx.execute(status -> actOnce(id, caller, rule, reason, false, status));
     }
 
     /** {@link #actOnce}'s answer when it recorded a lost commit's payouts and committed: decide the action next. */
@@ -304,26 +299,25 @@ public class Escrows {
                     : Result.refused(404, "NOT_FOUND", "escrow not found");
         }
         Instant now = clock.instant();
-        Escrow original = locked.get();
-        Optional<Orphan> orphan = orphan(original, now);
-        Escrow e = original;
+        Escrow e = locked.get();
+        Optional<Orphan> orphan = orphan(e, now);
         if (orphan.isPresent()) {
             if (!mayRecover) {
                 throw new IllegalStateException("escrow " + id + " found payouts of a lost commit again right after"
                         + " recording them");
             }
             Orphan o = orphan.get();
-            EscrowRules.Decision again = rule.apply(original, now);
+            EscrowRules.Decision again = rule.apply(e, now);
             boolean retry = !again.refused() && again.plan().action() == o.action()
                     && o.sameAs(again.plan().payouts());
             String actor = retry ? (caller == null ? SCHEDULER : caller.hex()) : "recovery";
             String ruleName = retry ? (again.plan().rule() != null ? again.plan().rule().name()
                     : again.plan().payerRule()) : "RECOVERED";
             store.applied(o.after(), new EscrowStore.HistoryEntry(o.after().version(), o.action(), actor, ruleName,
-                    original.state(), o.after().state(), retry ? reason
+                    e.state(), o.after().state(), retry ? reason
                     : "payouts found in the ledger after a lost commit", now, o.parts()));
-            recordFees(original, o.parts(), now);
-            audit.record(actor, "ESCROW_" + o.action().name(), "escrow", id, original.token().hex(), o.paid());
+            recordFees(e, o.parts(), now);
+            audit.record(actor, "ESCROW_" + o.action().name(), "escrow", id, e.token().hex(), o.paid());
             return retry ? Result.ok(o.after()) : RECOVERED;
         }
         EscrowRules.Decision decision = rule.apply(e, now);
