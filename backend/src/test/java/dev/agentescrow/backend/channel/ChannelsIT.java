@@ -658,7 +658,7 @@ class ChannelsIT extends BackendITSupport {
     }
 
     @Test
-    void receipts_of_replaced_proofs_go_after_the_retention_and_the_newest_still_answers_its_replay() {
+    void receipts_of_replaced_proofs_go_after_the_retention_and_the_newest_still_answers_its_replay() throws Exception {
         Agent a = agent(true);
         Agent b = agent(true);
         Bytes32 id = openThroughTheService(a, b);
@@ -692,6 +692,18 @@ class ChannelsIT extends BackendITSupport {
         assertThat(storeProof(b, id, proofBody(id, 4, 400_000, a.key())).status()).isEqualTo(201);
         assertThat(receiptRetention.deleteOlderThan(Instant.now().minus(Duration.ofDays(1)))).isZero();
         assertThat(receiptCount(id)).as("a receipt younger than the retention stays").isEqualTo(1);
+
+        // another instance running the retention (its advisory lock held): this one deletes nothing meanwhile
+        jdbc.update("UPDATE backend.channel_proof_receipts SET stored_at = stored_at - interval '2 days'"
+                + " WHERE channel_id = ?", id.hex());
+        try (java.sql.Connection other = dataSource.getConnection()) {
+            other.createStatement().execute("SELECT pg_advisory_lock(" + ProofReceiptRetention.LOCK_KEY + ")");
+            assertThat(receiptRetention.deleteOlderThan(Instant.now().minus(Duration.ofDays(1)))).isZero();
+            assertThat(receiptCount(id)).isEqualTo(1);
+            other.createStatement().execute("SELECT pg_advisory_unlock(" + ProofReceiptRetention.LOCK_KEY + ")");
+        }
+        assertThat(receiptRetention.deleteOlderThan(Instant.now().minus(Duration.ofDays(1)))).isEqualTo(1);
+        assertThat(receiptCount(id)).isZero();
     }
 
     @Test
